@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: MIT
+# Generates a C file holding the built-in profiles (policies/*.yaml), so bulwarkc needs no
+# installed data files. Run as: cmake -DOUT=file.c -DPROFILES="a.yaml|b.yaml" -P embed_profiles.cmake
+set(body "/* Generated from policies/ by cmake/embed_profiles.cmake. Do not edit. */\n#include \"compile.h\"\n\n")
+set(table "const struct bw_profile bw_profiles[] = {\n")
+set(i 0)
+string(REPLACE "|" ";" PROFILES "${PROFILES}")
+foreach(f IN LISTS PROFILES)
+  get_filename_component(name "${f}" NAME_WE)
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char profile_${i}[] = { ${bytes} 0 };\n")
+  string(APPEND table "        { \"${name}\", profile_${i}, ${len} },\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst size_t bw_n_profiles = ${i};\n")
+file(WRITE "${OUT}.tmp" "${body}\n${table}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

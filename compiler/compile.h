@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compiling: load the policy and every layer it extends, the admin constraints, normalise every
+ * entry, apply precedence and constraints, and produce the effective rule set that becomes a plan.
+ */
+#pragma once
+
+#include "diag.h"
+#include "path_template.h"
+#include "policy.h"
+#include "plan.h"
+#include "source.h"
+
+struct bw_compile_options {
+        const char *policy_path; /* "-" is not supported: the path names the policy in provenance */
+        const char *admin_dir;   /* NULL: no constraints */
+        struct bw_bindings bindings;
+};
+
+/* One rule of the effective set, with the location it came from. */
+struct bw_rule_eff {
+        char *text; /* canonical template */
+        uint32_t kind, match, flags;
+        struct bw_loc loc;
+};
+
+struct bw_compilation {
+        struct bw_sources sources; /* [0] is bulwarkc itself (built-in rules) */
+        struct bw_diags diags;
+        enum bw_doc_kind main_kind;
+        struct bw_rule_eff *rules; /* sorted as in the plan */
+        size_t n_rules, cap_rules;
+        int network;
+        struct bw_loc network_loc; /* line 0: the default */
+        char *name;
+        bool require_signed;
+        struct bw_bindings bindings; /* points into bound_values */
+        char *bound_values[BW_VAR_COUNT];
+};
+
+/* Returns 0 when there are no errors (warnings may exist), -EINVAL with errors in c->diags,
+ * or another negative errno when the policy file itself cannot be read. */
+int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c);
+void bw_compilation_done(struct bw_compilation *c);
+
+/* The plan's bytes for a successful compilation. */
+int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenance, uint8_t **ret, size_t *ret_size);
+
+/* Built-in profiles (generated from policies/ at build time). */
+struct bw_profile {
+        const char *name;
+        const char *text;
+        size_t len;
+};
+extern const struct bw_profile bw_profiles[];
+extern const size_t bw_n_profiles;
+
+#define BW_COMPILER_NAME "bulwarkc " BULWARK_VERSION
+#define BW_EXTENDS_MAX_DEPTH 16

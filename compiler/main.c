@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* bulwarkc: compile a YAML policy into a binary plan. See `bulwarkc --help` and schema/. */
+#include "compile.h"
+#include "explain.h"
+#include "plan.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+#define DEFAULT_ADMIN_DIR "/etc/bulwark/admin.d"
+
+static void usage(FILE *f) {
+        fputs("Usage: bulwarkc POLICY.yaml -o PLAN [OPTIONS]\n"
+              "       bulwarkc POLICY.yaml --check\n"
+              "       bulwarkc POLICY.yaml --explain PATH\n"
+              "\n"
+              "Compile a bulwark policy (and the layers it extends, and the admin constraints)\n"
+              "into a deterministic binary plan for the bulwark enforcer.\n"
+              "\n"
+              "Options:\n"
+              "  -o, --output PLAN      write the plan to PLAN (atomically)\n"
+              "  -D NAME=VALUE          bind a variable: workspace, home, tmpdir (absolute paths)\n"
+              "                         or user (a login name); unbound ones stay symbolic in the\n"
+              "                         plan and the enforcer binds them when it applies the plan\n"
+              "      --admin-dir DIR    admin constraints directory (default " DEFAULT_ADMIN_DIR ";\n"
+              "                         a missing directory means no constraints)\n"
+              "      --check            validate only (policy or constraints document); write nothing\n"
+              "      --explain PATH     show which rules decide PATH and where each comes from;\n"
+              "                         unbound variables take this shell's values for it\n"
+              "      --json             diagnostics (and --explain) as JSON, one object per line, on stdout\n"
+              "      --no-provenance    leave out the provenance sections (source files, lines)\n"
+              "  -h, --help             show this help\n"
+              "      --version          show the version\n"
+              "\n"
+              "Exit status: 0 compiled (warnings may have been printed), 1 the policy has errors,\n"
+              "64 usage error, 66 cannot read the policy, 73 cannot write the plan.\n"
+              "Language: schema/policy-language.md; plan format: schema/plan-format.md.\n",
+              f);
+}
+
+static bool use_color(void) {
+        return !getenv("NO_COLOR") && isatty(STDERR_FILENO) && getenv("TERM") && !bw_streq(getenv("TERM"), "dumb");
+}
+
+/* Values for variables left unbound, for --explain only: this shell's. */
+static void explain_defaults(struct bw_bindings *b, char **owned) {
+        static char cwd[4096];
+        if (!b->value[BW_VAR_WORKSPACE] && getcwd(cwd, sizeof(cwd)))
+                b->value[BW_VAR_WORKSPACE] = cwd;
+        struct passwd *pw = getpwuid(getuid());
+        if (!b->value[BW_VAR_HOME])
+                b->value[BW_VAR_HOME] = getenv("HOME") ? getenv("HOME") : pw ? pw->pw_dir : "/";
+        if (!b->value[BW_VAR_TMPDIR]) {
+                const char *t = getenv("TMPDIR");
+                b->value[BW_VAR_TMPDIR] = t && t[0] == '/' ? t : "/tmp";
+        }
+        if (!b->value[BW_VAR_USER] && pw) {
+                *owned = strdup(pw->pw_name);
+                b->value[BW_VAR_USER] = *owned;
+        }
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_ADMIN_DIR = 256, OPT_CHECK, OPT_EXPLAIN, OPT_JSON, OPT_NO_PROV, OPT_VERSION };
+        static const struct option opts[] = {
+                { "output", required_argument, NULL, 'o' },
+                { "admin-dir", required_argument, NULL, OPT_ADMIN_DIR },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "explain", required_argument, NULL, OPT_EXPLAIN },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "no-provenance", no_argument, NULL, OPT_NO_PROV },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        struct bw_compile_options o = { .admin_dir = DEFAULT_ADMIN_DIR };
+        const char *output = NULL, *explain = NULL;
+        bool check = false, json = false, no_prov = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "o:D:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'o':
+                        output = optarg;
+                        break;
+                case 'D': {
+                        char *eq = strchr(optarg, '=');
+                        int id = eq ? bw_var_lookup(optarg, (size_t) (eq - optarg)) : -1;
+                        if (id < 0) {
+                                fprintf(stderr, "bulwarkc: -D %s: expected NAME=VALUE with NAME one of workspace, home, tmpdir, user\n",
+                                        optarg);
+                                return EX_USAGE;
+                        }
+                        if (bw_var_value_check((enum bw_var_id) id, eq + 1) < 0) {
+                                fprintf(stderr, "bulwarkc: -D %s: %s\n", optarg,
+                                        id == BW_VAR_USER ? "not a valid login name (letters, digits, . _ -, at most 32)"
+                                                          : "not a normalised absolute path (no trailing /, . or .. components)");
+                                return EX_USAGE;
+                        }
+                        o.bindings.value[id] = eq + 1;
+                        break;
+                }
+                case OPT_ADMIN_DIR:
+                        o.admin_dir = optarg;
+                        break;
+                case OPT_CHECK:
+                        check = true;
+                        break;
+                case OPT_EXPLAIN:
+                        explain = optarg;
+                        break;
+                case OPT_JSON:
+                        json = true;
+                        break;
+                case OPT_NO_PROV:
+                        no_prov = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case OPT_VERSION:
+                        puts(BW_COMPILER_NAME);
+                        return 0;
+                default:
+                        fputs("Try 'bulwarkc --help'.\n", stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "bulwarkc: %s\nTry 'bulwarkc --help'.\n",
+                        optind >= argc ? "no policy file given" : "exactly one policy file, please");
+                return EX_USAGE;
+        }
+        if (!output && !check && !explain) {
+                fputs("bulwarkc: say where the plan goes with -o PLAN (or use --check or --explain)\n", stderr);
+                return EX_USAGE;
+        }
+        if (explain && explain[0] != '/') {
+                fprintf(stderr, "bulwarkc: --explain %s: give an absolute path\n", explain);
+                return EX_USAGE;
+        }
+        o.policy_path = argv[optind];
+
+        struct bw_compilation comp;
+        int r = bw_compile(&o, &comp);
+        int status = 0;
+        if (r < 0 && r != -EINVAL) {
+                fprintf(stderr, "bulwarkc: cannot read policy %s: %s\n", o.policy_path, strerror(-r));
+                bw_compilation_done(&comp);
+                return EX_NOINPUT;
+        }
+        if (r == 0 && comp.main_kind == BW_DOC_CONSTRAINTS && !check) {
+                struct bw_loc l = { .source = 1 };
+                bw_error(&comp.diags, &l, "this is a constraints document: install it in %s (root-owned); "
+                                          "bulwarkc --check validates it",
+                         DEFAULT_ADMIN_DIR);
+                r = -EINVAL;
+        }
+        if (json)
+                bw_diags_print_json(&comp.diags, &comp.sources, stdout);
+        else
+                bw_diags_print(&comp.diags, &comp.sources, stderr, use_color());
+        if (r < 0) {
+                if (!json)
+                        fprintf(stderr, "bulwarkc: %zu error%s in %s; no plan written\n", comp.diags.n_errors,
+                                comp.diags.n_errors == 1 ? "" : "s", o.policy_path);
+                bw_compilation_done(&comp);
+                return 1;
+        }
+
+        if (explain) {
+                struct bw_bindings b = comp.bindings;
+                char *owned = NULL;
+                explain_defaults(&b, &owned);
+                struct bw_explanation e;
+                if (bw_explain(&comp, explain, &b, &e) < 0) {
+                        fprintf(stderr, "bulwarkc: --explain %s: not a path that can be explained\n", explain);
+                        status = EX_USAGE;
+                } else {
+                        bw_explanation_print(&comp, &e, &b, stdout, json);
+                        bw_explanation_done(&e);
+                }
+                free(owned);
+        }
+
+        if (output && !check && status == 0) {
+                uint8_t *buf;
+                size_t size;
+                r = bw_compilation_to_plan(&comp, no_prov, &buf, &size);
+                if (r < 0) {
+                        fprintf(stderr, "bulwarkc: cannot build the plan: %s\n", strerror(-r));
+                        bw_compilation_done(&comp);
+                        return 70;
+                }
+                r = bw_write_file_atomic(output, buf, size, 0644);
+                if (r < 0) {
+                        fprintf(stderr, "bulwarkc: cannot write %s: %s\n", output, strerror(-r));
+                        free(buf);
+                        bw_compilation_done(&comp);
+                        return EX_CANTCREAT;
+                }
+                struct bw_plan p;
+                char id[BW_PLAN_ID_HEX + 1] = "?";
+                if (bw_plan_parse(buf, size, 0, &p, NULL) == 0)
+                        memcpy(id, p.id, sizeof(id));
+                if (!json)
+                        fprintf(stderr, "bulwarkc: plan %s written to %s (%zu bytes, %zu rules)\n", id, output, size,
+                                comp.n_rules);
+                free(buf);
+        }
+        bw_compilation_done(&comp);
+        return status;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The policy language's data model, as read from one document (before layers are merged).
+ * Text is kept as written; normalisation happens when layers are resolved.
+ */
+#pragma once
+
+#include "diag.h"
+#include "yaml_tree.h"
+
+enum bw_doc_kind { BW_DOC_POLICY, BW_DOC_CONSTRAINTS };
+
+struct bw_entry {
+        uint32_t match; /* enum bw_match_kind */
+        char *text;
+        size_t len;
+        bool ignore_case;
+        struct bw_loc loc;
+};
+
+struct bw_entry_list {
+        struct bw_entry *v;
+        size_t n, cap;
+};
+
+/* Names a protected default can be dropped by ("unprotect") */
+enum { BW_PROTECT_GIT = 0x1, BW_PROTECT_BULWARK = 0x2 };
+
+struct bw_policy_doc {
+        enum bw_doc_kind kind;
+        uint32_t source;
+        char *name;
+        struct bw_loc name_loc;
+        int network; /* -1 unset, else enum bw_network */
+        struct bw_loc network_loc;
+        struct bw_entry_list extends; /* match = PATH; text = profile name or relative path */
+        /* repository policy */
+        struct bw_entry_list writable, read_only, readable, unreadable;
+        unsigned unprotect;
+        struct bw_loc unprotect_loc[2];
+        /* constraints */
+        int network_allowed; /* -1 unset, else bit mask of 1 << enum bw_network */
+        struct bw_loc network_allowed_loc;
+        struct bw_entry_list writable_within, never_writable, always_read_only, never_readable;
+        unsigned allow_unprotect;
+        struct bw_loc allow_unprotect_loc[2];
+        int require_signed; /* -1 unset, 0, 1 */
+        struct bw_loc require_signed_loc;
+};
+
+/* Read a parsed document into doc. Every problem becomes a diagnostic; returns -EINVAL if any. */
+int bw_policy_read(const struct bw_node *root, uint32_t source, struct bw_diags *diags, struct bw_policy_doc *doc);
+void bw_policy_doc_done(struct bw_policy_doc *doc);
+void bw_entry_list_push(struct bw_entry_list *l, struct bw_entry e);
+void bw_entry_list_done(struct bw_entry_list *l);

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* `bulwark show`: a readable (or JSON) dump of a plan that has already been validated. */
+#include "show.h"
+
+#include <jansson.h>
+
+static const char *principal_kind(uint32_t kind) {
+        return kind == BW_PRINCIPAL_SYSTEM_USER ? "system user" : kind == BW_PRINCIPAL_SYSTEM_GROUP ? "system group" : "real user";
+}
+
+static void section_name(uint32_t type, char out[5]) {
+        for (int i = 0; i < 4; i++) {
+                char c = (char) (type >> (8 * i));
+                out[i] = c >= 0x20 && c < 0x7f ? c : '?';
+        }
+        out[4] = 0;
+}
+
+static void protocols(uint32_t mask, char *out, size_t n) {
+        static const char *const names[] = { "tcp", "udp", "icmp", "icmpv6", "other" };
+        out[0] = 0;
+        for (int i = 0; i < 5; i++)
+                if (mask & (1u << i)) {
+                        if (out[0])
+                                strncat(out, "+", n - strlen(out) - 1);
+                        strncat(out, names[i], n - strlen(out) - 1);
+                }
+}
+
+static void scope_string(uint8_t scope, char *out, size_t n) {
+        snprintf(out, n, "%s", scope == (BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT) ? "access+default"
+                               : scope == BW_SCOPE_DEFAULT                   ? "default"
+                                                                             : "access");
+}
+
+static const char *acl_qualifier(const struct bw_plan *p, uint32_t principal) {
+        return p->principals[principal].kind == BW_PRINCIPAL_SYSTEM_GROUP ? "group" : "user";
+}
+
+/* "file:line:col (layer)" for an entry, or "" without provenance. */
+static void where(const struct bw_plan *p, uint32_t section, uint32_t index, char *out, size_t n) {
+        const struct bw_plan_prov *v = bw_plan_provenance(p, section, index);
+        if (!v) {
+                snprintf(out, n, "-");
+                return;
+        }
+        const struct bw_plan_source *s = &p->sources[v->source];
+        if (v->line)
+                snprintf(out, n, "%s:%u:%u (%s)", bw_plan_pstring(p, s->name), v->line, v->column, bw_layer_name(s->layer));
+        else
+                snprintf(out, n, "%s (%s)", bw_plan_pstring(p, s->name), bw_layer_name(s->layer));
+}
+
+static void rule_flags(uint32_t flags, char *out, size_t n) {
+        snprintf(out, n, "%s%s%s%s", flags & BW_RULE_ADMIN ? " admin" : "", flags & BW_RULE_PROTECTED ? " protected" : "",
+                 flags & BW_RULE_IGNORE_CASE ? " any-case" : "", flags & BW_RULE_ANYWHERE ? " in-every-root" : "");
+}
+
+void bw_show_text(const struct bw_plan *p, FILE *f) {
+        const struct bw_plan_header *h = p->header;
+        char digest[65], effect[65], buf[700];
+        bw_hex(h->digest, 32, digest);
+        bw_hex(h->effect_digest, 32, effect);
+        fprintf(f, "plan %s (format %u.%u, %zu bytes, compiled by %s)\n", p->id, h->version_major, h->version_minor,
+                p->size, bw_plan_string(p, p->meta->compiler));
+        fprintf(f, "  digest   sha256:%s\n  effect   sha256:%s\n", digest, effect);
+        fprintf(f, "  name     %s\n", p->meta->name.length ? bw_plan_string(p, p->meta->name) : "(none)");
+        fprintf(f, "  network  %s\n", p->meta->network == BW_NETWORK_ON ? "on" : "off");
+        fprintf(f, "  signed plans required by admin: %s\n", p->meta->flags & BW_META_REQUIRE_SIGNED ? "yes" : "no");
+
+        fprintf(f, "\nsections (%u%s):\n", p->n_sections, p->n_skipped_sections ? ", some unknown and skipped" : "");
+        const struct bw_plan_section *t = (const void *) (p->data + h->section_table_offset);
+        for (uint32_t i = 0; i < h->section_count; i++) {
+                char tn[5];
+                section_name(t[i].type, tn);
+                fprintf(f, "  %s  %-8s  offset %6llu  size %7llu  %6u x %u\n", tn,
+                        t[i].flags & BW_SECTION_CRITICAL ? "critical" : "optional", (unsigned long long) t[i].offset,
+                        (unsigned long long) t[i].size, t[i].count, t[i].entry_size);
+        }
+
+        fprintf(f, "\nvariables:\n");
+        for (uint32_t i = 0; i < p->n_vars; i++)
+                fprintf(f, "  %-10s %s\n", bw_plan_string(p, p->vars[i].name),
+                        p->vars[i].flags & BW_VAR_BOUND ? bw_plan_string(p, p->vars[i].value) : "(unbound: bound when applied)");
+
+        fprintf(f, "\nprincipals:\n");
+        for (uint32_t i = 0; i < p->n_principals; i++) {
+                const struct bw_plan_principal *pr = &p->principals[i];
+                fprintf(f, "  [%u] %-16s %-12s %s", i, bw_plan_string(p, pr->name), principal_kind(pr->kind),
+                        bw_principal_role_name(pr->role));
+                bool first = true;
+                for (uint32_t b = 0; b < p->n_principals; b++)
+                        if (pr->member_of & (1u << b)) {
+                                fprintf(f, "%s%s", first ? ", member of " : ", ", bw_plan_string(p, p->principals[b].name));
+                                first = false;
+                        }
+                fputc('\n', f);
+        }
+
+        fprintf(f, "\nrules (%u):\n", p->n_rules);
+        for (uint32_t i = 0; i < p->n_rules; i++) {
+                const struct bw_plan_rule *r = &p->rules[i];
+                char fl[80];
+                rule_flags(r->flags, fl, sizeof(fl));
+                where(p, BW_SECT_RULE, i, buf, sizeof(buf));
+                fprintf(f, "  [%u] %-10s %-5s %s%s\n       from %s\n", i, bw_rule_kind_name(r->kind),
+                        bw_match_kind_name(r->match), bw_plan_string(p, r->text), fl, buf);
+        }
+
+        fprintf(f, "\nACL entries (%u):\n", p->n_acls);
+        for (uint32_t i = 0; i < p->n_acls; i++) {
+                const struct bw_plan_acl *a = &p->acls[i];
+                char perms[4], scope[20];
+                bw_perms_string(a->perms, perms);
+                scope_string(a->scope, scope, sizeof(scope));
+                fprintf(f, "  [%u] rule %u %s: %s:%s:%s %s%s, %s\n", i, a->rule, bw_plan_string(p, p->rules[a->rule].text),
+                        acl_qualifier(p, a->principal), bw_plan_string(p, p->principals[a->principal].name), perms, scope,
+                        a->flags & BW_ACL_RECURSIVE ? " recursive" : "", bw_acl_role_name(a->role));
+        }
+
+        fprintf(f, "\nfirewall rules (%u):\n", p->n_nft_rules);
+        for (uint32_t i = 0; i < p->n_nft_rules; i++) {
+                const struct bw_plan_nft_rule *n = &p->nft_rules[i];
+                char pr[64];
+                protocols(n->protocols, pr, sizeof(pr));
+                where(p, BW_SECT_NFTR, i, buf, sizeof(buf));
+                fprintf(f, "  [%u] inet bulwark output: skuid %s, daddr not loopback, %s: reject\n       from %s\n", i,
+                        bw_plan_string(p, p->principals[n->principal].name), pr, buf);
+        }
+
+        fprintf(f, "\ntoken specs (%u):\n", p->n_tokens);
+        for (uint32_t i = 0; i < p->n_tokens; i++) {
+                const struct bw_plan_token *t2 = &p->tokens[i];
+                where(p, BW_SECT_TOKS, i, buf, sizeof(buf));
+                fprintf(f, "  [%u] %s%s: network %s%s, seccomp default-v1, Landlock ABI >= %u (wants %u; below: %s), %u rules\n       from %s\n",
+                        i, bw_plan_string(p, p->principals[t2->principal].name), t2->flags & BW_TOKEN_DEFAULT ? " (default)" : "",
+                        t2->network == BW_NETWORK_ON ? "on" : "off", t2->flags & BW_TOKEN_NO_NEW_PRIVS ? ", no_new_privs" : "",
+                        t2->landlock_min_abi, t2->landlock_wanted_abi,
+                        t2->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade, with a warning", t2->ref_count, buf);
+        }
+
+        if (p->n_sources) {
+                fprintf(f, "\nsources (%u):\n", p->n_sources);
+                for (uint32_t i = 0; i < p->n_sources; i++) {
+                        char hex[65];
+                        bw_hex(p->sources[i].sha256, 32, hex);
+                        fprintf(f, "  [%u] %-8s %s sha256:%s\n", i, bw_layer_name(p->sources[i].layer),
+                                bw_plan_pstring(p, p->sources[i].name), hex);
+                }
+        } else
+                fprintf(f, "\nsources: none recorded (compiled with --no-provenance)\n");
+}
+
+static json_t *prov_json(const struct bw_plan *p, uint32_t section, uint32_t index) {
+        const struct bw_plan_prov *v = bw_plan_provenance(p, section, index);
+        if (!v)
+                return json_null();
+        const struct bw_plan_source *s = &p->sources[v->source];
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(bw_plan_pstring(p, s->name)));
+        json_object_set_new(o, "layer", json_string(bw_layer_name(s->layer)));
+        if (v->line) {
+                json_object_set_new(o, "line", json_integer(v->line));
+                json_object_set_new(o, "column", json_integer(v->column));
+        }
+        return o;
+}
+
+void bw_show_json(const struct bw_plan *p, FILE *f) {
+        const struct bw_plan_header *h = p->header;
+        char hex[65];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(p->id));
+        bw_hex(h->digest, 32, hex);
+        json_object_set_new(o, "digest", json_string(hex));
+        bw_hex(h->effect_digest, 32, hex);
+        json_object_set_new(o, "effect_digest", json_string(hex));
+        json_object_set_new(o, "format", json_sprintf("%u.%u", h->version_major, h->version_minor));
+        json_object_set_new(o, "size", json_integer((json_int_t) p->size));
+        json_object_set_new(o, "compiler", json_string(bw_plan_string(p, p->meta->compiler)));
+        json_object_set_new(o, "name", json_string(bw_plan_string(p, p->meta->name)));
+        json_object_set_new(o, "network", json_string(p->meta->network == BW_NETWORK_ON ? "on" : "off"));
+        json_object_set_new(o, "require_signed_plans", json_boolean(p->meta->flags & BW_META_REQUIRE_SIGNED));
+
+        json_t *vars = json_object();
+        for (uint32_t i = 0; i < p->n_vars; i++)
+                json_object_set_new(vars, bw_plan_string(p, p->vars[i].name),
+                                    p->vars[i].flags & BW_VAR_BOUND ? json_string(bw_plan_string(p, p->vars[i].value)) : json_null());
+        json_object_set_new(o, "variables", vars);
+
+        json_t *prins = json_array();
+        for (uint32_t i = 0; i < p->n_principals; i++) {
+                const struct bw_plan_principal *pr = &p->principals[i];
+                json_t *m = json_array();
+                for (uint32_t b = 0; b < p->n_principals; b++)
+                        if (pr->member_of & (1u << b))
+                                json_array_append_new(m, json_string(bw_plan_string(p, p->principals[b].name)));
+                json_array_append_new(prins, json_pack("{s:s,s:s,s:s,s:o}", "name", bw_plan_string(p, pr->name), "kind",
+                                                       principal_kind(pr->kind), "role", bw_principal_role_name(pr->role),
+                                                       "member_of", m));
+        }
+        json_object_set_new(o, "principals", prins);
+
+        json_t *rules = json_array();
+        for (uint32_t i = 0; i < p->n_rules; i++) {
+                const struct bw_plan_rule *r = &p->rules[i];
+                json_array_append_new(rules, json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:o}", "kind", bw_rule_kind_name(r->kind),
+                                                       "match", bw_match_kind_name(r->match), "text", bw_plan_string(p, r->text),
+                                                       "admin", !!(r->flags & BW_RULE_ADMIN), "protected",
+                                                       !!(r->flags & BW_RULE_PROTECTED), "ignore_case",
+                                                       !!(r->flags & BW_RULE_IGNORE_CASE), "in_every_root",
+                                                       !!(r->flags & BW_RULE_ANYWHERE), "source", prov_json(p, BW_SECT_RULE, i)));
+        }
+        json_object_set_new(o, "rules", rules);
+
+        json_t *acls = json_array();
+        for (uint32_t i = 0; i < p->n_acls; i++) {
+                const struct bw_plan_acl *a = &p->acls[i];
+                char perms[4], scope[20];
+                bw_perms_string(a->perms, perms);
+                scope_string(a->scope, scope, sizeof(scope));
+                json_array_append_new(acls, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "rule", (int) a->rule, "path",
+                                                      bw_plan_string(p, p->rules[a->rule].text), "principal",
+                                                      bw_plan_string(p, p->principals[a->principal].name), "perms", perms,
+                                                      "scope", scope, "role", bw_acl_role_name(a->role), "recursive",
+                                                      !!(a->flags & BW_ACL_RECURSIVE), "source", prov_json(p, BW_SECT_ACLE, i)));
+        }
+        json_object_set_new(o, "acl_entries", acls);
+
+        json_t *nfts = json_array();
+        for (uint32_t i = 0; i < p->n_nft_rules; i++) {
+                const struct bw_plan_nft_rule *n = &p->nft_rules[i];
+                char pr[64];
+                protocols(n->protocols, pr, sizeof(pr));
+                json_array_append_new(nfts, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "table", "inet bulwark", "chain", "output",
+                                                      "principal", bw_plan_string(p, p->principals[n->principal].name),
+                                                      "protocols", pr, "match", "daddr not loopback", "source",
+                                                      prov_json(p, BW_SECT_NFTR, i)));
+        }
+        json_object_set_new(o, "firewall_rules", nfts);
+
+        json_t *toks = json_array();
+        for (uint32_t i = 0; i < p->n_tokens; i++) {
+                const struct bw_plan_token *t = &p->tokens[i];
+                json_t *refs = json_array();
+                for (uint32_t k = 0; k < t->ref_count; k++)
+                        json_array_append_new(refs, json_integer(p->trefs[t->ref_first + k]));
+                json_array_append_new(
+                        toks, json_pack("{s:s,s:b,s:s,s:b,s:s,s:i,s:i,s:s,s:o,s:o}", "principal",
+                                        bw_plan_string(p, p->principals[t->principal].name), "default", !!(t->flags & BW_TOKEN_DEFAULT),
+                                        "network", t->network == BW_NETWORK_ON ? "on" : "off", "no_new_privs",
+                                        !!(t->flags & BW_TOKEN_NO_NEW_PRIVS), "seccomp", "default-v1", "landlock_min_abi",
+                                        (int) t->landlock_min_abi, "landlock_wanted_abi", (int) t->landlock_wanted_abi,
+                                        "landlock_below_min", t->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade",
+                                        "rules", refs, "source", prov_json(p, BW_SECT_TOKS, i)));
+        }
+        json_object_set_new(o, "token_specs", toks);
+
+        json_t *srcs = json_array();
+        for (uint32_t i = 0; i < p->n_sources; i++) {
+                bw_hex(p->sources[i].sha256, 32, hex);
+                json_array_append_new(srcs, json_pack("{s:s,s:s,s:s}", "file", bw_plan_pstring(p, p->sources[i].name), "layer",
+                                                      bw_layer_name(p->sources[i].layer), "sha256", hex));
+        }
+        json_object_set_new(o, "sources", srcs);
+
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+                fprintf(f, "%s\n", s);
+        free(s);
+        json_decref(o);
+}

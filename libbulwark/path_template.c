@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+#include "path_template.h"
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const var_names[BW_VAR_COUNT] = {
+        [BW_VAR_HOME] = "home",
+        [BW_VAR_TMPDIR] = "tmpdir",
+        [BW_VAR_USER] = "user",
+        [BW_VAR_WORKSPACE] = "workspace",
+};
+
+const char *bw_var_name(enum bw_var_id id) {
+        return (unsigned) id < BW_VAR_COUNT ? var_names[id] : "?";
+}
+
+int bw_var_lookup(const char *name, size_t len) {
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                if (strlen(var_names[i]) == len && memcmp(var_names[i], name, len) == 0)
+                        return i;
+        return -1;
+}
+
+static bool is_path_var(int id) {
+        return id == BW_VAR_HOME || id == BW_VAR_TMPDIR || id == BW_VAR_WORKSPACE;
+}
+
+static bool has_control(const char *s, size_t len, size_t *at) {
+        for (size_t i = 0; i < len; i++)
+                if ((uint8_t) s[i] < 0x20 || (uint8_t) s[i] == 0x7f) {
+                        *at = i;
+                        return true;
+                }
+        return false;
+}
+
+int bw_var_value_check(enum bw_var_id id, const char *value) {
+        size_t len = strlen(value), at;
+        if (len == 0 || has_control(value, len, &at) || !bw_utf8_valid(value, len, NULL))
+                return -EINVAL;
+        if (id == BW_VAR_USER) {
+                if (len > 32 || value[0] == '-')
+                        return -EINVAL;
+                for (size_t i = 0; i < len; i++) {
+                        char c = value[i];
+                        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              c == '.' || c == '_' || c == '-'))
+                                return -EINVAL;
+                }
+                return 0;
+        }
+        if (len > BW_PATH_MAX || value[0] != '/')
+                return -EINVAL;
+        if (len == 1)
+                return 0;
+        if (value[len - 1] == '/')
+                return -EINVAL;
+        /* every component non-empty and neither "." nor ".." */
+        const char *p = value + 1;
+        while (*p) {
+                const char *e = strchrnul(p, '/');
+                size_t n = (size_t) (e - p);
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return -EINVAL;
+                p = *e ? e + 1 : e;
+        }
+        return 0;
+}
+
+BW_PRINTF(4, 5)
+static int terr(struct bw_template_error *err, size_t offset, size_t length, const char *fmt, ...) {
+        if (err) {
+                va_list ap;
+                va_start(ap, fmt);
+                err->offset = offset;
+                err->length = length ? length : 1;
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+/* Append text literally, escaped for the template kind: '$' doubles everywhere but in regexes. */
+static void put_literal(struct bw_strbuf *sb, const char *s, size_t n, enum bw_template_kind kind) {
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (kind == BW_TEMPLATE_REGEX) {
+                        if ((uint8_t) c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                                    (c >= '0' && c <= '9') || c == '_' || c == '/'))
+                                bw_sb_putc(sb, '\\');
+                } else if (c == '$') {
+                        bw_sb_putc(sb, '$');
+                } else if (kind == BW_TEMPLATE_GLOB && strchr("*?[]{}\\,", c)) {
+                        bw_sb_putc(sb, '\\');
+                }
+                bw_sb_putc(sb, c);
+        }
+}
+
+/* Parse "${name}" at s (s[0] == '$', s[1] == '{'): returns the variable id and its length. */
+static int parse_var(const char *s, size_t left, size_t *ret_len, struct bw_template_error *err, size_t at) {
+        const char *close = memchr(s, '}', left);
+        if (!close)
+                return terr(err, at, 2, "unterminated variable: write ${name}");
+        size_t n = (size_t) (close - s) - 2;
+        int id = bw_var_lookup(s + 2, n);
+        if (id < 0)
+                return terr(err, at, n + 3, "unknown variable ${%.*s}: known are ${workspace}, ${home}, ${tmpdir}, ${user}; write $$ for a literal $",
+                            (int) (n > 40 ? 40 : n), s + 2);
+        *ret_len = n + 3;
+        return id;
+}
+
+struct component {
+        char *text;       /* canonical text of the component */
+        bool from_binding; /* came from a bound variable's value (may be popped by "..") */
+};
+
+static void free_components(struct component *c, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(c[i].text);
+        free(c);
+}
+
+static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, const struct bw_bindings *b,
+                        char **ret, struct bw_template_error *err) {
+        struct component *comps = NULL;
+        size_t n_comps = 0, cap = 0;
+        int head_var = -1; /* unbound leading variable */
+        bool anywhere = false;
+        size_t i = 0;
+        int r = 0;
+        struct bw_strbuf out = { 0 };
+        struct bw_strbuf cur = { 0 };
+
+#define PUSH(txt, bound)                                                                           \
+        do {                                                                                       \
+                if (n_comps == cap) {                                                              \
+                        cap = cap ? cap * 2 : 16;                                                  \
+                        struct component *nc = realloc(comps, cap * sizeof(*comps));               \
+                        if (!nc)                                                                   \
+                                abort();                                                           \
+                        comps = nc;                                                                \
+                }                                                                                  \
+                comps[n_comps++] = (struct component){ (txt), (bound) };                           \
+        } while (0)
+
+        if (in[0] == '/') {
+                i = 0;
+        } else if (in[0] == '~' && (len == 1 || in[1] == '/')) {
+                head_var = BW_VAR_HOME;
+                i = 1;
+        } else if (kind == BW_TEMPLATE_GLOB && len >= 3 && memcmp(in, "**/", 3) == 0) {
+                anywhere = true;
+                i = 3;
+        } else if (len >= 2 && in[0] == '$' && in[1] == '{') {
+                size_t vlen;
+                int id = parse_var(in, len, &vlen, err, 0);
+                if (id < 0) {
+                        r = id;
+                        goto out;
+                }
+                if (!is_path_var(id)) {
+                        r = terr(err, 0, vlen, "${user} is a name, not a directory: a path must start with /, ~, ${workspace}, ${home} or ${tmpdir}");
+                        goto out;
+                }
+                if (vlen < len && in[vlen] != '/') {
+                        r = terr(err, vlen, 1, "${%s} must be followed by / or end the path", var_names[id]);
+                        goto out;
+                }
+                head_var = id;
+                i = vlen;
+        } else {
+                r = terr(err, 0, len, "relative path: it must start with /, ~, ${workspace}, ${home} or ${tmpdir}%s",
+                         kind == BW_TEMPLATE_GLOB ? " (or **/ for any depth inside every writable root)" : "");
+                goto out;
+        }
+
+        /* A bound leading variable contributes its value's components, which ".." may pop. */
+        if (head_var >= 0 && b && b->value[head_var]) {
+                const char *v = b->value[head_var];
+                while (*v) {
+                        while (*v == '/')
+                                v++;
+                        if (!*v)
+                                break;
+                        const char *e = strchrnul(v, '/');
+                        struct bw_strbuf c = { 0 };
+                        put_literal(&c, v, (size_t) (e - v), kind);
+                        PUSH(bw_sb_take(&c), true);
+                        v = e;
+                }
+                head_var = -1;
+        }
+
+        while (i <= len) {
+                /* one component: in[i .. next '/') */
+                size_t start = i;
+                bw_sb_truncate(&cur, 0);
+                bool has_var = false;
+                while (i < len && in[i] != '/') {
+                        if (in[i] == '$') {
+                                if (i + 1 < len && in[i + 1] == '$') {
+                                        bw_sb_puts(&cur, "$$");
+                                        i += 2;
+                                        continue;
+                                }
+                                if (i + 1 < len && in[i + 1] == '{') {
+                                        size_t vlen;
+                                        int id = parse_var(in + i, len - i, &vlen, err, i);
+                                        if (id < 0) {
+                                                r = id;
+                                                goto out;
+                                        }
+                                        if (id != BW_VAR_USER) {
+                                                r = terr(err, i, vlen, "${%s} can only start a path", var_names[id]);
+                                                goto out;
+                                        }
+                                        if (b && b->value[id])
+                                                put_literal(&cur, b->value[id], strlen(b->value[id]), kind);
+                                        else
+                                                bw_sb_puts(&cur, "${user}");
+                                        has_var = true;
+                                        i += vlen;
+                                        continue;
+                                }
+                                r = terr(err, i, 1, "'$' must start a variable such as ${workspace}; write $$ for a literal $");
+                                goto out;
+                        }
+                        if (kind == BW_TEMPLATE_GLOB && in[i] == '\\' && i + 1 < len && in[i + 1] != '$') {
+                                bw_sb_append(&cur, in + i, 2);
+                                i += 2;
+                                continue;
+                        }
+                        bw_sb_putc(&cur, in[i]);
+                        i++;
+                }
+                size_t clen = i - start;
+                bool dot = !has_var && clen == 1 && in[start] == '.';
+                bool dotdot = !has_var && clen == 2 && in[start] == '.' && in[start + 1] == '.';
+                if (dotdot && kind == BW_TEMPLATE_GLOB) {
+                        r = terr(err, start, 2, "'..' is not allowed in a pattern: write the path it means");
+                        goto out;
+                }
+                if (dotdot) {
+                        if (n_comps > 0) {
+                                free(comps[--n_comps].text);
+                        } else if (head_var >= 0) {
+                                r = terr(err, start, 2, "'..' climbs above ${%s}: what that means depends on its value; write the path without it",
+                                         var_names[head_var]);
+                                goto out;
+                        } /* "/.." is "/" */
+                } else if (cur.len > 0 && !dot) {
+                        PUSH(bw_sb_take(&cur), false);
+                }
+                i++; /* skip the '/' (or step past the end) */
+        }
+
+        if (anywhere) {
+                if (n_comps == 0) {
+                        r = terr(err, 0, len, "a pattern needs something after **/");
+                        goto out;
+                }
+                bw_sb_puts(&out, "**");
+        } else if (head_var >= 0) {
+                bw_sb_printf(&out, "${%s}", var_names[head_var]);
+        }
+        for (size_t k = 0; k < n_comps; k++) {
+                bw_sb_putc(&out, '/');
+                bw_sb_puts(&out, comps[k].text);
+        }
+        if (out.len == 0)
+                bw_sb_putc(&out, '/');
+        if (out.len > (kind == BW_TEMPLATE_PATH ? BW_PATH_MAX : BW_PATTERN_MAX)) {
+                r = terr(err, 0, len, "longer than %d bytes after expansion",
+                         kind == BW_TEMPLATE_PATH ? BW_PATH_MAX : BW_PATTERN_MAX);
+                goto out;
+        }
+        *ret = bw_sb_take(&out);
+out:
+#undef PUSH
+        free_components(comps, n_comps);
+        bw_sb_done(&cur);
+        bw_sb_done(&out);
+        return r;
+}
+
+static int regex_template(const char *in, size_t len, const struct bw_bindings *b, char **ret,
+                          struct bw_template_error *err) {
+        struct bw_strbuf out = { 0 };
+        for (size_t i = 0; i < len;) {
+                if (in[i] == '\\' && i + 1 < len) {
+                        bw_sb_append(&out, in + i, 2);
+                        i += 2;
+                        continue;
+                }
+                if (in[i] == '$' && i + 1 < len && in[i + 1] == '{') {
+                        size_t vlen;
+                        int id = parse_var(in + i, len - i, &vlen, err, i);
+                        if (id < 0) {
+                                bw_sb_done(&out);
+                                return id;
+                        }
+                        if (b && b->value[id])
+                                put_literal(&out, b->value[id], strlen(b->value[id]), BW_TEMPLATE_REGEX);
+                        else
+                                bw_sb_printf(&out, "${%s}", var_names[id]);
+                        i += vlen;
+                        continue;
+                }
+                bw_sb_putc(&out, in[i++]);
+        }
+        if (out.len > BW_PATTERN_MAX) {
+                bw_sb_done(&out);
+                return terr(err, 0, len, "longer than %d bytes after expansion", BW_PATTERN_MAX);
+        }
+        *ret = bw_sb_take(&out);
+        return 0;
+}
+
+int bw_template_from_policy(const char *in, size_t len, enum bw_template_kind kind, const struct bw_bindings *b,
+                            char **ret, struct bw_template_error *err) {
+        size_t at;
+        size_t max = kind == BW_TEMPLATE_PATH ? BW_PATH_MAX : BW_PATTERN_MAX;
+        if (len == 0)
+                return terr(err, 0, 1, "empty %s", kind == BW_TEMPLATE_PATH ? "path" : "pattern");
+        if (len > max)
+                return terr(err, 0, len, "longer than %zu bytes", max);
+        if (has_control(in, len, &at))
+                return terr(err, at, 1, "control character (byte 0x%02x) in a %s", (uint8_t) in[at],
+                            kind == BW_TEMPLATE_PATH ? "path" : "pattern");
+        if (!bw_utf8_valid(in, len, &at))
+                return terr(err, at, 1, "not valid UTF-8");
+        if (kind == BW_TEMPLATE_REGEX)
+                return regex_template(in, len, b, ret, err);
+        return path_or_glob(in, len, kind, b, ret, err);
+}
+
+int bw_template_check(const char *t, enum bw_template_kind kind) {
+        _cleanup_free_ char *canon = NULL;
+        size_t len = strlen(t);
+        if (len > 0 && t[0] == '~')
+                return -EINVAL; /* canonical form spells it ${home} */
+        if (bw_template_from_policy(t, len, kind, NULL, &canon, NULL) < 0)
+                return -EINVAL;
+        return bw_streq(canon, t) ? 0 : -EINVAL;
+}
+
+int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_bindings *b, char **ret,
+                     enum bw_var_id *missing) {
+        struct bw_strbuf out = { 0 };
+        size_t len = strlen(t);
+        for (size_t i = 0; i < len;) {
+                if (kind != BW_TEMPLATE_PATH && t[i] == '\\' && i + 1 < len) {
+                        bw_sb_append(&out, t + i, 2);
+                        i += 2;
+                        continue;
+                }
+                if (t[i] == '$' && kind != BW_TEMPLATE_REGEX && i + 1 < len && t[i + 1] == '$') {
+                        bw_sb_putc(&out, '$');
+                        i += 2;
+                        continue;
+                }
+                if (t[i] == '$' && i + 1 < len && t[i + 1] == '{') {
+                        size_t vlen;
+                        int id = parse_var(t + i, len - i, &vlen, NULL, i);
+                        if (id < 0) {
+                                bw_sb_done(&out);
+                                return -EINVAL;
+                        }
+                        if (!b || !b->value[id]) {
+                                if (missing)
+                                        *missing = (enum bw_var_id) id;
+                                bw_sb_done(&out);
+                                return -ENXIO;
+                        }
+                        const char *v = b->value[id];
+                        if (kind == BW_TEMPLATE_PATH) {
+                                /* "${home}/x" with home = "/" must give "/x", not "//x" */
+                                if (bw_streq(v, "/") && i + vlen < len && t[i + vlen] == '/')
+                                        v = "";
+                                bw_sb_puts(&out, v);
+                        } else
+                                put_literal(&out, v, strlen(v), kind);
+                        i += vlen;
+                        continue;
+                }
+                bw_sb_putc(&out, t[i++]);
+        }
+        *ret = bw_sb_take(&out);
+        return 0;
+}
+
+unsigned bw_template_vars(const char *t, enum bw_template_kind kind) {
+        unsigned mask = 0;
+        size_t len = strlen(t);
+        for (size_t i = 0; i < len; i++) {
+                if (kind != BW_TEMPLATE_PATH && t[i] == '\\') {
+                        i++;
+                        continue;
+                }
+                if (t[i] == '$' && kind != BW_TEMPLATE_REGEX && i + 1 < len && t[i + 1] == '$') {
+                        i++;
+                        continue;
+                }
+                if (t[i] == '$' && i + 1 < len && t[i + 1] == '{') {
+                        size_t vlen;
+                        int id = parse_var(t + i, len - i, &vlen, NULL, i);
+                        if (id >= 0) {
+                                mask |= 1u << id;
+                                i += vlen - 1;
+                        }
+                }
+        }
+        return mask;
+}
+
+bool bw_path_is_within(const char *path, const char *root) {
+        if (bw_streq(root, "/"))
+                return path[0] == '/';
+        size_t n = strlen(root);
+        return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+unsigned bw_path_depth(const char *path) {
+        unsigned d = 0;
+        for (const char *p = path; *p; p++)
+                if (*p != '/' && (p == path || p[-1] == '/'))
+                        d++;
+        return d;
+}
