@@ -80,11 +80,50 @@ static const char *sev_color(enum bw_severity s) {
         return s == BW_SEV_ERROR ? "\033[1;31m" : s == BW_SEV_WARNING ? "\033[1;35m" : "\033[1;36m";
 }
 
+/* Diagnostics are printed in source order: each error or warning with the notes that follow it
+ * forms a group, and groups are stably sorted by (file, line, column). */
+struct group {
+        size_t first, n;
+};
+static const struct bw_diags *sort_diags;
+static int group_cmp(const void *x, const void *y) {
+        const struct group *a = x, *b = y;
+        const struct bw_diag *da = &sort_diags->v[a->first], *db = &sort_diags->v[b->first];
+        uint64_t ka = da->has_loc ? (uint64_t) da->loc.source << 40 | (uint64_t) da->loc.line << 16 | da->loc.col : UINT64_MAX;
+        uint64_t kb = db->has_loc ? (uint64_t) db->loc.source << 40 | (uint64_t) db->loc.line << 16 | db->loc.col : UINT64_MAX;
+        if (ka != kb)
+                return ka < kb ? -1 : 1;
+        return a->first < b->first ? -1 : 1;
+}
+
+static size_t *ordered(const struct bw_diags *d) {
+        struct group *g = calloc(d->n + 1, sizeof(*g));
+        size_t *order = calloc(d->n + 1, sizeof(*order));
+        if (!g || !order)
+                abort();
+        size_t ng = 0;
+        for (size_t i = 0; i < d->n; i++) {
+                if (d->v[i].severity == BW_SEV_NOTE && ng > 0)
+                        g[ng - 1].n++;
+                else
+                        g[ng++] = (struct group){ i, 1 };
+        }
+        sort_diags = d;
+        qsort(g, ng, sizeof(*g), group_cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < ng; i++)
+                for (size_t j = 0; j < g[i].n; j++)
+                        order[k++] = g[i].first + j;
+        free(g);
+        return order;
+}
+
 void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *f, bool color) {
         const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "",
                    *green = color ? "\033[1;32m" : "";
+        _cleanup_free_ size_t *order = ordered(d);
         for (size_t i = 0; i < d->n; i++) {
-                const struct bw_diag *x = &d->v[i];
+                const struct bw_diag *x = &d->v[order[i]];
                 const char *sc = color ? sev_color(x->severity) : "";
                 if (x->file) {
                         fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, x->file, reset, sc, sev_name(x->severity), reset,
@@ -105,20 +144,27 @@ void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *
                         sev_name(x->severity), reset, x->message);
                 size_t n;
                 const char *line = bw_source_line(src, x->loc.line, &n);
-                /* Show the source line with tabs kept (so the caret lines up) and other control
-                 * bytes made visible. */
+                /* Show the source line with tabs kept (so the caret lines up) and control bytes and
+                 * invalid UTF-8 made visible as '?'. The caret counts characters, not bytes. */
+                bool utf8 = bw_utf8_valid(line, n, NULL);
                 fputs("  ", f);
                 for (size_t k = 0; k < n; k++) {
-                        unsigned char c = (unsigned char) line[k];
-                        fputc(c == '\t' || c >= 0x20 ? (c == 0x7f ? '?' : c) : '?', f);
+                        unsigned char ch = (unsigned char) line[k];
+                        bool bad = (ch < 0x20 && ch != '\t') || ch == 0x7f || (ch >= 0x80 && !utf8);
+                        fputc(bad ? '?' : ch, f);
                 }
                 fputs("\n  ", f);
                 uint32_t col = x->loc.col ? x->loc.col : 1;
-                for (uint32_t k = 1; k < col && k - 1 < n; k++)
-                        fputc(line[k - 1] == '\t' ? '\t' : ' ', f);
+                for (uint32_t k = 1; k < col && k - 1 < n; k++) {
+                        unsigned char ch = (unsigned char) line[k - 1];
+                        if (utf8 && (ch & 0xc0) == 0x80)
+                                continue; /* a continuation byte: same character */
+                        fputc(ch == '\t' ? '\t' : ' ', f);
+                }
                 fprintf(f, "%s^", green);
                 for (uint32_t k = col + 1; k < x->loc.end_col && k - 1 < n; k++)
-                        fputc('~', f);
+                        if (!utf8 || ((unsigned char) line[k - 1] & 0xc0) != 0x80)
+                                fputc('~', f);
                 fprintf(f, "%s\n", reset);
         }
         if (d->capped)
@@ -127,8 +173,9 @@ void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *
 }
 
 void bw_diags_print_json(const struct bw_diags *d, const struct bw_sources *s, FILE *f) {
+        _cleanup_free_ size_t *order = ordered(d);
         for (size_t i = 0; i < d->n; i++) {
-                const struct bw_diag *x = &d->v[i];
+                const struct bw_diag *x = &d->v[order[i]];
                 json_t *o = json_object();
                 json_object_set_new(o, "severity", json_string(sev_name(x->severity)));
                 if (x->file)

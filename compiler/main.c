@@ -13,11 +13,13 @@
 
 static void usage(FILE *f) {
         fputs("Usage: bulwarkc POLICY.yaml -o PLAN [OPTIONS]\n"
+              "       bulwarkc builtin:PROFILE -o PLAN [OPTIONS]\n"
               "       bulwarkc POLICY.yaml --check\n"
               "       bulwarkc POLICY.yaml --explain PATH\n"
               "\n"
               "Compile a bulwark policy (and the layers it extends, and the admin constraints)\n"
-              "into a deterministic binary plan for the bulwark enforcer.\n"
+              "into a deterministic binary plan for the bulwark enforcer. builtin:NAME compiles a\n"
+              "built-in profile (read-only, workspace-write, workspace-write-online).\n"
               "\n"
               "Options:\n"
               "  -o, --output PLAN      write the plan to PLAN (atomically)\n"
@@ -146,7 +148,9 @@ int main(int argc, char **argv) {
         int r = bw_compile(&o, &comp);
         int status = 0;
         if (r < 0 && r != -EINVAL) {
-                fprintf(stderr, "bulwarkc: cannot read policy %s: %s\n", o.policy_path, strerror(-r));
+                fprintf(stderr, "bulwarkc: cannot read policy %s: %s\n", o.policy_path,
+                        strncmp(o.policy_path, "builtin:", 8) == 0 ? "no such built-in profile (read-only, workspace-write, workspace-write-online)"
+                                                                   : strerror(-r));
                 bw_compilation_done(&comp);
                 return EX_NOINPUT;
         }

@@ -86,7 +86,8 @@ enum entry_form { PATHS_ONLY, PATHS_AND_PATTERNS };
 /* One list entry: "PATH", {path: PATH}, {glob: G [, ignore_case: B]}, {regex: R [, ignore_case: B]}. */
 static void read_entry(struct reader *r, const struct bw_node *n, enum entry_form form, const char *list,
                        struct bw_entry_list *out) {
-        if (n->type == BW_NODE_SCALAR && !bw_node_is_null(n)) {
+        /* A plain ~ is YAML's null, but in a path list it can only mean the home directory. */
+        if (n->type == BW_NODE_SCALAR && (!bw_node_is_null(n) || bw_streq(n->value, "~"))) {
                 bw_entry_list_push(out, (struct bw_entry){ .match = BW_MATCH_PATH, .text = dup_value(n), .len = n->len, .loc = n->loc });
                 return;
         }

@@ -492,7 +492,9 @@ static void settle_precedence(struct bw_compilation *c) {
                                 continue;
                         }
                         char buf[512];
-                        if (!(r->flags & BW_RULE_PROTECTED))
+                        /* A rule losing to an admin rule was already reported as a constraint error;
+                         * losing to a protected default is the point of the default. */
+                        if (!(r->flags & BW_RULE_PROTECTED) && !(win->flags & BW_RULE_ADMIN))
                                 bw_warning(&c->diags, &r->loc, "this %s rule never applies: %s on the same path wins (%s)",
                                            bw_rule_kind_name(r->kind), bw_rule_kind_name(win->kind),
                                            where(c, &win->loc, buf, sizeof(buf)));
@@ -539,8 +541,9 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                 for (size_t k = 0; k < m->never_writable.n; k++) {
                         const struct norm_entry *n = &m->never_writable.v[k];
                         if (within(w->text, n->text) == 1) {
-                                bw_error(&c->diags, &w->loc, "writable root %s is inside %s, which the admin made never_writable (%s)",
-                                         w->text, n->text, where(c, &n->loc, buf, sizeof(buf)));
+                                bw_error(&c->diags, &w->loc, "writable root %s is %s %s, which the admin made never_writable (%s)",
+                                         w->text, bw_streq(w->text, n->text) ? "equal to" : "inside", n->text,
+                                         where(c, &n->loc, buf, sizeof(buf)));
                                 loc_note(c, &n->loc, "never_writable is set here");
                         }
                 }
@@ -659,14 +662,28 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
 
         char *text;
         size_t len;
-        int r = read_file(o->policy_path, &text, &len);
-        if (r < 0)
-                return r;
-        uint32_t main_idx = bw_sources_add(&c->sources, o->policy_path, o->policy_path, text, len, BW_LAYER_POLICY);
+        uint32_t main_idx;
+        char real[PATH_MAX];
+        struct visit root = { o->policy_path, NULL };
+        if (strncmp(o->policy_path, "builtin:", 8) == 0) {
+                /* A built-in profile compiled directly, e.g. the README's quick start. */
+                const struct bw_profile *p = find_profile(o->policy_path + 8);
+                if (!p)
+                        return -ENOENT;
+                text = strndup(p->text, p->len);
+                if (!text)
+                        abort();
+                main_idx = bw_sources_add(&c->sources, o->policy_path, NULL, text, p->len, BW_LAYER_PROFILE);
+        } else {
+                int r = read_file(o->policy_path, &text, &len);
+                if (r < 0)
+                        return r;
+                main_idx = bw_sources_add(&c->sources, o->policy_path, o->policy_path, text, len, BW_LAYER_POLICY);
+                if (realpath(o->policy_path, real))
+                        root.identity = real;
+        }
 
         struct layer_set layers = { 0 };
-        char real[PATH_MAX];
-        struct visit root = { realpath(o->policy_path, real) ? real : o->policy_path, NULL };
         load_layers(c, main_idx, &root, 0, &layers);
         c->main_kind = layers.n ? layers.docs[layers.n - 1].kind : BW_DOC_POLICY;
         if (o->admin_dir)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install what building and testing bulwark needs on Debian 12, idempotently: packages that are
+# already installed are left alone, and apt-get runs only when something is missing.
+set -eu
+
+PACKAGES="
+build-essential cmake pkg-config
+libyaml-dev libpcre2-dev libjansson-dev libssl-dev
+libcmocka-dev
+python3 python3-jsonschema python3-yaml
+"
+[ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+
+missing=""
+for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "bulwark: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
