@@ -25,11 +25,15 @@ static void add_prov(struct builder *b, uint32_t section, uint32_t index, const 
                         abort();
         }
         b->provs[b->n_provs++] = (struct bw_plan_prov){
-                .section = section, .index = index, .source = loc->source, .line = loc->line, .column = loc->col
+                .section = section,
+                .index = index,
+                .line = loc->line,
+                .source = (uint16_t) loc->source,
+                .column = (uint16_t) (loc->col > UINT16_MAX ? UINT16_MAX : loc->col),
         };
 }
 
-static void add_acl(struct builder *b, uint32_t rule, uint32_t principal, uint8_t perms, uint8_t scope, uint8_t role) {
+static void add_acl(struct builder *b, uint32_t kind, uint8_t principal, uint8_t perms, uint8_t scope, uint8_t role) {
         if (b->n_acls == b->cap_acls) {
                 b->cap_acls = b->cap_acls ? b->cap_acls * 2 : 64;
                 b->acls = realloc(b->acls, b->cap_acls * sizeof(*b->acls));
@@ -37,7 +41,7 @@ static void add_acl(struct builder *b, uint32_t rule, uint32_t principal, uint8_
                         abort();
         }
         b->acls[b->n_acls++] = (struct bw_plan_acl){
-                .rule = rule, .principal = principal, .perms = perms, .scope = scope, .role = role, .flags = BW_ACL_RECURSIVE
+                .rule_kind = kind, .principal = principal, .perms = perms, .scope = scope, .role = role, .flags = BW_ACL_RECURSIVE
         };
 }
 
@@ -55,27 +59,18 @@ static struct bw_plan_str str(struct builder *b, const char *s) {
         return ref;
 }
 
-/* What each kind of rule means for the ACLs of the objects it covers (see schema/plan-format.md). */
-static void acls_for_rule(struct builder *b, uint32_t i, uint32_t kind) {
+/* What each kind of rule means for the ACLs of the objects it covers (see schema/plan-format.md),
+ * in the order the reader requires: rule kind, then principal. */
+static void acl_templates(struct builder *b) {
         const uint8_t both = BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT;
-        switch (kind) {
-        case BW_RULE_WRITABLE:
-                add_acl(b, i, P_WRITE, BW_PERM_R | BW_PERM_W | BW_PERM_COND_X, both, BW_ACL_GRANT);
-                add_acl(b, i, P_REAL_USER, BW_PERM_R | BW_PERM_W | BW_PERM_X, BW_SCOPE_DEFAULT, BW_ACL_OWNER_DEFAULT);
-                break;
-        case BW_RULE_READ_ONLY:
-                /* named-user entries beat the write group's entry for these users */
-                add_acl(b, i, P_OFFLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
-                add_acl(b, i, P_ONLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
-                break;
-        case BW_RULE_READABLE:
-                add_acl(b, i, P_SANDBOX, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_READ_GRANT);
-                break;
-        case BW_RULE_UNREADABLE:
-                add_acl(b, i, P_OFFLINE, 0, both, BW_ACL_DENY_READ);
-                add_acl(b, i, P_ONLINE, 0, both, BW_ACL_DENY_READ);
-                break;
-        }
+        add_acl(b, BW_RULE_WRITABLE, P_WRITE, BW_PERM_R | BW_PERM_W | BW_PERM_COND_X, both, BW_ACL_GRANT);
+        add_acl(b, BW_RULE_WRITABLE, P_REAL_USER, BW_PERM_R | BW_PERM_W | BW_PERM_X, BW_SCOPE_DEFAULT, BW_ACL_OWNER_DEFAULT);
+        /* named-user entries beat the write group's entry for these users */
+        add_acl(b, BW_RULE_READ_ONLY, P_OFFLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
+        add_acl(b, BW_RULE_READ_ONLY, P_ONLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
+        add_acl(b, BW_RULE_READABLE, P_SANDBOX, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_READ_GRANT);
+        add_acl(b, BW_RULE_UNREADABLE, P_OFFLINE, 0, both, BW_ACL_DENY_READ);
+        add_acl(b, BW_RULE_UNREADABLE, P_ONLINE, 0, both, BW_ACL_DENY_READ);
 }
 
 int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenance, uint8_t **ret, size_t *ret_size) {
@@ -115,7 +110,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 add_prov(&b, BW_SECT_PRIN, i, &builtin);
 
         struct bw_plan_rule *rules = calloc(c->n_rules ? c->n_rules : 1, sizeof(*rules));
-        uint32_t *trefs = calloc(2 * (c->n_rules ? c->n_rules : 1), sizeof(*trefs));
+        uint32_t *trefs = calloc(c->n_rules ? c->n_rules : 1, sizeof(*trefs));
         if (!rules || !trefs)
                 abort();
         for (uint32_t i = 0; i < c->n_rules; i++) {
@@ -123,10 +118,9 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 rules[i] = (struct bw_plan_rule){ str(&b, e->text), e->kind, e->match, e->flags, 0 };
                 add_prov(&b, BW_SECT_RULE, i, &e->loc);
         }
-        for (uint32_t i = 0; i < c->n_rules; i++)
-                acls_for_rule(&b, i, c->rules[i].kind);
+        acl_templates(&b);
         for (uint32_t i = 0; i < b.n_acls; i++)
-                add_prov(&b, BW_SECT_ACLE, i, &c->rules[b.acls[i].rule].loc);
+                add_prov(&b, BW_SECT_ACLE, i, &builtin);
 
         /* The offline principal is firewalled whatever the policy's network mode: it is the
          * identity used whenever network is off, by any plan on the host. */
@@ -134,9 +128,12 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                                         BW_NFT_MATCH_DADDR_NOT_LOOPBACK, BW_NFT_VERDICT_REJECT, { 0, 0 } };
         add_prov(&b, BW_SECT_NFTR, 0, &builtin);
 
-        /* One token spec per network mode the plan allows; every rule is in force for each. */
+        /* One token spec per network mode the plan allows; every rule is in force for each, so
+         * they share one range of TREF. */
         struct bw_plan_token tokens[2];
-        uint32_t n_tokens = 0, n_trefs = 0;
+        uint32_t n_tokens = 0, n_trefs = (uint32_t) c->n_rules;
+        for (uint32_t i = 0; i < c->n_rules; i++)
+                trefs[i] = i;
         for (uint32_t net = 0; net <= (uint32_t) c->network; net++) {
                 bool is_default = net == (uint32_t) c->network;
                 tokens[n_tokens] = (struct bw_plan_token){
@@ -147,11 +144,9 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                         .landlock_min_abi = 1,
                         .landlock_wanted_abi = 6,
                         .landlock_below_min = BW_LANDLOCK_DEGRADE,
-                        .ref_first = n_trefs,
+                        .ref_first = 0,
                         .ref_count = (uint32_t) c->n_rules,
                 };
-                for (uint32_t i = 0; i < c->n_rules; i++)
-                        trefs[n_trefs++] = i;
                 if (is_default)
                         b.pc.meta.default_token = n_tokens;
                 add_prov(&b, BW_SECT_TOKS, n_tokens, c->network_loc.line ? &c->network_loc : &builtin);

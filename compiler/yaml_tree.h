@@ -9,7 +9,7 @@
 #include "diag.h"
 #include "source.h"
 
-#define BW_YAML_MAX_BYTES (4u * 1024 * 1024)
+#define BW_YAML_MAX_BYTES 4194304u /* 4 MiB */
 #define BW_YAML_MAX_DEPTH 32
 #define BW_YAML_MAX_NODES 200000 /* counting every alias expansion */
 

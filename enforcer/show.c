@@ -107,13 +107,13 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         bw_match_kind_name(r->match), bw_plan_string(p, r->text), fl, buf);
         }
 
-        fprintf(f, "\nACL entries (%u):\n", p->n_acls);
+        fprintf(f, "\nACL entries each rule implies on what it covers (%u):\n", p->n_acls);
         for (uint32_t i = 0; i < p->n_acls; i++) {
                 const struct bw_plan_acl *a = &p->acls[i];
                 char perms[4], scope[20];
                 bw_perms_string(a->perms, perms);
                 scope_string(a->scope, scope, sizeof(scope));
-                fprintf(f, "  [%u] rule %u %s: %s:%s:%s %s%s, %s\n", i, a->rule, bw_plan_string(p, p->rules[a->rule].text),
+                fprintf(f, "  [%u] %-10s -> %s:%s:%s %s%s, %s\n", i, bw_rule_kind_name(a->rule_kind),
                         acl_qualifier(p, a->principal), bw_plan_string(p, p->principals[a->principal].name), perms, scope,
                         a->flags & BW_ACL_RECURSIVE ? " recursive" : "", bw_acl_role_name(a->role));
         }
@@ -219,8 +219,8 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                 char perms[4], scope[20];
                 bw_perms_string(a->perms, perms);
                 scope_string(a->scope, scope, sizeof(scope));
-                json_array_append_new(acls, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "rule", (int) a->rule, "path",
-                                                      bw_plan_string(p, p->rules[a->rule].text), "principal",
+                json_array_append_new(acls, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "rule_kind",
+                                                      bw_rule_kind_name(a->rule_kind), "principal",
                                                       bw_plan_string(p, p->principals[a->principal].name), "perms", perms,
                                                       "scope", scope, "role", bw_acl_role_name(a->role), "recursive",
                                                       !!(a->flags & BW_ACL_RECURSIVE), "source", prov_json(p, BW_SECT_ACLE, i)));

@@ -338,11 +338,65 @@ int bw_template_from_policy(const char *in, size_t len, enum bw_template_kind ki
         return path_or_glob(in, len, kind, b, ret, err);
 }
 
+/* The reader checks every path rule of a plan on every load, so this works without allocation
+ * and with memchr() over each component. Control characters are not checked here: the reader
+ * has already rejected them in the whole string table (bw_template_check() checks them itself). */
+int bw_path_template_check(const char *t, size_t len) {
+        size_t i = 0;
+        if (len == 0 || len > BW_PATH_MAX)
+                return -EINVAL;
+        if (t[0] == '$') {
+                static const char *const heads[] = { "${home}", "${tmpdir}", "${workspace}" };
+                size_t k;
+                for (k = 0; k < BW_ARRAY_SIZE(heads); k++) {
+                        size_t n = strlen(heads[k]);
+                        if (len >= n && memcmp(t, heads[k], n) == 0 && (len == n || t[n] == '/')) {
+                                i = n;
+                                break;
+                        }
+                }
+                if (k == BW_ARRAY_SIZE(heads))
+                        return -EINVAL;
+                if (i == len)
+                        return 0;
+        } else if (t[0] != '/')
+                return -EINVAL;
+        if (len == 1)
+                return 0;
+        /* t[i] == '/': components follow, each non-empty, neither "." nor "..", '$' only in
+         * "$$" or "${user}" */
+        while (i < len) {
+                if (t[i] != '/')
+                        return -EINVAL;
+                size_t start = ++i;
+                const char *slash = memchr(t + start, '/', len - start);
+                size_t end = slash ? (size_t) (slash - t) : len, n = end - start;
+                if (n == 0 || (n == 1 && t[start] == '.') || (n == 2 && t[start] == '.' && t[start + 1] == '.'))
+                        return -EINVAL;
+                for (const char *d = memchr(t + start, '$', n); d; d = memchr(d, '$', (size_t) (t + end - d))) {
+                        size_t left = (size_t) (t + end - d);
+                        if (left >= 2 && d[1] == '$')
+                                d += 2;
+                        else if (left >= 7 && memcmp(d, "${user}", 7) == 0)
+                                d += 7;
+                        else
+                                return -EINVAL;
+                        if (d >= t + end)
+                                break;
+                }
+                i = end;
+        }
+        return 0;
+}
+
 int bw_template_check(const char *t, enum bw_template_kind kind) {
+        size_t at;
+        if (has_control(t, strlen(t), &at))
+                return -EINVAL;
+        if (kind == BW_TEMPLATE_PATH)
+                return bw_path_template_check(t, strlen(t));
         _cleanup_free_ char *canon = NULL;
         size_t len = strlen(t);
-        if (len > 0 && t[0] == '~')
-                return -EINVAL; /* canonical form spells it ${home} */
         if (bw_template_from_policy(t, len, kind, NULL, &canon, NULL) < 0)
                 return -EINVAL;
         return bw_streq(canon, t) ? 0 : -EINVAL;

@@ -43,6 +43,8 @@ int bw_template_from_policy(const char *in, size_t len, enum bw_template_kind ki
 
 /* Is t a canonical template of the given kind (as bw_template_from_policy produces)? */
 int bw_template_check(const char *t, enum bw_template_kind kind);
+/* The same for a path template of len bytes, in one pass without allocation (the plan reader's). */
+int bw_path_template_check(const char *t, size_t len);
 
 /*
  * Substitute variables in a canonical template. Unbound variables that are used give -ENXIO

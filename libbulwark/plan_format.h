@@ -17,7 +17,7 @@
 #define BW_PLAN_VERSION_MAJOR 1
 #define BW_PLAN_VERSION_MINOR 0
 #define BW_PLAN_ALIGN 8
-#define BW_PLAN_MAX_SIZE (64u * 1024 * 1024)
+#define BW_PLAN_MAX_SIZE 67108864u /* 64 MiB */
 #define BW_PLAN_MAX_SECTIONS 64
 #define BW_PLAN_ID_HEX 12 /* characters of the digest shown as the plan's ID */
 
@@ -57,7 +57,9 @@ struct bw_plan_header {
         uint64_t section_table_offset;
         uint32_t section_count;
         uint32_t section_entry_size;
-        uint8_t digest[32];        /* SHA-256 of the whole file with this field zeroed */
+        /* SHA-256 over this header (digest zeroed), the section table and the optional sections;
+         * the critical sections are committed through effect_digest, so each byte is hashed once. */
+        uint8_t digest[32];
         uint8_t effect_digest[32]; /* SHA-256 over the critical sections: what the plan does */
         uint8_t reserved[16];
 };
@@ -160,16 +162,21 @@ enum bw_acl_role {
 };
 #define BW_ACL_RECURSIVE 0x1u
 
+/*
+ * ACL entry templates: for each rule kind, the entries every rule of that kind implies on the
+ * objects it covers. Stored once per kind rather than once per rule: with 10,000 rules, per-rule
+ * entries were a quarter of the plan and of the hashing on every load, for no information.
+ */
 struct bw_plan_acl {
-        uint32_t rule;      /* index into RULE */
-        uint32_t principal; /* index into PRIN */
+        uint32_t rule_kind; /* enum bw_rule_kind the entry applies to */
+        uint8_t principal;  /* index into PRIN */
         uint8_t perms;      /* BW_PERM_* */
         uint8_t scope;      /* BW_SCOPE_* (non-zero) */
         uint8_t role;       /* enum bw_acl_role */
         uint8_t flags;      /* BW_ACL_RECURSIVE */
-        uint32_t reserved[3];
+        uint8_t reserved[3];
 };
-_Static_assert(sizeof(struct bw_plan_acl) == 24, "acl size");
+_Static_assert(sizeof(struct bw_plan_acl) == 12, "acl size");
 
 #define BW_PROTO_TCP 0x1u
 #define BW_PROTO_UDP 0x2u
@@ -232,9 +239,8 @@ _Static_assert(sizeof(struct bw_plan_source) == 48, "source size");
 struct bw_plan_prov {
         uint32_t section; /* section type of the entry */
         uint32_t index;   /* entry index within it */
-        uint32_t source;  /* index into SRCS */
         uint32_t line;    /* 1-based; 0 = not from a line */
-        uint32_t column;  /* 1-based */
-        uint32_t reserved;
+        uint16_t source;  /* index into SRCS */
+        uint16_t column;  /* 1-based, in bytes; columns past 65535 are recorded as 65535 */
 };
-_Static_assert(sizeof(struct bw_plan_prov) == 24, "provenance size");
+_Static_assert(sizeof(struct bw_plan_prov) == 16, "provenance size");

@@ -70,7 +70,11 @@ static const struct known_section known_sections[] = {
         { BW_SECT_PROV, sizeof(struct bw_plan_prov), false },
 };
 
-/* Check a string reference against a string table of the given size. */
+/*
+ * String tables are validated once, as a whole (valid UTF-8, no control characters, NUL only as
+ * a separator), so a reference only needs bounds, its terminating NUL, and a starting position
+ * that is the start of a string (right after a NUL): then its bytes are one whole valid string.
+ */
 static int check_str(struct checker *c, const char *table, uint32_t table_size, struct bw_plan_str s,
                      uint64_t where, const char *what, bool allow_empty) {
         if (!table)
@@ -78,15 +82,46 @@ static int check_str(struct checker *c, const char *table, uint32_t table_size, 
         if ((uint64_t) s.offset + s.length >= table_size)
                 return fail(c, where, "%s: string at %u+%u lies outside its table (%u bytes)", what,
                             s.offset, s.length, table_size);
-        if (table[s.offset + s.length] != 0)
-                return fail(c, where, "%s: string at %u is not NUL-terminated", what, s.offset);
         if (s.length == 0 && !allow_empty)
                 return fail(c, where, "%s must not be empty", what);
-        if (memchr(table + s.offset, 0, s.length))
-                return fail(c, where, "%s: string at %u contains a NUL byte", what, s.offset);
-        size_t bad;
-        if (!bw_utf8_valid(table + s.offset, s.length, &bad))
-                return fail(c, where, "%s: string at %u is not valid UTF-8 (byte %zu)", what, s.offset, bad);
+        if (s.length == 0)
+                return 0;
+        if (s.offset == 0 || table[s.offset - 1] != 0)
+                return fail(c, where, "%s: string at %u does not start a string of the table", what, s.offset);
+        if (table[s.offset + s.length] != 0 || memchr(table + s.offset, 0, s.length))
+                return fail(c, where, "%s: string at %u is not exactly %u bytes up to a NUL", what, s.offset, s.length);
+        return 0;
+}
+
+/* One pass over a string table: 8 bytes at a time while they are printable ASCII. */
+static int check_string_table(struct checker *c, const char *table, uint32_t size, uint64_t where) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        uint32_t i = 0;
+        while (i < size) {
+                if (size - i >= 8) {
+                        uint64_t w;
+                        memcpy(&w, table + i, 8);
+                        /* no byte >= 0x80, none < 0x20 (which covers NUL), none == 0x7f */
+                        uint64_t below = (w - ones * 0x20) & ~w & highs;
+                        uint64_t del = ((w ^ (ones * 0x7f)) - ones) & ~(w ^ (ones * 0x7f)) & highs;
+                        if (((w & highs) | below | del) == 0) {
+                                i += 8;
+                                continue;
+                        }
+                }
+                uint8_t b = (uint8_t) table[i];
+                if (b == 0 || (b >= 0x20 && b < 0x7f)) {
+                        i++;
+                        continue;
+                }
+                if (b < 0x80)
+                        return fail(c, where + i, "string table has a control character (0x%02x)", b);
+                /* a multi-byte character: validate just it */
+                size_t n = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 1;
+                if (n == 1 || size - i < n || !bw_utf8_valid(table + i, n, NULL))
+                        return fail(c, where + i, "string table is not valid UTF-8");
+                i += (uint32_t) n;
+        }
         return 0;
 }
 
@@ -96,7 +131,7 @@ static uint64_t entry_offset(struct checker *c, int sect, size_t entry_size, uin
 
 enum { S_STRS, S_META, S_VARS, S_PRIN, S_RULE, S_ACLE, S_NFTR, S_TOKS, S_TREF, S_PSTR, S_SRCS, S_PROV };
 
-static int check_header(struct checker *c, uint32_t flags) {
+static int check_header(struct checker *c) {
         const struct bw_plan_header *h = (const void *) c->data;
         if (c->size < sizeof(*h))
                 return fail(c, c->size, "file is %zu bytes, shorter than a plan header (%zu bytes): truncated or not a plan",
@@ -129,28 +164,28 @@ static int check_header(struct checker *c, uint32_t flags) {
         if (!all_zero(c->data + h->header_size, h->section_table_offset - h->header_size))
                 return fail(c, h->header_size, "bytes between header and section table are not zero");
 
-        if (!(flags & BW_PLAN_PARSE_SKIP_DIGEST)) {
-                struct bw_plan_header copy;
-                memcpy(&copy, h, sizeof(copy));
-                memset(copy.digest, 0, sizeof(copy.digest));
-                struct bw_sha256 *s = bw_sha256_new();
-                bw_sha256_update(s, &copy, sizeof(copy));
-                bw_sha256_update(s, c->data + sizeof(copy), c->size - sizeof(copy));
-                uint8_t d[BW_SHA256_SIZE];
-                bw_sha256_final(s, d);
-                if (memcmp(d, h->digest, sizeof(d)) != 0)
-                        return fail(c, 48, "digest mismatch: the plan was modified or damaged after it was compiled");
-        }
         return 0;
 }
 
-static int check_sections(struct checker *c) {
+/*
+ * Walk the section table. Both digests are computed on the way, each byte hashed once: the
+ * critical sections feed the effect digest, everything else (header with its digest field
+ * zeroed, the table, optional sections) feeds the file digest, which covers the effect digest.
+ */
+static int check_sections(struct checker *c, unsigned flags) {
         const struct bw_plan_header *h = (const void *) c->data;
         const struct bw_plan_section *t = (const void *) (c->data + h->section_table_offset);
         uint64_t prev_end = h->section_table_offset + (uint64_t) h->section_count * sizeof(*t);
         bool seen[BW_ARRAY_SIZE(known_sections)] = { 0 };
-        struct bw_sha256 *effect = bw_sha256_new();
+        struct bw_sha256 *effect = bw_sha256_new(), *file = bw_sha256_new();
         int r = 0;
+        {
+                struct bw_plan_header copy;
+                memcpy(&copy, h, sizeof(copy));
+                memset(copy.digest, 0, sizeof(copy.digest));
+                bw_sha256_update(file, &copy, sizeof(copy));
+                bw_sha256_update(file, c->data + sizeof(copy), prev_end - sizeof(copy));
+        }
 
         for (uint32_t i = 0; i < h->section_count; i++) {
                 uint64_t where = h->section_table_offset + (uint64_t) i * sizeof(*t);
@@ -187,6 +222,7 @@ static int check_sections(struct checker *c) {
                                 r = fail(c, where, "unknown critical section %s: this plan needs a newer bulwark", tn);
                                 goto out;
                         }
+                        bw_sha256_update(file, c->data + s->offset, s->size);
                         c->plan->n_skipped_sections++;
                         continue;
                 }
@@ -211,7 +247,8 @@ static int check_sections(struct checker *c) {
                         bw_put_le64(tag + 4, s->size);
                         bw_sha256_update(effect, tag, sizeof(tag));
                         bw_sha256_update(effect, c->data + s->offset, s->size);
-                }
+                } else
+                        bw_sha256_update(file, c->data + s->offset, s->size);
                 c->sect_off[k] = s->offset;
                 const void *base = c->data + s->offset;
                 struct bw_plan *p = c->plan;
@@ -263,12 +300,19 @@ static int check_sections(struct checker *c) {
                         r = fail(c, c->sect_off[st], "string table must start and end with a NUL byte");
                         goto out;
                 }
+                if (tab && (r = check_string_table(c, tab, n, c->sect_off[st])) < 0)
+                        goto out;
         }
 out:;
-        uint8_t d[BW_SHA256_SIZE];
-        bw_sha256_final(effect, d);
-        if (r == 0 && memcmp(d, h->effect_digest, sizeof(d)) != 0)
-                r = fail(c, 80, "effect digest does not match the critical sections");
+        uint8_t d[BW_SHA256_SIZE], e[BW_SHA256_SIZE];
+        bw_sha256_final(file, d);
+        bw_sha256_final(effect, e);
+        if (r == 0 && !(flags & BW_PLAN_PARSE_SKIP_DIGEST)) {
+                if (memcmp(d, h->digest, sizeof(d)) != 0)
+                        r = fail(c, 48, "digest mismatch: the plan was modified or damaged after it was compiled");
+                else if (memcmp(e, h->effect_digest, sizeof(e)) != 0)
+                        r = fail(c, 80, "effect digest mismatch: the plan's rules were modified or damaged after it was compiled");
+        }
         return r;
 }
 
@@ -360,7 +404,7 @@ static int check_entries(struct checker *c) {
                 if (ru->match == BW_MATCH_PATH) {
                         if (ru->flags & (BW_RULE_IGNORE_CASE | BW_RULE_ANYWHERE))
                                 return fail(c, o + 16, "rule %u: a path rule cannot have pattern flags", i);
-                        if (bw_template_check(text, BW_TEMPLATE_PATH) < 0)
+                        if (bw_path_template_check(text, ru->text.length) < 0)
                                 return fail(c, o, "rule %u: \"%.80s\" is not a normalised absolute path template", i, text);
                 } else {
                         if (ru->kind == BW_RULE_WRITABLE || ru->kind == BW_RULE_READABLE)
@@ -377,13 +421,20 @@ static int check_entries(struct checker *c) {
         for (uint32_t i = 0; i < p->n_acls; i++) {
                 const struct bw_plan_acl *a = &p->acls[i];
                 uint64_t o = entry_offset(c, S_ACLE, sizeof(*a), i);
-                if (a->rule >= p->n_rules || a->principal >= p->n_principals)
-                        return fail(c, o, "ACL entry %u refers to a missing rule or principal", i);
+                if (a->rule_kind < BW_RULE_WRITABLE || a->rule_kind > BW_RULE_UNREADABLE || a->principal >= p->n_principals)
+                        return fail(c, o, "ACL template %u names an unknown rule kind or principal", i);
                 if ((a->perms & ~BW_PERMS_KNOWN) || a->scope == 0 ||
                     (a->scope & ~(BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT)) || a->role < BW_ACL_GRANT ||
                     a->role > BW_ACL_OWNER_DEFAULT || (a->flags & ~BW_ACL_RECURSIVE) ||
                     !all_zero(a->reserved, sizeof(a->reserved)))
-                        return fail(c, o + 8, "ACL entry %u has unknown permissions, scope, role or flags", i);
+                        return fail(c, o + 4, "ACL template %u has unknown permissions, scope, role or flags", i);
+                if (i > 0) {
+                        const struct bw_plan_acl *b = &p->acls[i - 1];
+                        if (b->rule_kind > a->rule_kind ||
+                            (b->rule_kind == a->rule_kind && (b->principal > a->principal ||
+                                                              (b->principal == a->principal && b->scope >= a->scope))))
+                                return fail(c, o, "ACL template %u is out of order or repeats %u", i, i - 1);
+                }
         }
 
         for (uint32_t i = 0; i < p->n_nft_rules; i++) {
@@ -446,7 +497,7 @@ static int check_entries(struct checker *c) {
                 case BW_SECT_TOKS: limit = p->n_tokens; break;
                 default: return fail(c, o, "provenance %u names a section without entries", i);
                 }
-                if (v->index >= limit || v->source >= p->n_sources || v->reserved)
+                if (v->index >= limit || v->source >= p->n_sources)
                         return fail(c, o + 4, "provenance %u refers to a missing entry or source", i);
                 if (i > 0) {
                         const struct bw_plan_prov *u = &p->provs[i - 1];
@@ -465,7 +516,7 @@ int bw_plan_parse(const void *data, size_t size, unsigned flags, struct bw_plan 
                 return fail(&c, 0, "plan buffer is not 8-byte aligned");
         if (size > BW_PLAN_MAX_SIZE)
                 return fail(&c, 0, "plan is larger than %u bytes", BW_PLAN_MAX_SIZE);
-        if ((r = check_header(&c, flags)) < 0 || (r = check_sections(&c)) < 0 || (r = check_entries(&c)) < 0)
+        if ((r = check_header(&c)) < 0 || (r = check_sections(&c, flags)) < 0 || (r = check_entries(&c)) < 0)
                 return r;
         p.header = data;
         p.n_sections = p.header->section_count;

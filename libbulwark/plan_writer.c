@@ -159,7 +159,7 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
         h->section_entry_size = sizeof(struct bw_plan_section);
 
         struct bw_plan_section *table = (struct bw_plan_section *) (buf + table_off);
-        struct bw_sha256 *effect = bw_sha256_new();
+        struct bw_sha256 *effect = bw_sha256_new(), *file = bw_sha256_new();
         for (uint32_t i = 0; i < n; i++) {
                 uint64_t size = (uint64_t) all[i].count * all[i].entry_size;
                 table[i] = (struct bw_plan_section){
@@ -172,6 +172,12 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
                 };
                 if (size)
                         memcpy(buf + offsets[i], all[i].data, size);
+        }
+        /* Digests (schema/plan-format.md): critical sections feed the effect digest; the header
+         * (digest zeroed, effect digest included), the table and the optional sections feed the
+         * file digest. */
+        for (uint32_t i = 0; i < n; i++) {
+                uint64_t size = table[i].size;
                 if (all[i].flags & BW_SECTION_CRITICAL) {
                         uint8_t tag[12];
                         bw_put_le32(tag, all[i].type);
@@ -181,9 +187,12 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
                 }
         }
         bw_sha256_final(effect, h->effect_digest);
-        /* The whole-file digest is computed with its own field zeroed (it is, from calloc). */
+        bw_sha256_update(file, buf, table_off + (uint64_t) n * sizeof(struct bw_plan_section));
+        for (uint32_t i = 0; i < n; i++)
+                if (!(all[i].flags & BW_SECTION_CRITICAL))
+                        bw_sha256_update(file, buf + offsets[i], table[i].size);
         uint8_t digest[BW_SHA256_SIZE];
-        bw_sha256(buf, total, digest);
+        bw_sha256_final(file, digest);
         memcpy(h->digest, digest, sizeof(digest));
 
         *ret = buf;

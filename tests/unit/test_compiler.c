@@ -452,13 +452,21 @@ static void test_round_trip(void **state) {
         assert_int_equal(p.n_tokens, 2);
         assert_int_equal(p.tokens[p.meta->default_token].network, BW_NETWORK_ON);
         assert_string_equal(bw_plan_string(&p, p.principals[4].name), "ann");
-        /* every ACL entry's provenance is its rule's */
+        /* ACL templates: one set per rule kind, in the reader's order, from the compiler itself */
+        assert_int_equal(p.n_acls, 7);
+        uint32_t kinds = 0;
         for (uint32_t i = 0; i < p.n_acls; i++) {
+                kinds |= 1u << p.acls[i].rule_kind;
                 const struct bw_plan_prov *v = bw_plan_provenance(&p, BW_SECT_ACLE, i);
-                const struct bw_plan_prov *rv = bw_plan_provenance(&p, BW_SECT_RULE, p.acls[i].rule);
                 assert_non_null(v);
-                assert_int_equal(v->line, rv->line);
+                assert_int_equal(v->line, 0);
+                assert_int_equal(p.sources[v->source].layer, BW_LAYER_COMPILER);
         }
+        assert_int_equal(kinds, 0x1e);
+        /* the carve-out is a named-user entry for each sandbox user, read and conditional execute */
+        assert_int_equal(p.acls[2].rule_kind, BW_RULE_READ_ONLY);
+        assert_string_equal(bw_plan_string(&p, p.principals[p.acls[2].principal].name), "bulwark-offline");
+        assert_int_equal(p.acls[2].perms, BW_PERM_R | BW_PERM_COND_X);
         free(buf);
         bw_compilation_done(&c);
 }
