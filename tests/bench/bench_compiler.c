@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_compiler: how long compiling a large policy and loading its plan take, each next to a
+ * baseline measured in the same run (the floor any implementation pays on this machine), so the
+ * figures mean something on any host. It is a benchmark, not a test: it exits 0 whatever the
+ * times are, unless --check asks it to judge them against the targets.
+ *
+ *   yaml-parse    read the policy and run libyaml's event parser over it (no tree)
+ *   compile       bw_compile() + bw_compilation_to_plan() + writing the plan, i.e.
+ *                 `bulwarkc POLICY -o PLAN -D workspace=...` without process start
+ *   bulwarkc      the real binary, end to end (with --bulwarkc)
+ *   read+sha256   read the plan and SHA-256 it
+ *   load+verify   bw_plan_load() + bw_plan_free()
+ */
+#include "compile.h"
+#include "plan.h"
+#include "sha256.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <yaml.h>
+
+extern char **environ;
+
+#define DEFAULT_ENTRIES 10000u
+#define DEFAULT_RUNS 15u
+/* Bound like `bulwarkc -D workspace=...`; it need not exist, and a fixed value keeps the plan's
+ * size the same from host to host (its provenance still names the temporary policy path). */
+#define BENCH_WORKSPACE "/srv/bulwark-bench/workspace"
+#define COMPILE_TARGET_MS 100.0
+#define LOAD_TARGET_MS 1.0
+
+enum {
+        M_YAML,
+        M_COMPILE,
+        M_COMPILE_RESOLVE,
+        M_COMPILE_PLAN,
+        M_COMPILE_WRITE,
+        M_SPAWN,
+        M_SHA,
+        M_LOAD,
+        N_MEASURES,
+};
+
+struct measure {
+        const char *name;
+        bool detail;      /* a phase of the row above it: shown indented, without ratio or target */
+        int baseline;     /* index of the baseline row, or -1 */
+        double target_ms; /* 0: none */
+        double *samples;  /* milliseconds, one per run */
+        size_t n;
+        double median, min;
+};
+
+struct bench {
+        unsigned entries, runs;
+        char *bulwarkc; /* from argv */
+        bool json, check;
+        const char *only; /* --only: the one measurement to repeat (for profiling) */
+        char *dir;
+        bool own_dir;
+        char *policy_path, *plan_path, *spawn_plan_path, *admin_dir;
+        size_t policy_bytes, plan_bytes, rules, warnings;
+        char plan_id[BW_PLAN_ID_HEX + 1];
+        struct measure m[N_MEASURES];
+};
+
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static char *path_join(const char *dir, const char *name) {
+        char *p;
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                abort();
+        return p;
+}
+
+static int read_all(const char *path, uint8_t **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        size_t size = (size_t) st.st_size;
+        _cleanup_free_ uint8_t *buf = malloc(size ? size : 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t got = 0;
+        while (got < size) {
+                ssize_t n = read(fd, buf + got, size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_size = got;
+        return 0;
+}
+
+/* ---- the generated policy ---- */
+
+/* Entries that refer to a package directory cycle through the writable ones; past the last, a
+ * suffix keeps every entry distinct, so no rule is dropped as a duplicate and every entry is
+ * work the compiler really does. */
+static void put_pkg(FILE *f, unsigned q, unsigned n_pkg) {
+        if (q < n_pkg)
+                fprintf(f, "${workspace}/pkg-%05u", q);
+        else
+                fprintf(f, "${workspace}/pkg-%05u/more-%u", q % n_pkg, q / n_pkg);
+}
+
+/*
+ * A monorepo policy: the sandbox writes into its packages and tool caches, with carve-outs
+ * (build outputs, lock files, secrets) as paths, globs (some case-insensitive, some "**" + "/")
+ * and regexes; extra read grants for toolchains; and more secrets kept unreadable. Deterministic:
+ * entry i depends only on i and the total.
+ */
+static void write_policy(FILE *f, unsigned entries) {
+        unsigned n_writable = entries / 4, n_read_only = entries * 2 / 5, n_readable = entries * 3 / 20;
+        unsigned n_unreadable = entries - n_writable - n_read_only - n_readable;
+        /* writable roots alternate between packages and caches */
+        unsigned n_pkg = (n_writable + 1) / 2, n_cache = n_writable / 2;
+
+        fprintf(f, "# Generated by bench_compiler: %u entries.\n"
+                   "bulwark: 1\n"
+                   "name: bench-monorepo\n"
+                   "extends: [read-only]\n"
+                   "filesystem:\n",
+                entries);
+
+        fputs("  writable:\n", f);
+        if (n_writable == 0)
+                fputs("    []\n", f);
+        for (unsigned i = 0; i < n_writable; i++) {
+                if (i % 2 == 0)
+                        fprintf(f, "    - ${workspace}/pkg-%05u\n", i / 2);
+                else
+                        fprintf(f, "    - ~/.cache/x-%05u\n", i / 2);
+        }
+
+        fputs("  read_only:\n", f);
+        if (n_read_only == 0)
+                fputs("    []\n", f);
+        for (unsigned i = 0; i < n_read_only; i++) {
+                unsigned q = i / 7;
+                switch (i % 7) {
+                case 0:
+                        fputs("    - ", f);
+                        put_pkg(f, q, n_pkg);
+                        fputs("/dist\n", f);
+                        break;
+                case 1:
+                        fputs("    - glob: '", f);
+                        put_pkg(f, q, n_pkg);
+                        fputs("/**/*.lock'\n", f);
+                        break;
+                case 2:
+                        fputs("    - {glob: '", f);
+                        put_pkg(f, q, n_pkg);
+                        fputs("/.env*', ignore_case: true}\n", f);
+                        break;
+                case 3:
+                        fprintf(f, "    - glob: '**/.tool-%u/{config,credentials}.{json,yaml}'\n", q);
+                        break;
+                case 4:
+                        fputs("    - regex: '^", f);
+                        put_pkg(f, q, n_pkg);
+                        fputs("/gen/[a-z]+-[0-9]+\\.json$'\n", f);
+                        break;
+                case 5:
+                        fputs("    - {regex: '^", f);
+                        put_pkg(f, q, n_pkg);
+                        fputs("/secrets/.*\\.(pem|key)$', ignore_case: true}\n", f);
+                        break;
+                default:
+                        if (n_cache > 0 && q < n_cache)
+                                fprintf(f, "    - ~/.cache/x-%05u/locked\n", q);
+                        else
+                                fprintf(f, "    - ~/.cache/x-%05u/locked-%u\n", n_cache ? q % n_cache : 0, q);
+                        break;
+                }
+        }
+
+        fputs("  readable:\n", f);
+        if (n_readable == 0)
+                fputs("    []\n", f);
+        for (unsigned i = 0; i < n_readable; i++) {
+                if (i % 2 == 0)
+                        fprintf(f, "    - /opt/sdk-%05u\n", i / 2);
+                else
+                        fprintf(f, "    - /usr/share/doc/lib-%05u\n", i / 2);
+        }
+
+        fputs("  unreadable:\n", f);
+        if (n_unreadable == 0)
+                fputs("    []\n", f);
+        for (unsigned i = 0; i < n_unreadable; i++) {
+                unsigned q = i / 4;
+                switch (i % 4) {
+                case 0:
+                        fprintf(f, "    - ~/.secrets/key-%05u\n", q);
+                        break;
+                case 1:
+                        fprintf(f, "    - glob: '~/.config/app-%05u/*.pem'\n", q);
+                        break;
+                case 2:
+                        fprintf(f, "    - {glob: '**/.env.prod-%u', ignore_case: true}\n", q);
+                        break;
+                default:
+                        fprintf(f, "    - regex: '^${home}/\\.local/share/keyring-%05u/.*$'\n", q);
+                        break;
+                }
+        }
+        fputs("network: off\n", f);
+}
+
+static int generate(struct bench *b) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -errno;
+        write_policy(f, b->entries);
+        if (fclose(f) != 0)
+                return -errno;
+        b->policy_bytes = len;
+        /* Not the atomic writer: the policy is our input, not something under test. */
+        _cleanup_close_ int fd = open(b->policy_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, text + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                done += (size_t) n;
+        }
+        return 0;
+}
+
+/* ---- what is measured ---- */
+
+static int run_yaml(struct bench *b) {
+        double t0 = now_ms();
+        _cleanup_free_ uint8_t *text = NULL;
+        size_t len;
+        int r = read_all(b->policy_path, &text, &len);
+        if (r < 0)
+                return r;
+        yaml_parser_t parser;
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, text, len);
+        for (;;) {
+                yaml_event_t ev;
+                if (!yaml_parser_parse(&parser, &ev)) {
+                        fprintf(stderr, "bench_compiler: libyaml: %s\n", parser.problem ? parser.problem : "error");
+                        yaml_parser_delete(&parser);
+                        return -EINVAL;
+                }
+                bool end = ev.type == YAML_STREAM_END_EVENT;
+                yaml_event_delete(&ev);
+                if (end)
+                        break;
+        }
+        yaml_parser_delete(&parser);
+        double t1 = now_ms();
+        b->m[M_YAML].samples[b->m[M_YAML].n++] = t1 - t0;
+        return 0;
+}
+
+static int run_compile(struct bench *b) {
+        struct bw_compile_options o = { .policy_path = b->policy_path, .admin_dir = b->admin_dir };
+        o.bindings.value[BW_VAR_WORKSPACE] = BENCH_WORKSPACE;
+        struct bw_compilation c;
+        uint8_t *buf = NULL;
+        size_t size = 0;
+
+        double t0 = now_ms();
+        int r = bw_compile(&o, &c);
+        double t1 = now_ms();
+        if (r == 0)
+                r = bw_compilation_to_plan(&c, false, &buf, &size);
+        double t2 = now_ms();
+        if (r == 0)
+                r = bw_write_file_atomic(b->plan_path, buf, size, 0644);
+        free(buf);
+        size_t rules = c.n_rules, warnings = c.diags.n_warnings;
+        if (r == -EINVAL && c.diags.n_errors > 0) {
+                fputs("bench_compiler: the generated policy does not compile:\n", stderr);
+                bw_diags_print(&c.diags, &c.sources, stderr, false);
+        }
+        bw_compilation_done(&c);
+        double t3 = now_ms();
+        if (r < 0)
+                return r;
+
+        b->m[M_COMPILE].samples[b->m[M_COMPILE].n++] = t3 - t0;
+        b->m[M_COMPILE_RESOLVE].samples[b->m[M_COMPILE_RESOLVE].n++] = t1 - t0;
+        b->m[M_COMPILE_PLAN].samples[b->m[M_COMPILE_PLAN].n++] = t2 - t1;
+        /* freeing the compilation is part of what the process does, so it counts with the write */
+        b->m[M_COMPILE_WRITE].samples[b->m[M_COMPILE_WRITE].n++] = t3 - t2;
+        b->plan_bytes = size;
+        b->rules = rules;
+        b->warnings = warnings;
+        return 0;
+}
+
+static int run_spawn(struct bench *b) {
+        /* posix_spawn() wants char *const argv[]: writable copies instead of casting const away */
+        char opt_o[] = "-o", opt_d[] = "-D", binding[] = "workspace=" BENCH_WORKSPACE, opt_admin[] = "--admin-dir";
+        char *argv[] = { b->bulwarkc, b->policy_path, opt_o, b->spawn_plan_path, opt_d, binding, opt_admin,
+                         b->admin_dir, NULL };
+        posix_spawn_file_actions_t fa;
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        /* bulwarkc reports the plan it wrote on stderr: keep it out of the table */
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+
+        double t0 = now_ms();
+        pid_t pid;
+        int r = posix_spawn(&pid, b->bulwarkc, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return -r;
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        double t1 = now_ms();
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "bench_compiler: %s failed (status 0x%x)\n", b->bulwarkc, (unsigned) status);
+                return -EIO;
+        }
+        b->m[M_SPAWN].samples[b->m[M_SPAWN].n++] = t1 - t0;
+        return 0;
+}
+
+static int run_sha(struct bench *b) {
+        double t0 = now_ms();
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t size;
+        int r = read_all(b->plan_path, &buf, &size);
+        if (r < 0)
+                return r;
+        uint8_t d[BW_SHA256_SIZE];
+        bw_sha256(buf, size, d);
+        double t1 = now_ms();
+        b->m[M_SHA].samples[b->m[M_SHA].n++] = t1 - t0;
+        return 0;
+}
+
+static int run_load(struct bench *b) {
+        struct bw_plan *p = NULL;
+        struct bw_plan_error err;
+        double t0 = now_ms();
+        int r = bw_plan_load(b->plan_path, 0, &p, &err);
+        if (r == 0)
+                memcpy(b->plan_id, p->id, sizeof(b->plan_id));
+        bw_plan_free(p);
+        double t1 = now_ms();
+        if (r < 0) {
+                fprintf(stderr, "bench_compiler: the plan does not load: %s (at byte %" PRIu64 "): %s\n",
+                        err.message[0] ? err.message : "-", err.offset, strerror(-r));
+                return r;
+        }
+        b->m[M_LOAD].samples[b->m[M_LOAD].n++] = t1 - t0;
+        return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+        double a = *(const double *) x, c = *(const double *) y;
+        return a < c ? -1 : a > c;
+}
+
+static void summarise(struct measure *m) {
+        if (m->n == 0)
+                return;
+        qsort(m->samples, m->n, sizeof(double), cmp_double);
+        m->min = m->samples[0];
+        m->median = m->n % 2 ? m->samples[m->n / 2] : (m->samples[m->n / 2 - 1] + m->samples[m->n / 2]) / 2;
+}
+
+/*
+ * Each measurement runs once untimed first, so the first sample does not pay for page faults
+ * and cold caches the others do not; then runs times. Measurements run one after another rather
+ * than interleaved, so each sees the caches as its own repetitions leave them. The order matters:
+ * the plan the compile writes is what the last two read.
+ */
+static int measure_all(struct bench *b) {
+        static const struct {
+                int (*run)(struct bench *);
+                int measure; /* the row it fills (compile fills its phases too) */
+        } steps[] = {
+                { run_yaml, M_YAML }, { run_compile, M_COMPILE }, { run_spawn, M_SPAWN },
+                { run_sha, M_SHA },   { run_load, M_LOAD },
+        };
+        for (size_t i = 0; i < BW_ARRAY_SIZE(steps); i++) {
+                bool selected = !b->only || bw_streq(b->only, b->m[steps[i].measure].name);
+                unsigned runs = b->runs;
+                if (steps[i].run == run_spawn && !b->bulwarkc)
+                        continue;
+                if (!selected) {
+                        /* with --only, the compile still runs once, untimed: it writes the plan */
+                        if (steps[i].run != run_compile)
+                                continue;
+                        runs = 0;
+                }
+                size_t before[N_MEASURES];
+                for (size_t j = 0; j < N_MEASURES; j++)
+                        before[j] = b->m[j].n;
+                for (unsigned k = 0; k <= runs; k++) {
+                        int r = steps[i].run(b);
+                        if (r < 0)
+                                return r;
+                        if (k == 0) /* drop the warm-up samples */
+                                for (size_t j = 0; j < N_MEASURES; j++)
+                                        b->m[j].n = before[j];
+                }
+        }
+        for (size_t j = 0; j < N_MEASURES; j++)
+                summarise(&b->m[j]);
+        return 0;
+}
+
+/* ---- reporting ---- */
+
+static bool missed(const struct measure *m) {
+        return m->target_ms > 0 && m->n > 0 && !(m->median < m->target_ms);
+}
+
+static bool has_baseline(const struct bench *b, const struct measure *m) {
+        return m->baseline >= 0 && b->m[m->baseline].n > 0 && b->m[m->baseline].median > 0;
+}
+
+static double ratio(const struct bench *b, const struct measure *m) {
+        return m->median / b->m[m->baseline].median;
+}
+
+static void print_table(const struct bench *b) {
+        printf("bulwark compiler benchmark: %u entries, policy %zu bytes, plan %zu bytes, %zu rules, "
+               "%zu warnings, plan %s\n",
+               b->entries, b->policy_bytes, b->plan_bytes, b->rules, b->warnings, b->plan_id);
+        printf("%u runs each after one warm-up; median and min in milliseconds\n\n", b->runs);
+        printf("%-16s %10s %10s  %-12s %8s  %s\n", "name", "median ms", "min ms", "baseline", "ratio", "target");
+        for (size_t j = 0; j < N_MEASURES; j++) {
+                const struct measure *m = &b->m[j];
+                if (m->n == 0)
+                        continue;
+                char name[32], rat[32] = "-", target[48] = "-";
+                snprintf(name, sizeof(name), "%s%s", m->detail ? "  " : "", m->name);
+                if (has_baseline(b, m))
+                        snprintf(rat, sizeof(rat), "%.2fx", ratio(b, m));
+                if (m->target_ms > 0)
+                        snprintf(target, sizeof(target), "< %g ms %s", m->target_ms, missed(m) ? "FAIL" : "PASS");
+                printf("%-16s %10.3f %10.3f  %-12s %8s  %s\n", name, m->median, m->min,
+                       has_baseline(b, m) ? b->m[m->baseline].name : "-", rat, target);
+        }
+}
+
+/* Names are ours and plain ASCII: no escaping needed. */
+static void print_json(const struct bench *b, bool pass) {
+        printf("{\"entries\":%u,\"runs\":%u,\"policy_bytes\":%zu,\"plan_bytes\":%zu,\"rules\":%zu,"
+               "\"warnings\":%zu,\"plan_id\":\"%s\",\"results\":[",
+               b->entries, b->runs, b->policy_bytes, b->plan_bytes, b->rules, b->warnings, b->plan_id);
+        bool first = true;
+        for (size_t j = 0; j < N_MEASURES; j++) {
+                const struct measure *m = &b->m[j];
+                if (m->n == 0)
+                        continue;
+                printf("%s{\"name\":\"%s\",\"median_ms\":%.4f,\"min_ms\":%.4f", first ? "" : ",", m->name, m->median,
+                       m->min);
+                if (m->detail)
+                        printf(",\"part_of\":\"compile\"");
+                if (has_baseline(b, m))
+                        printf(",\"baseline\":\"%s\",\"ratio\":%.3f", b->m[m->baseline].name, ratio(b, m));
+                if (m->target_ms > 0)
+                        printf(",\"target_ms\":%g,\"pass\":%s", m->target_ms, missed(m) ? "false" : "true");
+                putchar('}');
+                first = false;
+        }
+        printf("],\"pass\":%s}\n", pass ? "true" : "false");
+}
+
+/* ---- setup ---- */
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: bench_compiler [OPTIONS]\n"
+                "\n"
+                "Generate a policy, then time compiling it and loading its plan, each next to a\n"
+                "baseline measured in the same run.\n"
+                "\n"
+                "Options:\n"
+                "      --entries N     entries in the generated policy (default %u)\n"
+                "      --runs R        timed runs of each measurement (default %u)\n"
+                "      --out-dir DIR   keep the policy and plans in DIR (default: a temporary directory)\n"
+                "      --bulwarkc PATH also time this bulwarkc binary end to end\n"
+                "      --only NAME     run only this measurement (yaml-parse, compile, bulwarkc,\n"
+                "                      read+sha256, load+verify): for perf record\n"
+                "      --json          print one JSON object instead of the table\n"
+                "      --check         exit 1 when a target is missed\n"
+                "  -h, --help          show this help\n"
+                "\n"
+                "Targets (on the median): compile < %g ms, load+verify < %g ms.\n"
+                "Exit status: 0 (whatever the times, without --check), 1 a target missed (with --check),\n"
+                "2 the benchmark itself failed.\n",
+                DEFAULT_ENTRIES, DEFAULT_RUNS, COMPILE_TARGET_MS, LOAD_TARGET_MS);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned min, unsigned *ret) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || end == s || *end || s[0] == '-' || v < min || v > 1000000) {
+                fprintf(stderr, "bench_compiler: %s %s: expected a number from %u to 1000000\n", opt, s, min);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static void bench_done(struct bench *b) {
+        if (b->own_dir && b->dir) {
+                const char *files[] = { b->policy_path, b->plan_path, b->spawn_plan_path };
+                for (size_t i = 0; i < BW_ARRAY_SIZE(files); i++)
+                        if (files[i])
+                                (void) unlink(files[i]);
+                if (rmdir(b->dir) < 0)
+                        fprintf(stderr, "bench_compiler: cannot remove %s: %m\n", b->dir);
+        }
+        for (size_t j = 0; j < N_MEASURES; j++)
+                free(b->m[j].samples);
+        free(b->policy_path);
+        free(b->plan_path);
+        free(b->spawn_plan_path);
+        free(b->admin_dir);
+        free(b->dir);
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_ENTRIES = 256, OPT_RUNS, OPT_OUT_DIR, OPT_BULWARKC, OPT_JSON, OPT_CHECK, OPT_ONLY };
+        static const struct option opts[] = {
+                { "entries", required_argument, NULL, OPT_ENTRIES },
+                { "runs", required_argument, NULL, OPT_RUNS },
+                { "out-dir", required_argument, NULL, OPT_OUT_DIR },
+                { "bulwarkc", required_argument, NULL, OPT_BULWARKC },
+                { "only", required_argument, NULL, OPT_ONLY },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(bench_done) struct bench b = {
+                .entries = DEFAULT_ENTRIES,
+                .runs = DEFAULT_RUNS,
+                .plan_id = "?",
+                .m = {
+                        [M_YAML] = { "yaml-parse", false, -1, 0 },
+                        [M_COMPILE] = { "compile", false, M_YAML, COMPILE_TARGET_MS },
+                        [M_COMPILE_RESOLVE] = { "bw_compile", true, -1, 0 },
+                        [M_COMPILE_PLAN] = { "to_plan", true, -1, 0 },
+                        [M_COMPILE_WRITE] = { "write+free", true, -1, 0 },
+                        [M_SPAWN] = { "bulwarkc", false, M_COMPILE, 0 },
+                        [M_SHA] = { "read+sha256", false, -1, 0 },
+                        [M_LOAD] = { "load+verify", false, M_SHA, LOAD_TARGET_MS },
+                },
+        };
+        const char *out_dir = NULL;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_ENTRIES:
+                        if (parse_uint("--entries", optarg, 1, &b.entries) < 0)
+                                return 2;
+                        break;
+                case OPT_RUNS:
+                        if (parse_uint("--runs", optarg, 1, &b.runs) < 0)
+                                return 2;
+                        break;
+                case OPT_OUT_DIR:
+                        out_dir = optarg;
+                        break;
+                case OPT_BULWARKC:
+                        b.bulwarkc = optarg;
+                        break;
+                case OPT_ONLY:
+                        b.only = optarg;
+                        break;
+                case OPT_JSON:
+                        b.json = true;
+                        break;
+                case OPT_CHECK:
+                        b.check = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (b.only) {
+                bool known = false;
+                for (size_t j = 0; j < N_MEASURES; j++)
+                        known = known || (!b.m[j].detail && bw_streq(b.only, b.m[j].name));
+                if (!known) {
+                        fprintf(stderr, "bench_compiler: --only %s: not a measurement\n", b.only);
+                        return 2;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, "bench_compiler: unexpected argument %s\n", argv[optind]);
+                return 2;
+        }
+
+        if (out_dir) {
+                if (mkdir(out_dir, 0755) < 0 && errno != EEXIST) {
+                        fprintf(stderr, "bench_compiler: cannot create %s: %m\n", out_dir);
+                        return 2;
+                }
+                b.dir = strdup(out_dir);
+        } else {
+                const char *tmp = getenv("TMPDIR");
+                b.dir = path_join(tmp && tmp[0] == '/' ? tmp : "/tmp", "bulwark-bench.XXXXXX");
+                if (!mkdtemp(b.dir)) {
+                        fprintf(stderr, "bench_compiler: cannot create %s: %m\n", b.dir);
+                        return 2;
+                }
+                b.own_dir = true;
+        }
+        if (!b.dir)
+                abort();
+        b.policy_path = path_join(b.dir, "policy.yaml");
+        b.plan_path = path_join(b.dir, "policy.plan");
+        b.spawn_plan_path = path_join(b.dir, "policy-bulwarkc.plan");
+        /* never created: both the library and bulwarkc then compile without admin constraints,
+         * whatever the host has in /etc/bulwark/admin.d */
+        b.admin_dir = path_join(b.dir, "no-admin.d");
+        for (size_t j = 0; j < N_MEASURES; j++) {
+                b.m[j].samples = calloc(b.runs, sizeof(double));
+                if (!b.m[j].samples)
+                        abort();
+        }
+
+        int r = generate(&b);
+        if (r < 0) {
+                fprintf(stderr, "bench_compiler: cannot write %s: %s\n", b.policy_path, strerror(-r));
+                return 2;
+        }
+        r = measure_all(&b);
+        if (r < 0) {
+                fprintf(stderr, "bench_compiler: measurement failed: %s\n", strerror(-r));
+                return 2;
+        }
+
+        bool pass = true;
+        for (size_t j = 0; j < N_MEASURES; j++)
+                pass = pass && !missed(&b.m[j]);
+        if (b.json)
+                print_json(&b, pass);
+        else
+                print_table(&b);
+        return b.check && !pass ? 1 : 0;
+}
