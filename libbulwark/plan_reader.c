@@ -84,8 +84,13 @@ static int check_str(struct checker *c, const char *table, uint32_t table_size, 
                             s.offset, s.length, table_size);
         if (s.length == 0 && !allow_empty)
                 return fail(c, where, "%s must not be empty", what);
-        if (s.length == 0)
+        if (s.length == 0) {
+                /* The empty string has exactly one spelling: otherwise a zero length at an
+                 * arbitrary offset would read as whatever string lies there. */
+                if (s.offset != 0)
+                        return fail(c, where, "%s: an empty string must be {0, 0}, not offset %u", what, s.offset);
                 return 0;
+        }
         if (s.offset == 0 || table[s.offset - 1] != 0)
                 return fail(c, where, "%s: string at %u does not start a string of the table", what, s.offset);
         if (table[s.offset + s.length] != 0 || memchr(table + s.offset, 0, s.length))
