@@ -35,6 +35,8 @@ struct bw_compilation {
         char *name;
         bool require_signed;
         struct bw_bindings bindings; /* points into bound_values */
+        char **loaded; /* identities of the files read through extends: each is read once */
+        size_t n_loaded;
         char *bound_values[BW_VAR_COUNT];
 };
 
@@ -57,3 +59,4 @@ extern const size_t bw_n_profiles;
 
 #define BW_COMPILER_NAME "bulwarkc " BULWARK_VERSION
 #define BW_EXTENDS_MAX_DEPTH 16
+#define BW_MAX_SOURCES 256

@@ -125,44 +125,52 @@ void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *
         for (size_t i = 0; i < d->n; i++) {
                 const struct bw_diag *x = &d->v[order[i]];
                 const char *sc = color ? sev_color(x->severity) : "";
+                /* messages quote the user's text (key names, paths): print them safely */
+                char msg[2048];
+                bw_printable(x->message, strlen(x->message), msg, sizeof(msg));
                 if (x->file) {
                         fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, x->file, reset, sc, sev_name(x->severity), reset,
-                                x->message);
+                                msg);
                         continue;
                 }
                 if (!x->has_loc) {
-                        fprintf(f, "bulwarkc: %s%s:%s %s\n", sc, sev_name(x->severity), reset, x->message);
+                        fprintf(f, "bulwarkc: %s%s:%s %s\n", sc, sev_name(x->severity), reset, msg);
                         continue;
                 }
                 const struct bw_source *src = s->v[x->loc.source];
                 if (x->loc.line == 0) {
                         fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, src->name, reset, sc, sev_name(x->severity),
-                                reset, x->message);
+                                reset, msg);
                         continue;
                 }
                 fprintf(f, "%s%s:%u:%u:%s %s%s:%s %s\n", bold, src->name, x->loc.line, x->loc.col, reset, sc,
-                        sev_name(x->severity), reset, x->message);
+                        sev_name(x->severity), reset, msg);
                 size_t n;
                 const char *line = bw_source_line(src, x->loc.line, &n);
-                /* Show the source line with tabs kept (so the caret lines up) and control bytes and
-                 * invalid UTF-8 made visible as '?'. The caret counts characters, not bytes. */
-                bool utf8 = bw_utf8_valid(line, n, NULL);
-                fputs("  ", f);
-                for (size_t k = 0; k < n; k++) {
-                        unsigned char ch = (unsigned char) line[k];
-                        bool bad = (ch < 0x20 && ch != '\t') || ch == 0x7f || (ch >= 0x80 && !utf8);
-                        fputc(bad ? '?' : ch, f);
-                }
-                fputs("\n  ", f);
+                /* Show (a window of) the source line with tabs kept, so the caret lines up, and
+                 * anything unsafe for a terminal as '?'. The caret counts characters. */
                 uint32_t col = x->loc.col ? x->loc.col : 1;
-                for (uint32_t k = 1; k < col && k - 1 < n; k++) {
+                size_t from = 0, to = n;
+                if (n > 200) {
+                        from = col > 100 ? col - 100 : 0;
+                        while (from > 0 && ((unsigned char) line[from] & 0xc0) == 0x80)
+                                from--;
+                        to = from + 200 < n ? from + 200 : n;
+                        while (to < n && ((unsigned char) line[to] & 0xc0) == 0x80)
+                                to++;
+                }
+                char shown[1024];
+                bw_printable(line + from, to - from, shown, sizeof(shown));
+                fprintf(f, "  %s%s%s\n  %s", from ? "..." : "", shown, to < n ? "..." : "", from ? "   " : "");
+                bool utf8 = bw_utf8_valid(line, n, NULL);
+                for (size_t k = from + 1; k < col && k - 1 < to; k++) {
                         unsigned char ch = (unsigned char) line[k - 1];
                         if (utf8 && (ch & 0xc0) == 0x80)
                                 continue; /* a continuation byte: same character */
                         fputc(ch == '\t' ? '\t' : ' ', f);
                 }
                 fprintf(f, "%s^", green);
-                for (uint32_t k = col + 1; k < x->loc.end_col && k - 1 < n; k++)
+                for (uint32_t k = col + 1; k < x->loc.end_col && k - 1 < to; k++)
                         if (!utf8 || ((unsigned char) line[k - 1] & 0xc0) != 0x80)
                                 fputc('~', f);
                 fprintf(f, "%s\n", reset);

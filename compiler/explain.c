@@ -4,18 +4,10 @@
  * every rule that covers it, the winner first.
  */
 #include "explain.h"
+#include "decision.h"
 #include "pattern.h"
 
 #include <jansson.h>
-
-static int rank(uint32_t kind) {
-        switch (kind) {
-        case BW_RULE_UNREADABLE: return 4;
-        case BW_RULE_READ_ONLY: return 3;
-        case BW_RULE_WRITABLE: return 2;
-        default: return 1;
-        }
-}
 
 static const struct bw_rule_eff *g_rules; /* for the qsort comparator */
 
@@ -27,8 +19,8 @@ static int hit_cmp(const void *x, const void *y) {
                 return aa ? -1 : 1;
         if (a->depth != b->depth)
                 return a->depth > b->depth ? -1 : 1;
-        if (rank(ra->kind) != rank(rb->kind))
-                return rank(ra->kind) > rank(rb->kind) ? -1 : 1;
+        if (bw_rule_rank(ra->kind) != bw_rule_rank(rb->kind))
+                return bw_rule_rank(ra->kind) > bw_rule_rank(rb->kind) ? -1 : 1;
         return a->rule < b->rule ? -1 : a->rule > b->rule;
 }
 
@@ -103,7 +95,12 @@ int bw_explain(const struct bw_compilation *c, const char *path, const struct bw
         g_rules = c->rules;
         if (ret->n_hits)
                 qsort(ret->hits, ret->n_hits, sizeof(*ret->hits), hit_cmp);
-        ret->decision = ret->n_hits ? c->rules[ret->hits[0].rule].kind : 0;
+        struct bw_decision d = { 0 };
+        for (size_t i = 0; i < ret->n_hits; i++) {
+                const struct bw_rule_eff *ru = &c->rules[ret->hits[i].rule];
+                bw_decision_add(&d, ru->kind, ru->flags & BW_RULE_ADMIN, (unsigned) ret->hits[i].depth);
+        }
+        ret->decision = bw_decision_effective(&d);
         ret->path = TAKE_PTR(plain);
         return 0;
 }
@@ -122,7 +119,7 @@ static const char *decision_text(uint32_t kind) {
         case BW_RULE_READ_ONLY: return "read-only (a carve-out: no writes)";
         case BW_RULE_READABLE: return "readable (granted)";
         case BW_RULE_UNREADABLE: return "unreadable";
-        default: return "not covered by any rule: no writes; reads only where the sandbox principals can read by default";
+        default: return "no writes; reads only where the sandbox principals can read by default";
         }
 }
 
@@ -159,7 +156,6 @@ void bw_explanation_print(const struct bw_compilation *c, const struct bw_explan
                         json_object_set_new(h, "specificity", json_integer(e->hits[i].depth));
                         json_object_set_new(h, "admin", json_boolean(ru->flags & BW_RULE_ADMIN));
                         json_object_set_new(h, "source", json_string(buf));
-                        json_object_set_new(h, "decides", json_boolean(i == 0));
                         json_array_append_new(hits, h);
                 }
                 json_object_set_new(o, "rules", hits);
@@ -175,14 +171,17 @@ void bw_explanation_print(const struct bw_compilation *c, const struct bw_explan
         for (int i = 0; i < BW_VAR_COUNT; i++)
                 fprintf(f, " %s=%s", bw_var_name((enum bw_var_id) i), b->value[i] ? b->value[i] : "(unbound)");
         fputc('\n', f);
+        if (e->n_hits)
+                fprintf(f, "  rules covering it, most decisive first (admin, then most specific, then unreadable >\n"
+                           "  read_only > writable > readable; a read_only rule is a carve-out only from a writable one):\n");
         for (size_t i = 0; i < e->n_hits; i++) {
                 const struct bw_rule_eff *ru = &c->rules[e->hits[i].rule];
                 char buf[600];
                 origin(c, ru, buf, sizeof(buf));
-                fprintf(f, "  %s %-10s %-5s %s%s%s\n      covers %s (specificity %d%s), from %s\n",
-                        i == 0 ? "decides:" : "        ", bw_rule_kind_name(ru->kind), bw_match_kind_name(ru->match),
-                        ru->text, ru->flags & BW_RULE_IGNORE_CASE ? " (any case)" : "",
-                        ru->flags & BW_RULE_ADMIN ? " [admin: wins over repository rules]" : "", e->hits[i].covered,
-                        e->hits[i].depth, i > 0 ? ", overridden" : "", buf);
+                fprintf(f, "  %-10s %-5s %s%s%s\n      covers %s (specificity %d), from %s\n",
+                        bw_rule_kind_name(ru->kind), bw_match_kind_name(ru->match), ru->text,
+                        ru->flags & BW_RULE_IGNORE_CASE ? " (any case)" : "",
+                        ru->flags & BW_RULE_ADMIN ? " [admin: can only take access away]" : "", e->hits[i].covered,
+                        e->hits[i].depth, buf);
         }
 }

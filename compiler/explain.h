@@ -15,7 +15,7 @@ struct bw_explanation {
         char *path;
         struct bw_explain_hit *hits; /* winner first */
         size_t n_hits;
-        uint32_t decision; /* enum bw_rule_kind of the winner, 0 when no rule covers the path */
+        uint32_t decision; /* the effective enum bw_rule_kind (decision.h), 0 for none */
 };
 
 /* Which rules cover path (absolute; normalised lexically here), with variables bound by b. */

@@ -143,6 +143,9 @@ int main(int argc, char **argv) {
                 return EX_USAGE;
         }
         o.policy_path = argv[optind];
+        /* diagnostics can be many: buffer them rather than write a character at a time */
+        static char errbuf[1 << 16];
+        setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 
         struct bw_compilation comp;
         int r = bw_compile(&o, &comp);
@@ -197,6 +200,19 @@ int main(int argc, char **argv) {
                         bw_compilation_done(&comp);
                         return 70;
                 }
+                /* The compiler must never emit a plan the enforcer would reject: check it first. */
+                struct bw_plan p;
+                struct bw_plan_error perr = { 0 };
+                if (bw_plan_parse(buf, size, 0, &p, &perr) < 0) {
+                        fprintf(stderr, "bulwarkc: internal error: the plan built for %s does not validate (byte %llu: %s); "
+                                        "nothing was written. Please report this with the policy.\n",
+                                o.policy_path, (unsigned long long) perr.offset, perr.message);
+                        free(buf);
+                        bw_compilation_done(&comp);
+                        return 70;
+                }
+                char id[BW_PLAN_ID_HEX + 1];
+                memcpy(id, p.id, sizeof(id));
                 r = bw_write_file_atomic(output, buf, size, 0644);
                 if (r < 0) {
                         fprintf(stderr, "bulwarkc: cannot write %s: %s\n", output, strerror(-r));
@@ -204,10 +220,6 @@ int main(int argc, char **argv) {
                         bw_compilation_done(&comp);
                         return EX_CANTCREAT;
                 }
-                struct bw_plan p;
-                char id[BW_PLAN_ID_HEX + 1] = "?";
-                if (bw_plan_parse(buf, size, 0, &p, NULL) == 0)
-                        memcpy(id, p.id, sizeof(id));
                 if (!json)
                         fprintf(stderr, "bulwarkc: plan %s written to %s (%zu bytes, %zu rules)\n", id, output, size,
                                 comp.n_rules);

@@ -159,8 +159,20 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
         for (size_t i = 0; i < c->sources.n; i++) {
                 const struct bw_source *s = c->sources.v[i];
                 struct bw_plan_str name = { 0, 0 };
+                /* Names come from the command line and the file system: make them valid plan
+                 * strings (UTF-8, no control characters) rather than refuse to compile. */
+                char *safe = strdup(s->name);
+                if (!safe)
+                        abort();
+                size_t bad, len = strlen(safe);
+                for (size_t k = 0; k < len; k++)
+                        if ((unsigned char) safe[k] < 0x20 || safe[k] == 0x7f)
+                                safe[k] = '?';
+                while (!bw_utf8_valid(safe, len, &bad))
+                        safe[bad] = '?';
                 if (b.r == 0)
-                        b.r = bw_strtab_add(&b.pc.pstr, s->name, strlen(s->name), &name);
+                        b.r = bw_strtab_add(&b.pc.pstr, safe, len, &name);
+                free(safe);
                 sources[i] = (struct bw_plan_source){ .name = name, .layer = s->layer };
                 memcpy(sources[i].sha256, s->sha256, sizeof(s->sha256));
         }

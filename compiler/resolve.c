@@ -20,7 +20,7 @@
 /* ---- reading files ---- */
 
 static int read_file(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not hang us */
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -100,6 +100,7 @@ static const struct bw_profile *find_profile(const char *name) {
 }
 
 static int load_layers(struct bw_compilation *c, uint32_t idx, struct visit *up, unsigned depth, struct layer_set *out);
+static bool already_loaded(const struct bw_compilation *c, const char *identity);
 
 /* Resolve one extends entry of doc and load its layers. */
 static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uint32_t parent, struct visit *up,
@@ -138,6 +139,10 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                                 bw_error(&c->diags, &e->loc, "extends cycle: %s extends itself (through this entry)", identity);
                                 return;
                         }
+                if (already_loaded(c, identity)) {
+                        free(text);
+                        return;
+                }
                 idx = bw_sources_add(&c->sources, display, NULL, text, p->len, BW_LAYER_PROFILE);
         } else {
                 if (e->text[0] == '/' || e->text[0] == '~' || e->text[0] == '$') {
@@ -170,6 +175,12 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                                          path);
                                 return;
                         }
+                if (already_loaded(c, identity))
+                        return;
+                if (c->sources.n >= BW_MAX_SOURCES) {
+                        bw_error(&c->diags, &e->loc, "more than %d policy files through extends", BW_MAX_SOURCES);
+                        return;
+                }
                 char *text;
                 size_t len;
                 int r = read_file(path, &text, &len);
@@ -180,7 +191,21 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                 idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_EXTENDS);
         }
         struct visit here = { identity, up };
+        c->loaded = realloc(c->loaded, (c->n_loaded + 1) * sizeof(*c->loaded));
+        if (!c->loaded)
+                abort();
+        c->loaded[c->n_loaded++] = strdup(identity);
         load_layers(c, idx, &here, depth + 1, out);
+}
+
+/* A file reached again through another path of the extends graph is not read again: its rules
+ * are already in (lists are unions), and reading every path of a diamond-shaped graph would be
+ * exponential. Its scalars take effect at its first position. */
+static bool already_loaded(const struct bw_compilation *c, const char *identity) {
+        for (size_t i = 0; i < c->n_loaded; i++)
+                if (bw_streq(c->loaded[i], identity))
+                        return true;
+        return false;
 }
 
 static int load_layers(struct bw_compilation *c, uint32_t idx, struct visit *up, unsigned depth, struct layer_set *out) {
@@ -238,6 +263,11 @@ static void load_admin(struct bw_compilation *c, const char *dir, struct layer_s
                 int r = read_file(path, &text, &len);
                 if (r < 0) {
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));
+                        continue;
+                }
+                if (c->sources.n >= BW_MAX_SOURCES) {
+                        free(text);
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path, "more than %d policy files in all", BW_MAX_SOURCES);
                         continue;
                 }
                 uint32_t idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_ADMIN);
@@ -425,8 +455,19 @@ static int loc_cmp(const struct bw_loc *a, const struct bw_loc *b) {
         return a->col < b->col ? -1 : a->col > b->col;
 }
 
-/* Group by (text, match); within a group the winner (admin first, then rank) comes first, then
- * the earliest source location, so the result does not depend on input order. */
+/* Rules that cover exactly the same objects with the same standing: same text, same match, and
+ * the same admin, case and anywhere flags. Only within such a group can one rule make another
+ * pointless; a case-insensitive rule covers more than a case-sensitive one with the same text,
+ * and an admin rule is a cap, not a replacement (decision.h). */
+#define GROUP_FLAGS (BW_RULE_ADMIN | BW_RULE_IGNORE_CASE | BW_RULE_ANYWHERE)
+
+static bool same_group(const struct bw_rule_eff *a, const struct bw_rule_eff *b) {
+        return bw_streq(a->text, b->text) && a->match == b->match &&
+               (a->flags & GROUP_FLAGS) == (b->flags & GROUP_FLAGS);
+}
+
+/* Sort into groups; within a group the winner (by rank) comes first, then the earliest source
+ * location, so the result does not depend on input order. */
 static int group_cmp(const void *x, const void *y) {
         const struct bw_rule_eff *a = x, *b = y;
         int r = strcmp(a->text, b->text);
@@ -434,9 +475,8 @@ static int group_cmp(const void *x, const void *y) {
                 return r;
         if (a->match != b->match)
                 return a->match < b->match ? -1 : 1;
-        bool aa = a->flags & BW_RULE_ADMIN, ba = b->flags & BW_RULE_ADMIN;
-        if (aa != ba)
-                return aa ? -1 : 1;
+        if ((a->flags & GROUP_FLAGS) != (b->flags & GROUP_FLAGS))
+                return (a->flags & GROUP_FLAGS) < (b->flags & GROUP_FLAGS) ? -1 : 1;
         if (kind_rank(a->kind) != kind_rank(b->kind))
                 return kind_rank(a->kind) > kind_rank(b->kind) ? -1 : 1;
         if (a->flags != b->flags)
@@ -472,7 +512,7 @@ static void settle_precedence(struct bw_compilation *c) {
         size_t out = 0;
         for (size_t i = 0; i < c->n_rules;) {
                 size_t j = i + 1;
-                while (j < c->n_rules && bw_streq(c->rules[j].text, c->rules[i].text) && c->rules[j].match == c->rules[i].match)
+                while (j < c->n_rules && same_group(&c->rules[j], &c->rules[i]))
                         j++;
                 /* rules[i] wins its group. Rules of the same kind with other flags (an admin copy,
                  * a case-insensitive variant) stay; exact repeats and other kinds go. */
@@ -492,9 +532,8 @@ static void settle_precedence(struct bw_compilation *c) {
                                 continue;
                         }
                         char buf[512];
-                        /* A rule losing to an admin rule was already reported as a constraint error;
-                         * losing to a protected default is the point of the default. */
-                        if (!(r->flags & BW_RULE_PROTECTED) && !(win->flags & BW_RULE_ADMIN))
+                        /* losing to a protected default is the point of the default */
+                        if (!(r->flags & BW_RULE_PROTECTED))
                                 bw_warning(&c->diags, &r->loc, "this %s rule never applies: %s on the same path wins (%s)",
                                            bw_rule_kind_name(r->kind), bw_rule_kind_name(win->kind),
                                            where(c, &win->loc, buf, sizeof(buf)));
@@ -591,22 +630,95 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
         }
 }
 
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool sorted_has(char **v, size_t n, const char *key) {
+        return bsearch(&key, v, n, sizeof(*v), str_cmp) != NULL;
+}
+
+static size_t head_len(const char *t) {
+        return t[0] == '$' ? strcspn(t, "/") : 0; /* 0: the literal root */
+}
+
+/* Could prefix matter to some writable root (within() != 0 in either direction)? Written with
+ * sorted roots and binary search so that 10,000 carve-outs against 10,000 roots stay fast;
+ * anything within() cannot decide counts as "may matter". */
+static bool may_matter(char **roots, size_t n, bool uncertain_heads, bool any_user, const char *prefix) {
+        if (any_user || strstr(prefix, "${user}") || uncertain_heads)
+                return true;
+        if (sorted_has(roots, n, "/"))
+                return true;
+        /* a root that is prefix or one of its ancestors */
+        _cleanup_free_ char *work = strdup(prefix);
+        if (!work)
+                abort();
+        for (;;) {
+                if (sorted_has(roots, n, work))
+                        return true;
+                char *slash = strrchr(work, '/');
+                if (!slash || slash == work)
+                        break;
+                *slash = 0;
+        }
+        /* a root below prefix: the roots starting with "prefix/" are contiguous when sorted */
+        _cleanup_free_ char *child = NULL;
+        if (asprintf(&child, "%s/", prefix) < 0)
+                abort();
+        size_t lo = 0, hi = n, len = strlen(child);
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(roots[mid], child) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && strncmp(roots[lo], child, len) == 0;
+}
+
 static void warn_useless(struct bw_compilation *c, const struct merged *m) {
+        size_t n = m->writable.n;
+        char **roots = calloc(n + 1, sizeof(*roots));
+        if (!roots)
+                abort();
+        bool any_user = false;
+        for (size_t k = 0; k < n; k++) {
+                roots[k] = m->writable.v[k].text;
+                any_user |= strstr(roots[k], "${user}") != NULL;
+        }
+        if (n)
+                qsort(roots, n, sizeof(*roots), str_cmp);
+        /* the distinct heads of the roots ("/" or a variable): few, whatever n is */
+        const char *heads[BW_VAR_COUNT + 1];
+        size_t n_heads = 0;
+        for (size_t k = 0; k < n; k++) {
+                bool seen = false;
+                for (size_t h = 0; h < n_heads && !seen; h++)
+                        seen = head_len(heads[h]) == head_len(roots[k]) &&
+                               strncmp(heads[h], roots[k], head_len(roots[k])) == 0;
+                if (!seen && n_heads < BW_ARRAY_SIZE(heads))
+                        heads[n_heads++] = roots[k];
+        }
         for (size_t i = 0; i < m->read_only.n; i++) {
                 const struct norm_entry *e = &m->read_only.v[i];
                 _cleanup_free_ char *prefix = e->match == BW_MATCH_PATH ? strdup(e->text)
                                                                          : bw_pattern_fixed_prefix(e->text, e->match);
                 if (!prefix)
                         continue; /* "**" + "/" globs apply inside every root */
-                bool matters = false;
-                for (size_t k = 0; k < m->writable.n && !matters; k++) {
-                        const char *w = m->writable.v[k].text;
-                        matters = within(prefix, w) != 0 || within(w, prefix) != 0;
+                /* roots under another head (a different variable, or a variable against "/")
+                 * cannot be compared before binding */
+                bool uncertain = false;
+                size_t ph = head_len(prefix);
+                for (size_t k = 0; k < n_heads && !uncertain; k++) {
+                        size_t rh = head_len(heads[k]);
+                        uncertain = (ph || rh) && (ph != rh || strncmp(prefix, heads[k], ph) != 0);
                 }
-                if (!matters)
+                if (!may_matter(roots, n, uncertain, any_user, prefix))
                         bw_warning(&c->diags, &e->loc, "read_only %s can never matter: it lies outside every writable root",
                                    e->match == BW_MATCH_PATH ? "path" : "pattern");
         }
+        free(roots);
 }
 
 /* ---- the whole compilation ---- */
@@ -737,6 +849,9 @@ void bw_compilation_done(struct bw_compilation *c) {
                 free(c->rules[i].text);
         free(c->rules);
         free(c->name);
+        for (size_t i = 0; i < c->n_loaded; i++)
+                free(c->loaded[i]);
+        free(c->loaded);
         for (int i = 0; i < BW_VAR_COUNT; i++)
                 free(c->bound_values[i]);
         bw_diags_done(&c->diags);

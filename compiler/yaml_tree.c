@@ -17,7 +17,10 @@ struct builder {
         size_t n_lines;
         struct anchor *anchors;
         size_t n_anchors, cap_anchors;
-        size_t expanded; /* nodes, counting alias expansions */
+        size_t expanded;       /* nodes, counting alias expansions */
+        size_t expanded_bytes; /* scalar bytes, counting alias expansions */
+        /* the last column conversion, so a long line is not rescanned from its start each time */
+        size_t cache_line, cache_char, cache_byte;
         bool failed;
 };
 
@@ -38,21 +41,28 @@ static void index_lines(struct builder *b) {
 }
 
 /* libyaml marks count characters from 0; diagnostics want 1-based byte columns. */
-static uint32_t byte_col(const struct builder *b, size_t line0, size_t char_col) {
+static uint32_t byte_col(struct builder *b, size_t line0, size_t char_col) {
         if (line0 >= b->n_lines)
                 return (uint32_t) char_col + 1;
         const unsigned char *p = (const unsigned char *) b->src->text + b->line_starts[line0];
         const unsigned char *end = (const unsigned char *) b->src->text + b->src->len;
-        size_t bytes = 0;
-        for (size_t c = 0; c < char_col && p + bytes < end && p[bytes] != '\n'; c++) {
+        size_t bytes = 0, c = 0;
+        if (b->cache_line == line0 + 1 && b->cache_char <= char_col) {
+                c = b->cache_char;
+                bytes = b->cache_byte;
+        }
+        for (; c < char_col && p + bytes < end && p[bytes] != '\n'; c++) {
                 bytes++;
                 while (p + bytes < end && (p[bytes] & 0xc0) == 0x80)
                         bytes++;
         }
+        b->cache_line = line0 + 1;
+        b->cache_char = c;
+        b->cache_byte = bytes;
         return (uint32_t) bytes + 1;
 }
 
-static struct bw_loc mark_loc(const struct builder *b, yaml_mark_t start, yaml_mark_t end) {
+static struct bw_loc mark_loc(struct builder *b, yaml_mark_t start, yaml_mark_t end) {
         struct bw_loc l = { .source = b->src_index, .line = (uint32_t) start.line + 1 };
         l.col = byte_col(b, start.line, start.column);
         l.end_col = end.line == start.line ? byte_col(b, end.line, end.column) : l.col + 1;
@@ -88,10 +98,17 @@ static void add_item(struct bw_node *parent, struct bw_node *child, size_t *cap)
         }
         parent->items[parent->n_items++] = child;
         parent->subtree += child->subtree;
+        parent->subtree_bytes += child->subtree_bytes;
 }
 
-static int budget(struct builder *b, size_t n, const struct bw_loc *loc) {
+static int budget(struct builder *b, size_t n, size_t bytes, const struct bw_loc *loc) {
         b->expanded += n;
+        b->expanded_bytes += bytes;
+        if (b->expanded_bytes > BW_YAML_MAX_EXPANDED_BYTES) {
+                b->failed = true;
+                return bw_error(b->diags, loc, "more than %u bytes of text after alias expansion: an alias bomb?",
+                                BW_YAML_MAX_EXPANDED_BYTES);
+        }
         if (b->expanded > BW_YAML_MAX_NODES) {
                 b->failed = true;
                 return bw_error(b->diags, loc,
@@ -131,9 +148,19 @@ static int parser_error(struct builder *b, yaml_parser_t *p) {
         l.col = byte_col(b, p->problem_mark.line, p->problem_mark.column);
         l.end_col = l.col + 1;
         b->failed = true;
+        /* The commonest cause: an unquoted ${variable} in a flow list, where '{' starts a mapping. */
+        size_t n = 0;
+        const char *hint = "";
+        if (l.line <= b->n_lines) {
+                const char *line = b->src->text + b->line_starts[l.line - 1];
+                const char *end = memchr(line, '\n', b->src->len - b->line_starts[l.line - 1]);
+                n = end ? (size_t) (end - line) : b->src->len - b->line_starts[l.line - 1];
+                if (memmem(line, n, "${", 2) && memchr(line, '[', n))
+                        hint = " (quote values that start with ${ inside [...]: [\"${workspace}\"])";
+        }
         if (p->context)
-                return bw_error(b->diags, &l, "YAML syntax: %s %s", p->problem ? p->problem : "error", p->context);
-        return bw_error(b->diags, &l, "YAML syntax: %s", p->problem ? p->problem : "error");
+                return bw_error(b->diags, &l, "YAML syntax: %s %s%s", p->problem ? p->problem : "error", p->context, hint);
+        return bw_error(b->diags, &l, "YAML syntax: %s%s", p->problem ? p->problem : "error", hint);
 }
 
 /* Parse one node whose first event is ev (consumed by the caller). */
@@ -150,7 +177,7 @@ static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_even
         case YAML_ALIAS_EVENT: {
                 for (size_t i = 0; i < b->n_anchors; i++)
                         if (bw_streq(b->anchors[i].name, (const char *) ev->data.alias.anchor)) {
-                                if (budget(b, b->anchors[i].node->subtree, &loc) < 0)
+                                if (budget(b, b->anchors[i].node->subtree, b->anchors[i].node->subtree_bytes, &loc) < 0)
                                         return NULL;
                                 return b->anchors[i].node;
                         }
@@ -181,10 +208,17 @@ static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_even
                 bw_error(b->diags, &loc, "explicit YAML tags (%s) are not supported: remove the tag", tag);
                 return NULL;
         }
-        if (budget(b, 1, &loc) < 0)
+        if (budget(b, 1, ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.length : 0, &loc) < 0)
                 return NULL;
 
         if (ev->type == YAML_SCALAR_EVENT) {
+                /* A "\0" escape would make a key or value differ from what C string handling
+                 * later sees ("network\0" vs "network"): refuse it. */
+                if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length)) {
+                        b->failed = true;
+                        bw_error(b->diags, &loc, "a NUL character (\\0) in a string: remove it");
+                        return NULL;
+                }
                 struct bw_node *n = new_node(b, BW_NODE_SCALAR, loc);
                 n->len = ev->data.scalar.length;
                 n->value = malloc(n->len + 1);
@@ -193,6 +227,7 @@ static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_even
                 memcpy(n->value, ev->data.scalar.value, n->len);
                 n->value[n->len] = 0;
                 n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                n->subtree_bytes = n->len;
                 record_anchor(b, anchor, n);
                 return n;
         }

@@ -11,7 +11,8 @@
 
 #define BW_YAML_MAX_BYTES 4194304u /* 4 MiB */
 #define BW_YAML_MAX_DEPTH 32
-#define BW_YAML_MAX_NODES 200000 /* counting every alias expansion */
+#define BW_YAML_MAX_NODES 200000          /* counting every alias expansion */
+#define BW_YAML_MAX_EXPANDED_BYTES 16777216u /* scalar bytes, counting every alias expansion */
 
 enum bw_node_type { BW_NODE_SCALAR, BW_NODE_SEQUENCE, BW_NODE_MAPPING };
 
@@ -25,7 +26,8 @@ struct bw_node {
         /* sequences: items[i]; mappings: items[2i] is a key, items[2i+1] its value */
         struct bw_node **items;
         size_t n_items;
-        size_t subtree; /* nodes in this subtree, for the alias budget */
+        size_t subtree;       /* nodes in this subtree, for the alias budget */
+        size_t subtree_bytes; /* scalar bytes in this subtree, likewise */
 };
 
 struct bw_yaml_doc {

@@ -4,6 +4,19 @@
 
 #include <jansson.h>
 
+/* Plan strings are valid UTF-8 without C0 controls, but may hold C1 controls or bidi overrides
+ * that would mislead a reviewer reading the terminal: print them as '?'. A small ring of buffers
+ * lets one fprintf() take several. */
+static const char *P(const char *s) {
+        static char ring[8][4200];
+        static unsigned next;
+        char *buf = ring[next++ % 8];
+        return bw_printable(s, strlen(s), buf, sizeof(ring[0]));
+}
+
+#define TS(p, x) P(bw_plan_string(p, x))
+#define TPS(p, x) P(bw_plan_pstring(p, x))
+
 static const char *principal_kind(uint32_t kind) {
         return kind == BW_PRINCIPAL_SYSTEM_USER ? "system user" : kind == BW_PRINCIPAL_SYSTEM_GROUP ? "system group" : "real user";
 }
@@ -46,9 +59,9 @@ static void where(const struct bw_plan *p, uint32_t section, uint32_t index, cha
         }
         const struct bw_plan_source *s = &p->sources[v->source];
         if (v->line)
-                snprintf(out, n, "%s:%u:%u (%s)", bw_plan_pstring(p, s->name), v->line, v->column, bw_layer_name(s->layer));
+                snprintf(out, n, "%s:%u:%u (%s)", TPS(p, s->name), v->line, v->column, bw_layer_name(s->layer));
         else
-                snprintf(out, n, "%s (%s)", bw_plan_pstring(p, s->name), bw_layer_name(s->layer));
+                snprintf(out, n, "%s (%s)", TPS(p, s->name), bw_layer_name(s->layer));
 }
 
 static void rule_flags(uint32_t flags, char *out, size_t n) {
@@ -62,9 +75,9 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
         bw_hex(h->digest, 32, digest);
         bw_hex(h->effect_digest, 32, effect);
         fprintf(f, "plan %s (format %u.%u, %zu bytes, compiled by %s)\n", p->id, h->version_major, h->version_minor,
-                p->size, bw_plan_string(p, p->meta->compiler));
+                p->size, TS(p, p->meta->compiler));
         fprintf(f, "  digest   sha256:%s\n  effect   sha256:%s\n", digest, effect);
-        fprintf(f, "  name     %s\n", p->meta->name.length ? bw_plan_string(p, p->meta->name) : "(none)");
+        fprintf(f, "  name     %s\n", p->meta->name.length ? TS(p, p->meta->name) : "(none)");
         fprintf(f, "  network  %s\n", p->meta->network == BW_NETWORK_ON ? "on" : "off");
         fprintf(f, "  signed plans required by admin: %s\n", p->meta->flags & BW_META_REQUIRE_SIGNED ? "yes" : "no");
 
@@ -80,18 +93,18 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
 
         fprintf(f, "\nvariables:\n");
         for (uint32_t i = 0; i < p->n_vars; i++)
-                fprintf(f, "  %-10s %s\n", bw_plan_string(p, p->vars[i].name),
-                        p->vars[i].flags & BW_VAR_BOUND ? bw_plan_string(p, p->vars[i].value) : "(unbound: bound when applied)");
+                fprintf(f, "  %-10s %s\n", TS(p, p->vars[i].name),
+                        p->vars[i].flags & BW_VAR_BOUND ? TS(p, p->vars[i].value) : "(unbound: bound when applied)");
 
         fprintf(f, "\nprincipals:\n");
         for (uint32_t i = 0; i < p->n_principals; i++) {
                 const struct bw_plan_principal *pr = &p->principals[i];
-                fprintf(f, "  [%u] %-16s %-12s %s", i, bw_plan_string(p, pr->name), principal_kind(pr->kind),
+                fprintf(f, "  [%u] %-16s %-12s %s", i, TS(p, pr->name), principal_kind(pr->kind),
                         bw_principal_role_name(pr->role));
                 bool first = true;
                 for (uint32_t b = 0; b < p->n_principals; b++)
                         if (pr->member_of & (1u << b)) {
-                                fprintf(f, "%s%s", first ? ", member of " : ", ", bw_plan_string(p, p->principals[b].name));
+                                fprintf(f, "%s%s", first ? ", member of " : ", ", TS(p, p->principals[b].name));
                                 first = false;
                         }
                 fputc('\n', f);
@@ -104,7 +117,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                 rule_flags(r->flags, fl, sizeof(fl));
                 where(p, BW_SECT_RULE, i, buf, sizeof(buf));
                 fprintf(f, "  [%u] %-10s %-5s %s%s\n       from %s\n", i, bw_rule_kind_name(r->kind),
-                        bw_match_kind_name(r->match), bw_plan_string(p, r->text), fl, buf);
+                        bw_match_kind_name(r->match), TS(p, r->text), fl, buf);
         }
 
         fprintf(f, "\nACL entries each rule implies on what it covers (%u):\n", p->n_acls);
@@ -114,7 +127,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                 bw_perms_string(a->perms, perms);
                 scope_string(a->scope, scope, sizeof(scope));
                 fprintf(f, "  [%u] %-10s -> %s:%s:%s %s%s, %s\n", i, bw_rule_kind_name(a->rule_kind),
-                        acl_qualifier(p, a->principal), bw_plan_string(p, p->principals[a->principal].name), perms, scope,
+                        acl_qualifier(p, a->principal), TS(p, p->principals[a->principal].name), perms, scope,
                         a->flags & BW_ACL_RECURSIVE ? " recursive" : "", bw_acl_role_name(a->role));
         }
 
@@ -125,7 +138,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                 protocols(n->protocols, pr, sizeof(pr));
                 where(p, BW_SECT_NFTR, i, buf, sizeof(buf));
                 fprintf(f, "  [%u] inet bulwark output: skuid %s, daddr not loopback, %s: reject\n       from %s\n", i,
-                        bw_plan_string(p, p->principals[n->principal].name), pr, buf);
+                        TS(p, p->principals[n->principal].name), pr, buf);
         }
 
         fprintf(f, "\ntoken specs (%u):\n", p->n_tokens);
@@ -133,7 +146,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                 const struct bw_plan_token *t2 = &p->tokens[i];
                 where(p, BW_SECT_TOKS, i, buf, sizeof(buf));
                 fprintf(f, "  [%u] %s%s: network %s%s, seccomp default-v1, Landlock ABI >= %u (wants %u; below: %s), %u rules\n       from %s\n",
-                        i, bw_plan_string(p, p->principals[t2->principal].name), t2->flags & BW_TOKEN_DEFAULT ? " (default)" : "",
+                        i, TS(p, p->principals[t2->principal].name), t2->flags & BW_TOKEN_DEFAULT ? " (default)" : "",
                         t2->network == BW_NETWORK_ON ? "on" : "off", t2->flags & BW_TOKEN_NO_NEW_PRIVS ? ", no_new_privs" : "",
                         t2->landlock_min_abi, t2->landlock_wanted_abi,
                         t2->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade, with a warning", t2->ref_count, buf);
@@ -145,7 +158,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         char hex[65];
                         bw_hex(p->sources[i].sha256, 32, hex);
                         fprintf(f, "  [%u] %-8s %s sha256:%s\n", i, bw_layer_name(p->sources[i].layer),
-                                bw_plan_pstring(p, p->sources[i].name), hex);
+                                TPS(p, p->sources[i].name), hex);
                 }
         } else
                 fprintf(f, "\nsources: none recorded (compiled with --no-provenance)\n");

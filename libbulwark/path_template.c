@@ -41,7 +41,8 @@ int bw_var_value_check(enum bw_var_id id, const char *value) {
         if (len == 0 || has_control(value, len, &at) || !bw_utf8_valid(value, len, NULL))
                 return -EINVAL;
         if (id == BW_VAR_USER) {
-                if (len > 32 || value[0] == '-')
+                /* a login name becomes a path component: "." and ".." would move the path */
+                if (len > 32 || value[0] == '-' || bw_streq(value, ".") || bw_streq(value, ".."))
                         return -EINVAL;
                 for (size_t i = 0; i < len; i++) {
                         char c = value[i];
@@ -82,8 +83,12 @@ static int terr(struct bw_template_error *err, size_t offset, size_t length, con
         return -EINVAL;
 }
 
-/* Append text literally, escaped for the template kind: '$' doubles everywhere but in regexes. */
-static void put_literal(struct bw_strbuf *sb, const char *s, size_t n, enum bw_template_kind kind) {
+/*
+ * Append a variable's value literally, escaped for the kind of text it goes into. In a template
+ * (into_template) a '$' doubles, since templates spell a literal '$' as "$$"; in the final bound
+ * text it does not, since globs and regexes treat an escaped or plain '$' by their own rules.
+ */
+static void put_literal(struct bw_strbuf *sb, const char *s, size_t n, enum bw_template_kind kind, bool into_template) {
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
                 if (kind == BW_TEMPLATE_REGEX) {
@@ -91,7 +96,8 @@ static void put_literal(struct bw_strbuf *sb, const char *s, size_t n, enum bw_t
                                                     (c >= '0' && c <= '9') || c == '_' || c == '/'))
                                 bw_sb_putc(sb, '\\');
                 } else if (c == '$') {
-                        bw_sb_putc(sb, '$');
+                        if (into_template)
+                                bw_sb_putc(sb, '$');
                 } else if (kind == BW_TEMPLATE_GLOB && strchr("*?[]{}\\,", c)) {
                         bw_sb_putc(sb, '\\');
                 }
@@ -128,7 +134,8 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                         char **ret, struct bw_template_error *err) {
         struct component *comps = NULL;
         size_t n_comps = 0, cap = 0;
-        int head_var = -1; /* unbound leading variable */
+        int head_var = -1;   /* unbound leading variable */
+        int bound_head = -1; /* bound leading variable, expanded into components */
         bool anywhere = false;
         size_t i = 0;
         int r = 0;
@@ -188,10 +195,11 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                                 break;
                         const char *e = strchrnul(v, '/');
                         struct bw_strbuf c = { 0 };
-                        put_literal(&c, v, (size_t) (e - v), kind);
+                        put_literal(&c, v, (size_t) (e - v), kind, true);
                         PUSH(bw_sb_take(&c), true);
                         v = e;
                 }
+                bound_head = head_var;
                 head_var = -1;
         }
 
@@ -219,7 +227,7 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                                                 goto out;
                                         }
                                         if (b && b->value[id])
-                                                put_literal(&cur, b->value[id], strlen(b->value[id]), kind);
+                                                put_literal(&cur, b->value[id], strlen(b->value[id]), kind, true);
                                         else
                                                 bw_sb_puts(&cur, "${user}");
                                         has_var = true;
@@ -229,7 +237,11 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                                 r = terr(err, i, 1, "'$' must start a variable such as ${workspace}; write $$ for a literal $");
                                 goto out;
                         }
-                        if (kind == BW_TEMPLATE_GLOB && in[i] == '\\' && i + 1 < len && in[i + 1] != '$') {
+                        if (kind == BW_TEMPLATE_GLOB && in[i] == '\\' && i + 1 < len) {
+                                if (in[i + 1] == '$') {
+                                        r = terr(err, i, 2, "write $$ for a literal '$' in a glob, not \\$");
+                                        goto out;
+                                }
                                 bw_sb_append(&cur, in + i, 2);
                                 i += 2;
                                 continue;
@@ -245,6 +257,11 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                         goto out;
                 }
                 if (dotdot) {
+                        if (n_comps > 0 && comps[n_comps - 1].from_binding && bound_head >= 0) {
+                                r = terr(err, start, 2, "'..' climbs above ${%s}: what that means depends on its value; write the path without it",
+                                         var_names[bound_head]);
+                                goto out;
+                        }
                         if (n_comps > 0) {
                                 free(comps[--n_comps].text);
                         } else if (head_var >= 0) {
@@ -287,16 +304,62 @@ out:
         return r;
 }
 
+/*
+ * Regex lexing, just enough to know where "${name}" is a variable: not inside \Q...\E (where a
+ * backslash-escaped value would be taken literally, backslashes included) and not inside a
+ * [...] class (where it would become a set of characters). There, a variable is an error.
+ */
+struct rx_state {
+        bool quote, cls, cls_first;
+};
+
+/* Step over one lexical unit at t[i] that is not a variable; returns the next index. */
+static size_t rx_step(const char *t, size_t len, size_t i, struct rx_state *st) {
+        char c = t[i];
+        if (st->quote) {
+                if (c == '\\' && i + 1 < len && t[i + 1] == 'E') {
+                        st->quote = false;
+                        return i + 2;
+                }
+                return i + 1;
+        }
+        if (c == '\\' && i + 1 < len) {
+                if (t[i + 1] == 'Q')
+                        st->quote = true;
+                st->cls_first = false;
+                return i + 2;
+        }
+        if (st->cls) {
+                if (c == '[' && i + 1 < len && t[i + 1] == ':') {
+                        const char *e = memmem(t + i + 2, len - i - 2, ":]", 2);
+                        if (e)
+                                return (size_t) (e - t) + 2;
+                }
+                if (c == ']' && !st->cls_first) {
+                        st->cls = false;
+                        return i + 1;
+                }
+                st->cls_first = false;
+                return i + 1;
+        }
+        if (c == '[') {
+                st->cls = true;
+                st->cls_first = true;
+                return i + 1 < len && t[i + 1] == '^' ? i + 2 : i + 1;
+        }
+        return i + 1;
+}
+
+static bool rx_at_var(const char *t, size_t len, size_t i) {
+        return t[i] == '$' && i + 1 < len && t[i + 1] == '{';
+}
+
 static int regex_template(const char *in, size_t len, const struct bw_bindings *b, char **ret,
                           struct bw_template_error *err) {
         struct bw_strbuf out = { 0 };
+        struct rx_state st = { 0 };
         for (size_t i = 0; i < len;) {
-                if (in[i] == '\\' && i + 1 < len) {
-                        bw_sb_append(&out, in + i, 2);
-                        i += 2;
-                        continue;
-                }
-                if (in[i] == '$' && i + 1 < len && in[i + 1] == '{') {
+                if (rx_at_var(in, len, i) && !st.quote && !st.cls) {
                         size_t vlen;
                         int id = parse_var(in + i, len - i, &vlen, err, i);
                         if (id < 0) {
@@ -304,13 +367,23 @@ static int regex_template(const char *in, size_t len, const struct bw_bindings *
                                 return id;
                         }
                         if (b && b->value[id])
-                                put_literal(&out, b->value[id], strlen(b->value[id]), BW_TEMPLATE_REGEX);
+                                put_literal(&out, b->value[id], strlen(b->value[id]), BW_TEMPLATE_REGEX, true);
                         else
                                 bw_sb_printf(&out, "${%s}", var_names[id]);
                         i += vlen;
                         continue;
                 }
-                bw_sb_putc(&out, in[i++]);
+                if (rx_at_var(in, len, i)) {
+                        const char *close = memchr(in + i, '}', len - i);
+                        if (close && bw_var_lookup(in + i + 2, (size_t) (close - in - i - 2)) >= 0) {
+                                bw_sb_done(&out);
+                                return terr(err, i, (size_t) (close - in - i) + 1,
+                                            "a variable cannot be used inside \\Q...\\E or a [...] class: move it outside");
+                        }
+                }
+                size_t next = rx_step(in, len, i, &st);
+                bw_sb_append(&out, in + i, next - i);
+                i = next;
         }
         if (out.len > BW_PATTERN_MAX) {
                 bw_sb_done(&out);
@@ -405,19 +478,34 @@ int bw_template_check(const char *t, enum bw_template_kind kind) {
 int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_bindings *b, char **ret,
                      enum bw_var_id *missing) {
         struct bw_strbuf out = { 0 };
+        struct rx_state st = { 0 };
         size_t len = strlen(t);
         for (size_t i = 0; i < len;) {
-                if (kind != BW_TEMPLATE_PATH && t[i] == '\\' && i + 1 < len) {
-                        bw_sb_append(&out, t + i, 2);
-                        i += 2;
-                        continue;
+                bool var_here = t[i] == '$' && i + 1 < len && t[i + 1] == '{';
+                if (kind == BW_TEMPLATE_REGEX) {
+                        if (var_here && (st.quote || st.cls)) {
+                                bw_sb_done(&out);
+                                return -EINVAL; /* the compiler refuses these; so does binding */
+                        }
+                        if (!var_here) {
+                                size_t next = rx_step(t, len, i, &st);
+                                bw_sb_append(&out, t + i, next - i);
+                                i = next;
+                                continue;
+                        }
+                } else {
+                        if (kind == BW_TEMPLATE_GLOB && t[i] == '\\' && i + 1 < len) {
+                                bw_sb_append(&out, t + i, 2);
+                                i += 2;
+                                continue;
+                        }
+                        if (t[i] == '$' && i + 1 < len && t[i + 1] == '$') {
+                                bw_sb_putc(&out, '$');
+                                i += 2;
+                                continue;
+                        }
                 }
-                if (t[i] == '$' && kind != BW_TEMPLATE_REGEX && i + 1 < len && t[i + 1] == '$') {
-                        bw_sb_putc(&out, '$');
-                        i += 2;
-                        continue;
-                }
-                if (t[i] == '$' && i + 1 < len && t[i + 1] == '{') {
+                if (var_here) {
                         size_t vlen;
                         int id = parse_var(t + i, len - i, &vlen, NULL, i);
                         if (id < 0) {
@@ -437,7 +525,7 @@ int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_
                                         v = "";
                                 bw_sb_puts(&out, v);
                         } else
-                                put_literal(&out, v, strlen(v), kind);
+                                put_literal(&out, v, strlen(v), kind, false);
                         i += vlen;
                         continue;
                 }
@@ -449,24 +537,25 @@ int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_
 
 unsigned bw_template_vars(const char *t, enum bw_template_kind kind) {
         unsigned mask = 0;
+        struct rx_state st = { 0 };
         size_t len = strlen(t);
-        for (size_t i = 0; i < len; i++) {
-                if (kind != BW_TEMPLATE_PATH && t[i] == '\\') {
-                        i++;
-                        continue;
-                }
-                if (t[i] == '$' && kind != BW_TEMPLATE_REGEX && i + 1 < len && t[i + 1] == '$') {
-                        i++;
-                        continue;
-                }
-                if (t[i] == '$' && i + 1 < len && t[i + 1] == '{') {
+        for (size_t i = 0; i < len;) {
+                bool var_here = t[i] == '$' && i + 1 < len && t[i + 1] == '{';
+                if (var_here && !(kind == BW_TEMPLATE_REGEX && (st.quote || st.cls))) {
                         size_t vlen;
                         int id = parse_var(t + i, len - i, &vlen, NULL, i);
                         if (id >= 0) {
                                 mask |= 1u << id;
-                                i += vlen - 1;
+                                i += vlen;
+                                continue;
                         }
                 }
+                if (kind == BW_TEMPLATE_REGEX)
+                        i = rx_step(t, len, i, &st);
+                else if ((kind == BW_TEMPLATE_GLOB && t[i] == '\\') || (t[i] == '$' && i + 1 < len && t[i + 1] == '$'))
+                        i += 2;
+                else
+                        i++;
         }
         return mask;
 }

@@ -32,7 +32,34 @@ static void put_escaped(struct bw_strbuf *sb, char c) {
         bw_sb_putc(sb, c);
 }
 
-/* A bracket expression starting at g[*i] == '['. */
+/* One member of a bracket expression: a character (1-4 bytes of UTF-8) and whether it was escaped. */
+struct class_member {
+        const char *p;
+        size_t n;
+        bool escaped;
+        uint32_t cp;
+};
+
+static uint32_t decode_cp(const char *p, size_t n) {
+        const uint8_t *b = (const uint8_t *) p;
+        if (n == 1)
+                return b[0];
+        uint32_t cp = b[0] & (0x7f >> n);
+        for (size_t k = 1; k < n; k++)
+                cp = cp << 6 | (b[k] & 0x3f);
+        return cp;
+}
+
+static size_t utf8_len(uint8_t b) {
+        return b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 1;
+}
+
+/*
+ * A bracket expression starting at g[*i] == '['. Members are read first (a backslash makes the
+ * next character a plain member, an escaped '-' included), then emitted with every member
+ * escaped for PCRE2; an unescaped '-' between two members is a range. No member and no range
+ * may include '/': a class matches within one path component.
+ */
 static int convert_class(const char *g, size_t *i, struct bw_strbuf *sb, struct bw_pattern_error *err) {
         size_t start = *i;
         size_t j = start + 1;
@@ -41,32 +68,46 @@ static int convert_class(const char *g, size_t *i, struct bw_strbuf *sb, struct 
                 negate = true;
                 j++;
         }
-        bw_sb_puts(sb, negate ? "[^/" : "[");
-        bool first = true;
-        size_t members = 0;
-        for (;; j++) {
-                char c = g[j];
-                if (c == 0)
+        struct class_member m[256];
+        size_t n = 0;
+        for (;;) {
+                if (g[j] == 0)
                         return perr(err, start, "unterminated [ in glob: close it with ] or escape it as \\[");
-                if (c == ']' && !first)
+                if (g[j] == ']' && n > 0)
                         break;
-                first = false;
-                if (c == '/')
-                        return perr(err, j, "a [...] class cannot match '/'");
-                if (c == '\\') {
+                if (n == BW_ARRAY_SIZE(m))
+                        return perr(err, start, "a [...] class with more than %zu members", BW_ARRAY_SIZE(m));
+                bool escaped = false;
+                if (g[j] == '\\') {
                         if (g[j + 1] == 0)
                                 return perr(err, j, "trailing backslash in glob");
-                        c = g[++j];
+                        escaped = true;
+                        j++;
                 }
-                if (c == '-' && members > 0 && g[j + 1] != ']') {
+                size_t len = utf8_len((uint8_t) g[j]);
+                for (size_t k = 1; k < len; k++)
+                        if (g[j + k] == 0)
+                                return perr(err, j, "truncated character in a [...] class");
+                m[n] = (struct class_member){ g + j, len, escaped, decode_cp(g + j, len) };
+                if (m[n].cp == '/')
+                        return perr(err, j, "a [...] class cannot match '/'");
+                n++;
+                j += len;
+        }
+        bw_sb_puts(sb, negate ? "[^/" : "[");
+        for (size_t k = 0; k < n; k++) {
+                bool range = k > 0 && k + 1 < n && !m[k].escaped && m[k].n == 1 && m[k].p[0] == '-';
+                if (range) {
+                        if (m[k - 1].cp > m[k + 1].cp)
+                                return perr(err, (size_t) (m[k - 1].p - g), "range out of order in a [...] class");
+                        if (m[k - 1].cp <= '/' && '/' <= m[k + 1].cp)
+                                return perr(err, (size_t) (m[k - 1].p - g), "a range in a [...] class cannot include '/'");
                         bw_sb_putc(sb, '-');
                         continue;
                 }
-                /* inside a class, escape what PCRE2 treats specially */
-                if (strchr("\\]^[-", c))
+                if (m[k].n == 1 && strchr("\\]^[-", m[k].p[0]))
                         bw_sb_putc(sb, '\\');
-                bw_sb_putc(sb, c);
-                members++;
+                bw_sb_append(sb, m[k].p, m[k].n);
         }
         bw_sb_putc(sb, ']');
         *i = j + 1;
@@ -219,7 +260,11 @@ int bw_pattern_compile(const char *text, uint32_t match, bool ignore_case, struc
 }
 
 int bw_pattern_match(struct bw_pattern *p, const char *path, size_t len) {
-        int rc = pcre2_match(p->code, (PCRE2_SPTR) path, len, 0, 0, p->md, p->mctx);
+        return bw_pattern_match_md(p, p->md, path, len);
+}
+
+int bw_pattern_match_md(const struct bw_pattern *p, pcre2_match_data *md, const char *path, size_t len) {
+        int rc = pcre2_match(p->code, (PCRE2_SPTR) path, len, 0, 0, md, p->mctx);
         if (rc >= 0)
                 return 1;
         if (rc == PCRE2_ERROR_NOMATCH)

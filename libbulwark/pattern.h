@@ -34,6 +34,8 @@ int bw_pattern_compile(const char *text, uint32_t match, bool ignore_case, struc
 void bw_pattern_done(struct bw_pattern *p);
 /* 1 matched, 0 did not, negative errno when PCRE2 hit a limit (treat as "could not decide"). */
 int bw_pattern_match(struct bw_pattern *p, const char *path, size_t len);
+/* The same with caller-owned match data, so threads can share one compiled pattern. */
+int bw_pattern_match_md(const struct bw_pattern *p, pcre2_match_data *md, const char *path, size_t len);
 /*
  * Does the pattern cover path: match it or one of its ancestors? Returns the number of path
  * components of the deepest covered ancestor-or-self (its specificity), or -1.

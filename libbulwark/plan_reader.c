@@ -13,12 +13,21 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+/* Offsets at which the strings of a table start, ascending: a reference is checked against them
+ * with a binary search, so validating n references costs O(n log n) whatever their lengths. */
+struct string_index {
+        uint32_t *starts;
+        uint32_t n;
+        uint32_t cursor; /* the last start found: references mostly come in table order */
+};
+
 struct checker {
         const uint8_t *data;
         size_t size;
         struct bw_plan *plan;
         struct bw_plan_error *err;
         uint64_t sect_off[BW_PLAN_MAX_SECTIONS];
+        struct string_index strs_index, pstr_index;
 };
 
 BW_PRINTF(3, 4)
@@ -79,6 +88,7 @@ static int check_str(struct checker *c, const char *table, uint32_t table_size, 
                      uint64_t where, const char *what, bool allow_empty) {
         if (!table)
                 return fail(c, where, "%s refers to a string table the plan does not have", what);
+        struct string_index *ix = table == c->plan->pstr ? &c->pstr_index : &c->strs_index;
         if ((uint64_t) s.offset + s.length >= table_size)
                 return fail(c, where, "%s: string at %u+%u lies outside its table (%u bytes)", what,
                             s.offset, s.length, table_size);
@@ -91,17 +101,43 @@ static int check_str(struct checker *c, const char *table, uint32_t table_size, 
                         return fail(c, where, "%s: an empty string must be {0, 0}, not offset %u", what, s.offset);
                 return 0;
         }
-        if (s.offset == 0 || table[s.offset - 1] != 0)
+        uint32_t lo;
+        if (ix->cursor < ix->n && ix->starts[ix->cursor] == s.offset)
+                lo = ix->cursor;
+        else if (ix->cursor + 1 < ix->n && ix->starts[ix->cursor + 1] == s.offset)
+                lo = ix->cursor + 1;
+        else {
+                uint32_t hi = ix->n;
+                lo = 0;
+                while (lo < hi) {
+                        uint32_t mid = lo + (hi - lo) / 2;
+                        if (ix->starts[mid] < s.offset)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+        }
+        ix->cursor = lo;
+        if (lo == ix->n || ix->starts[lo] != s.offset)
                 return fail(c, where, "%s: string at %u does not start a string of the table", what, s.offset);
-        if (table[s.offset + s.length] != 0 || memchr(table + s.offset, 0, s.length))
+        uint32_t next = lo + 1 < ix->n ? ix->starts[lo + 1] : table_size;
+        if ((uint64_t) s.offset + s.length + 1 != next)
                 return fail(c, where, "%s: string at %u is not exactly %u bytes up to a NUL", what, s.offset, s.length);
         return 0;
 }
 
 /* One pass over a string table: 8 bytes at a time while they are printable ASCII. */
-static int check_string_table(struct checker *c, const char *table, uint32_t size, uint64_t where) {
+static int check_string_table(struct checker *c, const char *table, uint32_t size, uint64_t where,
+                              struct string_index *ix) {
         const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
         uint32_t i = 0;
+        /* Every string is at least one byte plus its NUL, so there are at most size / 2 starts.
+         * They are recorded as the NULs go by in the loop below. */
+        ix->starts = malloc(((size_t) size / 2 + 1) * sizeof(uint32_t));
+        if (!ix->starts)
+                return -ENOMEM;
+        ix->n = 0;
+        ix->cursor = 0;
         while (i < size) {
                 if (size - i >= 8) {
                         uint64_t w;
@@ -115,7 +151,13 @@ static int check_string_table(struct checker *c, const char *table, uint32_t siz
                         }
                 }
                 uint8_t b = (uint8_t) table[i];
-                if (b == 0 || (b >= 0x20 && b < 0x7f)) {
+                if (b == 0) {
+                        if (i + 1 < size - 1 || (i + 1 == size - 1 && table[i + 1] != 0))
+                                ix->starts[ix->n++] = i + 1;
+                        i++;
+                        continue;
+                }
+                if (b >= 0x20 && b < 0x7f) {
                         i++;
                         continue;
                 }
@@ -149,6 +191,8 @@ static int check_header(struct checker *c) {
         if (h->header_size < sizeof(*h) || h->header_size % BW_PLAN_ALIGN ||
             (h->version_minor == 0 && h->header_size != sizeof(*h)) || h->header_size > c->size)
                 return fail(c, 12, "bad header size %u", h->header_size);
+        if (c->size % BW_PLAN_ALIGN)
+                return fail(c, 16, "plan size %zu is not a multiple of %d: truncated or extended", c->size, BW_PLAN_ALIGN);
         if (h->file_size != c->size)
                 return fail(c, 16, "header says the plan is %llu bytes but it is %zu: truncated or extended",
                             (unsigned long long) h->file_size, c->size);
@@ -305,7 +349,8 @@ static int check_sections(struct checker *c, unsigned flags) {
                         r = fail(c, c->sect_off[st], "string table must start and end with a NUL byte");
                         goto out;
                 }
-                if (tab && (r = check_string_table(c, tab, n, c->sect_off[st])) < 0)
+                if (tab && (r = check_string_table(c, tab, n, c->sect_off[st],
+                                                   st == S_STRS ? &c->strs_index : &c->pstr_index)) < 0)
                         goto out;
         }
 out:;
@@ -416,6 +461,12 @@ static int check_entries(struct checker *c) {
                                 return fail(c, o + 8, "rule %u: patterns can only narrow (read_only, unreadable)", i);
                         if (ru->text.length > BW_PATTERN_MAX)
                                 return fail(c, o, "rule %u: pattern longer than %d bytes", i, BW_PATTERN_MAX);
+                        /* every "${" must name a known variable (the binder would refuse it later) */
+                        for (const char *v = strstr(text, "${"); v; v = strstr(v + 2, "${")) {
+                                const char *close = strchr(v, '}');
+                                if (!close || bw_var_lookup(v + 2, (size_t) (close - v - 2)) < 0)
+                                        return fail(c, o, "rule %u: unknown variable in pattern \"%.80s\"", i, text);
+                        }
                         if ((ru->flags & BW_RULE_ANYWHERE) && (ru->match != BW_MATCH_GLOB || strncmp(text, "**/", 3) != 0))
                                 return fail(c, o + 16, "rule %u: only a glob starting with **/ can apply anywhere", i);
                 }
@@ -521,7 +572,14 @@ int bw_plan_parse(const void *data, size_t size, unsigned flags, struct bw_plan 
                 return fail(&c, 0, "plan buffer is not 8-byte aligned");
         if (size > BW_PLAN_MAX_SIZE)
                 return fail(&c, 0, "plan is larger than %u bytes", BW_PLAN_MAX_SIZE);
-        if ((r = check_header(&c)) < 0 || (r = check_sections(&c, flags)) < 0 || (r = check_entries(&c)) < 0)
+        r = check_header(&c);
+        if (r == 0)
+                r = check_sections(&c, flags);
+        if (r == 0)
+                r = check_entries(&c);
+        free(c.strs_index.starts);
+        free(c.pstr_index.starts);
+        if (r < 0)
                 return r;
         p.header = data;
         p.n_sections = p.header->section_count;
@@ -544,7 +602,8 @@ struct bw_plan *bw_plan_free(struct bw_plan *plan) {
 int bw_plan_load(const char *path, unsigned flags, struct bw_plan **ret, struct bw_plan_error *err) {
         if (err)
                 *err = (struct bw_plan_error){ 0 };
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO named as a plan must not hang us; it is refused just below */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         struct stat st;

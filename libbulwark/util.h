@@ -84,3 +84,10 @@ static inline void bw_put_le64(void *p, uint64_t v) {
 
 /* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). On failure *bad_offset is the first bad byte. */
 bool bw_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+/*
+ * Copy s[0..n) into buf (size bytes, NUL-terminated, truncated with "..." if needed) so that it
+ * is safe to print on a terminal: C0 and C1 control characters, DEL, Unicode bidirectional
+ * overrides and isolates, and invalid UTF-8 become '?'. Returns buf.
+ */
+char *bw_printable(const char *s, size_t n, char *buf, size_t size);

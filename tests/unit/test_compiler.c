@@ -215,7 +215,9 @@ static void test_precedence(void **state) {
                 { "/w/vendor/x", BW_RULE_READ_ONLY },
                 { "/w/vendor/keep/y", BW_RULE_READABLE }, /* more specific wins, even a weaker kind */
                 { "/w/vendor/secret", BW_RULE_UNREADABLE },
-                { "/data/z", BW_RULE_READ_ONLY },
+                /* writable /data lost to read_only /data, so nothing is granted there: read_only
+                 * alone never grants reads */
+                { "/data/z", 0 },
                 { "/elsewhere", 0 },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -471,6 +473,72 @@ static void test_round_trip(void **state) {
         bw_compilation_done(&c);
 }
 
+/* Findings of a review, each a way protections silently stopped working. */
+static void test_review_regressions(void **state) {
+        struct fixture *f = *state;
+        struct bw_compilation c;
+        struct bw_explanation e;
+        struct bw_bindings eb = { .value = { [BW_VAR_WORKSPACE] = "/home/u/repo", [BW_VAR_HOME] = "/home/u",
+                                             [BW_VAR_TMPDIR] = "/tmp", [BW_VAR_USER] = "u" } };
+        char *admin = NULL;
+        assert_true(asprintf(&admin, "%s/adm", f->dir) > 0);
+
+        /* admin read-only constraints never grant reads, nor override an unreadable rule */
+        free(bw_test_write(f->dir, "adm/10.yaml",
+                           "bulwark: 1\nkind: constraints\nfilesystem:\n  never_writable: [/etc, ~/.config]\n"));
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nextends: [workspace-write]\n", admin, NULL, &c), 0);
+        assert_int_equal(bw_explain(&c, "/etc/shadow", &eb, &e), 0);
+        assert_int_equal(e.decision, 0);
+        bw_explanation_done(&e);
+        assert_int_equal(bw_explain(&c, "/home/u/.config/gh/hosts.yml", &eb, &e), 0);
+        assert_int_equal(e.decision, BW_RULE_UNREADABLE);
+        bw_explanation_done(&e);
+        bw_compilation_done(&c);
+
+        /* a same-text rule of another case sensitivity does not drop the protected default */
+        assert_int_equal(bw_test_compile(f->dir,
+                                         "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\"]\n"
+                                         "  unreadable: [{glob: \"**/.git\"}]\n",
+                                         NULL, NULL, &c),
+                         0);
+        assert_int_equal(bw_explain(&c, "/home/u/repo/.GIT/hooks/pre-commit", &eb, &e), 0);
+        assert_int_equal(e.decision, BW_RULE_READ_ONLY);
+        bw_explanation_done(&e);
+        assert_int_equal(bw_explain(&c, "/home/u/repo/.git/config", &eb, &e), 0);
+        assert_int_equal(e.decision, BW_RULE_UNREADABLE);
+        bw_explanation_done(&e);
+        assert_false(bw_test_has_diag(&c, BW_SEV_WARNING, "never applies"));
+        bw_compilation_done(&c);
+
+        /* a read_only rule outside every writable root grants nothing */
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  read_only: [/srv/secret]\n", NULL, NULL, &c), 0);
+        assert_int_equal(bw_explain(&c, "/srv/secret/x", &eb, &e), 0);
+        assert_int_equal(e.decision, 0);
+        bw_explanation_done(&e);
+        bw_compilation_done(&c);
+
+        /* a NUL escape cannot forge a second key or a value */
+        expect_error(f, "bulwark: 1\nnetwork: off\n\"network\\0\": on\n", "NUL character", 3, 1);
+        expect_error(f, "bulwark: 1\nnetwork: \"on\\0ly kidding\"\n", "NUL character", 2, 10);
+
+        /* a diamond-shaped extends graph is read once per file, not once per path */
+        for (int i = 0; i < 15; i++) {
+                char name[32], text[160];
+                snprintf(name, sizeof(name), "g%d.yaml", i);
+                if (i == 14)
+                        snprintf(text, sizeof(text), "bulwark: 1\nfilesystem:\n  writable: [/leaf]\n");
+                else
+                        snprintf(text, sizeof(text), "bulwark: 1\nextends: [g%d.yaml, g%d.yaml, ./g%d.yaml, g%d.yaml]\n",
+                                 i + 1, i + 1, i + 1, i + 1);
+                free(bw_test_write(f->dir, name, text));
+        }
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nextends: [g0.yaml]\n", NULL, NULL, &c), 0);
+        assert_true(c.sources.n < 25);
+        assert_non_null(find_rule(&c, "/leaf", BW_RULE_WRITABLE));
+        bw_compilation_done(&c);
+        free(admin);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_yaml_limits, setup, teardown),
@@ -483,6 +551,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_review_regressions, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,9 +82,11 @@ static void test_bindings(void **state) {
         (void) state;
         struct bw_bindings b = { .value = { [BW_VAR_WORKSPACE] = "/home/ann/repo", [BW_VAR_USER] = "ann",
                                             [BW_VAR_HOME] = "/home/ann" } };
-        char *t = norm("${workspace}/../other", BW_TEMPLATE_PATH, &b);
-        /* bound at compile time, so ".." may climb into the value */
-        assert_string_equal(t, "/home/ann/other");
+        /* ".." above a variable is an error whether or not it is bound: the meaning must not
+         * depend on when the binding happens */
+        assert_null(norm("${workspace}/../other", BW_TEMPLATE_PATH, &b));
+        char *t = norm("${workspace}/a/../b", BW_TEMPLATE_PATH, &b);
+        assert_string_equal(t, "/home/ann/repo/b");
         free(t);
         t = norm("/srv/${user}/x", BW_TEMPLATE_PATH, &b);
         assert_string_equal(t, "/srv/ann/x");
@@ -178,6 +180,10 @@ static void test_glob_matching(void **state) {
                 { "/w/(x)|y", "/w/(x)|y", 1 },
                 { "/w/a+", "/w/aa", 0 },
                 { "/w/a,b", "/w/a,b", 1 },
+                { "/w/id[a\\-z]", "/w/id-", 1 }, /* an escaped '-' is a member, not a range */
+                { "/w/id[a\\-z]", "/w/idm", 0 },
+                { "/w/[a-c]", "/w/-", 0 },
+                { "/w/[\xc3\xa9" "e]", "/w/\xc3\xa9", 1 },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct bw_pattern p;
@@ -194,7 +200,7 @@ static void test_glob_matching(void **state) {
 static void test_glob_errors(void **state) {
         (void) state;
         static const char *const bad[] = { "/w/[abc", "/w/{a,b", "/w/a}", "/w/a**", "/w/**b", "/w/x\\", "/w/[a/b]",
-                                           "/w/{{{{{{{{{a}}}}}}}}}" };
+                                           "/w/{{{{{{{{{a}}}}}}}}}", "/w/[+-0]", "/w/[z-a]" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char *out = NULL;
                 struct bw_pattern_error err = { 0 };
@@ -254,6 +260,37 @@ static void test_within_and_depth(void **state) {
         assert_int_equal(bw_path_depth("${home}/.ssh"), 2);
 }
 
+static void test_review_regressions(void **state) {
+        (void) state;
+        /* a regex variable inside \Q...\E or a class is refused, not silently mangled */
+        expect_error("^\\Q${home}\\E/\\.ssh", BW_TEMPLATE_REGEX, "cannot be used inside", 3);
+        expect_error("^/x/[${user}]", BW_TEMPLATE_REGEX, "cannot be used inside", 5);
+        char *t = norm("^\\Q$x\\E${home}/a$", BW_TEMPLATE_REGEX, NULL);
+        assert_string_equal(t, "^\\Q$x\\E${home}/a$");
+        free(t);
+        /* binding a glob at apply time keeps a '$' in a value single */
+        struct bw_bindings b = { .value = { [BW_VAR_HOME] = "/home/a$b" } };
+        char *g = NULL;
+        assert_int_equal(bw_template_bind("${home}/secret*", BW_TEMPLATE_GLOB, &b, &g, NULL), 0);
+        struct bw_pattern p;
+        assert_int_equal(bw_pattern_compile(g, BW_MATCH_GLOB, false, &p, NULL), 0);
+        const char *yes = "/home/a$b/secret.txt";
+        assert_int_equal(bw_pattern_match(&p, yes, strlen(yes)), 1);
+        bw_pattern_done(&p);
+        free(g);
+        /* and binding at compile time gives the same text as binding later */
+        char *compiled = norm("${home}/secret*", BW_TEMPLATE_GLOB, &b);
+        assert_int_equal(bw_template_bind(compiled, BW_TEMPLATE_GLOB, &b, &g, NULL), 0);
+        assert_string_equal(g, "/home/a$b/secret*");
+        free(g);
+        free(compiled);
+        /* '\$' in a glob is refused (write $$) */
+        expect_error("/x/\\${user}", BW_TEMPLATE_GLOB, "write $$", 3);
+        /* login names "." and ".." would move the path */
+        assert_int_equal(bw_var_value_check(BW_VAR_USER, ".."), -EINVAL);
+        assert_int_equal(bw_var_value_check(BW_VAR_USER, "."), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_normalise_paths),
@@ -265,6 +302,7 @@ int main(void) {
                 cmocka_unit_test(test_case_and_cover),
                 cmocka_unit_test(test_fixed_prefix),
                 cmocka_unit_test(test_within_and_depth),
+                cmocka_unit_test(test_review_regressions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
