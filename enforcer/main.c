@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bulwark: the enforcer. This build has the `show` command; the others arrive with the
- * enforcer backend (see README). */
+/* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
+#include "engine.h"
 #include "plan.h"
 #include "show.h"
 
@@ -8,28 +8,49 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#define DEFAULT_STATE_DIR "/var/lib/bulwark"
+
 static void usage(FILE *f) {
         fputs("Usage: bulwark COMMAND [OPTIONS]\n"
               "\n"
               "Commands:\n"
-              "  show PLAN [--json]    decode a plan: header, sections, entries, provenance\n"
+              "  show PLAN [--json]                 decode a plan: header, sections, entries, provenance\n"
+              "  plan PLAN [--json] [--workspace DIR]\n"
+              "                                     what applying PLAN would change (read-only)\n"
+              "  apply PLAN [--workspace DIR]       converge this machine to PLAN (root), journaled\n"
+              "  revert PLAN_ID | --all             undo what apply did, exactly (root)\n"
+              "  status [--json]                    installed plans, and drift since they were applied\n"
+              "  doctor                             what this host can enforce\n"
               "\n"
-              "Run 'bulwark COMMAND --help' for a command's options.\n",
+              "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
+              "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
+              "--threads N. Run 'bulwark COMMAND --help' for more.\n"
+              "\n"
+              "Exit status: plan and status 0 no difference, 2 differences, 1 error; apply and revert\n"
+              "0 success (also when nothing had to change), 1 error; 64 usage error.\n",
               f);
 }
 
-static void show_usage(FILE *f) {
-        fputs("Usage: bulwark show PLAN [--json]\n"
-              "\n"
-              "Validate PLAN (every offset, length, index, enum and the SHA-256 digest) and print\n"
-              "its contents with the policy file, line and column each entry came from.\n"
-              "\n"
-              "  --json      one JSON document instead of text\n"
-              "  -h, --help  show this help\n"
-              "\n"
-              "Exit status: 0 shown, 1 the plan is invalid or unreadable, 64 usage error.\n",
-              f);
-}
+static const char *const command_help[][2] = {
+        { "plan", "Usage: bulwark plan PLAN [--json] [--workspace DIR] [--user NAME]\n\n"
+                  "Compare PLAN, bound to the workspace and the real user, with this machine: sandbox\n"
+                  "accounts, the firewall table inet bulwark, POSIX ACLs under every root, the installed\n"
+                  "plan. Prints one line per change (a summary first), or JSON lines with --json. Changes\n"
+                  "nothing. Without root, what cannot be read (the nftables ruleset) is reported as\n"
+                  "unknown ('?'). Exit: 0 no difference, 2 differences, 1 error.\n" },
+        { "apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME]\n\n"
+                   "As root: create the sandbox accounts, load the firewall table, set the ACLs and install\n"
+                   "the plan for the runner. Every change is journaled (with what it replaced) and synced\n"
+                   "before it is made. Applying again changes nothing. Exit: 0 success, 1 error.\n" },
+        { "revert", "Usage: bulwark revert PLAN_ID | --all\n\n"
+                    "As root: restore the exact ACL bytes every change replaced, remove the installation,\n"
+                    "and, when no installation is left, the accounts and the firewall table bulwark created.\n"
+                    "PLAN_ID is a plan ID (or installation ID) prefix from 'bulwark status'. Exit: 0/1.\n" },
+        { "status", "Usage: bulwark status [--json]\n\n"
+                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
+                    "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n" },
+        { "doctor", "Usage: bulwark doctor\n\nWhat this host can enforce: nftables, Landlock ABI, user namespaces, POSIX ACLs.\n" },
+};
 
 static int cmd_show(int argc, char **argv) {
         static const struct option opts[] = {
@@ -43,15 +64,16 @@ static int cmd_show(int argc, char **argv) {
                 if (c == 'j')
                         json = true;
                 else if (c == 'h') {
-                        show_usage(stdout);
+                        fputs("Usage: bulwark show PLAN [--json]\n\nValidate PLAN (every offset, length, index, enum and both "
+                              "SHA-256 digests) and print it,\nwith the policy file, line and column of each entry.\n"
+                              "Exit: 0 shown, 1 invalid or unreadable, 64 usage error.\n",
+                              stdout);
                         return 0;
-                } else {
-                        show_usage(stderr);
+                } else
                         return EX_USAGE;
-                }
         }
         if (optind != argc - 1) {
-                show_usage(stderr);
+                fputs("Usage: bulwark show PLAN [--json]\n", stderr);
                 return EX_USAGE;
         }
         const char *path = argv[optind];
@@ -81,7 +103,7 @@ int main(int argc, char **argv) {
                 return EX_USAGE;
         }
         const char *cmd = argv[1];
-        if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help")) {
+        if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help") || bw_streq(cmd, "help")) {
                 usage(stdout);
                 return 0;
         }
@@ -91,7 +113,67 @@ int main(int argc, char **argv) {
         }
         if (bw_streq(cmd, "show"))
                 return cmd_show(argc - 1, argv + 1);
-        fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
-        usage(stderr);
-        return EX_USAGE;
+        if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
+            !bw_streq(cmd, "doctor")) {
+                fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
+                usage(stderr);
+                return EX_USAGE;
+        }
+
+        enum { OPT_JSON = 256, OPT_WORKSPACE, OPT_USER, OPT_STATE_DIR, OPT_LOCK_TIMEOUT, OPT_ALL, OPT_THREADS };
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "workspace", required_argument, NULL, OPT_WORKSPACE },
+                { "user", required_argument, NULL, OPT_USER },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+                { "threads", required_argument, NULL, OPT_THREADS },
+                { "all", no_argument, NULL, OPT_ALL },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct bw_engine_options o = { .state_dir = DEFAULT_STATE_DIR, .lock_timeout = 10 };
+        bool all = false;
+        int c;
+        argc--;
+        argv++;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_JSON: o.json = true; break;
+                case OPT_WORKSPACE: o.workspace = optarg; break;
+                case OPT_USER: o.user = optarg; break;
+                case OPT_STATE_DIR: o.state_dir = optarg; break;
+                case OPT_LOCK_TIMEOUT: o.lock_timeout = (unsigned) strtoul(optarg, NULL, 10); break;
+                case OPT_THREADS: o.threads = (unsigned) strtoul(optarg, NULL, 10); break;
+                case OPT_ALL: all = true; break;
+                case 'h':
+                        for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
+                                if (bw_streq(command_help[i][0], cmd))
+                                        fputs(command_help[i][1], stdout);
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'bulwark %s --help'.\n", cmd);
+                        return EX_USAGE;
+                }
+        }
+        int rest = argc - optind;
+        if (bw_streq(cmd, "plan") || bw_streq(cmd, "apply")) {
+                if (rest != 1) {
+                        fprintf(stderr, "bulwark %s: give exactly one PLAN file\n", cmd);
+                        return EX_USAGE;
+                }
+                return bw_streq(cmd, "plan") ? bw_cmd_plan(argv[optind], &o, stdout) : bw_cmd_apply(argv[optind], &o, stdout);
+        }
+        if (bw_streq(cmd, "revert")) {
+                if ((all && rest != 0) || (!all && rest != 1)) {
+                        fputs("bulwark revert: give a PLAN_ID or --all\n", stderr);
+                        return EX_USAGE;
+                }
+                return bw_cmd_revert(all ? NULL : argv[optind], all, &o, stdout);
+        }
+        if (rest != 0) {
+                fprintf(stderr, "bulwark %s: takes no arguments\n", cmd);
+                return EX_USAGE;
+        }
+        return bw_streq(cmd, "status") ? bw_cmd_status(&o, stdout) : bw_cmd_doctor(&o, stdout);
 }

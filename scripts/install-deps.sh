@@ -6,9 +6,10 @@ set -eu
 
 PACKAGES="
 build-essential cmake pkg-config
-libyaml-dev libpcre2-dev libjansson-dev libssl-dev
+libyaml-dev libpcre2-dev libjansson-dev libssl-dev libnftables-dev
 libcmocka-dev
 python3 python3-jsonschema python3-yaml
+acl nftables iproute2 util-linux passwd
 "
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 

@@ -1,0 +1,1234 @@
+/* SPDX-License-Identifier: MIT */
+#include "engine.h"
+#include "accounts.h"
+#include "acl_tree.h"
+#include "firewall.h"
+#include "journal.h"
+#include "path_template.h"
+#include "posix_acl.h"
+#include "sha256.h"
+#include "strbuf.h"
+#include "xattrat.h"
+
+#include <dirent.h>
+#include <grp.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define XATTR_ACCESS "system.posix_acl_access"
+#define XATTR_DEFAULT "system.posix_acl_default"
+
+/* ---- reporting ---- */
+
+struct change_line {
+        char op; /* '+', '~', '-', '?' */
+        char *kind;
+        char *what;
+        char *detail;
+        char *source;
+        uint64_t below;
+};
+
+struct acl_seen {
+        char *path; /* absolute */
+        char op;
+        uint32_t kind, rule;
+};
+
+struct run {
+        const struct bw_engine_options *o;
+        struct bw_plan *plan;
+        char *values[BW_VAR_COUNT];
+        struct bw_bindings b;
+        uid_t real_uid;
+        char install_id[17];
+        int state_fd, install_fd;
+        struct bw_account_state acc[32];
+        int64_t ids[32];
+        struct bw_tree_policy tp;
+        bool dry_run;
+        /* collected changes */
+        struct change_line *lines;
+        size_t n_lines, cap_lines;
+        struct acl_seen *acl;
+        size_t n_acl, cap_acl;
+        pthread_mutex_t acl_lock;
+        struct bw_journal journal;
+        unsigned adds, changes, removes, unknown;
+        uint64_t acl_errors;
+};
+
+BW_PRINTF(3, 4)
+static int fail(struct run *r, int code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        (void) r;
+        return code;
+}
+
+static void add_line(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
+                     uint64_t below) {
+        if (r->n_lines == r->cap_lines) {
+                r->cap_lines = r->cap_lines ? r->cap_lines * 2 : 32;
+                r->lines = realloc(r->lines, r->cap_lines * sizeof(*r->lines));
+                if (!r->lines)
+                        abort();
+        }
+        r->lines[r->n_lines++] = (struct change_line){ op, strdup(kind), strdup(what), strdup(detail ? detail : ""),
+                                                       source ? strdup(source) : NULL, below };
+        if (op == '+')
+                r->adds++;
+        else if (op == '~')
+                r->changes++;
+        else if (op == '-')
+                r->removes++;
+        else
+                r->unknown++;
+}
+
+static void source_of_rule(const struct bw_plan *p, uint32_t rule, char *buf, size_t n) {
+        buf[0] = 0;
+        const struct bw_plan_prov *v = rule < p->n_rules ? bw_plan_provenance(p, BW_SECT_RULE, rule) : NULL;
+        if (!v)
+                return;
+        const char *file = bw_plan_pstring(p, p->sources[v->source].name);
+        if (v->line)
+                snprintf(buf, n, "%s:%u:%u", file, v->line, v->column);
+        else
+                snprintf(buf, n, "%s", file);
+}
+
+/* ---- binding ---- */
+
+static int bind_variables(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        const struct bw_engine_options *o = r->o;
+        /* the real user: --user, SUDO_USER, SUDO_UID, the caller */
+        const char *user = o->user ? o->user : getenv("SUDO_USER");
+        struct passwd *pw = NULL;
+        if (user)
+                pw = getpwnam(user);
+        else if (getenv("SUDO_UID"))
+                pw = getpwuid((uid_t) strtoul(getenv("SUDO_UID"), NULL, 10));
+        else
+                pw = getpwuid(getuid());
+        if (!pw)
+                return fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME",
+                            user ? user : "(the caller)");
+        r->real_uid = pw->pw_uid;
+        char cwd[PATH_MAX];
+        const char *ws = o->workspace;
+        if (!ws) {
+                if (!getcwd(cwd, sizeof(cwd)))
+                        return fail(r, 1, "cannot determine the current directory: give --workspace DIR");
+                ws = cwd;
+        }
+        char *abs = NULL;
+        if (ws[0] != '/') {
+                if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, ws) < 0)
+                        return fail(r, 1, "cannot make --workspace %s absolute", ws);
+        } else
+                abs = strdup(ws);
+        /* normalise lexically (no symlinks are followed here; the walk opens it safely) */
+        struct bw_strbuf esc = { 0 };
+        for (const char *c = abs; *c; c++) {
+                if (*c == '$')
+                        bw_sb_putc(&esc, '$');
+                bw_sb_putc(&esc, *c);
+        }
+        free(abs);
+        char *canon = NULL, *plain = NULL;
+        struct bw_template_error terr;
+        if (bw_template_from_policy(esc.data, esc.len, BW_TEMPLATE_PATH, NULL, &canon, &terr) < 0 ||
+            bw_template_bind(canon, BW_TEMPLATE_PATH, NULL, &plain, NULL) < 0) {
+                bw_sb_done(&esc);
+                free(canon);
+                return fail(r, 1, "--workspace %s: %s", ws, terr.message);
+        }
+        bw_sb_done(&esc);
+        free(canon);
+        const char *want[BW_VAR_COUNT] = {
+                [BW_VAR_HOME] = pw->pw_dir,
+                [BW_VAR_TMPDIR] = "/tmp",
+                [BW_VAR_USER] = pw->pw_name,
+                [BW_VAR_WORKSPACE] = plain,
+        };
+        for (int i = 0; i < BW_VAR_COUNT; i++) {
+                const struct bw_plan_var *v = &p->vars[i];
+                const char *value = want[i];
+                if (v->flags & BW_VAR_BOUND) {
+                        value = bw_plan_string(p, v->value);
+                        if (i == BW_VAR_WORKSPACE && o->workspace && !bw_streq(value, plain)) {
+                                free(plain);
+                                return fail(r, 1, "this plan is bound to workspace %s, not %s: recompile it without -D workspace, or use that workspace",
+                                            value, o->workspace);
+                        }
+                }
+                if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
+                        free(plain);
+                        return fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it", bw_var_name((enum bw_var_id) i),
+                                    value);
+                }
+                r->values[i] = strdup(value);
+                r->b.value[i] = r->values[i];
+        }
+        free(plain);
+        /* the installation is named after the workspace */
+        uint8_t d[32];
+        bw_sha256(r->values[BW_VAR_WORKSPACE], strlen(r->values[BW_VAR_WORKSPACE]), d);
+        bw_hex(d, 8, r->install_id);
+        return 0;
+}
+
+/* ---- state ---- */
+
+static int open_state(struct run *r, bool create) {
+        const char *dir = r->o->state_dir;
+        if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return fail(r, 1, "cannot create the state directory %s: %s", dir, strerror(errno));
+        r->state_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (r->state_fd < 0) {
+                if (errno == ENOENT && !create)
+                        return -ENOENT;
+                return fail(r, 1, "cannot open the state directory %s: %s", dir, strerror(errno));
+        }
+        struct stat st;
+        if (fstat(r->state_fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+                return fail(r, 1, "%s must be a directory owned by root and writable only by root", dir);
+        if (create) {
+                if (mkdirat(r->state_fd, "installs", 0755) < 0 && errno != EEXIST)
+                        return fail(r, 1, "cannot create %s/installs: %s", dir, strerror(errno));
+        }
+        return 0;
+}
+
+/* One enforcer at a time: a second waits up to lock_timeout seconds, then gives up clearly. */
+static int lock_state(struct run *r) {
+        int fd = openat(r->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return fail(r, 1, "cannot open %s/lock: %s", r->o->state_dir, strerror(errno));
+        for (unsigned waited = 0;; waited++) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return fd;
+                if (errno != EWOULDBLOCK) {
+                        close(fd);
+                        return fail(r, 1, "cannot lock %s/lock: %s", r->o->state_dir, strerror(errno));
+                }
+                if (waited == 0)
+                        fprintf(stderr, "bulwark: another bulwark is changing this machine; waiting up to %u s\n",
+                                r->o->lock_timeout);
+                if (waited >= r->o->lock_timeout * 10) {
+                        close(fd);
+                        fail(r, 1, "gave up after %u s: another bulwark still holds %s/lock (is an apply running?)",
+                             r->o->lock_timeout, r->o->state_dir);
+                        return -EWOULDBLOCK;
+                }
+                struct timespec ts = { 0, 100 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* ---- accounts and firewall ---- */
+
+static void lookup_ids(struct run *r) {
+        bw_accounts_lookup(r->plan, r->values[BW_VAR_USER], r->acc);
+        for (uint32_t i = 0; i < 32; i++)
+                r->ids[i] = i < r->plan->n_principals ? r->acc[i].id : -1;
+}
+
+static int shared_record(struct run *r, uint32_t type, const uint8_t *payload, uint32_t len) {
+        struct bw_journal j;
+        int e = bw_journal_open(&j, r->state_fd, "shared.journal");
+        if (e < 0)
+                return e;
+        struct bw_journal_record rec = { type, payload, len };
+        e = bw_journal_append(&j, &rec, 1);
+        bw_journal_close(&j);
+        return e;
+}
+
+static int converge_accounts(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        lookup_ids(r);
+        /* groups first: users are created into them */
+        for (int pass = 0; pass < 2; pass++)
+                for (uint32_t i = 0; i < p->n_principals; i++) {
+                        const struct bw_plan_principal *pr = &p->principals[i];
+                        bool group = pr->kind == BW_PRINCIPAL_SYSTEM_GROUP;
+                        if (pr->kind == BW_PRINCIPAL_REAL_USER || group != (pass == 0))
+                                continue;
+                        const char *name = bw_plan_string(p, pr->name);
+                        char detail[128], err[512];
+                        if (!r->acc[i].exists) {
+                                snprintf(detail, sizeof(detail), "%s", group ? "system group" : "system user, no login shell, no password");
+                                add_line(r, '+', group ? "group" : "user", name, detail, NULL, 0);
+                                if (r->dry_run)
+                                        continue;
+                                uint8_t payload[64];
+                                size_t nl = strlen(name);
+                                payload[0] = group ? 2 : 1;
+                                payload[1] = 0; /* did not exist */
+                                memcpy(payload + 2, name, nl);
+                                int e = shared_record(r, BW_JOURNAL_ACCOUNT, payload, (uint32_t) (2 + nl));
+                                if (e < 0)
+                                        return fail(r, 1, "cannot journal the creation of %s: %s", name, strerror(-e));
+                                if (bw_account_create(p, i, err, sizeof(err)) < 0)
+                                        return fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user", name, err);
+                        } else if (!group && !r->acc[i].members_ok) {
+                                add_line(r, '~', "user", name, "add to groups bulwark-sandbox, bulwark-write", NULL, 0);
+                                if (!r->dry_run && bw_account_fix_members(p, i, err, sizeof(err)) < 0)
+                                        return fail(r, 1, "cannot fix the groups of %s: %s", name, err);
+                        }
+                }
+        lookup_ids(r);
+        return 0;
+}
+
+static size_t offline_uids(struct run *r, uid_t *uids) {
+        size_t n = 0;
+        for (uint32_t i = 0; i < r->plan->n_nft_rules && n < 8; i++) {
+                int64_t id = r->ids[r->plan->nft_rules[i].principal];
+                uids[n++] = id < 0 ? (uid_t) 4294967294u : (uid_t) id;
+        }
+        return n;
+}
+
+static int converge_firewall(struct run *r) {
+        uid_t uids[8];
+        size_t n = offline_uids(r, uids);
+        if (n == 0)
+                return 0;
+        char err[512] = "";
+        enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
+        const char *detail = "skuid bulwark-offline, daddr not loopback (IPv4 and IPv6, every protocol): reject";
+        if (st == BW_FW_CURRENT)
+                return 0;
+        if (st == BW_FW_UNKNOWN) {
+                if (r->dry_run) {
+                        char why[700];
+                        snprintf(why, sizeof(why), "cannot read the nftables ruleset without privileges (%s): run as root to see", err);
+                        add_line(r, '?', "nft", "inet bulwark output", why, NULL, 0);
+                        return 0;
+                }
+                return fail(r, 1, "cannot read the nftables ruleset: %s", err);
+        }
+        add_line(r, st == BW_FW_ABSENT ? '+' : '~', "nft", "inet bulwark output", detail, NULL, 0);
+        if (r->dry_run)
+                return 0;
+        uint8_t existed = st != BW_FW_ABSENT;
+        int e = shared_record(r, BW_JOURNAL_NFT, &existed, 1);
+        if (e < 0)
+                return fail(r, 1, "cannot journal the firewall change: %s", strerror(-e));
+        if (bw_fw_apply(uids, n, err, sizeof(err)) < 0)
+                return fail(r, 1, "cannot load the nftables table inet bulwark: %s", err);
+        return 0;
+}
+
+/* ---- ACLs ---- */
+
+static bool has_managed(const struct run *r, const uint8_t *bytes, size_t len) {
+        struct bw_acl a;
+        if (!bytes || bw_acl_decode(bytes, len, &a) < 0)
+                return false;
+        for (unsigned i = 0; i < a.n; i++) {
+                const uint32_t *ids = a.e[i].tag == BW_ACL_USER ? r->tp.managed_users : r->tp.managed_groups;
+                unsigned n = a.e[i].tag == BW_ACL_USER ? r->tp.n_managed_users : r->tp.n_managed_groups;
+                if (a.e[i].tag != BW_ACL_USER && a.e[i].tag != BW_ACL_GROUP)
+                        continue;
+                for (unsigned k = 0; k < n; k++)
+                        if (ids[k] == a.e[i].id)
+                                return true;
+        }
+        return false;
+}
+
+static void record_seen(struct run *r, const struct bw_acl_change *c, size_t n) {
+        pthread_mutex_lock(&r->acl_lock);
+        for (size_t i = 0; i < n; i++) {
+                if (r->n_acl == r->cap_acl) {
+                        r->cap_acl = r->cap_acl ? r->cap_acl * 2 : 256;
+                        r->acl = realloc(r->acl, r->cap_acl * sizeof(*r->acl));
+                        if (!r->acl)
+                                abort();
+                }
+                char *path = NULL;
+                if (asprintf(&path, "%s%s%s", c[i].root, c[i].rel[0] && !bw_streq(c[i].root, "/") ? "/" : "", c[i].rel) < 0)
+                        abort();
+                bool before = has_managed(r, c[i].before, c[i].before_len);
+                char op = c[i].kind == 0 ? '-' : before ? '~' : '+';
+                r->acl[r->n_acl++] = (struct acl_seen){ path, op, c[i].kind, c[i].rule };
+        }
+        pthread_mutex_unlock(&r->acl_lock);
+}
+
+/* The walk's hook: journal a batch (durably) before it is written; in a dry run, just record. */
+static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
+        struct run *r = userdata;
+        record_seen(r, c, n);
+        if (r->dry_run)
+                return 0;
+        struct bw_journal_record recs[256] = { { 0, NULL, 0 } };
+        uint8_t *bufs[256];
+        if (n > BW_ARRAY_SIZE(recs))
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++) {
+                struct bw_journal_acl a = {
+                        .ino = c[i].ino,
+                        .mode = c[i].mode,
+                        .had_before = c[i].before != NULL,
+                        .is_default = bw_streq(c[i].attr, XATTR_DEFAULT),
+                        .root = c[i].root,
+                        .root_len = strlen(c[i].root),
+                        .rel = c[i].rel,
+                        .rel_len = strlen(c[i].rel),
+                        .before = c[i].before,
+                        .before_len = c[i].before_len,
+                };
+                uint32_t len;
+                bufs[i] = bw_journal_acl_encode(&a, &len);
+                recs[i] = (struct bw_journal_record){ BW_JOURNAL_ACL, bufs[i], len };
+        }
+        int e = bw_journal_append(&r->journal, recs, n);
+        for (size_t i = 0; i < n; i++)
+                free(bufs[i]);
+        return e;
+}
+
+static int seen_cmp(const void *x, const void *y) {
+        return strcmp(((const struct acl_seen *) x)->path, ((const struct acl_seen *) y)->path);
+}
+
+static const char *kind_detail(uint32_t kind) {
+        switch (kind) {
+        case BW_RULE_WRITABLE: return "group:bulwark-write rwX (access+default), default user:REAL rwx";
+        case BW_RULE_READ_ONLY: return "user:bulwark-offline,bulwark-online r-X (access+default): read-only carve-out";
+        case BW_RULE_READABLE: return "group:bulwark-sandbox r-X (access+default): read grant";
+        case BW_RULE_UNREADABLE: return "user:bulwark-offline,bulwark-online --- (access+default): no access";
+        default: return "bulwark's entries removed";
+        }
+}
+
+/* Fold the changed objects into regions: an object whose parent did not change (with the same
+ * decision) starts a region; the rest are counted below it. */
+static void report_acl_regions(struct run *r) {
+        if (r->n_acl == 0)
+                return;
+        qsort(r->acl, r->n_acl, sizeof(*r->acl), seen_cmp);
+        /* access and default changes of one directory count once */
+        size_t out = 0;
+        for (size_t i = 0; i < r->n_acl; i++) {
+                if (out > 0 && bw_streq(r->acl[out - 1].path, r->acl[i].path)) {
+                        free(r->acl[i].path);
+                        continue;
+                }
+                r->acl[out++] = r->acl[i];
+        }
+        r->n_acl = out;
+        /* a stack of open regions: a path under the innermost open region of the same decision
+         * is counted below it; anything else opens a region of its own */
+        struct open_region {
+                const struct acl_seen *head;
+                size_t len, line;
+        } stack[64];
+        size_t depth = 0;
+        for (size_t i = 0; i < r->n_acl; i++) {
+                const struct acl_seen *s = &r->acl[i];
+                while (depth > 0) {
+                        const struct open_region *t = &stack[depth - 1];
+                        bool under = strncmp(s->path, t->head->path, t->len) == 0 &&
+                                     (s->path[t->len] == '/' || bw_streq(t->head->path, "/"));
+                        if (under)
+                                break;
+                        depth--;
+                }
+                if (depth > 0 && stack[depth - 1].head->kind == s->kind && stack[depth - 1].head->op == s->op) {
+                        r->lines[stack[depth - 1].line].below++;
+                        continue;
+                }
+                char src[600], detail[300];
+                source_of_rule(r->plan, s->rule, src, sizeof(src));
+                snprintf(detail, sizeof(detail), "%s", kind_detail(s->kind));
+                char *real = strstr(detail, "REAL");
+                if (real) {
+                        char tmp[300];
+                        snprintf(tmp, sizeof(tmp), "%.*s%s%s", (int) (real - detail), detail, r->values[BW_VAR_USER], real + 4);
+                        snprintf(detail, sizeof(detail), "%s", tmp);
+                }
+                add_line(r, s->op, "acl", s->path, detail, src[0] ? src : NULL, 0);
+                if (depth < BW_ARRAY_SIZE(stack))
+                        stack[depth++] = (struct open_region){ s, strlen(s->path), r->n_lines - 1 };
+        }
+}
+
+static int converge_acls(struct run *r) {
+        const char **roots;
+        size_t n = bw_tree_policy_roots(&r->tp, &roots);
+        struct bw_tree_options to = { .dry_run = r->dry_run, .threads = r->o->threads, .on_batch = on_batch, .userdata = r };
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct bw_tree_stats st = { 0 };
+                int e = bw_tree_converge(&r->tp, roots[i], &to, &st);
+                if (e == -ENOENT) {
+                        /* a root that does not exist yet: nothing to set; the runner protects it */
+                        add_line(r, '?', "acl", roots[i], "does not exist: nothing to set (create it and apply again)", NULL, 0);
+                        r->unknown--; /* informational, not a difference */
+                        continue;
+                }
+                if (e < 0) {
+                        ret = fail(r, 1, "cannot converge %s: %s%s", roots[i], strerror(-e),
+                                   e == -ELOOP ? " (a symlink on the way is not owned by root or the real user)" : "");
+                        break;
+                }
+                r->acl_errors += st.errors;
+                if (st.skipped_hardlinks || st.skipped_mounts || st.skipped_devices)
+                        fprintf(stderr, "bulwark: %s: left alone: %llu hard-linked files, %llu mount points, %llu devices\n",
+                                roots[i], (unsigned long long) st.skipped_hardlinks, (unsigned long long) st.skipped_mounts,
+                                (unsigned long long) st.skipped_devices);
+        }
+        free(roots);
+        report_acl_regions(r);
+        return ret;
+}
+
+/* ---- reachability: traverse-only entries on ancestors ---- */
+
+/* The sandbox must be able to reach every writable root and read grant: a workspace under a 0700
+ * home is the normal case. Each ancestor the principals cannot traverse gets
+ * group:bulwark-sandbox:--x in its access ACL, nothing more. */
+static int converge_reachability(struct run *r) {
+        int64_t gid = -1;
+        for (uint32_t i = 0; i < r->plan->n_principals; i++)
+                if (r->plan->principals[i].role == BW_ROLE_SANDBOX_GROUP)
+                        gid = r->ids[i];
+        uint32_t ugid = gid < 0 ? 4294967293u : (uint32_t) gid;
+        const char **roots;
+        size_t n_roots = bw_tree_policy_roots(&r->tp, &roots);
+        char **done = NULL;
+        size_t n_done = 0;
+        int ret = 0;
+        for (size_t i = 0; i < r->tp.n_paths && ret == 0; i++) {
+                const struct bw_tree_rule *t = &r->tp.paths[i];
+                if (t->kind != BW_RULE_WRITABLE && t->kind != BW_RULE_READABLE)
+                        continue;
+                _cleanup_free_ char *anc = strdup(t->path);
+                if (!anc)
+                        abort();
+                for (;;) {
+                        char *slash = strrchr(anc, '/');
+                        if (!slash)
+                                break;
+                        if (slash == anc) {
+                                if (anc[1] == 0)
+                                        break;
+                                anc[1] = 0;
+                        } else
+                                *slash = 0;
+                        /* ancestors inside a walked root were handled by the walk */
+                        bool inside = false;
+                        for (size_t k = 0; k < n_roots && !inside; k++)
+                                inside = bw_path_is_within(anc, roots[k]);
+                        bool seen = false;
+                        for (size_t k = 0; k < n_done && !seen; k++)
+                                seen = bw_streq(done[k], anc);
+                        if (inside || seen)
+                                continue;
+                        done = realloc(done, (n_done + 1) * sizeof(*done));
+                        if (!done)
+                                abort();
+                        done[n_done++] = strdup(anc);
+                        int fd = bw_open_path_safely(anc, O_RDONLY | O_DIRECTORY, r->real_uid);
+                        if (fd < 0)
+                                continue;
+                        struct stat st;
+                        uint8_t cur[4 + 8 * BW_ACL_MAX_ENTRIES], out[4 + 8 * BW_ACL_MAX_ENTRIES];
+                        ssize_t len = fstat(fd, &st) < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, cur, sizeof(cur));
+                        struct bw_acl base, wanted;
+                        bool ok = len >= 0 ? bw_acl_decode(cur, (size_t) len, &base) == 0 : len == -ENODATA;
+                        if (ok && len < 0)
+                                bw_acl_from_mode(st.st_mode, &base);
+                        if (!ok || (st.st_mode & S_IXOTH)) {
+                                close(fd);
+                                continue; /* others may traverse already (or we cannot tell) */
+                        }
+                        struct bw_acl_want want = { BW_ACL_GROUP, ugid, BW_PERM_X };
+                        bool has = false;
+                        for (unsigned k = 0; k < base.n; k++)
+                                has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid && (base.e[k].perm & BW_PERM_X);
+                        if (has || bw_acl_compute(&base, &want, 1, NULL, 0, NULL, 0, &wanted) < 0) {
+                                close(fd);
+                                continue;
+                        }
+                        size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
+                        char detail[600];
+                        snprintf(detail, sizeof(detail), "group:bulwark-sandbox --x (access): traverse only, to reach %s", t->path);
+                        add_line(r, '+', "acl", anc, detail, NULL, 0);
+                        if (!r->dry_run) {
+                                struct bw_acl_change c = { .root = anc, .rel = "", .attr = XATTR_ACCESS, .ino = st.st_ino,
+                                                           .mode = (uint32_t) st.st_mode,
+                                                           .before = len >= 0 ? cur : NULL, .before_len = len >= 0 ? (size_t) len : 0,
+                                                           .after = out, .after_len = out_len };
+                                /* journaled before it is made, like every change; not a region of its own */
+                                int e = on_batch(r, &c, 1);
+                                r->n_acl--;
+                                free(r->acl[r->n_acl].path);
+                                if (e == 0)
+                                        e = bw_setxattrat(fd, ".", XATTR_ACCESS, out, out_len);
+                                if (e < 0)
+                                        ret = fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc, strerror(-e));
+                        }
+                        close(fd);
+                }
+        }
+        for (size_t k = 0; k < n_done; k++)
+                free(done[k]);
+        free(done);
+        free(roots);
+        return ret;
+}
+
+/* ---- token spec: the installed plan ---- */
+
+static int converge_install(struct run *r) {
+        char path[64];
+        snprintf(path, sizeof(path), "installs/%s/plan", r->install_id);
+        struct bw_plan *cur = NULL;
+        struct bw_plan_error err;
+        char full[PATH_MAX];
+        snprintf(full, sizeof(full), "%s/%s", r->o->state_dir, path);
+        bool same = bw_plan_load(full, 0, &cur, &err) == 0 &&
+                    memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
+        bw_plan_free(cur);
+        if (same)
+                return 0;
+        const struct bw_plan_token *t = &r->plan->tokens[r->plan->meta->default_token];
+        char detail[200];
+        snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s", r->plan->id,
+                 r->values[BW_VAR_WORKSPACE], bw_plan_string(r->plan, r->plan->principals[t->principal].name),
+                 t->network ? "on" : "off");
+        add_line(r, cur ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name), detail, NULL, 0);
+        if (r->dry_run)
+                return 0;
+        char bind[PATH_MAX * 2];
+        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\n", r->values[BW_VAR_WORKSPACE],
+                 r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR]);
+        char p2[PATH_MAX];
+        snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
+        int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
+        if (e == 0)
+                e = bw_write_file_atomic(full, r->plan->data, r->plan->size, 0644);
+        if (e < 0)
+                return fail(r, 1, "cannot install the plan in %s: %s", full, strerror(-e));
+        return 0;
+}
+
+/* ---- the commands ---- */
+
+static void print_changes(struct run *r, FILE *out) {
+        if (r->o->json) {
+                for (size_t i = 0; i < r->n_lines; i++) {
+                        const struct change_line *l = &r->lines[i];
+                        const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
+                        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
+                        if (bw_streq(l->kind, "acl"))
+                                json_object_set_new(o, "below", json_integer((json_int_t) l->below));
+                        if (l->source)
+                                json_object_set_new(o, "source", json_string(l->source));
+                        json_object_set_new(o, "plan", json_string(r->plan->id));
+                        json_object_set_new(o, "workspace", json_string(r->values[BW_VAR_WORKSPACE]));
+                        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                        fprintf(out, "%s\n", s);
+                        free(s);
+                        json_decref(o);
+                }
+                return;
+        }
+        fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s)\n", r->adds, r->changes,
+                r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE]);
+        for (size_t i = 0; i < r->n_lines; i++) {
+                const struct change_line *l = &r->lines[i];
+                char below[64] = "";
+                if (l->below)
+                        snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
+                fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below, l->source ? "  <- " : "",
+                        l->source ? l->source : "");
+        }
+}
+
+static void run_done(struct run *r) {
+        for (size_t i = 0; i < r->n_lines; i++) {
+                free(r->lines[i].kind);
+                free(r->lines[i].what);
+                free(r->lines[i].detail);
+                free(r->lines[i].source);
+        }
+        free(r->lines);
+        for (size_t i = 0; i < r->n_acl; i++)
+                free(r->acl[i].path);
+        free(r->acl);
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                free(r->values[i]);
+        bw_tree_policy_done(&r->tp);
+        bw_plan_free(r->plan);
+        if (r->state_fd >= 0)
+                close(r->state_fd);
+        pthread_mutex_destroy(&r->acl_lock);
+}
+
+static int load_plan(struct run *r, const char *path) {
+        struct bw_plan_error err = { 0 };
+        int e = bw_plan_load(path, 0, &r->plan, &err);
+        if (e < 0) {
+                if (err.message[0])
+                        return fail(r, 1, "%s: invalid plan at byte %llu: %s", path, (unsigned long long) err.offset, err.message);
+                return fail(r, 1, "%s: cannot read the plan: %s", path, e == -EINVAL ? "not a regular file" : strerror(-e));
+        }
+        return 0;
+}
+
+static int prepare(struct run *r) {
+        char err[512] = "";
+        if (bind_variables(r))
+                return 1;
+        lookup_ids(r);
+        if (bw_tree_policy_init(&r->tp, r->plan, &r->b, r->ids, err, sizeof(err)) < 0)
+                return fail(r, 1, "cannot use the plan's rules: %s", err);
+        return 0;
+}
+
+int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+        struct run r = { .o = o, .state_fd = -1, .dry_run = true };
+        pthread_mutex_init(&r.acl_lock, NULL);
+        int ret = load_plan(&r, plan_path);
+        if (ret == 0)
+                ret = prepare(&r);
+        if (ret == 0)
+                ret = converge_accounts(&r);
+        if (ret == 0)
+                ret = converge_firewall(&r);
+        if (ret == 0)
+                ret = converge_acls(&r);
+        if (ret == 0)
+                ret = converge_reachability(&r);
+        if (ret == 0) {
+                if (open_state(&r, false) == 0 || errno == ENOENT)
+                        converge_install(&r);
+                else
+                        converge_install(&r);
+                print_changes(&r, out);
+                ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
+        }
+        run_done(&r);
+        return ret;
+}
+
+int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+        struct run r = { .o = o, .state_fd = -1, .dry_run = false, .journal = { .fd = -1 } };
+        pthread_mutex_init(&r.acl_lock, NULL);
+        int lock = -1;
+        if (geteuid() != 0) {
+                run_done(&r);
+                return fail(&r, 1, "apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it would do)");
+        }
+        int ret = load_plan(&r, plan_path);
+        if (ret == 0)
+                ret = prepare(&r);
+        if (ret == 0)
+                ret = open_state(&r, true) ? 1 : 0;
+        if (ret == 0 && (lock = lock_state(&r)) < 0)
+                ret = 1;
+        if (ret == 0) {
+                char dir[64];
+                snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
+                if (mkdirat(r.state_fd, dir, 0700) < 0 && errno != EEXIST)
+                        ret = fail(&r, 1, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
+                char jpath[96];
+                snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+                int e = ret ? 0 : bw_journal_open(&r.journal, r.state_fd, jpath);
+                if (e < 0)
+                        ret = fail(&r, 1, "cannot open the journal %s/%s: %s", o->state_dir, jpath, strerror(-e));
+                if (ret == 0) {
+                        uint8_t payload[32 + PATH_MAX];
+                        size_t wl = strlen(r.values[BW_VAR_WORKSPACE]);
+                        memcpy(payload, r.plan->header->digest, 32);
+                        memcpy(payload + 32, r.values[BW_VAR_WORKSPACE], wl);
+                        struct bw_journal_record rec = { BW_JOURNAL_BEGIN, payload, (uint32_t) (32 + wl) };
+                        e = bw_journal_append(&r.journal, &rec, 1);
+                        if (e < 0)
+                                ret = fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+                }
+        }
+        if (ret == 0)
+                ret = converge_accounts(&r);
+        if (ret == 0) {
+                /* the ids exist now: rebuild the rules with them */
+                char err[512];
+                bw_tree_policy_done(&r.tp);
+                if (bw_tree_policy_init(&r.tp, r.plan, &r.b, r.ids, err, sizeof(err)) < 0)
+                        ret = fail(&r, 1, "cannot use the plan's rules: %s", err);
+        }
+        if (ret == 0)
+                ret = converge_firewall(&r);
+        if (ret == 0)
+                ret = converge_acls(&r);
+        if (ret == 0)
+                ret = converge_reachability(&r);
+        if (ret == 0)
+                ret = converge_install(&r);
+        if (ret == 0) {
+                struct bw_journal_record rec = { BW_JOURNAL_COMMIT, r.plan->header->digest, 32 };
+                int e = bw_journal_append(&r.journal, &rec, 1);
+                if (e < 0)
+                        ret = fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+        }
+        if (ret == 0) {
+                print_changes(&r, out);
+                if (r.acl_errors)
+                        fprintf(stderr, "bulwark: %llu objects could not be read or changed (see above)\n",
+                                (unsigned long long) r.acl_errors);
+                ret = r.acl_errors ? 1 : 0;
+        }
+        bw_journal_close(&r.journal);
+        if (lock >= 0)
+                close(lock);
+        run_done(&r);
+        return ret;
+}
+
+/* ---- revert ---- */
+
+struct restore_key {
+        const struct bw_journal_acl *a;
+        size_t order;
+};
+
+static int restore_cmp(const void *x, const void *y) {
+        const struct restore_key *p = x, *q = y;
+        int c = (p->a->root_len > q->a->root_len) - (p->a->root_len < q->a->root_len);
+        if (!c)
+                c = memcmp(p->a->root, q->a->root, p->a->root_len);
+        if (!c)
+                c = (p->a->rel_len > q->a->rel_len) - (p->a->rel_len < q->a->rel_len);
+        if (!c)
+                c = memcmp(p->a->rel, q->a->rel, p->a->rel_len);
+        if (!c)
+                c = p->a->is_default - q->a->is_default;
+        if (!c)
+                c = (p->order > q->order) - (p->order < q->order);
+        return c;
+}
+
+/* Put back the bytes an object's ACL had before bulwark first changed it, walking to it with
+ * O_NOFOLLOW from its root and checking it is still the same inode. */
+static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
+        _cleanup_free_ char *root = strndup(a->root, a->root_len);
+        _cleanup_free_ char *rel = strndup(a->rel, a->rel_len);
+        if (!root || !rel)
+                return -ENOMEM;
+        const char *attr = a->is_default ? XATTR_DEFAULT : XATTR_ACCESS;
+        int dfd;
+        _cleanup_free_ char *parent_rel = NULL;
+        const char *name;
+        if (rel[0] == 0) {
+                /* the root itself: through its parent, so a file root works too */
+                char *slash = strrchr(root, '/');
+                name = slash + 1;
+                char *parent = strndup(root, slash == root ? 1 : (size_t) (slash - root));
+                dfd = bw_open_path_safely(parent, O_RDONLY | O_DIRECTORY, (uid_t) -1);
+                free(parent);
+                if (bw_streq(root, "/")) {
+                        if (dfd >= 0)
+                                close(dfd);
+                        dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        name = ".";
+                }
+        } else {
+                dfd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY, (uid_t) -1);
+                char *slash = strrchr(rel, '/');
+                if (slash) {
+                        *slash = 0;
+                        name = slash + 1;
+                        /* intermediate directories, never following a symlink */
+                        for (char *comp = strtok(rel, "/"); comp && dfd >= 0; comp = strtok(NULL, "/")) {
+                                int next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                close(dfd);
+                                dfd = next < 0 ? -errno : next;
+                        }
+                } else
+                        name = rel;
+        }
+        if (dfd < 0) {
+                (*skipped)++;
+                return 0; /* gone: nothing to restore */
+        }
+        struct stat st;
+        int r = 0;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || (uint64_t) st.st_ino != a->ino || S_ISLNK(st.st_mode)) {
+                (*skipped)++; /* replaced since: not the object we changed */
+        } else if (a->had_before) {
+                r = bw_setxattrat(dfd, name, attr, a->before, a->before_len);
+        } else if (!a->is_default) {
+                /* There was no access ACL: write the minimal one of the recorded mode. The kernel
+                 * stores such an ACL as mode bits only (no xattr), which also gives back the
+                 * group bits our mask had replaced; a plain removexattr would not. */
+                struct bw_acl minimal;
+                uint8_t buf[64];
+                bw_acl_from_mode((mode_t) a->mode, &minimal);
+                size_t n = bw_acl_encode(&minimal, buf, sizeof(buf));
+                r = bw_setxattrat(dfd, name, attr, buf, n);
+        } else {
+                r = bw_removexattrat(dfd, name, attr);
+                if (r == -ENODATA)
+                        r = 0;
+        }
+        close(dfd);
+        return r;
+}
+
+static int remove_install_dir(int state_fd, const char *id) {
+        char p[96];
+        static const char *const files[] = { "plan", "bindings", "journal" };
+        for (size_t i = 0; i < BW_ARRAY_SIZE(files); i++) {
+                snprintf(p, sizeof(p), "installs/%s/%s", id, files[i]);
+                if (unlinkat(state_fd, p, 0) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        snprintf(p, sizeof(p), "installs/%s", id);
+        return unlinkat(state_fd, p, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static size_t count_installs(int state_fd) {
+        int fd = openat(state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        size_t n = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n;
+}
+
+/* Undo what the shared journal says bulwark created, once no installation needs it. */
+static int revert_shared(struct run *r, FILE *out) {
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, "shared.journal", &data, &recs, &n, &bad);
+        if (e == -ENOENT)
+                return 0;
+        if (e < 0)
+                return fail(r, 1, "%s/shared.journal is damaged at byte %llu: accounts and the firewall table were left as they are; inspect it",
+                            r->o->state_dir, (unsigned long long) bad);
+        int ret = 0;
+        char err[512];
+        /* the firewall first (it names the users), then users before their groups */
+        for (int pass = 0; pass < 3; pass++)
+                for (size_t i = n; i-- > 0;) {
+                        const struct bw_journal_record *rec = &recs[i];
+                        if (pass == 0 && rec->type == BW_JOURNAL_NFT && rec->len == 1 && rec->payload[0] == 0) {
+                                if (bw_fw_remove(err, sizeof(err)) < 0)
+                                        ret = fail(r, 1, "cannot remove table inet bulwark: %s", err);
+                                else
+                                        fprintf(out, "- nft    inet bulwark\n");
+                        }
+                        if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT && rec->len > 2 && rec->payload[1] == 0 &&
+                            rec->payload[0] == (pass == 1 ? 1 : 2)) {
+                                char name[64];
+                                snprintf(name, sizeof(name), "%.*s", (int) (rec->len - 2), (const char *) rec->payload + 2);
+                                bool group = rec->payload[0] == 2;
+                                if (group && getgrnam(name) == NULL)
+                                        continue;
+                                if (!group && getpwnam(name) == NULL)
+                                        continue;
+                                if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                                        ret = fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name, err);
+                                else
+                                        fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
+                        }
+                }
+        free(recs);
+        free(data);
+        if (ret == 0 && unlinkat(r->state_fd, "shared.journal", 0) < 0)
+                ret = fail(r, 1, "cannot remove %s/shared.journal: %s", r->o->state_dir, strerror(errno));
+        return ret;
+}
+
+static int revert_one(struct run *r, const char *id, FILE *out) {
+        char jpath[96];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
+        if (e == -EBADMSG)
+                return fail(r, 1, "%s/%s is damaged at byte %llu: nothing was reverted, so that what can be undone is not lost; "
+                                  "restore the file from a backup or remove the installation by hand",
+                            r->o->state_dir, jpath, (unsigned long long) bad);
+        if (e < 0 && e != -ENOENT)
+                return fail(r, 1, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
+        struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
+        struct restore_key *keys = calloc(n + 1, sizeof(*keys));
+        size_t nk = 0;
+        int ret = 0;
+        if (!acl || !keys)
+                abort();
+        for (size_t i = 0; i < n; i++) {
+                if (recs[i].type != BW_JOURNAL_ACL)
+                        continue;
+                if (bw_journal_acl_decode(recs[i].payload, recs[i].len, &acl[nk]) < 0) {
+                        ret = fail(r, 1, "%s/%s has a malformed ACL record: nothing was reverted", r->o->state_dir, jpath);
+                        break;
+                }
+                keys[nk] = (struct restore_key){ &acl[nk], i };
+                nk++;
+        }
+        uint64_t restored = 0, skipped = 0, failed = 0;
+        if (ret == 0 && nk) {
+                qsort(keys, nk, sizeof(*keys), restore_cmp);
+                for (size_t i = 0; i < nk; i++) {
+                        /* the first record of an object holds its state before bulwark */
+                        if (i > 0 && restore_cmp(&(struct restore_key){ keys[i].a, 0 }, &(struct restore_key){ keys[i - 1].a, 0 }) == 0)
+                                continue;
+                        if (restore_acl(keys[i].a, &skipped) < 0)
+                                failed++;
+                        else
+                                restored++;
+                }
+        }
+        free(keys);
+        free(acl);
+        free(recs);
+        free(data);
+        if (ret)
+                return ret;
+        fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)%s\n",
+                (unsigned long long) (restored - skipped), id, skipped ? "" : "");
+        if (skipped)
+                fprintf(out, "  %llu objects were gone or replaced since and were left alone\n", (unsigned long long) skipped);
+        if (failed)
+                return fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again", (unsigned long long) failed);
+        e = remove_install_dir(r->state_fd, id);
+        if (e < 0)
+                return fail(r, 1, "cannot remove the installation %s: %s", id, strerror(-e));
+        return 0;
+}
+
+/* Installations whose plan ID (or installation ID) starts with which. */
+static int for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, FILE *), FILE *out,
+                            size_t *matched) {
+        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        char ids[256][17];
+        size_t n = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)) && n < 256)
+                if (de->d_name[0] != '.' && strlen(de->d_name) == 16)
+                        memcpy(ids[n++], de->d_name, 17); /* 16 hex digits and the NUL */
+        if (d)
+                closedir(d);
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                bool match = !which || strncmp(ids[i], which, strlen(which)) == 0;
+                if (!match) {
+                        char path[2 * PATH_MAX];
+                        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, ids[i]);
+                        struct bw_plan *p = NULL;
+                        struct bw_plan_error err;
+                        if (bw_plan_load(path, 0, &p, &err) == 0)
+                                match = strncmp(p->id, which, strlen(which)) == 0;
+                        bw_plan_free(p);
+                }
+                if (!match)
+                        continue;
+                (*matched)++;
+                int e = fn(r, ids[i], out);
+                if (e)
+                        ret = e;
+        }
+        return ret;
+}
+
+int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out) {
+        struct run r = { .o = o, .state_fd = -1 };
+        pthread_mutex_init(&r.acl_lock, NULL);
+        if (geteuid() != 0) {
+                run_done(&r);
+                return fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
+        }
+        if (!which && !all) {
+                run_done(&r);
+                return fail(&r, 1, "say which plan to revert (a plan ID from 'bulwark status') or --all");
+        }
+        int ret = open_state(&r, false);
+        if (ret == -ENOENT) {
+                fprintf(out, "bulwark: nothing is installed\n");
+                run_done(&r);
+                return 0;
+        }
+        int lock = ret ? -1 : lock_state(&r);
+        if (ret == 0 && lock < 0)
+                ret = 1;
+        size_t matched = 0;
+        if (ret == 0)
+                ret = for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
+        if (ret == 0 && !all && matched == 0)
+                ret = fail(&r, 1, "no installed plan matches %s (see 'bulwark status')", which);
+        if (ret == 0 && count_installs(r.state_fd) == 0)
+                ret = revert_shared(&r, out);
+        if (lock >= 0)
+                close(lock);
+        run_done(&r);
+        return ret;
+}
+
+/* ---- status ---- */
+
+static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
+        char p[96];
+        snprintf(p, sizeof(p), "installs/%s/bindings", id);
+        int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        char buf[3 * PATH_MAX];
+        ssize_t len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+                return -EIO;
+        buf[len] = 0;
+        ws[0] = user[0] = 0;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                if (strncmp(line, "workspace=", 10) == 0)
+                        snprintf(ws, n, "%s", line + 10);
+                else if (strncmp(line, "user=", 5) == 0)
+                        snprintf(user, n, "%s", line + 5);
+        }
+        return ws[0] && user[0] ? 0 : -EBADMSG;
+}
+
+static unsigned status_drift;
+
+static int status_one(struct run *parent, const char *id, FILE *out) {
+        char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX];
+        if (read_bindings(parent->state_fd, id, ws, user, sizeof(ws)) < 0) {
+                fprintf(out, "! install %s: its bindings file is missing or damaged\n", id);
+                status_drift++;
+                return 0;
+        }
+        struct bw_engine_options o = *parent->o;
+        o.workspace = ws;
+        o.user = user;
+        struct run r = { .o = &o, .state_fd = -1, .dry_run = true };
+        pthread_mutex_init(&r.acl_lock, NULL);
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
+        int ret = load_plan(&r, path);
+        if (ret == 0)
+                ret = prepare(&r);
+        if (ret == 0)
+                ret = converge_accounts(&r);
+        if (ret == 0)
+                ret = converge_firewall(&r);
+        if (ret == 0)
+                ret = converge_acls(&r);
+        if (ret == 0)
+                ret = converge_reachability(&r);
+        if (ret == 0) {
+                unsigned drift = r.adds + r.changes + r.removes + r.unknown;
+                if (o.json) {
+                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "plan", r.plan->id, "workspace", ws,
+                                              "user", user, "effective", drift == 0, "drifted_entries", (int) drift);
+                        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                        fprintf(out, "%s\n", s);
+                        free(s);
+                        json_decref(j);
+                } else
+                        fprintf(out, "%s plan %s  workspace %s  user %s: %s\n", drift ? "!" : "=", r.plan->id, ws, user,
+                                drift ? "DRIFTED, apply it again to restore:" : "in force");
+                if (drift)
+                        print_changes(&r, out);
+                status_drift += drift;
+        } else
+                status_drift++;
+        run_done(&r);
+        return ret ? 1 : 0;
+}
+
+int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
+        struct run r = { .o = o, .state_fd = -1 };
+        pthread_mutex_init(&r.acl_lock, NULL);
+        int ret = open_state(&r, false);
+        if (ret == -ENOENT || (ret == 0 && count_installs(r.state_fd) == 0)) {
+                if (!o->json)
+                        fprintf(out, "bulwark: no plan is installed\n");
+                run_done(&r);
+                return 0;
+        }
+        if (ret) {
+                run_done(&r);
+                return 1;
+        }
+        int lock = lock_state(&r);
+        if (lock < 0) {
+                run_done(&r);
+                return 1;
+        }
+        status_drift = 0;
+        size_t matched = 0;
+        ret = for_each_install(&r, NULL, status_one, out, &matched);
+        close(lock);
+        run_done(&r);
+        if (ret)
+                return 1;
+        return status_drift ? 2 : 0;
+}
+
+/* ---- doctor ---- */
+
+int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
+        (void) o;
+        char err[512] = "";
+        uid_t none = 4294967294u;
+        enum bw_fw_state fw = bw_fw_inspect(&none, 1, err, sizeof(err));
+        long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+        int userns = -1;
+        FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
+        if (f) {
+                if (fscanf(f, "%d", &userns) != 1)
+                        userns = -1;
+                fclose(f);
+        }
+        /* POSIX ACLs where plans usually point: the current directory and /tmp */
+        const char *dirs[] = { ".", "/tmp" };
+        fprintf(out, "nftables:        %s\n", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
+        if (abi > 0)
+                fprintf(out, "Landlock:        ABI %ld\n", abi);
+        else
+                fprintf(out, "Landlock:        not available (%s)\n", strerror(errno));
+        fprintf(out, "user namespaces: %s\n", userns > 0 ? "enabled" : userns == 0 ? "disabled (user.max_user_namespaces = 0)" : "unknown");
+        for (size_t i = 0; i < BW_ARRAY_SIZE(dirs); i++) {
+                uint8_t buf[512];
+                int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ssize_t r = fd < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, buf, sizeof(buf));
+                if (fd >= 0)
+                        close(fd);
+                fprintf(out, "POSIX ACLs:      %-8s %s\n", dirs[i],
+                        r >= 0 || r == -ENODATA ? "supported" : r == -EOPNOTSUPP ? "NOT supported by this file system" : strerror((int) -r));
+        }
+        return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The enforcer's commands over the Linux backend: plan (dry run), apply, revert, status.
+ *
+ * State lives in a root-owned directory (default /var/lib/bulwark):
+ *   lock                      flock()ed by every command that reads or changes state
+ *   shared.journal            accounts and the firewall table bulwark created (shared by all
+ *                             installations; undone when the last one is reverted)
+ *   installs/ID/plan          the installed plan (the runner's source of truth)
+ *   installs/ID/bindings      workspace, user, home, tmpdir it was bound to
+ *   installs/ID/journal       every ACL change made for it, with the bytes it replaced
+ * ID is the first 16 hex digits of SHA-256(workspace).
+ */
+#pragma once
+
+#include "plan.h"
+
+#include <stdio.h>
+
+struct bw_engine_options {
+        const char *state_dir;
+        const char *workspace; /* NULL: the current directory */
+        const char *user;      /* NULL: SUDO_USER, SUDO_UID, then the caller */
+        bool json;
+        bool color;
+        unsigned lock_timeout; /* seconds to wait for another enforcer */
+        unsigned threads;
+};
+
+/* Exit codes as in cli.md: plan/status 0 no difference, 2 differences, 1 error; apply/revert 0/1. */
+int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out);
+int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out);
+int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out);
+int bw_cmd_status(const struct bw_engine_options *o, FILE *out);
+int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out);

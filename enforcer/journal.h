@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The change journal: an append-only file of checksummed records. Every change apply makes is
+ * recorded, with the prior state it replaces, and made durable (fdatasync) before the change is
+ * made; a batch of ACL changes shares one sync. revert reads it back and restores, for each
+ * object, the state recorded first (the state before bulwark ever touched it).
+ *
+ * A record: u32 magic "BWJR", u32 type, u32 payload length, payload, u32 CRC-32 of type, length
+ * and payload. A torn last record (a crash mid-append) is ignored; any other damage is an error.
+ */
+#pragma once
+
+#include "util.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+enum bw_journal_type {
+        BW_JOURNAL_BEGIN = 1,   /* payload: plan digest (32 bytes) + workspace path */
+        BW_JOURNAL_ACL = 2,     /* payload: see bw_journal_acl */
+        BW_JOURNAL_ACCOUNT = 3, /* payload: u8 kind (1 user, 2 group), u8 existed, name */
+        BW_JOURNAL_NFT = 4,     /* payload: u8 table existed before */
+        BW_JOURNAL_COMMIT = 5,  /* payload: plan digest (32 bytes): apply finished */
+};
+
+struct bw_journal {
+        int fd;
+        pthread_mutex_t lock;
+};
+
+struct bw_journal_record {
+        uint32_t type;
+        const uint8_t *payload;
+        uint32_t len;
+};
+
+/* ACL payload, decoded. */
+struct bw_journal_acl {
+        uint64_t ino;
+        uint32_t mode; /* the object's st_mode before: removing an ACL does not give back the
+                        * group permission bits the mask replaced, so revert needs it */
+        bool had_before;
+        bool is_default; /* system.posix_acl_default rather than _access */
+        const char *root;
+        size_t root_len;
+        const char *rel;
+        size_t rel_len;
+        const uint8_t *before;
+        size_t before_len;
+};
+
+int bw_journal_open(struct bw_journal *j, int dirfd, const char *name) BW_NODISCARD;
+void bw_journal_close(struct bw_journal *j);
+/* Append records and fdatasync them, atomically with respect to other threads. */
+int bw_journal_append(struct bw_journal *j, const struct bw_journal_record *r, size_t n) BW_NODISCARD;
+
+/* Encode an ACL record's payload into a malloc()ed buffer. */
+uint8_t *bw_journal_acl_encode(const struct bw_journal_acl *a, uint32_t *ret_len);
+int bw_journal_acl_decode(const uint8_t *p, uint32_t len, struct bw_journal_acl *ret);
+
+/* Read every record of the journal at (dirfd, name). *ret_data owns the bytes the records point
+ * into. Returns -EBADMSG (with the byte offset in *bad_offset) for damage other than a torn tail. */
+int bw_journal_read(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret, size_t *ret_n,
+                    uint64_t *bad_offset) BW_NODISCARD;
+
+uint32_t bw_crc32(uint32_t crc, const void *data, size_t len);

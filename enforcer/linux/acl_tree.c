@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: MIT */
+#include "acl_tree.h"
+#include "decision.h"
+#include "path_template.h"
+#include "strbuf.h"
+#include "xattrat.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define XATTR_ACCESS "system.posix_acl_access"
+#define XATTR_DEFAULT "system.posix_acl_default"
+#define ACL_BUF (4 + 8 * BW_ACL_MAX_ENTRIES)
+#define BATCH_MAX 256
+#define SYMLINK_HOPS 32
+
+/* ---- the rule set ---- */
+
+static int path_cmp(const void *x, const void *y) {
+        const struct bw_tree_rule *a = x, *b = y;
+        return strcmp(a->path, b->path);
+}
+
+int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, const struct bw_bindings *b,
+                        const int64_t principal_ids[32], char *err, size_t err_size) {
+        *tp = (struct bw_tree_policy){ 0 };
+        tp->paths = calloc(plan->n_rules + 1, sizeof(*tp->paths));
+        tp->patterns = calloc(plan->n_rules + 1, sizeof(*tp->patterns));
+        if (!tp->paths || !tp->patterns)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < plan->n_rules; i++) {
+                const struct bw_plan_rule *r = &plan->rules[i];
+                const char *text = bw_plan_string(plan, r->text);
+                enum bw_template_kind k = r->match == BW_MATCH_PATH   ? BW_TEMPLATE_PATH
+                                          : r->match == BW_MATCH_GLOB ? BW_TEMPLATE_GLOB
+                                                                      : BW_TEMPLATE_REGEX;
+                char *bound = NULL;
+                enum bw_var_id missing = BW_VAR_COUNT;
+                int ret = bw_template_bind(text, k, b, &bound, &missing);
+                if (ret < 0) {
+                        snprintf(err, err_size, "rule %s: variable ${%s} is not bound", text, bw_var_name(missing));
+                        bw_tree_policy_done(tp);
+                        return ret;
+                }
+                struct bw_tree_rule tr = { .match = r->match, .kind = r->kind, .admin = r->flags & BW_RULE_ADMIN,
+                                           .ignore_case = r->flags & BW_RULE_IGNORE_CASE, .plan_index = i };
+                if (r->match == BW_MATCH_PATH) {
+                        tr.path = bound;
+                        tr.depth = bw_path_depth(bound);
+                        tp->paths[tp->n_paths++] = tr;
+                        continue;
+                }
+                struct bw_pattern_error perr;
+                if (bw_pattern_compile(bound, r->match, tr.ignore_case, &tr.pattern, &perr) < 0) {
+                        snprintf(err, err_size, "rule %s: %s", text, perr.message);
+                        free(bound);
+                        bw_tree_policy_done(tp);
+                        return -EINVAL;
+                }
+                /* "**" + "/NAME" with a literal NAME: compare the last component directly. */
+                if ((r->flags & BW_RULE_ANYWHERE) && !strpbrk(bound + 3, "*?[]{}\\/"))
+                        tr.literal_name = strdup(bound + 3);
+                free(bound);
+                tp->patterns[tp->n_patterns++] = tr;
+        }
+        qsort(tp->paths, tp->n_paths, sizeof(*tp->paths), path_cmp);
+
+        /* ACL templates with principal ids resolved. */
+        for (uint32_t i = 0; i < plan->n_acls; i++) {
+                const struct bw_plan_acl *a = &plan->acls[i];
+                const struct bw_plan_principal *pr = &plan->principals[a->principal];
+                struct bw_kind_acl *k = &tp->kinds[a->rule_kind];
+                int64_t id = principal_ids[a->principal];
+                uint16_t tag = pr->kind == BW_PRINCIPAL_SYSTEM_GROUP ? BW_ACL_GROUP : BW_ACL_USER;
+                /* unknown ids (dry run before the accounts exist) use a value no entry has */
+                uint32_t uid = id < 0 ? (uint32_t) (UINT32_MAX - 1 - a->principal) : (uint32_t) id;
+                uint16_t perm = a->perms & 7;
+                if ((a->scope & BW_SCOPE_ACCESS) && k->n_access < 4) {
+                        k->access_cond_x[k->n_access] = a->perms & BW_PERM_COND_X;
+                        k->access[k->n_access++] = (struct bw_acl_want){ tag, uid, perm };
+                }
+                /* In a default ACL, X means x: it is what new files inherit, masked by their mode. */
+                if ((a->scope & BW_SCOPE_DEFAULT) && k->n_dflt < 4)
+                        k->dflt[k->n_dflt++] = (struct bw_acl_want){
+                                tag, uid, (uint16_t) (perm | ((a->perms & BW_PERM_COND_X) ? BW_PERM_X : 0))
+                        };
+                bool seen = false;
+                uint32_t *ids = tag == BW_ACL_GROUP ? tp->managed_groups : tp->managed_users;
+                unsigned *n = tag == BW_ACL_GROUP ? &tp->n_managed_groups : &tp->n_managed_users;
+                for (unsigned x = 0; x < *n; x++)
+                        seen |= ids[x] == uid;
+                if (!seen && *n < 4)
+                        ids[(*n)++] = uid;
+        }
+        return 0;
+}
+
+void bw_tree_policy_done(struct bw_tree_policy *tp) {
+        for (size_t i = 0; i < tp->n_paths; i++)
+                free(tp->paths[i].path);
+        for (size_t i = 0; i < tp->n_patterns; i++) {
+                bw_pattern_done(&tp->patterns[i].pattern);
+                free(tp->patterns[i].literal_name);
+        }
+        free(tp->paths);
+        free(tp->patterns);
+        *tp = (struct bw_tree_policy){ 0 };
+}
+
+size_t bw_tree_policy_roots(const struct bw_tree_policy *tp, const char ***ret) {
+        const char **roots = calloc(tp->n_paths + 1, sizeof(*roots));
+        size_t n = 0;
+        if (!roots)
+                abort();
+        /* sorted by path: a root inside an earlier kept root is walked with it */
+        for (size_t i = 0; i < tp->n_paths; i++) {
+                if (n > 0 && bw_path_is_within(tp->paths[i].path, roots[n - 1]))
+                        continue;
+                roots[n++] = tp->paths[i].path;
+        }
+        *ret = roots;
+        return n;
+}
+
+/* ---- deciding ---- */
+
+/* Combine the decision inherited from the parent with the rules naming or matching path. */
+static struct bw_decision decide(const struct bw_tree_policy *tp, pcre2_match_data *md, struct bw_decision inherited,
+                                 const char *path, const char *name, unsigned depth) {
+        struct bw_decision d = inherited;
+        /* exact path rules (several kinds may share a path) */
+        size_t lo = 0, hi = tp->n_paths;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(tp->paths[mid].path, path);
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo; i < tp->n_paths && bw_streq(tp->paths[i].path, path); i++)
+                bw_decision_add(&d, tp->paths[i].kind, tp->paths[i].admin, depth, tp->paths[i].plan_index);
+        for (size_t i = 0; i < tp->n_patterns; i++) {
+                const struct bw_tree_rule *r = &tp->patterns[i];
+                bool m;
+                if (r->literal_name)
+                        m = r->ignore_case ? strcasecmp(name, r->literal_name) == 0 : bw_streq(name, r->literal_name);
+                else
+                        /* a match that hit a PCRE2 limit counts: patterns only narrow */
+                        m = bw_pattern_match_md(&r->pattern, md, path, strlen(path)) != 0;
+                if (m)
+                        bw_decision_add(&d, r->kind, r->admin, depth, r->plan_index);
+        }
+        return d;
+}
+
+/* ---- converging one object ---- */
+
+struct pending {
+        struct bw_acl_change c;
+        char *rel; /* owned copy behind c.rel */
+        int dirfd;          /* where to write: (dirfd, name) or, for directories, fd with name "" */
+        char *name;
+        uint8_t before[ACL_BUF], after[ACL_BUF];
+};
+
+struct worker;
+
+struct shared {
+        const struct bw_tree_policy *tp;
+        const struct bw_tree_options *o;
+        const char *root;
+        size_t root_len;
+        dev_t dev;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct job *queue;
+        unsigned busy;
+        int failure;
+        struct bw_tree_stats st;
+};
+
+struct job {
+        struct job *next;
+        int fd; /* the directory, opened O_RDONLY|O_DIRECTORY */
+        char *path;
+        struct bw_decision inherited;
+        unsigned depth;
+};
+
+struct worker {
+        struct shared *sh;
+        pcre2_match_data *md; /* this thread's: PCRE2 match data cannot be shared */
+        uint32_t kind, rule;  /* the decision for the object being converged */
+        struct bw_tree_stats st;
+        struct pending batch[BATCH_MAX];
+        size_t n_batch;
+        int error;
+};
+
+static bool has_exec(const struct bw_acl *a) {
+        for (unsigned i = 0; i < a->n; i++)
+                if ((a->e[i].tag == BW_ACL_USER_OBJ || a->e[i].tag == BW_ACL_GROUP_OBJ || a->e[i].tag == BW_ACL_OTHER) &&
+                    (a->e[i].perm & BW_PERM_X))
+                        return true;
+        return false;
+}
+
+/* Hand the batch to the callback (the journal, or the dry run's collector), then write it. */
+static int flush(struct worker *w) {
+        if (w->n_batch == 0)
+                return 0;
+        struct shared *sh = w->sh;
+        int r = 0;
+        if (sh->o->on_batch) {
+                struct bw_acl_change changes[BATCH_MAX];
+                for (size_t i = 0; i < w->n_batch; i++)
+                        changes[i] = w->batch[i].c;
+                r = sh->o->on_batch(sh->o->userdata, changes, w->n_batch);
+        }
+        for (size_t i = 0; i < w->n_batch; i++) {
+                struct pending *p = &w->batch[i];
+                const char *target = p->name[0] ? p->name : ".";
+                if (r == 0 && !sh->o->dry_run) {
+                        int e = p->c.after ? bw_setxattrat(p->dirfd, target, p->c.attr, p->c.after, p->c.after_len)
+                                           : bw_removexattrat(p->dirfd, target, p->c.attr);
+                        if (e < 0 && e != -ENODATA)
+                                w->st.errors++;
+                }
+                if (p->name[0] == 0)
+                        close(p->dirfd); /* a directory's own fd, duplicated for the batch */
+                free(p->name);
+                free(p->rel);
+        }
+        w->n_batch = 0;
+        return r;
+}
+
+/*
+ * One xattr of one object. fd_or_dir/name address it: (parent fd, entry name) for non-directories,
+ * (the directory's own fd, "") for directories (AT_EMPTY_PATH is not accepted by *xattrat, so a
+ * directory is addressed as "." relative to itself).
+ */
+static int converge_xattr(struct worker *w, int dirfd, const char *name, const char *rel, const char *attr,
+                          const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known,
+                          bool is_dir, uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len) {
+        const struct bw_tree_policy *tp = w->sh->tp;
+        uint8_t cur[ACL_BUF], out[ACL_BUF];
+        const char *target = name[0] ? name : ".";
+        ssize_t len;
+        if (preloaded) {
+                len = preloaded_len;
+                if (len > 0)
+                        memcpy(cur, preloaded, (size_t) len);
+        } else
+                len = bw_getxattrat(dirfd, target, attr, cur, sizeof(cur));
+        if (len < 0 && len != -ENODATA) {
+                if (len == -ENOENT)
+                        return 0; /* vanished while we walked: nothing to do */
+                w->st.errors++;
+                return 0;
+        }
+        struct bw_acl base;
+        struct stat st;
+        bool have_stat = st_known != NULL;
+        if (have_stat)
+                st = *st_known;
+        if (len >= 0) {
+                if (bw_acl_decode(cur, (size_t) len, &base) < 0) {
+                        w->st.errors++;
+                        return 0;
+                }
+        } else {
+                if (n_want == 0)
+                        return 0; /* nothing there, nothing wanted */
+                if (!have_stat) {
+                        if (fstatat(dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                return 0;
+                        have_stat = true;
+                }
+                bw_acl_from_mode(st.st_mode, &base);
+        }
+        struct bw_acl wanted;
+        if (bw_acl_compute(&base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
+                           tp->n_managed_groups, &wanted) < 0) {
+                w->st.errors++;
+                return 0;
+        }
+        if (bw_acl_is_minimal(&wanted) && len < 0)
+                return 0; /* nothing there and nothing wanted beyond what the mode says */
+        size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
+        if (len >= 0 && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) {
+                w->st.unchanged++;
+                return 0;
+        }
+        /* A change: now make sure the object is one we may touch. */
+        if (!have_stat) {
+                if (fstatat(dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return 0;
+                have_stat = true;
+        }
+        if (!is_dir) {
+                if (S_ISLNK(st.st_mode)) {
+                        w->st.skipped_symlinks++;
+                        return 0;
+                }
+                if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+                        w->st.skipped_devices++;
+                        return 0;
+                }
+                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                        w->st.skipped_hardlinks++;
+                        return 0;
+                }
+                if (st.st_dev != w->sh->dev) {
+                        w->st.skipped_mounts++;
+                        return 0;
+                }
+        }
+        if (w->n_batch == BATCH_MAX) {
+                int r = flush(w);
+                if (r < 0)
+                        return r;
+        }
+        struct pending *p = &w->batch[w->n_batch++];
+        p->dirfd = name[0] ? dirfd : dup(dirfd);
+        p->name = strdup(name);
+        p->c.root = w->sh->root;
+        p->rel = strdup(rel);
+        p->c.rel = p->rel;
+        p->c.attr = attr;
+        p->c.ino = ino ? ino : (uint64_t) st.st_ino;
+        p->c.mode = (uint32_t) st.st_mode;
+        if (len >= 0) {
+                memcpy(p->before, cur, (size_t) len);
+                p->c.before = p->before;
+                p->c.before_len = (size_t) len;
+        } else {
+                p->c.before = NULL;
+                p->c.before_len = 0;
+        }
+        memcpy(p->after, out, out_len);
+        p->c.after = p->after;
+        p->c.after_len = out_len;
+        p->c.kind = w->kind;
+        p->c.rule = w->rule;
+        p->c.is_dir = is_dir;
+        if (!p->name || !p->rel || p->dirfd < 0)
+                abort();
+        w->st.changed++;
+        return 0;
+}
+
+static int converge_object(struct worker *w, int dirfd, const char *name, const char *rel, struct bw_decision dec,
+                           bool is_dir, const struct stat *st) {
+        const struct bw_tree_policy *tp = w->sh->tp;
+        uint32_t rule = UINT32_MAX;
+        struct { uint32_t kind; } d = { bw_decision_effective(&dec, &rule) };
+        const struct bw_kind_acl *k = &tp->kinds[d.kind];
+        struct bw_acl_want want[4];
+        unsigned n = 0;
+        w->st.objects++;
+        /* One read of the access ACL serves both the comparison and the X decision. */
+        uint8_t cur[ACL_BUF];
+        ssize_t len = bw_getxattrat(dirfd, name[0] ? name : ".", XATTR_ACCESS, cur, sizeof(cur));
+        if (len == -ENOENT)
+                return 0;
+        if (d.kind) {
+                /* X: execute for directories and for files something may already execute */
+                bool exec = is_dir;
+                if (!is_dir) {
+                        struct bw_acl a;
+                        struct stat s2;
+                        if (len >= 0 && bw_acl_decode(cur, (size_t) len, &a) == 0)
+                                exec = has_exec(&a);
+                        else if (st)
+                                exec = st->st_mode & 0111;
+                        else if (fstatat(dirfd, name, &s2, AT_SYMLINK_NOFOLLOW) == 0)
+                                exec = s2.st_mode & 0111;
+                }
+                for (unsigned i = 0; i < k->n_access; i++) {
+                        want[n] = k->access[i];
+                        if (k->access_cond_x[i] && exec)
+                                want[n].perm |= BW_PERM_X;
+                        n++;
+                }
+        }
+        uint64_t ino = st ? (uint64_t) st->st_ino : 0;
+        w->kind = d.kind;
+        w->rule = d.kind ? rule : UINT32_MAX;
+        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, ino, cur, len);
+        if (r < 0 || !is_dir)
+                return r;
+        return converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? k->dflt : NULL, d.kind ? k->n_dflt : 0, st,
+                              true, ino, NULL, 0);
+}
+
+/* ---- the walk ---- */
+
+static void push_job(struct shared *sh, struct job *j) {
+        pthread_mutex_lock(&sh->lock);
+        j->next = sh->queue;
+        sh->queue = j;
+        pthread_cond_signal(&sh->cond);
+        pthread_mutex_unlock(&sh->lock);
+}
+
+static void process_dir(struct worker *w, struct job *j) {
+        struct shared *sh = w->sh;
+        int dfd = dup(j->fd);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                w->st.errors++;
+                return;
+        }
+        struct bw_strbuf path = { 0 };
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *name = de->d_name;
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+                        continue;
+                bw_sb_truncate(&path, 0);
+                bw_sb_puts(&path, j->path);
+                if (!(j->path[0] == '/' && j->path[1] == 0))
+                        bw_sb_putc(&path, '/');
+                bw_sb_puts(&path, name);
+                const char *rel = path.data + sh->root_len + (sh->root_len > 1 ? 1 : 0);
+                unsigned char type = de->d_type;
+                struct stat st;
+                bool have_st = false;
+                if (type == DT_UNKNOWN) {
+                        if (fstatat(j->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        have_st = true;
+                        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+                }
+                if (type == DT_LNK) {
+                        w->st.skipped_symlinks++;
+                        continue;
+                }
+                struct bw_decision dd = decide(sh->tp, w->md, j->inherited, path.data, name, j->depth + 1);
+                if (type == DT_DIR) {
+                        int fd = openat(j->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                        if (fd < 0) {
+                                if (errno != ENOENT)
+                                        w->st.errors++;
+                                continue;
+                        }
+                        if (fstat(fd, &st) < 0 || st.st_dev != sh->dev) {
+                                w->st.skipped_mounts++;
+                                close(fd);
+                                continue;
+                        }
+                        if (converge_object(w, fd, "", rel, dd, true, &st) < 0)
+                                w->error = -EIO;
+                        struct job *child = calloc(1, sizeof(*child));
+                        if (!child)
+                                abort();
+                        child->fd = fd;
+                        child->path = strdup(path.data);
+                        child->inherited = dd;
+                        child->depth = j->depth + 1;
+                        push_job(sh, child);
+                        continue;
+                }
+                if (converge_object(w, j->fd, name, rel, dd, false, have_st ? &st : NULL) < 0)
+                        w->error = -EIO;
+        }
+        closedir(d);
+        bw_sb_done(&path);
+}
+
+static void *worker_main(void *arg) {
+        struct worker *w = arg;
+        struct shared *sh = w->sh;
+        for (;;) {
+                pthread_mutex_lock(&sh->lock);
+                while (!sh->queue && sh->busy > 0 && !sh->failure)
+                        pthread_cond_wait(&sh->cond, &sh->lock);
+                if (!sh->queue || sh->failure) {
+                        pthread_cond_broadcast(&sh->cond);
+                        pthread_mutex_unlock(&sh->lock);
+                        break;
+                }
+                struct job *j = sh->queue;
+                sh->queue = j->next;
+                sh->busy++;
+                pthread_mutex_unlock(&sh->lock);
+
+                process_dir(w, j);
+                /* changes below this directory are journaled and written before it is done */
+                int r = flush(w);
+                close(j->fd);
+                free(j->path);
+                free(j);
+
+                pthread_mutex_lock(&sh->lock);
+                sh->busy--;
+                if (r < 0 || w->error)
+                        sh->failure = r < 0 ? r : w->error;
+                pthread_cond_broadcast(&sh->cond);
+                pthread_mutex_unlock(&sh->lock);
+        }
+        return NULL;
+}
+
+int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid) {
+        if (path[0] != '/')
+                return -EINVAL;
+        _cleanup_free_ char *work = strdup(path);
+        if (!work)
+                return -ENOMEM;
+        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        char *save = NULL;
+        unsigned hops = 0;
+        /* components are consumed from a queue so that a trusted symlink's target can be spliced in */
+        struct bw_strbuf rest = { 0 };
+        bw_sb_puts(&rest, work + 1);
+        while (rest.len > 0) {
+                char *s = bw_sb_take(&rest);
+                char *slash = strchr(s, '/');
+                if (slash) {
+                        *slash = 0;
+                        bw_sb_puts(&rest, slash + 1);
+                }
+                const char *comp = s;
+                if (comp[0] == 0 || bw_streq(comp, ".")) {
+                        free(s);
+                        continue;
+                }
+                if (bw_streq(comp, "..")) {
+                        /* bound paths are normalised; a ".." can only come from a symlink target */
+                        free(s);
+                        close(fd);
+                        bw_sb_done(&rest);
+                        return -ELOOP;
+                }
+                int next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        int e = -errno;
+                        free(s);
+                        close(fd);
+                        bw_sb_done(&rest);
+                        return e;
+                }
+                struct stat st;
+                if (fstat(next, &st) < 0) {
+                        int e = -errno;
+                        free(s);
+                        close(next);
+                        close(fd);
+                        bw_sb_done(&rest);
+                        return e;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(next, "", target, sizeof(target) - 1);
+                        close(next);
+                        if (n < 0 || (st.st_uid != 0 && st.st_uid != trusted_uid) || ++hops > SYMLINK_HOPS) {
+                                free(s);
+                                close(fd);
+                                bw_sb_done(&rest);
+                                return n < 0 ? -EIO : -ELOOP;
+                        }
+                        target[n] = 0;
+                        struct bw_strbuf spliced = { 0 };
+                        if (target[0] == '/') {
+                                close(fd);
+                                fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                bw_sb_puts(&spliced, target + 1);
+                        } else
+                                bw_sb_puts(&spliced, target);
+                        if (rest.len) {
+                                bw_sb_putc(&spliced, '/');
+                                bw_sb_puts(&spliced, bw_sb_str(&rest));
+                        }
+                        bw_sb_done(&rest);
+                        rest = spliced;
+                        free(s);
+                        continue;
+                }
+                close(fd);
+                fd = next;
+                free(s);
+        }
+        bw_sb_done(&rest);
+        (void) save;
+        /* re-open the final O_PATH fd with the wanted flags, without following anything */
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        int out = open(proc, flags | O_CLOEXEC);
+        int e = errno;
+        close(fd);
+        return out < 0 ? -e : out;
+}
+
+int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
+                     struct bw_tree_stats *st) {
+        int fd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY | O_NOCTTY, (uid_t) -1);
+        if (fd == -ENOTDIR) {
+                /* a single file as a root: converge it through its parent directory */
+                _cleanup_free_ char *parent = strdup(root);
+                if (!parent)
+                        return -ENOMEM;
+                char *slash = strrchr(parent, '/');
+                const char *name = root + (slash - parent) + 1;
+                if (slash == parent)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+                int pfd = bw_open_path_safely(parent, O_RDONLY | O_DIRECTORY | O_NOCTTY, (uid_t) -1);
+                if (pfd < 0)
+                        return pfd;
+                struct stat fst;
+                if (fstatat(pfd, name, &fst, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(fst.st_mode)) {
+                        close(pfd);
+                        return -ELOOP;
+                }
+                struct shared sh1 = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = fst.st_dev };
+                struct worker *w1 = calloc(1, sizeof(*w1));
+                if (!w1)
+                        abort();
+                w1->sh = &sh1;
+                w1->md = pcre2_match_data_create(1, NULL);
+                struct bw_decision d = decide(tp, w1->md, (struct bw_decision){ 0 }, root, name, bw_path_depth(root));
+                int r = converge_object(w1, pfd, name, "", d, false, &fst);
+                pcre2_match_data_free(w1->md);
+                if (r == 0)
+                        r = flush(w1);
+                st->objects += w1->st.objects;
+                st->changed += w1->st.changed;
+                st->unchanged += w1->st.unchanged;
+                st->skipped_hardlinks += w1->st.skipped_hardlinks;
+                st->errors += w1->st.errors;
+                free(w1);
+                close(pfd);
+                return r;
+        }
+        if (fd < 0)
+                return fd;
+        struct stat rst;
+        if (fstat(fd, &rst) < 0) {
+                close(fd);
+                return -errno;
+        }
+        struct shared sh = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = rst.st_dev };
+        pthread_mutex_init(&sh.lock, NULL);
+        pthread_cond_init(&sh.cond, NULL);
+
+        unsigned n = o->threads;
+        if (n == 0) {
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+                n = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned) cpus;
+        }
+        struct worker *w = calloc(n, sizeof(*w));
+        if (!w)
+                abort();
+        for (unsigned i = 0; i < n; i++) {
+                w[i].sh = &sh;
+                w[i].md = pcre2_match_data_create(1, NULL);
+                if (!w[i].md)
+                        abort();
+        }
+
+        /* the root itself, on this thread */
+        struct bw_decision d = decide(tp, w[0].md, (struct bw_decision){ 0 }, root, strrchr(root, '/') + 1, bw_path_depth(root));
+        int r = converge_object(&w[0], fd, "", "", d, true, &rst);
+        if (r == 0)
+                r = flush(&w[0]);
+        if (r == 0 && S_ISDIR(rst.st_mode)) {
+                struct job *j = calloc(1, sizeof(*j));
+                if (!j)
+                        abort();
+                j->fd = fd;
+                j->path = strdup(root);
+                j->inherited = d;
+                j->depth = bw_path_depth(root);
+                sh.queue = j;
+                pthread_t *th = calloc(n, sizeof(*th));
+                if (!th)
+                        abort();
+                for (unsigned i = 0; i < n; i++)
+                        pthread_create(&th[i], NULL, worker_main, &w[i]);
+                for (unsigned i = 0; i < n; i++)
+                        pthread_join(th[i], NULL);
+                free(th);
+                if (sh.failure)
+                        r = sh.failure;
+                while (sh.queue) { /* left over after a failure */
+                        struct job *x = sh.queue;
+                        sh.queue = x->next;
+                        close(x->fd);
+                        free(x->path);
+                        free(x);
+                }
+        } else
+                close(fd);
+        for (unsigned i = 0; i < n; i++) {
+                pcre2_match_data_free(w[i].md);
+                st->objects += w[i].st.objects;
+                st->changed += w[i].st.changed;
+                st->unchanged += w[i].st.unchanged;
+                st->skipped_symlinks += w[i].st.skipped_symlinks;
+                st->skipped_mounts += w[i].st.skipped_mounts;
+                st->skipped_hardlinks += w[i].st.skipped_hardlinks;
+                st->skipped_devices += w[i].st.skipped_devices;
+                st->errors += w[i].st.errors;
+        }
+        free(w);
+        pthread_mutex_destroy(&sh.lock);
+        pthread_cond_destroy(&sh.cond);
+        return r;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Converging the POSIX ACLs of a tree: walk a root with openat()/O_NOFOLLOW, decide for each
+ * object which rule wins (the precedence of schema/policy-language.md), compare the wanted ACL
+ * bytes with the current ones, and (unless dry-running) journal and write only those that differ.
+ *
+ * Safety: symlinks are never followed (they carry no ACL and are skipped), mount points below
+ * the root are not entered, regular files with more than one link are skipped (their other
+ * names may lie outside the root), device nodes are skipped. Every object is addressed relative
+ * to its parent directory's fd, never by a path from /.
+ */
+#pragma once
+
+#include "path_template.h"
+#include "pattern.h"
+#include "plan.h"
+#include "posix_acl.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+/* One bound rule. */
+struct bw_tree_rule {
+        char *path; /* bound path (path rules) */
+        struct bw_pattern pattern; /* compiled (pattern rules) */
+        uint32_t match, kind;
+        bool admin;
+        bool ignore_case;
+        char *literal_name; /* for "**" + "/NAME" globs: NAME, matched without PCRE2 */
+        unsigned depth;
+        uint32_t plan_index; /* index of the rule in the plan, for provenance */
+};
+
+/* What one rule kind puts on an object. */
+struct bw_kind_acl {
+        struct bw_acl_want access[4], dflt[4];
+        unsigned n_access, n_dflt;
+        bool access_cond_x[4]; /* perms had X: execute only for dirs and executables */
+};
+
+struct bw_tree_policy {
+        struct bw_tree_rule *paths; /* sorted by path, for bsearch */
+        size_t n_paths;
+        struct bw_tree_rule *patterns;
+        size_t n_patterns;
+        struct bw_kind_acl kinds[5]; /* indexed by enum bw_rule_kind */
+        uint32_t managed_users[4], managed_groups[4];
+        unsigned n_managed_users, n_managed_groups;
+};
+
+/* A change made (or, dry-running, that would be made). */
+struct bw_acl_change {
+        const char *root;
+        const char *rel;  /* path relative to the root ("" for the root itself) */
+        const char *attr; /* system.posix_acl_access or _default */
+        uint64_t ino;
+        uint32_t mode; /* st_mode before the change */
+        const uint8_t *before; /* NULL when the xattr was absent */
+        size_t before_len;
+        const uint8_t *after; /* NULL when the xattr is removed */
+        size_t after_len;
+        uint32_t kind; /* the effective rule kind deciding the object, 0 for none */
+        uint32_t rule; /* the plan's index of the deciding rule, UINT32_MAX for none */
+        bool is_dir;
+};
+
+/* Called for each batch of changes before any of them is written (the journal's hook). Must be
+ * thread-safe. Returning < 0 aborts the walk without writing the batch. */
+typedef int (*bw_acl_batch_fn)(void *userdata, const struct bw_acl_change *changes, size_t n);
+
+struct bw_tree_stats {
+        uint64_t objects, changed, unchanged;
+        uint64_t skipped_symlinks, skipped_mounts, skipped_hardlinks, skipped_devices, errors;
+};
+
+struct bw_tree_options {
+        bool dry_run;
+        unsigned threads; /* 0: one per online CPU, at most 8 */
+        bw_acl_batch_fn on_batch;
+        void *userdata;
+};
+
+/* Build the rule set for a plan with bindings and principal ids (-1 when unknown: dry run
+ * before the accounts exist; such entries then never match, so everything counts as a change). */
+int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, const struct bw_bindings *b,
+                        const int64_t principal_ids[32], char *err, size_t err_size);
+void bw_tree_policy_done(struct bw_tree_policy *tp);
+
+/* The roots to walk: every path rule that is not inside another (malloc()ed array of borrowed
+ * strings). */
+size_t bw_tree_policy_roots(const struct bw_tree_policy *tp, const char ***ret);
+
+/* Converge one root (an absolute, bound path). Returns 0, or a negative errno when the root
+ * cannot be opened safely or a batch callback failed. Per-object errors are counted. */
+int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
+                     struct bw_tree_stats *st);
+
+/* Open an absolute path one component at a time with O_NOFOLLOW. A symlink on the way is followed
+ * only when root or trusted_uid (the real user) owns it: the sandbox users own everything they
+ * can plant. Returns an fd opened with flags (plus O_CLOEXEC) or a negative errno. */
+int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid);

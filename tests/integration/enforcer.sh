@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# plan / apply / apply again / revert on a generated tree, checked with the real mechanisms:
+# writes as the sandbox users, the firewall against a veth peer, byte-exact revert.
+build=$1
+bulwark=$build/enforcer/bulwark
+bulwarkc=$build/compiler/bulwarkc
+. "$(dirname "$0")/lib.sh"
+
+useradd -m -d /home/ann -s /bin/sh ann
+chmod 700 /home/ann
+mkdir -p /home/ann/repo/src /home/ann/repo/.git/hooks /home/ann/repo/.bulwark /home/ann/.ssh /home/ann/docs
+echo 'int main(void){return 0;}' >/home/ann/repo/src/main.c
+echo '[core]' >/home/ann/repo/.git/config
+echo 'hook' >/home/ann/repo/.git/hooks/pre-commit
+echo 'secret' >/home/ann/.ssh/id_ed25519
+chmod 600 /home/ann/.ssh/id_ed25519
+echo 'notes' >/home/ann/docs/notes.txt
+for i in 1 2 3; do mkdir -p /home/ann/repo/src/d$i; for j in 1 2 3 4 5; do echo x >/home/ann/repo/src/d$i/f$j; done; done
+chown -R ann:ann /home/ann
+# a planted symlink and hard link to a file outside the workspace
+echo 'root secret' >/run/etc-copy/shadow-copy
+ln -s /etc/shadow-copy /home/ann/repo/src/link-to-shadow
+ln /etc/shadow-copy /home/ann/repo/src/hardlink-to-shadow 2>/dev/null || cp /etc/shadow-copy /home/ann/repo/src/hardlink-to-shadow
+
+$bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
+
+mkdir -p /run/snap
+snapshot() { # dir
+        getfacl -R -n -p /home /tmp 2>/dev/null >"$1/acl"
+        cp /etc/passwd /etc/group /etc/shadow /etc/gshadow "$1/"
+        nft list ruleset >"$1/nft"
+        getfacl -n -p /etc/shadow-copy >"$1/shadow-acl"
+}
+mkdir -p /run/snap/before /run/snap/after
+snapshot /run/snap/before
+
+# plan: differences, exit 2; nothing changed
+$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan.out 2>&1
+check "plan reports differences (exit 2)" test $? -eq 2
+check "plan lists the accounts" grep -q '^+ user   bulwark-offline' /run/plan.out
+check "plan lists the workspace ACLs" grep -q '^+ acl    /home/ann/repo ' /run/plan.out
+check "plan lists the firewall table" grep -q '^+ nft    inet bulwark output' /run/plan.out
+check "plan lists the traverse entry on the 0700 home" grep -q '^+ acl    /home/ann .*traverse' /run/plan.out
+check "plan changed nothing" sh -c '! getent passwd bulwark-offline'
+
+# apply
+check "apply succeeds" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "accounts exist" getent passwd bulwark-offline bulwark-online
+check "offline is in bulwark-write" sh -c 'id -nG bulwark-offline | grep -qw bulwark-write'
+check "workspace has the write group entry" sh -c 'getfacl -p /home/ann/repo | grep -q "^group:bulwark-write:rwx"'
+check "workspace has the owner default entry" sh -c 'getfacl -p /home/ann/repo | grep -q "^default:user:ann:rwx"'
+check ".git has the carve-out" sh -c 'getfacl -p /home/ann/repo/.git/config | grep -q "^user:bulwark-offline:r--"'
+check "firewall table loaded" sh -c 'nft list table inet bulwark | grep -q "skuid"'
+
+# idempotence: plan is empty, a second apply changes nothing
+$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan2.out 2>&1
+check "plan after apply is empty (exit 0)" test $? -eq 0
+check "second apply changes nothing" sh -c "$bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann | grep -q '^bulwark: 0 to add, 0 to change, 0 to remove'"
+check "status: in force (exit 0)" $bulwark status
+
+# the sandbox, as each principal
+for u in bulwark-offline bulwark-online; do
+        check "$u writes in the workspace" as_user $u sh -c 'echo new >/home/ann/repo/src/new-'$u'.txt'
+        check "$u writes in a new directory of the workspace" as_user $u sh -c 'mkdir /home/ann/repo/src/dir-'$u' && echo y >/home/ann/repo/src/dir-'$u'/f'
+        check "$u reads the workspace" as_user $u cat /home/ann/repo/src/main.c
+        check "$u writes in /tmp" as_user $u sh -c 'echo t >/tmp/'$u'.txt'
+        check_fails "$u cannot write .git/config" as_user $u sh -c 'echo evil >>/home/ann/repo/.git/config'
+        check_fails "$u cannot add a hook" as_user $u sh -c 'echo evil >/home/ann/repo/.git/hooks/post-merge'
+        check_fails "$u cannot rewrite .bulwark" as_user $u sh -c 'echo evil >/home/ann/repo/.bulwark/policy.yaml'
+        check_fails "$u cannot write outside the workspace" as_user $u sh -c 'echo evil >/home/ann/docs/evil.txt'
+        check_fails "$u cannot read the real user's 0600 key" as_user $u cat /home/ann/.ssh/id_ed25519
+        check_fails "$u cannot list the real user's home (traverse only)" as_user $u ls /home/ann
+done
+check "the real user keeps full control of files the sandbox made" sh -c 'getfacl -p /home/ann/repo/src/dir-bulwark-offline | grep -q "^user:ann:rwx"'
+check "the planted symlink's target is untouched" sh -c 'getfacl -n -p /etc/shadow-copy | diff - /run/snap/before/shadow-acl'
+
+# firewall: a peer host on a veth pair
+ip netns add peer
+ip link add v0 type veth peer name v1
+ip link set v1 netns peer
+ip addr add 10.77.0.1/24 dev v0
+ip -6 addr add fd77::1/64 dev v0 nodad
+ip link set v0 up
+ip netns exec peer ip addr add 10.77.0.2/24 dev v1
+ip netns exec peer ip -6 addr add fd77::2/64 dev v1 nodad
+ip netns exec peer ip link set v1 up
+ip netns exec peer ip link set lo up
+cat >/run/server.py <<'PY'
+import socket, sys, threading
+def tcp(fam, addr):
+    s = socket.socket(fam, socket.SOCK_STREAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 7777)); s.listen(16)
+    while True:
+        c, _ = s.accept(); c.sendall(b"hi"); c.close()
+def udp(fam, addr):
+    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, 7777))
+    while True:
+        d, a = s.recvfrom(64); s.sendto(d, a)
+for f in (tcp, udp):
+    for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+        threading.Thread(target=f, args=(fam, addr), daemon=True).start()
+threading.Event().wait()
+PY
+cat >/run/client.py <<'PY'
+import socket, sys
+proto, host = sys.argv[1], sys.argv[2]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.settimeout(2)
+if proto == "tcp":
+    s.connect((host, 7777)); assert s.recv(2) == b"hi"
+else:
+    s.sendto(b"ping", (host, 7777)); assert s.recvfrom(64)[0] == b"ping"
+PY
+ip netns exec peer /usr/bin/python3 /run/server.py 10.77.0.2 fd77::2 &
+peer_server=$!
+/usr/bin/python3 /run/server.py 127.0.0.1 ::1 &
+local_server=$!
+sleep 1
+for proto in tcp udp; do
+        for host in 10.77.0.2 fd77::2; do
+                check_fails "offline cannot reach the peer ($proto $host)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto $host
+                check "online reaches the peer ($proto $host)" as_user bulwark-online /usr/bin/python3 /run/client.py $proto $host
+                check "root reaches the peer ($proto $host)" /usr/bin/python3 /run/client.py $proto $host
+        done
+        check "offline reaches loopback ($proto 127.0.0.1)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto 127.0.0.1
+        check "offline reaches loopback ($proto ::1)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto ::1
+done
+kill $peer_server $local_server 2>/dev/null
+
+# drift: a removed entry and a flushed table are reported by status (exit 2), and apply heals them
+setfacl -x g:bulwark-write /home/ann/repo/src/main.c
+nft delete table inet bulwark
+$bulwark status >/run/status.out 2>&1
+check "status reports drift (exit 2)" test $? -eq 2
+check "status names the drifted entry" grep -q '/home/ann/repo/src/main.c' /run/status.out
+check "status names the flushed table" grep -q 'nft    inet bulwark' /run/status.out
+check "apply heals the drift" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "status: in force again" $bulwark status
+
+# concurrency: a second enforcer waits, then gives up clearly
+(flock /var/lib/bulwark/lock sleep 3) &
+holder=$!
+sleep 0.5
+$bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann --lock-timeout 1 >/run/lock.out 2>&1
+check "a concurrent apply fails (exit 1)" test $? -eq 1
+check "with a clear message" grep -q 'another bulwark' /run/lock.out
+wait $holder
+
+# revert: exactly as before (files the sandbox created are removed first: they are new objects)
+rm -rf /home/ann/repo/src/new-* /home/ann/repo/src/dir-* /tmp/bulwark-o*.txt
+check "revert --all succeeds" $bulwark revert --all
+snapshot /run/snap/after
+check "ACLs identical to before apply (getfacl -R)" diff /run/snap/before/acl /run/snap/after/acl
+check "account files identical to before" sh -c 'for f in passwd group shadow gshadow; do cmp /run/snap/before/$f /run/snap/after/$f || exit 1; done'
+check "nftables ruleset identical to before" diff /run/snap/before/nft /run/snap/after/nft
+check "nothing is installed any more" sh -c "$bulwark status | grep -q 'no plan is installed'"
+
+# bad input changes nothing
+echo garbage >/run/bad.plan
+check_fails "a corrupt plan is refused" $bulwark apply /run/bad.plan --workspace /home/ann/repo --user ann
+check "and nothing was created" sh -c '! getent passwd bulwark-offline'
+$bulwarkc builtin:workspace-write -D workspace=/nonexistent/ws -o /run/missing.plan 2>/dev/null
+$bulwark apply /run/missing.plan --user ann >/run/missing.out 2>&1
+check "a plan for a missing root applies the rest and says so" grep -q '/nonexistent/ws .*does not exist' /run/missing.out
+check "revert after it" $bulwark revert --all
+mkdir -p /var/lib/bulwark/installs/0123456789abcdef
+printf 'BWJRgarbagegarbagegarbage' >/var/lib/bulwark/installs/0123456789abcdef/journal
+$bulwark revert --all >/run/corrupt.out 2>&1
+check "a corrupt journal is refused (exit 1)" test $? -eq 1
+check "with the byte offset" grep -q 'damaged at byte' /run/corrupt.out
+check "and the journal is kept" test -f /var/lib/bulwark/installs/0123456789abcdef/journal
+
+finish

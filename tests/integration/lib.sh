@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+# Shared setup for integration tests; sourced inside the namespaces made by run.sh.
+set -u
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() { # description command...
+        desc=$1
+        shift
+        if "$@" >/run/check.out 2>&1; then ok "$desc"; else bad "$desc"; sed 's/^/     /' /run/check.out | head -20; fi
+}
+check_fails() { # description command... (the command must fail)
+        desc=$1
+        shift
+        if "$@" >/run/check.out 2>&1; then bad "$desc (it succeeded)"; else ok "$desc"; fi
+}
+finish() {
+        echo "$passed passed, $failed failed"
+        [ "$failed" -eq 0 ]
+}
+
+# Private copies of everything the enforcer changes: /etc (accounts), /home and /tmp (trees),
+# /var/lib (state), /run; a network namespace of our own (nftables).
+mount --make-rprivate /
+for d in /tmp /home /var/lib /var/log /run; do mount -t tmpfs -o mode=0755 tmpfs "$d"; done
+chmod 1777 /tmp
+mkdir -p /run/etc-copy
+cp -a /etc/. /run/etc-copy/
+mount --bind /run/etc-copy /etc
+ip link set lo up
+
+as_user() { # user command...
+        u=$1
+        shift
+        setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --reset-env "$@"
+}
