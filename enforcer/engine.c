@@ -36,12 +36,6 @@ struct change_line {
         uint64_t below;
 };
 
-struct acl_seen {
-        char *path; /* absolute */
-        char op;
-        uint32_t kind, rule;
-};
-
 struct run {
         const struct bw_engine_options *o;
         struct bw_plan *plan;
@@ -57,9 +51,9 @@ struct run {
         /* collected changes */
         struct change_line *lines;
         size_t n_lines, cap_lines;
-        struct acl_seen *acl;
-        size_t n_acl, cap_acl;
         pthread_mutex_t acl_lock;
+        char **restored; /* "A|path" or "D|path" of every ACL a revert put back */
+        size_t n_restored;
         struct bw_journal journal;
         unsigned adds, changes, removes, unknown;
         uint64_t acl_errors;
@@ -337,45 +331,9 @@ static int converge_firewall(struct run *r) {
 
 /* ---- ACLs ---- */
 
-static bool has_managed(const struct run *r, const uint8_t *bytes, size_t len) {
-        struct bw_acl a;
-        if (!bytes || bw_acl_decode(bytes, len, &a) < 0)
-                return false;
-        for (unsigned i = 0; i < a.n; i++) {
-                const uint32_t *ids = a.e[i].tag == BW_ACL_USER ? r->tp.managed_users : r->tp.managed_groups;
-                unsigned n = a.e[i].tag == BW_ACL_USER ? r->tp.n_managed_users : r->tp.n_managed_groups;
-                if (a.e[i].tag != BW_ACL_USER && a.e[i].tag != BW_ACL_GROUP)
-                        continue;
-                for (unsigned k = 0; k < n; k++)
-                        if (ids[k] == a.e[i].id)
-                                return true;
-        }
-        return false;
-}
-
-static void record_seen(struct run *r, const struct bw_acl_change *c, size_t n) {
-        pthread_mutex_lock(&r->acl_lock);
-        for (size_t i = 0; i < n; i++) {
-                if (r->n_acl == r->cap_acl) {
-                        r->cap_acl = r->cap_acl ? r->cap_acl * 2 : 256;
-                        r->acl = realloc(r->acl, r->cap_acl * sizeof(*r->acl));
-                        if (!r->acl)
-                                abort();
-                }
-                char *path = NULL;
-                if (asprintf(&path, "%s%s%s", c[i].root, c[i].rel[0] && !bw_streq(c[i].root, "/") ? "/" : "", c[i].rel) < 0)
-                        abort();
-                bool before = has_managed(r, c[i].before, c[i].before_len);
-                char op = c[i].kind == 0 ? '-' : before ? '~' : '+';
-                r->acl[r->n_acl++] = (struct acl_seen){ path, op, c[i].kind, c[i].rule };
-        }
-        pthread_mutex_unlock(&r->acl_lock);
-}
-
 /* The walk's hook: journal a batch (durably) before it is written; in a dry run, just record. */
 static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         struct run *r = userdata;
-        record_seen(r, c, n);
         if (r->dry_run)
                 return 0;
         struct bw_journal_record recs[256] = { { 0, NULL, 0 } };
@@ -405,8 +363,8 @@ static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         return e;
 }
 
-static int seen_cmp(const void *x, const void *y) {
-        return strcmp(((const struct acl_seen *) x)->path, ((const struct acl_seen *) y)->path);
+static int region_cmp(const void *x, const void *y) {
+        return strcmp((*(struct bw_acl_region *const *) x)->path, (*(struct bw_acl_region *const *) y)->path);
 }
 
 static const char *kind_detail(uint32_t kind) {
@@ -419,62 +377,41 @@ static const char *kind_detail(uint32_t kind) {
         }
 }
 
-/* Fold the changed objects into regions: an object whose parent did not change (with the same
- * decision) starts a region; the rest are counted below it. */
-static void report_acl_regions(struct run *r) {
-        if (r->n_acl == 0)
-                return;
-        qsort(r->acl, r->n_acl, sizeof(*r->acl), seen_cmp);
-        /* access and default changes of one directory count once */
-        size_t out = 0;
-        for (size_t i = 0; i < r->n_acl; i++) {
-                if (out > 0 && bw_streq(r->acl[out - 1].path, r->acl[i].path)) {
-                        free(r->acl[i].path);
-                        continue;
-                }
-                r->acl[out++] = r->acl[i];
-        }
-        r->n_acl = out;
-        /* a stack of open regions: a path under the innermost open region of the same decision
-         * is counted below it; anything else opens a region of its own */
-        struct open_region {
-                const struct acl_seen *head;
-                size_t len, line;
-        } stack[64];
-        size_t depth = 0;
-        for (size_t i = 0; i < r->n_acl; i++) {
-                const struct acl_seen *s = &r->acl[i];
-                while (depth > 0) {
-                        const struct open_region *t = &stack[depth - 1];
-                        bool under = strncmp(s->path, t->head->path, t->len) == 0 &&
-                                     (s->path[t->len] == '/' || bw_streq(t->head->path, "/"));
-                        if (under)
-                                break;
-                        depth--;
-                }
-                if (depth > 0 && stack[depth - 1].head->kind == s->kind && stack[depth - 1].head->op == s->op) {
-                        r->lines[stack[depth - 1].line].below++;
-                        continue;
-                }
+/* One report line per region of changes (acl_tree.c decides the regions as it walks). */
+static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
+        /* the walk builds the list newest first; sort by path for a stable report */
+        size_t n = 0;
+        for (struct bw_acl_region *g = regions; g; g = g->next)
+                n++;
+        struct bw_acl_region **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                abort();
+        n = 0;
+        for (struct bw_acl_region *g = regions; g; g = g->next)
+                v[n++] = g;
+        qsort(v, n, sizeof(*v), region_cmp);
+        for (size_t i = 0; i < n; i++) {
+                const struct bw_acl_region *g = v[i];
                 char src[600], detail[300];
-                source_of_rule(r->plan, s->rule, src, sizeof(src));
-                snprintf(detail, sizeof(detail), "%s", kind_detail(s->kind));
+                source_of_rule(r->plan, g->rule, src, sizeof(src));
+                snprintf(detail, sizeof(detail), "%s", kind_detail(g->kind));
                 char *real = strstr(detail, "REAL");
                 if (real) {
                         char tmp[300];
                         snprintf(tmp, sizeof(tmp), "%.*s%s%s", (int) (real - detail), detail, r->values[BW_VAR_USER], real + 4);
                         snprintf(detail, sizeof(detail), "%s", tmp);
                 }
-                add_line(r, s->op, "acl", s->path, detail, src[0] ? src : NULL, 0);
-                if (depth < BW_ARRAY_SIZE(stack))
-                        stack[depth++] = (struct open_region){ s, strlen(s->path), r->n_lines - 1 };
+                add_line(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
+        free(v);
 }
 
 static int converge_acls(struct run *r) {
         const char **roots;
         size_t n = bw_tree_policy_roots(&r->tp, &roots);
-        struct bw_tree_options to = { .dry_run = r->dry_run, .threads = r->o->threads, .on_batch = on_batch, .userdata = r };
+        struct bw_acl_region *regions = NULL;
+        struct bw_tree_options to = { .dry_run = r->dry_run, .threads = r->o->threads, .on_batch = on_batch, .userdata = r,
+                                      .regions = &regions };
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
                 struct bw_tree_stats st = { 0 };
@@ -497,7 +434,8 @@ static int converge_acls(struct run *r) {
                                 (unsigned long long) st.skipped_devices);
         }
         free(roots);
-        report_acl_regions(r);
+        report_acl_regions(r, regions);
+        bw_acl_regions_free(regions);
         return ret;
 }
 
@@ -580,8 +518,6 @@ static int converge_reachability(struct run *r) {
                                                            .after = out, .after_len = out_len };
                                 /* journaled before it is made, like every change; not a region of its own */
                                 int e = on_batch(r, &c, 1);
-                                r->n_acl--;
-                                free(r->acl[r->n_acl].path);
                                 if (e == 0)
                                         e = bw_setxattrat(fd, ".", XATTR_ACCESS, out, out_len);
                                 if (e < 0)
@@ -673,11 +609,11 @@ static void run_done(struct run *r) {
                 free(r->lines[i].source);
         }
         free(r->lines);
-        for (size_t i = 0; i < r->n_acl; i++)
-                free(r->acl[i].path);
-        free(r->acl);
         for (int i = 0; i < BW_VAR_COUNT; i++)
                 free(r->values[i]);
+        for (size_t i = 0; i < r->n_restored; i++)
+                free(r->restored[i]);
+        free(r->restored);
         bw_tree_policy_done(&r->tp);
         bw_plan_free(r->plan);
         if (r->state_fd >= 0)
@@ -732,20 +668,18 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         return ret;
 }
 
-int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+/* apply, with the state lock taken here (take_lock) or already held by the caller (revert
+ * re-applying the installations that remain). */
+static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock) {
         struct run r = { .o = o, .state_fd = -1, .dry_run = false, .journal = { .fd = -1 } };
         pthread_mutex_init(&r.acl_lock, NULL);
         int lock = -1;
-        if (geteuid() != 0) {
-                run_done(&r);
-                return fail(&r, 1, "apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it would do)");
-        }
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
                 ret = prepare(&r);
         if (ret == 0)
                 ret = open_state(&r, true) ? 1 : 0;
-        if (ret == 0 && (lock = lock_state(&r)) < 0)
+        if (ret == 0 && take_lock && (lock = lock_state(&r)) < 0)
                 ret = 1;
         if (ret == 0) {
                 char dir[64];
@@ -805,7 +739,18 @@ int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE 
         return ret;
 }
 
+int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+        if (geteuid() != 0) {
+                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it would do)\n",
+                      stderr);
+                return 1;
+        }
+        return apply_plan(plan_path, o, out, true);
+}
+
 /* ---- revert ---- */
+
+static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n);
 
 struct restore_key {
         const struct bw_journal_acl *a;
@@ -893,6 +838,20 @@ static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
         }
         close(dfd);
         return r;
+}
+
+static char *acl_key(const struct bw_journal_acl *a) {
+        char *k = NULL;
+        bool root_only = a->rel_len == 0;
+        bool slash = !root_only && !(a->root_len == 1 && a->root[0] == '/');
+        if (asprintf(&k, "%c|%.*s%s%.*s", a->is_default ? 'D' : 'A', (int) a->root_len, a->root, slash ? "/" : "",
+                     (int) a->rel_len, a->rel) < 0)
+                abort();
+        return k;
+}
+
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static int remove_install_dir(int state_fd, const char *id) {
@@ -1008,6 +967,10 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
                                 failed++;
                         else
                                 restored++;
+                        r->restored = realloc(r->restored, (r->n_restored + 1) * sizeof(*r->restored));
+                        if (!r->restored)
+                                abort();
+                        r->restored[r->n_restored++] = acl_key(keys[i].a);
                 }
         }
         free(keys);
@@ -1065,6 +1028,66 @@ static int for_each_install(struct run *r, const char *which, int (*fn)(struct r
         return ret;
 }
 
+/* Rewrite an installation's journal without the records of objects another revert restored. */
+static int filter_journal(struct run *r, const char *id) {
+        char jpath[96], tmp[112];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        snprintf(tmp, sizeof(tmp), "installs/%s/journal.new", id);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
+        if (e == -ENOENT)
+                return 0;
+        if (e < 0)
+                return e;
+        struct bw_journal_record *keep = calloc(n + 1, sizeof(*keep));
+        size_t nk = 0;
+        if (!keep)
+                abort();
+        for (size_t i = 0; i < n; i++) {
+                struct bw_journal_acl a;
+                if (recs[i].type == BW_JOURNAL_ACL && bw_journal_acl_decode(recs[i].payload, recs[i].len, &a) == 0) {
+                        char *k = acl_key(&a);
+                        bool drop = bsearch(&k, r->restored, r->n_restored, sizeof(char *), str_cmp) != NULL;
+                        free(k);
+                        if (drop)
+                                continue;
+                }
+                keep[nk++] = recs[i];
+        }
+        unlinkat(r->state_fd, tmp, 0);
+        struct bw_journal j;
+        e = bw_journal_open(&j, r->state_fd, tmp);
+        if (e == 0) {
+                e = bw_journal_append(&j, keep, nk);
+                bw_journal_close(&j);
+        }
+        if (e == 0 && renameat(r->state_fd, tmp, r->state_fd, jpath) < 0)
+                e = -errno;
+        free(keep);
+        free(recs);
+        free(data);
+        return e;
+}
+
+static int reapply_one(struct run *r, const char *id, FILE *out) {
+        char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
+        if (read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
+                return fail(r, 1, "installation %s has no readable bindings: re-apply its plan by hand", id);
+        int e = filter_journal(r, id);
+        if (e < 0)
+                return fail(r, 1, "cannot rewrite the journal of installation %s: %s", id, strerror(-e));
+        struct bw_engine_options o2 = *r->o;
+        o2.workspace = ws;
+        o2.user = user;
+        o2.json = false;
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
+        fprintf(out, "~ re-applying the plan installed for %s, which may share what was reverted:\n", ws);
+        return apply_plan(path, &o2, out, false);
+}
+
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out) {
         struct run r = { .o = o, .state_fd = -1 };
         pthread_mutex_init(&r.acl_lock, NULL);
@@ -1090,6 +1113,15 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
                 ret = for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
         if (ret == 0 && !all && matched == 0)
                 ret = fail(&r, 1, "no installed plan matches %s (see 'bulwark status')", which);
+        if (ret == 0 && r.n_restored && count_installs(r.state_fd) > 0) {
+                /* Objects this revert put back may be shared with an installation that remains
+                 * (the default profile makes /tmp writable for every workspace): re-apply those,
+                 * with their records of the reverted objects dropped, since what they recorded as
+                 * "before" was this installation's state, not the original. */
+                qsort(r.restored, r.n_restored, sizeof(*r.restored), str_cmp);
+                size_t again = 0;
+                ret = for_each_install(&r, NULL, reapply_one, out, &again);
+        }
         if (ret == 0 && count_installs(r.state_fd) == 0)
                 ret = revert_shared(&r, out);
         if (lock >= 0)

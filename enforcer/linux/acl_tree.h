@@ -17,6 +17,7 @@
 #include "posix_acl.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* One bound rule. */
@@ -64,6 +65,16 @@ struct bw_acl_change {
         bool is_dir;
 };
 
+/* A region of changes for the report: its first object, and how many changed below it the same way. */
+struct bw_acl_region {
+        struct bw_acl_region *next;
+        char *path;
+        char op; /* '+' entries added, '~' changed, '-' removed */
+        uint32_t kind, rule;
+        _Atomic uint64_t below;
+};
+void bw_acl_regions_free(struct bw_acl_region *g);
+
 /* Called for each batch of changes before any of them is written (the journal's hook). Must be
  * thread-safe. Returning < 0 aborts the walk without writing the batch. */
 typedef int (*bw_acl_batch_fn)(void *userdata, const struct bw_acl_change *changes, size_t n);
@@ -78,6 +89,7 @@ struct bw_tree_options {
         unsigned threads; /* 0: one per online CPU, at most 8 */
         bw_acl_batch_fn on_batch;
         void *userdata;
+        struct bw_acl_region **regions; /* if non-NULL, the walk's regions are prepended here */
 };
 
 /* Build the rule set for a plan with bindings and principal ids (-1 when unknown: dry run

@@ -27,6 +27,7 @@ $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 
 mkdir -p /run/snap
 snapshot() { # dir
+        mkdir -p "$1"
         getfacl -R -n -p /home /tmp 2>/dev/null >"$1/acl"
         cp /etc/passwd /etc/group /etc/shadow /etc/gshadow "$1/"
         nft list ruleset >"$1/nft"
@@ -156,6 +157,26 @@ check "ACLs identical to before apply (getfacl -R)" diff /run/snap/before/acl /r
 check "account files identical to before" sh -c 'for f in passwd group shadow gshadow; do cmp /run/snap/before/$f /run/snap/after/$f || exit 1; done'
 check "nftables ruleset identical to before" diff /run/snap/before/nft /run/snap/after/nft
 check "nothing is installed any more" sh -c "$bulwark status | grep -q 'no plan is installed'"
+
+# two installations sharing /tmp: reverting one keeps what the other needs, reverting both
+# leaves the machine as it was
+mkdir -p /home/ann/other/src
+echo o >/home/ann/other/src/o.txt
+chown -R ann:ann /home/ann/other
+snapshot /run/snap/before2
+check "apply for workspace repo" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "apply for workspace other" $bulwark apply /run/ws.plan --workspace /home/ann/other --user ann
+check "status lists both, in force" sh -c "$bulwark status | grep -c '^= plan' | grep -qx 2"
+# revert only one of them: by its installation (plan IDs are equal here)
+one=$(ls /var/lib/bulwark/installs | head -1)
+check "revert one installation" $bulwark revert "$one"
+check "the other is still in force (its /tmp entries survived)" $bulwark status
+check "a sandbox user can still write in /tmp" as_user bulwark-offline sh -c 'echo t >/tmp/still.txt'
+rm -f /tmp/still.txt
+check "revert the other" $bulwark revert --all
+snapshot /run/snap/after2
+check "ACLs identical to before both applies" diff /run/snap/before2/acl /run/snap/after2/acl
+check "account files identical to before both applies" cmp /run/snap/before2/passwd /run/snap/after2/passwd
 
 # bad input changes nothing
 echo garbage >/run/bad.plan
