@@ -98,9 +98,10 @@ int bw_explain(const struct bw_compilation *c, const char *path, const struct bw
         struct bw_decision d = { 0 };
         for (size_t i = 0; i < ret->n_hits; i++) {
                 const struct bw_rule_eff *ru = &c->rules[ret->hits[i].rule];
-                bw_decision_add(&d, ru->kind, ru->flags & BW_RULE_ADMIN, (unsigned) ret->hits[i].depth);
+                bw_decision_add(&d, ru->kind, ru->flags & BW_RULE_ADMIN, (unsigned) ret->hits[i].depth,
+                                (uint32_t) ret->hits[i].rule);
         }
-        ret->decision = bw_decision_effective(&d);
+        ret->decision = bw_decision_effective(&d, NULL);
         ret->path = TAKE_PTR(plain);
         return 0;
 }

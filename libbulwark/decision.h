@@ -21,6 +21,7 @@
 struct bw_decision_slot {
         uint32_t kind; /* 0: no rule */
         unsigned depth;
+        uint32_t rule; /* the caller's index of the winning rule */
 };
 
 struct bw_decision {
@@ -28,8 +29,9 @@ struct bw_decision {
 };
 
 /* Account for one covering rule of the given kind at the given specificity. */
-void bw_decision_add(struct bw_decision *d, uint32_t kind, bool admin, unsigned depth);
-/* The kind whose ACL entries the object gets, or 0 for none. */
-uint32_t bw_decision_effective(const struct bw_decision *d);
+void bw_decision_add(struct bw_decision *d, uint32_t kind, bool admin, unsigned depth, uint32_t rule);
+/* The kind whose ACL entries the object gets, or 0 for none; *ret_rule (if non-NULL) is the
+ * index of the rule that decided it. */
+uint32_t bw_decision_effective(const struct bw_decision *d, uint32_t *ret_rule);
 /* Precedence rank at equal specificity (unreadable 4 ... readable 1). */
 int bw_rule_rank(uint32_t kind);
