@@ -3,8 +3,6 @@
 # SIGKILL during apply, at many points: every time, a re-run of apply completes the job (the
 # plan is then empty) and revert restores the machine exactly as it was before the first apply.
 build=$1
-bulwark=$build/enforcer/bulwark
-bulwarkc=$build/compiler/bulwarkc
 . "$(dirname "$0")/lib.sh"
 
 useradd -m -d /home/ann -s /bin/sh ann

@@ -3,8 +3,6 @@
 # plan / apply / apply again / revert on a generated tree, checked with the real mechanisms:
 # writes as the sandbox users, the firewall against a veth peer, byte-exact revert.
 build=$1
-bulwark=$build/enforcer/bulwark
-bulwarkc=$build/compiler/bulwarkc
 . "$(dirname "$0")/lib.sh"
 
 useradd -m -d /home/ann -s /bin/sh ann

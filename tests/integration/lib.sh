@@ -23,7 +23,13 @@ finish() {
 # Private copies of everything the enforcer changes: /etc (accounts), /home and /tmp (trees),
 # /var/lib (state), /run; a network namespace of our own (nftables).
 mount --make-rprivate /
-for d in /tmp /home /var/lib /var/log /run; do mount -t tmpfs -o mode=0755 tmpfs "$d"; done
+mount -t tmpfs -o mode=0755 tmpfs /run
+# the build may live under /tmp or /home, which are about to be hidden: copy what we run
+mkdir -p /run/bin
+cp "$build/enforcer/bulwark" "$build/compiler/bulwarkc" /run/bin/
+bulwark=/run/bin/bulwark
+bulwarkc=/run/bin/bulwarkc
+for d in /tmp /home /var/lib /var/log; do mount -t tmpfs -o mode=0755 tmpfs "$d"; done
 chmod 1777 /tmp
 mkdir -p /run/etc-copy
 cp -a /etc/. /run/etc-copy/
