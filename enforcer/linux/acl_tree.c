@@ -165,6 +165,7 @@ struct pending {
         struct bw_acl_change c;
         char *rel; /* owned copy behind c.rel */
         int dirfd;          /* where to write: (dirfd, name) or, for directories, fd with name "" */
+        bool own_fd;        /* dirfd is this entry's own duplicate, closed with it */
         char *name;
         uint8_t before[ACL_BUF], after[ACL_BUF];
 };
@@ -203,6 +204,11 @@ struct worker {
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
         size_t n_batch;
+        /* Files of one directory in a batch share one duplicate of its fd, so a batch can span
+         * directories (one journal sync per BATCH_MAX changes, not one per directory). */
+        int shared_src, shared_dup;
+        int shared_fds[BATCH_MAX];
+        size_t n_shared_fds;
         int error;
 };
 
@@ -235,11 +241,15 @@ static int flush(struct worker *w) {
                         if (e < 0 && e != -ENODATA)
                                 w->st.errors++;
                 }
-                if (p->name[0] == 0)
+                if (p->own_fd)
                         close(p->dirfd); /* a directory's own fd, duplicated for the batch */
                 free(p->name);
                 free(p->rel);
         }
+        for (size_t i = 0; i < w->n_shared_fds; i++)
+                close(w->shared_fds[i]);
+        w->n_shared_fds = 0;
+        w->shared_src = w->shared_dup = -1;
         w->n_batch = 0;
         return r;
 }
@@ -349,7 +359,20 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                         return r;
         }
         struct pending *p = &w->batch[w->n_batch++];
-        p->dirfd = name[0] ? dirfd : dup(dirfd);
+        if (name[0]) {
+                if (w->shared_src != dirfd) {
+                        w->shared_dup = dup(dirfd);
+                        if (w->shared_dup < 0)
+                                abort();
+                        w->shared_src = dirfd;
+                        w->shared_fds[w->n_shared_fds++] = w->shared_dup;
+                }
+                p->dirfd = w->shared_dup;
+                p->own_fd = false;
+        } else {
+                p->dirfd = dup(dirfd);
+                p->own_fd = true;
+        }
         p->name = strdup(name);
         p->c.root = w->sh->root;
         p->rel = strdup(rel);
@@ -394,18 +417,22 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         ssize_t len = bw_getxattrat(dirfd, name[0] ? name : ".", XATTR_ACCESS, cur, sizeof(cur));
         if (len == -ENOENT)
                 return 0;
+        /* Without an ACL the mode is needed (for the base ACL and for X): stat once, here. */
+        struct stat own;
+        if (len == -ENODATA && !st && d.kind) {
+                if (fstatat(dirfd, name[0] ? name : ".", &own, AT_SYMLINK_NOFOLLOW) < 0)
+                        return 0;
+                st = &own;
+        }
         if (d.kind) {
                 /* X: execute for directories and for files something may already execute */
                 bool exec = is_dir;
                 if (!is_dir) {
                         struct bw_acl a;
-                        struct stat s2;
                         if (len >= 0 && bw_acl_decode(cur, (size_t) len, &a) == 0)
                                 exec = has_exec(&a);
                         else if (st)
                                 exec = st->st_mode & 0111;
-                        else if (fstatat(dirfd, name, &s2, AT_SYMLINK_NOFOLLOW) == 0)
-                                exec = s2.st_mode & 0111;
                 }
                 for (unsigned i = 0; i < k->n_access; i++) {
                         want[n] = k->access[i];
@@ -553,6 +580,7 @@ static void process_dir(struct worker *w, struct job *j) {
         }
         closedir(d);
         bw_sb_done(&path);
+        w->shared_src = -1; /* the job's fd is closed next: its number may be reused */
 }
 
 static void *worker_main(void *arg) {
@@ -565,6 +593,13 @@ static void *worker_main(void *arg) {
                 if (!sh->queue || sh->failure) {
                         pthread_cond_broadcast(&sh->cond);
                         pthread_mutex_unlock(&sh->lock);
+                        /* what is left in this thread's batch: journal and write it */
+                        int r = flush(w);
+                        if (r < 0) {
+                                pthread_mutex_lock(&sh->lock);
+                                sh->failure = r;
+                                pthread_mutex_unlock(&sh->lock);
+                        }
                         break;
                 }
                 struct job *j = sh->queue;
@@ -573,8 +608,7 @@ static void *worker_main(void *arg) {
                 pthread_mutex_unlock(&sh->lock);
 
                 process_dir(w, j);
-                /* changes below this directory are journaled and written before it is done */
-                int r = flush(w);
+                int r = 0;
                 close(j->fd);
                 free(j->path);
                 free(j);
@@ -708,6 +742,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 if (!w1)
                         abort();
                 w1->sh = &sh1;
+                w1->shared_src = w1->shared_dup = -1;
                 w1->md = pcre2_match_data_create(1, NULL);
                 struct bw_decision d = decide(tp, w1->md, (struct bw_decision){ 0 }, root, name, bw_path_depth(root));
                 int r = converge_object(w1, pfd, name, "", d, false, &fst);
@@ -746,6 +781,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 abort();
         for (unsigned i = 0; i < n; i++) {
                 w[i].sh = &sh;
+                w[i].shared_src = w[i].shared_dup = -1;
                 w[i].md = pcre2_match_data_create(1, NULL);
                 if (!w[i].md)
                         abort();
