@@ -15,12 +15,15 @@ echo 'secret' >/home/ann/.ssh/id_ed25519
 chmod 600 /home/ann/.ssh/id_ed25519
 echo 'notes' >/home/ann/docs/notes.txt
 for i in 1 2 3; do mkdir -p /home/ann/repo/src/d$i; for j in 1 2 3 4 5; do echo x >/home/ann/repo/src/d$i/f$j; done; done
-chown -R ann:ann /home/ann
-# a planted symlink and hard link to a file outside the workspace
+# a planted symlink and a planted hard link to files outside the workspace (the hard link's
+# target must be on the same file system as the workspace: /home)
 echo 'root secret' >/run/etc-copy/shadow-copy
 ln -s /etc/shadow-copy /home/ann/repo/src/link-to-shadow
-ln /etc/shadow-copy /home/ann/repo/src/hardlink-to-shadow 2>/dev/null || cp /etc/shadow-copy /home/ann/repo/src/hardlink-to-shadow
+echo 'root secret' >/home/shadow-copy
+chmod 600 /home/shadow-copy
 
+chown -R ann:ann /home/ann
+ln /home/shadow-copy /home/ann/repo/src/hardlink-to-shadow
 $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 
 mkdir -p /run/snap
@@ -29,7 +32,7 @@ snapshot() { # dir
         getfacl -R -n -p /home /tmp 2>/dev/null >"$1/acl"
         cp /etc/passwd /etc/group /etc/shadow /etc/gshadow "$1/"
         nft list ruleset >"$1/nft"
-        getfacl -n -p /etc/shadow-copy >"$1/shadow-acl"
+        getfacl -n -p /etc/shadow-copy /home/shadow-copy >"$1/shadow-acl"
 }
 mkdir -p /run/snap/before /run/snap/after
 snapshot /run/snap/before
@@ -72,7 +75,9 @@ for u in bulwark-offline bulwark-online; do
         check_fails "$u cannot list the real user's home (traverse only)" as_user $u ls /home/ann
 done
 check "the real user keeps full control of files the sandbox made" sh -c 'getfacl -p /home/ann/repo/src/dir-bulwark-offline | grep -q "^user:ann:rwx"'
-check "the planted symlink's target is untouched" sh -c 'getfacl -n -p /etc/shadow-copy | diff - /run/snap/before/shadow-acl'
+check "the planted links' targets are untouched" sh -c 'getfacl -n -p /etc/shadow-copy /home/shadow-copy | diff - /run/snap/before/shadow-acl'
+check "the hard link really is one" test "$(stat -c %h /home/shadow-copy)" -eq 2
+check_fails "the sandbox cannot read the hard-linked secret" as_user bulwark-offline cat /home/ann/repo/src/hardlink-to-shadow
 
 # firewall: a peer host on a veth pair
 ip netns add peer
