@@ -196,8 +196,25 @@ struct job {
         struct bw_acl_region *region; /* the region this directory's changed children may join */
 };
 
+/* Field by field: the struct has padding. */
+static bool same_wants(const struct bw_acl_want *a, const struct bw_acl_want *b, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                if (a[i].tag != b[i].tag || a[i].id != b[i].id || a[i].perm != b[i].perm)
+                        return false;
+        return true;
+}
+
+/* The last ACL bytes a worker found already right, and the entries wanted then. */
+struct ok_cache {
+        uint8_t bytes[ACL_BUF];
+        size_t len; /* 0: empty */
+        struct bw_acl_want want[4];
+        unsigned n_want;
+};
+
 struct worker {
         struct shared *sh;
+        struct ok_cache ok[2]; /* [0] default ACL, [1] access ACL */
         pcre2_match_data *md; /* this thread's: PCRE2 match data cannot be shared */
         uint32_t kind, rule;  /* the decision for the object being converged */
         bool obj_changed, obj_had_managed; /* what converging it did */
@@ -296,6 +313,15 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 w->st.errors++;
                 return 0;
         }
+        /* Most objects of a tree carry the same ACL bytes: remember the last bytes found right, per
+         * xattr, with the entries wanted then, and skip decoding them again. */
+        bool is_access = attr[sizeof("system.posix_acl_") - 1] == 'a';
+        struct ok_cache *oc = &w->ok[is_access];
+        if (len >= 0 && oc->len == (size_t) len && oc->n_want == n_want && memcmp(oc->bytes, cur, (size_t) len) == 0 &&
+            same_wants(oc->want, want, n_want)) {
+                w->st.unchanged++;
+                return 0;
+        }
         struct bw_acl base;
         struct stat st;
         bool have_stat = st_known != NULL;
@@ -327,6 +353,13 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
         if (len >= 0 && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) {
                 w->st.unchanged++;
+                if (n_want <= BW_ARRAY_SIZE(oc->want) && out_len <= sizeof(oc->bytes)) {
+                        memcpy(oc->bytes, out, out_len);
+                        oc->len = out_len;
+                        oc->n_want = n_want;
+                        if (n_want)
+                                memcpy(oc->want, want, n_want * sizeof(*want));
+                }
                 return 0;
         }
         /* A change: now make sure the object is one we may touch. */
