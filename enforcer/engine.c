@@ -367,13 +367,28 @@ static int region_cmp(const void *x, const void *y) {
         return strcmp((*(struct bw_acl_region *const *) x)->path, (*(struct bw_acl_region *const *) y)->path);
 }
 
-static const char *kind_detail(uint32_t kind) {
-        switch (kind) {
-        case BW_RULE_WRITABLE: return "group:bulwark-write rwX (access+default), default user:REAL rwx";
-        case BW_RULE_READ_ONLY: return "user:bulwark-offline,bulwark-online r-X (access+default): read-only carve-out";
-        case BW_RULE_READABLE: return "group:bulwark-sandbox r-X (access+default): read grant";
-        case BW_RULE_UNREADABLE: return "user:bulwark-offline,bulwark-online --- (access+default): no access";
-        default: return "bulwark's entries removed";
+/* What a rule kind puts on an object, in the plan's own words (its principals' real names). */
+static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n) {
+        const struct bw_plan *p = r->plan;
+        size_t o = 0;
+        buf[0] = 0;
+        if (kind == 0) {
+                snprintf(buf, n, "bulwark's entries removed");
+                return;
+        }
+        for (uint32_t i = 0; i < p->n_acls && o < n; i++) {
+                const struct bw_plan_acl *a = &p->acls[i];
+                if (a->rule_kind != kind)
+                        continue;
+                const struct bw_plan_principal *pr = &p->principals[a->principal];
+                const char *name = pr->kind == BW_PRINCIPAL_REAL_USER ? r->values[BW_VAR_USER] : bw_plan_string(p, pr->name);
+                char perms[4];
+                bw_perms_string(a->perms, perms);
+                o += (size_t) snprintf(buf + o, n - o, "%s%s:%s:%s (%s)", o ? ", " : "",
+                                       pr->kind == BW_PRINCIPAL_SYSTEM_GROUP ? "group" : "user", name, perms,
+                                       a->scope == (BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT) ? "access+default"
+                                       : a->scope == BW_SCOPE_DEFAULT                   ? "default"
+                                                                                        : "access");
         }
 }
 
@@ -392,15 +407,9 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         qsort(v, n, sizeof(*v), region_cmp);
         for (size_t i = 0; i < n; i++) {
                 const struct bw_acl_region *g = v[i];
-                char src[600], detail[300];
+                char src[600], detail[400];
                 source_of_rule(r->plan, g->rule, src, sizeof(src));
-                snprintf(detail, sizeof(detail), "%s", kind_detail(g->kind));
-                char *real = strstr(detail, "REAL");
-                if (real) {
-                        char tmp[300];
-                        snprintf(tmp, sizeof(tmp), "%.*s%s%s", (int) (real - detail), detail, r->values[BW_VAR_USER], real + 4);
-                        snprintf(detail, sizeof(detail), "%s", tmp);
-                }
+                kind_detail(r, g->kind, detail, sizeof(detail));
                 add_line(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
         free(v);
@@ -446,9 +455,12 @@ static int converge_acls(struct run *r) {
  * group:bulwark-sandbox:--x in its access ACL, nothing more. */
 static int converge_reachability(struct run *r) {
         int64_t gid = -1;
+        const char *sandbox_name = "?";
         for (uint32_t i = 0; i < r->plan->n_principals; i++)
-                if (r->plan->principals[i].role == BW_ROLE_SANDBOX_GROUP)
+                if (r->plan->principals[i].role == BW_ROLE_SANDBOX_GROUP) {
                         gid = r->ids[i];
+                        sandbox_name = bw_plan_string(r->plan, r->plan->principals[i].name);
+                }
         uint32_t ugid = gid < 0 ? 4294967293u : (uint32_t) gid;
         const char **roots;
         size_t n_roots = bw_tree_policy_roots(&r->tp, &roots);
@@ -509,7 +521,8 @@ static int converge_reachability(struct run *r) {
                         }
                         size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
                         char detail[600];
-                        snprintf(detail, sizeof(detail), "group:bulwark-sandbox --x (access): traverse only, to reach %s", t->path);
+                        snprintf(detail, sizeof(detail), "group:%s:--x (access): traverse only, to reach %s",
+                                 sandbox_name, t->path);
                         add_line(r, '+', "acl", anc, detail, NULL, 0);
                         if (!r->dry_run) {
                                 struct bw_acl_change c = { .root = anc, .rel = "", .attr = XATTR_ACCESS, .ino = st.st_ino,

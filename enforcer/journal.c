@@ -31,9 +31,33 @@ uint32_t bw_crc32(uint32_t crc, const void *data, size_t len) {
 }
 
 int bw_journal_open(struct bw_journal *j, int dirfd, const char *name) {
+        /* A journal left by a crash may end in a torn record: cut it off (and sync that) before
+         * appending, or the new records would follow garbage and revert would refuse them all.
+         * Damage anywhere else is refused: appending would bury it. */
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0, good = 0;
+        int r = bw_journal_read_good(dirfd, name, &data, &recs, &n, &bad, &good);
+        free(recs);
+        free(data);
+        if (r < 0 && r != -ENOENT)
+                return r;
         j->fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (j->fd < 0)
                 return -errno;
+        struct stat st;
+        if (r == 0 && fstat(j->fd, &st) == 0 && (uint64_t) st.st_size > good) {
+                if (ftruncate(j->fd, (off_t) good) < 0 || fsync(j->fd) < 0) {
+                        int e = -errno;
+                        close(j->fd);
+                        j->fd = -1;
+                        return e;
+                }
+        }
+        /* the new file's directory entry must survive a crash too */
+        if (r == -ENOENT)
+                fsync(dirfd);
         pthread_mutex_init(&j->lock, NULL);
         return 0;
 }
@@ -81,6 +105,12 @@ int bw_journal_append(struct bw_journal *j, const struct bw_journal_record *r, s
         }
         if (ret == 0 && fdatasync(j->fd) < 0)
                 ret = -errno;
+        if (ret < 0 && off > 0) {
+                /* a partial append: take it back, so the journal stays readable */
+                struct stat st;
+                if (fstat(j->fd, &st) == 0 && (uint64_t) st.st_size >= off)
+                        (void) !ftruncate(j->fd, st.st_size - (off_t) off);
+        }
         pthread_mutex_unlock(&j->lock);
         return ret;
 }
@@ -128,6 +158,12 @@ int bw_journal_acl_decode(const uint8_t *p, uint32_t len, struct bw_journal_acl 
 
 int bw_journal_read(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret, size_t *ret_n,
                     uint64_t *bad_offset) {
+        uint64_t good;
+        return bw_journal_read_good(dirfd, name, ret_data, ret, ret_n, bad_offset, &good);
+}
+
+int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret,
+                         size_t *ret_n, uint64_t *bad_offset, uint64_t *ret_good) {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
@@ -190,5 +226,6 @@ int bw_journal_read(int dirfd, const char *name, uint8_t **ret_data, struct bw_j
         *ret_data = TAKE_PTR(data);
         *ret = recs;
         *ret_n = n;
+        *ret_good = off;
         return 0;
 }

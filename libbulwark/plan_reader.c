@@ -430,6 +430,12 @@ static int check_entries(struct checker *c) {
                 if (pr->kind != BW_PRINCIPAL_REAL_USER &&
                     bw_var_value_check(BW_VAR_USER, bw_plan_string(p, pr->name)) < 0)
                         return fail(c, o, "principal %u: invalid account name", i);
+                /* A plan must not make an existing privileged account (shadow, sudo, docker) a
+                 * sandbox principal: apply would add the sandbox users to it. Only bulwark's own
+                 * namespace of names is accepted. */
+                if (pr->kind != BW_PRINCIPAL_REAL_USER && strncmp(bw_plan_string(p, pr->name), "bulwark-", 8) != 0)
+                        return fail(c, o, "principal %u: system accounts of a plan must be named bulwark-*, not \"%s\"", i,
+                                    bw_plan_string(p, pr->name));
                 for (uint32_t b = 0; b < 32; b++) {
                         if (!(pr->member_of & (UINT32_C(1) << b)))
                                 continue;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #define XATTR_ACCESS "system.posix_acl_access"
 #define XATTR_DEFAULT "system.posix_acl_default"
@@ -117,11 +118,15 @@ size_t bw_tree_policy_roots(const struct bw_tree_policy *tp, const char ***ret) 
         size_t n = 0;
         if (!roots)
                 abort();
-        /* sorted by path: a root inside an earlier kept root is walked with it */
+        /* A root inside another kept root is walked with it. Sorted order alone does not tell:
+         * "/srv/data-tmp" sorts between "/srv/data" and "/srv/data/x", so compare with every
+         * kept root. */
         for (size_t i = 0; i < tp->n_paths; i++) {
-                if (n > 0 && bw_path_is_within(tp->paths[i].path, roots[n - 1]))
-                        continue;
-                roots[n++] = tp->paths[i].path;
+                bool inside = false;
+                for (size_t k = 0; k < n && !inside; k++)
+                        inside = bw_path_is_within(tp->paths[i].path, roots[k]);
+                if (!inside)
+                        roots[n++] = tp->paths[i].path;
         }
         *ret = roots;
         return n;
@@ -159,6 +164,27 @@ static struct bw_decision decide(const struct bw_tree_policy *tp, pcre2_match_da
         return d;
 }
 
+/* The decision for a root: every rule that covers it or one of its ancestors (patterns can
+ * match an ancestor, and a root need not be the outermost rule's path). */
+static struct bw_decision seed_decision(const struct bw_tree_policy *tp, pcre2_match_data *md, const char *root) {
+        struct bw_decision d = { 0 };
+        _cleanup_free_ char *prefix = strdup(root);
+        if (!prefix)
+                abort();
+        size_t len = strlen(root);
+        unsigned depth = 0;
+        for (size_t i = 1; i <= len; i++) {
+                if (i < len && root[i] != '/')
+                        continue;
+                prefix[i] = 0;
+                const char *name = strrchr(prefix, '/') + 1;
+                d = decide(tp, md, d, prefix, name, ++depth);
+                if (i < len)
+                        prefix[i] = '/';
+        }
+        return d;
+}
+
 /* ---- converging one object ---- */
 
 struct pending {
@@ -185,6 +211,8 @@ struct shared {
         int failure;
         struct bw_tree_stats st;
         struct bw_acl_region *regions;
+        uint64_t mnt_id;
+        bool mnt_id_known;
 };
 
 struct job {
@@ -229,12 +257,46 @@ struct worker {
         int error;
 };
 
+/* Open a non-directory object to act on it: never following a symlink (ELOOP), never blocking
+ * on a FIFO, never becoming its controlling tty, not touching its atime. Sockets fail (ENXIO). */
+static int open_object_fd(int dirfd, const char *name) {
+        int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+        int fd = openat(dirfd, name, flags | O_NOATIME);
+        if (fd < 0 && errno == EPERM)
+                fd = openat(dirfd, name, flags); /* O_NOATIME needs ownership or CAP_FOWNER */
+        return fd < 0 ? -errno : fd;
+}
+
+/* Is the object on the root's mount? Mount IDs tell bind mounts of the same file system apart,
+ * which st_dev does not. */
+static bool same_mount(const struct shared *sh, int fd, const struct stat *st) {
+        struct statx sx;
+        if (sh->mnt_id_known && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID))
+                return sx.stx_mnt_id == sh->mnt_id;
+        return st->st_dev == sh->dev;
+}
+
+/* Count a per-object error and say which object (the first few), so "see above" means something. */
+static void note_error(struct worker *w, const char *rel, const char *what, int err) {
+        w->st.errors++;
+        if (w->st.errors <= 20)
+                fprintf(stderr, "bulwark: %s%s%s: %s: %s\n", w->sh->root, rel[0] ? "/" : "", rel, what, strerror(-err));
+}
+
+/* Does the mode say someone may execute it? (X, as chmod and setfacl mean it.) With an ACL,
+ * the mode's group bits are the mask's, not the owning group entry's. */
 static bool has_exec(const struct bw_acl *a) {
-        for (unsigned i = 0; i < a->n; i++)
-                if ((a->e[i].tag == BW_ACL_USER_OBJ || a->e[i].tag == BW_ACL_GROUP_OBJ || a->e[i].tag == BW_ACL_OTHER) &&
-                    (a->e[i].perm & BW_PERM_X))
-                        return true;
-        return false;
+        bool x = false, have_mask = false, mask_x = false, group_x = false;
+        for (unsigned i = 0; i < a->n; i++) {
+                bool e = a->e[i].perm & BW_PERM_X;
+                switch (a->e[i].tag) {
+                case BW_ACL_USER_OBJ:
+                case BW_ACL_OTHER: x |= e; break;
+                case BW_ACL_GROUP_OBJ: group_x = e; break;
+                case BW_ACL_MASK: have_mask = true; mask_x = e; break;
+                }
+        }
+        return x || (have_mask ? mask_x : group_x);
 }
 
 /* Hand the batch to the callback (the journal, or the dry run's collector), then write it. */
@@ -251,12 +313,12 @@ static int flush(struct worker *w) {
         }
         for (size_t i = 0; i < w->n_batch; i++) {
                 struct pending *p = &w->batch[i];
-                const char *target = p->name[0] ? p->name : ".";
+                /* every pending change holds an fd of its own object (see converge_xattr) */
                 if (r == 0 && !sh->o->dry_run) {
-                        int e = p->c.after ? bw_setxattrat(p->dirfd, target, p->c.attr, p->c.after, p->c.after_len)
-                                           : bw_removexattrat(p->dirfd, target, p->c.attr);
-                        if (e < 0 && e != -ENODATA)
-                                w->st.errors++;
+                        int e = p->c.after ? fsetxattr(p->dirfd, p->c.attr, p->c.after, p->c.after_len, 0)
+                                           : fremovexattr(p->dirfd, p->c.attr);
+                        if (e < 0 && errno != ENODATA)
+                                note_error(w, p->rel, "cannot write its ACL", -errno);
                 }
                 if (p->own_fd)
                         close(p->dirfd); /* a directory's own fd, duplicated for the batch */
@@ -362,50 +424,94 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 }
                 return 0;
         }
-        /* A change: now make sure the object is one we may touch. */
-        if (!have_stat) {
-                if (fstatat(dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return 0;
-                have_stat = true;
-        }
-        if (!is_dir) {
-                if (S_ISLNK(st.st_mode)) {
+        /* A change. From here on, act on the object through an fd of its own, opened without
+         * following a symlink, and check that fd: the sandbox can rename things in this directory
+         * at any moment (even exchange two names atomically), so a check made by name would not
+         * still hold when the write happens. */
+        (void) have_stat;
+        int ofd = is_dir ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : open_object_fd(dirfd, name);
+        if (ofd < 0) {
+                if (ofd == -ELOOP)
                         w->st.skipped_symlinks++;
-                        return 0;
-                }
-                if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+                else if (ofd == -ENXIO || ofd == -ENODEV)
+                        w->st.skipped_devices++; /* a socket, or a device that cannot be opened */
+                else if (ofd != -ENOENT)
+                        note_error(w, rel, "cannot open it", ofd);
+                return 0;
+        }
+        struct stat fst;
+        const char *skip = NULL;
+        if (fstat(ofd, &fst) < 0)
+                skip = "error";
+        else if (is_dir ? !S_ISDIR(fst.st_mode) : !(S_ISREG(fst.st_mode) || S_ISFIFO(fst.st_mode)))
+                skip = S_ISLNK(fst.st_mode) ? "symlink" : "device";
+        else if (S_ISREG(fst.st_mode) && fst.st_nlink > 1)
+                skip = "hardlink";
+        else if (!same_mount(w->sh, ofd, &fst))
+                skip = "mount";
+        if (skip) {
+                close(ofd);
+                if (bw_streq(skip, "symlink"))
+                        w->st.skipped_symlinks++;
+                else if (bw_streq(skip, "device"))
                         w->st.skipped_devices++;
-                        return 0;
-                }
-                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                else if (bw_streq(skip, "hardlink"))
                         w->st.skipped_hardlinks++;
+                else if (bw_streq(skip, "mount"))
+                        w->st.skipped_mounts++;
+                else
+                        note_error(w, rel, "cannot stat it", -errno);
+                return 0;
+        }
+        /* What we read by name may have been another object: read again through the fd, and
+         * recompute if it differs, so the journal holds this inode's bytes. */
+        uint8_t cur2[ACL_BUF];
+        ssize_t len2 = fgetxattr(ofd, attr, cur2, sizeof(cur2));
+        if (len2 < 0)
+                len2 = errno == ENODATA ? -ENODATA : -errno;
+        if (len2 != len || (len2 > 0 && memcmp(cur, cur2, (size_t) len2) != 0)) {
+                if (len2 < 0 && len2 != -ENODATA) {
+                        close(ofd);
+                        note_error(w, rel, "cannot read its ACL", (int) len2);
                         return 0;
                 }
-                if (st.st_dev != w->sh->dev) {
-                        w->st.skipped_mounts++;
+                if (len2 >= 0) {
+                        if (bw_acl_decode(cur2, (size_t) len2, &base) < 0) {
+                                close(ofd);
+                                note_error(w, rel, "its ACL is malformed", -EINVAL);
+                                return 0;
+                        }
+                } else
+                        bw_acl_from_mode(fst.st_mode, &base);
+                if (bw_acl_compute(&base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
+                                   tp->n_managed_groups, &wanted) < 0) {
+                        close(ofd);
+                        note_error(w, rel, "its ACL has too many entries", -E2BIG);
+                        return 0;
+                }
+                out_len = bw_acl_encode(&wanted, out, sizeof(out));
+                len = len2;
+                if (len2 > 0)
+                        memcpy(cur, cur2, (size_t) len2);
+                if ((len >= 0 && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) ||
+                    (len < 0 && bw_acl_is_minimal(&wanted))) {
+                        close(ofd);
+                        w->st.unchanged++;
                         return 0;
                 }
         }
+        st = fst;
         if (w->n_batch == BATCH_MAX) {
                 int r = flush(w);
-                if (r < 0)
+                if (r < 0) {
+                        close(ofd);
                         return r;
+                }
         }
         struct pending *p = &w->batch[w->n_batch++];
-        if (name[0]) {
-                if (w->shared_src != dirfd) {
-                        w->shared_dup = dup(dirfd);
-                        if (w->shared_dup < 0)
-                                abort();
-                        w->shared_src = dirfd;
-                        w->shared_fds[w->n_shared_fds++] = w->shared_dup;
-                }
-                p->dirfd = w->shared_dup;
-                p->own_fd = false;
-        } else {
-                p->dirfd = dup(dirfd);
-                p->own_fd = true;
-        }
+        p->dirfd = ofd;
+        p->own_fd = true;
+        name = "";
         p->name = strdup(name);
         p->c.root = w->sh->root;
         p->rel = strdup(rel);
@@ -588,7 +694,7 @@ static void process_dir(struct worker *w, struct job *j) {
                                         w->st.errors++;
                                 continue;
                         }
-                        if (fstat(fd, &st) < 0 || st.st_dev != sh->dev) {
+                        if (fstat(fd, &st) < 0 || !same_mount(sh, fd, &st)) {
                                 w->st.skipped_mounts++;
                                 close(fd);
                                 continue;
@@ -771,13 +877,18 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                         return -ELOOP;
                 }
                 struct shared sh1 = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = fst.st_dev };
+                struct statx psx;
+                if (statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &psx) == 0 && (psx.stx_mask & STATX_MNT_ID)) {
+                        sh1.mnt_id = psx.stx_mnt_id;
+                        sh1.mnt_id_known = true;
+                }
                 struct worker *w1 = calloc(1, sizeof(*w1));
                 if (!w1)
                         abort();
                 w1->sh = &sh1;
                 w1->shared_src = w1->shared_dup = -1;
                 w1->md = pcre2_match_data_create(1, NULL);
-                struct bw_decision d = decide(tp, w1->md, (struct bw_decision){ 0 }, root, name, bw_path_depth(root));
+                struct bw_decision d = seed_decision(tp, w1->md, root);
                 int r = converge_object(w1, pfd, name, "", d, false, &fst);
                 region_after(w1, NULL, root);
                 take_regions(&sh1, o);
@@ -801,6 +912,11 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 return -errno;
         }
         struct shared sh = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = rst.st_dev };
+        struct statx rsx;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &rsx) == 0 && (rsx.stx_mask & STATX_MNT_ID)) {
+                sh.mnt_id = rsx.stx_mnt_id;
+                sh.mnt_id_known = true;
+        }
         pthread_mutex_init(&sh.lock, NULL);
         pthread_cond_init(&sh.cond, NULL);
 
@@ -821,7 +937,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
         }
 
         /* the root itself, on this thread */
-        struct bw_decision d = decide(tp, w[0].md, (struct bw_decision){ 0 }, root, strrchr(root, '/') + 1, bw_path_depth(root));
+        struct bw_decision d = seed_decision(tp, w[0].md, root);
         int r = converge_object(&w[0], fd, "", "", d, true, &rst);
         struct bw_acl_region *root_region = region_after(&w[0], NULL, root);
         if (r == 0)

@@ -71,11 +71,17 @@ int bw_acl_compute(const struct bw_acl *base, const struct bw_acl_want *want, un
                         mask = e;
                         continue;
                 }
-                if (e->tag == BW_ACL_GROUP_OBJ)
-                        group_obj = e;
                 out.e[out.n++] = *e;
+                if (e->tag == BW_ACL_GROUP_OBJ)
+                        group_obj = &out.e[out.n - 1];
         }
-        (void) mask;
+        /* The old mask limited the entries we keep: write that limit into them, so that the new
+         * mask (which must let our entries through) does not give another user or the owning
+         * group more than they effectively had. Their effective permissions stay as they were. */
+        if (mask)
+                for (unsigned i = 0; i < out.n; i++)
+                        if (out.e[i].tag == BW_ACL_USER || out.e[i].tag == BW_ACL_GROUP || out.e[i].tag == BW_ACL_GROUP_OBJ)
+                                out.e[i].perm &= mask->perm;
         for (unsigned i = 0; i < n_want; i++) {
                 if (out.n >= BW_ACL_MAX_ENTRIES - 1)
                         return -E2BIG;

@@ -56,6 +56,18 @@ static void test_acl_compute(void **state) {
         }
         assert_true(foreign && ours && !stale);
         assert_int_equal(mask, 4 | 6 | 4); /* user 1234 r, group 901 rw, owning group r */
+
+        /* a foreign entry limited by the old mask stays limited when the mask grows for ours */
+        struct bw_acl masked;
+        bw_acl_from_mode(0640, &masked);
+        masked.e[masked.n++] = (struct bw_acl_entry){ BW_ACL_USER, 6, 1234 }; /* bob rw- ... */
+        masked.e[masked.n++] = (struct bw_acl_entry){ BW_ACL_MASK, 4, BW_ACL_UNDEFINED_ID }; /* ... masked to r-- */
+        bw_acl_sort(&masked);
+        const struct bw_acl_want rwx[] = { { BW_ACL_GROUP, 901, 7 } };
+        assert_int_equal(bw_acl_compute(&masked, rwx, 1, NULL, 0, managed_groups, 2, &out), 0);
+        for (unsigned i = 0; i < out.n; i++)
+                if (out.e[i].tag == BW_ACL_USER && out.e[i].id == 1234)
+                        assert_int_equal(out.e[i].perm, 4); /* bob still effectively r-- */
         /* wanting nothing on an object with only our entries gives back a minimal ACL */
         struct bw_acl only_ours;
         bw_acl_from_mode(0644, &only_ours);
