@@ -54,6 +54,7 @@ struct run {
         pthread_mutex_t acl_lock;
         char **restored; /* "A|path" or "D|path" of every ACL a revert put back */
         size_t n_restored;
+        uint64_t reverted_min_seq; /* the oldest installation this revert undid (0: none) */
         struct bw_journal journal;
         unsigned adds, changes, removes, unknown;
         uint64_t acl_errors;
@@ -546,6 +547,46 @@ static int converge_reachability(struct run *r) {
         return ret;
 }
 
+/* ---- installation order ---- */
+
+/* Installations are numbered in the order they were first applied: revert undoes the newest
+ * first, and knows whose journal recorded the true original of an object they share. */
+static uint64_t install_seq(int state_fd, const char *id) {
+        char p[96], buf[3 * PATH_MAX];
+        snprintf(p, sizeof(p), "installs/%s/bindings", id);
+        int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return 0;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        const char *q = strstr(buf, "\nseq=");
+        return q ? strtoull(q + 5, NULL, 10) : 0;
+}
+
+static uint64_t next_seq(int state_fd) {
+        char buf[32] = "";
+        int fd = openat(state_fd, "seq", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                buf[n > 0 ? n : 0] = 0;
+                close(fd);
+        }
+        uint64_t seq = strtoull(buf, NULL, 10) + 1;
+        snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) seq);
+        int t = openat(state_fd, "seq.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (t >= 0) {
+                /* a lost counter would only affect the order of later reverts */
+                if (write(t, buf, strlen(buf)) < 0 || fsync(t) < 0)
+                        fprintf(stderr, "bulwark: cannot save the installation counter: %s\n", strerror(errno));
+                close(t);
+                renameat(state_fd, "seq.new", state_fd, "seq");
+        }
+        return seq;
+}
+
 /* ---- token spec: the installed plan ---- */
 
 static int converge_install(struct run *r) {
@@ -569,8 +610,11 @@ static int converge_install(struct run *r) {
         if (r->dry_run)
                 return 0;
         char bind[PATH_MAX * 2];
-        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\n", r->values[BW_VAR_WORKSPACE],
-                 r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR]);
+        uint64_t seq = install_seq(r->state_fd, r->install_id);
+        if (seq == 0)
+                seq = next_seq(r->state_fd);
+        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\n", r->values[BW_VAR_WORKSPACE],
+                 r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR], (unsigned long long) seq);
         char p2[PATH_MAX];
         snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
         int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
@@ -940,6 +984,9 @@ static int revert_shared(struct run *r, FILE *out) {
 }
 
 static int revert_one(struct run *r, const char *id, FILE *out) {
+        uint64_t seq = install_seq(r->state_fd, id);
+        if (seq && (r->reverted_min_seq == 0 || seq < r->reverted_min_seq))
+                r->reverted_min_seq = seq;
         char jpath[96];
         snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
         uint8_t *data = NULL;
@@ -1004,27 +1051,45 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
         return 0;
 }
 
-/* Installations whose plan ID (or installation ID) starts with which. */
+struct install_ref {
+        char id[17];
+        uint64_t seq;
+};
+
+static int newest_first(const void *x, const void *y) {
+        const struct install_ref *a = x, *b = y;
+        return (a->seq < b->seq) - (a->seq > b->seq);
+}
+
+/* Installations whose plan ID (or installation ID) starts with which, newest first. */
 static int for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, FILE *), FILE *out,
                             size_t *matched) {
         int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return 0;
         DIR *d = fdopendir(fd);
-        char ids[256][17];
+        struct install_ref *ids = NULL;
         size_t n = 0;
         struct dirent *de;
-        while (d && (de = readdir(d)) && n < 256)
-                if (de->d_name[0] != '.' && strlen(de->d_name) == 16)
-                        memcpy(ids[n++], de->d_name, 17); /* 16 hex digits and the NUL */
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && strlen(de->d_name) == 16) {
+                        ids = realloc(ids, (n + 1) * sizeof(*ids));
+                        if (!ids)
+                                abort();
+                        memcpy(ids[n].id, de->d_name, 17); /* 16 hex digits and the NUL */
+                        ids[n].seq = install_seq(r->state_fd, de->d_name);
+                        n++;
+                }
         if (d)
                 closedir(d);
+        if (n)
+                qsort(ids, n, sizeof(*ids), newest_first);
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
-                bool match = !which || strncmp(ids[i], which, strlen(which)) == 0;
+                bool match = !which || strncmp(ids[i].id, which, strlen(which)) == 0;
                 if (!match) {
                         char path[2 * PATH_MAX];
-                        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, ids[i]);
+                        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, ids[i].id);
                         struct bw_plan *p = NULL;
                         struct bw_plan_error err;
                         if (bw_plan_load(path, 0, &p, &err) == 0)
@@ -1034,10 +1099,11 @@ static int for_each_install(struct run *r, const char *which, int (*fn)(struct r
                 if (!match)
                         continue;
                 (*matched)++;
-                int e = fn(r, ids[i], out);
+                int e = fn(r, ids[i].id, out);
                 if (e)
                         ret = e;
         }
+        free(ids);
         return ret;
 }
 
@@ -1089,7 +1155,12 @@ static int reapply_one(struct run *r, const char *id, FILE *out) {
         char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
         if (read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
                 return fail(r, 1, "installation %s has no readable bindings: re-apply its plan by hand", id);
-        int e = filter_journal(r, id);
+        /* An installation applied after the reverted one recorded that one's state as "before":
+         * drop those records (re-applying records the true original again). One applied before it
+         * holds the originals: keep them. */
+        int e = 0;
+        if (install_seq(r->state_fd, id) > r->reverted_min_seq)
+                e = filter_journal(r, id);
         if (e < 0)
                 return fail(r, 1, "cannot rewrite the journal of installation %s: %s", id, strerror(-e));
         struct bw_engine_options o2 = *r->o;
@@ -1196,15 +1267,16 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         if (ret == 0) {
                 unsigned drift = r.adds + r.changes + r.removes + r.unknown;
                 if (o.json) {
-                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "plan", r.plan->id, "workspace", ws,
-                                              "user", user, "effective", drift == 0, "drifted_entries", (int) drift);
+                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "installation", id,
+                                              "plan", r.plan->id, "workspace", ws, "user", user, "effective", drift == 0,
+                                              "drifted_entries", (int) drift);
                         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
                         fprintf(out, "%s\n", s);
                         free(s);
                         json_decref(j);
                 } else
-                        fprintf(out, "%s plan %s  workspace %s  user %s: %s\n", drift ? "!" : "=", r.plan->id, ws, user,
-                                drift ? "DRIFTED, apply it again to restore:" : "in force");
+                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s: %s\n", drift ? "!" : "=", r.plan->id,
+                                id, ws, user, drift ? "DRIFTED, apply it again to restore:" : "in force");
                 if (drift)
                         print_changes(&r, out);
                 status_drift += drift;

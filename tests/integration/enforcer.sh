@@ -29,7 +29,7 @@ $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 mkdir -p /run/snap
 snapshot() { # dir
         mkdir -p "$1"
-        getfacl -R -n -p /home /tmp 2>/dev/null >"$1/acl"
+        getfacl -R -n -p /home /tmp 2>/dev/null | grep -v '^# file: /tmp/still' >"$1/acl"
         cp /etc/passwd /etc/group /etc/shadow /etc/gshadow "$1/"
         nft list ruleset >"$1/nft"
         getfacl -n -p /etc/shadow-copy /home/shadow-copy >"$1/shadow-acl"
@@ -180,6 +180,36 @@ check "revert the other" $bulwark revert --all
 snapshot /run/snap/after2
 check "ACLs identical to before both applies" diff /run/snap/before2/acl /run/snap/after2/acl
 check "account files identical to before both applies" cmp /run/snap/before2/passwd /run/snap/after2/passwd
+
+# the reviewer's order: ann's workspace, then bob's; revert bob's, then everything
+useradd -m -d /home/bob -s /bin/sh bob
+chmod 700 /home/bob
+mkdir -p /home/bob/ws
+chown -R bob:bob /home/bob
+snapshot /run/snap/before3
+check "apply for ann" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "apply for bob" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
+bob_id=$($bulwark status --json | /usr/bin/python3 -c 'import sys, json
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["workspace"] == "/home/bob/ws": print(o["installation"])')
+check "revert bob's installation ($bob_id)" $bulwark revert "$bob_id"
+check "ann's is still in force" $bulwark status
+check "revert everything" $bulwark revert --all
+snapshot /run/snap/after3
+check "ACLs identical to before (ann then bob, bob reverted first)" diff /run/snap/before3/acl /run/snap/after3/acl
+snapshot /run/snap/before4
+check "apply for ann again" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "apply for bob again" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
+ann_id=$($bulwark status --json | /usr/bin/python3 -c 'import sys, json
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["workspace"] == "/home/ann/repo": print(o["installation"])')
+check "revert ann's installation first ($ann_id)" $bulwark revert "$ann_id"
+check "bob's is still in force" $bulwark status
+check "revert everything" $bulwark revert --all
+snapshot /run/snap/after4
+check "ACLs identical to before (ann then bob, ann reverted first)" diff /run/snap/before4/acl /run/snap/after4/acl
 
 # bad input changes nothing
 echo garbage >/run/bad.plan
