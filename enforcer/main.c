@@ -5,6 +5,7 @@
 #include "show.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <sysexits.h>
 
@@ -118,6 +119,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
                 usage(stderr);
                 return EX_USAGE;
+        }
+
+        /* The tree walk holds an fd per directory level it walks itself and per queued directory:
+         * allow what the hard limit allows. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
 
         enum { OPT_JSON = 256, OPT_WORKSPACE, OPT_USER, OPT_STATE_DIR, OPT_LOCK_TIMEOUT, OPT_ALL, OPT_THREADS };

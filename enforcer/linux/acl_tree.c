@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -18,6 +19,11 @@
 #define XATTR_DEFAULT "system.posix_acl_default"
 #define ACL_BUF (4 + 8 * BW_ACL_MAX_ENTRIES)
 #define BATCH_MAX 256
+/* Directories waiting in the shared queue hold an fd each: beyond this many, a worker walks a
+ * subdirectory itself, depth first, so open fds stay bounded by the depth of the tree. */
+#define QUEUE_MAX 64
+/* A tree the sandbox made 100,000 levels deep must not exhaust the stack or the fds. */
+#define DEPTH_MAX 2048
 #define SYMLINK_HOPS 32
 
 /* ---- the rule set ---- */
@@ -207,12 +213,15 @@ struct shared {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         struct job *queue;
+        size_t queued;
         unsigned busy;
         int failure;
         struct bw_tree_stats st;
         struct bw_acl_region *regions;
         uint64_t mnt_id;
         bool mnt_id_known;
+        unsigned root_depth;
+        size_t batch_limit; /* changes per batch: each holds an fd until the batch is written */
 };
 
 struct job {
@@ -265,6 +274,15 @@ static int open_object_fd(int dirfd, const char *name) {
         if (fd < 0 && errno == EPERM)
                 fd = openat(dirfd, name, flags); /* O_NOATIME needs ownership or CAP_FOWNER */
         return fd < 0 ? -errno : fd;
+}
+
+/* A batch keeps an fd per change open until it is written: size it to the fd limit. */
+static size_t batch_limit(void) {
+        struct rlimit rl;
+        size_t n = BATCH_MAX;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 < n)
+                n = rl.rlim_cur / 8 < 8 ? 8 : (size_t) rl.rlim_cur / 8;
+        return n;
 }
 
 /* Is the object on the root's mount? Mount IDs tell bind mounts of the same file system apart,
@@ -430,6 +448,8 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
          * still hold when the write happens. */
         (void) have_stat;
         int ofd = is_dir ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : open_object_fd(dirfd, name);
+        if (is_dir && ofd < 0)
+                ofd = -errno;
         if (ofd < 0) {
                 if (ofd == -ELOOP)
                         w->st.skipped_symlinks++;
@@ -501,7 +521,7 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 }
         }
         st = fst;
-        if (w->n_batch == BATCH_MAX) {
+        if (w->n_batch >= w->sh->batch_limit) {
                 int r = flush(w);
                 if (r < 0) {
                         close(ofd);
@@ -647,18 +667,21 @@ static void push_job(struct shared *sh, struct job *j) {
         pthread_mutex_lock(&sh->lock);
         j->next = sh->queue;
         sh->queue = j;
+        sh->queued++;
         pthread_cond_signal(&sh->cond);
         pthread_mutex_unlock(&sh->lock);
 }
 
 static void process_dir(struct worker *w, struct job *j) {
         struct shared *sh = w->sh;
-        int dfd = dup(j->fd);
+        int dfd = fcntl(j->fd, F_DUPFD_CLOEXEC, 3);
         DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
         if (!d) {
+                int e = -errno;
                 if (dfd >= 0)
                         close(dfd);
-                w->st.errors++;
+                const char *jrel = j->path + sh->root_len;
+                note_error(w, jrel[0] == '/' ? jrel + 1 : jrel, "cannot read the directory", e);
                 return;
         }
         struct bw_strbuf path = { 0 };
@@ -690,8 +713,10 @@ static void process_dir(struct worker *w, struct job *j) {
                 if (type == DT_DIR) {
                         int fd = openat(j->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
                         if (fd < 0) {
-                                if (errno != ENOENT)
-                                        w->st.errors++;
+                                if (errno == ELOOP || errno == ENOTDIR)
+                                        w->st.skipped_symlinks++; /* replaced by a symlink since readdir */
+                                else if (errno != ENOENT)
+                                        note_error(w, rel, "cannot open the directory", -errno);
                                 continue;
                         }
                         if (fstat(fd, &st) < 0 || !same_mount(sh, fd, &st)) {
@@ -702,6 +727,11 @@ static void process_dir(struct worker *w, struct job *j) {
                         if (converge_object(w, fd, "", rel, dd, true, &st) < 0)
                                 w->error = -EIO;
                         struct bw_acl_region *g = region_after(w, j->region, path.data);
+                        if (j->depth + 1 - sh->root_depth > DEPTH_MAX) {
+                                note_error(w, rel, "more than 2048 directories deep: not walked further", -ELOOP);
+                                close(fd);
+                                continue;
+                        }
                         struct job *child = calloc(1, sizeof(*child));
                         if (!child)
                                 abort();
@@ -710,7 +740,17 @@ static void process_dir(struct worker *w, struct job *j) {
                         child->inherited = dd;
                         child->depth = j->depth + 1;
                         child->region = g;
-                        push_job(sh, child);
+                        pthread_mutex_lock(&sh->lock);
+                        bool inline_walk = sh->queued >= QUEUE_MAX;
+                        pthread_mutex_unlock(&sh->lock);
+                        if (!inline_walk) {
+                                push_job(sh, child);
+                                continue;
+                        }
+                        process_dir(w, child);
+                        close(child->fd);
+                        free(child->path);
+                        free(child);
                         continue;
                 }
                 if (converge_object(w, j->fd, name, rel, dd, false, have_st ? &st : NULL) < 0)
@@ -743,6 +783,7 @@ static void *worker_main(void *arg) {
                 }
                 struct job *j = sh->queue;
                 sh->queue = j->next;
+                sh->queued--;
                 sh->busy++;
                 pthread_mutex_unlock(&sh->lock);
 
@@ -885,6 +926,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 struct worker *w1 = calloc(1, sizeof(*w1));
                 if (!w1)
                         abort();
+                sh1.batch_limit = batch_limit();
                 w1->sh = &sh1;
                 w1->shared_src = w1->shared_dup = -1;
                 w1->md = pcre2_match_data_create(1, NULL);
@@ -912,6 +954,8 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 return -errno;
         }
         struct shared sh = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = rst.st_dev };
+        sh.root_depth = bw_path_depth(root);
+        sh.batch_limit = batch_limit();
         struct statx rsx;
         if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &rsx) == 0 && (rsx.stx_mask & STATX_MNT_ID)) {
                 sh.mnt_id = rsx.stx_mnt_id;

@@ -211,6 +211,29 @@ check "revert everything" $bulwark revert --all
 snapshot /run/snap/after4
 check "ACLs identical to before (ann then bob, ann reverted first)" diff /run/snap/before4/acl /run/snap/after4/acl
 
+# hostile shapes the sandbox can make: very wide and very deep trees, with few fds
+mkdir -p /home/ann/wide/w
+i=0
+while [ $i -lt 3000 ]; do mkdir /home/ann/wide/w/d$i; i=$((i + 1)); done
+chown -R ann:ann /home/ann/wide
+check "3,000 sibling directories with 256 fds" sh -c "ulimit -n 256; $bulwark apply /run/ws.plan --workspace /home/ann/wide --user ann --threads 1"
+check "and they all got the entry" sh -c 'getfacl -p /home/ann/wide/w/d2999 | grep -q "^group:bulwark-write:rwx"'
+mkdir -p /home/ann/deep
+/usr/bin/python3 -c '
+import os
+fd = os.open("/home/ann/deep", os.O_RDONLY)
+for i in range(2100):
+    os.mkdir("d", dir_fd=fd)
+    nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = nfd
+'
+chown -R ann:ann /home/ann/deep
+$bulwark apply /run/ws.plan --workspace /home/ann/deep --user ann >/run/deep.out 2>&1
+check "a tree 2,100 levels deep: apply stops at 2,048 and says so (exit 1)" sh -c "test $? -eq 1 && grep -q 'more than 2048 directories deep' /run/deep.out"
+check "revert after the hostile shapes" $bulwark revert --all
+rm -rf /home/ann/deep /home/ann/wide
+
 # bad input changes nothing
 echo garbage >/run/bad.plan
 check_fails "a corrupt plan is refused" $bulwark apply /run/bad.plan --workspace /home/ann/repo --user ann
