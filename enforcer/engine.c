@@ -983,6 +983,42 @@ static int revert_shared(struct run *r, FILE *out) {
         return ret;
 }
 
+/*
+ * Objects created after apply inherited bulwark's default entries, and objects replaced since
+ * (an editor saving through a rename) are not the inodes the journal knows: neither can be put
+ * back from the journal. Walk the installation's roots once more and remove bulwark's entries
+ * wherever they remain, so no entry naming a soon-deleted account is left behind. (What the
+ * journal restored has no such entries, so this does not touch it.)
+ */
+static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed) {
+        char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
+        if (read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
+                return -EBADMSG;
+        struct bw_engine_options o2 = *r->o;
+        o2.workspace = ws;
+        o2.user = user;
+        struct run s = { .o = &o2, .state_fd = -1, .dry_run = false };
+        pthread_mutex_init(&s.acl_lock, NULL);
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
+        int ret = load_plan(&s, path) || prepare(&s) ? -EINVAL : 0;
+        if (ret == 0) {
+                /* want nothing of any kind: what remains of bulwark's entries goes */
+                for (size_t k = 0; k < BW_ARRAY_SIZE(s.tp.kinds); k++)
+                        s.tp.kinds[k].n_access = s.tp.kinds[k].n_dflt = 0;
+                const char **roots;
+                size_t n = bw_tree_policy_roots(&s.tp, &roots);
+                struct bw_tree_options to = { .dry_run = false, .threads = r->o->threads };
+                for (size_t i = 0; i < n; i++) {
+                        struct bw_tree_stats st = { 0 };
+                        if (bw_tree_converge(&s.tp, roots[i], &to, &st) == 0)
+                                *ret_changed += st.changed;
+                }
+                free(roots);
+        }
+        run_done(&s);
+        return ret;
+}
+
 static int revert_one(struct run *r, const char *id, FILE *out) {
         uint64_t seq = install_seq(r->state_fd, id);
         if (seq && (r->reverted_min_seq == 0 || seq < r->reverted_min_seq))
@@ -1045,6 +1081,10 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
                 fprintf(out, "  %llu objects were gone or replaced since and were left alone\n", (unsigned long long) skipped);
         if (failed)
                 return fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again", (unsigned long long) failed);
+        uint64_t stripped = 0;
+        if (strip_leftovers(r, id, &stripped) == 0 && stripped)
+                fprintf(out, "- acl    %llu objects created or replaced since apply: bulwark's entries removed\n",
+                        (unsigned long long) stripped);
         e = remove_install_dir(r->state_fd, id);
         if (e < 0)
                 return fail(r, 1, "cannot remove the installation %s: %s", id, strerror(-e));
