@@ -321,8 +321,14 @@ static int converge_firewall(struct run *r) {
         add_line(r, st == BW_FW_ABSENT ? '+' : '~', "nft", "inet bulwark output", detail, NULL, 0);
         if (r->dry_run)
                 return 0;
-        uint8_t existed = st != BW_FW_ABSENT;
-        int e = shared_record(r, BW_JOURNAL_NFT, &existed, 1);
+        /* A table of that name that is not ours as we would write it: keep its text, so revert
+         * can put it back. */
+        char listing[65536];
+        size_t ll = 0;
+        listing[0] = st != BW_FW_ABSENT;
+        if (st == BW_FW_DIFFERENT && bw_fw_list(listing + 1, sizeof(listing) - 1) == 0)
+                ll = strlen(listing + 1);
+        int e = shared_record(r, BW_JOURNAL_NFT, (const uint8_t *) listing, (uint32_t) (1 + ll));
         if (e < 0)
                 return fail(r, 1, "cannot journal the firewall change: %s", strerror(-e));
         if (bw_fw_apply(uids, n, err, sizeof(err)) < 0)
@@ -743,6 +749,15 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                 snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
                 if (mkdirat(r.state_fd, dir, 0700) < 0 && errno != EEXIST)
                         ret = fail(&r, 1, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
+                else {
+                        /* the new directory entries must survive a crash before the journal counts */
+                        int ifd = openat(r.state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (ifd >= 0) {
+                                fsync(ifd);
+                                close(ifd);
+                        }
+                        fsync(r.state_fd);
+                }
                 char jpath[96];
                 snprintf(jpath, sizeof(jpath), "%s/journal", dir);
                 int e = ret ? 0 : bw_journal_open(&r.journal, r.state_fd, jpath);
@@ -951,15 +966,28 @@ static int revert_shared(struct run *r, FILE *out) {
                             r->o->state_dir, (unsigned long long) bad);
         int ret = 0;
         char err[512];
+        /* the first firewall record holds the state before bulwark */
+        size_t first_nft = SIZE_MAX;
+        for (size_t i = 0; i < n && first_nft == SIZE_MAX; i++)
+                if (recs[i].type == BW_JOURNAL_NFT && recs[i].len >= 1)
+                        first_nft = i;
         /* the firewall first (it names the users), then users before their groups */
         for (int pass = 0; pass < 3; pass++)
                 for (size_t i = n; i-- > 0;) {
                         const struct bw_journal_record *rec = &recs[i];
-                        if (pass == 0 && rec->type == BW_JOURNAL_NFT && rec->len == 1 && rec->payload[0] == 0) {
-                                if (bw_fw_remove(err, sizeof(err)) < 0)
-                                        ret = fail(r, 1, "cannot remove table inet bulwark: %s", err);
-                                else
-                                        fprintf(out, "- nft    inet bulwark\n");
+                        if (pass == 0 && rec->type == BW_JOURNAL_NFT && i == first_nft) {
+                                if (rec->payload[0] == 0) {
+                                        if (bw_fw_remove(err, sizeof(err)) < 0)
+                                                ret = fail(r, 1, "cannot remove table inet bulwark: %s", err);
+                                        else
+                                                fprintf(out, "- nft    inet bulwark\n");
+                                } else if (rec->len > 1) {
+                                        _cleanup_free_ char *text = strndup((const char *) rec->payload + 1, rec->len - 1);
+                                        if (!text || bw_fw_restore(text, err, sizeof(err)) < 0)
+                                                ret = fail(r, 1, "cannot restore the earlier table inet bulwark: %s", err);
+                                        else
+                                                fprintf(out, "~ nft    inet bulwark restored as it was before\n");
+                                }
                         }
                         if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT && rec->len > 2 && rec->payload[1] == 0 &&
                             rec->payload[0] == (pass == 1 ? 1 : 2)) {

@@ -886,10 +886,19 @@ int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid) {
         }
         bw_sb_done(&rest);
         (void) save;
-        /* re-open the final O_PATH fd with the wanted flags, without following anything */
-        char proc[64];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        int out = open(proc, flags | O_CLOEXEC);
+        /* Re-open the final O_PATH fd with the wanted flags, without resolving any name again: a
+         * directory through ".", anything else through its /proc/self/fd link (which names the
+         * inode, not a path). */
+        int out;
+        if (flags & O_DIRECTORY)
+                out = openat(fd, ".", flags | O_CLOEXEC);
+        else {
+                char proc[64];
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                out = open(proc, flags | O_CLOEXEC);
+                if (out < 0 && errno == ENOENT && access("/proc/self", F_OK) < 0)
+                        errno = ENOSYS; /* no /proc: say so rather than "does not exist" */
+        }
         int e = errno;
         close(fd);
         return out < 0 ? -e : out;

@@ -123,3 +123,41 @@ int bw_fw_remove(char *err, size_t err_size) {
         nft_ctx_free(ctx);
         return r == 0 ? 0 : -EPROTO;
 }
+
+int bw_fw_list(char *buf, size_t size) {
+        struct nft_ctx *ctx = context();
+        if (!ctx)
+                return -ENOMEM;
+        /* numeric output would lose nothing, but names keep the text valid input for nft */
+        nft_ctx_output_set_flags(ctx, 0);
+        int r = nft_run_cmd_from_buffer(ctx, "list table inet bulwark");
+        const char *out = nft_ctx_get_output_buffer(ctx);
+        if (r != 0 || !out || strlen(out) + 1 > size) {
+                nft_ctx_free(ctx);
+                return -EPROTO;
+        }
+        memcpy(buf, out, strlen(out) + 1);
+        nft_ctx_free(ctx);
+        return 0;
+}
+
+int bw_fw_restore(const char *text, char *err, size_t err_size) {
+        struct nft_ctx *ctx = context();
+        if (!ctx) {
+                snprintf(err, err_size, "cannot create an nftables context");
+                return -ENOMEM;
+        }
+        size_t n = strlen(text) + 64;
+        char *cmd = malloc(n);
+        if (!cmd) {
+                nft_ctx_free(ctx);
+                return -ENOMEM;
+        }
+        snprintf(cmd, n, "add table inet bulwark\ndelete table inet bulwark\n%s", text);
+        int r = nft_run_cmd_from_buffer(ctx, cmd);
+        if (r != 0)
+                copy_error(ctx, err, err_size);
+        free(cmd);
+        nft_ctx_free(ctx);
+        return r == 0 ? 0 : -EPROTO;
+}

@@ -23,5 +23,9 @@ void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size);
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size);
 /* Replace the table atomically. */
 int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size);
+/* The current table's text (as nft lists it), for the journal. */
+int bw_fw_list(char *buf, size_t size);
+/* Replace the table with text saved by bw_fw_list(), atomically. */
+int bw_fw_restore(const char *text, char *err, size_t err_size);
 /* Delete the table if it exists. */
 int bw_fw_remove(char *err, size_t err_size);

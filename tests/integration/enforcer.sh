@@ -241,6 +241,17 @@ check "a tree 2,100 levels deep: apply stops at 2,048 and says so (exit 1)" sh -
 check "revert after the hostile shapes" $bulwark revert --all
 rm -rf /home/ann/deep /home/ann/wide
 
+# a table inet bulwark that someone else left, different from ours: replaced, then restored
+nft add table inet bulwark
+nft add chain inet bulwark theirs
+nft list ruleset >/run/nft-before
+check "apply over someone else's table inet bulwark" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "our rules are in it now" sh -c 'nft list table inet bulwark | grep -q skuid'
+check "revert puts their table back" $bulwark revert --all
+nft list ruleset >/run/nft-after
+check "exactly as it was" diff /run/nft-before /run/nft-after
+nft delete table inet bulwark
+
 # bad input changes nothing
 echo garbage >/run/bad.plan
 check_fails "a corrupt plan is refused" $bulwark apply /run/bad.plan --workspace /home/ann/repo --user ann
