@@ -30,19 +30,41 @@ uint32_t bw_crc32(uint32_t crc, const void *data, size_t len) {
         return ~crc;
 }
 
+/* Does the journal end with a well-formed COMMIT record (16 bytes of framing + a 32-byte digest)? */
+static bool ends_with_commit(int dirfd, const char *name) {
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        struct stat st;
+        uint8_t rec[48];
+        bool ok = fstat(fd, &st) == 0 && st.st_size >= (off_t) sizeof(rec) &&
+                  pread(fd, rec, sizeof(rec), st.st_size - (off_t) sizeof(rec)) == (ssize_t) sizeof(rec) &&
+                  bw_le32(rec) == RECORD_MAGIC && bw_le32(rec + 4) == BW_JOURNAL_COMMIT && bw_le32(rec + 8) == 32 &&
+                  bw_crc32(0, rec + 4, 8 + 32) == bw_le32(rec + 44);
+        close(fd);
+        return ok;
+}
+
 int bw_journal_open(struct bw_journal *j, int dirfd, const char *name) {
         /* A journal left by a crash may end in a torn record: cut it off (and sync that) before
          * appending, or the new records would follow garbage and revert would refuse them all.
-         * Damage anywhere else is refused: appending would bury it. */
+         * Damage anywhere else is refused: appending would bury it. A journal whose last record
+         * is a COMMIT was closed by a finished apply and is not read through again (revert
+         * still checks every record). */
         uint8_t *data = NULL;
         struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0, good = 0;
-        int r = bw_journal_read_good(dirfd, name, &data, &recs, &n, &bad, &good);
-        free(recs);
-        free(data);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        int r;
+        if (ends_with_commit(dirfd, name)) {
+                r = 1; /* the last apply finished: nothing torn, no need to read it all */
+        } else {
+                r = bw_journal_read_good(dirfd, name, &data, &recs, &n, &bad, &good);
+                free(recs);
+                free(data);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
         j->fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (j->fd < 0)
                 return -errno;

@@ -376,7 +376,7 @@ static bool has_managed(const struct bw_tree_policy *tp, const uint8_t *bytes, s
  */
 static int converge_xattr(struct worker *w, int dirfd, const char *name, const char *rel, const char *attr,
                           const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known,
-                          bool is_dir, uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len) {
+                          bool is_dir, uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
         const struct bw_tree_policy *tp = w->sh->tp;
         uint8_t cur[ACL_BUF], out[ACL_BUF];
         const char *target = name[0] ? name : ".";
@@ -447,7 +447,9 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
          * at any moment (even exchange two names atomically), so a check made by name would not
          * still hold when the write happens. */
         (void) have_stat;
-        int ofd = is_dir ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : open_object_fd(dirfd, name);
+        /* an fd the caller already opened on the object is ours from here on */
+        int ofd = *prefd >= 0 ? *prefd : is_dir ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : open_object_fd(dirfd, name);
+        *prefd = -1;
         if (is_dir && ofd < 0)
                 ofd = -errno;
         if (ofd < 0) {
@@ -467,7 +469,10 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 skip = S_ISLNK(fst.st_mode) ? "symlink" : "device";
         else if (S_ISREG(fst.st_mode) && fst.st_nlink > 1)
                 skip = "hardlink";
-        else if (!same_mount(w->sh, ofd, &fst))
+        /* Directories are compared by mount ID (bind mounts of the same file system); for other
+         * objects st_dev suffices: only a privileged user can bind-mount a single file, and the
+         * walk never enters a directory on another mount in the first place. */
+        else if (is_dir ? !same_mount(w->sh, ofd, &fst) : fst.st_dev != w->sh->dev)
                 skip = "mount";
         if (skip) {
                 close(ofd);
@@ -576,10 +581,17 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         ssize_t len = bw_getxattrat(dirfd, name[0] ? name : ".", XATTR_ACCESS, cur, sizeof(cur));
         if (len == -ENOENT)
                 return 0;
-        /* Without an ACL the mode is needed (for the base ACL and for X): stat once, here. */
+        /* Without an ACL the mode is needed (for the base ACL and for X), and a change is certain
+         * (something is wanted): open the object now, and take the mode from that fd. */
         struct stat own;
+        int prefd = -1;
         if (len == -ENODATA && !st && d.kind) {
-                if (fstatat(dirfd, name[0] ? name : ".", &own, AT_SYMLINK_NOFOLLOW) < 0)
+                if (!is_dir && (prefd = open_object_fd(dirfd, name)) >= 0) {
+                        if (fstat(prefd, &own) < 0) {
+                                close(prefd);
+                                return 0;
+                        }
+                } else if (fstatat(dirfd, name[0] ? name : ".", &own, AT_SYMLINK_NOFOLLOW) < 0)
                         return 0;
                 st = &own;
         }
@@ -604,10 +616,13 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         w->kind = d.kind;
         w->rule = d.kind ? rule : UINT32_MAX;
         w->obj_changed = false;
-        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, ino, cur, len);
+        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, ino, cur, len, &prefd);
+        if (prefd >= 0)
+                close(prefd); /* not needed after all */
+        int none = -1;
         if (r == 0 && is_dir)
                 r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? k->dflt : NULL, d.kind ? k->n_dflt : 0,
-                                   st, true, ino, NULL, 0);
+                                   st, true, ino, NULL, 0, &none);
         return r;
 }
 
@@ -1005,6 +1020,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 j->depth = bw_path_depth(root);
                 j->region = root_region;
                 sh.queue = j;
+                sh.queued = 1;
                 pthread_t *th = calloc(n, sizeof(*th));
                 if (!th)
                         abort();
