@@ -131,9 +131,9 @@ static int check_string_table(struct checker *c, const char *table, uint32_t siz
                               struct string_index *ix) {
         const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
         uint32_t i = 0;
-        /* Every string is at least one byte plus its NUL, so there are at most size / 2 starts.
-         * They are recorded as the NULs go by in the loop below. */
-        ix->starts = malloc(((size_t) size / 2 + 1) * sizeof(uint32_t));
+        /* One start after every NUL (empty strings included), recorded as the NULs go by in the
+         * loop below: at most size of them. */
+        ix->starts = malloc(((size_t) size + 1) * sizeof(uint32_t));
         if (!ix->starts)
                 return -ENOMEM;
         ix->n = 0;
@@ -152,7 +152,9 @@ static int check_string_table(struct checker *c, const char *table, uint32_t siz
                 }
                 uint8_t b = (uint8_t) table[i];
                 if (b == 0) {
-                        if (i + 1 < size - 1 || (i + 1 == size - 1 && table[i + 1] != 0))
+                        /* Record every NUL's successor, even the final NUL's predecessor's: a NUL
+                         * that is not recorded would let a string reach across it. */
+                        if (i + 1 < size)
                                 ix->starts[ix->n++] = i + 1;
                         i++;
                         continue;
