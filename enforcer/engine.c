@@ -1385,12 +1385,41 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
 
 /* ---- doctor ---- */
 
+/* The directories whose file systems matter: the current directory, /tmp, and every root of
+ * every installed plan. */
+static size_t doctor_dirs(const struct bw_engine_options *o, char ***ret) {
+        char **v = NULL;
+        size_t n = 0;
+        const char *fixed[] = { ".", "/tmp" };
+        for (size_t i = 0; i < BW_ARRAY_SIZE(fixed); i++) {
+                v = realloc(v, (n + 1) * sizeof(*v));
+                v[n++] = strdup(fixed[i]);
+        }
+        int sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                char ws[PATH_MAX], user[PATH_MAX];
+                if (de->d_name[0] == '.' || read_bindings(sfd, de->d_name, ws, user, sizeof(ws)) < 0)
+                        continue;
+                v = realloc(v, (n + 1) * sizeof(*v));
+                v[n++] = strdup(ws);
+        }
+        if (d)
+                closedir(d);
+        if (sfd >= 0)
+                close(sfd);
+        *ret = v;
+        return n;
+}
+
 int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
-        (void) o;
         char err[512] = "";
         uid_t none = 4294967294u;
         enum bw_fw_state fw = bw_fw_inspect(&none, 1, err, sizeof(err));
         long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+        int abi_errno = errno;
         int userns = -1;
         FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
         if (f) {
@@ -1398,22 +1427,46 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
                         userns = -1;
                 fclose(f);
         }
-        /* POSIX ACLs where plans usually point: the current directory and /tmp */
-        const char *dirs[] = { ".", "/tmp" };
-        fprintf(out, "nftables:        %s\n", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
-        if (abi > 0)
-                fprintf(out, "Landlock:        ABI %ld\n", abi);
-        else
-                fprintf(out, "Landlock:        not available (%s)\n", strerror(errno));
-        fprintf(out, "user namespaces: %s\n", userns > 0 ? "enabled" : userns == 0 ? "disabled (user.max_user_namespaces = 0)" : "unknown");
-        for (size_t i = 0; i < BW_ARRAY_SIZE(dirs); i++) {
+        json_t *j = json_object(), *acls = json_array();
+        json_object_set_new(j, "nftables", json_string(fw == BW_FW_UNKNOWN ? "unavailable" : "available"));
+        if (fw == BW_FW_UNKNOWN)
+                json_object_set_new(j, "nftables_error", json_string(err));
+        json_object_set_new(j, "landlock_abi", json_integer(abi > 0 ? abi : 0));
+        json_object_set_new(j, "user_namespaces", json_string(userns > 0 ? "enabled" : userns == 0 ? "disabled" : "unknown"));
+        if (!o->json) {
+                fprintf(out, "nftables:        %s\n", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
+                if (abi > 0)
+                        fprintf(out, "Landlock:        ABI %ld\n", abi);
+                else
+                        fprintf(out, "Landlock:        not available (%s)\n", strerror(abi_errno));
+                fprintf(out, "user namespaces: %s\n",
+                        userns > 0 ? "enabled" : userns == 0 ? "disabled (user.max_user_namespaces = 0)" : "unknown");
+        }
+        char **dirs;
+        size_t n = doctor_dirs(o, &dirs);
+        for (size_t i = 0; i < n; i++) {
                 uint8_t buf[512];
                 int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 ssize_t r = fd < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, buf, sizeof(buf));
                 if (fd >= 0)
                         close(fd);
-                fprintf(out, "POSIX ACLs:      %-8s %s\n", dirs[i],
-                        r >= 0 || r == -ENODATA ? "supported" : r == -EOPNOTSUPP ? "NOT supported by this file system" : strerror((int) -r));
+                const char *verdict = r >= 0 || r == -ENODATA ? "supported"
+                                      : r == -EOPNOTSUPP      ? "NOT supported by this file system"
+                                                              : strerror((int) -r);
+                if (o->json)
+                        json_array_append_new(acls, json_pack("{s:s,s:b,s:s}", "path", dirs[i], "posix_acls",
+                                                              r >= 0 || r == -ENODATA, "detail", verdict));
+                else
+                        fprintf(out, "POSIX ACLs:      %-30s %s\n", dirs[i], verdict);
+                free(dirs[i]);
         }
+        free(dirs);
+        json_object_set_new(j, "acl_support", acls);
+        if (o->json) {
+                char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                fprintf(out, "%s\n", s);
+                free(s);
+        }
+        json_decref(j);
         return 0;
 }

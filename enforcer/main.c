@@ -21,7 +21,7 @@ static void usage(FILE *f) {
               "  apply PLAN [--workspace DIR]       converge this machine to PLAN (root), journaled\n"
               "  revert PLAN_ID | --all             undo what apply did, exactly (root)\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
-              "  doctor                             what this host can enforce\n"
+              "  doctor [--json]                    what this host can enforce\n"
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
@@ -50,7 +50,7 @@ static const char *const command_help[][2] = {
         { "status", "Usage: bulwark status [--json]\n\n"
                     "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                     "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n" },
-        { "doctor", "Usage: bulwark doctor\n\nWhat this host can enforce: nftables, Landlock ABI, user namespaces, POSIX ACLs.\n" },
+        { "doctor", "Usage: bulwark doctor [--json]\n\nWhat this host can enforce: nftables, the Landlock ABI, user namespaces, and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n" },
 };
 
 static int cmd_show(int argc, char **argv) {

@@ -61,6 +61,7 @@ $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan2.out
 check "plan after apply is empty (exit 0)" test $? -eq 0
 check "second apply changes nothing" sh -c "$bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann | grep -q '^bulwark: 0 to add, 0 to change, 0 to remove'"
 check "status: in force (exit 0)" $bulwark status
+check "doctor --json is one JSON object naming the workspace's file system" sh -c "$bulwark doctor --json | /usr/bin/python3 -c 'import sys, json; d = json.load(sys.stdin); assert any(a[\"path\"] == \"/home/ann/repo\" and a[\"posix_acls\"] for a in d[\"acl_support\"])'"
 
 # the sandbox, as each principal
 for u in bulwark-offline bulwark-online; do
