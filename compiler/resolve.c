@@ -35,18 +35,10 @@ static int read_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, cap - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len == cap - 1)
-                        break;
-        }
+        ssize_t rd = bw_read_full(fd, buf, cap - 1);
+        if (rd < 0)
+                return (int) rd;
+        len = (size_t) rd;
         buf[len] = 0;
         *ret = TAKE_PTR(buf);
         *ret_len = len;

@@ -705,25 +705,28 @@ static int prepare(struct run *r) {
         return 0;
 }
 
+/* Compare everything the plan wants with the machine, changing nothing (plan and status). */
+static int dry_run_all(struct run *r) {
+        int ret = prepare(r);
+        if (ret == 0)
+                ret = converge_accounts(r);
+        if (ret == 0)
+                ret = converge_firewall(r);
+        if (ret == 0)
+                ret = converge_acls(r);
+        if (ret == 0)
+                ret = converge_reachability(r);
+        return ret;
+}
+
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = { .o = o, .state_fd = -1, .dry_run = true };
         pthread_mutex_init(&r.acl_lock, NULL);
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
-                ret = prepare(&r);
-        if (ret == 0)
-                ret = converge_accounts(&r);
-        if (ret == 0)
-                ret = converge_firewall(&r);
-        if (ret == 0)
-                ret = converge_acls(&r);
-        if (ret == 0)
-                ret = converge_reachability(&r);
+                ret = dry_run_all(&r);
         if (ret == 0) {
-                if (open_state(&r, false) == 0 || errno == ENOENT)
-                        converge_install(&r);
-                else
-                        converge_install(&r);
+                converge_install(&r);
                 print_changes(&r, out);
                 ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
         }
@@ -1323,15 +1326,7 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
         int ret = load_plan(&r, path);
         if (ret == 0)
-                ret = prepare(&r);
-        if (ret == 0)
-                ret = converge_accounts(&r);
-        if (ret == 0)
-                ret = converge_firewall(&r);
-        if (ret == 0)
-                ret = converge_acls(&r);
-        if (ret == 0)
-                ret = converge_reachability(&r);
+                ret = dry_run_all(&r);
         if (ret == 0) {
                 unsigned drift = r.adds + r.changes + r.removes + r.unknown;
                 if (o.json) {

@@ -196,15 +196,10 @@ int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct
         _cleanup_free_ uint8_t *data = malloc(size ? size : 1);
         if (!data)
                 return -ENOMEM;
-        size_t got = 0;
-        while (got < size) {
-                ssize_t n = read(fd, data + got, size - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                got += (size_t) n;
-        }
+        ssize_t rd = bw_read_full(fd, data, size);
+        if (rd < 0)
+                return (int) rd;
+        size_t got = (size_t) rd;
         struct bw_journal_record *recs = NULL;
         size_t n = 0, cap = 0, off = 0;
         while (off < got) {

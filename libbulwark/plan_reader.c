@@ -628,17 +628,10 @@ int bw_plan_load(const char *path, unsigned flags, struct bw_plan **ret, struct 
         _cleanup_free_ uint8_t *buf = aligned_alloc(BW_PLAN_ALIGN, size ? (size + 7) & ~(size_t) 7 : 8);
         if (!buf)
                 return -ENOMEM;
-        size_t got = 0;
-        while (got < size) {
-                ssize_t n = read(fd, buf + got, size - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
+        ssize_t rd = bw_read_full(fd, buf, size);
+        if (rd < 0)
+                return (int) rd;
+        size_t got = (size_t) rd;
         _cleanup_free_ struct bw_plan *p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define BW_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -91,3 +92,7 @@ bool bw_utf8_valid(const char *s, size_t len, size_t *bad_offset);
  * overrides and isolates, and invalid UTF-8 become '?'. Returns buf.
  */
 char *bw_printable(const char *s, size_t n, char *buf, size_t size);
+
+/* Read up to size bytes from fd into buf, retrying short reads and EINTR; stops at end of file.
+ * Returns the byte count or a negative errno. */
+ssize_t bw_read_full(int fd, void *buf, size_t size);
