@@ -35,7 +35,7 @@ struct bw_compilation {
         char *name;
         bool require_signed;
         struct bw_bindings bindings; /* points into bound_values */
-        char **loaded; /* identities of the files read through extends: each is read once */
+        char **loaded;               /* identities of the files read through extends: each is read once */
         size_t n_loaded;
         char *bound_values[BW_VAR_COUNT];
 };

@@ -31,7 +31,7 @@ static struct bw_diag *push(struct bw_diags *d, enum bw_severity sev) {
                         abort();
         }
         struct bw_diag *x = &d->v[d->n++];
-        *x = (struct bw_diag){ .severity = sev };
+        *x = (struct bw_diag){.severity = sev};
         return x;
 }
 
@@ -70,7 +70,7 @@ void bw_diags_done(struct bw_diags *d) {
                 free(d->v[i].file);
         }
         free(d->v);
-        *d = (struct bw_diags){ 0 };
+        *d = (struct bw_diags){0};
 }
 
 static const char *sev_name(enum bw_severity s) {
@@ -89,8 +89,10 @@ static const struct bw_diags *sort_diags;
 static int group_cmp(const void *x, const void *y) {
         const struct group *a = x, *b = y;
         const struct bw_diag *da = &sort_diags->v[a->first], *db = &sort_diags->v[b->first];
-        uint64_t ka = da->has_loc ? (uint64_t) da->loc.source << 40 | (uint64_t) da->loc.line << 16 | da->loc.col : UINT64_MAX;
-        uint64_t kb = db->has_loc ? (uint64_t) db->loc.source << 40 | (uint64_t) db->loc.line << 16 | db->loc.col : UINT64_MAX;
+        uint64_t ka = da->has_loc ? (uint64_t) da->loc.source << 40 | (uint64_t) da->loc.line << 16 | da->loc.col
+                                  : UINT64_MAX;
+        uint64_t kb = db->has_loc ? (uint64_t) db->loc.source << 40 | (uint64_t) db->loc.line << 16 | db->loc.col
+                                  : UINT64_MAX;
         if (ka != kb)
                 return ka < kb ? -1 : 1;
         return a->first < b->first ? -1 : 1;
@@ -106,7 +108,7 @@ static size_t *ordered(const struct bw_diags *d) {
                 if (d->v[i].severity == BW_SEV_NOTE && ng > 0)
                         g[ng - 1].n++;
                 else
-                        g[ng++] = (struct group){ i, 1 };
+                        g[ng++] = (struct group){i, 1};
         }
         sort_diags = d;
         qsort(g, ng, sizeof(*g), group_cmp);
@@ -119,8 +121,7 @@ static size_t *ordered(const struct bw_diags *d) {
 }
 
 void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *f, bool color) {
-        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "",
-                   *green = color ? "\033[1;32m" : "";
+        const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "", *green = color ? "\033[1;32m" : "";
         _cleanup_free_ size_t *order = ordered(d);
         for (size_t i = 0; i < d->n; i++) {
                 const struct bw_diag *x = &d->v[order[i]];
@@ -129,8 +130,7 @@ void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *
                 char msg[2048];
                 bw_printable(x->message, strlen(x->message), msg, sizeof(msg));
                 if (x->file) {
-                        fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, x->file, reset, sc, sev_name(x->severity), reset,
-                                msg);
+                        fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, x->file, reset, sc, sev_name(x->severity), reset, msg);
                         continue;
                 }
                 if (!x->has_loc) {
@@ -139,8 +139,8 @@ void bw_diags_print(const struct bw_diags *d, const struct bw_sources *s, FILE *
                 }
                 const struct bw_source *src = s->v[x->loc.source];
                 if (x->loc.line == 0) {
-                        fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, src->name, reset, sc, sev_name(x->severity),
-                                reset, msg);
+                        fprintf(f, "%s%s:%s %s%s:%s %s\n", bold, src->name, reset, sc, sev_name(x->severity), reset,
+                                msg);
                         continue;
                 }
                 fprintf(f, "%s%s:%u:%u:%s %s%s:%s %s\n", bold, src->name, x->loc.line, x->loc.col, reset, sc,
@@ -205,6 +205,7 @@ void bw_diags_print_json(const struct bw_diags *d, const struct bw_sources *s, F
                 json_decref(o);
         }
         if (d->capped)
-                fprintf(f, "{\"severity\":\"error\",\"message\":\"too many errors (%zu); only the first %d are shown\"}\n",
+                fprintf(f,
+                        "{\"severity\":\"error\",\"message\":\"too many errors (%zu); only the first %d are shown\"}\n",
                         d->n_errors, BW_DIAG_MAX_ERRORS);
 }

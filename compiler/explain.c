@@ -35,14 +35,15 @@ static char *prefix_of(const char *path, int depth) {
         return strndup(path, (size_t) (p - path));
 }
 
-int bw_explain(const struct bw_compilation *c, const char *path, const struct bw_bindings *b, struct bw_explanation *ret) {
-        *ret = (struct bw_explanation){ 0 };
+int bw_explain(const struct bw_compilation *c, const char *path, const struct bw_bindings *b,
+               struct bw_explanation *ret) {
+        *ret = (struct bw_explanation){0};
         char *canon = NULL;
         struct bw_template_error terr;
         /* The path to explain is a concrete path: no variables, so '$' is literal. */
         struct bw_strbuf_tmp {
                 char *s;
-        } esc = { NULL };
+        } esc = {NULL};
         size_t n = strlen(path), k = 0;
         esc.s = malloc(2 * n + 1);
         if (!esc.s)
@@ -90,12 +91,12 @@ int bw_explain(const struct bw_compilation *c, const char *path, const struct bw
                 ret->hits = realloc(ret->hits, (ret->n_hits + 1) * sizeof(*ret->hits));
                 if (!ret->hits)
                         abort();
-                ret->hits[ret->n_hits++] = (struct bw_explain_hit){ i, depth, prefix_of(plain, depth) };
+                ret->hits[ret->n_hits++] = (struct bw_explain_hit){i, depth, prefix_of(plain, depth)};
         }
         g_rules = c->rules;
         if (ret->n_hits)
                 qsort(ret->hits, ret->n_hits, sizeof(*ret->hits), hit_cmp);
-        struct bw_decision d = { 0 };
+        struct bw_decision d = {0};
         for (size_t i = 0; i < ret->n_hits; i++) {
                 const struct bw_rule_eff *ru = &c->rules[ret->hits[i].rule];
                 bw_decision_add(&d, ru->kind, ru->flags & BW_RULE_ADMIN, (unsigned) ret->hits[i].depth,
@@ -111,16 +112,21 @@ void bw_explanation_done(struct bw_explanation *e) {
                 free(e->hits[i].covered);
         free(e->hits);
         free(e->path);
-        *e = (struct bw_explanation){ 0 };
+        *e = (struct bw_explanation){0};
 }
 
 static const char *decision_text(uint32_t kind) {
         switch (kind) {
-        case BW_RULE_WRITABLE: return "writable";
-        case BW_RULE_READ_ONLY: return "read-only (a carve-out: no writes)";
-        case BW_RULE_READABLE: return "readable (granted)";
-        case BW_RULE_UNREADABLE: return "unreadable";
-        default: return "no writes; reads only where the sandbox principals can read by default";
+        case BW_RULE_WRITABLE:
+                return "writable";
+        case BW_RULE_READ_ONLY:
+                return "read-only (a carve-out: no writes)";
+        case BW_RULE_READABLE:
+                return "readable (granted)";
+        case BW_RULE_UNREADABLE:
+                return "unreadable";
+        default:
+                return "no writes; reads only where the sandbox principals can read by default";
         }
 }
 
@@ -130,7 +136,9 @@ static void origin(const struct bw_compilation *c, const struct bw_rule_eff *ru,
                 snprintf(buf, n, "bulwarkc (protected default)");
         else if (ru->loc.line)
                 snprintf(buf, n, "%s:%u:%u%s", s->name, ru->loc.line, ru->loc.col,
-                         s->layer == BW_LAYER_ADMIN ? " (admin)" : s->layer == BW_LAYER_PROFILE ? " (profile)" : "");
+                         s->layer == BW_LAYER_ADMIN     ? " (admin)"
+                         : s->layer == BW_LAYER_PROFILE ? " (profile)"
+                                                        : "");
         else
                 snprintf(buf, n, "%s", s->name);
 }
@@ -140,7 +148,8 @@ void bw_explanation_print(const struct bw_compilation *c, const struct bw_explan
         if (json) {
                 json_t *o = json_object(), *hits = json_array(), *binds = json_object();
                 json_object_set_new(o, "path", json_string(e->path));
-                json_object_set_new(o, "decision", json_string(e->decision ? bw_rule_kind_name(e->decision) : "default"));
+                json_object_set_new(o, "decision",
+                                    json_string(e->decision ? bw_rule_kind_name(e->decision) : "default"));
                 for (int i = 0; i < BW_VAR_COUNT; i++)
                         if (b->value[i])
                                 json_object_set_new(binds, bw_var_name((enum bw_var_id) i), json_string(b->value[i]));
@@ -174,7 +183,8 @@ void bw_explanation_print(const struct bw_compilation *c, const struct bw_explan
         fputc('\n', f);
         if (e->n_hits)
                 fprintf(f, "  rules covering it, most decisive first (admin, then most specific, then unreadable >\n"
-                           "  read_only > writable > readable; a read_only rule is a carve-out only from a writable one):\n");
+                           "  read_only > writable > readable; a read_only rule is a carve-out only from a writable "
+                           "one):\n");
         for (size_t i = 0; i < e->n_hits; i++) {
                 const struct bw_rule_eff *ru = &c->rules[e->hits[i].rule];
                 char buf[600];

@@ -6,9 +6,9 @@
 #include <stdio.h>
 
 struct bw_explain_hit {
-        size_t rule;       /* index into c->rules */
-        int depth;         /* specificity: components of the covered path */
-        char *covered;     /* the ancestor-or-self of the path the rule names or matches */
+        size_t rule;   /* index into c->rules */
+        int depth;     /* specificity: components of the covered path */
+        char *covered; /* the ancestor-or-self of the path the rule names or matches */
 };
 
 struct bw_explanation {
@@ -22,5 +22,5 @@ struct bw_explanation {
 int bw_explain(const struct bw_compilation *c, const char *path, const struct bw_bindings *b,
                struct bw_explanation *ret) BW_NODISCARD;
 void bw_explanation_done(struct bw_explanation *e);
-void bw_explanation_print(const struct bw_compilation *c, const struct bw_explanation *e,
-                          const struct bw_bindings *b, FILE *f, bool json);
+void bw_explanation_print(const struct bw_compilation *c, const struct bw_explanation *e, const struct bw_bindings *b,
+                          FILE *f, bool json);

@@ -67,17 +67,17 @@ static void explain_defaults(struct bw_bindings *b, char **owned) {
 int main(int argc, char **argv) {
         enum { OPT_ADMIN_DIR = 256, OPT_CHECK, OPT_EXPLAIN, OPT_JSON, OPT_NO_PROV, OPT_VERSION };
         static const struct option opts[] = {
-                { "output", required_argument, NULL, 'o' },
-                { "admin-dir", required_argument, NULL, OPT_ADMIN_DIR },
-                { "check", no_argument, NULL, OPT_CHECK },
-                { "explain", required_argument, NULL, OPT_EXPLAIN },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "no-provenance", no_argument, NULL, OPT_NO_PROV },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, OPT_VERSION },
+                {"output", required_argument, NULL, 'o'},
+                {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
+                {"check", no_argument, NULL, OPT_CHECK},
+                {"explain", required_argument, NULL, OPT_EXPLAIN},
+                {"json", no_argument, NULL, OPT_JSON},
+                {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        struct bw_compile_options o = { .admin_dir = DEFAULT_ADMIN_DIR };
+        struct bw_compile_options o = {.admin_dir = DEFAULT_ADMIN_DIR};
         const char *output = NULL, *explain = NULL;
         bool check = false, json = false, no_prov = false;
         int c;
@@ -90,14 +90,17 @@ int main(int argc, char **argv) {
                         char *eq = strchr(optarg, '=');
                         int id = eq ? bw_var_lookup(optarg, (size_t) (eq - optarg)) : -1;
                         if (id < 0) {
-                                fprintf(stderr, "bulwarkc: -D %s: expected NAME=VALUE with NAME one of workspace, home, tmpdir, user\n",
+                                fprintf(stderr,
+                                        "bulwarkc: -D %s: expected NAME=VALUE with NAME one of workspace, home, "
+                                        "tmpdir, user\n",
                                         optarg);
                                 return EX_USAGE;
                         }
                         if (bw_var_value_check((enum bw_var_id) id, eq + 1) < 0) {
                                 fprintf(stderr, "bulwarkc: -D %s: %s\n", optarg,
-                                        id == BW_VAR_USER ? "not a valid login name (letters, digits, . _ -, at most 32)"
-                                                          : "not a normalised absolute path (no trailing /, . or .. components)");
+                                        id == BW_VAR_USER
+                                                ? "not a valid login name (letters, digits, . _ -, at most 32)"
+                                                : "not a normalised absolute path (no trailing /, . or .. components)");
                                 return EX_USAGE;
                         }
                         o.bindings.value[id] = eq + 1;
@@ -152,15 +155,17 @@ int main(int argc, char **argv) {
         int status = 0;
         if (r < 0 && r != -EINVAL) {
                 fprintf(stderr, "bulwarkc: cannot read policy %s: %s\n", o.policy_path,
-                        strncmp(o.policy_path, "builtin:", 8) == 0 ? "no such built-in profile (read-only, workspace-write, workspace-write-online)"
-                                                                   : strerror(-r));
+                        strncmp(o.policy_path, "builtin:", 8) == 0
+                                ? "no such built-in profile (read-only, workspace-write, workspace-write-online)"
+                                : strerror(-r));
                 bw_compilation_done(&comp);
                 return EX_NOINPUT;
         }
         if (r == 0 && comp.main_kind == BW_DOC_CONSTRAINTS && !check) {
-                struct bw_loc l = { .source = 1 };
-                bw_error(&comp.diags, &l, "this is a constraints document: install it in %s (root-owned); "
-                                          "bulwarkc --check validates it",
+                struct bw_loc l = {.source = 1};
+                bw_error(&comp.diags, &l,
+                         "this is a constraints document: install it in %s (root-owned); "
+                         "bulwarkc --check validates it",
                          DEFAULT_ADMIN_DIR);
                 r = -EINVAL;
         }
@@ -202,10 +207,11 @@ int main(int argc, char **argv) {
                 }
                 /* The compiler must never emit a plan the enforcer would reject: check it first. */
                 struct bw_plan p;
-                struct bw_plan_error perr = { 0 };
+                struct bw_plan_error perr = {0};
                 if (bw_plan_parse(buf, size, 0, &p, &perr) < 0) {
-                        fprintf(stderr, "bulwarkc: internal error: the plan built for %s does not validate (byte %llu: %s); "
-                                        "nothing was written. Please report this with the policy.\n",
+                        fprintf(stderr,
+                                "bulwarkc: internal error: the plan built for %s does not validate (byte %llu: %s); "
+                                "nothing was written. Please report this with the policy.\n",
                                 o.policy_path, (unsigned long long) perr.offset, perr.message);
                         free(buf);
                         bw_compilation_done(&comp);

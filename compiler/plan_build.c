@@ -40,9 +40,12 @@ static void add_acl(struct builder *b, uint32_t kind, uint8_t principal, uint8_t
                 if (!b->acls)
                         abort();
         }
-        b->acls[b->n_acls++] = (struct bw_plan_acl){
-                .rule_kind = kind, .principal = principal, .perms = perms, .scope = scope, .role = role, .flags = BW_ACL_RECURSIVE
-        };
+        b->acls[b->n_acls++] = (struct bw_plan_acl){.rule_kind = kind,
+                                                    .principal = principal,
+                                                    .perms = perms,
+                                                    .scope = scope,
+                                                    .role = role,
+                                                    .flags = BW_ACL_RECURSIVE};
 }
 
 static int prov_cmp(const void *x, const void *y) {
@@ -53,7 +56,7 @@ static int prov_cmp(const void *x, const void *y) {
 }
 
 static struct bw_plan_str str(struct builder *b, const char *s) {
-        struct bw_plan_str ref = { 0, 0 };
+        struct bw_plan_str ref = {0, 0};
         if (b->r == 0)
                 b->r = bw_strtab_add(&b->pc.strs, s, strlen(s), &ref);
         return ref;
@@ -64,7 +67,8 @@ static struct bw_plan_str str(struct builder *b, const char *s) {
 static void acl_templates(struct builder *b) {
         const uint8_t both = BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT;
         add_acl(b, BW_RULE_WRITABLE, P_WRITE, BW_PERM_R | BW_PERM_W | BW_PERM_COND_X, both, BW_ACL_GRANT);
-        add_acl(b, BW_RULE_WRITABLE, P_REAL_USER, BW_PERM_R | BW_PERM_W | BW_PERM_X, BW_SCOPE_DEFAULT, BW_ACL_OWNER_DEFAULT);
+        add_acl(b, BW_RULE_WRITABLE, P_REAL_USER, BW_PERM_R | BW_PERM_W | BW_PERM_X, BW_SCOPE_DEFAULT,
+                BW_ACL_OWNER_DEFAULT);
         /* named-user entries beat the write group's entry for these users */
         add_acl(b, BW_RULE_READ_ONLY, P_OFFLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
         add_acl(b, BW_RULE_READ_ONLY, P_ONLINE, BW_PERM_R | BW_PERM_COND_X, both, BW_ACL_CARVE_OUT);
@@ -74,7 +78,7 @@ static void acl_templates(struct builder *b) {
 }
 
 int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenance, uint8_t **ret, size_t *ret_size) {
-        struct builder b = { 0 };
+        struct builder b = {0};
         int r;
         if ((r = bw_strtab_init(&b.pc.strs)) < 0)
                 return r;
@@ -82,7 +86,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 bw_strtab_done(&b.pc.strs);
                 return r;
         }
-        const struct bw_loc builtin = { .source = 0 };
+        const struct bw_loc builtin = {.source = 0};
 
         b.pc.meta.compiler = str(&b, BW_COMPILER_NAME);
         b.pc.meta.name = str(&b, c->name ? c->name : "");
@@ -99,12 +103,12 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
 
         const uint32_t groups = 1u << P_SANDBOX | 1u << P_WRITE;
         struct bw_plan_principal prin[N_PRINCIPALS] = {
-                [P_OFFLINE] = { str(&b, "bulwark-offline"), BW_PRINCIPAL_SYSTEM_USER, BW_ROLE_OFFLINE, groups, 0 },
-                [P_ONLINE] = { str(&b, "bulwark-online"), BW_PRINCIPAL_SYSTEM_USER, BW_ROLE_ONLINE, groups, 0 },
-                [P_SANDBOX] = { str(&b, "bulwark-sandbox"), BW_PRINCIPAL_SYSTEM_GROUP, BW_ROLE_SANDBOX_GROUP, 0, 0 },
-                [P_WRITE] = { str(&b, "bulwark-write"), BW_PRINCIPAL_SYSTEM_GROUP, BW_ROLE_WRITE_GROUP, 0, 0 },
-                [P_REAL_USER] = { str(&b, c->bindings.value[BW_VAR_USER] ? c->bindings.value[BW_VAR_USER] : "${user}"),
-                                  BW_PRINCIPAL_REAL_USER, BW_ROLE_REAL_USER, 0, 0 },
+                [P_OFFLINE] = {str(&b, "bulwark-offline"), BW_PRINCIPAL_SYSTEM_USER, BW_ROLE_OFFLINE, groups, 0},
+                [P_ONLINE] = {str(&b, "bulwark-online"), BW_PRINCIPAL_SYSTEM_USER, BW_ROLE_ONLINE, groups, 0},
+                [P_SANDBOX] = {str(&b, "bulwark-sandbox"), BW_PRINCIPAL_SYSTEM_GROUP, BW_ROLE_SANDBOX_GROUP, 0, 0},
+                [P_WRITE] = {str(&b, "bulwark-write"), BW_PRINCIPAL_SYSTEM_GROUP, BW_ROLE_WRITE_GROUP, 0, 0},
+                [P_REAL_USER] = {str(&b, c->bindings.value[BW_VAR_USER] ? c->bindings.value[BW_VAR_USER] : "${user}"),
+                                 BW_PRINCIPAL_REAL_USER, BW_ROLE_REAL_USER, 0, 0},
         };
         for (uint32_t i = 0; i < N_PRINCIPALS; i++)
                 add_prov(&b, BW_SECT_PRIN, i, &builtin);
@@ -115,7 +119,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 abort();
         for (uint32_t i = 0; i < c->n_rules; i++) {
                 const struct bw_rule_eff *e = &c->rules[i];
-                rules[i] = (struct bw_plan_rule){ str(&b, e->text), e->kind, e->match, e->flags, 0 };
+                rules[i] = (struct bw_plan_rule){str(&b, e->text), e->kind, e->match, e->flags, 0};
                 add_prov(&b, BW_SECT_RULE, i, &e->loc);
         }
         acl_templates(&b);
@@ -124,8 +128,13 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
 
         /* The offline principal is firewalled whatever the policy's network mode: it is the
          * identity used whenever network is off, by any plan on the host. */
-        struct bw_plan_nft_rule nft = { P_OFFLINE, BW_NFT_FAMILY_INET, BW_NFT_HOOK_OUTPUT, BW_PROTO_ALL,
-                                        BW_NFT_MATCH_DADDR_NOT_LOOPBACK, BW_NFT_VERDICT_REJECT, { 0, 0 } };
+        struct bw_plan_nft_rule nft = {P_OFFLINE,
+                                       BW_NFT_FAMILY_INET,
+                                       BW_NFT_HOOK_OUTPUT,
+                                       BW_PROTO_ALL,
+                                       BW_NFT_MATCH_DADDR_NOT_LOOPBACK,
+                                       BW_NFT_VERDICT_REJECT,
+                                       {0, 0}};
         add_prov(&b, BW_SECT_NFTR, 0, &builtin);
 
         /* One token spec per network mode the plan allows; every rule is in force for each, so
@@ -158,7 +167,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 abort();
         for (size_t i = 0; i < c->sources.n; i++) {
                 const struct bw_source *s = c->sources.v[i];
-                struct bw_plan_str name = { 0, 0 };
+                struct bw_plan_str name = {0, 0};
                 /* Names come from the command line and the file system: make them valid plan
                  * strings (UTF-8, no control characters) rather than refuse to compile. */
                 char *safe = strdup(s->name);
@@ -173,7 +182,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 if (b.r == 0)
                         b.r = bw_strtab_add(&b.pc.pstr, safe, len, &name);
                 free(safe);
-                sources[i] = (struct bw_plan_source){ .name = name, .layer = s->layer };
+                sources[i] = (struct bw_plan_source){.name = name, .layer = s->layer};
                 memcpy(sources[i].sha256, s->sha256, sizeof(s->sha256));
         }
 

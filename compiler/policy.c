@@ -21,17 +21,17 @@ void bw_entry_list_done(struct bw_entry_list *l) {
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i].text);
         free(l->v);
-        *l = (struct bw_entry_list){ 0 };
+        *l = (struct bw_entry_list){0};
 }
 
 void bw_policy_doc_done(struct bw_policy_doc *d) {
         free(d->name);
-        struct bw_entry_list *lists[] = { &d->extends,         &d->writable,       &d->read_only,
-                                          &d->readable,        &d->unreadable,     &d->writable_within,
-                                          &d->never_writable,  &d->always_read_only, &d->never_readable };
+        struct bw_entry_list *lists[] = {&d->extends,        &d->writable,         &d->read_only,
+                                         &d->readable,       &d->unreadable,       &d->writable_within,
+                                         &d->never_writable, &d->always_read_only, &d->never_readable};
         for (size_t i = 0; i < BW_ARRAY_SIZE(lists); i++)
                 bw_entry_list_done(lists[i]);
-        *d = (struct bw_policy_doc){ 0 };
+        *d = (struct bw_policy_doc){0};
 }
 
 struct reader {
@@ -58,7 +58,7 @@ static char *dup_value(const struct bw_node *n) {
 /* YAML 1.2 core booleans. */
 static int read_bool(struct reader *r, const struct bw_node *n, const char *what) {
         if (n->type == BW_NODE_SCALAR && n->plain) {
-                static const char *const t[] = { "true", "True", "TRUE" }, *const f[] = { "false", "False", "FALSE" };
+                static const char *const t[] = {"true", "True", "TRUE"}, *const f[] = {"false", "False", "FALSE"};
                 for (size_t i = 0; i < 3; i++) {
                         if (bw_streq(n->value, t[i]))
                                 return 1;
@@ -88,7 +88,9 @@ static void read_entry(struct reader *r, const struct bw_node *n, enum entry_for
                        struct bw_entry_list *out) {
         /* A plain ~ is YAML's null, but in a path list it can only mean the home directory. */
         if (n->type == BW_NODE_SCALAR && (!bw_node_is_null(n) || bw_streq(n->value, "~"))) {
-                bw_entry_list_push(out, (struct bw_entry){ .match = BW_MATCH_PATH, .text = dup_value(n), .len = n->len, .loc = n->loc });
+                bw_entry_list_push(
+                        out,
+                        (struct bw_entry){.match = BW_MATCH_PATH, .text = dup_value(n), .len = n->len, .loc = n->loc});
                 return;
         }
         if (n->type != BW_NODE_MAPPING) {
@@ -96,7 +98,7 @@ static void read_entry(struct reader *r, const struct bw_node *n, enum entry_for
                          list, bw_node_type_name(n));
                 return;
         }
-        struct bw_entry e = { 0 };
+        struct bw_entry e = {0};
         const struct bw_node *text = NULL;
         bool ok = true;
         for (size_t i = 0; i < bw_node_pairs(n); i++) {
@@ -105,8 +107,8 @@ static void read_entry(struct reader *r, const struct bw_node *n, enum entry_for
                         ok = false;
                         continue;
                 }
-                uint32_t m = bw_streq(k->value, "path") ? BW_MATCH_PATH
-                             : bw_streq(k->value, "glob") ? BW_MATCH_GLOB
+                uint32_t m = bw_streq(k->value, "path")    ? BW_MATCH_PATH
+                             : bw_streq(k->value, "glob")  ? BW_MATCH_GLOB
                              : bw_streq(k->value, "regex") ? BW_MATCH_REGEX
                                                            : 0;
                 if (m) {
@@ -116,7 +118,9 @@ static void read_entry(struct reader *r, const struct bw_node *n, enum entry_for
                                 continue;
                         }
                         if (m != BW_MATCH_PATH && form == PATHS_ONLY) {
-                                bw_error(r->diags, &k->loc, "%s takes paths only: a pattern can narrow access (read_only, unreadable), never widen it",
+                                bw_error(r->diags, &k->loc,
+                                         "%s takes paths only: a pattern can narrow access (read_only, unreadable), "
+                                         "never widen it",
                                          list);
                                 ok = false;
                         }
@@ -132,7 +136,8 @@ static void read_entry(struct reader *r, const struct bw_node *n, enum entry_for
                                 ok = false;
                         e.ignore_case = b == 1;
                 } else {
-                        bw_error(r->diags, &k->loc, "unknown key '%s' in an entry of %s: expected path, glob, regex or ignore_case",
+                        bw_error(r->diags, &k->loc,
+                                 "unknown key '%s' in an entry of %s: expected path, glob, regex or ignore_case",
                                  k->value, list);
                         ok = false;
                 }
@@ -203,7 +208,7 @@ static void read_mapping(struct reader *r, const struct bw_node *n, const char *
                 if (j == n_keys) {
                         struct bw_strbuf_like {
                                 char buf[256];
-                        } known = { { 0 } };
+                        } known = {{0}};
                         for (size_t x = 0; x < n_keys; x++) {
                                 strncat(known.buf, keys[x].name, sizeof(known.buf) - strlen(known.buf) - 1);
                                 if (x + 1 < n_keys)
@@ -217,10 +222,10 @@ static void read_mapping(struct reader *r, const struct bw_node *n, const char *
         }
 }
 
-#define LIST_KEY(fn, field, label, form)                                                            \
-        static void fn(struct reader *r, const struct bw_node *k, const struct bw_node *v) {        \
-                (void) k;                                                                          \
-                read_list(r, v, label, form, &r->doc->field);                                      \
+#define LIST_KEY(fn, field, label, form)                                                                               \
+        static void fn(struct reader *r, const struct bw_node *k, const struct bw_node *v) {                           \
+                (void) k;                                                                                              \
+                read_list(r, v, label, form, &r->doc->field);                                                          \
         }
 LIST_KEY(k_writable, writable, "filesystem.writable", PATHS_ONLY)
 LIST_KEY(k_read_only, read_only, "filesystem.read_only", PATHS_AND_PATTERNS)
@@ -241,13 +246,13 @@ static void k_allow_unprotect(struct reader *r, const struct bw_node *k, const s
 }
 
 static const struct key policy_fs_keys[] = {
-        { "writable", k_writable },   { "read_only", k_read_only },   { "readable", k_readable },
-        { "unreadable", k_unreadable }, { "unprotect", k_unprotect },
+        {"writable", k_writable},     {"read_only", k_read_only}, {"readable", k_readable},
+        {"unreadable", k_unreadable}, {"unprotect", k_unprotect},
 };
 static const struct key constraint_fs_keys[] = {
-        { "writable_within", k_writable_within }, { "never_writable", k_never_writable },
-        { "always_read_only", k_always_read_only }, { "never_readable", k_never_readable },
-        { "allow_unprotect", k_allow_unprotect },
+        {"writable_within", k_writable_within},   {"never_writable", k_never_writable},
+        {"always_read_only", k_always_read_only}, {"never_readable", k_never_readable},
+        {"allow_unprotect", k_allow_unprotect},
 };
 
 static void k_policy_fs(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
@@ -303,8 +308,10 @@ static void k_extends(struct reader *r, const struct bw_node *k, const struct bw
                 const struct bw_node *it = v->items[i];
                 if (!expect_type(r, it, BW_NODE_SCALAR, "an extends entry"))
                         continue;
-                bw_entry_list_push(&r->doc->extends, (struct bw_entry){ .match = BW_MATCH_PATH, .text = dup_value(it),
-                                                                        .len = it->len, .loc = it->loc });
+                bw_entry_list_push(&r->doc->extends, (struct bw_entry){.match = BW_MATCH_PATH,
+                                                                       .text = dup_value(it),
+                                                                       .len = it->len,
+                                                                       .loc = it->loc});
         }
 }
 
@@ -330,7 +337,7 @@ static void k_allowed(struct reader *r, const struct bw_node *k, const struct bw
         r->doc->network_allowed = mask;
         r->doc->network_allowed_loc = v->loc;
 }
-static const struct key constraint_network_keys[] = { { "allowed", k_allowed } };
+static const struct key constraint_network_keys[] = {{"allowed", k_allowed}};
 static void k_constraint_network(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
         (void) k;
         read_mapping(r, v, "network", constraint_network_keys, BW_ARRAY_SIZE(constraint_network_keys));
@@ -344,23 +351,23 @@ static void k_require_signed(struct reader *r, const struct bw_node *k, const st
                 r->doc->require_signed_loc = v->loc;
         }
 }
-static const struct key enforcement_keys[] = { { "require_signed_plans", k_require_signed } };
+static const struct key enforcement_keys[] = {{"require_signed_plans", k_require_signed}};
 static void k_enforcement(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
         (void) k;
         read_mapping(r, v, "enforcement", enforcement_keys, BW_ARRAY_SIZE(enforcement_keys));
 }
 
 static const struct key policy_keys[] = {
-        { "bulwark", k_bulwark }, { "kind", k_kind },           { "name", k_name },
-        { "extends", k_extends }, { "filesystem", k_policy_fs }, { "network", k_network },
+        {"bulwark", k_bulwark},      {"kind", k_kind},       {"name", k_name}, {"extends", k_extends},
+        {"filesystem", k_policy_fs}, {"network", k_network},
 };
 static const struct key constraint_keys[] = {
-        { "bulwark", k_bulwark },
-        { "kind", k_kind },
-        { "name", k_name },
-        { "network", k_constraint_network },
-        { "filesystem", k_constraint_fs },
-        { "enforcement", k_enforcement },
+        {"bulwark", k_bulwark},
+        {"kind", k_kind},
+        {"name", k_name},
+        {"network", k_constraint_network},
+        {"filesystem", k_constraint_fs},
+        {"enforcement", k_enforcement},
 };
 
 static const struct bw_node *lookup(const struct bw_node *map, const char *key) {
@@ -372,11 +379,12 @@ static const struct bw_node *lookup(const struct bw_node *map, const char *key) 
 
 int bw_policy_read(const struct bw_node *root, uint32_t source, struct bw_diags *diags, struct bw_policy_doc *doc) {
         size_t errors_before = diags->n_errors;
-        struct reader r = { .diags = diags, .doc = doc };
-        *doc = (struct bw_policy_doc){ .source = source, .network = -1, .network_allowed = -1, .require_signed = -1 };
+        struct reader r = {.diags = diags, .doc = doc};
+        *doc = (struct bw_policy_doc){.source = source, .network = -1, .network_allowed = -1, .require_signed = -1};
 
         if (root->type != BW_NODE_MAPPING) {
-                bw_error(diags, &root->loc, "a policy must be a mapping (key: value lines), not %s", bw_node_type_name(root));
+                bw_error(diags, &root->loc, "a policy must be a mapping (key: value lines), not %s",
+                         bw_node_type_name(root));
                 return -EINVAL;
         }
         const struct bw_node *kind = lookup(root, "kind");

@@ -69,7 +69,8 @@ static int parse_source(struct bw_compilation *c, uint32_t idx, struct bw_policy
         if (r == 0)
                 r = bw_policy_read(y.root, idx, &c->diags, doc);
         else
-                *doc = (struct bw_policy_doc){ .source = idx, .network = -1, .network_allowed = -1, .require_signed = -1 };
+                *doc = (struct bw_policy_doc){
+                        .source = idx, .network = -1, .network_allowed = -1, .require_signed = -1};
         bw_yaml_doc_done(&y);
         return r;
 }
@@ -109,10 +110,11 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
         if (builtin) {
                 const struct bw_profile *p = find_profile(e->text);
                 if (!p) {
-                        struct bw_strbuf names = { 0 };
+                        struct bw_strbuf names = {0};
                         for (size_t i = 0; i < bw_n_profiles; i++)
                                 bw_sb_printf(&names, "%s%s", i ? ", " : "", bw_profiles[i].name);
-                        bw_error(&c->diags, &e->loc, "unknown built-in profile '%s' (there are: %s); a file must end in .yaml or .yml",
+                        bw_error(&c->diags, &e->loc,
+                                 "unknown built-in profile '%s' (there are: %s); a file must end in .yaml or .yml",
                                  e->text, bw_sb_str(&names));
                         bw_sb_done(&names);
                         return;
@@ -128,7 +130,8 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                 for (struct visit *v = up; v; v = v->up)
                         if (bw_streq(v->identity, identity)) {
                                 free(text);
-                                bw_error(&c->diags, &e->loc, "extends cycle: %s extends itself (through this entry)", identity);
+                                bw_error(&c->diags, &e->loc, "extends cycle: %s extends itself (through this entry)",
+                                         identity);
                                 return;
                         }
                 if (already_loaded(c, identity)) {
@@ -138,7 +141,8 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                 idx = bw_sources_add(&c->sources, display, NULL, text, p->len, BW_LAYER_PROFILE);
         } else {
                 if (e->text[0] == '/' || e->text[0] == '~' || e->text[0] == '$') {
-                        bw_error(&c->diags, &e->loc, "extends takes built-in profile names or paths relative to this file, not '%s'",
+                        bw_error(&c->diags, &e->loc,
+                                 "extends takes built-in profile names or paths relative to this file, not '%s'",
                                  e->text);
                         return;
                 }
@@ -163,7 +167,9 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                         abort();
                 for (struct visit *v = up; v; v = v->up)
                         if (bw_streq(v->identity, identity)) {
-                                bw_error(&c->diags, &e->loc, "extends cycle: %s is already being read (it extends itself through this entry)",
+                                bw_error(&c->diags, &e->loc,
+                                         "extends cycle: %s is already being read (it extends itself through this "
+                                         "entry)",
                                          path);
                                 return;
                         }
@@ -182,7 +188,7 @@ static void load_extends(struct bw_compilation *c, const struct bw_entry *e, uin
                 }
                 idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_EXTENDS);
         }
-        struct visit here = { identity, up };
+        struct visit here = {identity, up};
         c->loaded = realloc(c->loaded, (c->n_loaded + 1) * sizeof(*c->loaded));
         if (!c->loaded)
                 abort();
@@ -200,13 +206,14 @@ static bool already_loaded(const struct bw_compilation *c, const char *identity)
         return false;
 }
 
-static int load_layers(struct bw_compilation *c, uint32_t idx, struct visit *up, unsigned depth, struct layer_set *out) {
+static int load_layers(struct bw_compilation *c, uint32_t idx, struct visit *up, unsigned depth,
+                       struct layer_set *out) {
         struct bw_policy_doc doc;
         if (parse_source(c, idx, &doc) < 0 && doc.kind != BW_DOC_CONSTRAINTS) {
                 /* keep going: the document's other layers may show more errors */
         }
         if (doc.kind == BW_DOC_CONSTRAINTS && up && up->up) {
-                struct bw_loc l = { .source = idx, .line = 1, .col = 1, .end_col = 2 };
+                struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
                 bw_error(&c->diags, &l, "a constraints document cannot be extended: put it in the admin directory");
         }
         for (size_t i = 0; i < doc.extends.n; i++)
@@ -266,7 +273,7 @@ static void load_admin(struct bw_compilation *c, const char *dir, struct layer_s
                 struct bw_policy_doc doc;
                 parse_source(c, idx, &doc);
                 if (doc.kind != BW_DOC_CONSTRAINTS) {
-                        struct bw_loc l = { .source = idx, .line = 1, .col = 1, .end_col = 2 };
+                        struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
                         bw_error(&c->diags, &l, "files in the admin directory must be 'kind: constraints' documents");
                 }
                 push_doc(out, doc);
@@ -302,7 +309,7 @@ static void norm_done(struct norm_list *l) {
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i].text);
         free(l->v);
-        *l = (struct norm_list){ 0 };
+        *l = (struct norm_list){0};
 }
 
 /* Placeholder values used to check patterns whose variables stay unbound. */
@@ -362,7 +369,8 @@ static int normalise_entry(struct bw_compilation *c, const struct bw_entry *e, s
                 }
                 bw_pattern_done(&p);
         }
-        norm_push(out, (struct norm_entry){ .text = canon, .match = e->match, .ignore_case = e->ignore_case, .loc = e->loc });
+        norm_push(out,
+                  (struct norm_entry){.text = canon, .match = e->match, .ignore_case = e->ignore_case, .loc = e->loc});
         return 0;
 }
 
@@ -399,7 +407,8 @@ static bool pattern_covers_template(struct bw_compilation *c, const struct norm_
         struct bw_bindings cb = check_bindings(&c->bindings);
         _cleanup_free_ char *bp = NULL, *bpath = NULL;
         enum bw_template_kind k = pat->match == BW_MATCH_GLOB ? BW_TEMPLATE_GLOB : BW_TEMPLATE_REGEX;
-        if (bw_template_bind(pat->text, k, &cb, &bp, NULL) < 0 || bw_template_bind(path, BW_TEMPLATE_PATH, &cb, &bpath, NULL) < 0)
+        if (bw_template_bind(pat->text, k, &cb, &bp, NULL) < 0 ||
+            bw_template_bind(path, BW_TEMPLATE_PATH, &cb, &bpath, NULL) < 0)
                 return false;
         struct bw_pattern p;
         if (bw_pattern_compile(bp, pat->match, pat->ignore_case, &p, NULL) < 0)
@@ -426,16 +435,20 @@ static void add_rule(struct bw_compilation *c, const char *text, uint32_t kind, 
         char *t = strdup(text);
         if (!t)
                 abort();
-        c->rules[c->n_rules++] = (struct bw_rule_eff){ t, kind, match, flags, loc };
+        c->rules[c->n_rules++] = (struct bw_rule_eff){t, kind, match, flags, loc};
 }
 
 static int kind_rank(uint32_t kind) {
         /* precedence at equal specificity: unreadable > read_only > writable > readable */
         switch (kind) {
-        case BW_RULE_UNREADABLE: return 4;
-        case BW_RULE_READ_ONLY: return 3;
-        case BW_RULE_WRITABLE: return 2;
-        default: return 1;
+        case BW_RULE_UNREADABLE:
+                return 4;
+        case BW_RULE_READ_ONLY:
+                return 3;
+        case BW_RULE_WRITABLE:
+                return 2;
+        default:
+                return 1;
         }
 }
 
@@ -526,7 +539,8 @@ static void settle_precedence(struct bw_compilation *c) {
                         char buf[512];
                         /* losing to a protected default is the point of the default */
                         if (!(r->flags & BW_RULE_PROTECTED))
-                                bw_warning(&c->diags, &r->loc, "this %s rule never applies: %s on the same path wins (%s)",
+                                bw_warning(&c->diags, &r->loc,
+                                           "this %s rule never applies: %s on the same path wins (%s)",
                                            bw_rule_kind_name(r->kind), bw_rule_kind_name(win->kind),
                                            where(c, &win->loc, buf, sizeof(buf)));
                         free(r->text);
@@ -561,10 +575,15 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                         }
                         if (!ok) {
                                 if (unknown)
-                                        bw_error(&c->diags, &w->loc, "cannot check writable root %s against the admin's writable_within before its variables are bound: bind them with -D (e.g. -D workspace=DIR)",
+                                        bw_error(&c->diags, &w->loc,
+                                                 "cannot check writable root %s against the admin's writable_within "
+                                                 "before its variables are bound: bind them with -D (e.g. -D "
+                                                 "workspace=DIR)",
                                                  w->text);
                                 else
-                                        bw_error(&c->diags, &w->loc, "writable root %s is outside every writable_within root allowed by the admin",
+                                        bw_error(&c->diags, &w->loc,
+                                                 "writable root %s is outside every writable_within root allowed by "
+                                                 "the admin",
                                                  w->text);
                                 loc_note(c, &m->writable_within.v[0].loc, "writable_within is set here");
                         }
@@ -572,22 +591,24 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                 for (size_t k = 0; k < m->never_writable.n; k++) {
                         const struct norm_entry *n = &m->never_writable.v[k];
                         if (within(w->text, n->text) == 1) {
-                                bw_error(&c->diags, &w->loc, "writable root %s is %s %s, which the admin made never_writable (%s)",
-                                         w->text, bw_streq(w->text, n->text) ? "equal to" : "inside", n->text,
+                                bw_error(&c->diags, &w->loc,
+                                         "writable root %s is %s %s, which the admin made never_writable (%s)", w->text,
+                                         bw_streq(w->text, n->text) ? "equal to" : "inside", n->text,
                                          where(c, &n->loc, buf, sizeof(buf)));
                                 loc_note(c, &n->loc, "never_writable is set here");
                         }
                 }
-                const struct norm_list *denials[] = { &m->always_read_only, &m->never_readable };
-                const char *names[] = { "always_read_only", "never_readable" };
+                const struct norm_list *denials[] = {&m->always_read_only, &m->never_readable};
+                const char *names[] = {"always_read_only", "never_readable"};
                 for (size_t d = 0; d < 2; d++)
                         for (size_t k = 0; k < denials[d]->n; k++) {
                                 const struct norm_entry *a = &denials[d]->v[k];
                                 bool hit = a->match == BW_MATCH_PATH ? within(w->text, a->text) == 1
                                                                      : pattern_covers_template(c, a, w->text);
                                 if (hit) {
-                                        bw_error(&c->diags, &w->loc, "writable root %s is covered by the admin's %s entry %s (%s)",
-                                                 w->text, names[d], a->text, where(c, &a->loc, buf, sizeof(buf)));
+                                        bw_error(&c->diags, &w->loc,
+                                                 "writable root %s is covered by the admin's %s entry %s (%s)", w->text,
+                                                 names[d], a->text, where(c, &a->loc, buf, sizeof(buf)));
                                         loc_note(c, &a->loc, "the constraint is here");
                                 }
                         }
@@ -599,7 +620,8 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                         bool hit = a->match == BW_MATCH_PATH ? within(rd->text, a->text) == 1
                                                              : pattern_covers_template(c, a, rd->text);
                         if (hit) {
-                                bw_error(&c->diags, &rd->loc, "read grant %s is covered by the admin's never_readable entry %s (%s)",
+                                bw_error(&c->diags, &rd->loc,
+                                         "read grant %s is covered by the admin's never_readable entry %s (%s)",
                                          rd->text, a->text, where(c, &a->loc, buf, sizeof(buf)));
                                 loc_note(c, &a->loc, "the constraint is here");
                         }
@@ -614,10 +636,11 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                                  where(c, &m->network_allowed_loc, buf, sizeof(buf)));
                 loc_note(c, &m->network_allowed_loc, "network.allowed is set here");
         }
-        static const char *const pnames[] = { ".git", ".bulwark" };
+        static const char *const pnames[] = {".git", ".bulwark"};
         for (int b = 0; b < 2; b++) {
                 if ((m->unprotect & (1u << b)) && !(m->allow_unprotect & (1u << b)))
-                        bw_error(&c->diags, &m->unprotect_loc[b], "unprotecting %s needs an admin constraint 'filesystem.allow_unprotect: [%s]'",
+                        bw_error(&c->diags, &m->unprotect_loc[b],
+                                 "unprotecting %s needs an admin constraint 'filesystem.allow_unprotect: [%s]'",
                                  pnames[b], pnames[b]);
         }
 }
@@ -694,8 +717,8 @@ static void warn_useless(struct bw_compilation *c, const struct merged *m) {
         }
         for (size_t i = 0; i < m->read_only.n; i++) {
                 const struct norm_entry *e = &m->read_only.v[i];
-                _cleanup_free_ char *prefix = e->match == BW_MATCH_PATH ? strdup(e->text)
-                                                                         : bw_pattern_fixed_prefix(e->text, e->match);
+                _cleanup_free_ char *prefix =
+                        e->match == BW_MATCH_PATH ? strdup(e->text) : bw_pattern_fixed_prefix(e->text, e->match);
                 if (!prefix)
                         continue; /* "**" + "/" globs apply inside every root */
                 /* roots under another head (a different variable, or a variable against "/")
@@ -707,7 +730,8 @@ static void warn_useless(struct bw_compilation *c, const struct merged *m) {
                         uncertain = (ph || rh) && (ph != rh || strncmp(prefix, heads[k], ph) != 0);
                 }
                 if (!may_matter(roots, n, uncertain, any_user, prefix))
-                        bw_warning(&c->diags, &e->loc, "read_only %s can never matter: it lies outside every writable root",
+                        bw_warning(&c->diags, &e->loc,
+                                   "read_only %s can never matter: it lies outside every writable root",
                                    e->match == BW_MATCH_PATH ? "path" : "pattern");
         }
         free(roots);
@@ -742,7 +766,8 @@ static void merge_into(struct bw_compilation *c, struct merged *m, const struct 
         normalise_list(c, &d->never_readable, &m->never_readable);
         m->allow_unprotect |= d->allow_unprotect;
         if (d->network_allowed >= 0) {
-                m->network_allowed = m->network_allowed < 0 ? d->network_allowed : (m->network_allowed & d->network_allowed);
+                m->network_allowed =
+                        m->network_allowed < 0 ? d->network_allowed : (m->network_allowed & d->network_allowed);
                 m->network_allowed_loc = d->network_allowed_loc;
         }
         if (d->require_signed == 1)
@@ -750,7 +775,7 @@ static void merge_into(struct bw_compilation *c, struct merged *m, const struct 
 }
 
 int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
-        *c = (struct bw_compilation){ .network = BW_NETWORK_OFF };
+        *c = (struct bw_compilation){.network = BW_NETWORK_OFF};
         for (int i = 0; i < BW_VAR_COUNT; i++)
                 if (o->bindings.value[i]) {
                         c->bound_values[i] = strdup(o->bindings.value[i]);
@@ -762,13 +787,13 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
         if (!self)
                 abort();
         bw_sources_add(&c->sources, "bulwarkc", NULL, self, strlen(self), BW_LAYER_COMPILER);
-        c->network_loc = (struct bw_loc){ .source = 0 };
+        c->network_loc = (struct bw_loc){.source = 0};
 
         char *text;
         size_t len;
         uint32_t main_idx;
         char real[PATH_MAX];
-        struct visit root = { o->policy_path, NULL };
+        struct visit root = {o->policy_path, NULL};
         if (strncmp(o->policy_path, "builtin:", 8) == 0) {
                 /* A built-in profile compiled directly, e.g. the README's quick start. */
                 const struct bw_profile *p = find_profile(o->policy_path + 8);
@@ -787,13 +812,13 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                         root.identity = real;
         }
 
-        struct layer_set layers = { 0 };
+        struct layer_set layers = {0};
         load_layers(c, main_idx, &root, 0, &layers);
         c->main_kind = layers.n ? layers.docs[layers.n - 1].kind : BW_DOC_POLICY;
         if (o->admin_dir)
                 load_admin(c, o->admin_dir, &layers);
 
-        struct merged m = { .network_allowed = -1 };
+        struct merged m = {.network_allowed = -1};
         for (size_t i = 0; i < layers.n; i++)
                 merge_into(c, &m, &layers.docs[i]);
 
@@ -801,12 +826,18 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                 check_constraints(c, &m);
                 warn_useless(c, &m);
 
-                struct { struct norm_list *l; uint32_t kind; uint32_t flags; } groups[] = {
-                        { &m.writable, BW_RULE_WRITABLE, 0 },          { &m.read_only, BW_RULE_READ_ONLY, 0 },
-                        { &m.readable, BW_RULE_READABLE, 0 },          { &m.unreadable, BW_RULE_UNREADABLE, 0 },
-                        { &m.never_writable, BW_RULE_READ_ONLY, BW_RULE_ADMIN },
-                        { &m.always_read_only, BW_RULE_READ_ONLY, BW_RULE_ADMIN },
-                        { &m.never_readable, BW_RULE_UNREADABLE, BW_RULE_ADMIN },
+                struct {
+                        struct norm_list *l;
+                        uint32_t kind;
+                        uint32_t flags;
+                } groups[] = {
+                        {&m.writable, BW_RULE_WRITABLE, 0},
+                        {&m.read_only, BW_RULE_READ_ONLY, 0},
+                        {&m.readable, BW_RULE_READABLE, 0},
+                        {&m.unreadable, BW_RULE_UNREADABLE, 0},
+                        {&m.never_writable, BW_RULE_READ_ONLY, BW_RULE_ADMIN},
+                        {&m.always_read_only, BW_RULE_READ_ONLY, BW_RULE_ADMIN},
+                        {&m.never_readable, BW_RULE_UNREADABLE, BW_RULE_ADMIN},
                 };
                 for (size_t g = 0; g < BW_ARRAY_SIZE(groups); g++)
                         for (size_t i = 0; i < groups[g].l->n; i++) {
@@ -817,17 +848,17 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                                 add_rule(c, e->text, groups[g].kind, e->match, flags, e->loc);
                         }
                 /* Protected defaults: inside every writable root, at any depth, in any case. */
-                static const char *const protected_globs[] = { "**/.git", "**/.bulwark" };
+                static const char *const protected_globs[] = {"**/.git", "**/.bulwark"};
                 for (int b = 0; b < 2; b++)
                         if (!(m.unprotect & (1u << b)) || !(m.allow_unprotect & (1u << b)))
                                 add_rule(c, protected_globs[b], BW_RULE_READ_ONLY, BW_MATCH_GLOB,
                                          BW_RULE_PROTECTED | BW_RULE_ANYWHERE | BW_RULE_IGNORE_CASE,
-                                         (struct bw_loc){ .source = 0 });
+                                         (struct bw_loc){.source = 0});
                 settle_precedence(c);
         }
 
-        struct norm_list *all[] = { &m.writable, &m.read_only, &m.readable, &m.unreadable, &m.writable_within,
-                                    &m.never_writable, &m.always_read_only, &m.never_readable };
+        struct norm_list *all[] = {&m.writable,        &m.read_only,      &m.readable,         &m.unreadable,
+                                   &m.writable_within, &m.never_writable, &m.always_read_only, &m.never_readable};
         for (size_t i = 0; i < BW_ARRAY_SIZE(all); i++)
                 norm_done(all[i]);
         for (size_t i = 0; i < layers.n; i++)
@@ -848,5 +879,5 @@ void bw_compilation_done(struct bw_compilation *c) {
                 free(c->bound_values[i]);
         bw_diags_done(&c->diags);
         bw_sources_done(&c->sources);
-        *c = (struct bw_compilation){ 0 };
+        *c = (struct bw_compilation){0};
 }

@@ -42,7 +42,7 @@ void bw_sources_done(struct bw_sources *s) {
                 free(s->v[i]);
         }
         free(s->v);
-        *s = (struct bw_sources){ 0 };
+        *s = (struct bw_sources){0};
 }
 
 const char *bw_source_line(const struct bw_source *src, uint32_t line, size_t *ret_len) {

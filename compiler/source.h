@@ -7,10 +7,10 @@
 #include "util.h"
 
 struct bw_source {
-        char *name;    /* as shown in diagnostics: the path given, or "builtin:NAME" */
-        char *path;    /* file system path, NULL for built-ins */
-        char *dir;     /* directory relative extends are resolved against; NULL for built-ins */
-        char *text;    /* contents, NUL-terminated */
+        char *name; /* as shown in diagnostics: the path given, or "builtin:NAME" */
+        char *path; /* file system path, NULL for built-ins */
+        char *dir;  /* directory relative extends are resolved against; NULL for built-ins */
+        char *text; /* contents, NUL-terminated */
         size_t len;
         uint8_t sha256[BW_SHA256_SIZE];
         uint32_t layer; /* enum bw_source_layer */

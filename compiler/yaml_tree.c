@@ -63,7 +63,7 @@ static uint32_t byte_col(struct builder *b, size_t line0, size_t char_col) {
 }
 
 static struct bw_loc mark_loc(struct builder *b, yaml_mark_t start, yaml_mark_t end) {
-        struct bw_loc l = { .source = b->src_index, .line = (uint32_t) start.line + 1 };
+        struct bw_loc l = {.source = b->src_index, .line = (uint32_t) start.line + 1};
         l.col = byte_col(b, start.line, start.column);
         l.end_col = end.line == start.line ? byte_col(b, end.line, end.column) : l.col + 1;
         if (l.end_col <= l.col)
@@ -144,7 +144,7 @@ static bool keys_equal(const struct bw_node *a, const struct bw_node *k) {
 }
 
 static int parser_error(struct builder *b, yaml_parser_t *p) {
-        struct bw_loc l = { .source = b->src_index, .line = (uint32_t) p->problem_mark.line + 1 };
+        struct bw_loc l = {.source = b->src_index, .line = (uint32_t) p->problem_mark.line + 1};
         l.col = byte_col(b, p->problem_mark.line, p->problem_mark.column);
         l.end_col = l.col + 1;
         b->failed = true;
@@ -159,7 +159,8 @@ static int parser_error(struct builder *b, yaml_parser_t *p) {
                         hint = " (quote values that start with ${ inside [...]: [\"${workspace}\"])";
         }
         if (p->context)
-                return bw_error(b->diags, &l, "YAML syntax: %s %s%s", p->problem ? p->problem : "error", p->context, hint);
+                return bw_error(b->diags, &l, "YAML syntax: %s %s%s", p->problem ? p->problem : "error", p->context,
+                                hint);
         return bw_error(b->diags, &l, "YAML syntax: %s%s", p->problem ? p->problem : "error", hint);
 }
 
@@ -279,8 +280,8 @@ static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_even
 int bw_yaml_parse(const struct bw_sources *sources, uint32_t src_index, struct bw_diags *diags,
                   struct bw_yaml_doc *ret) {
         const struct bw_source *src = sources->v[src_index];
-        struct bw_loc whole = { .source = src_index };
-        *ret = (struct bw_yaml_doc){ 0 };
+        struct bw_loc whole = {.source = src_index};
+        *ret = (struct bw_yaml_doc){0};
 
         if (src->len > BW_YAML_MAX_BYTES)
                 return bw_error(diags, &whole, "file is %zu bytes, over the %u-byte limit for a policy", src->len,
@@ -291,7 +292,7 @@ int bw_yaml_parse(const struct bw_sources *sources, uint32_t src_index, struct b
                 size_t at = nul ? (size_t) (nul - src->text) : bad;
                 if (nul && !bw_utf8_valid(src->text, src->len, &bad) && bad < at)
                         at = bad;
-                struct bw_loc l = { .source = src_index, .line = 1, .col = 1 };
+                struct bw_loc l = {.source = src_index, .line = 1, .col = 1};
                 for (size_t i = 0; i < at; i++) {
                         if (src->text[i] == '\n') {
                                 l.line++;
@@ -300,12 +301,13 @@ int bw_yaml_parse(const struct bw_sources *sources, uint32_t src_index, struct b
                                 l.col++;
                 }
                 l.end_col = l.col + 1;
-                return bw_error(diags, &l, src->text[at] == 0 ? "NUL byte: a policy is UTF-8 text"
-                                                               : "invalid UTF-8 (byte 0x%02x): save the file as UTF-8",
+                return bw_error(diags, &l,
+                                src->text[at] == 0 ? "NUL byte: a policy is UTF-8 text"
+                                                   : "invalid UTF-8 (byte 0x%02x): save the file as UTF-8",
                                 (unsigned char) src->text[at]);
         }
 
-        struct builder b = { .src = src, .src_index = src_index, .diags = diags, .doc = ret };
+        struct builder b = {.src = src, .src_index = src_index, .diags = diags, .doc = ret};
         index_lines(&b);
         yaml_parser_t p;
         if (!yaml_parser_initialize(&p))
@@ -341,7 +343,7 @@ int bw_yaml_parse(const struct bw_sources *sources, uint32_t src_index, struct b
         }
         yaml_parser_delete(&p);
         if (r == 0 && (!ret->root || (ret->root->type == BW_NODE_SCALAR && bw_node_is_null(ret->root)))) {
-                struct bw_loc l = { .source = src_index, .line = 1, .col = 1, .end_col = 2 };
+                struct bw_loc l = {.source = src_index, .line = 1, .col = 1, .end_col = 2};
                 r = bw_error(diags, &l, "empty document: a policy needs at least 'bulwark: 1'");
         }
         for (size_t i = 0; i < b.n_anchors; i++)
@@ -362,7 +364,7 @@ void bw_yaml_doc_done(struct bw_yaml_doc *doc) {
                 free(doc->all[i]);
         }
         free(doc->all);
-        *doc = (struct bw_yaml_doc){ 0 };
+        *doc = (struct bw_yaml_doc){0};
 }
 
 bool bw_node_is_null(const struct bw_node *n) {

@@ -11,7 +11,7 @@
 
 #define BW_YAML_MAX_BYTES 4194304u /* 4 MiB */
 #define BW_YAML_MAX_DEPTH 32
-#define BW_YAML_MAX_NODES 200000          /* counting every alias expansion */
+#define BW_YAML_MAX_NODES 200000             /* counting every alias expansion */
 #define BW_YAML_MAX_EXPANDED_BYTES 16777216u /* scalar bytes, counting every alias expansion */
 
 enum bw_node_type { BW_NODE_SCALAR, BW_NODE_SEQUENCE, BW_NODE_MAPPING };

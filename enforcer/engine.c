@@ -80,8 +80,8 @@ static void add_line(struct run *r, char op, const char *kind, const char *what,
                 if (!r->lines)
                         abort();
         }
-        r->lines[r->n_lines++] = (struct change_line){ op, strdup(kind), strdup(what), strdup(detail ? detail : ""),
-                                                       source ? strdup(source) : NULL, below };
+        r->lines[r->n_lines++] = (struct change_line){
+                op, strdup(kind), strdup(what), strdup(detail ? detail : ""), source ? strdup(source) : NULL, below};
         if (op == '+')
                 r->adds++;
         else if (op == '~')
@@ -136,7 +136,7 @@ static int bind_variables(struct run *r) {
         } else
                 abs = strdup(ws);
         /* normalise lexically (no symlinks are followed here; the walk opens it safely) */
-        struct bw_strbuf esc = { 0 };
+        struct bw_strbuf esc = {0};
         for (const char *c = abs; *c; c++) {
                 if (*c == '$')
                         bw_sb_putc(&esc, '$');
@@ -166,14 +166,16 @@ static int bind_variables(struct run *r) {
                         value = bw_plan_string(p, v->value);
                         if (i == BW_VAR_WORKSPACE && o->workspace && !bw_streq(value, plain)) {
                                 free(plain);
-                                return fail(r, 1, "this plan is bound to workspace %s, not %s: recompile it without -D workspace, or use that workspace",
+                                return fail(r, 1,
+                                            "this plan is bound to workspace %s, not %s: recompile it without -D "
+                                            "workspace, or use that workspace",
                                             value, o->workspace);
                         }
                 }
                 if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
                         free(plain);
-                        return fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it", bw_var_name((enum bw_var_id) i),
-                                    value);
+                        return fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it",
+                                    bw_var_name((enum bw_var_id) i), value);
                 }
                 r->values[i] = strdup(value);
                 r->b.value[i] = r->values[i];
@@ -229,7 +231,7 @@ static int lock_state(struct run *r) {
                              r->o->lock_timeout, r->o->state_dir);
                         return -EWOULDBLOCK;
                 }
-                struct timespec ts = { 0, 100 * 1000 * 1000 };
+                struct timespec ts = {0, 100 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
 }
@@ -247,7 +249,7 @@ static int shared_record(struct run *r, uint32_t type, const uint8_t *payload, u
         int e = bw_journal_open(&j, r->state_fd, "shared.journal");
         if (e < 0)
                 return e;
-        struct bw_journal_record rec = { type, payload, len };
+        struct bw_journal_record rec = {type, payload, len};
         e = bw_journal_append(&j, &rec, 1);
         bw_journal_close(&j);
         return e;
@@ -266,7 +268,8 @@ static int converge_accounts(struct run *r) {
                         const char *name = bw_plan_string(p, pr->name);
                         char detail[128], err[512];
                         if (!r->acc[i].exists) {
-                                snprintf(detail, sizeof(detail), "%s", group ? "system group" : "system user, no login shell, no password");
+                                snprintf(detail, sizeof(detail), "%s",
+                                         group ? "system group" : "system user, no login shell, no password");
                                 add_line(r, '+', group ? "group" : "user", name, detail, NULL, 0);
                                 if (r->dry_run)
                                         continue;
@@ -279,7 +282,8 @@ static int converge_accounts(struct run *r) {
                                 if (e < 0)
                                         return fail(r, 1, "cannot journal the creation of %s: %s", name, strerror(-e));
                                 if (bw_account_create(p, i, err, sizeof(err)) < 0)
-                                        return fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user", name, err);
+                                        return fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user", name,
+                                                    err);
                         } else if (!group && !r->acc[i].members_ok) {
                                 add_line(r, '~', "user", name, "add to groups bulwark-sandbox, bulwark-write", NULL, 0);
                                 if (!r->dry_run && bw_account_fix_members(p, i, err, sizeof(err)) < 0)
@@ -312,7 +316,8 @@ static int converge_firewall(struct run *r) {
         if (st == BW_FW_UNKNOWN) {
                 if (r->dry_run) {
                         char why[700];
-                        snprintf(why, sizeof(why), "cannot read the nftables ruleset without privileges (%s): run as root to see", err);
+                        snprintf(why, sizeof(why),
+                                 "cannot read the nftables ruleset without privileges (%s): run as root to see", err);
                         add_line(r, '?', "nft", "inet bulwark output", why, NULL, 0);
                         return 0;
                 }
@@ -343,7 +348,7 @@ static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         struct run *r = userdata;
         if (r->dry_run)
                 return 0;
-        struct bw_journal_record recs[256] = { { 0, NULL, 0 } };
+        struct bw_journal_record recs[256] = {{0, NULL, 0}};
         uint8_t *bufs[256];
         if (n > BW_ARRAY_SIZE(recs))
                 return -E2BIG;
@@ -362,7 +367,7 @@ static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
                 };
                 uint32_t len;
                 bufs[i] = bw_journal_acl_encode(&a, &len);
-                recs[i] = (struct bw_journal_record){ BW_JOURNAL_ACL, bufs[i], len };
+                recs[i] = (struct bw_journal_record){BW_JOURNAL_ACL, bufs[i], len};
         }
         int e = bw_journal_append(&r->journal, recs, n);
         for (size_t i = 0; i < n; i++)
@@ -388,7 +393,8 @@ static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n)
                 if (a->rule_kind != kind)
                         continue;
                 const struct bw_plan_principal *pr = &p->principals[a->principal];
-                const char *name = pr->kind == BW_PRINCIPAL_REAL_USER ? r->values[BW_VAR_USER] : bw_plan_string(p, pr->name);
+                const char *name =
+                        pr->kind == BW_PRINCIPAL_REAL_USER ? r->values[BW_VAR_USER] : bw_plan_string(p, pr->name);
                 char perms[4];
                 bw_perms_string(a->perms, perms);
                 o += (size_t) snprintf(buf + o, n - o, "%s%s:%s:%s (%s)", o ? ", " : "",
@@ -426,15 +432,19 @@ static int converge_acls(struct run *r) {
         const char **roots;
         size_t n = bw_tree_policy_roots(&r->tp, &roots);
         struct bw_acl_region *regions = NULL;
-        struct bw_tree_options to = { .dry_run = r->dry_run, .threads = r->o->threads, .on_batch = on_batch, .userdata = r,
-                                      .regions = &regions };
+        struct bw_tree_options to = {.dry_run = r->dry_run,
+                                     .threads = r->o->threads,
+                                     .on_batch = on_batch,
+                                     .userdata = r,
+                                     .regions = &regions};
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
-                struct bw_tree_stats st = { 0 };
+                struct bw_tree_stats st = {0};
                 int e = bw_tree_converge(&r->tp, roots[i], &to, &st);
                 if (e == -ENOENT) {
                         /* a root that does not exist yet: nothing to set; the runner protects it */
-                        add_line(r, '?', "acl", roots[i], "does not exist: nothing to set (create it and apply again)", NULL, 0);
+                        add_line(r, '?', "acl", roots[i], "does not exist: nothing to set (create it and apply again)",
+                                 NULL, 0);
                         r->unknown--; /* informational, not a difference */
                         continue;
                 }
@@ -445,9 +455,10 @@ static int converge_acls(struct run *r) {
                 }
                 r->acl_errors += st.errors;
                 if (st.skipped_hardlinks || st.skipped_mounts || st.skipped_devices)
-                        fprintf(stderr, "bulwark: %s: left alone: %llu hard-linked files, %llu mount points, %llu devices\n",
-                                roots[i], (unsigned long long) st.skipped_hardlinks, (unsigned long long) st.skipped_mounts,
-                                (unsigned long long) st.skipped_devices);
+                        fprintf(stderr,
+                                "bulwark: %s: left alone: %llu hard-linked files, %llu mount points, %llu devices\n",
+                                roots[i], (unsigned long long) st.skipped_hardlinks,
+                                (unsigned long long) st.skipped_mounts, (unsigned long long) st.skipped_devices);
         }
         free(roots);
         report_acl_regions(r, regions);
@@ -509,7 +520,8 @@ static int converge_reachability(struct run *r) {
                                 continue;
                         struct stat st;
                         uint8_t cur[4 + 8 * BW_ACL_MAX_ENTRIES], out[4 + 8 * BW_ACL_MAX_ENTRIES];
-                        ssize_t len = fstat(fd, &st) < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, cur, sizeof(cur));
+                        ssize_t len =
+                                fstat(fd, &st) < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, cur, sizeof(cur));
                         struct bw_acl base, wanted;
                         bool ok = len >= 0 ? bw_acl_decode(cur, (size_t) len, &base) == 0 : len == -ENODATA;
                         if (ok && len < 0)
@@ -518,10 +530,11 @@ static int converge_reachability(struct run *r) {
                                 close(fd);
                                 continue; /* others may traverse already (or we cannot tell) */
                         }
-                        struct bw_acl_want want = { BW_ACL_GROUP, ugid, BW_PERM_X };
+                        struct bw_acl_want want = {BW_ACL_GROUP, ugid, BW_PERM_X};
                         bool has = false;
                         for (unsigned k = 0; k < base.n; k++)
-                                has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid && (base.e[k].perm & BW_PERM_X);
+                                has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid &&
+                                       (base.e[k].perm & BW_PERM_X);
                         if (has || bw_acl_compute(&base, &want, 1, NULL, 0, NULL, 0, &wanted) < 0) {
                                 close(fd);
                                 continue;
@@ -532,16 +545,22 @@ static int converge_reachability(struct run *r) {
                                  sandbox_name, t->path);
                         add_line(r, '+', "acl", anc, detail, NULL, 0);
                         if (!r->dry_run) {
-                                struct bw_acl_change c = { .root = anc, .rel = "", .attr = XATTR_ACCESS, .ino = st.st_ino,
-                                                           .mode = (uint32_t) st.st_mode,
-                                                           .before = len >= 0 ? cur : NULL, .before_len = len >= 0 ? (size_t) len : 0,
-                                                           .after = out, .after_len = out_len };
+                                struct bw_acl_change c = {.root = anc,
+                                                          .rel = "",
+                                                          .attr = XATTR_ACCESS,
+                                                          .ino = st.st_ino,
+                                                          .mode = (uint32_t) st.st_mode,
+                                                          .before = len >= 0 ? cur : NULL,
+                                                          .before_len = len >= 0 ? (size_t) len : 0,
+                                                          .after = out,
+                                                          .after_len = out_len};
                                 /* journaled before it is made, like every change; not a region of its own */
                                 int e = on_batch(r, &c, 1);
                                 if (e == 0)
                                         e = bw_setxattrat(fd, ".", XATTR_ACCESS, out, out_len);
                                 if (e < 0)
-                                        ret = fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc, strerror(-e));
+                                        ret = fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc,
+                                                   strerror(-e));
                         }
                         close(fd);
                 }
@@ -602,8 +621,8 @@ static int converge_install(struct run *r) {
         struct bw_plan_error err;
         char full[PATH_MAX];
         snprintf(full, sizeof(full), "%s/%s", r->o->state_dir, path);
-        bool same = bw_plan_load(full, 0, &cur, &err) == 0 &&
-                    memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
+        bool same =
+                bw_plan_load(full, 0, &cur, &err) == 0 && memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
         bw_plan_free(cur);
         if (same)
                 return 0;
@@ -612,15 +631,17 @@ static int converge_install(struct run *r) {
         snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s", r->plan->id,
                  r->values[BW_VAR_WORKSPACE], bw_plan_string(r->plan, r->plan->principals[t->principal].name),
                  t->network ? "on" : "off");
-        add_line(r, cur ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name), detail, NULL, 0);
+        add_line(r, cur ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name), detail,
+                 NULL, 0);
         if (r->dry_run)
                 return 0;
         char bind[PATH_MAX * 2];
         uint64_t seq = install_seq(r->state_fd, r->install_id);
         if (seq == 0)
                 seq = next_seq(r->state_fd);
-        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\n", r->values[BW_VAR_WORKSPACE],
-                 r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR], (unsigned long long) seq);
+        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\n",
+                 r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR],
+                 (unsigned long long) seq);
         char p2[PATH_MAX];
         snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
         int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
@@ -637,8 +658,12 @@ static void print_changes(struct run *r, FILE *out) {
         if (r->o->json) {
                 for (size_t i = 0; i < r->n_lines; i++) {
                         const struct change_line *l = &r->lines[i];
-                        const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
-                        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
+                        const char *op = l->op == '+'   ? "add"
+                                         : l->op == '~' ? "change"
+                                         : l->op == '-' ? "remove"
+                                                        : "unknown";
+                        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail",
+                                              l->detail);
                         if (bw_streq(l->kind, "acl"))
                                 json_object_set_new(o, "below", json_integer((json_int_t) l->below));
                         if (l->source)
@@ -659,8 +684,8 @@ static void print_changes(struct run *r, FILE *out) {
                 char below[64] = "";
                 if (l->below)
                         snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
-                fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below, l->source ? "  <- " : "",
-                        l->source ? l->source : "");
+                fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below,
+                        l->source ? "  <- " : "", l->source ? l->source : "");
         }
 }
 
@@ -685,12 +710,14 @@ static void run_done(struct run *r) {
 }
 
 static int load_plan(struct run *r, const char *path) {
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         int e = bw_plan_load(path, 0, &r->plan, &err);
         if (e < 0) {
                 if (err.message[0])
-                        return fail(r, 1, "%s: invalid plan at byte %llu: %s", path, (unsigned long long) err.offset, err.message);
-                return fail(r, 1, "%s: cannot read the plan: %s", path, e == -EINVAL ? "not a regular file" : strerror(-e));
+                        return fail(r, 1, "%s: invalid plan at byte %llu: %s", path, (unsigned long long) err.offset,
+                                    err.message);
+                return fail(r, 1, "%s: cannot read the plan: %s", path,
+                            e == -EINVAL ? "not a regular file" : strerror(-e));
         }
         return 0;
 }
@@ -720,7 +747,7 @@ static int dry_run_all(struct run *r) {
 }
 
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
-        struct run r = { .o = o, .state_fd = -1, .dry_run = true };
+        struct run r = {.o = o, .state_fd = -1, .dry_run = true};
         pthread_mutex_init(&r.acl_lock, NULL);
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
@@ -737,7 +764,7 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
 /* apply, with the state lock taken here (take_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock) {
-        struct run r = { .o = o, .state_fd = -1, .dry_run = false, .journal = { .fd = -1 } };
+        struct run r = {.o = o, .state_fd = -1, .dry_run = false, .journal = {.fd = -1}};
         pthread_mutex_init(&r.acl_lock, NULL);
         int lock = -1;
         int ret = load_plan(&r, plan_path);
@@ -771,7 +798,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                         size_t wl = strlen(r.values[BW_VAR_WORKSPACE]);
                         memcpy(payload, r.plan->header->digest, 32);
                         memcpy(payload + 32, r.values[BW_VAR_WORKSPACE], wl);
-                        struct bw_journal_record rec = { BW_JOURNAL_BEGIN, payload, (uint32_t) (32 + wl) };
+                        struct bw_journal_record rec = {BW_JOURNAL_BEGIN, payload, (uint32_t) (32 + wl)};
                         e = bw_journal_append(&r.journal, &rec, 1);
                         if (e < 0)
                                 ret = fail(&r, 1, "cannot write the journal: %s", strerror(-e));
@@ -795,7 +822,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         if (ret == 0)
                 ret = converge_install(&r);
         if (ret == 0) {
-                struct bw_journal_record rec = { BW_JOURNAL_COMMIT, r.plan->header->digest, 32 };
+                struct bw_journal_record rec = {BW_JOURNAL_COMMIT, r.plan->header->digest, 32};
                 int e = bw_journal_append(&r.journal, &rec, 1);
                 if (e < 0)
                         ret = fail(&r, 1, "cannot write the journal: %s", strerror(-e));
@@ -816,7 +843,8 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
 
 int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         if (geteuid() != 0) {
-                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it would do)\n",
+                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
+                      "would do)\n",
                       stderr);
                 return 1;
         }
@@ -931,7 +959,7 @@ static int str_cmp(const void *a, const void *b) {
 
 static int remove_install_dir(int state_fd, const char *id) {
         char p[96];
-        static const char *const files[] = { "plan", "bindings", "journal" };
+        static const char *const files[] = {"plan", "bindings", "journal"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(files); i++) {
                 snprintf(p, sizeof(p), "installs/%s/%s", id, files[i]);
                 if (unlinkat(state_fd, p, 0) < 0 && errno != ENOENT)
@@ -965,7 +993,9 @@ static int revert_shared(struct run *r, FILE *out) {
         if (e == -ENOENT)
                 return 0;
         if (e < 0)
-                return fail(r, 1, "%s/shared.journal is damaged at byte %llu: accounts and the firewall table were left as they are; inspect it",
+                return fail(r, 1,
+                            "%s/shared.journal is damaged at byte %llu: accounts and the firewall table were left as "
+                            "they are; inspect it",
                             r->o->state_dir, (unsigned long long) bad);
         int ret = 0;
         char err[512];
@@ -985,9 +1015,11 @@ static int revert_shared(struct run *r, FILE *out) {
                                         else
                                                 fprintf(out, "- nft    inet bulwark\n");
                                 } else if (rec->len > 1) {
-                                        _cleanup_free_ char *text = strndup((const char *) rec->payload + 1, rec->len - 1);
+                                        _cleanup_free_ char *text =
+                                                strndup((const char *) rec->payload + 1, rec->len - 1);
                                         if (!text || bw_fw_restore(text, err, sizeof(err)) < 0)
-                                                ret = fail(r, 1, "cannot restore the earlier table inet bulwark: %s", err);
+                                                ret = fail(r, 1, "cannot restore the earlier table inet bulwark: %s",
+                                                           err);
                                         else
                                                 fprintf(out, "~ nft    inet bulwark restored as it was before\n");
                                 }
@@ -995,14 +1027,16 @@ static int revert_shared(struct run *r, FILE *out) {
                         if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT && rec->len > 2 && rec->payload[1] == 0 &&
                             rec->payload[0] == (pass == 1 ? 1 : 2)) {
                                 char name[64];
-                                snprintf(name, sizeof(name), "%.*s", (int) (rec->len - 2), (const char *) rec->payload + 2);
+                                snprintf(name, sizeof(name), "%.*s", (int) (rec->len - 2),
+                                         (const char *) rec->payload + 2);
                                 bool group = rec->payload[0] == 2;
                                 if (group && getgrnam(name) == NULL)
                                         continue;
                                 if (!group && getpwnam(name) == NULL)
                                         continue;
                                 if (bw_account_remove(group, name, err, sizeof(err)) < 0)
-                                        ret = fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name, err);
+                                        ret = fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name,
+                                                   err);
                                 else
                                         fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
                         }
@@ -1028,7 +1062,7 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
         struct bw_engine_options o2 = *r->o;
         o2.workspace = ws;
         o2.user = user;
-        struct run s = { .o = &o2, .state_fd = -1, .dry_run = false };
+        struct run s = {.o = &o2, .state_fd = -1, .dry_run = false};
         pthread_mutex_init(&s.acl_lock, NULL);
         snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
         int ret = load_plan(&s, path) || prepare(&s) ? -EINVAL : 0;
@@ -1038,9 +1072,9 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
                         s.tp.kinds[k].n_access = s.tp.kinds[k].n_dflt = 0;
                 const char **roots;
                 size_t n = bw_tree_policy_roots(&s.tp, &roots);
-                struct bw_tree_options to = { .dry_run = false, .threads = r->o->threads };
+                struct bw_tree_options to = {.dry_run = false, .threads = r->o->threads};
                 for (size_t i = 0; i < n; i++) {
-                        struct bw_tree_stats st = { 0 };
+                        struct bw_tree_stats st = {0};
                         if (bw_tree_converge(&s.tp, roots[i], &to, &st) == 0)
                                 *ret_changed += st.changed;
                 }
@@ -1062,9 +1096,11 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
         uint64_t bad = 0;
         int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
         if (e == -EBADMSG)
-                return fail(r, 1, "%s/%s is damaged at byte %llu: nothing was reverted, so that what can be undone is not lost; "
-                                  "restore the file from a backup or remove the installation by hand",
-                            r->o->state_dir, jpath, (unsigned long long) bad);
+                return fail(
+                        r, 1,
+                        "%s/%s is damaged at byte %llu: nothing was reverted, so that what can be undone is not lost; "
+                        "restore the file from a backup or remove the installation by hand",
+                        r->o->state_dir, jpath, (unsigned long long) bad);
         if (e < 0 && e != -ENOENT)
                 return fail(r, 1, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
         struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
@@ -1077,10 +1113,11 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
                 if (recs[i].type != BW_JOURNAL_ACL)
                         continue;
                 if (bw_journal_acl_decode(recs[i].payload, recs[i].len, &acl[nk]) < 0) {
-                        ret = fail(r, 1, "%s/%s has a malformed ACL record: nothing was reverted", r->o->state_dir, jpath);
+                        ret = fail(r, 1, "%s/%s has a malformed ACL record: nothing was reverted", r->o->state_dir,
+                                   jpath);
                         break;
                 }
-                keys[nk] = (struct restore_key){ &acl[nk], i };
+                keys[nk] = (struct restore_key){&acl[nk], i};
                 nk++;
         }
         uint64_t restored = 0, skipped = 0, failed = 0;
@@ -1088,7 +1125,8 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
                 qsort(keys, nk, sizeof(*keys), restore_cmp);
                 for (size_t i = 0; i < nk; i++) {
                         /* the first record of an object holds its state before bulwark */
-                        if (i > 0 && restore_cmp(&(struct restore_key){ keys[i].a, 0 }, &(struct restore_key){ keys[i - 1].a, 0 }) == 0)
+                        if (i > 0 && restore_cmp(&(struct restore_key){keys[i].a, 0},
+                                                 &(struct restore_key){keys[i - 1].a, 0}) == 0)
                                 continue;
                         if (restore_acl(keys[i].a, &skipped) < 0)
                                 failed++;
@@ -1109,9 +1147,11 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
         fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)%s\n",
                 (unsigned long long) (restored - skipped), id, skipped ? "" : "");
         if (skipped)
-                fprintf(out, "  %llu objects were gone or replaced since and were left alone\n", (unsigned long long) skipped);
+                fprintf(out, "  %llu objects were gone or replaced since and were left alone\n",
+                        (unsigned long long) skipped);
         if (failed)
-                return fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again", (unsigned long long) failed);
+                return fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again",
+                            (unsigned long long) failed);
         uint64_t stripped = 0;
         if (strip_leftovers(r, id, &stripped) == 0 && stripped)
                 fprintf(out, "- acl    %llu objects created or replaced since apply: bulwark's entries removed\n",
@@ -1244,7 +1284,7 @@ static int reapply_one(struct run *r, const char *id, FILE *out) {
 }
 
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out) {
-        struct run r = { .o = o, .state_fd = -1 };
+        struct run r = {.o = o, .state_fd = -1};
         pthread_mutex_init(&r.acl_lock, NULL);
         if (geteuid() != 0) {
                 run_done(&r);
@@ -1321,7 +1361,7 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         struct bw_engine_options o = *parent->o;
         o.workspace = ws;
         o.user = user;
-        struct run r = { .o = &o, .state_fd = -1, .dry_run = true };
+        struct run r = {.o = &o, .state_fd = -1, .dry_run = true};
         pthread_mutex_init(&r.acl_lock, NULL);
         snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
         int ret = load_plan(&r, path);
@@ -1330,16 +1370,16 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         if (ret == 0) {
                 unsigned drift = r.adds + r.changes + r.removes + r.unknown;
                 if (o.json) {
-                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "installation", id,
-                                              "plan", r.plan->id, "workspace", ws, "user", user, "effective", drift == 0,
-                                              "drifted_entries", (int) drift);
+                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "installation",
+                                              id, "plan", r.plan->id, "workspace", ws, "user", user, "effective",
+                                              drift == 0, "drifted_entries", (int) drift);
                         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
                         fprintf(out, "%s\n", s);
                         free(s);
                         json_decref(j);
                 } else
-                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s: %s\n", drift ? "!" : "=", r.plan->id,
-                                id, ws, user, drift ? "DRIFTED, apply it again to restore:" : "in force");
+                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s: %s\n", drift ? "!" : "=",
+                                r.plan->id, id, ws, user, drift ? "DRIFTED, apply it again to restore:" : "in force");
                 if (drift)
                         print_changes(&r, out);
                 status_drift += drift;
@@ -1350,7 +1390,7 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
 }
 
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
-        struct run r = { .o = o, .state_fd = -1 };
+        struct run r = {.o = o, .state_fd = -1};
         pthread_mutex_init(&r.acl_lock, NULL);
         int ret = open_state(&r, false);
         if (ret == -ENOENT || (ret == 0 && count_installs(r.state_fd) == 0)) {
@@ -1385,7 +1425,7 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
 static size_t doctor_dirs(const struct bw_engine_options *o, char ***ret) {
         char **v = NULL;
         size_t n = 0;
-        const char *fixed[] = { ".", "/tmp" };
+        const char *fixed[] = {".", "/tmp"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(fixed); i++) {
                 v = realloc(v, (n + 1) * sizeof(*v));
                 v[n++] = strdup(fixed[i]);
@@ -1427,15 +1467,21 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
         if (fw == BW_FW_UNKNOWN)
                 json_object_set_new(j, "nftables_error", json_string(err));
         json_object_set_new(j, "landlock_abi", json_integer(abi > 0 ? abi : 0));
-        json_object_set_new(j, "user_namespaces", json_string(userns > 0 ? "enabled" : userns == 0 ? "disabled" : "unknown"));
+        json_object_set_new(j, "user_namespaces",
+                            json_string(userns > 0    ? "enabled"
+                                        : userns == 0 ? "disabled"
+                                                      : "unknown"));
         if (!o->json) {
-                fprintf(out, "nftables:        %s\n", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
+                fprintf(out, "nftables:        %s\n",
+                        fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
                 if (abi > 0)
                         fprintf(out, "Landlock:        ABI %ld\n", abi);
                 else
                         fprintf(out, "Landlock:        not available (%s)\n", strerror(abi_errno));
                 fprintf(out, "user namespaces: %s\n",
-                        userns > 0 ? "enabled" : userns == 0 ? "disabled (user.max_user_namespaces = 0)" : "unknown");
+                        userns > 0    ? "enabled"
+                        : userns == 0 ? "disabled (user.max_user_namespaces = 0)"
+                                      : "unknown");
         }
         char **dirs;
         size_t n = doctor_dirs(o, &dirs);

@@ -164,7 +164,7 @@ uint8_t *bw_journal_acl_encode(const struct bw_journal_acl *a, uint32_t *ret_len
 int bw_journal_acl_decode(const uint8_t *p, uint32_t len, struct bw_journal_acl *ret) {
         if (len < ACL_HEADER)
                 return -EBADMSG;
-        struct bw_journal_acl a = { .ino = bw_le64(p), .mode = bw_le32(p + 8), .had_before = p[12], .is_default = p[13] };
+        struct bw_journal_acl a = {.ino = bw_le64(p), .mode = bw_le32(p + 8), .had_before = p[12], .is_default = p[13]};
         a.root_len = bw_le16(p + 14);
         a.rel_len = bw_le32(p + 16);
         a.before_len = bw_le32(p + 20);
@@ -184,8 +184,8 @@ int bw_journal_read(int dirfd, const char *name, uint8_t **ret_data, struct bw_j
         return bw_journal_read_good(dirfd, name, ret_data, ret, ret_n, bad_offset, &good);
 }
 
-int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret,
-                         size_t *ret_n, uint64_t *bad_offset, uint64_t *ret_good) {
+int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret, size_t *ret_n,
+                         uint64_t *bad_offset, uint64_t *ret_good) {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
@@ -237,7 +237,7 @@ int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct
                         if (!recs)
                                 abort();
                 }
-                recs[n++] = (struct bw_journal_record){ type, data + off + 12, len };
+                recs[n++] = (struct bw_journal_record){type, data + off + 12, len};
                 off += 16 + len;
         }
         *ret_data = TAKE_PTR(data);

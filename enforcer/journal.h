@@ -64,7 +64,7 @@ int bw_journal_read(int dirfd, const char *name, uint8_t **ret_data, struct bw_j
                     uint64_t *bad_offset) BW_NODISCARD;
 
 /* The same, also giving the length of the well-formed prefix (what is left after a torn tail). */
-int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret,
-                         size_t *ret_n, uint64_t *bad_offset, uint64_t *ret_good) BW_NODISCARD;
+int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct bw_journal_record **ret, size_t *ret_n,
+                         uint64_t *bad_offset, uint64_t *ret_good) BW_NODISCARD;
 
 uint32_t bw_crc32(uint32_t crc, const void *data, size_t len);

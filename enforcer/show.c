@@ -18,7 +18,9 @@ static const char *P(const char *s) {
 #define TPS(p, x) P(bw_plan_pstring(p, x))
 
 static const char *principal_kind(uint32_t kind) {
-        return kind == BW_PRINCIPAL_SYSTEM_USER ? "system user" : kind == BW_PRINCIPAL_SYSTEM_GROUP ? "system group" : "real user";
+        return kind == BW_PRINCIPAL_SYSTEM_USER    ? "system user"
+               : kind == BW_PRINCIPAL_SYSTEM_GROUP ? "system group"
+                                                   : "real user";
 }
 
 static void section_name(uint32_t type, char out[5]) {
@@ -30,7 +32,7 @@ static void section_name(uint32_t type, char out[5]) {
 }
 
 static void protocols(uint32_t mask, char *out, size_t n) {
-        static const char *const names[] = { "tcp", "udp", "icmp", "icmpv6", "other" };
+        static const char *const names[] = {"tcp", "udp", "icmp", "icmpv6", "other"};
         out[0] = 0;
         for (int i = 0; i < 5; i++)
                 if (mask & (1u << i)) {
@@ -41,9 +43,10 @@ static void protocols(uint32_t mask, char *out, size_t n) {
 }
 
 static void scope_string(uint8_t scope, char *out, size_t n) {
-        snprintf(out, n, "%s", scope == (BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT) ? "access+default"
-                               : scope == BW_SCOPE_DEFAULT                   ? "default"
-                                                                             : "access");
+        snprintf(out, n, "%s",
+                 scope == (BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT) ? "access+default"
+                 : scope == BW_SCOPE_DEFAULT                   ? "default"
+                                                               : "access");
 }
 
 static const char *acl_qualifier(const struct bw_plan *p, uint32_t principal) {
@@ -65,8 +68,9 @@ static void where(const struct bw_plan *p, uint32_t section, uint32_t index, cha
 }
 
 static void rule_flags(uint32_t flags, char *out, size_t n) {
-        snprintf(out, n, "%s%s%s%s", flags & BW_RULE_ADMIN ? " admin" : "", flags & BW_RULE_PROTECTED ? " protected" : "",
-                 flags & BW_RULE_IGNORE_CASE ? " any-case" : "", flags & BW_RULE_ANYWHERE ? " in-every-root" : "");
+        snprintf(out, n, "%s%s%s%s", flags & BW_RULE_ADMIN ? " admin" : "",
+                 flags & BW_RULE_PROTECTED ? " protected" : "", flags & BW_RULE_IGNORE_CASE ? " any-case" : "",
+                 flags & BW_RULE_ANYWHERE ? " in-every-root" : "");
 }
 
 void bw_show_text(const struct bw_plan *p, FILE *f) {
@@ -145,11 +149,15 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
         for (uint32_t i = 0; i < p->n_tokens; i++) {
                 const struct bw_plan_token *t2 = &p->tokens[i];
                 where(p, BW_SECT_TOKS, i, buf, sizeof(buf));
-                fprintf(f, "  [%u] %s%s: network %s%s, seccomp default-v1, Landlock ABI >= %u (wants %u; below: %s), %u rules\n       from %s\n",
+                fprintf(f,
+                        "  [%u] %s%s: network %s%s, seccomp default-v1, Landlock ABI >= %u (wants %u; below: %s), %u "
+                        "rules\n       from %s\n",
                         i, TS(p, p->principals[t2->principal].name), t2->flags & BW_TOKEN_DEFAULT ? " (default)" : "",
-                        t2->network == BW_NETWORK_ON ? "on" : "off", t2->flags & BW_TOKEN_NO_NEW_PRIVS ? ", no_new_privs" : "",
-                        t2->landlock_min_abi, t2->landlock_wanted_abi,
-                        t2->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade, with a warning", t2->ref_count, buf);
+                        t2->network == BW_NETWORK_ON ? "on" : "off",
+                        t2->flags & BW_TOKEN_NO_NEW_PRIVS ? ", no_new_privs" : "", t2->landlock_min_abi,
+                        t2->landlock_wanted_abi,
+                        t2->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade, with a warning",
+                        t2->ref_count, buf);
         }
 
         if (p->n_sources) {
@@ -198,7 +206,8 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
         json_t *vars = json_object();
         for (uint32_t i = 0; i < p->n_vars; i++)
                 json_object_set_new(vars, bw_plan_string(p, p->vars[i].name),
-                                    p->vars[i].flags & BW_VAR_BOUND ? json_string(bw_plan_string(p, p->vars[i].value)) : json_null());
+                                    p->vars[i].flags & BW_VAR_BOUND ? json_string(bw_plan_string(p, p->vars[i].value))
+                                                                    : json_null());
         json_object_set_new(o, "variables", vars);
 
         json_t *prins = json_array();
@@ -209,20 +218,21 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                         if (pr->member_of & (1u << b))
                                 json_array_append_new(m, json_string(bw_plan_string(p, p->principals[b].name)));
                 json_array_append_new(prins, json_pack("{s:s,s:s,s:s,s:o}", "name", bw_plan_string(p, pr->name), "kind",
-                                                       principal_kind(pr->kind), "role", bw_principal_role_name(pr->role),
-                                                       "member_of", m));
+                                                       principal_kind(pr->kind), "role",
+                                                       bw_principal_role_name(pr->role), "member_of", m));
         }
         json_object_set_new(o, "principals", prins);
 
         json_t *rules = json_array();
         for (uint32_t i = 0; i < p->n_rules; i++) {
                 const struct bw_plan_rule *r = &p->rules[i];
-                json_array_append_new(rules, json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:o}", "kind", bw_rule_kind_name(r->kind),
-                                                       "match", bw_match_kind_name(r->match), "text", bw_plan_string(p, r->text),
-                                                       "admin", !!(r->flags & BW_RULE_ADMIN), "protected",
-                                                       !!(r->flags & BW_RULE_PROTECTED), "ignore_case",
-                                                       !!(r->flags & BW_RULE_IGNORE_CASE), "in_every_root",
-                                                       !!(r->flags & BW_RULE_ANYWHERE), "source", prov_json(p, BW_SECT_RULE, i)));
+                json_array_append_new(
+                        rules,
+                        json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:o}", "kind", bw_rule_kind_name(r->kind), "match",
+                                  bw_match_kind_name(r->match), "text", bw_plan_string(p, r->text), "admin",
+                                  !!(r->flags & BW_RULE_ADMIN), "protected", !!(r->flags & BW_RULE_PROTECTED),
+                                  "ignore_case", !!(r->flags & BW_RULE_IGNORE_CASE), "in_every_root",
+                                  !!(r->flags & BW_RULE_ANYWHERE), "source", prov_json(p, BW_SECT_RULE, i)));
         }
         json_object_set_new(o, "rules", rules);
 
@@ -232,11 +242,11 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                 char perms[4], scope[20];
                 bw_perms_string(a->perms, perms);
                 scope_string(a->scope, scope, sizeof(scope));
-                json_array_append_new(acls, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "rule_kind",
-                                                      bw_rule_kind_name(a->rule_kind), "principal",
-                                                      bw_plan_string(p, p->principals[a->principal].name), "perms", perms,
-                                                      "scope", scope, "role", bw_acl_role_name(a->role), "recursive",
-                                                      !!(a->flags & BW_ACL_RECURSIVE), "source", prov_json(p, BW_SECT_ACLE, i)));
+                json_array_append_new(
+                        acls, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "rule_kind", bw_rule_kind_name(a->rule_kind),
+                                        "principal", bw_plan_string(p, p->principals[a->principal].name), "perms",
+                                        perms, "scope", scope, "role", bw_acl_role_name(a->role), "recursive",
+                                        !!(a->flags & BW_ACL_RECURSIVE), "source", prov_json(p, BW_SECT_ACLE, i)));
         }
         json_object_set_new(o, "acl_entries", acls);
 
@@ -245,10 +255,10 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                 const struct bw_plan_nft_rule *n = &p->nft_rules[i];
                 char pr[64];
                 protocols(n->protocols, pr, sizeof(pr));
-                json_array_append_new(nfts, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "table", "inet bulwark", "chain", "output",
-                                                      "principal", bw_plan_string(p, p->principals[n->principal].name),
-                                                      "protocols", pr, "match", "daddr not loopback", "source",
-                                                      prov_json(p, BW_SECT_NFTR, i)));
+                json_array_append_new(
+                        nfts, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "table", "inet bulwark", "chain", "output",
+                                        "principal", bw_plan_string(p, p->principals[n->principal].name), "protocols",
+                                        pr, "match", "daddr not loopback", "source", prov_json(p, BW_SECT_NFTR, i)));
         }
         json_object_set_new(o, "firewall_rules", nfts);
 
@@ -258,22 +268,24 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                 json_t *refs = json_array();
                 for (uint32_t k = 0; k < t->ref_count; k++)
                         json_array_append_new(refs, json_integer(p->trefs[t->ref_first + k]));
-                json_array_append_new(
-                        toks, json_pack("{s:s,s:b,s:s,s:b,s:s,s:i,s:i,s:s,s:o,s:o}", "principal",
-                                        bw_plan_string(p, p->principals[t->principal].name), "default", !!(t->flags & BW_TOKEN_DEFAULT),
-                                        "network", t->network == BW_NETWORK_ON ? "on" : "off", "no_new_privs",
-                                        !!(t->flags & BW_TOKEN_NO_NEW_PRIVS), "seccomp", "default-v1", "landlock_min_abi",
-                                        (int) t->landlock_min_abi, "landlock_wanted_abi", (int) t->landlock_wanted_abi,
-                                        "landlock_below_min", t->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade",
-                                        "rules", refs, "source", prov_json(p, BW_SECT_TOKS, i)));
+                json_array_append_new(toks,
+                                      json_pack("{s:s,s:b,s:s,s:b,s:s,s:i,s:i,s:s,s:o,s:o}", "principal",
+                                                bw_plan_string(p, p->principals[t->principal].name), "default",
+                                                !!(t->flags & BW_TOKEN_DEFAULT), "network",
+                                                t->network == BW_NETWORK_ON ? "on" : "off", "no_new_privs",
+                                                !!(t->flags & BW_TOKEN_NO_NEW_PRIVS), "seccomp", "default-v1",
+                                                "landlock_min_abi", (int) t->landlock_min_abi, "landlock_wanted_abi",
+                                                (int) t->landlock_wanted_abi, "landlock_below_min",
+                                                t->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade",
+                                                "rules", refs, "source", prov_json(p, BW_SECT_TOKS, i)));
         }
         json_object_set_new(o, "token_specs", toks);
 
         json_t *srcs = json_array();
         for (uint32_t i = 0; i < p->n_sources; i++) {
                 bw_hex(p->sources[i].sha256, 32, hex);
-                json_array_append_new(srcs, json_pack("{s:s,s:s,s:s}", "file", bw_plan_pstring(p, p->sources[i].name), "layer",
-                                                      bw_layer_name(p->sources[i].layer), "sha256", hex));
+                json_array_append_new(srcs, json_pack("{s:s,s:s,s:s}", "file", bw_plan_pstring(p, p->sources[i].name),
+                                                      "layer", bw_layer_name(p->sources[i].layer), "sha256", hex));
         }
         json_object_set_new(o, "sources", srcs);
 

@@ -3,17 +3,22 @@
 
 int bw_rule_rank(uint32_t kind) {
         switch (kind) {
-        case BW_RULE_UNREADABLE: return 4;
-        case BW_RULE_READ_ONLY: return 3;
-        case BW_RULE_WRITABLE: return 2;
-        case BW_RULE_READABLE: return 1;
-        default: return 0;
+        case BW_RULE_UNREADABLE:
+                return 4;
+        case BW_RULE_READ_ONLY:
+                return 3;
+        case BW_RULE_WRITABLE:
+                return 2;
+        case BW_RULE_READABLE:
+                return 1;
+        default:
+                return 0;
         }
 }
 
 static void offer(struct bw_decision_slot *s, uint32_t kind, unsigned depth, uint32_t rule) {
         if (s->kind == 0 || depth > s->depth || (depth == s->depth && bw_rule_rank(kind) > bw_rule_rank(s->kind)))
-                *s = (struct bw_decision_slot){ kind, depth, rule };
+                *s = (struct bw_decision_slot){kind, depth, rule};
 }
 
 void bw_decision_add(struct bw_decision *d, uint32_t kind, bool admin, unsigned depth, uint32_t rule) {

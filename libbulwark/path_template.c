@@ -46,8 +46,8 @@ int bw_var_value_check(enum bw_var_id id, const char *value) {
                         return -EINVAL;
                 for (size_t i = 0; i < len; i++) {
                         char c = value[i];
-                        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                              c == '.' || c == '_' || c == '-'))
+                        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                              c == '_' || c == '-'))
                                 return -EINVAL;
                 }
                 return 0;
@@ -113,14 +113,16 @@ static int parse_var(const char *s, size_t left, size_t *ret_len, struct bw_temp
         size_t n = (size_t) (close - s) - 2;
         int id = bw_var_lookup(s + 2, n);
         if (id < 0)
-                return terr(err, at, n + 3, "unknown variable ${%.*s}: known are ${workspace}, ${home}, ${tmpdir}, ${user}; write $$ for a literal $",
+                return terr(err, at, n + 3,
+                            "unknown variable ${%.*s}: known are ${workspace}, ${home}, ${tmpdir}, ${user}; write $$ "
+                            "for a literal $",
                             (int) (n > 40 ? 40 : n), s + 2);
         *ret_len = n + 3;
         return id;
 }
 
 struct component {
-        char *text;       /* canonical text of the component */
+        char *text;        /* canonical text of the component */
         bool from_binding; /* came from a bound variable's value (may be popped by "..") */
 };
 
@@ -130,8 +132,8 @@ static void free_components(struct component *c, size_t n) {
         free(c);
 }
 
-static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, const struct bw_bindings *b,
-                        char **ret, struct bw_template_error *err) {
+static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, const struct bw_bindings *b, char **ret,
+                        struct bw_template_error *err) {
         struct component *comps = NULL;
         size_t n_comps = 0, cap = 0;
         int head_var = -1;   /* unbound leading variable */
@@ -139,19 +141,19 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
         bool anywhere = false;
         size_t i = 0;
         int r = 0;
-        struct bw_strbuf out = { 0 };
-        struct bw_strbuf cur = { 0 };
+        struct bw_strbuf out = {0};
+        struct bw_strbuf cur = {0};
 
-#define PUSH(txt, bound)                                                                           \
-        do {                                                                                       \
-                if (n_comps == cap) {                                                              \
-                        cap = cap ? cap * 2 : 16;                                                  \
-                        struct component *nc = realloc(comps, cap * sizeof(*comps));               \
-                        if (!nc)                                                                   \
-                                abort();                                                           \
-                        comps = nc;                                                                \
-                }                                                                                  \
-                comps[n_comps++] = (struct component){ (txt), (bound) };                           \
+#define PUSH(txt, bound)                                                                                               \
+        do {                                                                                                           \
+                if (n_comps == cap) {                                                                                  \
+                        cap = cap ? cap * 2 : 16;                                                                      \
+                        struct component *nc = realloc(comps, cap * sizeof(*comps));                                   \
+                        if (!nc)                                                                                       \
+                                abort();                                                                               \
+                        comps = nc;                                                                                    \
+                }                                                                                                      \
+                comps[n_comps++] = (struct component){(txt), (bound)};                                                 \
         } while (0)
 
         if (in[0] == '/') {
@@ -170,7 +172,9 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                         goto out;
                 }
                 if (!is_path_var(id)) {
-                        r = terr(err, 0, vlen, "${user} is a name, not a directory: a path must start with /, ~, ${workspace}, ${home} or ${tmpdir}");
+                        r = terr(err, 0, vlen,
+                                 "${user} is a name, not a directory: a path must start with /, ~, ${workspace}, "
+                                 "${home} or ${tmpdir}");
                         goto out;
                 }
                 if (vlen < len && in[vlen] != '/') {
@@ -194,7 +198,7 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                         if (!*v)
                                 break;
                         const char *e = strchrnul(v, '/');
-                        struct bw_strbuf c = { 0 };
+                        struct bw_strbuf c = {0};
                         put_literal(&c, v, (size_t) (e - v), kind, true);
                         PUSH(bw_sb_take(&c), true);
                         v = e;
@@ -234,7 +238,8 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                                         i += vlen;
                                         continue;
                                 }
-                                r = terr(err, i, 1, "'$' must start a variable such as ${workspace}; write $$ for a literal $");
+                                r = terr(err, i, 1,
+                                         "'$' must start a variable such as ${workspace}; write $$ for a literal $");
                                 goto out;
                         }
                         if (kind == BW_TEMPLATE_GLOB && in[i] == '\\' && i + 1 < len) {
@@ -258,14 +263,18 @@ static int path_or_glob(const char *in, size_t len, enum bw_template_kind kind, 
                 }
                 if (dotdot) {
                         if (n_comps > 0 && comps[n_comps - 1].from_binding && bound_head >= 0) {
-                                r = terr(err, start, 2, "'..' climbs above ${%s}: what that means depends on its value; write the path without it",
+                                r = terr(err, start, 2,
+                                         "'..' climbs above ${%s}: what that means depends on its value; write the "
+                                         "path without it",
                                          var_names[bound_head]);
                                 goto out;
                         }
                         if (n_comps > 0) {
                                 free(comps[--n_comps].text);
                         } else if (head_var >= 0) {
-                                r = terr(err, start, 2, "'..' climbs above ${%s}: what that means depends on its value; write the path without it",
+                                r = terr(err, start, 2,
+                                         "'..' climbs above ${%s}: what that means depends on its value; write the "
+                                         "path without it",
                                          var_names[head_var]);
                                 goto out;
                         } /* "/.." is "/" */
@@ -356,8 +365,8 @@ static bool rx_at_var(const char *t, size_t len, size_t i) {
 
 static int regex_template(const char *in, size_t len, const struct bw_bindings *b, char **ret,
                           struct bw_template_error *err) {
-        struct bw_strbuf out = { 0 };
-        struct rx_state st = { 0 };
+        struct bw_strbuf out = {0};
+        struct rx_state st = {0};
         for (size_t i = 0; i < len;) {
                 if (rx_at_var(in, len, i) && !st.quote && !st.cls) {
                         size_t vlen;
@@ -377,8 +386,9 @@ static int regex_template(const char *in, size_t len, const struct bw_bindings *
                         const char *close = memchr(in + i, '}', len - i);
                         if (close && bw_var_lookup(in + i + 2, (size_t) (close - in - i - 2)) >= 0) {
                                 bw_sb_done(&out);
-                                return terr(err, i, (size_t) (close - in - i) + 1,
-                                            "a variable cannot be used inside \\Q...\\E or a [...] class: move it outside");
+                                return terr(
+                                        err, i, (size_t) (close - in - i) + 1,
+                                        "a variable cannot be used inside \\Q...\\E or a [...] class: move it outside");
                         }
                 }
                 size_t next = rx_step(in, len, i, &st);
@@ -419,7 +429,7 @@ int bw_path_template_check(const char *t, size_t len) {
         if (len == 0 || len > BW_PATH_MAX)
                 return -EINVAL;
         if (t[0] == '$') {
-                static const char *const heads[] = { "${home}", "${tmpdir}", "${workspace}" };
+                static const char *const heads[] = {"${home}", "${tmpdir}", "${workspace}"};
                 size_t k;
                 for (k = 0; k < BW_ARRAY_SIZE(heads); k++) {
                         size_t n = strlen(heads[k]);
@@ -477,8 +487,8 @@ int bw_template_check(const char *t, enum bw_template_kind kind) {
 
 int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_bindings *b, char **ret,
                      enum bw_var_id *missing) {
-        struct bw_strbuf out = { 0 };
-        struct rx_state st = { 0 };
+        struct bw_strbuf out = {0};
+        struct rx_state st = {0};
         size_t len = strlen(t);
         for (size_t i = 0; i < len;) {
                 bool var_here = t[i] == '$' && i + 1 < len && t[i + 1] == '{';
@@ -537,7 +547,7 @@ int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_
 
 unsigned bw_template_vars(const char *t, enum bw_template_kind kind) {
         unsigned mask = 0;
-        struct rx_state st = { 0 };
+        struct rx_state st = {0};
         size_t len = strlen(t);
         for (size_t i = 0; i < len;) {
                 bool var_here = t[i] == '$' && i + 1 < len && t[i + 1] == '{';

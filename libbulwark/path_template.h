@@ -38,8 +38,8 @@ int bw_var_value_check(enum bw_var_id id, const char *value);
  * bound variables (escaped so their text is literal in a glob or regex). On error, returns
  * -EINVAL and describes the problem in *err. *ret is malloc()ed.
  */
-int bw_template_from_policy(const char *in, size_t len, enum bw_template_kind kind,
-                            const struct bw_bindings *b, char **ret, struct bw_template_error *err) BW_NODISCARD;
+int bw_template_from_policy(const char *in, size_t len, enum bw_template_kind kind, const struct bw_bindings *b,
+                            char **ret, struct bw_template_error *err) BW_NODISCARD;
 
 /* Is t a canonical template of the given kind (as bw_template_from_policy produces)? */
 int bw_template_check(const char *t, enum bw_template_kind kind);
@@ -50,8 +50,8 @@ int bw_path_template_check(const char *t, size_t len);
  * Substitute variables in a canonical template. Unbound variables that are used give -ENXIO
  * (and name the variable in *missing, if non-NULL). For globs and regexes values are escaped.
  */
-int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_bindings *b,
-                     char **ret, enum bw_var_id *missing) BW_NODISCARD;
+int bw_template_bind(const char *t, enum bw_template_kind kind, const struct bw_bindings *b, char **ret,
+                     enum bw_var_id *missing) BW_NODISCARD;
 
 /* Which variables does a canonical template use? Bit i = variable i. */
 unsigned bw_template_vars(const char *t, enum bw_template_kind kind);

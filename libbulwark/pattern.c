@@ -88,7 +88,7 @@ static int convert_class(const char *g, size_t *i, struct bw_strbuf *sb, struct 
                 for (size_t k = 1; k < len; k++)
                         if (g[j + k] == 0)
                                 return perr(err, j, "truncated character in a [...] class");
-                m[n] = (struct class_member){ g + j, len, escaped, decode_cp(g + j, len) };
+                m[n] = (struct class_member){g + j, len, escaped, decode_cp(g + j, len)};
                 if (m[n].cp == '/')
                         return perr(err, j, "a [...] class cannot match '/'");
                 n++;
@@ -101,7 +101,8 @@ static int convert_class(const char *g, size_t *i, struct bw_strbuf *sb, struct 
                         if (m[k - 1].cp > m[k + 1].cp)
                                 return perr(err, (size_t) (m[k - 1].p - g), "range out of order in a [...] class");
                         if (m[k - 1].cp <= '/' && '/' <= m[k + 1].cp)
-                                return perr(err, (size_t) (m[k - 1].p - g), "a range in a [...] class cannot include '/'");
+                                return perr(err, (size_t) (m[k - 1].p - g),
+                                            "a range in a [...] class cannot include '/'");
                         bw_sb_putc(sb, '-');
                         continue;
                 }
@@ -115,10 +116,10 @@ static int convert_class(const char *g, size_t *i, struct bw_strbuf *sb, struct 
 }
 
 int bw_glob_to_regex(const char *g, char **ret, struct bw_pattern_error *err) {
-        struct bw_strbuf sb = { 0 };
+        struct bw_strbuf sb = {0};
         size_t depth = 0;
-        size_t items[GLOB_BRACE_DEPTH + 1] = { 0 };
-        size_t opened[GLOB_BRACE_DEPTH + 1] = { 0 };
+        size_t items[GLOB_BRACE_DEPTH + 1] = {0};
+        size_t opened[GLOB_BRACE_DEPTH + 1] = {0};
         size_t i = 0;
         int r = 0;
 
@@ -214,7 +215,7 @@ void bw_pattern_done(struct bw_pattern *p) {
         pcre2_match_data_free(p->md);
         pcre2_match_context_free(p->mctx);
         pcre2_code_free(p->code);
-        *p = (struct bw_pattern){ 0 };
+        *p = (struct bw_pattern){0};
 }
 
 int bw_pattern_compile(const char *text, uint32_t match, bool ignore_case, struct bw_pattern *ret,
@@ -245,7 +246,7 @@ int bw_pattern_compile(const char *text, uint32_t match, bool ignore_case, struc
                 /* For a glob the offset is in the converted text: point at the glob's start instead. */
                 return perr(err, match == BW_MATCH_GLOB ? 0 : off, "PCRE2: %s", (const char *) msg);
         }
-        struct bw_pattern p = { .code = re };
+        struct bw_pattern p = {.code = re};
         p.md = pcre2_match_data_create_from_pattern(re, NULL);
         p.mctx = pcre2_match_context_create(NULL);
         if (!p.md || !p.mctx) {

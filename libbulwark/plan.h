@@ -45,8 +45,7 @@ struct bw_plan {
         const uint32_t *trefs;
         const struct bw_plan_source *sources;
         const struct bw_plan_prov *provs;
-        uint32_t n_vars, n_principals, n_rules, n_acls, n_nft_rules, n_tokens, n_trefs, n_sources,
-                n_provs;
+        uint32_t n_vars, n_principals, n_rules, n_acls, n_nft_rules, n_tokens, n_trefs, n_sources, n_provs;
         uint32_t n_sections, n_skipped_sections;
         char id[BW_PLAN_ID_HEX + 1];
 };
@@ -70,13 +69,13 @@ static inline const char *bw_plan_pstring(const struct bw_plan *p, struct bw_pla
 /* Provenance of entry index of section type, or NULL when the plan carries none for it. */
 const struct bw_plan_prov *bw_plan_provenance(const struct bw_plan *p, uint32_t section, uint32_t index);
 
-const char *bw_rule_kind_name(uint32_t kind);  /* "writable", "read_only", ... */
+const char *bw_rule_kind_name(uint32_t kind);   /* "writable", "read_only", ... */
 const char *bw_match_kind_name(uint32_t match); /* "path", "glob", "regex" */
 const char *bw_acl_role_name(uint32_t role);
 const char *bw_principal_role_name(uint32_t role);
 const char *bw_layer_name(uint32_t layer);
-const char *bw_var_name(enum bw_var_id id); /* "home", "tmpdir", "user", "workspace" */
-void bw_perms_string(uint8_t perms, char out[4]);  /* "rwx", "r-X" */
+const char *bw_var_name(enum bw_var_id id);             /* "home", "tmpdir", "user", "workspace" */
+void bw_perms_string(uint8_t perms, char out[4]);       /* "rwx", "r-X" */
 void bw_hex(const uint8_t *bytes, size_t n, char *out); /* out has 2n+1 bytes */
 
 /* --- writing --- */

@@ -12,7 +12,9 @@
 #error "the plan reader maps plans directly and needs a little-endian host"
 #endif
 
-#define BW_PLAN_MAGIC "\x89" "BWPLAN\n"
+#define BW_PLAN_MAGIC                                                                                                  \
+        "\x89"                                                                                                         \
+        "BWPLAN\n"
 #define BW_PLAN_MAGIC_SIZE 8
 #define BW_PLAN_VERSION_MAJOR 1
 #define BW_PLAN_VERSION_MINOR 0
@@ -24,8 +26,7 @@
 /* Required-feature bits: a reader that does not know a set bit must reject the plan. v1 has none. */
 #define BW_PLAN_FEATURES_KNOWN UINT64_C(0)
 
-#define BW_FOURCC(a, b, c, d)                                                                      \
-        ((uint32_t) (a) | (uint32_t) (b) << 8 | (uint32_t) (c) << 16 | (uint32_t) (d) << 24)
+#define BW_FOURCC(a, b, c, d) ((uint32_t) (a) | (uint32_t) (b) << 8 | (uint32_t) (c) << 16 | (uint32_t) (d) << 24)
 
 enum {
         /* critical: the enforcement content */

@@ -65,18 +65,18 @@ struct known_section {
 };
 
 static const struct known_section known_sections[] = {
-        { BW_SECT_STRS, 1, true },
-        { BW_SECT_META, sizeof(struct bw_plan_meta), true },
-        { BW_SECT_VARS, sizeof(struct bw_plan_var), true },
-        { BW_SECT_PRIN, sizeof(struct bw_plan_principal), true },
-        { BW_SECT_RULE, sizeof(struct bw_plan_rule), true },
-        { BW_SECT_ACLE, sizeof(struct bw_plan_acl), true },
-        { BW_SECT_NFTR, sizeof(struct bw_plan_nft_rule), true },
-        { BW_SECT_TOKS, sizeof(struct bw_plan_token), true },
-        { BW_SECT_TREF, sizeof(uint32_t), true },
-        { BW_SECT_PSTR, 1, false },
-        { BW_SECT_SRCS, sizeof(struct bw_plan_source), false },
-        { BW_SECT_PROV, sizeof(struct bw_plan_prov), false },
+        {BW_SECT_STRS, 1, true},
+        {BW_SECT_META, sizeof(struct bw_plan_meta), true},
+        {BW_SECT_VARS, sizeof(struct bw_plan_var), true},
+        {BW_SECT_PRIN, sizeof(struct bw_plan_principal), true},
+        {BW_SECT_RULE, sizeof(struct bw_plan_rule), true},
+        {BW_SECT_ACLE, sizeof(struct bw_plan_acl), true},
+        {BW_SECT_NFTR, sizeof(struct bw_plan_nft_rule), true},
+        {BW_SECT_TOKS, sizeof(struct bw_plan_token), true},
+        {BW_SECT_TREF, sizeof(uint32_t), true},
+        {BW_SECT_PSTR, 1, false},
+        {BW_SECT_SRCS, sizeof(struct bw_plan_source), false},
+        {BW_SECT_PROV, sizeof(struct bw_plan_prov), false},
 };
 
 /*
@@ -84,14 +84,14 @@ static const struct known_section known_sections[] = {
  * a separator), so a reference only needs bounds, its terminating NUL, and a starting position
  * that is the start of a string (right after a NUL): then its bytes are one whole valid string.
  */
-static int check_str(struct checker *c, const char *table, uint32_t table_size, struct bw_plan_str s,
-                     uint64_t where, const char *what, bool allow_empty) {
+static int check_str(struct checker *c, const char *table, uint32_t table_size, struct bw_plan_str s, uint64_t where,
+                     const char *what, bool allow_empty) {
         if (!table)
                 return fail(c, where, "%s refers to a string table the plan does not have", what);
         struct string_index *ix = table == c->plan->pstr ? &c->pstr_index : &c->strs_index;
         if ((uint64_t) s.offset + s.length >= table_size)
-                return fail(c, where, "%s: string at %u+%u lies outside its table (%u bytes)", what,
-                            s.offset, s.length, table_size);
+                return fail(c, where, "%s: string at %u+%u lies outside its table (%u bytes)", what, s.offset, s.length,
+                            table_size);
         if (s.length == 0 && !allow_empty)
                 return fail(c, where, "%s must not be empty", what);
         if (s.length == 0) {
@@ -183,18 +183,22 @@ enum { S_STRS, S_META, S_VARS, S_PRIN, S_RULE, S_ACLE, S_NFTR, S_TOKS, S_TREF, S
 static int check_header(struct checker *c) {
         const struct bw_plan_header *h = (const void *) c->data;
         if (c->size < sizeof(*h))
-                return fail(c, c->size, "file is %zu bytes, shorter than a plan header (%zu bytes): truncated or not a plan",
+                return fail(c, c->size,
+                            "file is %zu bytes, shorter than a plan header (%zu bytes): truncated or not a plan",
                             c->size, sizeof(*h));
         if (memcmp(h->magic, BW_PLAN_MAGIC, BW_PLAN_MAGIC_SIZE) != 0)
                 return fail(c, 0, "not a bulwark plan (bad magic); compile a policy with bulwarkc");
         if (h->version_major != BW_PLAN_VERSION_MAJOR)
-                return fail(c, 8, "plan format version %u.%u is not supported (this bulwark reads %u.x); recompile the policy with a matching bulwarkc",
+                return fail(c, 8,
+                            "plan format version %u.%u is not supported (this bulwark reads %u.x); recompile the "
+                            "policy with a matching bulwarkc",
                             h->version_major, h->version_minor, BW_PLAN_VERSION_MAJOR);
         if (h->header_size < sizeof(*h) || h->header_size % BW_PLAN_ALIGN ||
             (h->version_minor == 0 && h->header_size != sizeof(*h)) || h->header_size > c->size)
                 return fail(c, 12, "bad header size %u", h->header_size);
         if (c->size % BW_PLAN_ALIGN)
-                return fail(c, 16, "plan size %zu is not a multiple of %d: truncated or extended", c->size, BW_PLAN_ALIGN);
+                return fail(c, 16, "plan size %zu is not a multiple of %d: truncated or extended", c->size,
+                            BW_PLAN_ALIGN);
         if (h->file_size != c->size)
                 return fail(c, 16, "header says the plan is %llu bytes but it is %zu: truncated or extended",
                             (unsigned long long) h->file_size, c->size);
@@ -227,7 +231,7 @@ static int check_sections(struct checker *c, unsigned flags) {
         const struct bw_plan_header *h = (const void *) c->data;
         const struct bw_plan_section *t = (const void *) (c->data + h->section_table_offset);
         uint64_t prev_end = h->section_table_offset + (uint64_t) h->section_count * sizeof(*t);
-        bool seen[BW_ARRAY_SIZE(known_sections)] = { 0 };
+        bool seen[BW_ARRAY_SIZE(known_sections)] = {0};
         struct bw_sha256 *effect = bw_sha256_new(), *file = bw_sha256_new();
         int r = 0;
         {
@@ -249,13 +253,14 @@ static int check_sections(struct checker *c, unsigned flags) {
                 }
                 if (s->offset % BW_PLAN_ALIGN || s->offset < prev_end || s->offset > c->size ||
                     s->size > c->size - s->offset) {
-                        r = fail(c, where, "section %s at %llu+%llu is misaligned, overlaps another or lies outside the plan",
-                                 tn, (unsigned long long) s->offset, (unsigned long long) s->size);
+                        r = fail(c, where,
+                                 "section %s at %llu+%llu is misaligned, overlaps another or lies outside the plan", tn,
+                                 (unsigned long long) s->offset, (unsigned long long) s->size);
                         goto out;
                 }
                 if (s->entry_size == 0 || (uint64_t) s->count * s->entry_size != s->size) {
-                        r = fail(c, where, "section %s: %u entries of %u bytes do not make its size %llu",
-                                 tn, s->count, s->entry_size, (unsigned long long) s->size);
+                        r = fail(c, where, "section %s: %u entries of %u bytes do not make its size %llu", tn, s->count,
+                                 s->entry_size, (unsigned long long) s->size);
                         goto out;
                 }
                 if (!all_zero(c->data + prev_end, s->offset - prev_end)) {
@@ -283,8 +288,8 @@ static int check_sections(struct checker *c, unsigned flags) {
                 }
                 seen[k] = true;
                 if (s->entry_size != known_sections[k].entry_size) {
-                        r = fail(c, where, "section %s has entries of %u bytes, expected %u", tn,
-                                 s->entry_size, known_sections[k].entry_size);
+                        r = fail(c, where, "section %s has entries of %u bytes, expected %u", tn, s->entry_size,
+                                 known_sections[k].entry_size);
                         goto out;
                 }
                 bool critical = known_sections[k].required;
@@ -304,8 +309,14 @@ static int check_sections(struct checker *c, unsigned flags) {
                 const void *base = c->data + s->offset;
                 struct bw_plan *p = c->plan;
                 switch (k) {
-                case S_STRS: p->strs = base; p->strs_size = s->count; break;
-                case S_PSTR: p->pstr = base; p->pstr_size = s->count; break;
+                case S_STRS:
+                        p->strs = base;
+                        p->strs_size = s->count;
+                        break;
+                case S_PSTR:
+                        p->pstr = base;
+                        p->pstr_size = s->count;
+                        break;
                 case S_META:
                         if (s->count != 1) {
                                 r = fail(c, where, "section META must have exactly one entry");
@@ -318,15 +329,41 @@ static int check_sections(struct checker *c, unsigned flags) {
                                 r = fail(c, where, "section VARS must have %d entries", BW_VAR_COUNT);
                                 goto out;
                         }
-                        p->vars = base; p->n_vars = s->count; break;
-                case S_PRIN: p->principals = base; p->n_principals = s->count; break;
-                case S_RULE: p->rules = base; p->n_rules = s->count; break;
-                case S_ACLE: p->acls = base; p->n_acls = s->count; break;
-                case S_NFTR: p->nft_rules = base; p->n_nft_rules = s->count; break;
-                case S_TOKS: p->tokens = base; p->n_tokens = s->count; break;
-                case S_TREF: p->trefs = base; p->n_trefs = s->count; break;
-                case S_SRCS: p->sources = base; p->n_sources = s->count; break;
-                case S_PROV: p->provs = base; p->n_provs = s->count; break;
+                        p->vars = base;
+                        p->n_vars = s->count;
+                        break;
+                case S_PRIN:
+                        p->principals = base;
+                        p->n_principals = s->count;
+                        break;
+                case S_RULE:
+                        p->rules = base;
+                        p->n_rules = s->count;
+                        break;
+                case S_ACLE:
+                        p->acls = base;
+                        p->n_acls = s->count;
+                        break;
+                case S_NFTR:
+                        p->nft_rules = base;
+                        p->n_nft_rules = s->count;
+                        break;
+                case S_TOKS:
+                        p->tokens = base;
+                        p->n_tokens = s->count;
+                        break;
+                case S_TREF:
+                        p->trefs = base;
+                        p->n_trefs = s->count;
+                        break;
+                case S_SRCS:
+                        p->sources = base;
+                        p->n_sources = s->count;
+                        break;
+                case S_PROV:
+                        p->provs = base;
+                        p->n_provs = s->count;
+                        break;
                 }
         }
         if (c->size - prev_end >= BW_PLAN_ALIGN || !all_zero(c->data + prev_end, c->size - prev_end)) {
@@ -363,7 +400,9 @@ out:;
                 if (memcmp(d, h->digest, sizeof(d)) != 0)
                         r = fail(c, 48, "digest mismatch: the plan was modified or damaged after it was compiled");
                 else if (memcmp(e, h->effect_digest, sizeof(e)) != 0)
-                        r = fail(c, 80, "effect digest mismatch: the plan's rules were modified or damaged after it was compiled");
+                        r = fail(c, 80,
+                                 "effect digest mismatch: the plan's rules were modified or damaged after it was "
+                                 "compiled");
         }
         return r;
 }
@@ -407,7 +446,8 @@ static int check_entries(struct checker *c) {
                         return fail(c, o + 16, "variable %s has unknown flags", bw_var_name((enum bw_var_id) i));
                 bool bound = v->flags & BW_VAR_BOUND;
                 if (bound != (v->value.length > 0))
-                        return fail(c, o + 8, "variable %s: bound flag and value disagree", bw_var_name((enum bw_var_id) i));
+                        return fail(c, o + 8, "variable %s: bound flag and value disagree",
+                                    bw_var_name((enum bw_var_id) i));
                 if (bound && bw_var_value_check((enum bw_var_id) i, bw_plan_string(p, v->value)) < 0)
                         return fail(c, o + 8, "variable %s has an invalid value", bw_var_name((enum bw_var_id) i));
         }
@@ -436,8 +476,8 @@ static int check_entries(struct checker *c) {
                  * sandbox principal: apply would add the sandbox users to it. Only bulwark's own
                  * namespace of names is accepted. */
                 if (pr->kind != BW_PRINCIPAL_REAL_USER && strncmp(bw_plan_string(p, pr->name), "bulwark-", 8) != 0)
-                        return fail(c, o, "principal %u: system accounts of a plan must be named bulwark-*, not \"%s\"", i,
-                                    bw_plan_string(p, pr->name));
+                        return fail(c, o, "principal %u: system accounts of a plan must be named bulwark-*, not \"%s\"",
+                                    i, bw_plan_string(p, pr->name));
                 for (uint32_t b = 0; b < 32; b++) {
                         if (!(pr->member_of & (UINT32_C(1) << b)))
                                 continue;
@@ -463,7 +503,8 @@ static int check_entries(struct checker *c) {
                         if (ru->flags & (BW_RULE_IGNORE_CASE | BW_RULE_ANYWHERE))
                                 return fail(c, o + 16, "rule %u: a path rule cannot have pattern flags", i);
                         if (bw_path_template_check(text, ru->text.length) < 0)
-                                return fail(c, o, "rule %u: \"%.80s\" is not a normalised absolute path template", i, text);
+                                return fail(c, o, "rule %u: \"%.80s\" is not a normalised absolute path template", i,
+                                            text);
                 } else {
                         if (ru->kind == BW_RULE_WRITABLE || ru->kind == BW_RULE_READABLE)
                                 return fail(c, o + 8, "rule %u: patterns can only narrow (read_only, unreadable)", i);
@@ -475,7 +516,8 @@ static int check_entries(struct checker *c) {
                                 if (!close || bw_var_lookup(v + 2, (size_t) (close - v - 2)) < 0)
                                         return fail(c, o, "rule %u: unknown variable in pattern \"%.80s\"", i, text);
                         }
-                        if ((ru->flags & BW_RULE_ANYWHERE) && (ru->match != BW_MATCH_GLOB || strncmp(text, "**/", 3) != 0))
+                        if ((ru->flags & BW_RULE_ANYWHERE) &&
+                            (ru->match != BW_MATCH_GLOB || strncmp(text, "**/", 3) != 0))
                                 return fail(c, o + 16, "rule %u: only a glob starting with **/ can apply anywhere", i);
                 }
                 if (i > 0 && rule_cmp(p, &p->rules[i - 1], ru) >= 0)
@@ -485,7 +527,8 @@ static int check_entries(struct checker *c) {
         for (uint32_t i = 0; i < p->n_acls; i++) {
                 const struct bw_plan_acl *a = &p->acls[i];
                 uint64_t o = entry_offset(c, S_ACLE, sizeof(*a), i);
-                if (a->rule_kind < BW_RULE_WRITABLE || a->rule_kind > BW_RULE_UNREADABLE || a->principal >= p->n_principals)
+                if (a->rule_kind < BW_RULE_WRITABLE || a->rule_kind > BW_RULE_UNREADABLE ||
+                    a->principal >= p->n_principals)
                         return fail(c, o, "ACL template %u names an unknown rule kind or principal", i);
                 if ((a->perms & ~BW_PERMS_KNOWN) || a->scope == 0 ||
                     (a->scope & ~(BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT)) || a->role < BW_ACL_GRANT ||
@@ -495,8 +538,8 @@ static int check_entries(struct checker *c) {
                 if (i > 0) {
                         const struct bw_plan_acl *b = &p->acls[i - 1];
                         if (b->rule_kind > a->rule_kind ||
-                            (b->rule_kind == a->rule_kind && (b->principal > a->principal ||
-                                                              (b->principal == a->principal && b->scope >= a->scope))))
+                            (b->rule_kind == a->rule_kind &&
+                             (b->principal > a->principal || (b->principal == a->principal && b->scope >= a->scope))))
                                 return fail(c, o, "ACL template %u is out of order or repeats %u", i, i - 1);
                 }
         }
@@ -509,7 +552,8 @@ static int check_entries(struct checker *c) {
                 if (n->family != BW_NFT_FAMILY_INET || n->hook != BW_NFT_HOOK_OUTPUT || n->protocols == 0 ||
                     (n->protocols & ~BW_PROTO_ALL) || n->match != BW_NFT_MATCH_DADDR_NOT_LOOPBACK ||
                     n->verdict != BW_NFT_VERDICT_REJECT || !all_zero(n->reserved, sizeof(n->reserved)))
-                        return fail(c, o + 4, "firewall rule %u has an unknown family, hook, protocol, match or verdict", i);
+                        return fail(c, o + 4,
+                                    "firewall rule %u has an unknown family, hook, protocol, match or verdict", i);
         }
 
         uint32_t defaults = 0;
@@ -523,14 +567,18 @@ static int check_entries(struct checker *c) {
                     t->landlock_min_abi > t->landlock_wanted_abi || t->landlock_wanted_abi > 64 ||
                     t->landlock_below_min < BW_LANDLOCK_REFUSE || t->landlock_below_min > BW_LANDLOCK_DEGRADE ||
                     !all_zero(t->reserved, sizeof(t->reserved)))
-                        return fail(c, o + 4, "token spec %u has an unknown network mode, flag, seccomp profile or Landlock setting", i);
+                        return fail(
+                                c, o + 4,
+                                "token spec %u has an unknown network mode, flag, seccomp profile or Landlock setting",
+                                i);
                 if ((uint64_t) t->ref_first + t->ref_count > p->n_trefs)
-                        return fail(c, o + 28, "token spec %u refers to rules %u+%u beyond TREF (%u)", i,
-                                    t->ref_first, t->ref_count, p->n_trefs);
+                        return fail(c, o + 28, "token spec %u refers to rules %u+%u beyond TREF (%u)", i, t->ref_first,
+                                    t->ref_count, p->n_trefs);
                 if (t->flags & BW_TOKEN_DEFAULT) {
                         defaults++;
                         if (m->default_token != i)
-                                return fail(c, o + 8, "token spec %u is flagged default but META names %u", i, m->default_token);
+                                return fail(c, o + 8, "token spec %u is flagged default but META names %u", i,
+                                            m->default_token);
                 }
         }
         if (defaults != 1)
@@ -554,12 +602,23 @@ static int check_entries(struct checker *c) {
                 uint64_t o = entry_offset(c, S_PROV, sizeof(*v), i);
                 uint32_t limit;
                 switch (v->section) {
-                case BW_SECT_PRIN: limit = p->n_principals; break;
-                case BW_SECT_RULE: limit = p->n_rules; break;
-                case BW_SECT_ACLE: limit = p->n_acls; break;
-                case BW_SECT_NFTR: limit = p->n_nft_rules; break;
-                case BW_SECT_TOKS: limit = p->n_tokens; break;
-                default: return fail(c, o, "provenance %u names a section without entries", i);
+                case BW_SECT_PRIN:
+                        limit = p->n_principals;
+                        break;
+                case BW_SECT_RULE:
+                        limit = p->n_rules;
+                        break;
+                case BW_SECT_ACLE:
+                        limit = p->n_acls;
+                        break;
+                case BW_SECT_NFTR:
+                        limit = p->n_nft_rules;
+                        break;
+                case BW_SECT_TOKS:
+                        limit = p->n_tokens;
+                        break;
+                default:
+                        return fail(c, o, "provenance %u names a section without entries", i);
                 }
                 if (v->index >= limit || v->source >= p->n_sources)
                         return fail(c, o + 4, "provenance %u refers to a missing entry or source", i);
@@ -573,8 +632,8 @@ static int check_entries(struct checker *c) {
 }
 
 int bw_plan_parse(const void *data, size_t size, unsigned flags, struct bw_plan *ret, struct bw_plan_error *err) {
-        struct bw_plan p = { .data = data, .size = size };
-        struct checker c = { .data = data, .size = size, .plan = &p, .err = err };
+        struct bw_plan p = {.data = data, .size = size};
+        struct checker c = {.data = data, .size = size, .plan = &p, .err = err};
         int r;
         if ((uintptr_t) data % BW_PLAN_ALIGN)
                 return fail(&c, 0, "plan buffer is not 8-byte aligned");
@@ -609,7 +668,7 @@ struct bw_plan *bw_plan_free(struct bw_plan *plan) {
  * writes to pages it has not copied). A plan is a few KiB to a few MiB, so one read is cheap. */
 int bw_plan_load(const char *path, unsigned flags, struct bw_plan **ret, struct bw_plan_error *err) {
         if (err)
-                *err = (struct bw_plan_error){ 0 };
+                *err = (struct bw_plan_error){0};
         /* O_NONBLOCK: a FIFO named as a plan must not hang us; it is refused just below */
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
@@ -659,23 +718,23 @@ const struct bw_plan_prov *bw_plan_provenance(const struct bw_plan *p, uint32_t 
 }
 
 const char *bw_rule_kind_name(uint32_t kind) {
-        static const char *const n[] = { "?", "writable", "read_only", "readable", "unreadable" };
+        static const char *const n[] = {"?", "writable", "read_only", "readable", "unreadable"};
         return kind < BW_ARRAY_SIZE(n) ? n[kind] : "?";
 }
 const char *bw_match_kind_name(uint32_t match) {
-        static const char *const n[] = { "?", "path", "glob", "regex" };
+        static const char *const n[] = {"?", "path", "glob", "regex"};
         return match < BW_ARRAY_SIZE(n) ? n[match] : "?";
 }
 const char *bw_acl_role_name(uint32_t role) {
-        static const char *const n[] = { "?", "grant", "carve-out", "read-grant", "deny-read", "owner-default" };
+        static const char *const n[] = {"?", "grant", "carve-out", "read-grant", "deny-read", "owner-default"};
         return role < BW_ARRAY_SIZE(n) ? n[role] : "?";
 }
 const char *bw_principal_role_name(uint32_t role) {
-        static const char *const n[] = { "?", "offline", "online", "sandbox-group", "write-group", "real-user" };
+        static const char *const n[] = {"?", "offline", "online", "sandbox-group", "write-group", "real-user"};
         return role < BW_ARRAY_SIZE(n) ? n[role] : "?";
 }
 const char *bw_layer_name(uint32_t layer) {
-        static const char *const n[] = { "?", "compiler", "profile", "policy", "extends", "admin" };
+        static const char *const n[] = {"?", "compiler", "profile", "policy", "extends", "admin"};
         return layer < BW_ARRAY_SIZE(n) ? n[layer] : "?";
 }
 void bw_perms_string(uint8_t perms, char out[4]) {

@@ -15,7 +15,7 @@
 #define STRTAB_MAX (UINT32_MAX / 2)
 
 int bw_strtab_init(struct bw_strtab *t) {
-        *t = (struct bw_strtab){ 0 };
+        *t = (struct bw_strtab){0};
         t->capacity = 256;
         t->data = calloc(t->capacity, 1);
         t->n_slots = 256;
@@ -31,7 +31,7 @@ int bw_strtab_init(struct bw_strtab *t) {
 void bw_strtab_done(struct bw_strtab *t) {
         free(t->data);
         free(t->slots);
-        *t = (struct bw_strtab){ 0 };
+        *t = (struct bw_strtab){0};
 }
 
 static uint32_t hash_bytes(const char *s, size_t len) {
@@ -64,7 +64,7 @@ static int strtab_rehash(struct bw_strtab *t) {
 
 int bw_strtab_add(struct bw_strtab *t, const char *s, size_t len, struct bw_plan_str *ret) {
         if (len == 0) {
-                *ret = (struct bw_plan_str){ 0, 0 };
+                *ret = (struct bw_plan_str){0, 0};
                 return 0;
         }
         if (memchr(s, 0, len) || len > STRTAB_MAX)
@@ -73,7 +73,7 @@ int bw_strtab_add(struct bw_strtab *t, const char *s, size_t len, struct bw_plan
         for (; t->slots[j]; j = (j + 1) & (t->n_slots - 1)) {
                 const char *cand = t->data + t->slots[j] - 1;
                 if (strncmp(cand, s, len) == 0 && cand[len] == 0) {
-                        *ret = (struct bw_plan_str){ t->slots[j] - 1, (uint32_t) len };
+                        *ret = (struct bw_plan_str){t->slots[j] - 1, (uint32_t) len};
                         return 0;
                 }
         }
@@ -99,7 +99,7 @@ int bw_strtab_add(struct bw_strtab *t, const char *s, size_t len, struct bw_plan
                 if (r < 0)
                         return r;
         }
-        *ret = (struct bw_plan_str){ off, (uint32_t) len };
+        *ret = (struct bw_plan_str){off, (uint32_t) len};
         return 0;
 }
 
@@ -115,20 +115,18 @@ static uint64_t align8(uint64_t v) {
 
 int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *ret_size) {
         const struct section_src all[] = {
-                { BW_SECT_STRS, BW_SECTION_CRITICAL, c->strs.data, c->strs.size, 1 },
-                { BW_SECT_META, BW_SECTION_CRITICAL, &c->meta, 1, sizeof(struct bw_plan_meta) },
-                { BW_SECT_VARS, BW_SECTION_CRITICAL, c->vars, BW_VAR_COUNT, sizeof(struct bw_plan_var) },
-                { BW_SECT_PRIN, BW_SECTION_CRITICAL, c->principals, c->n_principals,
-                  sizeof(struct bw_plan_principal) },
-                { BW_SECT_RULE, BW_SECTION_CRITICAL, c->rules, c->n_rules, sizeof(struct bw_plan_rule) },
-                { BW_SECT_ACLE, BW_SECTION_CRITICAL, c->acls, c->n_acls, sizeof(struct bw_plan_acl) },
-                { BW_SECT_NFTR, BW_SECTION_CRITICAL, c->nft_rules, c->n_nft_rules,
-                  sizeof(struct bw_plan_nft_rule) },
-                { BW_SECT_TOKS, BW_SECTION_CRITICAL, c->tokens, c->n_tokens, sizeof(struct bw_plan_token) },
-                { BW_SECT_TREF, BW_SECTION_CRITICAL, c->trefs, c->n_trefs, sizeof(uint32_t) },
-                { BW_SECT_PSTR, 0, c->pstr.data, c->pstr.size, 1 },
-                { BW_SECT_SRCS, 0, c->sources, c->n_sources, sizeof(struct bw_plan_source) },
-                { BW_SECT_PROV, 0, c->provs, c->n_provs, sizeof(struct bw_plan_prov) },
+                {BW_SECT_STRS, BW_SECTION_CRITICAL, c->strs.data, c->strs.size, 1},
+                {BW_SECT_META, BW_SECTION_CRITICAL, &c->meta, 1, sizeof(struct bw_plan_meta)},
+                {BW_SECT_VARS, BW_SECTION_CRITICAL, c->vars, BW_VAR_COUNT, sizeof(struct bw_plan_var)},
+                {BW_SECT_PRIN, BW_SECTION_CRITICAL, c->principals, c->n_principals, sizeof(struct bw_plan_principal)},
+                {BW_SECT_RULE, BW_SECTION_CRITICAL, c->rules, c->n_rules, sizeof(struct bw_plan_rule)},
+                {BW_SECT_ACLE, BW_SECTION_CRITICAL, c->acls, c->n_acls, sizeof(struct bw_plan_acl)},
+                {BW_SECT_NFTR, BW_SECTION_CRITICAL, c->nft_rules, c->n_nft_rules, sizeof(struct bw_plan_nft_rule)},
+                {BW_SECT_TOKS, BW_SECTION_CRITICAL, c->tokens, c->n_tokens, sizeof(struct bw_plan_token)},
+                {BW_SECT_TREF, BW_SECTION_CRITICAL, c->trefs, c->n_trefs, sizeof(uint32_t)},
+                {BW_SECT_PSTR, 0, c->pstr.data, c->pstr.size, 1},
+                {BW_SECT_SRCS, 0, c->sources, c->n_sources, sizeof(struct bw_plan_source)},
+                {BW_SECT_PROV, 0, c->provs, c->n_provs, sizeof(struct bw_plan_prov)},
         };
         uint32_t n = c->without_provenance ? 9 : (uint32_t) BW_ARRAY_SIZE(all);
 

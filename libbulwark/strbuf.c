@@ -56,10 +56,10 @@ char *bw_sb_take(struct bw_strbuf *sb) {
         if (!sb->data)
                 bw_sb_append(sb, "", 0);
         char *s = sb->data;
-        *sb = (struct bw_strbuf){ 0 };
+        *sb = (struct bw_strbuf){0};
         return s;
 }
 void bw_sb_done(struct bw_strbuf *sb) {
         free(sb->data);
-        *sb = (struct bw_strbuf){ 0 };
+        *sb = (struct bw_strbuf){0};
 }

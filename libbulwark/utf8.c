@@ -29,8 +29,8 @@ bool bw_utf8_valid(const char *s, size_t len, size_t *bad_offset) {
                                 goto bad;
                         cp = cp << 6 | (p[i + k] & 0x3f);
                 }
-                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
                         goto bad;
                 i += n;
         }
@@ -40,4 +40,3 @@ bad:
                 *bad_offset = i;
         return false;
 }
-

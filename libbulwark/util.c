@@ -9,7 +9,11 @@ char *bw_printable(const char *s, size_t n, char *buf, size_t size) {
                 return buf;
         while (i < n && o + 1 < size) {
                 uint8_t c = p[i];
-                size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+                size_t len = c < 0x80             ? 1
+                             : (c & 0xe0) == 0xc0 ? 2
+                             : (c & 0xf0) == 0xe0 ? 3
+                             : (c & 0xf8) == 0xf0 ? 4
+                                                  : 0;
                 bool invalid = len == 0 || i + len > n || !bw_utf8_valid(s + i, len, NULL);
                 bool bad = invalid;
                 if (invalid)

@@ -34,17 +34,17 @@ static inline void bw_closep(int *fd) {
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 /* Hand ownership out of a cleanup-managed variable. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) _taken = (p);                                                        \
-                (p) = NULL;                                                                        \
-                _taken;                                                                            \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__(p) _taken = (p);                                                                            \
+                (p) = NULL;                                                                                            \
+                _taken;                                                                                                \
         })
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _taken = (fd);                                                                 \
-                (fd) = -1;                                                                         \
-                _taken;                                                                            \
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _taken = (fd);                                                                                     \
+                (fd) = -1;                                                                                             \
+                _taken;                                                                                                \
         })
 
 /* Checked arithmetic: true when the result overflowed. */

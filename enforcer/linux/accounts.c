@@ -24,19 +24,19 @@ void bw_accounts_lookup(const struct bw_plan *p, const char *real_user, struct b
         for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
                 const struct bw_plan_principal *pr = &p->principals[i];
                 const char *name = pr->kind == BW_PRINCIPAL_REAL_USER ? real_user : bw_plan_string(p, pr->name);
-                st[i] = (struct bw_account_state){ .id = -1 };
+                st[i] = (struct bw_account_state){.id = -1};
                 if (!name)
                         continue;
                 if (pr->kind == BW_PRINCIPAL_SYSTEM_GROUP) {
                         struct group *g = getgrnam(name);
                         if (g)
-                                st[i] = (struct bw_account_state){ true, g->gr_gid, true };
+                                st[i] = (struct bw_account_state){true, g->gr_gid, true};
                         continue;
                 }
                 struct passwd *pw = getpwnam(name);
                 if (!pw)
                         continue;
-                st[i] = (struct bw_account_state){ true, pw->pw_uid, true };
+                st[i] = (struct bw_account_state){true, pw->pw_uid, true};
                 gid_t primary = pw->pw_gid;
                 for (uint32_t b = 0; b < p->n_principals; b++) {
                         if (!(pr->member_of & (1u << b)))
@@ -93,7 +93,8 @@ static int run_tool(const char *const args[], char *err, size_t err_size) {
                 }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 if (!got)
-                        snprintf(err, err_size, "%s failed (status %d)", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                        snprintf(err, err_size, "%s failed (status %d)", argv[0],
+                                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                 r = -EPROTO;
         }
 out:
@@ -115,19 +116,28 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
         const struct bw_plan_principal *pr = &p->principals[index];
         const char *name = bw_plan_string(p, pr->name);
         if (pr->kind == BW_PRINCIPAL_SYSTEM_GROUP) {
-                const char *argv[] = { "groupadd", "--system", name, NULL };
+                const char *argv[] = {"groupadd", "--system", name, NULL};
                 return run_tool(argv, err, err_size);
         }
         if (pr->kind != BW_PRINCIPAL_SYSTEM_USER)
                 return -EINVAL;
-        struct bw_strbuf groups = { 0 };
+        struct bw_strbuf groups = {0};
         member_list(p, pr, &groups);
         /* a system user with its own group (-U), no home, no shell, a locked password */
-        const char *argv[] = { "useradd",  "--system", "--no-create-home",
-                         "--home-dir", "/nonexistent", "--shell",
-                         "/usr/sbin/nologin", "--user-group", "--groups",
-                         groups.data ? groups.data : "", "--comment",
-                         "bulwark sandbox principal", name, NULL };
+        const char *argv[] = {"useradd",
+                              "--system",
+                              "--no-create-home",
+                              "--home-dir",
+                              "/nonexistent",
+                              "--shell",
+                              "/usr/sbin/nologin",
+                              "--user-group",
+                              "--groups",
+                              groups.data ? groups.data : "",
+                              "--comment",
+                              "bulwark sandbox principal",
+                              name,
+                              NULL};
         int r = run_tool(argv, err, err_size);
         bw_sb_done(&groups);
         return r;
@@ -135,16 +145,16 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
 
 int bw_account_fix_members(const struct bw_plan *p, uint32_t index, char *err, size_t err_size) {
         const struct bw_plan_principal *pr = &p->principals[index];
-        struct bw_strbuf groups = { 0 };
+        struct bw_strbuf groups = {0};
         member_list(p, pr, &groups);
-        const char *argv[] = { "usermod", "--append", "--groups",
-                         groups.data ? groups.data : "", bw_plan_string(p, pr->name), NULL };
+        const char *argv[] = {
+                "usermod", "--append", "--groups", groups.data ? groups.data : "", bw_plan_string(p, pr->name), NULL};
         int r = run_tool(argv, err, err_size);
         bw_sb_done(&groups);
         return r;
 }
 
 int bw_account_remove(bool is_group, const char *name, char *err, size_t err_size) {
-        const char *argv[] = { (is_group ? "groupdel" : "userdel"), name, NULL };
+        const char *argv[] = {(is_group ? "groupdel" : "userdel"), name, NULL};
         return run_tool(argv, err, err_size);
 }

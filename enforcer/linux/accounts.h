@@ -13,8 +13,8 @@
 
 struct bw_account_state {
         bool exists;
-        int64_t id;       /* uid or gid, -1 if missing */
-        bool members_ok;  /* users: member of every group the plan names */
+        int64_t id;      /* uid or gid, -1 if missing */
+        bool members_ok; /* users: member of every group the plan names */
 };
 
 /* Look up every principal of the plan (real users are looked up by bound name). */

@@ -35,7 +35,7 @@ static int path_cmp(const void *x, const void *y) {
 
 int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, const struct bw_bindings *b,
                         const int64_t principal_ids[32], char *err, size_t err_size) {
-        *tp = (struct bw_tree_policy){ 0 };
+        *tp = (struct bw_tree_policy){0};
         tp->paths = calloc(plan->n_rules + 1, sizeof(*tp->paths));
         tp->patterns = calloc(plan->n_rules + 1, sizeof(*tp->patterns));
         if (!tp->paths || !tp->patterns)
@@ -54,8 +54,11 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                         bw_tree_policy_done(tp);
                         return ret;
                 }
-                struct bw_tree_rule tr = { .match = r->match, .kind = r->kind, .admin = r->flags & BW_RULE_ADMIN,
-                                           .ignore_case = r->flags & BW_RULE_IGNORE_CASE, .plan_index = i };
+                struct bw_tree_rule tr = {.match = r->match,
+                                          .kind = r->kind,
+                                          .admin = r->flags & BW_RULE_ADMIN,
+                                          .ignore_case = r->flags & BW_RULE_IGNORE_CASE,
+                                          .plan_index = i};
                 if (r->match == BW_MATCH_PATH) {
                         tr.path = bound;
                         tr.depth = bw_path_depth(bound);
@@ -89,13 +92,12 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                 uint16_t perm = a->perms & 7;
                 if ((a->scope & BW_SCOPE_ACCESS) && k->n_access < 4) {
                         k->access_cond_x[k->n_access] = a->perms & BW_PERM_COND_X;
-                        k->access[k->n_access++] = (struct bw_acl_want){ tag, uid, perm };
+                        k->access[k->n_access++] = (struct bw_acl_want){tag, uid, perm};
                 }
                 /* In a default ACL, X means x: it is what new files inherit, masked by their mode. */
                 if ((a->scope & BW_SCOPE_DEFAULT) && k->n_dflt < 4)
                         k->dflt[k->n_dflt++] = (struct bw_acl_want){
-                                tag, uid, (uint16_t) (perm | ((a->perms & BW_PERM_COND_X) ? BW_PERM_X : 0))
-                        };
+                                tag, uid, (uint16_t) (perm | ((a->perms & BW_PERM_COND_X) ? BW_PERM_X : 0))};
                 bool seen = false;
                 uint32_t *ids = tag == BW_ACL_GROUP ? tp->managed_groups : tp->managed_users;
                 unsigned *n = tag == BW_ACL_GROUP ? &tp->n_managed_groups : &tp->n_managed_users;
@@ -116,7 +118,7 @@ void bw_tree_policy_done(struct bw_tree_policy *tp) {
         }
         free(tp->paths);
         free(tp->patterns);
-        *tp = (struct bw_tree_policy){ 0 };
+        *tp = (struct bw_tree_policy){0};
 }
 
 size_t bw_tree_policy_roots(const struct bw_tree_policy *tp, const char ***ret) {
@@ -173,7 +175,7 @@ static struct bw_decision decide(const struct bw_tree_policy *tp, pcre2_match_da
 /* The decision for a root: every rule that covers it or one of its ancestors (patterns can
  * match an ancestor, and a root need not be the outermost rule's path). */
 static struct bw_decision seed_decision(const struct bw_tree_policy *tp, pcre2_match_data *md, const char *root) {
-        struct bw_decision d = { 0 };
+        struct bw_decision d = {0};
         _cleanup_free_ char *prefix = strdup(root);
         if (!prefix)
                 abort();
@@ -195,9 +197,9 @@ static struct bw_decision seed_decision(const struct bw_tree_policy *tp, pcre2_m
 
 struct pending {
         struct bw_acl_change c;
-        char *rel; /* owned copy behind c.rel */
-        int dirfd;          /* where to write: (dirfd, name) or, for directories, fd with name "" */
-        bool own_fd;        /* dirfd is this entry's own duplicate, closed with it */
+        char *rel;   /* owned copy behind c.rel */
+        int dirfd;   /* where to write: (dirfd, name) or, for directories, fd with name "" */
+        bool own_fd; /* dirfd is this entry's own duplicate, closed with it */
         char *name;
         uint8_t before[ACL_BUF], after[ACL_BUF];
 };
@@ -251,9 +253,9 @@ struct ok_cache {
 
 struct worker {
         struct shared *sh;
-        struct ok_cache ok[2]; /* [0] default ACL, [1] access ACL */
-        pcre2_match_data *md; /* this thread's: PCRE2 match data cannot be shared */
-        uint32_t kind, rule;  /* the decision for the object being converged */
+        struct ok_cache ok[2];             /* [0] default ACL, [1] access ACL */
+        pcre2_match_data *md;              /* this thread's: PCRE2 match data cannot be shared */
+        uint32_t kind, rule;               /* the decision for the object being converged */
         bool obj_changed, obj_had_managed; /* what converging it did */
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
@@ -309,9 +311,16 @@ static bool has_exec(const struct bw_acl *a) {
                 bool e = a->e[i].perm & BW_PERM_X;
                 switch (a->e[i].tag) {
                 case BW_ACL_USER_OBJ:
-                case BW_ACL_OTHER: x |= e; break;
-                case BW_ACL_GROUP_OBJ: group_x = e; break;
-                case BW_ACL_MASK: have_mask = true; mask_x = e; break;
+                case BW_ACL_OTHER:
+                        x |= e;
+                        break;
+                case BW_ACL_GROUP_OBJ:
+                        group_x = e;
+                        break;
+                case BW_ACL_MASK:
+                        have_mask = true;
+                        mask_x = e;
+                        break;
                 }
         }
         return x || (have_mask ? mask_x : group_x);
@@ -375,8 +384,8 @@ static bool has_managed(const struct bw_tree_policy *tp, const uint8_t *bytes, s
  * directory is addressed as "." relative to itself).
  */
 static int converge_xattr(struct worker *w, int dirfd, const char *name, const char *rel, const char *attr,
-                          const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known,
-                          bool is_dir, uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
+                          const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known, bool is_dir,
+                          uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
         const struct bw_tree_policy *tp = w->sh->tp;
         uint8_t cur[ACL_BUF], out[ACL_BUF];
         const char *target = name[0] ? name : ".";
@@ -571,7 +580,9 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
                            bool is_dir, const struct stat *st) {
         const struct bw_tree_policy *tp = w->sh->tp;
         uint32_t rule = UINT32_MAX;
-        struct { uint32_t kind; } d = { bw_decision_effective(&dec, &rule) };
+        struct {
+                uint32_t kind;
+        } d = {bw_decision_effective(&dec, &rule)};
         const struct bw_kind_acl *k = &tp->kinds[d.kind];
         struct bw_acl_want want[4];
         unsigned n = 0;
@@ -699,7 +710,7 @@ static void process_dir(struct worker *w, struct job *j) {
                 note_error(w, jrel[0] == '/' ? jrel + 1 : jrel, "cannot read the directory", e);
                 return;
         }
-        struct bw_strbuf path = { 0 };
+        struct bw_strbuf path = {0};
         struct dirent *de;
         while ((de = readdir(d))) {
                 const char *name = de->d_name;
@@ -830,7 +841,7 @@ int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid) {
         char *save = NULL;
         unsigned hops = 0;
         /* components are consumed from a queue so that a trusted symlink's target can be spliced in */
-        struct bw_strbuf rest = { 0 };
+        struct bw_strbuf rest = {0};
         bw_sb_puts(&rest, work + 1);
         while (rest.len > 0) {
                 char *s = bw_sb_take(&rest);
@@ -879,7 +890,7 @@ int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid) {
                                 return n < 0 ? -EIO : -ELOOP;
                         }
                         target[n] = 0;
-                        struct bw_strbuf spliced = { 0 };
+                        struct bw_strbuf spliced = {0};
                         if (target[0] == '/') {
                                 close(fd);
                                 fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -941,7 +952,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                         close(pfd);
                         return -ELOOP;
                 }
-                struct shared sh1 = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = fst.st_dev };
+                struct shared sh1 = {.tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = fst.st_dev};
                 struct statx psx;
                 if (statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &psx) == 0 && (psx.stx_mask & STATX_MNT_ID)) {
                         sh1.mnt_id = psx.stx_mnt_id;
@@ -977,7 +988,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 close(fd);
                 return -errno;
         }
-        struct shared sh = { .tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = rst.st_dev };
+        struct shared sh = {.tp = tp, .o = o, .root = root, .root_len = strlen(root), .dev = rst.st_dev};
         sh.root_depth = bw_path_depth(root);
         sh.batch_limit = batch_limit();
         struct statx rsx;

@@ -22,7 +22,7 @@
 
 /* One bound rule. */
 struct bw_tree_rule {
-        char *path; /* bound path (path rules) */
+        char *path;                /* bound path (path rules) */
         struct bw_pattern pattern; /* compiled (pattern rules) */
         uint32_t match, kind;
         bool admin;
@@ -55,7 +55,7 @@ struct bw_acl_change {
         const char *rel;  /* path relative to the root ("" for the root itself) */
         const char *attr; /* system.posix_acl_access or _default */
         uint64_t ino;
-        uint32_t mode; /* st_mode before the change */
+        uint32_t mode;         /* st_mode before the change */
         const uint8_t *before; /* NULL when the xattr was absent */
         size_t before_len;
         const uint8_t *after; /* NULL when the xattr is removed */

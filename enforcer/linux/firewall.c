@@ -16,11 +16,13 @@ void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size) {
                                "\t\ttype filter hook output priority filter; policy accept;\n");
         for (size_t i = 0; i < n && o < size; i++) {
                 o += (size_t) snprintf(buf + o, size - o,
-                                       "\t\tmeta skuid %u ip daddr != 127.0.0.0/8 counter reject with icmpx type admin-prohibited comment \"bulwark-offline-v4-%u\"\n",
+                                       "\t\tmeta skuid %u ip daddr != 127.0.0.0/8 counter reject with icmpx type "
+                                       "admin-prohibited comment \"bulwark-offline-v4-%u\"\n",
                                        (unsigned) uids[i], (unsigned) uids[i]);
                 if (o < size)
                         o += (size_t) snprintf(buf + o, size - o,
-                                               "\t\tmeta skuid %u ip6 daddr != ::1 counter reject with icmpx type admin-prohibited comment \"bulwark-offline-v6-%u\"\n",
+                                               "\t\tmeta skuid %u ip6 daddr != ::1 counter reject with icmpx type "
+                                               "admin-prohibited comment \"bulwark-offline-v6-%u\"\n",
                                                (unsigned) uids[i], (unsigned) uids[i]);
         }
         if (o < size)

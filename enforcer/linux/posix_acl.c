@@ -13,7 +13,7 @@ int bw_acl_decode(const void *data, size_t size, struct bw_acl *ret) {
         ret->n = (unsigned) n;
         for (size_t i = 0; i < n; i++) {
                 const uint8_t *q = p + 4 + 8 * i;
-                ret->e[i] = (struct bw_acl_entry){ bw_le16(q), bw_le16(q + 2), bw_le32(q + 4) };
+                ret->e[i] = (struct bw_acl_entry){bw_le16(q), bw_le16(q + 2), bw_le32(q + 4)};
         }
         return 0;
 }
@@ -34,9 +34,9 @@ size_t bw_acl_encode(const struct bw_acl *acl, uint8_t *buf, size_t cap) {
 
 void bw_acl_from_mode(mode_t mode, struct bw_acl *ret) {
         ret->n = 3;
-        ret->e[0] = (struct bw_acl_entry){ BW_ACL_USER_OBJ, (uint16_t) ((mode >> 6) & 7), BW_ACL_UNDEFINED_ID };
-        ret->e[1] = (struct bw_acl_entry){ BW_ACL_GROUP_OBJ, (uint16_t) ((mode >> 3) & 7), BW_ACL_UNDEFINED_ID };
-        ret->e[2] = (struct bw_acl_entry){ BW_ACL_OTHER, (uint16_t) (mode & 7), BW_ACL_UNDEFINED_ID };
+        ret->e[0] = (struct bw_acl_entry){BW_ACL_USER_OBJ, (uint16_t) ((mode >> 6) & 7), BW_ACL_UNDEFINED_ID};
+        ret->e[1] = (struct bw_acl_entry){BW_ACL_GROUP_OBJ, (uint16_t) ((mode >> 3) & 7), BW_ACL_UNDEFINED_ID};
+        ret->e[2] = (struct bw_acl_entry){BW_ACL_OTHER, (uint16_t) (mode & 7), BW_ACL_UNDEFINED_ID};
 }
 
 static int entry_cmp(const void *x, const void *y) {
@@ -60,7 +60,7 @@ static bool in(uint32_t id, const uint32_t *ids, unsigned n) {
 int bw_acl_compute(const struct bw_acl *base, const struct bw_acl_want *want, unsigned n_want,
                    const uint32_t *managed_users, unsigned n_managed_users, const uint32_t *managed_groups,
                    unsigned n_managed_groups, struct bw_acl *ret) {
-        struct bw_acl out = { .n = 0 };
+        struct bw_acl out = {.n = 0};
         const struct bw_acl_entry *group_obj = NULL, *mask = NULL;
         for (unsigned i = 0; i < base->n; i++) {
                 const struct bw_acl_entry *e = &base->e[i];
@@ -80,12 +80,13 @@ int bw_acl_compute(const struct bw_acl *base, const struct bw_acl_want *want, un
          * group more than they effectively had. Their effective permissions stay as they were. */
         if (mask)
                 for (unsigned i = 0; i < out.n; i++)
-                        if (out.e[i].tag == BW_ACL_USER || out.e[i].tag == BW_ACL_GROUP || out.e[i].tag == BW_ACL_GROUP_OBJ)
+                        if (out.e[i].tag == BW_ACL_USER || out.e[i].tag == BW_ACL_GROUP ||
+                            out.e[i].tag == BW_ACL_GROUP_OBJ)
                                 out.e[i].perm &= mask->perm;
         for (unsigned i = 0; i < n_want; i++) {
                 if (out.n >= BW_ACL_MAX_ENTRIES - 1)
                         return -E2BIG;
-                out.e[out.n++] = (struct bw_acl_entry){ want[i].tag, want[i].perm, want[i].id };
+                out.e[out.n++] = (struct bw_acl_entry){want[i].tag, want[i].perm, want[i].id};
         }
         /* The mask bounds named entries and the owning group; recompute it as their union so
          * that no entry, ours or another's, loses a permission it had. */
@@ -100,7 +101,7 @@ int bw_acl_compute(const struct bw_acl *base, const struct bw_acl_want *want, un
         if (named) {
                 if (group_obj)
                         m |= group_obj->perm;
-                out.e[out.n++] = (struct bw_acl_entry){ BW_ACL_MASK, m, BW_ACL_UNDEFINED_ID };
+                out.e[out.n++] = (struct bw_acl_entry){BW_ACL_MASK, m, BW_ACL_UNDEFINED_ID};
         }
         bw_acl_sort(&out);
         *ret = out;

@@ -36,7 +36,7 @@ static int open_object(int dirfd, const char *name) {
 ssize_t bw_getxattrat(int dirfd, const char *name, const char *attr, void *buf, size_t size) {
 #ifdef __NR_getxattrat
         if (!atomic_load(&no_xattrat)) {
-                struct xattr_args_k a = { (uintptr_t) buf, (uint32_t) size, 0 };
+                struct xattr_args_k a = {(uintptr_t) buf, (uint32_t) size, 0};
                 long r = syscall(__NR_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof(a));
                 if (r >= 0)
                         return r;
@@ -57,7 +57,7 @@ ssize_t bw_getxattrat(int dirfd, const char *name, const char *attr, void *buf, 
 int bw_setxattrat(int dirfd, const char *name, const char *attr, const void *value, size_t size) {
 #ifdef __NR_setxattrat
         if (!atomic_load(&no_xattrat)) {
-                struct xattr_args_k a = { (uintptr_t) value, (uint32_t) size, 0 };
+                struct xattr_args_k a = {(uintptr_t) value, (uint32_t) size, 0};
                 long r = syscall(__NR_setxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof(a));
                 if (r >= 0)
                         return 0;

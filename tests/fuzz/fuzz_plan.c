@@ -18,12 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static FILE *devnull;
 
 /* A broken promise is a bug even when no sanitizer fires: make libFuzzer record the input. */
-#define check(expr)                                                                                \
-        do {                                                                                       \
-                if (!(expr)) {                                                                     \
-                        fprintf(stderr, "fuzz_plan: %s:%d: %s\n", __FILE__, __LINE__, #expr);        \
-                        abort();                                                                   \
-                }                                                                                  \
+#define check(expr)                                                                                                    \
+        do {                                                                                                           \
+                if (!(expr)) {                                                                                         \
+                        fprintf(stderr, "fuzz_plan: %s:%d: %s\n", __FILE__, __LINE__, #expr);                          \
+                        abort();                                                                                       \
+                }                                                                                                      \
         } while (0)
 
 /* NUL exactly after length bytes and none before, so C string functions agree with the length. */
@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 memcpy(buf, data, size);
 
         struct bw_plan plan;
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         int r = bw_plan_parse(buf, size, BW_PLAN_PARSE_SKIP_DIGEST, &plan, &err);
         if (r < 0)
                 check(err.message[0] != 0 && err.offset <= size);

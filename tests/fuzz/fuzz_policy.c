@@ -57,7 +57,7 @@ static void write_input(const uint8_t *data, size_t size) {
 
 /* Compile, and if that succeeds, check the plan the way the enforcer will read it. */
 static void compile_and_check(const struct bw_bindings *b, bool without_provenance) {
-        struct bw_compile_options o = { .policy_path = path, .admin_dir = NULL };
+        struct bw_compile_options o = {.policy_path = path, .admin_dir = NULL};
         struct bw_compilation c;
         if (b)
                 o.bindings = *b;
@@ -75,7 +75,7 @@ static void compile_and_check(const struct bw_bindings *b, bool without_provenan
                         abort();
                 memcpy(buf, bytes, size);
                 struct bw_plan plan;
-                struct bw_plan_error err = { 0 };
+                struct bw_plan_error err = {0};
                 if (bw_plan_parse(buf, size, 0, &plan, &err) < 0) {
                         fprintf(stderr, "fuzz_policy: the compiler wrote a plan the reader rejects: %s (at %llu)\n",
                                 err.message, (unsigned long long) err.offset);
@@ -89,12 +89,12 @@ static void compile_and_check(const struct bw_bindings *b, bool without_provenan
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* every variable bound: the compiler then substitutes, escapes and re-checks values */
-        static const struct bw_bindings bound = { .value = {
-                [BW_VAR_HOME] = "/home/fuzz",
-                [BW_VAR_TMPDIR] = "/tmp",
-                [BW_VAR_USER] = "fuzz",
-                [BW_VAR_WORKSPACE] = "/w",
-        } };
+        static const struct bw_bindings bound = {.value = {
+                                                         [BW_VAR_HOME] = "/home/fuzz",
+                                                         [BW_VAR_TMPDIR] = "/tmp",
+                                                         [BW_VAR_USER] = "fuzz",
+                                                         [BW_VAR_WORKSPACE] = "/w",
+                                                 }};
 
         write_input(data, size);
         compile_and_check(NULL, false);

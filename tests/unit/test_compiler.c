@@ -93,7 +93,7 @@ static void test_yaml_limits(void **state) {
         fwrite("bulwark: 1\nname: a\0b\n", 1, 21, fp);
         fclose(fp);
         struct bw_compilation c;
-        struct bw_compile_options o = { .policy_path = path };
+        struct bw_compile_options o = {.policy_path = path};
         assert_int_equal(bw_compile(&o, &c), -EINVAL);
         assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "NUL byte"));
         assert_int_equal(c.diags.v[0].loc.line, 2);
@@ -126,9 +126,12 @@ static void test_types_and_keys(void **state) {
         expect_error(f, "bulwark: 1\nfilesystem:\n  writable: /x\n", "must be a list", 3, 13);
         expect_error(f, "bulwark: 1\nfilesystem:\n  writable:\n", "must be a list, not null", 3, 12);
         expect_error(f, "bulwark: 1\nfilesystem:\n  writeable: []\n", "unknown key 'writeable'", 3, 3);
-        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {glob: /a, regex: /b}\n", "exactly one of", 4, 18);
-        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {glob: /a, ignore_case: yes}\n", "true or false", 4, 31);
-        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {path: /a, ignore_case: true}\n", "glob and regex entries only", 4, 7);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {glob: /a, regex: /b}\n", "exactly one of", 4,
+                     18);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {glob: /a, ignore_case: yes}\n", "true or false",
+                     4, 31);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {path: /a, ignore_case: true}\n",
+                     "glob and regex entries only", 4, 7);
         expect_error(f, "bulwark: 1\nfilesystem:\n  readable:\n    - {regex: /a}\n", "paths only", 4, 8);
         expect_error(f, "bulwark: 1\nfilesystem:\n  unprotect: [.github]\n", ".git or .bulwark", 3, 15);
         expect_error(f, "bulwark: 1\nkind: rules\n", "kind must be policy or constraints", 2, 7);
@@ -159,7 +162,9 @@ static void test_error_cap(void **state) {
 static void test_protected_defaults(void **state) {
         struct fixture *f = *state;
         struct bw_compilation c;
-        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\"]\n", NULL, NULL, &c), 0);
+        assert_int_equal(
+                bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\"]\n", NULL, NULL, &c),
+                0);
         const struct bw_rule_eff *git = find_rule(&c, "**/.git", BW_RULE_READ_ONLY);
         assert_non_null(git);
         assert_true(git->flags & BW_RULE_PROTECTED);
@@ -167,8 +172,10 @@ static void test_protected_defaults(void **state) {
         assert_non_null(find_rule(&c, "**/.bulwark", BW_RULE_READ_ONLY));
 
         /* explain: a case variant deep inside the workspace is still read-only */
-        struct bw_bindings b = { .value = { [BW_VAR_WORKSPACE] = "/w", [BW_VAR_HOME] = "/h", [BW_VAR_TMPDIR] = "/tmp",
-                                            [BW_VAR_USER] = "u" } };
+        struct bw_bindings b = {.value = {[BW_VAR_WORKSPACE] = "/w",
+                                          [BW_VAR_HOME] = "/h",
+                                          [BW_VAR_TMPDIR] = "/tmp",
+                                          [BW_VAR_USER] = "u"}};
         struct bw_explanation e;
         assert_int_equal(bw_explain(&c, "/w/sub/.GiT/hooks/pre-commit", &b, &e), 0);
         assert_int_equal(e.decision, BW_RULE_READ_ONLY);
@@ -184,7 +191,8 @@ static void test_protected_defaults(void **state) {
         expect_error(f, "bulwark: 1\nfilesystem:\n  unprotect: [.git]\n", "needs an admin constraint", 3, 15);
         char *admin = NULL;
         assert_true(asprintf(&admin, "%s/admin", f->dir) > 0);
-        free(bw_test_write(f->dir, "admin/10.yaml", "bulwark: 1\nkind: constraints\nfilesystem:\n  allow_unprotect: [.git]\n"));
+        free(bw_test_write(f->dir, "admin/10.yaml",
+                           "bulwark: 1\nkind: constraints\nfilesystem:\n  allow_unprotect: [.git]\n"));
         assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  unprotect: [.git]\n", admin, NULL, &c), 0);
         assert_null(find_rule(&c, "**/.git", BW_RULE_READ_ONLY));
         assert_non_null(find_rule(&c, "**/.bulwark", BW_RULE_READ_ONLY));
@@ -208,17 +216,22 @@ static void test_precedence(void **state) {
         assert_null(find_rule(&c, "${workspace}", BW_RULE_READABLE));
         assert_true(bw_test_has_diag(&c, BW_SEV_WARNING, "never applies"));
 
-        struct bw_bindings b = { .value = { [BW_VAR_WORKSPACE] = "/w", [BW_VAR_HOME] = "/h", [BW_VAR_TMPDIR] = "/tmp",
-                                            [BW_VAR_USER] = "u" } };
-        struct { const char *path; uint32_t want; } cases[] = {
-                { "/w/a", BW_RULE_WRITABLE },
-                { "/w/vendor/x", BW_RULE_READ_ONLY },
-                { "/w/vendor/keep/y", BW_RULE_READABLE }, /* more specific wins, even a weaker kind */
-                { "/w/vendor/secret", BW_RULE_UNREADABLE },
+        struct bw_bindings b = {.value = {[BW_VAR_WORKSPACE] = "/w",
+                                          [BW_VAR_HOME] = "/h",
+                                          [BW_VAR_TMPDIR] = "/tmp",
+                                          [BW_VAR_USER] = "u"}};
+        struct {
+                const char *path;
+                uint32_t want;
+        } cases[] = {
+                {"/w/a", BW_RULE_WRITABLE},
+                {"/w/vendor/x", BW_RULE_READ_ONLY},
+                {"/w/vendor/keep/y", BW_RULE_READABLE}, /* more specific wins, even a weaker kind */
+                {"/w/vendor/secret", BW_RULE_UNREADABLE},
                 /* writable /data lost to read_only /data, so nothing is granted there: read_only
                  * alone never grants reads */
-                { "/data/z", 0 },
-                { "/elsewhere", 0 },
+                {"/data/z", 0},
+                {"/elsewhere", 0},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct bw_explanation e;
@@ -256,11 +269,15 @@ static void test_extends(void **state) {
 
         /* merging: lists union, scalars from the later layer (base.yaml turns the network on
          * after read-only turned it off) */
-        free(bw_test_write(f->dir, "base.yaml", "bulwark: 1\nname: base\nnetwork: on\nfilesystem:\n  writable: [/base]\n"));
+        free(bw_test_write(f->dir, "base.yaml",
+                           "bulwark: 1\nname: base\nnetwork: on\nfilesystem:\n  writable: [/base]\n"));
         struct bw_compilation c;
-        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nextends: [read-only, base.yaml]\nname: top\nfilesystem:\n  writable: [/top]\n",
-                                         NULL, NULL, &c),
-                         0);
+        assert_int_equal(
+                bw_test_compile(
+                        f->dir,
+                        "bulwark: 1\nextends: [read-only, base.yaml]\nname: top\nfilesystem:\n  writable: [/top]\n",
+                        NULL, NULL, &c),
+                0);
         assert_string_equal(c.name, "top");
         assert_int_equal(c.network, BW_NETWORK_ON);
         assert_non_null(find_rule(&c, "/base", BW_RULE_WRITABLE));
@@ -301,14 +318,17 @@ static void test_constraints(void **state) {
                                 admin, NULL, &c);
         assert_int_equal(r, -EINVAL);
         /* each error names the offending line and the constraint's file:line */
-        struct { uint32_t line; const char *needle; } want[] = {
-                { 2, "network: on is not allowed by the admin" },
-                { 5, "outside every writable_within" },
-                { 6, "never_writable (" },
-                { 7, "never_readable entry /srv/work/keys" },
-                { 8, "always_read_only entry **/.git/hooks" },
-                { 10, "bind them with -D" },
-                { 11, "read grant /srv/work/keys" },
+        struct {
+                uint32_t line;
+                const char *needle;
+        } want[] = {
+                {2, "network: on is not allowed by the admin"},
+                {5, "outside every writable_within"},
+                {6, "never_writable ("},
+                {7, "never_readable entry /srv/work/keys"},
+                {8, "always_read_only entry **/.git/hooks"},
+                {10, "bind them with -D"},
+                {11, "read grant /srv/work/keys"},
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
                 bool found = false;
@@ -324,8 +344,9 @@ static void test_constraints(void **state) {
         bw_compilation_done(&c);
 
         /* a compliant policy compiles, and admin rules are added and flagged */
-        struct bw_bindings b = { .value = { [BW_VAR_WORKSPACE] = "/srv/work/repo" } };
-        r = bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\", /srv/work]\n", admin, &b, &c);
+        struct bw_bindings b = {.value = {[BW_VAR_WORKSPACE] = "/srv/work/repo"}};
+        r = bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\", /srv/work]\n", admin, &b,
+                            &c);
         if (r)
                 bw_diags_print(&c.diags, &c.sources, stderr, false);
         assert_int_equal(r, 0);
@@ -333,8 +354,10 @@ static void test_constraints(void **state) {
         assert_non_null(nw);
         assert_true(nw->flags & BW_RULE_ADMIN);
         assert_non_null(find_rule(&c, "/srv/work/keys", BW_RULE_UNREADABLE));
-        struct bw_bindings eb = { .value = { [BW_VAR_WORKSPACE] = "/srv/work/repo", [BW_VAR_HOME] = "/h",
-                                             [BW_VAR_TMPDIR] = "/tmp", [BW_VAR_USER] = "u" } };
+        struct bw_bindings eb = {.value = {[BW_VAR_WORKSPACE] = "/srv/work/repo",
+                                           [BW_VAR_HOME] = "/h",
+                                           [BW_VAR_TMPDIR] = "/tmp",
+                                           [BW_VAR_USER] = "u"}};
         struct bw_explanation e;
         assert_int_equal(bw_explain(&c, "/srv/work/repo/.git/hooks/post-merge", &eb, &e), 0);
         assert_int_equal(e.decision, BW_RULE_READ_ONLY);
@@ -354,11 +377,12 @@ static void test_constraints(void **state) {
 static void test_warnings(void **state) {
         struct fixture *f = *state;
         struct bw_compilation c;
-        assert_int_equal(bw_test_compile(f->dir,
-                                         "bulwark: 1\nfilesystem:\n  writable: [/w]\n  read_only:\n"
-                                         "    - /elsewhere/x\n    - glob: \"/other/**/*.pem\"\n    - glob: \"/w/**/*.pem\"\n",
-                                         NULL, NULL, &c),
-                         0);
+        assert_int_equal(
+                bw_test_compile(f->dir,
+                                "bulwark: 1\nfilesystem:\n  writable: [/w]\n  read_only:\n"
+                                "    - /elsewhere/x\n    - glob: \"/other/**/*.pem\"\n    - glob: \"/w/**/*.pem\"\n",
+                                NULL, NULL, &c),
+                0);
         size_t useless = 0;
         for (size_t i = 0; i < c.diags.n; i++)
                 if (c.diags.v[i].severity == BW_SEV_WARNING && strstr(c.diags.v[i].message, "can never matter"))
@@ -416,7 +440,7 @@ static void test_determinism(void **state) {
 
 static void test_round_trip(void **state) {
         struct fixture *f = *state;
-        struct bw_bindings bind = { .value = { [BW_VAR_WORKSPACE] = "/home/ann/repo", [BW_VAR_USER] = "ann" } };
+        struct bw_bindings bind = {.value = {[BW_VAR_WORKSPACE] = "/home/ann/repo", [BW_VAR_USER] = "ann"}};
         struct bw_compilation c;
         const char *text = "bulwark: 1\nname: rt\nnetwork: on\nfilesystem:\n"
                            "  writable: [\"${workspace}\", \"${tmpdir}\"]\n"
@@ -427,7 +451,7 @@ static void test_round_trip(void **state) {
         size_t n;
         assert_int_equal(bw_compilation_to_plan(&c, false, &buf, &n), 0);
         struct bw_plan p;
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         assert_int_equal(bw_plan_parse(buf, n, 0, &p, &err), 0);
         assert_string_equal(bw_plan_string(&p, p.meta->name), "rt");
         assert_int_equal(p.meta->network, BW_NETWORK_ON);
@@ -478,8 +502,10 @@ static void test_review_regressions(void **state) {
         struct fixture *f = *state;
         struct bw_compilation c;
         struct bw_explanation e;
-        struct bw_bindings eb = { .value = { [BW_VAR_WORKSPACE] = "/home/u/repo", [BW_VAR_HOME] = "/home/u",
-                                             [BW_VAR_TMPDIR] = "/tmp", [BW_VAR_USER] = "u" } };
+        struct bw_bindings eb = {.value = {[BW_VAR_WORKSPACE] = "/home/u/repo",
+                                           [BW_VAR_HOME] = "/home/u",
+                                           [BW_VAR_TMPDIR] = "/tmp",
+                                           [BW_VAR_USER] = "u"}};
         char *admin = NULL;
         assert_true(asprintf(&admin, "%s/adm", f->dir) > 0);
 
@@ -511,7 +537,8 @@ static void test_review_regressions(void **state) {
         bw_compilation_done(&c);
 
         /* a read_only rule outside every writable root grants nothing */
-        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  read_only: [/srv/secret]\n", NULL, NULL, &c), 0);
+        assert_int_equal(
+                bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  read_only: [/srv/secret]\n", NULL, NULL, &c), 0);
         assert_int_equal(bw_explain(&c, "/srv/secret/x", &eb, &e), 0);
         assert_int_equal(e.decision, 0);
         bw_explanation_done(&e);
@@ -528,8 +555,9 @@ static void test_review_regressions(void **state) {
                 if (i == 14)
                         snprintf(text, sizeof(text), "bulwark: 1\nfilesystem:\n  writable: [/leaf]\n");
                 else
-                        snprintf(text, sizeof(text), "bulwark: 1\nextends: [g%d.yaml, g%d.yaml, ./g%d.yaml, g%d.yaml]\n",
-                                 i + 1, i + 1, i + 1, i + 1);
+                        snprintf(text, sizeof(text),
+                                 "bulwark: 1\nextends: [g%d.yaml, g%d.yaml, ./g%d.yaml, g%d.yaml]\n", i + 1, i + 1,
+                                 i + 1, i + 1);
                 free(bw_test_write(f->dir, name, text));
         }
         assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\nextends: [g0.yaml]\n", NULL, NULL, &c), 0);

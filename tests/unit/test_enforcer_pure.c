@@ -35,12 +35,12 @@ static void test_acl_compute(void **state) {
         struct bw_acl base, out;
         bw_acl_from_mode(0640, &base);
         /* a foreign named entry survives; ours are replaced; the mask is the group class union */
-        base.e[base.n++] = (struct bw_acl_entry){ BW_ACL_USER, 4, 1234 };
-        base.e[base.n++] = (struct bw_acl_entry){ BW_ACL_GROUP, 7, 900 }; /* a stale entry of ours */
-        base.e[base.n++] = (struct bw_acl_entry){ BW_ACL_MASK, 4, BW_ACL_UNDEFINED_ID };
+        base.e[base.n++] = (struct bw_acl_entry){BW_ACL_USER, 4, 1234};
+        base.e[base.n++] = (struct bw_acl_entry){BW_ACL_GROUP, 7, 900}; /* a stale entry of ours */
+        base.e[base.n++] = (struct bw_acl_entry){BW_ACL_MASK, 4, BW_ACL_UNDEFINED_ID};
         bw_acl_sort(&base);
-        const uint32_t managed_groups[] = { 900, 901 };
-        const struct bw_acl_want want[] = { { BW_ACL_GROUP, 901, 6 } };
+        const uint32_t managed_groups[] = {900, 901};
+        const struct bw_acl_want want[] = {{BW_ACL_GROUP, 901, 6}};
         assert_int_equal(bw_acl_compute(&base, want, 1, NULL, 0, managed_groups, 2, &out), 0);
         bool foreign = false, stale = false, ours = false;
         uint16_t mask = 0;
@@ -60,10 +60,10 @@ static void test_acl_compute(void **state) {
         /* a foreign entry limited by the old mask stays limited when the mask grows for ours */
         struct bw_acl masked;
         bw_acl_from_mode(0640, &masked);
-        masked.e[masked.n++] = (struct bw_acl_entry){ BW_ACL_USER, 6, 1234 }; /* bob rw- ... */
-        masked.e[masked.n++] = (struct bw_acl_entry){ BW_ACL_MASK, 4, BW_ACL_UNDEFINED_ID }; /* ... masked to r-- */
+        masked.e[masked.n++] = (struct bw_acl_entry){BW_ACL_USER, 6, 1234};                /* bob rw- ... */
+        masked.e[masked.n++] = (struct bw_acl_entry){BW_ACL_MASK, 4, BW_ACL_UNDEFINED_ID}; /* ... masked to r-- */
         bw_acl_sort(&masked);
-        const struct bw_acl_want rwx[] = { { BW_ACL_GROUP, 901, 7 } };
+        const struct bw_acl_want rwx[] = {{BW_ACL_GROUP, 901, 7}};
         assert_int_equal(bw_acl_compute(&masked, rwx, 1, NULL, 0, managed_groups, 2, &out), 0);
         for (unsigned i = 0; i < out.n; i++)
                 if (out.e[i].tag == BW_ACL_USER && out.e[i].id == 1234)
@@ -71,8 +71,8 @@ static void test_acl_compute(void **state) {
         /* wanting nothing on an object with only our entries gives back a minimal ACL */
         struct bw_acl only_ours;
         bw_acl_from_mode(0644, &only_ours);
-        only_ours.e[only_ours.n++] = (struct bw_acl_entry){ BW_ACL_GROUP, 7, 901 };
-        only_ours.e[only_ours.n++] = (struct bw_acl_entry){ BW_ACL_MASK, 7, BW_ACL_UNDEFINED_ID };
+        only_ours.e[only_ours.n++] = (struct bw_acl_entry){BW_ACL_GROUP, 7, 901};
+        only_ours.e[only_ours.n++] = (struct bw_acl_entry){BW_ACL_MASK, 7, BW_ACL_UNDEFINED_ID};
         bw_acl_sort(&only_ours);
         assert_int_equal(bw_acl_compute(&only_ours, NULL, 0, NULL, 0, managed_groups, 2, &out), 0);
         assert_true(bw_acl_is_minimal(&out));
@@ -84,12 +84,20 @@ static void test_journal(void **state) {
         int dfd = open(dir, O_RDONLY | O_DIRECTORY);
         struct bw_journal j;
         assert_int_equal(bw_journal_open(&j, dfd, "journal"), 0);
-        const uint8_t before[] = { 2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff };
-        struct bw_journal_acl a = { .ino = 42, .mode = 0100644, .had_before = true, .root = "/w", .root_len = 2,
-                                    .rel = "src/x", .rel_len = 5, .before = before, .before_len = sizeof(before) };
+        const uint8_t before[] = {2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff};
+        struct bw_journal_acl a = {.ino = 42,
+                                   .mode = 0100644,
+                                   .had_before = true,
+                                   .root = "/w",
+                                   .root_len = 2,
+                                   .rel = "src/x",
+                                   .rel_len = 5,
+                                   .before = before,
+                                   .before_len = sizeof(before)};
         uint32_t len;
         uint8_t *payload = bw_journal_acl_encode(&a, &len);
-        struct bw_journal_record recs[] = { { BW_JOURNAL_BEGIN, (const uint8_t *) "x", 1 }, { BW_JOURNAL_ACL, payload, len } };
+        struct bw_journal_record recs[] = {{BW_JOURNAL_BEGIN, (const uint8_t *) "x", 1},
+                                           {BW_JOURNAL_ACL, payload, len}};
         assert_int_equal(bw_journal_append(&j, recs, 2), 0);
         bw_journal_close(&j);
 

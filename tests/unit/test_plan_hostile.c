@@ -19,20 +19,19 @@
 
 /* Every kind of entry the plan can hold: two writable roots, a read-only path, a case-insensitive
  * glob, a regex, a read grant, unreadable entries, the network on, and a bound variable. */
-static const char sample_policy[] =
-        "bulwark: 1\n"
-        "name: hostile-sample\n"
-        "filesystem:\n"
-        "  writable: [\"${workspace}\", \"${tmpdir}\"]\n"
-        "  read_only:\n"
-        "    - ${workspace}/.ci\n"
-        "    - {glob: \"${workspace}/**/*.LOCK\", ignore_case: true}\n"
-        "    - {regex: '^${workspace}/secrets/.*\\.pem$'}\n"
-        "  readable: [/opt/sdk]\n"
-        "  unreadable:\n"
-        "    - ~/.ssh\n"
-        "    - {regex: '^${home}/\\.aws'}\n"
-        "network: on\n";
+static const char sample_policy[] = "bulwark: 1\n"
+                                    "name: hostile-sample\n"
+                                    "filesystem:\n"
+                                    "  writable: [\"${workspace}\", \"${tmpdir}\"]\n"
+                                    "  read_only:\n"
+                                    "    - ${workspace}/.ci\n"
+                                    "    - {glob: \"${workspace}/**/*.LOCK\", ignore_case: true}\n"
+                                    "    - {regex: '^${workspace}/secrets/.*\\.pem$'}\n"
+                                    "  readable: [/opt/sdk]\n"
+                                    "  unreadable:\n"
+                                    "    - ~/.ssh\n"
+                                    "    - {regex: '^${home}/\\.aws'}\n"
+                                    "network: on\n";
 
 struct sample {
         char *dir;
@@ -254,7 +253,7 @@ static void reseal(uint8_t *buf, size_t size) {
 static int parse_copy(const uint8_t *buf, size_t size, unsigned flags, struct bw_plan *plan,
                       struct bw_plan_error *err) {
         uint8_t *copy = aligned_copy(buf, size);
-        *err = (struct bw_plan_error){ 0 };
+        *err = (struct bw_plan_error){0};
         int r = bw_plan_parse(copy, size, flags, plan, err);
         free(copy);
         return r;
@@ -280,14 +279,14 @@ static int setup_sample(void **state) {
         struct sample *s = calloc(1, sizeof(*s));
         assert_non_null(s);
         s->dir = bw_test_mkdtemp();
-        struct bw_bindings b = { 0 };
+        struct bw_bindings b = {0};
         b.value[BW_VAR_WORKSPACE] = s->dir;
         uint8_t *bytes = NULL;
         bw_test_plan_bytes(s->dir, sample_policy, &b, false, &bytes, &s->size);
         /* the writer's buffer is malloc()ed; keep an exact-size aligned copy */
         s->bytes = aligned_copy(bytes, s->size);
         free(bytes);
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         if (bw_plan_parse(s->bytes, s->size, 0, &s->plan, &err) < 0)
                 fail_msg("sample plan rejected: %s (at %llu)", err.message, (unsigned long long) err.offset);
         *state = s;
@@ -344,7 +343,7 @@ static void test_reseal_is_exact(void **state) {
 static void test_every_truncation(void **state) {
         struct sample *s = *state;
         for (size_t n = 0; n < s->size; n++) {
-                static const unsigned flags[] = { 0, BW_PLAN_PARSE_SKIP_DIGEST };
+                static const unsigned flags[] = {0, BW_PLAN_PARSE_SKIP_DIGEST};
                 for (size_t f = 0; f < BW_ARRAY_SIZE(flags); f++) {
                         struct bw_plan plan;
                         struct bw_plan_error err;
@@ -359,7 +358,7 @@ static void test_every_truncation(void **state) {
 }
 
 /* every single-bit flip, and the whole byte inverted */
-static const uint8_t flips[] = { 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff };
+static const uint8_t flips[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff};
 
 static void test_every_byte_change_caught_by_digest(void **state) {
         struct sample *s = *state;
@@ -367,7 +366,7 @@ static void test_every_byte_change_caught_by_digest(void **state) {
         for (size_t off = 0; off < s->size; off++)
                 for (size_t k = 0; k < BW_ARRAY_SIZE(flips); k++) {
                         struct bw_plan plan;
-                        struct bw_plan_error err = { 0 };
+                        struct bw_plan_error err = {0};
                         buf[off] ^= flips[k];
                         int r = bw_plan_parse(buf, s->size, 0, &plan, &err);
                         buf[off] ^= flips[k];
@@ -416,7 +415,7 @@ static unsigned region_of(const uint8_t *buf, size_t off) {
 }
 
 static void print_regions(const uint8_t *buf, const char *what, const unsigned counts[REGION_MAX], unsigned total) {
-        static const char *const names[] = { "digest", "effect_digest", "version_minor", "header", "table", "padding" };
+        static const char *const names[] = {"digest", "effect_digest", "version_minor", "header", "table", "padding"};
         const struct bw_plan_section *t = section_table(buf);
         unsigned n = 0;
         for (unsigned i = 0; i < REGION_MAX; i++)
@@ -436,13 +435,13 @@ static void print_regions(const uint8_t *buf, const char *what, const unsigned c
 static void test_every_byte_change_structural(void **state) {
         struct sample *s = *state;
         uint8_t *buf = sample_copy(s), *sealed = sample_copy(s);
-        unsigned accepted[REGION_MAX] = { 0 }, total = 0;
+        unsigned accepted[REGION_MAX] = {0}, total = 0;
 
         for (size_t off = 0; off < s->size; off++)
                 for (size_t k = 0; k < BW_ARRAY_SIZE(flips); k++) {
                         unsigned where = region_of(s->bytes, off);
                         struct bw_plan plan;
-                        struct bw_plan_error err = { 0 };
+                        struct bw_plan_error err = {0};
                         total++;
                         buf[off] ^= flips[k];
                         int r = bw_plan_parse(buf, s->size, BW_PLAN_PARSE_SKIP_DIGEST, &plan, &err);
@@ -461,8 +460,8 @@ static void test_every_byte_change_structural(void **state) {
                                  * plans (a flipped permission bit, a renamed source file), so for those
                                  * the promise is only that the accepted plan is safe to walk.
                                  */
-                                if (where < REGION_SECTION && where != REGION_DIGEST &&
-                                    where != REGION_EFFECT_DIGEST && where != REGION_VERSION_MINOR)
+                                if (where < REGION_SECTION && where != REGION_DIGEST && where != REGION_EFFECT_DIGEST &&
+                                    where != REGION_VERSION_MINOR)
                                         fail_msg("byte %zu ^ 0x%02x accepted in the plan's layout", off, flips[k]);
                                 (void) walk_plan(&plan);
                         }
@@ -475,7 +474,7 @@ static void test_every_byte_change_structural(void **state) {
                          */
                         if (where != REGION_DIGEST && where != REGION_EFFECT_DIGEST) {
                                 struct bw_plan plan2;
-                                struct bw_plan_error err2 = { 0 };
+                                struct bw_plan_error err2 = {0};
                                 memcpy(sealed, buf, s->size);
                                 reseal(sealed, s->size);
                                 int r2 = bw_plan_parse(sealed, s->size, 0, &plan2, &err2);
@@ -573,11 +572,11 @@ static void test_count_overflow(void **state) {
 static void test_string_bounds(void **state) {
         struct sample *s = *state;
         static const struct bw_plan_str hostile[] = {
-                { UINT32_MAX, 0 },          /* offset + length = UINT32_MAX */
-                { 1, UINT32_MAX },          /* wraps to 0 in 32 bits, where a NUL is */
-                { UINT32_MAX, 1 },          /* likewise */
-                { UINT32_MAX - 2, 3 },      /* likewise */
-                { 0, UINT32_MAX },
+                {UINT32_MAX, 0},     /* offset + length = UINT32_MAX */
+                {1, UINT32_MAX},     /* wraps to 0 in 32 bits, where a NUL is */
+                {UINT32_MAX, 1},     /* likewise */
+                {UINT32_MAX - 2, 3}, /* likewise */
+                {0, UINT32_MAX},
         };
 
         for (size_t i = 0; i < BW_ARRAY_SIZE(hostile); i++) {
@@ -613,7 +612,7 @@ static void test_empty_string_at_nul(void **state) {
         struct sample *s = *state;
         uint8_t *buf = sample_copy(s);
         struct bw_plan_meta *m = (void *) (buf + find_section(buf, BW_SECT_META)->offset);
-        m->name = (struct bw_plan_str){ .offset = m->compiler.offset, .length = 0 };
+        m->name = (struct bw_plan_str){.offset = m->compiler.offset, .length = 0};
         reseal(buf, s->size);
         expect_reject(buf, s->size, "policy name");
         free(buf);
@@ -621,7 +620,7 @@ static void test_empty_string_at_nul(void **state) {
         buf = sample_copy(s);
         struct bw_plan_var *v = (void *) (buf + find_section(buf, BW_SECT_VARS)->offset);
         assert_false(v[BW_VAR_HOME].flags & BW_VAR_BOUND);
-        v[BW_VAR_HOME].value = (struct bw_plan_str){ .offset = v[BW_VAR_HOME].name.offset, .length = 0 };
+        v[BW_VAR_HOME].value = (struct bw_plan_str){.offset = v[BW_VAR_HOME].name.offset, .length = 0};
         reseal(buf, s->size);
         expect_reject(buf, s->size, "variable value");
         free(buf);
@@ -703,8 +702,12 @@ static uint8_t *with_extra_section(const struct sample *s, uint32_t type, uint32
         for (uint32_t i = 0; i < h->section_count; i++)
                 t[i].offset += sizeof(struct bw_plan_section);
         t[h->section_count] = (struct bw_plan_section){
-                .type = type, .flags = flags, .offset = extra_off, .size = payload_size,
-                .count = payload_size, .entry_size = 1,
+                .type = type,
+                .flags = flags,
+                .offset = extra_off,
+                .size = payload_size,
+                .count = payload_size,
+                .entry_size = 1,
         };
         h->section_count++;
         h->file_size = size;
@@ -726,7 +729,7 @@ static void test_unknown_sections(void **state) {
         /* not critical: skipped, and what the plan does is unchanged */
         buf = with_extra_section(s, xtra, 0, payload, sizeof(payload), &size);
         struct bw_plan plan;
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         if (bw_plan_parse(buf, size, 0, &plan, &err) < 0)
                 fail_msg("plan with an unknown optional section rejected: %s", err.message);
         assert_int_equal(plan.n_skipped_sections, 1);
@@ -754,8 +757,8 @@ static void test_header_fields(void **state) {
         expect_reject(buf, s->size, "version 2.0 is not supported");
         free(buf);
 
-        static const uint64_t features[] = { 1, UINT64_C(1) << 63 };
-        static const char *const feature_msgs[] = { "needs features 0x1 ", "needs features 0x8000000000000000" };
+        static const uint64_t features[] = {1, UINT64_C(1) << 63};
+        static const char *const feature_msgs[] = {"needs features 0x1 ", "needs features 0x8000000000000000"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(features); i++) {
                 buf = sample_copy(s);
                 ((struct bw_plan_header *) buf)->required_features = features[i];
@@ -774,7 +777,7 @@ static void test_header_fields(void **state) {
         buf = aligned_copy(NULL, s->size + 1);
         memcpy(buf + 1, s->bytes, s->size);
         struct bw_plan plan;
-        struct bw_plan_error err = { 0 };
+        struct bw_plan_error err = {0};
         assert_int_equal(bw_plan_parse(buf + 1, s->size, 0, &plan, &err), -EBADMSG);
         assert_non_null(strstr(err.message, "not 8-byte aligned"));
         free(buf);

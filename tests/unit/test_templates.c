@@ -27,7 +27,7 @@ static void expect_norm(const char *in, const char *want) {
 
 static void expect_error(const char *in, enum bw_template_kind k, const char *needle, size_t offset) {
         char *out = NULL;
-        struct bw_template_error err = { 0 };
+        struct bw_template_error err = {0};
         int r = bw_template_from_policy(in, strlen(in), k, NULL, &out, &err);
         if (r != -EINVAL)
                 fail_msg("%s: expected an error, got %s", in, out);
@@ -80,8 +80,8 @@ static void test_path_errors(void **state) {
 
 static void test_bindings(void **state) {
         (void) state;
-        struct bw_bindings b = { .value = { [BW_VAR_WORKSPACE] = "/home/ann/repo", [BW_VAR_USER] = "ann",
-                                            [BW_VAR_HOME] = "/home/ann" } };
+        struct bw_bindings b = {
+                .value = {[BW_VAR_WORKSPACE] = "/home/ann/repo", [BW_VAR_USER] = "ann", [BW_VAR_HOME] = "/home/ann"}};
         /* ".." above a variable is an error whether or not it is bound: the meaning must not
          * depend on when the binding happens */
         assert_null(norm("${workspace}/../other", BW_TEMPLATE_PATH, &b));
@@ -102,12 +102,12 @@ static void test_bindings(void **state) {
 
         /* an unbound variable at bind time is reported, not guessed */
         enum bw_var_id missing = BW_VAR_COUNT;
-        struct bw_bindings none = { 0 };
+        struct bw_bindings none = {0};
         assert_int_equal(bw_template_bind("${tmpdir}/x", BW_TEMPLATE_PATH, &none, &late, &missing), -ENXIO);
         assert_int_equal(missing, BW_VAR_TMPDIR);
 
         /* "/" as a value does not produce "//" */
-        struct bw_bindings root = { .value = { [BW_VAR_HOME] = "/" } };
+        struct bw_bindings root = {.value = {[BW_VAR_HOME] = "/"}};
         assert_int_equal(bw_template_bind("${home}/x", BW_TEMPLATE_PATH, &root, &late, NULL), 0);
         assert_string_equal(late, "/x");
         free(late);
@@ -121,7 +121,7 @@ static void test_bindings(void **state) {
 static void test_values_are_escaped_in_patterns(void **state) {
         (void) state;
         /* A home directory with glob and regex metacharacters must match only itself. */
-        struct bw_bindings b = { .value = { [BW_VAR_HOME] = "/home/a.b*[x]{y,z}" } };
+        struct bw_bindings b = {.value = {[BW_VAR_HOME] = "/home/a.b*[x]{y,z}"}};
         char *g = NULL, *re = NULL;
         assert_int_equal(bw_template_bind("${home}/*.pem", BW_TEMPLATE_GLOB, &b, &g, NULL), 0);
         assert_int_equal(bw_template_bind("^${home}/.*\\.pem$", BW_TEMPLATE_REGEX, &b, &re, NULL), 0);
@@ -148,46 +148,48 @@ struct glob_case {
 static void test_glob_matching(void **state) {
         (void) state;
         static const struct glob_case cases[] = {
-                { "/w/*.txt", "/w/a.txt", 1 },
-                { "/w/*.txt", "/w/d/a.txt", 0 },
-                { "/w/*", "/w/.hidden", 1 }, /* dotfiles match: a carve-out must not miss them */
-                { "/w/?", "/w/a", 1 },
-                { "/w/?", "/w/ab", 0 },
-                { "/w/?", "/w//", 0 },
-                { "/w/**/x", "/w/x", 1 },
-                { "/w/**/x", "/w/a/b/c/x", 1 },
-                { "/w/**/x", "/w/a/xx", 0 },
-                { "/w/**", "/w", 1 },
-                { "/w/**", "/w/a/b", 1 },
-                { "**/.git", "/home/u/repo/.git", 1 },
-                { "**/.git", "/.git", 1 },
-                { "**/.git", "/home/u/repo/.github", 0 },
-                { "**/.git", "/home/u/repo/x.git", 0 },
-                { "/w/{a,b}/c", "/w/a/c", 1 },
-                { "/w/{a,b}/c", "/w/b/c", 1 },
-                { "/w/{a,b}/c", "/w/ab/c", 0 },
-                { "/w/{a,{b,c}d}", "/w/cd", 1 },
-                { "/w/{src,lib/x}", "/w/lib/x", 1 },
-                { "/w/[abc]", "/w/b", 1 },
-                { "/w/[!abc]", "/w/b", 0 },
-                { "/w/[!abc]", "/w/z", 1 },
-                { "/w/[a-c]x", "/w/bx", 1 },
-                { "/w/[]]", "/w/]", 1 },
-                { "/w/[a-]", "/w/-", 1 },
-                { "/w/a\\*b", "/w/a*b", 1 },
-                { "/w/a\\*b", "/w/axb", 0 },
-                { "/w/a.b", "/w/aXb", 0 }, /* '.' is literal */
-                { "/w/(x)|y", "/w/(x)|y", 1 },
-                { "/w/a+", "/w/aa", 0 },
-                { "/w/a,b", "/w/a,b", 1 },
-                { "/w/id[a\\-z]", "/w/id-", 1 }, /* an escaped '-' is a member, not a range */
-                { "/w/id[a\\-z]", "/w/idm", 0 },
-                { "/w/[a-c]", "/w/-", 0 },
-                { "/w/[\xc3\xa9" "e]", "/w/\xc3\xa9", 1 },
+                {"/w/*.txt", "/w/a.txt", 1},
+                {"/w/*.txt", "/w/d/a.txt", 0},
+                {"/w/*", "/w/.hidden", 1}, /* dotfiles match: a carve-out must not miss them */
+                {"/w/?", "/w/a", 1},
+                {"/w/?", "/w/ab", 0},
+                {"/w/?", "/w//", 0},
+                {"/w/**/x", "/w/x", 1},
+                {"/w/**/x", "/w/a/b/c/x", 1},
+                {"/w/**/x", "/w/a/xx", 0},
+                {"/w/**", "/w", 1},
+                {"/w/**", "/w/a/b", 1},
+                {"**/.git", "/home/u/repo/.git", 1},
+                {"**/.git", "/.git", 1},
+                {"**/.git", "/home/u/repo/.github", 0},
+                {"**/.git", "/home/u/repo/x.git", 0},
+                {"/w/{a,b}/c", "/w/a/c", 1},
+                {"/w/{a,b}/c", "/w/b/c", 1},
+                {"/w/{a,b}/c", "/w/ab/c", 0},
+                {"/w/{a,{b,c}d}", "/w/cd", 1},
+                {"/w/{src,lib/x}", "/w/lib/x", 1},
+                {"/w/[abc]", "/w/b", 1},
+                {"/w/[!abc]", "/w/b", 0},
+                {"/w/[!abc]", "/w/z", 1},
+                {"/w/[a-c]x", "/w/bx", 1},
+                {"/w/[]]", "/w/]", 1},
+                {"/w/[a-]", "/w/-", 1},
+                {"/w/a\\*b", "/w/a*b", 1},
+                {"/w/a\\*b", "/w/axb", 0},
+                {"/w/a.b", "/w/aXb", 0}, /* '.' is literal */
+                {"/w/(x)|y", "/w/(x)|y", 1},
+                {"/w/a+", "/w/aa", 0},
+                {"/w/a,b", "/w/a,b", 1},
+                {"/w/id[a\\-z]", "/w/id-", 1}, /* an escaped '-' is a member, not a range */
+                {"/w/id[a\\-z]", "/w/idm", 0},
+                {"/w/[a-c]", "/w/-", 0},
+                {"/w/[\xc3\xa9"
+                 "e]",
+                 "/w/\xc3\xa9", 1},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct bw_pattern p;
-                struct bw_pattern_error err = { 0 };
+                struct bw_pattern_error err = {0};
                 if (bw_pattern_compile(cases[i].glob, BW_MATCH_GLOB, false, &p, &err) < 0)
                         fail_msg("glob %s: %s", cases[i].glob, err.message);
                 int m = bw_pattern_match(&p, cases[i].path, strlen(cases[i].path));
@@ -199,11 +201,12 @@ static void test_glob_matching(void **state) {
 
 static void test_glob_errors(void **state) {
         (void) state;
-        static const char *const bad[] = { "/w/[abc", "/w/{a,b", "/w/a}", "/w/a**", "/w/**b", "/w/x\\", "/w/[a/b]",
-                                           "/w/{{{{{{{{{a}}}}}}}}}", "/w/[+-0]", "/w/[z-a]" };
+        static const char *const bad[] = {"/w/[abc",  "/w/{a,b", "/w/a}",    "/w/a**",
+                                          "/w/**b",   "/w/x\\",  "/w/[a/b]", "/w/{{{{{{{{{a}}}}}}}}}",
+                                          "/w/[+-0]", "/w/[z-a]"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char *out = NULL;
-                struct bw_pattern_error err = { 0 };
+                struct bw_pattern_error err = {0};
                 if (bw_glob_to_regex(bad[i], &out, &err) == 0)
                         fail_msg("glob %s converted to %s, expected an error", bad[i], out);
                 assert_true(err.message[0] != 0);
@@ -269,7 +272,7 @@ static void test_review_regressions(void **state) {
         assert_string_equal(t, "^\\Q$x\\E${home}/a$");
         free(t);
         /* binding a glob at apply time keeps a '$' in a value single */
-        struct bw_bindings b = { .value = { [BW_VAR_HOME] = "/home/a$b" } };
+        struct bw_bindings b = {.value = {[BW_VAR_HOME] = "/home/a$b"}};
         char *g = NULL;
         assert_int_equal(bw_template_bind("${home}/secret*", BW_TEMPLATE_GLOB, &b, &g, NULL), 0);
         struct bw_pattern p;
@@ -293,16 +296,11 @@ static void test_review_regressions(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_normalise_paths),
-                cmocka_unit_test(test_path_errors),
-                cmocka_unit_test(test_bindings),
-                cmocka_unit_test(test_values_are_escaped_in_patterns),
-                cmocka_unit_test(test_glob_matching),
-                cmocka_unit_test(test_glob_errors),
-                cmocka_unit_test(test_case_and_cover),
-                cmocka_unit_test(test_fixed_prefix),
-                cmocka_unit_test(test_within_and_depth),
-                cmocka_unit_test(test_review_regressions),
+                cmocka_unit_test(test_normalise_paths),  cmocka_unit_test(test_path_errors),
+                cmocka_unit_test(test_bindings),         cmocka_unit_test(test_values_are_escaped_in_patterns),
+                cmocka_unit_test(test_glob_matching),    cmocka_unit_test(test_glob_errors),
+                cmocka_unit_test(test_case_and_cover),   cmocka_unit_test(test_fixed_prefix),
+                cmocka_unit_test(test_within_and_depth), cmocka_unit_test(test_review_regressions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
