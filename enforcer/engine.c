@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -51,7 +52,6 @@ struct run {
         /* collected changes */
         struct change_line *lines;
         size_t n_lines, cap_lines;
-        pthread_mutex_t acl_lock;
         char **restored; /* "A|path" or "D|path" of every ACL a revert put back */
         size_t n_restored;
         uint64_t reverted_min_seq; /* the oldest installation this revert undid (0: none) */
@@ -231,7 +231,7 @@ static int lock_state(struct run *r) {
                              r->o->lock_timeout, r->o->state_dir);
                         return -EWOULDBLOCK;
                 }
-                struct timespec ts = {0, 100 * 1000 * 1000};
+                struct timespec ts = {0, 100000000L}; /* 0.1 s */
                 nanosleep(&ts, NULL);
         }
 }
@@ -557,7 +557,7 @@ static int converge_reachability(struct run *r) {
                                 /* journaled before it is made, like every change; not a region of its own */
                                 int e = on_batch(r, &c, 1);
                                 if (e == 0)
-                                        e = bw_setxattrat(fd, ".", XATTR_ACCESS, out, out_len);
+                                        e = fsetxattr(fd, XATTR_ACCESS, out, out_len, 0) < 0 ? -errno : 0;
                                 if (e < 0)
                                         ret = fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc,
                                                    strerror(-e));
@@ -706,7 +706,6 @@ static void run_done(struct run *r) {
         bw_plan_free(r->plan);
         if (r->state_fd >= 0)
                 close(r->state_fd);
-        pthread_mutex_destroy(&r->acl_lock);
 }
 
 static int load_plan(struct run *r, const char *path) {
@@ -748,7 +747,6 @@ static int dry_run_all(struct run *r) {
 
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.o = o, .state_fd = -1, .dry_run = true};
-        pthread_mutex_init(&r.acl_lock, NULL);
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
                 ret = dry_run_all(&r);
@@ -765,7 +763,6 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock) {
         struct run r = {.o = o, .state_fd = -1, .dry_run = false, .journal = {.fd = -1}};
-        pthread_mutex_init(&r.acl_lock, NULL);
         int lock = -1;
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
@@ -885,7 +882,6 @@ static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
                 return -ENOMEM;
         const char *attr = a->is_default ? XATTR_DEFAULT : XATTR_ACCESS;
         int dfd;
-        _cleanup_free_ char *parent_rel = NULL;
         const char *name;
         if (rel[0] == 0) {
                 /* the root itself: through its parent, so a file root works too */
@@ -919,12 +915,20 @@ static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
                 (*skipped)++;
                 return 0; /* gone: nothing to restore */
         }
+        /* Act through an fd of the object itself, checked on that fd, as apply does: a check by
+         * name would not hold against a sandbox renaming things meanwhile. */
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        close(dfd);
         struct stat st;
-        int r = 0;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || (uint64_t) st.st_ino != a->ino || S_ISLNK(st.st_mode)) {
-                (*skipped)++; /* replaced since: not the object we changed */
-        } else if (a->had_before) {
-                r = bw_setxattrat(dfd, name, attr, a->before, a->before_len);
+        if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t) st.st_ino != a->ino) {
+                if (fd >= 0)
+                        close(fd);
+                (*skipped)++; /* gone or replaced since: not the object we changed */
+                return 0;
+        }
+        int r;
+        if (a->had_before) {
+                r = fsetxattr(fd, attr, a->before, a->before_len, 0);
         } else if (!a->is_default) {
                 /* There was no access ACL: write the minimal one of the recorded mode. The kernel
                  * stores such an ACL as mode bits only (no xattr), which also gives back the
@@ -933,13 +937,15 @@ static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
                 uint8_t buf[64];
                 bw_acl_from_mode((mode_t) a->mode, &minimal);
                 size_t n = bw_acl_encode(&minimal, buf, sizeof(buf));
-                r = bw_setxattrat(dfd, name, attr, buf, n);
+                r = fsetxattr(fd, attr, buf, n, 0);
         } else {
-                r = bw_removexattrat(dfd, name, attr);
-                if (r == -ENODATA)
+                r = fremovexattr(fd, attr);
+                if (r < 0 && errno == ENODATA)
                         r = 0;
         }
-        close(dfd);
+        if (r < 0)
+                r = -errno;
+        close(fd);
         return r;
 }
 
@@ -1063,7 +1069,6 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
         o2.workspace = ws;
         o2.user = user;
         struct run s = {.o = &o2, .state_fd = -1, .dry_run = false};
-        pthread_mutex_init(&s.acl_lock, NULL);
         snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
         int ret = load_plan(&s, path) || prepare(&s) ? -EINVAL : 0;
         if (ret == 0) {
@@ -1144,8 +1149,8 @@ static int revert_one(struct run *r, const char *id, FILE *out) {
         free(data);
         if (ret)
                 return ret;
-        fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)%s\n",
-                (unsigned long long) (restored - skipped), id, skipped ? "" : "");
+        fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)\n",
+                (unsigned long long) (restored - skipped), id);
         if (skipped)
                 fprintf(out, "  %llu objects were gone or replaced since and were left alone\n",
                         (unsigned long long) skipped);
@@ -1285,7 +1290,6 @@ static int reapply_one(struct run *r, const char *id, FILE *out) {
 
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.o = o, .state_fd = -1};
-        pthread_mutex_init(&r.acl_lock, NULL);
         if (geteuid() != 0) {
                 run_done(&r);
                 return fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
@@ -1362,7 +1366,6 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         o.workspace = ws;
         o.user = user;
         struct run r = {.o = &o, .state_fd = -1, .dry_run = true};
-        pthread_mutex_init(&r.acl_lock, NULL);
         snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
         int ret = load_plan(&r, path);
         if (ret == 0)
@@ -1391,7 +1394,6 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
 
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         struct run r = {.o = o, .state_fd = -1};
-        pthread_mutex_init(&r.acl_lock, NULL);
         int ret = open_state(&r, false);
         if (ret == -ENOENT || (ret == 0 && count_installs(r.state_fd) == 0)) {
                 if (!o->json)

@@ -197,10 +197,8 @@ static struct bw_decision seed_decision(const struct bw_tree_policy *tp, pcre2_m
 
 struct pending {
         struct bw_acl_change c;
-        char *rel;   /* owned copy behind c.rel */
-        int dirfd;   /* where to write: (dirfd, name) or, for directories, fd with name "" */
-        bool own_fd; /* dirfd is this entry's own duplicate, closed with it */
-        char *name;
+        char *rel; /* owned copy behind c.rel */
+        int fd;    /* the object itself, opened and checked when the change was queued */
         uint8_t before[ACL_BUF], after[ACL_BUF];
 };
 
@@ -260,11 +258,6 @@ struct worker {
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
         size_t n_batch;
-        /* Files of one directory in a batch share one duplicate of its fd, so a batch can span
-         * directories (one journal sync per BATCH_MAX changes, not one per directory). */
-        int shared_src, shared_dup;
-        int shared_fds[BATCH_MAX];
-        size_t n_shared_fds;
         int error;
 };
 
@@ -342,20 +335,14 @@ static int flush(struct worker *w) {
                 struct pending *p = &w->batch[i];
                 /* every pending change holds an fd of its own object (see converge_xattr) */
                 if (r == 0 && !sh->o->dry_run) {
-                        int e = p->c.after ? fsetxattr(p->dirfd, p->c.attr, p->c.after, p->c.after_len, 0)
-                                           : fremovexattr(p->dirfd, p->c.attr);
+                        int e = p->c.after ? fsetxattr(p->fd, p->c.attr, p->c.after, p->c.after_len, 0)
+                                           : fremovexattr(p->fd, p->c.attr);
                         if (e < 0 && errno != ENODATA)
                                 note_error(w, p->rel, "cannot write its ACL", -errno);
                 }
-                if (p->own_fd)
-                        close(p->dirfd); /* a directory's own fd, duplicated for the batch */
-                free(p->name);
+                close(p->fd);
                 free(p->rel);
         }
-        for (size_t i = 0; i < w->n_shared_fds; i++)
-                close(w->shared_fds[i]);
-        w->n_shared_fds = 0;
-        w->shared_src = w->shared_dup = -1;
         w->n_batch = 0;
         return r;
 }
@@ -385,7 +372,7 @@ static bool has_managed(const struct bw_tree_policy *tp, const uint8_t *bytes, s
  */
 static int converge_xattr(struct worker *w, int dirfd, const char *name, const char *rel, const char *attr,
                           const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known, bool is_dir,
-                          uint64_t ino, const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
+                          const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
         const struct bw_tree_policy *tp = w->sh->tp;
         uint8_t cur[ACL_BUF], out[ACL_BUF];
         const char *target = name[0] ? name : ".";
@@ -412,10 +399,6 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 return 0;
         }
         struct bw_acl base;
-        struct stat st;
-        bool have_stat = st_known != NULL;
-        if (have_stat)
-                st = *st_known;
         if (len >= 0) {
                 if (bw_acl_decode(cur, (size_t) len, &base) < 0) {
                         w->st.errors++;
@@ -424,12 +407,13 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         } else {
                 if (n_want == 0)
                         return 0; /* nothing there, nothing wanted */
-                if (!have_stat) {
+                struct stat st;
+                if (!st_known) {
                         if (fstatat(dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 return 0;
-                        have_stat = true;
+                        st_known = &st;
                 }
-                bw_acl_from_mode(st.st_mode, &base);
+                bw_acl_from_mode(st_known->st_mode, &base);
         }
         struct bw_acl wanted;
         if (bw_acl_compute(&base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
@@ -455,7 +439,6 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
          * following a symlink, and check that fd: the sandbox can rename things in this directory
          * at any moment (even exchange two names atomically), so a check made by name would not
          * still hold when the write happens. */
-        (void) have_stat;
         /* an fd the caller already opened on the object is ours from here on */
         int ofd = *prefd >= 0 ? *prefd : is_dir ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : open_object_fd(dirfd, name);
         *prefd = -1;
@@ -534,7 +517,6 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                         return 0;
                 }
         }
-        st = fst;
         if (w->n_batch >= w->sh->batch_limit) {
                 int r = flush(w);
                 if (r < 0) {
@@ -543,16 +525,14 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 }
         }
         struct pending *p = &w->batch[w->n_batch++];
-        p->dirfd = ofd;
-        p->own_fd = true;
-        name = "";
-        p->name = strdup(name);
+        p->fd = ofd;
         p->c.root = w->sh->root;
         p->rel = strdup(rel);
         p->c.rel = p->rel;
         p->c.attr = attr;
-        p->c.ino = ino ? ino : (uint64_t) st.st_ino;
-        p->c.mode = (uint32_t) st.st_mode;
+        /* the inode the fd holds, not one seen by name earlier: revert checks it */
+        p->c.ino = (uint64_t) fst.st_ino;
+        p->c.mode = (uint32_t) fst.st_mode;
         if (len >= 0) {
                 memcpy(p->before, cur, (size_t) len);
                 p->c.before = p->before;
@@ -564,10 +544,7 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         memcpy(p->after, out, out_len);
         p->c.after = p->after;
         p->c.after_len = out_len;
-        p->c.kind = w->kind;
-        p->c.rule = w->rule;
-        p->c.is_dir = is_dir;
-        if (!p->name || !p->rel || p->dirfd < 0)
+        if (!p->rel)
                 abort();
         w->st.changed++;
         if (!w->obj_changed)
@@ -623,17 +600,16 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
                         n++;
                 }
         }
-        uint64_t ino = st ? (uint64_t) st->st_ino : 0;
         w->kind = d.kind;
         w->rule = d.kind ? rule : UINT32_MAX;
         w->obj_changed = false;
-        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, ino, cur, len, &prefd);
+        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd);
         if (prefd >= 0)
                 close(prefd); /* not needed after all */
         int none = -1;
         if (r == 0 && is_dir)
                 r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? k->dflt : NULL, d.kind ? k->n_dflt : 0,
-                                   st, true, ino, NULL, 0, &none);
+                                   st, true, NULL, 0, &none);
         return r;
 }
 
@@ -785,7 +761,6 @@ static void process_dir(struct worker *w, struct job *j) {
         }
         closedir(d);
         bw_sb_done(&path);
-        w->shared_src = -1; /* the job's fd is closed next: its number may be reused */
 }
 
 static void *worker_main(void *arg) {
@@ -963,7 +938,6 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                         abort();
                 sh1.batch_limit = batch_limit();
                 w1->sh = &sh1;
-                w1->shared_src = w1->shared_dup = -1;
                 w1->md = pcre2_match_data_create(1, NULL);
                 struct bw_decision d = seed_decision(tp, w1->md, root);
                 int r = converge_object(w1, pfd, name, "", d, false, &fst);
@@ -1009,7 +983,6 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 abort();
         for (unsigned i = 0; i < n; i++) {
                 w[i].sh = &sh;
-                w[i].shared_src = w[i].shared_dup = -1;
                 w[i].md = pcre2_match_data_create(1, NULL);
                 if (!w[i].md)
                         abort();

@@ -60,9 +60,6 @@ struct bw_acl_change {
         size_t before_len;
         const uint8_t *after; /* NULL when the xattr is removed */
         size_t after_len;
-        uint32_t kind; /* the effective rule kind deciding the object, 0 for none */
-        uint32_t rule; /* the plan's index of the deciding rule, UINT32_MAX for none */
-        bool is_dir;
 };
 
 /* A region of changes for the report: its first object, and how many changed below it the same way. */

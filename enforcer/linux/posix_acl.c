@@ -24,7 +24,7 @@ size_t bw_acl_encode(const struct bw_acl *acl, uint8_t *buf, size_t cap) {
                 return 0;
         bw_put_le32(buf, BW_ACL_XATTR_VERSION);
         for (unsigned i = 0; i < acl->n; i++) {
-                uint8_t *q = buf + 4 + 8 * i;
+                uint8_t *q = buf + 4 + 8 * (size_t) i;
                 bw_put_le16(q, acl->e[i].tag);
                 bw_put_le16(q + 2, acl->e[i].perm);
                 bw_put_le32(q + 4, acl->e[i].id);

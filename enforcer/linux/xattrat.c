@@ -12,9 +12,7 @@
 
 #ifndef __NR_setxattrat
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
-#define __NR_setxattrat 463
 #define __NR_getxattrat 464
-#define __NR_removexattrat 466
 #endif
 #endif
 
@@ -52,45 +50,4 @@ ssize_t bw_getxattrat(int dirfd, const char *name, const char *attr, void *buf, 
         int e = errno;
         close(fd);
         return r < 0 ? -e : r;
-}
-
-int bw_setxattrat(int dirfd, const char *name, const char *attr, const void *value, size_t size) {
-#ifdef __NR_setxattrat
-        if (!atomic_load(&no_xattrat)) {
-                struct xattr_args_k a = {(uintptr_t) value, (uint32_t) size, 0};
-                long r = syscall(__NR_setxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof(a));
-                if (r >= 0)
-                        return 0;
-                if (errno != ENOSYS)
-                        return -errno;
-                atomic_store(&no_xattrat, true);
-        }
-#endif
-        int fd = open_object(dirfd, name);
-        if (fd < 0)
-                return fd;
-        int r = fsetxattr(fd, attr, value, size, 0);
-        int e = errno;
-        close(fd);
-        return r < 0 ? -e : 0;
-}
-
-int bw_removexattrat(int dirfd, const char *name, const char *attr) {
-#ifdef __NR_removexattrat
-        if (!atomic_load(&no_xattrat)) {
-                long r = syscall(__NR_removexattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr);
-                if (r >= 0)
-                        return 0;
-                if (errno != ENOSYS)
-                        return -errno;
-                atomic_store(&no_xattrat, true);
-        }
-#endif
-        int fd = open_object(dirfd, name);
-        if (fd < 0)
-                return fd;
-        int r = fremovexattr(fd, attr);
-        int e = errno;
-        close(fd);
-        return r < 0 ? -e : 0;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * getxattrat()/setxattrat()/removexattrat() (Linux 6.13+), which act on a name relative to a
- * directory fd without following a final symlink: the safe way for a root process to touch
- * objects in a tree the sandbox can write, and the fast one (no path re-walk per call).
- * glibc 2.36 has no wrappers; on older kernels these return -ENOSYS and callers fall back to
- * opening the object with O_NOFOLLOW and using the f*xattr() calls on the fd.
+ * getxattrat() (Linux 6.13+) reads an xattr by name relative to a directory fd without following
+ * a final symlink: the fast way to read every ACL of a tree (no path re-walk, no open per
+ * object). glibc 2.36 has no wrapper; on older kernels it falls back to opening the object with
+ * O_NOFOLLOW and fgetxattr(). Writes never go by name: they go through an fd of the object,
+ * checked first (see acl_tree.c), because the sandbox can rename things at any moment.
  */
 #pragma once
 
@@ -13,5 +13,3 @@
 
 /* Returns the value's size, or a negative errno (-ENODATA when absent). */
 ssize_t bw_getxattrat(int dirfd, const char *name, const char *attr, void *buf, size_t size);
-int bw_setxattrat(int dirfd, const char *name, const char *attr, const void *value, size_t size);
-int bw_removexattrat(int dirfd, const char *name, const char *attr);

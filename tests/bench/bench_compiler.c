@@ -95,19 +95,11 @@ static int read_all(const char *path, uint8_t **ret, size_t *ret_size) {
         _cleanup_free_ uint8_t *buf = malloc(size ? size : 1);
         if (!buf)
                 return -ENOMEM;
-        size_t got = 0;
-        while (got < size) {
-                ssize_t n = read(fd, buf + got, size - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
+        ssize_t got = bw_read_full(fd, buf, size);
+        if (got < 0)
+                return (int) got;
         *ret = TAKE_PTR(buf);
-        *ret_size = got;
+        *ret_size = (size_t) got;
         return 0;
 }
 

@@ -65,127 +65,13 @@ static FILE *null_file(void) {
         return f;
 }
 
-/* A string as a consumer reads it: bw_plan_parse() promised a NUL right after length bytes and
- * none before, so strlen() must land exactly there. */
-static uint64_t walk_string(const char *s, uint32_t length) {
-        assert_non_null(s);
-        if (strlen(s) != length)
-                fail_msg("string \"%.80s\" is %zu bytes, the plan says %u", s, strlen(s), length);
-        uint64_t sum = length;
-        for (uint32_t i = 0; i < length; i++)
-                sum = sum * 31 + (uint8_t) s[i];
-        return sum;
-}
+#define WALK_CHECK(cond) assert_true(cond)
+#include "plan_walk.h"
 
-/* Provenance of one entry, if any: the lookup must return an in-range entry that names it. */
-static uint64_t walk_provenance(const struct bw_plan *p, uint32_t section, uint32_t index) {
-        const struct bw_plan_prov *v = bw_plan_provenance(p, section, index);
-        if (!v)
-                return 0;
-        assert_true(v >= p->provs && v < p->provs + p->n_provs);
-        assert_int_equal(v->section, section);
-        assert_int_equal(v->index, index);
-        const struct bw_plan_source *s = &p->sources[v->source];
-        return walk_string(bw_plan_pstring(p, s->name), s->name.length) + v->line + v->column + s->layer;
-}
-
-/* Dereference everything a validated plan lets a consumer dereference, then decode it the way
- * `bulwark show` does. Any out-of-bounds access here is a reader bug that ASan reports. */
-static uint64_t walk_plan(const struct bw_plan *p) {
-        uint64_t sum = 0;
-        const struct bw_plan_header *h = p->header;
-
-        assert_ptr_equal(h, p->data);
-        assert_int_equal(strlen(p->id), BW_PLAN_ID_HEX);
-        const struct bw_plan_section *t = (const void *) (p->data + h->section_table_offset);
-        for (uint32_t i = 0; i < p->n_sections; i++)
-                sum += t[i].type + t[i].offset + t[i].size;
-
-        sum += walk_string(bw_plan_string(p, p->meta->compiler), p->meta->compiler.length);
-        sum += walk_string(bw_plan_string(p, p->meta->name), p->meta->name.length);
-        assert_true(p->meta->default_token < p->n_tokens);
-        sum += p->tokens[p->meta->default_token].principal;
-
-        assert_int_equal(p->n_vars, BW_VAR_COUNT);
-        for (uint32_t i = 0; i < p->n_vars; i++) {
-                sum += walk_string(bw_plan_string(p, p->vars[i].name), p->vars[i].name.length);
-                sum += walk_string(bw_plan_string(p, p->vars[i].value), p->vars[i].value.length);
-        }
-
-        for (uint32_t i = 0; i < p->n_principals; i++) {
-                const struct bw_plan_principal *pr = &p->principals[i];
-                sum += walk_string(bw_plan_string(p, pr->name), pr->name.length);
-                sum += strlen(bw_principal_role_name(pr->role));
-                for (uint32_t b = 0; b < 32; b++)
-                        if (pr->member_of & (UINT32_C(1) << b)) {
-                                assert_true(b < p->n_principals);
-                                sum += p->principals[b].kind;
-                        }
-                sum += walk_provenance(p, BW_SECT_PRIN, i);
-        }
-
-        for (uint32_t i = 0; i < p->n_rules; i++) {
-                const struct bw_plan_rule *r = &p->rules[i];
-                sum += walk_string(bw_plan_string(p, r->text), r->text.length);
-                sum += strlen(bw_rule_kind_name(r->kind)) + strlen(bw_match_kind_name(r->match));
-                sum += walk_provenance(p, BW_SECT_RULE, i);
-        }
-
-        for (uint32_t i = 0; i < p->n_acls; i++) {
-                const struct bw_plan_acl *a = &p->acls[i];
-                char perms[4];
-                assert_true(a->principal < p->n_principals);
-                sum += walk_string(bw_plan_string(p, p->principals[a->principal].name),
-                                   p->principals[a->principal].name.length);
-                bw_perms_string(a->perms, perms);
-                sum += perms[0] + strlen(bw_acl_role_name(a->role)) + strlen(bw_rule_kind_name(a->rule_kind));
-                sum += walk_provenance(p, BW_SECT_ACLE, i);
-        }
-
-        for (uint32_t i = 0; i < p->n_nft_rules; i++) {
-                const struct bw_plan_nft_rule *n = &p->nft_rules[i];
-                assert_true(n->principal < p->n_principals);
-                sum += p->principals[n->principal].name.length + n->protocols;
-                sum += walk_provenance(p, BW_SECT_NFTR, i);
-        }
-
-        for (uint32_t i = 0; i < p->n_tokens; i++) {
-                const struct bw_plan_token *tok = &p->tokens[i];
-                assert_true(tok->principal < p->n_principals);
-                sum += p->principals[tok->principal].kind;
-                assert_true((uint64_t) tok->ref_first + tok->ref_count <= p->n_trefs);
-                for (uint32_t k = 0; k < tok->ref_count; k++) {
-                        uint32_t rule = p->trefs[tok->ref_first + k];
-                        assert_true(rule < p->n_rules);
-                        sum += p->rules[rule].kind;
-                }
-                sum += walk_provenance(p, BW_SECT_TOKS, i);
-        }
-
-        for (uint32_t i = 0; i < p->n_trefs; i++) {
-                assert_true(p->trefs[i] < p->n_rules);
-                sum += p->rules[p->trefs[i]].match;
-        }
-
-        for (uint32_t i = 0; i < p->n_sources; i++) {
-                const struct bw_plan_source *s = &p->sources[i];
-                char hex[2 * BW_SHA256_SIZE + 1];
-                sum += walk_string(bw_plan_pstring(p, s->name), s->name.length);
-                bw_hex(s->sha256, sizeof(s->sha256), hex);
-                sum += hex[0] + strlen(bw_layer_name(s->layer));
-        }
-
-        for (uint32_t i = 0; i < p->n_provs; i++) {
-                const struct bw_plan_prov *v = &p->provs[i];
-                assert_true(v->source < p->n_sources);
-                sum += p->sources[v->source].layer + v->line;
-                /* sorted and unique, so the binary search finds this very entry */
-                assert_ptr_equal(bw_plan_provenance(p, v->section, v->index), v);
-        }
-
+/* walk_plan() with its decoded output thrown away */
+static uint64_t walk(const struct bw_plan *p) {
         FILE *f = null_file();
-        bw_show_text(p, f);
-        bw_show_json(p, f);
+        uint64_t sum = walk_plan(p, f);
         fclose(f);
         return sum;
 }
@@ -322,7 +208,7 @@ static void test_sample_parses(void **state) {
         }
         assert_true(glob_ic && regex && readable && unreadable);
         assert_int_equal(p->n_skipped_sections, 0);
-        (void) walk_plan(p);
+        (void) walk(p);
         print_message("sample plan: %zu bytes, %u sections, %u rules, %u ACL entries\n", s->size, p->n_sections,
                       p->n_rules, p->n_acls);
 }
@@ -463,7 +349,7 @@ static void test_every_byte_change_structural(void **state) {
                                 if (where < REGION_SECTION && where != REGION_DIGEST && where != REGION_EFFECT_DIGEST &&
                                     where != REGION_VERSION_MINOR)
                                         fail_msg("byte %zu ^ 0x%02x accepted in the plan's layout", off, flips[k]);
-                                (void) walk_plan(&plan);
+                                (void) walk(&plan);
                         }
 
                         /*
@@ -626,6 +512,28 @@ static void test_empty_string_at_nul(void **state) {
         free(buf);
 }
 
+/* A plan cannot make an existing account (here one that would be called "home") a sandbox
+ * principal, nor carry a pattern naming a variable nobody can bind. */
+static void test_names_and_variables(void **state) {
+        struct sample *s = *state;
+        uint8_t *buf = sample_copy(s);
+        struct bw_plan_principal *pr = (void *) (buf + find_section(buf, BW_SECT_PRIN)->offset);
+        const struct bw_plan_var *v = (const void *) (buf + find_section(buf, BW_SECT_VARS)->offset);
+        pr[3].name = v[BW_VAR_HOME].name; /* the string "home": a valid account name */
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "must be named bulwark-*");
+        free(buf);
+
+        buf = sample_copy(s);
+        const struct bw_plan_section *strs = find_section(buf, BW_SECT_STRS);
+        uint8_t *text = memmem(buf + strs->offset, strs->size, "**/.bulwark", 12); /* with its NUL */
+        assert_non_null(text);
+        memcpy(text, "**/${bogus}", 11); /* same length, same place in the rule order */
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "unknown variable in pattern");
+        free(buf);
+}
+
 static void test_index_bounds(void **state) {
         struct sample *s = *state;
 
@@ -739,7 +647,7 @@ static void test_unknown_sections(void **state) {
         /* the effect digest covers types, sizes and bytes, not offsets: moving sections keeps it */
         assert_memory_equal(plan.header->effect_digest, s->plan.header->effect_digest, BW_SHA256_SIZE);
         assert_memory_not_equal(plan.header->digest, s->plan.header->digest, BW_SHA256_SIZE);
-        (void) walk_plan(&plan);
+        (void) walk(&plan);
         free(buf);
 
         /* an unknown section flag is not something to skip */
@@ -794,6 +702,7 @@ int main(void) {
                 cmocka_unit_test(test_count_overflow),
                 cmocka_unit_test(test_string_bounds),
                 cmocka_unit_test(test_empty_string_at_nul),
+                cmocka_unit_test(test_names_and_variables),
                 cmocka_unit_test(test_index_bounds),
                 cmocka_unit_test(test_unknown_sections),
                 cmocka_unit_test(test_header_fields),
