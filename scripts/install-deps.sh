@@ -6,10 +6,10 @@ set -eu
 
 PACKAGES="
 build-essential cmake pkg-config
-libyaml-dev libpcre2-dev libjansson-dev libssl-dev libnftables-dev
+libyaml-dev libpcre2-dev libjansson-dev libssl-dev libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
 libcmocka-dev
 python3 python3-jsonschema python3-yaml
-acl nftables iproute2 util-linux passwd
+acl nftables iproute2 util-linux passwd libcap2-bin git
 "
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 

@@ -26,9 +26,10 @@ mount --make-rprivate /
 mount -t tmpfs -o mode=0755 tmpfs /run
 # the build may live under /tmp or /home, which are about to be hidden: copy what we run
 mkdir -p /run/bin
-cp "$build/enforcer/bulwark" "$build/compiler/bulwarkc" /run/bin/
+cp "$build/enforcer/bulwark" "$build/enforcer/bulwark-runner" "$build/compiler/bulwarkc" /run/bin/
 bulwark=/run/bin/bulwark
 bulwarkc=/run/bin/bulwarkc
+runner=/run/bin/bulwark-runner
 for d in /tmp /home /var/lib /var/log; do mount -t tmpfs -o mode=0755 tmpfs "$d"; done
 chmod 1777 /tmp
 mkdir -p /run/etc-copy

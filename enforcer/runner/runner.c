@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bulwark-runner: start one command under a plan's token spec. The only bulwark code on every
+ * command's path, so it is small, links nothing heavy, walks no tree and touches no firewall.
+ *
+ * Elevated: when a plan installed by `bulwark apply` (root-owned, in the state directory) covers
+ * the workspace, and the caller is the real user it was installed for, the runner switches to
+ * the plan's sandbox principal (setgroups, setresgid, setresuid: what its cap_setuid and
+ * cap_setgid are for), drops every capability, and joins the pipeline of sandbox.h.
+ * Unelevated: otherwise the caller itself joins the pipeline, with --plan / --plan-fd or the
+ * built-in workspace-write plan. Any refusal exits 125 before the command runs.
+ */
+#include "path_template.h"
+#include "plan.h"
+#include "sandbox.h"
+#include "sha256.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#ifndef BULWARK_STATE_DIR
+#define BULWARK_STATE_DIR "/var/lib/bulwark"
+#endif
+
+extern const unsigned char bw_builtin_plan[];
+extern const size_t bw_builtin_plan_size;
+
+/* The run can't happen: say why and what to do, exit 125 (the command never ran). */
+__attribute__((noreturn, format(printf, 1, 2))) static void refuse(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark run: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        exit(125);
+}
+
+static void usage(FILE *f) {
+        fputs("Usage: bulwark-runner [OPTIONS] -- COMMAND [ARG...]\n"
+              "       (also reached as: bulwark run [OPTIONS] -- COMMAND [ARG...])\n"
+              "Run COMMAND under the token spec of the plan that covers the workspace.\n\n"
+              "  -n, --network        use the online token spec (the plan must allow network)\n"
+              "      --plan PLAN      unelevated: use this plan (default: the built-in workspace-write)\n"
+              "      --plan-fd N      unelevated: read the plan from file descriptor N\n"
+              "  -w, --workspace DIR  the workspace (default: the current directory)\n"
+              "  -v, --verbose        say which mode and which layers were used\n"
+              "  -h, --help           this help\n\n"
+              "Elevated mode is used when `bulwark apply` installed a plan for the workspace (or a\n"
+              "directory above it) for the calling user. Exit status: the command's own; 125 when the\n"
+              "sandbox could not be set up; 126/127 when COMMAND cannot be executed / is not found.\n",
+              f);
+}
+
+/* ---- capabilities (raw system calls: no libcap on the command path) ---- */
+
+static bool has_setid_caps(void) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[2];
+        if (syscall(SYS_capget, &h, d) < 0)
+                return false;
+        uint32_t want = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+        return (d[0].permitted & want) == want;
+}
+
+static void drop_all_caps(void) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[2] = {0};
+        if (syscall(SYS_capset, &h, d) < 0)
+                refuse("cannot drop capabilities: %s", strerror(errno));
+        /* After dropping them the runner is an ordinary process of its user: make /proc/PID files
+         * its own again, so it can write its sandbox's id maps. */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+/* ---- the installed plan ---- */
+
+/* Open name below dirfd without following symlinks, and insist that root owns it and nobody else
+ * can write it: the runner trusts nothing else with its caller's identity. */
+static int open_root_owned(int dirfd, const char *name, bool dir, const char *shown) {
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+            (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+                close(fd);
+                refuse("%s is not a root-owned %s that only root can write: it cannot be trusted; have an "
+                       "administrator check it and re-run `bulwark apply`",
+                       shown, dir ? "directory" : "file");
+        }
+        return fd;
+}
+
+static int open_state_dir(void) {
+        int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char path[] = BULWARK_STATE_DIR "/installs";
+        for (char *save = NULL, *c = strtok_r(path + 1, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+                int next = open_root_owned(fd, c, true, BULWARK_STATE_DIR);
+                close(fd);
+                fd = next;
+        }
+        return fd;
+}
+
+struct install {
+        char id[17];
+        char values[BW_VAR_COUNT][PATH_MAX];
+        int dir_fd;
+};
+
+static bool read_bindings(int dir_fd, struct install *in) {
+        int fd = open_root_owned(dir_fd, "bindings", false, "the installation's bindings");
+        if (fd < 0)
+                return false;
+        char buf[4 * PATH_MAX + 256];
+        ssize_t n = bw_read_full(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = 0;
+        static const char *const keys[BW_VAR_COUNT] = {
+                [BW_VAR_HOME] = "home", [BW_VAR_TMPDIR] = "tmpdir", [BW_VAR_USER] = "user", [BW_VAR_WORKSPACE] = "workspace"};
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq = 0;
+                for (int i = 0; i < BW_VAR_COUNT; i++)
+                        if (bw_streq(line, keys[i]))
+                                snprintf(in->values[i], PATH_MAX, "%s", eq + 1);
+        }
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                if (bw_var_value_check((enum bw_var_id) i, in->values[i]) < 0)
+                        return false;
+        return true;
+}
+
+/* The installation covering workspace (it or a directory above it), or false. */
+static bool find_install(const char *workspace, struct install *in) {
+        int installs = open_state_dir();
+        if (installs < 0)
+                return false;
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s", workspace);
+        bool found = false;
+        for (;;) {
+                uint8_t d[32];
+                bw_sha256(path, strlen(path), d);
+                bw_hex(d, 8, in->id);
+                int fd = open_root_owned(installs, in->id, true, "an installation directory");
+                if (fd >= 0) {
+                        if (!read_bindings(fd, in) || !bw_streq(in->values[BW_VAR_WORKSPACE], path))
+                                refuse("installation %s (for %s) has damaged bindings: have an administrator re-run "
+                                       "`bulwark apply` for it",
+                                       in->id, path);
+                        in->dir_fd = fd;
+                        found = true;
+                        break;
+                }
+                char *slash = strrchr(path, '/');
+                if (!slash || slash == path) {
+                        if (bw_streq(path, "/"))
+                                break;
+                        path[1] = 0;
+                        continue;
+                }
+                *slash = 0;
+        }
+        close(installs);
+        return found;
+}
+
+/* Read a whole plan from fd into 8-byte-aligned memory and validate it. */
+static struct bw_plan *load_plan_fd(int fd, const char *shown) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                refuse("cannot read the plan %s: %s", shown, strerror(errno));
+        size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 1 << 20;
+        if (cap > (64u << 20))
+                refuse("the plan %s is larger than 64 MiB: not a plan", shown);
+        uint8_t *buf = aligned_alloc(8, (cap + 7) & ~(size_t) 7);
+        if (!buf)
+                refuse("out of memory");
+        ssize_t n = bw_read_full(fd, buf, cap);
+        if (n < 0)
+                refuse("cannot read the plan %s: %s", shown, strerror((int) -n));
+        struct bw_plan *p = calloc(1, sizeof(*p));
+        struct bw_plan_error err;
+        if (!p || bw_plan_parse(buf, (size_t) n, 0, p, &err) < 0)
+                refuse("the plan %s is not valid (at byte %llu: %s): recompile it with bulwarkc", shown,
+                       (unsigned long long) err.offset, err.message);
+        p->owned = buf;
+        return p;
+}
+
+/* ---- from plan to sandbox spec ---- */
+
+struct str_list {
+        const char **v;
+        bool *flag;
+        size_t n, cap;
+};
+
+static void list_add(struct str_list *l, const char *s, bool flag) {
+        for (size_t i = 0; i < l->n; i++)
+                if (bw_streq(l->v[i], s))
+                        return;
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 16;
+                l->v = realloc(l->v, l->cap * sizeof(*l->v));
+                l->flag = realloc(l->flag, l->cap * sizeof(*l->flag));
+                if (!l->v || !l->flag)
+                        refuse("out of memory");
+        }
+        l->flag[l->n] = flag;
+        l->v[l->n++] = strdup(s);
+}
+
+static bool within(const char *path, const char *root) {
+        size_t n = strlen(root);
+        return bw_streq(root, "/") || (strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/'));
+}
+
+static bool within_any(const char *path, const struct str_list *roots) {
+        for (size_t i = 0; i < roots->n; i++)
+                if (within(path, roots->v[i]))
+                        return true;
+        return false;
+}
+
+struct spec_lists {
+        struct str_list writable, read_only, hidden, admin_denied;
+        unsigned unenforced_patterns, unenforced_protected;
+        const char *first_unenforced;
+};
+
+/* "**" + "/NAME" (a literal NAME) in every writable root: the root-level candidates, found
+ * without a walk. Case-insensitive rules also cover the root's entries that differ in case. */
+static void anywhere_candidates(struct spec_lists *sl, const char *name, bool ignore_case, bool protected_default,
+                                bool hide, const char *private_tmp) {
+        for (size_t i = 0; i < sl->writable.n; i++) {
+                const char *root = sl->writable.v[i];
+                if (bw_streq(root, private_tmp))
+                        continue; /* the sandbox's own fresh tmpfs has nothing to protect */
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, name);
+                if (hide)
+                        list_add(&sl->hidden, path, false);
+                else
+                        list_add(&sl->read_only, path, protected_default);
+                if (!ignore_case)
+                        continue;
+                DIR *d = opendir(root);
+                for (struct dirent *de; d && (de = readdir(d));) {
+                        if (strcasecmp(de->d_name, name) != 0 || bw_streq(de->d_name, name))
+                                continue;
+                        snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, de->d_name);
+                        list_add(hide ? &sl->hidden : &sl->read_only, path, false);
+                }
+                if (d)
+                        closedir(d);
+        }
+}
+
+static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, const struct bw_bindings *b,
+                        struct spec_lists *sl) {
+        /* two passes: the writable roots first, since the anywhere-rules are relative to them */
+        for (int pass = 0; pass < 2; pass++) {
+                for (uint32_t k = 0; k < t->ref_count; k++) {
+                        const struct bw_plan_rule *r = &p->rules[p->trefs[t->ref_first + k]];
+                        const char *text = bw_plan_string(p, r->text);
+                        bool is_path = r->match == BW_MATCH_PATH;
+                        if ((pass == 0) != (is_path && (r->kind == BW_RULE_WRITABLE || (r->flags & BW_RULE_ADMIN))))
+                                continue;
+                        char *bound = NULL;
+                        enum bw_var_id missing = BW_VAR_COUNT;
+                        enum bw_template_kind tk = is_path                     ? BW_TEMPLATE_PATH
+                                                   : r->match == BW_MATCH_GLOB ? BW_TEMPLATE_GLOB
+                                                                               : BW_TEMPLATE_REGEX;
+                        if (bw_template_bind(text, tk, b, &bound, &missing) < 0)
+                                refuse("rule %s needs ${%s}, which is not bound", text, bw_var_name(missing));
+                        bool deny = r->kind == BW_RULE_READ_ONLY || r->kind == BW_RULE_UNREADABLE;
+                        if (is_path && r->kind == BW_RULE_WRITABLE)
+                                list_add(&sl->writable, bound, false);
+                        else if (is_path && (r->flags & BW_RULE_ADMIN) && deny && pass == 0)
+                                list_add(&sl->admin_denied, bound, false);
+                        if (is_path && r->kind == BW_RULE_READ_ONLY)
+                                list_add(&sl->read_only, bound, false);
+                        else if (is_path && r->kind == BW_RULE_UNREADABLE)
+                                list_add(&sl->hidden, bound, false);
+                        else if (!is_path && deny && pass == 1) {
+                                const char *lit = (r->flags & BW_RULE_ANYWHERE) ? bound + 3 : NULL;
+                                if (lit && !strpbrk(lit, "*?[]{}\\/"))
+                                        anywhere_candidates(sl, lit, r->flags & BW_RULE_IGNORE_CASE,
+                                                            r->flags & BW_RULE_PROTECTED,
+                                                            r->kind == BW_RULE_UNREADABLE, b->value[BW_VAR_TMPDIR]);
+                                /* deeper matches need the tree walk that `bulwark apply` does */
+                                if (r->flags & BW_RULE_PROTECTED)
+                                        sl->unenforced_protected++;
+                                else {
+                                        if (!sl->first_unenforced)
+                                                sl->first_unenforced = strdup(text);
+                                        sl->unenforced_patterns++;
+                                }
+                        }
+                        free(bound);
+                }
+        }
+        /* Admin rules only take access away: a writable root inside one of theirs is not writable. */
+        size_t keep = 0;
+        for (size_t i = 0; i < sl->writable.n; i++)
+                if (!within_any(sl->writable.v[i], &sl->admin_denied))
+                        sl->writable.v[keep++] = sl->writable.v[i];
+        sl->writable.n = keep;
+        /* A read-only path outside every writable root is read-only already. */
+        keep = 0;
+        for (size_t i = 0; i < sl->read_only.n; i++)
+                if (within_any(sl->read_only.v[i], &sl->writable)) {
+                        sl->read_only.flag[keep] = sl->read_only.flag[i];
+                        sl->read_only.v[keep++] = sl->read_only.v[i];
+                }
+        sl->read_only.n = keep;
+}
+
+/* ---- environment ---- */
+
+static bool env_dropped(const char *entry) {
+        /* sockets and credentials of the real user's session, and what would redirect them */
+        static const char *const drop[] = {"SSH_AUTH_SOCK",
+                                           "SSH_AGENT_PID",
+                                           "GPG_AGENT_INFO",
+                                           "DBUS_SESSION_BUS_ADDRESS",
+                                           "DBUS_SYSTEM_BUS_ADDRESS",
+                                           "XDG_RUNTIME_DIR",
+                                           "DISPLAY",
+                                           "WAYLAND_DISPLAY",
+                                           "XAUTHORITY",
+                                           "KRB5CCNAME",
+                                           "SSH_ASKPASS",
+                                           "SUDO_ASKPASS",
+                                           "GIT_ASKPASS",
+                                           "TMPDIR",
+                                           "http_proxy",
+                                           "https_proxy",
+                                           "ftp_proxy",
+                                           "all_proxy",
+                                           "no_proxy",
+                                           "HTTP_PROXY",
+                                           "HTTPS_PROXY",
+                                           "FTP_PROXY",
+                                           "ALL_PROXY",
+                                           "NO_PROXY",
+                                           "BULWARK_SANDBOX"};
+        const char *eq = strchr(entry, '=');
+        size_t n = eq ? (size_t) (eq - entry) : strlen(entry);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(drop); i++)
+                if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
+                        return true;
+        return false;
+}
+
+static char **build_env(char **env, bool offline, const char *tmpdir) {
+        size_t n = 0;
+        while (env[n])
+                n++;
+        char **out = calloc(n + 16, sizeof(*out));
+        size_t k = 0;
+        if (!out)
+                refuse("out of memory");
+        for (size_t i = 0; i < n; i++)
+                if (!env_dropped(env[i]))
+                        out[k++] = env[i];
+        static char tmp[PATH_MAX + 8];
+        snprintf(tmp, sizeof(tmp), "TMPDIR=%s", tmpdir);
+        out[k++] = tmp;
+        static char marker_off[] = "BULWARK_SANDBOX=offline", marker_on[] = "BULWARK_SANDBOX=online";
+        out[k++] = offline ? marker_off : marker_on;
+        if (offline) {
+                /* An extra layer nobody relies on: tools that honour proxies fail fast, at a port
+                 * where nothing listens in the sandbox's own loopback. */
+                static const char *const names[] = {"http_proxy", "https_proxy", "all_proxy",
+                                                    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"};
+                for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++)
+                        if (asprintf(&out[k++], "%s=http://127.0.0.1:9", names[i]) < 0)
+                                refuse("out of memory");
+        }
+        out[k] = NULL;
+        return out;
+}
+
+/* ---- main ---- */
+
+static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool network, const char *shown) {
+        for (uint32_t i = 0; i < p->n_tokens; i++)
+                if (p->tokens[i].network == (network ? BW_NETWORK_ON : BW_NETWORK_OFF))
+                        return &p->tokens[i];
+        if (network)
+                refuse("--network: the plan %s does not allow network access (its policy says network: off)", shown);
+        refuse("the plan %s has no offline token spec", shown);
+}
+
+int main(int argc, char **argv) {
+        static const struct option longopts[] = {{"network", no_argument, NULL, 'n'},
+                                                 {"plan", required_argument, NULL, 'p'},
+                                                 {"plan-fd", required_argument, NULL, 'f'},
+                                                 {"workspace", required_argument, NULL, 'w'},
+                                                 {"verbose", no_argument, NULL, 'v'},
+                                                 {"help", no_argument, NULL, 'h'},
+                                                 {NULL, 0, NULL, 0}};
+        bool network = false, verbose = false;
+        const char *plan_path = NULL, *workspace_arg = NULL;
+        int plan_fd = -1, c;
+        while ((c = getopt_long(argc, argv, "+nw:vh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'n': network = true; break;
+                case 'p': plan_path = optarg; break;
+                case 'f': {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 3 || v > INT_MAX)
+                                refuse("--plan-fd %s: give an open file descriptor number (3 or more)", optarg);
+                        plan_fd = (int) v;
+                        break;
+                }
+                case 'w': workspace_arg = optarg; break;
+                case 'v': verbose = true; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 125;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                refuse("say which command to run, after --");
+        }
+        /* Nothing the caller left open reaches the sandbox (but the plan it hands over). */
+        if (plan_fd >= 0) {
+                close_range(3, (unsigned) plan_fd - 1, 0);
+                close_range((unsigned) plan_fd + 1, ~0u, 0);
+        } else
+                close_range(3, ~0u, 0);
+
+        bool can_switch = has_setid_caps();
+        char cwd[PATH_MAX], workspace[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                refuse("cannot determine the current directory: %s", strerror(errno));
+        if (!realpath(workspace_arg ? workspace_arg : cwd, workspace))
+                refuse("workspace %s: %s", workspace_arg ? workspace_arg : cwd, strerror(errno));
+
+        struct install in = {.dir_fd = -1};
+        bool elevated = find_install(workspace, &in);
+        struct passwd *me = getpwuid(getuid());
+        if (!me)
+                refuse("the calling user (uid %u) has no account entry", (unsigned) getuid());
+        struct bw_bindings b = {{NULL}};
+        struct bw_plan *plan;
+        const char *shown;
+        if (elevated) {
+                struct passwd *owner = getpwnam(in.values[BW_VAR_USER]);
+                if (!owner || owner->pw_uid != getuid())
+                        refuse("the plan installed for %s serves %s only, not %s: ask an administrator to install one "
+                               "for you (sudo bulwark apply PLAN --user %s)",
+                               in.values[BW_VAR_WORKSPACE], in.values[BW_VAR_USER], me->pw_name, me->pw_name);
+                if (plan_path || plan_fd >= 0)
+                        refuse("the plan installed for %s decides here; --plan is for workspaces without one",
+                               in.values[BW_VAR_WORKSPACE]);
+                if (!can_switch)
+                        refuse("a plan is installed for %s, but this runner cannot switch to its sandbox user (it lacks "
+                               "cap_setuid,cap_setgid): have an administrator re-run `bulwark apply`",
+                               in.values[BW_VAR_WORKSPACE]);
+                int fd = open_root_owned(in.dir_fd, "plan", false, "the installed plan");
+                if (fd < 0)
+                        refuse("installation %s has no plan: have an administrator re-run `bulwark apply`", in.id);
+                shown = "installed";
+                plan = load_plan_fd(fd, shown);
+                close(fd);
+                close(in.dir_fd);
+                for (int i = 0; i < BW_VAR_COUNT; i++)
+                        b.value[i] = in.values[i];
+        } else {
+                /* unelevated: whatever the runner file carries goes unused (root keeps its own, needed to
+                 * map uid 0 into the sandbox's user namespace; init empties the bounding set) */
+                if (getuid() != 0)
+                        drop_all_caps();
+                if (plan_path) {
+                        int fd = open(plan_path, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                refuse("cannot open the plan %s: %s", plan_path, strerror(errno));
+                        plan = load_plan_fd(fd, plan_path);
+                        close(fd);
+                        shown = plan_path;
+                } else if (plan_fd >= 0) {
+                        shown = "from --plan-fd";
+                        plan = load_plan_fd(plan_fd, shown);
+                        close(plan_fd);
+                } else {
+                        char own[PATH_MAX + 32];
+                        snprintf(own, sizeof(own), "%s/.bulwark/policy.yaml", workspace);
+                        if (access(own, F_OK) == 0)
+                                refuse("%s has its own policy: run through `bulwark run` (which compiles it), or "
+                                       "compile it with bulwarkc and pass --plan",
+                                       own);
+                        shown = "built-in workspace-write";
+                        uint8_t *copy = aligned_alloc(8, (bw_builtin_plan_size + 7) & ~(size_t) 7);
+                        struct bw_plan_error err;
+                        plan = calloc(1, sizeof(*plan));
+                        if (!copy || !plan)
+                                refuse("out of memory");
+                        memcpy(copy, bw_builtin_plan, bw_builtin_plan_size);
+                        if (bw_plan_parse(copy, bw_builtin_plan_size, 0, plan, &err) < 0)
+                                refuse("the built-in plan is damaged (%s): rebuild bulwark", err.message);
+                        plan->owned = copy;
+                }
+                static char home[PATH_MAX], user[256];
+                snprintf(home, sizeof(home), "%s", me->pw_dir);
+                snprintf(user, sizeof(user), "%s", me->pw_name);
+                b.value[BW_VAR_HOME] = home;
+                b.value[BW_VAR_USER] = user;
+                b.value[BW_VAR_TMPDIR] = "/tmp";
+                b.value[BW_VAR_WORKSPACE] = workspace;
+                for (int i = 0; i < BW_VAR_COUNT; i++)
+                        if (bw_var_value_check((enum bw_var_id) i, b.value[i]) < 0)
+                                refuse("${%s} would be \"%s\", which is not a valid value for it",
+                                       bw_var_name((enum bw_var_id) i), b.value[i]);
+        }
+
+        const struct bw_plan_token *t = pick_token(plan, network, shown);
+        const char *principal = bw_plan_string(plan, plan->principals[t->principal].name);
+        struct spec_lists sl = {0};
+        build_lists(plan, t, &b, &sl);
+        if (sl.unenforced_patterns && (verbose || !elevated))
+                fprintf(stderr,
+                        "bulwark run: %s: %u pattern rule%s (e.g. %s) %s below the top of each writable root; "
+                        "`sudo bulwark apply` enforces them everywhere with ACLs\n",
+                        elevated ? "note" : "warning", sl.unenforced_patterns, sl.unenforced_patterns == 1 ? "" : "s",
+                        sl.first_unenforced, elevated ? "are enforced by ACLs, not mounts," : "are not enforced");
+        if (sl.unenforced_protected && verbose && !elevated)
+                fprintf(stderr, "bulwark run: note: .git and .bulwark are protected at the top of each writable "
+                                "root; nested ones (submodules) only after `sudo bulwark apply`\n");
+        /* The real user's session sockets (agents, D-Bus) are no business of the sandbox. */
+        char runtime_dir[64];
+        snprintf(runtime_dir, sizeof(runtime_dir), "/run/user/%u", (unsigned) getuid());
+        list_add(&sl.hidden, runtime_dir, false);
+
+        if (elevated) {
+                struct passwd *pw = getpwnam(principal);
+                if (!pw)
+                        refuse("the sandbox user %s does not exist: have an administrator re-run `bulwark apply`",
+                               principal);
+                gid_t groups[32];
+                int ng = BW_ARRAY_SIZE(groups);
+                if (getgrouplist(principal, pw->pw_gid, groups, &ng) < 0)
+                        refuse("%s is in too many groups", principal);
+                if (setgroups((size_t) ng, groups) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+                        refuse("cannot switch to %s: %s", principal, strerror(errno));
+                drop_all_caps();
+                if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || has_setid_caps())
+                        refuse("the switch to %s did not take", principal);
+        }
+
+        /* A protected path that does not exist yet gets an empty placeholder directory, so that
+         * it can be mounted read-only and the sandbox cannot create it; removed afterwards. */
+        struct str_list made = {0};
+        for (size_t i = 0; i < sl.read_only.n; i++) {
+                struct stat st;
+                if (sl.read_only.flag[i] && lstat(sl.read_only.v[i], &st) < 0 && errno == ENOENT) {
+                        if (mkdir(sl.read_only.v[i], 0755) == 0)
+                                list_add(&made, sl.read_only.v[i], false);
+                        else if (verbose)
+                                fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", sl.read_only.v[i],
+                                        strerror(errno));
+                }
+        }
+
+        char mode[160];
+        snprintf(mode, sizeof(mode), "%s mode as %s (plan %.12s, %s)", elevated ? "elevated" : "unelevated",
+                 elevated ? principal : me->pw_name, plan->id, shown);
+        bool offline = t->network == BW_NETWORK_OFF;
+        const char *tmpdir = b.value[BW_VAR_TMPDIR];
+        const char *private_tmp = NULL;
+        for (size_t i = 0; i < sl.writable.n; i++)
+                if (bw_streq(sl.writable.v[i], tmpdir))
+                        private_tmp = tmpdir;
+        struct bw_sandbox_spec spec = {
+                .writable = sl.writable.v,
+                .n_writable = sl.writable.n,
+                .read_only = sl.read_only.v,
+                .n_read_only = sl.read_only.n,
+                .read_only_placeholder = sl.read_only.flag,
+                .hidden = sl.hidden.v,
+                .n_hidden = sl.hidden.n,
+                .private_tmp = private_tmp,
+                .cwd = cwd,
+                .offline = offline,
+                .landlock_min_abi = t->landlock_min_abi,
+                .landlock_refuse_below = t->landlock_below_min == BW_LANDLOCK_REFUSE,
+                .verbose = verbose,
+                .mode = mode,
+        };
+        extern char **environ;
+        char **envp = build_env(environ, offline, tmpdir);
+        int status = bw_sandbox_run(&spec, argv + optind, envp);
+        for (size_t i = 0; i < made.n; i++)
+                rmdir(made.v[i]); /* only if still empty: anything put there is kept */
+        if (status < 0)
+                bw_exit_like_signal(-status);
+        return status;
+}

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+#include "sandbox.h"
+#include "landlock_abi.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* ---- how init reports to the runner ---- */
+
+/* init writes exactly one of these to the status pipe before it exits. */
+enum report_kind { REPORT_SETUP_FAILED = 1, REPORT_COMMAND_ENDED = 2 };
+struct report {
+        int kind;
+        int wait_status; /* REPORT_COMMAND_ENDED: the command's waitpid() status */
+        char message[480];
+};
+
+static int status_fd = -1; /* init's end of the status pipe */
+
+/* Setup failed inside the sandbox: report why and end with 125. */
+__attribute__((noreturn, format(printf, 1, 2))) static void setup_failed(const char *fmt, ...) {
+        struct report r = {.kind = REPORT_SETUP_FAILED};
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.message, sizeof(r.message), fmt, ap);
+        va_end(ap);
+        if (status_fd >= 0 && write(status_fd, &r, sizeof(r)) != (ssize_t) sizeof(r))
+                fprintf(stderr, "bulwark run: %s\n", r.message);
+        _exit(125);
+}
+
+static bool verbose_on;
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...) {
+        if (!verbose_on)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark run: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+/* ---- Landlock ---- */
+
+int bw_landlock_abi(void) {
+        long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, BW_LL_CREATE_RULESET_VERSION);
+        return abi < 0 ? 0 : (int) abi;
+}
+
+static uint64_t landlock_fs_rights(int abi) {
+        uint64_t r = (BW_LL_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0..12 */
+        if (abi >= 2)
+                r |= BW_LL_FS_REFER;
+        if (abi >= 3)
+                r |= BW_LL_FS_TRUNCATE;
+        if (abi >= 5)
+                r |= BW_LL_FS_IOCTL_DEV;
+        return r;
+}
+
+static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool must_exist) {
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0) {
+                if (must_exist)
+                        setup_failed("Landlock: cannot open %s: %s", path, strerror(errno));
+                return;
+        }
+        struct stat st;
+        /* rights that only directories carry are refused on files: keep those that apply */
+        if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+                rights &= BW_LL_FS_EXECUTE | BW_LL_FS_WRITE_FILE | BW_LL_FS_READ_FILE | BW_LL_FS_TRUNCATE |
+                          BW_LL_FS_IOCTL_DEV;
+        struct bw_ll_path_beneath_attr pb = {.allowed_access = rights, .parent_fd = fd};
+        if (syscall(__NR_landlock_add_rule, ruleset, BW_LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+                setup_failed("Landlock: cannot add a rule for %s: %s", path, strerror(errno));
+        close(fd);
+}
+
+/* Writes only beneath the writable roots (and to the harmless devices); reads anywhere (the
+ * mounts, ACLs and modes decide those). Returns the ABI used (0: none). */
+static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
+        int abi = bw_landlock_abi();
+        if (abi < (int) s->landlock_min_abi || abi == 0) {
+                if (s->landlock_refuse_below)
+                        setup_failed("this kernel offers Landlock ABI %d, the plan requires at least %u: use a newer "
+                                     "kernel, or a plan that allows degrading",
+                                     abi, s->landlock_min_abi);
+                fprintf(stderr, "bulwark run: warning: Landlock is %s here: writes are confined by the mounts%s only\n",
+                        abi ? "too old" : "unavailable", s->mode && s->mode[0] == 'e' ? " and ACLs" : "");
+                return 0;
+        }
+        uint64_t fs = landlock_fs_rights(abi);
+        struct bw_ll_ruleset_attr attr = {.handled_access_fs = fs};
+        size_t attr_size = 8;
+        if (abi >= 4) {
+                attr_size = 16;
+                /* With no network namespace, the offline sandbox may not use TCP at all. */
+                if (s->offline && !have_netns)
+                        attr.handled_access_net = BW_LL_NET_BIND_TCP | BW_LL_NET_CONNECT_TCP;
+        }
+        if (abi >= 6) {
+                attr_size = 24;
+                attr.scoped = BW_LL_SCOPE_ABSTRACT_UNIX_SOCKET | BW_LL_SCOPE_SIGNAL;
+        }
+        int rs = (int) syscall(__NR_landlock_create_ruleset, &attr, attr_size, 0);
+        if (rs < 0)
+                setup_failed("Landlock: cannot create a ruleset: %s", strerror(errno));
+        const uint64_t read = BW_LL_FS_EXECUTE | BW_LL_FS_READ_FILE | BW_LL_FS_READ_DIR;
+        const uint64_t dev = (BW_LL_FS_READ_FILE | BW_LL_FS_WRITE_FILE | BW_LL_FS_TRUNCATE | BW_LL_FS_IOCTL_DEV) & fs;
+        landlock_allow(rs, "/", read, true);
+        for (size_t i = 0; i < s->n_writable; i++)
+                landlock_allow(rs, s->writable[i], fs, false);
+        static const char *const devices[] = {"/dev/null",    "/dev/zero", "/dev/full", "/dev/random",
+                                              "/dev/urandom", "/dev/tty",  "/dev/ptmx", "/dev/pts"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(devices); i++)
+                landlock_allow(rs, devices[i], dev | read, false);
+        landlock_allow(rs, "/dev/shm", fs, false);
+        if (syscall(__NR_landlock_restrict_self, rs, 0) < 0)
+                setup_failed("Landlock: cannot restrict the sandbox: %s", strerror(errno));
+        close(rs);
+        return abi;
+}
+
+/* ---- seccomp ---- */
+
+static void deny(scmp_filter_ctx ctx, int err, const char *name) {
+        int nr = seccomp_syscall_resolve_name(name);
+        if (nr == __NR_SCMP_ERROR)
+                return; /* not a system call on this architecture */
+        int e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
+        if (e < 0)
+                setup_failed("seccomp: cannot add a rule for %s: %s", name, strerror(-e));
+}
+
+/* Last layer before execve: the system calls a sandboxed command has no business making. */
+static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                setup_failed("seccomp: cannot create a filter");
+        /* Calls from another architecture's table (e.g. int 0x80 on x86-64) are killed. */
+        if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
+                setup_failed("seccomp: cannot set the bad-architecture action");
+        static const char *const denied[] = {
+                /* other processes' memory */
+                "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+                /* io_uring does I/O outside what seccomp sees */
+                "io_uring_setup", "io_uring_enter", "io_uring_register",
+                /* the mount table and namespaces */
+                "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
+                "fsmount", "fspick", "fsconfig", "mount_setattr",
+                /* kernel attack surface a build never needs */
+                "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load",
+                "kexec_file_load", "init_module", "finit_module", "delete_module", "acct", "swapon", "swapoff",
+                "reboot", "quotactl", "open_by_handle_at", "iopl", "ioperm"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(denied); i++)
+                deny(ctx, EPERM, denied[i]);
+        int e = 0;
+        /* No new user namespace (where a process would regain every capability). clone3 passes
+         * its flags in memory seccomp cannot read: refuse it as unimplemented, so that libc falls
+         * back to clone, whose flags are checked. */
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+        /* Typing into the terminal of whoever started the sandbox. */
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+        if (s->offline && !have_netns) {
+                /* No private network namespace: the offline sandbox gets no IP sockets at all. */
+                static const int families[] = {AF_INET, AF_INET6, AF_PACKET};
+                for (size_t i = 0; i < BW_ARRAY_SIZE(families); i++)
+                        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+                                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) families[i]));
+        }
+        if (e < 0)
+                setup_failed("seccomp: cannot add the argument rules");
+        e = seccomp_load(ctx);
+        if (e < 0)
+                setup_failed("seccomp: cannot load the filter: %s", strerror(-e));
+        seccomp_release(ctx);
+}
+
+/* ---- mounts ---- */
+
+enum mount_kind { MNT_PRIVATE_TMP, MNT_WRITABLE, MNT_READ_ONLY, MNT_HIDDEN };
+struct mount_op {
+        const char *path;
+        enum mount_kind kind;
+        unsigned depth;
+        int fd; /* the detached mount to attach at path */
+};
+
+static unsigned path_depth(const char *p) {
+        unsigned d = 0;
+        for (; *p; p++)
+                d += *p == '/' && p[1] != 0;
+        return d;
+}
+
+/* Shallow first, so deeper mounts land on top; at one depth a carve-out goes over a root. */
+static int op_cmp(const void *a, const void *b) {
+        const struct mount_op *x = a, *y = b;
+        if (x->depth != y->depth)
+                return x->depth < y->depth ? -1 : 1;
+        return (int) x->kind - (int) y->kind;
+}
+
+static bool is_within(const char *path, const char *root) {
+        size_t n = strlen(root);
+        if (n == 1)
+                return true;
+        return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static int fresh_tmpfs(const char *mode, unsigned attrs) {
+        int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                setup_failed("cannot create a tmpfs: %s", strerror(errno));
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                setup_failed("cannot configure a tmpfs: %s", strerror(errno));
+        int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (m < 0)
+                setup_failed("cannot mount a tmpfs: %s", strerror(errno));
+        close(fs);
+        return m;
+}
+
+static void set_read_only(int fd, const char *what) {
+        struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+                setup_failed("cannot make %s read-only: %s", what, strerror(errno));
+}
+
+/* mkdir -p inside the private tmpfs (we own it), for a mount point it does not have yet. */
+static void make_mount_point(const char *path) {
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof(buf), "%s", path);
+        for (char *p = buf + 1;; p++) {
+                if (*p == '/' || *p == 0) {
+                        char c = *p;
+                        *p = 0;
+                        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                                setup_failed("cannot create the mount point %s: %s", buf, strerror(errno));
+                        *p = c;
+                        if (!c)
+                                break;
+                }
+        }
+}
+
+/*
+ * Build the sandbox's file system view in this (new) mount namespace. Detached copies of the
+ * writable roots and carve-outs are taken first, while the tree is still as the caller sees it;
+ * then everything is made read-only in one call, and the copies are attached on top.
+ */
+static void setup_mounts(const struct bw_sandbox_spec *s) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                setup_failed("cannot make the mount namespace private: %s", strerror(errno));
+        size_t max = s->n_writable + s->n_read_only + s->n_hidden + 2;
+        struct mount_op *ops = calloc(max, sizeof(*ops));
+        size_t n = 0;
+        int hide_src = -1;
+        if (!ops)
+                setup_failed("out of memory");
+        for (size_t i = 0; i < s->n_writable; i++) {
+                const char *p = s->writable[i];
+                if (s->private_tmp && strcmp(p, s->private_tmp) == 0)
+                        continue;
+                int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                if (fd < 0) {
+                        if (errno == ENOENT) {
+                                note("writable root %s does not exist: skipped", p);
+                                continue;
+                        }
+                        setup_failed("cannot bind the writable root %s: %s", p, strerror(errno));
+                }
+                ops[n++] = (struct mount_op){p, MNT_WRITABLE, path_depth(p), fd};
+        }
+        if (s->private_tmp) {
+                struct stat st;
+                if (stat(s->private_tmp, &st) == 0 && S_ISDIR(st.st_mode))
+                        ops[n++] = (struct mount_op){s->private_tmp, MNT_PRIVATE_TMP, path_depth(s->private_tmp),
+                                                     fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
+        }
+        for (size_t i = 0; i < s->n_read_only; i++) {
+                const char *p = s->read_only[i];
+                int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+                if (fd < 0 && errno == ENOENT)
+                        continue; /* the runner made placeholders where it could */
+                if (fd < 0)
+                        setup_failed("cannot bind the read-only path %s: %s", p, strerror(errno));
+                struct stat st;
+                if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))
+                        setup_failed("read-only path %s is a symbolic link, which bulwark cannot protect: replace it "
+                                     "with what it points to",
+                                     p);
+                set_read_only(fd, p);
+                ops[n++] = (struct mount_op){p, MNT_READ_ONLY, path_depth(p), fd};
+        }
+        for (size_t i = 0; i < s->n_hidden; i++) {
+                const char *p = s->hidden[i];
+                struct stat st;
+                if (lstat(p, &st) < 0 || S_ISLNK(st.st_mode))
+                        continue; /* nothing there to read (a symlink's target is covered by its own rule) */
+                if (hide_src < 0)
+                        hide_src = fresh_tmpfs("0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+                const char *name = S_ISDIR(st.st_mode) ? "dir" : "file";
+                if (S_ISDIR(st.st_mode) ? mkdirat(hide_src, name, 0) < 0 && errno != EEXIST
+                                        : mknodat(hide_src, name, S_IFREG, 0) < 0 && errno != EEXIST)
+                        setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
+                int fd = open_tree(hide_src, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (fd < 0)
+                        setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
+                set_read_only(fd, p);
+                ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), fd};
+        }
+        /* /proc of the new pid namespace: the sandbox sees only its own processes. Mounted before
+         * the sweep below, which makes it read-only too. */
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                setup_failed("cannot mount /proc for the sandbox's pid namespace: %s", strerror(errno));
+        /* Everything read-only and without setuid, in one call over every mount. */
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+        if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+                setup_failed("cannot make the root file system read-only: %s", strerror(errno));
+        qsort(ops, n, sizeof(*ops), op_cmp);
+        for (size_t i = 0; i < n; i++) {
+                int r = move_mount(ops[i].fd, "", AT_FDCWD, ops[i].path, MOVE_MOUNT_F_EMPTY_PATH);
+                if (r < 0 && errno == ENOENT && s->private_tmp && is_within(ops[i].path, s->private_tmp)) {
+                        make_mount_point(ops[i].path);
+                        r = move_mount(ops[i].fd, "", AT_FDCWD, ops[i].path, MOVE_MOUNT_F_EMPTY_PATH);
+                }
+                if (r < 0)
+                        setup_failed("cannot mount over %s: %s", ops[i].path, strerror(errno));
+                close(ops[i].fd);
+        }
+        if (hide_src >= 0)
+                close(hide_src);
+        free(ops);
+        /* A private /dev/shm (POSIX shared memory, semaphores). */
+        int shm = fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        if (move_mount(shm, "", AT_FDCWD, "/dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                note("no private /dev/shm: %s", strerror(errno));
+        close(shm);
+}
+
+static void loopback_up(void) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {0};
+        strcpy(ifr.ifr_name, "lo");
+        if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                setup_failed("cannot find the loopback device: %s", strerror(errno));
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                setup_failed("cannot bring the loopback device up: %s", strerror(errno));
+        close(fd);
+}
+
+/* ---- signals ---- */
+
+static volatile pid_t forward_to = 0;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* Pass on signals someone sent with kill(); those the terminal generates (SI_KERNEL) already
+ * reached the command, which is in the same foreground process group. */
+static void forward_signal(int sig, siginfo_t *si, void *ctx) {
+        (void) ctx;
+        if (forward_to > 0 && si->si_code != SI_KERNEL)
+                kill(forward_to, sig);
+}
+
+static void install_forwarding(void) {
+        struct sigaction sa = {.sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                sigaction(forwarded[i], &sa, NULL);
+}
+
+static void reset_signals(void) {
+        struct sigaction sa = {.sa_handler = SIG_DFL};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                sigaction(forwarded[i], &sa, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* ---- init: pid 1 of the sandbox ---- */
+
+static void exec_command(char *const argv[], char *const envp[]) {
+        reset_signals();
+        close_range(3, ~0u, 0);
+        execvpe(argv[0], argv, envp);
+        int e = errno;
+        fprintf(stderr, "bulwark run: %s: %s\n", argv[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+}
+
+__attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, bool have_ns, bool have_netns,
+                                              int go_fd, char *const argv[], char *const envp[]) {
+        /* If the runner dies, so does the sandbox (and, pid 1 gone, everything in it). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char go;
+        if (read(go_fd, &go, 1) != 1)
+                _exit(125); /* the runner gave up (and said why) */
+        close(go_fd);
+        const char *layers_ns = "none (no user namespace)";
+        if (have_ns) {
+                setup_mounts(s);
+                if (have_netns)
+                        loopback_up();
+                layers_ns = have_netns ? "user, mount, pid, network (private loopback)" : "user, mount, pid";
+        }
+        if (chdir(s->cwd) < 0)
+                setup_failed("cannot enter %s in the sandbox: %s", s->cwd, strerror(errno));
+        /* Empty the bounding set: even a command that runs as uid 0 inside (a root caller) then
+         * execs with no capabilities at all. */
+        for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && have_ns)
+                        setup_failed("cannot drop capability %d from the bounding set: %s", cap, strerror(errno));
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                setup_failed("cannot set no_new_privs: %s", strerror(errno));
+        int abi = apply_landlock(s, have_netns);
+        apply_seccomp(s, have_netns);
+        note("%s; namespaces: %s; no_new_privs; Landlock ABI %d%s; seccomp", s->mode, layers_ns, abi,
+             abi >= 6 ? " (scoped signals and abstract sockets)" : "");
+
+        install_forwarding();
+        pid_t cmd = fork();
+        if (cmd < 0)
+                setup_failed("cannot start the command: %s", strerror(errno));
+        if (cmd == 0) {
+                close(status_fd);
+                exec_command(argv, envp);
+        }
+        forward_to = cmd;
+        /* Reap everything (orphans are re-parented to us) until the command itself ends. */
+        for (;;) {
+                int st;
+                pid_t p = waitpid(-1, &st, 0);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p < 0)
+                        setup_failed("lost the command: %s", strerror(errno));
+                if (p == cmd) {
+                        struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = st};
+                        if (write(status_fd, &r, sizeof(r)) < 0)
+                                _exit(125);
+                        _exit(0);
+                }
+        }
+}
+
+/* ---- the runner's side ---- */
+
+static int write_file(pid_t pid, const char *name, const char *text) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = write(fd, text, strlen(text));
+        int e = n < 0 ? -errno : 0;
+        close(fd);
+        return e;
+}
+
+static pid_t clone_into(unsigned long flags) {
+        return (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *const envp[]) {
+        verbose_on = s->verbose;
+        int go[2], status[2];
+        if (pipe2(go, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+                fprintf(stderr, "bulwark run: cannot create pipes: %s\n", strerror(errno));
+                return 125;
+        }
+        /* Block the forwarded signals until the handlers know where to send them. */
+        sigset_t block, old;
+        sigemptyset(&block);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                sigaddset(&block, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &block, &old);
+
+        unsigned long ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (s->offline ? CLONE_NEWNET : 0);
+        bool have_ns = true;
+        pid_t child = clone_into(ns);
+        if (child < 0 && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {
+                fprintf(stderr,
+                        "bulwark run: warning: user namespaces are unavailable here (%s): running without mount, pid "
+                        "and network namespaces, so carve-outs rest on %s, the network on %s, and background "
+                        "processes may outlive the command\n",
+                        strerror(errno), s->mode && s->mode[0] == 'e' ? "ACLs" : "Landlock's roots only",
+                        s->offline ? "seccomp (no IP sockets)" : "nothing");
+                have_ns = false;
+                child = clone_into(0);
+        }
+        if (child < 0) {
+                fprintf(stderr, "bulwark run: cannot start the sandbox: %s\n", strerror(errno));
+                return 125;
+        }
+        if (child == 0) {
+                close(go[1]);
+                close(status[0]);
+                status_fd = status[1];
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                run_init(s, have_ns, have_ns && s->offline, go[0], argv, envp);
+        }
+        close(go[0]);
+        close(status[1]);
+        if (have_ns) {
+                /* Map only the caller's own ids: nothing inside can become anyone else. */
+                char map[64];
+                int e = write_file(child, "setgroups", "deny");
+                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) getuid(), (unsigned) getuid());
+                if (e == 0)
+                        e = write_file(child, "uid_map", map);
+                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) getgid(), (unsigned) getgid());
+                if (e == 0)
+                        e = write_file(child, "gid_map", map);
+                if (e < 0) {
+                        fprintf(stderr, "bulwark run: cannot map ids into the sandbox's user namespace: %s\n",
+                                strerror(-e));
+                        kill(child, SIGKILL);
+                        waitpid(child, NULL, 0);
+                        return 125;
+                }
+        }
+        forward_to = child;
+        install_forwarding();
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (write(go[1], "g", 1) != 1) {
+                fprintf(stderr, "bulwark run: the sandbox did not start: %s\n", strerror(errno));
+                return 125;
+        }
+        close(go[1]);
+
+        struct report r = {0};
+        ssize_t got;
+        do
+                got = read(status[0], &r, sizeof(r));
+        while (got < 0 && errno == EINTR);
+        int st = 0;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (got != (ssize_t) sizeof(r)) {
+                if (WIFSIGNALED(st))
+                        fprintf(stderr, "bulwark run: the sandbox was killed by signal %d\n", WTERMSIG(st));
+                else
+                        fprintf(stderr, "bulwark run: the sandbox ended without a report\n");
+                return 125;
+        }
+        if (r.kind == REPORT_SETUP_FAILED) {
+                r.message[sizeof(r.message) - 1] = 0;
+                fprintf(stderr, "bulwark run: %s\n", r.message);
+                return 125;
+        }
+        if (WIFEXITED(r.wait_status))
+                return WEXITSTATUS(r.wait_status);
+        return -WTERMSIG(r.wait_status);
+}
+
+void bw_exit_like_signal(int sig) {
+        /* Die the way the command died, without a core file of our own. */
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        signal(sig, SIG_DFL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(sig);
+        _exit(128 + sig);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The restriction pipeline that `bulwark run` puts every command through (the token spec of
+ * schema/plan-format.md, made concrete). In order:
+ *
+ *   runner ── clone(new user, mount, pid [, net] namespaces) ──> init (pid 1 of the sandbox)
+ *     maps only the caller's uid/gid        mounts: / read-only, writable roots bound writable,
+ *     forwards signals, waits, passes         carve-outs read-only over them, unreadable paths
+ *     the exit status through                 hidden, a private tmpdir, /dev/shm and /proc
+ *                                           loopback up (offline: the namespace's only device)
+ *                                           no_new_privs, Landlock, seccomp (last)
+ *                                           fork ──> the command (execve)
+ *
+ * init stays as pid 1 so that the command gets normal signal semantics and so that when it ends
+ * every process the command left behind dies with the namespace. Any failure before the
+ * command's execve ends the run with exit status 125 and the reason on stderr.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bw_sandbox_spec {
+        const char *const *writable; /* writable roots (absolute, canonical); missing ones are skipped */
+        size_t n_writable;
+        const char *const *read_only; /* carve-outs, bound read-only over the writable roots */
+        size_t n_read_only;
+        const bool *read_only_placeholder; /* per carve-out: create it (empty directory) if missing */
+        const char *const *hidden;         /* unreadable paths: an empty, inaccessible object over them */
+        size_t n_hidden;
+        const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
+        const char *cwd;         /* where the command starts (absolute) */
+        bool offline;
+        unsigned landlock_min_abi; /* below it: refuse (landlock_refuse_below) or go on without */
+        bool landlock_refuse_below;
+        bool verbose;
+        const char *mode; /* "elevated as bulwark-offline", "unelevated": for --verbose */
+};
+
+/* The Landlock ABI this kernel offers (0: none). */
+int bw_landlock_abi(void);
+
+/*
+ * Run argv[0] (searched in PATH) with envp inside the sandbox and wait for it. Returns the exit
+ * status the runner should exit with (125 when the sandbox could not be set up), or -SIG when
+ * the command was killed by signal SIG.
+ */
+int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *const envp[]);
+
+/* End this process by signal sig (no core file), so a shell sees what the command's death looked
+ * like. Does not return. */
+__attribute__((noreturn)) void bw_exit_like_signal(int sig);
