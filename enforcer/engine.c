@@ -6,6 +6,7 @@
 #include "journal.h"
 #include "path_template.h"
 #include "posix_acl.h"
+#include "runner_file.h"
 #include "sha256.h"
 #include "strbuf.h"
 #include "xattrat.h"
@@ -612,6 +613,47 @@ static uint64_t next_seq(int state_fd) {
         return seq;
 }
 
+/* ---- the runner binary ---- */
+
+/* bulwark-runner must be root's, 0755, with cap_setuid,cap_setgid=ep: its prior state goes in the
+ * shared journal (the runner serves every installation), and revert puts it back with the last. */
+static int converge_runner(struct run *r) {
+        char path[PATH_MAX], err[512] = "";
+        if (bw_runner_locate(r->o->runner, path, sizeof(path)) < 0)
+                return fail(r, 1, "--runner %s: give an absolute path", r->o->runner);
+        struct bw_runner_state st;
+        int fd = bw_runner_open(path, &st, err, sizeof(err));
+        if (fd < 0) {
+                if (r->dry_run) {
+                        char why[700];
+                        snprintf(why, sizeof(why), "cannot use it: %s", err);
+                        add_line(r, '?', "runner", path, why, NULL, 0);
+                        return 0;
+                }
+                return fail(r, 1, "the runner %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)",
+                            path, err);
+        }
+        if (bw_runner_is_current(&st)) {
+                close(fd);
+                return 0;
+        }
+        char detail[256];
+        bw_runner_describe(&st, detail, sizeof(detail));
+        add_line(r, st.has_cap ? '~' : '+', "runner", path, detail, NULL, 0);
+        int ret = 0;
+        if (!r->dry_run) {
+                uint32_t len;
+                _cleanup_free_ uint8_t *payload = bw_runner_encode(path, &st, &len);
+                int e = shared_record(r, BW_JOURNAL_RUNNER, payload, len);
+                if (e < 0)
+                        ret = fail(r, 1, "cannot journal the runner's state: %s", strerror(-e));
+                else if (bw_runner_converge(fd, err, sizeof(err)) < 0)
+                        ret = fail(r, 1, "cannot give %s its capabilities: %s", path, err);
+        }
+        close(fd);
+        return ret;
+}
+
 /* ---- token spec: the installed plan ---- */
 
 static int converge_install(struct run *r) {
@@ -739,6 +781,8 @@ static int dry_run_all(struct run *r) {
         if (ret == 0)
                 ret = converge_firewall(r);
         if (ret == 0)
+                ret = converge_runner(r);
+        if (ret == 0)
                 ret = converge_acls(r);
         if (ret == 0)
                 ret = converge_reachability(r);
@@ -774,7 +818,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         if (ret == 0) {
                 char dir[64];
                 snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
-                if (mkdirat(r.state_fd, dir, 0700) < 0 && errno != EEXIST)
+                if (mkdirat(r.state_fd, dir, 0755) < 0 && errno != EEXIST)
                         ret = fail(&r, 1, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
                 else {
                         /* the new directory entries must survive a crash before the journal counts */
@@ -812,6 +856,8 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         }
         if (ret == 0)
                 ret = converge_firewall(&r);
+        if (ret == 0)
+                ret = converge_runner(&r);
         if (ret == 0)
                 ret = converge_acls(&r);
         if (ret == 0)
@@ -1010,6 +1056,28 @@ static int revert_shared(struct run *r, FILE *out) {
         for (size_t i = 0; i < n && first_nft == SIZE_MAX; i++)
                 if (recs[i].type == BW_JOURNAL_NFT && recs[i].len >= 1)
                         first_nft = i;
+        /* the runner as it was before bulwark first touched it (its first record) */
+        for (size_t i = 0; i < n; i++) {
+                if (recs[i].type != BW_JOURNAL_RUNNER)
+                        continue;
+                char path[PATH_MAX];
+                struct bw_runner_state before, now;
+                if (bw_runner_decode(recs[i].payload, recs[i].len, path, sizeof(path), &before) < 0) {
+                        ret = fail(r, 1, "the shared journal's runner record is damaged: check the runner's capabilities "
+                                         "by hand (getcap)");
+                        break;
+                }
+                int fd = bw_runner_open(path, &now, err, sizeof(err));
+                if (fd < 0 || now.ino != before.ino)
+                        fprintf(out, "! runner %s was replaced or removed since apply: left as it is\n", path);
+                else if (bw_runner_restore(fd, &before, err, sizeof(err)) < 0)
+                        ret = fail(r, 1, "cannot restore the runner %s: %s", path, err);
+                else
+                        fprintf(out, "- runner %s capabilities, owner and mode as before\n", path);
+                if (fd >= 0)
+                        close(fd);
+                break;
+        }
         /* the firewall first (it names the users), then users before their groups */
         for (int pass = 0; pass < 3; pass++)
                 for (size_t i = n; i-- > 0;) {

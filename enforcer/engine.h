@@ -8,7 +8,9 @@
  *                             installations; undone when the last one is reverted)
  *   installs/ID/plan          the installed plan (the runner's source of truth)
  *   installs/ID/bindings      workspace, user, home, tmpdir it was bound to
- *   installs/ID/journal       every ACL change made for it, with the bytes it replaced
+ *   installs/ID/journal       every ACL change made for it, with the bytes it replaced (0600)
+ * Directories are 0755 and the plan and bindings 0644: bulwark-runner, running as the real user
+ * with only cap_setuid and cap_setgid, reads them (and trusts them only because root owns them).
  * ID is the first 16 hex digits of SHA-256(workspace).
  */
 #pragma once
@@ -21,6 +23,7 @@ struct bw_engine_options {
         const char *state_dir;
         const char *workspace; /* NULL: the current directory */
         const char *user;      /* NULL: SUDO_USER, SUDO_UID, then the caller */
+        const char *runner;    /* NULL: bulwark-runner beside this program */
         bool json;
         bool color;
         unsigned lock_timeout; /* seconds to wait for another enforcer */

@@ -226,7 +226,7 @@ int bw_journal_read_good(int dirfd, const char *name, uint8_t **ret_data, struct
                         *bad_offset = off;
                         return -EBADMSG;
                 }
-                if (type < BW_JOURNAL_BEGIN || type > BW_JOURNAL_COMMIT) {
+                if (type < BW_JOURNAL_BEGIN || type > BW_JOURNAL_RUNNER) {
                         free(recs);
                         *bad_offset = off;
                         return -EBADMSG;

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
+#include "compile.h"
 #include "engine.h"
 #include "plan.h"
+#include "runner_file.h"
+#include "sha256.h"
 #include "show.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <sysexits.h>
 
@@ -22,13 +29,17 @@ static void usage(FILE *f) {
               "  revert PLAN_ID | --all             undo what apply did, exactly (root)\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
               "  doctor [--json]                    what this host can enforce\n"
+              "  run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n"
+              "                                     run CMD in the sandbox (through bulwark-runner)\n"
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
-              "--threads N. Run 'bulwark COMMAND --help' for more.\n"
+              "--threads N, --runner PATH (default: bulwark-runner beside bulwark). Run\n"
+              "'bulwark COMMAND --help' for more.\n"
               "\n"
               "Exit status: plan and status 0 no difference, 2 differences, 1 error; apply and revert\n"
-              "0 success (also when nothing had to change), 1 error; 64 usage error.\n",
+              "0 success (also when nothing had to change), 1 error; 64 usage error; run: the\n"
+              "command's own status, 125 when the sandbox could not be set up.\n",
               f);
 }
 
@@ -50,10 +61,148 @@ static const char *const command_help[][2] = {
         {"status", "Usage: bulwark status [--json]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                    "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n"},
+        {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n\n"
+                "Run CMD under the token spec of the plan covering the workspace (default: the current\n"
+                "directory). Elevated when `bulwark apply` installed a plan for it (or a directory above):\n"
+                "as the sandbox user. Otherwise unelevated, as you, with PLAN, or the workspace's own\n"
+                ".bulwark/policy.yaml compiled now (admin constraints included), or the built-in\n"
+                "workspace-write profile. Either way: new user, mount, pid and (offline) network\n"
+                "namespaces, a read-only root with the writable roots bound writable and carve-outs\n"
+                "read-only, no_new_privs, Landlock, seccomp. This execs bulwark-runner, which agents can\n"
+                "also call directly (one program start less). Exit: CMD's status; 125 when the sandbox\n"
+                "could not be set up; 126/127 when CMD cannot be run / is not found.\n"},
         {"doctor",
          "Usage: bulwark doctor [--json]\n\nWhat this host can enforce: nftables, the Landlock ABI, user namespaces, "
          "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"},
 };
+
+/* An installation for dir or a directory above it (the runner makes the same search, and checks
+ * ownership; this only decides whether a policy needs compiling). */
+static bool installed_for(const char *dir) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s", dir);
+        for (;;) {
+                uint8_t d[32];
+                char id[17], p[PATH_MAX + 64];
+                struct stat st;
+                bw_sha256(path, strlen(path), d);
+                bw_hex(d, 8, id);
+                snprintf(p, sizeof(p), DEFAULT_STATE_DIR "/installs/%s/plan", id);
+                if (stat(p, &st) == 0)
+                        return true;
+                char *slash = strrchr(path, '/');
+                if (!slash || bw_streq(path, "/"))
+                        return false;
+                if (slash == path)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+        }
+}
+
+/* Compile the workspace's own policy into an anonymous file for the runner. Returns its fd, or
+ * -1 after printing the policy's errors. */
+static int compile_to_memfd(const char *policy) {
+        struct bw_compile_options co = {.policy_path = policy, .admin_dir = "/etc/bulwark/admin.d"};
+        struct bw_compilation comp;
+        int r = bw_compile(&co, &comp);
+        if (r < 0 && r != -EINVAL)
+                fprintf(stderr, "bulwark run: cannot read %s: %s\n", policy, strerror(-r));
+        else
+                bw_diags_print(&comp.diags, &comp.sources, stderr, isatty(2) && !getenv("NO_COLOR"));
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        int fd = -1;
+        if (r == 0 && bw_compilation_to_plan(&comp, true, &buf, &size) == 0) {
+                fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
+                if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
+                        fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
+                        fd = -1;
+                }
+        } else if (r == 0)
+                fprintf(stderr, "bulwark run: cannot build a plan from %s\n", policy);
+        else
+                fprintf(stderr, "bulwark run: %s has errors; the command was not run\n", policy);
+        free(buf);
+        bw_compilation_done(&comp);
+        return fd;
+}
+
+/* bulwark run: find bulwark-runner, compile the workspace's policy when one is needed, exec. */
+static int cmd_run(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"network", no_argument, NULL, 'n'},        {"plan", required_argument, NULL, 'p'},
+                {"workspace", required_argument, NULL, 'w'}, {"verbose", no_argument, NULL, 'v'},
+                {"runner", required_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *plan = NULL, *workspace = NULL, *runner_override = NULL;
+        bool network = false, verbose = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "+nw:vh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'n': network = true; break;
+                case 'p': plan = optarg; break;
+                case 'w': workspace = optarg; break;
+                case 'v': verbose = true; break;
+                case 'r': runner_override = optarg; break;
+                case 'h':
+                        for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
+                                if (bw_streq(command_help[i][0], "run"))
+                                        fputs(command_help[i][1], stdout);
+                        return 0;
+                default: fputs("Try 'bulwark run --help'.\n", stderr); return 125;
+                }
+        }
+        if (optind >= argc) {
+                fputs("bulwark run: say which command to run, after --\n", stderr);
+                return 125;
+        }
+        char runner[PATH_MAX];
+        if (bw_runner_locate(runner_override, runner, sizeof(runner)) < 0) {
+                fputs("bulwark run: --runner: give an absolute path\n", stderr);
+                return 125;
+        }
+        char ws[PATH_MAX], policy[PATH_MAX + 32], fdarg[16];
+        int plan_fd = -1;
+        if (!plan && realpath(workspace ? workspace : ".", ws)) {
+                snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", ws);
+                if (access(policy, F_OK) == 0 && !installed_for(ws) && (plan_fd = compile_to_memfd(policy)) < 0)
+                        return 125;
+        }
+        /* argv for the runner: our options as it spells them, then the command */
+        size_t n = 12 + (size_t) (argc - optind) + 1, k = 0;
+        char **full = calloc(n, sizeof(*full));
+        if (!full)
+                return 125;
+#define ARG(s) (full[k++] = strdup(s))
+        ARG("bulwark-runner");
+        if (network)
+                ARG("--network");
+        if (verbose)
+                ARG("--verbose");
+        if (workspace) {
+                ARG("--workspace");
+                ARG(workspace);
+        }
+        if (plan) {
+                ARG("--plan");
+                ARG(plan);
+        }
+        if (plan_fd >= 0) {
+                snprintf(fdarg, sizeof(fdarg), "%d", plan_fd);
+                ARG("--plan-fd");
+                ARG(fdarg);
+        }
+        ARG("--");
+#undef ARG
+        for (int i = optind; i < argc; i++)
+                full[k++] = argv[i];
+        execv(runner, full);
+        fprintf(stderr, "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
+                runner, strerror(errno));
+        return 125;
+}
 
 static int cmd_show(int argc, char **argv) {
         static const struct option opts[] = {
@@ -117,6 +266,8 @@ int main(int argc, char **argv) {
         }
         if (bw_streq(cmd, "show"))
                 return cmd_show(argc - 1, argv + 1);
+        if (bw_streq(cmd, "run"))
+                return cmd_run(argc - 1, argv + 1);
         if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
             !bw_streq(cmd, "doctor")) {
                 fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
@@ -132,7 +283,7 @@ int main(int argc, char **argv) {
                 (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
 
-        enum { OPT_JSON = 256, OPT_WORKSPACE, OPT_USER, OPT_STATE_DIR, OPT_LOCK_TIMEOUT, OPT_ALL, OPT_THREADS };
+        enum { OPT_JSON = 256, OPT_WORKSPACE, OPT_USER, OPT_STATE_DIR, OPT_LOCK_TIMEOUT, OPT_ALL, OPT_THREADS, OPT_RUNNER };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, OPT_JSON},
                 {"workspace", required_argument, NULL, OPT_WORKSPACE},
@@ -141,6 +292,7 @@ int main(int argc, char **argv) {
                 {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
                 {"threads", required_argument, NULL, OPT_THREADS},
                 {"all", no_argument, NULL, OPT_ALL},
+                {"runner", required_argument, NULL, OPT_RUNNER},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -171,6 +323,9 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_ALL:
                         all = true;
+                        break;
+                case OPT_RUNNER:
+                        o.runner = optarg;
                         break;
                 case 'h':
                         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)

@@ -1,0 +1,126 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bulwark run / bulwark-runner: the runner binary's state converged by apply and undone by revert,
+# both modes end to end, who may use an installed plan, exit statuses, signals, and that no
+# process outlives the run. (The escape attempts are tests/escape/.)
+build=$1
+. "$(dirname "$0")/lib.sh"
+
+if ! unshare -U true 2>/dev/null; then
+        echo "SKIP runner: this kernel does not let processes create user namespaces"
+        finish
+        exit 0
+fi
+
+useradd -m -d /home/ann -s /bin/sh ann
+useradd -m -d /home/bob -s /bin/sh bob
+chmod 700 /home/ann /home/bob
+mkdir -p /home/ann/repo/.git /home/ann/repo/src /home/ann/plain
+echo '[core]' >/home/ann/repo/.git/config
+echo secret >/home/ann/secret.txt
+chmod 600 /home/ann/secret.txt
+chown -R ann:ann /home/ann
+$bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
+$bulwarkc builtin:workspace-write-online -o /run/online.plan 2>/dev/null
+
+run_as() { # user dir command... (as the user, from dir)
+        u=$1
+        d=$2
+        shift 2
+        as_user "$u" sh -c 'cd "$1" && shift && exec "$@"' sh "$d" "$@"
+}
+
+# ---- unelevated (nothing installed) ----
+run_as ann /home/ann/repo $runner -- sh -c 'touch ok-unelevated && test "$BULWARK_SANDBOX" = offline'
+check "unelevated: writes in the workspace, offline marker set" test -f /home/ann/repo/ok-unelevated
+run_as ann /home/ann/repo $runner -- sh -c 'exit 7'
+check "unelevated: the command's exit status passes through" test $? -eq 7
+run_as ann /home/ann/repo $runner -- no-such-command-here 2>/run/err.out
+check "unelevated: a missing command exits 127" test $? -eq 127
+run_as ann /home/ann/repo $runner -- /home/ann/repo/.git/config 2>/dev/null
+check "unelevated: a non-executable exits 126" test $? -eq 126
+run_as ann /home/ann/repo $runner --network -- true 2>/run/err.out
+check "unelevated: --network refused when the plan says network: off (125)" test $? -eq 125
+check "  ...with the reason" grep -q 'does not allow network' /run/err.out
+run_as ann /home/ann/repo $runner --plan /run/online.plan --network -- sh -c 'test "$BULWARK_SANDBOX" = online'
+check "unelevated: --network with a plan that allows it" test $? -eq 0
+run_as ann /home/ann/repo $runner --verbose -- true 2>/run/err.out
+check "--verbose names the mode and the layers" grep -q 'unelevated mode as ann.*namespaces: user, mount, pid, network.*Landlock ABI.*seccomp' /run/err.out
+run_as ann /home/ann/repo $runner -- sh -c 'kill -TERM $$'
+check "a command killed by a signal: the runner dies by it too" test $? -eq 143
+# signals sent to the runner reach the command
+rm -f /home/ann/repo/got-term
+run_as ann /home/ann/repo $runner -- sh -c 'trap "touch got-term; exit 3" TERM; while :; do sleep 0.05; done' &
+rpid=$!
+sleep 0.5
+pkill -TERM -f -u ann 'bulwark-runner -- sh -c trap' || true
+wait $rpid
+check "SIGTERM to the runner is forwarded to the command" test -f /home/ann/repo/got-term
+# nothing outlives the run
+run_as ann /home/ann/repo $runner -- sh -c '(sleep 300 &) ; exit 0'
+sleep 0.2
+check_fails "no process of the command outlives the run" pgrep -u ann -x sleep
+# the workspace's own policy is compiled by bulwark run
+mkdir -p /home/ann/plain/.bulwark
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  read_only:\n    - ${workspace}/locked\n' >/home/ann/plain/.bulwark/policy.yaml
+mkdir -p /home/ann/plain/locked
+chown -R ann:ann /home/ann/plain
+run_as ann /home/ann/plain $bulwark run -- sh -c 'touch free; touch locked/x' 2>/run/err.out
+check "bulwark run compiles .bulwark/policy.yaml: its carve-out holds" sh -c 'test -f /home/ann/plain/free && ! test -e /home/ann/plain/locked/x'
+run_as ann /home/ann/plain $runner -- true 2>/run/err.out
+check "the runner alone refuses a workspace with its own policy (125)" test $? -eq 125
+printf 'bulwark: 1\nfilesystem: {writable: [nope' >/home/ann/plain/.bulwark/policy.yaml
+run_as ann /home/ann/plain $bulwark run -- touch should-not 2>/run/err.out
+check "a broken workspace policy: 125, the error named, the command not run" sh -c 'grep -q "policy.yaml:" /run/err.out && ! test -e /home/ann/plain/should-not'
+
+# ---- apply: the runner's state ----
+check "runner has no capabilities before apply" sh -c '! getcap /run/bin/bulwark-runner | grep -q cap_set'
+$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan.out 2>&1
+check "plan lists the runner's capabilities" grep -q '^+ runner /run/bin/bulwark-runner .*cap_setgid,cap_setuid=ep' /run/plan.out
+check "apply succeeds" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "apply gave the runner cap_setuid,cap_setgid=ep" sh -c 'getcap /run/bin/bulwark-runner | grep -q "cap_setgid,cap_setuid=ep"'
+check "the runner is root's, 0755, no setuid bit" test "$(stat -c '%U:%G %a' /run/bin/bulwark-runner)" = "root:root 755"
+$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan2.out 2>&1
+check "plan after apply is empty (exit 0)" test $? -eq 0
+setcap -r /run/bin/bulwark-runner
+$bulwark status >/run/status.out 2>&1
+check "status: capabilities removed from the runner are drift (exit 2)" test $? -eq 2
+check "apply restores them" sh -c "$bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann >/dev/null && getcap /run/bin/bulwark-runner | grep -q cap_setuid"
+
+# ---- elevated ----
+run_as ann /home/ann/repo $runner --verbose -- sh -c 'id -un; touch ok-elevated' >/run/out.txt 2>/run/err.out
+check "elevated: runs as bulwark-offline" grep -qx bulwark-offline /run/out.txt
+check "elevated: --verbose says so" grep -q 'elevated mode as bulwark-offline' /run/err.out
+check "elevated: writes in the workspace" test -f /home/ann/repo/ok-elevated
+run_as ann /home/ann/repo/src $runner -- sh -c 'touch ok-sub'
+check "elevated: a subdirectory of the workspace is covered" test -f /home/ann/repo/src/ok-sub
+run_as ann /home/ann/repo $runner -- cat /home/ann/secret.txt >/dev/null 2>&1
+check "elevated: the real user's 0600 file is unreadable" test $? -ne 0
+run_as ann /home/ann/repo $runner -- sh -c 'grep -E "^Cap(Prm|Eff|Bnd)" /proc/self/status' >/run/caps.out
+check "elevated: the command has no capabilities at all" sh -c '! grep -v "0000000000000000" /run/caps.out'
+setfacl -m u:bob:x /home/ann # so that bob can reach the workspace at all
+run_as bob /home/ann/repo $runner -- true 2>/run/err.out
+check "another user cannot use ann's installation (125)" sh -c "test $? -eq 125 && grep -q 'serves ann only, not bob' /run/err.out"
+setfacl -x u:bob /home/ann
+run_as ann /home/ann/repo $runner --plan /run/online.plan -- true 2>/run/err.out
+check "elevated: --plan is refused where a plan is installed (125)" test $? -eq 125
+run_as ann /home/ann/repo $bulwark run -- sh -c "id -un" >/run/out.txt 2>/dev/null
+check "bulwark run execs the runner (elevated)" grep -qx bulwark-offline /run/out.txt
+# a tampered installation is refused, not trusted
+id=$(ls /var/lib/bulwark/installs | head -1)
+chmod o+w /var/lib/bulwark/installs/$id/plan
+run_as ann /home/ann/repo $runner -- true 2>/run/err.out
+check "a world-writable installed plan is refused (125)" sh -c "test $? -eq 125 && grep -q 'cannot be trusted' /run/err.out"
+chmod o-w /var/lib/bulwark/installs/$id/plan
+cp /var/lib/bulwark/installs/$id/plan /run/plan.bak
+printf 'garbage' | dd of=/var/lib/bulwark/installs/$id/plan bs=1 seek=200 conv=notrunc 2>/dev/null
+run_as ann /home/ann/repo $runner -- touch /home/ann/repo/should-not 2>/run/err.out
+check "a damaged installed plan is refused (125), the command not run" sh -c "test $? -eq 125 && ! test -e /home/ann/repo/should-not"
+cp /run/plan.bak /var/lib/bulwark/installs/$id/plan
+
+# ---- revert ----
+check "revert --all succeeds" $bulwark revert --all
+check "revert took the runner's capabilities away again" sh -c '! getcap /run/bin/bulwark-runner | grep -q cap_set'
+run_as ann /home/ann/repo $runner -- sh -c 'id -un' >/run/out.txt 2>/dev/null
+check "after revert the runner is unelevated again" grep -qx ann /run/out.txt
+finish
