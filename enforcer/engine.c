@@ -23,6 +23,8 @@
 #include <sys/xattr.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sched.h>
+#include <sys/wait.h>
 
 #define XATTR_ACCESS "system.posix_acl_access"
 #define XATTR_DEFAULT "system.posix_acl_default"
@@ -1519,6 +1521,23 @@ static size_t doctor_dirs(const struct bw_engine_options *o, char ***ret) {
         return n;
 }
 
+/* Can an unprivileged process make the runner's namespaces? Tried for real, in a child that
+ * (when we are root) first becomes nobody: a distribution can restrict user namespaces in ways
+ * no sysctl alone tells. Returns 0 or the errno of the failure. */
+static int probe_sandbox_namespaces(void) {
+        pid_t p = fork();
+        if (p == 0) {
+                if (getuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                                      setresuid(65534, 65534, 65534) < 0))
+                        _exit(EPERM);
+                _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) < 0 ? errno : 0);
+        }
+        int st;
+        if (p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st))
+                return EIO;
+        return WEXITSTATUS(st);
+}
+
 int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
         char err[512] = "";
         uid_t none = 4294967294u;
@@ -1532,7 +1551,23 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
                         userns = -1;
                 fclose(f);
         }
+        int ns_err = probe_sandbox_namespaces();
+        char runner[PATH_MAX], rerr[512] = "";
+        struct bw_runner_state rs;
+        int rfd = bw_runner_locate(o->runner, runner, sizeof(runner)) < 0 ? -EINVAL
+                                                                         : bw_runner_open(runner, &rs, rerr, sizeof(rerr));
+        bool runner_ok = rfd >= 0 && bw_runner_is_current(&rs);
+        if (rfd >= 0)
+                close(rfd);
+        char runner_detail[PATH_MAX + 600];
+        snprintf(runner_detail, sizeof(runner_detail), "%s: %s", runner,
+                 rfd < 0     ? rerr
+                 : runner_ok ? "cap_setgid,cap_setuid=ep: elevated mode available where a plan is installed"
+                             : "no capabilities yet: unelevated mode only until `sudo bulwark apply`");
         json_t *j = json_object(), *acls = json_array();
+        json_object_set_new(j, "sandbox_namespaces", json_string(ns_err ? strerror(ns_err) : "available"));
+        json_object_set_new(j, "runner", json_pack("{s:s,s:b,s:s}", "path", runner, "elevated", runner_ok, "detail",
+                                                   runner_detail));
         json_object_set_new(j, "nftables", json_string(fw == BW_FW_UNKNOWN ? "unavailable" : "available"));
         if (fw == BW_FW_UNKNOWN)
                 json_object_set_new(j, "nftables_error", json_string(err));
@@ -1552,6 +1587,13 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
                         userns > 0    ? "enabled"
                         : userns == 0 ? "disabled (user.max_user_namespaces = 0)"
                                       : "unknown");
+                if (ns_err)
+                        fprintf(out, "bulwark run:     no user namespaces for unprivileged users (%s): runs get "
+                                     "Landlock, seccomp and no_new_privs only (and ACLs and the firewall when "
+                                     "elevated)\n", strerror(ns_err));
+                else
+                        fprintf(out, "bulwark run:     user, mount, pid and network namespaces available\n");
+                fprintf(out, "runner:          %s\n", runner_detail);
         }
         char **dirs;
         size_t n = doctor_dirs(o, &dirs);

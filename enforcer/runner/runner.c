@@ -209,7 +209,7 @@ static struct bw_plan *load_plan_fd(int fd, const char *shown) {
 /* ---- from plan to sandbox spec ---- */
 
 struct str_list {
-        const char **v;
+        char **v;
         bool *flag;
         size_t n, cap;
 };
@@ -229,6 +229,14 @@ static void list_add(struct str_list *l, const char *s, bool flag) {
         l->v[l->n++] = strdup(s);
 }
 
+static void list_free(struct str_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        free(l->flag);
+        *l = (struct str_list){0};
+}
+
 static bool within(const char *path, const char *root) {
         size_t n = strlen(root);
         return bw_streq(root, "/") || (strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/'));
@@ -244,7 +252,7 @@ static bool within_any(const char *path, const struct str_list *roots) {
 struct spec_lists {
         struct str_list writable, read_only, hidden, admin_denied;
         unsigned unenforced_patterns, unenforced_protected;
-        const char *first_unenforced;
+        char *first_unenforced;
 };
 
 /* "**" + "/NAME" (a literal NAME) in every writable root: the root-level candidates, found
@@ -372,6 +380,9 @@ static bool env_dropped(const char *entry) {
         return false;
 }
 
+static char *env_owned[8]; /* what build_env allocated */
+static size_t n_env_owned;
+
 static char **build_env(char **env, bool offline, const char *tmpdir) {
         size_t n = 0;
         while (env[n])
@@ -393,9 +404,11 @@ static char **build_env(char **env, bool offline, const char *tmpdir) {
                  * where nothing listens in the sandbox's own loopback. */
                 static const char *const names[] = {"http_proxy", "https_proxy", "all_proxy",
                                                     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"};
-                for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++)
-                        if (asprintf(&out[k++], "%s=http://127.0.0.1:9", names[i]) < 0)
+                for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++) {
+                        if (asprintf(&out[k], "%s=http://127.0.0.1:9", names[i]) < 0)
                                 refuse("out of memory");
+                        env_owned[n_env_owned++] = out[k++];
+                }
         }
         out[k] = NULL;
         return out;
@@ -595,12 +608,12 @@ int main(int argc, char **argv) {
                 if (bw_streq(sl.writable.v[i], tmpdir))
                         private_tmp = tmpdir;
         struct bw_sandbox_spec spec = {
-                .writable = sl.writable.v,
+                .writable = (const char *const *) sl.writable.v,
                 .n_writable = sl.writable.n,
-                .read_only = sl.read_only.v,
+                .read_only = (const char *const *) sl.read_only.v,
                 .n_read_only = sl.read_only.n,
                 .read_only_placeholder = sl.read_only.flag,
-                .hidden = sl.hidden.v,
+                .hidden = (const char *const *) sl.hidden.v,
                 .n_hidden = sl.hidden.n,
                 .private_tmp = private_tmp,
                 .cwd = cwd,
@@ -615,6 +628,16 @@ int main(int argc, char **argv) {
         int status = bw_sandbox_run(&spec, argv + optind, envp);
         for (size_t i = 0; i < made.n; i++)
                 rmdir(made.v[i]); /* only if still empty: anything put there is kept */
+        list_free(&made);
+        list_free(&sl.writable);
+        list_free(&sl.read_only);
+        list_free(&sl.hidden);
+        list_free(&sl.admin_denied);
+        free(sl.first_unenforced);
+        for (size_t i = 0; i < n_env_owned; i++)
+                free(env_owned[i]);
+        free(envp);
+        bw_plan_free(plan);
         if (status < 0)
                 bw_exit_like_signal(-status);
         return status;
