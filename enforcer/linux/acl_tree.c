@@ -255,6 +255,7 @@ struct worker {
         pcre2_match_data *md;              /* this thread's: PCRE2 match data cannot be shared */
         uint32_t kind, rule;               /* the decision for the object being converged */
         bool obj_changed, obj_had_managed; /* what converging it did */
+        bool expect_change;                /* the last file changed: open the next one first */
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
         size_t n_batch;
@@ -372,7 +373,7 @@ static bool has_managed(const struct bw_tree_policy *tp, const uint8_t *bytes, s
  */
 static int converge_xattr(struct worker *w, int dirfd, const char *name, const char *rel, const char *attr,
                           const struct bw_acl_want *want, unsigned n_want, const struct stat *st_known, bool is_dir,
-                          const uint8_t *preloaded, ssize_t preloaded_len, int *prefd) {
+                          const uint8_t *preloaded, ssize_t preloaded_len, int *prefd, bool read_via_fd) {
         const struct bw_tree_policy *tp = w->sh->tp;
         uint8_t cur[ACL_BUF], out[ACL_BUF];
         const char *target = name[0] ? name : ".";
@@ -453,9 +454,13 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                         note_error(w, rel, "cannot open it", ofd);
                 return 0;
         }
+        /* read_via_fd: *prefd's stat is st_known and the bytes were read through it already */
+        bool checked_fd = read_via_fd && st_known;
         struct stat fst;
         const char *skip = NULL;
-        if (fstat(ofd, &fst) < 0)
+        if (checked_fd)
+                fst = *st_known;
+        else if (fstat(ofd, &fst) < 0)
                 skip = "error";
         else if (is_dir ? !S_ISDIR(fst.st_mode) : !(S_ISREG(fst.st_mode) || S_ISFIFO(fst.st_mode)))
                 skip = S_ISLNK(fst.st_mode) ? "symlink" : "device";
@@ -483,10 +488,13 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         /* What we read by name may have been another object: read again through the fd, and
          * recompute if it differs, so the journal holds this inode's bytes. */
         uint8_t cur2[ACL_BUF];
-        ssize_t len2 = fgetxattr(ofd, attr, cur2, sizeof(cur2));
-        if (len2 < 0)
-                len2 = errno == ENODATA ? -ENODATA : -errno;
-        if (len2 != len || (len2 > 0 && memcmp(cur, cur2, (size_t) len2) != 0)) {
+        ssize_t len2 = len;
+        if (!checked_fd) {
+                len2 = fgetxattr(ofd, attr, cur2, sizeof(cur2));
+                if (len2 < 0)
+                        len2 = errno == ENODATA ? -ENODATA : -errno;
+        }
+        if (!checked_fd && (len2 != len || (len2 > 0 && memcmp(cur, cur2, (size_t) len2) != 0))) {
                 if (len2 < 0 && len2 != -ENODATA) {
                         close(ofd);
                         note_error(w, rel, "cannot read its ACL", (int) len2);
@@ -566,13 +574,31 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         w->st.objects++;
         /* One read of the access ACL serves both the comparison and the X decision. */
         uint8_t cur[ACL_BUF];
-        ssize_t len = bw_getxattrat(dirfd, name[0] ? name : ".", XATTR_ACCESS, cur, sizeof(cur));
+        ssize_t len = 0;
+        struct stat own;
+        int prefd = -1;
+        bool via_fd = false;
+        /* After a file that changed, the next one probably changes too (a first apply): open it
+         * straight away and read through the fd, instead of reading by name and then opening
+         * and reading again. After an unchanged one, read by name (a no-op apply opens nothing). */
+        if (!is_dir && !st && d.kind && w->expect_change && (prefd = open_object_fd(dirfd, name)) >= 0) {
+                if (fstat(prefd, &own) == 0 && S_ISREG(own.st_mode)) {
+                        len = fgetxattr(prefd, XATTR_ACCESS, cur, sizeof(cur));
+                        if (len < 0)
+                                len = -errno;
+                        st = &own;
+                        via_fd = true;
+                } else {
+                        close(prefd);
+                        prefd = -1;
+                }
+        }
+        if (!via_fd)
+                len = bw_getxattrat(dirfd, name[0] ? name : ".", XATTR_ACCESS, cur, sizeof(cur));
         if (len == -ENOENT)
                 return 0;
         /* Without an ACL the mode is needed (for the base ACL and for X), and a change is certain
          * (something is wanted): open the object now, and take the mode from that fd. */
-        struct stat own;
-        int prefd = -1;
         if (len == -ENODATA && !st && d.kind) {
                 if (!is_dir && (prefd = open_object_fd(dirfd, name)) >= 0) {
                         if (fstat(prefd, &own) < 0) {
@@ -603,13 +629,15 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         w->kind = d.kind;
         w->rule = d.kind ? rule : UINT32_MAX;
         w->obj_changed = false;
-        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd);
+        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd, via_fd);
         if (prefd >= 0)
                 close(prefd); /* not needed after all */
+        if (!is_dir)
+                w->expect_change = w->obj_changed;
         int none = -1;
         if (r == 0 && is_dir)
                 r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? k->dflt : NULL, d.kind ? k->n_dflt : 0,
-                                   st, true, NULL, 0, &none);
+                                   st, true, NULL, 0, &none, false);
         return r;
 }
 

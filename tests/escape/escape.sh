@@ -1,0 +1,193 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Escape attempts against bulwark-runner, in both of its modes, each checked for the reason it
+# failed; then a real workload that must keep working. Run by tests/integration/run.sh (root, in
+# throwaway mount, network and pid namespaces): nothing here reaches the host.
+#
+#   world      ann (0700 home, 0600 secret, ~/.ssh key, an agent socket in /tmp, in /run/user/UID
+#              and in ~/.1password, an abstract socket, a pty, a System V segment and a message
+#              queue, a long-running sleep), a workspace that is a git repository (with a nested
+#              one), bob with a workspace of his own; on the host side a "database" on
+#              0.0.0.0:5432 and [::]:5432 and a unix socket, a DNS resolver on 127.0.0.1:53, and a
+#              peer host behind a veth pair (10.77.0.2, fd77::2) in a network namespace of its own
+#   control    the attempts marked -c, as ann without a sandbox: they must work
+#   unelevated no plan installed: attempts, then the workload
+#   elevated   `bulwark apply` for ann's (and bob's) workspace: attempts, then the workload
+#
+# The attempts are in attempts/*.sh; their vocabulary is lib/attempt.sh; lib/probe.py does the
+# system calls and reports the errno; lib/services.py plays the host's services.
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+# System V IPC objects and POSIX message queues made here must not reach the host's IPC namespace.
+if [ -z "${ESC_OWN_IPC:-}" ]; then
+        export ESC_OWN_IPC=1
+        exec unshare --ipc --uts /bin/sh "$0" "$@"
+fi
+. "$here/../integration/lib.sh"
+# ... nor files an escaping attempt might write in the host's /var/tmp or /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+start=$(date +%s)
+
+# ---- the world ----
+mkdir -p /run/escape
+cp "$here/lib/probe.py" /run/escape/probe
+cp "$here/lib/services.py" /run/escape/services.py
+sed -i '1i #!/usr/bin/python3' /run/escape/probe
+chmod 755 /run/escape/probe
+probe=/run/escape/probe
+cp /usr/bin/id /run/escape/suid-id
+chmod 4755 /run/escape/suid-id
+cp /usr/bin/cat /run/escape/capcat
+setcap cap_dac_read_search=ep /run/escape/capcat
+
+useradd -m -d /home/ann -s /bin/sh ann
+useradd -m -d /home/bob -s /bin/sh bob
+chmod 700 /home/ann /home/bob
+ann_uid=$(id -u ann)
+ws=/home/ann/ws
+bob_ws=/home/bob/ws
+as_user ann sh -e -c '
+        cd /home/ann
+        umask 077
+        echo "ann: hunter2" >secret.txt
+        mkdir -p .ssh .aws .gnupg .config/gh .1password
+        echo "-----BEGIN OPENSSH PRIVATE KEY----- (ann, test)" >.ssh/id_rsa
+        printf "[default]\naws_secret_access_key = ann-test\n" >.aws/credentials
+        echo "keyring" >.gnupg/pubring.kbx
+        echo "oauth_token: ann-test" >.config/gh/hosts.yml
+        echo "machine example.com login ann password hunter2" >.netrc
+        umask 022
+        echo "outside the workspace" >outside.txt
+        echo "# ann" >.bashrc
+        mkdir ws && cd ws
+        git init -q -b main
+        git config user.name Ann && git config user.email ann@example.com
+        echo "# project" >README.md && mkdir src && echo "int main(void){return 0;}" >src/main.c
+        git add -A && git commit -qm initial
+        mkdir -p vendor/lib && cd vendor/lib && git init -q -b main && echo lib >lib.c &&
+                git add -A && git -c user.name=Ann -c user.email=ann@example.com commit -qm lib
+        echo vendor/ >>/home/ann/ws/.git/info/exclude'
+as_user bob sh -e -c 'mkdir /home/bob/ws && umask 077 && echo "BOB_TOKEN=bob-test" >/home/bob/ws/app.env'
+echo "outside" >/run/etc-copy/escape-target
+
+# the host's services: a database on every address, a DNS resolver, a peer host behind a veth
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >/run/resolv.conf
+rm -f /etc/resolv.conf && cp /run/resolv.conf /etc/resolv.conf
+ip netns add peer
+ip link add v0 type veth peer name v1
+ip link set v1 netns peer
+ip addr add 10.77.0.1/24 dev v0
+ip -6 addr add fd77::1/64 dev v0 nodad
+ip link set v0 up
+ip netns exec peer ip addr add 10.77.0.2/24 dev v1
+ip netns exec peer ip -6 addr add fd77::2/64 dev v1 nodad
+ip netns exec peer ip link set v1 up
+ip netns exec peer ip link set lo up
+mkdir -p /run/postgresql "/run/user/$ann_uid" /tmp/ssh-esc
+chown ann:ann "/run/user/$ann_uid" /tmp/ssh-esc
+chmod 700 "/run/user/$ann_uid" /tmp/ssh-esc
+pg_sock=/run/postgresql/.s.PGSQL.5432
+agent_tmp=/tmp/ssh-esc/agent.sock
+agent_run=/run/user/$ann_uid/ssh-agent.sock
+agent_home=/home/ann/.1password/agent.sock
+shm_key=0x42570001
+mq_name=/bulwark-escape
+serve() { # NAME CMD...: start a service in the background and wait until it says ready
+        name=$1
+        shift
+        "$@" >"/run/escape/$name.log" 2>&1 &
+        for _ in $(seq 50); do
+                grep -q '^ready' "/run/escape/$name.log" && return 0
+                sleep 0.1
+        done
+        echo "service $name did not start:"
+        cat "/run/escape/$name.log"
+        exit 1
+}
+serve host python3 /run/escape/services.py listen tcp:0.0.0.0:5432 tcp:[::]:5432 dns:127.0.0.1:53 "unix:$pg_sock:777"
+serve peer ip netns exec peer python3 /run/escape/services.py listen tcp:10.77.0.2:7777 udp:10.77.0.2:7777 \
+        tcp:[fd77::2]:7777 udp:[fd77::2]:7777
+serve agent as_user ann python3 /run/escape/services.py listen "unix:$agent_tmp:600" "unix:$agent_run:600" \
+        "unix:$agent_home:600" abstract:bulwark-escape-agent
+serve session as_user ann python3 /run/escape/services.py session "$shm_key" "$mq_name"
+pty=$(sed -n 's/^pty //p' /run/escape/session.log)
+setpriv --reuid=ann --regid=ann --init-groups --reset-env sleep 100000 &
+ann_sleep=$!
+echo "world ready: ann uid $ann_uid, her sleep is pid $ann_sleep, her other terminal $pty"
+
+. "$here/lib/attempt.sh"
+. "$here/workload.sh"
+
+attempts() { # the mode is in $mode
+        for f in "$here"/attempts/*.sh; do
+                . "$f"
+        done
+}
+
+# usable MODE_WORD: the runner starts in the expected mode with its namespaces and Landlock, or
+# the phase is skipped with the reason
+usable() {
+        as_user ann sh -c 'cd "$1" && shift && exec "$@"' sh "$ws" "$runner" --verbose -- true >/run/esc.verbose 2>&1
+        if grep -q 'user namespaces are unavailable' /run/esc.verbose; then
+                skipped=$((skipped + 1))
+                echo "skip [$mode] every attempt: the runner cannot create user namespaces here: $(cat /run/esc.verbose)"
+                return 1
+        fi
+        if grep -q 'Landlock is' /run/esc.verbose; then
+                skipped=$((skipped + 1))
+                echo "skip [$mode] every attempt: no usable Landlock here: $(cat /run/esc.verbose)"
+                return 1
+        fi
+        check "[$mode] the runner starts in $1 mode" grep -q "$1 mode as" /run/esc.verbose || {
+                sed 's/^/     /' /run/esc.verbose
+                return 1
+        }
+}
+
+# ---- control: the primitives work without a sandbox ----
+mode=control
+attempts
+
+# ---- unelevated: no plan installed ----
+mode=unelevated
+# as deployed once any workspace has a plan: the runner carries its file capabilities, and must
+# drop them when it runs unelevated
+setcap cap_setuid,cap_setgid=ep "$runner"
+if usable unelevated; then
+        attempts
+        workload
+fi
+as_user ann sh -c "cd $ws && git clean -fdq && git checkout -q -- ."
+
+# ---- elevated: bulwark apply for ann's workspace (and bob's) ----
+mode=elevated
+# (before apply: a file bob shares with his group in /tmp is closed to ann)
+as_user bob sh -c 'umask 007 && echo "bob team notes" >/tmp/bob-team-before.txt'
+check_fails "[control] host: before apply, ann cannot write bob's new group file in /tmp" \
+        as_user ann sh -c 'echo ann >>/tmp/bob-team-before.txt'
+as_user ann sh -c "mkdir -p $ws/.bulwark && cp $here/../../policies/workspace-write.yaml $ws/.bulwark/policy.yaml"
+$bulwarkc builtin:workspace-write -o /run/escape/ws.plan >/dev/null 2>&1
+check "[elevated] bulwark apply for ann" $bulwark apply /run/escape/ws.plan --workspace "$ws" --user ann
+check "[elevated] bulwark apply for bob" $bulwark apply /run/escape/ws.plan --workspace "$bob_ws" --user bob
+if ! getcap "$runner" | grep -q 'cap_setgid,cap_setuid=ep'; then
+        echo "note: apply did not give $runner its capabilities; setting them here"
+        setcap cap_setuid,cap_setgid=ep "$runner"
+fi
+if usable elevated; then
+        attempts
+        workload
+        # apply's default entries on the shared /tmp: what another user makes there afterwards
+        as_user bob sh -c 'umask 007 && echo "bob team notes" >/tmp/bob-team.txt'
+        check_fails "[elevated] host: apply's default ACL on /tmp does not open bob's new group file to ann" \
+                as_user ann sh -c 'echo ann >>/tmp/bob-team.txt'
+fi
+
+# A workspace without a plan, on a machine with plans: unelevated, and the runner's capabilities
+# are dropped before the sandbox starts.
+as_user ann mkdir /home/ann/other
+check "[unelevated] a workspace without a plan runs unelevated, with no capabilities" \
+        sh -c "setpriv --reuid=ann --regid=ann --init-groups --reset-env sh -c 'cd /home/ann/other && $runner --verbose -- grep -E \"^CapPrm:[[:space:]]+0+\$\" /proc/self/status' 2>&1 | tee /dev/stderr | grep -q 'unelevated mode as ann'"
+
+echo "$skipped skipped ($(($(date +%s) - start)) s)"
+finish
