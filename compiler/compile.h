@@ -14,6 +14,7 @@
 struct bw_compile_options {
         const char *policy_path; /* "-" is not supported: the path names the policy in provenance */
         const char *admin_dir;   /* NULL: no constraints */
+        uid_t admin_owner_also;  /* besides root, who may own admin files ((uid_t) -1: nobody) */
         struct bw_bindings bindings;
 };
 

@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        struct bw_compile_options o = {.admin_dir = DEFAULT_ADMIN_DIR};
+        struct bw_compile_options o = {.admin_dir = DEFAULT_ADMIN_DIR, .admin_owner_also = (uid_t) -1};
         const char *output = NULL, *explain = NULL;
         bool check = false, json = false, no_prov = false;
         int c;
@@ -108,6 +108,7 @@ int main(int argc, char **argv) {
                 }
                 case OPT_ADMIN_DIR:
                         o.admin_dir = optarg;
+                        o.admin_owner_also = geteuid(); /* constraints one is writing and testing */
                         break;
                 case OPT_CHECK:
                         check = true;

@@ -19,10 +19,21 @@
 
 /* ---- reading files ---- */
 
+/* The uid allowed to own admin constraints besides root (-1: root only). */
+static bool admin_owner_ok(uid_t uid, const struct bw_compile_options *o) {
+        return uid == 0 || (o->admin_owner_also != (uid_t) -1 && uid == o->admin_owner_also);
+}
+
+static int read_file_fd(int fd, char **ret, size_t *ret_len);
+
 static int read_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not hang us */
         if (fd < 0)
                 return -errno;
+        return read_file_fd(fd, ret, ret_len);
+}
+
+static int read_file_fd(int fd, char **ret, size_t *ret_len) {
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
@@ -226,13 +237,31 @@ static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Constraints from every DIR/NAME.yaml, in name order. A missing directory means no constraints. */
-static void load_admin(struct bw_compilation *c, const char *dir, struct layer_set *out) {
-        DIR *d = opendir(dir);
-        if (!d) {
+/* Constraints from every DIR/NAME.yaml, in name order. A missing directory means no constraints.
+ * Constraints only an administrator may write: the directory and every file must be root's (or,
+ * for an --admin-dir someone names explicitly, the caller's) and writable by nobody else, and no
+ * symlink is followed to them. Otherwise the compile fails, naming the file and the fix. */
+static void load_admin(struct bw_compilation *c, const struct bw_compile_options *o, struct layer_set *out) {
+        const char *dir = o->admin_dir;
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0) {
                 if (errno != ENOENT)
                         bw_diag_file(&c->diags, BW_SEV_ERROR, dir, "cannot read the admin constraints directory: %s",
                                      strerror(errno));
+                return;
+        }
+        struct stat dst;
+        if (fstat(dfd, &dst) < 0 || !admin_owner_ok(dst.st_uid, o) || (dst.st_mode & (S_IWGRP | S_IWOTH))) {
+                bw_diag_file(&c->diags, BW_SEV_ERROR, dir,
+                             "the admin constraints directory must be owned by root and writable by nobody else "
+                             "(it is owned by uid %u, mode %04o): fix it with chown root:root and chmod go-w",
+                             (unsigned) dst.st_uid, (unsigned) dst.st_mode & 07777);
+                close(dfd);
+                return;
+        }
+        DIR *d = fdopendir(dup(dfd));
+        if (!d) {
+                close(dfd);
                 return;
         }
         char **names = NULL;
@@ -256,10 +285,24 @@ static void load_admin(struct bw_compilation *c, const char *dir, struct layer_s
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
                         abort();
+                _cleanup_close_ int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
                 free(names[i]);
+                struct stat st;
+                if (fd < 0 && errno == ELOOP) {
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path,
+                                     "admin constraints must not be symbolic links: copy the file in place");
+                        continue;
+                }
+                if (fd >= 0 && fstat(fd, &st) == 0 && (!admin_owner_ok(st.st_uid, o) || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path,
+                                     "admin constraints must be owned by root and writable by nobody else (this file "
+                                     "is owned by uid %u, mode %04o): fix it with chown root:root and chmod 644",
+                                     (unsigned) st.st_uid, (unsigned) st.st_mode & 07777);
+                        continue;
+                }
                 char *text;
                 size_t len;
-                int r = read_file(path, &text, &len);
+                int r = fd < 0 ? -errno : read_file_fd(fd, &text, &len);
                 if (r < 0) {
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));
                         continue;
@@ -279,6 +322,7 @@ static void load_admin(struct bw_compilation *c, const char *dir, struct layer_s
                 push_doc(out, doc);
         }
         free(names);
+        close(dfd);
 }
 
 /* ---- normalisation ---- */
@@ -816,7 +860,7 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
         load_layers(c, main_idx, &root, 0, &layers);
         c->main_kind = layers.n ? layers.docs[layers.n - 1].kind : BW_DOC_POLICY;
         if (o->admin_dir)
-                load_admin(c, o->admin_dir, &layers);
+                load_admin(c, o, &layers);
 
         struct merged m = {.network_allowed = -1};
         for (size_t i = 0; i < layers.n; i++)

@@ -103,7 +103,8 @@ static bool installed_for(const char *dir) {
 /* Compile the workspace's own policy into an anonymous file for the runner. Returns its fd, or
  * -1 after printing the policy's errors. */
 static int compile_to_memfd(const char *policy) {
-        struct bw_compile_options co = {.policy_path = policy, .admin_dir = "/etc/bulwark/admin.d"};
+        struct bw_compile_options co = {
+                .policy_path = policy, .admin_dir = "/etc/bulwark/admin.d", .admin_owner_also = (uid_t) -1};
         struct bw_compilation comp;
         int r = bw_compile(&co, &comp);
         if (r < 0 && r != -EINVAL)

@@ -278,7 +278,8 @@ static int run_yaml(struct bench *b) {
 }
 
 static int run_compile(struct bench *b) {
-        struct bw_compile_options o = {.policy_path = b->policy_path, .admin_dir = b->admin_dir};
+        struct bw_compile_options o = {
+                .policy_path = b->policy_path, .admin_dir = b->admin_dir, .admin_owner_also = geteuid()};
         o.bindings.value[BW_VAR_WORKSPACE] = BENCH_WORKSPACE;
         struct bw_compilation c;
         uint8_t *buf = NULL;

@@ -374,6 +374,58 @@ static void test_constraints(void **state) {
         free(admin);
 }
 
+/* Admin constraints only an administrator can write: wrong owner, group/other-writable files or
+ * directory, and symlinks are refused, each error naming the file and the fix. */
+static void test_admin_file_ownership(void **state) {
+        struct fixture *f = *state;
+        struct bw_compilation c;
+        char *admin = NULL;
+        assert_true(asprintf(&admin, "%s/adm", f->dir) > 0);
+        char *file = bw_test_write(f->dir, "adm/10.yaml", "bulwark: 1\nkind: constraints\nfilesystem:\n  never_writable: [/srv]\n");
+        assert_int_equal(chmod(file, 0644), 0); /* whatever the umask */
+        assert_int_equal(chmod(admin, 0755), 0);
+        int r = bw_test_compile(f->dir, "bulwark: 1\n", admin, NULL, &c);
+        if (r != 0)
+                bw_diags_print(&c.diags, &c.sources, stderr, false);
+        assert_int_equal(r, 0);
+        bw_compilation_done(&c);
+
+        assert_int_equal(chmod(file, 0664), 0);
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\n", admin, NULL, &c), -EINVAL);
+        assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "owned by root and writable by nobody else"));
+        assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "chmod 644"));
+        bw_compilation_done(&c);
+        assert_int_equal(chmod(file, 0644), 0);
+
+        assert_int_equal(chmod(admin, 0777), 0);
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\n", admin, NULL, &c), -EINVAL);
+        assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "directory must be owned by root"));
+        bw_compilation_done(&c);
+        assert_int_equal(chmod(admin, 0755), 0);
+
+        char *target = bw_test_write(f->dir, "elsewhere.yaml", "bulwark: 1\nkind: constraints\n");
+        char *link = NULL;
+        assert_true(asprintf(&link, "%s/20.yaml", admin) > 0);
+        assert_int_equal(symlink(target, link), 0);
+        assert_int_equal(bw_test_compile(f->dir, "bulwark: 1\n", admin, NULL, &c), -EINVAL);
+        assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "must not be symbolic links"));
+        bw_compilation_done(&c);
+        unlink(link);
+
+        /* another owner than root (or, for a named directory, the caller) */
+        if (geteuid() == 0) {
+                assert_int_equal(chown(file, 4242, 4242), 0);
+                struct bw_compile_options o = {.policy_path = target, .admin_dir = admin, .admin_owner_also = (uid_t) -1};
+                assert_int_equal(bw_compile(&o, &c), -EINVAL);
+                assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "owned by uid 4242"));
+                bw_compilation_done(&c);
+        }
+        free(link);
+        free(target);
+        free(file);
+        free(admin);
+}
+
 static void test_warnings(void **state) {
         struct fixture *f = *state;
         struct bw_compilation c;
@@ -576,6 +628,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_extends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_constraints, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_admin_file_ownership, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),

@@ -45,7 +45,7 @@ char *bw_test_write(const char *dir, const char *name, const char *text) {
 int bw_test_compile(const char *dir, const char *text, const char *admin_dir, const struct bw_bindings *b,
                     struct bw_compilation *c) {
         char *path = bw_test_write(dir, "policy.yaml", text);
-        struct bw_compile_options o = {.policy_path = path, .admin_dir = admin_dir};
+        struct bw_compile_options o = {.policy_path = path, .admin_dir = admin_dir, .admin_owner_also = geteuid()};
         if (b)
                 o.bindings = *b;
         int r = bw_compile(&o, c);
