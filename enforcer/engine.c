@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -696,6 +697,80 @@ static int converge_install(struct run *r) {
         return 0;
 }
 
+/* ---- audit trail ---- */
+
+/* One JSON line per apply and revert that got as far as changing something, appended (one
+ * write(), O_APPEND) and synced, plus a one-line summary to syslog. Refused commands leave none. */
+static void audit_append(const struct bw_engine_options *o, json_t *rec, const char *summary) {
+        const char *dir = o->audit_dir ? o->audit_dir : BW_AUDIT_DIR;
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        json_object_set_new(rec, "time", json_string(when));
+        const char *sudo_user = getenv("SUDO_USER");
+        json_object_set_new(rec, "invoked_by",
+                            json_pack("{s:i,s:s?}", "uid", (int) getuid(), "sudo_user", sudo_user));
+        char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        int e = 0;
+        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+                e = errno;
+        int dfd = e ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (!e && dfd < 0)
+                e = errno;
+        else if (!e && (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & S_IWOTH)))
+                e = EPERM; /* someone else's directory: do not write root's records there */
+        int fd = e ? -1 : openat(dfd, "audit.jsonl", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (!e && fd < 0)
+                e = errno;
+        if (!e) {
+                size_t n = strlen(line);
+                line[n] = '\n'; /* json_dumps left room for the NUL: write line and newline at once */
+                if (write(fd, line, n + 1) != (ssize_t) (n + 1) || fsync(fd) < 0)
+                        e = errno ? errno : EIO;
+                line[n] = 0;
+        }
+        if (e)
+                fprintf(stderr, "bulwark: warning: cannot append to the audit log %s/audit.jsonl: %s\n", dir,
+                        strerror(e));
+        if (fd >= 0)
+                close(fd);
+        if (dfd >= 0)
+                close(dfd);
+        free(line);
+        openlog("bulwark", LOG_PID, LOG_AUTHPRIV);
+        syslog(LOG_NOTICE, "%s", summary);
+        closelog();
+}
+
+static void audit_apply(struct run *r, bool ok) {
+        json_t *changes = json_array();
+        for (size_t i = 0; i < r->n_lines; i++) {
+                const struct change_line *l = &r->lines[i];
+                const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
+                json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail",
+                                      l->detail);
+                if (l->below)
+                        json_object_set_new(c, "below", json_integer((json_int_t) l->below));
+                json_object_set_new(c, "source", l->source ? json_string(l->source) : json_null());
+                json_array_append_new(changes, c);
+        }
+        char digest[65];
+        bw_hex(r->plan->header->digest, 32, digest);
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:n,s:s,s:s,s:{s:i,s:i,s:i},s:o}", "action", "apply", "result",
+                                ok ? "ok" : "failed", "plan", r->plan->id, "plan_digest", digest, "signer", "real_user",
+                                r->values[BW_VAR_USER], "workspace", r->values[BW_VAR_WORKSPACE], "summary", "add",
+                                (int) r->adds, "change", (int) r->changes, "remove", (int) r->removes, "changes",
+                                changes);
+        char summary[PATH_MAX + 256];
+        snprintf(summary, sizeof(summary), "apply %s: plan %s for %s (user %s): %u to add, %u to change, %u to remove",
+                 ok ? "done" : "FAILED", r->plan->id, r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->adds,
+                 r->changes, r->removes);
+        audit_append(r->o, rec, summary);
+        json_decref(rec);
+}
+
 /* ---- the commands ---- */
 
 static void print_changes(struct run *r, FILE *out) {
@@ -810,6 +885,7 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock) {
         struct run r = {.o = o, .state_fd = -1, .dry_run = false, .journal = {.fd = -1}};
         int lock = -1;
+        bool began = false; /* past the refusals: the audit trail records this apply */
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
                 ret = prepare(&r);
@@ -843,6 +919,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                         memcpy(payload + 32, r.values[BW_VAR_WORKSPACE], wl);
                         struct bw_journal_record rec = {BW_JOURNAL_BEGIN, payload, (uint32_t) (32 + wl)};
                         e = bw_journal_append(&r.journal, &rec, 1);
+                        began = e == 0;
                         if (e < 0)
                                 ret = fail(&r, 1, "cannot write the journal: %s", strerror(-e));
                 }
@@ -879,6 +956,8 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                                 (unsigned long long) r.acl_errors);
                 ret = r.acl_errors ? 1 : 0;
         }
+        if (began && take_lock)
+                audit_apply(&r, ret == 0);
         bw_journal_close(&r.journal);
         if (lock >= 0)
                 close(lock);
@@ -1358,7 +1437,37 @@ static int reapply_one(struct run *r, const char *id, FILE *out) {
         return apply_plan(path, &o2, out, false);
 }
 
-int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out) {
+/* Revert reports as it goes: copy what it writes to out into memory too, for the audit trail. */
+struct tee {
+        FILE *out, *copy;
+};
+static ssize_t tee_write(void *cookie, const char *buf, size_t n) {
+        struct tee *t = cookie;
+        fwrite(buf, 1, n, t->copy);
+        return (ssize_t) fwrite(buf, 1, n, t->out);
+}
+
+static void audit_revert(const struct bw_engine_options *o, const char *which, bool all, const char *text, bool ok) {
+        json_t *changes = json_array();
+        size_t n = 0;
+        for (const char *p = text; p && *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                if (len)
+                        json_array_append_new(changes, json_stringn(p, len));
+                n += len > 0;
+                p = nl ? nl + 1 : NULL;
+        }
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:n,s:o}", "action", "revert", "result", ok ? "ok" : "failed", "which",
+                                all ? "--all" : which, "signer", "changes", changes);
+        char summary[512];
+        snprintf(summary, sizeof(summary), "revert %s of %s: %zu lines of changes", ok ? "done" : "FAILED",
+                 all ? "every installation" : which, n);
+        audit_append(o, rec, summary);
+        json_decref(rec);
+}
+
+int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *real_out) {
         struct run r = {.o = o, .state_fd = -1};
         if (geteuid() != 0) {
                 run_done(&r);
@@ -1370,13 +1479,25 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         }
         int ret = open_state(&r, false);
         if (ret == -ENOENT) {
-                fprintf(out, "bulwark: nothing is installed\n");
+                fprintf(real_out, "bulwark: nothing is installed\n");
                 run_done(&r);
                 return 0;
+        }
+        char *text = NULL;
+        size_t text_len = 0;
+        struct tee t = {real_out, open_memstream(&text, &text_len)};
+        FILE *out = t.copy ? fopencookie(&t, "w", (cookie_io_functions_t){.write = tee_write}) : NULL;
+        if (!out) {
+                if (t.copy)
+                        fclose(t.copy);
+                free(text);
+                run_done(&r);
+                return fail(&r, 1, "out of memory");
         }
         int lock = ret ? -1 : lock_state(&r);
         if (ret == 0 && lock < 0)
                 ret = 1;
+        bool began = ret == 0; /* past the refusals: the audit trail records this revert */
         size_t matched = 0;
         if (ret == 0)
                 ret = for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
@@ -1393,6 +1514,11 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         }
         if (ret == 0 && count_installs(r.state_fd) == 0)
                 ret = revert_shared(&r, out);
+        fclose(out);
+        fclose(t.copy);
+        if (began && (matched || all))
+                audit_revert(o, which, all, text, ret == 0);
+        free(text);
         if (lock >= 0)
                 close(lock);
         run_done(&r);

@@ -19,11 +19,15 @@
 
 #include <stdio.h>
 
+/* Every apply and revert appends a JSON line to BW_AUDIT_DIR/audit.jsonl. */
+#define BW_AUDIT_DIR "/var/log/bulwark"
+
 struct bw_engine_options {
         const char *state_dir;
         const char *workspace; /* NULL: the current directory */
         const char *user;      /* NULL: SUDO_USER, SUDO_UID, then the caller */
         const char *runner;    /* NULL: bulwark-runner beside this program */
+        const char *audit_dir; /* NULL: BW_AUDIT_DIR */
         bool json;
         bool color;
         unsigned lock_timeout; /* seconds to wait for another enforcer */
