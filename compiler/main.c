@@ -2,7 +2,13 @@
 /* bulwarkc: compile a YAML policy into a binary plan. See `bulwarkc --help` and schema/. */
 #include "compile.h"
 #include "explain.h"
+#include "minisign.h"
 #include "plan.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <termios.h>
+#include <time.h>
 
 #include <getopt.h>
 #include <pwd.h>
@@ -33,6 +39,9 @@ static void usage(FILE *f) {
               "                         unbound variables take this shell's values for it\n"
               "      --json             diagnostics (and --explain) as JSON, one object per line, on stdout\n"
               "      --no-provenance    leave out the provenance sections (source files, lines)\n"
+              "      --sign KEYFILE     also write PLAN.minisig: a minisign signature with that secret\n"
+              "                         key (an encrypted key's password: BULWARK_SIGN_PASSWORD, else\n"
+              "                         asked on the terminal)\n"
               "  -h, --help             show this help\n"
               "      --version          show the version\n"
               "\n"
@@ -40,6 +49,83 @@ static void usage(FILE *f) {
               "64 usage error, 66 cannot read the policy, 73 cannot write the plan.\n"
               "Language: schema/policy-language.md; plan format: schema/plan-format.md.\n",
               f);
+}
+
+/* A password for an encrypted secret key: BULWARK_SIGN_PASSWORD, else asked on the terminal
+ * without echo. */
+static char *key_password(const char *keyfile) {
+        const char *env = getenv("BULWARK_SIGN_PASSWORD");
+        if (env)
+                return strdup(env);
+        FILE *tty = fopen("/dev/tty", "r+e");
+        if (!tty)
+                return NULL;
+        struct termios old, quiet;
+        bool restore = tcgetattr(fileno(tty), &old) == 0;
+        if (restore) {
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t) ECHO;
+                tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+        }
+        fprintf(tty, "Password for %s: ", keyfile);
+        fflush(tty);
+        char buf[1024], *r = fgets(buf, sizeof(buf), tty);
+        if (restore)
+                tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        fputc('\n', tty);
+        fclose(tty);
+        if (!r)
+                return NULL;
+        buf[strcspn(buf, "\r\n")] = 0;
+        char *pw = strdup(buf);
+        sodium_memzero(buf, sizeof(buf));
+        return pw;
+}
+
+/* The text of PLAN.minisig for the plan, signed with the minisign secret key in keyfile. */
+static int sign_plan(const char *keyfile, const char *output, const char *id, const uint8_t *plan, size_t size,
+                     char **ret) {
+        char text[4096], err[256];
+        int fd = open(keyfile, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -errno : bw_read_full(fd, text, sizeof(text) - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n < 0) {
+                fprintf(stderr, "bulwarkc: --sign %s: %s\n", keyfile, strerror((int) -n));
+                return -1;
+        }
+        text[n] = 0;
+        struct bw_minisign_seckey sk;
+        int r = bw_minisign_seckey_parse(text, (size_t) n, NULL, &sk, err, sizeof(err));
+        if (r < 0 && strstr(err, "encrypted")) {
+                char *pw = key_password(keyfile);
+                r = pw ? bw_minisign_seckey_parse(text, (size_t) n, pw, &sk, err, sizeof(err)) : -EINVAL;
+                if (pw) {
+                        sodium_memzero(pw, strlen(pw));
+                        free(pw);
+                } else
+                        snprintf(err, sizeof(err), "the key is encrypted: set BULWARK_SIGN_PASSWORD or run on a terminal");
+        }
+        sodium_memzero(text, sizeof(text));
+        if (r < 0) {
+                fprintf(stderr, "bulwarkc: --sign %s: %s\n", keyfile, err);
+                return -1;
+        }
+        char comment[512], *sig = NULL;
+        const char *base = strrchr(output, '/') ? strrchr(output, '/') + 1 : output;
+        snprintf(comment, sizeof(comment), "timestamp:%lld\tfile:%s\thashed\tbulwark plan %s", (long long) time(NULL),
+                 base, id);
+        for (char *c = comment; *c; c++)
+                if (*c == '\n' || *c == '\r')
+                        *c = '?';
+        r = bw_minisign_sign(&sk, plan, size, comment, &sig);
+        sodium_memzero(&sk, sizeof(sk));
+        if (r < 0) {
+                fprintf(stderr, "bulwarkc: cannot sign the plan: %s\n", strerror(-r));
+                return -1;
+        }
+        *ret = sig;
+        return 0;
 }
 
 static bool use_color(void) {
@@ -65,7 +151,7 @@ static void explain_defaults(struct bw_bindings *b, char **owned) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ADMIN_DIR = 256, OPT_CHECK, OPT_EXPLAIN, OPT_JSON, OPT_NO_PROV, OPT_VERSION };
+        enum { OPT_ADMIN_DIR = 256, OPT_CHECK, OPT_EXPLAIN, OPT_JSON, OPT_NO_PROV, OPT_VERSION, OPT_SIGN };
         static const struct option opts[] = {
                 {"output", required_argument, NULL, 'o'},
                 {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
@@ -73,12 +159,13 @@ int main(int argc, char **argv) {
                 {"explain", required_argument, NULL, OPT_EXPLAIN},
                 {"json", no_argument, NULL, OPT_JSON},
                 {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+                {"sign", required_argument, NULL, OPT_SIGN},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
         struct bw_compile_options o = {.admin_dir = DEFAULT_ADMIN_DIR, .admin_owner_also = (uid_t) -1};
-        const char *output = NULL, *explain = NULL;
+        const char *output = NULL, *explain = NULL, *sign_key = NULL;
         bool check = false, json = false, no_prov = false;
         int c;
         while ((c = getopt_long(argc, argv, "o:D:h", opts, NULL)) != -1) {
@@ -106,6 +193,9 @@ int main(int argc, char **argv) {
                         o.bindings.value[id] = eq + 1;
                         break;
                 }
+                case OPT_SIGN:
+                        sign_key = optarg;
+                        break;
                 case OPT_ADMIN_DIR:
                         o.admin_dir = optarg;
                         o.admin_owner_also = geteuid(); /* constraints one is writing and testing */
@@ -218,9 +308,25 @@ int main(int argc, char **argv) {
                         bw_compilation_done(&comp);
                         return 70;
                 }
-                char id[BW_PLAN_ID_HEX + 1];
+                char id[BW_PLAN_ID_HEX + 1], *sig = NULL;
                 memcpy(id, p.id, sizeof(id));
+                /* sign first: a key that cannot be used leaves nothing written */
+                if (sign_key && sign_plan(sign_key, output, id, buf, size, &sig) < 0) {
+                        free(buf);
+                        bw_compilation_done(&comp);
+                        return EX_NOINPUT;
+                }
                 r = bw_write_file_atomic(output, buf, size, 0644);
+                if (r == 0 && sig) {
+                        char *sig_path = NULL;
+                        if (asprintf(&sig_path, "%s.minisig", output) < 0)
+                                abort();
+                        r = bw_write_file_atomic(sig_path, sig, strlen(sig), 0644);
+                        if (r == 0)
+                                fprintf(stderr, "bulwarkc: signature written to %s\n", sig_path);
+                        free(sig_path);
+                }
+                free(sig);
                 if (r < 0) {
                         fprintf(stderr, "bulwarkc: cannot write %s: %s\n", output, strerror(-r));
                         free(buf);

@@ -7,6 +7,7 @@
 #include "path_template.h"
 #include "posix_acl.h"
 #include "runner_file.h"
+#include "signature.h"
 #include "sha256.h"
 #include "strbuf.h"
 #include "xattrat.h"
@@ -62,6 +63,7 @@ struct run {
         struct bw_journal journal;
         unsigned adds, changes, removes, unknown;
         uint64_t acl_errors;
+        struct bw_signer signer;
 };
 
 BW_PRINTF(3, 4)
@@ -669,28 +671,45 @@ static int converge_install(struct run *r) {
         bool same =
                 bw_plan_load(full, 0, &cur, &err) == 0 && memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
         bw_plan_free(cur);
-        if (same)
+        char bind[PATH_MAX * 2], signer[1024];
+        uint64_t seq = install_seq(r->state_fd, r->install_id);
+        bw_signer_describe(&r->signer, signer, sizeof(signer));
+        for (char *c = signer; *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\nsigner=%s\n",
+                 r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR],
+                 (unsigned long long) seq, signer);
+        /* the same plan, signed since (or the other way round), is a change of its record */
+        char old[sizeof(bind)] = "";
+        snprintf(path, sizeof(path), "installs/%s/bindings", r->install_id);
+        int bfd = openat(r->state_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (bfd >= 0) {
+                ssize_t n = bw_read_full(bfd, old, sizeof(old) - 1);
+                old[n > 0 ? n : 0] = 0;
+                close(bfd);
+        }
+        if (same && (seq == 0 || bw_streq(old, bind)))
                 return 0;
         const struct bw_plan_token *t = &r->plan->tokens[r->plan->meta->default_token];
-        char detail[200];
-        snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s", r->plan->id,
+        char detail[1400];
+        snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s; %s", r->plan->id,
                  r->values[BW_VAR_WORKSPACE], bw_plan_string(r->plan, r->plan->principals[t->principal].name),
-                 t->network ? "on" : "off");
-        add_line(r, cur ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name), detail,
-                 NULL, 0);
+                 t->network ? "on" : "off", signer);
+        add_line(r, cur || seq ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name),
+                 detail, NULL, 0);
         if (r->dry_run)
                 return 0;
-        char bind[PATH_MAX * 2];
-        uint64_t seq = install_seq(r->state_fd, r->install_id);
-        if (seq == 0)
+        if (seq == 0) {
                 seq = next_seq(r->state_fd);
-        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\n",
-                 r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR],
-                 (unsigned long long) seq);
+                snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\nsigner=%s\n",
+                         r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME],
+                         r->values[BW_VAR_TMPDIR], (unsigned long long) seq, signer);
+        }
         char p2[PATH_MAX];
         snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
         int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
-        if (e == 0)
+        if (e == 0 && !same)
                 e = bw_write_file_atomic(full, r->plan->data, r->plan->size, 0644);
         if (e < 0)
                 return fail(r, 1, "cannot install the plan in %s: %s", full, strerror(-e));
@@ -758,8 +777,11 @@ static void audit_apply(struct run *r, bool ok) {
         }
         char digest[65];
         bw_hex(r->plan->header->digest, 32, digest);
-        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:n,s:s,s:s,s:{s:i,s:i,s:i},s:o}", "action", "apply", "result",
-                                ok ? "ok" : "failed", "plan", r->plan->id, "plan_digest", digest, "signer", "real_user",
+        char signer[1024];
+        bw_signer_describe(&r->signer, signer, sizeof(signer));
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:{s:i,s:i,s:i},s:o}", "action", "apply", "result",
+                                ok ? "ok" : "failed", "plan", r->plan->id, "plan_digest", digest, "signer",
+                                r->signer.is_signed ? json_string(signer) : json_null(), "real_user",
                                 r->values[BW_VAR_USER], "workspace", r->values[BW_VAR_WORKSPACE], "summary", "add",
                                 (int) r->adds, "change", (int) r->changes, "remove", (int) r->removes, "changes",
                                 changes);
@@ -773,22 +795,23 @@ static void audit_apply(struct run *r, bool ok) {
 
 /* ---- the commands ---- */
 
+/* One change as the JSON object of plan --json (schema/changes.schema.json). */
+static json_t *change_json(const struct run *r, const struct change_line *l) {
+        const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
+        if (bw_streq(l->kind, "acl"))
+                json_object_set_new(o, "below", json_integer((json_int_t) l->below));
+        if (l->source)
+                json_object_set_new(o, "source", json_string(l->source));
+        json_object_set_new(o, "plan", json_string(r->plan->id));
+        json_object_set_new(o, "workspace", json_string(r->values[BW_VAR_WORKSPACE]));
+        return o;
+}
+
 static void print_changes(struct run *r, FILE *out) {
         if (r->o->json) {
                 for (size_t i = 0; i < r->n_lines; i++) {
-                        const struct change_line *l = &r->lines[i];
-                        const char *op = l->op == '+'   ? "add"
-                                         : l->op == '~' ? "change"
-                                         : l->op == '-' ? "remove"
-                                                        : "unknown";
-                        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail",
-                                              l->detail);
-                        if (bw_streq(l->kind, "acl"))
-                                json_object_set_new(o, "below", json_integer((json_int_t) l->below));
-                        if (l->source)
-                                json_object_set_new(o, "source", json_string(l->source));
-                        json_object_set_new(o, "plan", json_string(r->plan->id));
-                        json_object_set_new(o, "workspace", json_string(r->values[BW_VAR_WORKSPACE]));
+                        json_t *o = change_json(r, &r->lines[i]);
                         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
                         fprintf(out, "%s\n", s);
                         free(s);
@@ -796,8 +819,9 @@ static void print_changes(struct run *r, FILE *out) {
                 }
                 return;
         }
-        fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s)\n", r->adds, r->changes,
-                r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE]);
+        fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s%s%s)\n", r->adds,
+                r->changes, r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE],
+                r->signer.is_signed ? ", signed with key " : "", r->signer.is_signed ? r->signer.key_id : "");
         for (size_t i = 0; i < r->n_lines; i++) {
                 const struct change_line *l = &r->lines[i];
                 char below[64] = "";
@@ -840,6 +864,15 @@ static int load_plan(struct run *r, const char *path) {
         return 0;
 }
 
+/* A signature, when there is one (or must be one): see signature.h. */
+static int check_signature(struct run *r, const char *plan_path) {
+        struct bw_signature_options so = {.signature = r->o->signature,
+                                          .keys_dir = r->o->trusted_keys_dir,
+                                          .admin_dir = r->o->admin_dir,
+                                          .plan_requires = r->plan->meta->flags & BW_META_REQUIRE_SIGNED};
+        return bw_signature_check(plan_path, r->plan->data, r->plan->size, &so, &r->signer);
+}
+
 static int prepare(struct run *r) {
         char err[512] = "";
         if (bind_variables(r))
@@ -870,6 +903,8 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         struct run r = {.o = o, .state_fd = -1, .dry_run = true};
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
+                ret = check_signature(&r, plan_path);
+        if (ret == 0)
                 ret = dry_run_all(&r);
         if (ret == 0) {
                 converge_install(&r);
@@ -887,6 +922,8 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         int lock = -1;
         bool began = false; /* past the refusals: the audit trail records this apply */
         int ret = load_plan(&r, plan_path);
+        if (ret == 0 && take_lock)
+                ret = check_signature(&r, plan_path);
         if (ret == 0)
                 ret = prepare(&r);
         if (ret == 0)
@@ -1527,34 +1564,49 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
 
 /* ---- status ---- */
 
-static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
+static int read_bindings_signer(int state_fd, const char *id, char *ws, char *user, size_t n, char *signer,
+                                size_t signer_size) {
         char p[96];
         snprintf(p, sizeof(p), "installs/%s/bindings", id);
         int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
         char buf[3 * PATH_MAX];
-        ssize_t len = read(fd, buf, sizeof(buf) - 1);
+        ssize_t len = bw_read_full(fd, buf, sizeof(buf) - 1);
         close(fd);
         if (len <= 0)
                 return -EIO;
         buf[len] = 0;
         ws[0] = user[0] = 0;
-        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (signer)
+                snprintf(signer, signer_size, "unsigned");
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 if (strncmp(line, "workspace=", 10) == 0)
                         snprintf(ws, n, "%s", line + 10);
                 else if (strncmp(line, "user=", 5) == 0)
                         snprintf(user, n, "%s", line + 5);
+                else if (signer && strncmp(line, "signer=", 7) == 0)
+                        snprintf(signer, signer_size, "%s", line + 7);
         }
         return ws[0] && user[0] ? 0 : -EBADMSG;
 }
 
+static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
+        return read_bindings_signer(state_fd, id, ws, user, n, NULL, 0);
+}
+
 static unsigned status_drift;
+static json_t *status_installs; /* --json: the installations, for one compliance document */
 
 static int status_one(struct run *parent, const char *id, FILE *out) {
-        char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX];
-        if (read_bindings(parent->state_fd, id, ws, user, sizeof(ws)) < 0) {
-                fprintf(out, "! install %s: its bindings file is missing or damaged\n", id);
+        char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX], signer[1024];
+        if (read_bindings_signer(parent->state_fd, id, ws, user, sizeof(ws), signer, sizeof(signer)) < 0) {
+                if (parent->o->json)
+                        json_array_append_new(status_installs,
+                                              json_pack("{s:s,s:b,s:s}", "installation", id, "effective", 0, "error",
+                                                        "its bindings file is missing or damaged"));
+                else
+                        fprintf(out, "! install %s: its bindings file is missing or damaged\n", id);
                 status_drift++;
                 return 0;
         }
@@ -1567,20 +1619,24 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         if (ret == 0)
                 ret = dry_run_all(&r);
         if (ret == 0) {
+                /* the installed plan's own record is not drift: converge_install is not asked */
                 unsigned drift = r.adds + r.changes + r.removes + r.unknown;
                 if (o.json) {
-                        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i}", "kind", "installation", "installation",
-                                              id, "plan", r.plan->id, "workspace", ws, "user", user, "effective",
-                                              drift == 0, "drifted_entries", (int) drift);
-                        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                        fprintf(out, "%s\n", s);
-                        free(s);
-                        json_decref(j);
-                } else
-                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s: %s\n", drift ? "!" : "=",
-                                r.plan->id, id, ws, user, drift ? "DRIFTED, apply it again to restore:" : "in force");
-                if (drift)
-                        print_changes(&r, out);
+                        json_t *drifted = json_array();
+                        for (size_t i = 0; i < r.n_lines; i++)
+                                json_array_append_new(drifted, change_json(&r, &r.lines[i]));
+                        json_array_append_new(status_installs,
+                                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o}", "installation", id, "plan",
+                                                        r.plan->id, "workspace", ws, "user", user, "signer", signer,
+                                                        "effective", drift == 0, "drifted_entries", (int) drift,
+                                                        "drifted", drifted));
+                } else {
+                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
+                                drift ? "!" : "=", r.plan->id, id, ws, user, signer,
+                                drift ? "DRIFTED, apply it again to restore:" : "in force");
+                        if (drift)
+                                print_changes(&r, out);
+                }
                 status_drift += drift;
         } else
                 status_drift++;
@@ -1588,28 +1644,42 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         return ret ? 1 : 0;
 }
 
+static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool text);
+
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         struct run r = {.o = o, .state_fd = -1};
         int ret = open_state(&r, false);
-        if (ret == -ENOENT || (ret == 0 && count_installs(r.state_fd) == 0)) {
+        status_drift = 0;
+        status_installs = json_array();
+        if (ret == 0 && count_installs(r.state_fd) > 0) {
+                int lock = lock_state(&r);
+                if (lock < 0)
+                        ret = 1;
+                else {
+                        size_t matched = 0;
+                        ret = for_each_install(&r, NULL, status_one, out, &matched) ? 1 : 0;
+                        close(lock);
+                }
+        } else if (ret == -ENOENT || ret == 0) {
+                ret = 0;
                 if (!o->json)
                         fprintf(out, "bulwark: no plan is installed\n");
-                run_done(&r);
-                return 0;
+        } else
+                ret = 1;
+        if (o->json && ret == 0) {
+                /* One document a fleet manager can collect: compliant means every installation is
+                 * in force as applied. */
+                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", status_drift == 0, "installed",
+                                        (int) json_array_size(status_installs), "installations", status_installs,
+                                        "host", doctor_report(o, NULL, false));
+                status_installs = NULL;
+                char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                fprintf(out, "%s\n", txt);
+                free(txt);
+                json_decref(doc);
         }
-        if (ret) {
-                run_done(&r);
-                return 1;
-        }
-        int lock = lock_state(&r);
-        if (lock < 0) {
-                run_done(&r);
-                return 1;
-        }
-        status_drift = 0;
-        size_t matched = 0;
-        ret = for_each_install(&r, NULL, status_one, out, &matched);
-        close(lock);
+        json_decref(status_installs);
+        status_installs = NULL;
         run_done(&r);
         if (ret)
                 return 1;
@@ -1664,7 +1734,8 @@ static int probe_sandbox_namespaces(void) {
         return WEXITSTATUS(st);
 }
 
-int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
+/* What this host can enforce, as JSON; with text, also printed as lines on out. */
+static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool text) {
         char err[512] = "";
         uid_t none = 4294967294u;
         enum bw_fw_state fw = bw_fw_inspect(&none, 1, err, sizeof(err));
@@ -1702,7 +1773,7 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
                             json_string(userns > 0    ? "enabled"
                                         : userns == 0 ? "disabled"
                                                       : "unknown"));
-        if (!o->json) {
+        if (text) {
                 fprintf(out, "nftables:        %s\n",
                         fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
                 if (abi > 0)
@@ -1732,7 +1803,7 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
                 const char *verdict = r >= 0 || r == -ENODATA ? "supported"
                                       : r == -EOPNOTSUPP      ? "NOT supported by this file system"
                                                               : strerror((int) -r);
-                if (o->json)
+                if (!text)
                         json_array_append_new(acls, json_pack("{s:s,s:b,s:s}", "path", dirs[i], "posix_acls",
                                                               r >= 0 || r == -ENODATA, "detail", verdict));
                 else
@@ -1741,6 +1812,11 @@ int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
         }
         free(dirs);
         json_object_set_new(j, "acl_support", acls);
+        return j;
+}
+
+int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out) {
+        json_t *j = doctor_report(o, out, !o->json);
         if (o->json) {
                 char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 fprintf(out, "%s\n", s);

@@ -34,8 +34,9 @@ static void usage(FILE *f) {
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
-              "--threads N, --runner PATH (default: bulwark-runner beside bulwark). Run\n"
-              "'bulwark COMMAND --help' for more.\n"
+              "--threads N, --runner PATH (default: bulwark-runner beside bulwark), --signature FILE\n"
+              "(default PLAN.minisig), --trusted-keys DIR (default /etc/bulwark/trusted-keys.d),\n"
+              "--admin-dir DIR (default /etc/bulwark/admin.d). Run 'bulwark COMMAND --help' for more.\n"
               "\n"
               "Exit status: plan and status 0 no difference, 2 differences, 1 error; apply and revert\n"
               "0 success (also when nothing had to change), 1 error; 64 usage error; run: the\n"
@@ -50,10 +51,14 @@ static const char *const command_help[][2] = {
                  "plan. Prints one line per change (a summary first), or JSON lines with --json. Changes\n"
                  "nothing. Without root, what cannot be read (the nftables ruleset) is reported as\n"
                  "unknown ('?'). Exit: 0 no difference, 2 differences, 1 error.\n"},
-        {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME]\n\n"
-                  "As root: create the sandbox accounts, load the firewall table, set the ACLs and install\n"
-                  "the plan for the runner. Every change is journaled (with what it replaced) and synced\n"
-                  "before it is made. Applying again changes nothing. Exit: 0 success, 1 error.\n"},
+        {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME] [--signature FILE]\n\n"
+                  "As root: create the sandbox accounts, load the firewall table, set the ACLs, give\n"
+                  "bulwark-runner its capabilities and install the plan for it. Every change is journaled\n"
+                  "(with what it replaced) and synced before it is made. Applying again changes nothing.\n"
+                  "A signature (PLAN.minisig, minisign's format) is checked against the keys in\n"
+                  "/etc/bulwark/trusted-keys.d; a bad one refuses the plan, and so does a missing or\n"
+                  "untrusted one when require_signed_plans is set. Each apply is recorded in\n"
+                  "/var/log/bulwark/audit.jsonl. Exit: 0 success, 1 error.\n"},
         {"revert", "Usage: bulwark revert PLAN_ID | --all\n\n"
                    "As root: restore the exact ACL bytes every change replaced, remove the installation,\n"
                    "and, when no installation is left, the accounts and the firewall table bulwark created.\n"
@@ -284,7 +289,19 @@ int main(int argc, char **argv) {
                 (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
 
-        enum { OPT_JSON = 256, OPT_WORKSPACE, OPT_USER, OPT_STATE_DIR, OPT_LOCK_TIMEOUT, OPT_ALL, OPT_THREADS, OPT_RUNNER };
+        enum {
+                OPT_JSON = 256,
+                OPT_WORKSPACE,
+                OPT_USER,
+                OPT_STATE_DIR,
+                OPT_LOCK_TIMEOUT,
+                OPT_ALL,
+                OPT_THREADS,
+                OPT_RUNNER,
+                OPT_SIGNATURE,
+                OPT_TRUSTED_KEYS,
+                OPT_ADMIN_DIR,
+        };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, OPT_JSON},
                 {"workspace", required_argument, NULL, OPT_WORKSPACE},
@@ -294,6 +311,9 @@ int main(int argc, char **argv) {
                 {"threads", required_argument, NULL, OPT_THREADS},
                 {"all", no_argument, NULL, OPT_ALL},
                 {"runner", required_argument, NULL, OPT_RUNNER},
+                {"signature", required_argument, NULL, OPT_SIGNATURE},
+                {"trusted-keys", required_argument, NULL, OPT_TRUSTED_KEYS},
+                {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -327,6 +347,15 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_RUNNER:
                         o.runner = optarg;
+                        break;
+                case OPT_SIGNATURE:
+                        o.signature = optarg;
+                        break;
+                case OPT_TRUSTED_KEYS:
+                        o.trusted_keys_dir = optarg;
+                        break;
+                case OPT_ADMIN_DIR:
+                        o.admin_dir = optarg;
                         break;
                 case 'h':
                         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)

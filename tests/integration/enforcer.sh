@@ -198,8 +198,7 @@ snapshot /run/snap/before3
 check "apply for ann" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "apply for bob" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
 bob_id=$($bulwark status --json | /usr/bin/python3 -c 'import sys, json
-for l in sys.stdin:
-    o = json.loads(l)
+for o in json.load(sys.stdin)["installations"]:
     if o["workspace"] == "/home/bob/ws": print(o["installation"])')
 check "revert bob's installation ($bob_id)" $bulwark revert "$bob_id"
 check "ann's is still in force" $bulwark status
@@ -210,8 +209,7 @@ snapshot /run/snap/before4
 check "apply for ann again" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "apply for bob again" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
 ann_id=$($bulwark status --json | /usr/bin/python3 -c 'import sys, json
-for l in sys.stdin:
-    o = json.loads(l)
+for o in json.load(sys.stdin)["installations"]:
     if o["workspace"] == "/home/ann/repo": print(o["installation"])')
 check "revert ann's installation first ($ann_id)" $bulwark revert "$ann_id"
 check "bob's is still in force" $bulwark status

@@ -37,9 +37,10 @@ XDG_RUNTIME_DIR=/run/user/$ann_uid DISPLAY=:0"
 
 # in_sandbox CMD...: CMD as ann, from the workspace, through the runner; output in $out.
 # ESC_FD7=PATH: ann's shell opens PATH for appending on descriptor 7 first (a leaked descriptor).
+# (root's timeout: in elevated mode ann may not signal the runner, which is bulwark-offline then)
 in_sandbox() {
         # shellcheck disable=SC2086
-        as_user ann env $session_env ESC_FD7="${ESC_FD7:-}" sh -c '
+        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env env $session_env ESC_FD7="${ESC_FD7:-}" sh -c '
                 cd "$1" || exit 90
                 shift
                 if [ -n "$ESC_FD7" ]; then exec 7>>"$ESC_FD7"; fi
@@ -48,7 +49,7 @@ in_sandbox() {
 
 # outside CMD...: CMD as ann, from the workspace, with no sandbox; output in $out
 outside() {
-        as_user ann sh -c 'cd "$1" && shift && exec "$@"' sh "$ws" "$@" >"$out" 2>&1 </dev/null
+        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env sh -c 'cd "$1" && shift && exec "$@"' sh "$ws" "$@" >"$out" 2>&1 </dev/null
 }
 
 show_out() { sed 's/^/     /' "$out" | head -15; }
