@@ -4,6 +4,7 @@
 #include "acl_tree.h"
 #include "firewall.h"
 #include "journal.h"
+#include "minisign.h"
 #include "path_template.h"
 #include "posix_acl.h"
 #include "runner_file.h"
@@ -16,6 +17,7 @@
 #include <grp.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -34,7 +36,8 @@
 /* ---- reporting ---- */
 
 struct change_line {
-        char op; /* '+', '~', '-', '?' */
+        char op;          /* '+', '~', '-', '?' */
+        bool from_walk;   /* an ACL region: its objects are in the state digest one by one */
         char *kind;
         char *what;
         char *detail;
@@ -64,6 +67,11 @@ struct run {
         unsigned adds, changes, removes, unknown;
         uint64_t acl_errors;
         struct bw_signer signer;
+        bool adding_regions;
+        uint8_t state_sum[32]; /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
+                                * that threads fill in any order */
+        const uint8_t *signature_text; /* a reviewed change set's signature (instead of PLAN.minisig) */
+        size_t signature_len;
 };
 
 BW_PRINTF(3, 4)
@@ -86,8 +94,13 @@ static void add_line(struct run *r, char op, const char *kind, const char *what,
                 if (!r->lines)
                         abort();
         }
-        r->lines[r->n_lines++] = (struct change_line){
-                op, strdup(kind), strdup(what), strdup(detail ? detail : ""), source ? strdup(source) : NULL, below};
+        r->lines[r->n_lines++] = (struct change_line){op,
+                                                      r->adding_regions,
+                                                      strdup(kind),
+                                                      strdup(what),
+                                                      strdup(detail ? detail : ""),
+                                                      source ? strdup(source) : NULL,
+                                                      below};
         if (op == '+')
                 r->adds++;
         else if (op == '~')
@@ -350,8 +363,59 @@ static int converge_firewall(struct run *r) {
 /* ---- ACLs ---- */
 
 /* The walk's hook: journal a batch (durably) before it is written; in a dry run, just record. */
+static pthread_mutex_t state_sum_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Add one changed ACL to the state digest: order-independent, since the walk's threads meet the
+ * objects in any order. */
+static void state_add_acl(struct run *r, const struct bw_acl_change *c) {
+        struct bw_sha256 *h = bw_sha256_new();
+        uint8_t d[32], len[8];
+        bw_sha256_update(h, c->root, strlen(c->root) + 1);
+        bw_sha256_update(h, c->rel, strlen(c->rel) + 1);
+        bw_sha256_update(h, c->attr, strlen(c->attr) + 1);
+        bw_put_le64(len, c->before ? c->before_len : UINT64_MAX);
+        bw_sha256_update(h, len, 8);
+        if (c->before)
+                bw_sha256_update(h, c->before, c->before_len);
+        bw_put_le64(len, c->after ? c->after_len : UINT64_MAX);
+        bw_sha256_update(h, len, 8);
+        if (c->after)
+                bw_sha256_update(h, c->after, c->after_len);
+        bw_sha256_final(h, d);
+        pthread_mutex_lock(&state_sum_lock);
+        unsigned carry = 0;
+        for (int i = 0; i < 32; i++) {
+                unsigned v = (unsigned) r->state_sum[i] + d[i] + carry;
+                r->state_sum[i] = (uint8_t) v;
+                carry = v >> 8;
+        }
+        pthread_mutex_unlock(&state_sum_lock);
+}
+
+/* The digest of the state a change set was computed against: every changed ACL (object, bytes
+ * before and after), and every other change line, in their deterministic order. */
+static void state_digest(const struct run *r, char out[65]) {
+        struct bw_sha256 *h = bw_sha256_new();
+        bw_sha256_update(h, r->plan->header->digest, 32);
+        bw_sha256_update(h, r->state_sum, 32);
+        for (size_t i = 0; i < r->n_lines; i++) {
+                const struct change_line *l = &r->lines[i];
+                if (l->from_walk)
+                        continue;
+                bw_sha256_update(h, &l->op, 1);
+                bw_sha256_update(h, l->kind, strlen(l->kind) + 1);
+                bw_sha256_update(h, l->what, strlen(l->what) + 1);
+                bw_sha256_update(h, l->detail, strlen(l->detail) + 1);
+        }
+        uint8_t d[32];
+        bw_sha256_final(h, d);
+        bw_hex(d, 32, out);
+}
+
 static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         struct run *r = userdata;
+        for (size_t i = 0; i < n; i++)
+                state_add_acl(r, &c[i]);
         if (r->dry_run)
                 return 0;
         struct bw_journal_record recs[256] = {{0, NULL, 0}};
@@ -424,6 +488,7 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         for (struct bw_acl_region *g = regions; g; g = g->next)
                 v[n++] = g;
         qsort(v, n, sizeof(*v), region_cmp);
+        r->adding_regions = true;
         for (size_t i = 0; i < n; i++) {
                 const struct bw_acl_region *g = v[i];
                 char src[600], detail[400];
@@ -431,6 +496,7 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
                 kind_detail(r, g->kind, detail, sizeof(detail));
                 add_line(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
+        r->adding_regions = false;
         free(v);
 }
 
@@ -899,6 +965,8 @@ static int dry_run_all(struct run *r) {
         return ret;
 }
 
+static int write_changes(struct run *r, const char *plan_path, const char *path);
+
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.o = o, .state_fd = -1, .dry_run = true};
         int ret = load_plan(&r, plan_path);
@@ -909,7 +977,10 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         if (ret == 0) {
                 converge_install(&r);
                 print_changes(&r, out);
-                ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
+                if (o->changes_out && write_changes(&r, plan_path, o->changes_out) < 0)
+                        ret = 1;
+                else
+                        ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
         }
         run_done(&r);
         return ret;
@@ -917,12 +988,13 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
 
 /* apply, with the state lock taken here (take_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
-static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock) {
+static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock,
+                      bool top_level) {
         struct run r = {.o = o, .state_fd = -1, .dry_run = false, .journal = {.fd = -1}};
         int lock = -1;
         bool began = false; /* past the refusals: the audit trail records this apply */
         int ret = load_plan(&r, plan_path);
-        if (ret == 0 && take_lock)
+        if (ret == 0 && top_level)
                 ret = check_signature(&r, plan_path);
         if (ret == 0)
                 ret = prepare(&r);
@@ -993,12 +1065,188 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                                 (unsigned long long) r.acl_errors);
                 ret = r.acl_errors ? 1 : 0;
         }
-        if (began && take_lock)
+        if (began && top_level)
                 audit_apply(&r, ret == 0);
         bw_journal_close(&r.journal);
         if (lock >= 0)
                 close(lock);
         run_done(&r);
+        return ret;
+}
+
+/* ---- reviewed change sets ---- */
+
+/*
+ * `plan -o CHANGES` saves what a reviewer approves: the plan itself (and its signature), the
+ * workspace and user it was bound to, the changes, and the digest of the state they were computed
+ * against. `apply --reviewed CHANGES` applies it only while the state still has that digest.
+ */
+static int write_changes(struct run *r, const char *plan_path, const char *path) {
+        char digest[65], plan_digest[65], signer[1024];
+        state_digest(r, digest);
+        bw_hex(r->plan->header->digest, 32, plan_digest);
+        bw_signer_describe(&r->signer, signer, sizeof(signer));
+        size_t b64_len = sodium_base64_ENCODED_LEN(r->plan->size, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(b64_len);
+        if (!b64)
+                return fail(r, -1, "out of memory");
+        sodium_bin2base64(b64, b64_len, r->plan->data, r->plan->size, sodium_base64_VARIANT_ORIGINAL);
+        json_t *changes = json_array();
+        for (size_t i = 0; i < r->n_lines; i++)
+                json_array_append_new(changes, change_json(r, &r->lines[i]));
+        /* the signature travels with the plan it signs */
+        char sig_path[PATH_MAX], sig[BW_MINISIGN_COMMENT_MAX + 1024];
+        snprintf(sig_path, sizeof(sig_path), "%s%s", r->o->signature ? r->o->signature : plan_path,
+                 r->o->signature ? "" : ".minisig");
+        int fd = open(sig_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        ssize_t n = fd < 0 ? -1 : bw_read_full(fd, sig, sizeof(sig) - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n >= 0)
+                sig[n] = 0;
+        json_t *doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i},s:o,s:s,s:o}", "bulwark_changes", 1,
+                                "plan", r->plan->id, "plan_digest", plan_digest, "workspace",
+                                r->values[BW_VAR_WORKSPACE], "user", r->values[BW_VAR_USER], "signer", signer,
+                                "state_digest", digest, "summary", "add", (int) r->adds, "change", (int) r->changes,
+                                "remove", (int) r->removes, "unknown", (int) r->unknown, "changes", changes,
+                                "plan_bytes", b64, "signature", n >= 0 ? json_string(sig) : json_null());
+        free(b64);
+        char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        int e = text ? bw_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
+        free(text);
+        if (e < 0)
+                return fail(r, -1, "cannot write the change set %s: %s", path, strerror(-e));
+        fprintf(stderr, "bulwark: change set saved to %s (state %.12s); apply it with: bulwark apply --reviewed %s\n",
+                path, digest, path);
+        return 0;
+}
+
+/* Say what moved between the reviewed change lines and the current ones. */
+static void show_moved(const json_t *old, const struct run *now) {
+        size_t n_old = json_array_size(old);
+        bool *matched = calloc(n_old + 1, sizeof(*matched));
+        if (!matched)
+                abort();
+        fprintf(stderr, "bulwark: what moved since the change set was saved ('-' reviewed, now gone or different; '+' "
+                        "new):\n");
+        unsigned shown = 0;
+        for (size_t i = 0; i < now->n_lines; i++) {
+                const struct change_line *l = &now->lines[i];
+                bool found = false;
+                for (size_t k = 0; k < n_old && !found; k++) {
+                        json_t *o = json_array_get(old, k);
+                        const char *kind = json_string_value(json_object_get(o, "kind"));
+                        const char *path = json_string_value(json_object_get(o, "path"));
+                        const char *detail = json_string_value(json_object_get(o, "detail"));
+                        json_int_t below = json_integer_value(json_object_get(o, "below"));
+                        if (!matched[k] && kind && path && detail && bw_streq(kind, l->kind) && bw_streq(path, l->what) &&
+                            bw_streq(detail, l->detail) && (uint64_t) below == l->below)
+                                matched[k] = found = true;
+                }
+                if (!found && shown++ < 50)
+                        fprintf(stderr, "  + %-6s %s  %s [+%llu below]\n", l->kind, l->what, l->detail,
+                                (unsigned long long) l->below);
+        }
+        for (size_t k = 0; k < n_old; k++) {
+                json_t *o = json_array_get(old, k);
+                if (!matched[k] && shown++ < 100)
+                        fprintf(stderr, "  - %-6s %s  %s [+%lld below]\n", json_string_value(json_object_get(o, "kind")),
+                                json_string_value(json_object_get(o, "path")),
+                                json_string_value(json_object_get(o, "detail")),
+                                (long long) json_integer_value(json_object_get(o, "below")));
+        }
+        if (shown == 0)
+                fprintf(stderr, "  the same lines, but objects inside these regions changed (their ACL bytes or "
+                                "their number)\n");
+        free(matched);
+}
+
+int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_options *o, FILE *out) {
+        if (geteuid() != 0) {
+                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root\n", stderr);
+                return 1;
+        }
+        json_error_t jerr;
+        json_t *doc = json_load_file(changes_path, JSON_REJECT_DUPLICATES, &jerr);
+        const char *f_plan = NULL, *f_digest = NULL, *f_ws = NULL, *f_user = NULL, *f_state = NULL, *f_b64 = NULL,
+                   *f_sig = NULL;
+        json_t *f_changes = NULL;
+        json_int_t version = 0;
+        if (!doc || json_unpack_ex(doc, &jerr, 0, "{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "bulwark_changes", &version,
+                                   "plan", &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user,
+                                   "state_digest", &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
+            version != 1 || !json_is_array(f_changes)) {
+                fprintf(stderr, "bulwark: %s:%d:%d: not a change set saved by `bulwark plan -o`: %s\n", changes_path,
+                        jerr.line, jerr.column, jerr.text);
+                json_decref(doc);
+                return 1;
+        }
+        f_sig = json_string_value(json_object_get(doc, "signature")); /* NULL: unsigned */
+        /* the plan as reviewed, into the state directory (root's), where apply reads it */
+        struct run r = {.o = o, .state_fd = -1};
+        int ret = open_state(&r, true) ? 1 : 0;
+        size_t b64_len = strlen(f_b64), max = b64_len / 4 * 3 + 3, size = 0;
+        uint8_t *bytes = ret ? NULL : malloc(max);
+        if (ret == 0 && (!bytes || sodium_base642bin(bytes, max, f_b64, b64_len, NULL, &size, NULL,
+                                                      sodium_base64_VARIANT_ORIGINAL) != 0))
+                ret = fail(&r, 1, "%s: its plan_bytes are not base64", changes_path);
+        char plan_path[PATH_MAX], sig_path[PATH_MAX + 16];
+        snprintf(plan_path, sizeof(plan_path), "%s/reviewed.plan", o->state_dir);
+        snprintf(sig_path, sizeof(sig_path), "%s.minisig", plan_path);
+        unlink(sig_path);
+        if (ret == 0 && bw_write_file_atomic(plan_path, bytes, size, 0600) < 0)
+                ret = fail(&r, 1, "cannot write %s: %s", plan_path, strerror(errno));
+        if (ret == 0 && f_sig && bw_write_file_atomic(sig_path, f_sig, strlen(f_sig), 0600) < 0)
+                ret = fail(&r, 1, "cannot write %s: %s", sig_path, strerror(errno));
+        free(bytes);
+        struct bw_engine_options ro = *o;
+        ro.workspace = f_ws;
+        ro.user = f_user;
+        ro.signature = NULL;
+        ro.json = false;
+        int lock = ret ? -1 : lock_state(&r);
+        if (ret == 0 && lock < 0)
+                ret = 1;
+        /* recompute the change set against the state now, under the lock */
+        struct run d = {.o = &ro, .state_fd = -1, .dry_run = true};
+        if (ret == 0)
+                ret = load_plan(&d, plan_path);
+        if (ret == 0) {
+                char pd[65];
+                bw_hex(d.plan->header->digest, 32, pd);
+                if (!bw_streq(pd, f_digest) || !bw_streq(d.plan->id, f_plan))
+                        ret = fail(&r, 1, "%s: the embedded plan is not plan %s it names: the change set was edited",
+                                   changes_path, f_plan);
+        }
+        if (ret == 0)
+                ret = check_signature(&d, plan_path);
+        if (ret == 0)
+                ret = dry_run_all(&d);
+        if (ret == 0) {
+                converge_install(&d); /* as plan -o saw it: without the state directory */
+                char now[65];
+                state_digest(&d, now);
+                if (!bw_streq(now, f_state)) {
+                        fprintf(stderr,
+                                "bulwark: the machine changed since %s was reviewed (state %.12s then, %.12s now): "
+                                "nothing applied; review the new change set (bulwark plan -o) and apply that\n",
+                                changes_path, f_state, now);
+                        show_moved(f_changes, &d);
+                        ret = 1;
+                }
+        }
+        run_done(&d);
+        if (ret == 0) {
+                fprintf(out, "bulwark: the state is as reviewed (%.12s): applying\n", f_state);
+                ret = apply_plan(plan_path, &ro, out, false, true);
+        }
+        if (lock >= 0)
+                close(lock);
+        unlink(sig_path);
+        unlink(plan_path);
+        run_done(&r);
+        json_decref(doc);
         return ret;
 }
 
@@ -1009,7 +1257,7 @@ int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE 
                       stderr);
                 return 1;
         }
-        return apply_plan(plan_path, o, out, true);
+        return apply_plan(plan_path, o, out, true, true);
 }
 
 /* ---- revert ---- */
@@ -1471,7 +1719,7 @@ static int reapply_one(struct run *r, const char *id, FILE *out) {
         o2.json = false;
         snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
         fprintf(out, "~ re-applying the plan installed for %s, which may share what was reverted:\n", ws);
-        return apply_plan(path, &o2, out, false);
+        return apply_plan(path, &o2, out, false, false);
 }
 
 /* Revert reports as it goes: copy what it writes to out into memory too, for the audit trail. */

@@ -31,6 +31,7 @@ struct bw_engine_options {
         const char *signature;        /* NULL: PLAN.minisig */
         const char *trusted_keys_dir; /* NULL: /etc/bulwark/trusted-keys.d */
         const char *admin_dir;        /* NULL: /etc/bulwark/admin.d */
+        const char *changes_out;      /* plan -o: save the change set here */
         bool json;
         bool color;
         unsigned lock_timeout; /* seconds to wait for another enforcer */
@@ -40,6 +41,8 @@ struct bw_engine_options {
 /* Exit codes as in cli.md: plan/status 0 no difference, 2 differences, 1 error; apply/revert 0/1. */
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out);
 int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out);
+/* Apply a change set saved by plan -o, only if the machine's state still has its digest. */
+int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_options *o, FILE *out);
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *out);
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out);
 int bw_cmd_doctor(const struct bw_engine_options *o, FILE *out);

@@ -23,9 +23,10 @@ static void usage(FILE *f) {
               "\n"
               "Commands:\n"
               "  show PLAN [--json]                 decode a plan: header, sections, entries, provenance\n"
-              "  plan PLAN [--json] [--workspace DIR]\n"
+              "  plan PLAN [--json] [--workspace DIR] [-o CHANGES]\n"
               "                                     what applying PLAN would change (read-only)\n"
               "  apply PLAN [--workspace DIR]       converge this machine to PLAN (root), journaled\n"
+              "  apply --reviewed CHANGES           apply a change set saved by plan -o, if nothing moved\n"
               "  revert PLAN_ID | --all             undo what apply did, exactly (root)\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
               "  doctor [--json]                    what this host can enforce\n"
@@ -45,12 +46,14 @@ static void usage(FILE *f) {
 }
 
 static const char *const command_help[][2] = {
-        {"plan", "Usage: bulwark plan PLAN [--json] [--workspace DIR] [--user NAME]\n\n"
+        {"plan", "Usage: bulwark plan PLAN [--json] [--workspace DIR] [--user NAME] [-o CHANGES]\n\n"
                  "Compare PLAN, bound to the workspace and the real user, with this machine: sandbox\n"
                  "accounts, the firewall table inet bulwark, POSIX ACLs under every root, the installed\n"
                  "plan. Prints one line per change (a summary first), or JSON lines with --json. Changes\n"
                  "nothing. Without root, what cannot be read (the nftables ruleset) is reported as\n"
-                 "unknown ('?'). Exit: 0 no difference, 2 differences, 1 error.\n"},
+                 "unknown ('?'). -o CHANGES also saves the change set for review, bound to the plan and\n"
+                 "to a digest of the state it was computed against (bulwark apply --reviewed CHANGES).\n"
+                 "Exit: 0 no difference, 2 differences, 1 error.\n"},
         {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME] [--signature FILE]\n\n"
                   "As root: create the sandbox accounts, load the firewall table, set the ACLs, give\n"
                   "bulwark-runner its capabilities and install the plan for it. Every change is journaled\n"
@@ -218,7 +221,7 @@ static int cmd_show(int argc, char **argv) {
         };
         bool json = false;
         int c;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
                 if (c == 'j')
                         json = true;
                 else if (c == 'h') {
@@ -301,6 +304,7 @@ int main(int argc, char **argv) {
                 OPT_SIGNATURE,
                 OPT_TRUSTED_KEYS,
                 OPT_ADMIN_DIR,
+                OPT_REVIEWED,
         };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, OPT_JSON},
@@ -314,15 +318,18 @@ int main(int argc, char **argv) {
                 {"signature", required_argument, NULL, OPT_SIGNATURE},
                 {"trusted-keys", required_argument, NULL, OPT_TRUSTED_KEYS},
                 {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
+                {"reviewed", required_argument, NULL, OPT_REVIEWED},
+                {"output", required_argument, NULL, 'o'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         struct bw_engine_options o = {.state_dir = DEFAULT_STATE_DIR, .lock_timeout = 10};
         bool all = false;
+        const char *reviewed = NULL;
         int c;
         argc--;
         argv++;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_JSON:
                         o.json = true;
@@ -357,6 +364,12 @@ int main(int argc, char **argv) {
                 case OPT_ADMIN_DIR:
                         o.admin_dir = optarg;
                         break;
+                case OPT_REVIEWED:
+                        reviewed = optarg;
+                        break;
+                case 'o':
+                        o.changes_out = optarg;
+                        break;
                 case 'h':
                         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
                                 if (bw_streq(command_help[i][0], cmd))
@@ -368,6 +381,19 @@ int main(int argc, char **argv) {
                 }
         }
         int rest = argc - optind;
+        if (o.changes_out && !bw_streq(cmd, "plan")) {
+                fputs("bulwark: -o CHANGES belongs to bulwark plan\n", stderr);
+                return EX_USAGE;
+        }
+        if (reviewed) {
+                if (!bw_streq(cmd, "apply") || rest != 0) {
+                        fputs("bulwark: --reviewed CHANGES belongs to bulwark apply, without a PLAN (the change set "
+                              "carries the plan)\n",
+                              stderr);
+                        return EX_USAGE;
+                }
+                return bw_cmd_apply_reviewed(reviewed, &o, stdout);
+        }
         if (bw_streq(cmd, "plan") || bw_streq(cmd, "apply")) {
                 if (rest != 1) {
                         fprintf(stderr, "bulwark %s: give exactly one PLAN file\n", cmd);

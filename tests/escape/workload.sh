@@ -2,13 +2,6 @@
 # A real workload: what an agent does all day must keep working in the sandbox (both modes).
 # Sourced by escape.sh with $mode set; each step is one runner invocation, as ann, in the workspace.
 
-sandboxed() { # CMD...: in_sandbox, with the output shown to check
-        in_sandbox "$@"
-        st=$?
-        cat "$out"
-        return $st
-}
-
 workload() {
         check "[$mode] workload: write a C project and build it with make" sandboxed sh -c '
                 mkdir -p hello && cd hello &&

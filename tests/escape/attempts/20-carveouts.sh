@@ -27,6 +27,11 @@ harmless git-case-variant sh -c 'mkdir -p .GIT/hooks && echo evil >.GIT/hooks/pr
 host_check git-case-variant "git still uses the real .git (the .GIT made in the sandbox is inert)" \
         sh -c "git -c safe.directory='*' -C $ws rev-parse --git-dir | grep -qx .git && ! grep -q evil $ws/.git/config"
 rm -rf "$ws/.GIT"
+# A case variant of a carve-out as a symlink: the runner refuses to protect a symlink, so every
+# later run would refuse to start (fail closed, but the sandbox could lock its user out).
+harmless git-case-symlink ln -s / .GIT
+host_check git-case-symlink "the next run still starts (a planted .GIT symlink does not lock ann out)" sandboxed true
+rm -f "$ws/.GIT"
 
 if [ "$mode" = elevated ]; then
         blocked bulwark-rewrite 'Permission denied' sh -c 'echo "network: on" >>.bulwark/policy.yaml'

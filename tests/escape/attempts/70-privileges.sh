@@ -30,6 +30,8 @@ if [ "$mode" = elevated ]; then
         blocked priv-plant-setuid 'Operation not permitted' sh -c 'cp /usr/bin/id planted-id && chmod u+s planted-id && ls -l planted-id && test -u planted-id'
         host_check priv-plant-setuid "no setuid or setgid file of the sandbox user in the workspace" \
                 sh -c "test -z \"\$(find $ws -perm /6000 -user bulwark-offline)\""
+        host_check priv-plant-setuid "ann, running the planted file outside any sandbox, does not become bulwark-offline" \
+                sh -c "! test -e $ws/planted-id || setpriv --reuid=ann --regid=ann --init-groups $ws/planted-id -un | grep -qx ann"
 else
         skip_here priv-plant-setuid "a setuid file of ann's own uid gains ann nothing"
 fi

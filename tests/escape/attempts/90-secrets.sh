@@ -8,6 +8,8 @@ blocked secret-ssh-list 'Permission denied' ls /home/ann/.ssh
 blocked secret-ssh-proc-root 'Permission denied' cat /proc/self/root/home/ann/.ssh/id_rsa
 blocked secret-ssh-symlink 'Permission denied' sh -c 'ln -s /home/ann/.ssh/id_rsa key-link && cat key-link'
 blocked secret-ssh-uncover 'Read-only file system' chmod 700 /home/ann/.ssh
+# ~/.kube is a symlink into ~/dotfiles (a dotfile manager's layout)
+blocked secret-kube-symlinked 'Permission denied' cat /home/ann/.kube/config
 blocked secret-aws 'Permission denied' cat /home/ann/.aws/credentials
 blocked secret-gnupg 'Permission denied' ls /home/ann/.gnupg
 blocked secret-netrc 'Permission denied' cat /home/ann/.netrc

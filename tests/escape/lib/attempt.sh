@@ -3,13 +3,15 @@
 # tests/integration/lib.sh. Each attempt file is sourced once per phase, with $mode set to:
 #   control     the attempts marked -c run as ann OUTSIDE the sandbox and must succeed there:
 #               proof that the primitive works on this host, so its failure inside means something
+#               (a host that lacks it, e.g. by a sysctl, gets a skip saying so)
 #   unelevated  no plan installed for the workspace: the runner keeps ann's uid
 #   elevated    `bulwark apply` installed a plan: the runner switches to bulwark-offline
 #
 #   blocked [-c] [-x] ID REGEX CMD...
 #                                 CMD, run in the sandbox, must fail (status neither 0 nor 125;
 #                                 -x: 125 too, for a runner run inside) with output matching the
-#                                 extended regex REGEX: the expected reason
+#                                 extended regex REGEX: the expected reason. Status 3 with
+#                                 "skip: ..." (probe.py) or 127 (a tool not installed): a skip
 #   harmless ID CMD...            CMD may succeed; what counts is that nothing protected changed
 #   allowed ID WHY CMD...         CMD must succeed in the sandbox (documented behaviour, WHY)
 #   host_check ID DESC CMD...     a check on the host after the attempt ID
@@ -45,6 +47,14 @@ in_sandbox() {
                 shift
                 if [ -n "$ESC_FD7" ]; then exec 7>>"$ESC_FD7"; fi
                 exec "$@"' sh "$ws" "$runner" -- "$@" >"$out" 2>&1 </dev/null
+}
+
+# sandboxed CMD...: in_sandbox, with the output on stdout (for check)
+sandboxed() {
+        in_sandbox "$@"
+        st=$?
+        cat "$out"
+        return $st
 }
 
 # outside CMD...: CMD as ann, from the workspace, with no sandbox; output in $out
@@ -112,6 +122,9 @@ blocked() { # [-c] [-x] ID REGEX CMD...
         elif grep -q '^skip: ' "$out" && [ $st -eq 3 ]; then
                 skipped=$((skipped + 1))
                 echo "skip [$mode] $id: $(sed -n 's/^skip: //p' "$out")"
+        elif [ $st -eq 127 ] && grep -Eq '^bulwark run: [^:]*: No such file or directory|: not found$' "$out"; then
+                skipped=$((skipped + 1))
+                echo "skip [$mode] $id: a tool it needs is not installed: $(head -1 "$out")"
         elif why=$(grep -a -E -o -m1 -e "$re" "$out"); then
                 ok "[$mode] $id: $why"
         else

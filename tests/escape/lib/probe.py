@@ -409,6 +409,20 @@ def cmd_chmod(path, mode):
     ok(f"chmod {mode} {path}")
 
 
+def cmd_exchange_loop(a, b, stop):
+    """Swap the names a and b atomically (renameat2 RENAME_EXCHANGE), over and over, until the
+    file stop exists; leave them as they were."""
+    n = 0
+    while not os.path.exists(stop):
+        for _ in range(200):
+            if libc.syscall(ctypes.c_long(316), -100, a.encode(), -100, b.encode(), 2) < 0:
+                refused(ctypes.get_errno(), "renameat2 RENAME_EXCHANGE")
+            n += 1
+    if n % 2:
+        libc.syscall(ctypes.c_long(316), -100, a.encode(), -100, b.encode(), 2)
+    ok(f"{n} exchanges")
+
+
 def main():
     name, args = sys.argv[1], sys.argv[2:]
     fn = globals().get("cmd_" + name.replace("-", "_"))
