@@ -86,6 +86,19 @@ chown 1234 /etc/bulwark/trusted-keys.d/admin.pub
 $bulwark plan p.plan $W >/run/out.txt 2>/run/err.txt
 check "a trusted key file not owned by root is ignored" sh -c "grep -q 'admin.pub is not root-owned' /run/err.txt && ! grep -q 'signed with key' /run/out.txt"
 chown 0 /etc/bulwark/trusted-keys.d/admin.pub
+# a trusted key file whose key bytes were changed (same key ID): the signature no longer verifies
+cp /etc/bulwark/trusted-keys.d/admin.pub /run/admin.pub.orig
+python3 - <<'PY'
+import base64
+p = "/etc/bulwark/trusted-keys.d/admin.pub"
+lines = open(p).read().splitlines()
+raw = bytearray(base64.b64decode(lines[1])); raw[20] ^= 0x40
+lines[1] = base64.b64encode(bytes(raw)).decode()
+open(p, "w").write("\n".join(lines) + "\n")
+PY
+$bulwark apply p.plan $W 2>/run/err.txt
+check "a tampered trusted key: the plan is refused" sh -c "test $? -ne 0 && grep -q 'does not verify with trusted key' /run/err.txt"
+cp /run/admin.pub.orig /etc/bulwark/trusted-keys.d/admin.pub
 
 # require_signed_plans
 printf 'bulwark: 1\nkind: constraints\nenforcement:\n  require_signed_plans: true\n' >/etc/bulwark/admin.d/10-signed.yaml
@@ -97,6 +110,16 @@ $bulwark apply r.plan $W 2>/run/err.txt
 check "require_signed_plans: an untrusted key's plan is refused" sh -c "test $? -ne 0 && grep -q 'not trusted here' /run/err.txt"
 check "require_signed_plans: a trusted signature is accepted" $bulwark apply p.plan $W
 check "no refused apply left a record (one per accepted apply)" test "$(wc -l <$log)" -eq "$((n_before + 1))"
+# compliance: drift shows in status --json, with the drifted entries
+setfacl -b /home/ann/repo
+$bulwark status --json >/run/status.json
+check "status --json: drift makes the host non-compliant (exit 2)" test $? -eq 2
+check "  ...naming the drifted entries and the host's capabilities" python3 -c "
+import json; d = json.load(open('/run/status.json'))
+i = d['installations'][0]
+assert not d['compliant'] and not i['effective'] and i['drifted_entries'] >= 1, d
+assert any(c['path'] == '/home/ann/repo' for c in i['drifted']), i['drifted']
+assert 'landlock_abi' in d['host'] and 'runner' in d['host'], d['host']"
 check "revert" $bulwark revert --all
 chmod 666 /etc/bulwark/admin.d/10-signed.yaml
 $bulwark apply p.plan $W 2>/run/err.txt
