@@ -113,11 +113,11 @@ serve() { # NAME CMD...: start a service in the background and wait until it say
         cat "/run/escape/$name.log"
         exit 1
 }
-serve host python3 /run/escape/services.py listen tcp:0.0.0.0:5432 tcp:[::]:5432 dns:127.0.0.1:53 "unix:$pg_sock:777" \
+serve host python3 /run/escape/services.py listen tcp:0.0.0.0:5432 "tcp:[::]:5432" dns:127.0.0.1:53 "unix:$pg_sock:777" \
         "unix:$docker_sock:660"
 chgrp docker "$docker_sock"
 serve peer ip netns exec peer python3 /run/escape/services.py listen tcp:10.77.0.2:7777 udp:10.77.0.2:7777 \
-        tcp:[fd77::2]:7777 udp:[fd77::2]:7777
+        "tcp:[fd77::2]:7777" "udp:[fd77::2]:7777"
 serve agent as_user ann python3 /run/escape/services.py listen "unix:$agent_tmp:600" "unix:$agent_run:600" \
         "unix:$agent_home:600" abstract:bulwark-escape-agent
 serve session as_user ann python3 /run/escape/services.py session "$shm_key" "$mq_name"
@@ -185,9 +185,9 @@ else
         sed 's/^/     /' /run/esc.apply | grep -v '^     [+?=] ' | head -5
         echo "note: replacing ann's ~/.kube symlink by its directory, and applying again"
         as_user ann sh -c 'cd && rm .kube && mv dotfiles/kube .kube'
-        check "[elevated] bulwark apply for ann" $bulwark apply /run/escape/ws.plan --workspace "$ws" --user ann
+        check "[elevated] bulwark apply for ann" "$bulwark" apply /run/escape/ws.plan --workspace "$ws" --user ann
 fi
-check "[elevated] bulwark apply for bob" $bulwark apply /run/escape/ws.plan --workspace "$bob_ws" --user bob
+check "[elevated] bulwark apply for bob" "$bulwark" apply /run/escape/ws.plan --workspace "$bob_ws" --user bob
 if ! getcap "$runner" | grep -q 'cap_setgid,cap_setuid=ep'; then
         echo "note: apply did not give $runner its capabilities; setting them here"
         setcap cap_setuid,cap_setgid=ep "$runner"

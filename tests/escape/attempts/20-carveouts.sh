@@ -6,17 +6,17 @@
 # reserves the name with an empty placeholder) and has one in the elevated phase.
 
 blocked git-config-append "$(pick 'Read-only file system' 'Permission denied')" sh -c 'echo "[core] fsmonitor = evil" >>.git/config'
-blocked git-config-truncate "$(pick 'Read-only file system' 'Permission denied')" $probe truncate .git/config
+blocked git-config-truncate "$(pick 'Read-only file system' 'Permission denied')" "$probe" truncate .git/config
 blocked git-hook-create 'Read-only file system' sh -c 'printf "#!/bin/sh\nevil\n" >.git/hooks/post-checkout'
 blocked git-hook-chmod 'Read-only file system' chmod +x .git/hooks/pre-commit.sample
 blocked git-head-unlink 'Read-only file system' rm -f .git/HEAD
 blocked git-mkdir 'Read-only file system' mkdir .git/evil
-blocked git-rename-away 'Device or resource busy' $probe rename .git .git-old
+blocked git-rename-away 'Device or resource busy' "$probe" rename .git .git-old
 blocked git-rm-rf 'Read-only file system' rm -rf .git
 blocked git-chmod 'Read-only file system' chmod 777 .git
 blocked git-setfacl 'Read-only file system' setfacl --set u::rwx,g::rwx,o::rwx .git/config
-blocked git-xattr 'Read-only file system' $probe setxattr .git/HEAD
-blocked git-utime 'Read-only file system' $probe utime .git/config
+blocked git-xattr 'Read-only file system' "$probe" setxattr .git/HEAD
+blocked git-utime 'Read-only file system' "$probe" utime .git/config
 blocked git-commit 'Read-only file system|Permission denied' git -c safe.directory='*' commit -q --allow-empty -m evil
 blocked git-config-cmd 'could not lock config file.*Read-only file system' git -c safe.directory='*' config core.hooksPath /tmp
 blocked git-replace-by-rename 'Invalid cross-device link' sh -c 'echo "[core]" >new-config && exec '"$probe"' rename new-config .git/config'
@@ -40,7 +40,7 @@ else
         blocked bulwark-mkdir 'File exists' mkdir .bulwark
         blocked bulwark-create 'Read-only file system' sh -c 'echo "network: on" >.bulwark/policy.yaml'
 fi
-blocked bulwark-rename-away 'Device or resource busy' $probe rename .bulwark bulwark-old
+blocked bulwark-rename-away 'Device or resource busy' "$probe" rename .bulwark bulwark-old
 blocked bulwark-rmdir 'Device or resource busy|Read-only file system' rm -rf .bulwark
 host_check bulwark-placeholder "no .bulwark is left behind where there was none ($mode)" \
         sh -c "if [ $mode = unelevated ]; then ! test -e $ws/.bulwark; else test -f $ws/.bulwark/policy.yaml; fi"

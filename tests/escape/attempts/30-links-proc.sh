@@ -7,9 +7,9 @@ blocked symlink-out "$(pick 'Read-only file system' 'Permission denied')" sh -c 
 blocked symlink-home 'Read-only file system' sh -c 'ln -s /home/ann home-link && echo evil >home-link/new.txt'
 blocked symlink-root 'Read-only file system' sh -c 'ln -s / root-link && echo evil >root-link/etc/bulwark-escape'
 blocked hardlink-in 'Invalid cross-device link' ln /home/ann/outside.txt outside-hardlink
-blocked hardlink-fd 'Invalid cross-device link' $probe link-fd /home/ann/outside.txt outside-hardlink
-blocked proc-fd-reopen "$(pick 'Read-only file system' 'Permission denied')" $probe write-fd /home/ann/outside.txt /proc/self/fd/N
-blocked proc-fd-reopen-git "$(pick 'Read-only file system' 'Permission denied')" $probe write-fd .git/config /proc/self/fd/N
+blocked hardlink-fd 'Invalid cross-device link' "$probe" link-fd /home/ann/outside.txt outside-hardlink
+blocked proc-fd-reopen "$(pick 'Read-only file system' 'Permission denied')" "$probe" write-fd /home/ann/outside.txt /proc/self/fd/N
+blocked proc-fd-reopen-git "$(pick 'Read-only file system' 'Permission denied')" "$probe" write-fd .git/config /proc/self/fd/N
 blocked proc-self-root "$(pick 'Read-only file system' 'Permission denied')" sh -c 'echo evil >>/proc/self/root/home/ann/outside.txt'
 # pid 1 is the sandbox's init, which holds every capability in the sandbox's user namespace:
 # the command, holding none, may not follow its magic links (ptrace access rule: EACCES)

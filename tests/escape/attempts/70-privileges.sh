@@ -9,12 +9,12 @@ blocked priv-su 'Authentication failure|must be run from a terminal|Permission d
 blocked -c priv-unshare-U 'Operation not permitted' unshare -U true
 blocked -c priv-unshare-r 'Operation not permitted' unshare -r id -u
 blocked priv-unshare-net 'Operation not permitted' unshare -n true
-blocked -c priv-unshare-syscall 'Operation not permitted \(unshare\)' $probe unshare-user
-blocked -c priv-clone-newuser 'Operation not permitted \(clone\)' $probe clone-user
-blocked -c priv-clone3-newuser 'Function not implemented \(clone3\)' $probe clone3-user
-blocked priv-setuid-root 'Invalid argument' $probe setuid 0
+blocked -c priv-unshare-syscall 'Operation not permitted \(unshare\)' "$probe" unshare-user
+blocked -c priv-clone-newuser 'Operation not permitted \(clone\)' "$probe" clone-user
+blocked -c priv-clone3-newuser 'Function not implemented \(clone3\)' "$probe" clone3-user
+blocked priv-setuid-root 'Invalid argument' "$probe" setuid 0
 if [ "$mode" = elevated ]; then
-        blocked priv-setuid-ann 'Invalid argument' $probe setuid "$ann_uid"
+        blocked priv-setuid-ann 'Invalid argument' "$probe" setuid "$ann_uid"
 fi
 allowed priv-no-caps "no capabilities, no_new_privs, a seccomp filter" sh -c '
         grep -cE "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb):[[:space:]]+0+$" /proc/self/status | grep -qx 5 &&
