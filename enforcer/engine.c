@@ -500,6 +500,14 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         free(v);
 }
 
+/* The kind of the path rule a root comes from. */
+static uint32_t root_kind(const struct bw_tree_policy *tp, const char *root) {
+        for (size_t i = 0; i < tp->n_paths; i++)
+                if (bw_streq(tp->paths[i].path, root))
+                        return tp->paths[i].kind;
+        return 0;
+}
+
 static int converge_acls(struct run *r) {
         const char **roots;
         size_t n = bw_tree_policy_roots(&r->tp, &roots);
@@ -532,9 +540,22 @@ static int converge_acls(struct run *r) {
                         r->unknown--; /* informational, not a difference */
                         continue;
                 }
+                if (e == -ELOOP && root_kind(&r->tp, roots[i]) == BW_RULE_UNREADABLE) {
+                        /* Following the real user's symlink would let them point root's ACL changes at
+                         * any file; an unreadable path behind one (~/.kube -> ~/dotfiles/kube) is left
+                         * to the runner, which hides what it points to. */
+                        add_line(r, '?', "acl", roots[i],
+                                 "reached through a symlink that is not root's: no ACL set (the runner still hides "
+                                 "what it points to; list the real path to have ACLs too)",
+                                 NULL, 0);
+                        r->unknown--;
+                        continue;
+                }
                 if (e < 0) {
                         ret = fail(r, 1, "cannot converge %s: %s%s", roots[i], strerror(-e),
-                                   e == -ELOOP ? " (a symlink on the way is not owned by root or the real user)" : "");
+                                   e == -ELOOP ? " (a symlink on the way is not root's: bulwark follows only root's "
+                                                 "symlinks when it changes ACLs; use the real path)"
+                                               : "");
                         break;
                 }
                 r->acl_errors += st.errors;

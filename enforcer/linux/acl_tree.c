@@ -24,7 +24,6 @@
 #define QUEUE_MAX 64
 /* A tree the sandbox made 100,000 levels deep must not exhaust the stack or the fds. */
 #define DEPTH_MAX 2048
-#define SYMLINK_HOPS 32
 
 /* ---- the rule set ---- */
 
@@ -832,106 +831,6 @@ static void *worker_main(void *arg) {
         return NULL;
 }
 
-int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid) {
-        if (path[0] != '/')
-                return -EINVAL;
-        _cleanup_free_ char *work = strdup(path);
-        if (!work)
-                return -ENOMEM;
-        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        char *save = NULL;
-        unsigned hops = 0;
-        /* components are consumed from a queue so that a trusted symlink's target can be spliced in */
-        struct bw_strbuf rest = {0};
-        bw_sb_puts(&rest, work + 1);
-        while (rest.len > 0) {
-                char *s = bw_sb_take(&rest);
-                char *slash = strchr(s, '/');
-                if (slash) {
-                        *slash = 0;
-                        bw_sb_puts(&rest, slash + 1);
-                }
-                const char *comp = s;
-                if (comp[0] == 0 || bw_streq(comp, ".")) {
-                        free(s);
-                        continue;
-                }
-                if (bw_streq(comp, "..")) {
-                        /* bound paths are normalised; a ".." can only come from a symlink target */
-                        free(s);
-                        close(fd);
-                        bw_sb_done(&rest);
-                        return -ELOOP;
-                }
-                int next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0) {
-                        int e = -errno;
-                        free(s);
-                        close(fd);
-                        bw_sb_done(&rest);
-                        return e;
-                }
-                struct stat st;
-                if (fstat(next, &st) < 0) {
-                        int e = -errno;
-                        free(s);
-                        close(next);
-                        close(fd);
-                        bw_sb_done(&rest);
-                        return e;
-                }
-                if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n = readlinkat(next, "", target, sizeof(target) - 1);
-                        close(next);
-                        if (n < 0 || (st.st_uid != 0 && st.st_uid != trusted_uid) || ++hops > SYMLINK_HOPS) {
-                                free(s);
-                                close(fd);
-                                bw_sb_done(&rest);
-                                return n < 0 ? -EIO : -ELOOP;
-                        }
-                        target[n] = 0;
-                        struct bw_strbuf spliced = {0};
-                        if (target[0] == '/') {
-                                close(fd);
-                                fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                                bw_sb_puts(&spliced, target + 1);
-                        } else
-                                bw_sb_puts(&spliced, target);
-                        if (rest.len) {
-                                bw_sb_putc(&spliced, '/');
-                                bw_sb_puts(&spliced, bw_sb_str(&rest));
-                        }
-                        bw_sb_done(&rest);
-                        rest = spliced;
-                        free(s);
-                        continue;
-                }
-                close(fd);
-                fd = next;
-                free(s);
-        }
-        bw_sb_done(&rest);
-        (void) save;
-        /* Re-open the final O_PATH fd with the wanted flags, without resolving any name again: a
-         * directory through ".", anything else through its /proc/self/fd link (which names the
-         * inode, not a path). */
-        int out;
-        if (flags & O_DIRECTORY)
-                out = openat(fd, ".", flags | O_CLOEXEC);
-        else {
-                char proc[64];
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-                out = open(proc, flags | O_CLOEXEC);
-                if (out < 0 && errno == ENOENT && access("/proc/self", F_OK) < 0)
-                        errno = ENOSYS; /* no /proc: say so rather than "does not exist" */
-        }
-        int e = errno;
-        close(fd);
-        return out < 0 ? -e : out;
-}
 
 int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                      struct bw_tree_stats *st) {

@@ -104,7 +104,4 @@ size_t bw_tree_policy_roots(const struct bw_tree_policy *tp, const char ***ret);
 int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                      struct bw_tree_stats *st);
 
-/* Open an absolute path one component at a time with O_NOFOLLOW. A symlink on the way is followed
- * only when root or trusted_uid (the real user) owns it: the sandbox users own everything they
- * can plant. Returns an fd opened with flags (plus O_CLOEXEC) or a negative errno. */
-int bw_open_path_safely(const char *path, int flags, uid_t trusted_uid);
+#include "safe_open.h" /* bw_open_path_safely() */

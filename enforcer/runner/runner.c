@@ -12,6 +12,7 @@
  */
 #include "path_template.h"
 #include "plan.h"
+#include "safe_open.h"
 #include "sandbox.h"
 #include "sha256.h"
 #include "util.h"
@@ -383,7 +384,7 @@ static bool env_dropped(const char *entry) {
 static char *env_owned[8]; /* what build_env allocated */
 static size_t n_env_owned;
 
-static char **build_env(char **env, bool offline, const char *tmpdir) {
+static char **build_env(char **env, bool offline, const char *tmpdir, const char *git_safe_dir) {
         size_t n = 0;
         while (env[n])
                 n++;
@@ -410,8 +411,44 @@ static char **build_env(char **env, bool offline, const char *tmpdir) {
                         env_owned[n_env_owned++] = out[k++];
                 }
         }
+        /* Elevated, the workspace belongs to the real user, not the sandbox user: tell git it is
+         * safe (its "dubious ownership" check), unless the caller set git config this way. */
+        if (git_safe_dir && !getenv("GIT_CONFIG_COUNT")) {
+                static char count[] = "GIT_CONFIG_COUNT=1", key[] = "GIT_CONFIG_KEY_0=safe.directory";
+                out[k++] = count;
+                out[k++] = key;
+                if (asprintf(&out[k], "GIT_CONFIG_VALUE_0=%s", git_safe_dir) < 0)
+                        refuse("out of memory");
+                env_owned[n_env_owned++] = out[k++];
+        }
         out[k] = NULL;
         return out;
+}
+
+/* The sandbox users serve every installed workspace on this host, so their ACLs reach all of
+ * them: an elevated run hides the other installations' workspaces (those not above or below its
+ * own), so one user's sandbox cannot read another user's workspace. */
+static void hide_other_installs(const struct install *in, struct spec_lists *sl) {
+        int installs = open_state_dir();
+        DIR *d = installs < 0 ? NULL : fdopendir(installs);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                if (de->d_name[0] == '.' || bw_streq(de->d_name, in->id))
+                        continue;
+                struct install other = {.dir_fd = -1};
+                int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                if (read_bindings(fd, &other)) {
+                        const char *w = other.values[BW_VAR_WORKSPACE], *mine = in->values[BW_VAR_WORKSPACE];
+                        if (!within(w, mine) && !within(mine, w))
+                                list_add(&sl->hidden, w, false);
+                }
+                close(fd);
+        }
+        if (d)
+                closedir(d);
+        else if (installs >= 0)
+                close(installs);
 }
 
 /* ---- main ---- */
@@ -466,6 +503,7 @@ int main(int argc, char **argv) {
                 close_range(3, ~0u, 0);
 
         bool can_switch = has_setid_caps();
+        uid_t real_uid = getuid();
         char cwd[PATH_MAX], workspace[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
                 refuse("cannot determine the current directory: %s", strerror(errno));
@@ -566,6 +604,15 @@ int main(int argc, char **argv) {
         char runtime_dir[64];
         snprintf(runtime_dir, sizeof(runtime_dir), "/run/user/%u", (unsigned) getuid());
         list_add(&sl.hidden, runtime_dir, false);
+        /* the agent the caller's session points at, wherever it lives */
+        const char *agent = getenv("SSH_AUTH_SOCK");
+        if (agent && agent[0] == '/' && strlen(agent) < PATH_MAX)
+                list_add(&sl.hidden, agent, false);
+        /* a container engine's socket is root for whoever can reach it */
+        list_add(&sl.hidden, "/run/docker.sock", false);
+        list_add(&sl.hidden, "/run/podman/podman.sock", false);
+        if (elevated)
+                hide_other_installs(&in, &sl);
 
         if (elevated) {
                 struct passwd *pw = getpwnam(principal);
@@ -585,16 +632,38 @@ int main(int argc, char **argv) {
         }
 
         /* A protected path that does not exist yet gets an empty placeholder directory, so that
-         * it can be mounted read-only and the sandbox cannot create it; removed afterwards. */
-        struct str_list made = {0};
+         * it can be mounted read-only and the sandbox cannot create it; removed afterwards. The
+         * parent is opened safely (no symlink but root's, or the caller's own in unelevated mode):
+         * the sandbox user can reach other users' workspaces. */
+        uid_t trusted = elevated ? (uid_t) -1 : getuid();
+        struct placeholder {
+                int dfd;
+                char *name;
+        } *made = calloc(sl.read_only.n + 1, sizeof(*made));
+        size_t n_made = 0;
+        if (!made)
+                refuse("out of memory");
         for (size_t i = 0; i < sl.read_only.n; i++) {
+                if (!sl.read_only.flag[i])
+                        continue;
+                char *p = sl.read_only.v[i], *slash = strrchr(p, '/');
+                if (!slash || slash == p)
+                        continue;
+                *slash = 0;
+                int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, trusted);
+                *slash = '/';
                 struct stat st;
-                if (sl.read_only.flag[i] && lstat(sl.read_only.v[i], &st) < 0 && errno == ENOENT) {
-                        if (mkdir(sl.read_only.v[i], 0755) == 0)
-                                list_add(&made, sl.read_only.v[i], false);
-                        else if (verbose)
-                                fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", sl.read_only.v[i],
-                                        strerror(errno));
+                if (dfd < 0 || fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+                        if (dfd >= 0)
+                                close(dfd);
+                        continue;
+                }
+                if (mkdirat(dfd, slash + 1, 0755) == 0)
+                        made[n_made++] = (struct placeholder){dfd, strdup(slash + 1)};
+                else {
+                        if (verbose)
+                                fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", p, strerror(errno));
+                        close(dfd);
                 }
         }
 
@@ -617,6 +686,8 @@ int main(int argc, char **argv) {
                 .n_hidden = sl.hidden.n,
                 .private_tmp = private_tmp,
                 .cwd = cwd,
+                .trusted_uid = trusted,
+                .real_uid = real_uid,
                 .offline = offline,
                 .landlock_min_abi = t->landlock_min_abi,
                 .landlock_refuse_below = t->landlock_below_min == BW_LANDLOCK_REFUSE,
@@ -624,11 +695,14 @@ int main(int argc, char **argv) {
                 .mode = mode,
         };
         extern char **environ;
-        char **envp = build_env(environ, offline, tmpdir);
+        char **envp = build_env(environ, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
-        for (size_t i = 0; i < made.n; i++)
-                rmdir(made.v[i]); /* only if still empty: anything put there is kept */
-        list_free(&made);
+        for (size_t i = 0; i < n_made; i++) {
+                unlinkat(made[i].dfd, made[i].name, AT_REMOVEDIR); /* only if still empty */
+                close(made[i].dfd);
+                free(made[i].name);
+        }
+        free(made);
         list_free(&sl.writable);
         list_free(&sl.read_only);
         list_free(&sl.hidden);

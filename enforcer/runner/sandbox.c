@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "sandbox.h"
 #include "landlock_abi.h"
+#include "safe_open.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -192,6 +194,23 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
         e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+        /* No setuid or setgid files: in elevated mode one would outlive the sandbox and let anyone
+         * who runs it become the sandbox user, shared by every user's sandbox. (The mode is a
+         * plain argument of these calls; openat2 and fchmodat2 pass it where seccomp cannot look,
+         * so they are refused as unimplemented and libc falls back.) */
+        static const struct {
+                int nr, arg;
+        } mode_calls[] = {{SCMP_SYS(chmod), 1},  {SCMP_SYS(fchmod), 1}, {SCMP_SYS(fchmodat), 2},
+                          {SCMP_SYS(open), 2},   {SCMP_SYS(openat), 3}, {SCMP_SYS(creat), 1},
+                          {SCMP_SYS(mknod), 1},  {SCMP_SYS(mknodat), 2}};
+        static const scmp_datum_t bits[] = {S_ISUID, S_ISGID};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(mode_calls); i++)
+                for (size_t b = 0; b < BW_ARRAY_SIZE(bits); b++) {
+                        struct scmp_arg_cmp cmp = {(unsigned) mode_calls[i].arg, SCMP_CMP_MASKED_EQ, bits[b], bits[b]};
+                        e |= seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), mode_calls[i].nr, 1, &cmp);
+                }
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), 452 /* fchmodat2, newer than libseccomp 2.5 */, 0);
         if (s->offline && !have_netns) {
                 /* No private network namespace: the offline sandbox gets no IP sockets at all. */
                 static const int families[] = {AF_INET, AF_INET6, AF_PACKET};
@@ -277,14 +296,46 @@ static void make_mount_point(const char *path) {
 }
 
 /*
+ * Resolving a path to mount from or onto. The runner may be running as a sandbox user that can
+ * reach every installed workspace, while the caller can rename and symlink things in their own
+ * workspace at any moment: every component is opened with O_NOFOLLOW, and a symlink is followed
+ * only when root (or s->trusted_uid: the caller, in unelevated mode) owns it. With final_nofollow,
+ * the last component is never followed (carve-outs: a symlink there cannot be protected).
+ */
+static int open_path(const struct bw_sandbox_spec *s, const char *p, uid_t trusted, bool final_nofollow) {
+        if (!final_nofollow)
+                return bw_open_path_safely(p, O_PATH, trusted);
+        const char *slash = strrchr(p, '/');
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof(parent), "%.*s", slash == p ? 1 : (int) (slash - p), p);
+        int dfd = bw_open_path_safely(parent, O_PATH | O_DIRECTORY, trusted);
+        if (dfd < 0)
+                return dfd;
+        int fd = openat(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(dfd);
+        (void) s;
+        return fd < 0 ? -e : fd;
+}
+
+__attribute__((noreturn)) static void path_failed(const char *what, const char *p, int err) {
+        if (err == -ELOOP)
+                setup_failed("%s %s: a symbolic link on the way is not root's, so it is not followed (it could lead "
+                             "into another workspace): use the real path",
+                             what, p);
+        setup_failed("%s %s: %s", what, p, strerror(-err));
+}
+
+/*
  * Build the sandbox's file system view in this (new) mount namespace. Detached copies of the
  * writable roots and carve-outs are taken first, while the tree is still as the caller sees it;
- * then everything is made read-only in one call, and the copies are attached on top.
+ * then everything is made read-only in one call, and the copies are attached on top, each target
+ * resolved again (safely) once the mounts above it are in place.
  */
 static void setup_mounts(const struct bw_sandbox_spec *s) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 setup_failed("cannot make the mount namespace private: %s", strerror(errno));
-        size_t max = s->n_writable + s->n_read_only + s->n_hidden + 2;
+        size_t max = s->n_writable + s->n_read_only + s->n_hidden + 4;
         struct mount_op *ops = calloc(max, sizeof(*ops));
         size_t n = 0;
         int hide_src = -1;
@@ -294,42 +345,69 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 const char *p = s->writable[i];
                 if (s->private_tmp && strcmp(p, s->private_tmp) == 0)
                         continue;
-                int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-                if (fd < 0) {
-                        if (errno == ENOENT) {
-                                note("writable root %s does not exist: skipped", p);
-                                continue;
-                        }
-                        setup_failed("cannot bind the writable root %s: %s", p, strerror(errno));
+                int pfd = open_path(s, p, s->trusted_uid, false);
+                if (pfd == -ENOENT) {
+                        note("writable root %s does not exist: skipped", p);
+                        continue;
                 }
+                if (pfd < 0)
+                        path_failed("writable root", p, pfd);
+                int fd = open_tree(pfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                if (fd < 0)
+                        setup_failed("cannot bind the writable root %s: %s", p, strerror(errno));
+                close(pfd);
+                /* files the sandbox marks setuid must not work even inside it */
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+                if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+                        setup_failed("cannot mark %s nosuid: %s", p, strerror(errno));
                 ops[n++] = (struct mount_op){p, MNT_WRITABLE, path_depth(p), fd};
         }
-        if (s->private_tmp) {
+        /* A fresh tmpfs for ${tmpdir}; offline, also for /run, where the host's services keep
+         * their sockets (a database, D-Bus, a resolver): a read-only mount does not stop
+         * connect(), so the sandbox must not see them at all. */
+        const char *fresh[2] = {s->private_tmp, s->offline ? "/run" : NULL};
+        for (size_t i = 0; i < 2; i++) {
                 struct stat st;
-                if (stat(s->private_tmp, &st) == 0 && S_ISDIR(st.st_mode))
-                        ops[n++] = (struct mount_op){s->private_tmp, MNT_PRIVATE_TMP, path_depth(s->private_tmp),
-                                                     fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
+                if (fresh[i] && stat(fresh[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        ops[n++] = (struct mount_op){fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
+                                                     fresh_tmpfs(i == 0 ? "1777" : "0755",
+                                                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
         }
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
-                int fd = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-                if (fd < 0 && errno == ENOENT)
+                int pfd = open_path(s, p, s->trusted_uid, true);
+                if (pfd == -ENOENT)
                         continue; /* the runner made placeholders where it could */
-                if (fd < 0)
-                        setup_failed("cannot bind the read-only path %s: %s", p, strerror(errno));
+                if (pfd < 0)
+                        path_failed("read-only path", p, pfd);
                 struct stat st;
-                if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))
+                if (fstat(pfd, &st) == 0 && S_ISLNK(st.st_mode)) {
+                        close(pfd);
+                        if (!s->read_only_placeholder || !s->read_only_placeholder[i])
+                                continue; /* a case variant (".GIT"): not what git uses, nothing to protect */
                         setup_failed("read-only path %s is a symbolic link, which bulwark cannot protect: replace it "
                                      "with what it points to",
                                      p);
+                }
+                int fd = open_tree(pfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                close(pfd);
+                if (fd < 0)
+                        setup_failed("cannot bind the read-only path %s: %s", p, strerror(errno));
                 set_read_only(fd, p);
                 ops[n++] = (struct mount_op){p, MNT_READ_ONLY, path_depth(p), fd};
         }
         for (size_t i = 0; i < s->n_hidden; i++) {
                 const char *p = s->hidden[i];
+                /* the caller's own symlinks are followed: what they point to is hidden (a secret
+                 * kept in ~/dotfiles behind ~/.kube) */
+                int pfd = open_path(s, p, s->real_uid, false);
                 struct stat st;
-                if (lstat(p, &st) < 0 || S_ISLNK(st.st_mode))
-                        continue; /* nothing there to read (a symlink's target is covered by its own rule) */
+                if (pfd < 0 || fstat(pfd, &st) < 0) {
+                        if (pfd >= 0)
+                                close(pfd);
+                        continue; /* nothing there to read */
+                }
+                close(pfd);
                 if (hide_src < 0)
                         hide_src = fresh_tmpfs("0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
                 const char *name = S_ISDIR(st.st_mode) ? "dir" : "file";
@@ -352,13 +430,24 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 setup_failed("cannot make the root file system read-only: %s", strerror(errno));
         qsort(ops, n, sizeof(*ops), op_cmp);
         for (size_t i = 0; i < n; i++) {
-                int r = move_mount(ops[i].fd, "", AT_FDCWD, ops[i].path, MOVE_MOUNT_F_EMPTY_PATH);
-                if (r < 0 && errno == ENOENT && s->private_tmp && is_within(ops[i].path, s->private_tmp)) {
-                        make_mount_point(ops[i].path);
-                        r = move_mount(ops[i].fd, "", AT_FDCWD, ops[i].path, MOVE_MOUNT_F_EMPTY_PATH);
+                const char *p = ops[i].path;
+                bool in_fresh = (s->private_tmp && is_within(p, s->private_tmp) && !bw_streq(p, s->private_tmp)) ||
+                                (s->offline && is_within(p, "/run") && !bw_streq(p, "/run"));
+                uid_t trusted = ops[i].kind == MNT_HIDDEN ? s->real_uid : s->trusted_uid;
+                int tfd = open_path(s, p, trusted, ops[i].kind == MNT_READ_ONLY);
+                if (tfd == -ENOENT && ops[i].kind == MNT_HIDDEN) {
+                        close(ops[i].fd); /* gone with a fresh tmpfs above it: nothing to hide */
+                        continue;
                 }
-                if (r < 0)
-                        setup_failed("cannot mount over %s: %s", ops[i].path, strerror(errno));
+                if (tfd == -ENOENT && in_fresh) {
+                        make_mount_point(p); /* inside a tmpfs of our own: nobody else's symlinks */
+                        tfd = open_path(s, p, trusted, false);
+                }
+                if (tfd < 0)
+                        path_failed("cannot mount over", p, tfd);
+                if (move_mount(ops[i].fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        setup_failed("cannot mount over %s: %s", p, strerror(errno));
+                close(tfd);
                 close(ops[i].fd);
         }
         if (hide_src >= 0)
@@ -369,6 +458,13 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         if (move_mount(shm, "", AT_FDCWD, "/dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 note("no private /dev/shm: %s", strerror(errno));
         close(shm);
+        /* A private devpts: the caller's other terminals (/dev/pts/N) are not there to read or
+         * type into. The command's own terminal stays reachable through its inherited fds and
+         * /dev/tty. New pseudo-terminals come from this instance's ptmx. */
+        if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+                setup_failed("cannot mount a private /dev/pts: %s", strerror(errno));
+        if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
+                note("no private /dev/ptmx: %s", strerror(errno));
 }
 
 static void loopback_up(void) {
@@ -439,8 +535,10 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                         loopback_up();
                 layers_ns = have_netns ? "user, mount, pid, network (private loopback)" : "user, mount, pid";
         }
-        if (chdir(s->cwd) < 0)
-                setup_failed("cannot enter %s in the sandbox: %s", s->cwd, strerror(errno));
+        int cwd = open_path(s, s->cwd, s->trusted_uid, false);
+        if (cwd < 0 || fchdir(cwd) < 0)
+                path_failed("cannot enter", s->cwd, cwd < 0 ? cwd : -errno);
+        close(cwd);
         /* Empty the bounding set: even a command that runs as uid 0 inside (a root caller) then
          * execs with no capabilities at all. */
         for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
@@ -450,6 +548,11 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                 setup_failed("cannot set no_new_privs: %s", strerror(errno));
         int abi = apply_landlock(s, have_netns);
         apply_seccomp(s, have_netns);
+        /* Set-up is done: init keeps no capability in its user namespace while the command runs. */
+        struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct cd[2] = {0};
+        if (syscall(SYS_capset, &ch, cd) < 0)
+                setup_failed("cannot drop init's capabilities: %s", strerror(errno));
         note("%s; namespaces: %s; no_new_privs; Landlock ABI %d%s; seccomp", s->mode, layers_ns, abi,
              abi >= 6 ? " (scoped signals and abstract sockets)" : "");
 
@@ -511,7 +614,8 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 sigaddset(&block, forwarded[i]);
         sigprocmask(SIG_BLOCK, &block, &old);
 
-        unsigned long ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (s->offline ? CLONE_NEWNET : 0);
+        unsigned long ns =
+                CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
         bool have_ns = true;
         pid_t child = clone_into(ns);
         if (child < 0 && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {

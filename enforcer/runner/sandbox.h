@@ -31,6 +31,8 @@ struct bw_sandbox_spec {
         size_t n_hidden;
         const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
         const char *cwd;         /* where the command starts (absolute) */
+        uid_t trusted_uid;       /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
+        uid_t real_uid;          /* the caller: its symlinks lead to what an unreadable rule hides */
         bool offline;
         unsigned landlock_min_abi; /* below it: refuse (landlock_refuse_below) or go on without */
         bool landlock_refuse_below;

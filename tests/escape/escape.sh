@@ -35,16 +35,16 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 start=$(date +%s)
 
 # ---- the world ----
-mkdir -p /run/escape
-cp "$here/lib/probe.py" /run/escape/probe
-cp "$here/lib/services.py" /run/escape/services.py
-sed -i '1i #!/usr/bin/python3' /run/escape/probe
-chmod 755 /run/escape/probe
-probe=/run/escape/probe
-cp /usr/bin/id /run/escape/suid-id
-chmod 4755 /run/escape/suid-id
-cp /usr/bin/cat /run/escape/capcat
-setcap cap_dac_read_search=ep /run/escape/capcat
+mkdir -p /var/lib/escape-tools
+cp "$here/lib/probe.py" /var/lib/escape-tools/probe
+cp "$here/lib/services.py" /var/lib/escape-tools/services.py
+sed -i '1i #!/usr/bin/python3' /var/lib/escape-tools/probe
+chmod 755 /var/lib/escape-tools/probe
+probe=/var/lib/escape-tools/probe
+cp /usr/bin/id /var/lib/escape-tools/suid-id
+chmod 4755 /var/lib/escape-tools/suid-id
+cp /usr/bin/cat /var/lib/escape-tools/capcat
+setcap cap_dac_read_search=ep /var/lib/escape-tools/capcat
 
 useradd -m -d /home/ann -s /bin/sh ann
 useradd -m -d /home/bob -s /bin/sh bob
@@ -104,24 +104,24 @@ mq_name=/bulwark-escape
 serve() { # NAME CMD...: start a service in the background and wait until it says ready
         name=$1
         shift
-        "$@" >"/run/escape/$name.log" 2>&1 &
+        "$@" >"/var/lib/escape-tools/$name.log" 2>&1 &
         for _ in $(seq 50); do
-                grep -q '^ready' "/run/escape/$name.log" && return 0
+                grep -q '^ready' "/var/lib/escape-tools/$name.log" && return 0
                 sleep 0.1
         done
         echo "service $name did not start:"
-        cat "/run/escape/$name.log"
+        cat "/var/lib/escape-tools/$name.log"
         exit 1
 }
-serve host python3 /run/escape/services.py listen tcp:0.0.0.0:5432 "tcp:[::]:5432" dns:127.0.0.1:53 "unix:$pg_sock:777" \
+serve host python3 /var/lib/escape-tools/services.py listen tcp:0.0.0.0:5432 "tcp:[::]:5432" dns:127.0.0.1:53 "unix:$pg_sock:777" \
         "unix:$docker_sock:660"
 chgrp docker "$docker_sock"
-serve peer ip netns exec peer python3 /run/escape/services.py listen tcp:10.77.0.2:7777 udp:10.77.0.2:7777 \
+serve peer ip netns exec peer python3 /var/lib/escape-tools/services.py listen tcp:10.77.0.2:7777 udp:10.77.0.2:7777 \
         "tcp:[fd77::2]:7777" "udp:[fd77::2]:7777"
-serve agent as_user ann python3 /run/escape/services.py listen "unix:$agent_tmp:600" "unix:$agent_run:600" \
+serve agent as_user ann python3 /var/lib/escape-tools/services.py listen "unix:$agent_tmp:600" "unix:$agent_run:600" \
         "unix:$agent_home:600" abstract:bulwark-escape-agent
-serve session as_user ann python3 /run/escape/services.py session "$shm_key" "$mq_name"
-pty=$(sed -n 's/^pty //p' /run/escape/session.log)
+serve session as_user ann python3 /var/lib/escape-tools/services.py session "$shm_key" "$mq_name"
+pty=$(sed -n 's/^pty //p' /var/lib/escape-tools/session.log)
 setpriv --reuid=ann --regid=ann --init-groups --reset-env sleep 100000 &
 ann_sleep=$!
 echo "world ready: ann uid $ann_uid, her sleep is pid $ann_sleep, her other terminal $pty"
@@ -177,17 +177,17 @@ as_user bob sh -c 'umask 077 && echo "bob private notes" >/tmp/bob-private-befor
 check_fails "[control] host: before apply, ann cannot read bob's new umask-077 file in /tmp" \
         as_user ann cat /tmp/bob-private-before.txt
 as_user ann sh -c "mkdir -p $ws/.bulwark && printf 'bulwark: 1\nname: ws\nextends: [workspace-write]\n' >$ws/.bulwark/policy.yaml"
-$bulwarkc builtin:workspace-write -o /run/escape/ws.plan >/dev/null 2>&1
-if $bulwark apply /run/escape/ws.plan --workspace "$ws" --user ann >/run/esc.apply 2>&1; then
+$bulwarkc builtin:workspace-write -o /var/lib/escape-tools/ws.plan >/dev/null 2>&1
+if $bulwark apply /var/lib/escape-tools/ws.plan --workspace "$ws" --user ann >/run/esc.apply 2>&1; then
         ok "[elevated] bulwark apply for ann (her ~/.kube is a symlink into ~/dotfiles)"
 else
         bad "[elevated] bulwark apply for ann, whose ~/.kube is a symlink into ~/dotfiles (a dotfile manager's layout):"
         sed 's/^/     /' /run/esc.apply | grep -v '^     [+?=] ' | head -5
         echo "note: replacing ann's ~/.kube symlink by its directory, and applying again"
         as_user ann sh -c 'cd && rm .kube && mv dotfiles/kube .kube'
-        check "[elevated] bulwark apply for ann" "$bulwark" apply /run/escape/ws.plan --workspace "$ws" --user ann
+        check "[elevated] bulwark apply for ann" "$bulwark" apply /var/lib/escape-tools/ws.plan --workspace "$ws" --user ann
 fi
-check "[elevated] bulwark apply for bob" "$bulwark" apply /run/escape/ws.plan --workspace "$bob_ws" --user bob
+check "[elevated] bulwark apply for bob" "$bulwark" apply /var/lib/escape-tools/ws.plan --workspace "$bob_ws" --user bob
 if ! getcap "$runner" | grep -q 'cap_setgid,cap_setuid=ep'; then
         echo "note: apply did not give $runner its capabilities; setting them here"
         setcap cap_setuid,cap_setgid=ep "$runner"

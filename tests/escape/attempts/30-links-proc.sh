@@ -13,9 +13,9 @@ blocked proc-fd-reopen-git "$(pick 'Read-only file system' 'Permission denied')"
 blocked proc-self-root "$(pick 'Read-only file system' 'Permission denied')" sh -c 'echo evil >>/proc/self/root/home/ann/outside.txt'
 # pid 1 is the sandbox's init, which holds every capability in the sandbox's user namespace:
 # the command, holding none, may not follow its magic links (ptrace access rule: EACCES)
-blocked proc-1-root 'Permission denied' sh -c 'echo evil >>/proc/1/root/home/ann/outside.txt'
+blocked proc-1-root 'Permission denied|Read-only file system' sh -c 'echo evil >>/proc/1/root/home/ann/outside.txt'
 blocked proc-self-cwd "$(pick 'Read-only file system' 'Permission denied')" sh -c 'echo evil >>/proc/self/cwd/../outside.txt'
-blocked proc-1-cwd-git 'Permission denied' sh -c 'echo evil >>/proc/1/cwd/.git/config'
+blocked proc-1-cwd-git 'Permission denied|Read-only file system' sh -c 'echo evil >>/proc/1/cwd/.git/config'
 ESC_FD7=/home/ann/outside.txt
 blocked leaked-descriptor 'Bad file descriptor' sh -c 'echo evil >&7'
 ESC_FD7=

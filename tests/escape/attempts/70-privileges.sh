@@ -3,8 +3,8 @@
 # nosuid), new user namespaces (seccomp: EPERM; clone3: ENOSYS), ids that do not exist in the
 # sandbox's user namespace (EINVAL), the runner itself run again from inside.
 
-blocked -c priv-setuid-copy 'euid [1-9][0-9]*$' sh -c 'u=$(/run/escape/suid-id -u); echo "euid $u"; [ "$u" = 0 ]'
-blocked -c priv-file-caps 'Permission denied' /run/escape/capcat /etc/shadow
+blocked -c priv-setuid-copy 'euid [1-9][0-9]*$' sh -c 'u=$(/var/lib/escape-tools/suid-id -u); echo "euid $u"; [ "$u" = 0 ]'
+blocked -c priv-file-caps 'Permission denied' /var/lib/escape-tools/capcat /etc/shadow
 blocked priv-su 'Authentication failure|must be run from a terminal|Permission denied' sh -c 'su -c "id -u" root </dev/null'
 blocked -c priv-unshare-U 'Operation not permitted' unshare -U true
 blocked -c priv-unshare-r 'Operation not permitted' unshare -r id -u

@@ -14,7 +14,7 @@ blocked secret-aws 'Permission denied' cat /home/ann/.aws/credentials
 blocked secret-gnupg 'Permission denied' ls /home/ann/.gnupg
 blocked secret-netrc 'Permission denied' cat /home/ann/.netrc
 blocked secret-gh 'Permission denied' cat /home/ann/.config/gh/hosts.yml
-blocked secret-run-user 'Permission denied' ls "/run/user/$ann_uid"
+blocked secret-run-user 'Permission denied|No such file or directory' ls "/run/user/$ann_uid"
 blocked secret-shadow 'Permission denied' cat /etc/shadow
 if [ "$mode" = elevated ]; then
         blocked secret-0600 'Permission denied' cat /home/ann/secret.txt

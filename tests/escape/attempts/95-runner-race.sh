@@ -10,12 +10,12 @@
 
 race_before=$(md5sum <"$bob_ws/app.env")
 as_user ann ln -s "$bob_ws" /home/ann/ws-swap
-rm -f /run/escape/race.stop
-setpriv --reuid=ann --regid=ann --init-groups --reset-env "$probe" exchange-loop "$ws" /home/ann/ws-swap /run/escape/race.stop >/run/escape/race.swapper 2>&1 &
+rm -f /var/lib/escape-tools/race.stop
+setpriv --reuid=ann --regid=ann --init-groups --reset-env "$probe" exchange-loop "$ws" /home/ann/ws-swap /var/lib/escape-tools/race.stop >/var/lib/escape-tools/race.swapper 2>&1 &
 swapper=$!
 sleep 0.2
 if ! kill -0 $swapper 2>/dev/null; then
-        skip_here runner-symlink-race "cannot swap names here: $(cat /run/escape/race.swapper)"
+        skip_here runner-symlink-race "cannot swap names here: $(cat /var/lib/escape-tools/race.swapper)"
         rm -f /home/ann/ws-swap
         return 0
 fi
@@ -31,19 +31,19 @@ while [ $race_trials -lt 300 ] && [ "$(date +%s)" -lt $race_end ]; do
                                         exit 0
                                 fi
                         done 2>/dev/null
-                        exit 1' >/run/escape/race.out 2>&1 </dev/null
+                        exit 1' >/var/lib/escape-tools/race.out 2>&1 </dev/null
         if [ "$(md5sum <"$bob_ws/app.env")" != "$race_before" ]; then
                 race_won=$race_trials
                 break
         fi
 done
-touch /run/escape/race.stop
+touch /var/lib/escape-tools/race.stop
 wait $swapper
 if [ $race_won -eq 0 ]; then
         ok "[elevated] runner-symlink-race: $race_trials runs while the workspace name was being swapped: bob's workspace never writable"
 else
         bad "[elevated] runner-symlink-race: ESCAPED at run $race_won: ann's sandbox wrote into bob's workspace"
-        sed 's/^/     /' /run/escape/race.out | head -8
+        sed 's/^/     /' /var/lib/escape-tools/race.out | head -8
 fi
 leftovers=$(find "$bob_ws" -mindepth 1 -maxdepth 1 -user bulwark-offline)
 check "[elevated] runner-symlink-race: the runner made nothing in bob's workspace" test -z "$leftovers"

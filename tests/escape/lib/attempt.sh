@@ -69,7 +69,7 @@ show_out() { sed 's/^/     /' "$out" | head -15; }
 # moves on any write, chmod, ACL, xattr or link), and ann's process.
 state() {
         {
-                find /home /etc /var/lib/bulwark /var/tmp /run/bin /run/escape /run/user /run/postgresql /tmp /dev/shm \
+                find /home /etc /var/lib/bulwark /var/tmp /run/bin /var/lib/escape-tools /run/user /run/postgresql /tmp /dev/shm \
                         -path "$ws" -prune -o -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
                 find "$ws/.git" "$ws/.bulwark" "$ws/vendor/lib/.git" -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
                 getfacl -R -p -n "$ws/.git" "$ws/.bulwark" 2>/dev/null | md5sum | sed 's/^/acl-of-carve-outs /'
