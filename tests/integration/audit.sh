@@ -16,7 +16,7 @@ $bulwarkc /run/pol/policy.yaml -o /run/ws.plan 2>/dev/null
 
 lines() { if [ -f $log ]; then wc -l <$log; else echo 0; fi; }
 jq_py() { # python expression over the last record, as r
-        python3 -c "import json,sys; r=json.loads(open('$log').read().splitlines()[-1]); sys.exit(0 if ($1) else 1)"
+        /usr/bin/python3 -c "import json,sys; r=json.loads(open('$log').read().splitlines()[-1]); sys.exit(0 if ($1) else 1)"
 }
 
 # refused: not a plan, a plan that fails validation
@@ -34,7 +34,7 @@ check "it has a time stamp in UTC" jq_py "r['time'].endswith('Z') and r['time'][
 check "the log is root's and not world-readable" test "$(stat -c '%U %a' $log)" = "root 640"
 
 check "a second apply succeeds" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
-check "  ...and is recorded too, with no changes" sh -c "test $(lines) -eq 2 && python3 -c \"import json; r=json.loads(open('$log').read().splitlines()[-1]); assert r['changes'] == [] and r['summary'] == {'add': 0, 'change': 0, 'remove': 0}\""
+check "  ...and is recorded too, with no changes" sh -c "test $(lines) -eq 2 && /usr/bin/python3 -c \"import json; r=json.loads(open('$log').read().splitlines()[-1]); assert r['changes'] == [] and r['summary'] == {'add': 0, 'change': 0, 'remove': 0}\""
 
 $bulwark revert no-such-plan 2>/dev/null
 check "a revert that matches nothing fails" test $? -ne 0
@@ -42,5 +42,5 @@ check "  ...and leaves no record" test "$(lines)" -eq 2
 check "revert --all succeeds" $bulwark revert --all
 check "revert appended a record" test "$(lines)" -eq 3
 check "the record is a revert, ok, listing what it put back" jq_py "r['action'] == 'revert' and r['result'] == 'ok' and r['which'] == '--all' and any('bulwark-offline' in c for c in r['changes'])"
-check "every line of the log is JSON" python3 -c "import json; [json.loads(l) for l in open('$log')]"
+check "every line of the log is JSON" /usr/bin/python3 -c "import json; [json.loads(l) for l in open('$log')]"
 finish

@@ -32,6 +32,8 @@ bulwarkc=/run/bin/bulwarkc
 runner=/run/bin/bulwark-runner
 for d in /tmp /home /var/lib /var/log; do mount -t tmpfs -o mode=0755 tmpfs "$d"; done
 chmod 1777 /tmp
+# the caller's directory may be under what was just hidden: stand somewhere that exists
+cd /
 mkdir -p /run/etc-copy
 cp -a /etc/. /run/etc-copy/
 mount --bind /run/etc-copy /etc

@@ -16,7 +16,7 @@ W="--workspace /home/ann/repo --user ann"
 
 $bulwark plan /run/ws.plan $W -o /run/changes.json >/run/plan.out 2>/run/err.txt
 check "plan -o saves the change set (exit 2: there are changes)" sh -c "test $? -eq 2 && test -s /run/changes.json"
-check "the change set names the plan, the state digest, and carries the plan" python3 -c "
+check "the change set names the plan, the state digest, and carries the plan" /usr/bin/python3 -c "
 import json; d = json.load(open('/run/changes.json'))
 assert d['bulwark_changes'] == 1 and len(d['state_digest']) == 64 and d['workspace'] == '/home/ann/repo' and d['plan_bytes']
 assert any(c['kind'] == 'acl' for c in d['changes'])"
@@ -40,7 +40,7 @@ check "  ...recorded once in the audit trail" test "$(wc -l <$log)" -eq 1
 check "  ...and the reviewed plan copy was cleaned up" test ! -e /var/lib/bulwark/reviewed.plan
 
 # a change set whose embedded plan was edited is refused
-python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import json, base64
 d = json.load(open('/run/changes.json'))
 b = bytearray(base64.b64decode(d['plan_bytes'])); b[200] ^= 1

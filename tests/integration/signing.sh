@@ -31,8 +31,8 @@ check "plan names the signer of a minisign-signed plan" grep -q 'signed with key
 check "apply accepts a plan minisign signed with a trusted key" $bulwark apply p.plan $W
 $bulwark status >/run/status.txt 2>&1
 check "status shows who signed the installed plan" grep -q 'signer key [0-9A-F]\{16\} (admin.pub): approved by the platform team' /run/status.txt
-check "status --json carries the signer" sh -c "$bulwark status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"compliant\"] and \"approved by the platform team\" in d[\"installations\"][0][\"signer\"], d'"
-check "the audit record names the signer" python3 -c "import json; r=json.loads(open('$log').read().splitlines()[-1]); assert 'admin.pub' in r['signer'], r"
+check "status --json carries the signer" sh -c "$bulwark status --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"compliant\"] and \"approved by the platform team\" in d[\"installations\"][0][\"signer\"], d'"
+check "the audit record names the signer" /usr/bin/python3 -c "import json; r=json.loads(open('$log').read().splitlines()[-1]); assert 'admin.pub' in r['signer'], r"
 check "revert" $bulwark revert --all
 
 # legacy (non-prehashed) minisign signatures
@@ -88,7 +88,7 @@ check "a trusted key file not owned by root is ignored" sh -c "grep -q 'admin.pu
 chown 0 /etc/bulwark/trusted-keys.d/admin.pub
 # a trusted key file whose key bytes were changed (same key ID): the signature no longer verifies
 cp /etc/bulwark/trusted-keys.d/admin.pub /run/admin.pub.orig
-python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import base64
 p = "/etc/bulwark/trusted-keys.d/admin.pub"
 lines = open(p).read().splitlines()
@@ -114,7 +114,7 @@ check "no refused apply left a record (one per accepted apply)" test "$(wc -l <$
 setfacl -b /home/ann/repo
 $bulwark status --json >/run/status.json
 check "status --json: drift makes the host non-compliant (exit 2)" test $? -eq 2
-check "  ...naming the drifted entries and the host's capabilities" python3 -c "
+check "  ...naming the drifted entries and the host's capabilities" /usr/bin/python3 -c "
 import json; d = json.load(open('/run/status.json'))
 i = d['installations'][0]
 assert not d['compliant'] and not i['effective'] and i['drifted_entries'] >= 1, d
