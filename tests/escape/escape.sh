@@ -28,7 +28,9 @@ if [ -z "${ESC_OWN_IPC:-}" ]; then
         export ESC_OWN_IPC=1
         exec unshare --ipc --uts /bin/sh "$0" "$@"
 fi
+carry_src=$here
 . "$here/../integration/lib.sh"
+here=$carry_src # the copy: $here itself may be hidden now
 # ... nor files an escaping attempt might write in the host's /var/tmp or /dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm

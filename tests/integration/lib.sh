@@ -27,6 +27,12 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 # the build may live under /tmp or /home, which are about to be hidden: copy what we run
 mkdir -p /run/bin
 cp "$build/enforcer/bulwark" "$build/enforcer/bulwark-runner" "$build/compiler/bulwarkc" /run/bin/
+# a suite that reads more of its own files later (tests/escape) names its directory in carry_src:
+# the build and the sources may live under /tmp or /home too
+if [ -n "${carry_src:-}" ]; then
+        cp -a "$carry_src" /run/src
+        carry_src=/run/src
+fi
 bulwark=/run/bin/bulwark
 bulwarkc=/run/bin/bulwarkc
 runner=/run/bin/bulwark-runner
