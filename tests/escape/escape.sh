@@ -43,6 +43,8 @@ cp "$here/lib/services.py" /var/lib/escape-tools/services.py
 sed -i '1i #!/usr/bin/python3' /var/lib/escape-tools/probe
 chmod 755 /var/lib/escape-tools/probe
 probe=/var/lib/escape-tools/probe
+# a copy of the runner where a sandbox can see it (/run, where the harness keeps it, is private offline)
+cp "$runner" /var/lib/escape-tools/nested-runner
 cp /usr/bin/id /var/lib/escape-tools/suid-id
 chmod 4755 /var/lib/escape-tools/suid-id
 cp /usr/bin/cat /var/lib/escape-tools/capcat
