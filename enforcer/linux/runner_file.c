@@ -38,14 +38,22 @@ int bw_runner_locate(const char *override, char *out, size_t size) {
 }
 
 int bw_runner_open(const char *path, struct bw_runner_state *st, char *err, size_t err_size) {
+        /* Every directory on the way must be root's and writable by root alone (sticky
+         * world-writable ones, like /tmp, too: anyone could have made the name first). */
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", path);
-        struct stat ds;
-        if (stat(dirname(dir), &ds) == 0 && (ds.st_uid != 0 || (ds.st_mode & (S_IWGRP | S_IWOTH)))) {
-                snprintf(err, err_size,
-                         "its directory can be written by someone other than root, who could swap the file: install "
-                         "bulwark-runner in a root-owned directory (or give --runner PATH)");
-                return -EPERM;
+        for (char *d = dirname(dir);; d = dirname(d)) {
+                struct stat ds;
+                if (lstat(d, &ds) < 0 || (S_ISLNK(ds.st_mode) ? ds.st_uid != 0
+                                                               : ds.st_uid != 0 || (ds.st_mode & (S_IWGRP | S_IWOTH)))) {
+                        snprintf(err, err_size,
+                                 "%s can be changed by someone other than root, who could swap the file: install "
+                                 "bulwark-runner where only root can write (or give --runner PATH)",
+                                 d);
+                        return -EPERM;
+                }
+                if (bw_streq(d, "/"))
+                        break;
         }
         int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
@@ -55,6 +63,13 @@ int bw_runner_open(const char *path, struct bw_runner_state *st, char *err, size
         struct stat s;
         if (fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) || s.st_nlink != 1) {
                 snprintf(err, err_size, "not a regular file with a single link: refusing to give it capabilities");
+                close(fd);
+                return -EPERM;
+        }
+        if (s.st_uid != 0) {
+                /* its owner could still hold it open for writing, and change it after it has them */
+                snprintf(err, err_size, "owned by uid %u, not root: install it as root before it gets capabilities",
+                         (unsigned) s.st_uid);
                 close(fd);
                 return -EPERM;
         }

@@ -152,8 +152,11 @@ static bool read_bindings(int dir_fd, struct install *in) {
 /* The installation covering workspace (it or a directory above it), or false. */
 static bool find_install(const char *workspace, struct install *in) {
         int installs = open_state_dir();
+        if (installs == -ENOENT)
+                return false; /* nothing installed on this host */
         if (installs < 0)
-                return false;
+                refuse("cannot read %s: %s: refusing to guess whether a plan is installed here", BULWARK_STATE_DIR,
+                       strerror(-installs));
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s", workspace);
         bool found = false;
@@ -162,6 +165,9 @@ static bool find_install(const char *workspace, struct install *in) {
                 bw_sha256(path, strlen(path), d);
                 bw_hex(d, 8, in->id);
                 int fd = open_root_owned(installs, in->id, true, "an installation directory");
+                if (fd < 0 && fd != -ENOENT)
+                        refuse("cannot read installation %s: %s: refusing to guess whether it covers %s", in->id,
+                               strerror(-fd), path);
                 if (fd >= 0) {
                         if (!read_bindings(fd, in) || !bw_streq(in->values[BW_VAR_WORKSPACE], path))
                                 refuse("installation %s (for %s) has damaged bindings: have an administrator re-run "
@@ -610,7 +616,12 @@ int main(int argc, char **argv) {
                 list_add(&sl.hidden, agent, false);
         /* a container engine's socket is root for whoever can reach it */
         list_add(&sl.hidden, "/run/docker.sock", false);
-        list_add(&sl.hidden, "/run/podman/podman.sock", false);
+        static const char *const engines[] = {"/run/podman/podman.sock", "/var/run/docker.sock",
+                                              "/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket",
+                                              "/var/lib/incus/unix.socket", "/run/libvirt/libvirt-sock",
+                                              "/run/containerd/containerd.sock"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(engines); i++)
+                list_add(&sl.hidden, engines[i], false);
         if (elevated)
                 hide_other_installs(&in, &sl);
 
@@ -636,13 +647,6 @@ int main(int argc, char **argv) {
          * parent is opened safely (no symlink but root's, or the caller's own in unelevated mode):
          * the sandbox user can reach other users' workspaces. */
         uid_t trusted = elevated ? (uid_t) -1 : getuid();
-        struct placeholder {
-                int dfd;
-                char *name;
-        } *made = calloc(sl.read_only.n + 1, sizeof(*made));
-        size_t n_made = 0;
-        if (!made)
-                refuse("out of memory");
         for (size_t i = 0; i < sl.read_only.n; i++) {
                 if (!sl.read_only.flag[i])
                         continue;
@@ -652,19 +656,13 @@ int main(int argc, char **argv) {
                 *slash = 0;
                 int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, trusted);
                 *slash = '/';
-                struct stat st;
-                if (dfd < 0 || fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
-                        if (dfd >= 0)
-                                close(dfd);
+                if (dfd < 0)
                         continue;
-                }
-                if (mkdirat(dfd, slash + 1, 0755) == 0)
-                        made[n_made++] = (struct placeholder){dfd, strdup(slash + 1)};
-                else {
-                        if (verbose)
-                                fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", p, strerror(errno));
-                        close(dfd);
-                }
+                /* Left in place afterwards: another run may be using it as its mount point at this
+                 * very moment, and removing it would take that run's protection away. */
+                if (mkdirat(dfd, slash + 1, 0755) < 0 && errno != EEXIST && verbose)
+                        fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", p, strerror(errno));
+                close(dfd); /* before the sandbox starts: no fd of the original mounts may reach it */
         }
 
         char mode[160];
@@ -692,17 +690,12 @@ int main(int argc, char **argv) {
                 .landlock_min_abi = t->landlock_min_abi,
                 .landlock_refuse_below = t->landlock_below_min == BW_LANDLOCK_REFUSE,
                 .verbose = verbose,
+                .elevated = elevated,
                 .mode = mode,
         };
         extern char **environ;
         char **envp = build_env(environ, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
-        for (size_t i = 0; i < n_made; i++) {
-                unlinkat(made[i].dfd, made[i].name, AT_REMOVEDIR); /* only if still empty */
-                close(made[i].dfd);
-                free(made[i].name);
-        }
-        free(made);
         list_free(&sl.writable);
         list_free(&sl.read_only);
         list_free(&sl.hidden);

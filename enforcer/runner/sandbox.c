@@ -205,7 +205,7 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
                           {SCMP_SYS(mknod), 1},  {SCMP_SYS(mknodat), 2}};
         static const scmp_datum_t bits[] = {S_ISUID, S_ISGID};
         for (size_t i = 0; i < BW_ARRAY_SIZE(mode_calls); i++)
-                for (size_t b = 0; b < BW_ARRAY_SIZE(bits); b++) {
+                for (size_t b = 0; b < BW_ARRAY_SIZE(bits) && mode_calls[i].nr >= 0; b++) {
                         struct scmp_arg_cmp cmp = {(unsigned) mode_calls[i].arg, SCMP_CMP_MASKED_EQ, bits[b], bits[b]};
                         e |= seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), mode_calls[i].nr, 1, &cmp);
                 }
@@ -213,10 +213,14 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
         e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), 452 /* fchmodat2, newer than libseccomp 2.5 */, 0);
         if (s->offline && !have_netns) {
                 /* No private network namespace: the offline sandbox gets no IP sockets at all. */
-                static const int families[] = {AF_INET, AF_INET6, AF_PACKET};
-                for (size_t i = 0; i < BW_ARRAY_SIZE(families); i++)
-                        e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-                                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) families[i]));
+                /* an allow-list: AF_UNIX and AF_NETLINK only (every other family, vsock and
+                 * bluetooth included, is a way out) */
+                for (scmp_datum_t f = 0; f < AF_NETLINK; f++)
+                        if (f != AF_UNIX)
+                                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+                                                      SCMP_A0(SCMP_CMP_EQ, f));
+                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+                                      SCMP_A0(SCMP_CMP_GT, (scmp_datum_t) AF_NETLINK));
         }
         if (e < 0)
                 setup_failed("seccomp: cannot add the argument rules");
@@ -528,6 +532,16 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         if (read(go_fd, &go, 1) != 1)
                 _exit(125); /* the runner gave up (and said why) */
         close(go_fd);
+        /* Nothing the runner holds reaches the sandbox: an fd to a directory on the original
+         * mounts would lead around every read-only and hidden mount. */
+        for (int fd = 3; fd < 1024; fd++)
+                if (fd != status_fd)
+                        close(fd);
+        close_range(status_fd < 1024 ? 1024 : (unsigned) status_fd + 1, ~0u, 0);
+        /* The ids are mapped: from now on the command (same uid) must not reach init through
+         * /proc/1 (its fds, memory, root) either. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                setup_failed("cannot make the sandbox's init undumpable: %s", strerror(errno));
         const char *layers_ns = "none (no user namespace)";
         if (have_ns) {
                 setup_mounts(s);
@@ -618,6 +632,15 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
         bool have_ns = true;
         pid_t child = clone_into(ns);
+        if (child < 0 && s->elevated && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {
+                /* every user's elevated sandbox would run as the same user in the host's pid
+                 * namespace, able to read each other's /proc/PID: no */
+                fprintf(stderr, "bulwark run: user namespaces are unavailable here (%s), and an elevated run needs "
+                                "them to keep users' sandboxes apart: enable unprivileged user namespaces (see "
+                                "`bulwark doctor`)\n", strerror(errno));
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                return 125;
+        }
         if (child < 0 && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {
                 fprintf(stderr,
                         "bulwark run: warning: user namespaces are unavailable here (%s): running without mount, pid "

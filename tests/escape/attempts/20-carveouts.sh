@@ -42,8 +42,10 @@ else
 fi
 blocked bulwark-rename-away 'Device or resource busy' "$probe" rename .bulwark bulwark-old
 blocked bulwark-rmdir 'Device or resource busy|Read-only file system' rm -rf .bulwark
-host_check bulwark-placeholder "no .bulwark is left behind where there was none ($mode)" \
-        sh -c "if [ $mode = unelevated ]; then ! test -e $ws/.bulwark; else test -f $ws/.bulwark/policy.yaml; fi"
+# The runner leaves an empty placeholder where .bulwark was missing (another run may be mounted on
+# it: removing it would take that run's protection away); nothing the sandbox wrote is in it.
+host_check bulwark-placeholder "only an empty .bulwark is left where there was none ($mode)" \
+        sh -c "if [ $mode = unelevated ]; then test -d $ws/.bulwark && test -z \"\$(ls -A $ws/.bulwark)\"; else test -f $ws/.bulwark/policy.yaml; fi"
 
 # A nested repository (a vendored submodule): only `bulwark apply` protects it (its ACLs).
 if [ "$mode" = elevated ]; then

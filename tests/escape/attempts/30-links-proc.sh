@@ -15,6 +15,8 @@ blocked proc-self-root "$(pick 'Read-only file system' 'Permission denied')" sh 
 # the command, holding none, may not follow its magic links (ptrace access rule: EACCES)
 blocked proc-1-root 'Permission denied|Read-only file system' sh -c 'echo evil >>/proc/1/root/home/ann/outside.txt'
 blocked proc-self-cwd "$(pick 'Read-only file system' 'Permission denied')" sh -c 'echo evil >>/proc/self/cwd/../outside.txt'
+# the sandbox's init (pid 1) holds no fd of the original mounts and is not the command's to open
+blocked proc-1-fds 'Permission denied' sh -c 'ls -l /proc/1/fd/ && for f in /proc/1/fd/*; do ls "$f/" && exit 0; done; exit 1'
 blocked proc-1-cwd-git 'Permission denied|Read-only file system' sh -c 'echo evil >>/proc/1/cwd/.git/config'
 ESC_FD7=/home/ann/outside.txt
 blocked leaked-descriptor 'Bad file descriptor' sh -c 'echo evil >&7'
