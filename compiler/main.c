@@ -104,7 +104,8 @@ static int sign_plan(const char *keyfile, const char *output, const char *id, co
                         sodium_memzero(pw, strlen(pw));
                         free(pw);
                 } else
-                        snprintf(err, sizeof(err), "the key is encrypted: set BULWARK_SIGN_PASSWORD or run on a terminal");
+                        snprintf(err, sizeof(err),
+                                 "the key is encrypted: set BULWARK_SIGN_PASSWORD or run on a terminal");
         }
         sodium_memzero(text, sizeof(text));
         if (r < 0) {
@@ -153,16 +154,11 @@ static void explain_defaults(struct bw_bindings *b, char **owned) {
 int main(int argc, char **argv) {
         enum { OPT_ADMIN_DIR = 256, OPT_CHECK, OPT_EXPLAIN, OPT_JSON, OPT_NO_PROV, OPT_VERSION, OPT_SIGN };
         static const struct option opts[] = {
-                {"output", required_argument, NULL, 'o'},
-                {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
-                {"check", no_argument, NULL, OPT_CHECK},
-                {"explain", required_argument, NULL, OPT_EXPLAIN},
-                {"json", no_argument, NULL, OPT_JSON},
-                {"no-provenance", no_argument, NULL, OPT_NO_PROV},
-                {"sign", required_argument, NULL, OPT_SIGN},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {},
+                {"output", required_argument, NULL, 'o'},    {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
+                {"check", no_argument, NULL, OPT_CHECK},     {"explain", required_argument, NULL, OPT_EXPLAIN},
+                {"json", no_argument, NULL, OPT_JSON},       {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+                {"sign", required_argument, NULL, OPT_SIGN}, {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION}, {},
         };
         struct bw_compile_options o = {.admin_dir = DEFAULT_ADMIN_DIR, .admin_owner_also = (uid_t) -1};
         const char *output = NULL, *explain = NULL, *sign_key = NULL;

@@ -285,7 +285,8 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
                         abort();
-                _cleanup_close_ int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+                _cleanup_close_ int fd =
+                        openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
                 free(names[i]);
                 struct stat st;
                 if (fd < 0 && errno == ELOOP) {
@@ -293,7 +294,8 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                                      "admin constraints must not be symbolic links: copy the file in place");
                         continue;
                 }
-                if (fd >= 0 && fstat(fd, &st) == 0 && (!admin_owner_ok(st.st_uid, o) || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+                if (fd >= 0 && fstat(fd, &st) == 0 &&
+                    (!admin_owner_ok(st.st_uid, o) || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path,
                                      "admin constraints must be owned by root and writable by nobody else (this file "
                                      "is owned by uid %u, mode %04o): fix it with chown root:root and chmod 644",

@@ -36,8 +36,8 @@
 /* ---- reporting ---- */
 
 struct change_line {
-        char op;          /* '+', '~', '-', '?' */
-        bool from_walk;   /* an ACL region: its objects are in the state digest one by one */
+        char op;        /* '+', '~', '-', '?' */
+        bool from_walk; /* an ACL region: its objects are in the state digest one by one */
         char *kind;
         char *what;
         char *detail;
@@ -68,8 +68,8 @@ struct run {
         uint64_t acl_errors;
         struct bw_signer signer;
         bool adding_regions;
-        uint8_t state_sum[32]; /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
-                                * that threads fill in any order */
+        uint8_t state_sum[32];         /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
+                                        * that threads fill in any order */
         const uint8_t *signature_text; /* a reviewed change set's signature (instead of PLAN.minisig) */
         size_t signature_len;
 };
@@ -525,7 +525,8 @@ static int converge_acls(struct run *r) {
                  * other and group entries). The sandbox does not need it either: the runner gives
                  * each run a fresh private one. */
                 struct stat rs;
-                if (lstat(roots[i], &rs) == 0 && S_ISDIR(rs.st_mode) && (rs.st_mode & S_ISVTX) && (rs.st_mode & S_IWOTH)) {
+                if (lstat(roots[i], &rs) == 0 && S_ISDIR(rs.st_mode) && (rs.st_mode & S_ISVTX) &&
+                    (rs.st_mode & S_IWOTH)) {
                         add_line(r, '?', "acl", roots[i],
                                  "a shared sticky directory: left alone (every run gets a private one from the runner)",
                                  NULL, 0);
@@ -827,8 +828,7 @@ static void audit_append(const struct bw_engine_options *o, json_t *rec, const c
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
         json_object_set_new(rec, "time", json_string(when));
         const char *sudo_user = getenv("SUDO_USER");
-        json_object_set_new(rec, "invoked_by",
-                            json_pack("{s:i,s:s?}", "uid", (int) getuid(), "sudo_user", sudo_user));
+        json_object_set_new(rec, "invoked_by", json_pack("{s:i,s:s?}", "uid", (int) getuid(), "sudo_user", sudo_user));
         char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
         int e = 0;
         if (mkdir(dir, 0750) < 0 && errno != EEXIST)
@@ -867,8 +867,8 @@ static void audit_apply(struct run *r, bool ok) {
         for (size_t i = 0; i < r->n_lines; i++) {
                 const struct change_line *l = &r->lines[i];
                 const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
-                json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail",
-                                      l->detail);
+                json_t *c =
+                        json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
                 if (l->below)
                         json_object_set_new(c, "below", json_integer((json_int_t) l->below));
                 json_object_set_new(c, "source", l->source ? json_string(l->source) : json_null());
@@ -878,12 +878,12 @@ static void audit_apply(struct run *r, bool ok) {
         bw_hex(r->plan->header->digest, 32, digest);
         char signer[1024];
         bw_signer_describe(&r->signer, signer, sizeof(signer));
-        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:{s:i,s:i,s:i},s:o}", "action", "apply", "result",
-                                ok ? "ok" : "failed", "plan", r->plan->id, "plan_digest", digest, "signer",
-                                r->signer.is_signed ? json_string(signer) : json_null(), "real_user",
-                                r->values[BW_VAR_USER], "workspace", r->values[BW_VAR_WORKSPACE], "summary", "add",
-                                (int) r->adds, "change", (int) r->changes, "remove", (int) r->removes, "changes",
-                                changes);
+        json_t *rec =
+                json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:{s:i,s:i,s:i},s:o}", "action", "apply", "result",
+                          ok ? "ok" : "failed", "plan", r->plan->id, "plan_digest", digest, "signer",
+                          r->signer.is_signed ? json_string(signer) : json_null(), "real_user", r->values[BW_VAR_USER],
+                          "workspace", r->values[BW_VAR_WORKSPACE], "summary", "add", (int) r->adds, "change",
+                          (int) r->changes, "remove", (int) r->removes, "changes", changes);
         char summary[PATH_MAX + 256];
         snprintf(summary, sizeof(summary), "apply %s: plan %s for %s (user %s): %u to add, %u to change, %u to remove",
                  ok ? "done" : "FAILED", r->plan->id, r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->adds,
@@ -1173,8 +1173,8 @@ static void show_moved(const json_t *old, const struct run *now) {
                         const char *path = json_string_value(json_object_get(o, "path"));
                         const char *detail = json_string_value(json_object_get(o, "detail"));
                         json_int_t below = json_integer_value(json_object_get(o, "below"));
-                        if (!matched[k] && kind && path && detail && bw_streq(kind, l->kind) && bw_streq(path, l->what) &&
-                            bw_streq(detail, l->detail) && (uint64_t) below == l->below)
+                        if (!matched[k] && kind && path && detail && bw_streq(kind, l->kind) &&
+                            bw_streq(path, l->what) && bw_streq(detail, l->detail) && (uint64_t) below == l->below)
                                 matched[k] = found = true;
                 }
                 if (!found && shown++ < 50)
@@ -1184,7 +1184,8 @@ static void show_moved(const json_t *old, const struct run *now) {
         for (size_t k = 0; k < n_old; k++) {
                 json_t *o = json_array_get(old, k);
                 if (!matched[k] && shown++ < 100)
-                        fprintf(stderr, "  - %-6s %s  %s [+%lld below]\n", json_string_value(json_object_get(o, "kind")),
+                        fprintf(stderr, "  - %-6s %s  %s [+%lld below]\n",
+                                json_string_value(json_object_get(o, "kind")),
                                 json_string_value(json_object_get(o, "path")),
                                 json_string_value(json_object_get(o, "detail")),
                                 (long long) json_integer_value(json_object_get(o, "below")));
@@ -1206,9 +1207,10 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                    *f_sig = NULL;
         json_t *f_changes = NULL;
         json_int_t version = 0;
-        if (!doc || json_unpack_ex(doc, &jerr, 0, "{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "bulwark_changes", &version,
-                                   "plan", &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user,
-                                   "state_digest", &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
+        if (!doc ||
+            json_unpack_ex(doc, &jerr, 0, "{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "bulwark_changes", &version, "plan",
+                           &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user, "state_digest",
+                           &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
             version != 1 || !json_is_array(f_changes)) {
                 fprintf(stderr, "bulwark: %s:%d:%d: not a change set saved by `bulwark plan -o`: %s\n", changes_path,
                         jerr.line, jerr.column, jerr.text);
@@ -1222,7 +1224,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         size_t b64_len = strlen(f_b64), max = b64_len / 4 * 3 + 3, size = 0;
         uint8_t *bytes = ret ? NULL : malloc(max);
         if (ret == 0 && (!bytes || sodium_base642bin(bytes, max, f_b64, b64_len, NULL, &size, NULL,
-                                                      sodium_base64_VARIANT_ORIGINAL) != 0))
+                                                     sodium_base64_VARIANT_ORIGINAL) != 0))
                 ret = fail(&r, 1, "%s: its plan_bytes are not base64", changes_path);
         char plan_path[PATH_MAX], sig_path[PATH_MAX + 16];
         snprintf(plan_path, sizeof(plan_path), "%s/reviewed.plan", o->state_dir);
@@ -1462,8 +1464,9 @@ static int revert_shared(struct run *r, FILE *out) {
                 char path[PATH_MAX];
                 struct bw_runner_state before, now;
                 if (bw_runner_decode(recs[i].payload, recs[i].len, path, sizeof(path), &before) < 0) {
-                        ret = fail(r, 1, "the shared journal's runner record is damaged: check the runner's capabilities "
-                                         "by hand (getcap)");
+                        ret = fail(r, 1,
+                                   "the shared journal's runner record is damaged: check the runner's capabilities "
+                                   "by hand (getcap)");
                         break;
                 }
                 int fd = bw_runner_open(path, &now, err, sizeof(err));
@@ -2032,8 +2035,9 @@ static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool 
         int ns_err = probe_sandbox_namespaces();
         char runner[PATH_MAX], rerr[512] = "";
         struct bw_runner_state rs;
-        int rfd = bw_runner_locate(o->runner, runner, sizeof(runner)) < 0 ? -EINVAL
-                                                                         : bw_runner_open(runner, &rs, rerr, sizeof(rerr));
+        int rfd = bw_runner_locate(o->runner, runner, sizeof(runner)) < 0
+                          ? -EINVAL
+                          : bw_runner_open(runner, &rs, rerr, sizeof(rerr));
         bool runner_ok = rfd >= 0 && bw_runner_is_current(&rs);
         if (rfd >= 0)
                 close(rfd);
@@ -2044,8 +2048,8 @@ static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool 
                              : "no capabilities yet: unelevated mode only until `sudo bulwark apply`");
         json_t *j = json_object(), *acls = json_array();
         json_object_set_new(j, "sandbox_namespaces", json_string(ns_err ? strerror(ns_err) : "available"));
-        json_object_set_new(j, "runner", json_pack("{s:s,s:b,s:s}", "path", runner, "elevated", runner_ok, "detail",
-                                                   runner_detail));
+        json_object_set_new(j, "runner",
+                            json_pack("{s:s,s:b,s:s}", "path", runner, "elevated", runner_ok, "detail", runner_detail));
         json_object_set_new(j, "nftables", json_string(fw == BW_FW_UNKNOWN ? "unavailable" : "available"));
         if (fw == BW_FW_UNKNOWN)
                 json_object_set_new(j, "nftables_error", json_string(err));
@@ -2066,9 +2070,11 @@ static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool 
                         : userns == 0 ? "disabled (user.max_user_namespaces = 0)"
                                       : "unknown");
                 if (ns_err)
-                        fprintf(out, "bulwark run:     no user namespaces for unprivileged users (%s): runs get "
-                                     "Landlock, seccomp and no_new_privs only (and ACLs and the firewall when "
-                                     "elevated)\n", strerror(ns_err));
+                        fprintf(out,
+                                "bulwark run:     no user namespaces for unprivileged users (%s): runs get "
+                                "Landlock, seccomp and no_new_privs only (and ACLs and the firewall when "
+                                "elevated)\n",
+                                strerror(ns_err));
                 else
                         fprintf(out, "bulwark run:     user, mount, pid and network namespaces available\n");
                 fprintf(out, "runner:          %s\n", runner_detail);

@@ -140,9 +140,12 @@ static int compile_to_memfd(const char *policy) {
 /* bulwark run: find bulwark-runner, compile the workspace's policy when one is needed, exec. */
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
-                {"network", no_argument, NULL, 'n'},        {"plan", required_argument, NULL, 'p'},
-                {"workspace", required_argument, NULL, 'w'}, {"verbose", no_argument, NULL, 'v'},
-                {"runner", required_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
+                {"network", no_argument, NULL, 'n'},
+                {"plan", required_argument, NULL, 'p'},
+                {"workspace", required_argument, NULL, 'w'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"runner", required_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *plan = NULL, *workspace = NULL, *runner_override = NULL;
@@ -150,17 +153,29 @@ static int cmd_run(int argc, char **argv) {
         int c;
         while ((c = getopt_long(argc, argv, "+nw:vh", opts, NULL)) != -1) {
                 switch (c) {
-                case 'n': network = true; break;
-                case 'p': plan = optarg; break;
-                case 'w': workspace = optarg; break;
-                case 'v': verbose = true; break;
-                case 'r': runner_override = optarg; break;
+                case 'n':
+                        network = true;
+                        break;
+                case 'p':
+                        plan = optarg;
+                        break;
+                case 'w':
+                        workspace = optarg;
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'r':
+                        runner_override = optarg;
+                        break;
                 case 'h':
                         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
                                 if (bw_streq(command_help[i][0], "run"))
                                         fputs(command_help[i][1], stdout);
                         return 0;
-                default: fputs("Try 'bulwark run --help'.\n", stderr); return 125;
+                default:
+                        fputs("Try 'bulwark run --help'.\n", stderr);
+                        return 125;
                 }
         }
         if (optind >= argc) {
@@ -208,7 +223,8 @@ static int cmd_run(int argc, char **argv) {
         for (int i = optind; i < argc; i++)
                 full[k++] = argv[i];
         execv(runner, full);
-        fprintf(stderr, "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
+        fprintf(stderr,
+                "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
                 runner, strerror(errno));
         return 125;
 }

@@ -52,8 +52,10 @@ static int find_key(const char *dir, const uint8_t key_id[BW_MINISIGN_KEY_ID], s
                 return -ENOKEY;
         struct stat st;
         if (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-                fprintf(stderr, "bulwark: %s is not root-owned and writable by root alone: its keys are not trusted "
-                                "(chown root:root, chmod go-w)\n", dir);
+                fprintf(stderr,
+                        "bulwark: %s is not root-owned and writable by root alone: its keys are not trusted "
+                        "(chown root:root, chmod go-w)\n",
+                        dir);
                 close(dfd);
                 return -ENOKEY;
         }
@@ -72,8 +74,7 @@ static int find_key(const char *dir, const uint8_t key_id[BW_MINISIGN_KEY_ID], s
                         continue;
                 }
                 if (r < 0 || bw_minisign_pubkey_parse(text, len, pk, err, sizeof(err)) < 0) {
-                        fprintf(stderr, "bulwark: %s/%s: %s: ignored\n", dir, de->d_name,
-                                r < 0 ? strerror(-r) : err);
+                        fprintf(stderr, "bulwark: %s/%s: %s: ignored\n", dir, de->d_name, r < 0 ? strerror(-r) : err);
                         continue;
                 }
                 if (memcmp(pk->key_id, key_id, BW_MINISIGN_KEY_ID) == 0) {
@@ -135,17 +136,23 @@ int bw_signature_check(const char *plan_path, const uint8_t *plan, size_t size, 
         bw_minisign_key_id_hex(sig.key_id, id);
         if (find_key(keys_dir, sig.key_id, &pk, ret->key_file, sizeof(ret->key_file)) < 0) {
                 if (required) {
-                        fprintf(stderr, "bulwark: %s is signed with key %s, which is not trusted here (no such key in "
-                                        "%s), and %s\n", plan_path, id, keys_dir, why);
+                        fprintf(stderr,
+                                "bulwark: %s is signed with key %s, which is not trusted here (no such key in "
+                                "%s), and %s\n",
+                                plan_path, id, keys_dir, why);
                         return 1;
                 }
-                fprintf(stderr, "bulwark: warning: %s is signed with key %s, which is not trusted here: treated as "
-                                "unsigned\n", plan_path, id);
+                fprintf(stderr,
+                        "bulwark: warning: %s is signed with key %s, which is not trusted here: treated as "
+                        "unsigned\n",
+                        plan_path, id);
                 return 0;
         }
         if (bw_minisign_verify(&pk, &sig, plan, size, err, sizeof(err)) < 0) {
-                fprintf(stderr, "bulwark: the signature %s does not verify with trusted key %s (%s): %s; the plan is "
-                                "refused\n", sig_path, id, ret->key_file, err);
+                fprintf(stderr,
+                        "bulwark: the signature %s does not verify with trusted key %s (%s): %s; the plan is "
+                        "refused\n",
+                        sig_path, id, ret->key_file, err);
                 return 1;
         }
         ret->is_signed = true;

@@ -17,17 +17,17 @@
 #define BW_ADMIN_DIR "/etc/bulwark/admin.d"
 
 struct bw_signer {
-        bool is_signed;         /* verified against a trusted key */
-        char key_id[17];        /* as minisign prints it */
-        char key_file[256];     /* the trusted key's file name */
-        char comment[512];      /* the signature's trusted comment (shortened) */
+        bool is_signed;     /* verified against a trusted key */
+        char key_id[17];    /* as minisign prints it */
+        char key_file[256]; /* the trusted key's file name */
+        char comment[512];  /* the signature's trusted comment (shortened) */
 };
 
 struct bw_signature_options {
-        const char *signature;   /* NULL: PLAN.minisig */
-        const char *keys_dir;    /* NULL: BW_TRUSTED_KEYS_DIR */
-        const char *admin_dir;   /* NULL: BW_ADMIN_DIR */
-        bool plan_requires;      /* the plan's own require-signed flag */
+        const char *signature; /* NULL: PLAN.minisig */
+        const char *keys_dir;  /* NULL: BW_TRUSTED_KEYS_DIR */
+        const char *admin_dir; /* NULL: BW_ADMIN_DIR */
+        bool plan_requires;    /* the plan's own require-signed flag */
 };
 
 /* 0: acceptable (signer says whether it is signed); 1: refused, the reason printed. */

@@ -62,8 +62,7 @@ static bool decode(const char *b64, size_t len, uint8_t *out, size_t want) {
         return got == want && end == b64 + len;
 }
 
-int bw_minisign_pubkey_parse(const char *text, size_t len, struct bw_minisign_pubkey *ret, char *err,
-                             size_t err_size) {
+int bw_minisign_pubkey_parse(const char *text, size_t len, struct bw_minisign_pubkey *ret, char *err, size_t err_size) {
         if (sodium_init() < 0)
                 return error(err, err_size, "libsodium cannot be initialised");
         struct lines l;
@@ -71,8 +70,9 @@ int bw_minisign_pubkey_parse(const char *text, size_t len, struct bw_minisign_pu
         size_t k = l.n > 0 && has_prefix(l.p[0], l.len[0], UNTRUSTED_PREFIX) ? 1 : 0;
         uint8_t raw[PUBKEY_BYTES];
         if (k >= l.n || !decode(l.p[k], l.len[k], raw, sizeof(raw)))
-                return error(err, err_size, "not a minisign public key (expected an untrusted comment line, then "
-                                            "56 characters of base64)");
+                return error(err, err_size,
+                             "not a minisign public key (expected an untrusted comment line, then "
+                             "56 characters of base64)");
         if (memcmp(raw, "Ed", 2) != 0)
                 return error(err, err_size, "unsupported public key algorithm (only Ed25519, \"Ed\")");
         memcpy(ret->key_id, raw + 2, BW_MINISIGN_KEY_ID);
@@ -85,10 +85,10 @@ int bw_minisign_sig_parse(const char *text, size_t len, struct bw_minisign_sig *
                 return error(err, err_size, "libsodium cannot be initialised");
         struct lines l;
         split_lines(text, len, &l);
-        if (l.n < 4 || !has_prefix(l.p[0], l.len[0], UNTRUSTED_PREFIX) ||
-            !has_prefix(l.p[2], l.len[2], TRUSTED_PREFIX))
-                return error(err, err_size, "not a minisign signature (expected four lines: an untrusted comment, "
-                                            "the signature, a trusted comment, the global signature)");
+        if (l.n < 4 || !has_prefix(l.p[0], l.len[0], UNTRUSTED_PREFIX) || !has_prefix(l.p[2], l.len[2], TRUSTED_PREFIX))
+                return error(err, err_size,
+                             "not a minisign signature (expected four lines: an untrusted comment, "
+                             "the signature, a trusted comment, the global signature)");
         uint8_t raw[SIG_BYTES];
         if (!decode(l.p[1], l.len[1], raw, sizeof(raw)))
                 return error(err, err_size, "the signature line is not %d bytes of base64", SIG_BYTES);
@@ -132,8 +132,9 @@ int bw_minisign_verify(const struct bw_minisign_pubkey *pk, const struct bw_mini
                 ml = sizeof(hash);
         }
         if (crypto_sign_verify_detached(sig->sig, m, ml, pk->pk) != 0) {
-                snprintf(err, err_size, "the signature does not match the file (it was changed after signing, or "
-                                        "the signature belongs to another file)");
+                snprintf(err, err_size,
+                         "the signature does not match the file (it was changed after signing, or "
+                         "the signature belongs to another file)");
                 return -EBADMSG;
         }
         size_t tl = strlen(sig->trusted_comment);

@@ -44,8 +44,8 @@ int bw_runner_open(const char *path, struct bw_runner_state *st, char *err, size
         snprintf(dir, sizeof(dir), "%s", path);
         for (char *d = dirname(dir);; d = dirname(d)) {
                 struct stat ds;
-                if (lstat(d, &ds) < 0 || (S_ISLNK(ds.st_mode) ? ds.st_uid != 0
-                                                               : ds.st_uid != 0 || (ds.st_mode & (S_IWGRP | S_IWOTH)))) {
+                if (lstat(d, &ds) < 0 ||
+                    (S_ISLNK(ds.st_mode) ? ds.st_uid != 0 : ds.st_uid != 0 || (ds.st_mode & (S_IWGRP | S_IWOTH)))) {
                         snprintf(err, err_size,
                                  "%s can be changed by someone other than root, who could swap the file: install "
                                  "bulwark-runner where only root can write (or give --runner PATH)",
@@ -99,7 +99,9 @@ void bw_runner_describe(const struct bw_runner_state *st, char *out, size_t size
         bool caps_ok = st->has_cap && st->cap_len == 20 && memcmp(st->cap, want, 20) == 0;
         snprintf(out, size, "owner %u:%u%s, mode %04o%s, capabilities %s%s", st->uid, st->gid,
                  st->uid || st->gid ? " -> root:root" : "", st->mode, st->mode != WANTED_MODE ? " -> 0755" : "",
-                 !st->has_cap ? "none" : caps_ok ? "cap_setgid,cap_setuid=ep" : "other",
+                 !st->has_cap ? "none"
+                 : caps_ok    ? "cap_setgid,cap_setuid=ep"
+                              : "other",
                  caps_ok ? "" : " -> cap_setgid,cap_setuid=ep");
 }
 

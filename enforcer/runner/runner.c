@@ -27,6 +27,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -132,8 +133,10 @@ static bool read_bindings(int dir_fd, struct install *in) {
         if (n <= 0)
                 return false;
         buf[n] = 0;
-        static const char *const keys[BW_VAR_COUNT] = {
-                [BW_VAR_HOME] = "home", [BW_VAR_TMPDIR] = "tmpdir", [BW_VAR_USER] = "user", [BW_VAR_WORKSPACE] = "workspace"};
+        static const char *const keys[BW_VAR_COUNT] = {[BW_VAR_HOME] = "home",
+                                                       [BW_VAR_TMPDIR] = "tmpdir",
+                                                       [BW_VAR_USER] = "user",
+                                                       [BW_VAR_WORKSPACE] = "workspace"};
         for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *eq = strchr(line, '=');
                 if (!eq)
@@ -320,8 +323,8 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
                                 const char *lit = (r->flags & BW_RULE_ANYWHERE) ? bound + 3 : NULL;
                                 if (lit && !strpbrk(lit, "*?[]{}\\/"))
                                         anywhere_candidates(sl, lit, r->flags & BW_RULE_IGNORE_CASE,
-                                                            r->flags & BW_RULE_PROTECTED,
-                                                            r->kind == BW_RULE_UNREADABLE, b->value[BW_VAR_TMPDIR]);
+                                                            r->flags & BW_RULE_PROTECTED, r->kind == BW_RULE_UNREADABLE,
+                                                            b->value[BW_VAR_TMPDIR]);
                                 /* deeper matches need the tree walk that `bulwark apply` does */
                                 if (r->flags & BW_RULE_PROTECTED)
                                         sl->unenforced_protected++;
@@ -351,6 +354,39 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
 }
 
 /* ---- environment ---- */
+
+/* With file capabilities the dynamic loader runs this program in secure mode and drops variables
+ * such as LD_LIBRARY_PATH, GCONV_PATH and TZDIR from environ before main(). They are no risk to
+ * the command, which runs without capabilities: give it the environment as the caller set it,
+ * still readable in /proc/self/environ (the strings as execve() received them). */
+static char **original_environment(char **ret_block) {
+        int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        size_t cap = 1 << 20;
+        char *block = malloc(cap + 1);
+        ssize_t n = block ? bw_read_full(fd, block, cap) : -ENOMEM;
+        close(fd);
+        if (n <= 0) {
+                free(block);
+                return NULL;
+        }
+        block[n] = 0;
+        size_t count = 0;
+        for (ssize_t i = 0; i < n; i++)
+                count += block[i] == 0;
+        char **v = calloc(count + 2, sizeof(*v));
+        if (!v) {
+                free(block);
+                return NULL;
+        }
+        size_t k = 0;
+        for (char *p = block; p < block + n; p += strlen(p) + 1)
+                if (strchr(p, '='))
+                        v[k++] = p;
+        *ret_block = block;
+        return v;
+}
 
 static bool env_dropped(const char *entry) {
         /* sockets and credentials of the real user's session, and what would redirect them */
@@ -481,8 +517,12 @@ int main(int argc, char **argv) {
         int plan_fd = -1, c;
         while ((c = getopt_long(argc, argv, "+nw:vh", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'n': network = true; break;
-                case 'p': plan_path = optarg; break;
+                case 'n':
+                        network = true;
+                        break;
+                case 'p':
+                        plan_path = optarg;
+                        break;
                 case 'f': {
                         char *end;
                         long v = strtol(optarg, &end, 10);
@@ -491,10 +531,18 @@ int main(int argc, char **argv) {
                         plan_fd = (int) v;
                         break;
                 }
-                case 'w': workspace_arg = optarg; break;
-                case 'v': verbose = true; break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 125;
+                case 'w':
+                        workspace_arg = optarg;
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 125;
                 }
         }
         if (optind >= argc) {
@@ -534,7 +582,8 @@ int main(int argc, char **argv) {
                         refuse("the plan installed for %s decides here; --plan is for workspaces without one",
                                in.values[BW_VAR_WORKSPACE]);
                 if (!can_switch)
-                        refuse("a plan is installed for %s, but this runner cannot switch to its sandbox user (it lacks "
+                        refuse("a plan is installed for %s, but this runner cannot switch to its sandbox user (it "
+                               "lacks "
                                "cap_setuid,cap_setgid): have an administrator re-run `bulwark apply`",
                                in.values[BW_VAR_WORKSPACE]);
                 int fd = open_root_owned(in.dir_fd, "plan", false, "the installed plan");
@@ -616,10 +665,10 @@ int main(int argc, char **argv) {
                 list_add(&sl.hidden, agent, false);
         /* a container engine's socket is root for whoever can reach it */
         list_add(&sl.hidden, "/run/docker.sock", false);
-        static const char *const engines[] = {"/run/podman/podman.sock", "/var/run/docker.sock",
-                                              "/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket",
-                                              "/var/lib/incus/unix.socket", "/run/libvirt/libvirt-sock",
-                                              "/run/containerd/containerd.sock"};
+        static const char *const engines[] = {
+                "/run/podman/podman.sock",        "/var/run/docker.sock",       "/var/snap/lxd/common/lxd/unix.socket",
+                "/var/lib/lxd/unix.socket",       "/var/lib/incus/unix.socket", "/run/libvirt/libvirt-sock",
+                "/run/containerd/containerd.sock"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(engines); i++)
                 list_add(&sl.hidden, engines[i], false);
         if (elevated)
@@ -634,11 +683,17 @@ int main(int argc, char **argv) {
                 int ng = BW_ARRAY_SIZE(groups);
                 if (getgrouplist(principal, pw->pw_gid, groups, &ng) < 0)
                         refuse("%s is in too many groups", principal);
+                /* The real uid stays the caller's, so that they can still signal (and kill) their own
+                 * run; the effective and saved uids are the sandbox user's, so it acts as that user
+                 * and cannot be ptraced by the caller. The sandbox's init takes the real uid across
+                 * as well before the command starts (sandbox.c): the command has no trace of it. */
                 if (setgroups((size_t) ng, groups) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+                    setresuid(real_uid, pw->pw_uid, pw->pw_uid) < 0)
                         refuse("cannot switch to %s: %s", principal, strerror(errno));
                 drop_all_caps();
-                if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || has_setid_caps())
+                uid_t ru, eu, su;
+                if (getresuid(&ru, &eu, &su) < 0 || ru != real_uid || eu != pw->pw_uid || su != pw->pw_uid ||
+                    has_setid_caps())
                         refuse("the switch to %s did not take", principal);
         }
 
@@ -694,7 +749,11 @@ int main(int argc, char **argv) {
                 .mode = mode,
         };
         extern char **environ;
-        char **envp = build_env(environ, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
+        char **base = environ, **restored = NULL;
+        char *env_block = NULL;
+        if (getauxval(AT_SECURE) && (restored = original_environment(&env_block)))
+                base = restored;
+        char **envp = build_env(base, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
         list_free(&sl.writable);
         list_free(&sl.read_only);
@@ -704,6 +763,8 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < n_env_owned; i++)
                 free(env_owned[i]);
         free(envp);
+        free(restored);
+        free(env_block);
         bw_plan_free(plan);
         if (status < 0)
                 bw_exit_like_signal(-status);

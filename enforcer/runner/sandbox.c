@@ -166,18 +166,18 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
         /* Calls from another architecture's table (e.g. int 0x80 on x86-64) are killed. */
         if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
                 setup_failed("seccomp: cannot set the bad-architecture action");
-        static const char *const denied[] = {
-                /* other processes' memory */
-                "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-                /* io_uring does I/O outside what seccomp sees */
-                "io_uring_setup", "io_uring_enter", "io_uring_register",
-                /* the mount table and namespaces */
-                "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
-                "fsmount", "fspick", "fsconfig", "mount_setattr",
-                /* kernel attack surface a build never needs */
-                "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load",
-                "kexec_file_load", "init_module", "finit_module", "delete_module", "acct", "swapon", "swapoff",
-                "reboot", "quotactl", "open_by_handle_at", "iopl", "ioperm"};
+        static const char *const denied[] = {/* other processes' memory */
+                                             "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+                                             /* io_uring does I/O outside what seccomp sees */
+                                             "io_uring_setup", "io_uring_enter", "io_uring_register",
+                                             /* the mount table and namespaces */
+                                             "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
+                                             "open_tree", "fsopen", "fsmount", "fspick", "fsconfig", "mount_setattr",
+                                             /* kernel attack surface a build never needs */
+                                             "keyctl", "add_key", "request_key", "bpf", "perf_event_open",
+                                             "userfaultfd", "kexec_load", "kexec_file_load", "init_module",
+                                             "finit_module", "delete_module", "acct", "swapon", "swapoff", "reboot",
+                                             "quotactl", "open_by_handle_at", "iopl", "ioperm"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(denied); i++)
                 deny(ctx, EPERM, denied[i]);
         int e = 0;
@@ -200,9 +200,9 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
          * so they are refused as unimplemented and libc falls back.) */
         static const struct {
                 int nr, arg;
-        } mode_calls[] = {{SCMP_SYS(chmod), 1},  {SCMP_SYS(fchmod), 1}, {SCMP_SYS(fchmodat), 2},
-                          {SCMP_SYS(open), 2},   {SCMP_SYS(openat), 3}, {SCMP_SYS(creat), 1},
-                          {SCMP_SYS(mknod), 1},  {SCMP_SYS(mknodat), 2}};
+        } mode_calls[] = {{SCMP_SYS(chmod), 1}, {SCMP_SYS(fchmod), 1}, {SCMP_SYS(fchmodat), 2},
+                          {SCMP_SYS(open), 2},  {SCMP_SYS(openat), 3}, {SCMP_SYS(creat), 1},
+                          {SCMP_SYS(mknod), 1}, {SCMP_SYS(mknodat), 2}};
         static const scmp_datum_t bits[] = {S_ISUID, S_ISGID};
         for (size_t i = 0; i < BW_ARRAY_SIZE(mode_calls); i++)
                 for (size_t b = 0; b < BW_ARRAY_SIZE(bits) && mode_calls[i].nr >= 0; b++) {
@@ -373,9 +373,9 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         for (size_t i = 0; i < 2; i++) {
                 struct stat st;
                 if (fresh[i] && stat(fresh[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        ops[n++] = (struct mount_op){fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
-                                                     fresh_tmpfs(i == 0 ? "1777" : "0755",
-                                                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
+                        ops[n++] = (struct mount_op){
+                                fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
+                                fresh_tmpfs(i == 0 ? "1777" : "0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
         }
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
@@ -525,7 +525,7 @@ static void exec_command(char *const argv[], char *const envp[]) {
 }
 
 __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, bool have_ns, bool have_netns,
-                                              int go_fd, char *const argv[], char *const envp[]) {
+                                               int go_fd, char *const argv[], char *const envp[]) {
         /* If the runner dies, so does the sandbox (and, pid 1 gone, everything in it). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         char go;
@@ -553,6 +553,11 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         if (cwd < 0 || fchdir(cwd) < 0)
                 path_failed("cannot enter", s->cwd, cwd < 0 ? cwd : -errno);
         close(cwd);
+        /* Elevated, the runner kept the caller's real uid (so that the caller can kill the run):
+         * the command gets the sandbox user's throughout. */
+        uid_t eu = geteuid();
+        if (getuid() != eu && setresuid(eu, eu, eu) < 0)
+                setup_failed("cannot settle the sandbox user's ids: %s", strerror(errno));
         /* Empty the bounding set: even a command that runs as uid 0 inside (a root caller) then
          * execs with no capabilities at all. */
         for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
@@ -579,6 +584,11 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                 exec_command(argv, envp);
         }
         forward_to = cmd;
+        sigset_t fwd;
+        sigemptyset(&fwd);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                sigaddset(&fwd, forwarded[i]);
+        sigprocmask(SIG_UNBLOCK, &fwd, NULL);
         /* Reap everything (orphans are re-parented to us) until the command itself ends. */
         for (;;) {
                 int st;
@@ -628,16 +638,17 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 sigaddset(&block, forwarded[i]);
         sigprocmask(SIG_BLOCK, &block, &old);
 
-        unsigned long ns =
-                CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
+        unsigned long ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
         bool have_ns = true;
         pid_t child = clone_into(ns);
         if (child < 0 && s->elevated && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {
                 /* every user's elevated sandbox would run as the same user in the host's pid
                  * namespace, able to read each other's /proc/PID: no */
-                fprintf(stderr, "bulwark run: user namespaces are unavailable here (%s), and an elevated run needs "
-                                "them to keep users' sandboxes apart: enable unprivileged user namespaces (see "
-                                "`bulwark doctor`)\n", strerror(errno));
+                fprintf(stderr,
+                        "bulwark run: user namespaces are unavailable here (%s), and an elevated run needs "
+                        "them to keep users' sandboxes apart: enable unprivileged user namespaces (see "
+                        "`bulwark doctor`)\n",
+                        strerror(errno));
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return 125;
         }
@@ -659,19 +670,21 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 close(go[1]);
                 close(status[0]);
                 status_fd = status[1];
-                sigprocmask(SIG_SETMASK, &old, NULL);
+                /* the forwarded signals stay blocked through set-up: one sent now stays pending and
+                 * reaches the command once it exists (pid 1 would drop it otherwise) */
                 run_init(s, have_ns, have_ns && s->offline, go[0], argv, envp);
         }
         close(go[0]);
         close(status[1]);
         if (have_ns) {
-                /* Map only the caller's own ids: nothing inside can become anyone else. */
+                /* Map only the ids the sandbox runs as (the effective ones: elevated, the sandbox user's):
+                 * nothing inside can become anyone else. */
                 char map[64];
                 int e = write_file(child, "setgroups", "deny");
-                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) getuid(), (unsigned) getuid());
+                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) geteuid(), (unsigned) geteuid());
                 if (e == 0)
                         e = write_file(child, "uid_map", map);
-                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) getgid(), (unsigned) getgid());
+                snprintf(map, sizeof(map), "%u %u 1\n", (unsigned) getegid(), (unsigned) getegid());
                 if (e == 0)
                         e = write_file(child, "gid_map", map);
                 if (e < 0) {

@@ -37,7 +37,7 @@ struct bw_sandbox_spec {
         unsigned landlock_min_abi; /* below it: refuse (landlock_refuse_below) or go on without */
         bool landlock_refuse_below;
         bool verbose;
-        bool elevated; /* refuse rather than degrade when namespaces are unavailable */
+        bool elevated;    /* refuse rather than degrade when namespaces are unavailable */
         const char *mode; /* "elevated as bulwark-offline", "unelevated": for --verbose */
 };
 

@@ -106,6 +106,17 @@ run_as ann /home/ann/repo $runner --plan /run/online.plan -- true 2>/run/err.out
 check "elevated: --plan is refused where a plan is installed (125)" test $? -eq 125
 run_as ann /home/ann/repo $bulwark run -- sh -c "id -un" >/run/out.txt 2>/dev/null
 check "bulwark run execs the runner (elevated)" grep -qx bulwark-offline /run/out.txt
+# the caller can still end their own elevated run, and the sandbox goes with it
+run_as ann /home/ann/repo $runner -- sh -c 'sleep 300' &
+sleep 0.5
+rpid=$(pgrep -f 'bulwark-runner -- sh -c sleep 300' | head -1)
+as_user ann kill -KILL "$rpid" 2>/run/err.out
+check "elevated: the caller may kill their own run" test $? -eq 0
+sleep 0.3
+check_fails "  ...and nothing of it is left" pgrep -x 'sleep'
+# variables the loader drops in secure mode reach the command all the same
+run_as ann /home/ann/repo env LD_LIBRARY_PATH=/opt/lib TZDIR=/opt/tz $runner -- sh -c 'echo "$LD_LIBRARY_PATH $TZDIR"' >/run/out.txt 2>/dev/null
+check "elevated: LD_LIBRARY_PATH and TZDIR reach the command (the runner's secure mode drops them)" grep -qx '/opt/lib /opt/tz' /run/out.txt
 # a tampered installation is refused, not trusted
 id=$(ls /var/lib/bulwark/installs | head -1)
 chmod o+w /var/lib/bulwark/installs/$id/plan

@@ -381,7 +381,8 @@ static void test_admin_file_ownership(void **state) {
         struct bw_compilation c;
         char *admin = NULL;
         assert_true(asprintf(&admin, "%s/adm", f->dir) > 0);
-        char *file = bw_test_write(f->dir, "adm/10.yaml", "bulwark: 1\nkind: constraints\nfilesystem:\n  never_writable: [/srv]\n");
+        char *file = bw_test_write(f->dir, "adm/10.yaml",
+                                   "bulwark: 1\nkind: constraints\nfilesystem:\n  never_writable: [/srv]\n");
         assert_int_equal(chmod(file, 0644), 0); /* whatever the umask */
         assert_int_equal(chmod(admin, 0755), 0);
         int r = bw_test_compile(f->dir, "bulwark: 1\n", admin, NULL, &c);
@@ -415,7 +416,8 @@ static void test_admin_file_ownership(void **state) {
         /* another owner than root (or, for a named directory, the caller) */
         if (geteuid() == 0) {
                 assert_int_equal(chown(file, 4242, 4242), 0);
-                struct bw_compile_options o = {.policy_path = target, .admin_dir = admin, .admin_owner_also = (uid_t) -1};
+                struct bw_compile_options o = {
+                        .policy_path = target, .admin_dir = admin, .admin_owner_also = (uid_t) -1};
                 assert_int_equal(bw_compile(&o, &c), -EINVAL);
                 assert_true(bw_test_has_diag(&c, BW_SEV_ERROR, "owned by uid 4242"));
                 bw_compilation_done(&c);
