@@ -192,9 +192,11 @@ static int bind_variables(struct run *r) {
                         }
                 }
                 if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
+                        /* value may be plain itself: report before freeing it */
+                        fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it",
+                             bw_var_name((enum bw_var_id) i), value);
                         free(plain);
-                        return fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it",
-                                    bw_var_name((enum bw_var_id) i), value);
+                        return 1;
                 }
                 r->values[i] = strdup(value);
                 r->b.value[i] = r->values[i];

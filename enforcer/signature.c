@@ -66,7 +66,7 @@ static int find_key(const char *dir, const uint8_t key_id[BW_MINISIGN_KEY_ID], s
                 if (de->d_name[0] == '.' || nl < 5 || strcmp(de->d_name + nl - 4, ".pub") != 0)
                         continue;
                 char text[4096], err[256];
-                size_t len;
+                size_t len = 0;
                 int r = read_root_file(dfd, de->d_name, text, sizeof(text), &len);
                 if (r == -EPERM) {
                         fprintf(stderr, "bulwark: %s/%s is not root-owned and writable by root alone: ignored\n", dir,
