@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,12 +70,16 @@ static const char *const command_help[][2] = {
         {"status", "Usage: bulwark status [--json]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                    "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n"},
-        {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n\n"
-                "Run CMD under the token spec of the plan covering the workspace (default: the current\n"
-                "directory). Elevated when `bulwark apply` installed a plan for it (or a directory above):\n"
+        {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] [--trust-policy]\n"
+                "                   -- CMD [ARG...]\n\n"
+                "Run CMD under the token spec of the plan covering the workspace (default: the outermost\n"
+                "directory from here up with a .bulwark/policy.yaml, else the current directory).\n"
+                "Elevated when `bulwark apply` installed a plan for it (or a directory above):\n"
                 "as the sandbox user. Otherwise unelevated, as you, with PLAN, or the workspace's own\n"
                 ".bulwark/policy.yaml compiled now (admin constraints included), or the built-in\n"
-                "workspace-write profile. Either way: new user, mount, pid and (offline) network\n"
+                "workspace-write profile. A workspace policy that grants more than that profile (writes\n"
+                "outside the workspace and /tmp, or network) runs only with --trust-policy.\n"
+                "Either way: new user, mount, pid and (offline) network\n"
                 "namespaces, a read-only root with the writable roots bound writable and carve-outs\n"
                 "read-only, no_new_privs, Landlock, seccomp. This execs bulwark-runner, which agents can\n"
                 "also call directly (one program start less). Exit: CMD's status; 125 when the sandbox\n"
@@ -108,11 +113,41 @@ static bool installed_for(const char *dir) {
         }
 }
 
-/* Compile the workspace's own policy into an anonymous file for the runner. Returns its fd, or
- * -1 after printing the policy's errors. */
-static int compile_to_memfd(const char *policy) {
+/* What a workspace policy grants beyond the built-in workspace-write profile: a writable path
+ * outside the workspace and ${tmpdir}, or network access. Such a policy may have been written by
+ * a sandboxed command (a nested .bulwark it could create) or shipped in a cloned repository, so it
+ * runs only when the caller says --trust-policy. Returns how many such grants it printed. */
+static unsigned report_widening(const struct bw_compilation *c, const char *workspace, const char *tmpdir) {
+        unsigned n = 0;
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const struct bw_rule_eff *r = &c->rules[i];
+                if (r->kind != BW_RULE_WRITABLE || r->match != BW_MATCH_PATH || bw_path_is_within(r->text, workspace) ||
+                    bw_path_is_within(r->text, tmpdir))
+                        continue;
+                const struct bw_source *src = c->sources.v[r->loc.source];
+                fprintf(stderr, "bulwark run: %s:%u: makes %s writable, outside the workspace\n", src->name,
+                        r->loc.line, r->text);
+                n++;
+        }
+        if (c->network == BW_NETWORK_ON) {
+                fprintf(stderr, "bulwark run: the policy turns the network on\n");
+                n++;
+        }
+        return n;
+}
+
+/* Compile the workspace's own policy, bound to this workspace and user, into an anonymous file for
+ * the runner. Returns its fd, or -1 after printing why not. */
+static int compile_to_memfd(const char *policy, const char *workspace, bool trust) {
+        struct passwd *pw = getpwuid(getuid());
         struct bw_compile_options co = {
                 .policy_path = policy, .admin_dir = "/etc/bulwark/admin.d", .admin_owner_also = (uid_t) -1};
+        co.bindings.value[BW_VAR_WORKSPACE] = workspace;
+        co.bindings.value[BW_VAR_TMPDIR] = "/tmp";
+        if (pw) {
+                co.bindings.value[BW_VAR_HOME] = pw->pw_dir;
+                co.bindings.value[BW_VAR_USER] = pw->pw_name;
+        }
         struct bw_compilation comp;
         int r = bw_compile(&co, &comp);
         if (r < 0 && r != -EINVAL)
@@ -122,7 +157,13 @@ static int compile_to_memfd(const char *policy) {
         uint8_t *buf = NULL;
         size_t size = 0;
         int fd = -1;
-        if (r == 0 && bw_compilation_to_plan(&comp, true, &buf, &size) == 0) {
+        if (r == 0 && !trust && report_widening(&comp, workspace, "/tmp") > 0)
+                fprintf(stderr,
+                        "bulwark run: %s grants more than the built-in workspace-write profile; a sandboxed command "
+                        "or a cloned repository may have written it. Review it, then run again with --trust-policy "
+                        "(the command was not run)\n",
+                        policy);
+        else if (r == 0 && bw_compilation_to_plan(&comp, true, &buf, &size) == 0) {
                 fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
                 if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
                         fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
@@ -137,19 +178,38 @@ static int compile_to_memfd(const char *policy) {
         return fd;
 }
 
+/* The workspace for `bulwark run` without --workspace: the outermost directory above (or at) dir
+ * with a .bulwark/policy.yaml, so that a policy a sandboxed command wrote into a subdirectory of
+ * its workspace never governs runs started there; dir itself when there is none. */
+static void find_workspace(const char *dir, char *out, size_t size) {
+        char path[PATH_MAX];
+        snprintf(out, size, "%s", dir);
+        snprintf(path, sizeof(path), "%s", dir);
+        for (;;) {
+                char policy[PATH_MAX + 32];
+                snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", bw_streq(path, "/") ? "" : path);
+                if (access(policy, F_OK) == 0)
+                        snprintf(out, size, "%s", path);
+                char *slash = strrchr(path, '/');
+                if (!slash || bw_streq(path, "/"))
+                        return;
+                if (slash == path)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+        }
+}
+
 /* bulwark run: find bulwark-runner, compile the workspace's policy when one is needed, exec. */
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
-                {"network", no_argument, NULL, 'n'},
-                {"plan", required_argument, NULL, 'p'},
-                {"workspace", required_argument, NULL, 'w'},
-                {"verbose", no_argument, NULL, 'v'},
-                {"runner", required_argument, NULL, 'r'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+                {"network", no_argument, NULL, 'n'},         {"plan", required_argument, NULL, 'p'},
+                {"workspace", required_argument, NULL, 'w'}, {"verbose", no_argument, NULL, 'v'},
+                {"runner", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
+                {"trust-policy", no_argument, NULL, 't'},    {},
         };
         const char *plan = NULL, *workspace = NULL, *runner_override = NULL;
-        bool network = false, verbose = false;
+        bool network = false, verbose = false, trust_policy = false;
         int c;
         while ((c = getopt_long(argc, argv, "+nw:vh", opts, NULL)) != -1) {
                 switch (c) {
@@ -167,6 +227,9 @@ static int cmd_run(int argc, char **argv) {
                         break;
                 case 'r':
                         runner_override = optarg;
+                        break;
+                case 't':
+                        trust_policy = true;
                         break;
                 case 'h':
                         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
@@ -189,10 +252,18 @@ static int cmd_run(int argc, char **argv) {
         }
         char ws[PATH_MAX], policy[PATH_MAX + 32], fdarg[16];
         int plan_fd = -1;
-        if (!plan && realpath(workspace ? workspace : ".", ws)) {
+        char here[PATH_MAX];
+        if (!plan && realpath(workspace ? workspace : ".", here)) {
+                if (workspace)
+                        snprintf(ws, sizeof(ws), "%s", here);
+                else
+                        find_workspace(here, ws, sizeof(ws));
                 snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", ws);
-                if (access(policy, F_OK) == 0 && !installed_for(ws) && (plan_fd = compile_to_memfd(policy)) < 0)
-                        return 125;
+                if (access(policy, F_OK) == 0 && !installed_for(ws) && !installed_for(here)) {
+                        if ((plan_fd = compile_to_memfd(policy, ws, trust_policy)) < 0)
+                                return 125;
+                        workspace = ws; /* the runner binds the plan to it too */
+                }
         }
         /* argv for the runner: our options as it spells them, then the command */
         size_t n = 12 + (size_t) (argc - optind) + 1, k = 0;

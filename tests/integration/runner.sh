@@ -67,6 +67,20 @@ mkdir -p /home/ann/plain/locked
 chown -R ann:ann /home/ann/plain
 run_as ann /home/ann/plain $bulwark run -- sh -c 'touch free; touch locked/x' 2>/run/err.out
 check "bulwark run compiles .bulwark/policy.yaml: its carve-out holds" sh -c 'test -f /home/ann/plain/free && ! test -e /home/ann/plain/locked/x'
+# a policy a sandboxed command writes into a subdirectory never governs runs started there
+run_as ann /home/ann/plain $bulwark run -- sh -c 'mkdir -p sub/.bulwark && printf "bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: [\"\${home}\"]\n" >sub/.bulwark/policy.yaml'
+run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'echo evil >>/home/ann/.profile-test' 2>/run/err.out
+check "a nested policy written by a sandboxed command is not used (the outer one is)" sh -c '! test -e /home/ann/.profile-test'
+run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'touch from-sub' 2>/dev/null
+check "  ...and a run from the subdirectory has the outer workspace writable" test -f /home/ann/plain/sub/from-sub
+# a workspace policy that grants more than the default needs --trust-policy
+mkdir -p /home/ann/wide/.bulwark /home/ann/extra
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/extra"]\n' >/home/ann/wide/.bulwark/policy.yaml
+chown -R ann:ann /home/ann/wide /home/ann/extra
+run_as ann /home/ann/wide $bulwark run -- touch /home/ann/extra/x 2>/run/err.out
+check "a widening policy is refused without --trust-policy (125), naming the line" sh -c "test $? -eq 125 && grep -q 'policy.yaml:4: makes /home/ann/extra writable' /run/err.out && ! test -e /home/ann/extra/x"
+run_as ann /home/ann/wide $bulwark run --trust-policy -- touch /home/ann/extra/x 2>/run/err.out
+check "  ...and runs with it" test -e /home/ann/extra/x
 run_as ann /home/ann/plain $runner -- true 2>/run/err.out
 check "the runner alone refuses a workspace with its own policy (125)" test $? -eq 125
 printf 'bulwark: 1\nfilesystem: {writable: [nope' >/home/ann/plain/.bulwark/policy.yaml
