@@ -220,11 +220,11 @@ static struct bw_plan *load_plan_fd(int fd, const char *shown) {
 
 struct str_list {
         char **v;
-        bool *flag;
+        uint8_t *flag; /* read_only: BW_RO_* */
         size_t n, cap;
 };
 
-static void list_add(struct str_list *l, const char *s, bool flag) {
+static void list_add(struct str_list *l, const char *s, uint8_t flag) {
         for (size_t i = 0; i < l->n; i++)
                 if (bw_streq(l->v[i], s))
                         return;
@@ -276,9 +276,9 @@ static void anywhere_candidates(struct spec_lists *sl, const char *name, bool ig
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, name);
                 if (hide)
-                        list_add(&sl->hidden, path, false);
+                        list_add(&sl->hidden, path, 0);
                 else
-                        list_add(&sl->read_only, path, protected_default);
+                        list_add(&sl->read_only, path, protected_default ? BW_RO_PLACEHOLDER : 0);
                 if (!ignore_case)
                         continue;
                 DIR *d = opendir(root);
@@ -286,7 +286,7 @@ static void anywhere_candidates(struct spec_lists *sl, const char *name, bool ig
                         if (strcasecmp(de->d_name, name) != 0 || bw_streq(de->d_name, name))
                                 continue;
                         snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, de->d_name);
-                        list_add(hide ? &sl->hidden : &sl->read_only, path, false);
+                        list_add(hide ? &sl->hidden : &sl->read_only, path, hide ? 0 : BW_RO_VARIANT);
                 }
                 if (d)
                         closedir(d);
@@ -468,29 +468,51 @@ static char **build_env(char **env, bool offline, const char *tmpdir, const char
 }
 
 /* The sandbox users serve every installed workspace on this host, so their ACLs reach all of
- * them: an elevated run hides the other installations' workspaces (those not above or below its
- * own), so one user's sandbox cannot read another user's workspace. */
+ * them: an elevated run hides the other installations' writable roots (workspaces, caches: not
+ * above or below one of its own, nor ${tmpdir}), so one user's sandbox cannot read another user's
+ * files through them. Fails closed: an installation that cannot be read refuses the run. */
 static void hide_other_installs(const struct install *in, struct spec_lists *sl) {
         int installs = open_state_dir();
-        DIR *d = installs < 0 ? NULL : fdopendir(installs);
-        for (struct dirent *de; d && (de = readdir(d));) {
+        if (installs < 0)
+                refuse("cannot read %s to keep other installations out of view: %s", BULWARK_STATE_DIR,
+                       strerror(-installs));
+        DIR *d = fdopendir(installs);
+        if (!d)
+                refuse("cannot list %s: %s", BULWARK_STATE_DIR, strerror(errno));
+        for (struct dirent *de; (de = readdir(d));) {
                 if (de->d_name[0] == '.' || bw_streq(de->d_name, in->id))
                         continue;
                 struct install other = {.dir_fd = -1};
-                int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                if (read_bindings(fd, &other)) {
-                        const char *w = other.values[BW_VAR_WORKSPACE], *mine = in->values[BW_VAR_WORKSPACE];
-                        if (!within(w, mine) && !within(mine, w))
-                                list_add(&sl->hidden, w, false);
-                }
+                int fd = open_root_owned(dirfd(d), de->d_name, true, "an installation directory");
+                if (fd < 0 || !read_bindings(fd, &other))
+                        refuse("installation %s cannot be read (%s): have an administrator check it", de->d_name,
+                               fd < 0 ? strerror(-fd) : "damaged bindings");
+                int pfd = open_root_owned(fd, "plan", false, "an installed plan");
                 close(fd);
+                if (pfd < 0)
+                        refuse("installation %s has no plan: have an administrator re-run `bulwark apply`", de->d_name);
+                struct bw_plan *p = load_plan_fd(pfd, "of another installation");
+                close(pfd);
+                struct bw_bindings ob = {{NULL}};
+                for (int i = 0; i < BW_VAR_COUNT; i++)
+                        ob.value[i] = other.values[i];
+                for (uint32_t i = 0; i < p->n_rules; i++) {
+                        const struct bw_plan_rule *r = &p->rules[i];
+                        char *bound = NULL;
+                        if (r->kind != BW_RULE_WRITABLE || r->match != BW_MATCH_PATH ||
+                            bw_template_bind(bw_plan_string(p, r->text), BW_TEMPLATE_PATH, &ob, &bound, NULL) < 0)
+                                continue;
+                        bool mine = bw_streq(bound, in->values[BW_VAR_TMPDIR]) ||
+                                    bw_streq(bound, other.values[BW_VAR_TMPDIR]);
+                        for (size_t k = 0; k < sl->writable.n && !mine; k++)
+                                mine = within(bound, sl->writable.v[k]) || within(sl->writable.v[k], bound);
+                        if (!mine)
+                                list_add(&sl->hidden, bound, 0);
+                        free(bound);
+                }
+                bw_plan_free(p);
         }
-        if (d)
-                closedir(d);
-        else if (installs >= 0)
-                close(installs);
+        closedir(d);
 }
 
 /* ---- main ---- */
@@ -703,10 +725,16 @@ int main(int argc, char **argv) {
          * the sandbox user can reach other users' workspaces. */
         uid_t trusted = elevated ? (uid_t) -1 : getuid();
         for (size_t i = 0; i < sl.read_only.n; i++) {
-                if (!sl.read_only.flag[i])
+                if (!(sl.read_only.flag[i] & BW_RO_PLACEHOLDER))
                         continue;
                 char *p = sl.read_only.v[i], *slash = strrchr(p, '/');
                 if (!slash || slash == p)
+                        continue;
+                /* reserved in the workspace only, where repositories live: not in every cache */
+                *slash = 0;
+                bool in_workspace = bw_streq(p, b.value[BW_VAR_WORKSPACE]);
+                *slash = '/';
+                if (!in_workspace)
                         continue;
                 *slash = 0;
                 int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, trusted);
@@ -734,7 +762,7 @@ int main(int argc, char **argv) {
                 .n_writable = sl.writable.n,
                 .read_only = (const char *const *) sl.read_only.v,
                 .n_read_only = sl.read_only.n,
-                .read_only_placeholder = sl.read_only.flag,
+                .read_only_flags = sl.read_only.flag,
                 .hidden = (const char *const *) sl.hidden.v,
                 .n_hidden = sl.hidden.n,
                 .private_tmp = private_tmp,

@@ -232,7 +232,7 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
 
 /* ---- mounts ---- */
 
-enum mount_kind { MNT_PRIVATE_TMP, MNT_WRITABLE, MNT_READ_ONLY, MNT_HIDDEN };
+enum mount_kind { MNT_PRIVATE_TMP, MNT_WRITABLE, MNT_PIN, MNT_READ_ONLY, MNT_HIDDEN };
 struct mount_op {
         const char *path;
         enum mount_kind kind;
@@ -387,7 +387,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 struct stat st;
                 if (fstat(pfd, &st) == 0 && S_ISLNK(st.st_mode)) {
                         close(pfd);
-                        if (!s->read_only_placeholder || !s->read_only_placeholder[i])
+                        if (s->read_only_flags && (s->read_only_flags[i] & BW_RO_VARIANT))
                                 continue; /* a case variant (".GIT"): not what git uses, nothing to protect */
                         setup_failed("read-only path %s is a symbolic link, which bulwark cannot protect: replace it "
                                      "with what it points to",
@@ -412,6 +412,34 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         continue; /* nothing there to read */
                 }
                 close(pfd);
+                /* A writable root below a hidden directory (${home}/.cache/tool under an unreadable
+                 * ${home}/.cache) needs its mount point in the cover: a cover of its own, which
+                 * can be passed through (0111) to those mount points but not listed. */
+                int own = -1;
+                for (size_t k = 0; k < s->n_writable && S_ISDIR(st.st_mode); k++) {
+                        const char *w = s->writable[k];
+                        if (!is_within(w, p) || bw_streq(w, p))
+                                continue;
+                        if (own < 0)
+                                own = fresh_tmpfs("0111", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+                        char rel[PATH_MAX];
+                        snprintf(rel, sizeof(rel), "%s", w + strlen(p) + 1);
+                        for (char *c = rel;; c++)
+                                if (*c == '/' || *c == 0) {
+                                        char saved = *c;
+                                        *c = 0;
+                                        if (mkdirat(own, rel, 0111) < 0 && errno != EEXIST)
+                                                setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
+                                        *c = saved;
+                                        if (!saved)
+                                                break;
+                                }
+                }
+                if (own >= 0) {
+                        set_read_only(own, p);
+                        ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), own};
+                        continue;
+                }
                 if (hide_src < 0)
                         hide_src = fresh_tmpfs("0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
                 const char *name = S_ISDIR(st.st_mode) ? "dir" : "file";
@@ -423,6 +451,53 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
                 set_read_only(fd, p);
                 ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), fd};
+        }
+        /* Pin every directory between a writable root and a carve-out or hidden path below it (a
+         * bind of itself): a mount point cannot be renamed or removed, so the sandbox cannot move
+         * a protected path out of the way and find it unprotected on its next run. */
+        size_t n_protected = n;
+        for (size_t i = 0; i < n_protected; i++) {
+                if (ops[i].kind != MNT_READ_ONLY && ops[i].kind != MNT_HIDDEN)
+                        continue;
+                const char *root = NULL;
+                for (size_t k = 0; k < s->n_writable; k++)
+                        if (is_within(ops[i].path, s->writable[k]) && (!root || strlen(s->writable[k]) > strlen(root)))
+                                root = s->writable[k];
+                if (!root || (s->private_tmp && bw_streq(root, s->private_tmp)))
+                        continue;
+                char anc[PATH_MAX];
+                snprintf(anc, sizeof(anc), "%s", ops[i].path);
+                for (char *slash = strrchr(anc, '/'); slash && slash > anc; slash = strrchr(anc, '/')) {
+                        *slash = 0;
+                        if (strlen(anc) <= strlen(root))
+                                break;
+                        bool seen = false;
+                        for (size_t k = 0; k < n && !seen; k++)
+                                seen = bw_streq(ops[k].path, anc);
+                        if (seen)
+                                continue;
+                        if (n == max) {
+                                max *= 2;
+                                ops = realloc(ops, max * sizeof(*ops));
+                                if (!ops)
+                                        setup_failed("out of memory");
+                        }
+                        int pfd = open_path(s, anc, s->trusted_uid, true);
+                        struct stat st;
+                        if (pfd < 0 || fstat(pfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                                if (pfd >= 0)
+                                        close(pfd);
+                                continue;
+                        }
+                        int fd = open_tree(pfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+                        close(pfd);
+                        if (fd < 0)
+                                setup_failed("cannot pin %s: %s", anc, strerror(errno));
+                        char *copy = strdup(anc);
+                        if (!copy)
+                                setup_failed("out of memory");
+                        ops[n++] = (struct mount_op){copy, MNT_PIN, path_depth(copy), fd};
+                }
         }
         /* /proc of the new pid namespace: the sandbox sees only its own processes. Mounted before
          * the sweep below, which makes it read-only too. */
@@ -438,7 +513,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 bool in_fresh = (s->private_tmp && is_within(p, s->private_tmp) && !bw_streq(p, s->private_tmp)) ||
                                 (s->offline && is_within(p, "/run") && !bw_streq(p, "/run"));
                 uid_t trusted = ops[i].kind == MNT_HIDDEN ? s->real_uid : s->trusted_uid;
-                int tfd = open_path(s, p, trusted, ops[i].kind == MNT_READ_ONLY);
+                int tfd = open_path(s, p, trusted, ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
                 if (tfd == -ENOENT && ops[i].kind == MNT_HIDDEN) {
                         close(ops[i].fd); /* gone with a fresh tmpfs above it: nothing to hide */
                         continue;

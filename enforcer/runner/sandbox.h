@@ -19,15 +19,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#define BW_RO_PLACEHOLDER 0x1u /* a protected default: reserved (an empty directory) when missing */
+#define BW_RO_VARIANT 0x2u     /* a case variant of one (".GIT"): skipped if it is a symlink */
 
 struct bw_sandbox_spec {
         const char *const *writable; /* writable roots (absolute, canonical); missing ones are skipped */
         size_t n_writable;
         const char *const *read_only; /* carve-outs, bound read-only over the writable roots */
         size_t n_read_only;
-        const bool *read_only_placeholder; /* per carve-out: create it (empty directory) if missing */
-        const char *const *hidden;         /* unreadable paths: an empty, inaccessible object over them */
+        const uint8_t *read_only_flags; /* per carve-out: BW_RO_* */
+        const char *const *hidden;      /* unreadable paths: an empty, inaccessible object over them */
         size_t n_hidden;
         const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
         const char *cwd;         /* where the command starts (absolute) */

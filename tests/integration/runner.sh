@@ -87,6 +87,20 @@ printf 'bulwark: 1\nfilesystem: {writable: [nope' >/home/ann/plain/.bulwark/poli
 run_as ann /home/ann/plain $bulwark run -- touch should-not 2>/run/err.out
 check "a broken workspace policy: 125, the error named, the command not run" sh -c 'grep -q "policy.yaml:" /run/err.out && ! test -e /home/ann/plain/should-not'
 
+# a carve-out deeper in the workspace cannot be moved out of the way between runs (its parent
+# directories are mount points in the sandbox)
+mkdir -p /home/ann/deep/cfg/locked /home/ann/deep/secrets
+echo key >/home/ann/deep/secrets/key.txt
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  read_only: ["${workspace}/cfg/locked"]\n  unreadable: ["${workspace}/secrets/key.txt"]\n' >/run/deep.yaml
+$bulwarkc /run/deep.yaml -o /run/deep.plan 2>/dev/null
+chown -R ann:ann /home/ann/deep
+run_as ann /home/ann/deep $runner --plan /run/deep.plan -- sh -c 'mv cfg c2' 2>/run/err.out
+check "renaming a carve-out's parent fails (Device or resource busy)" sh -c "grep -q 'busy' /run/err.out && test -d /home/ann/deep/cfg/locked"
+run_as ann /home/ann/deep $runner --plan /run/deep.plan -- sh -c 'mv secrets s2' 2>/run/err.out
+check "renaming an unreadable path's parent fails too" sh -c "grep -q 'busy' /run/err.out && test -f /home/ann/deep/secrets/key.txt"
+run_as ann /home/ann/deep $runner --plan /run/deep.plan -- cat secrets/key.txt >/dev/null 2>&1
+check "  ...and the unreadable file stays unreadable" test $? -ne 0
+
 # ---- apply: the runner's state ----
 check "runner has no capabilities before apply" sh -c '! getcap /run/bin/bulwark-runner | grep -q cap_set'
 $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan.out 2>&1
@@ -120,6 +134,17 @@ run_as ann /home/ann/repo $runner --plan /run/online.plan -- true 2>/run/err.out
 check "elevated: --plan is refused where a plan is installed (125)" test $? -eq 125
 run_as ann /home/ann/repo $bulwark run -- sh -c "id -un" >/run/out.txt 2>/dev/null
 check "bulwark run execs the runner (elevated)" grep -qx bulwark-offline /run/out.txt
+# another user's installation: its writable roots (not only its workspace) are out of view
+mkdir -p /home/bob/ws /home/bob/.cache/tool
+echo bob-token >/home/bob/.cache/tool/token
+chown -R bob:bob /home/bob
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/.cache/tool"]\n' >/run/bob.yaml
+$bulwarkc /run/bob.yaml -o /run/bob.plan 2>/dev/null
+check "apply for bob, with an extra writable root" $bulwark apply /run/bob.plan --workspace /home/bob/ws --user bob
+run_as ann /home/ann/repo $runner -- cat /home/bob/.cache/tool/token >/run/out.txt 2>&1
+check "elevated: ann's sandbox cannot read bob's extra writable root" sh -c "! grep -q bob-token /run/out.txt"
+run_as ann /home/ann/repo $runner -- ls /home/bob/ws >/run/out.txt 2>&1
+check "elevated: ...nor list bob's workspace" test $? -ne 0
 # the caller can still end their own elevated run, and the sandbox goes with it
 run_as ann /home/ann/repo $runner -- sh -c 'sleep 300' &
 sleep 0.5
