@@ -416,10 +416,12 @@ static void state_digest(const struct run *r, char out[65]) {
 
 static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         struct run *r = userdata;
-        for (size_t i = 0; i < n; i++)
-                state_add_acl(r, &c[i]);
-        if (r->dry_run)
+        if (r->dry_run) {
+                /* only dry runs need the state digest (plan -o, apply --reviewed's check) */
+                for (size_t i = 0; i < n; i++)
+                        state_add_acl(r, &c[i]);
                 return 0;
+        }
         struct bw_journal_record recs[256] = {{0, NULL, 0}};
         uint8_t *bufs[256];
         if (n > BW_ARRAY_SIZE(recs))
