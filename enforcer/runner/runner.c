@@ -39,8 +39,18 @@
 extern const unsigned char bw_builtin_plan[];
 extern const size_t bw_builtin_plan_size;
 
+/* After the run (or a refusal), an elevated runner gives up the caller's real uid too: nothing is
+ * left to signal, and one uid throughout is what LeakSanitizer's exit-time check (which traces
+ * the process) needs in the sanitizer builds. */
+static void settle_ids(void) {
+        uid_t e = geteuid();
+        if (getuid() != e && setresuid(e, e, e) < 0)
+                _exit(125);
+}
+
 /* The run can't happen: say why and what to do, exit 125 (the command never ran). */
 __attribute__((noreturn, format(printf, 1, 2))) static void refuse(const char *fmt, ...) {
+        settle_ids();
         va_list ap;
         va_start(ap, fmt);
         fputs("bulwark run: ", stderr);
@@ -794,6 +804,7 @@ int main(int argc, char **argv) {
         free(restored);
         free(env_block);
         bw_plan_free(plan);
+        settle_ids();
         if (status < 0)
                 bw_exit_like_signal(-status);
         return status;
