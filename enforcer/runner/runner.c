@@ -711,10 +711,24 @@ int main(int argc, char **argv) {
                 if (!pw)
                         refuse("the sandbox user %s does not exist: have an administrator re-run `bulwark apply`",
                                principal);
-                gid_t groups[32];
-                int ng = BW_ARRAY_SIZE(groups);
-                if (getgrouplist(principal, pw->pw_gid, groups, &ng) < 0)
-                        refuse("%s is in too many groups", principal);
+                /* The groups the plan makes it a member of (bulwark-sandbox, bulwark-write), looked up
+                 * by name: getgrouplist() would enumerate every group source, loading NSS modules
+                 * (0.4 ms of every run on a host with nss-systemd) to learn what the plan says. */
+                gid_t groups[33];
+                int ng = 0;
+                groups[ng++] = pw->pw_gid;
+                uint32_t member_of = plan->principals[t->principal].member_of;
+                for (uint32_t i = 0; i < plan->n_principals && i < 32; i++) {
+                        if (!(member_of & (1u << i)))
+                                continue;
+                        const char *gname = bw_plan_string(plan, plan->principals[i].name);
+                        struct group *gr = getgrnam(gname);
+                        if (!gr)
+                                refuse("the sandbox group %s does not exist: have an administrator re-run `bulwark "
+                                       "apply`",
+                                       gname);
+                        groups[ng++] = gr->gr_gid;
+                }
                 /* The real uid stays the caller's, so that they can still signal (and kill) their own
                  * run; the effective and saved uids are the sandbox user's, so it acts as that user
                  * and cannot be ptraced by the caller. The sandbox's init takes the real uid across
