@@ -2,8 +2,57 @@
 #include "firewall.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <stdio.h>
+
+/*
+ * libnftables is loaded when the firewall is first needed, not when bulwark starts: with its own
+ * dependencies (libnftnl, libmnl, libxtables, libgmp) it is most of the start-up cost of the
+ * bulwark binary, which `bulwark run` pays on every command without ever touching the firewall.
+ */
+static struct {
+        struct nft_ctx *(*ctx_new)(uint32_t);
+        void (*ctx_free)(struct nft_ctx *);
+        int (*ctx_buffer_output)(struct nft_ctx *);
+        int (*ctx_buffer_error)(struct nft_ctx *);
+        const char *(*ctx_get_output_buffer)(struct nft_ctx *);
+        const char *(*ctx_get_error_buffer)(struct nft_ctx *);
+        void (*ctx_output_set_flags)(struct nft_ctx *, unsigned int);
+        int (*run_cmd_from_buffer)(struct nft_ctx *, const char *);
+        bool loaded;
+} nftlib;
+static pthread_once_t nftlib_once = PTHREAD_ONCE_INIT;
+
+static void nftlib_load(void) {
+        void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return;
+        /* dlsym returns void *; converting it to a function pointer is what POSIX specifies */
+#define SYM(field, name) *(void **) &nftlib.field = dlsym(h, name)
+        SYM(ctx_new, "nft_ctx_new");
+        SYM(ctx_free, "nft_ctx_free");
+        SYM(ctx_buffer_output, "nft_ctx_buffer_output");
+        SYM(ctx_buffer_error, "nft_ctx_buffer_error");
+        SYM(ctx_get_output_buffer, "nft_ctx_get_output_buffer");
+        SYM(ctx_get_error_buffer, "nft_ctx_get_error_buffer");
+        SYM(ctx_output_set_flags, "nft_ctx_output_set_flags");
+        SYM(run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+#undef SYM
+        nftlib.loaded = nftlib.ctx_new && nftlib.ctx_free && nftlib.ctx_buffer_output && nftlib.ctx_buffer_error &&
+                        nftlib.ctx_get_output_buffer && nftlib.ctx_get_error_buffer && nftlib.ctx_output_set_flags &&
+                        nftlib.run_cmd_from_buffer;
+}
+
+#define nft_ctx_new (nftlib.ctx_new)
+#define nft_ctx_free (nftlib.ctx_free)
+#define nft_ctx_buffer_output (nftlib.ctx_buffer_output)
+#define nft_ctx_buffer_error (nftlib.ctx_buffer_error)
+#define nft_ctx_get_output_buffer (nftlib.ctx_get_output_buffer)
+#define nft_ctx_get_error_buffer (nftlib.ctx_get_error_buffer)
+#define nft_ctx_output_set_flags (nftlib.ctx_output_set_flags)
+#define nft_run_cmd_from_buffer (nftlib.run_cmd_from_buffer)
 
 /* Each rule carries a comment naming the uid, so inspection can check for exactly our rules
  * whatever nft's listing style. Destinations are matched by address, not by "oifname lo": the
@@ -30,6 +79,9 @@ void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size) {
 }
 
 static struct nft_ctx *context(void) {
+        pthread_once(&nftlib_once, nftlib_load);
+        if (!nftlib.loaded)
+                return NULL; /* callers report it: "cannot use libnftables" */
         struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return NULL;
@@ -50,7 +102,7 @@ static void copy_error(struct nft_ctx *ctx, char *err, size_t err_size) {
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot create an nftables context");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
                 return BW_FW_UNKNOWN;
         }
         enum bw_fw_state st;
@@ -103,7 +155,7 @@ int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size) {
         snprintf(cmd, sizeof(cmd), "add table inet bulwark\ndelete table inet bulwark\n%s", table);
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot create an nftables context");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         int r = nft_run_cmd_from_buffer(ctx, cmd);
@@ -116,7 +168,7 @@ int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size) {
 int bw_fw_remove(char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot create an nftables context");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         int r = nft_run_cmd_from_buffer(ctx, "add table inet bulwark\ndelete table inet bulwark\n");
@@ -146,7 +198,7 @@ int bw_fw_list(char *buf, size_t size) {
 int bw_fw_restore(const char *text, char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot create an nftables context");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         size_t n = strlen(text) + 64;
