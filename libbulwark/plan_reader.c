@@ -232,7 +232,7 @@ static int check_sections(struct checker *c, unsigned flags) {
         const struct bw_plan_section *t = (const void *) (c->data + h->section_table_offset);
         uint64_t prev_end = h->section_table_offset + (uint64_t) h->section_count * sizeof(*t);
         bool seen[BW_ARRAY_SIZE(known_sections)] = {0};
-        struct bw_sha256 *effect = bw_sha256_new(), *file = bw_sha256_new();
+        struct bw_sha256 *effect = bw_sha256_new_sized(c->size), *file = bw_sha256_new_sized(c->size);
         int r = 0;
         {
                 struct bw_plan_header copy;

@@ -157,7 +157,7 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
         h->section_entry_size = sizeof(struct bw_plan_section);
 
         struct bw_plan_section *table = (struct bw_plan_section *) (buf + table_off);
-        struct bw_sha256 *effect = bw_sha256_new(), *file = bw_sha256_new();
+        struct bw_sha256 *effect = bw_sha256_new_sized(total), *file = bw_sha256_new_sized(total);
         for (uint32_t i = 0; i < n; i++) {
                 uint64_t size = (uint64_t) all[i].count * all[i].entry_size;
                 table[i] = (struct bw_plan_section){

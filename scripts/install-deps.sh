@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 build-essential cmake pkg-config
-libyaml-dev libpcre2-dev libjansson-dev libssl-dev libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
+libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
 libcmocka-dev
 python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd libcap2-bin git
