@@ -1023,6 +1023,35 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         return ret;
 }
 
+static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n);
+
+/* The sandbox users are shared by every installation, and the runner keeps other installations'
+ * roots out of view only where they are not nested in its own: so one user's workspace may not
+ * lie inside another user's, or contain it. */
+static int check_no_nested_foreign(struct run *r) {
+        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        int ret = 0;
+        for (struct dirent *de; d && ret == 0 && (de = readdir(d));) {
+                char ws[PATH_MAX], user[PATH_MAX];
+                if (de->d_name[0] == '.' || bw_streq(de->d_name, r->install_id) ||
+                    read_bindings(r->state_fd, de->d_name, ws, user, sizeof(ws)) < 0 ||
+                    bw_streq(user, r->values[BW_VAR_USER]))
+                        continue;
+                const char *mine = r->values[BW_VAR_WORKSPACE];
+                if (bw_path_is_within(mine, ws) || bw_path_is_within(ws, mine))
+                        ret = fail(r, 1,
+                                   "%s %s %s's installed workspace %s: the sandbox users are shared, so their "
+                                   "sandboxes would see each other's files; use separate directories",
+                                   mine, bw_path_is_within(mine, ws) ? "lies inside" : "contains", user, ws);
+        }
+        if (d)
+                closedir(d);
+        else if (fd >= 0)
+                close(fd);
+        return ret;
+}
+
 /* apply, with the state lock taken here (take_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock,
@@ -1039,6 +1068,8 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                 ret = open_state(&r, true) ? 1 : 0;
         if (ret == 0 && take_lock && (lock = lock_state(&r)) < 0)
                 ret = 1;
+        if (ret == 0 && top_level)
+                ret = check_no_nested_foreign(&r);
         if (ret == 0) {
                 char dir[64];
                 snprintf(dir, sizeof(dir), "installs/%s", r.install_id);

@@ -145,6 +145,10 @@ run_as ann /home/ann/repo $runner -- cat /home/bob/.cache/tool/token >/run/out.t
 check "elevated: ann's sandbox cannot read bob's extra writable root" sh -c "! grep -q bob-token /run/out.txt"
 run_as ann /home/ann/repo $runner -- ls /home/bob/ws >/run/out.txt 2>&1
 check "elevated: ...nor list bob's workspace" test $? -ne 0
+# installations of different users may not nest (the sandbox users are shared)
+mkdir -p /home/ann/repo/shared && chown ann:ann /home/ann/repo/shared
+$bulwark apply /run/ws.plan --workspace /home/ann/repo/shared --user bob >/dev/null 2>/run/err.out
+check "apply refuses bob's workspace inside ann's" sh -c "test $? -eq 1 && grep -q \"lies inside ann's installed workspace\" /run/err.out"
 # the caller can still end their own elevated run, and the sandbox goes with it
 run_as ann /home/ann/repo $runner -- sh -c 'sleep 300' &
 sleep 0.5
