@@ -83,16 +83,7 @@ as_user bob sh -e -c 'mkdir /home/bob/ws && umask 077 && echo "BOB_TOKEN=bob-tes
 # the host's services: a database on every address, a DNS resolver, a peer host behind a veth
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >/run/resolv.conf
 rm -f /etc/resolv.conf && cp /run/resolv.conf /etc/resolv.conf
-ip netns add peer
-ip link add v0 type veth peer name v1
-ip link set v1 netns peer
-ip addr add 10.77.0.1/24 dev v0
-ip -6 addr add fd77::1/64 dev v0 nodad
-ip link set v0 up
-ip netns exec peer ip addr add 10.77.0.2/24 dev v1
-ip netns exec peer ip -6 addr add fd77::2/64 dev v1 nodad
-ip netns exec peer ip link set v1 up
-ip netns exec peer ip link set lo up
+make_peer_host
 mkdir -p /run/postgresql "/run/user/$ann_uid" /tmp/ssh-esc
 chown ann:ann "/run/user/$ann_uid" /tmp/ssh-esc
 chmod 700 "/run/user/$ann_uid" /tmp/ssh-esc

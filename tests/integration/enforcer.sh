@@ -82,16 +82,7 @@ check "the hard link really is one" test "$(stat -c %h /home/shadow-copy)" -eq 2
 check_fails "the sandbox cannot read the hard-linked secret" as_user bulwark-offline cat /home/ann/repo/src/hardlink-to-shadow
 
 # firewall: a peer host on a veth pair
-ip netns add peer
-ip link add v0 type veth peer name v1
-ip link set v1 netns peer
-ip addr add 10.77.0.1/24 dev v0
-ip -6 addr add fd77::1/64 dev v0 nodad
-ip link set v0 up
-ip netns exec peer ip addr add 10.77.0.2/24 dev v1
-ip netns exec peer ip -6 addr add fd77::2/64 dev v1 nodad
-ip netns exec peer ip link set v1 up
-ip netns exec peer ip link set lo up
+make_peer_host
 cat >/run/server.py <<'PY'
 import socket, sys, threading
 def tcp(fam, addr):

@@ -50,3 +50,18 @@ as_user() { # user command...
         shift
         setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --reset-env "$@"
 }
+
+# A second host: network namespace "peer" behind a veth pair, 10.77.0.1 (and fd77::1) here,
+# 10.77.0.2 (and fd77::2) there: an address that is not loopback, for the firewall's tests.
+make_peer_host() {
+        ip netns add peer
+        ip link add v0 type veth peer name v1
+        ip link set v1 netns peer
+        ip addr add 10.77.0.1/24 dev v0
+        ip -6 addr add fd77::1/64 dev v0 nodad
+        ip link set v0 up
+        ip netns exec peer ip addr add 10.77.0.2/24 dev v1
+        ip netns exec peer ip -6 addr add fd77::2/64 dev v1 nodad
+        ip netns exec peer ip link set v1 up
+        ip netns exec peer ip link set lo up
+}
