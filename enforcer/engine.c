@@ -306,8 +306,27 @@ static int converge_accounts(struct run *r) {
                                         return fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user", name,
                                                     err);
                         } else if (!group && !r->acc[i].members_ok) {
-                                add_line(r, '~', "user", name, "add to groups bulwark-sandbox, bulwark-write", NULL, 0);
-                                if (!r->dry_run && bw_account_fix_members(p, i, err, sizeof(err)) < 0)
+                                char missing[256], detail2[320];
+                                bw_account_missing_groups(p, i, missing, sizeof(missing));
+                                snprintf(detail2, sizeof(detail2), "add to groups %s", missing);
+                                add_line(r, '~', "user", name, detail2, NULL, 0);
+                                if (r->dry_run)
+                                        continue;
+                                /* journaled like a creation: revert takes the user out of the groups
+                                 * apply put it in (kind 3: memberships; name, NUL, groups) */
+                                uint8_t payload[2 + 64 + 1 + sizeof(missing)];
+                                size_t nl = strlen(name), ml = strlen(missing);
+                                if (nl > 64)
+                                        return fail(r, 1, "the account name %s is too long", name);
+                                payload[0] = 3;
+                                payload[1] = 1;
+                                memcpy(payload + 2, name, nl);
+                                payload[2 + nl] = 0;
+                                memcpy(payload + 3 + nl, missing, ml);
+                                int e = shared_record(r, BW_JOURNAL_ACCOUNT, payload, (uint32_t) (3 + nl + ml));
+                                if (e < 0)
+                                        return fail(r, 1, "cannot journal the groups of %s: %s", name, strerror(-e));
+                                if (bw_account_fix_members(p, i, err, sizeof(err)) < 0)
                                         return fail(r, 1, "cannot fix the groups of %s: %s", name, err);
                         }
                 }
@@ -1514,6 +1533,29 @@ static int revert_shared(struct run *r, FILE *out) {
                 if (fd >= 0)
                         close(fd);
                 break;
+        }
+        /* memberships apply added to accounts that existed before it, taken back */
+        for (size_t i = n; i-- > 0;) {
+                const struct bw_journal_record *rec = &recs[i];
+                if (rec->type != BW_JOURNAL_ACCOUNT || rec->len < 4 || rec->payload[0] != 3)
+                        continue;
+                const char *p = (const char *) rec->payload + 2, *end = (const char *) rec->payload + rec->len;
+                const char *nul = memchr(p, 0, (size_t) (end - p));
+                if (!nul)
+                        continue;
+                char user[72], groups[300];
+                snprintf(user, sizeof(user), "%.*s", (int) (nul - p), p);
+                snprintf(groups, sizeof(groups), "%.*s", (int) (end - nul - 1), nul + 1);
+                if (!getpwnam(user))
+                        continue;
+                for (char *save = NULL, *g = strtok_r(groups, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+                        if (!getgrnam(g))
+                                continue;
+                        if (bw_account_leave_group(user, g, err, sizeof(err)) < 0)
+                                ret = fail(r, 1, "cannot take %s out of group %s: %s", user, g, err);
+                        else
+                                fprintf(out, "- member %s of %s (added by apply)\n", user, g);
+                }
         }
         /* the firewall first (it names the users), then users before their groups */
         for (int pass = 0; pass < 3; pass++)

@@ -18,7 +18,8 @@
 enum bw_journal_type {
         BW_JOURNAL_BEGIN = 1,   /* payload: plan digest (32 bytes) + workspace path */
         BW_JOURNAL_ACL = 2,     /* payload: see bw_journal_acl */
-        BW_JOURNAL_ACCOUNT = 3, /* payload: u8 kind (1 user, 2 group), u8 existed, name */
+        BW_JOURNAL_ACCOUNT = 3, /* payload: u8 kind (1 user, 2 group: name; 3 memberships added to an
+                                 * existing user: name, NUL, comma-separated groups), u8 existed */
         BW_JOURNAL_NFT = 4,     /* payload: u8 table existed before */
         BW_JOURNAL_COMMIT = 5,  /* payload: plan digest (32 bytes): apply finished */
         BW_JOURNAL_RUNNER = 6,  /* payload: the runner binary's path and prior state (runner_file.h) */

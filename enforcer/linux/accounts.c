@@ -143,6 +143,32 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
         return r;
 }
 
+void bw_account_missing_groups(const struct bw_plan *p, uint32_t index, char *out, size_t size) {
+        const struct bw_plan_principal *pr = &p->principals[index];
+        const char *name = bw_plan_string(p, pr->name);
+        struct passwd *pw = getpwnam(name);
+        gid_t primary = pw ? pw->pw_gid : (gid_t) -1;
+        size_t o = 0;
+        out[0] = 0;
+        for (uint32_t b = 0; b < p->n_principals; b++) {
+                if (!(pr->member_of & (1u << b)))
+                        continue;
+                const char *gname = bw_plan_string(p, p->principals[b].name);
+                struct group *g = getgrnam(gname);
+                if (g && user_in_group(name, primary, g))
+                        continue;
+                int n = snprintf(out + o, size - o, "%s%s", o ? "," : "", gname);
+                if (n < 0 || (size_t) n >= size - o)
+                        break;
+                o += (size_t) n;
+        }
+}
+
+int bw_account_leave_group(const char *user, const char *group, char *err, size_t err_size) {
+        const char *argv[] = {"gpasswd", "--delete", user, group, NULL};
+        return run_tool(argv, err, err_size);
+}
+
 int bw_account_fix_members(const struct bw_plan *p, uint32_t index, char *err, size_t err_size) {
         const struct bw_plan_principal *pr = &p->principals[index];
         struct bw_strbuf groups = {0};

@@ -25,3 +25,7 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
 int bw_account_fix_members(const struct bw_plan *p, uint32_t index, char *err, size_t err_size);
 /* Remove a system user or group by name. */
 int bw_account_remove(bool is_group, const char *name, char *err, size_t err_size);
+/* The plan's groups the existing user index is not in yet, comma-separated, into out. */
+void bw_account_missing_groups(const struct bw_plan *p, uint32_t index, char *out, size_t size);
+/* Take user out of group (gpasswd --delete): undoing a membership apply added. */
+int bw_account_leave_group(const char *user, const char *group, char *err, size_t err_size);
