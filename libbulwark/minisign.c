@@ -21,7 +21,7 @@ __attribute__((format(printf, 3, 4))) static int error(char *err, size_t n, cons
 
 void bw_minisign_key_id_hex(const uint8_t key_id[BW_MINISIGN_KEY_ID], char out[17]) {
         for (int i = 0; i < BW_MINISIGN_KEY_ID; i++)
-                snprintf(out + 2 * i, 3, "%02X", key_id[BW_MINISIGN_KEY_ID - 1 - i]);
+                snprintf(out + (size_t) 2 * (size_t) i, 3, "%02X", key_id[BW_MINISIGN_KEY_ID - 1 - i]);
 }
 
 /* The text split into lines (without their "\n" or "\r\n"); at most max lines. */
