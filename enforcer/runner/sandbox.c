@@ -566,14 +566,16 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                 setup_failed("cannot settle the sandbox user's ids: %s", strerror(errno));
         /* Empty the bounding set: even a command that runs as uid 0 inside (a root caller) then
          * execs with no capabilities at all. */
-        for (int cap = 0;; cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-                        if (errno == EINVAL)
-                                break; /* past the last capability this kernel knows */
-                        if (have_ns)
-                                setup_failed("cannot drop capability %d from the bounding set: %s", cap,
-                                             strerror(errno));
-                }
+        /* PR_CAPBSET_READ answers EINVAL past the last capability this kernel knows, whatever
+         * our privileges (a failed DROP does not: without CAP_SETPCAP it is EPERM for every
+         * number, which would never end the loop) */
+        for (int cap = 0;; cap++) {
+                int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+                if (in_set < 0)
+                        break;
+                if (in_set == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && have_ns)
+                        setup_failed("cannot drop capability %d from the bounding set: %s", cap, strerror(errno));
+        }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 setup_failed("cannot set no_new_privs: %s", strerror(errno));
         int abi = apply_landlock(s, have_netns);

@@ -10,11 +10,11 @@ name=$(basename "$test_script" .sh)
 if [ "$(id -u)" -ne 0 ]; then
         echo "SKIP $name: needs root (to create users, set ACLs and load nftables in a namespace)"
         echo "0 passed, 0 failed, 1 skipped"
-        exit 0
+        exit 77
 fi
 if ! unshare --mount --net --pid --fork --mount-proc true 2>/dev/null; then
         echo "SKIP $name: cannot create mount, network and pid namespaces here"
         echo "0 passed, 0 failed, 1 skipped"
-        exit 0
+        exit 77
 fi
 exec unshare --mount --net --pid --fork --mount-proc /bin/sh "$test_script" "$build"

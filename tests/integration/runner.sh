@@ -9,7 +9,7 @@ build=$1
 if ! unshare -U true 2>/dev/null; then
         echo "SKIP runner: this kernel does not let processes create user namespaces"
         finish
-        exit 0
+        exit 77 # ctest: skipped
 fi
 
 useradd -m -d /home/ann -s /bin/sh ann
@@ -100,6 +100,17 @@ run_as ann /home/ann/deep $runner --plan /run/deep.plan -- sh -c 'mv secrets s2'
 check "renaming an unreadable path's parent fails too" sh -c "grep -q 'busy' /run/err.out && test -f /home/ann/deep/secrets/key.txt"
 run_as ann /home/ann/deep $runner --plan /run/deep.plan -- cat secrets/key.txt >/dev/null 2>&1
 check "  ...and the unreadable file stays unreadable" test $? -ne 0
+
+# a host without user namespaces (here: a user namespace whose limit for new ones is 0): the run
+# degrades to Landlock and seccomp, says so, and still confines writes and IP sockets
+mkdir -p /run/degraded-ws
+timeout 20 unshare --user --map-root-user sh -c 'echo 0 >/proc/sys/user/max_user_namespaces &&
+        cd /run/degraded-ws && '"$runner"' -- sh -c "touch /etc/degraded; python3 -c \"import socket; socket.socket()\""' \
+        >/run/out.txt 2>/run/err.out
+check "without user namespaces: the run ends (no hang) and fails its escapes" test $? -ne 124
+check "  ...the warning says which layers remain" grep -q 'user namespaces are unavailable here.*Landlock' /run/err.out
+check "  ...writes outside the roots are refused (Landlock)" sh -c '! test -e /etc/degraded && grep -q "Permission denied" /run/err.out'
+check "  ...and IP sockets (seccomp)" grep -q 'PermissionError' /run/err.out
 
 # ---- apply: the runner's state ----
 check "runner has no capabilities before apply" sh -c '! getcap /run/bin/bulwark-runner | grep -q cap_set'

@@ -122,7 +122,7 @@ blocked() { # [-c] [-x] ID REGEX CMD...
         elif grep -q '^skip: ' "$out" && [ $st -eq 3 ]; then
                 skipped=$((skipped + 1))
                 echo "skip [$mode] $id: $(sed -n 's/^skip: //p' "$out")"
-        elif [ $st -eq 127 ] && grep -Eq '^bulwark run: [^:]*: No such file or directory|: not found$' "$out"; then
+        elif [ $st -eq 127 ] && grep -Eq '^bulwark run: [^:]*: No such file or directory|: not found$|failed to run command' "$out"; then
                 skipped=$((skipped + 1))
                 echo "skip [$mode] $id: a tool it needs is not installed: $(head -1 "$out")"
         elif why=$(grep -a -E -o -m1 -e "$re" "$out"); then
