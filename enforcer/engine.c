@@ -68,10 +68,8 @@ struct run {
         uint64_t acl_errors;
         struct bw_signer signer;
         bool adding_regions;
-        uint8_t state_sum[32];         /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
-                                        * that threads fill in any order */
-        const uint8_t *signature_text; /* a reviewed change set's signature (instead of PLAN.minisig) */
-        size_t signature_len;
+        uint8_t state_sum[32]; /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
+                                * that threads fill in any order */
 };
 
 BW_PRINTF(3, 4)

@@ -24,10 +24,10 @@
 
 struct bw_engine_options {
         const char *state_dir;
-        const char *workspace; /* NULL: the current directory */
-        const char *user;      /* NULL: SUDO_USER, SUDO_UID, then the caller */
-        const char *runner;    /* NULL: bulwark-runner beside this program */
-        const char *audit_dir; /* NULL: BW_AUDIT_DIR */
+        const char *workspace;        /* NULL: the current directory */
+        const char *user;             /* NULL: SUDO_USER, SUDO_UID, then the caller */
+        const char *runner;           /* NULL: bulwark-runner beside this program */
+        const char *audit_dir;        /* NULL: BW_AUDIT_DIR */
         const char *signature;        /* NULL: PLAN.minisig */
         const char *trusted_keys_dir; /* NULL: /etc/bulwark/trusted-keys.d */
         const char *admin_dir;        /* NULL: /etc/bulwark/admin.d */

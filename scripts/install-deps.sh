@@ -9,7 +9,7 @@ build-essential cmake pkg-config
 libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
 libcmocka-dev
 python3 python3-jsonschema python3-yaml
-acl nftables iproute2 util-linux passwd libcap2-bin git strace curl
+acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
 "
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 

@@ -831,7 +831,6 @@ static void *worker_main(void *arg) {
         return NULL;
 }
 
-
 int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                      struct bw_tree_stats *st) {
         int fd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY | O_NOCTTY, (uid_t) -1);

@@ -29,7 +29,7 @@ static void nftlib_load(void) {
         void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
         if (!h)
                 return;
-        /* dlsym returns void *; converting it to a function pointer is what POSIX specifies */
+                /* dlsym returns void *; converting it to a function pointer is what POSIX specifies */
 #define SYM(field, name) *(void **) &nftlib.field = dlsym(h, name)
         SYM(ctx_new, "nft_ctx_new");
         SYM(ctx_free, "nft_ctx_free");
@@ -102,7 +102,8 @@ static void copy_error(struct nft_ctx *ctx, char *err, size_t err_size) {
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",
+                         nftlib.loaded ? ", or out of memory" : "");
                 return BW_FW_UNKNOWN;
         }
         enum bw_fw_state st;
@@ -155,7 +156,8 @@ int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size) {
         snprintf(cmd, sizeof(cmd), "add table inet bulwark\ndelete table inet bulwark\n%s", table);
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",
+                         nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         int r = nft_run_cmd_from_buffer(ctx, cmd);
@@ -168,7 +170,8 @@ int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size) {
 int bw_fw_remove(char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",
+                         nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         int r = nft_run_cmd_from_buffer(ctx, "add table inet bulwark\ndelete table inet bulwark\n");
@@ -198,7 +201,8 @@ int bw_fw_list(char *buf, size_t size) {
 int bw_fw_restore(const char *text, char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
-                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)", nftlib.loaded ? ", or out of memory" : "");
+                snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",
+                         nftlib.loaded ? ", or out of memory" : "");
                 return -ENOMEM;
         }
         size_t n = strlen(text) + 64;

@@ -70,7 +70,7 @@ __attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...) {
 
 /* ---- Landlock ---- */
 
-int bw_landlock_abi(void) {
+static int landlock_abi(void) {
         long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, BW_LL_CREATE_RULESET_VERSION);
         return abi < 0 ? 0 : (int) abi;
 }
@@ -107,7 +107,7 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool 
 /* Writes only beneath the writable roots (and to the harmless devices); reads anywhere (the
  * mounts, ACLs and modes decide those). Returns the ABI used (0: none). */
 static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
-        int abi = bw_landlock_abi();
+        int abi = landlock_abi();
         if (abi < (int) s->landlock_min_abi || abi == 0) {
                 if (s->landlock_refuse_below)
                         setup_failed("this kernel offers Landlock ABI %d, the plan requires at least %u: use a newer "
@@ -238,7 +238,7 @@ static void make_mount_point(const char *path) {
  * only when root (or s->trusted_uid: the caller, in unelevated mode) owns it. With final_nofollow,
  * the last component is never followed (carve-outs: a symlink there cannot be protected).
  */
-static int open_path(const struct bw_sandbox_spec *s, const char *p, uid_t trusted, bool final_nofollow) {
+static int open_path(const char *p, uid_t trusted, bool final_nofollow) {
         if (!final_nofollow)
                 return bw_open_path_safely(p, O_PATH, trusted);
         const char *slash = strrchr(p, '/');
@@ -250,7 +250,6 @@ static int open_path(const struct bw_sandbox_spec *s, const char *p, uid_t trust
         int fd = openat(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         int e = errno;
         close(dfd);
-        (void) s;
         return fd < 0 ? -e : fd;
 }
 
@@ -281,7 +280,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 const char *p = s->writable[i];
                 if (s->private_tmp && strcmp(p, s->private_tmp) == 0)
                         continue;
-                int pfd = open_path(s, p, s->trusted_uid, false);
+                int pfd = open_path(p, s->trusted_uid, false);
                 if (pfd == -ENOENT) {
                         note("writable root %s does not exist: skipped", p);
                         continue;
@@ -311,7 +310,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         }
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
-                int pfd = open_path(s, p, s->trusted_uid, true);
+                int pfd = open_path(p, s->trusted_uid, true);
                 if (pfd == -ENOENT)
                         continue; /* the runner made placeholders where it could */
                 if (pfd < 0)
@@ -336,7 +335,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 const char *p = s->hidden[i];
                 /* the caller's own symlinks are followed: what they point to is hidden (a secret
                  * kept in ~/dotfiles behind ~/.kube) */
-                int pfd = open_path(s, p, s->real_uid, false);
+                int pfd = open_path(p, s->real_uid, false);
                 struct stat st;
                 if (pfd < 0 || fstat(pfd, &st) < 0) {
                         if (pfd >= 0)
@@ -414,7 +413,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                                 if (!ops)
                                         setup_failed("out of memory");
                         }
-                        int pfd = open_path(s, anc, s->trusted_uid, true);
+                        int pfd = open_path(anc, s->trusted_uid, true);
                         struct stat st;
                         if (pfd < 0 || fstat(pfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
                                 if (pfd >= 0)
@@ -445,14 +444,14 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 bool in_fresh = (s->private_tmp && is_within(p, s->private_tmp) && !bw_streq(p, s->private_tmp)) ||
                                 (s->offline && is_within(p, "/run") && !bw_streq(p, "/run"));
                 uid_t trusted = ops[i].kind == MNT_HIDDEN ? s->real_uid : s->trusted_uid;
-                int tfd = open_path(s, p, trusted, ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
+                int tfd = open_path(p, trusted, ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
                 if (tfd == -ENOENT && ops[i].kind == MNT_HIDDEN) {
                         close(ops[i].fd); /* gone with a fresh tmpfs above it: nothing to hide */
                         continue;
                 }
                 if (tfd == -ENOENT && in_fresh) {
                         make_mount_point(p); /* inside a tmpfs of our own: nobody else's symlinks */
-                        tfd = open_path(s, p, trusted, false);
+                        tfd = open_path(p, trusted, false);
                 }
                 if (tfd < 0)
                         path_failed("cannot mount over", p, tfd);
@@ -555,7 +554,7 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                         loopback_up();
                 layers_ns = have_netns ? "user, mount, pid, network (private loopback)" : "user, mount, pid";
         }
-        int cwd = open_path(s, s->cwd, s->trusted_uid, false);
+        int cwd = open_path(s->cwd, s->trusted_uid, false);
         if (cwd < 0 || fchdir(cwd) < 0)
                 path_failed("cannot enter", s->cwd, cwd < 0 ? cwd : -errno);
         close(cwd);

@@ -45,9 +45,6 @@ struct bw_sandbox_spec {
         const char *mode; /* "elevated as bulwark-offline", "unelevated": for --verbose */
 };
 
-/* The Landlock ABI this kernel offers (0: none). */
-int bw_landlock_abi(void);
-
 /*
  * Run argv[0] (searched in PATH) with envp inside the sandbox and wait for it. Returns the exit
  * status the runner should exit with (125 when the sandbox could not be set up), or -SIG when
