@@ -229,30 +229,61 @@ static int open_state(struct run *r, bool create) {
         return 0;
 }
 
-/* One enforcer at a time: a second waits up to lock_timeout seconds, then gives up clearly. */
+/* One enforcer at a time: a second waits up to lock_timeout seconds. Returns the lock's fd, or a
+ * negative errno (-ETIMEDOUT: another enforcer kept it): the command reports it (acquire_lock). */
 static int lock_state(struct run *r) {
-        int fd = openat(r->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int fd = openat(r->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd < 0)
-                return fail(r, 1, "cannot open %s/lock: %s", r->o->state_dir, strerror(errno));
+                return -errno;
+        struct stat st;
+        int e = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EBADFD;
+        if (e < 0) {
+                close(fd);
+                return e;
+        }
         for (unsigned waited = 0;; waited++) {
                 if (flock(fd, LOCK_EX | LOCK_NB) == 0)
                         return fd;
                 if (errno != EWOULDBLOCK) {
+                        e = -errno;
                         close(fd);
-                        return fail(r, 1, "cannot lock %s/lock: %s", r->o->state_dir, strerror(errno));
+                        return e;
                 }
                 if (waited == 0)
                         fprintf(stderr, "bulwark: another bulwark is changing this machine; waiting up to %u s\n",
                                 r->o->lock_timeout);
                 if (waited >= r->o->lock_timeout * 10) {
                         close(fd);
-                        fail(r, 1, "gave up after %u s: another bulwark still holds %s/lock (is an apply running?)",
-                             r->o->lock_timeout, r->o->state_dir);
-                        return -EWOULDBLOCK;
+                        return -ETIMEDOUT;
                 }
                 struct timespec ts = {0, 100000000L}; /* 0.1 s */
                 nanosleep(&ts, NULL);
         }
+}
+
+/* Take the state lock for a command, or say why not (nothing has been changed yet). Returns the
+ * lock's fd or a negative errno. */
+static int acquire_lock(struct run *r) {
+        int fd = lock_state(r);
+        if (fd >= 0)
+                return fd;
+        const char *dir = r->o->state_dir;
+        if (fd == -ETIMEDOUT)
+                fail(r, fd,
+                     "gave up after %u s: another bulwark still holds %s/lock (is an apply running?); nothing was "
+                     "changed: run it again when that one has finished, or wait longer with --lock-timeout S",
+                     r->o->lock_timeout, dir);
+        else if (fd == -EBADFD)
+                fail(r, fd,
+                     "%s/lock is not a regular file, so no other bulwark can be kept out; nothing was changed: "
+                     "remove it (rm -r %s/lock) and run the command again",
+                     dir, dir);
+        else
+                fail(r, fd,
+                     "cannot take the lock %s/lock: %s; nothing was changed: make %s a root-owned directory on a "
+                     "writable file system (or give --state-dir DIR) and run the command again",
+                     dir, strerror(-fd), dir);
+        return fd;
 }
 
 /* ---- accounts and firewall ---- */
@@ -1069,7 +1100,7 @@ static int check_no_nested_foreign(struct run *r) {
         return ret;
 }
 
-/* apply, with the state lock taken here (take_lock) or already held by the caller (revert
+/* apply, with the state lock taken here (take_lock: acquire_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock,
                       bool top_level) {
@@ -1083,7 +1114,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
                 ret = prepare(&r);
         if (ret == 0)
                 ret = open_state(&r, true) ? 1 : 0;
-        if (ret == 0 && take_lock && (lock = lock_state(&r)) < 0)
+        if (ret == 0 && take_lock && (lock = acquire_lock(&r)) < 0)
                 ret = 1;
         if (ret == 0 && top_level)
                 ret = check_no_nested_foreign(&r);
@@ -1292,7 +1323,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         ro.user = f_user;
         ro.signature = NULL;
         ro.json = false;
-        int lock = ret ? -1 : lock_state(&r);
+        int lock = ret ? -1 : acquire_lock(&r);
         if (ret == 0 && lock < 0)
                 ret = 1;
         /* recompute the change set against the state now, under the lock */
@@ -1890,7 +1921,7 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
                 run_done(&r);
                 return fail(&r, 1, "out of memory");
         }
-        int lock = ret ? -1 : lock_state(&r);
+        int lock = ret ? -1 : acquire_lock(&r);
         if (ret == 0 && lock < 0)
                 ret = 1;
         bool began = ret == 0; /* past the refusals: the audit trail records this revert */
@@ -2011,7 +2042,7 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         status_drift = 0;
         status_installs = json_array();
         if (ret == 0 && count_installs(r.state_fd) > 0) {
-                int lock = lock_state(&r);
+                int lock = acquire_lock(&r);
                 if (lock < 0)
                         ret = 1;
                 else {
