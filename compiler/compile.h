@@ -39,12 +39,29 @@ struct bw_compilation {
         char **loaded;               /* identities of the files read through extends: each is read once */
         size_t n_loaded;
         char *bound_values[BW_VAR_COUNT];
+        /* Protected defaults the policy dropped (bit i: bw_protected_names[i]), each with the
+         * location of its `unprotect` entry. Dropping one widens access: see
+         * bw_compilation_widening(). */
+        uint32_t unprotected;
+        struct bw_loc unprotected_loc[BW_PROTECTED_COUNT];
 };
 
 /* Returns 0 when there are no errors (warnings may exist), -EINVAL with errors in c->diags,
  * or another negative errno when the policy file itself cannot be read. */
 int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c);
 void bw_compilation_done(struct bw_compilation *c);
+
+/*
+ * What a compiled policy grants beyond the defaults that its writable rules and network mode do
+ * not show: each protected default it unprotects, and each environment name it passes through
+ * that the default drop list would (or, for a glob, may) drop. fn is called once per item, in a
+ * fixed order, with the location of the policy entry and a one-line message ("unprotects
+ * .claude ..."); it may be NULL to only count. Returns the number of items. Prints nothing:
+ * `bulwark run` uses it, with its own check of writable paths and network, to decide whether a
+ * policy needs --trust-policy.
+ */
+typedef void (*bw_widening_fn)(void *userdata, const struct bw_loc *loc, const char *message);
+unsigned bw_compilation_widening(const struct bw_compilation *c, bw_widening_fn fn, void *userdata);
 
 /* The plan's bytes for a successful compilation. */
 int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenance, uint8_t **ret, size_t *ret_size);

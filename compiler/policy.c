@@ -167,23 +167,25 @@ static void read_list(struct reader *r, const struct bw_node *n, const char *nam
                 read_entry(r, n->items[i], form, name, out);
 }
 
-static void read_protect_names(struct reader *r, const struct bw_node *n, const char *name, unsigned *mask,
-                               struct bw_loc locs[2]) {
+static void read_protect_names(struct reader *r, const struct bw_node *n, const char *name, uint32_t *mask,
+                               struct bw_loc locs[BW_PROTECTED_COUNT]) {
         if (!expect_type(r, n, BW_NODE_SEQUENCE, name))
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
                 const struct bw_node *it = n->items[i];
-                unsigned bit = 0;
-                if (it->type == BW_NODE_SCALAR && bw_streq(it->value, ".git"))
-                        bit = BW_PROTECT_GIT;
-                else if (it->type == BW_NODE_SCALAR && bw_streq(it->value, ".bulwark"))
-                        bit = BW_PROTECT_BULWARK;
-                if (!bit) {
-                        bw_error(r->diags, &it->loc, "%s lists protected defaults: .git or .bulwark", name);
+                int k = it->type == BW_NODE_SCALAR ? bw_protected_lookup(it->value, it->len) : -ENOENT;
+                if (k < 0) {
+                        char known[256] = "";
+                        for (size_t j = 0; j < BW_PROTECTED_COUNT; j++) {
+                                strncat(known, bw_protected_names[j].name, sizeof(known) - strlen(known) - 1);
+                                if (j + 1 < BW_PROTECTED_COUNT)
+                                        strncat(known, ", ", sizeof(known) - strlen(known) - 1);
+                        }
+                        bw_error(r->diags, &it->loc, "%s lists protected defaults: one of %s", name, known);
                         continue;
                 }
-                *mask |= bit;
-                locs[bit == BW_PROTECT_GIT ? 0 : 1] = it->loc;
+                *mask |= UINT32_C(1) << k;
+                locs[k] = it->loc;
         }
 }
 

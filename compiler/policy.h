@@ -6,6 +6,7 @@
 #pragma once
 
 #include "diag.h"
+#include "protected.h"
 #include "yaml_tree.h"
 
 enum bw_doc_kind { BW_DOC_POLICY, BW_DOC_CONSTRAINTS };
@@ -23,9 +24,6 @@ struct bw_entry_list {
         size_t n, cap;
 };
 
-/* Names a protected default can be dropped by ("unprotect") */
-enum { BW_PROTECT_GIT = 0x1, BW_PROTECT_BULWARK = 0x2 };
-
 struct bw_policy_doc {
         enum bw_doc_kind kind;
         uint32_t source;
@@ -36,14 +34,14 @@ struct bw_policy_doc {
         struct bw_entry_list extends; /* match = PATH; text = profile name or relative path */
         /* repository policy */
         struct bw_entry_list writable, read_only, readable, unreadable;
-        unsigned unprotect;
-        struct bw_loc unprotect_loc[2];
+        uint32_t unprotect; /* bit i: bw_protected_names[i] */
+        struct bw_loc unprotect_loc[BW_PROTECTED_COUNT];
         /* constraints */
         int network_allowed; /* -1 unset, else bit mask of 1 << enum bw_network */
         struct bw_loc network_allowed_loc;
         struct bw_entry_list writable_within, never_writable, always_read_only, never_readable;
-        unsigned allow_unprotect;
-        struct bw_loc allow_unprotect_loc[2];
+        uint32_t allow_unprotect; /* bit i: bw_protected_names[i] */
+        struct bw_loc allow_unprotect_loc[BW_PROTECTED_COUNT];
         int require_signed; /* -1 unset, 0, 1 */
         struct bw_loc require_signed_loc;
 };

@@ -602,8 +602,8 @@ static void settle_precedence(struct bw_compilation *c) {
 struct merged {
         struct norm_list writable, read_only, readable, unreadable;
         struct norm_list writable_within, never_writable, always_read_only, never_readable;
-        unsigned unprotect, allow_unprotect;
-        struct bw_loc unprotect_loc[2];
+        uint32_t unprotect, allow_unprotect; /* bit i: bw_protected_names[i] */
+        struct bw_loc unprotect_loc[BW_PROTECTED_COUNT];
         int network_allowed;
         struct bw_loc network_allowed_loc;
 };
@@ -682,12 +682,13 @@ static void check_constraints(struct bw_compilation *c, struct merged *m) {
                                  where(c, &m->network_allowed_loc, buf, sizeof(buf)));
                 loc_note(c, &m->network_allowed_loc, "network.allowed is set here");
         }
-        static const char *const pnames[] = {".git", ".bulwark"};
-        for (int b = 0; b < 2; b++) {
-                if ((m->unprotect & (1u << b)) && !(m->allow_unprotect & (1u << b)))
+        for (uint32_t b = 0; b < BW_PROTECTED_COUNT; b++) {
+                const char *name = bw_protected_names[b].name;
+                if ((m->unprotect & (UINT32_C(1) << b)) && bw_protected_names[b].needs_admin &&
+                    !(m->allow_unprotect & (UINT32_C(1) << b)))
                         bw_error(&c->diags, &m->unprotect_loc[b],
-                                 "unprotecting %s needs an admin constraint 'filesystem.allow_unprotect: [%s]'",
-                                 pnames[b], pnames[b]);
+                                 "unprotecting %s needs an admin constraint 'filesystem.allow_unprotect: [%s]'", name,
+                                 name);
         }
 }
 
@@ -799,9 +800,9 @@ static void merge_into(struct bw_compilation *c, struct merged *m, const struct 
                 normalise_list(c, &d->read_only, &m->read_only);
                 normalise_list(c, &d->readable, &m->readable);
                 normalise_list(c, &d->unreadable, &m->unreadable);
-                for (int b = 0; b < 2; b++)
-                        if (d->unprotect & (1u << b)) {
-                                m->unprotect |= 1u << b;
+                for (uint32_t b = 0; b < BW_PROTECTED_COUNT; b++)
+                        if (d->unprotect & (UINT32_C(1) << b)) {
+                                m->unprotect |= UINT32_C(1) << b;
                                 m->unprotect_loc[b] = d->unprotect_loc[b];
                         }
                 return;
@@ -893,13 +894,25 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                                         flags |= BW_RULE_ANYWHERE;
                                 add_rule(c, e->text, groups[g].kind, e->match, flags, e->loc);
                         }
-                /* Protected defaults: inside every writable root, at any depth, in any case. */
-                static const char *const protected_globs[] = {"**/.git", "**/.bulwark"};
-                for (int b = 0; b < 2; b++)
-                        if (!(m.unprotect & (1u << b)) || !(m.allow_unprotect & (1u << b)))
-                                add_rule(c, protected_globs[b], BW_RULE_READ_ONLY, BW_MATCH_GLOB,
-                                         BW_RULE_PROTECTED | BW_RULE_ANYWHERE | BW_RULE_IGNORE_CASE,
-                                         (struct bw_loc){.source = 0});
+                /* Protected defaults: inside every writable root, at any depth, in any case. A name
+                 * stays protected unless unprotected, and (for those that need it) the admin allowed
+                 * that; the error for a forbidden unprotect is check_constraints()'s. */
+                for (uint32_t b = 0; b < BW_PROTECTED_COUNT; b++) {
+                        uint32_t bit = UINT32_C(1) << b;
+                        bool dropped = (m.unprotect & bit) &&
+                                       (!bw_protected_names[b].needs_admin || (m.allow_unprotect & bit));
+                        if (dropped) {
+                                c->unprotected |= bit;
+                                c->unprotected_loc[b] = m.unprotect_loc[b];
+                                continue;
+                        }
+                        _cleanup_free_ char *glob = NULL;
+                        if (asprintf(&glob, "**/%s", bw_protected_names[b].name) < 0)
+                                abort();
+                        add_rule(c, glob, BW_RULE_READ_ONLY, BW_MATCH_GLOB,
+                                 BW_RULE_PROTECTED | BW_RULE_ANYWHERE | BW_RULE_IGNORE_CASE,
+                                 (struct bw_loc){.source = 0});
+                }
                 settle_precedence(c);
         }
 

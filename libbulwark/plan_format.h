@@ -132,7 +132,7 @@ enum bw_match_kind { BW_MATCH_PATH = 1, BW_MATCH_GLOB = 2, BW_MATCH_REGEX = 3 };
 
 #define BW_RULE_IGNORE_CASE 0x1u /* pattern matches case-insensitively */
 #define BW_RULE_ADMIN 0x2u       /* from an admin constraint: wins over every repository rule */
-#define BW_RULE_PROTECTED 0x4u   /* a protected default (.git, .bulwark) */
+#define BW_RULE_PROTECTED 0x4u   /* a protected default (libbulwark/protected.h) */
 #define BW_RULE_ANYWHERE 0x8u    /* glob starting with "**" + "/": inside every writable root */
 #define BW_RULE_FLAGS_KNOWN 0xfu
 

@@ -133,7 +133,8 @@ static void test_types_and_keys(void **state) {
         expect_error(f, "bulwark: 1\nfilesystem:\n  read_only:\n    - {path: /a, ignore_case: true}\n",
                      "glob and regex entries only", 4, 7);
         expect_error(f, "bulwark: 1\nfilesystem:\n  readable:\n    - {regex: /a}\n", "paths only", 4, 8);
-        expect_error(f, "bulwark: 1\nfilesystem:\n  unprotect: [.github]\n", ".git or .bulwark", 3, 15);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  unprotect: [.github]\n",
+                     "protected defaults: one of .git, .bulwark, .codex", 3, 15);
         expect_error(f, "bulwark: 1\nkind: rules\n", "kind must be policy or constraints", 2, 7);
         expect_error(f, "bulwark: 1\nenforcement: {}\n", "unknown key 'enforcement'", 2, 1);
         /* all errors of a file in one run */
