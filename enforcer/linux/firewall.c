@@ -3,8 +3,11 @@
 #include "util.h"
 
 #include <dlfcn.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 /*
@@ -54,9 +57,10 @@ static void nftlib_load(void) {
 #define nft_ctx_output_set_flags (nftlib.ctx_output_set_flags)
 #define nft_run_cmd_from_buffer (nftlib.run_cmd_from_buffer)
 
-/* Each rule carries a comment naming the uid, so inspection can check for exactly our rules
- * whatever nft's listing style. Destinations are matched by address, not by "oifname lo": the
- * host's own non-loopback addresses are routed through lo too. */
+/* Each rule carries a comment naming the uid, for the humans who list the ruleset; inspection
+ * compares the rules' structure, never the comments (bw_fw_check_listing). Destinations are
+ * matched by address, not by "oifname lo": the host's own non-loopback addresses are routed
+ * through lo too. */
 void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size) {
         size_t o = 0;
         o += (size_t) snprintf(buf + o, size - o,
@@ -99,6 +103,152 @@ static void copy_error(struct nft_ctx *ctx, char *err, size_t err_size) {
                 err[--l] = 0;
 }
 
+/* ---- inspection: the table's structure, compared with what bw_fw_render() writes ---- */
+
+/* One side of a match, in a canonical text: "meta skuid", "ip daddr", "127.0.0.0/8", "::1", 998.
+ * Anything unexpected is its compact JSON, which never equals a wanted form. */
+static void canon_value(json_t *v, struct bw_fw_canon *c) {
+        json_t *x;
+        if (json_is_integer(v))
+                bw_fw_canon_printf(c, "%" PRId64, (int64_t) json_integer_value(v));
+        else if (json_is_string(v))
+                bw_fw_canon_printf(c, "%s", json_string_value(v));
+        else if ((x = json_object_get(v, "meta")) && json_object_size(v) == 1 && json_object_size(x) == 1 &&
+                 json_is_string(json_object_get(x, "key")))
+                bw_fw_canon_printf(c, "meta %s", json_string_value(json_object_get(x, "key")));
+        else if ((x = json_object_get(v, "payload")) && json_object_size(v) == 1 && json_object_size(x) == 2 &&
+                 json_is_string(json_object_get(x, "protocol")) && json_is_string(json_object_get(x, "field")))
+                bw_fw_canon_printf(c, "%s %s", json_string_value(json_object_get(x, "protocol")),
+                                   json_string_value(json_object_get(x, "field")));
+        else if ((x = json_object_get(v, "prefix")) && json_object_size(v) == 1 && json_object_size(x) == 2 &&
+                 json_is_string(json_object_get(x, "addr")) && json_is_integer(json_object_get(x, "len"))) {
+                const char *addr = json_string_value(json_object_get(x, "addr"));
+                json_int_t len = json_integer_value(json_object_get(x, "len"));
+                /* a whole-address prefix is the address itself */
+                if (len == (strchr(addr, ':') ? 128 : 32))
+                        bw_fw_canon_printf(c, "%s", addr);
+                else
+                        bw_fw_canon_printf(c, "%s/%lld", addr, (long long) len);
+        } else {
+                char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                bw_fw_canon_printf(c, "?%s", s ? s : "");
+                free(s);
+        }
+}
+
+/* One statement of a rule; counters are left out (they only count). */
+static void canon_statement(json_t *st, struct bw_fw_canon *c) {
+        const char *key = json_object_size(st) == 1 ? json_object_iter_key(json_object_iter(st)) : NULL;
+        json_t *v = key ? json_object_get(st, key) : NULL;
+        if (key && bw_streq(key, "counter"))
+                return;
+        if (c->len)
+                bw_fw_canon_printf(c, "; ");
+        if (key && bw_streq(key, "match") && json_object_size(v) == 3 && json_is_string(json_object_get(v, "op"))) {
+                bw_fw_canon_printf(c, "match ");
+                canon_value(json_object_get(v, "left"), c);
+                bw_fw_canon_printf(c, " %s ", json_string_value(json_object_get(v, "op")));
+                canon_value(json_object_get(v, "right"), c);
+        } else if (key && bw_streq(key, "reject") && json_is_object(v)) {
+                json_t *type = json_object_get(v, "type"), *e = json_object_get(v, "expr");
+                /* numeric listings give the icmpx code: 3 is admin-prohibited */
+                const char *code = json_is_string(e)                                  ? json_string_value(e)
+                                   : json_is_integer(e) && json_integer_value(e) == 3 ? "admin-prohibited"
+                                                                                      : NULL;
+                if (json_object_size(v) == 2 && json_is_string(type) && code)
+                        bw_fw_canon_printf(c, "reject %s %s", json_string_value(type), code);
+                else
+                        canon_value(st, c);
+        } else if (key && json_is_null(v))
+                bw_fw_canon_printf(c, "%s", key); /* a verdict: accept, drop, continue, return */
+        else
+                canon_value(st, c);
+}
+
+void bw_fw_canon_printf(struct bw_fw_canon *c, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (c->len < sizeof(c->text)) {
+                int n = vsnprintf(c->text + c->len, sizeof(c->text) - c->len, fmt, ap);
+                c->len = n < 0 ? sizeof(c->text) : c->len + (size_t) n;
+        }
+        va_end(ap);
+}
+
+void bw_fw_wanted_rule(uid_t uid, bool v6, struct bw_fw_canon *c) {
+        *c = (struct bw_fw_canon){.len = 0};
+        bw_fw_canon_printf(c, "match meta skuid == %u; match %s; reject icmpx admin-prohibited", (unsigned) uid,
+                           v6 ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8");
+}
+
+static int canon_cmp(const void *x, const void *y) {
+        return strcmp(((const struct bw_fw_canon *) x)->text, ((const struct bw_fw_canon *) y)->text);
+}
+
+enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, size_t n) {
+        json_error_t jerr;
+        json_t *doc = json_loads(json_text, 0, &jerr);
+        json_t *items = json_object_get(doc, "nftables");
+        enum bw_fw_state st = json_is_array(items) && n <= 8 ? BW_FW_CURRENT : BW_FW_DIFFERENT;
+        struct bw_fw_canon have[16], want[16];
+        size_t n_have = 0, n_chains = 0, n_tables = 0;
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item) {
+                json_t *o;
+                if (st != BW_FW_CURRENT)
+                        break;
+                if (json_object_get(item, "metainfo"))
+                        continue;
+                if ((o = json_object_get(item, "table"))) {
+                        /* a dormant table filters nothing: any flag is a difference */
+                        json_t *flags = json_object_get(o, "flags");
+                        n_tables++;
+                        if (!bw_streq(json_string_value(json_object_get(o, "family")), "inet") ||
+                            !bw_streq(json_string_value(json_object_get(o, "name")), "bulwark") ||
+                            (flags && !(json_is_array(flags) && json_array_size(flags) == 0)))
+                                st = BW_FW_DIFFERENT;
+                } else if ((o = json_object_get(item, "chain"))) {
+                        /* the one base chain: filter, hook output, priority filter (0), policy accept */
+                        json_t *prio = json_object_get(o, "prio");
+                        n_chains++;
+                        if (!bw_streq(json_string_value(json_object_get(o, "name")), "output") ||
+                            !bw_streq(json_string_value(json_object_get(o, "type")), "filter") ||
+                            !bw_streq(json_string_value(json_object_get(o, "hook")), "output") ||
+                            !bw_streq(json_string_value(json_object_get(o, "policy")), "accept") ||
+                            !(json_is_integer(prio) ? json_integer_value(prio) == 0
+                                                    : bw_streq(json_string_value(prio), "filter")) ||
+                            json_object_get(o, "dev") || json_object_get(o, "flags"))
+                                st = BW_FW_DIFFERENT;
+                } else if ((o = json_object_get(item, "rule")) && n_have < BW_ARRAY_SIZE(have)) {
+                        json_t *expr = json_object_get(o, "expr"), *s;
+                        size_t k;
+                        if (!bw_streq(json_string_value(json_object_get(o, "chain")), "output") ||
+                            !json_is_array(expr)) {
+                                st = BW_FW_DIFFERENT;
+                                break;
+                        }
+                        struct bw_fw_canon *c = &have[n_have++];
+                        *c = (struct bw_fw_canon){.len = 0};
+                        json_array_foreach(expr, k, s) canon_statement(s, c);
+                } else
+                        st = BW_FW_DIFFERENT; /* a set, a map, another object, or too many rules */
+        }
+        json_decref(doc);
+        if (st != BW_FW_CURRENT || n_tables != 1 || n_chains != 1 || n_have != 2 * n)
+                return BW_FW_DIFFERENT;
+        for (size_t u = 0; u < n; u++) {
+                bw_fw_wanted_rule(uids[u], false, &want[2 * u]);
+                bw_fw_wanted_rule(uids[u], true, &want[2 * u + 1]);
+        }
+        qsort(have, n_have, sizeof(*have), canon_cmp);
+        qsort(want, 2 * n, sizeof(*want), canon_cmp);
+        for (size_t k = 0; k < n_have; k++)
+                if (!bw_streq(have[k].text, want[k].text))
+                        return BW_FW_DIFFERENT;
+        return BW_FW_CURRENT;
+}
+
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size) {
         struct nft_ctx *ctx = context();
         if (!ctx) {
@@ -106,7 +256,6 @@ enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t er
                          nftlib.loaded ? ", or out of memory" : "");
                 return BW_FW_UNKNOWN;
         }
-        enum bw_fw_state st;
         /* listing all tables first tells "absent" from "cannot read" */
         if (nft_run_cmd_from_buffer(ctx, "list tables inet") != 0) {
                 copy_error(ctx, err, err_size);
@@ -119,31 +268,21 @@ enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t er
                 return BW_FW_ABSENT;
         }
         nft_ctx_free(ctx);
+        /* The structure, as JSON: what a rule does (its matches and verdict), not what its
+         * comment says, is what is compared. */
         ctx = context();
+        if (ctx)
+                nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_NUMERIC_ALL | NFT_CTX_OUTPUT_JSON);
         if (!ctx || nft_run_cmd_from_buffer(ctx, "list table inet bulwark") != 0) {
                 if (ctx)
                         copy_error(ctx, err, err_size);
+                else
+                        snprintf(err, err_size, "out of memory");
                 nft_ctx_free(ctx);
                 return BW_FW_UNKNOWN;
         }
         const char *out = nft_ctx_get_output_buffer(ctx);
-        st = BW_FW_CURRENT;
-        if (!out || !strstr(out, "hook output"))
-                st = BW_FW_DIFFERENT;
-        size_t rules = 0;
-        for (const char *q = out; q && (q = strstr(q, "comment \"bulwark-offline-")); q++)
-                rules++;
-        if (rules != 2 * n)
-                st = BW_FW_DIFFERENT;
-        for (size_t i = 0; i < n && st == BW_FW_CURRENT; i++) {
-                char want[64];
-                snprintf(want, sizeof(want), "bulwark-offline-v4-%u\"", (unsigned) uids[i]);
-                if (!strstr(out, want))
-                        st = BW_FW_DIFFERENT;
-                snprintf(want, sizeof(want), "bulwark-offline-v6-%u\"", (unsigned) uids[i]);
-                if (!strstr(out, want))
-                        st = BW_FW_DIFFERENT;
-        }
+        enum bw_fw_state st = bw_fw_check_listing(out ? out : "", uids, n);
         nft_ctx_free(ctx);
         return st;
 }

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "util.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -20,7 +22,28 @@ enum bw_fw_state {
 
 /* The table text for the given offline uids (at most 8). */
 void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size);
+/* Read the table and compare its structure with what bw_fw_render() writes for uids. */
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size);
+
+/*
+ * The comparison itself (pure, for tests): json_text is `nft -j -n list table inet bulwark`.
+ * CURRENT only if the table has no flags (a dormant table filters nothing), exactly one chain
+ * (output: type filter, hook output, priority filter, policy accept) and nothing else, and its
+ * rules are, in any order, exactly one IPv4 and one IPv6 rule per uid, each matching that skuid
+ * and a destination other than loopback, with the verdict reject (icmpx admin-prohibited).
+ * Counters and comments are not compared: a rule switched to accept with its comment kept
+ * differs.
+ */
+enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, size_t n);
+
+/* A rule in a canonical text form ("match meta skuid == 998; match ip daddr != 127.0.0.0/8;
+ * reject icmpx admin-prohibited"); the wanted rules for a uid in the same form. */
+struct bw_fw_canon {
+        char text[512];
+        size_t len;
+};
+BW_PRINTF(2, 3) void bw_fw_canon_printf(struct bw_fw_canon *c, const char *fmt, ...);
+void bw_fw_wanted_rule(uid_t uid, bool v6, struct bw_fw_canon *c);
 /* Replace the table atomically. */
 int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size);
 /* The current table's text (as nft lists it), for the journal. */
