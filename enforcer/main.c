@@ -1,23 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
-#include "compile.h"
 #include "engine.h"
 #include "plan.h"
+#include "run_front.h"
 #include "runner_file.h"
-#include "sha256.h"
 #include "show.h"
 
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <sysexits.h>
 
-#define DEFAULT_STATE_DIR "/var/lib/bulwark"
+#define DEFAULT_STATE_DIR BW_FRONT_STATE_DIR
 
 static void usage(FILE *f) {
         fputs("Usage: bulwark COMMAND [OPTIONS]\n"
@@ -33,6 +30,8 @@ static void usage(FILE *f) {
               "  doctor [--json]                    what this host can enforce\n"
               "  run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n"
               "                                     run CMD in the sandbox (through bulwark-runner)\n"
+              "  trust [--workspace DIR] [--show | --revoke]\n"
+              "                                     trust the exact content of the workspace's policy\n"
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
@@ -70,137 +69,50 @@ static const char *const command_help[][2] = {
         {"status", "Usage: bulwark status [--json]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                    "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n"},
-        {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] [--trust-policy]\n"
-                "                   -- CMD [ARG...]\n\n"
-                "Run CMD under the token spec of the plan covering the workspace (default: the outermost\n"
-                "directory from here up with a .bulwark/policy.yaml, else the current directory).\n"
-                "Elevated when `bulwark apply` installed a plan for it (or a directory above):\n"
-                "as the sandbox user. Otherwise unelevated, as you, with PLAN, or the workspace's own\n"
-                ".bulwark/policy.yaml compiled now (admin constraints included), or the built-in\n"
-                "workspace-write profile. A workspace policy that grants more than that profile (writes\n"
-                "outside the workspace and /tmp, or network) runs only with --trust-policy.\n"
+        {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n\n"
+                "Run CMD under the token spec of the plan covering the workspace. The workspace is DIR, or\n"
+                "the outermost directory from here up that holds .git (a directory or a file) or\n"
+                ".bulwark/policy.yaml, or else the current directory; never your home directory, / or a\n"
+                "directory above your home directory unless --workspace names it (exit 125 otherwise).\n"
+                "Elevated when `bulwark apply` installed a plan for it (or a directory above): as the\n"
+                "sandbox user; when the workspace's policy compiles to another plan, one line says which\n"
+                "is in force and the `sudo bulwark apply` that would install the policy. Otherwise\n"
+                "unelevated, as you, with PLAN, or the workspace's own .bulwark/policy.yaml compiled now\n"
+                "(admin constraints included), or the built-in workspace-write profile. A workspace policy\n"
+                "is used only when you trusted its exact content with `bulwark trust` (every policy, even\n"
+                "one that grants nothing beyond workspace-write); an untrusted or changed one is refused\n"
+                "(125) with the files that changed and what the policy grants. --trust-policy is gone.\n"
                 "Either way: new user, mount, pid and (offline) network\n"
                 "namespaces, a read-only root with the writable roots bound writable and carve-outs\n"
                 "read-only, no_new_privs, Landlock, seccomp. This execs bulwark-runner, which agents can\n"
                 "also call directly (one program start less). Exit: CMD's status; 125 when the sandbox\n"
                 "could not be set up; 126/127 when CMD cannot be run / is not found.\n"},
+        {"trust", "Usage: bulwark trust [--workspace DIR] [--show | --revoke]\n\n"
+                  "Record that you trust the exact content of the workspace's .bulwark/policy.yaml and of every\n"
+                  "file it extends (as `direnv allow` does): their SHA-256 digests go to\n"
+                  "$XDG_STATE_HOME/bulwark/trust/ (default ~/.local/state/bulwark/trust/), one 0600 file per\n"
+                  "workspace. `bulwark run` uses a workspace policy only while every file is as trusted.\n"
+                  "Before recording, it lists the files (trusted, changed, new) and what the policy grants\n"
+                  "beyond the built-in workspace-write profile: writes outside the workspace and /tmp,\n"
+                  "unreadable paths it leaves out or opens up, network, protected defaults it unprotects,\n"
+                  "environment it passes through. --show prints that and records nothing; --revoke forgets\n"
+                  "the record. A policy and each file it extends must be regular files of yours with one\n"
+                  "name, reached without symlinks, inside the workspace's .bulwark (or root's files in the\n"
+                  "admin directory); a policy with errors is not trusted. The workspace is found as for\n"
+                  "`bulwark run`. Exit: 0 done, 1 refused or failed, 64 usage error.\n"},
         {"doctor",
          "Usage: bulwark doctor [--json]\n\nWhat this host can enforce: nftables, the Landlock ABI, user namespaces, "
          "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"},
 };
 
-/* An installation for dir or a directory above it (the runner makes the same search, and checks
- * ownership; this only decides whether a policy needs compiling). */
-static bool installed_for(const char *dir) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s", dir);
-        for (;;) {
-                uint8_t d[32];
-                char id[17], p[PATH_MAX + 64];
-                struct stat st;
-                bw_sha256(path, strlen(path), d);
-                bw_hex(d, 8, id);
-                snprintf(p, sizeof(p), DEFAULT_STATE_DIR "/installs/%s/plan", id);
-                if (stat(p, &st) == 0)
-                        return true;
-                char *slash = strrchr(path, '/');
-                if (!slash || bw_streq(path, "/"))
-                        return false;
-                if (slash == path)
-                        slash[1] = 0;
-                else
-                        *slash = 0;
-        }
+static void print_help(const char *cmd) {
+        for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
+                if (bw_streq(command_help[i][0], cmd))
+                        fputs(command_help[i][1], stdout);
 }
 
-/* What a workspace policy grants beyond the built-in workspace-write profile: a writable path
- * outside the workspace and ${tmpdir}, or network access. Such a policy may have been written by
- * a sandboxed command (a nested .bulwark it could create) or shipped in a cloned repository, so it
- * runs only when the caller says --trust-policy. Returns how many such grants it printed. */
-static unsigned report_widening(const struct bw_compilation *c, const char *workspace, const char *tmpdir) {
-        unsigned n = 0;
-        for (size_t i = 0; i < c->n_rules; i++) {
-                const struct bw_rule_eff *r = &c->rules[i];
-                if (r->kind != BW_RULE_WRITABLE || r->match != BW_MATCH_PATH || bw_path_is_within(r->text, workspace) ||
-                    bw_path_is_within(r->text, tmpdir))
-                        continue;
-                const struct bw_source *src = c->sources.v[r->loc.source];
-                fprintf(stderr, "bulwark run: %s:%u: makes %s writable, outside the workspace\n", src->name,
-                        r->loc.line, r->text);
-                n++;
-        }
-        if (c->network == BW_NETWORK_ON) {
-                fprintf(stderr, "bulwark run: the policy turns the network on\n");
-                n++;
-        }
-        return n;
-}
-
-/* Compile the workspace's own policy, bound to this workspace and user, into an anonymous file for
- * the runner. Returns its fd, or -1 after printing why not. */
-static int compile_to_memfd(const char *policy, const char *workspace, bool trust) {
-        struct passwd *pw = getpwuid(getuid());
-        struct bw_compile_options co = {
-                .policy_path = policy, .admin_dir = "/etc/bulwark/admin.d", .admin_owner_also = (uid_t) -1};
-        co.bindings.value[BW_VAR_WORKSPACE] = workspace;
-        co.bindings.value[BW_VAR_TMPDIR] = "/tmp";
-        if (pw) {
-                co.bindings.value[BW_VAR_HOME] = pw->pw_dir;
-                co.bindings.value[BW_VAR_USER] = pw->pw_name;
-        }
-        struct bw_compilation comp;
-        int r = bw_compile(&co, &comp);
-        if (r < 0 && r != -EINVAL)
-                fprintf(stderr, "bulwark run: cannot read %s: %s\n", policy, strerror(-r));
-        else
-                bw_diags_print(&comp.diags, &comp.sources, stderr, isatty(2) && !getenv("NO_COLOR"));
-        uint8_t *buf = NULL;
-        size_t size = 0;
-        int fd = -1;
-        if (r == 0 && !trust && report_widening(&comp, workspace, "/tmp") > 0)
-                fprintf(stderr,
-                        "bulwark run: %s grants more than the built-in workspace-write profile; a sandboxed command "
-                        "or a cloned repository may have written it. Review it, then run again with --trust-policy "
-                        "(the command was not run)\n",
-                        policy);
-        else if (r == 0 && bw_compilation_to_plan(&comp, true, &buf, &size) == 0) {
-                fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
-                if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
-                        fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
-                        fd = -1;
-                }
-        } else if (r == 0)
-                fprintf(stderr, "bulwark run: cannot build a plan from %s\n", policy);
-        else
-                fprintf(stderr, "bulwark run: %s has errors; the command was not run\n", policy);
-        free(buf);
-        bw_compilation_done(&comp);
-        return fd;
-}
-
-/* The workspace for `bulwark run` without --workspace: the outermost directory above (or at) dir
- * with a .bulwark/policy.yaml, so that a policy a sandboxed command wrote into a subdirectory of
- * its workspace never governs runs started there; dir itself when there is none. */
-static void find_workspace(const char *dir, char *out, size_t size) {
-        char path[PATH_MAX];
-        snprintf(out, size, "%s", dir);
-        snprintf(path, sizeof(path), "%s", dir);
-        for (;;) {
-                char policy[PATH_MAX + 32];
-                snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", bw_streq(path, "/") ? "" : path);
-                if (access(policy, F_OK) == 0)
-                        snprintf(out, size, "%s", path);
-                char *slash = strrchr(path, '/');
-                if (!slash || bw_streq(path, "/"))
-                        return;
-                if (slash == path)
-                        slash[1] = 0;
-                else
-                        *slash = 0;
-        }
-}
-
-/* bulwark run: find bulwark-runner, compile the workspace's policy when one is needed, exec. */
+/* bulwark run: find bulwark-runner and the workspace, compile the workspace's policy when it is
+ * needed and trusted, exec. */
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 {"network", no_argument, NULL, 'n'},         {"plan", required_argument, NULL, 'p'},
@@ -209,7 +121,7 @@ static int cmd_run(int argc, char **argv) {
                 {"trust-policy", no_argument, NULL, 't'},    {},
         };
         const char *plan = NULL, *workspace = NULL, *runner_override = NULL;
-        bool network = false, verbose = false, trust_policy = false;
+        bool network = false, verbose = false;
         int c;
         while ((c = getopt_long(argc, argv, "+nw:vh", opts, NULL)) != -1) {
                 switch (c) {
@@ -229,12 +141,13 @@ static int cmd_run(int argc, char **argv) {
                         runner_override = optarg;
                         break;
                 case 't':
-                        trust_policy = true;
-                        break;
+                        fputs("bulwark run: --trust-policy is gone: review the workspace's policy with `bulwark trust "
+                              "--show`, then record your trust in its exact content with `bulwark trust` (see "
+                              "`bulwark trust --help`)\n",
+                              stderr);
+                        return 125;
                 case 'h':
-                        for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
-                                if (bw_streq(command_help[i][0], "run"))
-                                        fputs(command_help[i][1], stdout);
+                        print_help("run");
                         return 0;
                 default:
                         fputs("Try 'bulwark run --help'.\n", stderr);
@@ -250,20 +163,26 @@ static int cmd_run(int argc, char **argv) {
                 fputs("bulwark run: --runner: give an absolute path\n", stderr);
                 return 125;
         }
-        char ws[PATH_MAX], policy[PATH_MAX + 32], fdarg[16];
+        char ws[PATH_MAX], start[PATH_MAX], fdarg[16];
         int plan_fd = -1;
-        char here[PATH_MAX];
-        if (!plan && realpath(workspace ? workspace : ".", here)) {
-                if (workspace)
-                        snprintf(ws, sizeof(ws), "%s", here);
-                else
-                        find_workspace(here, ws, sizeof(ws));
-                snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", ws);
-                if (access(policy, F_OK) == 0 && !installed_for(ws) && !installed_for(here)) {
-                        if ((plan_fd = compile_to_memfd(policy, ws, trust_policy)) < 0)
+        if (!realpath(workspace ? workspace : ".", start)) {
+                fprintf(stderr, "bulwark run: %s: %s\n", workspace ? workspace : "the current directory",
+                        strerror(errno));
+                return 125;
+        }
+        if (bw_front_installed_for(start)) {
+                /* elevated: the installed plan decides (the runner finds it the same way) */
+                if (!plan)
+                        bw_front_note_installed(start);
+        } else {
+                if (bw_front_workspace("run", workspace, verbose, ws, sizeof(ws)) < 0)
+                        return 125;
+                if (!plan) {
+                        plan_fd = bw_front_policy_memfd(ws);
+                        if (plan_fd == -1)
                                 return 125;
-                        workspace = ws; /* the runner binds the plan to it too */
                 }
+                workspace = ws; /* the runner binds the plan to it too */
         }
         /* argv for the runner: our options as it spells them, then the command */
         size_t n = 12 + (size_t) (argc - optind) + 1, k = 0;
@@ -298,6 +217,47 @@ static int cmd_run(int argc, char **argv) {
                 "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
                 runner, strerror(errno));
         return 125;
+}
+
+/* bulwark trust: record (or show, or revoke) the caller's trust in a workspace policy. */
+static int cmd_trust(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"workspace", required_argument, NULL, 'w'},
+                {"show", no_argument, NULL, 's'},
+                {"revoke", no_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *workspace = NULL;
+        bool show = false, revoke = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'w':
+                        workspace = optarg;
+                        break;
+                case 's':
+                        show = true;
+                        break;
+                case 'r':
+                        revoke = true;
+                        break;
+                case 'h':
+                        print_help("trust");
+                        return 0;
+                default:
+                        fputs("Try 'bulwark trust --help'.\n", stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (optind != argc || (show && revoke)) {
+                fputs("Usage: bulwark trust [--workspace DIR] [--show | --revoke]\n", stderr);
+                return EX_USAGE;
+        }
+        char ws[PATH_MAX];
+        if (bw_front_workspace("trust", workspace, false, ws, sizeof(ws)) < 0)
+                return 1;
+        return bw_front_trust(ws, show, revoke);
 }
 
 static int cmd_show(int argc, char **argv) {
@@ -364,6 +324,8 @@ int main(int argc, char **argv) {
                 return cmd_show(argc - 1, argv + 1);
         if (bw_streq(cmd, "run"))
                 return cmd_run(argc - 1, argv + 1);
+        if (bw_streq(cmd, "trust"))
+                return cmd_trust(argc - 1, argv + 1);
         if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
             !bw_streq(cmd, "doctor")) {
                 fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which policy a run trusts. A workspace policy can be written by anyone who can write the
+ * repository, sandboxed commands included (a nested .bulwark), so: the workspace is found by
+ * rules a sandboxed command cannot steer toward a directory it fills, it is never the home
+ * directory unless named, and a policy is used only when the user recorded its exact bytes with
+ * `bulwark trust`. Nothing from a policy file is printed before its files have been checked, and
+ * the compiler's diagnostics (which quote lines) only for trusted content or for `bulwark trust`.
+ */
+#include "run_front.h"
+
+#include "compile.h"
+#include "path_template.h"
+#include "plan.h"
+#include "sha256.h"
+#include "trust.h"
+#include "widening_report.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+/* ---- the workspace ---- */
+
+static bool below(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+        if (bw_streq(dir, "/"))
+                return path[0] == '/' && path[1] != 0;
+        return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* Why dir may not be an implicit workspace, or NULL. */
+static const char *forbidden(const char *dir, char homes[2][PATH_MAX]) {
+        if (bw_streq(dir, "/"))
+                return "the root directory";
+        for (int i = 0; i < 2; i++) {
+                if (!homes[i][0])
+                        continue;
+                if (bw_streq(dir, homes[i]))
+                        return "your home directory";
+                if (below(homes[i], dir))
+                        return "a directory above your home directory";
+        }
+        return NULL;
+}
+
+static bool has_marker(const char *dir) {
+        char p[PATH_MAX + 32];
+        struct stat st;
+        const char *d = bw_streq(dir, "/") ? "" : dir;
+        snprintf(p, sizeof(p), "%s/.git", d);
+        if (lstat(p, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+                return true;
+        snprintf(p, sizeof(p), "%s/.bulwark/policy.yaml", d);
+        return lstat(p, &st) == 0; /* any kind: a symlink or FIFO there is refused later, not skipped */
+}
+
+int bw_front_workspace(const char *cmd, const char *explicit_dir, bool verbose, char *out, size_t size) {
+        char here[PATH_MAX];
+        if (explicit_dir) {
+                if (!realpath(explicit_dir, here)) {
+                        fprintf(stderr, "bulwark %s: workspace %s: %s\n", cmd, explicit_dir, strerror(errno));
+                        return -1;
+                }
+                snprintf(out, size, "%s", here);
+                return 0;
+        }
+        if (!realpath(".", here)) {
+                fprintf(stderr, "bulwark %s: cannot resolve the current directory: %s\n", cmd, strerror(errno));
+                return -1;
+        }
+        char homes[2][PATH_MAX] = {"", ""};
+        struct passwd *pw = getpwuid(getuid());
+        if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && !realpath(pw->pw_dir, homes[0]))
+                snprintf(homes[0], PATH_MAX, "%s", pw->pw_dir);
+        const char *env_home = getenv("HOME");
+        if (env_home && env_home[0] == '/' && !realpath(env_home, homes[1]))
+                snprintf(homes[1], PATH_MAX, "%s", env_home);
+
+        /* The outermost marked directory: a .git or .bulwark a sandboxed command creates below
+         * the project's top never makes its directory the workspace. */
+        char path[PATH_MAX], found[PATH_MAX] = "";
+        snprintf(path, sizeof(path), "%s", here);
+        for (;;) {
+                if (!forbidden(path, homes) && has_marker(path))
+                        snprintf(found, sizeof(found), "%s", path);
+                char *slash = strrchr(path, '/');
+                if (!slash || bw_streq(path, "/"))
+                        break;
+                if (slash == path)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+        }
+        if (found[0]) {
+                if (verbose)
+                        fprintf(stderr,
+                                "bulwark %s: workspace %s (the outermost directory with .git or "
+                                ".bulwark/policy.yaml)\n",
+                                cmd, found);
+                snprintf(out, size, "%s", found);
+                return 0;
+        }
+        const char *why = forbidden(here, homes);
+        if (why) {
+                fprintf(stderr,
+                        "bulwark %s: %s is %s, and it is never the workspace unless you name it: cd into a project "
+                        "(a directory with .git or .bulwark/policy.yaml), or pass --workspace DIR\n",
+                        cmd, here, why);
+                return -1;
+        }
+        if (verbose)
+                fprintf(stderr,
+                        "bulwark %s: workspace %s (the current directory: no .git or .bulwark/policy.yaml "
+                        "above it)\n",
+                        cmd, here);
+        snprintf(out, size, "%s", here);
+        return 0;
+}
+
+/* ---- installations ---- */
+
+struct installation {
+        char id[17];
+        char values[BW_VAR_COUNT][PATH_MAX];
+};
+
+static bool read_install_bindings(const char *id, struct installation *in) {
+        char p[PATH_MAX], buf[4 * PATH_MAX + 256];
+        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/bindings", id);
+        int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = bw_read_full(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = 0;
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(l, '=');
+                if (!eq)
+                        continue;
+                *eq = 0;
+                for (int i = 0; i < BW_VAR_COUNT; i++)
+                        if (bw_streq(l, bw_var_name((enum bw_var_id) i)))
+                                snprintf(in->values[i], PATH_MAX, "%s", eq + 1);
+        }
+        return in->values[BW_VAR_WORKSPACE][0] == '/';
+}
+
+static bool find_installation(const char *dir, struct installation *in) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s", dir);
+        for (;;) {
+                uint8_t d[32];
+                char p[PATH_MAX];
+                struct stat st;
+                bw_sha256(path, strlen(path), d);
+                bw_hex(d, 8, in->id);
+                snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in->id);
+                if (stat(p, &st) == 0)
+                        return true;
+                char *slash = strrchr(path, '/');
+                if (!slash || bw_streq(path, "/"))
+                        return false;
+                if (slash == path)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+        }
+}
+
+bool bw_front_installed_for(const char *dir) {
+        struct installation in;
+        return find_installation(dir, &in);
+}
+
+/* ---- compiling a workspace policy ---- */
+
+static void compile_options(struct bw_compile_options *co, const char *policy, const char *const values[BW_VAR_COUNT]) {
+        *co = (struct bw_compile_options){
+                .policy_path = policy, .admin_dir = BW_FRONT_ADMIN_DIR, .admin_owner_also = (uid_t) -1};
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                co->bindings.value[i] = values[i] && values[i][0] ? values[i] : NULL;
+}
+
+static void caller_values(const char *workspace, const char *values[BW_VAR_COUNT]) {
+        struct passwd *pw = getpwuid(getuid());
+        values[BW_VAR_WORKSPACE] = workspace;
+        values[BW_VAR_TMPDIR] = "/tmp";
+        values[BW_VAR_HOME] = pw ? pw->pw_dir : NULL;
+        values[BW_VAR_USER] = pw ? pw->pw_name : NULL;
+}
+
+static bool color(void) {
+        return isatty(2) && !getenv("NO_COLOR");
+}
+
+/* ---- elevated: is the policy the plan in force? ---- */
+
+struct rule_key {
+        uint32_t kind, match, flags;
+        char *text; /* bound */
+};
+
+static int cmp_keys(const void *a, const void *b) {
+        const struct rule_key *x = a, *y = b;
+        if (x->kind != y->kind)
+                return x->kind < y->kind ? -1 : 1;
+        if (x->match != y->match)
+                return x->match < y->match ? -1 : 1;
+        if (x->flags != y->flags)
+                return x->flags < y->flags ? -1 : 1;
+        return strcmp(x->text, y->text);
+}
+
+static struct rule_key *plan_keys(const struct bw_plan *p, const struct bw_bindings *b) {
+        struct rule_key *k = calloc(p->n_rules + 1, sizeof(*k));
+        if (!k)
+                return NULL;
+        for (uint32_t i = 0; i < p->n_rules; i++) {
+                const struct bw_plan_rule *r = &p->rules[i];
+                const char *t = bw_plan_string(p, r->text);
+                enum bw_template_kind tk = r->match == BW_MATCH_GLOB    ? BW_TEMPLATE_GLOB
+                                           : r->match == BW_MATCH_REGEX ? BW_TEMPLATE_REGEX
+                                                                        : BW_TEMPLATE_PATH;
+                k[i] = (struct rule_key){r->kind, r->match, r->flags, NULL};
+                if (bw_template_bind(t, tk, b, &k[i].text, NULL) < 0)
+                        k[i].text = strdup(t);
+                if (!k[i].text)
+                        abort();
+        }
+        qsort(k, p->n_rules, sizeof(*k), cmp_keys);
+        return k;
+}
+
+static void free_keys(struct rule_key *k, uint32_t n) {
+        for (uint32_t i = 0; k && i < n; i++)
+                free(k[i].text);
+        free(k);
+}
+
+static const char *kind_word(uint32_t kind) {
+        return kind == BW_RULE_WRITABLE    ? "writable"
+               : kind == BW_RULE_READ_ONLY ? "read-only"
+               : kind == BW_RULE_READABLE  ? "readable"
+                                           : "unreadable";
+}
+
+/* The first difference of policy plan a from installed plan b, in words, and how many in all;
+ * 0 when they do the same. */
+static size_t plan_difference(const struct bw_plan *a, const struct bw_plan *b, const struct bw_bindings *bind,
+                              char *out, size_t size) {
+        size_t n = 0;
+        out[0] = 0;
+        if (a->meta->network != b->meta->network) {
+                snprintf(out, size, "turns the network %s", a->meta->network == BW_NETWORK_ON ? "on" : "off");
+                n++;
+        }
+        struct rule_key *ka = plan_keys(a, bind), *kb = plan_keys(b, bind);
+        if (!ka || !kb)
+                abort();
+        uint32_t i = 0, j = 0;
+        char t[512];
+        while (i < a->n_rules || j < b->n_rules) {
+                int c = i >= a->n_rules ? 1 : j >= b->n_rules ? -1 : cmp_keys(&ka[i], &kb[j]);
+                if (c == 0) {
+                        i++, j++;
+                        continue;
+                }
+                const struct rule_key *k = c < 0 ? &ka[i++] : &kb[j++];
+                if (n++ == 0)
+                        snprintf(out, size, "%s %s %s", c < 0 ? "makes" : "no longer makes",
+                                 bw_printable(k->text, strlen(k->text), t, sizeof(t)), kind_word(k->kind));
+        }
+        if (n == 0 && a->n_tokens != b->n_tokens) {
+                snprintf(out, size, "has %u sandbox identities, the installed plan %u", a->n_tokens, b->n_tokens);
+                n++;
+        }
+        free_keys(ka, a->n_rules);
+        free_keys(kb, b->n_rules);
+        return n;
+}
+
+void bw_front_note_installed(const char *dir) {
+        struct installation in = {0};
+        if (!find_installation(dir, &in) || !read_install_bindings(in.id, &in))
+                return; /* the runner says what is wrong with an installation */
+        const char *ws = in.values[BW_VAR_WORKSPACE];
+        char policy[PATH_MAX + 32], why[1024];
+        snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", ws);
+        int r = bw_trust_policy_precheck(ws, why, sizeof(why));
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, in.id, why);
+                return;
+        }
+        const char *values[BW_VAR_COUNT];
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                values[i] = in.values[i];
+        struct bw_compile_options co;
+        compile_options(&co, policy, values);
+        struct bw_compilation comp;
+        struct bw_trust_set files = {0};
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        struct bw_plan mine = {0}, *installed = NULL;
+        struct bw_plan_error err;
+        r = bw_compile(&co, &comp);
+        if (r == 0 && bw_trust_collect(&comp, ws, co.admin_dir, &files, why, sizeof(why)) < 0) {
+                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, in.id, why);
+                goto out;
+        }
+        if (r < 0) {
+                fprintf(stderr,
+                        "bulwark run: note: the plan installed for %s (%s) is in force; %s does not compile "
+                        "(`bulwark trust --show --workspace %s` says why)\n",
+                        ws, in.id, policy, ws);
+                goto out;
+        }
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in.id);
+        if (bw_compilation_to_plan(&comp, true, &bytes, &size) < 0 || bw_plan_parse(bytes, size, 0, &mine, &err) < 0 ||
+            bw_plan_load(p, 0, &installed, &err) < 0)
+                goto out; /* the runner reports an unreadable installed plan */
+        if (memcmp(mine.header->effect_digest, installed->header->effect_digest, 32) == 0)
+                goto out;
+        char diff[700];
+        size_t n = plan_difference(&mine, installed, &co.bindings, diff, sizeof(diff));
+        if (n > 0)
+                fprintf(stderr,
+                        "bulwark run: note: the plan installed for %s (%s) is in force, not %s, which %s%s; to "
+                        "install it: bulwarkc %s -D workspace=%s -o PLAN && sudo bulwark apply PLAN --workspace %s\n",
+                        ws, in.id, policy, diff, n > 1 ? " (and more)" : "", policy, ws, ws);
+out:
+        bw_plan_free(installed);
+        free(bytes);
+        bw_trust_set_done(&files);
+        bw_compilation_done(&comp);
+}
+
+/* ---- unelevated: the trusted policy ---- */
+
+struct diff_print {
+        FILE *f;
+        size_t n;
+};
+
+static void print_diff(void *userdata, const char *path, enum bw_trust_state s) {
+        struct diff_print *d = userdata;
+        char t[PATH_MAX];
+        fprintf(d->f, "  %s: %s\n", bw_printable(path, strlen(path), t, sizeof(t)), bw_trust_state_name(s));
+        d->n++;
+}
+
+static void print_widening(const struct bw_compilation *c, const struct bw_compile_options *co, FILE *f) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+                return;
+        int n = bw_widening_report(c, co, m, "  ");
+        fclose(m);
+        if (n < 0)
+                fprintf(f, "(cannot compare it with the built-in workspace-write profile: %s)\n", strerror(-n));
+        else if (n == 0)
+                fputs("It grants nothing beyond the built-in workspace-write profile.\n", f);
+        else
+                fprintf(f, "It grants more than the built-in workspace-write profile:\n%s", text);
+        free(text);
+}
+
+int bw_front_policy_memfd(const char *workspace) {
+        char policy[PATH_MAX + 32], why[1024];
+        snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", workspace);
+        int r = bw_trust_policy_precheck(workspace, why, sizeof(why));
+        if (r == -ENOENT)
+                return BW_FRONT_NO_POLICY;
+        if (r < 0) {
+                fprintf(stderr, "bulwark run: %s; the command was not run\n", why);
+                return -1;
+        }
+        const char *values[BW_VAR_COUNT];
+        caller_values(workspace, values);
+        struct bw_compile_options co;
+        compile_options(&co, policy, values);
+        struct bw_compilation comp;
+        struct bw_trust_set now = {0}, trusted = {0};
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        int fd = -1;
+        r = bw_compile(&co, &comp);
+        if (r < 0 && r != -EINVAL) {
+                fprintf(stderr, "bulwark run: cannot read %s: %s; the command was not run\n", policy, strerror(-r));
+                goto out;
+        }
+        if (bw_trust_collect(&comp, workspace, co.admin_dir, &now, why, sizeof(why)) < 0) {
+                fprintf(stderr, "bulwark run: %s; the command was not run\n", why);
+                goto out;
+        }
+        int t = bw_trust_load(workspace, &trusted, why, sizeof(why));
+        if (t < 0 && t != -ENOENT) {
+                fprintf(stderr, "bulwark run: %s; the command was not run\n", why);
+                goto out;
+        }
+        struct diff_print d = {.f = stderr};
+        if (t == -ENOENT || bw_trust_compare(&trusted, &now, NULL, NULL) > 0) {
+                if (t == -ENOENT)
+                        fprintf(stderr,
+                                "bulwark run: %s is not trusted: a cloned repository or a sandboxed command may have "
+                                "written it.\n",
+                                policy);
+                else {
+                        fprintf(stderr, "bulwark run: %s changed since you trusted it:\n", policy);
+                        bw_trust_compare(&trusted, &now, print_diff, &d);
+                }
+                if (r == 0)
+                        print_widening(&comp, &co, stderr);
+                else
+                        fputs("It does not compile either.\n", stderr);
+                fprintf(stderr,
+                        "Review it (`bulwark trust --show` lists its files and what they grant), then run `bulwark "
+                        "trust` in %s. The command was not run.\n",
+                        workspace);
+                goto out;
+        }
+        /* trusted: its diagnostics quote only lines the user has read */
+        bw_diags_print(&comp.diags, &comp.sources, stderr, color());
+        if (r < 0) {
+                fprintf(stderr, "bulwark run: %s has errors; the command was not run\n", policy);
+                goto out;
+        }
+        if (bw_compilation_to_plan(&comp, true, &buf, &size) < 0) {
+                fprintf(stderr, "bulwark run: cannot build a plan from %s\n", policy);
+                goto out;
+        }
+        fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
+        if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
+                fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                fd = -1;
+        }
+out:
+        free(buf);
+        bw_trust_set_done(&now);
+        bw_trust_set_done(&trusted);
+        bw_compilation_done(&comp);
+        return fd;
+}
+
+/* ---- bulwark trust ---- */
+
+int bw_front_trust(const char *workspace, bool show, bool revoke) {
+        char policy[PATH_MAX + 32], why[1024], record[PATH_MAX + 40] = "";
+        snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", workspace);
+        (void) bw_trust_record_path(workspace, record, sizeof(record));
+        if (revoke) {
+                int r = bw_trust_revoke(workspace, why, sizeof(why));
+                if (r < 0) {
+                        fprintf(stderr, "bulwark trust: %s\n", why);
+                        return 1;
+                }
+                printf(r ? "bulwark trust: %s: trust revoked; runs there refuse its policy until you trust it again\n"
+                         : "bulwark trust: %s: nothing was trusted\n",
+                       workspace);
+                return 0;
+        }
+        int r = bw_trust_policy_precheck(workspace, why, sizeof(why));
+        if (r == -ENOENT) {
+                fprintf(stderr,
+                        "bulwark trust: %s has no .bulwark/policy.yaml: nothing to trust (runs there use the "
+                        "built-in workspace-write profile)\n",
+                        workspace);
+                return 1;
+        }
+        if (r < 0) {
+                fprintf(stderr, "bulwark trust: %s\n", why);
+                return 1;
+        }
+        const char *values[BW_VAR_COUNT];
+        caller_values(workspace, values);
+        struct bw_compile_options co;
+        compile_options(&co, policy, values);
+        struct bw_compilation comp;
+        struct bw_trust_set now = {0}, trusted = {0};
+        int ret = 1;
+        r = bw_compile(&co, &comp);
+        if (r < 0 && r != -EINVAL) {
+                fprintf(stderr, "bulwark trust: cannot read %s: %s\n", policy, strerror(-r));
+                goto out;
+        }
+        if (bw_trust_collect(&comp, workspace, co.admin_dir, &now, why, sizeof(why)) < 0) {
+                fprintf(stderr, "bulwark trust: %s; nothing was trusted\n", why);
+                goto out;
+        }
+        /* every file is a checked policy file now: its lines may be quoted */
+        bw_diags_print(&comp.diags, &comp.sources, stderr, color());
+        int t = bw_trust_load(workspace, &trusted, why, sizeof(why));
+        if (t < 0 && t != -ENOENT) {
+                fprintf(stderr, "bulwark trust: %s\n", why);
+                goto out;
+        }
+        printf("Policy of %s:\n", workspace);
+        for (size_t i = 0; i < now.n; i++) {
+                char hex[65], shown[PATH_MAX];
+                bw_hex(now.v[i].sha256, 32, hex);
+                const struct bw_trust_set one = {.v = &now.v[i], .n = 1};
+                struct bw_trust_set match = {0};
+                for (size_t k = 0; k < trusted.n; k++)
+                        if (bw_streq(trusted.v[k].path, now.v[i].path))
+                                match = (struct bw_trust_set){.v = &trusted.v[k], .n = 1};
+                const char *state = bw_trust_state_name(!match.n                                     ? BW_TRUST_NEW
+                                                        : bw_trust_compare(&match, &one, NULL, NULL) ? BW_TRUST_CHANGED
+                                                                                                     : BW_TRUST_SAME);
+                printf("  %s  sha256:%.16s  %s\n",
+                       bw_printable(now.v[i].path, strlen(now.v[i].path), shown, sizeof(shown)), hex, state);
+        }
+        for (size_t k = 0; k < trusted.n; k++) {
+                bool used = false;
+                for (size_t i = 0; i < now.n; i++)
+                        used |= bw_streq(trusted.v[k].path, now.v[i].path);
+                char shown[PATH_MAX];
+                if (!used)
+                        printf("  %s  %s\n",
+                               bw_printable(trusted.v[k].path, strlen(trusted.v[k].path), shown, sizeof(shown)),
+                               bw_trust_state_name(BW_TRUST_GONE));
+        }
+        if (r == 0)
+                print_widening(&comp, &co, stdout);
+        bool same = t == 0 && bw_trust_compare(&trusted, &now, NULL, NULL) == 0;
+        if (r < 0) {
+                fprintf(stderr, "bulwark trust: %s has errors: fix them first; nothing was trusted\n", policy);
+                goto out;
+        }
+        if (show) {
+                printf(same ? "Trusted: runs in %s use this policy.\n"
+                            : "Not trusted: runs in %s refuse it until you run `bulwark trust` there.\n",
+                       workspace);
+                ret = 0;
+                goto out;
+        }
+        if (getenv("BULWARK_SANDBOX")) {
+                fputs("bulwark trust: refusing inside a bulwark sandbox: trust is the user's decision, made outside\n",
+                      stderr);
+                goto out;
+        }
+        if (bw_trust_save(workspace, &now, why, sizeof(why)) < 0) {
+                fprintf(stderr, "bulwark trust: %s\n", why);
+                goto out;
+        }
+        printf("Trusted: runs in %s use this policy until one of its files changes (record %s).\n", workspace, record);
+        ret = 0;
+out:
+        bw_trust_set_done(&now);
+        bw_trust_set_done(&trusted);
+        bw_compilation_done(&comp);
+        return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The front end of `bulwark run` and `bulwark trust`: which directory is the workspace, which
+ * policy governs it (only one the user trusts), and, elevated, whether the policy someone reads
+ * in the repository is the one in force. These print their own messages (CLI layer).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BW_FRONT_STATE_DIR "/var/lib/bulwark"
+#define BW_FRONT_ADMIN_DIR "/etc/bulwark/admin.d"
+#define BW_FRONT_NO_POLICY (-2)
+
+/*
+ * The workspace: explicit_dir when given (any directory: the caller named it), else the outermost
+ * directory from here up that holds .git (directory or file) or .bulwark/policy.yaml, else here;
+ * never the home directory, / or a directory above the home directory. 0, or -1 after printing
+ * why (prefixed with "bulwark CMD: ").
+ */
+int bw_front_workspace(const char *cmd, const char *explicit_dir, bool verbose, char *out, size_t size);
+
+/* Is a plan installed for dir or a directory above it? (The runner makes the same search and
+ * checks ownership; this decides the mode.) */
+bool bw_front_installed_for(const char *dir);
+
+/*
+ * Elevated: when the policy of the workspace the installation covering dir was made for compiles
+ * to a plan other than the installed one, print one line saying which is in force, the first
+ * difference, and the `sudo bulwark apply` that would install it.
+ */
+void bw_front_note_installed(const char *dir);
+
+/* Unelevated: WORKSPACE/.bulwark/policy.yaml, checked, trusted and compiled into an anonymous
+ * file for the runner. The fd, BW_FRONT_NO_POLICY when there is none, or -1 after printing why. */
+int bw_front_policy_memfd(const char *workspace);
+
+/* bulwark trust: show, record or revoke the caller's trust in the workspace's policy.
+ * Exit status: 0 done, 1 refused or failed. */
+int bw_front_trust(const char *workspace, bool show, bool revoke);
