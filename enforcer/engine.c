@@ -36,7 +36,7 @@
 /* ---- reporting ---- */
 
 struct change_line {
-        char op;        /* '+', '~', '-', '?' */
+        char op;        /* '+', '~', '-', '?'; '!' a moved protected object (not a change) */
         bool from_walk; /* an ACL region: its objects are in the state digest one by one */
         char *kind;
         char *what;
@@ -65,6 +65,7 @@ struct run {
         uint64_t reverted_min_seq; /* the oldest installation this revert undid (0: none) */
         struct bw_journal journal;
         unsigned adds, changes, removes, unknown;
+        unsigned kept; /* '!' lines: objects that keep protection their names no longer call for */
         uint64_t acl_errors;
         struct bw_signer signer;
         bool adding_regions;
@@ -105,6 +106,8 @@ static void add_line(struct run *r, char op, const char *kind, const char *what,
                 r->changes++;
         else if (op == '-')
                 r->removes++;
+        else if (op == '!')
+                r->kept++;
         else
                 r->unknown++;
 }
@@ -527,6 +530,18 @@ static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n)
         }
 }
 
+/* A moved protected object: what it keeps, why, and what lifts it. */
+static void kept_detail(uint32_t kept, char *buf, size_t n) {
+        bool both = (kept & BW_KEPT_CARVE_OUT) && (kept & BW_KEPT_DENY_READ);
+        snprintf(buf, n,
+                 "keeps its %s: the name no longer matches (moved?) and apply never lifts protection from an "
+                 "object; revert lifts %s",
+                 both                       ? "read-only carve-out and unreadable entries"
+                 : kept & BW_KEPT_CARVE_OUT ? "read-only carve-out"
+                                            : "unreadable entries",
+                 both || !(kept & BW_KEPT_CARVE_OUT) ? "them" : "it");
+}
+
 /* One report line per region of changes (acl_tree.c decides the regions as it walks). */
 static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         /* the walk builds the list newest first; sort by path for a stable report */
@@ -545,7 +560,10 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
                 const struct bw_acl_region *g = v[i];
                 char src[600], detail[400];
                 source_of_rule(r->plan, g->rule, src, sizeof(src));
-                kind_detail(r, g->kind, detail, sizeof(detail));
+                if (g->op == '!')
+                        kept_detail(g->kind, detail, sizeof(detail));
+                else
+                        kind_detail(r, g->kind, detail, sizeof(detail));
                 add_line(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
         r->adding_regions = false;
@@ -914,11 +932,15 @@ static void audit_append(const struct bw_engine_options *o, json_t *rec, const c
         closelog();
 }
 
+static const char *op_name(char op) {
+        return op == '+' ? "add" : op == '~' ? "change" : op == '-' ? "remove" : op == '!' ? "keep" : "unknown";
+}
+
 static void audit_apply(struct run *r, bool ok) {
         json_t *changes = json_array();
         for (size_t i = 0; i < r->n_lines; i++) {
                 const struct change_line *l = &r->lines[i];
-                const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
+                const char *op = op_name(l->op);
                 json_t *c =
                         json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
                 if (l->below)
@@ -948,7 +970,7 @@ static void audit_apply(struct run *r, bool ok) {
 
 /* One change as the JSON object of plan --json (schema/changes.schema.json). */
 static json_t *change_json(const struct run *r, const struct change_line *l) {
-        const char *op = l->op == '+' ? "add" : l->op == '~' ? "change" : l->op == '-' ? "remove" : "unknown";
+        const char *op = op_name(l->op);
         json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
         if (bw_streq(l->kind, "acl"))
                 json_object_set_new(o, "below", json_integer((json_int_t) l->below));
@@ -957,6 +979,14 @@ static json_t *change_json(const struct run *r, const struct change_line *l) {
         json_object_set_new(o, "plan", json_string(r->plan->id));
         json_object_set_new(o, "workspace", json_string(r->values[BW_VAR_WORKSPACE]));
         return o;
+}
+
+static void print_line(const struct change_line *l, FILE *out) {
+        char below[64] = "";
+        if (l->below)
+                snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
+        fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below, l->source ? "  <- " : "",
+                l->source ? l->source : "");
 }
 
 static void print_changes(struct run *r, FILE *out) {
@@ -973,14 +1003,8 @@ static void print_changes(struct run *r, FILE *out) {
         fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s%s%s)\n", r->adds,
                 r->changes, r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE],
                 r->signer.is_signed ? ", signed with key " : "", r->signer.is_signed ? r->signer.key_id : "");
-        for (size_t i = 0; i < r->n_lines; i++) {
-                const struct change_line *l = &r->lines[i];
-                char below[64] = "";
-                if (l->below)
-                        snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
-                fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below,
-                        l->source ? "  <- " : "", l->source ? l->source : "");
-        }
+        for (size_t i = 0; i < r->n_lines; i++)
+                print_line(&r->lines[i], out);
 }
 
 static void run_done(struct run *r) {
@@ -1648,9 +1672,11 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
         snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
         int ret = load_plan(&s, path) || prepare(&s) ? -EINVAL : 0;
         if (ret == 0) {
-                /* want nothing of any kind: what remains of bulwark's entries goes */
+                /* want nothing of any kind: what remains of bulwark's entries goes, protection
+                 * that moved with its objects too (only revert lifts it) */
                 for (size_t k = 0; k < BW_ARRAY_SIZE(s.tp.kinds); k++)
                         s.tp.kinds[k].n_access = s.tp.kinds[k].n_dflt = 0;
+                s.tp.lift_protection = true;
                 const char **roots;
                 size_t n = bw_tree_policy_roots(&s.tp, &roots);
                 struct bw_tree_options to = {.dry_run = false, .threads = r->o->threads};
@@ -2011,21 +2037,31 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
         if (ret == 0) {
                 /* the installed plan's own record is not drift: converge_install is not asked */
                 unsigned drift = r.adds + r.changes + r.removes + r.unknown;
+                /* Moved protected objects are not drift: they are protected more than their names
+                 * call for, and apply leaves them so. They are listed apart ("kept"). */
                 if (o.json) {
-                        json_t *drifted = json_array();
+                        json_t *drifted = json_array(), *kept = json_array();
                         for (size_t i = 0; i < r.n_lines; i++)
-                                json_array_append_new(drifted, change_json(&r, &r.lines[i]));
+                                json_array_append_new(r.lines[i].op == '!' ? kept : drifted,
+                                                      change_json(&r, &r.lines[i]));
                         json_array_append_new(status_installs,
-                                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o}", "installation", id, "plan",
-                                                        r.plan->id, "workspace", ws, "user", user, "signer", signer,
-                                                        "effective", drift == 0, "drifted_entries", (int) drift,
-                                                        "drifted", drifted));
+                                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id,
+                                                        "plan", r.plan->id, "workspace", ws, "user", user, "signer",
+                                                        signer, "effective", drift == 0, "drifted_entries", (int) drift,
+                                                        "drifted", drifted, "kept_entries", (int) r.kept, "kept",
+                                                        kept));
                 } else {
                         fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
                                 drift ? "!" : "=", r.plan->id, id, ws, user, signer,
-                                drift ? "DRIFTED, apply it again to restore:" : "in force");
+                                drift    ? "DRIFTED, apply it again to restore:"
+                                : r.kept ? "in force; moved protected objects keep their protection:"
+                                         : "in force");
                         if (drift)
                                 print_changes(&r, out);
+                        else
+                                for (size_t i = 0; i < r.n_lines; i++)
+                                        if (r.lines[i].op == '!')
+                                                print_line(&r.lines[i], out);
                 }
                 status_drift += drift;
         } else

@@ -98,6 +98,13 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                         k->dflt[k->n_dflt++] = (struct bw_acl_want){
                                 tag, uid, (uint16_t) (perm | ((a->perms & BW_PERM_COND_X) ? BW_PERM_X : 0))};
                 bool seen = false;
+                if (tag == BW_ACL_USER && (a->role == BW_ACL_CARVE_OUT || a->role == BW_ACL_DENY_READ)) {
+                        for (unsigned x = 0; x < tp->n_protect_users; x++)
+                                seen |= tp->protect_users[x] == uid;
+                        if (!seen && tp->n_protect_users < BW_ARRAY_SIZE(tp->protect_users))
+                                tp->protect_users[tp->n_protect_users++] = uid;
+                        seen = false;
+                }
                 uint32_t *ids = tag == BW_ACL_GROUP ? tp->managed_groups : tp->managed_users;
                 unsigned *n = tag == BW_ACL_GROUP ? &tp->n_managed_groups : &tp->n_managed_users;
                 for (unsigned x = 0; x < *n; x++)
@@ -229,7 +236,8 @@ struct job {
         char *path;
         struct bw_decision inherited;
         unsigned depth;
-        struct bw_acl_region *region; /* the region this directory's changed children may join */
+        struct bw_acl_region *region;      /* the region this directory's changed children may join */
+        struct bw_acl_region *kept_region; /* and the one its children that keep protection may join */
 };
 
 /* Field by field: the struct has padding. */
@@ -246,6 +254,7 @@ struct ok_cache {
         size_t len; /* 0: empty */
         struct bw_acl_want want[4];
         unsigned n_want;
+        int kept; /* BW_KEPT_* that were right in these bytes */
 };
 
 struct worker {
@@ -254,6 +263,7 @@ struct worker {
         pcre2_match_data *md;              /* this thread's: PCRE2 match data cannot be shared */
         uint32_t kind, rule;               /* the decision for the object being converged */
         bool obj_changed, obj_had_managed; /* what converging it did */
+        int obj_kept;                      /* BW_KEPT_*: protection its name no longer calls for */
         bool expect_change;                /* the last file changed: open the next one first */
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
@@ -365,6 +375,38 @@ static bool has_managed(const struct bw_tree_policy *tp, const uint8_t *bytes, s
         return false;
 }
 
+/* The ACL an object should have: the plan's entries for its name on its current ACL, and, unless
+ * reverting, the protection it carries kept (*kept: the BW_KEPT_* that had to be put back). */
+static int compute_wanted(const struct bw_tree_policy *tp, const struct bw_acl *base, const struct bw_acl_want *want,
+                          unsigned n_want, struct bw_acl *wanted, int *kept) {
+        *kept = 0;
+        int r = bw_acl_compute(base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
+                               tp->n_managed_groups, wanted);
+        if (r == 0 && !tp->lift_protection) {
+                r = bw_acl_keep_protection(base, wanted, tp->protect_users, tp->n_protect_users);
+                *kept = r > 0 ? r : 0;
+        }
+        return r < 0 ? r : 0;
+}
+
+/* Revert's sweep: a default ACL left with nothing but what the directory's mode says was bulwark's
+ * (a directory created or moved since apply got it from bulwark's entries): remove it, rather than
+ * leave a default ACL that would override the umask of what is created there. */
+static bool drop_default(const struct bw_tree_policy *tp, bool is_access, const struct bw_acl *wanted,
+                         const struct stat *st) {
+        if (!tp->lift_protection || is_access || !st || !bw_acl_is_minimal(wanted))
+                return false;
+        /* the mode's group bits are the access ACL's mask: the owning group may have less */
+        for (unsigned i = 0; i < wanted->n; i++) {
+                const struct bw_acl_entry *e = &wanted->e[i];
+                unsigned shift = e->tag == BW_ACL_USER_OBJ ? 6 : e->tag == BW_ACL_GROUP_OBJ ? 3 : 0;
+                unsigned bits = (st->st_mode >> shift) & 7;
+                if (e->tag == BW_ACL_GROUP_OBJ ? (e->perm & ~bits) != 0 : e->perm != bits)
+                        return false;
+        }
+        return true;
+}
+
 /*
  * One xattr of one object. fd_or_dir/name address it: (parent fd, entry name) for non-directories,
  * (the directory's own fd, "") for directories (AT_EMPTY_PATH is not accepted by *xattrat, so a
@@ -396,6 +438,7 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         if (len >= 0 && oc->len == (size_t) len && oc->n_want == n_want && memcmp(oc->bytes, cur, (size_t) len) == 0 &&
             same_wants(oc->want, want, n_want)) {
                 w->st.unchanged++;
+                w->obj_kept |= oc->kept;
                 return 0;
         }
         struct bw_acl base;
@@ -416,19 +459,22 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 bw_acl_from_mode(st_known->st_mode, &base);
         }
         struct bw_acl wanted;
-        if (bw_acl_compute(&base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
-                           tp->n_managed_groups, &wanted) < 0) {
+        int kept;
+        if (compute_wanted(tp, &base, want, n_want, &wanted, &kept) < 0) {
                 w->st.errors++;
                 return 0;
         }
         if (bw_acl_is_minimal(&wanted) && len < 0)
                 return 0; /* nothing there and nothing wanted beyond what the mode says */
-        size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
-        if (len >= 0 && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) {
+        bool drop = drop_default(tp, is_access, &wanted, st_known);
+        size_t out_len = drop ? 0 : bw_acl_encode(&wanted, out, sizeof(out));
+        if (len >= 0 && !drop && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) {
                 w->st.unchanged++;
+                w->obj_kept |= kept;
                 if (n_want <= BW_ARRAY_SIZE(oc->want) && out_len <= sizeof(oc->bytes)) {
                         memcpy(oc->bytes, out, out_len);
                         oc->len = out_len;
+                        oc->kept = kept;
                         oc->n_want = n_want;
                         if (n_want)
                                 memcpy(oc->want, want, n_want * sizeof(*want));
@@ -507,20 +553,22 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                         }
                 } else
                         bw_acl_from_mode(fst.st_mode, &base);
-                if (bw_acl_compute(&base, want, n_want, tp->managed_users, tp->n_managed_users, tp->managed_groups,
-                                   tp->n_managed_groups, &wanted) < 0) {
+                /* protection is kept on whatever inode carries it: on the bytes of this fd */
+                if (compute_wanted(tp, &base, want, n_want, &wanted, &kept) < 0) {
                         close(ofd);
                         note_error(w, rel, "its ACL has too many entries", -E2BIG);
                         return 0;
                 }
-                out_len = bw_acl_encode(&wanted, out, sizeof(out));
+                drop = drop_default(tp, is_access, &wanted, &fst);
+                out_len = drop ? 0 : bw_acl_encode(&wanted, out, sizeof(out));
                 len = len2;
                 if (len2 > 0)
                         memcpy(cur, cur2, (size_t) len2);
-                if ((len >= 0 && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) ||
+                if ((len >= 0 && !drop && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) ||
                     (len < 0 && bw_acl_is_minimal(&wanted))) {
                         close(ofd);
                         w->st.unchanged++;
+                        w->obj_kept |= kept;
                         return 0;
                 }
         }
@@ -549,11 +597,12 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 p->c.before_len = 0;
         }
         memcpy(p->after, out, out_len);
-        p->c.after = p->after;
+        p->c.after = drop ? NULL : p->after;
         p->c.after_len = out_len;
         if (!p->rel)
                 abort();
         w->st.changed++;
+        w->obj_kept |= kept;
         if (!w->obj_changed)
                 w->obj_had_managed = has_managed(tp, len >= 0 ? cur : NULL, len >= 0 ? (size_t) len : 0);
         w->obj_changed = true;
@@ -628,6 +677,7 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         w->kind = d.kind;
         w->rule = d.kind ? rule : UINT32_MAX;
         w->obj_changed = false;
+        w->obj_kept = 0;
         int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd, via_fd);
         if (prefd >= 0)
                 close(prefd); /* not needed after all */
@@ -659,6 +709,29 @@ static struct bw_acl_region *region_after(struct worker *w, struct bw_acl_region
         g->op = op;
         g->kind = w->kind;
         g->rule = w->rule;
+        struct shared *sh = w->sh;
+        pthread_mutex_lock(&sh->lock);
+        g->next = sh->regions;
+        sh->regions = g;
+        pthread_mutex_unlock(&sh->lock);
+        return g;
+}
+
+/* Regions of moved protected objects ('!'): the same, for objects that keep protection. */
+static struct bw_acl_region *kept_region_after(struct worker *w, struct bw_acl_region *parent, const char *path) {
+        if (!w->obj_kept)
+                return NULL;
+        w->st.kept++;
+        if (parent && parent->kind == (uint32_t) w->obj_kept) {
+                atomic_fetch_add(&parent->below, 1);
+                return parent;
+        }
+        struct bw_acl_region *g = calloc(1, sizeof(*g));
+        if (!g || !(g->path = strdup(path)))
+                abort();
+        g->op = '!';
+        g->kind = (uint32_t) w->obj_kept;
+        g->rule = UINT32_MAX;
         struct shared *sh = w->sh;
         pthread_mutex_lock(&sh->lock);
         g->next = sh->regions;
@@ -756,6 +829,7 @@ static void process_dir(struct worker *w, struct job *j) {
                         if (converge_object(w, fd, "", rel, dd, true, &st) < 0)
                                 w->error = -EIO;
                         struct bw_acl_region *g = region_after(w, j->region, path.data);
+                        struct bw_acl_region *kg = kept_region_after(w, j->kept_region, path.data);
                         if (j->depth + 1 - sh->root_depth > DEPTH_MAX) {
                                 note_error(w, rel, "more than 2048 directories deep: not walked further", -ELOOP);
                                 close(fd);
@@ -769,6 +843,7 @@ static void process_dir(struct worker *w, struct job *j) {
                         child->inherited = dd;
                         child->depth = j->depth + 1;
                         child->region = g;
+                        child->kept_region = kg;
                         pthread_mutex_lock(&sh->lock);
                         bool inline_walk = sh->queued >= QUEUE_MAX;
                         pthread_mutex_unlock(&sh->lock);
@@ -785,6 +860,7 @@ static void process_dir(struct worker *w, struct job *j) {
                 if (converge_object(w, j->fd, name, rel, dd, false, have_st ? &st : NULL) < 0)
                         w->error = -EIO;
                 region_after(w, j->region, path.data);
+                kept_region_after(w, j->kept_region, path.data);
         }
         closedir(d);
         bw_sb_done(&path);
@@ -868,6 +944,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 struct bw_decision d = seed_decision(tp, w1->md, root);
                 int r = converge_object(w1, pfd, name, "", d, false, &fst);
                 region_after(w1, NULL, root);
+                kept_region_after(w1, NULL, root);
                 take_regions(&sh1, o);
                 pcre2_match_data_free(w1->md);
                 if (r == 0)
@@ -875,6 +952,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 st->objects += w1->st.objects;
                 st->changed += w1->st.changed;
                 st->unchanged += w1->st.unchanged;
+                st->kept += w1->st.kept;
                 st->skipped_hardlinks += w1->st.skipped_hardlinks;
                 st->errors += w1->st.errors;
                 free(w1);
@@ -918,6 +996,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
         struct bw_decision d = seed_decision(tp, w[0].md, root);
         int r = converge_object(&w[0], fd, "", "", d, true, &rst);
         struct bw_acl_region *root_region = region_after(&w[0], NULL, root);
+        struct bw_acl_region *root_kept = kept_region_after(&w[0], NULL, root);
         if (r == 0)
                 r = flush(&w[0]);
         if (r == 0 && S_ISDIR(rst.st_mode)) {
@@ -929,6 +1008,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 j->inherited = d;
                 j->depth = bw_path_depth(root);
                 j->region = root_region;
+                j->kept_region = root_kept;
                 sh.queue = j;
                 sh.queued = 1;
                 pthread_t *th = calloc(n, sizeof(*th));
@@ -955,6 +1035,7 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 st->objects += w[i].st.objects;
                 st->changed += w[i].st.changed;
                 st->unchanged += w[i].st.unchanged;
+                st->kept += w[i].st.kept;
                 st->skipped_symlinks += w[i].st.skipped_symlinks;
                 st->skipped_mounts += w[i].st.skipped_mounts;
                 st->skipped_hardlinks += w[i].st.skipped_hardlinks;

@@ -47,6 +47,13 @@ struct bw_tree_policy {
         struct bw_kind_acl kinds[5]; /* indexed by enum bw_rule_kind */
         uint32_t managed_users[4], managed_groups[4];
         unsigned n_managed_users, n_managed_groups;
+        /* The sandbox principals' uids in carve-out and deny-read entries. Protection follows the
+         * object: where an object carries such an entry, converging never lifts it, whatever its
+         * name now decides (it was renamed, or exchanged with another name while the walk ran);
+         * only revert does (lift_protection). See bw_acl_keep_protection(). */
+        uint32_t protect_users[4];
+        unsigned n_protect_users;
+        bool lift_protection;
 };
 
 /* A change made (or, dry-running, that would be made). */
@@ -62,11 +69,13 @@ struct bw_acl_change {
         size_t after_len;
 };
 
-/* A region of changes for the report: its first object, and how many changed below it the same way. */
+/* A region of changes for the report: its first object, and how many changed below it the same way.
+ * op '!' is a region of moved protected objects: objects that keep carve-out or deny-read entries
+ * their names no longer call for (kind: the BW_KEPT_* of what they keep). */
 struct bw_acl_region {
         struct bw_acl_region *next;
         char *path;
-        char op; /* '+' entries added, '~' changed, '-' removed */
+        char op; /* '+' entries added, '~' changed, '-' removed, '!' protection kept */
         uint32_t kind, rule;
         _Atomic uint64_t below;
 };
@@ -78,6 +87,7 @@ typedef int (*bw_acl_batch_fn)(void *userdata, const struct bw_acl_change *chang
 
 struct bw_tree_stats {
         uint64_t objects, changed, unchanged;
+        uint64_t kept; /* objects that keep protection their names no longer call for */
         uint64_t skipped_symlinks, skipped_mounts, skipped_hardlinks, skipped_devices, errors;
 };
 

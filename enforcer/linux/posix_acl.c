@@ -114,3 +114,56 @@ bool bw_acl_is_minimal(const struct bw_acl *acl) {
                         return false;
         return acl->n == 3;
 }
+
+#define ACL_R 4
+#define ACL_W 2
+
+int bw_acl_keep_protection(const struct bw_acl *base, struct bw_acl *wanted, const uint32_t *protect,
+                           unsigned n_protect) {
+        uint16_t mask = 7;
+        for (unsigned i = 0; i < base->n; i++)
+                if (base->e[i].tag == BW_ACL_MASK)
+                        mask = base->e[i].perm;
+        int kept = 0;
+        for (unsigned i = 0; i < base->n; i++) {
+                const struct bw_acl_entry *e = &base->e[i];
+                if (e->tag != BW_ACL_USER || !in(e->id, protect, n_protect))
+                        continue;
+                /* what the entry granted in effect: the mask limited it */
+                uint16_t had = e->perm & mask;
+                struct bw_acl_entry *w = NULL;
+                for (unsigned k = 0; k < wanted->n && !w; k++)
+                        if (wanted->e[k].tag == BW_ACL_USER && wanted->e[k].id == e->id)
+                                w = &wanted->e[k];
+                if (w && !(w->perm & ~had & (ACL_R | ACL_W)))
+                        continue; /* as strict as before (execute follows the object's mode) */
+                if (w)
+                        w->perm = had;
+                else {
+                        if (wanted->n >= BW_ACL_MAX_ENTRIES - 1)
+                                return -E2BIG;
+                        wanted->e[wanted->n++] = (struct bw_acl_entry){BW_ACL_USER, had, e->id};
+                }
+                kept |= had & ACL_R ? BW_KEPT_CARVE_OUT : BW_KEPT_DENY_READ;
+        }
+        if (!kept)
+                return 0;
+        /* the mask: the union of the group class, as bw_acl_compute makes it */
+        uint16_t m = 0;
+        struct bw_acl_entry *mask_entry = NULL;
+        for (unsigned i = 0; i < wanted->n; i++) {
+                uint16_t tag = wanted->e[i].tag;
+                if (tag == BW_ACL_USER || tag == BW_ACL_GROUP || tag == BW_ACL_GROUP_OBJ)
+                        m |= wanted->e[i].perm;
+                else if (tag == BW_ACL_MASK)
+                        mask_entry = &wanted->e[i];
+        }
+        if (mask_entry)
+                mask_entry->perm = m;
+        else if (wanted->n >= BW_ACL_MAX_ENTRIES)
+                return -E2BIG;
+        else
+                wanted->e[wanted->n++] = (struct bw_acl_entry){BW_ACL_MASK, m, BW_ACL_UNDEFINED_ID};
+        bw_acl_sort(wanted);
+        return kept;
+}

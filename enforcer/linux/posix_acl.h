@@ -58,5 +58,21 @@ int bw_acl_compute(const struct bw_acl *base, const struct bw_acl_want *want, un
                    const uint32_t *managed_users, unsigned n_managed_users, const uint32_t *managed_groups,
                    unsigned n_managed_groups, struct bw_acl *ret);
 void bw_acl_sort(struct bw_acl *acl);
+
+/* What bw_acl_keep_protection() kept: a read-only carve-out (reading allowed, writing not), or
+ * an unreadable object's deny entries. */
+#define BW_KEPT_CARVE_OUT 0x1u
+#define BW_KEPT_DENY_READ 0x2u
+
+/*
+ * Protection follows the object: the named-user entries of protect[] (the sandbox principals'
+ * carve-out and deny-read entries) that base carries are never lifted by wanted, whatever the
+ * object's name now decides. An entry wanted lacks is put back; one wanted would give read or
+ * write that base's (masked) entry lacks is put back as base had it; one wanted keeps as strict
+ * (or stricter) stays as wanted. The mask is recomputed. Returns the BW_KEPT_* of what had to be
+ * put back (0: wanted already kept all of it), or -E2BIG.
+ */
+int bw_acl_keep_protection(const struct bw_acl *base, struct bw_acl *wanted, const uint32_t *protect,
+                           unsigned n_protect);
 /* Does the ACL carry nothing beyond what the mode says (so the xattr can be absent)? */
 bool bw_acl_is_minimal(const struct bw_acl *acl);
