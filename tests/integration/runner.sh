@@ -65,6 +65,7 @@ mkdir -p /home/ann/plain/.bulwark
 printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  read_only:\n    - ${workspace}/locked\n' >/home/ann/plain/.bulwark/policy.yaml
 mkdir -p /home/ann/plain/locked
 chown -R ann:ann /home/ann/plain
+run_as ann /home/ann/plain $bulwark trust >/dev/null 2>&1 # every workspace policy needs it (tests/integration/trust.sh)
 run_as ann /home/ann/plain $bulwark run -- sh -c 'touch free; touch locked/x' 2>/run/err.out
 check "bulwark run compiles .bulwark/policy.yaml: its carve-out holds" sh -c 'test -f /home/ann/plain/free && ! test -e /home/ann/plain/locked/x'
 # a policy a sandboxed command writes into a subdirectory never governs runs started there
@@ -73,19 +74,22 @@ run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'echo evil >>/home/ann/.pro
 check "a nested policy written by a sandboxed command is not used (the outer one is)" sh -c '! test -e /home/ann/.profile-test'
 run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'touch from-sub' 2>/dev/null
 check "  ...and a run from the subdirectory has the outer workspace writable" test -f /home/ann/plain/sub/from-sub
-# a workspace policy that grants more than the default needs --trust-policy
+# a workspace policy that grants more than the default is refused until `bulwark trust`
 mkdir -p /home/ann/wide/.bulwark /home/ann/extra
 printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/extra"]\n' >/home/ann/wide/.bulwark/policy.yaml
 chown -R ann:ann /home/ann/wide /home/ann/extra
 run_as ann /home/ann/wide $bulwark run -- touch /home/ann/extra/x 2>/run/err.out
-check "a widening policy is refused without --trust-policy (125), naming the line" sh -c "test $? -eq 125 && grep -q 'policy.yaml:4: makes /home/ann/extra writable' /run/err.out && ! test -e /home/ann/extra/x"
-run_as ann /home/ann/wide $bulwark run --trust-policy -- touch /home/ann/extra/x 2>/run/err.out
-check "  ...and runs with it" test -e /home/ann/extra/x
+check "a widening policy is refused before bulwark trust (125), naming the line" sh -c "test $? -eq 125 && grep -q 'policy.yaml:4: makes /home/ann/extra writable' /run/err.out && ! test -e /home/ann/extra/x"
+run_as ann /home/ann/wide $bulwark trust >/dev/null 2>&1
+run_as ann /home/ann/wide $bulwark run -- touch /home/ann/extra/x 2>/run/err.out
+check "  ...and runs once trusted" test -e /home/ann/extra/x
 run_as ann /home/ann/plain $runner -- true 2>/run/err.out
 check "the runner alone refuses a workspace with its own policy (125)" test $? -eq 125
 printf 'bulwark: 1\nfilesystem: {writable: [nope' >/home/ann/plain/.bulwark/policy.yaml
+run_as ann /home/ann/plain $bulwark trust >/dev/null 2>/run/err.out
+check "a broken workspace policy cannot be trusted: the error named" sh -c "test $? -eq 1 && grep -q 'policy.yaml:[0-9]*:[0-9]*: error' /run/err.out"
 run_as ann /home/ann/plain $bulwark run -- touch should-not 2>/run/err.out
-check "a broken workspace policy: 125, the error named, the command not run" sh -c 'grep -q "policy.yaml:" /run/err.out && ! test -e /home/ann/plain/should-not'
+check "  ...and the run refuses it: 125, the command not run" sh -c "test $? -eq 125 && ! test -e /home/ann/plain/should-not"
 
 # a carve-out deeper in the workspace cannot be moved out of the way between runs (its parent
 # directories are mount points in the sandbox)
