@@ -15,6 +15,7 @@
 #include "safe_open.h"
 #include "sandbox.h"
 #include "sha256.h"
+#include "tree_guard.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -31,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #ifndef BULWARK_STATE_DIR
 #define BULWARK_STATE_DIR "/var/lib/bulwark"
@@ -235,6 +237,10 @@ struct str_list {
 };
 
 static void list_add(struct str_list *l, const char *s, uint8_t flag) {
+        if (strlen(s) >= PATH_MAX)
+                refuse("the path %.60s... is longer than %d bytes: the runner cannot protect or mount it; use a "
+                       "shorter path",
+                       s, PATH_MAX - 1);
         for (size_t i = 0; i < l->n; i++)
                 if (bw_streq(l->v[i], s))
                         return;
@@ -247,6 +253,18 @@ static void list_add(struct str_list *l, const char *s, uint8_t flag) {
         }
         l->flag[l->n] = flag;
         l->v[l->n++] = strdup(s);
+}
+
+/* snprintf that refuses the run instead of truncating a path. */
+__attribute__((format(printf, 3, 4))) static void checked_path(char *out, size_t size, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(out, size, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t) n >= size)
+                refuse("a path built from %.60s... would be longer than %zu bytes: the runner cannot protect it; use "
+                       "a shorter workspace path",
+                       out, size - 1);
 }
 
 static void list_free(struct str_list *l) {
@@ -270,41 +288,11 @@ static bool within_any(const char *path, const struct str_list *roots) {
 }
 
 struct spec_lists {
-        struct str_list writable, read_only, hidden, admin_denied;
-        unsigned unenforced_patterns, unenforced_protected;
-        char *first_unenforced;
+        struct str_list writable, read_only, hidden, admin_denied, placeholders;
 };
 
-/* "**" + "/NAME" (a literal NAME) in every writable root: the root-level candidates, found
- * without a walk. Case-insensitive rules also cover the root's entries that differ in case. */
-static void anywhere_candidates(struct spec_lists *sl, const char *name, bool ignore_case, bool protected_default,
-                                bool hide, const char *private_tmp) {
-        for (size_t i = 0; i < sl->writable.n; i++) {
-                const char *root = sl->writable.v[i];
-                if (bw_streq(root, private_tmp))
-                        continue; /* the sandbox's own fresh tmpfs has nothing to protect */
-                char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, name);
-                if (hide)
-                        list_add(&sl->hidden, path, 0);
-                else
-                        list_add(&sl->read_only, path, protected_default ? BW_RO_PLACEHOLDER : 0);
-                if (!ignore_case)
-                        continue;
-                DIR *d = opendir(root);
-                for (struct dirent *de; d && (de = readdir(d));) {
-                        if (strcasecmp(de->d_name, name) != 0 || bw_streq(de->d_name, name))
-                                continue;
-                        snprintf(path, sizeof(path), "%s/%s", bw_streq(root, "/") ? "" : root, de->d_name);
-                        list_add(hide ? &sl->hidden : &sl->read_only, path, hide ? 0 : BW_RO_VARIANT);
-                }
-                if (d)
-                        closedir(d);
-        }
-}
-
 static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, const struct bw_bindings *b,
-                        struct spec_lists *sl) {
+                        struct spec_lists *sl, struct bw_guard *guard) {
         /* two passes: the writable roots first, since the anywhere-rules are relative to them */
         for (int pass = 0; pass < 2; pass++) {
                 for (uint32_t k = 0; k < t->ref_count; k++) {
@@ -330,20 +318,27 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
                         else if (is_path && r->kind == BW_RULE_UNREADABLE)
                                 list_add(&sl->hidden, bound, false);
                         else if (!is_path && deny && pass == 1) {
-                                const char *lit = (r->flags & BW_RULE_ANYWHERE) ? bound + 3 : NULL;
-                                if (lit && !strpbrk(lit, "*?[]{}\\/"))
-                                        anywhere_candidates(sl, lit, r->flags & BW_RULE_IGNORE_CASE,
-                                                            r->flags & BW_RULE_PROTECTED, r->kind == BW_RULE_UNREADABLE,
-                                                            b->value[BW_VAR_TMPDIR]);
-                                /* deeper matches need the tree walk that `bulwark apply` does */
-                                if (r->flags & BW_RULE_PROTECTED)
-                                        sl->unenforced_protected++;
-                                else {
-                                        if (!sl->first_unenforced)
-                                                sl->first_unenforced = strdup(text);
-                                        sl->unenforced_patterns++;
+                                /* found at any depth by the tree guard's walk, before every run */
+                                unsigned gflags = ((r->flags & BW_RULE_IGNORE_CASE) ? BW_GUARD_IGNORE_CASE : 0) |
+                                                  ((r->flags & BW_RULE_PROTECTED) ? BW_GUARD_PROTECTED : 0);
+                                const char *why = NULL;
+                                if (bw_guard_add_pattern(guard, bound, r->match,
+                                                         r->kind == BW_RULE_UNREADABLE ? BW_GUARD_HIDE
+                                                                                       : BW_GUARD_READ_ONLY,
+                                                         gflags, &why) < 0)
+                                        refuse("rule %s: %s: recompile the plan with bulwarkc", text, why);
+                                /* .git and .bulwark at the top of the workspace are reserved when
+                                 * missing (an empty placeholder), so they cannot be made there */
+                                const char *name = bound + 3;
+                                if ((r->flags & BW_RULE_PROTECTED) && (r->flags & BW_RULE_ANYWHERE) &&
+                                    (bw_streq(name, ".git") || bw_streq(name, ".bulwark"))) {
+                                        char top[PATH_MAX];
+                                        checked_path(top, sizeof(top), "%s/%s", b->value[BW_VAR_WORKSPACE], name);
+                                        list_add(&sl->placeholders, top, 0);
                                 }
                         }
+                        if (is_path && r->kind == BW_RULE_READ_ONLY && pass == 1)
+                                bw_guard_add_literal(guard, bound);
                         free(bound);
                 }
         }
@@ -525,6 +520,61 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
         closedir(d);
 }
 
+/* ---- the tree: placeholders and carve-outs at any depth ---- */
+
+/* .git and .bulwark missing at the top of the workspace get an empty placeholder directory, so
+ * that they can be mounted read-only and the command cannot create them there (the place editors,
+ * agents and `bulwark run` look first). The parent is opened safely: no symlink but root's (or
+ * the caller's own, unelevated). Left in place afterwards: another run may be using it as its
+ * mount point at this very moment, and removing it would take that run's protection away. */
+static void reserve_placeholders(struct spec_lists *sl, uid_t trusted, bool verbose) {
+        for (size_t i = 0; i < sl->placeholders.n; i++) {
+                char *p = sl->placeholders.v[i], *slash = strrchr(p, '/');
+                if (!slash || slash == p)
+                        continue;
+                *slash = 0;
+                int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, trusted);
+                *slash = '/';
+                if (dfd < 0)
+                        continue;
+                if (mkdirat(dfd, slash + 1, 0755) < 0 && errno != EEXIST && verbose)
+                        fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", p, strerror(errno));
+                close(dfd); /* before the sandbox starts: no fd of the original mounts may reach it */
+                list_add(&sl->read_only, p, 0);
+        }
+}
+
+static void guard_found(void *ud, const char *path, enum bw_guard_action action) {
+        struct spec_lists *sl = ud;
+        /* found by the walk: bound, not pinned (see tree_guard.h for why that holds) */
+        if (action == BW_GUARD_HIDE)
+                list_add(&sl->hidden, path, BW_RO_NOPIN);
+        else
+                list_add(&sl->read_only, path, BW_RO_NOPIN);
+}
+
+/* Walk the writable roots (all but the private tmpfs, which starts empty) for the carve-outs
+ * the patterns and protected names match, at any depth. Refuses when that cannot be done. */
+static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char *private_tmp, bool verbose) {
+        for (size_t i = 0; i < sl->writable.n; i++)
+                if (!bw_streq(sl->writable.v[i], private_tmp))
+                        bw_guard_add_root(guard, sl->writable.v[i]);
+        char msg[512];
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (bw_guard_scan(guard, guard_found, sl, msg, sizeof(msg)) < 0)
+                refuse("%s", msg);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (verbose) {
+                unsigned dirs, hits, repos;
+                bw_guard_stats(guard, &dirs, &hits, &repos);
+                fprintf(stderr,
+                        "bulwark run: carve-outs: %u directories read, %u objects protected, %u repositories "
+                        "(%.2f ms)\n",
+                        dirs, hits, repos, (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        }
+}
+
 /* ---- main ---- */
 
 static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool network, const char *shown) {
@@ -677,16 +727,9 @@ int main(int argc, char **argv) {
         const struct bw_plan_token *t = pick_token(plan, network, shown);
         const char *principal = bw_plan_string(plan, plan->principals[t->principal].name);
         struct spec_lists sl = {0};
-        build_lists(plan, t, &b, &sl);
-        if (sl.unenforced_patterns && (verbose || !elevated))
-                fprintf(stderr,
-                        "bulwark run: %s: %u pattern rule%s (e.g. %s) %s below the top of each writable root; "
-                        "`sudo bulwark apply` enforces them everywhere with ACLs\n",
-                        elevated ? "note" : "warning", sl.unenforced_patterns, sl.unenforced_patterns == 1 ? "" : "s",
-                        sl.first_unenforced, elevated ? "are enforced by ACLs, not mounts," : "are not enforced");
-        if (sl.unenforced_protected && verbose && !elevated)
-                fprintf(stderr, "bulwark run: note: .git and .bulwark are protected at the top of each writable "
-                                "root; nested ones (submodules) only after `sudo bulwark apply`\n");
+        uid_t trusted = elevated ? (uid_t) -1 : getuid();
+        struct bw_guard *guard = bw_guard_new(trusted, b.value[BW_VAR_HOME]);
+        build_lists(plan, t, &b, &sl, guard);
         /* The real user's session sockets (agents, D-Bus) are no business of the sandbox. */
         char runtime_dir[64];
         snprintf(runtime_dir, sizeof(runtime_dir), "/run/user/%u", (unsigned) getuid());
@@ -705,6 +748,14 @@ int main(int argc, char **argv) {
                 list_add(&sl.hidden, engines[i], false);
         if (elevated)
                 hide_other_installs(&in, &sl);
+        const char *tmpdir = b.value[BW_VAR_TMPDIR];
+        const char *private_tmp = NULL;
+        for (size_t i = 0; i < sl.writable.n; i++)
+                if (bw_streq(sl.writable.v[i], tmpdir))
+                        private_tmp = tmpdir;
+        reserve_placeholders(&sl, trusted, verbose);
+        guard_tree(guard, &sl, private_tmp, verbose);
+
 
         if (elevated) {
                 struct passwd *pw = getpwnam(principal);
@@ -743,44 +794,10 @@ int main(int argc, char **argv) {
                         refuse("the switch to %s did not take", principal);
         }
 
-        /* A protected path that does not exist yet gets an empty placeholder directory, so that
-         * it can be mounted read-only and the sandbox cannot create it; removed afterwards. The
-         * parent is opened safely (no symlink but root's, or the caller's own in unelevated mode):
-         * the sandbox user can reach other users' workspaces. */
-        uid_t trusted = elevated ? (uid_t) -1 : getuid();
-        for (size_t i = 0; i < sl.read_only.n; i++) {
-                if (!(sl.read_only.flag[i] & BW_RO_PLACEHOLDER))
-                        continue;
-                char *p = sl.read_only.v[i], *slash = strrchr(p, '/');
-                if (!slash || slash == p)
-                        continue;
-                /* reserved in the workspace only, where repositories live: not in every cache */
-                *slash = 0;
-                bool in_workspace = bw_streq(p, b.value[BW_VAR_WORKSPACE]);
-                *slash = '/';
-                if (!in_workspace)
-                        continue;
-                *slash = 0;
-                int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, trusted);
-                *slash = '/';
-                if (dfd < 0)
-                        continue;
-                /* Left in place afterwards: another run may be using it as its mount point at this
-                 * very moment, and removing it would take that run's protection away. */
-                if (mkdirat(dfd, slash + 1, 0755) < 0 && errno != EEXIST && verbose)
-                        fprintf(stderr, "bulwark run: cannot reserve %s: %s\n", p, strerror(errno));
-                close(dfd); /* before the sandbox starts: no fd of the original mounts may reach it */
-        }
-
         char mode[160];
         snprintf(mode, sizeof(mode), "%s mode as %s (plan %.12s, %s)", elevated ? "elevated" : "unelevated",
                  elevated ? principal : me->pw_name, plan->id, shown);
         bool offline = t->network == BW_NETWORK_OFF;
-        const char *tmpdir = b.value[BW_VAR_TMPDIR];
-        const char *private_tmp = NULL;
-        for (size_t i = 0; i < sl.writable.n; i++)
-                if (bw_streq(sl.writable.v[i], tmpdir))
-                        private_tmp = tmpdir;
         struct bw_sandbox_spec spec = {
                 .writable = (const char *const *) sl.writable.v,
                 .n_writable = sl.writable.n,
@@ -789,6 +806,7 @@ int main(int argc, char **argv) {
                 .read_only_flags = sl.read_only.flag,
                 .hidden = (const char *const *) sl.hidden.v,
                 .n_hidden = sl.hidden.n,
+                .hidden_flags = sl.hidden.flag,
                 .private_tmp = private_tmp,
                 .cwd = cwd,
                 .trusted_uid = trusted,
@@ -807,11 +825,22 @@ int main(int argc, char **argv) {
                 base = restored;
         char **envp = build_env(base, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
+        /* The sandbox is gone (its pid namespace with it): what did the run leave behind? */
+        if (status != 125) {
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                bw_guard_after_run(guard, stderr);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                if (verbose)
+                        fprintf(stderr, "bulwark run: after the run: checked what it created (%.2f ms)\n",
+                                (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        }
+        bw_guard_free(guard);
         list_free(&sl.writable);
         list_free(&sl.read_only);
         list_free(&sl.hidden);
         list_free(&sl.admin_denied);
-        free(sl.first_unenforced);
+        list_free(&sl.placeholders);
         for (size_t i = 0; i < n_env_owned; i++)
                 free(env_owned[i]);
         free(envp);

@@ -169,7 +169,8 @@ struct mount_op {
         const char *path;
         enum mount_kind kind;
         unsigned depth;
-        int fd; /* the detached mount to attach at path */
+        int fd;       /* the detached mount to attach at path */
+        bool no_pin; /* found by the tree walk: parents not pinned (BW_RO_NOPIN) */
 };
 
 static unsigned path_depth(const char *p) {
@@ -316,10 +317,11 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 if (pfd < 0)
                         path_failed("read-only path", p, pfd);
                 struct stat st;
+                bool no_pin = s->read_only_flags && (s->read_only_flags[i] & BW_RO_NOPIN);
                 if (fstat(pfd, &st) == 0 && S_ISLNK(st.st_mode)) {
                         close(pfd);
-                        if (s->read_only_flags && (s->read_only_flags[i] & BW_RO_VARIANT))
-                                continue; /* a case variant (".GIT"): not what git uses, nothing to protect */
+                        if (no_pin)
+                                continue; /* swapped for a symlink since the walk: nothing to write there */
                         setup_failed("read-only path %s is a symbolic link, which bulwark cannot protect: replace it "
                                      "with what it points to",
                                      p);
@@ -329,7 +331,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 if (fd < 0)
                         setup_failed("cannot bind the read-only path %s: %s", p, strerror(errno));
                 set_read_only(fd, p);
-                ops[n++] = (struct mount_op){p, MNT_READ_ONLY, path_depth(p), fd};
+                ops[n++] = (struct mount_op){p, MNT_READ_ONLY, path_depth(p), fd, no_pin};
         }
         for (size_t i = 0; i < s->n_hidden; i++) {
                 const char *p = s->hidden[i];
@@ -366,9 +368,10 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                                                 break;
                                 }
                 }
+                bool no_pin = s->hidden_flags && (s->hidden_flags[i] & BW_RO_NOPIN);
                 if (own >= 0) {
                         set_read_only(own, p);
-                        ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), own};
+                        ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), own, no_pin};
                         continue;
                 }
                 if (hide_src < 0)
@@ -381,14 +384,14 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 if (fd < 0)
                         setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
                 set_read_only(fd, p);
-                ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), fd};
+                ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), fd, no_pin};
         }
         /* Pin every directory between a writable root and a carve-out or hidden path below it (a
          * bind of itself): a mount point cannot be renamed or removed, so the sandbox cannot move
          * a protected path out of the way and find it unprotected on its next run. */
         size_t n_protected = n;
         for (size_t i = 0; i < n_protected; i++) {
-                if (ops[i].kind != MNT_READ_ONLY && ops[i].kind != MNT_HIDDEN)
+                if ((ops[i].kind != MNT_READ_ONLY && ops[i].kind != MNT_HIDDEN) || ops[i].no_pin)
                         continue;
                 const char *root = NULL;
                 for (size_t k = 0; k < s->n_writable; k++)

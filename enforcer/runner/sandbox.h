@@ -22,8 +22,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BW_RO_PLACEHOLDER 0x1u /* a protected default: reserved (an empty directory) when missing */
-#define BW_RO_VARIANT 0x2u     /* a case variant of one (".GIT"): skipped if it is a symlink */
+/* Per carve-out or hidden path: found by the tree guard's walk (tree_guard.h), so its parents are
+ * not pinned: a renamed parent takes the protected object along, and what the run puts at the old
+ * name is caught after the run. Literal paths from the policy have their parents pinned. */
+#define BW_RO_NOPIN 0x1u
 
 struct bw_sandbox_spec {
         const char *const *writable; /* writable roots (absolute, canonical); missing ones are skipped */
@@ -33,6 +35,7 @@ struct bw_sandbox_spec {
         const uint8_t *read_only_flags; /* per carve-out: BW_RO_* */
         const char *const *hidden;      /* unreadable paths: an empty, inaccessible object over them */
         size_t n_hidden;
+        const uint8_t *hidden_flags; /* per hidden path: BW_RO_* */
         const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
         const char *cwd;         /* where the command starts (absolute) */
         uid_t trusted_uid;       /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */

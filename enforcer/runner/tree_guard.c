@@ -1,0 +1,897 @@
+/* SPDX-License-Identifier: MIT */
+#include "tree_guard.h"
+#include "gitconfig.h"
+#include "pattern.h"
+#include "safe_open.h"
+#include "strbuf.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* More binds than this and the sandbox's mount table (and its start) grows out of proportion:
+ * such a pattern should name a directory instead. */
+#define MAX_HITS 4096
+#define MAX_DEPTH 256
+#define MAX_CONFIG_SIZE (1u << 20)
+#define MAX_INCLUDE_DEPTH 10
+#define QUARANTINE ".bulwark-quarantine"
+
+struct rule {
+        enum bw_guard_action action;
+        unsigned flags;
+        char *name; /* "**" "/NAME" with a literal NAME: names are compared, no regex */
+        struct bw_pattern pat;
+        bool has_pat;
+        /* a prefilter on the last path component, from a glob's last component: its literal
+         * start and end (a component such as ".env*" needs the name to start with ".env") */
+        char *pre, *suf;
+};
+
+struct dirrec {
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        struct timespec ctime;
+        bool opaque; /* could not be read before the run: always read again after it */
+};
+
+/* An open-addressing set of (dev, ino), with a value (an index into dirs, or 0). */
+struct idset {
+        struct idslot {
+                uint64_t dev, ino;
+                uint32_t value;
+                bool used;
+        } *slots;
+        size_t n_slots, n_used;
+};
+
+struct str_vec {
+        char **v;
+        size_t n, cap;
+};
+
+struct bw_guard {
+        uid_t trusted;
+        char *home;
+        struct str_vec roots, literals, missing, repos;
+        struct rule *rules;
+        size_t n_rules;
+        struct dirrec *dirs;
+        size_t n_dirs, cap_dirs;
+        struct idset known;   /* objects protected before the run */
+        struct idset dir_ids; /* directories seen before the run: value = index + 1 */
+        struct idset visited; /* after the run: directories read again */
+        struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
+        unsigned n_hits, n_dirs_read;
+        /* during a scan */
+        void (*add)(void *ud, const char *path, enum bw_guard_action action);
+        void *ud;
+        char *msg;
+        size_t msg_size;
+        /* after the run */
+        FILE *report;
+        unsigned neutralised;
+};
+
+/* ---- small containers ---- */
+
+static void vec_add(struct str_vec *v, const char *s) {
+        if (v->n == v->cap) {
+                v->cap = v->cap ? v->cap * 2 : 16;
+                v->v = realloc(v->v, v->cap * sizeof(*v->v));
+                if (!v->v)
+                        abort();
+        }
+        v->v[v->n] = strdup(s);
+        if (!v->v[v->n])
+                abort();
+        v->n++;
+}
+
+static void vec_free(struct str_vec *v) {
+        for (size_t i = 0; i < v->n; i++)
+                free(v->v[i]);
+        free(v->v);
+        *v = (struct str_vec){0};
+}
+
+static uint64_t id_hash(uint64_t dev, uint64_t ino) {
+        uint64_t h = ino * 0x9e3779b97f4a7c15ull ^ (dev + 0x632be59bd9b4e019ull);
+        return h ^ (h >> 29);
+}
+
+static struct idslot *id_find(const struct idset *s, uint64_t dev, uint64_t ino) {
+        if (!s->n_slots)
+                return NULL;
+        for (size_t i = id_hash(dev, ino) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
+                struct idslot *e = &s->slots[i];
+                if (!e->used)
+                        return NULL;
+                if (e->dev == dev && e->ino == ino)
+                        return e;
+        }
+}
+
+static void id_put(struct idset *s, uint64_t dev, uint64_t ino, uint32_t value) {
+        if ((s->n_used + 1) * 2 > s->n_slots) {
+                struct idset bigger = {.n_slots = s->n_slots ? s->n_slots * 2 : 256};
+                bigger.slots = calloc(bigger.n_slots, sizeof(*bigger.slots));
+                if (!bigger.slots)
+                        abort();
+                for (size_t i = 0; i < s->n_slots; i++)
+                        if (s->slots[i].used)
+                                id_put(&bigger, s->slots[i].dev, s->slots[i].ino, s->slots[i].value);
+                free(s->slots);
+                *s = bigger;
+        }
+        for (size_t i = id_hash(dev, ino) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
+                struct idslot *e = &s->slots[i];
+                if (e->used && e->dev == dev && e->ino == ino) {
+                        e->value = value;
+                        return;
+                }
+                if (!e->used) {
+                        *e = (struct idslot){dev, ino, value, true};
+                        s->n_used++;
+                        return;
+                }
+        }
+}
+
+/* ---- paths ---- */
+
+static bool within(const char *path, const char *root) {
+        size_t n = strlen(root);
+        if (n == 1)
+                return path[0] == '/';
+        return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+/* Lexical normalisation of an absolute path ("//", ".", ".."): false when it does not fit. */
+static bool normalize(const char *in, char *out, size_t size) {
+        size_t n = 0;
+        if (in[0] != '/' || size < 2)
+                return false;
+        out[n++] = '/';
+        for (const char *p = in; *p;) {
+                while (*p == '/')
+                        p++;
+                const char *e = p + strcspn(p, "/");
+                size_t len = (size_t) (e - p);
+                if (len == 0)
+                        break;
+                if (len == 1 && p[0] == '.') {
+                } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+                        while (n > 1 && out[n - 1] != '/')
+                                n--;
+                        if (n > 1)
+                                n--;
+                } else {
+                        if (n + (n > 1) + len + 1 > size)
+                                return false;
+                        if (n > 1)
+                                out[n++] = '/';
+                        memcpy(out + n, p, len);
+                        n += len;
+                }
+                p = e;
+        }
+        out[n] = 0;
+        return true;
+}
+
+/* Join base (a directory) and rel (absolute, "~/...", or relative), normalised. */
+static bool resolve(const struct bw_guard *g, const char *base, const char *rel, char *out, size_t size) {
+        char joined[PATH_MAX * 2];
+        if (rel[0] == '/')
+                snprintf(joined, sizeof(joined), "%s", rel);
+        else if (rel[0] == '~' && rel[1] == '/')
+                snprintf(joined, sizeof(joined), "%s/%s", g->home, rel + 2);
+        else if (rel[0] == '~')
+                return false; /* ~otheruser: not ours to guess */
+        else
+                snprintf(joined, sizeof(joined), "%s/%s", base, rel);
+        return normalize(joined, out, size);
+}
+
+static const char *root_of(const struct bw_guard *g, const char *path) {
+        for (size_t i = 0; i < g->roots.n; i++)
+                if (within(path, g->roots.v[i]))
+                        return g->roots.v[i];
+        return NULL;
+}
+
+/* Open a directory below its root without following any symlink below the root. */
+static int open_below(const struct bw_guard *g, const char *path) {
+        const char *root = root_of(g, path);
+        if (!root)
+                return -ENOENT;
+        int fd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY, g->trusted);
+        if (fd < 0)
+                return fd;
+        const char *p = path + strlen(root);
+        while (*p == '/')
+                p++;
+        while (*p) {
+                char name[NAME_MAX + 1];
+                size_t len = strcspn(p, "/");
+                if (len > NAME_MAX) {
+                        close(fd);
+                        return -ENAMETOOLONG;
+                }
+                memcpy(name, p, len);
+                name[len] = 0;
+                int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int e = errno;
+                close(fd);
+                if (next < 0)
+                        return -e;
+                fd = next;
+                p += len;
+                while (*p == '/')
+                        p++;
+        }
+        return fd;
+}
+
+/* ---- set-up ---- */
+
+struct bw_guard *bw_guard_new(uid_t trusted_uid, const char *home) {
+        struct bw_guard *g = calloc(1, sizeof(*g));
+        if (!g || !(g->home = strdup(home ? home : "/")))
+                abort();
+        g->trusted = trusted_uid;
+        return g;
+}
+
+void bw_guard_free(struct bw_guard *g) {
+        if (!g)
+                return;
+        for (size_t i = 0; i < g->n_rules; i++) {
+                free(g->rules[i].name);
+                free(g->rules[i].pre);
+                free(g->rules[i].suf);
+                if (g->rules[i].has_pat)
+                        bw_pattern_done(&g->rules[i].pat);
+        }
+        free(g->rules);
+        for (size_t i = 0; i < g->n_dirs; i++)
+                free(g->dirs[i].path);
+        free(g->dirs);
+        free(g->known.slots);
+        free(g->dir_ids.slots);
+        free(g->visited.slots);
+        vec_free(&g->roots);
+        vec_free(&g->literals);
+        vec_free(&g->missing);
+        vec_free(&g->repos);
+        vec_free(&g->global_relative);
+        free(g->home);
+        free(g);
+}
+
+void bw_guard_add_root(struct bw_guard *g, const char *root) {
+        for (size_t i = 0; i < g->roots.n; i++)
+                if (within(root, g->roots.v[i]))
+                        return;
+        /* a root that contains earlier ones replaces them */
+        size_t keep = 0;
+        for (size_t i = 0; i < g->roots.n; i++) {
+                if (within(g->roots.v[i], root))
+                        free(g->roots.v[i]);
+                else
+                        g->roots.v[keep++] = g->roots.v[i];
+        }
+        g->roots.n = keep;
+        vec_add(&g->roots, root);
+}
+
+void bw_guard_add_literal(struct bw_guard *g, const char *path) {
+        vec_add(&g->literals, path);
+}
+
+int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, enum bw_guard_action action,
+                         unsigned flags, const char **err) {
+        struct rule r = {.action = action, .flags = flags};
+        bool ic = flags & BW_GUARD_IGNORE_CASE;
+        if (match == BW_MATCH_GLOB && strncmp(text, "**/", 3) == 0 && !strpbrk(text + 3, "*?[]{}\\/")) {
+                r.name = strdup(text + 3);
+        } else {
+                struct bw_pattern_error pe;
+                if (bw_pattern_compile(text, match, ic, &r.pat, &pe) < 0) {
+                        *err = "the pattern does not compile";
+                        return -EINVAL;
+                }
+                r.has_pat = true;
+                const char *last = strrchr(text, '/');
+                last = last ? last + 1 : text;
+                if (match == BW_MATCH_GLOB && !strstr(last, "**")) {
+                        size_t a = strcspn(last, "*?[{\\");
+                        const char *specials = "*?]}\\";
+                        const char *end = last + strlen(last), *s = end;
+                        while (s > last && !strchr(specials, s[-1]))
+                                s--;
+                        r.pre = strndup(last, a);
+                        r.suf = strdup(a == strlen(last) ? "" : s);
+                }
+        }
+        g->rules = realloc(g->rules, (g->n_rules + 1) * sizeof(*g->rules));
+        if (!g->rules)
+                abort();
+        g->rules[g->n_rules++] = r;
+        return 0;
+}
+
+/* ---- matching ---- */
+
+static bool affix_ok(const struct rule *r, const char *name, size_t len) {
+        if (!r->pre)
+                return true;
+        size_t a = strlen(r->pre), b = strlen(r->suf);
+        if (a + b > len && !(a == len && b == len))
+                return false;
+        if (r->flags & BW_GUARD_IGNORE_CASE)
+                return strncasecmp(name, r->pre, a) == 0 && strcasecmp(name + len - b, r->suf) == 0;
+        return strncmp(name, r->pre, a) == 0 && memcmp(name + len - b, r->suf, b) == 0;
+}
+
+/* The strongest action of the rules that match (0: none); *flags gets BW_GUARD_PROTECTED when a
+ * protected default matched. */
+static enum bw_guard_action match_rules(const struct bw_guard *g, const char *path, size_t len, const char *name,
+                                        unsigned *flags) {
+        enum bw_guard_action best = 0;
+        size_t nlen = strlen(name);
+        *flags = 0;
+        for (size_t i = 0; i < g->n_rules; i++) {
+                const struct rule *r = &g->rules[i];
+                bool hit;
+                if (r->name)
+                        hit = (r->flags & BW_GUARD_IGNORE_CASE) ? strcasecmp(name, r->name) == 0
+                                                                : bw_streq(name, r->name);
+                else if (!affix_ok(r, name, nlen))
+                        hit = false;
+                else /* a PCRE2 limit or a name that is not UTF-8: undecided, so protected */
+                        hit = bw_pattern_match_md(&r->pat, r->pat.md, path, len) != 0;
+                if (!hit)
+                        continue;
+                *flags |= r->flags & BW_GUARD_PROTECTED;
+                if (r->action > best)
+                        best = r->action;
+        }
+        return best;
+}
+
+static bool is_git_name(const char *name) {
+        return strcasecmp(name, ".git") == 0;
+}
+
+/* ---- before the run ---- */
+
+__attribute__((format(printf, 3, 4))) static int fail(struct bw_guard *g, int err, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->msg, g->msg_size, fmt, ap);
+        va_end(ap);
+        return err;
+}
+
+static int protect(struct bw_guard *g, const char *path, const struct stat *st, enum bw_guard_action action) {
+        id_put(&g->known, st->st_dev, st->st_ino, 0);
+        if (S_ISLNK(st->st_mode))
+                return 0; /* a symlink has no content to write; replacing it is caught after the run */
+        if (++g->n_hits > MAX_HITS)
+                return fail(g, -E2BIG,
+                            "more than %d paths in the writable roots match read_only or unreadable rules (the "
+                            "last: %s): the runner binds each one; narrow the patterns, or name the directory "
+                            "that holds them",
+                            MAX_HITS, path);
+        g->add(g->ud, path, action);
+        return 0;
+}
+
+static void record_dir(struct bw_guard *g, const char *path, const struct stat *st, bool opaque) {
+        if (g->n_dirs == g->cap_dirs) {
+                g->cap_dirs = g->cap_dirs ? g->cap_dirs * 2 : 256;
+                g->dirs = realloc(g->dirs, g->cap_dirs * sizeof(*g->dirs));
+                if (!g->dirs)
+                        abort();
+        }
+        struct dirrec *d = &g->dirs[g->n_dirs++];
+        *d = (struct dirrec){strdup(path), st->st_dev, st->st_ino, st->st_ctim, opaque};
+        if (!d->path)
+                abort();
+        id_put(&g->dir_ids, st->st_dev, st->st_ino, (uint32_t) g->n_dirs);
+}
+
+static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st);
+
+/*
+ * Read one directory (dfd, owned) and what lies below it. Before the run (after == false) every
+ * match is protected and every directory recorded; after it, matches that were not protected
+ * before are neutralised, and directories that kept their place and change time are skipped.
+ */
+static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned depth, bool after) {
+        if (depth > MAX_DEPTH) {
+                close(dfd);
+                return fail(g, -ELOOP, "%s is nested more than %d directories deep below its writable root: the "
+                                       "runner cannot check it for carve-outs",
+                                       bw_sb_str(path), MAX_DEPTH);
+        }
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return 0;
+        }
+        g->n_dirs_read++;
+        size_t base = path->len;
+        int r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d));) {
+                const char *name = de->d_name;
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+                        continue;
+                bw_sb_truncate(path, base);
+                if (base > 1)
+                        bw_sb_putc(path, '/');
+                bw_sb_puts(path, name);
+                if (path->len >= PATH_MAX) {
+                        r = fail(g, -ENAMETOOLONG,
+                                 "a path in the writable roots is longer than %d bytes (%.80s...): the runner "
+                                 "cannot protect it; shorten it",
+                                 PATH_MAX - 1, path->data);
+                        break;
+                }
+                unsigned flags;
+                enum bw_guard_action act = match_rules(g, path->data, path->len, name, &flags);
+                bool is_dir = de->d_type == DT_DIR;
+                struct stat st;
+                if (act || de->d_type == DT_UNKNOWN || (is_dir && after)) {
+                        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue; /* gone meanwhile */
+                        is_dir = S_ISDIR(st.st_mode);
+                }
+                if (act) {
+                        if (!after) {
+                                r = protect(g, path->data, &st, act);
+                                if (is_git_name(name))
+                                        vec_add(&g->repos, path->data);
+                        } else if (!id_find(&g->known, st.st_dev, st.st_ino) &&
+                                   (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
+                                neutralise(g, dirfd(d), name, path->data, &st);
+                        continue; /* protected whole */
+                }
+                if (!is_dir)
+                        continue;
+                if (after) {
+                        if (id_find(&g->visited, st.st_dev, st.st_ino))
+                                continue;
+                        struct idslot *seen = id_find(&g->dir_ids, st.st_dev, st.st_ino);
+                        if (seen) {
+                                const struct dirrec *rec = &g->dirs[seen->value - 1];
+                                /* in place and unchanged: its own record is checked on its own */
+                                if (!rec->opaque && bw_streq(rec->path, path->data) &&
+                                    rec->ctime.tv_sec == st.st_ctim.tv_sec && rec->ctime.tv_nsec == st.st_ctim.tv_nsec)
+                                        continue;
+                        }
+                }
+                int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) {
+                        /* unreadable to us now: read again after the run (elevated, as the sandbox
+                         * user that may have made it) */
+                        if (!after && fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+                                record_dir(g, path->data, &st, true);
+                        continue;
+                }
+                if (!after) {
+                        struct stat dst;
+                        if (fstat(sub, &dst) == 0)
+                                record_dir(g, path->data, &dst, false);
+                } else {
+                        struct stat dst;
+                        if (fstat(sub, &dst) == 0)
+                                id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
+                }
+                r = walk(g, sub, path, depth + 1, after);
+        }
+        bw_sb_truncate(path, base);
+        closedir(d);
+        return r;
+}
+
+/* ---- git: what a repository's config reaches outside .git ---- */
+
+static char *read_small(const char *path, uid_t trusted, size_t max, size_t *len) {
+        int fd = bw_open_path_safely(path, O_RDONLY | O_NONBLOCK, trusted);
+        if (fd < 0)
+                return NULL;
+        struct stat st;
+        char *buf = NULL;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t) st.st_size <= max &&
+            (buf = malloc((size_t) st.st_size + 1))) {
+                ssize_t n = bw_read_full(fd, buf, (size_t) st.st_size);
+                if (n < 0) {
+                        free(buf);
+                        buf = NULL;
+                } else {
+                        buf[n] = 0;
+                        *len = (size_t) n;
+                }
+        }
+        close(fd);
+        return buf;
+}
+
+/* A path git may read or run, found in a repository's files: read-only if it is in a root. */
+static int protect_ref(struct bw_guard *g, const char *path) {
+        if (!root_of(g, path))
+                return 0;
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+                vec_add(&g->missing, path); /* must not appear during the run */
+                return 0;
+        }
+        if (id_find(&g->known, st.st_dev, st.st_ino))
+                return 0;
+        return protect(g, path, &st, BW_GUARD_READ_ONLY);
+}
+
+/* The first word of a shell command, when it names a file ("!./tools/fsmon --x" -> ./tools/fsmon). */
+static bool command_program(const char *cmd, char *out, size_t size) {
+        while (*cmd == '!' || *cmd == ' ' || *cmd == '\t')
+                cmd++;
+        size_t n = 0;
+        char quote = 0;
+        if (*cmd == '"' || *cmd == '\'')
+                quote = *cmd++;
+        for (; *cmd && n + 1 < size; cmd++) {
+                if (quote ? *cmd == quote : (*cmd == ' ' || *cmd == '\t' || *cmd == ';' || *cmd == '|'))
+                        break;
+                out[n++] = *cmd;
+        }
+        out[n] = 0;
+        return n > 0 && strchr(out, '/') != NULL;
+}
+
+struct config_walk {
+        struct bw_guard *g;
+        const char *file_dir; /* the directory of the config file (include.path is relative to it) */
+        const char *top;      /* the worktree (hooks and programs run there); NULL: the global config */
+        unsigned depth;
+        int r;
+};
+
+static void config_refs(struct bw_guard *g, const char *file, const char *top, unsigned depth);
+
+static int config_entry(const struct bw_gitconfig_entry *e, void *ud) {
+        struct config_walk *w = ud;
+        enum bw_gitconfig_ref kind = bw_gitconfig_reference(e);
+        if (kind == BW_GITREF_NONE || !e->value || !e->value[0])
+                return 0;
+        char target[PATH_MAX], program[PATH_MAX];
+        const char *v = e->value;
+        bool include = bw_streq(e->key, "path");
+        if (kind == BW_GITREF_COMMAND) {
+                if (bw_streq(e->section, "core") && bw_streq(e->key, "fsmonitor") &&
+                    (!strcasecmp(v, "true") || !strcasecmp(v, "false")))
+                        return 0;
+                if (!command_program(v, program, sizeof(program)))
+                        return 0;
+                v = program;
+        }
+        /* relative programs and hooksPath: relative to the worktree the command runs in */
+        const char *base = include ? w->file_dir : w->top;
+        if (!base) {
+                if (v[0] != '/' && v[0] != '~') {
+                        vec_add(&w->g->global_relative, v);
+                        return 0;
+                }
+                base = "/";
+        }
+        if (!resolve(w->g, base, v, target, sizeof(target)))
+                return 0;
+        w->r = protect_ref(w->g, target);
+        if (w->r == 0 && include && w->depth < MAX_INCLUDE_DEPTH)
+                config_refs(w->g, target, w->top, w->depth + 1);
+        return w->r;
+}
+
+static void config_refs(struct bw_guard *g, const char *file, const char *top, unsigned depth) {
+        size_t len;
+        char *text = read_small(file, g->trusted, MAX_CONFIG_SIZE, &len);
+        if (!text)
+                return;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", file);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                slash[slash == dir] = 0;
+        struct config_walk w = {g, dir, top, depth, 0};
+        (void) bw_gitconfig_parse(text, len, config_entry, &w); /* what parsed before an error counts */
+        free(text);
+}
+
+/* "gitdir: X" of a .git file, or commondir's "X": the path it names, resolved against base. */
+static bool redirect_target(struct bw_guard *g, const char *file, const char *prefix, const char *base, char *out,
+                            size_t size) {
+        size_t len;
+        char *text = read_small(file, g->trusted, 4096, &len);
+        if (!text)
+                return false;
+        text[strcspn(text, "\r\n")] = 0;
+        size_t p = strlen(prefix);
+        bool ok = strncmp(text, prefix, p) == 0 && text[p] && resolve(g, base, text + p, out, size);
+        free(text);
+        return ok;
+}
+
+static int repo_refs(struct bw_guard *g, const char *dotgit) {
+        char top[PATH_MAX], gitdir[PATH_MAX], common[PATH_MAX], file[PATH_MAX + 32];
+        snprintf(top, sizeof(top), "%s", dotgit);
+        *strrchr(top, '/') = 0;
+        if (!top[0])
+                strcpy(top, "/");
+        struct stat st;
+        if (lstat(dotgit, &st) < 0)
+                return 0;
+        snprintf(gitdir, sizeof(gitdir), "%s", dotgit);
+        if (S_ISREG(st.st_mode)) {
+                if (!redirect_target(g, dotgit, "gitdir: ", top, gitdir, sizeof(gitdir)))
+                        return 0;
+                int r = protect_ref(g, gitdir);
+                if (r < 0)
+                        return r;
+        } else if (!S_ISDIR(st.st_mode))
+                return 0;
+        snprintf(file, sizeof(file), "%s/commondir", gitdir);
+        if (redirect_target(g, file, "", gitdir, common, sizeof(common))) {
+                int r = protect_ref(g, common);
+                if (r < 0)
+                        return r;
+                snprintf(file, sizeof(file), "%s/config", common);
+                config_refs(g, file, top, 0);
+        }
+        static const char *const own[] = {"config", "config.worktree"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(own); i++) {
+                snprintf(file, sizeof(file), "%s/%s", gitdir, own[i]);
+                config_refs(g, file, top, 0);
+        }
+        for (size_t i = 0; i < g->global_relative.n; i++) {
+                char target[PATH_MAX];
+                if (resolve(g, top, g->global_relative.v[i], target, sizeof(target))) {
+                        int r = protect_ref(g, target);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, enum bw_guard_action action),
+                  void *ud, char *msg, size_t msg_size) {
+        g->add = add;
+        g->ud = ud;
+        g->msg = msg;
+        g->msg_size = msg_size;
+        struct bw_strbuf path = {0};
+        int r = 0;
+        for (size_t i = 0; i < g->roots.n && r == 0; i++) {
+                int fd = bw_open_path_safely(g->roots.v[i], O_RDONLY | O_DIRECTORY, g->trusted);
+                if (fd < 0)
+                        continue; /* a root that does not exist has nothing to protect */
+                struct stat st;
+                if (fstat(fd, &st) == 0)
+                        record_dir(g, g->roots.v[i], &st, false);
+                bw_sb_truncate(&path, 0);
+                bw_sb_puts(&path, g->roots.v[i]);
+                r = walk(g, fd, &path, 0, false);
+        }
+        bw_sb_done(&path);
+        /* The user's own git config applies to every repository: programs and hooks it names with
+         * a relative path are looked up in each worktree. */
+        if (r == 0 && g->repos.n) {
+                char file[PATH_MAX + 32];
+                const char *xdg = getenv("XDG_CONFIG_HOME");
+                snprintf(file, sizeof(file), "%s/.gitconfig", g->home);
+                config_refs(g, file, NULL, 0);
+                if (xdg && xdg[0] == '/')
+                        snprintf(file, sizeof(file), "%s/git/config", xdg);
+                else
+                        snprintf(file, sizeof(file), "%s/.config/git/config", g->home);
+                config_refs(g, file, NULL, 0);
+                config_refs(g, "/etc/gitconfig", NULL, 0);
+        }
+        for (size_t i = 0; i < g->repos.n && r == 0; i++)
+                r = repo_refs(g, g->repos.v[i]);
+        for (size_t i = 0; i < g->literals.n && r == 0; i++) {
+                struct stat st;
+                if (root_of(g, g->literals.v[i]) && lstat(g->literals.v[i], &st) < 0 && errno == ENOENT)
+                        vec_add(&g->missing, g->literals.v[i]);
+        }
+        return r;
+}
+
+void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos) {
+        *dirs = g->n_dirs_read;
+        *hits = g->n_hits;
+        *repos = (unsigned) g->repos.n;
+}
+
+/* ---- after the run ---- */
+
+__attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...) {
+        if (!g->report)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark run: ", g->report);
+        vfprintf(g->report, fmt, ap);
+        fputc('\n', g->report);
+        va_end(ap);
+}
+
+/* Rename name (in dfd) to name.bulwark-quarantine[.N]; the new name, or NULL. */
+static const char *move_aside(int dfd, const char *name, char *out, size_t size) {
+        for (int i = 0; i < 100; i++) {
+                char suffix[32];
+                snprintf(suffix, sizeof(suffix), i ? QUARANTINE ".%d" : QUARANTINE, i);
+                int keep = (int) (NAME_MAX - strlen(suffix));
+                snprintf(out, size, "%.*s%s", keep, name, suffix);
+                if (renameat2(dfd, name, dfd, out, RENAME_NOREPLACE) == 0)
+                        return out;
+                if (errno != EEXIST)
+                        return NULL;
+        }
+        errno = EEXIST;
+        return NULL;
+}
+
+/* A repository the run created: objects and refs stay, what could run code goes. */
+static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const char *path) {
+        int gfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (gfd < 0) {
+                say(g, "warning: %s: a repository this run created could not be checked (%s): do not run git "
+                       "there before you have read its config and hooks",
+                    path, strerror(errno));
+                return;
+        }
+        struct bw_strbuf moved = {0};
+        char *dropped = NULL, aside[NAME_MAX + 1];
+        int cfd = openat(gfd, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        bool had_config = false;
+        if (cfd >= 0 || errno != ENOENT) {
+                char *text = NULL;
+                size_t len = 0;
+                if (cfd >= 0 && fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && (size_t) st.st_size <= MAX_CONFIG_SIZE &&
+                    (text = malloc((size_t) st.st_size + 1))) {
+                        ssize_t n = bw_read_full(cfd, text, (size_t) st.st_size);
+                        len = n > 0 ? (size_t) n : 0;
+                }
+                char *clean = bw_gitconfig_sanitize(text ? text : "\x01", text ? len : 1, &dropped);
+                free(text);
+                if (move_aside(gfd, "config", aside, sizeof(aside))) {
+                        int w = openat(gfd, "config", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (w >= 0) {
+                                (void) !write(w, clean, strlen(clean));
+                                close(w);
+                        }
+                        had_config = true;
+                } else
+                        say(g, "warning: %s/config could not be moved aside (%s)", path, strerror(errno));
+                free(clean);
+        }
+        if (cfd >= 0)
+                close(cfd);
+        /* hooks run; modules and worktrees hold further repositories' configs and hooks; commondir,
+         * gitdir and config.worktree send git to config elsewhere */
+        static const char *const risky[] = {"hooks", "modules", "worktrees", "commondir", "gitdir", "config.worktree"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(risky); i++) {
+                if (fstatat(gfd, risky[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (bw_streq(risky[i], "hooks") && S_ISDIR(st.st_mode)) {
+                        /* an empty hooks directory (git init's samples only) is harmless */
+                        int hfd = openat(gfd, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        DIR *hd = hfd >= 0 ? fdopendir(hfd) : NULL;
+                        bool only_samples = hd != NULL;
+                        for (struct dirent *de; hd && (de = readdir(hd));) {
+                                size_t n = strlen(de->d_name);
+                                if (de->d_name[0] != '.' && !(n > 7 && bw_streq(de->d_name + n - 7, ".sample")))
+                                        only_samples = false;
+                        }
+                        if (hd)
+                                closedir(hd);
+                        else if (hfd >= 0)
+                                close(hfd);
+                        if (only_samples)
+                                continue;
+                }
+                if (move_aside(gfd, risky[i], aside, sizeof(aside)))
+                        bw_sb_printf(&moved, "%s%s -> %s", moved.len ? ", " : "", risky[i], aside);
+                else
+                        say(g, "warning: %s/%s could not be moved aside (%s): remove it before running git there",
+                            path, risky[i], strerror(errno));
+        }
+        close(gfd);
+        g->neutralised++;
+        say(g, "%s: a repository this run created or moved into place; made safe for you: %s%s%s%s%s", path,
+            had_config ? "config reduced to harmless keys" : "no config",
+            dropped && dropped[0] ? " (dropped: " : "", dropped && dropped[0] ? dropped : "",
+            dropped && dropped[0] ? ")" : "", moved.len ? "" : "");
+        if (moved.len)
+                say(g, "%s: moved aside: %s", path, moved.data);
+        free(dropped);
+        bw_sb_done(&moved);
+}
+
+static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st) {
+        if (bw_streq(name, ".git") && S_ISDIR(st->st_mode)) {
+                sanitise_repo(g, dfd, name, path);
+                return;
+        }
+        char aside[NAME_MAX + 1];
+        if (move_aside(dfd, name, aside, sizeof(aside))) {
+                g->neutralised++;
+                say(g, "%s: created or replaced by this run where a carve-out protects it; moved aside to %s "
+                       "(review it before you use it)",
+                    path, aside);
+        } else
+                say(g, "warning: %s: created by this run where a carve-out protects it, and it could not be moved "
+                       "aside (%s): review it before you use it",
+                    path, strerror(errno));
+}
+
+unsigned bw_guard_after_run(struct bw_guard *g, FILE *report) {
+        g->report = report;
+        struct bw_strbuf path = {0};
+        for (size_t i = 0; i < g->n_dirs; i++) {
+                const struct dirrec *rec = &g->dirs[i];
+                struct stat st;
+                bool same = lstat(rec->path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == rec->dev &&
+                            st.st_ino == rec->ino && st.st_ctim.tv_sec == rec->ctime.tv_sec &&
+                            st.st_ctim.tv_nsec == rec->ctime.tv_nsec;
+                if (same && !rec->opaque)
+                        continue;
+                int fd = open_below(g, rec->path);
+                if (fd < 0)
+                        continue; /* moved or gone: its parent changed too, and is read again */
+                struct stat dst;
+                if (fstat(fd, &dst) < 0 || id_find(&g->visited, dst.st_dev, dst.st_ino)) {
+                        close(fd);
+                        continue;
+                }
+                id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
+                bw_sb_truncate(&path, 0);
+                bw_sb_puts(&path, rec->path);
+                char unused[8];
+                g->msg = unused;
+                g->msg_size = sizeof(unused);
+                (void) walk(g, fd, &path, 0, true);
+        }
+        /* literal read_only paths and paths git would read that did not exist before the run */
+        for (size_t i = 0; i < g->missing.n; i++) {
+                const char *p = g->missing.v[i];
+                char parent[PATH_MAX];
+                snprintf(parent, sizeof(parent), "%s", p);
+                char *slash = strrchr(parent, '/');
+                if (!slash || slash == parent)
+                        continue;
+                *slash = 0;
+                int dfd = open_below(g, parent);
+                if (dfd < 0)
+                        continue;
+                struct stat st;
+                if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && !id_find(&g->known, st.st_dev, st.st_ino))
+                        neutralise(g, dfd, slash + 1, p, &st);
+                close(dfd);
+        }
+        bw_sb_done(&path);
+        return g->neutralised;
+}
