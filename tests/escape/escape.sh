@@ -80,6 +80,111 @@ as_user ann sh -e -c '
         echo vendor/ >>/home/ann/ws/.git/info/exclude'
 as_user bob sh -e -c 'mkdir /home/bob/ws && umask 077 && echo "BOB_TOKEN=bob-test" >/home/bob/ws/app.env'
 
+# Issue #10's world (attempts 22, 24, 26): protected things below the top of the workspace.
+#   deep carve-outs     .env files at the top and deeper (read_only **/.env*), private keys
+#                       (unreadable **/*.pem), and deploy/, read_only but not there yet
+#   agents' configs     .vscode .claude .cursor .codex .agents .idea .mcp.json at the top,
+#                       .vscode .claude .gemini .mcp.json deeper (packages/ui)
+#   git state outside   husky hooks (core.hooksPath .husky), config files the repository's
+#   .git                config includes (include.path, includeIf), a fsmonitor script in a nested
+#                       repository (apps/web), a `repo`-style project whose .git file points into
+#                       .repo/projects, a submodule (libs/sub: a .git file, .git/modules/libs/sub),
+#                       a repository four levels down (third_party/x/y/deep)
+as_user ann sh -e -c '
+        commit() { git -c user.name=Ann -c user.email=ann@example.com commit -qm "$1"; }
+        mkdir /home/ann/sub-src && cd /home/ann/sub-src && git init -q -b main && echo sub >sub.c && git add -A && commit sub
+        cd /home/ann/ws
+        echo "API_KEY=ann-top-test" >.env
+        mkdir -p config certs services/api/config services/api/tls
+        echo "DB_PASSWORD=ann-test" >config/.env
+        echo "STRIPE_KEY=ann-deep-test" >services/api/config/.env.local
+        echo "-----BEGIN PRIVATE KEY----- (ann, server, test)" >certs/server.pem
+        echo "-----BEGIN PRIVATE KEY----- (ann, api, test)" >services/api/tls/key.pem
+        mkdir -p .vscode .claude .cursor .codex .agents .idea packages/ui/.vscode packages/ui/.claude packages/ui/.gemini
+        echo "{\"version\": \"2.0.0\", \"tasks\": []}" >.vscode/tasks.json
+        echo "{\"permissions\": {}}" >.claude/settings.json
+        echo "{\"mcpServers\": {}}" >.cursor/mcp.json
+        echo "model = \"o4\"" >.codex/config.toml
+        echo "# agents" >.agents/AGENTS.md
+        echo "<project/>" >.idea/workspace.xml
+        echo "{\"mcpServers\": {}}" >.mcp.json
+        echo "{}" >packages/ui/.vscode/settings.json
+        echo "{\"permissions\": {}}" >packages/ui/.claude/settings.json
+        echo "{}" >packages/ui/.gemini/settings.json
+        echo "{\"mcpServers\": {}}" >packages/ui/.mcp.json
+        mkdir .husky && printf "#!/bin/sh\nexit 0\n" >.husky/pre-commit && chmod +x .husky/pre-commit
+        printf "[alias]\n\tst = status\n" >.gitconfig.shared
+        printf "[alias]\n\tco = checkout\n" >.gitconfig.ws
+        git config core.hooksPath .husky
+        git config include.path ../.gitconfig.shared
+        git config includeIf.gitdir:/home/ann/ws/.path ../.gitconfig.ws
+        git -c protocol.file.allow=always submodule add -q /home/ann/sub-src libs/sub
+        git add -A && commit "project files, a submodule"
+        mkdir -p apps/web/tools && cd apps/web && git init -q -b main && echo "<html/>" >index.html
+        printf "#!/bin/sh\nexit 1\n" >tools/fsmonitor.sh && chmod +x tools/fsmonitor.sh
+        git config core.fsmonitor /home/ann/ws/apps/web/tools/fsmonitor.sh && git add -A && commit web
+        cd /home/ann/ws && mkdir -p tools/gen .repo/projects/tools && cd tools/gen
+        git init -q -b main --separate-git-dir=/home/ann/ws/.repo/projects/tools/gen.git && echo gen >gen.c && git add -A && commit gen
+        mkdir -p /home/ann/ws/third_party/x/y/deep && cd /home/ann/ws/third_party/x/y/deep
+        git init -q -b main && echo deep >deep.c && git add -A && commit deep
+        printf "apps/\nthird_party/\ntools/gen/\n.repo/\n" >>/home/ann/ws/.git/info/exclude
+        mkdir -p /home/ann/logs /home/ann/.local/share
+        printf "build started\nstep 1\n" >/home/ann/logs/build.log
+        printf "line 1\nline 2\n" >/home/ann/logs/append.log
+        echo "input" >/home/ann/logs/input.txt'
+# the carve-outs above as they must stay: lib/world.py puts them back between attempts
+world_paths=".env config certs services .vscode .claude .cursor .codex .agents .idea .mcp.json packages .husky
+.gitconfig.shared .gitconfig.ws libs/sub/.git .repo apps/web/.git apps/web/tools third_party/x/y/deep/.git vendor/lib/.git"
+mkdir -p /var/lib/escape-tools/pristine
+# shellcheck disable=SC2086
+(cd "$ws" && cp -a --parents $world_paths /var/lib/escape-tools/pristine/)
+cp "$here/lib/world.py" /var/lib/escape-tools/world.py
+cp "$here/lib/plant" /var/lib/escape-tools/plant
+chmod 755 /var/lib/escape-tools/plant
+plant=/var/lib/escape-tools/plant
+# ... and the carve-outs among them, which the integrity check after every attempt watches too
+state_extra=$(for p in .env config/.env services/api/config/.env.local certs/server.pem services/api/tls/key.pem .vscode .claude \
+        .cursor .codex .agents .idea .mcp.json packages/ui/.vscode packages/ui/.claude packages/ui/.gemini packages/ui/.mcp.json \
+        .husky .gitconfig.shared .gitconfig.ws libs/sub/.git .repo apps/web/.git apps/web/tools/fsmonitor.sh \
+        third_party/x/y/deep/.git; do printf '%s/%s ' "$ws" "$p"; done)
+# The workspace's policy, in both phases: unelevated through --plan, elevated installed by apply.
+cat >/var/lib/escape-tools/ws-policy.yaml <<'POLICY'
+bulwark: 1
+name: ws
+extends: [workspace-write]
+filesystem:
+  read_only:
+    - ${workspace}/deploy
+    - glob: "${workspace}/**/.env*"
+  unreadable:
+    - glob: "${workspace}/**/*.pem"
+POLICY
+if ! $bulwarkc /var/lib/escape-tools/ws-policy.yaml -o /var/lib/escape-tools/ws.plan >/run/esc.compile 2>&1; then
+        cat /run/esc.compile
+        bad "the workspace's policy does not compile"
+        finish
+        exit 1
+fi
+chmod 644 /var/lib/escape-tools/ws.plan
+# world_reset: put the carve-outs back as they were; elevated, apply again when a file had to be
+# recreated (a new inode has none of the ACLs apply gave the old one)
+world_reset() {
+        # shellcheck disable=SC2086
+        python3 /var/lib/escape-tools/world.py reset /var/lib/escape-tools/pristine "$ws" $world_paths
+        if [ $? -eq 2 ] && [ "${mode:-}" = elevated ]; then
+                $bulwark apply /var/lib/escape-tools/ws.plan --workspace "$ws" --user ann >/run/esc.reapply 2>&1 ||
+                        { echo "world_reset: apply failed:"; cat /run/esc.reapply; }
+        fi
+        return 0
+}
+world_reset # (the inodes as they are)
+# Issue #11's world (attempts 45, 47): a host service's socket outside /run, a socket of ann's
+# outside every hidden path, a shared directory a plan may bind ${tmpdir} to at compile time
+mkdir -p /var/lib/sss/pipes /var/lib/shared-tmp
+chmod 1777 /var/lib/shared-tmp
+sss_sock=/var/lib/sss/pipes/nss
+app_sock=/home/ann/.local/share/app.sock
+
 # the host's services: a database on every address, a DNS resolver, a peer host behind a veth
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >/run/resolv.conf
 rm -f /etc/resolv.conf && cp /run/resolv.conf /etc/resolv.conf
@@ -109,12 +214,12 @@ serve() { # NAME CMD...: start a service in the background and wait until it say
         exit 1
 }
 serve host python3 /var/lib/escape-tools/services.py listen tcp:0.0.0.0:5432 "tcp:[::]:5432" dns:127.0.0.1:53 "unix:$pg_sock:777" \
-        "unix:$docker_sock:660"
+        "unix:$docker_sock:660" "unix:$sss_sock:666"
 chgrp docker "$docker_sock"
 serve peer ip netns exec peer python3 /var/lib/escape-tools/services.py listen tcp:10.77.0.2:7777 udp:10.77.0.2:7777 \
         "tcp:[fd77::2]:7777" "udp:[fd77::2]:7777"
 serve agent as_user ann python3 /var/lib/escape-tools/services.py listen "unix:$agent_tmp:600" "unix:$agent_run:600" \
-        "unix:$agent_home:600" abstract:bulwark-escape-agent
+        "unix:$agent_home:600" abstract:bulwark-escape-agent "unix:$app_sock:600"
 serve session as_user ann python3 /var/lib/escape-tools/services.py session "$shm_key" "$mq_name"
 pty=$(sed -n 's/^pty //p' /var/lib/escape-tools/session.log)
 setpriv --reuid=ann --regid=ann --init-groups --reset-env sleep 100000 &
@@ -156,6 +261,7 @@ attempts
 
 # ---- unelevated: no plan installed ----
 mode=unelevated
+run_opts="--plan /var/lib/escape-tools/ws.plan"
 # as deployed once any workspace has a plan: the runner carries its file capabilities, and must
 # drop them when it runs unelevated
 setcap cap_setuid,cap_setgid=ep "$runner"
@@ -164,15 +270,16 @@ if usable unelevated; then
         workload
 fi
 as_user ann sh -c "cd $ws && git clean -fdq && git checkout -q -- ."
+world_reset
 
 # ---- elevated: bulwark apply for ann's workspace (and bob's) ----
 mode=elevated
+run_opts=
 # (before apply: a file bob makes in /tmp with umask 077 is his alone)
 as_user bob sh -c 'umask 077 && echo "bob private notes" >/tmp/bob-private-before.txt'
 check_fails "[control] host: before apply, ann cannot read bob's new umask-077 file in /tmp" \
         as_user ann cat /tmp/bob-private-before.txt
-as_user ann sh -c "mkdir -p $ws/.bulwark && printf 'bulwark: 1\nname: ws\nextends: [workspace-write]\n' >$ws/.bulwark/policy.yaml"
-$bulwarkc builtin:workspace-write -o /var/lib/escape-tools/ws.plan >/dev/null 2>&1
+as_user ann sh -c "mkdir -p $ws/.bulwark && cat >$ws/.bulwark/policy.yaml" </var/lib/escape-tools/ws-policy.yaml
 if $bulwark apply /var/lib/escape-tools/ws.plan --workspace "$ws" --user ann >/run/esc.apply 2>&1; then
         ok "[elevated] bulwark apply for ann (her ~/.kube is a symlink into ~/dotfiles)"
 else

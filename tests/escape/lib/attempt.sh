@@ -17,6 +17,8 @@
 #   host_check ID DESC CMD...     a check on the host after the attempt ID
 #   skip_here ID WHY              no such attempt in this phase (said, and counted)
 #   pick UNELEVATED ELEVATED      the expectation for the current mode
+#   proof ID CMD...               the control of a harmless attempt: in the control phase only, CMD
+#                                 as ann outside the sandbox must succeed (the primitive works)
 #
 # Every attempt that runs in the sandbox is followed by an integrity check: the state of
 # everything outside the writable roots (and of .git and .bulwark inside them) must be as it
@@ -39,14 +41,20 @@ XDG_RUNTIME_DIR=/run/user/$ann_uid DISPLAY=:0"
 
 # in_sandbox CMD...: CMD as ann, from the workspace, through the runner; output in $out.
 # ESC_FD7=PATH: ann's shell opens PATH for appending on descriptor 7 first (a leaked descriptor).
+# ESC_FD0=PATH, ESC_FD1=PATH: ann's shell opens PATH as the command's stdin (read-write: a
+# terminal) or its stdout (appending: a log); stderr stays $out.
+# $run_opts: the runner's options for this phase (unelevated: the workspace's plan, --plan).
 # (root's timeout: in elevated mode ann may not signal the runner, which is bulwark-offline then)
 in_sandbox() {
         # shellcheck disable=SC2086
-        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env env $session_env ESC_FD7="${ESC_FD7:-}" sh -c '
+        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env env $session_env ESC_FD7="${ESC_FD7:-}" \
+                ESC_FD0="${ESC_FD0:-}" ESC_FD1="${ESC_FD1:-}" sh -c '
                 cd "$1" || exit 90
                 shift
                 if [ -n "$ESC_FD7" ]; then exec 7>>"$ESC_FD7"; fi
-                exec "$@"' sh "$ws" "$runner" -- "$@" >"$out" 2>&1 </dev/null
+                if [ -n "$ESC_FD0" ]; then exec 0<>"$ESC_FD0"; fi
+                if [ -n "$ESC_FD1" ]; then exec 1>>"$ESC_FD1"; fi
+                exec "$@"' sh "$ws" "$runner" ${run_opts:-} -- "$@" >"$out" 2>&1 </dev/null
 }
 
 # sandboxed CMD...: in_sandbox, with the output on stdout (for check)
@@ -59,7 +67,11 @@ sandboxed() {
 
 # outside CMD...: CMD as ann, from the workspace, with no sandbox; output in $out
 outside() {
-        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env sh -c 'cd "$1" && shift && exec "$@"' sh "$ws" "$@" >"$out" 2>&1 </dev/null
+        timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env env ESC_FD0="${ESC_FD0:-}" \
+                ESC_FD1="${ESC_FD1:-}" sh -c 'cd "$1" && shift
+                if [ -n "$ESC_FD0" ]; then exec 0<>"$ESC_FD0"; fi
+                if [ -n "$ESC_FD1" ]; then exec 1>>"$ESC_FD1"; fi
+                exec "$@"' sh "$ws" "$@" >"$out" 2>&1 </dev/null
 }
 
 show_out() { sed 's/^/     /' "$out" | head -15; }
@@ -71,7 +83,8 @@ state() {
         {
                 find /home /etc /var/lib/bulwark /var/tmp /run/bin /var/lib/escape-tools /run/user /run/postgresql /tmp /dev/shm \
                         -path "$ws" -prune -o -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
-                find "$ws/.git" "$ws/.bulwark" "$ws/vendor/lib/.git" -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
+                # shellcheck disable=SC2086 # $state_extra: more carve-outs of the world (escape.sh)
+                find "$ws/.git" "$ws/.bulwark" "$ws/vendor/lib/.git" ${state_extra:-} -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
                 getfacl -R -p -n "$ws/.git" "$ws/.bulwark" 2>/dev/null | md5sum | sed 's/^/acl-of-carve-outs /'
                 kill -0 "$ann_sleep" 2>/dev/null && echo "ann's sleep $ann_sleep is alive"
         } | LC_ALL=C sort
@@ -169,4 +182,16 @@ host_check() { # ID DESC CMD...
         id=$1 desc=$2
         shift 2
         check "[$mode] $id: $desc" "$@"
+}
+
+proof() { # ID CMD...
+        [ "$mode" = control ] || return 0
+        id=$1
+        shift
+        outside "$@"
+        st=$?
+        if [ $st -eq 0 ]; then ok "[control] $id: works outside the sandbox"; else
+                skipped=$((skipped + 1))
+                echo "skip [control] $id: does not work outside the sandbox either (status $st: $(head -1 "$out"))"
+        fi
 }

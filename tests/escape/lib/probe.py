@@ -422,9 +422,97 @@ def cmd_exchange_loop(a, b, stop):
     ok(f"{n} exchanges")
 
 
+# ---- the runner's perimeter (issue #11) ----
+
+AF_VSOCK, VMADDR_CID_ANY, VMADDR_CID_LOCAL = 40, 0xFFFFFFFF, 1
+
+
+def cmd_vsock(port):
+    """An AF_VSOCK socket bound and listening (a channel to the hypervisor and other VMs, which
+    no network namespace separates); then, if the kernel has the loopback transport, a connection
+    to it. Skip when this kernel has no vsock at all."""
+    try:
+        s = socket.socket(AF_VSOCK, socket.SOCK_STREAM)
+    except OSError as e:
+        if e.errno == errno.EAFNOSUPPORT and not os.path.exists("/dev/vsock"):
+            skip("this kernel has no AF_VSOCK (no vsock module, no /dev/vsock)")
+        refused(e.errno, "socket vsock")
+    oserror(lambda: s.bind((VMADDR_CID_ANY, int(port))), f"bind vsock port {port}")
+    oserror(lambda: s.listen(1), "listen vsock")
+    c = socket.socket(AF_VSOCK, socket.SOCK_STREAM)
+    c.settimeout(0.5)
+    try:
+        c.connect((VMADDR_CID_LOCAL, int(port)))
+        ok(f"vsock listening on port {port}, and connected to it over the loopback transport")
+    except OSError as e:
+        ok(f"vsock listening on port {port} (no loopback connection: {e})")
+
+
+# The fd-* subcommands work on an inherited descriptor (stdin, stdout) and report on stderr: the
+# descriptor they act on may be the stdout the caller redirected into a file.
+
+def cmd_fd_chmod(fd, mode):
+    oserror(lambda: os.chmod(f"/proc/self/fd/{fd}", int(mode, 8)), f"chmod {mode} /proc/self/fd/{fd}")
+    ok(f"chmod {mode} /proc/self/fd/{fd}")
+
+
+def cmd_fd_setxattr(fd):
+    oserror(lambda: os.setxattr(f"/proc/self/fd/{fd}", "user.bulwark", b"escaped"), f"setxattr /proc/self/fd/{fd}")
+    ok(f"set an xattr on /proc/self/fd/{fd}")
+
+
+def cmd_fd_fsetxattr(fd):
+    oserror(lambda: os.setxattr(int(fd), "user.bulwark", b"escaped"), f"fsetxattr {fd}")
+    ok(f"set an xattr on descriptor {fd}")
+
+
+def cmd_fd_truncate(fd):
+    oserror(lambda: os.ftruncate(int(fd), 0), f"ftruncate {fd}")
+    ok(f"truncated descriptor {fd}")
+
+
+def cmd_fill(path, mib):
+    """Write up to MIB MiB into path, 1 MiB at a time; the file is removed at the end."""
+    chunk = bytes(1 << 20)
+    n = 0
+    fd = oserror(lambda: os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), f"open {path}")
+    try:
+        while n < int(mib):
+            try:
+                os.write(fd, chunk)
+            except OSError as e:
+                refused(e.errno, f"write {path} after {n} MiB")
+            n += 1
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    ok(f"wrote {n} MiB into {path}")
+
+
+def cmd_procs(count):
+    """Start up to COUNT processes (sleep 60) and count them; kill them all before leaving."""
+    pids = []
+    err = None
+    for _ in range(int(count)):
+        try:
+            pids.append(os.posix_spawn("/bin/sleep", ["sleep", "60"], {}))
+        except OSError as e:
+            err = e.errno
+            break
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    if err is not None:
+        refused(err, f"spawn after {len(pids)} processes")
+    ok(f"started {len(pids)} processes")
+
+
 def main():
     name, args = sys.argv[1], sys.argv[2:]
     fn = globals().get("cmd_" + name.replace("-", "_"))
+    if name.startswith("fd-"):
+        sys.stdout = sys.stderr
     if not fn:
         print(f"probe.py: no subcommand {name}")
         sys.exit(4)
