@@ -18,6 +18,14 @@ struct bw_compile_options {
         struct bw_bindings bindings;
 };
 
+/* One entry of the effective environment section (the plan's ENVR), with its location. */
+struct bw_env_eff {
+        char *name;             /* name or glob */
+        char *value;            /* BW_ENV_SET only, else NULL */
+        uint32_t action, flags; /* enum bw_env_action, BW_ENV_ADMIN */
+        struct bw_loc loc;
+};
+
 /* One rule of the effective set, with the location it came from. */
 struct bw_rule_eff {
         char *text; /* canonical template */
@@ -44,6 +52,12 @@ struct bw_compilation {
          * bw_compilation_widening(). */
         uint32_t unprotected;
         struct bw_loc unprotected_loc[BW_PROTECTED_COUNT];
+        /* The environment section, sorted as in the plan; and the limits (has_limits: some
+         * field is set, each set one with its location). */
+        struct bw_env_eff *env;
+        size_t n_env, cap_env;
+        struct bw_limits_doc limits;
+        bool has_limits;
 };
 
 /* Returns 0 when there are no errors (warnings may exist), -EINVAL with errors in c->diags,
@@ -65,6 +79,19 @@ unsigned bw_compilation_widening(const struct bw_compilation *c, bw_widening_fn 
 
 /* The plan's bytes for a successful compilation. */
 int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenance, uint8_t **ret, size_t *ret_size);
+
+/* Internal to the compiler (env_resolve.c): the environment and limits across layers. */
+struct bw_env_refs {
+        const struct bw_env_item **v;
+        size_t n, cap;
+};
+struct bw_env_merge {
+        struct bw_env_refs pass, drop, set, never_pass;
+        struct bw_limits_doc limits;
+};
+void bw_env_merge_doc(struct bw_env_merge *m, const struct bw_policy_doc *d);
+void bw_env_resolve(struct bw_compilation *c, const struct bw_env_merge *m);
+void bw_env_merge_done(struct bw_env_merge *m);
 
 /* Built-in profiles (generated from policies/ at build time). */
 struct bw_profile {

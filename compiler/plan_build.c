@@ -162,6 +162,35 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                 n_tokens++;
         }
 
+        /* Environment entries and limits (format 1.1), written only when the policy has them. */
+        struct bw_plan_env *env = calloc(c->n_env ? c->n_env : 1, sizeof(*env));
+        if (!env)
+                abort();
+        for (uint32_t i = 0; i < c->n_env; i++) {
+                const struct bw_env_eff *e = &c->env[i];
+                env[i] = (struct bw_plan_env){str(&b, e->name), str(&b, e->value ? e->value : ""), e->action, e->flags};
+                add_prov(&b, BW_SECT_ENVR, i, &e->loc);
+        }
+        struct bw_plan_limits limits = {0};
+        if (c->has_limits) {
+                const struct bw_limits_doc *l = &c->limits;
+                limits = (struct bw_plan_limits){
+                        .tmpfs_size = l->tmpfs_size,
+                        .memory = l->memory,
+                        .tmpfs_percent = l->tmpfs_percent,
+                        .processes = l->processes,
+                        .cpu_millis = l->cpu_millis,
+                };
+                /* one entry: its provenance is the first field the policy set */
+                const struct bw_loc *first = &l->tmpfs_loc;
+                const struct bw_loc *all[] = {&l->processes_loc, &l->memory_loc, &l->cpu_loc};
+                for (size_t k = 0; k < BW_ARRAY_SIZE(all); k++)
+                        if (all[k]->line && (!first->line || all[k]->source < first->source ||
+                                             (all[k]->source == first->source && all[k]->line < first->line)))
+                                first = all[k];
+                add_prov(&b, BW_SECT_LIMT, 0, first);
+        }
+
         struct bw_plan_source *sources = calloc(c->sources.n, sizeof(*sources));
         if (!sources)
                 abort();
@@ -198,6 +227,9 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
         b.pc.n_tokens = n_tokens;
         b.pc.trefs = trefs;
         b.pc.n_trefs = n_trefs;
+        b.pc.env = env;
+        b.pc.n_env = (uint32_t) c->n_env;
+        b.pc.limits = c->has_limits ? &limits : NULL;
         b.pc.sources = sources;
         b.pc.n_sources = (uint32_t) c->sources.n;
         qsort(b.provs, b.n_provs, sizeof(*b.provs), prov_cmp);
@@ -211,6 +243,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
         free(rules);
         free(trefs);
         free(sources);
+        free(env);
         free(b.acls);
         free(b.provs);
         bw_strtab_done(&b.pc.strs);

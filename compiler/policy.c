@@ -6,6 +6,7 @@
 #include "policy.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 void bw_entry_list_push(struct bw_entry_list *l, struct bw_entry e) {
         if (l->n == l->cap) {
@@ -24,8 +25,31 @@ void bw_entry_list_done(struct bw_entry_list *l) {
         *l = (struct bw_entry_list){0};
 }
 
+void bw_env_list_push(struct bw_env_list *l, struct bw_env_item e) {
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 8;
+                l->v = realloc(l->v, l->cap * sizeof(*l->v));
+                if (!l->v)
+                        abort();
+        }
+        l->v[l->n++] = e;
+}
+
+void bw_env_list_done(struct bw_env_list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].name);
+                free(l->v[i].value);
+        }
+        free(l->v);
+        *l = (struct bw_env_list){0};
+}
+
 void bw_policy_doc_done(struct bw_policy_doc *d) {
         free(d->name);
+        bw_env_list_done(&d->env_pass);
+        bw_env_list_done(&d->env_drop);
+        bw_env_list_done(&d->env_set);
+        bw_env_list_done(&d->env_never_pass);
         struct bw_entry_list *lists[] = {&d->extends,        &d->writable,         &d->read_only,
                                          &d->readable,       &d->unreadable,       &d->writable_within,
                                          &d->never_writable, &d->always_read_only, &d->never_readable};
@@ -359,9 +383,282 @@ static void k_enforcement(struct reader *r, const struct bw_node *k, const struc
         read_mapping(r, v, "enforcement", enforcement_keys, BW_ARRAY_SIZE(enforcement_keys));
 }
 
+/* ---- environment ---- */
+
+/* A variable name ([A-Za-z_][A-Za-z0-9_]*), or with glob also '*' anywhere; as the plan reader
+ * checks it (libbulwark/plan_reader.c). */
+static bool env_name_ok(const char *s, size_t len, bool glob) {
+        if (len == 0 || len > BW_ENV_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = s[i];
+                if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                      (glob && ch == '*')))
+                        return false;
+        }
+        return true;
+}
+
+static bool read_env_name(struct reader *r, const struct bw_node *n, const char *what, bool glob) {
+        if (!expect_type(r, n, BW_NODE_SCALAR, what))
+                return false;
+        if (env_name_ok(n->value, n->len, glob))
+                return true;
+        if (n->len > BW_ENV_NAME_MAX)
+                bw_error(r->diags, &n->loc, "%s is longer than %d bytes", what, BW_ENV_NAME_MAX);
+        else
+                bw_error(r->diags, &n->loc,
+                         "%s '%s' is not a variable name%s: letters, digits and _%s, not starting with a digit", what,
+                         n->value, glob ? " or glob" : "", glob ? ", with * for any run of characters" : "");
+        return false;
+}
+
+static void read_env_names(struct reader *r, const struct bw_node *n, const char *list, struct bw_env_list *out) {
+        if (!expect_type(r, n, BW_NODE_SEQUENCE, list))
+                return;
+        char what[64];
+        snprintf(what, sizeof(what), "an entry of %s", list);
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct bw_node *it = n->items[i];
+                if (read_env_name(r, it, what, true))
+                        bw_env_list_push(out, (struct bw_env_item){.name = dup_value(it), .loc = it->loc});
+        }
+}
+
+static void k_env_pass(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_env_names(r, v, "environment.pass", &r->doc->env_pass);
+}
+static void k_env_drop(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_env_names(r, v, "environment.drop", &r->doc->env_drop);
+}
+static void k_env_never_pass(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_env_names(r, v, "environment.never_pass", &r->doc->env_never_pass);
+}
+
+static void k_env_set(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        if (!expect_type(r, v, BW_NODE_MAPPING, "environment.set"))
+                return;
+        for (size_t i = 0; i < bw_node_pairs(v); i++) {
+                const struct bw_node *name = v->items[2 * i], *value = v->items[2 * i + 1];
+                if (name->type != BW_NODE_SCALAR)
+                        continue; /* reported by the YAML layer */
+                bool ok = read_env_name(r, name, "a name in environment.set", false);
+                /* a quoted "" is an empty value; a missing value (null) is a mistake */
+                if (value->type != BW_NODE_SCALAR || (bw_node_is_null(value) && value->plain)) {
+                        bw_error(r->diags, &value->loc,
+                                 "the value of %s in environment.set must be a string (quote it: \"\" for empty), "
+                                 "not %s",
+                                 name->value, bw_node_type_name(value));
+                        continue;
+                }
+                if (value->len > BW_ENV_VALUE_MAX) {
+                        bw_error(r->diags, &value->loc, "the value of %s is longer than %d bytes", name->value,
+                                 BW_ENV_VALUE_MAX);
+                        continue;
+                }
+                size_t bad =
+                        strcspn(value->value, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                                              "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f");
+                if (bad < value->len) {
+                        bw_error(r->diags, &value->loc,
+                                 "the value of %s has a control character (0x%02x) at byte %zu: values are one line "
+                                 "of printable text",
+                                 name->value, (unsigned) (uint8_t) value->value[bad], bad);
+                        continue;
+                }
+                if (ok)
+                        bw_env_list_push(&r->doc->env_set, (struct bw_env_item){.name = dup_value(name),
+                                                                                .value = dup_value(value),
+                                                                                .loc = name->loc});
+        }
+}
+
+static const struct key policy_env_keys[] = {{"pass", k_env_pass}, {"drop", k_env_drop}, {"set", k_env_set}};
+static const struct key constraint_env_keys[] = {{"never_pass", k_env_never_pass}};
+static void k_policy_env(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_mapping(r, v, "environment", policy_env_keys, BW_ARRAY_SIZE(policy_env_keys));
+}
+static void k_constraint_env(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_mapping(r, v, "environment", constraint_env_keys, BW_ARRAY_SIZE(constraint_env_keys));
+}
+
+/* ---- limits ---- */
+
+/* A plain unsigned decimal of at most 19 digits (no sign, no leading zeros but "0"). */
+static bool parse_decimal(const char *s, size_t len, uint64_t *ret) {
+        if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+                return false;
+        uint64_t v = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (uint64_t) (s[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+/* "1073741824", "512K", "64M", "2G", "1T" (powers of 1024); with percent, also "1%".."100%". */
+static int parse_size(const char *s, size_t len, bool percent, uint64_t *ret_bytes, uint32_t *ret_percent) {
+        uint64_t v, mult = 1;
+        if (len > 0 && percent && s[len - 1] == '%') {
+                if (!parse_decimal(s, len - 1, &v) || v < 1 || v > 100)
+                        return -EINVAL;
+                *ret_percent = (uint32_t) v;
+                *ret_bytes = 0;
+                return 0;
+        }
+        if (len > 0) {
+                const char *units = "KMGT";
+                const char *u = strchr(units, s[len - 1]);
+                if (u && s[len - 1]) {
+                        mult = UINT64_C(1) << (10 * (u - units + 1));
+                        len--;
+                }
+        }
+        if (!parse_decimal(s, len, &v))
+                return -EINVAL;
+        if (bw_mul_overflow(v, mult, &v) || v > (UINT64_C(1) << 50))
+                return -ERANGE;
+        if (v < BW_LIMIT_MIN_BYTES)
+                return -ERANGE;
+        *ret_bytes = v;
+        *ret_percent = 0;
+        return 0;
+}
+
+static bool limit_scalar(struct reader *r, const struct bw_node *v, const char *what) {
+        if (v->type == BW_NODE_SCALAR && !bw_node_is_null(v))
+                return true;
+        bw_error(r->diags, &v->loc, "limits.%s must be a number or a size, not %s", what, bw_node_type_name(v));
+        return false;
+}
+
+static void k_limit_tmpfs(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        if (!limit_scalar(r, v, "tmpfs_size"))
+                return;
+        uint64_t bytes;
+        uint32_t percent;
+        int e = parse_size(v->value, v->len, true, &bytes, &percent);
+        if (e == -ERANGE)
+                bw_error(r->diags, &v->loc, "limits.tmpfs_size must be at least 1M and at most 1024T");
+        else if (e < 0)
+                bw_error(r->diags, &v->loc,
+                         "limits.tmpfs_size must be a size such as 512M, 2G or 1073741824 (bytes; K, M, G, T are "
+                         "powers of 1024), or a percentage of RAM such as 25%%");
+        else {
+                r->doc->limits.tmpfs_size = bytes;
+                r->doc->limits.tmpfs_percent = percent;
+                r->doc->limits.tmpfs_loc = v->loc;
+        }
+}
+
+static void k_limit_memory(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        if (!limit_scalar(r, v, "memory"))
+                return;
+        uint64_t bytes;
+        uint32_t percent;
+        int e = parse_size(v->value, v->len, false, &bytes, &percent);
+        if (e == -ERANGE)
+                bw_error(r->diags, &v->loc, "limits.memory must be at least 1M and at most 1024T");
+        else if (e < 0)
+                bw_error(r->diags, &v->loc,
+                         "limits.memory must be a size such as 512M, 8G or 1073741824 (bytes; K, M, G, T are powers "
+                         "of 1024)");
+        else {
+                r->doc->limits.memory = bytes;
+                r->doc->limits.memory_loc = v->loc;
+        }
+}
+
+static void k_limit_processes(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        if (!limit_scalar(r, v, "processes"))
+                return;
+        uint64_t n;
+        if (!v->plain || !parse_decimal(v->value, v->len, &n) || n < 1 || n > BW_LIMIT_MAX_PROCESSES) {
+                bw_error(r->diags, &v->loc, "limits.processes must be an integer from 1 to %u", BW_LIMIT_MAX_PROCESSES);
+                return;
+        }
+        r->doc->limits.processes = (uint32_t) n;
+        r->doc->limits.processes_loc = v->loc;
+}
+
+/* "2", "0.5", "1.25" CPUs (at most 3 decimals), or "500m" thousandths. */
+static int parse_cpu(const char *s, size_t len, uint32_t *ret) {
+        uint64_t whole = 0, frac = 0;
+        if (len > 1 && s[len - 1] == 'm') {
+                if (!parse_decimal(s, len - 1, &whole) || whole > BW_LIMIT_MAX_CPU_MILLIS)
+                        return -EINVAL;
+                *ret = (uint32_t) whole;
+                return whole ? 0 : -EINVAL;
+        }
+        const char *dot = memchr(s, '.', len);
+        size_t wl = dot ? (size_t) (dot - s) : len;
+        if (!parse_decimal(s, wl, &whole) || whole > BW_LIMIT_MAX_CPU_MILLIS / 1000)
+                return -EINVAL;
+        if (dot) {
+                size_t fl = len - wl - 1;
+                if (fl == 0 || fl > 3)
+                        return -EINVAL;
+                for (size_t i = 0; i < 3; i++) {
+                        char ch = i < fl ? dot[1 + i] : '0';
+                        if (ch < '0' || ch > '9')
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t) (ch - '0');
+                }
+        }
+        uint64_t millis = whole * 1000 + frac;
+        if (millis == 0 || millis > BW_LIMIT_MAX_CPU_MILLIS)
+                return -EINVAL;
+        *ret = (uint32_t) millis;
+        return 0;
+}
+
+static void k_limit_cpu(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        if (!limit_scalar(r, v, "cpu"))
+                return;
+        uint32_t millis;
+        if (parse_cpu(v->value, v->len, &millis) < 0) {
+                bw_error(r->diags, &v->loc,
+                         "limits.cpu must be a number of CPUs above 0 and at most %u, such as 2 or 1.5 (at most 3 "
+                         "decimals), or thousandths such as 500m",
+                         BW_LIMIT_MAX_CPU_MILLIS / 1000);
+                return;
+        }
+        r->doc->limits.cpu_millis = millis;
+        r->doc->limits.cpu_loc = v->loc;
+}
+
+static const struct key limits_keys[] = {
+        {"tmpfs_size", k_limit_tmpfs},
+        {"processes", k_limit_processes},
+        {"memory", k_limit_memory},
+        {"cpu", k_limit_cpu},
+};
+static void k_limits(struct reader *r, const struct bw_node *k, const struct bw_node *v) {
+        (void) k;
+        read_mapping(r, v, "limits", limits_keys, BW_ARRAY_SIZE(limits_keys));
+}
+
 static const struct key policy_keys[] = {
-        {"bulwark", k_bulwark},      {"kind", k_kind},       {"name", k_name}, {"extends", k_extends},
-        {"filesystem", k_policy_fs}, {"network", k_network},
+        {"bulwark", k_bulwark},
+        {"kind", k_kind},
+        {"name", k_name},
+        {"extends", k_extends},
+        {"filesystem", k_policy_fs},
+        {"network", k_network},
+        {"environment", k_policy_env},
+        {"limits", k_limits},
 };
 static const struct key constraint_keys[] = {
         {"bulwark", k_bulwark},
@@ -370,6 +667,7 @@ static const struct key constraint_keys[] = {
         {"network", k_constraint_network},
         {"filesystem", k_constraint_fs},
         {"enforcement", k_enforcement},
+        {"environment", k_constraint_env},
 };
 
 static const struct bw_node *lookup(const struct bw_node *map, const char *key) {

@@ -606,6 +606,7 @@ struct merged {
         struct bw_loc unprotect_loc[BW_PROTECTED_COUNT];
         int network_allowed;
         struct bw_loc network_allowed_loc;
+        struct bw_env_merge env; /* points into the layers' documents */
 };
 
 static void check_constraints(struct bw_compilation *c, struct merged *m) {
@@ -787,6 +788,7 @@ static void warn_useless(struct bw_compilation *c, const struct merged *m) {
 /* ---- the whole compilation ---- */
 
 static void merge_into(struct bw_compilation *c, struct merged *m, const struct bw_policy_doc *d) {
+        bw_env_merge_doc(&m->env, d);
         if (d->kind == BW_DOC_POLICY) {
                 if (d->name) {
                         free(c->name);
@@ -914,7 +916,9 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                                  (struct bw_loc){.source = 0});
                 }
                 settle_precedence(c);
+                bw_env_resolve(c, &m.env);
         }
+        bw_env_merge_done(&m.env);
 
         struct norm_list *all[] = {&m.writable,        &m.read_only,      &m.readable,         &m.unreadable,
                                    &m.writable_within, &m.never_writable, &m.always_read_only, &m.never_readable};
@@ -930,6 +934,11 @@ void bw_compilation_done(struct bw_compilation *c) {
         for (size_t i = 0; i < c->n_rules; i++)
                 free(c->rules[i].text);
         free(c->rules);
+        for (size_t i = 0; i < c->n_env; i++) {
+                free(c->env[i].name);
+                free(c->env[i].value);
+        }
+        free(c->env);
         free(c->name);
         for (size_t i = 0; i < c->n_loaded; i++)
                 free(c->loaded[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What a compiled policy grants beyond the defaults, besides writable paths and the network. */
 #include "compile.h"
+#include "env_policy.h"
 
 #include <stdio.h>
 
@@ -14,6 +15,24 @@ unsigned bw_compilation_widening(const struct bw_compilation *c, bw_widening_fn 
                          bw_protected_names[b].name);
                 if (fn)
                         fn(userdata, &c->unprotected_loc[b], msg);
+                n++;
+        }
+        /* a pass entry widens when some name it keeps is one the default list would drop */
+        for (size_t i = 0; i < c->n_env; i++) {
+                const struct bw_env_eff *e = &c->env[i];
+                if (e->action != BW_ENV_PASS)
+                        continue;
+                const char *hit = NULL;
+                for (size_t k = 0; bw_env_default_drop_list[k] && !hit; k++)
+                        if (bw_env_globs_overlap(e->name, bw_env_default_drop_list[k]))
+                                hit = bw_env_default_drop_list[k];
+                if (!hit)
+                        continue;
+                snprintf(msg, sizeof(msg),
+                         "passes %s into the sandbox, which the default credential list drops (%s matches %s)", e->name,
+                         strchr(e->name, '*') ? "it may match names" : "its name", hit);
+                if (fn)
+                        fn(userdata, &e->loc, msg);
                 n++;
         }
         return n;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* `bulwark show`: a readable (or JSON) dump of a plan that has already been validated. */
 #include "show.h"
+#include "env_policy.h"
+#include "plan_limits.h"
 
 #include <jansson.h>
 
@@ -71,6 +73,62 @@ static void rule_flags(uint32_t flags, char *out, size_t n) {
         snprintf(out, n, "%s%s%s%s", flags & BW_RULE_ADMIN ? " admin" : "",
                  flags & BW_RULE_PROTECTED ? " protected" : "", flags & BW_RULE_IGNORE_CASE ? " any-case" : "",
                  flags & BW_RULE_ANYWHERE ? " in-every-root" : "");
+}
+
+/* "2G" when bytes is a whole number of a binary unit, else the bytes. */
+static void size_string(uint64_t bytes, char *out, size_t n) {
+        static const char units[] = "KMGT";
+        for (int u = 3; u >= 0; u--) {
+                uint64_t unit = UINT64_C(1) << (10 * (u + 1));
+                if (bytes >= unit && bytes % unit == 0) {
+                        snprintf(out, n, "%llu%c", (unsigned long long) (bytes / unit), units[u]);
+                        return;
+                }
+        }
+        snprintf(out, n, "%llu bytes", (unsigned long long) bytes);
+}
+
+static void show_environment_text(const struct bw_plan *p, FILE *f) {
+        char buf[700];
+        fprintf(f, "\nenvironment (%u entries; then the default credential drop list):\n", p->n_env);
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                const struct bw_plan_env *e = &p->env[i];
+                where(p, BW_SECT_ENVR, i, buf, sizeof(buf));
+                if (e->action == BW_ENV_SET)
+                        fprintf(f, "  [%u] set  %s=%s\n       from %s\n", i, TS(p, e->name), TS(p, e->value), buf);
+                else
+                        fprintf(f, "  [%u] %s %s%s\n       from %s\n", i, bw_env_action_name(e->action), TS(p, e->name),
+                                e->flags & BW_ENV_ADMIN ? " (admin never_pass: beats pass)" : "", buf);
+        }
+        fprintf(f, "  default drop list:");
+        for (size_t i = 0; bw_env_default_drop_list[i]; i++)
+                fprintf(f, " %s", bw_env_default_drop_list[i]);
+        fputc('\n', f);
+}
+
+static void show_limits_text(const struct bw_plan *p, FILE *f) {
+        struct bw_limits l;
+        char size[40], buf[700];
+        bw_plan_limits(p, &l);
+        fprintf(f, "\nlimits%s:\n", p->limits ? "" : " (all defaults)");
+        if (l.tmpfs_size)
+                size_string(l.tmpfs_size, size, sizeof(size));
+        else
+                snprintf(size, sizeof(size), "%u%% of RAM", l.tmpfs_percent);
+        const char *dflt = " (default)";
+        fprintf(f, "  tmpfs_size  %s each (${tmpdir}, /dev/shm, /run)%s\n", size,
+                l.set & BW_LIMIT_SET_TMPFS ? "" : dflt);
+        fprintf(f, "  processes   %u%s\n", l.processes, l.set & BW_LIMIT_SET_PROCESSES ? "" : dflt);
+        if (l.memory)
+                size_string(l.memory, size, sizeof(size));
+        fprintf(f, "  memory      %s%s\n", l.memory ? size : "no limit", l.set & BW_LIMIT_SET_MEMORY ? "" : dflt);
+        if (l.cpu_millis)
+                snprintf(size, sizeof(size), "%u.%03u CPUs", l.cpu_millis / 1000, l.cpu_millis % 1000);
+        fprintf(f, "  cpu         %s%s\n", l.cpu_millis ? size : "no limit", l.set & BW_LIMIT_SET_CPU ? "" : dflt);
+        if (p->limits) {
+                where(p, BW_SECT_LIMT, 0, buf, sizeof(buf));
+                fprintf(f, "       from %s\n", buf);
+        }
 }
 
 void bw_show_text(const struct bw_plan *p, FILE *f) {
@@ -159,6 +217,9 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         t2->landlock_below_min == BW_LANDLOCK_REFUSE ? "refuse" : "degrade, with a warning",
                         t2->ref_count, buf);
         }
+
+        show_environment_text(p, f);
+        show_limits_text(p, f);
 
         if (p->n_sources) {
                 fprintf(f, "\nsources (%u):\n", p->n_sources);
@@ -280,6 +341,39 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                                                 "rules", refs, "source", prov_json(p, BW_SECT_TOKS, i)));
         }
         json_object_set_new(o, "token_specs", toks);
+
+        json_t *env = json_array();
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                const struct bw_plan_env *e = &p->env[i];
+                json_t *item = json_pack("{s:s,s:s}", "action", bw_env_action_name(e->action), "name",
+                                         bw_plan_string(p, e->name));
+                if (e->action == BW_ENV_SET)
+                        json_object_set_new(item, "value", json_string(bw_plan_string(p, e->value)));
+                json_object_set_new(item, "admin", json_boolean(e->flags & BW_ENV_ADMIN));
+                json_object_set_new(item, "source", prov_json(p, BW_SECT_ENVR, i));
+                json_array_append_new(env, item);
+        }
+        json_t *dflt = json_array();
+        for (size_t i = 0; bw_env_default_drop_list[i]; i++)
+                json_array_append_new(dflt, json_string(bw_env_default_drop_list[i]));
+        json_object_set_new(o, "environment", json_pack("{s:o,s:o}", "entries", env, "default_drop", dflt));
+
+        struct bw_limits l;
+        bw_plan_limits(p, &l);
+        json_t *lim = json_object();
+        json_object_set_new(lim, "tmpfs_size", l.tmpfs_size ? json_integer((json_int_t) l.tmpfs_size) : json_null());
+        json_object_set_new(lim, "tmpfs_percent", l.tmpfs_percent ? json_integer(l.tmpfs_percent) : json_null());
+        json_object_set_new(lim, "processes", json_integer(l.processes));
+        json_object_set_new(lim, "memory", l.memory ? json_integer((json_int_t) l.memory) : json_null());
+        json_object_set_new(lim, "cpu_millis", l.cpu_millis ? json_integer(l.cpu_millis) : json_null());
+        json_t *set = json_array();
+        static const char *const names[] = {"tmpfs_size", "processes", "memory", "cpu"};
+        for (unsigned k = 0; k < 4; k++)
+                if (l.set & (1u << k))
+                        json_array_append_new(set, json_string(names[k]));
+        json_object_set_new(lim, "from_plan", set);
+        json_object_set_new(lim, "source", p->limits ? prov_json(p, BW_SECT_LIMT, 0) : json_null());
+        json_object_set_new(o, "limits", lim);
 
         json_t *srcs = json_array();
         for (uint32_t i = 0; i < p->n_sources; i++) {

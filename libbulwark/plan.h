@@ -47,6 +47,11 @@ struct bw_plan {
         const struct bw_plan_prov *provs;
         uint32_t n_vars, n_principals, n_rules, n_acls, n_nft_rules, n_tokens, n_trefs, n_sources, n_provs;
         uint32_t n_sections, n_skipped_sections;
+        /* Format 1.1 sections; NULL (and 0) when the plan has none: then the defaults apply
+         * (libbulwark/env_policy.h, libbulwark/plan_limits.h). */
+        const struct bw_plan_env *env; /* sorted by (action, name, flags) */
+        uint32_t n_env;
+        const struct bw_plan_limits *limits; /* exactly one entry when present */
         char id[BW_PLAN_ID_HEX + 1];
 };
 
@@ -74,6 +79,7 @@ const char *bw_match_kind_name(uint32_t match); /* "path", "glob", "regex" */
 const char *bw_acl_role_name(uint32_t role);
 const char *bw_principal_role_name(uint32_t role);
 const char *bw_layer_name(uint32_t layer);
+const char *bw_env_action_name(uint32_t action);        /* "pass", "drop", "set" */
 const char *bw_var_name(enum bw_var_id id);             /* "home", "tmpdir", "user", "workspace" */
 void bw_perms_string(uint8_t perms, char out[4]);       /* "rwx", "r-X" */
 void bw_hex(const uint8_t *bytes, size_t n, char *out); /* out has 2n+1 bytes */
@@ -105,7 +111,10 @@ struct bw_plan_contents {
         const struct bw_plan_source *sources;
         const struct bw_plan_prov *provs;
         uint32_t n_principals, n_rules, n_acls, n_nft_rules, n_tokens, n_trefs, n_sources, n_provs;
-        bool without_provenance; /* omit PSTR/SRCS/PROV */
+        const struct bw_plan_env *env; /* ENVR, written only when n_env > 0 */
+        uint32_t n_env;
+        const struct bw_plan_limits *limits; /* LIMT, written only when non-NULL */
+        bool without_provenance;             /* omit PSTR/SRCS/PROV */
 };
 
 /* Serialise to a malloc()ed buffer; the digests are computed here. */

@@ -17,7 +17,9 @@
         "BWPLAN\n"
 #define BW_PLAN_MAGIC_SIZE 8
 #define BW_PLAN_VERSION_MAJOR 1
-#define BW_PLAN_VERSION_MINOR 0
+/* The minor version a plan is written with: 1 when it has a section minor 1 added (ENVR, LIMT), so
+ * a plan without them is exactly a 1.0 plan. Readers accept any minor of major 1. */
+#define BW_PLAN_VERSION_MINOR 1
 #define BW_PLAN_ALIGN 8
 #define BW_PLAN_MAX_SIZE 67108864u /* 64 MiB */
 #define BW_PLAN_MAX_SECTIONS 64
@@ -39,6 +41,9 @@ enum {
         BW_SECT_NFTR = BW_FOURCC('N', 'F', 'T', 'R'),
         BW_SECT_TOKS = BW_FOURCC('T', 'O', 'K', 'S'),
         BW_SECT_TREF = BW_FOURCC('T', 'R', 'E', 'F'),
+        /* critical but optional (format 1.1): absent means "the defaults" */
+        BW_SECT_ENVR = BW_FOURCC('E', 'N', 'V', 'R'),
+        BW_SECT_LIMT = BW_FOURCC('L', 'I', 'M', 'T'),
         /* not critical: provenance (where each entry came from) */
         BW_SECT_PSTR = BW_FOURCC('P', 'S', 'T', 'R'),
         BW_SECT_SRCS = BW_FOURCC('S', 'R', 'C', 'S'),
@@ -221,6 +226,46 @@ struct bw_plan_token {
         uint32_t reserved[3];
 };
 _Static_assert(sizeof(struct bw_plan_token) == 48, "token size");
+
+/*
+ * ENVR (format 1.1): the policy's environment entries. Sorted by (action, name as bytes, flags),
+ * strictly increasing. What the runner does with them, and the default drop list that applies
+ * with or without this section, is libbulwark/env_policy.h.
+ */
+enum bw_env_action {
+        BW_ENV_PASS = 1, /* keep inherited names matching the glob, even if the default list drops them */
+        BW_ENV_DROP = 2, /* drop inherited names matching the glob */
+        BW_ENV_SET = 3,  /* set the name (exact, no glob) to value */
+};
+#define BW_ENV_ADMIN 0x1u /* a drop from an admin's never_pass: no pass entry can keep the name */
+#define BW_ENV_FLAGS_KNOWN BW_ENV_ADMIN
+#define BW_ENV_NAME_MAX 255   /* bytes of a name or glob */
+#define BW_ENV_VALUE_MAX 4096 /* bytes of a set value */
+
+struct bw_plan_env {
+        struct bw_plan_str name;  /* PASS/DROP: [A-Za-z_*][A-Za-z0-9_*]*; SET: [A-Za-z_][A-Za-z0-9_]* */
+        struct bw_plan_str value; /* SET: the value (may be empty); otherwise {0, 0} */
+        uint32_t action;          /* enum bw_env_action */
+        uint32_t flags;           /* BW_ENV_ADMIN (with DROP only) */
+};
+_Static_assert(sizeof(struct bw_plan_env) == 24, "environment entry size");
+
+/*
+ * LIMT (format 1.1): one entry, the resource limits the policy set. A zero field means "not set:
+ * the default" (libbulwark/plan_limits.h has the defaults and the accessor).
+ */
+#define BW_LIMIT_MIN_BYTES 1048576u      /* 1 MiB: the smallest tmpfs_size or memory */
+#define BW_LIMIT_MAX_PROCESSES 4194304u  /* the kernel's PID_MAX_LIMIT */
+#define BW_LIMIT_MAX_CPU_MILLIS 1024000u /* 1024 CPUs */
+struct bw_plan_limits {
+        uint64_t tmpfs_size;    /* bytes of each private tmpfs; 0 = unset (or a percentage below) */
+        uint64_t memory;        /* bytes (memory.max of a delegated cgroup); 0 = unset */
+        uint32_t tmpfs_percent; /* 1..100 percent of RAM; 0 = unset. At most one of the two tmpfs fields is set */
+        uint32_t processes;     /* 1..BW_LIMIT_MAX_PROCESSES (RLIMIT_NPROC / pids.max); 0 = unset */
+        uint32_t cpu_millis;    /* thousandths of a CPU (cpu.max of a delegated cgroup); 0 = unset */
+        uint32_t reserved;
+};
+_Static_assert(sizeof(struct bw_plan_limits) == 32, "limits size");
 
 enum bw_source_layer {
         BW_LAYER_COMPILER = 1, /* bulwarkc's own built-ins (principals, protected defaults) */

@@ -61,22 +61,28 @@ static bool all_zero(const void *p, size_t n) {
 struct known_section {
         uint32_t type;
         uint32_t entry_size;
+        bool critical; /* part of what the plan does: in the effect digest */
         bool required;
 };
 
+/* In the order of the S_* indices below. */
 static const struct known_section known_sections[] = {
-        {BW_SECT_STRS, 1, true},
-        {BW_SECT_META, sizeof(struct bw_plan_meta), true},
-        {BW_SECT_VARS, sizeof(struct bw_plan_var), true},
-        {BW_SECT_PRIN, sizeof(struct bw_plan_principal), true},
-        {BW_SECT_RULE, sizeof(struct bw_plan_rule), true},
-        {BW_SECT_ACLE, sizeof(struct bw_plan_acl), true},
-        {BW_SECT_NFTR, sizeof(struct bw_plan_nft_rule), true},
-        {BW_SECT_TOKS, sizeof(struct bw_plan_token), true},
-        {BW_SECT_TREF, sizeof(uint32_t), true},
-        {BW_SECT_PSTR, 1, false},
-        {BW_SECT_SRCS, sizeof(struct bw_plan_source), false},
-        {BW_SECT_PROV, sizeof(struct bw_plan_prov), false},
+        {BW_SECT_STRS, 1, true, true},
+        {BW_SECT_META, sizeof(struct bw_plan_meta), true, true},
+        {BW_SECT_VARS, sizeof(struct bw_plan_var), true, true},
+        {BW_SECT_PRIN, sizeof(struct bw_plan_principal), true, true},
+        {BW_SECT_RULE, sizeof(struct bw_plan_rule), true, true},
+        {BW_SECT_ACLE, sizeof(struct bw_plan_acl), true, true},
+        {BW_SECT_NFTR, sizeof(struct bw_plan_nft_rule), true, true},
+        {BW_SECT_TOKS, sizeof(struct bw_plan_token), true, true},
+        {BW_SECT_TREF, sizeof(uint32_t), true, true},
+        {BW_SECT_PSTR, 1, false, false},
+        {BW_SECT_SRCS, sizeof(struct bw_plan_source), false, false},
+        {BW_SECT_PROV, sizeof(struct bw_plan_prov), false, false},
+        /* format 1.1: critical (a reader that does not know them must refuse the plan rather
+         * than run without them), but a plan need not have them */
+        {BW_SECT_ENVR, sizeof(struct bw_plan_env), true, false},
+        {BW_SECT_LIMT, sizeof(struct bw_plan_limits), true, false},
 };
 
 /*
@@ -178,7 +184,7 @@ static uint64_t entry_offset(struct checker *c, int sect, size_t entry_size, uin
         return c->sect_off[sect] + (uint64_t) i * entry_size;
 }
 
-enum { S_STRS, S_META, S_VARS, S_PRIN, S_RULE, S_ACLE, S_NFTR, S_TOKS, S_TREF, S_PSTR, S_SRCS, S_PROV };
+enum { S_STRS, S_META, S_VARS, S_PRIN, S_RULE, S_ACLE, S_NFTR, S_TOKS, S_TREF, S_PSTR, S_SRCS, S_PROV, S_ENVR, S_LIMT };
 
 static int check_header(struct checker *c) {
         const struct bw_plan_header *h = (const void *) c->data;
@@ -292,7 +298,7 @@ static int check_sections(struct checker *c, unsigned flags) {
                                  known_sections[k].entry_size);
                         goto out;
                 }
-                bool critical = known_sections[k].required;
+                bool critical = known_sections[k].critical;
                 if (!!(s->flags & BW_SECTION_CRITICAL) != critical) {
                         r = fail(c, where, "section %s has the wrong critical flag", tn);
                         goto out;
@@ -364,6 +370,17 @@ static int check_sections(struct checker *c, unsigned flags) {
                         p->provs = base;
                         p->n_provs = s->count;
                         break;
+                case S_ENVR:
+                        p->env = base;
+                        p->n_env = s->count;
+                        break;
+                case S_LIMT:
+                        if (s->count != 1) {
+                                r = fail(c, where, "section LIMT must have exactly one entry");
+                                goto out;
+                        }
+                        p->limits = base;
+                        break;
                 }
         }
         if (c->size - prev_end >= BW_PLAN_ALIGN || !all_zero(c->data + prev_end, c->size - prev_end)) {
@@ -418,6 +435,28 @@ static int rule_cmp(const struct bw_plan *p, const struct bw_plan_rule *a, const
         if (a->flags != b->flags)
                 return a->flags < b->flags ? -1 : 1;
         return 0;
+}
+
+/* An environment name ([A-Za-z_][A-Za-z0-9_]*), or with globs also '*' anywhere. */
+static bool env_name_ok(const char *s, uint32_t len, bool glob) {
+        if (len == 0 || len > BW_ENV_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (uint32_t i = 0; i < len; i++) {
+                char ch = s[i];
+                if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                      (glob && ch == '*')))
+                        return false;
+        }
+        return true;
+}
+
+static int env_cmp(const struct bw_plan *p, const struct bw_plan_env *a, const struct bw_plan_env *b) {
+        if (a->action != b->action)
+                return a->action < b->action ? -1 : 1;
+        int r = strcmp(bw_plan_string(p, a->name), bw_plan_string(p, b->name));
+        if (r)
+                return r;
+        return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
 
 static int check_entries(struct checker *c) {
@@ -589,6 +628,45 @@ static int check_entries(struct checker *c) {
                         return fail(c, entry_offset(c, S_TREF, 4, i), "token rule reference %u names rule %u of %u", i,
                                     p->trefs[i], p->n_rules);
 
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                const struct bw_plan_env *e = &p->env[i];
+                uint64_t o = entry_offset(c, S_ENVR, sizeof(*e), i);
+                if ((r = check_str(c, p->strs, p->strs_size, e->name, o, "environment name", false)) < 0 ||
+                    (r = check_str(c, p->strs, p->strs_size, e->value, o + 8, "environment value", true)) < 0)
+                        return r;
+                if (e->action < BW_ENV_PASS || e->action > BW_ENV_SET || (e->flags & ~BW_ENV_FLAGS_KNOWN))
+                        return fail(c, o + 16, "environment entry %u has an unknown action or flag", i);
+                if ((e->flags & BW_ENV_ADMIN) && e->action != BW_ENV_DROP)
+                        return fail(c, o + 20, "environment entry %u: only a drop can come from the admin", i);
+                const char *name = bw_plan_string(p, e->name);
+                if (!env_name_ok(name, e->name.length, e->action != BW_ENV_SET))
+                        return fail(c, o, "environment entry %u: \"%.80s\" is not a valid %s", i, name,
+                                    e->action == BW_ENV_SET ? "variable name" : "variable name or glob");
+                if (e->action != BW_ENV_SET && e->value.length)
+                        return fail(c, o + 8, "environment entry %u: only set entries have a value", i);
+                if (e->value.length > BW_ENV_VALUE_MAX)
+                        return fail(c, o + 8, "environment entry %u: value longer than %d bytes", i, BW_ENV_VALUE_MAX);
+                if (i > 0 && env_cmp(p, &p->env[i - 1], e) >= 0)
+                        return fail(c, o, "environment entry %u is out of order or repeats entry %u", i, i - 1);
+        }
+
+        if (p->limits) {
+                const struct bw_plan_limits *l = p->limits;
+                uint64_t o = c->sect_off[S_LIMT];
+                if (l->reserved)
+                        return fail(c, o + 28, "LIMT has a non-zero reserved field");
+                if (l->tmpfs_size && l->tmpfs_percent)
+                        return fail(c, o, "LIMT sets tmpfs_size both in bytes and as a percentage");
+                if ((l->tmpfs_size && l->tmpfs_size < BW_LIMIT_MIN_BYTES) || l->tmpfs_percent > 100)
+                        return fail(c, o, "LIMT tmpfs_size is below 1 MiB or above 100%%");
+                if (l->memory && l->memory < BW_LIMIT_MIN_BYTES)
+                        return fail(c, o + 8, "LIMT memory is below 1 MiB");
+                if (l->processes > BW_LIMIT_MAX_PROCESSES)
+                        return fail(c, o + 20, "LIMT processes is above %u", BW_LIMIT_MAX_PROCESSES);
+                if (l->cpu_millis > BW_LIMIT_MAX_CPU_MILLIS)
+                        return fail(c, o + 24, "LIMT cpu is above %u thousandths of a CPU", BW_LIMIT_MAX_CPU_MILLIS);
+        }
+
         for (uint32_t i = 0; i < p->n_sources; i++) {
                 const struct bw_plan_source *s = &p->sources[i];
                 uint64_t o = entry_offset(c, S_SRCS, sizeof(*s), i);
@@ -616,6 +694,12 @@ static int check_entries(struct checker *c) {
                         break;
                 case BW_SECT_TOKS:
                         limit = p->n_tokens;
+                        break;
+                case BW_SECT_ENVR:
+                        limit = p->n_env;
+                        break;
+                case BW_SECT_LIMT:
+                        limit = p->limits ? 1 : 0;
                         break;
                 default:
                         return fail(c, o, "provenance %u names a section without entries", i);
@@ -732,6 +816,10 @@ const char *bw_acl_role_name(uint32_t role) {
 const char *bw_principal_role_name(uint32_t role) {
         static const char *const n[] = {"?", "offline", "online", "sandbox-group", "write-group", "real-user"};
         return role < BW_ARRAY_SIZE(n) ? n[role] : "?";
+}
+const char *bw_env_action_name(uint32_t action) {
+        static const char *const n[] = {"?", "pass", "drop", "set"};
+        return action < BW_ARRAY_SIZE(n) ? n[action] : "?";
 }
 const char *bw_layer_name(uint32_t layer) {
         static const char *const n[] = {"?", "compiler", "profile", "policy", "extends", "admin"};

@@ -114,7 +114,7 @@ static uint64_t align8(uint64_t v) {
 }
 
 int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *ret_size) {
-        const struct section_src all[] = {
+        const struct section_src known[] = {
                 {BW_SECT_STRS, BW_SECTION_CRITICAL, c->strs.data, c->strs.size, 1},
                 {BW_SECT_META, BW_SECTION_CRITICAL, &c->meta, 1, sizeof(struct bw_plan_meta)},
                 {BW_SECT_VARS, BW_SECTION_CRITICAL, c->vars, BW_VAR_COUNT, sizeof(struct bw_plan_var)},
@@ -124,11 +124,26 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
                 {BW_SECT_NFTR, BW_SECTION_CRITICAL, c->nft_rules, c->n_nft_rules, sizeof(struct bw_plan_nft_rule)},
                 {BW_SECT_TOKS, BW_SECTION_CRITICAL, c->tokens, c->n_tokens, sizeof(struct bw_plan_token)},
                 {BW_SECT_TREF, BW_SECTION_CRITICAL, c->trefs, c->n_trefs, sizeof(uint32_t)},
+                {BW_SECT_ENVR, BW_SECTION_CRITICAL, c->env, c->n_env, sizeof(struct bw_plan_env)},
+                {BW_SECT_LIMT, BW_SECTION_CRITICAL, c->limits, c->limits ? 1 : 0, sizeof(struct bw_plan_limits)},
                 {BW_SECT_PSTR, 0, c->pstr.data, c->pstr.size, 1},
                 {BW_SECT_SRCS, 0, c->sources, c->n_sources, sizeof(struct bw_plan_source)},
                 {BW_SECT_PROV, 0, c->provs, c->n_provs, sizeof(struct bw_plan_prov)},
         };
-        uint32_t n = c->without_provenance ? 9 : (uint32_t) BW_ARRAY_SIZE(all);
+        /* The format 1.1 sections only when they say something, so that a plan without them is
+         * a 1.0 plan that older readers still accept; provenance unless asked to leave it out. */
+        struct section_src all[BW_ARRAY_SIZE(known)];
+        uint32_t n = 0;
+        bool minor1 = false;
+        for (size_t i = 0; i < BW_ARRAY_SIZE(known); i++) {
+                uint32_t t = known[i].type;
+                if ((t == BW_SECT_ENVR || t == BW_SECT_LIMT) && known[i].count == 0)
+                        continue;
+                if ((t == BW_SECT_PSTR || t == BW_SECT_SRCS || t == BW_SECT_PROV) && c->without_provenance)
+                        continue;
+                minor1 |= t == BW_SECT_ENVR || t == BW_SECT_LIMT;
+                all[n++] = known[i];
+        }
 
         uint64_t table_off = sizeof(struct bw_plan_header);
         uint64_t off = table_off + (uint64_t) n * sizeof(struct bw_plan_section);
@@ -148,7 +163,7 @@ int bw_plan_serialise(const struct bw_plan_contents *c, uint8_t **ret, size_t *r
         struct bw_plan_header *h = (struct bw_plan_header *) buf;
         memcpy(h->magic, BW_PLAN_MAGIC, BW_PLAN_MAGIC_SIZE);
         h->version_major = BW_PLAN_VERSION_MAJOR;
-        h->version_minor = BW_PLAN_VERSION_MINOR;
+        h->version_minor = minor1 ? 1 : 0;
         h->header_size = sizeof(*h);
         h->file_size = total;
         h->required_features = 0;

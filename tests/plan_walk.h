@@ -137,6 +137,19 @@ static uint64_t walk_plan(const struct bw_plan *p, FILE *sink) {
                 WALK_CHECK(bw_plan_provenance(p, v->section, v->index) == v);
         }
 
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                const struct bw_plan_env *e = &p->env[i];
+                sum += walk_string(bw_plan_string(p, e->name), e->name.length);
+                sum += walk_string(bw_plan_string(p, e->value), e->value.length);
+                sum += strlen(bw_env_action_name(e->action)) + e->flags;
+                sum += walk_provenance(p, BW_SECT_ENVR, i);
+        }
+        WALK_CHECK((p->env == NULL) == (p->n_env == 0));
+        if (p->limits) {
+                sum += p->limits->tmpfs_size + p->limits->processes + p->limits->memory + p->limits->cpu_millis;
+                sum += walk_provenance(p, BW_SECT_LIMT, 0);
+        }
+
         bw_show_text(p, sink);
         bw_show_json(p, sink);
         return sum;

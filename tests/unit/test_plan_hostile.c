@@ -18,7 +18,8 @@
 #include <string.h>
 
 /* Every kind of entry the plan can hold: two writable roots, a read-only path, a case-insensitive
- * glob, a regex, a read grant, unreadable entries, the network on, and a bound variable. */
+ * glob, a regex, a read grant, unreadable entries, the network on, a bound variable, environment
+ * entries of each action (an empty value among them) and limits. */
 static const char sample_policy[] = "bulwark: 1\n"
                                     "name: hostile-sample\n"
                                     "filesystem:\n"
@@ -31,7 +32,12 @@ static const char sample_policy[] = "bulwark: 1\n"
                                     "  unreadable:\n"
                                     "    - ~/.ssh\n"
                                     "    - {regex: '^${home}/\\.aws'}\n"
-                                    "network: on\n";
+                                    "network: on\n"
+                                    "environment:\n"
+                                    "  pass: [AWS_PROFILE, \"CARGO_*\"]\n"
+                                    "  drop: [\"MY_INTERNAL_*\"]\n"
+                                    "  set: {RUST_LOG: debug, EMPTY: \"\"}\n"
+                                    "limits: {tmpfs_size: 1G, processes: 512, memory: 4G, cpu: 2}\n";
 
 struct sample {
         char *dir;
@@ -207,6 +213,16 @@ static void test_sample_parses(void **state) {
                 unreadable |= r->kind == BW_RULE_UNREADABLE;
         }
         assert_true(glob_ic && regex && readable && unreadable);
+        bool pass = false, drop = false, set = false, empty_value = false;
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                pass |= p->env[i].action == BW_ENV_PASS;
+                drop |= p->env[i].action == BW_ENV_DROP;
+                set |= p->env[i].action == BW_ENV_SET && p->env[i].value.length > 0;
+                empty_value |= p->env[i].action == BW_ENV_SET && p->env[i].value.length == 0;
+        }
+        assert_true(pass && drop && set && empty_value);
+        assert_non_null(p->limits);
+        assert_int_equal(p->header->version_minor, 1);
         assert_int_equal(p->n_skipped_sections, 0);
         (void) walk(p);
         print_message("sample plan: %zu bytes, %u sections, %u rules, %u ACL entries\n", s->size, p->n_sections,
@@ -662,7 +678,7 @@ static void test_header_fields(void **state) {
         uint8_t *buf = sample_copy(s);
         ((struct bw_plan_header *) buf)->version_major = 2;
         reseal(buf, s->size);
-        expect_reject(buf, s->size, "version 2.0 is not supported");
+        expect_reject(buf, s->size, "version 2.1 is not supported");
         free(buf);
 
         static const uint64_t features[] = {1, UINT64_C(1) << 63};
@@ -691,6 +707,176 @@ static void test_header_fields(void **state) {
         free(buf);
 }
 
+/* The environment section (format 1.1): every field the runner relies on is checked. */
+static struct bw_plan_env *env_entries(uint8_t *buf) {
+        return (void *) (buf + find_section(buf, BW_SECT_ENVR)->offset);
+}
+
+/* Index of the first entry of the sample with action, for a hand-made change. */
+static uint32_t env_index(const struct sample *s, uint32_t action) {
+        for (uint32_t i = 0; i < s->plan.n_env; i++)
+                if (s->plan.env[i].action == action)
+                        return i;
+        fail_msg("sample has no environment entry of action %u", action);
+        return 0;
+}
+
+static void test_environment_entries(void **state) {
+        struct sample *s = *state;
+        uint32_t pass = env_index(s, BW_ENV_PASS), drop = env_index(s, BW_ENV_DROP), set = env_index(s, BW_ENV_SET);
+        const struct bw_plan_env *orig = s->plan.env;
+
+        static const uint32_t bad_actions[] = {0, 4, UINT32_MAX};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(bad_actions); i++) {
+                uint8_t *buf = sample_copy(s);
+                env_entries(buf)[drop].action = bad_actions[i];
+                reseal(buf, s->size);
+                expect_reject(buf, s->size, "unknown action or flag");
+                free(buf);
+        }
+
+        uint8_t *buf = sample_copy(s);
+        env_entries(buf)[drop].flags = 0x2;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "unknown action or flag");
+        free(buf);
+
+        /* only a drop can be the admin's */
+        buf = sample_copy(s);
+        env_entries(buf)[pass].flags = BW_ENV_ADMIN;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "only a drop can come from the admin");
+        free(buf);
+
+        /* a pass with a value (RUST_LOG's: EMPTY, the first set entry, has none) */
+        buf = sample_copy(s);
+        assert_int_equal(orig[set].value.length, 0);
+        assert_true(orig[set + 1].value.length > 0);
+        env_entries(buf)[pass].value = orig[set + 1].value;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "only set entries have a value");
+        free(buf);
+
+        /* a set entry whose name is a glob ("CARGO_*", a pass entry's name) */
+        buf = sample_copy(s);
+        assert_non_null(strchr(bw_plan_string(&s->plan, orig[pass + 1].name), '*'));
+        env_entries(buf)[set].name = orig[pass + 1].name;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "is not a valid variable name");
+        free(buf);
+
+        /* a name that is not a variable name: a rule's text ("/opt/sdk" and the like) */
+        buf = sample_copy(s);
+        env_entries(buf)[drop].name = s->plan.rules[0].text;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "is not a valid variable name or glob");
+        free(buf);
+
+        /* an empty name */
+        buf = sample_copy(s);
+        env_entries(buf)[drop].name = (struct bw_plan_str){0, 0};
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "environment name must not be empty");
+        free(buf);
+
+        /* string references out of bounds */
+        buf = sample_copy(s);
+        env_entries(buf)[set].value = (struct bw_plan_str){UINT32_MAX - 2, 3};
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "environment value: string at");
+        free(buf);
+
+        /* out of order: swap two entries */
+        buf = sample_copy(s);
+        struct bw_plan_env tmp = env_entries(buf)[0];
+        env_entries(buf)[0] = env_entries(buf)[1];
+        env_entries(buf)[1] = tmp;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "out of order or repeats");
+        free(buf);
+
+        /* a repeated entry */
+        buf = sample_copy(s);
+        env_entries(buf)[1] = env_entries(buf)[0];
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "out of order or repeats");
+        free(buf);
+
+        /* the wrong entry size, and a non-critical ENVR (an old reader would skip it) */
+        buf = sample_copy(s);
+        struct bw_plan_section *sec = find_section(buf, BW_SECT_ENVR);
+        sec->entry_size = 12;
+        sec->count *= 2;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "section ENVR has entries of 12 bytes, expected 24");
+        free(buf);
+
+        buf = sample_copy(s);
+        find_section(buf, BW_SECT_ENVR)->flags = 0;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "section ENVR has the wrong critical flag");
+        free(buf);
+
+        /* provenance naming an ENVR entry that does not exist */
+        buf = sample_copy(s);
+        struct bw_plan_prov *v = (void *) (buf + find_section(buf, BW_SECT_PROV)->offset);
+        uint32_t n_provs = find_section(buf, BW_SECT_PROV)->count, k;
+        for (k = 0; k < n_provs && v[k].section != BW_SECT_ENVR; k++)
+                ;
+        assert_true(k < n_provs);
+        while (k + 1 < n_provs && v[k + 1].section == BW_SECT_ENVR)
+                k++;
+        v[k].index = s->plan.n_env;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "missing entry or source");
+        free(buf);
+}
+
+static void test_limits_entry(void **state) {
+        struct sample *s = *state;
+        struct {
+                size_t offset;
+                uint64_t value;
+                unsigned width;
+                const char *needle;
+        } cases[] = {
+                {offsetof(struct bw_plan_limits, reserved), 1, 4, "non-zero reserved"},
+                {offsetof(struct bw_plan_limits, tmpfs_percent), 50, 4, "both in bytes and as a percentage"},
+                {offsetof(struct bw_plan_limits, tmpfs_size), 4096, 8, "below 1 MiB"},
+                {offsetof(struct bw_plan_limits, memory), 1, 8, "memory is below 1 MiB"},
+                {offsetof(struct bw_plan_limits, processes), BW_LIMIT_MAX_PROCESSES + 1, 4, "processes is above"},
+                {offsetof(struct bw_plan_limits, cpu_millis), UINT32_MAX, 4, "cpu is above"},
+        };
+        for (size_t i = 0; i < BW_ARRAY_SIZE(cases); i++) {
+                uint8_t *buf = sample_copy(s);
+                uint8_t *l = buf + find_section(buf, BW_SECT_LIMT)->offset;
+                if (cases[i].width == 8)
+                        bw_put_le64(l + cases[i].offset, cases[i].value);
+                else
+                        bw_put_le32(l + cases[i].offset, (uint32_t) cases[i].value);
+                reseal(buf, s->size);
+                expect_reject(buf, s->size, cases[i].needle);
+                free(buf);
+        }
+        /* a percentage above 100, with the byte size cleared */
+        uint8_t *buf = sample_copy(s);
+        struct bw_plan_limits *l = (void *) (buf + find_section(buf, BW_SECT_LIMT)->offset);
+        l->tmpfs_size = 0;
+        l->tmpfs_percent = 101;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "above 100%");
+        free(buf);
+
+        /* two entries */
+        buf = sample_copy(s);
+        struct bw_plan_section *sec = find_section(buf, BW_SECT_LIMT);
+        sec->count = 2;
+        sec->entry_size = 16;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "section LIMT has entries of 16 bytes");
+        free(buf);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sample_parses),
@@ -706,6 +892,8 @@ int main(void) {
                 cmocka_unit_test(test_index_bounds),
                 cmocka_unit_test(test_unknown_sections),
                 cmocka_unit_test(test_header_fields),
+                cmocka_unit_test(test_environment_entries),
+                cmocka_unit_test(test_limits_entry),
         };
         return cmocka_run_group_tests(tests, setup_sample, teardown_sample);
 }

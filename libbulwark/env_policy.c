@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The environment decision (see env_policy.h). */
+#include "env_policy.h"
+
+/*
+ * Credentials a sandboxed command does not inherit unless the policy passes them. Globs, matched
+ * case-sensitively against whole names. The suffix forms are anchored at the end of the name on
+ * purpose: "*_KEY" drops OPENAI_API_KEY and SSH_KEY but not XKB_KEYMAP or MONKEY_KEYS; "*_TOKEN"
+ * drops NPM_TOKEN but not TOKENIZERS_PARALLELISM. Keep schema/policy-language.md in step.
+ */
+const char *const bw_env_default_drop_list[] = {
+        /* generic names for secrets */
+        "*_TOKEN",
+        "TOKEN",
+        "*_SECRET*",
+        "SECRET",
+        "SECRET_*",
+        "*_KEY",
+        "*_APIKEY",
+        "*_PRIVATE_KEY*",
+        "*_ACCESS_KEY_ID",
+        "*PASSWORD*",
+        "*PASSPHRASE*",
+        "*_CREDENTIAL*",
+        "*_CONNECTION_STRING",
+        "*_authToken",
+        /* names that do not follow the patterns, or that a reader should see listed */
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "GITHUB_TOKEN",
+        "GITHUB_PAT",
+        "GH_TOKEN",
+        "GH_ENTERPRISE_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "NPM_TOKEN",
+        "NPM_CONFIG__AUTH*",
+        "npm_config__auth*",
+        "DOCKER_*AUTH*",
+        "VAULT_TOKEN",
+        "AZURE_*SECRET*",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "MYSQL_PWD",
+        "SSH_AUTH_SOCK",
+        NULL,
+};
+
+bool bw_env_glob_match(const char *glob, const char *name, size_t len) {
+        size_t g = 0, n = 0, star_g = SIZE_MAX, star_n = 0;
+        while (n < len) {
+                if (glob[g] == '*') {
+                        star_g = g++;
+                        star_n = n;
+                } else if (glob[g] && glob[g] == name[n]) {
+                        g++;
+                        n++;
+                } else if (star_g != SIZE_MAX) {
+                        /* let the last '*' take one more byte and try again from there */
+                        g = star_g + 1;
+                        n = ++star_n;
+                } else
+                        return false;
+        }
+        while (glob[g] == '*')
+                g++;
+        return glob[g] == 0;
+}
+
+bool bw_env_default_drops(const char *name, size_t len) {
+        for (size_t i = 0; bw_env_default_drop_list[i]; i++)
+                if (bw_env_glob_match(bw_env_default_drop_list[i], name, len))
+                        return true;
+        return false;
+}
+
+static bool name_equals(const struct bw_plan *p, const struct bw_plan_env *e, const char *name, size_t len) {
+        return e->name.length == len && memcmp(bw_plan_string(p, e->name), name, len) == 0;
+}
+
+enum bw_env_verdict bw_env_decide(const struct bw_plan *p, const char *name, size_t len) {
+        bool admin_drop = false, policy_drop = false, pass = false;
+        for (uint32_t i = 0; i < p->n_env; i++) {
+                const struct bw_plan_env *e = &p->env[i];
+                if (e->action == BW_ENV_SET) {
+                        if (name_equals(p, e, name, len))
+                                return BW_ENV_DROP_SET;
+                        continue;
+                }
+                if (!bw_env_glob_match(bw_plan_string(p, e->name), name, len))
+                        continue;
+                if (e->action == BW_ENV_DROP && (e->flags & BW_ENV_ADMIN))
+                        admin_drop = true;
+                else if (e->action == BW_ENV_DROP)
+                        policy_drop = true;
+                else
+                        pass = true;
+        }
+        if (admin_drop)
+                return BW_ENV_DROP_ADMIN;
+        if (policy_drop)
+                return BW_ENV_DROP_POLICY;
+        bool by_default = bw_env_default_drops(name, len);
+        if (pass)
+                return by_default ? BW_ENV_KEEP_PASS : BW_ENV_KEEP;
+        return by_default ? BW_ENV_DROP_DEFAULT : BW_ENV_KEEP;
+}
+
+/* SET entries sort last (the highest action), so they are the tail of ENVR. */
+static uint32_t first_set(const struct bw_plan *p) {
+        uint32_t i = p->n_env;
+        while (i > 0 && p->env[i - 1].action == BW_ENV_SET)
+                i--;
+        return i;
+}
+
+uint32_t bw_env_set_count(const struct bw_plan *p) {
+        return p->n_env - first_set(p);
+}
+
+bool bw_env_set_entry(const struct bw_plan *p, uint32_t i, const char **ret_name, const char **ret_value) {
+        uint32_t first = first_set(p);
+        if (i >= p->n_env - first)
+                return false;
+        const struct bw_plan_env *e = &p->env[first + i];
+        *ret_name = bw_plan_string(p, e->name);
+        *ret_value = bw_plan_string(p, e->value);
+        return true;
+}
+
+bool bw_env_globs_overlap(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        /* can[i][j]: some string matches both a[i..] and b[j..]; filled from the ends */
+        bool *can = calloc((la + 1) * (lb + 1), sizeof(*can));
+        if (!can)
+                return true; /* "may overlap" is the safe answer for a reviewer */
+#define CAN(i, j) can[(size_t) (i) * (lb + 1) + (j)]
+        for (size_t i = la + 1; i-- > 0;)
+                for (size_t j = lb + 1; j-- > 0;) {
+                        bool v;
+                        if (i == la && j == lb)
+                                v = true;
+                        else if (i < la && a[i] == '*')
+                                /* the star matches nothing more, or also b[j] (a byte, or b's own star) */
+                                v = CAN(i + 1, j) || (j < lb && CAN(i, j + 1));
+                        else if (j < lb && b[j] == '*')
+                                v = CAN(i, j + 1) || (i < la && CAN(i + 1, j));
+                        else
+                                v = i < la && j < lb && a[i] == b[j] && CAN(i + 1, j + 1);
+                        CAN(i, j) = v;
+                }
+        bool r = CAN(0, 0);
+#undef CAN
+        free(can);
+        return r;
+}
