@@ -116,7 +116,7 @@ static void show_limits_text(const struct bw_plan *p, FILE *f) {
         else
                 snprintf(size, sizeof(size), "%u%% of RAM", l.tmpfs_percent);
         const char *dflt = " (default)";
-        fprintf(f, "  tmpfs_size  %s each (${tmpdir}, /dev/shm, /run)%s\n", size,
+        fprintf(f, "  tmpfs_size  %s for ${tmpdir} (/dev/shm a quarter of it, /run 16M)%s\n", size,
                 l.set & BW_LIMIT_SET_TMPFS ? "" : dflt);
         fprintf(f, "  processes   %u%s\n", l.processes, l.set & BW_LIMIT_SET_PROCESSES ? "" : dflt);
         if (l.memory)

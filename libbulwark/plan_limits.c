@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 void bw_plan_limits(const struct bw_plan *p, struct bw_limits *ret) {
-        struct bw_limits l = {.tmpfs_percent = BW_LIMIT_DEFAULT_TMPFS_PERCENT, .processes = BW_LIMIT_DEFAULT_PROCESSES};
+        struct bw_limits l = {.tmpfs_size = BW_LIMIT_DEFAULT_TMPFS_BYTES, .processes = BW_LIMIT_DEFAULT_PROCESSES};
         const struct bw_plan_limits *pl = p->limits;
         if (pl) {
                 if (pl->tmpfs_size || pl->tmpfs_percent) {

@@ -11,10 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The defaults. tmpfs: the kernel's own default for a tmpfs, which a tmpfs /tmp (Fedora, Arch)
- * already gives every build. Processes: far above a parallel build's processes and threads, far
+/* The defaults. tmpfs: 1 GiB for ${tmpdir} (the kernel's own default, half of RAM for each of
+ * three mounts, let one run take the host's memory: every tmpfs page is RAM or swap); /dev/shm
+ * gets a quarter of it and /run 16 MiB, whatever the size (bulwark-runner). Processes: far above a parallel build's processes and threads, far
  * below what lets a fork bomb exhaust the host. Memory and CPU: no limit. */
-#define BW_LIMIT_DEFAULT_TMPFS_PERCENT 50u
+#define BW_LIMIT_DEFAULT_TMPFS_BYTES (1ull << 30)
 #define BW_LIMIT_DEFAULT_PROCESSES 8192u
 
 /* Which fields of struct bw_limits the plan set (the others are defaults). */
@@ -24,8 +25,8 @@
 #define BW_LIMIT_SET_CPU 0x8u
 
 struct bw_limits {
-        /* Size of EACH private tmpfs the runner mounts (${tmpdir}, /dev/shm, /run): exactly one
-         * of the two is non-zero. bw_limits_tmpfs_option() spells it as a mount option. */
+        /* Size of the private ${tmpdir} the runner mounts (/dev/shm gets a quarter, /run 16 MiB):
+         * exactly one of the two is non-zero. bw_limits_tmpfs_option() spells it as a mount option. */
         uint64_t tmpfs_size;    /* bytes */
         uint32_t tmpfs_percent; /* 1..100, of the host's RAM (tmpfs's own "size=N%") */
         /* Processes and threads: RLIMIT_NPROC, and pids.max where a delegated cgroup exists.

@@ -10,7 +10,10 @@
  * Unelevated: otherwise the caller itself joins the pipeline, with --plan / --plan-fd or the
  * built-in workspace-write plan. Any refusal exits 125 before the command runs.
  */
+#include "env_policy.h"
 #include "path_template.h"
+#include "plan_limits.h"
+#include "strbuf.h"
 #include "plan.h"
 #include "safe_open.h"
 #include "sandbox.h"
@@ -428,23 +431,58 @@ static bool env_dropped(const char *entry) {
         return false;
 }
 
-static char *env_owned[8]; /* what build_env allocated */
+static char **env_owned; /* what build_env allocated */
 static size_t n_env_owned;
 
-static char **build_env(char **env, bool offline, const char *tmpdir, const char *git_safe_dir) {
+static char *env_own(char *s) {
+        if (!s || !(env_owned = realloc(env_owned, (n_env_owned + 1) * sizeof(*env_owned))))
+                refuse("out of memory");
+        return env_owned[n_env_owned++] = s;
+}
+
+/*
+ * The command's environment: the caller's, less the session's sockets and what would redirect
+ * them (env_dropped), less what the plan's environment policy drops (by default every variable
+ * that carries a credential: libbulwark/env_policy.h), plus the plan's `set` entries, TMPDIR,
+ * the sandbox marker and, offline, dead proxies. --verbose names what was dropped (names only).
+ */
+static char **build_env(char **env, const struct bw_plan *plan, bool offline, const char *tmpdir,
+                        const char *git_safe_dir, bool verbose) {
         size_t n = 0;
         while (env[n])
                 n++;
-        char **out = calloc(n + 16, sizeof(*out));
+        uint32_t n_set = bw_env_set_count(plan);
+        char **out = calloc(n + n_set + 16, sizeof(*out));
         size_t k = 0;
         if (!out)
                 refuse("out of memory");
-        for (size_t i = 0; i < n; i++)
-                if (!env_dropped(env[i]))
+        struct bw_strbuf dropped = {0};
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strcspn(env[i], "=");
+                enum bw_env_verdict v = bw_env_decide(plan, env[i], len);
+                if (env_dropped(env[i]))
+                        continue;
+                if (bw_env_keeps(v)) {
                         out[k++] = env[i];
-        static char tmp[PATH_MAX + 8];
-        snprintf(tmp, sizeof(tmp), "TMPDIR=%s", tmpdir);
-        out[k++] = tmp;
+                        continue;
+                }
+                if (v != BW_ENV_DROP_SET)
+                        bw_sb_printf(&dropped, "%s%.*s", dropped.len ? ", " : "", (int) len, env[i]);
+        }
+        if (verbose && dropped.len)
+                fprintf(stderr, "bulwark run: environment: dropped %s (credentials; `environment: pass:` in the "
+                                "policy keeps one)\n",
+                        dropped.data);
+        bw_sb_done(&dropped);
+        for (uint32_t i = 0; i < n_set; i++) {
+                const char *name, *value;
+                if (bw_env_set_entry(plan, i, &name, &value) && asprintf(&out[k], "%s=%s", name, value) >= 0)
+                        env_own(out[k++]);
+        }
+        char *tmp = NULL;
+        if (asprintf(&tmp, "TMPDIR=%s", tmpdir) < 0)
+                refuse("out of memory");
+        out[k++] = env_own(tmp);
         static char marker_off[] = "BULWARK_SANDBOX=offline", marker_on[] = "BULWARK_SANDBOX=online";
         out[k++] = offline ? marker_off : marker_on;
         if (offline) {
@@ -455,7 +493,7 @@ static char **build_env(char **env, bool offline, const char *tmpdir, const char
                 for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++) {
                         if (asprintf(&out[k], "%s=http://127.0.0.1:9", names[i]) < 0)
                                 refuse("out of memory");
-                        env_owned[n_env_owned++] = out[k++];
+                        env_own(out[k++]);
                 }
         }
         /* Elevated, the workspace belongs to the real user, not the sandbox user: tell git it is
@@ -466,7 +504,7 @@ static char **build_env(char **env, bool offline, const char *tmpdir, const char
                 out[k++] = key;
                 if (asprintf(&out[k], "GIT_CONFIG_VALUE_0=%s", git_safe_dir) < 0)
                         refuse("out of memory");
-                env_owned[n_env_owned++] = out[k++];
+                env_own(out[k++]);
         }
         out[k] = NULL;
         return out;
@@ -555,10 +593,55 @@ static void guard_found(void *ud, const char *path, enum bw_guard_action action)
 
 /* Walk the writable roots (all but the private tmpfs, which starts empty) for the carve-outs
  * the patterns and protected names match, at any depth. Refuses when that cannot be done. */
-static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char *private_tmp, bool verbose) {
+/* The tree guard's index lives in the caller's cache ($XDG_CACHE_HOME or ~/.cache, bulwark/tree):
+ * a directory of theirs, 0700, that no writable root contains (the command must not be able to
+ * edit what the next run believes about the tree). NULL when there is no such place. */
+static char *index_dir(const char *home, const struct str_list *writable) {
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        char base[PATH_MAX], dir[PATH_MAX];
+        if (xdg && xdg[0] == '/' && strlen(xdg) < sizeof(base))
+                snprintf(base, sizeof(base), "%s", xdg);
+        else if (snprintf(base, sizeof(base), "%s/.cache", home) >= (int) sizeof(base))
+                return NULL;
+        if (snprintf(dir, sizeof(dir), "%s/bulwark/tree", base) >= (int) sizeof(dir) || within_any(dir, writable))
+                return NULL;
+        int fd = bw_open_path_safely(home, O_RDONLY | O_DIRECTORY, getuid());
+        const char *rel = within(base, home) ? dir + strlen(home) : NULL;
+        if (!rel) {
+                if (fd >= 0)
+                        close(fd);
+                fd = bw_open_path_safely(base, O_RDONLY | O_DIRECTORY, getuid());
+                rel = dir + strlen(base);
+        }
+        char comps[PATH_MAX];
+        snprintf(comps, sizeof(comps), "%s", rel);
+        for (char *save = NULL, *c = strtok_r(comps, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+                if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST) {
+                        close(fd);
+                        return NULL;
+                }
+                int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                close(fd);
+                fd = next;
+        }
+        struct stat st;
+        bool ok = fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == getuid() && !(st.st_mode & 077);
+        if (fd >= 0)
+                close(fd);
+        return ok ? strdup(dir) : NULL;
+}
+
+static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char *private_tmp, const char *home,
+                       bool verbose) {
         for (size_t i = 0; i < sl->writable.n; i++)
                 if (!bw_streq(sl->writable.v[i], private_tmp))
                         bw_guard_add_root(guard, sl->writable.v[i]);
+        char *idx = index_dir(home, &sl->writable);
+        bw_guard_set_index_dir(guard, idx);
+        if (!idx && verbose)
+                fprintf(stderr, "bulwark run: no tree index (no cache directory of yours outside the writable roots): "
+                                "the writable roots are read whole\n");
+        free(idx);
         char msg[512];
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -566,12 +649,13 @@ static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char
                 refuse("%s", msg);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (verbose) {
-                unsigned dirs, hits, repos;
-                bw_guard_stats(guard, &dirs, &hits, &repos);
+                unsigned dirs, hits, repos, checked;
+                bool indexed;
+                bw_guard_stats(guard, &dirs, &hits, &repos, &checked, &indexed);
                 fprintf(stderr,
-                        "bulwark run: carve-outs: %u directories read, %u objects protected, %u repositories "
-                        "(%.2f ms)\n",
-                        dirs, hits, repos, (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+                        "bulwark run: carve-outs: %u directories checked%s, %u read, %u objects protected, %u "
+                        "repositories (%.2f ms)\n",
+                        checked, indexed ? " against the index" : "", dirs, hits, repos, (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
 }
 
@@ -748,13 +832,33 @@ int main(int argc, char **argv) {
                 list_add(&sl.hidden, engines[i], false);
         if (elevated)
                 hide_other_installs(&in, &sl);
+        /* ${tmpdir} is private to the run whatever it was bound to: a plan compiled with
+         * -D tmpdir=/var/lib/shared-tmp gets a fresh tmpfs there, never the shared directory. */
         const char *tmpdir = b.value[BW_VAR_TMPDIR];
+        for (uint32_t i = 0; i < plan->n_vars; i++)
+                if ((plan->vars[i].flags & BW_VAR_BOUND) && bw_streq(bw_plan_string(plan, plan->vars[i].name), "tmpdir"))
+                        tmpdir = bw_plan_string(plan, plan->vars[i].value);
         const char *private_tmp = NULL;
         for (size_t i = 0; i < sl.writable.n; i++)
                 if (bw_streq(sl.writable.v[i], tmpdir))
                         private_tmp = tmpdir;
+        if (private_tmp && (bw_streq(tmpdir, "/") || within(b.value[BW_VAR_WORKSPACE], tmpdir) ||
+                            within(b.value[BW_VAR_HOME], tmpdir)))
+                refuse("${tmpdir} is %s, which holds the workspace or your home: the run's private temporary "
+                       "directory would hide them; bind tmpdir to a directory of its own",
+                       tmpdir);
+        struct bw_limits limits;
+        bw_plan_limits(plan, &limits);
+        char tmp_size[32], shm_size[32];
+        if (limits.tmpfs_size) {
+                snprintf(tmp_size, sizeof(tmp_size), "%llu", (unsigned long long) limits.tmpfs_size);
+                snprintf(shm_size, sizeof(shm_size), "%llu", (unsigned long long) (limits.tmpfs_size / 4));
+        } else {
+                snprintf(tmp_size, sizeof(tmp_size), "%u%%", limits.tmpfs_percent);
+                snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
+        }
         reserve_placeholders(&sl, trusted, verbose);
-        guard_tree(guard, &sl, private_tmp, verbose);
+        guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
 
 
         if (elevated) {
@@ -808,6 +912,9 @@ int main(int argc, char **argv) {
                 .n_hidden = sl.hidden.n,
                 .hidden_flags = sl.hidden.flag,
                 .private_tmp = private_tmp,
+                .tmp_size = tmp_size,
+                .shm_size = shm_size,
+                .processes = limits.processes,
                 .cwd = cwd,
                 .trusted_uid = trusted,
                 .real_uid = real_uid,
@@ -823,7 +930,7 @@ int main(int argc, char **argv) {
         char *env_block = NULL;
         if (getauxval(AT_SECURE) && (restored = original_environment(&env_block)))
                 base = restored;
-        char **envp = build_env(base, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL);
+        char **envp = build_env(base, plan, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL, verbose);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
         /* The sandbox is gone (its pid namespace with it): what did the run leave behind? */
         if (status != 125) {
@@ -843,6 +950,7 @@ int main(int argc, char **argv) {
         list_free(&sl.placeholders);
         for (size_t i = 0; i < n_env_owned; i++)
                 free(env_owned[i]);
+        free(env_owned);
         free(envp);
         free(restored);
         free(env_block);

@@ -195,11 +195,15 @@ static bool is_within(const char *path, const char *root) {
         return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
 
-static int fresh_tmpfs(const char *mode, unsigned attrs) {
+/* A tmpfs of size (tmpfs's "size=" syntax; NULL: the smallest, for covers that stay empty). Every
+ * private tmpfs has a size: the kernel's default, half of RAM each, let one run take the host's
+ * memory. */
+static int fresh_tmpfs(const char *mode, unsigned attrs, const char *size) {
         int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0)
                 setup_failed("cannot create a tmpfs: %s", strerror(errno));
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "size", size ? size : "64k", 0) < 0 ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 setup_failed("cannot configure a tmpfs: %s", strerror(errno));
         int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
@@ -307,7 +311,8 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 if (fresh[i] && stat(fresh[i], &st) == 0 && S_ISDIR(st.st_mode))
                         ops[n++] = (struct mount_op){
                                 fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
-                                fresh_tmpfs(i == 0 ? "1777" : "0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)};
+                                fresh_tmpfs(i == 0 ? "1777" : "0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                            i == 0 ? s->tmp_size : "16m")};
         }
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
@@ -354,7 +359,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         if (!is_within(w, p) || bw_streq(w, p))
                                 continue;
                         if (own < 0)
-                                own = fresh_tmpfs("0111", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+                                own = fresh_tmpfs("0111", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, NULL);
                         char rel[PATH_MAX];
                         snprintf(rel, sizeof(rel), "%s", w + strlen(p) + 1);
                         for (char *c = rel;; c++)
@@ -375,7 +380,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         continue;
                 }
                 if (hide_src < 0)
-                        hide_src = fresh_tmpfs("0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+                        hide_src = fresh_tmpfs("0700", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, NULL);
                 const char *name = S_ISDIR(st.st_mode) ? "dir" : "file";
                 if (S_ISDIR(st.st_mode) ? mkdirat(hide_src, name, 0) < 0 && errno != EEXIST
                                         : mknodat(hide_src, name, S_IFREG, 0) < 0 && errno != EEXIST)
@@ -467,7 +472,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 close(hide_src);
         free(ops);
         /* A private /dev/shm (POSIX shared memory, semaphores). */
-        int shm = fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        int shm = fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->shm_size);
         if (move_mount(shm, "", AT_FDCWD, "/dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 note("no private /dev/shm: %s", strerror(errno));
         close(shm);
@@ -590,6 +595,15 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         note("%s; namespaces: %s; no_new_privs; Landlock ABI %d%s; seccomp", s->mode, layers_ns, abi,
              abi >= 6 ? " (scoped signals and abstract sockets)" : "");
 
+        /* A process limit (threads count too): a fork bomb stops here, not at the host's. */
+        if (s->processes) {
+                struct rlimit nproc;
+                if (getrlimit(RLIMIT_NPROC, &nproc) == 0 && (nproc.rlim_max == RLIM_INFINITY || nproc.rlim_max > s->processes)) {
+                        nproc.rlim_cur = nproc.rlim_max = s->processes;
+                        if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
+                                setup_failed("cannot limit the sandbox to %lu processes: %s", s->processes, strerror(errno));
+                }
+        }
         install_forwarding();
         pid_t cmd = fork();
         if (cmd < 0)

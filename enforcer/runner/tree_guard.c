@@ -2,6 +2,8 @@
 #include "tree_guard.h"
 #include "gitconfig.h"
 #include "pattern.h"
+#include "plan.h"
+#include "sha256.h"
 #include "safe_open.h"
 #include "strbuf.h"
 #include "util.h"
@@ -28,6 +30,7 @@
 struct rule {
         enum bw_guard_action action;
         unsigned flags;
+        char *text; /* as given (for the index's key) */
         char *name; /* "**" "/NAME" with a literal NAME: names are compared, no regex */
         struct bw_pattern pat;
         bool has_pat;
@@ -59,17 +62,37 @@ struct str_vec {
         size_t n, cap;
 };
 
+/* An object protected before the run. parent: the record of the directory it was found in
+ * (NO_PARENT for the paths git's config names, which are found again every run). */
+#define NO_PARENT UINT32_MAX
+struct hitrec {
+        char *path;
+        uint64_t dev, ino;
+        uint32_t parent;
+        uint8_t action, is_link;
+};
+
+/* Directories (and the objects found in them) at one moment: now, or the index of a run before. */
+struct snapshot {
+        struct dirrec *dirs;
+        size_t n_dirs, cap_dirs;
+        struct hitrec *hits;
+        size_t n_hits, cap_hits;
+        struct idset ids; /* directories: value = index + 1 */
+};
+
 struct bw_guard {
         uid_t trusted;
         char *home;
         struct str_vec roots, literals, missing, repos;
         struct rule *rules;
         size_t n_rules;
-        struct dirrec *dirs;
-        size_t n_dirs, cap_dirs;
+        struct snapshot now;  /* the tree as the run starts */
         struct idset known;   /* objects protected before the run */
-        struct idset dir_ids; /* directories seen before the run: value = index + 1 */
-        struct idset visited; /* after the run: directories read again */
+        struct idset visited; /* directories read (again) during a pass */
+        char *index_path;     /* where the snapshot is kept between runs, or NULL */
+        uint8_t key[32];      /* what the index must have been made for (roots and rules) */
+        bool used_index, index_stale;
         struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
         unsigned n_hits, n_dirs_read;
         /* during a scan */
@@ -243,6 +266,55 @@ static int open_below(const struct bw_guard *g, const char *path) {
         return fd;
 }
 
+/* ---- snapshots ---- */
+
+static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, struct timespec ctime,
+                             bool opaque) {
+        if (sn->n_dirs == sn->cap_dirs) {
+                sn->cap_dirs = sn->cap_dirs ? sn->cap_dirs * 2 : 256;
+                sn->dirs = realloc(sn->dirs, sn->cap_dirs * sizeof(*sn->dirs));
+                if (!sn->dirs)
+                        abort();
+        }
+        struct dirrec *d = &sn->dirs[sn->n_dirs++];
+        *d = (struct dirrec){strdup(path), (dev_t) dev, (ino_t) ino, ctime, opaque};
+        if (!d->path)
+                abort();
+        id_put(&sn->ids, dev, ino, (uint32_t) sn->n_dirs);
+        return (uint32_t) (sn->n_dirs - 1);
+}
+
+static void snapshot_hit(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, uint32_t parent,
+                         uint8_t action, bool is_link) {
+        if (sn->n_hits == sn->cap_hits) {
+                sn->cap_hits = sn->cap_hits ? sn->cap_hits * 2 : 64;
+                sn->hits = realloc(sn->hits, sn->cap_hits * sizeof(*sn->hits));
+                if (!sn->hits)
+                        abort();
+        }
+        sn->hits[sn->n_hits] = (struct hitrec){strdup(path), dev, ino, parent, action, is_link};
+        if (!sn->hits[sn->n_hits++].path)
+                abort();
+}
+
+static void snapshot_free(struct snapshot *sn) {
+        for (size_t i = 0; i < sn->n_dirs; i++)
+                free(sn->dirs[i].path);
+        for (size_t i = 0; i < sn->n_hits; i++)
+                free(sn->hits[i].path);
+        free(sn->dirs);
+        free(sn->hits);
+        free(sn->ids.slots);
+        *sn = (struct snapshot){0};
+}
+
+/* Is the directory st, found at path, the one rec describes, unchanged (entries added, removed
+ * or renamed move the change time, which the command cannot set back)? */
+static bool unchanged(const struct dirrec *rec, const char *path, const struct stat *st) {
+        return !rec->opaque && rec->dev == st->st_dev && rec->ino == st->st_ino && rec->ctime.tv_sec == st->st_ctim.tv_sec &&
+               rec->ctime.tv_nsec == st->st_ctim.tv_nsec && (!path || bw_streq(rec->path, path));
+}
+
 /* ---- set-up ---- */
 
 struct bw_guard *bw_guard_new(uid_t trusted_uid, const char *home) {
@@ -257,6 +329,7 @@ void bw_guard_free(struct bw_guard *g) {
         if (!g)
                 return;
         for (size_t i = 0; i < g->n_rules; i++) {
+                free(g->rules[i].text);
                 free(g->rules[i].name);
                 free(g->rules[i].pre);
                 free(g->rules[i].suf);
@@ -264,12 +337,10 @@ void bw_guard_free(struct bw_guard *g) {
                         bw_pattern_done(&g->rules[i].pat);
         }
         free(g->rules);
-        for (size_t i = 0; i < g->n_dirs; i++)
-                free(g->dirs[i].path);
-        free(g->dirs);
+        snapshot_free(&g->now);
         free(g->known.slots);
-        free(g->dir_ids.slots);
         free(g->visited.slots);
+        free(g->index_path);
         vec_free(&g->roots);
         vec_free(&g->literals);
         vec_free(&g->missing);
@@ -301,7 +372,7 @@ void bw_guard_add_literal(struct bw_guard *g, const char *path) {
 
 int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, enum bw_guard_action action,
                          unsigned flags, const char **err) {
-        struct rule r = {.action = action, .flags = flags};
+        struct rule r = {.action = action, .flags = flags, .text = strdup(text)};
         bool ic = flags & BW_GUARD_IGNORE_CASE;
         if (match == BW_MATCH_GLOB && strncmp(text, "**/", 3) == 0 && !strpbrk(text + 3, "*?[]{}\\/")) {
                 r.name = strdup(text + 3);
@@ -384,9 +455,15 @@ __attribute__((format(printf, 3, 4))) static int fail(struct bw_guard *g, int er
         return err;
 }
 
-static int protect(struct bw_guard *g, const char *path, const struct stat *st, enum bw_guard_action action) {
-        id_put(&g->known, st->st_dev, st->st_ino, 0);
-        if (S_ISLNK(st->st_mode))
+static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino, bool is_link,
+                   enum bw_guard_action action, uint32_t parent) {
+        id_put(&g->known, dev, ino, 0);
+        if (parent != NO_PARENT)
+                snapshot_hit(&g->now, path, dev, ino, parent, action, is_link);
+        const char *name = strrchr(path, '/');
+        if (is_git_name(name ? name + 1 : path))
+                vec_add(&g->repos, path);
+        if (is_link)
                 return 0; /* a symlink has no content to write; replacing it is caught after the run */
         if (++g->n_hits > MAX_HITS)
                 return fail(g, -E2BIG,
@@ -398,28 +475,18 @@ static int protect(struct bw_guard *g, const char *path, const struct stat *st, 
         return 0;
 }
 
-static void record_dir(struct bw_guard *g, const char *path, const struct stat *st, bool opaque) {
-        if (g->n_dirs == g->cap_dirs) {
-                g->cap_dirs = g->cap_dirs ? g->cap_dirs * 2 : 256;
-                g->dirs = realloc(g->dirs, g->cap_dirs * sizeof(*g->dirs));
-                if (!g->dirs)
-                        abort();
-        }
-        struct dirrec *d = &g->dirs[g->n_dirs++];
-        *d = (struct dirrec){strdup(path), st->st_dev, st->st_ino, st->st_ctim, opaque};
-        if (!d->path)
-                abort();
-        id_put(&g->dir_ids, st->st_dev, st->st_ino, (uint32_t) g->n_dirs);
-}
-
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st);
 
 /*
- * Read one directory (dfd, owned) and what lies below it. Before the run (after == false) every
- * match is protected and every directory recorded; after it, matches that were not protected
- * before are neutralised, and directories that kept their place and change time are skipped.
+ * Read one directory (dfd, owned; its record in g->now is self) and what lies below it.
+ *   before the run (after == false): every match is protected, every directory recorded in
+ *     g->now; with prev (the index of an earlier run), a subdirectory that prev shows unchanged
+ *     at the same path is not entered: its own record is checked, and reused, on its own;
+ *   after the run (after == true, prev == &g->now): matches that were not protected before are
+ *     neutralised; directories unchanged at the same path are skipped the same way.
  */
-static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned depth, bool after) {
+static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned depth, bool after,
+                const struct snapshot *prev, uint32_t self) {
         if (depth > MAX_DEPTH) {
                 close(dfd);
                 return fail(g, -ELOOP, "%s is nested more than %d directories deep below its writable root: the "
@@ -453,57 +520,204 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 enum bw_guard_action act = match_rules(g, path->data, path->len, name, &flags);
                 bool is_dir = de->d_type == DT_DIR;
                 struct stat st;
-                if (act || de->d_type == DT_UNKNOWN || (is_dir && after)) {
+                if (act || de->d_type == DT_UNKNOWN || (is_dir && prev)) {
                         if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue; /* gone meanwhile */
                         is_dir = S_ISDIR(st.st_mode);
                 }
                 if (act) {
-                        if (!after) {
-                                r = protect(g, path->data, &st, act);
-                                if (is_git_name(name))
-                                        vec_add(&g->repos, path->data);
-                        } else if (!id_find(&g->known, st.st_dev, st.st_ino) &&
-                                   (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
+                        if (!after)
+                                r = protect(g, path->data, st.st_dev, st.st_ino, S_ISLNK(st.st_mode), act, self);
+                        else if (!id_find(&g->known, st.st_dev, st.st_ino) &&
+                                 (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
                                 neutralise(g, dirfd(d), name, path->data, &st);
                         continue; /* protected whole */
                 }
                 if (!is_dir)
                         continue;
-                if (after) {
+                if (prev) {
                         if (id_find(&g->visited, st.st_dev, st.st_ino))
                                 continue;
-                        struct idslot *seen = id_find(&g->dir_ids, st.st_dev, st.st_ino);
-                        if (seen) {
-                                const struct dirrec *rec = &g->dirs[seen->value - 1];
-                                /* in place and unchanged: its own record is checked on its own */
-                                if (!rec->opaque && bw_streq(rec->path, path->data) &&
-                                    rec->ctime.tv_sec == st.st_ctim.tv_sec && rec->ctime.tv_nsec == st.st_ctim.tv_nsec)
-                                        continue;
-                        }
+                        const struct idslot *seen = id_find(&prev->ids, st.st_dev, st.st_ino);
+                        if (seen && unchanged(&prev->dirs[seen->value - 1], path->data, &st))
+                                continue; /* its own record is checked on its own */
                 }
                 int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0) {
                         /* unreadable to us now: read again after the run (elevated, as the sandbox
                          * user that may have made it) */
                         if (!after && fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-                                record_dir(g, path->data, &st, true);
+                                snapshot_dir(&g->now, path->data, st.st_dev, st.st_ino, st.st_ctim, true);
                         continue;
                 }
-                if (!after) {
-                        struct stat dst;
-                        if (fstat(sub, &dst) == 0)
-                                record_dir(g, path->data, &dst, false);
-                } else {
-                        struct stat dst;
-                        if (fstat(sub, &dst) == 0)
-                                id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
+                struct stat dst;
+                if (fstat(sub, &dst) < 0) {
+                        close(sub);
+                        continue;
                 }
-                r = walk(g, sub, path, depth + 1, after);
+                id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
+                uint32_t rec = after ? NO_PARENT
+                                     : snapshot_dir(&g->now, path->data, dst.st_dev, dst.st_ino, dst.st_ctim, false);
+                r = walk(g, sub, path, depth + 1, after, prev, rec);
         }
         bw_sb_truncate(path, base);
         closedir(d);
         return r;
+}
+
+/* Read the directory at rec's path again (it changed, or could not be read before), if it is
+ * still a directory below its root and was not read in this pass. */
+static int rewalk(struct bw_guard *g, const char *path, bool after, const struct snapshot *prev,
+                  struct bw_strbuf *buf) {
+        int fd = open_below(g, path);
+        if (fd < 0) {
+                struct stat st;
+                if (!after && fd == -EACCES && lstat(path, &st) == 0)
+                        snapshot_dir(&g->now, path, st.st_dev, st.st_ino, st.st_ctim, true);
+                return 0; /* moved or gone: its parent changed too, and is read again */
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || id_find(&g->visited, st.st_dev, st.st_ino) ||
+            (!after && id_find(&g->now.ids, st.st_dev, st.st_ino))) {
+                close(fd);
+                return 0;
+        }
+        id_put(&g->visited, st.st_dev, st.st_ino, 0);
+        uint32_t self = after ? NO_PARENT : snapshot_dir(&g->now, path, st.st_dev, st.st_ino, st.st_ctim, false);
+        bw_sb_truncate(buf, 0);
+        bw_sb_puts(buf, path);
+        return walk(g, fd, buf, 0, after, prev, self);
+}
+
+/* ---- the index: the snapshot kept between runs ---- */
+
+/* The file (the caller's own, outside every writable root): "BWTREE01", the key, counts, the
+ * records, a SHA-256 of all that. Anything wrong with it and it is ignored: a full walk. */
+#define INDEX_MAGIC "BWTREE01"
+#define INDEX_MAX (64u << 20)
+
+static void put_u64(struct bw_strbuf *b, uint64_t v) {
+        bw_sb_append(b, (const char *) &v, sizeof(v));
+}
+
+static void put_str(struct bw_strbuf *b, const char *s) {
+        uint16_t n = (uint16_t) strlen(s);
+        bw_sb_append(b, (const char *) &n, sizeof(n));
+        bw_sb_append(b, s, n);
+}
+
+static void index_save(const struct bw_guard *g) {
+        struct bw_strbuf b = {0};
+        bw_sb_append(&b, INDEX_MAGIC, 8);
+        bw_sb_append(&b, (const char *) g->key, sizeof(g->key));
+        put_u64(&b, g->now.n_dirs);
+        put_u64(&b, g->now.n_hits);
+        for (size_t i = 0; i < g->now.n_dirs; i++) {
+                const struct dirrec *d = &g->now.dirs[i];
+                put_u64(&b, d->dev);
+                put_u64(&b, d->ino);
+                put_u64(&b, (uint64_t) d->ctime.tv_sec);
+                put_u64(&b, (uint64_t) d->ctime.tv_nsec | (d->opaque ? 1ull << 63 : 0));
+                put_str(&b, d->path);
+        }
+        for (size_t i = 0; i < g->now.n_hits; i++) {
+                const struct hitrec *h = &g->now.hits[i];
+                put_u64(&b, h->dev);
+                put_u64(&b, h->ino);
+                put_u64(&b, (uint64_t) h->parent | (uint64_t) h->action << 32 | (uint64_t) h->is_link << 40);
+                put_str(&b, h->path);
+        }
+        uint8_t digest[32];
+        bw_sha256(b.data, b.len, digest);
+        bw_sb_append(&b, (const char *) digest, sizeof(digest));
+        char tmp[PATH_MAX + 16];
+        if (snprintf(tmp, sizeof(tmp), "%s.%d", g->index_path, (int) getpid()) < (int) sizeof(tmp)) {
+                int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        bool ok = write(fd, b.data, b.len) == (ssize_t) b.len;
+                        close(fd);
+                        if (!ok || rename(tmp, g->index_path) < 0)
+                                unlink(tmp);
+                }
+        }
+        bw_sb_done(&b);
+}
+
+struct reader {
+        const uint8_t *p, *end;
+        bool bad;
+};
+
+static uint64_t get_u64(struct reader *r) {
+        uint64_t v = 0;
+        if ((size_t) (r->end - r->p) < sizeof(v)) {
+                r->bad = true;
+                return 0;
+        }
+        memcpy(&v, r->p, sizeof(v));
+        r->p += sizeof(v);
+        return v;
+}
+
+static char *get_str(struct reader *r, char *out) {
+        uint16_t n;
+        if ((size_t) (r->end - r->p) < sizeof(n)) {
+                r->bad = true;
+                return NULL;
+        }
+        memcpy(&n, r->p, sizeof(n));
+        r->p += sizeof(n);
+        if (n == 0 || n >= PATH_MAX || (size_t) (r->end - r->p) < n || memchr(r->p, 0, n) || r->p[0] != '/') {
+                r->bad = true;
+                return NULL;
+        }
+        memcpy(out, r->p, n);
+        out[n] = 0;
+        r->p += n;
+        return out;
+}
+
+static bool index_load(const struct bw_guard *g, struct snapshot *prev) {
+        int fd = open(g->index_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        struct stat st;
+        uint8_t *buf = NULL;
+        bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+                  !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size > 8 + 32 + 16 + 32 && st.st_size <= INDEX_MAX &&
+                  (buf = malloc((size_t) st.st_size)) && bw_read_full(fd, buf, (size_t) st.st_size) == st.st_size;
+        close(fd);
+        uint8_t digest[32];
+        size_t size = ok ? (size_t) st.st_size - 32 : 0;
+        if (ok) {
+                bw_sha256(buf, size, digest);
+                ok = memcmp(digest, buf + size, 32) == 0 && memcmp(buf, INDEX_MAGIC, 8) == 0 &&
+                     memcmp(buf + 8, g->key, 32) == 0;
+        }
+        struct reader r = {buf + 40, buf + size, !ok};
+        uint64_t n_dirs = ok ? get_u64(&r) : 0, n_hits = ok ? get_u64(&r) : 0;
+        char path[PATH_MAX];
+        for (uint64_t i = 0; !r.bad && i < n_dirs; i++) {
+                uint64_t dev = get_u64(&r), ino = get_u64(&r), sec = get_u64(&r), nsec = get_u64(&r);
+                if (get_str(&r, path))
+                        snapshot_dir(prev, path, dev, ino,
+                                     (struct timespec){(time_t) sec, (long) (nsec & 0x3fffffffu)}, nsec >> 63);
+        }
+        for (uint64_t i = 0; !r.bad && i < n_hits; i++) {
+                uint64_t dev = get_u64(&r), ino = get_u64(&r), v = get_u64(&r);
+                uint32_t parent = (uint32_t) v;
+                uint8_t action = (uint8_t) (v >> 32);
+                if (get_str(&r, path) && (parent >= prev->n_dirs || (action != BW_GUARD_READ_ONLY && action != BW_GUARD_HIDE)))
+                        r.bad = true;
+                if (!r.bad)
+                        snapshot_hit(prev, path, dev, ino, parent, action, (v >> 40) & 1);
+        }
+        free(buf);
+        if (r.bad || r.p != r.end) {
+                snapshot_free(prev);
+                return false;
+        }
+        return true;
 }
 
 /* ---- git: what a repository's config reaches outside .git ---- */
@@ -540,7 +754,7 @@ static int protect_ref(struct bw_guard *g, const char *path) {
         }
         if (id_find(&g->known, st.st_dev, st.st_ino))
                 return 0;
-        return protect(g, path, &st, BW_GUARD_READ_ONLY);
+        return protect(g, path, st.st_dev, st.st_ino, S_ISLNK(st.st_mode), BW_GUARD_READ_ONLY, NO_PARENT);
 }
 
 /* The first word of a shell command, when it names a file ("!./tools/fsmon --x" -> ./tools/fsmon). */
@@ -674,6 +888,23 @@ static int repo_refs(struct bw_guard *g, const char *dotgit) {
         return 0;
 }
 
+void bw_guard_set_index_dir(struct bw_guard *g, const char *dir) {
+        free(g->index_path);
+        g->index_path = dir ? strdup(dir) : NULL;
+}
+
+/* The index is valid only for the same roots and rules (and the same user). */
+static void compute_key(struct bw_guard *g) {
+        struct bw_strbuf b = {0};
+        bw_sb_printf(&b, "bulwark tree index 1\nuid %u\n", (unsigned) getuid());
+        for (size_t i = 0; i < g->roots.n; i++)
+                bw_sb_printf(&b, "root %s\n", g->roots.v[i]);
+        for (size_t i = 0; i < g->n_rules; i++)
+                bw_sb_printf(&b, "rule %d %u %s\n", (int) g->rules[i].action, g->rules[i].flags, g->rules[i].text);
+        bw_sha256(b.data, b.len, g->key);
+        bw_sb_done(&b);
+}
+
 int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, enum bw_guard_action action),
                   void *ud, char *msg, size_t msg_size) {
         g->add = add;
@@ -681,18 +912,69 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         g->msg = msg;
         g->msg_size = msg_size;
         struct bw_strbuf path = {0};
+        struct snapshot prev = {0};
         int r = 0;
-        for (size_t i = 0; i < g->roots.n && r == 0; i++) {
-                int fd = bw_open_path_safely(g->roots.v[i], O_RDONLY | O_DIRECTORY, g->trusted);
-                if (fd < 0)
-                        continue; /* a root that does not exist has nothing to protect */
-                struct stat st;
-                if (fstat(fd, &st) == 0)
-                        record_dir(g, g->roots.v[i], &st, false);
-                bw_sb_truncate(&path, 0);
-                bw_sb_puts(&path, g->roots.v[i]);
-                r = walk(g, fd, &path, 0, false);
+        compute_key(g);
+        if (g->index_path) { /* the directory, until now: one file per key in it */
+                char hex[17], *file = NULL;
+                bw_hex(g->key, 8, hex);
+                if (asprintf(&file, "%s/%s", g->index_path, hex) < 0)
+                        abort();
+                free(g->index_path);
+                g->index_path = file;
         }
+        if (g->index_path && index_load(g, &prev)) {
+                g->used_index = true;
+                uint32_t *kept = malloc((prev.n_dirs + 1) * sizeof(*kept));
+                if (!kept)
+                        abort();
+                for (size_t i = 0; i < prev.n_dirs && r == 0; i++) {
+                        const struct dirrec *rec = &prev.dirs[i];
+                        struct stat st;
+                        kept[i] = NO_PARENT;
+                        if (lstat(rec->path, &st) == 0 && unchanged(rec, NULL, &st)) {
+                                if (!id_find(&g->now.ids, st.st_dev, st.st_ino))
+                                        kept[i] = snapshot_dir(&g->now, rec->path, st.st_dev, st.st_ino, st.st_ctim, false);
+                                continue;
+                        }
+                        g->index_stale = true;
+                        r = rewalk(g, rec->path, false, &prev, &path);
+                }
+                /* what was found in the directories that did not change is still there */
+                for (size_t i = 0; i < prev.n_hits && r == 0; i++) {
+                        const struct hitrec *h = &prev.hits[i];
+                        if (kept[h->parent] != NO_PARENT)
+                                r = protect(g, h->path, h->dev, h->ino, h->is_link, h->action, kept[h->parent]);
+                }
+                free(kept);
+                snapshot_free(&prev);
+        } else {
+                for (size_t i = 0; i < g->roots.n && r == 0; i++) {
+                        int fd = bw_open_path_safely(g->roots.v[i], O_RDONLY | O_DIRECTORY, g->trusted);
+                        if (fd < 0)
+                                continue; /* a root that does not exist has nothing to protect */
+                        struct stat st;
+                        if (fstat(fd, &st) < 0) {
+                                close(fd);
+                                continue;
+                        }
+                        uint32_t self = snapshot_dir(&g->now, g->roots.v[i], st.st_dev, st.st_ino, st.st_ctim, false);
+                        bw_sb_truncate(&path, 0);
+                        bw_sb_puts(&path, g->roots.v[i]);
+                        r = walk(g, fd, &path, 0, false, NULL, self);
+                }
+        }
+        /* the roots themselves: a new root (or one that was replaced) is read whole */
+        for (size_t i = 0; i < g->roots.n && r == 0 && g->used_index; i++) {
+                struct stat st;
+                if (lstat(g->roots.v[i], &st) == 0 && !id_find(&g->now.ids, st.st_dev, st.st_ino))
+                        r = rewalk(g, g->roots.v[i], false, NULL, &path);
+        }
+        /* rewritten only when something changed: directories read, or records dropped */
+        if (r == 0 && g->index_path && (!g->used_index || g->n_dirs_read > 0 || g->index_stale))
+                index_save(g);
+        free(g->visited.slots);
+        g->visited = (struct idset){0};
         bw_sb_done(&path);
         /* The user's own git config applies to every repository: programs and hooks it names with
          * a relative path are looked up in each worktree. */
@@ -718,8 +1000,11 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         return r;
 }
 
-void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos) {
+void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos, unsigned *checked,
+                    bool *used_index) {
         *dirs = g->n_dirs_read;
+        *checked = (unsigned) g->now.n_dirs;
+        *used_index = g->used_index;
         *hits = g->n_hits;
         *repos = (unsigned) g->repos.n;
 }
@@ -832,6 +1117,7 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
 }
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st) {
+        id_put(&g->known, st->st_dev, st->st_ino, 0); /* once: a renamed one may be listed again */
         if (bw_streq(name, ".git") && S_ISDIR(st->st_mode)) {
                 sanitise_repo(g, dfd, name, path);
                 return;
@@ -851,29 +1137,15 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
 unsigned bw_guard_after_run(struct bw_guard *g, FILE *report) {
         g->report = report;
         struct bw_strbuf path = {0};
-        for (size_t i = 0; i < g->n_dirs; i++) {
-                const struct dirrec *rec = &g->dirs[i];
+        char unused[8];
+        g->msg = unused;
+        g->msg_size = sizeof(unused);
+        for (size_t i = 0; i < g->now.n_dirs; i++) {
+                const struct dirrec *rec = &g->now.dirs[i];
                 struct stat st;
-                bool same = lstat(rec->path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == rec->dev &&
-                            st.st_ino == rec->ino && st.st_ctim.tv_sec == rec->ctime.tv_sec &&
-                            st.st_ctim.tv_nsec == rec->ctime.tv_nsec;
-                if (same && !rec->opaque)
+                if (lstat(rec->path, &st) == 0 && unchanged(rec, NULL, &st))
                         continue;
-                int fd = open_below(g, rec->path);
-                if (fd < 0)
-                        continue; /* moved or gone: its parent changed too, and is read again */
-                struct stat dst;
-                if (fstat(fd, &dst) < 0 || id_find(&g->visited, dst.st_dev, dst.st_ino)) {
-                        close(fd);
-                        continue;
-                }
-                id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
-                bw_sb_truncate(&path, 0);
-                bw_sb_puts(&path, rec->path);
-                char unused[8];
-                g->msg = unused;
-                g->msg_size = sizeof(unused);
-                (void) walk(g, fd, &path, 0, true);
+                (void) rewalk(g, rec->path, true, &g->now, &path);
         }
         /* literal read_only paths and paths git would read that did not exist before the run */
         for (size_t i = 0; i < g->missing.n; i++) {

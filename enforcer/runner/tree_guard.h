@@ -16,7 +16,9 @@
  *     writable root. Those are bound read-only too. The user's global git config counts (a
  *     relative core.hooksPath there applies to every repository).
  * It also keeps a table of the directories it saw (inode and change time: a ctime cannot be set
- * back by the command) and the identity of every object it protected.
+ * back by the command) and the identity of every object it protected. Kept between runs (an
+ * index outside every writable root), the table lets the next walk read only the directories
+ * whose change time moved: entries added, removed or renamed in a directory move its ctime.
  *
  * After the run (bw_guard_after_run), with the sandbox gone: only the directories whose change
  * time moved are read again. Every object that matches a carve-out or a protected name and was
@@ -62,8 +64,17 @@ void bw_guard_add_literal(struct bw_guard *g, const char *path);
 int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, enum bw_guard_action action),
                   void *ud, char *msg, size_t msg_size);
 
-/* Statistics for --verbose: directories read, objects protected, repositories seen. */
-void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos);
+/*
+ * Keep the snapshot between runs in a file in dir (the caller's own, outside every writable root:
+ * the caller checks that; one file per set of roots and rules), so that the next scan reads only the directories whose change time
+ * moved: a stat per directory instead of reading each one.
+ */
+void bw_guard_set_index_dir(struct bw_guard *g, const char *dir);
+
+/* Statistics for --verbose: directories read, objects protected, repositories seen, directories
+ * checked, whether an index was used. */
+void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos, unsigned *checked,
+                    bool *used_index);
 
 /* After the run: neutralise what the run created (see above), one line each on report.
  * Returns how many objects were neutralised. */

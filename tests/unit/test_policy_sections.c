@@ -308,15 +308,15 @@ static void test_env_plan_without_section(void **state) {
         assert_false(bw_env_set_entry(&plan, 0, &n, &v));
         struct bw_limits l;
         bw_plan_limits(&plan, &l);
-        assert_int_equal(l.tmpfs_size, 0);
-        assert_int_equal(l.tmpfs_percent, BW_LIMIT_DEFAULT_TMPFS_PERCENT);
+        assert_int_equal(l.tmpfs_size, BW_LIMIT_DEFAULT_TMPFS_BYTES);
+        assert_int_equal(l.tmpfs_percent, 0);
         assert_int_equal(l.processes, BW_LIMIT_DEFAULT_PROCESSES);
         assert_int_equal(l.memory, 0);
         assert_int_equal(l.cpu_millis, 0);
         assert_int_equal(l.set, 0);
         char opt[32];
         assert_int_equal(bw_limits_tmpfs_option(&l, opt, sizeof(opt)), 0);
-        assert_string_equal(opt, "size=50%");
+        assert_string_equal(opt, "size=1073741824");
         assert_int_equal(bw_limits_tmpfs_option(&l, opt, 5), -ENOBUFS);
         free(bytes);
 }
