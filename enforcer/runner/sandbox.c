@@ -155,7 +155,8 @@ static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
  * filter is built at build time (seccomp_filter.c, by seccomp_gen) and only installed here:
  * building it with libseccomp took a quarter of a millisecond of every run. */
 static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
-        const struct bw_seccomp_program *p = &bw_seccomp_programs[s->offline && !have_netns ? 1 : 0];
+        enum bw_seccomp_sockets v = !s->offline ? BW_SOCKETS_ANY : have_netns ? BW_SOCKETS_NETNS : BW_SOCKETS_LOCAL;
+        const struct bw_seccomp_program *p = &bw_seccomp_programs[v];
         struct sock_fprog prog = {.len = (unsigned short) (p->size / sizeof(struct sock_filter)),
                                   .filter = (struct sock_filter *) (uintptr_t) p->code};
         if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)

@@ -21,7 +21,7 @@ static int deny(scmp_filter_ctx ctx, int err, const char *name) {
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
 }
 
-scmp_filter_ctx bw_seccomp_build(bool no_ip_sockets) {
+scmp_filter_ctx bw_seccomp_build(enum bw_seccomp_sockets sockets) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx)
                 return NULL;
@@ -75,16 +75,24 @@ scmp_filter_ctx bw_seccomp_build(bool no_ip_sockets) {
                 }
         e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
         e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), 452 /* fchmodat2, newer than libseccomp 2.5 */, 0);
-        if (no_ip_sockets) {
-                /* No private network namespace: the offline sandbox gets no IP sockets at all. */
-                /* an allow-list: AF_UNIX and AF_NETLINK only (every other family, vsock and
-                 * bluetooth included, is a way out) */
-                for (scmp_datum_t f = 0; f < AF_NETLINK; f++)
-                        if (f != AF_UNIX)
-                                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+        if (sockets != BW_SOCKETS_ANY) {
+                /* An allow-list of address families. Offline with a private network namespace:
+                 * the families that namespace isolates (unix, IPv4, IPv6, netlink); every other one
+                 * (vsock reaches the hypervisor's services whatever the namespace; bluetooth,
+                 * packet, ...) is a way out or needless surface. Without a private network
+                 * namespace: not even IP. */
+                scmp_datum_t allowed[] = {AF_UNIX, AF_NETLINK, AF_INET, AF_INET6};
+                size_t n_allowed = sockets == BW_SOCKETS_LOCAL ? 2 : 4;
+                for (scmp_datum_t f = 0; f <= AF_MAX; f++) {
+                        bool ok = false;
+                        for (size_t i = 0; i < n_allowed; i++)
+                                ok |= allowed[i] == f;
+                        if (!ok)
+                                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
                                                       SCMP_A0(SCMP_CMP_EQ, f));
-                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-                                      SCMP_A0(SCMP_CMP_GT, (scmp_datum_t) AF_NETLINK));
+                }
+                e |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                      SCMP_A0(SCMP_CMP_GT, (scmp_datum_t) AF_MAX));
         }
         if (e < 0) {
                 seccomp_release(ctx);

@@ -6,8 +6,10 @@
  *   userfaultfd, module and kexec calls, setuid/setgid modes in chmod, open, creat and mknod;
  * - refused with ENOSYS (callers fall back): clone3, openat2, fchmodat2, whose flags or mode
  *   live in memory a filter cannot read;
- * - variant 1, for an offline sandbox without its own network namespace: sockets other than
- *   AF_UNIX and AF_NETLINK refused with EACCES;
+ * - offline, sockets of an address family outside an allow-list refused with EAFNOSUPPORT:
+ *   with a private network namespace, AF_UNIX, AF_NETLINK, AF_INET and AF_INET6 (the families it
+ *   isolates: AF_VSOCK, for one, reaches the host's services from any namespace); without one,
+ *   AF_UNIX and AF_NETLINK only;
  * - calls from another architecture's table kill the process.
  */
 #pragma once
@@ -15,16 +17,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The BPF programs, built at build time (seccomp_filters.c, generated): [0] the filter, [1] the
- * filter with the socket allow-list. */
+/* Which sockets a variant allows (the index of its program). */
+enum bw_seccomp_sockets {
+        BW_SOCKETS_ANY = 0,   /* online */
+        BW_SOCKETS_LOCAL = 1, /* offline without a private network namespace: unix, netlink */
+        BW_SOCKETS_NETNS = 2, /* offline with one: unix, netlink, IPv4, IPv6 */
+};
+#define BW_SECCOMP_VARIANTS 3
+
+/* The BPF programs, built at build time (seccomp_filters.c, generated), by enum bw_seccomp_sockets. */
 struct bw_seccomp_program {
         const unsigned char *code; /* struct sock_filter[], size / 8 of them */
         size_t size;
 };
-extern const struct bw_seccomp_program bw_seccomp_programs[2];
+extern const struct bw_seccomp_program bw_seccomp_programs[BW_SECCOMP_VARIANTS];
 
 #ifdef BW_SECCOMP_BUILDER
 #include <seccomp.h>
 /* The libseccomp filter (for seccomp_gen), or NULL if a rule could not be added. */
-scmp_filter_ctx bw_seccomp_build(bool no_ip_sockets);
+scmp_filter_ctx bw_seccomp_build(enum bw_seccomp_sockets sockets);
 #endif
