@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
 #include "engine.h"
+#include "import.h"
+#include "init.h"
 #include "plan.h"
 #include "run_front.h"
 #include "runner_file.h"
@@ -32,6 +34,9 @@ static void usage(FILE *f) {
               "                                     run CMD in the sandbox (through bulwark-runner)\n"
               "  trust [--workspace DIR] [--show | --revoke]\n"
               "                                     trust the exact content of the workspace's policy\n"
+              "  init [--dry-run] [--workspace DIR]\n"
+              "                                     write a commented .bulwark/policy.yaml for the repository\n"
+              "  import codex|srt [FILE] [-o OUT]   a policy from a Codex config.toml or srt settings\n"
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
@@ -326,6 +331,10 @@ int main(int argc, char **argv) {
                 return cmd_run(argc - 1, argv + 1);
         if (bw_streq(cmd, "trust"))
                 return cmd_trust(argc - 1, argv + 1);
+        if (bw_streq(cmd, "init"))
+                return bw_cmd_init(argc - 1, argv + 1);
+        if (bw_streq(cmd, "import"))
+                return bw_cmd_import(argc - 1, argv + 1);
         if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
             !bw_streq(cmd, "doctor")) {
                 fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
