@@ -172,7 +172,7 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                      profile ? ", profile " : "", profile ? profile : "");
         bw_sb_puts(&p.header, "# Codex's workspace is the session's working directory; bulwark's is the repository\n"
                               "# (the outermost directory with .git or .bulwark/policy.yaml). Review, then `bulwark trust`.\n");
-        char pn[64] = "";
+        char pn[58] = "";
         if (profile)
                 sanitize_name(profile, pn, sizeof(pn));
         snprintf(p.name, sizeof(p.name), "codex%s%s", pn[0] ? "-" : "", pn);
