@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
+#include "completion.h"
 #include "engine.h"
 #include "import.h"
 #include "init.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f) {
               "  init [--dry-run] [--workspace DIR]\n"
               "                                     write a commented .bulwark/policy.yaml for the repository\n"
               "  import codex|srt [FILE] [-o OUT]   a policy from a Codex config.toml or srt settings\n"
+              "  completion bash|zsh|fish           a shell completion script\n"
               "\n"
               "Common options: --user NAME (the real user; default SUDO_USER, SUDO_UID, the caller),\n"
               "--state-dir DIR (default " DEFAULT_STATE_DIR "), --lock-timeout SECONDS (default 10),\n"
@@ -335,6 +337,8 @@ int main(int argc, char **argv) {
                 return bw_cmd_init(argc - 1, argv + 1);
         if (bw_streq(cmd, "import"))
                 return bw_cmd_import(argc - 1, argv + 1);
+        if (bw_streq(cmd, "completion"))
+                return bw_cmd_completion(argc - 1, argv + 1);
         if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
             !bw_streq(cmd, "doctor")) {
                 fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);

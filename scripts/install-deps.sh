@@ -10,6 +10,7 @@ libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev bub
 libcmocka-dev
 python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
+zsh fish
 "
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
