@@ -122,12 +122,14 @@ static int run(const char *out, const char *prog, ...) {
         posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         posix_spawn_file_actions_adddup2(&fa, 1, 2);
         pid_t pid;
-        assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+        int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
-        int st;
-        assert_int_equal(waitpid(pid, &st, 0), pid);
         for (size_t i = 0; i < n; i++)
                 free(argv[i]);
+        if (r != 0)
+                fail_msg("cannot start %s: %s (is it built?)", prog, strerror(r));
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
