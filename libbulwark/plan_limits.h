@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The defaults. tmpfs: 1 GiB for ${tmpdir} (the kernel's own default, half of RAM for each of
+/* The defaults. tmpfs: 512 MiB for ${tmpdir} (the kernel's own default, half of RAM for each of
  * three mounts, let one run take the host's memory: every tmpfs page is RAM or swap); /dev/shm
  * gets a quarter of it and /run 16 MiB, whatever the size (bulwark-runner). Processes: far above a parallel build's processes and threads, far
  * below what lets a fork bomb exhaust the host. Memory and CPU: no limit. */
-#define BW_LIMIT_DEFAULT_TMPFS_BYTES (1ull << 30)
-#define BW_LIMIT_DEFAULT_PROCESSES 8192u
+#define BW_LIMIT_DEFAULT_TMPFS_BYTES (512ull << 20)
+#define BW_LIMIT_DEFAULT_PROCESSES 4096u
 
 /* Which fields of struct bw_limits the plan set (the others are defaults). */
 #define BW_LIMIT_SET_TMPFS 0x1u

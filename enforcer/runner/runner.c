@@ -558,6 +558,57 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
         closedir(d);
 }
 
+/* ---- unix sockets of the host ---- */
+
+/*
+ * Offline, every pathname unix socket a host process has bound (the kernel lists them in
+ * /proc/net/unix) is hidden unless it lies in a writable root or a directory the run gets fresh
+ * (/run, ${tmpdir}, /dev/shm): a database's socket under /var/lib, sssd's pipes, an agent's socket
+ * in a dot-directory of the caller. A read-only mount does not stop connect(); Landlock can only
+ * from its "resolve unix" right, which this kernel's ABI may lack. Sockets bound after the run
+ * starts are not covered (said by --verbose).
+ */
+static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bool verbose) {
+        FILE *f = fopen("/proc/net/unix", "re");
+        if (!f) {
+                if (verbose)
+                        fprintf(stderr, "bulwark run: cannot read /proc/net/unix (%s): host unix sockets outside /run "
+                                        "stay reachable\n",
+                                strerror(errno));
+                return;
+        }
+        char line[PATH_MAX + 128];
+        unsigned hidden = 0;
+        static const char *const fresh[] = {"/run", "/dev/shm", "/var/run"};
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                /* "Num RefCount Protocol Flags Type St Inode Path": the path is what follows the 7th field */
+                char *p = line;
+                for (int field = 0; field < 7 && p; field++) {
+                        p += strspn(p, " ");
+                        p = strchr(p, ' ');
+                }
+                if (!p)
+                        continue;
+                p += strspn(p, " ");
+                if (p[0] != '/' || within_any(p, &sl->writable) || within_any(p, &sl->hidden) ||
+                    (private_tmp && within(p, private_tmp)))
+                        continue;
+                bool skip = false;
+                for (size_t i = 0; i < BW_ARRAY_SIZE(fresh); i++)
+                        skip |= within(p, fresh[i]);
+                struct stat st;
+                if (skip || lstat(p, &st) < 0 || !S_ISSOCK(st.st_mode))
+                        continue;
+                list_add(&sl->hidden, p, BW_RO_NOPIN);
+                hidden++;
+        }
+        fclose(f);
+        if (verbose && hidden)
+                fprintf(stderr, "bulwark run: %u host unix socket%s outside /run hidden (offline)\n", hidden,
+                        hidden == 1 ? "" : "s");
+}
+
 /* ---- the tree: placeholders and carve-outs at any depth ---- */
 
 /* .git and .bulwark missing at the top of the workspace get an empty placeholder directory, so
@@ -584,22 +635,31 @@ static void reserve_placeholders(struct spec_lists *sl, uid_t trusted, bool verb
 
 static void guard_found(void *ud, const char *path, enum bw_guard_action action) {
         struct spec_lists *sl = ud;
-        /* found by the walk: bound, not pinned (see tree_guard.h for why that holds) */
+        /* A carve-out's parents are pinned (a mount point cannot be renamed): moving its
+         * directory away and putting another in its place would replace it. A hidden object
+         * moved along with its directory stays hidden: no pins for those. */
         if (action == BW_GUARD_HIDE)
                 list_add(&sl->hidden, path, BW_RO_NOPIN);
         else
-                list_add(&sl->read_only, path, BW_RO_NOPIN);
+                list_add(&sl->read_only, path, 0);
 }
 
 /* Walk the writable roots (all but the private tmpfs, which starts empty) for the carve-outs
  * the patterns and protected names match, at any depth. Refuses when that cannot be done. */
-/* The tree guard's index lives in the caller's cache ($XDG_CACHE_HOME or ~/.cache, bulwark/tree):
+/* The tree guard's index lives in the caller's runtime directory or cache ($XDG_RUNTIME_DIR,
+ * $XDG_CACHE_HOME or ~/.cache, then bulwark/tree):
  * a directory of theirs, 0700, that no writable root contains (the command must not be able to
  * edit what the next run believes about the tree). NULL when there is no such place. */
 static char *index_dir(const char *home, const struct str_list *writable) {
-        const char *xdg = getenv("XDG_CACHE_HOME");
+        /* $XDG_RUNTIME_DIR first (a tmpfs of the user's, 0700, hidden from every run); else the cache */
+        const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
         char base[PATH_MAX], dir[PATH_MAX];
-        if (xdg && xdg[0] == '/' && strlen(xdg) < sizeof(base))
+        struct stat rst;
+        if (runtime && runtime[0] == '/' && strlen(runtime) < sizeof(base) && lstat(runtime, &rst) == 0 &&
+            S_ISDIR(rst.st_mode) && rst.st_uid == getuid() && !(rst.st_mode & 077)) {
+                snprintf(base, sizeof(base), "%s", runtime);
+                home = runtime;
+        } else if (xdg && xdg[0] == '/' && strlen(xdg) < sizeof(base))
                 snprintf(base, sizeof(base), "%s", xdg);
         else if (snprintf(base, sizeof(base), "%s/.cache", home) >= (int) sizeof(base))
                 return NULL;
@@ -857,6 +917,8 @@ int main(int argc, char **argv) {
                 snprintf(tmp_size, sizeof(tmp_size), "%u%%", limits.tmpfs_percent);
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
+        if (t->network == BW_NETWORK_OFF)
+                hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
         guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
 

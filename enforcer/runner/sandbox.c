@@ -3,6 +3,7 @@
 #include "landlock_abi.h"
 #include "safe_open.h"
 #include "seccomp_filter.h"
+#include "stdio_relay.h"
 #include "util.h"
 
 #include <errno.h>
@@ -501,14 +502,31 @@ static void loopback_up(void) {
 /* ---- signals ---- */
 
 static volatile pid_t forward_to = 0;
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+static struct bw_stdio io;          /* the runner's view of the command's stdio */
+static int pty_master = -1;         /* init, interactive: the command's terminal */
+static bool forward_kernel_signals; /* the runner, interactive: the caller's terminal's signals too */
+static int sigchld_pipe[2] = {-1, -1};
 
 /* Pass on signals someone sent with kill(); those the terminal generates (SI_KERNEL) already
- * reached the command, which is in the same foreground process group. */
+ * reached the command, which is in the same foreground process group, unless the command has a
+ * terminal of its own (interactive: the caller's terminal is raw, and its SIGWINCH and SIGHUP
+ * are passed on). In init, SIGWINCH resizes the command's terminal. */
 static void forward_signal(int sig, siginfo_t *si, void *ctx) {
         (void) ctx;
-        if (forward_to > 0 && si->si_code != SI_KERNEL)
+        if (sig == SIGWINCH && pty_master >= 0) {
+                bw_pty_resize(pty_master);
+                return;
+        }
+        if (forward_to > 0 && (si->si_code != SI_KERNEL || forward_kernel_signals))
                 kill(forward_to, sig);
+}
+
+static void note_sigchld(int sig) {
+        (void) sig;
+        int e = errno;
+        (void) !write(sigchld_pipe[1], "c", 1);
+        errno = e;
 }
 
 static void install_forwarding(void) {
@@ -532,6 +550,7 @@ static void reset_signals(void) {
 
 static void exec_command(char *const argv[], char *const envp[]) {
         reset_signals();
+        signal(SIGCHLD, SIG_DFL);
         close_range(3, ~0u, 0);
         execvpe(argv[0], argv, envp);
         int e = errno;
@@ -562,6 +581,18 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                 if (have_netns)
                         loopback_up();
                 layers_ns = have_netns ? "user, mount, pid, network (private loopback)" : "user, mount, pid";
+        }
+        /* An interactive run: a terminal of the sandbox's own devpts for the command. */
+        int pty_slave = -1;
+        if (io.interactive) {
+                int e = bw_pty_open(&io.termios, &pty_master, &pty_slave);
+                if (e < 0)
+                        setup_failed("cannot make a terminal for the command: %s", strerror(-e));
+                if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                        setup_failed("cannot create a pipe: %s", strerror(errno));
+                struct sigaction sa = {.sa_handler = note_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGCHLD, &sa, NULL);
         }
         int cwd = open_path(s->cwd, s->trusted_uid, false);
         if (cwd < 0 || fchdir(cwd) < 0)
@@ -611,6 +642,8 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                 setup_failed("cannot start the command: %s", strerror(errno));
         if (cmd == 0) {
                 close(status_fd);
+                if (pty_slave >= 0)
+                        bw_pty_attach(pty_slave, io.kind[2] == BW_STREAM_TTY);
                 exec_command(argv, envp);
         }
         forward_to = cmd;
@@ -619,6 +652,17 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
                 sigaddset(&fwd, forwarded[i]);
         sigprocmask(SIG_UNBLOCK, &fwd, NULL);
+        if (pty_master >= 0) {
+                /* init copies between the caller's terminal and the command's until it ends */
+                close(pty_slave);
+                int st = 0;
+                if (bw_pty_relay(pty_master, sigchld_pipe[0], cmd, &st) < 0)
+                        setup_failed("lost the command's terminal: %s", strerror(errno));
+                struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = st};
+                if (write(status_fd, &r, sizeof(r)) < 0)
+                        _exit(125);
+                _exit(0);
+        }
         /* Reap everything (orphans are re-parented to us) until the command itself ends. */
         for (;;) {
                 int st;
@@ -668,12 +712,25 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 sigaddset(&block, forwarded[i]);
         sigprocmask(SIG_BLOCK, &block, &old);
 
+        /* The command's stdio: pipes it cannot use to reach the host objects behind them. */
+        int se = bw_stdio_prepare(&io);
+        if (se < 0) {
+                bw_stdio_restore(&io);
+                fprintf(stderr, "bulwark run: cannot set up the command's standard streams: %s\n", strerror(-se));
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                return 125;
+        }
+        forward_kernel_signals = io.interactive;
+
         unsigned long ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
         bool have_ns = true;
         pid_t child = clone_into(ns);
         if (child < 0 && s->elevated && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS)) {
                 /* every user's elevated sandbox would run as the same user in the host's pid
                  * namespace, able to read each other's /proc/PID: no */
+                int e = errno;
+                bw_stdio_restore(&io);
+                errno = e;
                 fprintf(stderr,
                         "bulwark run: user namespaces are unavailable here (%s), and an elevated run needs "
                         "them to keep users' sandboxes apart: enable unprivileged user namespaces (see "
@@ -693,7 +750,9 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 child = clone_into(0);
         }
         if (child < 0) {
-                fprintf(stderr, "bulwark run: cannot start the sandbox: %s\n", strerror(errno));
+                int e = errno;
+                bw_stdio_restore(&io);
+                fprintf(stderr, "bulwark run: cannot start the sandbox: %s\n", strerror(e));
                 return 125;
         }
         if (child == 0) {
@@ -706,6 +765,7 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
         }
         close(go[0]);
         close(status[1]);
+        bw_stdio_after_start(&io);
         if (have_ns) {
                 /* Map only the ids the sandbox runs as (the effective ones: elevated, the sandbox user's):
                  * nothing inside can become anyone else. */
@@ -722,6 +782,7 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                                 strerror(-e));
                         kill(child, SIGKILL);
                         waitpid(child, NULL, 0);
+                        bw_stdio_restore(&io);
                         return 125;
                 }
         }
@@ -730,28 +791,29 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (write(go[1], "g", 1) != 1) {
                 fprintf(stderr, "bulwark run: the sandbox did not start: %s\n", strerror(errno));
+                bw_stdio_restore(&io);
                 return 125;
         }
         close(go[1]);
 
         struct report r = {0};
-        ssize_t got;
-        do
-                got = read(status[0], &r, sizeof(r));
-        while (got < 0 && errno == EINTR);
+        ssize_t got = bw_stdio_pump(&io, status[0], &r, sizeof(r));
         int st = 0;
         while (waitpid(child, &st, 0) < 0 && errno == EINTR)
                 ;
+        bw_stdio_restore(&io);
         if (got != (ssize_t) sizeof(r)) {
                 if (WIFSIGNALED(st))
                         fprintf(stderr, "bulwark run: the sandbox was killed by signal %d\n", WTERMSIG(st));
                 else
                         fprintf(stderr, "bulwark run: the sandbox ended without a report\n");
+                bw_stdio_restore(&io);
                 return 125;
         }
         if (r.kind == REPORT_SETUP_FAILED) {
                 r.message[sizeof(r.message) - 1] = 0;
                 fprintf(stderr, "bulwark run: %s\n", r.message);
+                bw_stdio_restore(&io);
                 return 125;
         }
         if (WIFEXITED(r.wait_status))

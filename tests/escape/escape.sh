@@ -192,6 +192,8 @@ make_peer_host
 mkdir -p /run/postgresql "/run/user/$ann_uid" /tmp/ssh-esc
 chown ann:ann "/run/user/$ann_uid" /tmp/ssh-esc
 chmod 700 "/run/user/$ann_uid" /tmp/ssh-esc
+# where the runner keeps its tree index (its own bookkeeping, like a journal: state() skips it)
+install -d -o ann -g ann -m 700 "/run/user/$ann_uid/bulwark" /home/ann/.cache /home/ann/.cache/bulwark
 pg_sock=/run/postgresql/.s.PGSQL.5432
 docker_sock=/run/docker.sock
 groupadd docker

@@ -316,7 +316,7 @@ static void test_env_plan_without_section(void **state) {
         assert_int_equal(l.set, 0);
         char opt[32];
         assert_int_equal(bw_limits_tmpfs_option(&l, opt, sizeof(opt)), 0);
-        assert_string_equal(opt, "size=1073741824");
+        assert_string_equal(opt, "size=536870912");
         assert_int_equal(bw_limits_tmpfs_option(&l, opt, 5), -ENOBUFS);
         free(bytes);
 }

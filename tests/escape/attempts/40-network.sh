@@ -16,7 +16,7 @@ blocked -c net-dns-getent 'not found \(status 2\)' sh -c 'getent hosts example.c
 # ping sockets are off in a fresh network namespace (net.ipv4.ping_group_range = 1 0)
 blocked net-icmp 'Permission denied \(socket icmp\)|Network is unreachable' "$probe" icmp 10.77.0.2
 blocked net-raw-socket 'Operation not permitted \(socket raw\)' "$probe" raw
-blocked net-packet-socket 'Operation not permitted \(socket packet\)' "$probe" packet
+blocked net-packet-socket '(Operation not permitted|Address family not supported by protocol) \(socket packet\)' "$probe" packet
 blocked net-add-link 'Operation not permitted' ip link add bw-escape type dummy
 blocked net-lo-down 'Operation not permitted' ip link set lo down
 blocked net-curl-proxy 'Failed to connect to 127.0.0.1 port 9' curl -sS --max-time 3 http://10.77.0.2:7777/

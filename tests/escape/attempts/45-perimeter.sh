@@ -46,7 +46,11 @@ fi
         cat /run/esc.compile
 chmod 644 /var/lib/escape-tools/shared-tmp.plan 2>/dev/null
 tmpdir_attempts() {
-        blocked -c tmpdir-bound-shared 'Read-only file system|Permission denied' sh -c 'echo evil >/var/lib/shared-tmp/from-sandbox'
+        # the shared directory is where the run's private tmpfs is mounted: a write lands there
+        proof tmpdir-bound-shared sh -c 'echo x >/var/lib/shared-tmp/from-ann && rm /var/lib/shared-tmp/from-ann'
+        harmless tmpdir-bound-shared sh -c 'echo evil >/var/lib/shared-tmp/from-sandbox'
+        host_check tmpdir-bound-shared "the shared /var/lib/shared-tmp got nothing (the run had a private tmpfs there)" \
+                sh -c 'test ! -e /var/lib/shared-tmp/from-sandbox'
         rm -f /var/lib/shared-tmp/from-sandbox
         proof tmpdir-bound-private sh -c 'echo x >"${TMPDIR:-/tmp}/esc-t" && rm "${TMPDIR:-/tmp}/esc-t"'
         allowed tmpdir-bound-private "\$TMPDIR is writable (a private tmpfs)" sh -c 'echo x >"$TMPDIR/t" && test "$(cat "$TMPDIR/t")" = x'

@@ -81,8 +81,10 @@ show_out() { sed 's/^/     /' "$out" | head -15; }
 # moves on any write, chmod, ACL, xattr or link), and ann's process.
 state() {
         {
+                # (the runner's own tree index, under bulwark/ in the runtime dir or cache, is skipped)
                 find /home /etc /var/lib/bulwark /var/tmp /run/bin /var/lib/escape-tools /run/user /run/postgresql /tmp /dev/shm \
-                        -path "$ws" -prune -o -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
+                        \( -path "$ws" -o -path '/run/user/*/bulwark' -o -path '/home/*/.cache/bulwark' \) -prune -o \
+                        -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
                 # shellcheck disable=SC2086 # $state_extra: more carve-outs of the world (escape.sh)
                 find "$ws/.git" "$ws/.bulwark" "$ws/vendor/lib/.git" ${state_extra:-} -printf '%p %y %m %U:%G %s %T@ %C@ %n\n' 2>/dev/null
                 getfacl -R -p -n "$ws/.git" "$ws/.bulwark" 2>/dev/null | md5sum | sed 's/^/acl-of-carve-outs /'

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#include "stdio_relay.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+
+/* The file system anonymous pipes (or sockets) live on: a stream there is nobody's file. */
+static dev_t anon_dev(bool sock) {
+        int fds[2];
+        struct stat st;
+        dev_t d = (dev_t) -1;
+        if ((sock ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) : pipe2(fds, O_CLOEXEC)) < 0)
+                return d;
+        if (fstat(fds[0], &st) == 0)
+                d = st.st_dev;
+        close(fds[0]);
+        close(fds[1]);
+        return d;
+}
+
+int bw_stdio_prepare(struct bw_stdio *io) {
+        *io = (struct bw_stdio){.saved = {-1, -1, -1}, .relay = {-1, -1, -1}};
+        /* the terminal's settings as the caller had them (the command's terminal starts so),
+         * taken before the runner makes it raw */
+        io->interactive = isatty(0) && isatty(1) && tcgetattr(0, &io->termios) == 0;
+        for (int fd = 0; fd < 3; fd++) {
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        continue; /* closed: nothing to protect */
+                if (io->interactive && (fd < 2 || isatty(fd))) {
+                        io->kind[fd] = BW_STREAM_TTY;
+                        continue;
+                }
+                bool pass = (S_ISFIFO(st.st_mode) && st.st_dev == anon_dev(false)) ||
+                            (S_ISSOCK(st.st_mode) && st.st_dev == anon_dev(true)) ||
+                            (S_ISCHR(st.st_mode) && !isatty(fd));
+                if (pass)
+                        continue;
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                int child_end = fd == 0 ? p[0] : p[1];
+                io->relay[fd] = fd == 0 ? p[1] : p[0];
+                io->saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (io->saved[fd] < 0 || dup2(child_end, fd) < 0) /* dup2: without O_CLOEXEC */
+                        return -errno;
+                close(child_end);
+                io->kind[fd] = BW_STREAM_RELAY;
+        }
+        return 0;
+}
+
+void bw_stdio_after_start(struct bw_stdio *io) {
+        for (int fd = 0; fd < 3; fd++)
+                if (io->kind[fd] == BW_STREAM_RELAY)
+                        dup2(io->saved[fd], fd); /* the runner's own messages go where the caller said */
+        if (io->interactive) {
+                struct termios raw = io->termios;
+                cfmakeraw(&raw);
+                io->raw = tcsetattr(0, TCSADRAIN, &raw) == 0;
+        }
+        /* a command that stops reading its input must not kill the runner */
+        signal(SIGPIPE, SIG_IGN);
+        for (int fd = 0; fd < 3; fd++)
+                if (io->relay[fd] >= 0)
+                        fcntl(io->relay[fd], F_SETFL, O_NONBLOCK);
+}
+
+/* Write all of buf to fd (a regular file or terminal: blocking is fine). */
+static bool write_all(int fd, const char *buf, size_t n) {
+        while (n > 0) {
+                ssize_t w = write(fd, buf, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return false;
+                buf += w;
+                n -= (size_t) w;
+        }
+        return true;
+}
+
+ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size) {
+        static char buf[CHUNK];
+        static char in_buf[CHUNK];
+        size_t in_len = 0, in_off = 0;
+        bool in_eof = false;
+        ssize_t got = -1;
+        size_t have = 0;
+        for (;;) {
+                struct pollfd p[4];
+                int n = 0, at_report = -1, at_in = -1, at_out[3] = {-1, -1, -1};
+                if (got < 0)
+                        p[at_report = n++] = (struct pollfd){report_fd, POLLIN, 0};
+                /* input: wait for the source while the buffer is empty, for the pipe while it is not */
+                bool buffered = in_off < in_len;
+                if (io->relay[0] >= 0)
+                        p[at_in = n++] = buffered || in_eof ? (struct pollfd){io->relay[0], POLLOUT, 0}
+                                                            : (struct pollfd){io->saved[0], POLLIN, 0};
+                for (int fd = 1; fd < 3; fd++)
+                        if (io->relay[fd] >= 0)
+                                p[at_out[fd] = n++] = (struct pollfd){io->relay[fd], POLLIN, 0};
+                if (n == 0)
+                        break;
+                if (poll(p, (nfds_t) n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (at_report >= 0 && p[at_report].revents) {
+                        ssize_t r = read(report_fd, (char *) report + have, report_size - have);
+                        if (r < 0 && errno == EINTR)
+                                continue;
+                        if (r > 0 && (have += (size_t) r) < report_size)
+                                continue;
+                        got = r <= 0 ? (have ? (ssize_t) have : r) : (ssize_t) have;
+                        /* the command has ended: what is left to read from it is its output */
+                        if (io->relay[0] >= 0) {
+                                close(io->relay[0]);
+                                io->relay[0] = -1;
+                        }
+                        continue;
+                }
+                if (at_in >= 0 && p[at_in].revents) {
+                        if (!buffered && !in_eof) {
+                                ssize_t r = read(io->saved[0], in_buf, sizeof(in_buf));
+                                if (r < 0 && (errno == EINTR || errno == EAGAIN))
+                                        continue;
+                                if (r <= 0)
+                                        in_eof = true;
+                                else {
+                                        in_len = (size_t) r;
+                                        in_off = 0;
+                                }
+                        } else if (p[at_in].revents & (POLLERR | POLLHUP)) {
+                                in_eof = true, in_off = in_len; /* the command closed its input */
+                        } else if (buffered) {
+                                ssize_t w = write(io->relay[0], in_buf + in_off, in_len - in_off);
+                                if (w > 0)
+                                        in_off += (size_t) w;
+                                else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                                        in_eof = true, in_off = in_len;
+                        }
+                        if (in_eof && in_off == in_len) {
+                                close(io->relay[0]); /* end of input for the command */
+                                io->relay[0] = -1;
+                        }
+                }
+                for (int fd = 1; fd < 3; fd++) {
+                        if (at_out[fd] < 0 || !p[at_out[fd]].revents)
+                                continue;
+                        ssize_t r = read(io->relay[fd], buf, sizeof(buf));
+                        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                                continue;
+                        if (r <= 0 || !write_all(io->saved[fd], buf, (size_t) r)) {
+                                close(io->relay[fd]); /* every writer gone (the namespace with it) */
+                                io->relay[fd] = -1;
+                        }
+                }
+        }
+        return got;
+}
+
+void bw_stdio_restore(struct bw_stdio *io) {
+        if (io->raw) {
+                tcsetattr(0, TCSADRAIN, &io->termios);
+                io->raw = false;
+        }
+        for (int fd = 0; fd < 3; fd++) {
+                if (io->relay[fd] >= 0)
+                        close(io->relay[fd]);
+                if (io->saved[fd] >= 0) {
+                        dup2(io->saved[fd], fd); /* (again:) the caller's own stream */
+                        close(io->saved[fd]);
+                }
+                io->relay[fd] = io->saved[fd] = -1;
+        }
+}
+
+/* ---- inside the sandbox ---- */
+
+int bw_pty_open(const struct termios *t, int *ret_master, int *ret_slave) {
+        int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        int unlock = 0;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+                int e = -errno;
+                close(master);
+                return e;
+        }
+        /* the slave through the master, not by a name someone could swap */
+        int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0) {
+                int e = -errno;
+                close(master);
+                return e;
+        }
+        tcsetattr(slave, TCSANOW, t);
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+                ioctl(slave, TIOCSWINSZ, &ws);
+        *ret_master = master;
+        *ret_slave = slave;
+        return 0;
+}
+
+void bw_pty_attach(int slave, bool stderr_too) {
+        setsid();
+        ioctl(slave, TIOCSCTTY, 0);
+        dup2(slave, 0);
+        dup2(slave, 1);
+        if (stderr_too)
+                dup2(slave, 2);
+        if (slave > 2)
+                close(slave);
+}
+
+void bw_pty_resize(int master) {
+        struct winsize ws;
+        if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
+                ioctl(master, TIOCSWINSZ, &ws);
+}
+
+int bw_pty_relay(int master, int sigchld_fd, pid_t cmd, int *ret_status) {
+        static char buf[CHUNK];
+        bool ended = false, in_open = true;
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        for (;;) {
+                struct pollfd p[3] = {{master, POLLIN, 0}, {sigchld_fd, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
+                if (!ended && poll(p, 3, -1) < 0 && errno != EINTR)
+                        return -errno;
+                if (ended || (p[1].revents & POLLIN)) {
+                        char drain[64];
+                        while (read(sigchld_fd, drain, sizeof(drain)) > 0)
+                                ;
+                        for (;;) {
+                                int st;
+                                pid_t w = waitpid(-1, &st, WNOHANG);
+                                if (w <= 0)
+                                        break;
+                                if (w == cmd) {
+                                        *ret_status = st;
+                                        ended = true;
+                                }
+                        }
+                }
+                if (ended || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        ssize_t r;
+                        while ((r = read(master, buf, sizeof(buf))) > 0)
+                                if (!write_all(1, buf, (size_t) r))
+                                        break;
+                        if (ended)
+                                return 0; /* EAGAIN: drained; EIO: no slave left */
+                }
+                if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ssize_t r = read(0, buf, sizeof(buf));
+                        if (r <= 0)
+                                in_open = false;
+                        else
+                                write_all(master, buf, (size_t) r);
+                }
+        }
+}

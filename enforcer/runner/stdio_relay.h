@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command's standard streams, kept away from the host objects behind them.
+ *
+ * An inherited descriptor is also a name: /proc/self/fd/1 lets the command chmod, chown, set
+ * xattrs on or (through the descriptor itself) truncate whatever the caller redirected into, a
+ * log outside every writable root included; a terminal descriptor lets it chmod the caller's
+ * terminal. So, per stream, before the sandbox starts:
+ *   - anonymous pipes and sockets (an agent's usual stdio) pass through: their inodes belong to
+ *     no file system a person uses, and a pipe cannot be truncated; nothing is copied, nothing
+ *     costs more;
+ *   - character devices that are not terminals (/dev/null) pass through;
+ *   - everything else (a regular file, a named FIFO, a terminal that is not the interactive
+ *     pair) reaches the command through a pipe that the runner copies to or from the original;
+ *   - an interactive run (stdin and stdout both a terminal) gets a pseudo-terminal of its own,
+ *     made in the sandbox's private devpts: the sandbox's init copies between it and the
+ *     caller's terminal, which the runner puts in raw mode meanwhile (as sudo's use_pty does),
+ *     so `tty` names a terminal, the command's line discipline makes its ^C, and the command
+ *     holds no descriptor of the caller's terminal at all (nothing to inject into or chmod).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <termios.h>
+
+enum bw_stream_kind { BW_STREAM_PASS = 0, BW_STREAM_RELAY, BW_STREAM_TTY };
+
+struct bw_stdio {
+        enum bw_stream_kind kind[3];
+        int saved[3]; /* the runner's own copies of the caller's descriptors (RELAY) */
+        int relay[3]; /* the runner's end of each RELAY stream's pipe */
+        bool interactive;
+        bool raw; /* the caller's terminal is in raw mode (restore it) */
+        struct termios termios;
+};
+
+/* Before the sandbox starts: classify 0..2 and put the command's pipe ends in their place.
+ * Returns 0 or a negative errno. */
+int bw_stdio_prepare(struct bw_stdio *io);
+/* In the runner, once the sandbox's init has its own copies: take 0..2 back, raw mode for an
+ * interactive run. */
+void bw_stdio_after_start(struct bw_stdio *io);
+/* Copy the RELAY streams until the command's side is closed and report_fd has given its
+ * report_size bytes (or EOF). Returns what read() of the report returned. */
+ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size);
+/* The caller's terminal as it was; descriptors closed. Safe to call twice. */
+void bw_stdio_restore(struct bw_stdio *io);
+
+/* ---- inside the sandbox (init) ---- */
+
+/* A pseudo-terminal of the private devpts, with the caller's terminal settings t and size. */
+int bw_pty_open(const struct termios *t, int *ret_master, int *ret_slave);
+/* In the command's process: a session of its own with the slave as its controlling terminal, on
+ * 0, 1 and (when it was the caller's terminal too) 2. */
+void bw_pty_attach(int slave, bool stderr_too);
+/* SIGWINCH in init: the caller's window size onto the pty (async-signal-safe). */
+void bw_pty_resize(int master);
+/* init's loop while the command runs: copy caller <-> pty; reap through waitpid(-1) whenever
+ * sigchld_fd is readable; returns when cmd has ended (its wait status in *ret_status) and the
+ * pty's output is drained. */
+int bw_pty_relay(int master, int sigchld_fd, pid_t cmd, int *ret_status);
