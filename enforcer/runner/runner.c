@@ -641,7 +641,7 @@ static void guard_found(void *ud, const char *path, enum bw_guard_action action)
         if (action == BW_GUARD_HIDE)
                 list_add(&sl->hidden, path, BW_RO_NOPIN);
         else
-                list_add(&sl->read_only, path, 0);
+                list_add(&sl->read_only, path, BW_RO_FOUND);
 }
 
 /* Walk the writable roots (all but the private tmpfs, which starts empty) for the carve-outs
@@ -790,11 +790,17 @@ int main(int argc, char **argv) {
         if (!realpath(workspace_arg ? workspace_arg : cwd, workspace))
                 refuse("workspace %s: %s", workspace_arg ? workspace_arg : cwd, strerror(errno));
 
-        struct install in = {.dir_fd = -1};
-        bool elevated = find_install(workspace, &in);
         struct passwd *me = getpwuid(getuid());
         if (!me)
                 refuse("the calling user (uid %u) has no account entry", (unsigned) getuid());
+        /* The current directory is a workspace only when it is a project: never /, your home or a
+         * directory above it (a run started in ~ would make ~/.bashrc writable). */
+        if (!workspace_arg && me->pw_dir[0] == '/' && within(me->pw_dir, workspace))
+                refuse("the workspace would be %s (the current directory), which is %s: cd into a project, or name "
+                       "the workspace with --workspace DIR",
+                       workspace, bw_streq(workspace, me->pw_dir) ? "your home directory" : "above your home directory");
+        struct install in = {.dir_fd = -1};
+        bool elevated = find_install(workspace, &in);
         struct bw_bindings b = {{NULL}};
         struct bw_plan *plan;
         const char *shown;

@@ -319,8 +319,12 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
                 int pfd = open_path(p, s->trusted_uid, true);
+                if (pfd == -ENOENT && s->read_only_flags && (s->read_only_flags[i] & BW_RO_FOUND))
+                        setup_failed("%s was renamed or removed while the run started, so it could not be "
+                                     "protected: run the command again",
+                                     p);
                 if (pfd == -ENOENT)
-                        continue; /* the runner made placeholders where it could */
+                        continue; /* a literal path not there: the tree guard watches what appears */
                 if (pfd < 0)
                         path_failed("read-only path", p, pfd);
                 struct stat st;

@@ -26,6 +26,9 @@
  * not pinned: a renamed parent takes the protected object along, and what the run puts at the old
  * name is caught after the run. Literal paths from the policy have their parents pinned. */
 #define BW_RO_NOPIN 0x1u
+/* Found in the tree just before the run: if it is gone when it is mounted, something renamed it
+ * while the run started, and the run refuses rather than leave it unprotected. */
+#define BW_RO_FOUND 0x2u
 
 struct bw_sandbox_spec {
         const char *const *writable; /* writable roots (absolute, canonical); missing ones are skipped */

@@ -114,7 +114,7 @@ timeout 20 unshare --user --map-root-user sh -c 'echo 0 >/proc/sys/user/max_user
 check "without user namespaces: the run ends (no hang) and fails its escapes" test $? -ne 124
 check "  ...the warning says which layers remain" grep -q 'user namespaces are unavailable here.*Landlock' /run/err.out
 check "  ...writes outside the roots are refused (Landlock)" sh -c '! test -e /etc/degraded && grep -q "Permission denied" /run/err.out'
-check "  ...and IP sockets (seccomp)" grep -q 'PermissionError' /run/err.out
+check "  ...and IP sockets (seccomp)" grep -q 'Address family not supported' /run/err.out
 
 # ---- apply: the runner's state ----
 check "runner has no capabilities before apply" sh -c '! getcap /run/bin/bulwark-runner | grep -q cap_set'
