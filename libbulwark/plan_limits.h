@@ -13,8 +13,8 @@
 
 /* The defaults. tmpfs: 512 MiB for ${tmpdir} (the kernel's own default, half of RAM for each of
  * three mounts, let one run take the host's memory: every tmpfs page is RAM or swap); /dev/shm
- * gets a quarter of it and /run 16 MiB, whatever the size (bulwark-runner). Processes: far above a parallel build's processes and threads, far
- * below what lets a fork bomb exhaust the host. Memory and CPU: no limit. */
+ * gets a quarter of it and /run 16 MiB, whatever the size (bulwark-runner). Processes: far above a parallel build's
+ * processes and threads, far below what lets a fork bomb exhaust the host. Memory and CPU: no limit. */
 #define BW_LIMIT_DEFAULT_TMPFS_BYTES (512ull << 20)
 #define BW_LIMIT_DEFAULT_PROCESSES 4096u
 

@@ -226,7 +226,7 @@ enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e)
             (bw_streq(s, "core") && !sub && bw_streq(k, "hookspath")))
                 return BW_GITREF_PATH;
         if (bw_streq(s, "core") && !sub) {
-                static const char *const cmds[] = {"sshcommand", "editor", "pager",    "askpass",
+                static const char *const cmds[] = {"sshcommand", "editor",   "pager", "askpass",
                                                    "fsmonitor",  "gitproxy", NULL};
                 return in(k, cmds) ? BW_GITREF_COMMAND : BW_GITREF_NONE;
         }
@@ -238,11 +238,24 @@ enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e)
         struct {
                 const char *section, *key;
         } const cmd_keys[] = {
-                {"sequence", "editor"},   {"diff", "external"},      {"diff", "textconv"},   {"diff", "command"},
-                {"gpg", "program"},       {"credential", "helper"},  {"filter", "clean"},    {"filter", "smudge"},
-                {"filter", "process"},    {"merge", "driver"},       {"difftool", "cmd"},    {"mergetool", "cmd"},
-                {"browser", "cmd"},       {"man", "cmd"},            {"web", "browser"},     {"interactive", "difffilter"},
-                {"uploadpack", "packobjectshook"}, {"core", "fsmonitor"},
+                {"sequence", "editor"},
+                {"diff", "external"},
+                {"diff", "textconv"},
+                {"diff", "command"},
+                {"gpg", "program"},
+                {"credential", "helper"},
+                {"filter", "clean"},
+                {"filter", "smudge"},
+                {"filter", "process"},
+                {"merge", "driver"},
+                {"difftool", "cmd"},
+                {"mergetool", "cmd"},
+                {"browser", "cmd"},
+                {"man", "cmd"},
+                {"web", "browser"},
+                {"interactive", "difffilter"},
+                {"uploadpack", "packobjectshook"},
+                {"core", "fsmonitor"},
         };
         for (size_t i = 0; i < BW_ARRAY_SIZE(cmd_keys); i++)
                 if (bw_streq(s, cmd_keys[i].section) && bw_streq(k, cmd_keys[i].key))
@@ -254,10 +267,20 @@ bool bw_gitconfig_key_is_safe(const struct bw_gitconfig_entry *e) {
         const char *s = e->section, *k = e->key;
         bool sub = e->subsection != NULL;
         if (bw_streq(s, "core") && !sub) {
-                static const char *const keys[] = {"repositoryformatversion", "filemode", "bare", "logallrefupdates",
-                                                   "ignorecase", "precomposeunicode", "symlinks", "autocrlf",
-                                                   "eol", "safecrlf", "quotepath", "compression",
-                                                   "bigfilethreshold", NULL};
+                static const char *const keys[] = {"repositoryformatversion",
+                                                   "filemode",
+                                                   "bare",
+                                                   "logallrefupdates",
+                                                   "ignorecase",
+                                                   "precomposeunicode",
+                                                   "symlinks",
+                                                   "autocrlf",
+                                                   "eol",
+                                                   "safecrlf",
+                                                   "quotepath",
+                                                   "compression",
+                                                   "bigfilethreshold",
+                                                   NULL};
                 return in(k, keys);
         }
         if (bw_streq(s, "extensions") && !sub)
@@ -326,14 +349,16 @@ static int sanitize_entry(const struct bw_gitconfig_entry *e, void *ud) {
 
 char *bw_gitconfig_sanitize(const char *text, size_t len, char **dropped) {
         struct sanitize z = {0};
-        bw_sb_puts(&z.out, "# Reset by bulwark run: this repository was created inside the sandbox; keys that could run\n"
-                           "# programs were dropped (the original is config.bulwark-quarantine).\n");
+        bw_sb_puts(&z.out,
+                   "# Reset by bulwark run: this repository was created inside the sandbox; keys that could run\n"
+                   "# programs were dropped (the original is config.bulwark-quarantine).\n");
         if (bw_gitconfig_parse(text, len, sanitize_entry, &z) < 0) {
                 bw_sb_done(&z.out);
                 bw_sb_done(&z.dropped);
                 z = (struct sanitize){0};
-                bw_sb_puts(&z.out, "# Reset by bulwark run: the config of this repository, created inside the sandbox, did\n"
-                                   "# not parse (the original is config.bulwark-quarantine).\n");
+                bw_sb_puts(&z.out,
+                           "# Reset by bulwark run: the config of this repository, created inside the sandbox, did\n"
+                           "# not parse (the original is config.bulwark-quarantine).\n");
                 bw_sb_puts(&z.dropped, "(unparseable config)");
         }
         if (!strstr(z.out.data, "[core]\n"))

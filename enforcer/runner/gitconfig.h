@@ -23,8 +23,7 @@ struct bw_gitconfig_entry {
  * text is not a config git would read (then what fn was given so far must not be trusted), or
  * fn's own negative return.
  */
-int bw_gitconfig_parse(const char *text, size_t len, int (*fn)(const struct bw_gitconfig_entry *e, void *ud),
-                       void *ud);
+int bw_gitconfig_parse(const char *text, size_t len, int (*fn)(const struct bw_gitconfig_entry *e, void *ud), void *ud);
 
 /* How a key's value can make git run or read something outside the repository's own directory. */
 enum bw_gitconfig_ref {

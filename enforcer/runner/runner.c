@@ -470,8 +470,9 @@ static char **build_env(char **env, const struct bw_plan *plan, bool offline, co
                         bw_sb_printf(&dropped, "%s%.*s", dropped.len ? ", " : "", (int) len, env[i]);
         }
         if (verbose && dropped.len)
-                fprintf(stderr, "bulwark run: environment: dropped %s (credentials; `environment: pass:` in the "
-                                "policy keeps one)\n",
+                fprintf(stderr,
+                        "bulwark run: environment: dropped %s (credentials; `environment: pass:` in the "
+                        "policy keeps one)\n",
                         dropped.data);
         bw_sb_done(&dropped);
         for (uint32_t i = 0; i < n_set; i++) {
@@ -572,8 +573,9 @@ static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bo
         FILE *f = fopen("/proc/net/unix", "re");
         if (!f) {
                 if (verbose)
-                        fprintf(stderr, "bulwark run: cannot read /proc/net/unix (%s): host unix sockets outside /run "
-                                        "stay reachable\n",
+                        fprintf(stderr,
+                                "bulwark run: cannot read /proc/net/unix (%s): host unix sockets outside /run "
+                                "stay reachable\n",
                                 strerror(errno));
                 return;
         }
@@ -715,7 +717,8 @@ static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char
                 fprintf(stderr,
                         "bulwark run: carve-outs: %u directories checked%s, %u read, %u objects protected, %u "
                         "repositories (%.2f ms)\n",
-                        checked, indexed ? " against the index" : "", dirs, hits, repos, (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+                        checked, indexed ? " against the index" : "", dirs, hits, repos,
+                        (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
 }
 
@@ -798,7 +801,8 @@ int main(int argc, char **argv) {
         if (!workspace_arg && me->pw_dir[0] == '/' && within(me->pw_dir, workspace))
                 refuse("the workspace would be %s (the current directory), which is %s: cd into a project, or name "
                        "the workspace with --workspace DIR",
-                       workspace, bw_streq(workspace, me->pw_dir) ? "your home directory" : "above your home directory");
+                       workspace,
+                       bw_streq(workspace, me->pw_dir) ? "your home directory" : "above your home directory");
         struct install in = {.dir_fd = -1};
         bool elevated = find_install(workspace, &in);
         struct bw_bindings b = {{NULL}};
@@ -902,7 +906,8 @@ int main(int argc, char **argv) {
          * -D tmpdir=/var/lib/shared-tmp gets a fresh tmpfs there, never the shared directory. */
         const char *tmpdir = b.value[BW_VAR_TMPDIR];
         for (uint32_t i = 0; i < plan->n_vars; i++)
-                if ((plan->vars[i].flags & BW_VAR_BOUND) && bw_streq(bw_plan_string(plan, plan->vars[i].name), "tmpdir"))
+                if ((plan->vars[i].flags & BW_VAR_BOUND) &&
+                    bw_streq(bw_plan_string(plan, plan->vars[i].name), "tmpdir"))
                         tmpdir = bw_plan_string(plan, plan->vars[i].value);
         const char *private_tmp = NULL;
         for (size_t i = 0; i < sl.writable.n; i++)
@@ -927,7 +932,6 @@ int main(int argc, char **argv) {
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
         guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
-
 
         if (elevated) {
                 struct passwd *pw = getpwnam(principal);

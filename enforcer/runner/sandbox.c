@@ -171,7 +171,7 @@ struct mount_op {
         const char *path;
         enum mount_kind kind;
         unsigned depth;
-        int fd;       /* the detached mount to attach at path */
+        int fd;      /* the detached mount to attach at path */
         bool no_pin; /* found by the tree walk: parents not pinned (BW_RO_NOPIN) */
 };
 
@@ -311,10 +311,10 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         for (size_t i = 0; i < 2; i++) {
                 struct stat st;
                 if (fresh[i] && stat(fresh[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        ops[n++] = (struct mount_op){
-                                fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
-                                fresh_tmpfs(i == 0 ? "1777" : "0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-                                            i == 0 ? s->tmp_size : "16m")};
+                        ops[n++] = (struct mount_op){fresh[i], MNT_PRIVATE_TMP, path_depth(fresh[i]),
+                                                     fresh_tmpfs(i == 0 ? "1777" : "0755",
+                                                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                                                 i == 0 ? s->tmp_size : "16m")};
         }
         for (size_t i = 0; i < s->n_read_only; i++) {
                 const char *p = s->read_only[i];
@@ -365,7 +365,8 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         if (!is_within(w, p) || bw_streq(w, p))
                                 continue;
                         if (own < 0)
-                                own = fresh_tmpfs("0111", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, NULL);
+                                own = fresh_tmpfs("0111", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                                  NULL);
                         char rel[PATH_MAX];
                         snprintf(rel, sizeof(rel), "%s", w + strlen(p) + 1);
                         for (char *c = rel;; c++)
@@ -634,10 +635,12 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         /* A process limit (threads count too): a fork bomb stops here, not at the host's. */
         if (s->processes) {
                 struct rlimit nproc;
-                if (getrlimit(RLIMIT_NPROC, &nproc) == 0 && (nproc.rlim_max == RLIM_INFINITY || nproc.rlim_max > s->processes)) {
+                if (getrlimit(RLIMIT_NPROC, &nproc) == 0 &&
+                    (nproc.rlim_max == RLIM_INFINITY || nproc.rlim_max > s->processes)) {
                         nproc.rlim_cur = nproc.rlim_max = s->processes;
                         if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
-                                setup_failed("cannot limit the sandbox to %lu processes: %s", s->processes, strerror(errno));
+                                setup_failed("cannot limit the sandbox to %lu processes: %s", s->processes,
+                                             strerror(errno));
                 }
         }
         install_forwarding();

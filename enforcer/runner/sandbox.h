@@ -39,13 +39,13 @@ struct bw_sandbox_spec {
         const char *const *hidden;      /* unreadable paths: an empty, inaccessible object over them */
         size_t n_hidden;
         const uint8_t *hidden_flags; /* per hidden path: BW_RO_* */
-        const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
-        const char *tmp_size;    /* its size, as tmpfs's "size=" takes it ("1073741824", "10%") */
-        const char *shm_size;    /* the private /dev/shm's */
-        unsigned long processes; /* RLIMIT_NPROC of the command (0: leave it) */
-        const char *cwd;         /* where the command starts (absolute) */
-        uid_t trusted_uid;       /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
-        uid_t real_uid;          /* the caller: its symlinks lead to what an unreadable rule hides */
+        const char *private_tmp;     /* a writable root that gets a fresh tmpfs instead, or NULL */
+        const char *tmp_size;        /* its size, as tmpfs's "size=" takes it ("1073741824", "10%") */
+        const char *shm_size;        /* the private /dev/shm's */
+        unsigned long processes;     /* RLIMIT_NPROC of the command (0: leave it) */
+        const char *cwd;             /* where the command starts (absolute) */
+        uid_t trusted_uid;           /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
+        uid_t real_uid;              /* the caller: its symlinks lead to what an unreadable rule hides */
         bool offline;
         unsigned landlock_min_abi; /* below it: refuse (landlock_refuse_below) or go on without */
         bool landlock_refuse_below;

@@ -61,13 +61,13 @@ void bw_guard_add_literal(struct bw_guard *g, const char *path);
  * once. Returns 0, or a negative errno with a message in msg (msg_size bytes) when the boundary
  * cannot be held (too many matches, a path too long, a tree too deep): the run must refuse.
  */
-int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, enum bw_guard_action action),
-                  void *ud, char *msg, size_t msg_size);
+int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, enum bw_guard_action action), void *ud,
+                  char *msg, size_t msg_size);
 
 /*
  * Keep the snapshot between runs in a file in dir (the caller's own, outside every writable root:
- * the caller checks that; one file per set of roots and rules), so that the next scan reads only the directories whose change time
- * moved: a stat per directory instead of reading each one.
+ * the caller checks that; one file per set of roots and rules), so that the next scan reads only the directories whose
+ * change time moved: a stat per directory instead of reading each one.
  */
 void bw_guard_set_index_dir(struct bw_guard *g, const char *dir);
 

@@ -5,6 +5,10 @@
 # one run, as the same unprivileged user, printed as ratios against the bare command and bwrap.
 # Runs as root inside throwaway namespaces (a private /etc copy for the test user and the sandbox
 # accounts, tmpfs state): nothing reaches the host.
+# Then the carve-out work on bigger workspaces (tests/bench/make_tree.py: 10,000 files in 1,000
+# directories with 50 nested repositories and .env files; 100,000 files in 1,111 directories; a
+# policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
+# mode, warm cache (the runner's tree index built by the warm-up runs).
 # Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBULWARK_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" --target bulwark bulwark-runner bulwarkc bench_exec -j "$(nproc)" >/dev/null
+command -v python3 >/dev/null || { echo "bench_run: needs python3 (to make the workspaces)" >&2; exit 1; }
 exec unshare --mount --net --pid --fork --mount-proc /bin/sh -c '
 set -eu
 build=$1 runs=$2
@@ -26,6 +31,20 @@ mkdir -p /home/ann/ws /home/ann/plain
 chown -R ann:ann /home/ann
 $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 $bulwark apply /run/ws.plan --workspace /home/ann/ws --user ann >/dev/null
+# the bigger workspaces, and a policy with a pattern carve-out at any depth
+as_user ann /usr/bin/python3 "$3/tests/bench/make_tree.py" /home/ann/t10k 10000 1000 50
+as_user ann /usr/bin/python3 "$3/tests/bench/make_tree.py" /home/ann/t100k 100000 1111 50
+mkdir -p /home/ann/empty
+chown ann:ann /home/ann/empty
+printf "bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  read_only:\n    - glob: \"\${workspace}/**/.env*\"\n" >/run/env.yaml
+$bulwarkc /run/env.yaml -o /run/env.plan 2>/dev/null
+chmod 644 /run/env.plan
+for w in t10k t100k empty; do
+        mkdir -p /home/ann/e-$w
+        [ $w = empty ] || cp -a /home/ann/$w/. /home/ann/e-$w/
+        chown -R ann:ann /home/ann/e-$w
+        $bulwark apply /run/env.plan --workspace /home/ann/e-$w --user ann >/dev/null
+done
 measure() { # name dir command...
         name=$1 dir=$2
         shift 2
@@ -42,6 +61,15 @@ measure() { # name dir command...
         measure "bulwark-run-unelevated" /home/ann/plain $bulwark run -- /bin/true
         measure "bulwark-run-elevated" /home/ann/ws $bulwark run -- /bin/true
 } >/run/bench.txt
+tree_runs=$(( runs < 100 ? runs : 100 ))
+{
+        for w in empty t10k t100k; do
+                r=$(as_user ann sh -c "cd /home/ann/$w && exec /run/bin/bench_exec $tree_runs $runner --plan /run/env.plan -- /bin/true")
+                echo "unelevated $w $r"
+                r=$(as_user ann sh -c "cd /home/ann/e-$w && exec /run/bin/bench_exec $tree_runs $runner -- /bin/true")
+                echo "elevated $w $r"
+        done
+} >/run/tree.txt
 awk -v runs="$runs" "
         { name[NR] = \$1; med[NR] = \$2; min[NR] = \$3; idx[\$1] = NR }
         END {
@@ -61,4 +89,15 @@ awk -v runs="$runs" "
                         printf \"%-24s %10.3f %10.3f %9.2fx %9s  %s\n\", name[i], med[i] / 1000, min[i] / 1000, med[i] / b, (w > 0 ? sprintf(\"%.2fx\", w / med[i]) : \"-\"), t
                 }
         }" /run/bench.txt
+awk -v runs="$tree_runs" "
+        { med[\$1 \" \" \$2] = \$3 }
+        END {
+                printf \"\ncarve-outs at any depth: /bin/true %d times per row, median ms; added = minus the empty workspace\n\", runs
+                printf \"%-12s %10s %10s %10s %10s %10s  %s\n\", \"mode\", \"empty\", \"10k files\", \"added\", \"100k files\", \"added\", \"target (<= 2 ms; <= 10 ms)\"
+                split(\"unelevated elevated\", modes, \" \")
+                for (i = 1; i <= 2; i++) {
+                        m = modes[i]; e = med[m \" empty\"]; a = med[m \" t10k\"] - e; c = med[m \" t100k\"] - e
+                        printf \"%-12s %10.3f %10.3f %10.3f %10.3f %10.3f  %s, %s\n\", m, e / 1000, med[m \" t10k\"] / 1000, a / 1000, med[m \" t100k\"] / 1000, c / 1000, (a <= 2000 ? \"PASS\" : \"FAIL\"), (c <= 10000 ? \"PASS\" : \"FAIL\")
+                }
+        }" /run/tree.txt
 ' sh "$build" "$runs" "$src"
