@@ -480,7 +480,7 @@ static bool is_git_name(const char *name) {
 
 /* ---- before the run ---- */
 
-__attribute__((format(printf, 3, 4))) static int fail(struct bw_guard *g, int err, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int scan_failed(struct bw_guard *g, int err, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(g->msg, g->msg_size, fmt, ap);
@@ -499,11 +499,11 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
         if (is_link)
                 return 0; /* a symlink has no content to write; replacing it is caught after the run */
         if (++g->n_hits > MAX_HITS)
-                return fail(g, -E2BIG,
-                            "more than %d paths in the writable roots match read_only or unreadable rules (the "
-                            "last: %s): the runner binds each one; narrow the patterns, or name the directory "
-                            "that holds them",
-                            MAX_HITS, path);
+                return scan_failed(g, -E2BIG,
+                                   "more than %d paths in the writable roots match read_only or unreadable rules (the "
+                                   "last: %s): the runner binds each one; narrow the patterns, or name the directory "
+                                   "that holds them",
+                                   MAX_HITS, path);
         g->add(g->ud, path, action);
         return 0;
 }
@@ -522,10 +522,10 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 const struct snapshot *prev, uint32_t self) {
         if (depth > MAX_DEPTH) {
                 close(dfd);
-                return fail(g, -ELOOP,
-                            "%s is nested more than %d directories deep below its writable root: the "
-                            "runner cannot check it for carve-outs",
-                            bw_sb_str(path), MAX_DEPTH);
+                return scan_failed(g, -ELOOP,
+                                   "%s is nested more than %d directories deep below its writable root: the "
+                                   "runner cannot check it for carve-outs",
+                                   bw_sb_str(path), MAX_DEPTH);
         }
         DIR *d = fdopendir(dfd);
         if (!d) {
@@ -544,10 +544,10 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         bw_sb_putc(path, '/');
                 bw_sb_puts(path, name);
                 if (path->len >= PATH_MAX) {
-                        r = fail(g, -ENAMETOOLONG,
-                                 "a path in the writable roots is longer than %d bytes (%.80s...): the runner "
-                                 "cannot protect it; shorten it",
-                                 PATH_MAX - 1, path->data);
+                        r = scan_failed(g, -ENAMETOOLONG,
+                                        "a path in the writable roots is longer than %d bytes (%.80s...): the runner "
+                                        "cannot protect it; shorten it",
+                                        PATH_MAX - 1, path->data);
                         break;
                 }
                 unsigned flags;

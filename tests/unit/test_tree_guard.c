@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/* The runner's tree guard and git config reader (enforcer/runner/tree_guard.c, gitconfig.c): the
+ * parser on good and hostile configs, the sanitizer's allow-list, and a walk over a real tree in a
+ * temporary directory (before the run: what is protected; after it: what is neutralised). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "../../enforcer/runner/gitconfig.c"
+#include "../../enforcer/runner/tree_guard.c"
+
+#include <ftw.h>
+#include <stdio.h>
+
+/* ---- git config ---- */
+
+struct seen {
+        char text[2048];
+        int n;
+};
+
+static int collect(const struct bw_gitconfig_entry *e, void *ud) {
+        struct seen *s = ud;
+        size_t len = strlen(s->text);
+        snprintf(s->text + len, sizeof(s->text) - len, "%s|%s|%s|%s\n", e->section, e->subsection ? e->subsection : "-",
+                 e->key, e->value ? e->value : "(none)");
+        s->n++;
+        return 0;
+}
+
+static int parse(const char *text, struct seen *s) {
+        *s = (struct seen){0};
+        return bw_gitconfig_parse(text, strlen(text), collect, s);
+}
+
+static void test_parse_forms(void **state) {
+        (void) state;
+        struct seen s;
+        assert_int_equal(parse("\xef\xbb\xbf# comment\n[Core]\n\tFileMode = true ; trailing\n\tbare\n"
+                               "[remote \"ori\\\"gin\"] url = \"a b\\tc\" # x\n"
+                               "[branch.Main]\nmerge = refs/heads/\\\nmain\n",
+                               &s),
+                         0);
+        assert_string_equal(s.text, "core|-|filemode|true\n"
+                                    "core|-|bare|(none)\n"
+                                    "remote|ori\"gin|url|a b\tc\n"
+                                    "branch|main|merge|refs/heads/main\n");
+}
+
+static void test_parse_hostile(void **state) {
+        (void) state;
+        struct seen s;
+        static const char *const bad[] = {
+                "key = value\n",              /* no section */
+                "[core\n",                    /* unterminated header */
+                "[core \"sub]\n",             /* unterminated subsection */
+                "[core]\n\tkey = \"open\n",   /* newline in quotes */
+                "[core]\n\tkey = a\\qb\n",    /* unknown escape */
+                "[core]\n\t9key = x\n",       /* a key starts with a letter */
+                "[]\n",                       /* empty section name */
+                "[core]\n\tkey = trailing\\", /* backslash at the end */
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(parse(bad[i], &s), -EINVAL);
+        char nul[] = "[core]\n\tx = a\0b\n";
+        assert_int_equal(bw_gitconfig_parse(nul, sizeof(nul) - 1, collect, &s), -EINVAL);
+}
+
+static void test_references(void **state) {
+        (void) state;
+        struct bw_gitconfig_entry e = {"core", NULL, "fsmonitor", "./hook"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_COMMAND);
+        e = (struct bw_gitconfig_entry){"include", NULL, "path", "x"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_PATH);
+        e = (struct bw_gitconfig_entry){"includeif", "gitdir:/w/", "path", "x"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_PATH);
+        e = (struct bw_gitconfig_entry){"core", NULL, "hookspath", ".husky"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_PATH);
+        e = (struct bw_gitconfig_entry){"filter", "lfs", "process", "git-lfs filter-process"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_COMMAND);
+        e = (struct bw_gitconfig_entry){"alias", NULL, "st", "status"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_NONE);
+        e = (struct bw_gitconfig_entry){"alias", NULL, "x", "!./run"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_COMMAND);
+        e = (struct bw_gitconfig_entry){"user", NULL, "name", "ann"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_NONE);
+        char prog[64];
+        assert_true(command_program("!\"./tools/a b\" --x", prog, sizeof(prog)));
+        assert_string_equal(prog, "./tools/a b");
+        assert_false(command_program("less -R", prog, sizeof(prog)));
+}
+
+static void test_sanitize(void **state) {
+        (void) state;
+        const char *cfg = "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = /tmp/evil\n\thooksPath = .h\n"
+                          "[remote \"origin\"]\n\turl = https://x/y\n[filter \"z\"]\n\tsmudge = sh -c evil\n"
+                          "[user]\n\tname = \"a\\\"b\"\n[include]\n\tpath = ../other\n";
+        char *dropped = NULL;
+        char *out = bw_gitconfig_sanitize(cfg, strlen(cfg), &dropped);
+        assert_string_equal(dropped, "core.fsmonitor, core.hookspath, filter.z.smudge, include.path");
+        assert_null(strstr(out, "evil"));
+        assert_non_null(strstr(out, "[remote \"origin\"]\n\turl = \"https://x/y\"\n"));
+        assert_non_null(strstr(out, "\tname = \"a\\\"b\"\n"));
+        /* what it wrote parses, and has nothing but safe keys */
+        struct seen s;
+        assert_int_equal(parse(out, &s), 0);
+        assert_null(strstr(s.text, "fsmonitor"));
+        free(out);
+        free(dropped);
+        out = bw_gitconfig_sanitize("[core\n", 6, &dropped);
+        assert_string_equal(dropped, "(unparseable config)");
+        assert_non_null(strstr(out, "[core]\n\trepositoryformatversion = 0\n"));
+        free(out);
+        free(dropped);
+}
+
+/* ---- the walk ---- */
+
+static char root[64];
+
+static void put(const char *rel, const char *text) {
+        char p[256];
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        for (char *c = p + strlen(root) + 1; (c = strchr(c, '/')); c++) {
+                *c = 0;
+                mkdir(p, 0755);
+                *c = '/';
+        }
+        if (text) {
+                FILE *f = fopen(p, "w");
+                assert_non_null(f);
+                fputs(text, f);
+                fclose(f);
+        } else
+                mkdir(p, 0755);
+}
+
+static bool exists(const char *rel) {
+        char p[256];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        return lstat(p, &st) == 0;
+}
+
+struct found {
+        char list[4096];
+};
+
+static void found(void *ud, const char *path, enum bw_guard_action action) {
+        struct found *f = ud;
+        size_t n = strlen(f->list);
+        snprintf(f->list + n, sizeof(f->list) - n, "%s %s\n", action == BW_GUARD_HIDE ? "hide" : "ro",
+                 path + strlen(root));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st, (void) flag, (void) ftw;
+        return remove(p);
+}
+
+static struct bw_guard *guard_for_tree(void) {
+        struct bw_guard *g = bw_guard_new((uid_t) -1, "/nonexistent-home");
+        const char *err = NULL;
+        bw_guard_add_root(g, root);
+        assert_int_equal(bw_guard_add_pattern(g, "**/.git", BW_MATCH_GLOB, BW_GUARD_READ_ONLY,
+                                              BW_GUARD_PROTECTED | BW_GUARD_IGNORE_CASE, &err),
+                         0);
+        assert_int_equal(bw_guard_add_pattern(g, "**/.claude", BW_MATCH_GLOB, BW_GUARD_READ_ONLY,
+                                              BW_GUARD_PROTECTED | BW_GUARD_IGNORE_CASE, &err),
+                         0);
+        char glob[128];
+        snprintf(glob, sizeof(glob), "%s/**/.env*", root);
+        assert_int_equal(bw_guard_add_pattern(g, glob, BW_MATCH_GLOB, BW_GUARD_READ_ONLY, 0, &err), 0);
+        snprintf(glob, sizeof(glob), "%s/**/*.pem", root);
+        assert_int_equal(bw_guard_add_pattern(g, glob, BW_MATCH_GLOB, BW_GUARD_HIDE, 0, &err), 0);
+        char deploy[128];
+        snprintf(deploy, sizeof(deploy), "%s/deploy", root);
+        bw_guard_add_literal(g, deploy);
+        return g;
+}
+
+static void test_walk(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put(".git/config", "[core]\n\thooksPath = .husky\n\tfsmonitor = ./tools/fsmon\n");
+        put(".husky/pre-commit", "#!/bin/sh\n");
+        put("tools/fsmon", "#!/bin/sh\n");
+        put("a/b/.env.local", "X=1\n");
+        put("a/b/c.pem", "key\n");
+        put("vendor/lib/.git", "gitdir: ../../mods/lib\n");
+        put("mods/lib/config", "[include]\n\tpath = ../../shared.gitconfig\n");
+        put("shared.gitconfig", "[user]\n\tname = x\n");
+        put("src/main.c", "int main;\n");
+
+        struct bw_guard *g = guard_for_tree();
+        struct found f = {{0}};
+        char msg[256];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        static const char *const want[] = {
+                "ro /.git\n",     "ro /a/b/.env.local\n",   "hide /a/b/c.pem\n", "ro /vendor/lib/.git\n",
+                "ro /mods/lib\n", "ro /shared.gitconfig\n", "ro /.husky\n",      "ro /tools/fsmon\n"};
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                if (!strstr(f.list, want[i]))
+                        fail_msg("not protected: %s(protected: %s)", want[i], f.list);
+        assert_null(strstr(f.list, "main.c"));
+
+        /* what a command could leave behind */
+        put("src/.git/config", "[core]\n\tfsmonitor = /tmp/evil\n");
+        put("src/.git/hooks/post-checkout", "evil\n");
+        put("web/.claude/settings.json", "{}\n");
+        put("deploy", "evil\n");
+        put("a/b/.env.new", "Y=2\n");
+        put("x/.git", "gitdir: /tmp\n");
+        FILE *devnull = fopen("/dev/null", "w");
+        unsigned n = bw_guard_after_run(g, devnull);
+        fclose(devnull);
+        assert_int_equal(n, 5);
+        assert_true(exists("src/.git/config.bulwark-quarantine"));
+        assert_true(exists("src/.git/hooks.bulwark-quarantine"));
+        assert_false(exists("src/.git/hooks"));
+        assert_true(exists("web/.claude.bulwark-quarantine"));
+        assert_true(exists("deploy.bulwark-quarantine"));
+        assert_true(exists("a/b/.env.new.bulwark-quarantine"));
+        assert_true(exists("x/.git.bulwark-quarantine"));
+        assert_true(exists("a/b/.env.local")); /* protected before: left alone */
+        char p[256];
+        snprintf(p, sizeof(p), "%s/src/.git/config", root);
+        FILE *c = fopen(p, "r");
+        assert_non_null(c);
+        char text[1024] = {0};
+        assert_true(fread(text, 1, sizeof(text) - 1, c) > 0);
+        fclose(c);
+        assert_null(strstr(text, "evil"));
+        bw_guard_free(g);
+
+        /* a second guard with the index of the first: the same objects, nothing read again */
+        char idx[128];
+        snprintf(idx, sizeof(idx), "%s-index", root);
+        mkdir(idx, 0700);
+        for (int round = 0; round < 2; round++) {
+                g = guard_for_tree();
+                bw_guard_set_index_dir(g, idx);
+                struct found f2 = {{0}};
+                assert_int_equal(bw_guard_scan(g, found, &f2, msg, sizeof(msg)), 0);
+                unsigned dirs, hits, repos, checked;
+                bool indexed;
+                bw_guard_stats(g, &dirs, &hits, &repos, &checked, &indexed);
+                assert_int_equal(indexed, round == 1);
+                if (round == 1)
+                        assert_int_equal(dirs, 0);
+                assert_non_null(strstr(f2.list, "ro /a/b/.env.local\n"));
+                assert_non_null(strstr(f2.list, "ro /src/.git\n"));
+                bw_guard_free(g);
+        }
+        nftw(idx, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void test_too_many(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        for (int i = 0; i < MAX_HITS + 1; i++) {
+                char rel[64];
+                snprintf(rel, sizeof(rel), "d%d/.env", i);
+                put(rel, "");
+        }
+        struct bw_guard *g = guard_for_tree();
+        struct found f = {{0}};
+        char msg[512];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), -E2BIG);
+        assert_non_null(strstr(msg, "narrow the patterns"));
+        bw_guard_free(g);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_forms), cmocka_unit_test(test_parse_hostile),
+                cmocka_unit_test(test_references),  cmocka_unit_test(test_sanitize),
+                cmocka_unit_test(test_walk),        cmocka_unit_test(test_too_many),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
