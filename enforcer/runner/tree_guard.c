@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,9 @@
 struct rule {
         enum bw_guard_action action;
         unsigned flags;
-        char *text; /* as given (for the index's key) */
-        char *name; /* "**" "/NAME" with a literal NAME: names are compared, no regex */
+        char *text;  /* as given (for the index's key) */
+        char *exact; /* a literal read_only path: the whole path is compared */
+        char *name;  /* "**" "/NAME" with a literal NAME: names are compared, no regex */
         struct bw_pattern pat;
         bool has_pat;
         /* a prefilter on the last path component, from a glob's last component: its literal
@@ -93,6 +95,7 @@ struct bw_guard {
         char *index_path;     /* where the snapshot is kept between runs, or NULL */
         uint8_t key[32];      /* what the index must have been made for (roots and rules) */
         bool used_index, index_stale;
+        char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
         struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
         unsigned n_hits, n_dirs_read;
@@ -351,6 +354,7 @@ struct bw_guard *bw_guard_new(uid_t trusted_uid, const char *home) {
         if (!g || !(g->home = strdup(home ? home : "/")))
                 abort();
         g->trusted = trusted_uid;
+        g->report = stderr;
         return g;
 }
 
@@ -359,6 +363,7 @@ void bw_guard_free(struct bw_guard *g) {
                 return;
         for (size_t i = 0; i < g->n_rules; i++) {
                 free(g->rules[i].text);
+                free(g->rules[i].exact);
                 free(g->rules[i].name);
                 free(g->rules[i].pre);
                 free(g->rules[i].suf);
@@ -401,6 +406,12 @@ void bw_guard_add_root(struct bw_guard *g, const char *root) {
 
 void bw_guard_add_literal(struct bw_guard *g, const char *path) {
         vec_add(&g->literals, path);
+        /* also a rule of the walk: one that appears where there was none is a new match */
+        g->rules = realloc(g->rules, (g->n_rules + 1) * sizeof(*g->rules));
+        if (!g->rules)
+                abort();
+        g->rules[g->n_rules++] =
+                (struct rule){.action = BW_GUARD_READ_ONLY, .text = strdup(path), .exact = strdup(path)};
 }
 
 int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, enum bw_guard_action action,
@@ -458,7 +469,9 @@ static enum bw_guard_action match_rules(const struct bw_guard *g, const char *pa
         for (size_t i = 0; i < g->n_rules; i++) {
                 const struct rule *r = &g->rules[i];
                 bool hit;
-                if (r->name)
+                if (r->exact)
+                        hit = bw_streq(path, r->exact);
+                else if (r->name)
                         hit = (r->flags & BW_GUARD_IGNORE_CASE) ? strcasecmp(name, r->name) == 0
                                                                 : bw_streq(name, r->name);
                 else if (!affix_ok(r, name, nlen))
@@ -711,8 +724,8 @@ static char *get_str(struct reader *r, char *out) {
         return out;
 }
 
-static bool index_load(const struct bw_guard *g, struct snapshot *prev) {
-        int fd = open(g->index_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+static bool index_load(const struct bw_guard *g, const char *file, struct snapshot *prev) {
+        int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return false;
         struct stat st;
@@ -923,6 +936,9 @@ static int repo_refs(struct bw_guard *g, const char *dotgit) {
         return 0;
 }
 
+static void finish_dead_runs(struct bw_guard *g);
+__attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...);
+
 void bw_guard_set_index_dir(struct bw_guard *g, const char *dir) {
         free(g->index_path);
         g->index_path = dir ? strdup(dir) : NULL;
@@ -959,7 +975,8 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 free(g->index_path);
                 g->index_path = file;
         }
-        if (g->index_path && index_load(g, &prev)) {
+        finish_dead_runs(g);
+        if (g->index_path && index_load(g, g->index_path, &prev)) {
                 g->used_index = true;
                 uint32_t *kept = malloc((prev.n_dirs + 1) * sizeof(*kept));
                 if (!kept)
@@ -1010,6 +1027,16 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         /* rewritten only when something changed: directories read, or records dropped */
         if (r == 0 && g->index_path && (!g->used_index || g->n_dirs_read > 0 || g->index_stale))
                 index_save(g);
+        /* Until the check after the run is done, the snapshot stays under this run's name: if the
+         * runner is killed first, the next run in these roots does that check (finish_dead_runs). */
+        if (r == 0 && g->index_path &&
+            asprintf(&g->pending_path, "%s.pending.%d", g->index_path, (int) getpid()) >= 0) {
+                unlink(g->pending_path);
+                if (link(g->index_path, g->pending_path) < 0) {
+                        free(g->pending_path);
+                        g->pending_path = NULL;
+                }
+        }
         free(g->visited.slots);
         g->visited = (struct idset){0};
         bw_sb_done(&path);
@@ -1173,8 +1200,62 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
                     path, strerror(errno));
 }
 
+static void check_after(struct bw_guard *g);
+
 unsigned bw_guard_after_run(struct bw_guard *g, FILE *report) {
         g->report = report;
+        check_after(g);
+        if (g->pending_path)
+                unlink(g->pending_path);
+        return g->neutralised;
+}
+
+/* A run whose runner was killed (SIGKILL: no check after it) left its snapshot: check against it
+ * now, before this run looks at the tree. Objects made since by hand count as that run's: they are
+ * moved aside too, and said. */
+static void finish_dead_runs(struct bw_guard *g) {
+        if (!g->index_path)
+                return;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", g->index_path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                return;
+        *slash = 0;
+        const char *base = slash + 1;
+        size_t blen = strlen(base);
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".pending.", 9) != 0)
+                        continue;
+                char *end;
+                long pid = strtol(de->d_name + blen + 9, &end, 10);
+                if (*end || pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue; /* a run still going (or not a name of ours) */
+                char file[PATH_MAX + NAME_MAX + 2];
+                snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+                struct snapshot dead = {0};
+                if (index_load(g, file, &dead)) {
+                        struct snapshot mine = g->now;
+                        g->now = dead;
+                        for (size_t i = 0; i < dead.n_hits; i++)
+                                id_put(&g->known, dead.hits[i].dev, dead.hits[i].ino, 0);
+                        say(g, "a run in these roots (runner %ld) ended without checking what it left: checking now",
+                            pid);
+                        check_after(g);
+                        snapshot_free(&g->now);
+                        g->now = mine;
+                        free(g->known.slots);
+                        free(g->visited.slots);
+                        g->known = g->visited = (struct idset){0};
+                }
+                unlink(file);
+        }
+        if (d)
+                closedir(d);
+}
+
+static void check_after(struct bw_guard *g) {
         struct bw_strbuf path = {0};
         char unused[8];
         g->msg = unused;
@@ -1204,5 +1285,4 @@ unsigned bw_guard_after_run(struct bw_guard *g, FILE *report) {
                 close(dfd);
         }
         bw_sb_done(&path);
-        return g->neutralised;
 }

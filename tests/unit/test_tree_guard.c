@@ -255,6 +255,32 @@ static void test_walk(void **state) {
                 assert_non_null(strstr(f2.list, "ro /src/.git\n"));
                 bw_guard_free(g);
         }
+        /* a runner killed before its check: the next scan does it from the snapshot left behind */
+        g = guard_for_tree();
+        bw_guard_set_index_dir(g, idx);
+        struct found f3 = {{0}};
+        assert_int_equal(bw_guard_scan(g, found, &f3, msg, sizeof(msg)), 0);
+        assert_non_null(g->pending_path);
+        char dead[300];
+        snprintf(dead, sizeof(dead), "%s", g->pending_path);
+        *strrchr(dead, '.') = 0;
+        strcat(dead, ".999999999");
+        assert_int_equal(rename(g->pending_path, dead), 0);
+        bw_guard_free(g); /* no check after the run: killed */
+        put("late/.git/config", "[core]\n\tfsmonitor = /tmp/evil\n");
+        g = guard_for_tree();
+        bw_guard_set_index_dir(g, idx);
+        FILE *devnull2 = fopen("/dev/null", "w");
+        g->report = devnull2;
+        struct found f4 = {{0}};
+        assert_int_equal(bw_guard_scan(g, found, &f4, msg, sizeof(msg)), 0);
+        fclose(devnull2);
+        g->report = NULL;
+        assert_true(exists("late/.git/config.bulwark-quarantine"));
+        struct stat st;
+        assert_int_equal(lstat(dead, &st), -1); /* done with it */
+        bw_guard_after_run(g, NULL);
+        bw_guard_free(g);
         nftw(idx, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
