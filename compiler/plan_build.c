@@ -151,7 +151,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
                         .flags = BW_TOKEN_NO_NEW_PRIVS | (is_default ? BW_TOKEN_DEFAULT : 0),
                         .seccomp_profile = BW_SECCOMP_DEFAULT_V1,
                         .landlock_min_abi = 1,
-                        .landlock_wanted_abi = 6,
+                        .landlock_wanted_abi = 9, /* pathname unix sockets (RESOLVE_UNIX) */
                         .landlock_below_min = BW_LANDLOCK_DEGRADE,
                         .ref_first = 0,
                         .ref_count = (uint32_t) c->n_rules,

@@ -992,6 +992,7 @@ int main(int argc, char **argv) {
                 .real_uid = real_uid,
                 .offline = offline,
                 .landlock_min_abi = t->landlock_min_abi,
+                .landlock_wanted_abi = t->landlock_wanted_abi,
                 .landlock_refuse_below = t->landlock_below_min == BW_LANDLOCK_REFUSE,
                 .verbose = verbose,
                 .elevated = elevated,

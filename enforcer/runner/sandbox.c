@@ -76,7 +76,7 @@ static int landlock_abi(void) {
         return abi < 0 ? 0 : (int) abi;
 }
 
-static uint64_t landlock_fs_rights(int abi) {
+static uint64_t landlock_fs_rights(int abi, bool offline) {
         uint64_t r = (BW_LL_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0..12 */
         if (abi >= 2)
                 r |= BW_LL_FS_REFER;
@@ -84,6 +84,11 @@ static uint64_t landlock_fs_rights(int abi) {
                 r |= BW_LL_FS_TRUNCATE;
         if (abi >= 5)
                 r |= BW_LL_FS_IOCTL_DEV;
+        /* Offline, pathname unix sockets only under the writable roots (and those the sandbox
+         * made itself): a host service's socket elsewhere is a way out that a read-only mount
+         * does not close. Older kernels: the runner hides the sockets the host has bound. */
+        if (abi >= 9 && offline)
+                r |= BW_LL_FS_RESOLVE_UNIX;
         return r;
 }
 
@@ -98,7 +103,7 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool 
         /* rights that only directories carry are refused on files: keep those that apply */
         if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
                 rights &= BW_LL_FS_EXECUTE | BW_LL_FS_WRITE_FILE | BW_LL_FS_READ_FILE | BW_LL_FS_TRUNCATE |
-                          BW_LL_FS_IOCTL_DEV;
+                          BW_LL_FS_IOCTL_DEV | BW_LL_FS_RESOLVE_UNIX;
         struct bw_ll_path_beneath_attr pb = {.allowed_access = rights, .parent_fd = fd};
         if (syscall(__NR_landlock_add_rule, ruleset, BW_LL_RULE_PATH_BENEATH, &pb, 0) < 0)
                 setup_failed("Landlock: cannot add a rule for %s: %s", path, strerror(errno));
@@ -109,6 +114,9 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool 
  * mounts, ACLs and modes decide those). Returns the ABI used (0: none). */
 static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
         int abi = landlock_abi();
+        /* negotiated: the kernel's, up to what the plan was made for */
+        if (s->landlock_wanted_abi && abi > (int) s->landlock_wanted_abi)
+                abi = (int) s->landlock_wanted_abi;
         if (abi < (int) s->landlock_min_abi || abi == 0) {
                 if (s->landlock_refuse_below)
                         setup_failed("this kernel offers Landlock ABI %d, the plan requires at least %u: use a newer "
@@ -118,7 +126,7 @@ static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
                         abi ? "too old" : "unavailable", s->mode && s->mode[0] == 'e' ? " and ACLs" : "");
                 return 0;
         }
-        uint64_t fs = landlock_fs_rights(abi);
+        uint64_t fs = landlock_fs_rights(abi, s->offline);
         struct bw_ll_ruleset_attr attr = {.handled_access_fs = fs};
         size_t attr_size = 8;
         if (abi >= 4) {

@@ -47,7 +47,8 @@ struct bw_sandbox_spec {
         uid_t trusted_uid;           /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
         uid_t real_uid;              /* the caller: its symlinks lead to what an unreadable rule hides */
         bool offline;
-        unsigned landlock_min_abi; /* below it: refuse (landlock_refuse_below) or go on without */
+        unsigned landlock_min_abi;    /* below it: refuse (landlock_refuse_below) or go on without */
+        unsigned landlock_wanted_abi; /* the plan's: what the runner negotiates up to (0: the kernel's) */
         bool landlock_refuse_below;
         bool verbose;
         bool elevated;    /* refuse rather than degrade when namespaces are unavailable */
