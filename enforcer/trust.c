@@ -107,7 +107,7 @@ static int open_beneath(int base, const char *rel) {
         }
         if (r == 0 && depth == 0)
                 r = -EISDIR; /* rel named base itself */
-        int ret = r < 0 ? r : stack[depth - 1];
+        int ret = r < 0 || depth == 0 ? r : stack[depth - 1];
         for (size_t i = 0; i < depth; i++)
                 if (r < 0 || i + 1 < depth)
                         close(stack[i]);
@@ -341,7 +341,7 @@ static void record_name(const char *workspace, char out[33]) {
         uint8_t d[BW_SHA256_SIZE];
         bw_sha256(workspace, strlen(workspace), d);
         static const char hex[] = "0123456789abcdef";
-        for (int i = 0; i < 16; i++) {
+        for (size_t i = 0; i < 16; i++) {
                 out[2 * i] = hex[d[i] >> 4];
                 out[2 * i + 1] = hex[d[i] & 15];
         }

@@ -7,12 +7,13 @@ set -eu
 PACKAGES="
 build-essential cmake pkg-config
 libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
-libcmocka-dev
+libcmocka-dev clang clang-tidy
 python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
 zsh fish
 "
-[ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+# tests/fuzz/run.sh (libFuzzer itself): clang's runtime libraries
+[ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

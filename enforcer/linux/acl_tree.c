@@ -329,6 +329,20 @@ static bool has_exec(const struct bw_acl *a) {
         return x || (have_mask ? mask_x : group_x);
 }
 
+/* Why an object reached through its own fd is left alone, or NULL to change it. Directories are
+ * compared by mount ID (bind mounts of the same file system); for other objects st_dev suffices:
+ * only a privileged user can bind-mount a single file, and the walk never enters a directory on
+ * another mount in the first place. */
+static const char *object_skip(const struct shared *sh, int fd, const struct stat *st, bool is_dir) {
+        if (is_dir ? !S_ISDIR(st->st_mode) : !(S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode)))
+                return S_ISLNK(st->st_mode) ? "symlink" : "device";
+        if (S_ISREG(st->st_mode) && st->st_nlink > 1)
+                return "hardlink";
+        if (is_dir ? !same_mount(sh, fd, st) : st->st_dev != sh->dev)
+                return "mount";
+        return NULL;
+}
+
 /* Hand the batch to the callback (the journal, or the dry run's collector), then write it. */
 static int flush(struct worker *w) {
         if (w->n_batch == 0)
@@ -503,19 +517,15 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         bool checked_fd = read_via_fd && st_known;
         struct stat fst;
         const char *skip = NULL;
+        /* The checks hold for an fd the caller opened too (the fast path after a changed file):
+         * they once sat behind its stat in one else-if chain and were skipped, so a hard-linked
+         * file reached that way was written. */
         if (checked_fd)
                 fst = *st_known;
         else if (fstat(ofd, &fst) < 0)
                 skip = "error";
-        else if (is_dir ? !S_ISDIR(fst.st_mode) : !(S_ISREG(fst.st_mode) || S_ISFIFO(fst.st_mode)))
-                skip = S_ISLNK(fst.st_mode) ? "symlink" : "device";
-        else if (S_ISREG(fst.st_mode) && fst.st_nlink > 1)
-                skip = "hardlink";
-        /* Directories are compared by mount ID (bind mounts of the same file system); for other
-         * objects st_dev suffices: only a privileged user can bind-mount a single file, and the
-         * walk never enters a directory on another mount in the first place. */
-        else if (is_dir ? !same_mount(w->sh, ofd, &fst) : fst.st_dev != w->sh->dev)
-                skip = "mount";
+        if (!skip)
+                skip = object_skip(w->sh, ofd, &fst, is_dir);
         if (skip) {
                 close(ofd);
                 if (bw_streq(skip, "symlink"))

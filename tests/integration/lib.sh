@@ -42,6 +42,18 @@ chmod 1777 /tmp
 cd /
 mkdir -p /run/etc-copy
 cp -a /etc/. /run/etc-copy/
+# The host's own bulwark state must not leak in: a plan installed on this machine leaves admin
+# constraints and trusted keys in /etc/bulwark and bulwark-* accounts in the account files (its
+# /var/lib, /var/log and nftables table are already out of reach). Tests start from a host
+# that never saw bulwark.
+rm -rf /run/etc-copy/bulwark
+for f in passwd group shadow gshadow subuid subgid; do
+        [ -f "/run/etc-copy/$f" ] && sed -i '/^bulwark-/d' "/run/etc-copy/$f"
+done
+# and no group lists a bulwark account as a member (",bulwark-x" or ":bulwark-x" in the 4th field)
+for f in group gshadow; do
+        [ -f "/run/etc-copy/$f" ] && sed -i -E ':a; s/([:,])bulwark-[^,:]*(,|$)/\1\2/; ta; s/,$//; s/,,/,/g; s/:,/:/' "/run/etc-copy/$f"
+done
 mount --bind /run/etc-copy /etc
 ip link set lo up
 
