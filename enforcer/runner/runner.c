@@ -53,8 +53,16 @@ static void settle_ids(void) {
                 _exit(125);
 }
 
+/* The tree guard of this run, once it has looked at the tree: a refusal drops its pending
+ * snapshot (no command ran, so there is nothing to check later). */
+static struct bw_guard *active_guard;
+
 /* The run can't happen: say why and what to do, exit 125 (the command never ran). */
 __attribute__((noreturn, format(printf, 1, 2))) static void refuse(const char *fmt, ...) {
+        if (active_guard) {
+                (void) !setresuid((uid_t) -1, getuid(), (uid_t) -1); /* the snapshot is the caller's */
+                bw_guard_forget_pending(active_guard);
+        }
         settle_ids();
         va_list ap;
         va_start(ap, fmt);
@@ -709,6 +717,7 @@ static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (bw_guard_scan(guard, guard_found, sl, msg, sizeof(msg)) < 0)
                 refuse("%s", msg);
+        active_guard = guard;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (verbose) {
                 unsigned dirs, hits, repos, checked;
@@ -1005,8 +1014,13 @@ int main(int argc, char **argv) {
                 base = restored;
         char **envp = build_env(base, plan, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL, verbose);
         int status = bw_sandbox_run(&spec, argv + optind, envp);
-        /* The sandbox is gone (its pid namespace with it): what did the run leave behind? */
-        if (status != 125) {
+        /* The sandbox is gone (its pid namespace with it): what did the run leave behind? Elevated,
+         * that is checked as the real user again (the real uid was kept for this and for signals):
+         * the tree index and its pending link are theirs, and so may be what the run renamed. */
+        if (elevated && setresuid((uid_t) -1, real_uid, (uid_t) -1) < 0)
+                fprintf(stderr, "bulwark run: warning: cannot take back your identity to check what the run left: %s\n",
+                        strerror(errno));
+        {
                 struct timespec t0, t1;
                 clock_gettime(CLOCK_MONOTONIC, &t0);
                 bw_guard_after_run(guard, stderr);
@@ -1015,6 +1029,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "bulwark run: after the run: checked what it created (%.2f ms)\n",
                                 (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
+        active_guard = NULL;
         bw_guard_free(guard);
         list_free(&sl.writable);
         list_free(&sl.read_only);

@@ -1202,6 +1202,11 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
 
 static void check_after(struct bw_guard *g);
 
+void bw_guard_forget_pending(struct bw_guard *g) {
+        if (g->pending_path)
+                unlink(g->pending_path);
+}
+
 unsigned bw_guard_after_run(struct bw_guard *g, FILE *report) {
         g->report = report;
         check_after(g);

@@ -76,6 +76,10 @@ void bw_guard_set_index_dir(struct bw_guard *g, const char *dir);
 void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, unsigned *repos, unsigned *checked,
                     bool *used_index);
 
+/* The run did not happen after all (refused before the command started): drop the snapshot that
+ * would make the next run check after this one. */
+void bw_guard_forget_pending(struct bw_guard *g);
+
 /* After the run: neutralise what the run created (see above), one line each on report.
  * Returns how many objects were neutralised. */
 unsigned bw_guard_after_run(struct bw_guard *g, FILE *report);

@@ -9,6 +9,8 @@
 # directories with 50 nested repositories and .env files; 100,000 files in 1,111 directories; a
 # policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
 # mode, warm cache (the runner's tree index built by the warm-up runs).
+# With BULWARK_BENCH_BASELINE=REF (a git revision), the runner of that revision is built too and
+# measured in the same run (runner-baseline-*): what this tree's runner costs more or less.
 # Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +23,15 @@ fi
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBULWARK_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" --target bulwark bulwark-runner bulwarkc bench_exec -j "$(nproc)" >/dev/null
 command -v python3 >/dev/null || { echo "bench_run: needs python3 (to make the workspaces)" >&2; exit 1; }
+baseline=
+if [ -n "${BULWARK_BENCH_BASELINE:-}" ]; then
+        tree=$build/baseline-src
+        rm -rf "$tree" && mkdir -p "$tree"
+        git -C "$src" archive "$BULWARK_BENCH_BASELINE" | tar -x -C "$tree"
+        cmake -S "$tree" -B "$build/baseline" -DCMAKE_BUILD_TYPE=Release >/dev/null
+        cmake --build "$build/baseline" --target bulwark-runner -j "$(nproc)" >/dev/null
+        baseline=$build/baseline/enforcer/bulwark-runner
+fi
 exec unshare --mount --net --pid --fork --mount-proc /bin/sh -c '
 set -eu
 build=$1 runs=$2
@@ -55,6 +66,10 @@ measure() { # name dir command...
         measure bare /home/ann/plain /bin/true
         if command -v bwrap >/dev/null; then
                 measure bwrap /home/ann/plain bwrap --ro-bind / / --dev /dev /bin/true
+        fi
+        if [ -n "$4" ]; then
+                cp "$4" /run/bin/baseline-runner
+                measure runner-baseline-unelev /home/ann/plain /run/bin/baseline-runner -- /bin/true
         fi
         measure runner-unelevated /home/ann/plain $runner -- /bin/true
         measure runner-elevated /home/ann/ws $runner -- /bin/true
@@ -100,4 +115,4 @@ awk -v runs="$tree_runs" "
                         printf \"%-12s %10.3f %10.3f %10.3f %10.3f %10.3f  %s, %s\n\", m, e / 1000, med[m \" t10k\"] / 1000, a / 1000, med[m \" t100k\"] / 1000, c / 1000, (a <= 2000 ? \"PASS\" : \"FAIL\"), (c <= 10000 ? \"PASS\" : \"FAIL\")
                 }
         }" /run/tree.txt
-' sh "$build" "$runs" "$src"
+' sh "$build" "$runs" "$src" "$baseline"
