@@ -32,9 +32,9 @@
 #define BW_LL_FS_MAKE_FIFO (1ull << 10)
 #define BW_LL_FS_MAKE_BLOCK (1ull << 11)
 #define BW_LL_FS_MAKE_SYM (1ull << 12)
-#define BW_LL_FS_REFER (1ull << 13)     /* ABI 2 */
-#define BW_LL_FS_TRUNCATE (1ull << 14)  /* ABI 3 */
-#define BW_LL_FS_IOCTL_DEV (1ull << 15) /* ABI 5 */
+#define BW_LL_FS_REFER (1ull << 13)        /* ABI 2 */
+#define BW_LL_FS_TRUNCATE (1ull << 14)     /* ABI 3 */
+#define BW_LL_FS_IOCTL_DEV (1ull << 15)    /* ABI 5 */
 #define BW_LL_FS_RESOLVE_UNIX (1ull << 16) /* ABI 9: connect()/sendmsg() to pathname unix sockets */
 
 #define BW_LL_NET_BIND_TCP (1ull << 0) /* ABI 4 */

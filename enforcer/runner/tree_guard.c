@@ -894,18 +894,78 @@ static bool redirect_target(struct bw_guard *g, const char *file, const char *pr
         return ok;
 }
 
+__attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...);
+
+/* Where a chain of symlinks starting at path ends (lexically resolved, at most 8 hops; each link
+ * on the way protected when it lies in a root). False when it does not resolve. */
+static bool resolve_links(struct bw_guard *g, const char *path, char *out, size_t size) {
+        char cur[PATH_MAX];
+        snprintf(cur, sizeof(cur), "%s", path);
+        for (int hop = 0; hop < 8; hop++) {
+                struct stat st;
+                if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode)) {
+                        snprintf(out, size, "%s", cur);
+                        return true;
+                }
+                char target[PATH_MAX], dir[PATH_MAX];
+                ssize_t n = readlink(cur, target, sizeof(target) - 1);
+                if (n <= 0)
+                        return false;
+                target[n] = 0;
+                snprintf(dir, sizeof(dir), "%s", cur);
+                char *slash = strrchr(dir, '/');
+                if (!slash)
+                        return false;
+                slash[slash == dir] = 0;
+                if (!resolve(g, dir, target, cur, sizeof(cur)))
+                        return false;
+                if (protect_ref(g, cur) < 0)
+                        return false;
+        }
+        return false;
+}
+
+/* Symlinks in a git directory (and its hooks) that lead out of it: git follows them (a hook
+ * linked to ../../scripts/hook.sh runs that script), so their targets are protected too. */
+static int follow_git_links(struct bw_guard *g, const char *dir) {
+        int fd = bw_open_path_safely(dir, O_RDONLY | O_DIRECTORY, g->trusted);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return 0;
+        }
+        int r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d));) {
+                if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+                        continue;
+                char link[PATH_MAX], end[PATH_MAX];
+                if (snprintf(link, sizeof(link), "%s/%s", dir, de->d_name) >= (int) sizeof(link))
+                        continue;
+                struct stat st;
+                if (lstat(link, &st) == 0 && S_ISLNK(st.st_mode) && !resolve_links(g, link, end, sizeof(end)))
+                        say(g, "warning: %s is a symbolic link git follows that could not be resolved", link);
+        }
+        closedir(d);
+        return r;
+}
+
 static int repo_refs(struct bw_guard *g, const char *dotgit) {
-        char top[PATH_MAX], gitdir[PATH_MAX], common[PATH_MAX], file[PATH_MAX + 32];
+        char top[PATH_MAX], gitdir[PATH_MAX], common[PATH_MAX], file[PATH_MAX + 32], real[PATH_MAX];
         snprintf(top, sizeof(top), "%s", dotgit);
         *strrchr(top, '/') = 0;
         if (!top[0])
                 strcpy(top, "/");
-        struct stat st;
-        if (lstat(dotgit, &st) < 0)
+        /* a .git that is a symlink: git uses what it points to */
+        if (!resolve_links(g, dotgit, real, sizeof(real)))
                 return 0;
-        snprintf(gitdir, sizeof(gitdir), "%s", dotgit);
+        struct stat st;
+        if (lstat(real, &st) < 0)
+                return 0;
+        snprintf(gitdir, sizeof(gitdir), "%s", real);
         if (S_ISREG(st.st_mode)) {
-                if (!redirect_target(g, dotgit, "gitdir: ", top, gitdir, sizeof(gitdir)))
+                if (!redirect_target(g, real, "gitdir: ", top, gitdir, sizeof(gitdir)))
                         return 0;
                 int r = protect_ref(g, gitdir);
                 if (r < 0)
@@ -918,13 +978,21 @@ static int repo_refs(struct bw_guard *g, const char *dotgit) {
                 if (r < 0)
                         return r;
                 snprintf(file, sizeof(file), "%s/config", common);
-                config_refs(g, file, top, 0);
+                if (resolve_links(g, file, real, sizeof(real)))
+                        config_refs(g, real, top, 0);
+                follow_git_links(g, common);
+                snprintf(file, sizeof(file), "%s/hooks", common);
+                follow_git_links(g, file);
         }
         static const char *const own[] = {"config", "config.worktree"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(own); i++) {
                 snprintf(file, sizeof(file), "%s/%s", gitdir, own[i]);
-                config_refs(g, file, top, 0);
+                if (resolve_links(g, file, real, sizeof(real)))
+                        config_refs(g, real, top, 0);
         }
+        follow_git_links(g, gitdir);
+        snprintf(file, sizeof(file), "%s/hooks", gitdir);
+        follow_git_links(g, file);
         for (size_t i = 0; i < g->global_relative.n; i++) {
                 char target[PATH_MAX];
                 if (resolve(g, top, g->global_relative.v[i], target, sizeof(target))) {

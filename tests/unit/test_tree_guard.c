@@ -194,6 +194,16 @@ static void test_walk(void **state) {
         put("mods/lib/config", "[include]\n\tpath = ../../shared.gitconfig\n");
         put("shared.gitconfig", "[user]\n\tname = x\n");
         put("src/main.c", "int main;\n");
+        put("scripts/hook.sh", "#!/bin/sh\n");
+        put(".git/hooks/post-checkout", NULL);
+        char lp[256];
+        snprintf(lp, sizeof(lp), "%s/.git/hooks/post-checkout", root);
+        rmdir(lp);
+        assert_int_equal(symlink("../../scripts/hook.sh", lp), 0); /* a hook shared by a symlink */
+        put("linked/real-gitdir/config", "[core]\n\tpager = ./tools/pager\n");
+        put("tools/pager", "#!/bin/sh\n");
+        snprintf(lp, sizeof(lp), "%s/linked/.git", root);
+        assert_int_equal(symlink("real-gitdir", lp), 0); /* .git itself a symlink */
 
         struct bw_guard *g = guard_for_tree();
         struct found f = {{0}};
