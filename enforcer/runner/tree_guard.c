@@ -23,7 +23,7 @@
 /* More binds than this and the sandbox's mount table (and its start) grows out of proportion:
  * such a pattern should name a directory instead. */
 #define MAX_HITS 4096
-#define MAX_DEPTH 256
+#define MAX_DEPTH 128
 #define MAX_CONFIG_SIZE (1u << 20)
 #define MAX_INCLUDE_DEPTH 10
 #define QUARANTINE ".bulwark-quarantine"
@@ -523,6 +523,24 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st);
 
+/* A directory of the caller's own that the run made unreadable (chmod 000) to hide what is in
+ * it: given back its owner's rights (on the inode itself, through an O_PATH fd) and opened. */
+static int open_own_locked(int dfd, const char *name) {
+        int pfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (pfd < 0)
+                return -1;
+        int fd = -1;
+        if (fstat(pfd, &st) == 0 && st.st_uid == geteuid()) {
+                char proc[64];
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+                if (chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
+                        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        close(pfd);
+        return fd;
+}
+
 /*
  * Read one directory (dfd, owned; its record in g->now is self) and what lies below it.
  *   before the run (after == false): every match is protected, every directory recorded in
@@ -556,6 +574,13 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 if (base > 1)
                         bw_sb_putc(path, '/');
                 bw_sb_puts(path, name);
+                if (path->len >= PATH_MAX && after) {
+                        /* too long to match against the rules: whatever the run made there goes */
+                        struct stat lst;
+                        if (fstatat(dirfd(d), name, &lst, AT_SYMLINK_NOFOLLOW) == 0)
+                                neutralise(g, dirfd(d), name, path->data, &lst);
+                        continue;
+                }
                 if (path->len >= PATH_MAX) {
                         r = scan_failed(g, -ENAMETOOLONG,
                                         "a path in the writable roots is longer than %d bytes (%.80s...): the runner "
@@ -589,7 +614,23 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         if (seen && unchanged(&prev->dirs[seen->value - 1], path->data, &st))
                                 continue; /* its own record is checked on its own */
                 }
+                if (depth + 1 > MAX_DEPTH) {
+                        /* deeper than the walk goes: before the run the whole directory is read-only
+                         * (one bind, nothing inside can change), after it a new one is moved aside */
+                        struct stat dst;
+                        if (fstatat(dirfd(d), name, &dst, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        if (id_find(&g->known, dst.st_dev, dst.st_ino))
+                                continue;
+                        if (after)
+                                neutralise(g, dirfd(d), name, path->data, &dst);
+                        else
+                                r = protect(g, path->data, dst.st_dev, dst.st_ino, false, BW_GUARD_READ_ONLY, self);
+                        continue;
+                }
                 int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0 && errno == EACCES && after)
+                        sub = open_own_locked(dirfd(d), name);
                 if (sub < 0) {
                         /* unreadable to us now: read again after the run (elevated, as the sandbox
                          * user that may have made it) */
@@ -1146,12 +1187,16 @@ void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, un
 __attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...) {
         if (!g->report)
                 return;
+        /* names come from the command: no control character of theirs reaches the terminal */
+        char raw[2 * PATH_MAX], shown[2 * PATH_MAX];
         va_list ap;
         va_start(ap, fmt);
-        fputs("bulwark run: ", g->report);
-        vfprintf(g->report, fmt, ap);
-        fputc('\n', g->report);
+        int n = vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        if (n < 0)
+                return;
+        bw_printable(raw, strlen(raw), shown, sizeof(shown));
+        fprintf(g->report, "bulwark run: %s\n", shown);
 }
 
 /* Rename name (in dfd) to name.bulwark-quarantine[.N]; the new name, or NULL. */

@@ -121,7 +121,7 @@ static void test_sanitize(void **state) {
 static char root[64];
 
 static void put(const char *rel, const char *text) {
-        char p[256];
+        char p[PATH_MAX + 128];
         snprintf(p, sizeof(p), "%s/%s", root, rel);
         for (char *c = p + strlen(root) + 1; (c = strchr(c, '/')); c++) {
                 *c = 0;
@@ -138,7 +138,7 @@ static void put(const char *rel, const char *text) {
 }
 
 static bool exists(const char *rel) {
-        char p[256];
+        char p[PATH_MAX + 128];
         struct stat st;
         snprintf(p, sizeof(p), "%s/%s", root, rel);
         return lstat(p, &st) == 0;
@@ -224,10 +224,22 @@ static void test_walk(void **state) {
         put("deploy", "evil\n");
         put("a/b/.env.new", "Y=2\n");
         put("x/.git", "gitdir: /tmp\n");
+        put("locked/.git/config", "[core]\n\tfsmonitor = /tmp/evil\n");
+        char lk[256];
+        snprintf(lk, sizeof(lk), "%s/locked", root);
+        assert_int_equal(chmod(lk, 0), 0); /* hidden from a check that would not look harder */
+        char deep[4096];
+        int dn = snprintf(deep, sizeof(deep), "%s", "deep");
+        for (int i = 0; i < MAX_DEPTH + 2; i++)
+                dn += snprintf(deep + dn, sizeof(deep) - (size_t) dn, "/d");
+        snprintf(deep + dn, sizeof(deep) - (size_t) dn, "/.git/config");
+        put(deep, "[core]\n\tfsmonitor = /tmp/evil\n");
         FILE *devnull = fopen("/dev/null", "w");
         unsigned n = bw_guard_after_run(g, devnull);
         fclose(devnull);
-        assert_int_equal(n, 5);
+        assert_int_equal(n, 7);
+        assert_true(exists("locked/.git/config.bulwark-quarantine"));
+        assert_false(exists(deep)); /* the part deeper than any check is moved aside */
         assert_true(exists("src/.git/config.bulwark-quarantine"));
         assert_true(exists("src/.git/hooks.bulwark-quarantine"));
         assert_false(exists("src/.git/hooks"));
