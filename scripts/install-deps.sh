@@ -11,6 +11,7 @@ libcmocka-dev clang clang-tidy
 python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
 zsh fish
+groff-base ansible-core
 "
 # tests/fuzz/run.sh (libFuzzer itself): clang's runtime libraries
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
