@@ -13,7 +13,7 @@
 # A .deb built elsewhere (scripts/package.sh) can be given as BULWARK_PACKAGE=PATH.
 build=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in dpkg dpkg-deb fakeroot cpack setcap getcap objdump; do
+for tool in dpkg dpkg-deb cpack setcap getcap objdump; do
         if ! command -v "$tool" >/dev/null 2>&1; then
                 echo "SKIP package: $tool is not installed (scripts/install-deps.sh installs it)"
                 exit 77
