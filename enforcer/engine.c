@@ -3,6 +3,7 @@
 #include "accounts.h"
 #include "acl_tree.h"
 #include "firewall.h"
+#include "install_bindings.h"
 #include "journal.h"
 #include "minisign.h"
 #include "path_template.h"
@@ -71,6 +72,7 @@ struct run {
         bool adding_regions;
         uint8_t state_sum[32]; /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
                                 * that threads fill in any order */
+        pthread_mutex_t state_sum_lock;
 };
 
 BW_PRINTF(3, 4)
@@ -131,11 +133,12 @@ static int bind_variables(struct run *r) {
         const struct bw_engine_options *o = r->o;
         /* the real user: --user, SUDO_USER, SUDO_UID, the caller */
         const char *user = o->user ? o->user : getenv("SUDO_USER");
+        const char *sudo_uid = getenv("SUDO_UID");
         struct passwd *pw = NULL;
         if (user)
                 pw = getpwnam(user);
-        else if (getenv("SUDO_UID"))
-                pw = getpwuid((uid_t) strtoul(getenv("SUDO_UID"), NULL, 10));
+        else if (sudo_uid)
+                pw = getpwuid((uid_t) strtoul(sudo_uid, NULL, 10));
         else
                 pw = getpwuid(getuid());
         if (!pw)
@@ -308,6 +311,13 @@ static int shared_record(struct run *r, uint32_t type, const uint8_t *payload, u
         return e;
 }
 
+static int account_record(struct run *r, const struct bw_journal_account *a) {
+        uint32_t len = 0;
+        int e = 0;
+        _cleanup_free_ uint8_t *payload = bw_journal_account_encode(a, &len, &e);
+        return payload ? shared_record(r, BW_JOURNAL_ACCOUNT, payload, len) : e;
+}
+
 static int converge_accounts(struct run *r) {
         const struct bw_plan *p = r->plan;
         lookup_ids(r);
@@ -326,12 +336,12 @@ static int converge_accounts(struct run *r) {
                                 add_line(r, '+', group ? "group" : "user", name, detail, NULL, 0);
                                 if (r->dry_run)
                                         continue;
-                                uint8_t payload[64];
-                                size_t nl = strlen(name);
-                                payload[0] = group ? 2 : 1;
-                                payload[1] = 0; /* did not exist */
-                                memcpy(payload + 2, name, nl);
-                                int e = shared_record(r, BW_JOURNAL_ACCOUNT, payload, (uint32_t) (2 + nl));
+                                struct bw_journal_account a = {.kind = group ? BW_JOURNAL_ACCOUNT_GROUP
+                                                                             : BW_JOURNAL_ACCOUNT_USER,
+                                                               .existed = false,
+                                                               .name = name,
+                                                               .name_len = strlen(name)};
+                                int e = account_record(r, &a);
                                 if (e < 0)
                                         return fail(r, 1, "cannot journal the creation of %s: %s", name, strerror(-e));
                                 if (bw_account_create(p, i, err, sizeof(err)) < 0)
@@ -346,16 +356,15 @@ static int converge_accounts(struct run *r) {
                                         continue;
                                 /* journaled like a creation: revert takes the user out of the groups
                                  * apply put it in (kind 3: memberships; name, NUL, groups) */
-                                uint8_t payload[2 + 64 + 1 + sizeof(missing)];
-                                size_t nl = strlen(name), ml = strlen(missing);
-                                if (nl > 64)
+                                struct bw_journal_account a = {.kind = BW_JOURNAL_ACCOUNT_MEMBERS,
+                                                               .existed = true,
+                                                               .name = name,
+                                                               .name_len = strlen(name),
+                                                               .groups = missing,
+                                                               .groups_len = strlen(missing)};
+                                if (a.name_len > BW_JOURNAL_ACCOUNT_NAME_MAX)
                                         return fail(r, 1, "the account name %s is too long", name);
-                                payload[0] = 3;
-                                payload[1] = 1;
-                                memcpy(payload + 2, name, nl);
-                                payload[2 + nl] = 0;
-                                memcpy(payload + 3 + nl, missing, ml);
-                                int e = shared_record(r, BW_JOURNAL_ACCOUNT, payload, (uint32_t) (3 + nl + ml));
+                                int e = account_record(r, &a);
                                 if (e < 0)
                                         return fail(r, 1, "cannot journal the groups of %s: %s", name, strerror(-e));
                                 if (bw_account_fix_members(p, i, err, sizeof(err)) < 0)
@@ -415,9 +424,6 @@ static int converge_firewall(struct run *r) {
 
 /* ---- ACLs ---- */
 
-/* The walk's hook: journal a batch (durably) before it is written; in a dry run, just record. */
-static pthread_mutex_t state_sum_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* Add one changed ACL to the state digest: order-independent, since the walk's threads meet the
  * objects in any order. */
 static void state_add_acl(struct run *r, const struct bw_acl_change *c) {
@@ -435,14 +441,14 @@ static void state_add_acl(struct run *r, const struct bw_acl_change *c) {
         if (c->after)
                 bw_sha256_update(h, c->after, c->after_len);
         bw_sha256_final(h, d);
-        pthread_mutex_lock(&state_sum_lock);
+        pthread_mutex_lock(&r->state_sum_lock);
         unsigned carry = 0;
         for (int i = 0; i < 32; i++) {
                 unsigned v = (unsigned) r->state_sum[i] + d[i] + carry;
                 r->state_sum[i] = (uint8_t) v;
                 carry = v >> 8;
         }
-        pthread_mutex_unlock(&state_sum_lock);
+        pthread_mutex_unlock(&r->state_sum_lock);
 }
 
 /* The digest of the state a change set was computed against: every changed ACL (object, bytes
@@ -753,18 +759,12 @@ static int converge_reachability(struct run *r) {
 /* Installations are numbered in the order they were first applied: revert undoes the newest
  * first, and knows whose journal recorded the true original of an object they share. */
 static uint64_t install_seq(int state_fd, const char *id) {
-        char p[96], buf[3 * PATH_MAX];
+        char p[96];
         snprintf(p, sizeof(p), "installs/%s/bindings", id);
-        int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return 0;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return 0;
-        buf[n] = 0;
-        const char *q = strstr(buf, "\nseq=");
-        return q ? strtoull(q + 5, NULL, 10) : 0;
+        struct bw_install_bindings *b = malloc(sizeof(*b));
+        uint64_t seq = b && bw_bindings_read(state_fd, p, b) == 0 ? b->seq : 0;
+        free(b);
+        return seq;
 }
 
 static uint64_t next_seq(int state_fd) {
@@ -841,15 +841,23 @@ static int converge_install(struct run *r) {
         bool same =
                 bw_plan_load(full, 0, &cur, &err) == 0 && memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
         bw_plan_free(cur);
-        char bind[PATH_MAX * 2], signer[1024];
-        uint64_t seq = install_seq(r->state_fd, r->install_id);
-        bw_signer_describe(&r->signer, signer, sizeof(signer));
-        for (char *c = signer; *c; c++)
+        _cleanup_free_ struct bw_install_bindings *nb = calloc(1, sizeof(*nb));
+        if (!nb)
+                return fail(r, 1, "out of memory");
+        char bind[BW_BINDINGS_MAX + 1];
+        const char *signer = nb->signer;
+        snprintf(nb->workspace, sizeof(nb->workspace), "%s", r->values[BW_VAR_WORKSPACE]);
+        snprintf(nb->user, sizeof(nb->user), "%s", r->values[BW_VAR_USER]);
+        snprintf(nb->home, sizeof(nb->home), "%s", r->values[BW_VAR_HOME]);
+        snprintf(nb->tmpdir, sizeof(nb->tmpdir), "%s", r->values[BW_VAR_TMPDIR]);
+        uint64_t seq = nb->seq = install_seq(r->state_fd, r->install_id);
+        bw_signer_describe(&r->signer, nb->signer, sizeof(nb->signer));
+        for (char *c = nb->signer; *c; c++)
                 if (*c == '\n')
                         *c = ' ';
-        snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\nsigner=%s\n",
-                 r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME], r->values[BW_VAR_TMPDIR],
-                 (unsigned long long) seq, signer);
+        int bl = bw_bindings_encode(nb, bind, sizeof(bind));
+        if (bl < 0)
+                return fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE], strerror(-bl));
         /* the same plan, signed since (or the other way round), is a change of its record */
         char old[sizeof(bind)] = "";
         snprintf(path, sizeof(path), "installs/%s/bindings", r->install_id);
@@ -871,10 +879,11 @@ static int converge_install(struct run *r) {
         if (r->dry_run)
                 return 0;
         if (seq == 0) {
-                seq = next_seq(r->state_fd);
-                snprintf(bind, sizeof(bind), "workspace=%s\nuser=%s\nhome=%s\ntmpdir=%s\nseq=%llu\nsigner=%s\n",
-                         r->values[BW_VAR_WORKSPACE], r->values[BW_VAR_USER], r->values[BW_VAR_HOME],
-                         r->values[BW_VAR_TMPDIR], (unsigned long long) seq, signer);
+                nb->seq = next_seq(r->state_fd);
+                bl = bw_bindings_encode(nb, bind, sizeof(bind));
+                if (bl < 0)
+                        return fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
+                                    strerror(-bl));
         }
         char p2[PATH_MAX];
         snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
@@ -1077,7 +1086,7 @@ static int dry_run_all(struct run *r) {
 static int write_changes(struct run *r, const char *plan_path, const char *path);
 
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
-        struct run r = {.o = o, .state_fd = -1, .dry_run = true};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1, .dry_run = true};
         int ret = load_plan(&r, plan_path);
         if (ret == 0)
                 ret = check_signature(&r, plan_path);
@@ -1128,7 +1137,11 @@ static int check_no_nested_foreign(struct run *r) {
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock,
                       bool top_level) {
-        struct run r = {.o = o, .state_fd = -1, .dry_run = false, .journal = {.fd = -1}};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER,
+                        .o = o,
+                        .state_fd = -1,
+                        .dry_run = false,
+                        .journal = {.fd = -1}};
         int lock = -1;
         bool began = false; /* past the refusals: the audit trail records this apply */
         int ret = load_plan(&r, plan_path);
@@ -1326,7 +1339,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         }
         f_sig = json_string_value(json_object_get(doc, "signature")); /* NULL: unsigned */
         /* the plan as reviewed, into the state directory (root's), where apply reads it */
-        struct run r = {.o = o, .state_fd = -1};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
         int ret = open_state(&r, true) ? 1 : 0;
         size_t b64_len = strlen(f_b64), max = b64_len / 4 * 3 + 3, size = 0;
         uint8_t *bytes = ret ? NULL : malloc(max);
@@ -1351,7 +1364,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         if (ret == 0 && lock < 0)
                 ret = 1;
         /* recompute the change set against the state now, under the lock */
-        struct run d = {.o = &ro, .state_fd = -1, .dry_run = true};
+        struct run d = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &ro, .state_fd = -1, .dry_run = true};
         if (ret == 0)
                 ret = load_plan(&d, plan_path);
         if (ret == 0) {
@@ -1590,15 +1603,13 @@ static int revert_shared(struct run *r, FILE *out) {
         /* memberships apply added to accounts that existed before it, taken back */
         for (size_t i = n; i-- > 0;) {
                 const struct bw_journal_record *rec = &recs[i];
-                if (rec->type != BW_JOURNAL_ACCOUNT || rec->len < 4 || rec->payload[0] != 3)
-                        continue;
-                const char *p = (const char *) rec->payload + 2, *end = (const char *) rec->payload + rec->len;
-                const char *nul = memchr(p, 0, (size_t) (end - p));
-                if (!nul)
+                struct bw_journal_account a;
+                if (rec->type != BW_JOURNAL_ACCOUNT || bw_journal_account_decode(rec->payload, rec->len, &a) < 0 ||
+                    a.kind != BW_JOURNAL_ACCOUNT_MEMBERS)
                         continue;
                 char user[72], groups[300];
-                snprintf(user, sizeof(user), "%.*s", (int) (nul - p), p);
-                snprintf(groups, sizeof(groups), "%.*s", (int) (end - nul - 1), nul + 1);
+                snprintf(user, sizeof(user), "%.*s", (int) a.name_len, a.name);
+                snprintf(groups, sizeof(groups), "%.*s", (int) a.groups_len, a.groups);
                 if (!getpwnam(user))
                         continue;
                 for (char *save = NULL, *g = strtok_r(groups, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
@@ -1630,12 +1641,13 @@ static int revert_shared(struct run *r, FILE *out) {
                                                 fprintf(out, "~ nft    inet bulwark restored as it was before\n");
                                 }
                         }
-                        if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT && rec->len > 2 && rec->payload[1] == 0 &&
-                            rec->payload[0] == (pass == 1 ? 1 : 2)) {
-                                char name[64];
-                                snprintf(name, sizeof(name), "%.*s", (int) (rec->len - 2),
-                                         (const char *) rec->payload + 2);
-                                bool group = rec->payload[0] == 2;
+                        struct bw_journal_account a;
+                        if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT &&
+                            bw_journal_account_decode(rec->payload, rec->len, &a) == 0 && !a.existed &&
+                            a.kind == (pass == 1 ? BW_JOURNAL_ACCOUNT_USER : BW_JOURNAL_ACCOUNT_GROUP)) {
+                                char name[BW_JOURNAL_ACCOUNT_NAME_MAX + 1];
+                                snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
+                                bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
                                 if (group && getgrnam(name) == NULL)
                                         continue;
                                 if (!group && getpwnam(name) == NULL)
@@ -1668,7 +1680,7 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
         struct bw_engine_options o2 = *r->o;
         o2.workspace = ws;
         o2.user = user;
-        struct run s = {.o = &o2, .state_fd = -1, .dry_run = false};
+        struct run s = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &o2, .state_fd = -1, .dry_run = false};
         snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
         int ret = load_plan(&s, path) || prepare(&s) ? -EINVAL : 0;
         if (ret == 0) {
@@ -1691,7 +1703,8 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
         return ret;
 }
 
-static int revert_one(struct run *r, const char *id, FILE *out) {
+static int revert_one(struct run *r, const char *id, void *userdata) {
+        FILE *out = userdata;
         uint64_t seq = install_seq(r->state_fd, id);
         if (seq && (r->reverted_min_seq == 0 || seq < r->reverted_min_seq))
                 r->reverted_min_seq = seq;
@@ -1780,8 +1793,8 @@ static int newest_first(const void *x, const void *y) {
 }
 
 /* Installations whose plan ID (or installation ID) starts with which, newest first. */
-static int for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, FILE *), FILE *out,
-                            size_t *matched) {
+static int for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, void *),
+                            void *userdata, size_t *matched) {
         int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return 0;
@@ -1817,7 +1830,7 @@ static int for_each_install(struct run *r, const char *which, int (*fn)(struct r
                 if (!match)
                         continue;
                 (*matched)++;
-                int e = fn(r, ids[i].id, out);
+                int e = fn(r, ids[i].id, userdata);
                 if (e)
                         ret = e;
         }
@@ -1869,7 +1882,8 @@ static int filter_journal(struct run *r, const char *id) {
         return e;
 }
 
-static int reapply_one(struct run *r, const char *id, FILE *out) {
+static int reapply_one(struct run *r, const char *id, void *userdata) {
+        FILE *out = userdata;
         char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
         if (read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
                 return fail(r, 1, "installation %s has no readable bindings: re-apply its plan by hand", id);
@@ -1921,7 +1935,7 @@ static void audit_revert(const struct bw_engine_options *o, const char *which, b
 }
 
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *real_out) {
-        struct run r = {.o = o, .state_fd = -1};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
         if (geteuid() != 0) {
                 run_done(&r);
                 return fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
@@ -1984,52 +1998,47 @@ static int read_bindings_signer(int state_fd, const char *id, char *ws, char *us
                                 size_t signer_size) {
         char p[96];
         snprintf(p, sizeof(p), "installs/%s/bindings", id);
-        int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        char buf[3 * PATH_MAX];
-        ssize_t len = bw_read_full(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (len <= 0)
-                return -EIO;
-        buf[len] = 0;
-        ws[0] = user[0] = 0;
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        int e = bw_bindings_read(state_fd, p, b);
+        if (e < 0)
+                return e;
+        snprintf(ws, n, "%s", b->workspace);
+        snprintf(user, n, "%s", b->user);
         if (signer)
-                snprintf(signer, signer_size, "unsigned");
-        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                if (strncmp(line, "workspace=", 10) == 0)
-                        snprintf(ws, n, "%s", line + 10);
-                else if (strncmp(line, "user=", 5) == 0)
-                        snprintf(user, n, "%s", line + 5);
-                else if (signer && strncmp(line, "signer=", 7) == 0)
-                        snprintf(signer, signer_size, "%s", line + 7);
-        }
-        return ws[0] && user[0] ? 0 : -EBADMSG;
+                snprintf(signer, signer_size, "%s", b->signer);
+        return 0;
 }
 
 static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
         return read_bindings_signer(state_fd, id, ws, user, n, NULL, 0);
 }
 
-static unsigned status_drift;
-static json_t *status_installs; /* --json: the installations, for one compliance document */
+struct status {
+        FILE *out;
+        unsigned drift;
+        json_t *installs; /* --json: the installations, for one compliance document */
+};
 
-static int status_one(struct run *parent, const char *id, FILE *out) {
+static int status_one(struct run *parent, const char *id, void *userdata) {
+        struct status *sv = userdata;
+        FILE *out = sv->out;
         char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX], signer[1024];
         if (read_bindings_signer(parent->state_fd, id, ws, user, sizeof(ws), signer, sizeof(signer)) < 0) {
                 if (parent->o->json)
-                        json_array_append_new(status_installs,
+                        json_array_append_new(sv->installs,
                                               json_pack("{s:s,s:b,s:s}", "installation", id, "effective", 0, "error",
                                                         "its bindings file is missing or damaged"));
                 else
                         fprintf(out, "! install %s: its bindings file is missing or damaged\n", id);
-                status_drift++;
+                sv->drift++;
                 return 0;
         }
         struct bw_engine_options o = *parent->o;
         o.workspace = ws;
         o.user = user;
-        struct run r = {.o = &o, .state_fd = -1, .dry_run = true};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &o, .state_fd = -1, .dry_run = true};
         snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
         int ret = load_plan(&r, path);
         if (ret == 0)
@@ -2044,7 +2053,7 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
                         for (size_t i = 0; i < r.n_lines; i++)
                                 json_array_append_new(r.lines[i].op == '!' ? kept : drifted,
                                                       change_json(&r, &r.lines[i]));
-                        json_array_append_new(status_installs,
+                        json_array_append_new(sv->installs,
                                               json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id,
                                                         "plan", r.plan->id, "workspace", ws, "user", user, "signer",
                                                         signer, "effective", drift == 0, "drifted_entries", (int) drift,
@@ -2063,9 +2072,9 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
                                         if (r.lines[i].op == '!')
                                                 print_line(&r.lines[i], out);
                 }
-                status_drift += drift;
+                sv->drift += drift;
         } else
-                status_drift++;
+                sv->drift++;
         run_done(&r);
         return ret ? 1 : 0;
 }
@@ -2073,17 +2082,16 @@ static int status_one(struct run *parent, const char *id, FILE *out) {
 static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool text);
 
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
-        struct run r = {.o = o, .state_fd = -1};
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
         int ret = open_state(&r, false);
-        status_drift = 0;
-        status_installs = json_array();
+        struct status st = {.out = out, .installs = json_array()}, *sv = &st;
         if (ret == 0 && count_installs(r.state_fd) > 0) {
                 int lock = acquire_lock(&r);
                 if (lock < 0)
                         ret = 1;
                 else {
                         size_t matched = 0;
-                        ret = for_each_install(&r, NULL, status_one, out, &matched) ? 1 : 0;
+                        ret = for_each_install(&r, NULL, status_one, sv, &matched) ? 1 : 0;
                         close(lock);
                 }
         } else if (ret == -ENOENT || ret == 0) {
@@ -2095,21 +2103,21 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         if (o->json && ret == 0) {
                 /* One document a fleet manager can collect: compliant means every installation is
                  * in force as applied. */
-                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", status_drift == 0, "installed",
-                                        (int) json_array_size(status_installs), "installations", status_installs,
-                                        "host", doctor_report(o, NULL, false));
-                status_installs = NULL;
+                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", sv->drift == 0, "installed",
+                                        (int) json_array_size(sv->installs), "installations", sv->installs, "host",
+                                        doctor_report(o, NULL, false));
+                sv->installs = NULL;
                 char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 fprintf(out, "%s\n", txt);
                 free(txt);
                 json_decref(doc);
         }
-        json_decref(status_installs);
-        status_installs = NULL;
+        json_decref(sv->installs);
+        sv->installs = NULL;
         run_done(&r);
         if (ret)
                 return 1;
-        return status_drift ? 2 : 0;
+        return sv->drift ? 2 : 0;
 }
 
 /* ---- doctor ---- */

@@ -161,6 +161,54 @@ uint8_t *bw_journal_acl_encode(const struct bw_journal_acl *a, uint32_t *ret_len
         return p;
 }
 
+uint8_t *bw_journal_account_encode(const struct bw_journal_account *a, uint32_t *ret_len, int *ret_error) {
+        bool members = a->kind == BW_JOURNAL_ACCOUNT_MEMBERS;
+        if (a->kind < BW_JOURNAL_ACCOUNT_USER || a->kind > BW_JOURNAL_ACCOUNT_MEMBERS || a->name_len == 0 ||
+            a->name_len > BW_JOURNAL_ACCOUNT_NAME_MAX || memchr(a->name, 0, a->name_len) ||
+            (members && (a->groups_len > UINT16_MAX || memchr(a->groups, 0, a->groups_len)))) {
+                *ret_error = -EINVAL;
+                return NULL;
+        }
+        size_t len = 2 + a->name_len + (members ? 1 + a->groups_len : 0);
+        uint8_t *p = malloc(len);
+        if (!p) {
+                *ret_error = -ENOMEM;
+                return NULL;
+        }
+        p[0] = a->kind;
+        p[1] = a->existed;
+        memcpy(p + 2, a->name, a->name_len);
+        if (members) {
+                p[2 + a->name_len] = 0;
+                if (a->groups_len)
+                        memcpy(p + 3 + a->name_len, a->groups, a->groups_len);
+        }
+        *ret_len = (uint32_t) len;
+        *ret_error = 0;
+        return p;
+}
+
+int bw_journal_account_decode(const uint8_t *p, uint32_t len, struct bw_journal_account *ret) {
+        if (len < 3 || p[0] < BW_JOURNAL_ACCOUNT_USER || p[0] > BW_JOURNAL_ACCOUNT_MEMBERS || p[1] > 1)
+                return -EBADMSG;
+        struct bw_journal_account a = {.kind = p[0], .existed = p[1], .name = (const char *) p + 2};
+        const char *end = (const char *) p + len;
+        if (a.kind == BW_JOURNAL_ACCOUNT_MEMBERS) {
+                const char *nul = memchr(a.name, 0, (size_t) (end - a.name));
+                if (!nul || nul == a.name)
+                        return -EBADMSG;
+                a.name_len = (size_t) (nul - a.name);
+                a.groups = nul + 1;
+                a.groups_len = (size_t) (end - a.groups);
+        } else
+                a.name_len = (size_t) (end - a.name);
+        if (a.name_len > BW_JOURNAL_ACCOUNT_NAME_MAX || memchr(a.name, 0, a.name_len) ||
+            (a.groups && memchr(a.groups, 0, a.groups_len)))
+                return -EBADMSG;
+        *ret = a;
+        return 0;
+}
+
 int bw_journal_acl_decode(const uint8_t *p, uint32_t len, struct bw_journal_acl *ret) {
         if (len < ACL_HEADER)
                 return -EBADMSG;

@@ -18,8 +18,7 @@
 enum bw_journal_type {
         BW_JOURNAL_BEGIN = 1,   /* payload: plan digest (32 bytes) + workspace path */
         BW_JOURNAL_ACL = 2,     /* payload: see bw_journal_acl */
-        BW_JOURNAL_ACCOUNT = 3, /* payload: u8 kind (1 user, 2 group: name; 3 memberships added to an
-                                 * existing user: name, NUL, comma-separated groups), u8 existed */
+        BW_JOURNAL_ACCOUNT = 3, /* payload: see bw_journal_account */
         BW_JOURNAL_NFT = 4,     /* payload: u8 table existed before */
         BW_JOURNAL_COMMIT = 5,  /* payload: plan digest (32 bytes): apply finished */
         BW_JOURNAL_RUNNER = 6,  /* payload: the runner binary's path and prior state (runner_file.h) */
@@ -50,6 +49,30 @@ struct bw_journal_acl {
         const uint8_t *before;
         size_t before_len;
 };
+
+/* Account payload: u8 kind, u8 existed, then for users and groups the name; for memberships
+ * (groups apply added an existing user to) the user's name, NUL, comma-separated groups. */
+enum bw_journal_account_kind {
+        BW_JOURNAL_ACCOUNT_USER = 1,    /* created by apply (existed 0) */
+        BW_JOURNAL_ACCOUNT_GROUP = 2,   /* created by apply (existed 0) */
+        BW_JOURNAL_ACCOUNT_MEMBERS = 3, /* memberships added to an existing user (existed 1) */
+};
+#define BW_JOURNAL_ACCOUNT_NAME_MAX 64
+
+struct bw_journal_account {
+        uint8_t kind; /* enum bw_journal_account_kind */
+        bool existed;
+        const char *name;
+        size_t name_len;
+        const char *groups; /* memberships only: "g1,g2" */
+        size_t groups_len;
+};
+
+/* Encode into a malloc()ed buffer (NULL: -ENOMEM, or a name longer than
+ * BW_JOURNAL_ACCOUNT_NAME_MAX or holding a NUL: -EINVAL, in *ret_error). */
+uint8_t *bw_journal_account_encode(const struct bw_journal_account *a, uint32_t *ret_len, int *ret_error);
+/* Decode; name and groups point into p. -EBADMSG: not an account record this version writes. */
+int bw_journal_account_decode(const uint8_t *p, uint32_t len, struct bw_journal_account *ret);
 
 int bw_journal_open(struct bw_journal *j, int dirfd, const char *name) BW_NODISCARD;
 void bw_journal_close(struct bw_journal *j);

@@ -10,6 +10,7 @@
 #include "run_front.h"
 
 #include "compile.h"
+#include "install_bindings.h"
 #include "path_template.h"
 #include "plan.h"
 #include "sha256.h"
@@ -129,26 +130,20 @@ struct installation {
 };
 
 static bool read_install_bindings(const char *id, struct installation *in) {
-        char p[PATH_MAX], buf[4 * PATH_MAX + 256];
+        char p[PATH_MAX];
         snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/bindings", id);
-        int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        ssize_t n = bw_read_full(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return false;
-        buf[n] = 0;
-        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(l, '=');
-                if (!eq)
-                        continue;
-                *eq = 0;
+        struct bw_install_bindings *b = malloc(sizeof(*b));
+        bool ok = b && bw_bindings_read(AT_FDCWD, p, b) == 0;
+        if (ok) {
+                const char *v[BW_VAR_COUNT] = {[BW_VAR_HOME] = b->home,
+                                               [BW_VAR_TMPDIR] = b->tmpdir,
+                                               [BW_VAR_USER] = b->user,
+                                               [BW_VAR_WORKSPACE] = b->workspace};
                 for (int i = 0; i < BW_VAR_COUNT; i++)
-                        if (bw_streq(l, bw_var_name((enum bw_var_id) i)))
-                                snprintf(in->values[i], PATH_MAX, "%s", eq + 1);
+                        snprintf(in->values[i], PATH_MAX, "%s", v[i] ? v[i] : "");
         }
-        return in->values[BW_VAR_WORKSPACE][0] == '/';
+        free(b);
+        return ok && in->values[BW_VAR_WORKSPACE][0] == '/';
 }
 
 static bool find_installation(const char *dir, struct installation *in) {
