@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 
-static char *vformat(const char *fmt, va_list ap) {
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap) {
         char *s = NULL;
         if (vasprintf(&s, fmt, ap) < 0)
                 abort();

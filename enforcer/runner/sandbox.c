@@ -425,6 +425,14 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         *slash = 0;
                         if (strlen(anc) <= strlen(root))
                                 break;
+                        /* inside another carve-out (a gitdir inside .git) nothing moves anyway, and
+                         * a pin there, a copy of the writable original, would make it writable */
+                        bool inside = false;
+                        for (size_t k = 0; k < n_protected && !inside; k++)
+                                inside = (ops[k].kind == MNT_READ_ONLY || ops[k].kind == MNT_HIDDEN) &&
+                                         is_within(anc, ops[k].path);
+                        if (inside)
+                                break;
                         bool seen = false;
                         for (size_t k = 0; k < n && !seen; k++)
                                 seen = bw_streq(ops[k].path, anc);
@@ -447,6 +455,10 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         close(pfd);
                         if (fd < 0)
                                 setup_failed("cannot pin %s: %s", anc, strerror(errno));
+                        /* a pin is part of its writable root: nosuid and nodev like it */
+                        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+                        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+                                setup_failed("cannot mark %s nosuid: %s", anc, strerror(errno));
                         char *copy = strdup(anc);
                         if (!copy)
                                 setup_failed("out of memory");

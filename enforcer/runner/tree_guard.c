@@ -379,6 +379,7 @@ void bw_guard_free(struct bw_guard *g) {
         free(g->known.slots);
         free(g->visited.slots);
         free(g->index_path);
+        free(g->pending_path);
         vec_free(&g->roots);
         vec_free(&g->literals);
         vec_free(&g->missing);
