@@ -130,7 +130,8 @@ static int sign_plan(const char *keyfile, const char *output, const char *id, co
 }
 
 static bool use_color(void) {
-        return !getenv("NO_COLOR") && isatty(STDERR_FILENO) && getenv("TERM") && !bw_streq(getenv("TERM"), "dumb");
+        const char *term = getenv("TERM"); /* read once: the NULL check and the compare see the same value */
+        return !getenv("NO_COLOR") && isatty(STDERR_FILENO) && term && !bw_streq(term, "dumb");
 }
 
 /* Values for variables left unbound, for --explain only: this shell's. */

@@ -302,8 +302,8 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                                      (unsigned) st.st_uid, (unsigned) st.st_mode & 07777);
                         continue;
                 }
-                char *text;
-                size_t len;
+                char *text = NULL; /* set on success only (the analyzer cannot know -errno < 0) */
+                size_t len = 0;
                 int r = fd < 0 ? -errno : read_file_fd(fd, &text, &len);
                 if (r < 0) {
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));

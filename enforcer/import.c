@@ -207,7 +207,7 @@ int bw_cmd_import(int argc, char **argv) {
                 abort();
         o.name = file;
         _cleanup_free_ char *text = NULL, *policy = NULL, *diags = NULL;
-        size_t len;
+        size_t len = 0; /* set on success only (neither clang's analyzer nor gcc -fsanitize=thread sees -errno < 0) */
         int r = read_input(file, &text, &len);
         if (r < 0) {
                 fprintf(stderr, "bulwark import %s: cannot read %s: %s\n", kind, file,

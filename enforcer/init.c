@@ -135,7 +135,8 @@ static int list_dir(int dfd, struct names *files, struct names *dirs) {
 }
 
 static bool has(const struct names *files, const char *name) {
-        return bsearch(&name, files->v, files->n, sizeof(char *), cmp_str) != NULL;
+        /* an empty list may have no array at all (v == NULL), which bsearch must not be given */
+        return files->n > 0 && bsearch(&name, files->v, files->n, sizeof(char *), cmp_str) != NULL;
 }
 
 static const char *has_suffix(const struct names *files, const char *suffix) {

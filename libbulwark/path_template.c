@@ -71,7 +71,7 @@ int bw_var_value_check(enum bw_var_id id, const char *value) {
 }
 
 BW_PRINTF(4, 5)
-static int terr(struct bw_template_error *err, size_t offset, size_t length, const char *fmt, ...) {
+static void terr_set(struct bw_template_error *err, size_t offset, size_t length, const char *fmt, ...) {
         if (err) {
                 va_list ap;
                 va_start(ap, fmt);
@@ -80,8 +80,12 @@ static int terr(struct bw_template_error *err, size_t offset, size_t length, con
                 vsnprintf(err->message, sizeof(err->message), fmt, ap);
                 va_end(ap);
         }
-        return -EINVAL;
 }
+/* Fill in err (if any) and give -EINVAL. A macro so that the -EINVAL is visible where it is
+ * returned: clang's analyzer does not follow calls into variadic functions, so with the value
+ * hidden in one it assumed an error could be >= 0 and every out-parameter left unset on that
+ * path (parse_var's length, bw_template_from_policy's text) read as garbage. */
+#define terr(err, offset, length, ...) (terr_set(err, offset, length, __VA_ARGS__), -EINVAL)
 
 /*
  * Append a variable's value literally, escaped for the kind of text it goes into. In a template

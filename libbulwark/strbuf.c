@@ -7,7 +7,7 @@ static void grow(struct bw_strbuf *sb, size_t extra) {
         size_t need;
         if (bw_add_overflow(sb->len, extra + 1, &need))
                 abort();
-        if (need <= sb->cap)
+        if (sb->data && need <= sb->cap) /* no data means nothing allocated, whatever cap says */
                 return;
         size_t cap = sb->cap ? sb->cap : 64;
         while (cap < need)
