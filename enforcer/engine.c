@@ -56,6 +56,10 @@ struct run {
         int state_fd, install_fd;
         struct bw_account_state acc[32];
         int64_t ids[32];
+        /* The account each principal of the plan is bound to for this installation's user (the
+         * plan names roles: bind_principals). */
+        char names[32][BW_BINDINGS_ACCOUNT_MAX];
+        const char *name_of[32];
         struct bw_tree_policy tp;
         bool dry_run;
         /* collected changes */
@@ -128,6 +132,38 @@ static void source_of_rule(const struct bw_plan *p, uint32_t rule, char *buf, si
 
 /* ---- binding ---- */
 
+/* The plan names principal roles; the installation's real user chooses the accounts: that user's
+ * own offline and online sandbox users, so that runs of one user never share a uid with another
+ * user's. Groups keep the plan's names. */
+static int bind_principals(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        const char *user = r->values[BW_VAR_USER];
+        for (uint32_t i = 0; i < 32; i++) {
+                r->names[i][0] = 0;
+                r->name_of[i] = r->names[i];
+        }
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
+                const struct bw_plan_principal *pr = &p->principals[i];
+                if (pr->kind == BW_PRINCIPAL_REAL_USER)
+                        snprintf(r->names[i], sizeof(r->names[i]), "%s", user);
+                else if (pr->kind == BW_PRINCIPAL_SYSTEM_USER) {
+                        if (bw_account_name(pr->role, user, r->names[i]) < 0)
+                                return fail(r, 1, "the plan's principal %s has no sandbox role bulwark knows",
+                                            bw_plan_string(p, pr->name));
+                } else
+                        snprintf(r->names[i], sizeof(r->names[i]), "%s", bw_plan_string(p, pr->name));
+        }
+        return 0;
+}
+
+/* The account bound to the first principal with a role ("" if none). */
+static const char *role_account(const struct run *r, uint32_t role) {
+        for (uint32_t i = 0; i < r->plan->n_principals && i < 32; i++)
+                if (r->plan->principals[i].role == role)
+                        return r->names[i];
+        return "";
+}
+
 static int bind_variables(struct run *r) {
         const struct bw_plan *p = r->plan;
         const struct bw_engine_options *o = r->o;
@@ -141,9 +177,13 @@ static int bind_variables(struct run *r) {
                 pw = getpwuid((uid_t) strtoul(sudo_uid, NULL, 10));
         else
                 pw = getpwuid(getuid());
+        if (!pw && !user)
+                return fail(r, 1,
+                            "the real user, uid %s, has no passwd entry: bulwark binds sandbox accounts to a named "
+                            "user; give an existing account with --user NAME",
+                            sudo_uid ? sudo_uid : "(the caller's)");
         if (!pw)
-                return fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME",
-                            user ? user : "(the caller)");
+                return fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME", user);
         r->real_uid = pw->pw_uid;
         char cwd[PATH_MAX];
         const char *ws = o->workspace;
@@ -210,7 +250,7 @@ static int bind_variables(struct run *r) {
         uint8_t d[32];
         bw_sha256(r->values[BW_VAR_WORKSPACE], strlen(r->values[BW_VAR_WORKSPACE]), d);
         bw_hex(d, 8, r->install_id);
-        return 0;
+        return bind_principals(r);
 }
 
 /* ---- state ---- */
@@ -295,7 +335,7 @@ static int acquire_lock(struct run *r) {
 /* ---- accounts and firewall ---- */
 
 static void lookup_ids(struct run *r) {
-        bw_accounts_lookup(r->plan, r->values[BW_VAR_USER], r->acc);
+        bw_accounts_lookup(r->plan, r->name_of, r->values[BW_VAR_USER], r->acc);
         for (uint32_t i = 0; i < 32; i++)
                 r->ids[i] = i < r->plan->n_principals ? r->acc[i].id : -1;
 }
@@ -328,8 +368,14 @@ static int converge_accounts(struct run *r) {
                         bool group = pr->kind == BW_PRINCIPAL_SYSTEM_GROUP;
                         if (pr->kind == BW_PRINCIPAL_REAL_USER || group != (pass == 0))
                                 continue;
-                        const char *name = bw_plan_string(p, pr->name);
+                        const char *name = r->names[i];
                         char detail[128], err[512];
+                        if (r->acc[i].exists && r->acc[i].foreign)
+                                return fail(r, 1,
+                                            "an account %s exists that bulwark did not make for %s (its GECOS field "
+                                            "is not \"bulwark ... sandbox of %s\"): bulwark will not run sandboxes "
+                                            "as it; remove or rename that account and apply again",
+                                            name, r->values[BW_VAR_USER], r->values[BW_VAR_USER]);
                         if (!r->acc[i].exists) {
                                 snprintf(detail, sizeof(detail), "%s",
                                          group ? "system group" : "system user, no login shell, no password");
@@ -344,12 +390,12 @@ static int converge_accounts(struct run *r) {
                                 int e = account_record(r, &a);
                                 if (e < 0)
                                         return fail(r, 1, "cannot journal the creation of %s: %s", name, strerror(-e));
-                                if (bw_account_create(p, i, err, sizeof(err)) < 0)
+                                if (bw_account_create(p, r->name_of, i, r->values[BW_VAR_USER], err, sizeof(err)) < 0)
                                         return fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user", name,
                                                     err);
                         } else if (!group && !r->acc[i].members_ok) {
                                 char missing[256], detail2[320];
-                                bw_account_missing_groups(p, i, missing, sizeof(missing));
+                                bw_account_missing_groups(p, r->name_of, i, missing, sizeof(missing));
                                 snprintf(detail2, sizeof(detail2), "add to groups %s", missing);
                                 add_line(r, '~', "user", name, detail2, NULL, 0);
                                 if (r->dry_run)
@@ -367,7 +413,7 @@ static int converge_accounts(struct run *r) {
                                 int e = account_record(r, &a);
                                 if (e < 0)
                                         return fail(r, 1, "cannot journal the groups of %s: %s", name, strerror(-e));
-                                if (bw_account_fix_members(p, i, err, sizeof(err)) < 0)
+                                if (bw_account_fix_members(p, r->name_of, i, err, sizeof(err)) < 0)
                                         return fail(r, 1, "cannot fix the groups of %s: %s", name, err);
                         }
                 }
@@ -375,23 +421,66 @@ static int converge_accounts(struct run *r) {
         return 0;
 }
 
-static size_t offline_uids(struct run *r, uid_t *uids) {
-        size_t n = 0;
-        for (uint32_t i = 0; i < r->plan->n_nft_rules && n < 8; i++) {
-                int64_t id = r->ids[r->plan->nft_rules[i].principal];
-                uids[n++] = id < 0 ? (uid_t) 4294967294u : (uid_t) id;
+static void add_uid(uid_t *uids, size_t *n, size_t max, uid_t uid) {
+        for (size_t k = 0; k < *n; k++)
+                if (uids[k] == uid)
+                        return;
+        if (*n < max)
+                uids[(*n)++] = uid;
+}
+
+/* The offline sandbox users of every installation but skip_id (NULL: all), as their bindings
+ * name them (an installation from before per-user accounts: the shared bulwark-offline). */
+static void installed_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uid_t *uids,
+                                   size_t *n, size_t max) {
+        int sfd = state_fd >= 0 ? dup(state_fd) : open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        char p[96];
+        for (struct dirent *de; b && d && (de = readdir(d));) {
+                if (de->d_name[0] == '.' || strlen(de->d_name) != 16 || (skip_id && bw_streq(de->d_name, skip_id)))
+                        continue;
+                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
+                if (bw_bindings_read(sfd, p, b) < 0)
+                        continue;
+                struct passwd *pw = getpwnam(b->offline[0] ? b->offline : "bulwark-offline");
+                if (pw)
+                        add_uid(uids, n, max, pw->pw_uid);
         }
+        if (d)
+                closedir(d);
+        else if (ifd >= 0)
+                close(ifd);
+        if (sfd >= 0)
+                close(sfd);
+}
+
+/* The offline principals the firewall must match: this plan's, and every other installation's
+ * (each user has their own). */
+static size_t offline_uids(struct run *r, uid_t *uids, size_t max) {
+        size_t n = 0;
+        for (uint32_t i = 0; i < r->plan->n_nft_rules; i++) {
+                int64_t id = r->ids[r->plan->nft_rules[i].principal];
+                add_uid(uids, &n, max, id < 0 ? (uid_t) 4294967294u : (uid_t) id);
+        }
+        if (n)
+                installed_offline_uids(r->o, r->state_fd, r->install_id, uids, &n, max);
         return n;
 }
 
 static int converge_firewall(struct run *r) {
-        uid_t uids[8];
-        size_t n = offline_uids(r, uids);
+        uid_t uids[BW_FW_MAX_UIDS];
+        size_t n = offline_uids(r, uids, BW_ARRAY_SIZE(uids));
         if (n == 0)
                 return 0;
         char err[512] = "";
         enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
-        const char *detail = "skuid bulwark-offline, daddr not loopback (IPv4 and IPv6, every protocol): reject";
+        char detail[256];
+        snprintf(detail, sizeof(detail),
+                 "skuid %s and the offline users of %zu other installation%s, daddr not loopback (IPv4 and IPv6, "
+                 "every protocol): reject",
+                 role_account(r, BW_ROLE_OFFLINE), n - 1, n == 2 ? "" : "s");
         if (st == BW_FW_CURRENT)
                 return 0;
         if (st == BW_FW_UNKNOWN) {
@@ -524,8 +613,7 @@ static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n)
                 if (a->rule_kind != kind)
                         continue;
                 const struct bw_plan_principal *pr = &p->principals[a->principal];
-                const char *name =
-                        pr->kind == BW_PRINCIPAL_REAL_USER ? r->values[BW_VAR_USER] : bw_plan_string(p, pr->name);
+                const char *name = r->names[a->principal];
                 char perms[4];
                 bw_perms_string(a->perms, perms);
                 o += (size_t) snprintf(buf + o, n - o, "%s%s:%s:%s (%s)", o ? ", " : "",
@@ -659,7 +747,7 @@ static int converge_reachability(struct run *r) {
         for (uint32_t i = 0; i < r->plan->n_principals; i++)
                 if (r->plan->principals[i].role == BW_ROLE_SANDBOX_GROUP) {
                         gid = r->ids[i];
-                        sandbox_name = bw_plan_string(r->plan, r->plan->principals[i].name);
+                        sandbox_name = r->names[i];
                 }
         uint32_t ugid = gid < 0 ? 4294967293u : (uint32_t) gid;
         const char **roots;
@@ -831,6 +919,26 @@ static int converge_runner(struct run *r) {
 
 /* ---- token spec: the installed plan ---- */
 
+/* The supplementary groups a run of this installation carries (the runner sets exactly these):
+ * the groups the plan's sandbox users are members of. */
+static void install_groups(const struct run *r, char *out, size_t size) {
+        const struct bw_plan *p = r->plan;
+        size_t o = 0;
+        out[0] = 0;
+        uint32_t member_of = 0;
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++)
+                if (p->principals[i].kind == BW_PRINCIPAL_SYSTEM_USER)
+                        member_of |= p->principals[i].member_of;
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
+                if (!(member_of & (1u << i)) || !r->names[i][0])
+                        continue;
+                int n = snprintf(out + o, size - o, "%s%s", o ? "," : "", r->names[i]);
+                if (n < 0 || (size_t) n >= size - o)
+                        break;
+                o += (size_t) n;
+        }
+}
+
 static int converge_install(struct run *r) {
         char path[64];
         snprintf(path, sizeof(path), "installs/%s/plan", r->install_id);
@@ -850,6 +958,9 @@ static int converge_install(struct run *r) {
         snprintf(nb->user, sizeof(nb->user), "%s", r->values[BW_VAR_USER]);
         snprintf(nb->home, sizeof(nb->home), "%s", r->values[BW_VAR_HOME]);
         snprintf(nb->tmpdir, sizeof(nb->tmpdir), "%s", r->values[BW_VAR_TMPDIR]);
+        snprintf(nb->offline, sizeof(nb->offline), "%s", role_account(r, BW_ROLE_OFFLINE));
+        snprintf(nb->online, sizeof(nb->online), "%s", role_account(r, BW_ROLE_ONLINE));
+        install_groups(r, nb->groups, sizeof(nb->groups));
         uint64_t seq = nb->seq = install_seq(r->state_fd, r->install_id);
         bw_signer_describe(&r->signer, nb->signer, sizeof(nb->signer));
         for (char *c = nb->signer; *c; c++)
@@ -872,10 +983,8 @@ static int converge_install(struct run *r) {
         const struct bw_plan_token *t = &r->plan->tokens[r->plan->meta->default_token];
         char detail[1400];
         snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s; %s", r->plan->id,
-                 r->values[BW_VAR_WORKSPACE], bw_plan_string(r->plan, r->plan->principals[t->principal].name),
-                 t->network ? "on" : "off", signer);
-        add_line(r, cur || seq ? '~' : '+', "token", bw_plan_string(r->plan, r->plan->principals[t->principal].name),
-                 detail, NULL, 0);
+                 r->values[BW_VAR_WORKSPACE], r->names[t->principal], t->network ? "on" : "off", signer);
+        add_line(r, cur || seq ? '~' : '+', "token", r->names[t->principal], detail, NULL, 0);
         if (r->dry_run)
                 return 0;
         if (seq == 0) {
@@ -1666,6 +1775,85 @@ static int revert_shared(struct run *r, FILE *out) {
         return ret;
 }
 
+/* The accounts an installation's runs use, as its bindings name them (one from before per-user
+ * accounts: the shared ones its plan names). */
+static void install_accounts(const struct bw_install_bindings *b, struct bw_strbuf *out) {
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->offline[0] ? b->offline : "bulwark-offline");
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->online[0] ? b->online : "bulwark-online");
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->groups[0] ? b->groups : "bulwark-sandbox,bulwark-write");
+        bw_sb_puts(out, ",");
+}
+
+/* After a revert that leaves other installations: accounts and groups bulwark created that no
+ * remaining installation uses go (they are counted per user: a user's sandbox users live as long
+ * as one of their installations), and the firewall matches only the offline users that remain. */
+static int release_unused(struct run *r, FILE *out) {
+        struct bw_strbuf needed = {0};
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        int ifd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        char p[300];
+        for (struct dirent *de; b && d && (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
+                if (bw_bindings_read(r->state_fd, p, b) < 0) {
+                        /* cannot tell what it uses: keep everything */
+                        closedir(d);
+                        bw_sb_done(&needed);
+                        return 0;
+                }
+                install_accounts(b, &needed);
+        }
+        if (d)
+                closedir(d);
+        else if (ifd >= 0)
+                close(ifd);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int ret = 0;
+        int e = bw_journal_read(r->state_fd, "shared.journal", &data, &recs, &n, &bad);
+        for (int pass = 1; e == 0 && pass < 3; pass++)
+                for (size_t i = n; i-- > 0;) {
+                        struct bw_journal_account a;
+                        if (recs[i].type != BW_JOURNAL_ACCOUNT ||
+                            bw_journal_account_decode(recs[i].payload, recs[i].len, &a) < 0 || a.existed ||
+                            a.kind != (pass == 1 ? BW_JOURNAL_ACCOUNT_USER : BW_JOURNAL_ACCOUNT_GROUP))
+                                continue;
+                        char name[BW_JOURNAL_ACCOUNT_NAME_MAX + 1], key[BW_JOURNAL_ACCOUNT_NAME_MAX + 3], err[512];
+                        snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
+                        snprintf(key, sizeof(key), ",%s,", name);
+                        bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
+                        if ((needed.data && strstr(needed.data, key)) || (group ? !getgrnam(name) : !getpwnam(name)))
+                                continue;
+                        if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                                ret = fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name, err);
+                        else
+                                fprintf(out, "- %-6s %s (no installation uses it any more)\n", group ? "group" : "user",
+                                        name);
+                }
+        free(recs);
+        free(data);
+        bw_sb_done(&needed);
+        /* the firewall: the offline users that remain, if the table is as apply writes it */
+        uid_t uids[BW_FW_MAX_UIDS];
+        size_t nu = 0;
+        char err[512];
+        installed_offline_uids(r->o, r->state_fd, NULL, uids, &nu, BW_ARRAY_SIZE(uids));
+        if (ret == 0 && nu > 0 && bw_fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
+                if (bw_fw_apply(uids, nu, err, sizeof(err)) < 0)
+                        ret = fail(r, 1, "cannot update table inet bulwark: %s", err);
+                else
+                        fprintf(out, "~ nft    inet bulwark matches the offline users of the remaining installations\n");
+        }
+        return ret;
+}
+
 /*
  * Objects created after apply inherited bulwark's default entries, and objects replaced since
  * (an editor saving through a rename) are not the inodes the journal knows: neither can be put
@@ -1981,6 +2169,8 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         }
         if (ret == 0 && count_installs(r.state_fd) == 0)
                 ret = revert_shared(&r, out);
+        else if (ret == 0)
+                ret = release_unused(&r, out);
         fclose(out);
         fclose(t.copy);
         if (began && (matched || all))

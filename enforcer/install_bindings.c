@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 int bw_bindings_encode(const struct bw_install_bindings *b, char *buf, size_t size) {
-        const char *values[] = {b->workspace, b->user, b->home, b->tmpdir, b->signer};
+        const char *values[] = {b->workspace, b->user, b->home, b->tmpdir, b->signer, b->offline, b->online, b->groups};
         for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
                 if (strchr(values[i], '\n'))
                         return -EINVAL;
@@ -19,6 +19,17 @@ int bw_bindings_encode(const struct bw_install_bindings *b, char *buf, size_t si
                          b->workspace, b->user, b->home, b->tmpdir, b->seq, b->signer);
         if (n < 0 || (size_t) n >= size)
                 return -ENAMETOOLONG;
+        /* the accounts only when bound: an older installation's file re-encodes byte for byte */
+        const char *keys[] = {"offline", "online", "groups"};
+        for (size_t i = 0; i < 3; i++) {
+                const char *v = values[5 + i];
+                if (!v[0])
+                        continue;
+                int m = snprintf(buf + n, size - (size_t) n, "%s=%s\n", keys[i], v);
+                if (m < 0 || (size_t) m >= size - (size_t) n)
+                        return -ENAMETOOLONG;
+                n += m;
+        }
         return n;
 }
 
@@ -33,6 +44,7 @@ static bool set_field(char *field, size_t size, const char *value, size_t len) {
 int bw_bindings_decode(const char *text, size_t len, struct bw_install_bindings *ret) {
         struct bw_install_bindings *b = ret;
         b->workspace[0] = b->user[0] = b->home[0] = b->tmpdir[0] = 0;
+        b->offline[0] = b->online[0] = b->groups[0] = 0;
         b->seq = 0;
         snprintf(b->signer, sizeof(b->signer), "unsigned");
         if (memchr(text, 0, len))
@@ -56,6 +68,12 @@ int bw_bindings_decode(const char *text, size_t len, struct bw_install_bindings 
                                 ok = set_field(b->tmpdir, sizeof(b->tmpdir), v, vl);
                         else if (KEY("signer"))
                                 ok = set_field(b->signer, sizeof(b->signer), v, vl);
+                        else if (KEY("offline"))
+                                ok = set_field(b->offline, sizeof(b->offline), v, vl);
+                        else if (KEY("online"))
+                                ok = set_field(b->online, sizeof(b->online), v, vl);
+                        else if (KEY("groups"))
+                                ok = set_field(b->groups, sizeof(b->groups), v, vl);
                         else if (KEY("seq")) {
                                 char digits[24];
                                 char *e = NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "accounts.h"
+#include "sha256.h"
 #include "strbuf.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -20,12 +22,51 @@ static bool user_in_group(const char *user, gid_t primary, const struct group *g
         return false;
 }
 
-void bw_accounts_lookup(const struct bw_plan *p, const char *real_user, struct bw_account_state st[32]) {
+int bw_account_name(uint32_t role, const char *user, char out[33]) {
+        const char *prefix = role == BW_ROLE_OFFLINE ? "bw-off-" : role == BW_ROLE_ONLINE ? "bw-on-" : NULL;
+        if (!prefix || !user || !user[0])
+                return -EINVAL;
+        size_t pl = strlen(prefix), ul = strlen(user);
+        bool plain = ul + pl <= 32 && (islower((unsigned char) user[0]) || user[0] == '_');
+        for (size_t i = 0; i < ul && plain; i++)
+                plain = islower((unsigned char) user[i]) || isdigit((unsigned char) user[i]) || user[i] == '_' ||
+                        user[i] == '-';
+        if (plain) {
+                memcpy(out, prefix, pl);
+                memcpy(out + pl, user, ul + 1);
+                return 0;
+        }
+        /* what useradd accepts everywhere (lower case, digits, _ and -), then the hash of the real
+         * name, which keeps "Ann" and "ann", or two long names with one prefix, apart */
+        uint8_t d[32];
+        char hex[9];
+        bw_sha256(user, ul, d);
+        bw_hex(d, 4, hex);
+        size_t keep = 32 - pl - 9, o = 0;
+        char readable[33];
+        for (size_t i = 0; i < ul && o < keep; i++) {
+                char c = (char) tolower((unsigned char) user[i]);
+                readable[o++] = islower((unsigned char) c) || isdigit((unsigned char) c) || c == '-' ? c : '_';
+        }
+        readable[o] = 0;
+        memcpy(out, prefix, pl);
+        memcpy(out + pl, readable, o);
+        out[pl + o] = '-';
+        memcpy(out + pl + o + 1, hex, 9);
+        return 0;
+}
+
+void bw_account_gecos(uint32_t role, const char *user, char *out, size_t size) {
+        snprintf(out, size, "bulwark %s sandbox of %s", role == BW_ROLE_ONLINE ? "online" : "offline", user);
+}
+
+void bw_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
+                        struct bw_account_state st[32]) {
         for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
                 const struct bw_plan_principal *pr = &p->principals[i];
-                const char *name = pr->kind == BW_PRINCIPAL_REAL_USER ? real_user : bw_plan_string(p, pr->name);
+                const char *name = names[i];
                 st[i] = (struct bw_account_state){.id = -1};
-                if (!name)
+                if (!name || !name[0])
                         continue;
                 if (pr->kind == BW_PRINCIPAL_SYSTEM_GROUP) {
                         struct group *g = getgrnam(name);
@@ -36,12 +77,17 @@ void bw_accounts_lookup(const struct bw_plan *p, const char *real_user, struct b
                 struct passwd *pw = getpwnam(name);
                 if (!pw)
                         continue;
-                st[i] = (struct bw_account_state){true, pw->pw_uid, true};
+                st[i] = (struct bw_account_state){true, pw->pw_uid, true, false};
+                if (pr->kind == BW_PRINCIPAL_SYSTEM_USER && real_user) {
+                        char gecos[300];
+                        bw_account_gecos(pr->role, real_user, gecos, sizeof(gecos));
+                        st[i].foreign = !pw->pw_gecos || !bw_streq(pw->pw_gecos, gecos);
+                }
                 gid_t primary = pw->pw_gid;
                 for (uint32_t b = 0; b < p->n_principals; b++) {
-                        if (!(pr->member_of & (1u << b)))
+                        if (!(pr->member_of & (1u << b)) || !names[b] || !names[b][0])
                                 continue;
-                        struct group *g = getgrnam(bw_plan_string(p, p->principals[b].name));
+                        struct group *g = getgrnam(names[b]);
                         if (!g || !user_in_group(name, primary, g))
                                 st[i].members_ok = false;
                 }
@@ -103,18 +149,20 @@ out:
         return r;
 }
 
-static void member_list(const struct bw_plan *p, const struct bw_plan_principal *pr, struct bw_strbuf *out) {
+static void member_list(const struct bw_plan *p, const char *const names[32], const struct bw_plan_principal *pr,
+                        struct bw_strbuf *out) {
         for (uint32_t b = 0; b < p->n_principals; b++)
-                if (pr->member_of & (1u << b)) {
+                if ((pr->member_of & (1u << b)) && names[b] && names[b][0]) {
                         if (out->len)
                                 bw_sb_putc(out, ',');
-                        bw_sb_puts(out, bw_plan_string(p, p->principals[b].name));
+                        bw_sb_puts(out, names[b]);
                 }
 }
 
-int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t err_size) {
+int bw_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index, const char *real_user,
+                      char *err, size_t err_size) {
         const struct bw_plan_principal *pr = &p->principals[index];
-        const char *name = bw_plan_string(p, pr->name);
+        const char *name = names[index];
         if (pr->kind == BW_PRINCIPAL_SYSTEM_GROUP) {
                 const char *argv[] = {"groupadd", "--system", name, NULL};
                 return run_tool(argv, err, err_size);
@@ -122,7 +170,9 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
         if (pr->kind != BW_PRINCIPAL_SYSTEM_USER)
                 return -EINVAL;
         struct bw_strbuf groups = {0};
-        member_list(p, pr, &groups);
+        member_list(p, names, pr, &groups);
+        char gecos[300];
+        bw_account_gecos(pr->role, real_user, gecos, sizeof(gecos));
         /* a system user with its own group (-U), no home, no shell, a locked password */
         const char *argv[] = {"useradd",
                               "--system",
@@ -135,7 +185,7 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
                               "--groups",
                               groups.data ? groups.data : "",
                               "--comment",
-                              "bulwark sandbox principal",
+                              gecos,
                               name,
                               NULL};
         int r = run_tool(argv, err, err_size);
@@ -143,17 +193,18 @@ int bw_account_create(const struct bw_plan *p, uint32_t index, char *err, size_t
         return r;
 }
 
-void bw_account_missing_groups(const struct bw_plan *p, uint32_t index, char *out, size_t size) {
+void bw_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
+                               size_t size) {
         const struct bw_plan_principal *pr = &p->principals[index];
-        const char *name = bw_plan_string(p, pr->name);
+        const char *name = names[index];
         struct passwd *pw = getpwnam(name);
         gid_t primary = pw ? pw->pw_gid : (gid_t) -1;
         size_t o = 0;
         out[0] = 0;
         for (uint32_t b = 0; b < p->n_principals; b++) {
-                if (!(pr->member_of & (1u << b)))
+                if (!(pr->member_of & (1u << b)) || !names[b] || !names[b][0])
                         continue;
-                const char *gname = bw_plan_string(p, p->principals[b].name);
+                const char *gname = names[b];
                 struct group *g = getgrnam(gname);
                 if (g && user_in_group(name, primary, g))
                         continue;
@@ -169,12 +220,12 @@ int bw_account_leave_group(const char *user, const char *group, char *err, size_
         return run_tool(argv, err, err_size);
 }
 
-int bw_account_fix_members(const struct bw_plan *p, uint32_t index, char *err, size_t err_size) {
+int bw_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
+                           size_t err_size) {
         const struct bw_plan_principal *pr = &p->principals[index];
         struct bw_strbuf groups = {0};
-        member_list(p, pr, &groups);
-        const char *argv[] = {
-                "usermod", "--append", "--groups", groups.data ? groups.data : "", bw_plan_string(p, pr->name), NULL};
+        member_list(p, names, pr, &groups);
+        const char *argv[] = {"usermod", "--append", "--groups", groups.data ? groups.data : "", names[index], NULL};
         int r = run_tool(argv, err, err_size);
         bw_sb_done(&groups);
         return r;

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The most offline users one table matches (one per real user with an installation). */
+#define BW_FW_MAX_UIDS 8
+
 enum bw_fw_state {
         BW_FW_ABSENT,    /* no table inet bulwark */
         BW_FW_CURRENT,   /* present and exactly as wanted */

@@ -11,6 +11,7 @@
  * built-in workspace-write plan. Any refusal exits 125 before the command runs.
  */
 #include "env_policy.h"
+#include "install_bindings.h"
 #include "path_template.h"
 #include "plan_limits.h"
 #include "strbuf.h"
@@ -150,29 +151,22 @@ static bool read_bindings(int dir_fd, struct install *in) {
         int fd = open_root_owned(dir_fd, "bindings", false, "the installation's bindings");
         if (fd < 0)
                 return false;
-        char buf[4 * PATH_MAX + 256];
-        ssize_t n = bw_read_full(fd, buf, sizeof(buf) - 1);
+        char *buf = malloc(BW_BINDINGS_MAX + 1);
+        struct bw_install_bindings *b = malloc(sizeof(*b));
+        ssize_t n = buf && b ? bw_read_full(fd, buf, BW_BINDINGS_MAX + 1) : -ENOMEM;
         close(fd);
-        if (n <= 0)
-                return false;
-        buf[n] = 0;
-        static const char *const keys[BW_VAR_COUNT] = {[BW_VAR_HOME] = "home",
-                                                       [BW_VAR_TMPDIR] = "tmpdir",
-                                                       [BW_VAR_USER] = "user",
-                                                       [BW_VAR_WORKSPACE] = "workspace"};
-        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '=');
-                if (!eq)
-                        continue;
-                *eq = 0;
-                for (int i = 0; i < BW_VAR_COUNT; i++)
-                        if (bw_streq(line, keys[i]))
-                                snprintf(in->values[i], PATH_MAX, "%s", eq + 1);
+        bool ok = n > 0 && n <= BW_BINDINGS_MAX && bw_bindings_decode(buf, (size_t) n, b) == 0;
+        if (ok) {
+                snprintf(in->values[BW_VAR_HOME], PATH_MAX, "%s", b->home);
+                snprintf(in->values[BW_VAR_TMPDIR], PATH_MAX, "%s", b->tmpdir);
+                snprintf(in->values[BW_VAR_USER], PATH_MAX, "%s", b->user);
+                snprintf(in->values[BW_VAR_WORKSPACE], PATH_MAX, "%s", b->workspace);
         }
-        for (int i = 0; i < BW_VAR_COUNT; i++)
-                if (bw_var_value_check((enum bw_var_id) i, in->values[i]) < 0)
-                        return false;
-        return true;
+        free(buf);
+        free(b);
+        for (int i = 0; i < BW_VAR_COUNT && ok; i++)
+                ok = bw_var_value_check((enum bw_var_id) i, in->values[i]) == 0;
+        return ok;
 }
 
 /* The installation covering workspace (it or a directory above it), or false. */
@@ -955,28 +949,63 @@ int main(int argc, char **argv) {
         guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
 
         if (elevated) {
+                /* The plan names a principal role; apply bound it, for this installation's user, to
+                 * that user's own sandbox account, and chose exactly the groups its runs carry (its
+                 * read group, its writable roots' groups): both are in the installation's bindings,
+                 * root's like the plan. An installation from before per-user accounts names neither
+                 * and keeps the plan's shared account and the groups the plan makes it a member of. */
+                struct bw_install_bindings *ib = calloc(1, sizeof(*ib));
+                char *btext = malloc(BW_BINDINGS_MAX + 1);
+                if (!ib || !btext)
+                        refuse("out of memory");
+                int sdir = open_state_dir();
+                int idir = sdir < 0 ? sdir : open_root_owned(sdir, in.id, true, "an installation directory");
+                int bfd = idir < 0 ? idir : open_root_owned(idir, "bindings", false, "the installation's bindings");
+                ssize_t bn = bfd < 0 ? bfd : bw_read_full(bfd, btext, BW_BINDINGS_MAX + 1);
+                if (bn <= 0 || bn > BW_BINDINGS_MAX || bw_bindings_decode(btext, (size_t) bn, ib) < 0 ||
+                    !bw_streq(ib->workspace, in.values[BW_VAR_WORKSPACE]) || !bw_streq(ib->user, in.values[BW_VAR_USER]))
+                        refuse("installation %s changed or cannot be read again: have an administrator re-run "
+                               "`bulwark apply` for it",
+                               in.id);
+                close(bfd);
+                close(idir);
+                close(sdir);
+                free(btext);
+                static char account[BW_BINDINGS_ACCOUNT_MAX];
+                snprintf(account, sizeof(account), "%s",
+                         plan->principals[t->principal].role == BW_ROLE_ONLINE ? ib->online : ib->offline);
+                if (account[0])
+                        principal = account;
                 struct passwd *pw = getpwnam(principal);
                 if (!pw)
                         refuse("the sandbox user %s does not exist: have an administrator re-run `bulwark apply`",
                                principal);
-                /* The groups the plan makes it a member of (bulwark-sandbox, bulwark-write), looked up
-                 * by name: getgrouplist() would enumerate every group source, loading NSS modules
-                 * (0.4 ms of every run on a host with nss-systemd) to learn what the plan says. */
-                gid_t groups[33];
+                /* Looked up by name: getgrouplist() would enumerate every group source, loading NSS
+                 * modules (0.4 ms of every run on a host with nss-systemd) to learn what apply chose. */
+                gid_t groups[66];
                 int ng = 0;
                 groups[ng++] = pw->pw_gid;
-                uint32_t member_of = plan->principals[t->principal].member_of;
-                for (uint32_t i = 0; i < plan->n_principals && i < 32; i++) {
-                        if (!(member_of & (1u << i)))
-                                continue;
-                        const char *gname = bw_plan_string(plan, plan->principals[i].name);
-                        struct group *gr = getgrnam(gname);
+                const char *gnames[65];
+                size_t n_gnames = 0;
+                if (account[0]) {
+                        for (char *save = NULL, *g = strtok_r(ib->groups, ",", &save); g && n_gnames < 64;
+                             g = strtok_r(NULL, ",", &save))
+                                gnames[n_gnames++] = g;
+                } else {
+                        uint32_t member_of = plan->principals[t->principal].member_of;
+                        for (uint32_t i = 0; i < plan->n_principals && i < 32; i++)
+                                if (member_of & (1u << i))
+                                        gnames[n_gnames++] = bw_plan_string(plan, plan->principals[i].name);
+                }
+                for (size_t i = 0; i < n_gnames; i++) {
+                        struct group *gr = getgrnam(gnames[i]);
                         if (!gr)
                                 refuse("the sandbox group %s does not exist: have an administrator re-run `bulwark "
                                        "apply`",
-                                       gname);
+                                       gnames[i]);
                         groups[ng++] = gr->gr_gid;
                 }
+                free(ib);
                 /* The real uid stays the caller's, so that they can still signal (and kill) their own
                  * run; the effective and saved uids are the sandbox user's, so it acts as that user
                  * and cannot be ptraced by the caller. The sandbox's init takes the real uid across

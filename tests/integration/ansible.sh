@@ -78,7 +78,7 @@ check "apply mode runs (exit 0)" test $rc -eq 0
 check "  ...and reports changes" test "${changed:-0}" -gt 0
 check "  ...applied the reviewed change set" sh -c "grep -A1 'TASK \\[bulwark : bulwark apply --reviewed' /run/play.out | grep -q '^changed'"
 check "  ...the plan is in force (bulwark status exit 0)" $bulwark status
-check "  ...the sandbox accounts exist" getent passwd bulwark-offline
+check "  ...the sandbox accounts exist" getent passwd bw-off-ann
 check "  ...the key and the plan were pushed, root's" sh -c "test \"\$(stat -c '%U %a' /etc/bulwark/trusted-keys.d/admin.pub /etc/bulwark/plans/fleet.plan /etc/bulwark/plans/fleet.plan.minisig | sort -u)\" = 'root 644'"
 check "  ...the fetched report: one installation, in force, signed with the pushed key" /usr/bin/python3 -c "
 import json; d = json.load(open('$c/status/localhost.json'))
@@ -93,7 +93,7 @@ play --check --diff
 check "check mode on an applied host: nothing to change" sh -c "test $rc -eq 0 && test '$changed' = 0"
 
 # drift is reported by check mode as a change, and not repaired by it
-setfacl -m u:bulwark-offline:rwx /home/ann/repo/.git
+setfacl -m u:bw-off-ann:rwx /home/ann/repo/.git
 getfacl -p /home/ann/repo/.git >/run/drift.before
 play --check
 check "check mode reports drift as a change" sh -c "test $rc -eq 0 && test '${changed:-0}' -gt 0"

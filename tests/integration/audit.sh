@@ -41,6 +41,6 @@ check "a revert that matches nothing fails" test $? -ne 0
 check "  ...and leaves no record" test "$(lines)" -eq 2
 check "revert --all succeeds" $bulwark revert --all
 check "revert appended a record" test "$(lines)" -eq 3
-check "the record is a revert, ok, listing what it put back" jq_py "r['action'] == 'revert' and r['result'] == 'ok' and r['which'] == '--all' and any('bulwark-offline' in c for c in r['changes'])"
+check "the record is a revert, ok, listing what it put back" jq_py "r['action'] == 'revert' and r['result'] == 'ok' and r['which'] == '--all' and any('bw-off-ann' in c for c in r['changes'])"
 check "every line of the log is JSON" /usr/bin/python3 -c "import json; [json.loads(l) for l in open('$log')]"
 finish

@@ -41,19 +41,19 @@ snapshot /run/snap/before
 # plan: differences, exit 2; nothing changed
 $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan.out 2>&1
 check "plan reports differences (exit 2)" test $? -eq 2
-check "plan lists the accounts" grep -q '^+ user   bulwark-offline' /run/plan.out
+check "plan lists the accounts" grep -q '^+ user   bw-off-ann' /run/plan.out
 check "plan lists the workspace ACLs" grep -q '^+ acl    /home/ann/repo ' /run/plan.out
 check "plan lists the firewall table" grep -q '^+ nft    inet bulwark output' /run/plan.out
 check "plan lists the traverse entry on the 0700 home" grep -q '^+ acl    /home/ann .*traverse' /run/plan.out
-check "plan changed nothing" sh -c '! getent passwd bulwark-offline'
+check "plan changed nothing" sh -c '! getent passwd bw-off-ann'
 
 # apply
 check "apply succeeds" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
-check "accounts exist" getent passwd bulwark-offline bulwark-online
-check "offline is in bulwark-write" sh -c 'id -nG bulwark-offline | grep -qw bulwark-write'
+check "accounts exist" getent passwd bw-off-ann bw-on-ann
+check "offline is in bulwark-write" sh -c 'id -nG bw-off-ann | grep -qw bulwark-write'
 check "workspace has the write group entry" sh -c 'getfacl -p /home/ann/repo | grep -q "^group:bulwark-write:rwx"'
 check "workspace has the owner default entry" sh -c 'getfacl -p /home/ann/repo | grep -q "^default:user:ann:rwx"'
-check ".git has the carve-out" sh -c 'getfacl -p /home/ann/repo/.git/config | grep -q "^user:bulwark-offline:r--"'
+check ".git has the carve-out" sh -c 'getfacl -p /home/ann/repo/.git/config | grep -q "^user:bw-off-ann:r--"'
 check "firewall table loaded" sh -c 'nft list table inet bulwark | grep -q "skuid"'
 
 # idempotence: plan is empty, a second apply changes nothing
@@ -64,7 +64,7 @@ check "status: in force (exit 0)" $bulwark status
 check "doctor --json is one JSON object naming the workspace's file system" sh -c "$bulwark doctor --json | /usr/bin/python3 -c 'import sys, json; d = json.load(sys.stdin); assert any(a[\"path\"] == \"/home/ann/repo\" and a[\"posix_acls\"] for a in d[\"acl_support\"])'"
 
 # the sandbox, as each principal
-for u in bulwark-offline bulwark-online; do
+for u in bw-off-ann bw-on-ann; do
         check "$u writes in the workspace" as_user $u sh -c 'echo new >/home/ann/repo/src/new-'$u'.txt'
         check "$u writes in a new directory of the workspace" as_user $u sh -c 'mkdir /home/ann/repo/src/dir-'$u' && echo y >/home/ann/repo/src/dir-'$u'/f'
         check "$u reads the workspace" as_user $u cat /home/ann/repo/src/main.c
@@ -76,10 +76,10 @@ for u in bulwark-offline bulwark-online; do
         check_fails "$u cannot read the real user's 0600 key" as_user $u cat /home/ann/.ssh/id_ed25519
         check_fails "$u cannot list the real user's home (traverse only)" as_user $u ls /home/ann
 done
-check "the real user keeps full control of files the sandbox made" sh -c 'getfacl -p /home/ann/repo/src/dir-bulwark-offline | grep -q "^user:ann:rwx"'
+check "the real user keeps full control of files the sandbox made" sh -c 'getfacl -p /home/ann/repo/src/dir-bw-off-ann | grep -q "^user:ann:rwx"'
 check "the planted links' targets are untouched" sh -c 'getfacl -n -p /etc/shadow-copy /home/shadow-copy | diff - /run/snap/before/shadow-acl'
 check "the hard link really is one" test "$(stat -c %h /home/shadow-copy)" -eq 2
-check_fails "the sandbox cannot read the hard-linked secret" as_user bulwark-offline cat /home/ann/repo/src/hardlink-to-shadow
+check_fails "the sandbox cannot read the hard-linked secret" as_user bw-off-ann cat /home/ann/repo/src/hardlink-to-shadow
 
 # firewall: a peer host on a veth pair
 make_peer_host
@@ -117,12 +117,12 @@ local_server=$!
 sleep 1
 for proto in tcp udp; do
         for host in 10.77.0.2 fd77::2; do
-                check_fails "offline cannot reach the peer ($proto $host)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto $host
-                check "online reaches the peer ($proto $host)" as_user bulwark-online /usr/bin/python3 /run/client.py $proto $host
+                check_fails "offline cannot reach the peer ($proto $host)" as_user bw-off-ann /usr/bin/python3 /run/client.py $proto $host
+                check "online reaches the peer ($proto $host)" as_user bw-on-ann /usr/bin/python3 /run/client.py $proto $host
                 check "root reaches the peer ($proto $host)" /usr/bin/python3 /run/client.py $proto $host
         done
-        check "offline reaches loopback ($proto 127.0.0.1)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto 127.0.0.1
-        check "offline reaches loopback ($proto ::1)" as_user bulwark-offline /usr/bin/python3 /run/client.py $proto ::1
+        check "offline reaches loopback ($proto 127.0.0.1)" as_user bw-off-ann /usr/bin/python3 /run/client.py $proto 127.0.0.1
+        check "offline reaches loopback ($proto ::1)" as_user bw-off-ann /usr/bin/python3 /run/client.py $proto ::1
 done
 kill $peer_server $local_server 2>/dev/null
 
@@ -150,7 +150,7 @@ wait $holder
 as_user ann sh -c 'echo edited >/home/ann/repo/src/main.c.tmp && mv /home/ann/repo/src/main.c.tmp /home/ann/repo/src/main.c'
 check "revert --all succeeds" $bulwark revert --all
 check "no entry of bulwark's accounts is left anywhere (getfacl -R)" sh -c '! getfacl -R -n -p /home /tmp 2>/dev/null | grep -E "^(default:)?(user|group):9[0-9][0-9]:"'
-rm -rf /home/ann/repo/src/new-* /home/ann/repo/src/dir-* /tmp/bulwark-o*.txt
+rm -rf /home/ann/repo/src/new-* /home/ann/repo/src/dir-* /tmp/bw-o*-ann.txt
 echo 'int main(void){return 0;}' >/home/ann/repo/src/main.c
 chown ann:ann /home/ann/repo/src/main.c
 chmod 644 /home/ann/repo/src/main.c
@@ -173,7 +173,7 @@ check "status lists both, in force" sh -c "$bulwark status | grep -c '^= plan' |
 one=$(ls /var/lib/bulwark/installs | head -1)
 check "revert one installation" $bulwark revert "$one"
 check "the other is still in force (its /tmp entries survived)" $bulwark status
-check "a sandbox user can still write in /tmp" as_user bulwark-offline sh -c 'echo t >/tmp/still.txt'
+check "a sandbox user can still write in /tmp" as_user bw-off-ann sh -c 'echo t >/tmp/still.txt'
 rm -f /tmp/still.txt
 check "revert the other" $bulwark revert --all
 snapshot /run/snap/after2
@@ -245,7 +245,7 @@ nft delete table inet bulwark
 # bad input changes nothing
 echo garbage >/run/bad.plan
 check_fails "a corrupt plan is refused" $bulwark apply /run/bad.plan --workspace /home/ann/repo --user ann
-check "and nothing was created" sh -c '! getent passwd bulwark-offline'
+check "and nothing was created" sh -c '! getent passwd bw-off-ann'
 $bulwarkc builtin:workspace-write -D workspace=/nonexistent/ws -o /run/missing.plan 2>/dev/null
 $bulwark apply /run/missing.plan --user ann >/run/missing.out 2>&1
 check "a plan for a missing root applies the rest and says so" grep -q '/nonexistent/ws .*does not exist' /run/missing.out

@@ -12,7 +12,7 @@ $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 nft list ruleset >/run/nft-before
 check "apply" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "status: in force" $bulwark status
-uid=$(id -u bulwark-offline)
+uid=$(id -u bw-off-ann)
 handle() { nft -a list chain inet bulwark output | grep "bulwark-offline-$1-" | sed 's/.*# handle //'; }
 
 # the IPv4 rule now accepts; its comment is the same

@@ -47,15 +47,15 @@ snapshot() { find /home /tmp | LC_ALL=C sort | xargs -d '\n' getfacl -n -p 2>/de
 snapshot /run/acl-before
 
 check "apply" apply
-check "server.pem is unreadable for the sandbox" has $ws/certs/server.pem '^user:bulwark-offline:---'
-check ".env is a read-only carve-out" has $ws/.env '^user:bulwark-offline:r--'
-check "deploy/b.txt is a read-only carve-out" has $ws/deploy/b.txt '^user:bulwark-online:r--'
+check "server.pem is unreadable for the sandbox" has $ws/certs/server.pem '^user:bw-off-ann:---'
+check ".env is a read-only carve-out" has $ws/.env '^user:bw-off-ann:r--'
+check "deploy/b.txt is a read-only carve-out" has $ws/deploy/b.txt '^user:bw-on-ann:r--'
 check "a second apply changes nothing and keeps nothing" sh -c "$bulwark apply /run/p.plan --user ann >/run/out && grep -q '^bulwark: 0 to add, 0 to change, 0 to remove' /run/out && ! grep -q '^!' /run/out"
 
 # the sandbox renames them (it may: their directories are writable)
-check "the sandbox renames the unreadable file" as_user bulwark-offline mv $ws/certs/server.pem $ws/certs/renamed.txt
-check "the sandbox renames the carve-out" as_user bulwark-offline mv $ws/.env $ws/env.txt
-check "the sandbox renames the read-only directory" as_user bulwark-offline mv $ws/deploy $ws/deploy2
+check "the sandbox renames the unreadable file" as_user bw-off-ann mv $ws/certs/server.pem $ws/certs/renamed.txt
+check "the sandbox renames the carve-out" as_user bw-off-ann mv $ws/.env $ws/env.txt
+check "the sandbox renames the read-only directory" as_user bw-off-ann mv $ws/deploy $ws/deploy2
 pem_ino=$(stat -c %i $ws/certs/renamed.txt)
 
 plan >/run/plan.out 2>&1
@@ -71,12 +71,12 @@ assert set(kept) == {'$ws/certs/renamed.txt', '$ws/env.txt', '$ws/deploy2'}, kep
 assert kept['$ws/deploy2']['below'] == 2 and kept['$ws/env.txt']['kind'] == 'acl'"
 
 check "apply after the renames" apply
-check "the renamed unreadable file keeps its deny entries" has $ws/certs/renamed.txt '^user:bulwark-offline:---' $ws/certs/renamed.txt '^user:bulwark-online:---'
-check "the renamed carve-out keeps its entries" has $ws/env.txt '^user:bulwark-offline:r--' $ws/env.txt '^user:bulwark-online:r--'
-check "the renamed directory and what is below keep theirs" has $ws/deploy2 '^user:bulwark-offline:r-x' $ws/deploy2 '^default:user:bulwark-offline:r-x' $ws/deploy2/b.txt '^user:bulwark-offline:r--'
-check_fails "the sandbox still cannot read the renamed secret" as_user bulwark-offline cat $ws/certs/renamed.txt
-check_fails "the sandbox still cannot write the renamed carve-out" as_user bulwark-online sh -c "echo evil >>$ws/env.txt"
-check_fails "the sandbox still cannot write in the renamed directory" as_user bulwark-offline sh -c "echo evil >$ws/deploy2/new"
+check "the renamed unreadable file keeps its deny entries" has $ws/certs/renamed.txt '^user:bw-off-ann:---' $ws/certs/renamed.txt '^user:bw-on-ann:---'
+check "the renamed carve-out keeps its entries" has $ws/env.txt '^user:bw-off-ann:r--' $ws/env.txt '^user:bw-on-ann:r--'
+check "the renamed directory and what is below keep theirs" has $ws/deploy2 '^user:bw-off-ann:r-x' $ws/deploy2 '^default:user:bw-off-ann:r-x' $ws/deploy2/b.txt '^user:bw-off-ann:r--'
+check_fails "the sandbox still cannot read the renamed secret" as_user bw-off-ann cat $ws/certs/renamed.txt
+check_fails "the sandbox still cannot write the renamed carve-out" as_user bw-on-ann sh -c "echo evil >>$ws/env.txt"
+check_fails "the sandbox still cannot write in the renamed directory" as_user bw-off-ann sh -c "echo evil >$ws/deploy2/new"
 snapshot /run/acl-mid1
 ctimes >/run/ctimes1
 sleep 0.05
@@ -103,7 +103,7 @@ assert all(k['op'] == 'keep' for k in i['kept'])"
 # a new file under the old name is protected by its name, as before
 echo 'NEW=1' >$ws/.env
 chown ann:ann $ws/.env
-check "apply protects a new object under the old name" sh -c "$bulwark apply /run/p.plan --user ann >/dev/null && getfacl -p $ws/.env | grep -q '^user:bulwark-offline:r--'"
+check "apply protects a new object under the old name" sh -c "$bulwark apply /run/p.plan --user ann >/dev/null && getfacl -p $ws/.env | grep -q '^user:bw-off-ann:r--'"
 
 # the race: the sandbox exchanges the protected file's name with a decoy's, over and over, while
 # apply runs again and again; protection stays on the protected inode throughout
@@ -128,9 +128,9 @@ for _ in range(1000):
 sys.exit(2)
 PY
 rm -f /run/stop
-as_user bulwark-offline /usr/bin/python3 $probe exchange-loop $ws/certs/renamed.txt $ws/certs/decoy.txt /run/stop >/run/race.out 2>&1 &
+as_user bw-off-ann /usr/bin/python3 $probe exchange-loop $ws/certs/renamed.txt $ws/certs/decoy.txt /run/stop >/run/race.out 2>&1 &
 racer=$!
-as_user bulwark-offline /usr/bin/python3 $probe exchange-loop $ws/env.txt $ws/src/x.c /run/stop >/run/race2.out 2>&1 &
+as_user bw-off-ann /usr/bin/python3 $probe exchange-loop $ws/env.txt $ws/src/x.c /run/stop >/run/race2.out 2>&1 &
 racer2=$!
 sleep 0.1
 end=$(($(date +%s) + 2))
@@ -139,7 +139,7 @@ lifted=0
 while [ "$(date +%s)" -lt $end ]; do
         apply --threads 2 >/dev/null 2>&1 || lifted=$((lifted + 1000))
         runs=$((runs + 1))
-        /usr/bin/python3 /run/inode-denies.py "$pem_ino" "$(id -u bulwark-offline)" $ws/certs/renamed.txt $ws/certs/decoy.txt ||
+        /usr/bin/python3 /run/inode-denies.py "$pem_ino" "$(id -u bw-off-ann)" $ws/certs/renamed.txt $ws/certs/decoy.txt ||
                 lifted=$((lifted + 1))
 done
 touch /run/stop
@@ -147,9 +147,9 @@ wait $racer $racer2
 check "the exchange loops ran ($(cat /run/race.out); $(cat /run/race2.out))" grep -q '^ok: [0-9]* exchanges' /run/race.out
 check "$runs applies during the race all succeeded, and none lifted the protection" test "$lifted" -eq 0
 p=$(find $ws/certs -inum "$pem_ino")
-check "afterwards the protected inode ($p) carries its entries" has "$p" '^user:bulwark-offline:---' "$p" '^user:bulwark-online:---'
-check "and the carve-out's inode carries its entries" has $ws/env.txt '^user:bulwark-offline:r--'
-check_fails "the sandbox cannot read the protected inode" as_user bulwark-offline cat "$p"
+check "afterwards the protected inode ($p) carries its entries" has "$p" '^user:bw-off-ann:---' "$p" '^user:bw-on-ann:---'
+check "and the carve-out's inode carries its entries" has $ws/env.txt '^user:bw-off-ann:r--'
+check_fails "the sandbox cannot read the protected inode" as_user bw-off-ann cat "$p"
 check "status after the race: in force" $bulwark status
 
 # revert lifts everything, byte for byte (the moved names put back for the comparison)

@@ -20,7 +20,7 @@ check "the change set names the plan, the state digest, and carries the plan" /u
 import json; d = json.load(open('/run/changes.json'))
 assert d['bulwark_changes'] == 1 and len(d['state_digest']) == 64 and d['workspace'] == '/home/ann/repo' and d['plan_bytes']
 assert any(c['kind'] == 'acl' for c in d['changes'])"
-check_fails "plan -o changed nothing" getent passwd bulwark-offline
+check_fails "plan -o changed nothing" getent passwd bw-off-ann
 
 # the state moves after the review: a file appears in the workspace
 cp /run/changes.json /run/stale.json
@@ -29,7 +29,7 @@ chown ann:ann /home/ann/repo/src/new-file
 $bulwark apply --reviewed /run/stale.json >/run/out.txt 2>/run/err.txt
 check "apply --reviewed refuses when the state moved" sh -c "test $? -eq 1 && grep -q 'changed since /run/stale.json was reviewed' /run/err.txt"
 check "  ...says what moved: the new file, below the workspace" grep -q "what moved" /run/err.txt
-check_fails "  ...and applied nothing" getent passwd bulwark-offline
+check_fails "  ...and applied nothing" getent passwd bw-off-ann
 check "  ...and left no audit record" test ! -e $log
 
 # reviewed again against the current state: accepted

@@ -132,8 +132,8 @@ check "apply restores them" sh -c "$bulwark apply /run/ws.plan --workspace /home
 
 # ---- elevated ----
 run_as ann /home/ann/repo $runner --verbose -- sh -c 'id -un; touch ok-elevated' >/run/out.txt 2>/run/err.out
-check "elevated: runs as bulwark-offline" grep -qx bulwark-offline /run/out.txt
-check "elevated: --verbose says so" grep -q 'elevated mode as bulwark-offline' /run/err.out
+check "elevated: runs as bw-off-ann" grep -qx bw-off-ann /run/out.txt
+check "elevated: --verbose says so" grep -q 'elevated mode as bw-off-ann' /run/err.out
 check "elevated: writes in the workspace" test -f /home/ann/repo/ok-elevated
 run_as ann /home/ann/repo/src $runner -- sh -c 'touch ok-sub'
 check "elevated: a subdirectory of the workspace is covered" test -f /home/ann/repo/src/ok-sub
@@ -148,7 +148,7 @@ setfacl -x u:bob /home/ann
 run_as ann /home/ann/repo $runner --plan /run/online.plan -- true 2>/run/err.out
 check "elevated: --plan is refused where a plan is installed (125)" test $? -eq 125
 run_as ann /home/ann/repo $bulwark run -- sh -c "id -un" >/run/out.txt 2>/dev/null
-check "bulwark run execs the runner (elevated)" grep -qx bulwark-offline /run/out.txt
+check "bulwark run execs the runner (elevated)" grep -qx bw-off-ann /run/out.txt
 # another user's installation: its writable roots (not only its workspace) are out of view
 mkdir -p /home/bob/ws /home/bob/.cache/tool
 echo bob-token >/home/bob/.cache/tool/token

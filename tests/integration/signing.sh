@@ -60,7 +60,7 @@ cp p.plan.minisig t.plan.minisig
 printf '\001' | dd of=t.plan bs=1 seek=300 conv=notrunc 2>/dev/null
 $bulwark apply t.plan $W 2>/run/err.txt
 check "a plan changed after signing is refused" test $? -ne 0
-check_fails "  ...and nothing was applied" getent passwd bulwark-offline
+check_fails "  ...and nothing was applied" getent passwd bw-off-ann
 # a plan that is itself valid but different from the signed one: sign one plan, present another
 $bulwarkc builtin:read-only -o other.plan 2>/dev/null
 cp p.plan.minisig other.plan.minisig

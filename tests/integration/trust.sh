@@ -162,11 +162,11 @@ printf 'bulwark: 1\nname: same\nextends: [workspace-write]\n' >/home/ann/erepo/.
 chown -R ann:ann /home/ann/erepo
 if $bulwark apply /run/ws.plan --workspace /home/ann/erepo --user ann >/dev/null 2>/run/err.out; then
         run_as ann /home/ann/erepo $bulwark run -- id -un >/run/out.txt 2>/run/err.out
-        check "elevated: a policy equivalent to the installed plan: no note" sh -c "grep -qx bulwark-offline /run/out.txt && ! grep -q note /run/err.out"
+        check "elevated: a policy equivalent to the installed plan: no note" sh -c "grep -qx bw-off-ann /run/out.txt && ! grep -q note /run/err.out"
         printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/extra"]\n' >/home/ann/erepo/.bulwark/policy.yaml
         run_as ann /home/ann/erepo $bulwark run -- id -un >/run/out.txt 2>/run/err.out
         check "elevated: an edited policy: one line says the installed plan is in force, and how to install the policy" sh -c \
-                "grep -qx bulwark-offline /run/out.txt && test \$(grep -c note /run/err.out) -eq 1 && grep -q 'installed for /home/ann/erepo .* is in force, not /home/ann/erepo/.bulwark/policy.yaml, which makes /home/ann/extra writable.*sudo bulwark apply' /run/err.out"
+                "grep -qx bw-off-ann /run/out.txt && test \$(grep -c note /run/err.out) -eq 1 && grep -q 'installed for /home/ann/erepo .* is in force, not /home/ann/erepo/.bulwark/policy.yaml, which makes /home/ann/extra writable.*sudo bulwark apply' /run/err.out"
         $bulwark revert --all >/dev/null 2>&1
 else
         bad "apply for the elevated checks"

@@ -24,13 +24,13 @@ allowed priv-no-caps "no capabilities, no_new_privs, a seccomp filter" sh -c '
 blocked -x priv-nested-runner "not a root-owned directory|$(pick 'Read-only file system' 'Permission denied')" \
         /var/lib/escape-tools/nested-runner --workspace /home/ann -- sh -c 'echo evil >>/home/ann/outside.txt'
 # A setuid file of the sandbox's own user, planted for someone outside to run. Unelevated it is
-# ann's own uid (nothing gained); elevated it would be bulwark-offline's, shared by every user's
-# sandbox, and run outside any sandbox.
+# ann's own uid (nothing gained); elevated it would be bw-off-ann's (ann's offline sandbox user),
+# run outside any sandbox.
 if [ "$mode" = elevated ]; then
         blocked priv-plant-setuid 'Operation not permitted' sh -c 'cp /usr/bin/id planted-id && chmod u+s planted-id && ls -l planted-id && test -u planted-id'
         host_check priv-plant-setuid "no setuid or setgid file of the sandbox user in the workspace" \
-                sh -c "test -z \"\$(find $ws -perm /6000 -user bulwark-offline)\""
-        host_check priv-plant-setuid "ann, running the planted file outside any sandbox, does not become bulwark-offline" \
+                sh -c "test -z \"\$(find $ws -perm /6000 -user bw-off-ann)\""
+        host_check priv-plant-setuid "ann, running the planted file outside any sandbox, does not become bw-off-ann" \
                 sh -c "! test -e $ws/planted-id || setpriv --reuid=ann --regid=ann --init-groups $ws/planted-id -un | grep -qx ann"
 else
         skip_here priv-plant-setuid "a setuid file of ann's own uid gains ann nothing"

@@ -3,8 +3,8 @@
 # rename: /home/ann is hers. While she exchanges /home/ann/ws with a symlink to bob's workspace
 # (renameat2 RENAME_EXCHANGE, in a loop), her runs must never get bob's workspace writable, nor
 # make anything in it: the runner must stick to the directory it checked (as ann) instead of
-# resolving the name again once it is bulwark-offline, whom `bulwark apply` lets into every
-# installed workspace. Up to 300 runs or 8 seconds: a race, so a pass is evidence, not proof.
+# resolving the name again once it is bw-off-ann, ann's sandbox user, the one identity the
+# ACLs of her installed workspace let in. Up to 300 runs or 8 seconds: a race, so a pass is evidence, not proof.
 
 [ "$mode" = elevated ] || return 0
 
@@ -45,7 +45,7 @@ else
         bad "[elevated] runner-symlink-race: ESCAPED at run $race_won: ann's sandbox wrote into bob's workspace"
         sed 's/^/     /' /var/lib/escape-tools/race.out | head -8
 fi
-leftovers=$(find "$bob_ws" -mindepth 1 -maxdepth 1 -user bulwark-offline)
+leftovers=$(find "$bob_ws" -mindepth 1 -maxdepth 1 -user bw-off-ann)
 check "[elevated] runner-symlink-race: the runner made nothing in bob's workspace" test -z "$leftovers"
 [ -n "$leftovers" ] && echo "     made there: $leftovers"
 # put the world back

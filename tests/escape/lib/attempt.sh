@@ -5,7 +5,7 @@
 #               proof that the primitive works on this host, so its failure inside means something
 #               (a host that lacks it, e.g. by a sysctl, gets a skip saying so)
 #   unelevated  no plan installed for the workspace: the runner keeps ann's uid
-#   elevated    `bulwark apply` installed a plan: the runner switches to bulwark-offline
+#   elevated    `bulwark apply` installed a plan: the runner switches to bw-off-ann
 #
 #   blocked [-c] [-x] ID REGEX CMD...
 #                                 CMD, run in the sandbox, must fail (status neither 0 nor 125;
@@ -44,7 +44,7 @@ XDG_RUNTIME_DIR=/run/user/$ann_uid DISPLAY=:0"
 # ESC_FD0=PATH, ESC_FD1=PATH: ann's shell opens PATH as the command's stdin (read-write: a
 # terminal) or its stdout (appending: a log); stderr stays $out.
 # $run_opts: the runner's options for this phase (unelevated: the workspace's plan, --plan).
-# (root's timeout: in elevated mode ann may not signal the runner, which is bulwark-offline then)
+# (root's timeout: in elevated mode ann may not signal the runner, which is bw-off-ann then)
 in_sandbox() {
         # shellcheck disable=SC2086
         timeout -k 2 20 setpriv --reuid=ann --regid=ann --init-groups --reset-env env $session_env ESC_FD7="${ESC_FD7:-}" \
