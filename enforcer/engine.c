@@ -60,6 +60,15 @@ struct run {
          * plan names roles: bind_principals). */
         char names[32][BW_BINDINGS_ACCOUNT_MAX];
         const char *name_of[32];
+        /* The write group role, bound per writable root: one group per root path, so that a run
+         * carries the groups of its own plan's roots and no other's. */
+        struct write_group {
+                char *path;
+                uint32_t rule;
+                char name[16]; /* bw-w- and 8 hex digits of the SHA-256 of the path */
+                int64_t gid;
+        } *wg;
+        size_t n_wg;
         struct bw_tree_policy tp;
         bool dry_run;
         /* collected changes */
@@ -132,15 +141,41 @@ static void source_of_rule(const struct bw_plan *p, uint32_t rule, char *buf, si
 
 /* ---- binding ---- */
 
-/* The plan names principal roles; the installation's real user chooses the accounts: that user's
- * own offline and online sandbox users, so that runs of one user never share a uid with another
- * user's. Groups keep the plan's names. */
+/* The group of a writable root: bw-w- and 8 hex digits of the SHA-256 of its bound path. */
+static void write_group_name(const char *path, char out[16]) {
+        uint8_t d[32];
+        char hex[9];
+        bw_sha256(path, strlen(path), d);
+        bw_hex(d, 4, hex);
+        snprintf(out, 16, "bw-w-%s", hex);
+}
+
+/* The plan names principal roles; the installation chooses the accounts: its real user's own
+ * offline and online sandbox users (runs of one user never share a uid with another user's), a
+ * read group of the installation (bw-r-ID: read grants and traverse entries), and a write group
+ * per writable root. A run carries exactly its installation's groups, so a grant made for
+ * another installation, or left by an older plan, gives it nothing. */
 static int bind_principals(struct run *r) {
         const struct bw_plan *p = r->plan;
         const char *user = r->values[BW_VAR_USER];
         for (uint32_t i = 0; i < 32; i++) {
                 r->names[i][0] = 0;
                 r->name_of[i] = r->names[i];
+        }
+        r->wg = calloc(p->n_rules + 1, sizeof(*r->wg));
+        if (!r->wg)
+                return fail(r, 1, "out of memory");
+        for (uint32_t i = 0; i < p->n_rules; i++) {
+                const struct bw_plan_rule *rule = &p->rules[i];
+                char *bound = NULL;
+                if (rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
+                    bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
+                        continue;
+                struct write_group *g = &r->wg[r->n_wg++];
+                g->path = bound;
+                g->rule = i;
+                g->gid = -1;
+                write_group_name(bound, g->name);
         }
         for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
                 const struct bw_plan_principal *pr = &p->principals[i];
@@ -150,8 +185,9 @@ static int bind_principals(struct run *r) {
                         if (bw_account_name(pr->role, user, r->names[i]) < 0)
                                 return fail(r, 1, "the plan's principal %s has no sandbox role bulwark knows",
                                             bw_plan_string(p, pr->name));
-                } else
-                        snprintf(r->names[i], sizeof(r->names[i]), "%s", bw_plan_string(p, pr->name));
+                } else if (pr->role == BW_ROLE_SANDBOX_GROUP)
+                        snprintf(r->names[i], sizeof(r->names[i]), "bw-r-%s", r->install_id);
+                /* the write group role: per root (r->wg) */
         }
         return 0;
 }
@@ -338,6 +374,62 @@ static void lookup_ids(struct run *r) {
         bw_accounts_lookup(r->plan, r->name_of, r->values[BW_VAR_USER], r->acc);
         for (uint32_t i = 0; i < 32; i++)
                 r->ids[i] = i < r->plan->n_principals ? r->acc[i].id : -1;
+        for (size_t i = 0; i < r->n_wg; i++) {
+                struct group *g = getgrnam(r->wg[i].name);
+                r->wg[i].gid = g ? (int64_t) g->gr_gid : -1;
+        }
+}
+
+/* Did bulwark create this group (the shared journal says so)? */
+static bool created_by_bulwark(const struct run *r, const char *name) {
+        int sfd = r->state_fd >= 0 ? dup(r->state_fd) : open(r->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        bool found = false;
+        if (sfd >= 0 && bw_journal_read(sfd, "shared.journal", &data, &recs, &n, &bad) == 0)
+                for (size_t i = 0; i < n && !found; i++) {
+                        struct bw_journal_account a;
+                        found = recs[i].type == BW_JOURNAL_ACCOUNT &&
+                                bw_journal_account_decode(recs[i].payload, recs[i].len, &a) == 0 && !a.existed &&
+                                a.name_len == strlen(name) && memcmp(a.name, name, a.name_len) == 0;
+                }
+        free(recs);
+        free(data);
+        if (sfd >= 0)
+                close(sfd);
+        return found;
+}
+
+/* The rules with principal ids, and the groups of the writable roots; entries of the shared
+ * accounts of earlier versions are bulwark's too, so converging replaces them (journaled like
+ * every change: revert puts them back). */
+static int init_tree_policy(struct run *r, char *err, size_t err_size) {
+        bw_tree_policy_done(&r->tp);
+        int e = bw_tree_policy_init(&r->tp, r->plan, &r->b, r->ids, err, err_size);
+        if (e < 0)
+                return e;
+        int64_t *gids = calloc(r->plan->n_rules + 1, sizeof(*gids));
+        if (!gids)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < r->plan->n_rules; i++)
+                gids[i] = -1;
+        for (size_t i = 0; i < r->n_wg; i++)
+                gids[r->wg[i].rule] = r->wg[i].gid;
+        e = bw_tree_policy_set_root_groups(&r->tp, gids, r->plan->n_rules);
+        free(gids);
+        static const char *const legacy_users[] = {"bulwark-offline", "bulwark-online"};
+        static const char *const legacy_groups[] = {"bulwark-sandbox", "bulwark-write"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(legacy_users); i++) {
+                struct passwd *pw = getpwnam(legacy_users[i]);
+                if (pw)
+                        bw_tree_policy_add_managed(&r->tp, false, pw->pw_uid);
+                struct group *g = getgrnam(legacy_groups[i]);
+                if (g)
+                        bw_tree_policy_add_managed(&r->tp, true, g->gr_gid);
+        }
+        return e;
 }
 
 static int shared_record(struct run *r, uint32_t type, const uint8_t *payload, uint32_t len) {
@@ -366,10 +458,15 @@ static int converge_accounts(struct run *r) {
                 for (uint32_t i = 0; i < p->n_principals; i++) {
                         const struct bw_plan_principal *pr = &p->principals[i];
                         bool group = pr->kind == BW_PRINCIPAL_SYSTEM_GROUP;
-                        if (pr->kind == BW_PRINCIPAL_REAL_USER || group != (pass == 0))
+                        if (pr->kind == BW_PRINCIPAL_REAL_USER || group != (pass == 0) || !r->names[i][0])
                                 continue;
                         const char *name = r->names[i];
                         char detail[128], err[512];
+                        if (group && r->acc[i].exists && !created_by_bulwark(r, name))
+                                return fail(r, 1,
+                                            "a group %s exists that bulwark did not make: bulwark will not grant "
+                                            "access to it; remove or rename that group and apply again",
+                                            name);
                         if (r->acc[i].exists && r->acc[i].foreign)
                                 return fail(r, 1,
                                             "an account %s exists that bulwark did not make for %s (its GECOS field "
@@ -378,7 +475,8 @@ static int converge_accounts(struct run *r) {
                                             name, r->values[BW_VAR_USER], r->values[BW_VAR_USER]);
                         if (!r->acc[i].exists) {
                                 snprintf(detail, sizeof(detail), "%s",
-                                         group ? "system group" : "system user, no login shell, no password");
+                                         group ? "system group: this installation's read grants"
+                                               : "system user, no login shell, no password");
                                 add_line(r, '+', group ? "group" : "user", name, detail, NULL, 0);
                                 if (r->dry_run)
                                         continue;
@@ -417,6 +515,34 @@ static int converge_accounts(struct run *r) {
                                         return fail(r, 1, "cannot fix the groups of %s: %s", name, err);
                         }
                 }
+        for (size_t i = 0; i < r->n_wg; i++) {
+                const struct write_group *g = &r->wg[i];
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = bw_streq(r->wg[k].name, g->name);
+                if (seen)
+                        continue;
+                if (g->gid >= 0) {
+                        if (!created_by_bulwark(r, g->name))
+                                return fail(r, 1,
+                                            "a group %s exists that bulwark did not make: bulwark will not grant write "
+                                            "access to %s to it; remove or rename that group and apply again",
+                                            g->name, g->path);
+                        continue;
+                }
+                char detail[PATH_MAX + 64], err[512];
+                snprintf(detail, sizeof(detail), "system group: write access to %s", g->path);
+                add_line(r, '+', "group", g->name, detail, NULL, 0);
+                if (r->dry_run)
+                        continue;
+                struct bw_journal_account a = {
+                        .kind = BW_JOURNAL_ACCOUNT_GROUP, .existed = false, .name = g->name, .name_len = strlen(g->name)};
+                int e = account_record(r, &a);
+                if (e < 0)
+                        return fail(r, 1, "cannot journal the creation of %s: %s", g->name, strerror(-e));
+                if (bw_account_create_group(g->name, err, sizeof(err)) < 0)
+                        return fail(r, 1, "cannot create group %s: %s", g->name, err);
+        }
         lookup_ids(r);
         return 0;
 }
@@ -600,7 +726,7 @@ static int region_cmp(const void *x, const void *y) {
 }
 
 /* What a rule kind puts on an object, in the plan's own words (its principals' real names). */
-static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n) {
+static void kind_detail(const struct run *r, uint32_t kind, uint32_t rule, char *buf, size_t n) {
         const struct bw_plan *p = r->plan;
         size_t o = 0;
         buf[0] = 0;
@@ -614,6 +740,9 @@ static void kind_detail(const struct run *r, uint32_t kind, char *buf, size_t n)
                         continue;
                 const struct bw_plan_principal *pr = &p->principals[a->principal];
                 const char *name = r->names[a->principal];
+                for (size_t k = 0; pr->role == BW_ROLE_WRITE_GROUP && k < r->n_wg; k++)
+                        if (r->wg[k].rule == rule)
+                                name = r->wg[k].name;
                 char perms[4];
                 bw_perms_string(a->perms, perms);
                 o += (size_t) snprintf(buf + o, n - o, "%s%s:%s:%s (%s)", o ? ", " : "",
@@ -657,7 +786,7 @@ static void report_acl_regions(struct run *r, struct bw_acl_region *regions) {
                 if (g->op == '!')
                         kept_detail(g->kind, detail, sizeof(detail));
                 else
-                        kind_detail(r, g->kind, detail, sizeof(detail));
+                        kind_detail(r, g->kind, g->rule, detail, sizeof(detail));
                 add_line(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
         r->adding_regions = false;
@@ -920,19 +1049,17 @@ static int converge_runner(struct run *r) {
 /* ---- token spec: the installed plan ---- */
 
 /* The supplementary groups a run of this installation carries (the runner sets exactly these):
- * the groups the plan's sandbox users are members of. */
+ * its read group and the groups of its writable roots. */
 static void install_groups(const struct run *r, char *out, size_t size) {
-        const struct bw_plan *p = r->plan;
         size_t o = 0;
         out[0] = 0;
-        uint32_t member_of = 0;
-        for (uint32_t i = 0; i < p->n_principals && i < 32; i++)
-                if (p->principals[i].kind == BW_PRINCIPAL_SYSTEM_USER)
-                        member_of |= p->principals[i].member_of;
-        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
-                if (!(member_of & (1u << i)) || !r->names[i][0])
+        const char *read_group = role_account(r, BW_ROLE_SANDBOX_GROUP);
+        if (read_group[0])
+                o = (size_t) snprintf(out, size, "%s", read_group);
+        for (size_t i = 0; i < r->n_wg && o < size && i < 63; i++) {
+                if (strstr(out, r->wg[i].name))
                         continue;
-                int n = snprintf(out + o, size - o, "%s%s", o ? "," : "", r->names[i]);
+                int n = snprintf(out + o, size - o, "%s%s", o ? "," : "", r->wg[i].name);
                 if (n < 0 || (size_t) n >= size - o)
                         break;
                 o += (size_t) n;
@@ -1135,6 +1262,9 @@ static void run_done(struct run *r) {
         free(r->lines);
         for (int i = 0; i < BW_VAR_COUNT; i++)
                 free(r->values[i]);
+        for (size_t i = 0; i < r->n_wg; i++)
+                free(r->wg[i].path);
+        free(r->wg);
         for (size_t i = 0; i < r->n_restored; i++)
                 free(r->restored[i]);
         free(r->restored);
@@ -1171,7 +1301,7 @@ static int prepare(struct run *r) {
         if (bind_variables(r))
                 return 1;
         lookup_ids(r);
-        if (bw_tree_policy_init(&r->tp, r->plan, &r->b, r->ids, err, sizeof(err)) < 0)
+        if (init_tree_policy(r, err, sizeof(err)) < 0)
                 return fail(r, 1, "cannot use the plan's rules: %s", err);
         return 0;
 }
@@ -1300,8 +1430,7 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         if (ret == 0) {
                 /* the ids exist now: rebuild the rules with them */
                 char err[512];
-                bw_tree_policy_done(&r.tp);
-                if (bw_tree_policy_init(&r.tp, r.plan, &r.b, r.ids, err, sizeof(err)) < 0)
+                if (init_tree_policy(&r, err, sizeof(err)) < 0)
                         ret = fail(&r, 1, "cannot use the plan's rules: %s", err);
         }
         if (ret == 0)

@@ -83,14 +83,9 @@ void bw_accounts_lookup(const struct bw_plan *p, const char *const names[32], co
                         bw_account_gecos(pr->role, real_user, gecos, sizeof(gecos));
                         st[i].foreign = !pw->pw_gecos || !bw_streq(pw->pw_gecos, gecos);
                 }
-                gid_t primary = pw->pw_gid;
-                for (uint32_t b = 0; b < p->n_principals; b++) {
-                        if (!(pr->member_of & (1u << b)) || !names[b] || !names[b][0])
-                                continue;
-                        struct group *g = getgrnam(names[b]);
-                        if (!g || !user_in_group(name, primary, g))
-                                st[i].members_ok = false;
-                }
+                /* No memberships: bulwark-runner sets a run's supplementary groups itself, exactly
+                 * those of its installation, so the sandbox users belong to no group but their own
+                 * (a membership would give every run of the user every installation's grants). */
         }
 }
 
@@ -169,8 +164,6 @@ int bw_account_create(const struct bw_plan *p, const char *const names[32], uint
         }
         if (pr->kind != BW_PRINCIPAL_SYSTEM_USER)
                 return -EINVAL;
-        struct bw_strbuf groups = {0};
-        member_list(p, names, pr, &groups);
         char gecos[300];
         bw_account_gecos(pr->role, real_user, gecos, sizeof(gecos));
         /* a system user with its own group (-U), no home, no shell, a locked password */
@@ -182,15 +175,11 @@ int bw_account_create(const struct bw_plan *p, const char *const names[32], uint
                               "--shell",
                               "/usr/sbin/nologin",
                               "--user-group",
-                              "--groups",
-                              groups.data ? groups.data : "",
                               "--comment",
                               gecos,
                               name,
                               NULL};
-        int r = run_tool(argv, err, err_size);
-        bw_sb_done(&groups);
-        return r;
+        return run_tool(argv, err, err_size);
 }
 
 void bw_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
@@ -229,6 +218,11 @@ int bw_account_fix_members(const struct bw_plan *p, const char *const names[32],
         int r = run_tool(argv, err, err_size);
         bw_sb_done(&groups);
         return r;
+}
+
+int bw_account_create_group(const char *name, char *err, size_t err_size) {
+        const char *argv[] = {"groupadd", "--system", name, NULL};
+        return run_tool(argv, err, err_size);
 }
 
 int bw_account_remove(bool is_group, const char *name, char *err, size_t err_size) {

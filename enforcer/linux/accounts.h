@@ -40,6 +40,8 @@ int bw_account_create(const struct bw_plan *p, const char *const names[32], uint
 /* Fix the supplementary groups of an existing system user principal. */
 int bw_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
                            size_t err_size);
+/* Create a system group by name. */
+int bw_account_create_group(const char *name, char *err, size_t err_size);
 /* Remove a system user or group by name. */
 int bw_account_remove(bool is_group, const char *name, char *err, size_t err_size);
 /* The plan's groups the existing user index is not in yet, comma-separated, into out. */

@@ -89,14 +89,18 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                 /* unknown ids (dry run before the accounts exist) use a value no entry has */
                 uint32_t uid = id < 0 ? (uint32_t) (UINT32_MAX - 1 - a->principal) : (uint32_t) id;
                 uint16_t perm = a->perms & 7;
+                bool per_root = pr->role == BW_ROLE_WRITE_GROUP;
                 if ((a->scope & BW_SCOPE_ACCESS) && k->n_access < 4) {
                         k->access_cond_x[k->n_access] = a->perms & BW_PERM_COND_X;
+                        k->access_per_root[k->n_access] = per_root;
                         k->access[k->n_access++] = (struct bw_acl_want){tag, uid, perm};
                 }
                 /* In a default ACL, X means x: it is what new files inherit, masked by their mode. */
-                if ((a->scope & BW_SCOPE_DEFAULT) && k->n_dflt < 4)
+                if ((a->scope & BW_SCOPE_DEFAULT) && k->n_dflt < 4) {
+                        k->dflt_per_root[k->n_dflt] = per_root;
                         k->dflt[k->n_dflt++] = (struct bw_acl_want){
                                 tag, uid, (uint16_t) (perm | ((a->perms & BW_PERM_COND_X) ? BW_PERM_X : 0))};
+                }
                 bool seen = false;
                 if (tag == BW_ACL_USER && (a->role == BW_ACL_CARVE_OUT || a->role == BW_ACL_DENY_READ)) {
                         for (unsigned x = 0; x < tp->n_protect_users; x++)
@@ -109,8 +113,35 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                 unsigned *n = tag == BW_ACL_GROUP ? &tp->n_managed_groups : &tp->n_managed_users;
                 for (unsigned x = 0; x < *n; x++)
                         seen |= ids[x] == uid;
-                if (!seen && *n < 4)
+                if (!seen && *n < (tag == BW_ACL_GROUP ? BW_ARRAY_SIZE(tp->managed_groups)
+                                                       : BW_ARRAY_SIZE(tp->managed_users)))
                         ids[(*n)++] = uid;
+        }
+        return 0;
+}
+
+void bw_tree_policy_add_managed(struct bw_tree_policy *tp, bool group, uint32_t id) {
+        uint32_t *ids = group ? tp->managed_groups : tp->managed_users;
+        unsigned *n = group ? &tp->n_managed_groups : &tp->n_managed_users;
+        size_t cap = group ? BW_ARRAY_SIZE(tp->managed_groups) : BW_ARRAY_SIZE(tp->managed_users);
+        for (unsigned x = 0; x < *n; x++)
+                if (ids[x] == id)
+                        return;
+        if (*n < cap)
+                ids[(*n)++] = id;
+}
+
+int bw_tree_policy_set_root_groups(struct bw_tree_policy *tp, const int64_t *gids, size_t n) {
+        free(tp->root_group);
+        tp->root_group = calloc(n + 1, sizeof(*tp->root_group));
+        tp->n_root_group = n;
+        if (!tp->root_group)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                /* unknown (a dry run before the group exists): a value no entry has */
+                tp->root_group[i] = gids[i] < 0 ? (uint32_t) (UINT32_MAX - 64 - (i & 0xffff)) : (uint32_t) gids[i];
+                if (gids[i] >= 0)
+                        bw_tree_policy_add_managed(tp, true, (uint32_t) gids[i]);
         }
         return 0;
 }
@@ -124,6 +155,7 @@ void bw_tree_policy_done(struct bw_tree_policy *tp) {
         }
         free(tp->paths);
         free(tp->patterns);
+        free(tp->root_group);
         *tp = (struct bw_tree_policy){0};
 }
 
@@ -619,6 +651,11 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         return 0;
 }
 
+/* The write group of the writable root whose rule decides an object. */
+static uint32_t root_group_of(const struct bw_tree_policy *tp, uint32_t rule, uint32_t fallback) {
+        return tp->root_group && rule < tp->n_root_group ? tp->root_group[rule] : fallback;
+}
+
 static int converge_object(struct worker *w, int dirfd, const char *name, const char *rel, struct bw_decision dec,
                            bool is_dir, const struct stat *st) {
         const struct bw_tree_policy *tp = w->sh->tp;
@@ -681,6 +718,8 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
                         want[n] = k->access[i];
                         if (k->access_cond_x[i] && exec)
                                 want[n].perm |= BW_PERM_X;
+                        if (k->access_per_root[i])
+                                want[n].id = root_group_of(tp, rule, want[n].id);
                         n++;
                 }
         }
@@ -694,8 +733,14 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         if (!is_dir)
                 w->expect_change = w->obj_changed;
         int none = -1;
+        struct bw_acl_want dflt[4];
+        for (unsigned i = 0; d.kind && i < k->n_dflt; i++) {
+                dflt[i] = k->dflt[i];
+                if (k->dflt_per_root[i])
+                        dflt[i].id = root_group_of(tp, rule, dflt[i].id);
+        }
         if (r == 0 && is_dir)
-                r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? k->dflt : NULL, d.kind ? k->n_dflt : 0,
+                r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? dflt : NULL, d.kind ? k->n_dflt : 0,
                                    st, true, NULL, 0, &none, false);
         return r;
 }

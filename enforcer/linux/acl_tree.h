@@ -37,6 +37,9 @@ struct bw_kind_acl {
         struct bw_acl_want access[4], dflt[4];
         unsigned n_access, n_dflt;
         bool access_cond_x[4]; /* perms had X: execute only for dirs and executables */
+        /* the entry names the write group role: on each object, the group of the writable root
+         * whose rule decides it (root_group), not one group for every root */
+        bool access_per_root[4], dflt_per_root[4];
 };
 
 struct bw_tree_policy {
@@ -45,8 +48,12 @@ struct bw_tree_policy {
         struct bw_tree_rule *patterns;
         size_t n_patterns;
         struct bw_kind_acl kinds[5]; /* indexed by enum bw_rule_kind */
-        uint32_t managed_users[4], managed_groups[4];
+        /* entries of these ids are bulwark's: replaced by what the plan wants */
+        uint32_t managed_users[16], managed_groups[80];
         unsigned n_managed_users, n_managed_groups;
+        /* the group of each writable path rule, by plan rule index (bw_tree_policy_set_root_groups) */
+        uint32_t *root_group;
+        size_t n_root_group;
         /* The sandbox principals' uids in carve-out and deny-read entries. Protection follows the
          * object: where an object carries such an entry, converging never lifts it, whatever its
          * name now decides (it was renamed, or exchanged with another name while the walk ran);
@@ -104,6 +111,12 @@ struct bw_tree_options {
 int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, const struct bw_bindings *b,
                         const int64_t principal_ids[32], char *err, size_t err_size);
 void bw_tree_policy_done(struct bw_tree_policy *tp);
+/* The write group of each writable root: gids[i] for plan rule i (-1: none, or not known yet).
+ * Each becomes a managed group. Returns 0 or -ENOMEM. */
+int bw_tree_policy_set_root_groups(struct bw_tree_policy *tp, const int64_t *gids, size_t n);
+/* Entries of id are bulwark's as well (the shared accounts of earlier versions: converging
+ * replaces them). */
+void bw_tree_policy_add_managed(struct bw_tree_policy *tp, bool group, uint32_t id);
 
 /* The roots to walk: every path rule that is not inside another (malloc()ed array of borrowed
  * strings). */

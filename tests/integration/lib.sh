@@ -60,7 +60,45 @@ ip link set lo up
 as_user() { # user command...
         u=$1
         shift
-        setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --reset-env "$@"
+        case $u in
+        bw-off-* | bw-on-*) as_sandbox "${BW_WS:-}" "$u" "$@" ;;
+        *) setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --reset-env "$@" ;;
+        esac
+}
+
+# A sandbox user with exactly the supplementary groups bulwark-runner gives a run of an
+# installation (its bindings' groups=), at the DAC level, without the runner's mounts:
+# as_sandbox WORKSPACE ACCOUNT command... (WORKSPACE empty: the first installation naming ACCOUNT)
+as_sandbox() {
+        _as_ws=$1
+        _as_u=$2
+        shift 2
+        _as_b=
+        for _as_f in /var/lib/bulwark/installs/*/bindings; do
+                [ -f "$_as_f" ] || continue
+                grep -Eqx "(offline|online)=$_as_u" "$_as_f" || continue
+                if [ -z "$_as_ws" ] || grep -qx "workspace=$_as_ws" "$_as_f"; then
+                        _as_b=$_as_f
+                        break
+                fi
+        done
+        _as_gids=
+        if [ -n "$_as_b" ]; then
+                for _as_g in $(sed -n 's/^groups=//p' "$_as_b" | tr ',' ' '); do
+                        _as_gid=$(getent group "$_as_g" | cut -d: -f3)
+                        [ -n "$_as_gid" ] && _as_gids=${_as_gids:+$_as_gids,}$_as_gid
+                done
+        fi
+        if [ -n "$_as_gids" ]; then
+                setpriv --reuid="$_as_u" --regid="$(id -g "$_as_u")" --groups="$_as_gids" --reset-env "$@"
+        else
+                setpriv --reuid="$_as_u" --regid="$(id -g "$_as_u")" --clear-groups --reset-env "$@"
+        fi
+}
+
+# The write group of a writable root: bw-w- and 8 hex digits of the SHA-256 of its path.
+write_group() {
+        printf 'bw-w-%s' "$(printf '%s' "$1" | sha256sum | cut -c1-8)"
 }
 
 # A second host: network namespace "peer" behind a veth pair, 10.77.0.1 (and fd77::1) here,

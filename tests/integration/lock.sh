@@ -54,7 +54,7 @@ check "a FIFO as the lock is named as such" test $? -eq 0
 
 # 2. Installed; then the lock is held by another process (flock from util-linux).
 check "apply" apply
-setfacl -x g:bulwark-write /home/ann/repo/src/a.c # drift that an apply would heal
+setfacl -x g:$(write_group /home/ann/repo) /home/ann/repo/src/a.c # drift that an apply would heal
 $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann -o /run/changes.json >/dev/null 2>&1
 snapshot /run/s2
 flock /var/lib/bulwark/lock sleep 30 &

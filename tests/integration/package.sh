@@ -107,7 +107,7 @@ check "  ...nothing reached the host's /usr" test ! -e $w/host-usr/bin/bulwark
 /usr/bin/bulwarkc builtin:workspace-write -o /run/p.plan 2>/dev/null
 check "bulwark apply installs a plan" /usr/bin/bulwark apply /run/p.plan $W
 check "  ...the sandbox accounts exist" getent passwd bw-off-ann
-check "  ...the workspace has ACLs" sh -c 'getfacl -p /home/ann/repo | grep -q bulwark-write'
+check "  ...the workspace has ACLs" sh -c 'getfacl -p /home/ann/repo | grep -q bw-w-'
 check "  ...bulwark status: in force" /usr/bin/bulwark status
 check "  ...the runner kept its capabilities" sh -c 'getcap /usr/bin/bulwark-runner | grep -q cap_setgid,cap_setuid=ep'
 as_user ann sh -c 'cd /home/ann/repo && /usr/bin/bulwark run -- id -un' >/run/run.out 2>&1
