@@ -604,8 +604,8 @@ static int converge_firewall(struct run *r) {
         enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
         char detail[256];
         snprintf(detail, sizeof(detail),
-                 "skuid %s and the offline users of %zu other installation%s, daddr not loopback (IPv4 and IPv6, "
-                 "every protocol): reject",
+                 "skuid in set offline (%s and %zu other user%s' offline sandbox users), daddr not loopback (IPv4 "
+                 "and IPv6, every protocol): reject",
                  role_account(r, BW_ROLE_OFFLINE), n - 1, n == 2 ? "" : "s");
         if (st == BW_FW_CURRENT)
                 return 0;

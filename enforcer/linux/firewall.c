@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "firewall.h"
+#include "strbuf.h"
 #include "util.h"
 
 #include <dlfcn.h>
@@ -57,29 +58,25 @@ static void nftlib_load(void) {
 #define nft_ctx_output_set_flags (nftlib.ctx_output_set_flags)
 #define nft_run_cmd_from_buffer (nftlib.run_cmd_from_buffer)
 
-/* Each rule carries a comment naming the uid, for the humans who list the ruleset; inspection
- * compares the rules' structure, never the comments (bw_fw_check_listing). Destinations are
- * matched by address, not by "oifname lo": the host's own non-loopback addresses are routed
- * through lo too. */
-void bw_fw_render(const uid_t *uids, size_t n, char *buf, size_t size) {
-        size_t o = 0;
-        o += (size_t) snprintf(buf + o, size - o,
-                               "table inet bulwark {\n"
-                               "\tchain output {\n"
-                               "\t\ttype filter hook output priority filter; policy accept;\n");
-        for (size_t i = 0; i < n && o < size; i++) {
-                o += (size_t) snprintf(buf + o, size - o,
-                                       "\t\tmeta skuid %u ip daddr != 127.0.0.0/8 counter reject with icmpx type "
-                                       "admin-prohibited comment \"bulwark-offline-v4-%u\"\n",
-                                       (unsigned) uids[i], (unsigned) uids[i]);
-                if (o < size)
-                        o += (size_t) snprintf(buf + o, size - o,
-                                               "\t\tmeta skuid %u ip6 daddr != ::1 counter reject with icmpx type "
-                                               "admin-prohibited comment \"bulwark-offline-v6-%u\"\n",
-                                               (unsigned) uids[i], (unsigned) uids[i]);
-        }
-        if (o < size)
-                snprintf(buf + o, size - o, "\t}\n}\n");
+/* One set of uids, "offline", and two rules that match it: every user's offline sandbox user is
+ * an element, so the rules stay two however many users there are (the kernel looks a uid up in
+ * the set's hash, not rule by rule). The rules carry comments for the humans who list the
+ * ruleset; inspection compares their structure, never the comments (bw_fw_check_listing).
+ * Destinations are matched by address, not by "oifname lo": the host's own non-loopback
+ * addresses are routed through lo too. */
+char *bw_fw_render(const uid_t *uids, size_t n) {
+        struct bw_strbuf b = {0};
+        bw_sb_puts(&b, "table inet bulwark {\n\tset offline {\n\t\ttype uid\n");
+        for (size_t i = 0; i < n; i++)
+                bw_sb_printf(&b, "%s%u", i ? ", " : "\t\telements = { ", (unsigned) uids[i]);
+        if (n)
+                bw_sb_puts(&b, " }\n");
+        bw_sb_puts(&b, "\t}\n\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n"
+                       "\t\tmeta skuid @offline ip daddr != 127.0.0.0/8 counter reject with icmpx type "
+                       "admin-prohibited comment \"bulwark offline sandbox users, IPv4\"\n"
+                       "\t\tmeta skuid @offline ip6 daddr != ::1 counter reject with icmpx type admin-prohibited "
+                       "comment \"bulwark offline sandbox users, IPv6\"\n\t}\n}\n");
+        return b.data;
 }
 
 static struct nft_ctx *context(void) {
@@ -175,10 +172,51 @@ void bw_fw_canon_printf(struct bw_fw_canon *c, const char *fmt, ...) {
         va_end(ap);
 }
 
-void bw_fw_wanted_rule(uid_t uid, bool v6, struct bw_fw_canon *c) {
+void bw_fw_wanted_rule(bool v6, struct bw_fw_canon *c) {
         *c = (struct bw_fw_canon){.len = 0};
-        bw_fw_canon_printf(c, "match meta skuid == %u; match %s; reject icmpx admin-prohibited", (unsigned) uid,
+        bw_fw_canon_printf(c, "match meta skuid == @offline; match %s; reject icmpx admin-prohibited",
                            v6 ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8");
+}
+
+static int uid_cmp(const void *x, const void *y) {
+        uid_t a = *(const uid_t *) x, b = *(const uid_t *) y;
+        return (a > b) - (a < b);
+}
+
+/* The set "offline" of uids exactly as wanted: no flags, timeouts or other properties, its
+ * elements plain integers, the same as uids (in any order). */
+static bool set_is_wanted(json_t *o, const uid_t *uids, size_t n) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v) {
+                if (!bw_streq(key, "family") && !bw_streq(key, "name") && !bw_streq(key, "table") &&
+                    !bw_streq(key, "type") && !bw_streq(key, "handle") && !bw_streq(key, "elem"))
+                        return false;
+        }
+        if (!bw_streq(json_string_value(json_object_get(o, "name")), "offline") ||
+            !bw_streq(json_string_value(json_object_get(o, "type")), "uid"))
+                return false;
+        json_t *elem = json_object_get(o, "elem");
+        size_t have_n = elem ? json_array_size(elem) : 0;
+        if ((elem && !json_is_array(elem)) || have_n != n)
+                return false;
+        uid_t *have = calloc(n + 1, sizeof(*have)), *want = calloc(n + 1, sizeof(*want));
+        bool ok = have && want;
+        for (size_t i = 0; ok && i < n; i++) {
+                json_t *e = json_array_get(elem, i);
+                ok = json_is_integer(e) && json_integer_value(e) >= 0 && json_integer_value(e) <= UINT32_MAX;
+                if (ok)
+                        have[i] = (uid_t) json_integer_value(e);
+                want[i] = uids[i];
+        }
+        if (ok) {
+                qsort(have, n, sizeof(*have), uid_cmp);
+                qsort(want, n, sizeof(*want), uid_cmp);
+                ok = memcmp(have, want, n * sizeof(*have)) == 0;
+        }
+        free(have);
+        free(want);
+        return ok;
 }
 
 static int canon_cmp(const void *x, const void *y) {
@@ -189,9 +227,9 @@ enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, s
         json_error_t jerr;
         json_t *doc = json_loads(json_text, 0, &jerr);
         json_t *items = json_object_get(doc, "nftables");
-        enum bw_fw_state st = json_is_array(items) && n <= 8 ? BW_FW_CURRENT : BW_FW_DIFFERENT;
-        struct bw_fw_canon have[16], want[16];
-        size_t n_have = 0, n_chains = 0, n_tables = 0;
+        enum bw_fw_state st = json_is_array(items) ? BW_FW_CURRENT : BW_FW_DIFFERENT;
+        struct bw_fw_canon have[2], want[2];
+        size_t n_have = 0, n_chains = 0, n_tables = 0, n_sets = 0;
         size_t i;
         json_t *item;
         json_array_foreach(items, i, item) {
@@ -220,6 +258,10 @@ enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, s
                                                     : bw_streq(json_string_value(prio), "filter")) ||
                             json_object_get(o, "dev") || json_object_get(o, "flags"))
                                 st = BW_FW_DIFFERENT;
+                } else if ((o = json_object_get(item, "set"))) {
+                        n_sets++;
+                        if (!set_is_wanted(o, uids, n))
+                                st = BW_FW_DIFFERENT;
                 } else if ((o = json_object_get(item, "rule")) && n_have < BW_ARRAY_SIZE(have)) {
                         json_t *expr = json_object_get(o, "expr"), *s;
                         size_t k;
@@ -232,17 +274,15 @@ enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, s
                         *c = (struct bw_fw_canon){.len = 0};
                         json_array_foreach(expr, k, s) canon_statement(s, c);
                 } else
-                        st = BW_FW_DIFFERENT; /* a set, a map, another object, or too many rules */
+                        st = BW_FW_DIFFERENT; /* a map, another object, or too many rules */
         }
         json_decref(doc);
-        if (st != BW_FW_CURRENT || n_tables != 1 || n_chains != 1 || n_have != 2 * n)
+        if (st != BW_FW_CURRENT || n_tables != 1 || n_chains != 1 || n_sets != 1 || n_have != 2)
                 return BW_FW_DIFFERENT;
-        for (size_t u = 0; u < n; u++) {
-                bw_fw_wanted_rule(uids[u], false, &want[2 * u]);
-                bw_fw_wanted_rule(uids[u], true, &want[2 * u + 1]);
-        }
+        bw_fw_wanted_rule(false, &want[0]);
+        bw_fw_wanted_rule(true, &want[1]);
         qsort(have, n_have, sizeof(*have), canon_cmp);
-        qsort(want, 2 * n, sizeof(*want), canon_cmp);
+        qsort(want, 2, sizeof(*want), canon_cmp);
         for (size_t k = 0; k < n_have; k++)
                 if (!bw_streq(have[k].text, want[k].text))
                         return BW_FW_DIFFERENT;
@@ -288,11 +328,14 @@ enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t er
 }
 
 int bw_fw_apply(const uid_t *uids, size_t n, char *err, size_t err_size) {
-        char table[4096], cmd[4200];
-        bw_fw_render(uids, n, table, sizeof(table));
+        _cleanup_free_ char *table = bw_fw_render(uids, n);
         /* "add" then "delete" makes the delete valid whether or not the table exists; the whole
          * buffer is one transaction, so the old rules stay in force until the new ones are in */
-        snprintf(cmd, sizeof(cmd), "add table inet bulwark\ndelete table inet bulwark\n%s", table);
+        _cleanup_free_ char *cmd = NULL;
+        if (!table || asprintf(&cmd, "add table inet bulwark\ndelete table inet bulwark\n%s", table) < 0) {
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
         struct nft_ctx *ctx = context();
         if (!ctx) {
                 snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",

@@ -46,7 +46,10 @@ lname=$(getent passwd | awk -F: -v u="$long" '$5 == "bulwark offline sandbox of 
 check "a user name too long gets a hashed name within 32 characters ($lname)" sh -c "test -n '$lname' && test \${#lname} -le 32 && echo '$lname' | grep -Eq '^bw-off-jean_claude_van_-[0-9a-f]{8}$'"
 check "the bindings name the accounts a run of ann's installation uses" sh -c "grep -qx 'offline=bw-off-ann' /var/lib/bulwark/installs/*/bindings && grep -qx 'online=bw-on-ann' /var/lib/bulwark/installs/*/bindings"
 check "status: all in force" $bulwark status
-check "the firewall matches every user's offline principal" sh -c "for u in bw-off-ann bw-off-bob $lname; do nft list table inet bulwark | grep -q \"skuid \$(id -u \$u) \" || exit 1; done"
+for u in bw-off-ann bw-off-bob $lname; do
+        check "the firewall's one set holds $u" fw_set_has "$(id -u $u)"
+done
+check "  ...matched by two rules, not a rule per user" sh -c "test \$(nft list chain inet bulwark output | grep -c 'skuid @offline') -eq 2"
 check "apply for ann again changes nothing" sh -c "$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/dev/null"
 
 ann_id=$($bulwark status --json | /usr/bin/python3 -c 'import sys, json
@@ -56,7 +59,8 @@ ann_uid=$(id -u bw-off-ann)
 check "revert ann's installation" $bulwark revert "$ann_id"
 check "ann's sandbox users are gone (her last installation)" sh -c '! getent passwd bw-off-ann && ! getent passwd bw-on-ann'
 check "bob's remain" getent passwd bw-off-bob bw-on-bob
-check "the firewall no longer matches ann's old uid, still bob's" sh -c "! nft list table inet bulwark | grep -q 'skuid $ann_uid ' && nft list table inet bulwark | grep -q \"skuid \$(id -u bw-off-bob) \""
+check_fails "the firewall no longer matches ann's old uid" fw_set_has "$ann_uid"
+check "  ...still bob's" fw_set_has "$(id -u bw-off-bob)"
 check "bob's installation is still in force" $bulwark status
 check "revert everything" $bulwark revert --all
 check "/etc/passwd is as before" cmp /run/passwd.before /etc/passwd

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Firewall drift is judged by the rules' structure (issue #9): a rule switched to accept with its
-# comment kept is drift; a rule with its comment changed but doing the same is not.
+# comment kept is drift; a rule with its comment changed but doing the same is not. The set of
+# offline users (issue #12) must hold exactly every installed user's offline sandbox user.
 build=$1
 . "$(dirname "$0")/lib.sh"
 
@@ -13,12 +14,14 @@ nft list ruleset >/run/nft-before
 check "apply" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "status: in force" $bulwark status
 uid=$(id -u bw-off-ann)
-handle() { nft -a list chain inet bulwark output | grep "bulwark-offline-$1-" | sed 's/.*# handle //'; }
+check "the set offline holds ann's offline sandbox user" sh -c "nft list set inet bulwark offline | grep -q 'elements = { $uid }'"
+handle() { nft -a list chain inet bulwark output | grep "users, IP$1\"" | sed 's/.*# handle //'; }
+v4() { nft replace rule inet bulwark output handle "$(handle v4)" meta skuid @offline "$@"; }
+v6() { nft replace rule inet bulwark output handle "$(handle v6)" meta skuid @offline "$@"; }
 
 # the IPv4 rule now accepts; its comment is the same
-nft replace rule inet bulwark output handle "$(handle v4)" meta skuid "$uid" ip daddr != 127.0.0.0/8 counter \
-        accept comment "\"bulwark-offline-v4-$uid\""
-check "the rule really accepts now, comment kept" sh -c "nft list chain inet bulwark output | grep -q 'accept comment \"bulwark-offline-v4-$uid\"'"
+v4 ip daddr != 127.0.0.0/8 counter accept comment '"bulwark offline sandbox users, IPv4"'
+check "the rule really accepts now, comment kept" sh -c "nft list chain inet bulwark output | grep -q 'accept comment \"bulwark offline sandbox users, IPv4\"'"
 $bulwark status >/run/status.out 2>&1
 check "status reports the accept rule as drift (exit 2)" test $? -eq 2
 check "status names the firewall table" grep -q '^~ nft    inet bulwark output' /run/status.out
@@ -28,21 +31,31 @@ $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/plan.out 
 check "plan shows the table to change (exit 2)" sh -c "test $? -eq 2 && grep -q '^~ nft' /run/plan.out"
 check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "status: in force again" $bulwark status
-check "the rule rejects again" sh -c "nft list chain inet bulwark output | grep -q 'skuid $uid ip daddr != 127.0.0.0/8 .*reject'"
+check "the rule rejects again" sh -c "nft list chain inet bulwark output | grep -q 'skuid @offline ip daddr != 127.0.0.0/8 .*reject'"
 
-# the IPv6 rule matching another user, comment kept
+# the IPv6 rule matching one uid instead of the set, comment kept
 nft replace rule inet bulwark output handle "$(handle v6)" meta skuid 0 ip6 daddr != ::1 counter \
-        reject with icmpx type admin-prohibited comment "\"bulwark-offline-v6-$uid\""
+        reject with icmpx type admin-prohibited comment '"bulwark offline sandbox users, IPv6"'
 $bulwark status >/dev/null 2>&1
 check "a rule matching another skuid is drift (exit 2)" test $? -eq 2
 check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 
 # a wider exempt destination (127.0.0.0/7 lets 126/8 through), comment kept
-nft replace rule inet bulwark output handle "$(handle v4)" meta skuid "$uid" ip daddr != 127.0.0.0/7 \
-        counter reject with icmpx type admin-prohibited comment "\"bulwark-offline-v4-$uid\""
+v4 ip daddr != 127.0.0.0/7 counter reject with icmpx type admin-prohibited comment '"bulwark offline sandbox users, IPv4"'
 $bulwark status >/dev/null 2>&1
 check "a wider exempt destination is drift (exit 2)" test $? -eq 2
 check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+
+# ann's uid taken out of the set, or another one added
+nft delete element inet bulwark offline "{ $uid }"
+$bulwark status >/dev/null 2>&1
+check "ann's uid missing from the set is drift (exit 2)" test $? -eq 2
+check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+nft add element inet bulwark offline '{ 0 }'
+$bulwark status >/dev/null 2>&1
+check "a uid no installation names in the set is drift (exit 2)" test $? -eq 2
+check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "  ...the set is ann's uid alone again" sh -c "nft list set inet bulwark offline | grep -q 'elements = { $uid }'"
 
 # the table made dormant (it then filters nothing)
 nft add table inet bulwark '{ flags dormant; }'
@@ -52,8 +65,7 @@ check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --
 check "status: in force" $bulwark status
 
 # the same rule under another comment: not drift (comments are not compared)
-nft replace rule inet bulwark output handle "$(handle v4)" meta skuid "$uid" ip daddr != 127.0.0.0/8 counter \
-        reject with icmpx type admin-prohibited comment '"renamed by an admin"'
+v4 ip daddr != 127.0.0.0/8 counter reject with icmpx type admin-prohibited comment '"renamed by an admin"'
 check "a changed comment alone is not drift (exit 0)" $bulwark status
 
 check "revert --all" $bulwark revert --all
