@@ -801,9 +801,91 @@ static uint32_t root_kind(const struct bw_tree_policy *tp, const char *root) {
         return 0;
 }
 
+/* A world-writable sticky directory (/tmp, /var/tmp) is shared by every user. */
+static bool shared_sticky(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH);
+}
+
+/* The roots to walk: the outermost path rules, except that a shared sticky directory is not
+ * walked itself (a default ACL there would override every user's umask: new files would get the
+ * ACL's group and other entries; the sandbox does not need it either, since the runner gives each
+ * run a private ${tmpdir}); the outermost rules inside it are walked instead (a workspace in
+ * /tmp/myrepo gets its entries), and so on below. Returns a malloc()ed array of borrowed strings;
+ * sticky receives those left alone. */
+static size_t acl_roots(const struct bw_tree_policy *tp, const char ***ret, const char ***sticky, size_t *n_sticky) {
+        const char **out = calloc(tp->n_paths + 1, sizeof(*out)), **st = calloc(tp->n_paths + 1, sizeof(*st));
+        if (!out || !st)
+                abort();
+        size_t n = 0, ns = 0;
+        /* a path is walked when every rule path above it (if any) is a shared sticky directory,
+         * and it is not one itself */
+        for (size_t i = 0; i < tp->n_paths; i++) {
+                const char *p = tp->paths[i].path;
+                bool dup = false;
+                for (size_t k = 0; k < n && !dup; k++)
+                        dup = bw_streq(out[k], p);
+                for (size_t k = 0; k < ns && !dup; k++)
+                        dup = bw_streq(st[k], p);
+                if (dup)
+                        continue;
+                bool covered = false;
+                for (size_t k = 0; k < n && !covered; k++)
+                        covered = bw_path_is_within(p, out[k]);
+                if (covered)
+                        continue;
+                if (shared_sticky(p))
+                        st[ns++] = p;
+                else
+                        out[n++] = p;
+        }
+        *ret = out;
+        *sticky = st;
+        *n_sticky = ns;
+        return n;
+}
+
+/* A writable root inside ${tmpdir} when ${tmpdir} is writable: every run replaces ${tmpdir} with a
+ * private directory, so runs never see that root (and the runner refuses a workspace there). */
+static const char *hidden_by_private_tmp(const struct run *r, const char *root) {
+        const char *tmpdir = r->values[BW_VAR_TMPDIR];
+        if (!tmpdir || bw_streq(root, tmpdir) || !bw_path_is_within(root, tmpdir))
+                return NULL;
+        for (size_t i = 0; i < r->tp.n_paths; i++)
+                if (r->tp.paths[i].kind == BW_RULE_WRITABLE && bw_streq(r->tp.paths[i].path, tmpdir))
+                        return tmpdir;
+        return NULL;
+}
+
 static int converge_acls(struct run *r) {
-        const char **roots;
-        size_t n = bw_tree_policy_roots(&r->tp, &roots);
+        const char **roots, **sticky;
+        size_t n_sticky = 0;
+        size_t n = acl_roots(&r->tp, &roots, &sticky, &n_sticky);
+        for (size_t i = 0; i < n_sticky; i++) {
+                size_t inside = 0;
+                for (size_t k = 0; k < n; k++)
+                        inside += bw_path_is_within(roots[k], sticky[i]);
+                char detail[200];
+                snprintf(detail, sizeof(detail),
+                         "a shared sticky directory: left alone (every run gets a private one from the runner)%s",
+                         inside ? "; the roots inside it get their entries" : "");
+                add_line(r, '?', "acl", sticky[i], detail, NULL, 0);
+                r->unknown--; /* informational, not a difference */
+        }
+        free(sticky);
+        for (size_t i = 0; i < n; i++) {
+                const char *tmp = hidden_by_private_tmp(r, roots[i]);
+                if (!tmp || root_kind(&r->tp, roots[i]) != BW_RULE_WRITABLE)
+                        continue;
+                char detail[PATH_MAX + 300];
+                snprintf(detail, sizeof(detail),
+                         "cannot be served: it lies inside ${tmpdir} (%s), which every run replaces with a private "
+                         "directory, so runs never see it (the runner refuses a workspace there); its entries are set, "
+                         "but bind tmpdir elsewhere (bulwarkc -D tmpdir=DIR) or move it",
+                         tmp);
+                add_line(r, '?', "acl", roots[i], detail, NULL, 0);
+                r->unknown--;
+        }
         struct bw_acl_region *regions = NULL;
         struct bw_tree_options to = {.dry_run = r->dry_run,
                                      .threads = r->o->threads,
@@ -813,19 +895,6 @@ static int converge_acls(struct run *r) {
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
                 struct bw_tree_stats st = {0};
-                /* A world-writable sticky directory (/tmp, /var/tmp) is shared by every user: a
-                 * default ACL there would override everyone's umask (new files would get the ACL's
-                 * other and group entries). The sandbox does not need it either: the runner gives
-                 * each run a fresh private one. */
-                struct stat rs;
-                if (lstat(roots[i], &rs) == 0 && S_ISDIR(rs.st_mode) && (rs.st_mode & S_ISVTX) &&
-                    (rs.st_mode & S_IWOTH)) {
-                        add_line(r, '?', "acl", roots[i],
-                                 "a shared sticky directory: left alone (every run gets a private one from the runner)",
-                                 NULL, 0);
-                        r->unknown--; /* informational, not a difference */
-                        continue;
-                }
                 int e = bw_tree_converge(&r->tp, roots[i], &to, &st);
                 if (e == -ENOENT) {
                         /* a root that does not exist yet: nothing to set; the runner protects it */

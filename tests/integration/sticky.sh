@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Writable roots inside a shared sticky directory (issue #12): the sticky directory is left alone
+# (a default ACL there would override every user's umask), the roots inside it get their entries;
+# a root that runs cannot use (inside ${tmpdir}, which every run replaces with a private one) says
+# so in plan and apply.
+build=$1
+. "$(dirname "$0")/lib.sh"
+
+useradd -m -d /home/ann -s /bin/sh ann
+useradd -m -d /home/bob -s /bin/sh bob
+mkdir -p /tmp/myrepo /home/shared/proj /home/bob/ws
+echo code >/tmp/myrepo/main.c
+echo code >/home/shared/proj/main.c
+chown -R ann:ann /tmp/myrepo /home/shared/proj
+chown -R bob:bob /home/bob
+chmod 1777 /home/shared
+$bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["/home/shared"]\n' >/run/shared.yaml
+$bulwarkc /run/shared.yaml -o /run/shared.plan 2>/dev/null
+acls() { getfacl -R -p -n /tmp /home/shared 2>/dev/null; }
+acls >/run/acl.before
+
+$bulwark plan /run/ws.plan --workspace /tmp/myrepo --user ann >/run/plan.out 2>&1
+check "plan: /tmp itself is left alone, the roots inside get entries" grep -q '^? acl    /tmp .*left alone.*the roots inside it get their entries' /run/plan.out
+check "plan: the workspace inside /tmp gets its entries" grep -q '^+ acl    /tmp/myrepo ' /run/plan.out
+check "plan: and says runs cannot use it (inside \${tmpdir})" grep -q '^? acl    /tmp/myrepo .*cannot be served: it lies inside \${tmpdir} (/tmp)' /run/plan.out
+$bulwark apply /run/ws.plan --workspace /tmp/myrepo --user ann >/run/apply.out 2>&1
+check "apply succeeds" test $? -eq 0
+check "apply says so too" grep -q '^? acl    /tmp/myrepo .*cannot be served' /run/apply.out
+check "/tmp/myrepo has its write group's entry" sh -c "getfacl -p /tmp/myrepo | grep -q '^group:$(write_group /tmp/myrepo):rwx'"
+check "/tmp/myrepo/main.c too" sh -c "getfacl -p /tmp/myrepo/main.c | grep -q '^group:$(write_group /tmp/myrepo):rw-'"
+check "/tmp itself carries no ACL" sh -c "! getfacl -p /tmp | grep -Eq '^(default:|group:bw|user:bw)'"
+check "ann's sandbox writes /tmp/myrepo at the DAC level" as_sandbox /tmp/myrepo bw-off-ann sh -c 'echo x >>/tmp/myrepo/main.c'
+check "apply for bob" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
+check_fails "bob's sandbox cannot write ann's /tmp/myrepo" as_sandbox /home/bob/ws bw-off-bob sh -c 'echo x >>/tmp/myrepo/main.c'
+check "revert ann's and bob's" $bulwark revert --all
+
+$bulwark apply /run/shared.plan --workspace /home/shared/proj --user ann >/run/apply2.out 2>&1
+check "a workspace in another shared sticky directory: apply succeeds" test $? -eq 0
+check "  ...the sticky directory is left alone" sh -c "! getfacl -p /home/shared | grep -Eq '^(default:|group:bw|user:bw)'"
+check "  ...its workspace gets its entries" sh -c "getfacl -p /home/shared/proj | grep -q '^group:$(write_group /home/shared/proj):rwx'"
+check_fails "  ...and nothing says it cannot be served" grep -q 'cannot be served' /run/apply2.out
+check "  ...status: in force" $bulwark status
+check "revert" $bulwark revert --all
+acls >/run/acl.after
+check "ACLs of /tmp and /home/shared as before" diff /run/acl.before /run/acl.after
+finish
