@@ -388,7 +388,10 @@ static bool created_by_bulwark(const struct run *r, const char *name) {
         size_t n = 0;
         uint64_t bad = 0;
         bool found = false;
-        if (sfd >= 0 && bw_journal_read(sfd, "shared.journal", &data, &recs, &n, &bad) == 0)
+        int e = sfd < 0 ? -errno : bw_journal_read(sfd, "shared.journal", &data, &recs, &n, &bad);
+        if (e == -EACCES && r->dry_run)
+                found = true; /* status or plan without root: only apply, as root, can tell */
+        if (e == 0)
                 for (size_t i = 0; i < n && !found; i++) {
                         struct bw_journal_account a;
                         found = recs[i].type == BW_JOURNAL_ACCOUNT &&
@@ -601,6 +604,12 @@ static int converge_firewall(struct run *r) {
         if (n == 0)
                 return 0;
         char err[512] = "";
+        if (r->dry_run && geteuid() != 0) {
+                /* libnftables would only fail (and say so on stderr): the ruleset is root's to read */
+                add_line(r, '?', "nft", "inet bulwark output", "the nftables ruleset cannot be read without root: unknown",
+                         NULL, 0);
+                return 0;
+        }
         enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
         char detail[256];
         snprintf(detail, sizeof(detail),
@@ -912,6 +921,12 @@ static int converge_acls(struct run *r) {
                                  "what it points to; list the real path to have ACLs too)",
                                  NULL, 0);
                         r->unknown--;
+                        continue;
+                }
+                if ((e == -EACCES || e == -EPERM) && r->dry_run && geteuid() != 0) {
+                        /* status or plan without root: what it cannot read is unknown, not drift */
+                        add_line(r, '?', "acl", roots[i], "cannot be read without root: unknown (run it as root)", NULL,
+                                 0);
                         continue;
                 }
                 if (e < 0) {
@@ -2406,6 +2421,7 @@ static int read_bindings(int state_fd, const char *id, char *ws, char *user, siz
 struct status {
         FILE *out;
         unsigned drift;
+        unsigned unreadable; /* without root: what could not be read (not drift) */
         json_t *installs; /* --json: the installations, for one compliance document */
 };
 
@@ -2432,8 +2448,13 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
         if (ret == 0)
                 ret = dry_run_all(&r);
         if (ret == 0) {
-                /* the installed plan's own record is not drift: converge_install is not asked */
-                unsigned drift = r.adds + r.changes + r.removes + r.unknown;
+                /* the installed plan's own record is not drift: converge_install is not asked. Without
+                 * root, what could not be read (the ruleset, ACLs of files the caller cannot reach)
+                 * is unknown, not drift: it is listed and counted apart. */
+                bool root = geteuid() == 0;
+                unsigned unreadable = root ? 0 : r.unknown + (unsigned) r.acl_errors;
+                unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0);
+                sv->unreadable += unreadable;
                 /* Moved protected objects are not drift: they are protected more than their names
                  * call for, and apply leaves them so. They are listed apart ("kept"). */
                 if (o.json) {
@@ -2441,19 +2462,26 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                         for (size_t i = 0; i < r.n_lines; i++)
                                 json_array_append_new(r.lines[i].op == '!' ? kept : drifted,
                                                       change_json(&r, &r.lines[i]));
-                        json_array_append_new(sv->installs,
-                                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id,
-                                                        "plan", r.plan->id, "workspace", ws, "user", user, "signer",
-                                                        signer, "effective", drift == 0, "drifted_entries", (int) drift,
-                                                        "drifted", drifted, "kept_entries", (int) r.kept, "kept",
-                                                        kept));
+                        json_t *inst = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id,
+                                                 "plan", r.plan->id, "workspace", ws, "user", user, "signer", signer,
+                                                 "effective", drift == 0 && unreadable == 0, "drifted_entries",
+                                                 (int) drift, "drifted", drifted, "kept_entries", (int) r.kept, "kept",
+                                                 kept);
+                        if (unreadable)
+                                json_object_set_new(inst, "unreadable_entries", json_integer(unreadable));
+                        json_array_append_new(sv->installs, inst);
                 } else {
+                        char unknown[160];
+                        snprintf(unknown, sizeof(unknown),
+                                 "NOT VERIFIED: %u thing%s cannot be read without root (run sudo bulwark status):",
+                                 unreadable, unreadable == 1 ? "" : "s");
                         fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
-                                drift ? "!" : "=", r.plan->id, id, ws, user, signer,
-                                drift    ? "DRIFTED, apply it again to restore:"
-                                : r.kept ? "in force; moved protected objects keep their protection:"
-                                         : "in force");
-                        if (drift)
+                                drift ? "!" : unreadable ? "?" : "=", r.plan->id, id, ws, user, signer,
+                                drift        ? "DRIFTED, apply it again to restore:"
+                                : unreadable ? unknown
+                                : r.kept     ? "in force; moved protected objects keep their protection:"
+                                             : "in force");
+                        if (drift || unreadable)
                                 print_changes(&r, out);
                         else
                                 for (size_t i = 0; i < r.n_lines; i++)
@@ -2474,13 +2502,20 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         int ret = open_state(&r, false);
         struct status st = {.out = out, .installs = json_array()}, *sv = &st;
         if (ret == 0 && count_installs(r.state_fd) > 0) {
-                int lock = acquire_lock(&r);
-                if (lock < 0)
+                /* Without root the lock cannot be taken (it is root's): read without it, saying so;
+                 * status changes nothing. */
+                bool root = geteuid() == 0;
+                int lock = root ? acquire_lock(&r) : -1;
+                if (!root && !o->json)
+                        fprintf(stderr, "bulwark: not root: reading without the state lock; what only root can read "
+                                        "is listed as unknown, not as drift (sudo bulwark status checks everything)\n");
+                if (root && lock < 0)
                         ret = 1;
                 else {
                         size_t matched = 0;
                         ret = for_each_install(&r, NULL, status_one, sv, &matched) ? 1 : 0;
-                        close(lock);
+                        if (lock >= 0)
+                                close(lock);
                 }
         } else if (ret == -ENOENT || ret == 0) {
                 ret = 0;
@@ -2491,7 +2526,8 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         if (o->json && ret == 0) {
                 /* One document a fleet manager can collect: compliant means every installation is
                  * in force as applied. */
-                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", sv->drift == 0, "installed",
+                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", sv->drift == 0 && sv->unreadable == 0,
+                                        "installed",
                                         (int) json_array_size(sv->installs), "installations", sv->installs, "host",
                                         doctor_report(o, NULL, false));
                 sv->installs = NULL;
@@ -2505,7 +2541,15 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         run_done(&r);
         if (ret)
                 return 1;
-        return sv->drift ? 2 : 0;
+        if (sv->drift)
+                return 2;
+        if (sv->unreadable) {
+                fprintf(stderr, "bulwark: %u thing%s could not be read without root: not verified (exit 1); run sudo "
+                                "bulwark status\n",
+                        sv->unreadable, sv->unreadable == 1 ? "" : "s");
+                return 1;
+        }
+        return 0;
 }
 
 /* ---- doctor ---- */

@@ -297,6 +297,10 @@ struct worker {
         bool obj_changed, obj_had_managed; /* what converging it did */
         int obj_kept;                      /* BW_KEPT_*: protection its name no longer calls for */
         bool expect_change;                /* the last file changed: open the next one first */
+        /* the default entries the plan wants where the object stands: what a new file there
+         * inherits (inherited_as_planned) */
+        struct bw_acl_want inh[4];
+        unsigned n_inh;
         struct bw_tree_stats st;
         struct pending batch[BATCH_MAX];
         size_t n_batch;
@@ -454,6 +458,46 @@ static bool drop_default(const struct bw_tree_policy *tp, bool is_access, const 
 }
 
 /*
+ * A file or directory created under a directory whose default ACL is as the plan wants carries
+ * that default ACL as its access ACL, with the owner, mask and other permissions taken from its
+ * mode (the kernel's posix_acl_create): entries the plan implies, in the form inheritance gives
+ * them (the owner default's user entry, rwx where the plan says rwX, the mask the creating mode
+ * allowed). That is not drift, and apply leaves it: rewriting it would widen the mask a creator
+ * chose (a 0600 file) and count every new file as a change. The parent's default ACL is read
+ * through the directory fd (".." for a directory, which cannot be a symlink) and checked
+ * against the plan first, so a drifted parent does not make its children pass.
+ */
+static bool inherited_as_planned(const struct worker *w, int dirfd, bool is_dir, const struct bw_acl *cur) {
+        if (!w->n_inh)
+                return false;
+        uint8_t buf[ACL_BUF];
+        ssize_t len = bw_getxattrat(dirfd, is_dir ? ".." : ".", XATTR_DEFAULT, buf, sizeof(buf));
+        struct bw_acl d, dw;
+        int kept;
+        if (len <= 0 || bw_acl_decode(buf, (size_t) len, &d) < 0 ||
+            compute_wanted(w->sh->tp, &d, w->inh, w->n_inh, &dw, &kept) < 0)
+                return false;
+        uint8_t a[ACL_BUF], b[ACL_BUF];
+        size_t la = bw_acl_encode(&d, a, sizeof(a)), lb = bw_acl_encode(&dw, b, sizeof(b));
+        if (la != lb || memcmp(a, b, la) != 0 || cur->n != d.n)
+                return false; /* the parent is not as planned, or the child has other entries */
+        bool has_mask = false;
+        for (unsigned i = 0; i < d.n; i++)
+                has_mask |= d.e[i].tag == BW_ACL_MASK;
+        for (unsigned i = 0; i < d.n; i++) {
+                const struct bw_acl_entry *x = &cur->e[i], *y = &d.e[i];
+                if (x->tag != y->tag || x->id != y->id)
+                        return false;
+                bool from_mode = x->tag == BW_ACL_USER_OBJ || x->tag == BW_ACL_MASK || x->tag == BW_ACL_OTHER ||
+                                 (x->tag == BW_ACL_GROUP_OBJ && !has_mask);
+                /* the mode can narrow what was inherited, never widen it beyond the default */
+                if (from_mode ? (x->perm & ~y->perm) != 0 : x->perm != y->perm)
+                        return false;
+        }
+        return true;
+}
+
+/*
  * One xattr of one object. fd_or_dir/name address it: (parent fd, entry name) for non-directories,
  * (the directory's own fd, "") for directories (AT_EMPTY_PATH is not accepted by *xattrat, so a
  * directory is addressed as "." relative to itself).
@@ -514,7 +558,13 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
                 return 0; /* nothing there and nothing wanted beyond what the mode says */
         bool drop = drop_default(tp, is_access, &wanted, st_known);
         size_t out_len = drop ? 0 : bw_acl_encode(&wanted, out, sizeof(out));
-        if (len >= 0 && !drop && (size_t) len == out_len && memcmp(cur, out, out_len) == 0) {
+        bool same = len >= 0 && !drop && (size_t) len == out_len && memcmp(cur, out, out_len) == 0;
+        if (!same && len >= 0 && is_access && !tp->lift_protection && rel[0] && kept == 0 &&
+            inherited_as_planned(w, dirfd, is_dir, &base)) {
+                w->st.unchanged++;
+                return 0;
+        }
+        if (same) {
                 w->st.unchanged++;
                 w->obj_kept |= kept;
                 if (n_want <= BW_ARRAY_SIZE(oc->want) && out_len <= sizeof(oc->bytes)) {
@@ -727,18 +777,22 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
         w->rule = d.kind ? rule : UINT32_MAX;
         w->obj_changed = false;
         w->obj_kept = 0;
-        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd, via_fd);
-        if (prefd >= 0)
-                close(prefd); /* not needed after all */
-        if (!is_dir)
-                w->expect_change = w->obj_changed;
-        int none = -1;
         struct bw_acl_want dflt[4];
         for (unsigned i = 0; d.kind && i < k->n_dflt; i++) {
                 dflt[i] = k->dflt[i];
                 if (k->dflt_per_root[i])
                         dflt[i].id = root_group_of(tp, rule, dflt[i].id);
         }
+        w->n_inh = d.kind ? k->n_dflt : 0;
+        if (w->n_inh)
+                memcpy(w->inh, dflt, w->n_inh * sizeof(*dflt));
+        int r = converge_xattr(w, dirfd, name, rel, XATTR_ACCESS, want, n, st, is_dir, cur, len, &prefd, via_fd);
+        w->n_inh = 0;
+        if (prefd >= 0)
+                close(prefd); /* not needed after all */
+        if (!is_dir)
+                w->expect_change = w->obj_changed;
+        int none = -1;
         if (r == 0 && is_dir)
                 r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? dflt : NULL, d.kind ? k->n_dflt : 0,
                                    st, true, NULL, 0, &none, false);

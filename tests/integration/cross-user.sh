@@ -60,6 +60,7 @@ check "files ann's sandbox made belong to ann's own sandbox user" sh -c "test \$
 check_fails "bob's sandbox cannot change them" as_sandbox /home/bob/ws bw-off-bob sh -c 'echo x >>/home/ann/ws/by-sandbox'
 check "ann keeps full control of them" sh -c "getfacl -p /home/ann/ws/by-sandbox | grep -q '^user:ann:rwx'"
 check "the runs' groups are exactly their plans' (ann: a read group and her roots' groups)" sh -c "grep -h '^groups=' /var/lib/bulwark/installs/*/bindings | grep -q \"\$(write_group /home/ann/ws)\" && ! grep -h '^groups=' /var/lib/bulwark/installs/*/bindings | grep -q bulwark-"
+check "status: all in force (the files the sandboxes made are not drift)" $bulwark status
 check "revert everything" $bulwark revert --all
 check "/etc/passwd is as before" cmp /run/passwd.before /etc/passwd
 check "/etc/group is as before" cmp /run/group.before /etc/group
