@@ -963,6 +963,12 @@ static int converge_reachability(struct run *r) {
                         sandbox_name = r->names[i];
                 }
         uint32_t ugid = gid < 0 ? 4294967293u : (uint32_t) gid;
+        /* the traverse entry of earlier versions' shared group goes where this one is added */
+        uint32_t legacy[1];
+        unsigned n_legacy = 0;
+        struct group *lg = getgrnam("bulwark-sandbox");
+        if (lg && lg->gr_gid != ugid)
+                legacy[n_legacy++] = lg->gr_gid;
         const char **roots;
         size_t n_roots = bw_tree_policy_roots(&r->tp, &roots);
         char **done = NULL;
@@ -1014,19 +1020,23 @@ static int converge_reachability(struct run *r) {
                                 continue; /* others may traverse already (or we cannot tell) */
                         }
                         struct bw_acl_want want = {BW_ACL_GROUP, ugid, BW_PERM_X};
-                        bool has = false;
-                        for (unsigned k = 0; k < base.n; k++)
+                        bool has = false, has_legacy = false;
+                        for (unsigned k = 0; k < base.n; k++) {
                                 has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid &&
                                        (base.e[k].perm & BW_PERM_X);
-                        if (has || bw_acl_compute(&base, &want, 1, NULL, 0, NULL, 0, &wanted) < 0) {
+                                has_legacy |= base.e[k].tag == BW_ACL_GROUP && n_legacy && base.e[k].id == legacy[0];
+                        }
+                        if ((has && !has_legacy) ||
+                            bw_acl_compute(&base, &want, 1, NULL, 0, legacy, n_legacy, &wanted) < 0) {
                                 close(fd);
                                 continue;
                         }
                         size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
                         char detail[600];
-                        snprintf(detail, sizeof(detail), "group:%s:--x (access): traverse only, to reach %s",
-                                 sandbox_name, t->path);
-                        add_line(r, '+', "acl", anc, detail, NULL, 0);
+                        snprintf(detail, sizeof(detail), "group:%s:--x (access): traverse only, to reach %s%s",
+                                 sandbox_name, t->path,
+                                 has_legacy ? " (instead of the shared bulwark-sandbox of earlier versions)" : "");
+                        add_line(r, has_legacy ? '~' : '+', "acl", anc, detail, NULL, 0);
                         if (!r->dry_run) {
                                 struct bw_acl_change c = {.root = anc,
                                                           .rel = "",
@@ -1456,6 +1466,8 @@ static int check_no_nested_foreign(struct run *r) {
         return ret;
 }
 
+static int release_unused(struct run *r, FILE *out, bool legacy_only);
+
 /* apply, with the state lock taken here (take_lock: acquire_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 static int apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock,
@@ -1535,10 +1547,16 @@ static int apply_plan(const char *plan_path, const struct bw_engine_options *o, 
         }
         if (ret == 0) {
                 print_changes(&r, out);
+                /* Migration: once every installation runs as its user's own accounts, the shared
+                 * accounts an earlier version created are no longer anyone's (their entries were
+                 * replaced, journaled, while converging). Revert still restores the original
+                 * state, in which they did not exist. */
+                ret = release_unused(&r, out, true);
                 if (r.acl_errors)
                         fprintf(stderr, "bulwark: %llu objects could not be read or changed (see above)\n",
                                 (unsigned long long) r.acl_errors);
-                ret = r.acl_errors ? 1 : 0;
+                if (ret == 0)
+                        ret = r.acl_errors ? 1 : 0;
         }
         if (began && top_level)
                 audit_apply(&r, ret == 0);
@@ -2003,7 +2021,7 @@ static void install_accounts(const struct bw_install_bindings *b, struct bw_strb
 /* After a revert that leaves other installations: accounts and groups bulwark created that no
  * remaining installation uses go (they are counted per user: a user's sandbox users live as long
  * as one of their installations), and the firewall matches only the offline users that remain. */
-static int release_unused(struct run *r, FILE *out) {
+static int release_unused(struct run *r, FILE *out, bool legacy_only) {
         struct bw_strbuf needed = {0};
         _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
         int ifd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -2042,7 +2060,8 @@ static int release_unused(struct run *r, FILE *out) {
                         snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
                         snprintf(key, sizeof(key), ",%s,", name);
                         bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
-                        if ((needed.data && strstr(needed.data, key)) || (group ? !getgrnam(name) : !getpwnam(name)))
+                        if ((needed.data && strstr(needed.data, key)) || (group ? !getgrnam(name) : !getpwnam(name)) ||
+                            (legacy_only && strncmp(name, "bulwark-", 8) != 0))
                                 continue;
                         if (bw_account_remove(group, name, err, sizeof(err)) < 0)
                                 ret = fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name, err);
@@ -2053,6 +2072,8 @@ static int release_unused(struct run *r, FILE *out) {
         free(recs);
         free(data);
         bw_sb_done(&needed);
+        if (legacy_only)
+                return ret;
         /* the firewall: the offline users that remain, if the table is as apply writes it */
         uid_t uids[BW_FW_MAX_UIDS];
         size_t nu = 0;
@@ -2383,7 +2404,7 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         if (ret == 0 && count_installs(r.state_fd) == 0)
                 ret = revert_shared(&r, out);
         else if (ret == 0)
-                ret = release_unused(&r, out);
+                ret = release_unused(&r, out, false);
         fclose(out);
         fclose(t.copy);
         if (began && (matched || all))
