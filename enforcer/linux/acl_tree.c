@@ -463,11 +463,14 @@ static bool drop_default(const struct bw_tree_policy *tp, bool is_access, const 
  * mode (the kernel's posix_acl_create): entries the plan implies, in the form inheritance gives
  * them (the owner default's user entry, rwx where the plan says rwX, the mask the creating mode
  * allowed). That is not drift, and apply leaves it: rewriting it would widen the mask a creator
- * chose (a 0600 file) and count every new file as a change. The parent's default ACL is read
- * through the directory fd (".." for a directory, which cannot be a symlink) and checked
- * against the plan first, so a drifted parent does not make its children pass.
+ * chose and count every new file as a change. The parent's default ACL is read through the
+ * directory fd (".." for a directory, which cannot be a symlink) and checked against the plan
+ * first, so a drifted parent does not make its children pass. What the plan grants here must
+ * still be granted: a mask narrower than an entry the plan wants on this object (a chmod 700
+ * that would keep the sandbox out of a carve-out it may read) is drift, and apply widens it.
  */
-static bool inherited_as_planned(const struct worker *w, int dirfd, bool is_dir, const struct bw_acl *cur) {
+static bool inherited_as_planned(const struct worker *w, int dirfd, bool is_dir, const struct bw_acl *cur,
+                                 const struct bw_acl_want *want, unsigned n_want) {
         if (!w->n_inh)
                 return false;
         uint8_t buf[ACL_BUF];
@@ -492,6 +495,18 @@ static bool inherited_as_planned(const struct worker *w, int dirfd, bool is_dir,
                                  (x->tag == BW_ACL_GROUP_OBJ && !has_mask);
                 /* the mode can narrow what was inherited, never widen it beyond the default */
                 if (from_mode ? (x->perm & ~y->perm) != 0 : x->perm != y->perm)
+                        return false;
+        }
+        uint16_t mask = 7;
+        for (unsigned i = 0; i < cur->n; i++)
+                if (cur->e[i].tag == BW_ACL_MASK)
+                        mask = cur->e[i].perm;
+        for (unsigned k = 0; k < n_want; k++) {
+                bool found = false;
+                for (unsigned i = 0; i < cur->n && !found; i++)
+                        if (cur->e[i].tag == want[k].tag && cur->e[i].id == want[k].id)
+                                found = (cur->e[i].perm & mask & want[k].perm) == want[k].perm;
+                if (!found)
                         return false;
         }
         return true;
@@ -560,7 +575,7 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         size_t out_len = drop ? 0 : bw_acl_encode(&wanted, out, sizeof(out));
         bool same = len >= 0 && !drop && (size_t) len == out_len && memcmp(cur, out, out_len) == 0;
         if (!same && len >= 0 && is_access && !tp->lift_protection && rel[0] && kept == 0 &&
-            inherited_as_planned(w, dirfd, is_dir, &base)) {
+            inherited_as_planned(w, dirfd, is_dir, &base, want, n_want)) {
                 w->st.unchanged++;
                 return 0;
         }

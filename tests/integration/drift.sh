@@ -18,7 +18,7 @@ check "apply" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "status: in force" $bulwark status
 
 as_user ann sh -c 'echo new >/home/ann/repo/src/new.c; mkdir -p /home/ann/repo/lib/deep; echo y >/home/ann/repo/lib/deep/f.c; umask 077; echo key >/home/ann/repo/src/private.txt; mkdir /home/ann/repo/own'
-as_user ann sh -c 'printf "#!/bin/sh\n" >/home/ann/repo/run.sh; chmod 755 /home/ann/repo/run.sh'
+as_user ann sh -c 'printf "#!/bin/sh\n" >/home/ann/repo/run.sh; chmod +x /home/ann/repo/run.sh'
 as_sandbox /home/ann/repo bw-off-ann sh -c 'echo s >/home/ann/repo/src/by-sandbox.c; mkdir /home/ann/repo/out; echo o >/home/ann/repo/out/o.txt'
 stat -c '%n %Z' $(find /home/ann/repo) >/run/ctimes.before
 $bulwark status >/run/status.out 2>&1
@@ -54,6 +54,11 @@ as_user ann mkdir /home/ann/repo/.vscode
 $bulwark status >/run/status.out 2>&1
 check "a protected name made where it inherited writable entries is drift (exit 2)" sh -c "test $? -eq 2 && grep -q '/home/ann/repo/.vscode' /run/status.out"
 check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+as_user ann chmod 700 /home/ann/repo/own
+$bulwark status >/run/status.out 2>&1
+check "a mask a chmod narrowed below what the plan grants there is drift (exit 2)" sh -c "test $? -eq 2 && grep -q '/home/ann/repo/own ' /run/status.out"
+check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+check "  ...the sandbox can use it again" as_sandbox /home/ann/repo bw-off-ann sh -c 'echo x >/home/ann/repo/own/x'
 setfacl -k /home/ann/repo/lib
 $bulwark status >/run/status.out 2>&1
 check "a directory whose default ACL was dropped is drift (exit 2)" sh -c "test $? -eq 2 && grep -q '/home/ann/repo/lib ' /run/status.out"

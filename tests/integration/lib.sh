@@ -104,6 +104,13 @@ elems = [x["set"] for x in d["nftables"] if "set" in x][0].get("elem", [])
 sys.exit(0 if int(sys.argv[1]) in elems else 1)' "$1"
 }
 
+# How many uids the firewall's set of offline sandbox users holds.
+fw_set_count() {
+        nft -j list set inet bulwark offline | /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(len([x["set"] for x in d["nftables"] if "set" in x][0].get("elem", [])))'
+}
+
 # The write group of a writable root: bw-w- and 8 hex digits of the SHA-256 of its path.
 write_group() {
         printf 'bw-w-%s' "$(printf '%s' "$1" | sha256sum | cut -c1-8)"
