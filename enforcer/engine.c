@@ -155,6 +155,8 @@ static void write_group_name(const char *path, char out[16]) {
  * read group of the installation (bw-r-ID: read grants and traverse entries), and a write group
  * per writable root. A run carries exactly its installation's groups, so a grant made for
  * another installation, or left by an older plan, gives it nothing. */
+static bool shared_sticky(const char *path);
+
 static int bind_principals(struct run *r) {
         const struct bw_plan *p = r->plan;
         const char *user = r->values[BW_VAR_USER];
@@ -171,6 +173,10 @@ static int bind_principals(struct run *r) {
                 if (rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
                     bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
                         continue;
+                if (shared_sticky(bound)) {
+                        free(bound); /* left alone (converge_acls): no ACL will name a group of it */
+                        continue;
+                }
                 struct write_group *g = &r->wg[r->n_wg++];
                 g->path = bound;
                 g->rule = i;
@@ -612,10 +618,13 @@ static int converge_firewall(struct run *r) {
         }
         enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
         char detail[256];
+        char others[64] = "";
+        if (n > 1)
+                snprintf(others, sizeof(others), " and %zu other user%s offline sandbox user%s", n - 1,
+                         n == 2 ? "'s" : "s'", n == 2 ? "" : "s");
         snprintf(detail, sizeof(detail),
-                 "skuid in set offline (%s and %zu other user%s' offline sandbox users), daddr not loopback (IPv4 "
-                 "and IPv6, every protocol): reject",
-                 role_account(r, BW_ROLE_OFFLINE), n - 1, n == 2 ? "" : "s");
+                 "skuid in set offline (%s%s), daddr not loopback (IPv4 and IPv6, every protocol): reject",
+                 role_account(r, BW_ROLE_OFFLINE), others);
         if (st == BW_FW_CURRENT)
                 return 0;
         if (st == BW_FW_UNKNOWN) {
