@@ -1448,7 +1448,8 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
 
 static int read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n);
 
-/* The sandbox users are shared by every installation, and the runner keeps other installations'
+/* The outer workspace's write group would be on every object of the inner one (the walk sets the
+ * entries of whichever installation converges it), and the runner keeps other installations'
  * roots out of view only where they are not nested in its own: so one user's workspace may not
  * lie inside another user's, or contain it. */
 static int check_no_nested_foreign(struct run *r) {
@@ -1464,8 +1465,8 @@ static int check_no_nested_foreign(struct run *r) {
                 const char *mine = r->values[BW_VAR_WORKSPACE];
                 if (bw_path_is_within(mine, ws) || bw_path_is_within(ws, mine))
                         ret = fail(r, 1,
-                                   "%s %s %s's installed workspace %s: the sandbox users are shared, so their "
-                                   "sandboxes would see each other's files; use separate directories",
+                                   "%s %s %s's installed workspace %s: one user's sandbox would be granted the "
+                                   "other's files; use separate directories",
                                    mine, bw_path_is_within(mine, ws) ? "lies inside" : "contains", user, ws);
         }
         if (d)
