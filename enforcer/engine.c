@@ -572,7 +572,7 @@ static void installed_offline_uids(const struct bw_engine_options *o, int state_
         int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
         _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
-        char p[96];
+        char p[300];
         for (struct dirent *de; b && d && (de = readdir(d));) {
                 if (de->d_name[0] == '.' || strlen(de->d_name) != 16 || (skip_id && bw_streq(de->d_name, skip_id)))
                         continue;
