@@ -571,6 +571,18 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
  * from its "resolve unix" right, which this kernel's ABI may lack. Sockets bound after the run
  * starts are not covered (said by --verbose).
  */
+/* The runner's own state (the tree index) is no business of a run: hidden (in $XDG_RUNTIME_DIR it
+ * already is, with /run/user/UID). */
+static char *state_dir(const char *home, const struct str_list *writable, const char *leaf);
+static void hide_own_state(struct spec_lists *sl, const char *home) {
+        char *dir = state_dir(home, &sl->writable, "tree");
+        if (!dir)
+                return;
+        *strrchr(dir, '/') = 0;
+        list_add(&sl->hidden, dir, BW_RO_NOPIN);
+        free(dir);
+}
+
 #define MAX_HIDDEN_SOCKETS 512
 static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bool verbose) {
         FILE *f = fopen("/proc/net/unix", "re");
@@ -666,7 +678,7 @@ static void guard_found(void *ud, const char *path, enum bw_guard_action action)
  * $XDG_CACHE_HOME or ~/.cache, then bulwark/tree):
  * a directory of theirs, 0700, that no writable root contains (the command must not be able to
  * edit what the next run believes about the tree). NULL when there is no such place. */
-static char *index_dir(const char *home, const struct str_list *writable) {
+static char *state_dir(const char *home, const struct str_list *writable, const char *leaf) {
         /* $XDG_RUNTIME_DIR first (a tmpfs of the user's, 0700, hidden from every run); else the cache */
         const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
         char base[PATH_MAX], dir[PATH_MAX];
@@ -679,7 +691,7 @@ static char *index_dir(const char *home, const struct str_list *writable) {
                 snprintf(base, sizeof(base), "%s", xdg);
         else if (snprintf(base, sizeof(base), "%s/.cache", home) >= (int) sizeof(base))
                 return NULL;
-        if (snprintf(dir, sizeof(dir), "%s/bulwark/tree", base) >= (int) sizeof(dir) || within_any(dir, writable))
+        if (snprintf(dir, sizeof(dir), "%s/bulwark/%s", base, leaf) >= (int) sizeof(dir) || within_any(dir, writable))
                 return NULL;
         int fd = bw_open_path_safely(home, O_RDONLY | O_DIRECTORY, getuid());
         const char *rel = within(base, home) ? dir + strlen(home) : NULL;
@@ -712,7 +724,7 @@ static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char
         for (size_t i = 0; i < sl->writable.n; i++)
                 if (!bw_streq(sl->writable.v[i], private_tmp))
                         bw_guard_add_root(guard, sl->writable.v[i]);
-        char *idx = index_dir(home, &sl->writable);
+        char *idx = state_dir(home, &sl->writable, "tree");
         bw_guard_set_index_dir(guard, idx);
         if (!idx && verbose)
                 fprintf(stderr, "bulwark run: no tree index (no cache directory of yours outside the writable roots): "
@@ -943,6 +955,7 @@ int main(int argc, char **argv) {
                 snprintf(tmp_size, sizeof(tmp_size), "%u%%", limits.tmpfs_percent);
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
+        hide_own_state(&sl, me->pw_dir);
         if (t->network == BW_NETWORK_OFF)
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
@@ -963,7 +976,8 @@ int main(int argc, char **argv) {
                 int bfd = idir < 0 ? idir : open_root_owned(idir, "bindings", false, "the installation's bindings");
                 ssize_t bn = bfd < 0 ? bfd : bw_read_full(bfd, btext, BW_BINDINGS_MAX + 1);
                 if (bn <= 0 || bn > BW_BINDINGS_MAX || bw_bindings_decode(btext, (size_t) bn, ib) < 0 ||
-                    !bw_streq(ib->workspace, in.values[BW_VAR_WORKSPACE]) || !bw_streq(ib->user, in.values[BW_VAR_USER]))
+                    !bw_streq(ib->workspace, in.values[BW_VAR_WORKSPACE]) ||
+                    !bw_streq(ib->user, in.values[BW_VAR_USER]))
                         refuse("installation %s changed or cannot be read again: have an administrator re-run "
                                "`bulwark apply` for it",
                                in.id);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* More binds than this and the sandbox's mount table (and its start) grows out of proportion:
@@ -95,6 +96,7 @@ struct bw_guard {
         char *index_path;     /* where the snapshot is kept between runs, or NULL */
         uint8_t key[32];      /* what the index must have been made for (roots and rules) */
         bool used_index, index_stale;
+        int64_t scan_start_ns;          /* CLOCK_REALTIME when the scan began (racy directories) */
         char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
         struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
@@ -288,6 +290,15 @@ static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev
         return (uint32_t) (sn->n_dirs - 1);
 }
 
+/*
+ * A directory changed within a clock tick of the scan may change again in that same tick without
+ * its ctime moving (file times are kept at the kernel's coarse clock: 4 ms here): it is recorded
+ * as to be read again, before and after every run, until its ctime is old enough (as git's
+ * "racy" index entries). RACY_MARGIN is well above any tick length.
+ */
+#define RACY_MARGIN_NS 100000000ll
+static bool racy(const struct bw_guard *g, const struct stat *st);
+
 static void snapshot_hit(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, uint32_t parent,
                          uint8_t action, bool is_link) {
         if (sn->n_hits == sn->cap_hits) {
@@ -345,6 +356,11 @@ static void open_root_fds(struct bw_guard *g) {
                 abort();
         for (size_t i = 0; i < g->roots.n; i++)
                 g->root_fds[i] = bw_open_path_safely(g->roots.v[i], O_PATH | O_DIRECTORY, g->trusted);
+}
+
+static bool racy(const struct bw_guard *g, const struct stat *st) {
+        int64_t c = (int64_t) st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+        return c >= g->scan_start_ns - RACY_MARGIN_NS;
 }
 
 /* ---- set-up ---- */
@@ -645,8 +661,9 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         continue;
                 }
                 id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
-                uint32_t rec = after ? NO_PARENT
-                                     : snapshot_dir(&g->now, path->data, dst.st_dev, dst.st_ino, dst.st_ctim, false);
+                uint32_t rec =
+                        after ? NO_PARENT
+                              : snapshot_dir(&g->now, path->data, dst.st_dev, dst.st_ino, dst.st_ctim, racy(g, &dst));
                 r = walk(g, sub, path, depth + 1, after, prev, rec);
         }
         bw_sb_truncate(path, base);
@@ -672,7 +689,7 @@ static int rewalk(struct bw_guard *g, const char *path, bool after, const struct
                 return 0;
         }
         id_put(&g->visited, st.st_dev, st.st_ino, 0);
-        uint32_t self = after ? NO_PARENT : snapshot_dir(&g->now, path, st.st_dev, st.st_ino, st.st_ctim, false);
+        uint32_t self = after ? NO_PARENT : snapshot_dir(&g->now, path, st.st_dev, st.st_ino, st.st_ctim, racy(g, &st));
         bw_sb_truncate(buf, 0);
         bw_sb_puts(buf, path);
         return walk(g, fd, buf, 0, after, prev, self);
@@ -1075,6 +1092,9 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         struct bw_strbuf path = {0};
         struct snapshot prev = {0};
         int r = 0;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        g->scan_start_ns = (int64_t) now.tv_sec * 1000000000ll + now.tv_nsec;
         compute_key(g);
         open_root_fds(g);
         if (g->index_path) { /* the directory, until now: one file per key in it */
@@ -1122,7 +1142,8 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                                 close(fd);
                                 continue;
                         }
-                        uint32_t self = snapshot_dir(&g->now, g->roots.v[i], st.st_dev, st.st_ino, st.st_ctim, false);
+                        uint32_t self =
+                                snapshot_dir(&g->now, g->roots.v[i], st.st_dev, st.st_ino, st.st_ctim, racy(g, &st));
                         bw_sb_truncate(&path, 0);
                         bw_sb_puts(&path, g->roots.v[i]);
                         r = walk(g, fd, &path, 0, false, NULL, self);
@@ -1285,9 +1306,9 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
         }
         close(gfd);
         g->neutralised++;
-        say(g, "%s: a repository this run created or moved into place; made safe for you: %s%s%s%s%s", path,
+        say(g, "%s: a repository this run created or moved into place; made safe for you: %s%s%s%s", path,
             had_config ? "config reduced to harmless keys" : "no config", dropped && dropped[0] ? " (dropped: " : "",
-            dropped && dropped[0] ? dropped : "", dropped && dropped[0] ? ")" : "", moved.len ? "" : "");
+            dropped && dropped[0] ? dropped : "", dropped && dropped[0] ? ")" : "");
         if (moved.len)
                 say(g, "%s: moved aside: %s", path, moved.data);
         free(dropped);
