@@ -118,7 +118,9 @@ as_user ann sh -e -c '
         git config core.hooksPath .husky
         git config include.path ../.gitconfig.shared
         git config includeIf.gitdir:/home/ann/ws/.path ../.gitconfig.ws
-        git -c protocol.file.allow=always submodule add -q /home/ann/sub-src libs/sub
+        # (file://: a copy, not hard links to sub-src, which bulwark never changes and would leave
+        # unreadable to the sandbox under umask 077)
+        git -c protocol.file.allow=always submodule add -q file:///home/ann/sub-src libs/sub
         git add -A && commit "project files, a submodule"
         mkdir -p apps/web/tools && cd apps/web && git init -q -b main && echo "<html/>" >index.html
         printf "#!/bin/sh\nexit 1\n" >tools/fsmonitor.sh && chmod +x tools/fsmonitor.sh
