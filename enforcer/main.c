@@ -33,6 +33,8 @@ static void usage(FILE *f) {
               "  doctor [--json]                    what this host can enforce\n"
               "  run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n"
               "                                     run CMD in the sandbox (through bulwark-runner)\n"
+              "  session start|stop|list [--workspace DIR]\n"
+              "                                     a warm sandbox for the workspace (faster runs)\n"
               "  trust [--workspace DIR] [--show | --revoke]\n"
               "                                     trust the exact content of the workspace's policy\n"
               "  init [--dry-run] [--workspace DIR]\n"
@@ -94,6 +96,15 @@ static const char *const command_help[][2] = {
                 "read-only, no_new_privs, Landlock, seccomp. This execs bulwark-runner, which agents can\n"
                 "also call directly (one program start less). Exit: CMD's status; 125 when the sandbox\n"
                 "could not be set up; 126/127 when CMD cannot be run / is not found.\n"},
+        {"session", "Usage: bulwark session start|stop|list [--network] [--plan PLAN] [--workspace DIR]\n\n"
+                    "A warm sandbox for the workspace: `start` builds the sandbox once (namespaces, mounts,\n"
+                    "carve-outs, identity) and keeps it serving in the background; later `bulwark run`s in\n"
+                    "the workspace (same mode) run their command in it, each in a pid and mount namespace of\n"
+                    "its own, with no_new_privs, Landlock and seccomp, and the same checks before and after\n"
+                    "the command as a cold run. A run whose boundary differs (a carve-out appeared, the\n"
+                    "policy changed) runs cold and has the session rebuilt. A terminal (interactive) run\n"
+                    "runs cold. The session ends with `stop`, after 15 minutes without a command\n"
+                    "(BULWARK_SESSION_IDLE seconds), or when its boundary changes. `list` shows yours.\n"},
         {"trust", "Usage: bulwark trust [--workspace DIR] [--show | --revoke]\n\n"
                   "Record that you trust the exact content of the workspace's .bulwark/policy.yaml and of every\n"
                   "file it extends (as `direnv allow` does): their SHA-256 digests go to\n"
@@ -120,6 +131,8 @@ static void print_help(const char *cmd) {
 
 /* bulwark run: find bulwark-runner and the workspace, compile the workspace's policy when it is
  * needed and trusted, exec. */
+static const char *run_session; /* bulwark session ACTION: cmd_run without a command */
+
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
                 {"network", no_argument, NULL, 'n'},         {"plan", required_argument, NULL, 'p'},
@@ -161,7 +174,7 @@ static int cmd_run(int argc, char **argv) {
                         return 125;
                 }
         }
-        if (optind >= argc) {
+        if (optind >= argc && !run_session) {
                 fputs("bulwark run: say which command to run, after --\n", stderr);
                 return 125;
         }
@@ -214,6 +227,10 @@ static int cmd_run(int argc, char **argv) {
                 snprintf(fdarg, sizeof(fdarg), "%d", plan_fd);
                 ARG("--plan-fd");
                 ARG(fdarg);
+        }
+        if (run_session) {
+                ARG("--session");
+                ARG(run_session);
         }
         ARG("--");
 #undef ARG
@@ -333,6 +350,19 @@ int main(int argc, char **argv) {
                 return cmd_run(argc - 1, argv + 1);
         if (bw_streq(cmd, "trust"))
                 return cmd_trust(argc - 1, argv + 1);
+        if (bw_streq(cmd, "session")) {
+                if (argc < 3 ||
+                    (!bw_streq(argv[2], "start") && !bw_streq(argv[2], "stop") && !bw_streq(argv[2], "list"))) {
+                        if (argc >= 3 && (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help"))) {
+                                print_help("session");
+                                return 0;
+                        }
+                        fputs("bulwark session: say start, stop or list (see `bulwark session --help`)\n", stderr);
+                        return 125;
+                }
+                run_session = argv[2];
+                return cmd_run(argc - 2, argv + 2);
+        }
         if (bw_streq(cmd, "init"))
                 return bw_cmd_init(argc - 1, argv + 1);
         if (bw_streq(cmd, "import"))

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "safe_open.h"
 #include "sandbox.h"
+#include "session.h"
 #include "sha256.h"
 #include "tree_guard.h"
 #include "util.h"
@@ -35,7 +36,9 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 
 #ifndef BULWARK_STATE_DIR
@@ -571,8 +574,9 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
  * from its "resolve unix" right, which this kernel's ABI may lack. Sockets bound after the run
  * starts are not covered (said by --verbose).
  */
-/* The runner's own state (the tree index) is no business of a run: hidden (in $XDG_RUNTIME_DIR it
- * already is, with /run/user/UID). */
+/* The runner's own state (the tree index, the sessions' sockets) is no business of a run: hidden
+ * (in $XDG_RUNTIME_DIR it already is, with /run/user/UID). Before the host's sockets are looked
+ * at: a session's socket is the runner's, not a service to cover one by one. */
 static char *state_dir(const char *home, const struct str_list *writable, const char *leaf);
 static void hide_own_state(struct spec_lists *sl, const char *home) {
         char *dir = state_dir(home, &sl->writable, "tree");
@@ -760,16 +764,214 @@ static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool netw
         refuse("the plan %s has no offline token spec", shown);
 }
 
+/* ---- warm sessions (session.h) ---- */
+
+static int session_log_fd = -1; /* start: where the session's own messages go */
+
+/* The socket of the session for this workspace, user and mode; for start, bound and listening
+ * (as you: an elevated runner has not switched yet). */
+static void session_prepare(const struct spec_lists *sl, const char *home, const char *workspace, bool network,
+                            bool elevated, const char *cmd, char *out_path, int *out_listen) {
+        char *dir = state_dir(home, &sl->writable, "sessions");
+        if (!dir) {
+                if (cmd)
+                        refuse("sessions need a private directory of yours outside the writable roots "
+                               "($XDG_RUNTIME_DIR or ~/.cache): none could be made");
+                return;
+        }
+        struct bw_strbuf k = {0};
+        bw_sb_printf(&k, "bulwark session 1\nuid %u\nworkspace %s\nnetwork %d\nelevated %d\n", (unsigned) getuid(),
+                     workspace, network, elevated);
+        uint8_t d[32];
+        char hex[17];
+        bw_sha256(k.data, k.len, d);
+        bw_sb_done(&k);
+        bw_hex(d, 8, hex);
+        struct sockaddr_un sa;
+        int n = snprintf(out_path, PATH_MAX, "%s/%s.sock", dir, hex);
+        free(dir);
+        if (n < 0 || (size_t) n >= sizeof(sa.sun_path)) {
+                out_path[0] = 0;
+                if (cmd)
+                        refuse("the sessions directory's path is too long for a unix socket (%d bytes at most): set "
+                               "XDG_RUNTIME_DIR",
+                               (int) sizeof(sa.sun_path) - 1);
+                return;
+        }
+        if (!cmd || !bw_streq(cmd, "start"))
+                return;
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, out_path, strlen(out_path) + 1);
+        if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                close(probe);
+                printf("bulwark: a session for %s is already running (%s)\n", workspace, out_path);
+                exit(0);
+        }
+        if (probe >= 0)
+                close(probe);
+        unlink(out_path); /* a stale one */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        mode_t old = umask(077);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+                refuse("cannot make the session's socket %s: %s", out_path, strerror(errno));
+        umask(old);
+        *out_listen = fd;
+        /* what the session says (set-up failures included) goes to a log beside it, and a line
+         * for `--session list` */
+        char side[PATH_MAX + 8];
+        snprintf(side, sizeof(side), "%.*s.log", (int) strlen(out_path) - 5, out_path);
+        session_log_fd = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        snprintf(side, sizeof(side), "%.*s.info", (int) strlen(out_path) - 5, out_path);
+        int info = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (info >= 0) {
+                dprintf(info, "%s (%s%s)\n", workspace, elevated ? "elevated" : "unelevated",
+                        network ? ", network" : ", offline");
+                close(info);
+        }
+}
+
+/* --session stop|list (and a quiet stop of a session built for another boundary). */
+static int session_control(const char *cmd, const char *path) {
+        if (bw_streq(cmd, "list")) {
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof(dir), "%s", path);
+                char *slash = strrchr(dir, '/');
+                if (!path[0] || !slash) {
+                        puts("no sessions");
+                        return 0;
+                }
+                *slash = 0;
+                DIR *d = opendir(dir);
+                unsigned n = 0;
+                for (struct dirent *de; d && (de = readdir(d));) {
+                        size_t len = strlen(de->d_name);
+                        if (len < 6 || !bw_streq(de->d_name + len - 5, ".sock"))
+                                continue;
+                        char sock[PATH_MAX + NAME_MAX + 2], info[PATH_MAX + NAME_MAX + 8], what[PATH_MAX + 64] = "";
+                        snprintf(sock, sizeof(sock), "%s/%s", dir, de->d_name);
+                        snprintf(info, sizeof(info), "%s/%.*s.info", dir, (int) len - 5, de->d_name);
+                        FILE *f = fopen(info, "re");
+                        if (f && fgets(what, sizeof(what), f))
+                                what[strcspn(what, "\n")] = 0;
+                        if (f)
+                                fclose(f);
+                        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                        if (strlen(sock) >= sizeof(sa.sun_path))
+                                continue;
+                        memcpy(sa.sun_path, sock, strlen(sock) + 1);
+                        struct bw_session_request req = {.magic = BW_SESSION_MAGIC, .kind = BW_SESSION_INFO};
+                        struct bw_session_reply rep = {0};
+                        bool live = fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+                                    send(fd, &req, sizeof(req), MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
+                                    recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
+                        if (fd >= 0)
+                                close(fd);
+                        printf("%s  %s  %s\n", de->d_name, live ? "running" : "stale", what[0] ? what : "?");
+                        n++;
+                }
+                if (d)
+                        closedir(d);
+                if (!n)
+                        puts("no sessions");
+                return 0;
+        }
+        bool quiet = bw_streq(cmd, "stop-quiet");
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) < sizeof(sa.sun_path))
+                memcpy(sa.sun_path, path, strlen(path) + 1);
+        struct bw_session_request req = {.magic = BW_SESSION_MAGIC, .kind = BW_SESSION_STOP};
+        struct bw_session_reply rep;
+        bool ok = path[0] && fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+                  send(fd, &req, sizeof(req), MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
+                  recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
+        if (fd >= 0)
+                close(fd);
+        if (!quiet)
+                puts(ok ? "bulwark: session stopped" : "bulwark: no session is running for this workspace");
+        return ok ? 0 : 1;
+}
+
+/* What a session must have been built for to run this command: every part of the boundary. */
+static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *plan, const char *principal,
+                        uint8_t out[32]) {
+        struct bw_strbuf b = {0};
+        bw_sb_printf(&b, "spec 1\nplan %s\nprincipal %s\noffline %d\nelevated %d\ntrusted %u\nreal %u\n", plan->id,
+                     principal, s->offline, s->elevated, (unsigned) s->trusted_uid, (unsigned) s->real_uid);
+        bw_sb_printf(&b, "tmp %s %s %s\nprocesses %lu\nlandlock %u %u %d\n", s->private_tmp ? s->private_tmp : "-",
+                     s->tmp_size, s->shm_size, s->processes, s->landlock_min_abi, s->landlock_wanted_abi,
+                     s->landlock_refuse_below);
+        for (size_t i = 0; i < s->n_writable; i++)
+                bw_sb_printf(&b, "w %s\n", s->writable[i]);
+        for (size_t i = 0; i < s->n_read_only; i++)
+                bw_sb_printf(&b, "r %u %s\n", s->read_only_flags ? s->read_only_flags[i] : 0, s->read_only[i]);
+        for (size_t i = 0; i < s->n_hidden; i++)
+                bw_sb_printf(&b, "h %u %s\n", s->hidden_flags ? s->hidden_flags[i] : 0, s->hidden[i]);
+        bw_sha256(b.data, b.len, out);
+        bw_sb_done(&b);
+}
+
+/* Build the session and leave it serving in the background; 0 once it is up. */
+static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, const uint8_t digest[32], const char *path,
+                         const char *workspace) {
+        int ready[2];
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                refuse("cannot create a pipe: %s", strerror(errno));
+        pid_t pid = fork();
+        if (pid < 0)
+                refuse("cannot start the session: %s", strerror(errno));
+        if (pid == 0) {
+                close(ready[0]);
+                setsid();
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                dup2(null, 0);
+                dup2(session_log_fd >= 0 ? session_log_fd : null, 1);
+                dup2(session_log_fd >= 0 ? session_log_fd : null, 2);
+                const char *idle = getenv("BULWARK_SESSION_IDLE");
+                unsigned secs = idle ? (unsigned) strtoul(idle, NULL, 10) : 0;
+                int st = bw_sandbox_serve(spec, listen_fd, digest, secs, ready[1]);
+                /* the socket and its files are yours (an elevated session serves as the sandbox user) */
+                (void) !setresuid((uid_t) -1, getuid(), (uid_t) -1);
+                char side[PATH_MAX + 8];
+                unlink(path);
+                snprintf(side, sizeof(side), "%.*s.info", (int) strlen(path) - 5, path);
+                unlink(side);
+                _exit(st == 125 ? 125 : 0);
+        }
+        close(ready[1]);
+        close(listen_fd);
+        char c;
+        ssize_t got;
+        do
+                got = read(ready[0], &c, 1);
+        while (got < 0 && errno == EINTR);
+        if (got != 1) {
+                char side[PATH_MAX + 8], buf[512];
+                snprintf(side, sizeof(side), "%.*s.log", (int) strlen(path) - 5, path);
+                int log = open(side, O_RDONLY | O_CLOEXEC);
+                ssize_t n = log >= 0 ? read(log, buf, sizeof(buf) - 1) : -1;
+                if (log >= 0)
+                        close(log);
+                buf[n > 0 ? n : 0] = 0;
+                fprintf(stderr, "bulwark run: the session for %s could not be built%s%s", workspace,
+                        n > 0 ? ":\n" : "\n", buf);
+                return 125;
+        }
+        printf("bulwark: session started for %s (commands run in it until `bulwark session stop` or %u s idle)\n",
+               workspace, (unsigned) BW_SESSION_IDLE);
+        return 0;
+}
+
 int main(int argc, char **argv) {
-        static const struct option longopts[] = {{"network", no_argument, NULL, 'n'},
-                                                 {"plan", required_argument, NULL, 'p'},
-                                                 {"plan-fd", required_argument, NULL, 'f'},
-                                                 {"workspace", required_argument, NULL, 'w'},
-                                                 {"verbose", no_argument, NULL, 'v'},
-                                                 {"help", no_argument, NULL, 'h'},
-                                                 {NULL, 0, NULL, 0}};
+        static const struct option longopts[] = {
+                {"network", no_argument, NULL, 'n'},       {"plan", required_argument, NULL, 'p'},
+                {"plan-fd", required_argument, NULL, 'f'}, {"workspace", required_argument, NULL, 'w'},
+                {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
+                {"session", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
         bool network = false, verbose = false;
-        const char *plan_path = NULL, *workspace_arg = NULL;
+        const char *plan_path = NULL, *workspace_arg = NULL, *session_cmd = NULL;
         int plan_fd = -1, c;
         while ((c = getopt_long(argc, argv, "+nw:vh", longopts, NULL)) != -1) {
                 switch (c) {
@@ -793,6 +995,11 @@ int main(int argc, char **argv) {
                 case 'v':
                         verbose = true;
                         break;
+                case 's':
+                        if (!bw_streq(optarg, "start") && !bw_streq(optarg, "stop") && !bw_streq(optarg, "list"))
+                                refuse("--session %s: say start, stop or list", optarg);
+                        session_cmd = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -801,7 +1008,7 @@ int main(int argc, char **argv) {
                         return 125;
                 }
         }
-        if (optind >= argc) {
+        if (optind >= argc && !session_cmd) {
                 usage(stderr);
                 refuse("say which command to run, after --");
         }
@@ -960,6 +1167,15 @@ int main(int argc, char **argv) {
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
         guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
+        /* A warm session for this workspace and mode: its socket (made now, as you, before an
+         * elevated runner becomes the sandbox user) */
+        char session_path[PATH_MAX] = "";
+        int listen_fd = -1;
+        if (session_cmd)
+                bw_guard_forget_pending(guard); /* no command runs here: nothing to check after */
+        session_prepare(&sl, me->pw_dir, workspace, network, elevated, session_cmd, session_path, &listen_fd);
+        if (session_cmd && !bw_streq(session_cmd, "start"))
+                return session_control(session_cmd, session_path);
 
         if (elevated) {
                 /* The plan names a principal role; apply bound it, for this installation's user, to
@@ -1068,7 +1284,44 @@ int main(int argc, char **argv) {
         if (getauxval(AT_SECURE) && (restored = original_environment(&env_block)))
                 base = restored;
         char **envp = build_env(base, plan, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL, verbose);
-        int status = bw_sandbox_run(&spec, argv + optind, envp);
+        uint8_t digest[32];
+        spec_digest(&spec, plan, principal, digest);
+        int status;
+        if (session_cmd) { /* start: build the sandbox, keep it serving in the background */
+                status = session_start(&spec, listen_fd, digest, session_path, workspace);
+                bw_guard_free(guard);
+                return status;
+        }
+        status = BW_ATTACH_UNAVAILABLE;
+        if (session_path[0] && access(session_path, F_OK) == 0) {
+                if (elevated) /* the session's socket is yours: connect as you */
+                        (void) !setresuid((uid_t) -1, real_uid, (uid_t) -1);
+                status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);
+                if (status == BW_ATTACH_MISMATCH) {
+                        /* built for another boundary (a carve-out appeared or went, the policy
+                         * changed): it must not serve this workspace any more; this run is cold */
+                        (void) session_control("stop-quiet", session_path);
+                        fputs("bulwark run: the warm session was built for another boundary (a carve-out appeared or "
+                              "went, or the policy changed) and is stopped; this run is cold: `bulwark session "
+                              "start` builds one for the new boundary\n",
+                              stderr);
+                }
+                if (elevated && (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH)) {
+                        /* back to the sandbox user for the cold run; an id change makes a process
+                         * undumpable, and the runner must write its sandbox's id maps */
+                        uid_t sandbox_uid, r, e;
+                        (void) getresuid(&r, &e, &sandbox_uid);
+                        (void) !setresuid((uid_t) -1, sandbox_uid, (uid_t) -1);
+                        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+                }
+                if (verbose)
+                        fprintf(stderr, "bulwark run: %s\n",
+                                status == BW_ATTACH_MISMATCH      ? "cold run (session stopped)"
+                                : status == BW_ATTACH_UNAVAILABLE ? "no usable warm session: this run is cold"
+                                                                  : "ran in the warm session");
+        }
+        if (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH)
+                status = bw_sandbox_run(&spec, argv + optind, envp);
         /* The sandbox is gone (its pid namespace with it): what did the run leave behind? Elevated,
          * that is checked as the real user again (the real uid was kept for this and for signals):
          * the tree index and its pending link are theirs, and so may be what the run renamed. */

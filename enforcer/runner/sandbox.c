@@ -3,6 +3,7 @@
 #include "landlock_abi.h"
 #include "safe_open.h"
 #include "seccomp_filter.h"
+#include "session.h"
 #include "stdio_relay.h"
 #include "util.h"
 
@@ -27,6 +28,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include "strbuf.h"
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,7 +39,7 @@
 /* ---- how init reports to the runner ---- */
 
 /* init writes exactly one of these to the status pipe before it exits. */
-enum report_kind { REPORT_SETUP_FAILED = 1, REPORT_COMMAND_ENDED = 2 };
+enum report_kind { REPORT_SETUP_FAILED = 1, REPORT_COMMAND_ENDED = 2, REPORT_SERVING = 3 };
 struct report {
         int kind;
         int wait_status; /* REPORT_COMMAND_ENDED: the command's waitpid() status */
@@ -583,6 +586,295 @@ static void exec_command(char *const argv[], char *const envp[]) {
         _exit(e == ENOENT ? 127 : 126);
 }
 
+/* ---- warm sessions (session.h): init serves commands ---- */
+
+static struct {
+        int listen_fd, ready_fd;
+        uint8_t digest[32];
+        unsigned idle_seconds;
+} serving = {.listen_fd = -1, .ready_fd = -1};
+
+/* Close every descriptor but keep_a and keep_b (either may be -1). */
+static void close_all_but(int keep_a, int keep_b) {
+        int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
+        if (lo < 0) {
+                lo = hi;
+                hi = -1;
+        }
+        if (lo < 0) {
+                close_range(3, ~0u, 0);
+                return;
+        }
+        if (lo > 3)
+                close_range(3, (unsigned) lo - 1, 0);
+        if (hi > lo) {
+                if (hi > lo + 1)
+                        close_range((unsigned) lo + 1, (unsigned) hi - 1, 0);
+                close_range((unsigned) hi + 1, ~0u, 0);
+        } else
+                close_range((unsigned) lo + 1, ~0u, 0);
+}
+
+static bool send_all(int fd, const void *buf, size_t n) {
+        const char *p = buf;
+        while (n > 0) {
+                ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return false;
+                p += w;
+                n -= (size_t) w;
+        }
+        return true;
+}
+
+static bool recv_all(int fd, void *buf, size_t n) {
+        char *p = buf;
+        while (n > 0) {
+                ssize_t r = recv(fd, p, n, 0);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return false;
+                p += r;
+                n -= (size_t) r;
+        }
+        return true;
+}
+
+/*
+ * One command of a session, in a process of its own (the handler, in the session's namespaces):
+ * read the request, check it is for this sandbox, then a pid and mount namespace of the
+ * command's own (its /proc shows only it: another command's environment and descriptors stay
+ * out of sight, and what it leaves running ends with it), and the command itself under
+ * no_new_privs, Landlock and seccomp, with no capability left.
+ */
+__attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s, bool have_netns, int conn) {
+        status_fd = -1; /* set-up failures from here go to the client's stderr, once it is ours */
+        struct ucred peer;
+        socklen_t plen = sizeof(peer);
+        /* A client from outside the session's pid namespace shows pid 0 here: a command inside
+         * (whatever its uid) cannot ask for another command. */
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 || peer.pid != 0)
+                _exit(1);
+        struct bw_session_request req;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(3 * sizeof(int))];
+        } ctl;
+        struct iovec iov = {&req, sizeof(req)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+        ssize_t got = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+        int fds[3] = {-1, -1, -1};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(3 * sizeof(int)))
+                memcpy(fds, CMSG_DATA(c), sizeof(fds));
+        struct bw_session_reply rep = {.magic = BW_SESSION_MAGIC};
+        if (got != (ssize_t) sizeof(req) || req.magic != BW_SESSION_MAGIC)
+                _exit(1);
+        if (req.kind == BW_SESSION_STOP) {
+                send_all(conn, &rep, sizeof(rep));
+                kill(1, SIGTERM); /* init ends the session */
+                _exit(0);
+        }
+        if (req.kind == BW_SESSION_INFO) {
+                rep.value = (int32_t) getppid();
+                send_all(conn, &rep, sizeof(rep));
+                _exit(0);
+        }
+        if (req.kind != BW_SESSION_RUN || memcmp(req.digest, serving.digest, sizeof(req.digest)) != 0 || fds[0] < 0 ||
+            req.blob_size > BW_SESSION_MAX_BLOB || req.argc == 0 || req.argc > 65536 || req.envc > 65536) {
+                rep.code = BW_SESSION_MISMATCH;
+                send_all(conn, &rep, sizeof(rep));
+                _exit(0);
+        }
+        char *blob = malloc((size_t) req.blob_size + 1);
+        char **argv = calloc(req.argc + 1, sizeof(*argv)), **envp = calloc(req.envc + 1, sizeof(*envp));
+        if (!blob || !argv || !envp || !recv_all(conn, blob, req.blob_size))
+                _exit(1);
+        blob[req.blob_size] = 0;
+        /* argv, then envp, then the working directory: NUL-separated, counted */
+        char *p = blob, *end = blob + req.blob_size;
+        for (uint32_t i = 0; i < req.argc + req.envc + 1; i++) {
+                char *z = memchr(p, 0, (size_t) (end - p) + 1);
+                if (!z || z > end)
+                        _exit(1);
+                if (i < req.argc)
+                        argv[i] = p;
+                else if (i < req.argc + req.envc)
+                        envp[i - req.argc] = p;
+                else if (p[0] != '/')
+                        _exit(1);
+                p = z + 1;
+        }
+        /* the last string is the working directory */
+        char *last = blob;
+        for (uint32_t i = 0; i < req.argc + req.envc; i++)
+                last += strlen(last) + 1;
+        rep.code = 0;
+        if (!send_all(conn, &rep, sizeof(rep)))
+                _exit(1);
+        int status_pipe[2];
+        if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
+                dprintf(fds[2] >= 0 ? fds[2] : fds[0], "bulwark run: the session cannot start a command: %s\n",
+                        strerror(errno));
+                struct bw_session_status st = {BW_SESSION_MAGIC, 125 << 8};
+                send_all(conn, &st, sizeof(st));
+                _exit(0);
+        }
+        pid_t g = fork();
+        if (g == 0) {
+                /* pid 1 of the command's own namespace: its /proc, then the command */
+                close(conn);
+                close(status_pipe[0]);
+                if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
+                        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+                        mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
+                }
+                install_forwarding();
+                pid_t cmd = fork();
+                if (cmd == 0) {
+                        close(status_pipe[1]);
+                        for (int i = 0; i < 3; i++)
+                                if (fds[i] >= 0 && dup2(fds[i], i) < 0)
+                                        _exit(125);
+                        if (chdir(last) < 0) {
+                                fprintf(stderr, "bulwark run: cannot enter %s: %s\n", last, strerror(errno));
+                                _exit(125);
+                        }
+                        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                                _exit(125);
+                        apply_landlock(s, have_netns);
+                        if (s->processes) {
+                                struct rlimit nproc = {s->processes, s->processes};
+                                setrlimit(RLIMIT_NPROC, &nproc);
+                        }
+                        struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
+                        struct __user_cap_data_struct cd[2] = {0};
+                        if (syscall(SYS_capset, &ch, cd) < 0)
+                                _exit(125);
+                        apply_seccomp(s, have_netns);
+                        exec_command(argv, envp);
+                }
+                forward_to = cmd;
+                sigset_t fwd;
+                sigemptyset(&fwd);
+                for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                        sigaddset(&fwd, forwarded[i]);
+                sigprocmask(SIG_UNBLOCK, &fwd, NULL);
+                for (;;) {
+                        int st;
+                        pid_t w = waitpid(-1, &st, 0);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                _exit(125);
+                        if (w == cmd) {
+                                (void) !write(status_pipe[1], &st, sizeof(st));
+                                _exit(0); /* what the command left running ends with this namespace */
+                        }
+                }
+        }
+        close(status_pipe[1]);
+        for (int i = 0; i < 3; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        /* relay the client's signals until the command's status comes; a client that goes away is
+         * a hang-up, as a terminal would give it */
+        int st = 125 << 8;
+        bool client_gone = false;
+        for (;;) {
+                struct pollfd pf[2] = {{status_pipe[0], POLLIN, 0}, {client_gone ? -1 : conn, POLLIN, 0}};
+                if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (pf[0].revents) {
+                        if (read(status_pipe[0], &st, sizeof(st)) != (ssize_t) sizeof(st))
+                                st = 125 << 8;
+                        break;
+                }
+                if (pf[1].revents) {
+                        struct bw_session_signal sig;
+                        if (!recv_all(conn, &sig, sizeof(sig)) || sig.magic != BW_SESSION_MAGIC) {
+                                client_gone = true;
+                                kill(g, SIGHUP);
+                                continue;
+                        }
+                        if (sig.sig > 0 && sig.sig < 65)
+                                kill(g, sig.sig);
+                }
+        }
+        waitpid(g, NULL, 0);
+        struct bw_session_status out = {BW_SESSION_MAGIC, st};
+        send_all(conn, &out, sizeof(out));
+        _exit(0);
+}
+
+static volatile sig_atomic_t stop_serving;
+static void on_stop(int sig) {
+        (void) sig;
+        stop_serving = 1;
+}
+
+/* init of a warm session: accept commands until stopped or idle (pid 1: when it ends, every
+ * command still running ends with the session). */
+__attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, bool have_netns) {
+        uid_t eu = geteuid();
+        if (getuid() != eu && setresuid(eu, eu, eu) < 0)
+                setup_failed("cannot settle the sandbox user's ids: %s", strerror(errno));
+        for (int cap = 0;; cap++) {
+                int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+                if (in_set < 0)
+                        break;
+                if (in_set == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+                        setup_failed("cannot drop capability %d from the bounding set: %s", cap, strerror(errno));
+        }
+        struct sigaction sa = {.sa_handler = on_stop};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGCHLD, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        struct report r = {.kind = REPORT_SERVING};
+        if (write(status_fd, &r, sizeof(r)) != (ssize_t) sizeof(r))
+                _exit(1);
+        /* a connection gone between poll() and accept() must not leave init blocked in accept() */
+        fcntl(serving.listen_fd, F_SETFL, O_NONBLOCK);
+        unsigned active = 0;
+        while (!stop_serving) {
+                int st;
+                while (waitpid(-1, &st, WNOHANG) > 0)
+                        if (active)
+                                active--;
+                struct pollfd pf = {serving.listen_fd, POLLIN, 0};
+                int timeout = active ? 1000 : (int) serving.idle_seconds * 1000;
+                int n = poll(&pf, 1, timeout);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0 && !active)
+                        break; /* idle */
+                if (n <= 0)
+                        continue;
+                int conn = accept4(serving.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (conn < 0)
+                        continue;
+                pid_t h = fork();
+                if (h == 0) {
+                        close(serving.listen_fd);
+                        close(status_fd);
+                        serve_one(s, have_netns, conn);
+                }
+                close(conn);
+                if (h > 0)
+                        active++;
+        }
+        _exit(0);
+}
+
 __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, bool have_ns, bool have_netns,
                                                int go_fd, char *const argv[], char *const envp[]) {
         /* If the runner dies, so does the sandbox (and, pid 1 gone, everything in it). */
@@ -593,9 +885,7 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         close(go_fd);
         /* Nothing the runner holds reaches the sandbox: an fd to a directory on the original
          * mounts would lead around every read-only and hidden mount. */
-        if (status_fd > 3)
-                close_range(3, (unsigned) status_fd - 1, 0);
-        close_range((unsigned) status_fd + 1, ~0u, 0);
+        close_all_but(status_fd, serving.listen_fd);
         /* The ids are mapped: from now on the command (same uid) must not reach init through
          * /proc/1 (its fds, memory, root) either. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -607,6 +897,8 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                         loopback_up();
                 layers_ns = have_netns ? "user, mount, pid, network (private loopback)" : "user, mount, pid";
         }
+        if (serving.listen_fd >= 0)
+                serve(s, have_netns); /* a warm session: commands come over the socket */
         /* An interactive run: a terminal of the sandbox's own devpts for the command. */
         int pty_slave = -1;
         if (io.interactive) {
@@ -740,7 +1032,9 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
         sigprocmask(SIG_BLOCK, &block, &old);
 
         /* The command's stdio: pipes it cannot use to reach the host objects behind them. */
-        int se = bw_stdio_prepare(&io);
+        /* (a session's daemon: its streams are its own log, nothing to relay) */
+        int se = serving.listen_fd >= 0 ? (io = (struct bw_stdio){.saved = {-1, -1, -1}, .relay = {-1, -1, -1}}, 0)
+                                        : bw_stdio_prepare(&io);
         if (se < 0) {
                 bw_stdio_restore(&io);
                 fprintf(stderr, "bulwark run: cannot set up the command's standard streams: %s\n", strerror(-se));
@@ -825,6 +1119,17 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
 
         struct report r = {0};
         ssize_t got = bw_stdio_pump(&io, status[0], &r, sizeof(r));
+        if (got == (ssize_t) sizeof(r) && r.kind == REPORT_SERVING) {
+                /* a session is up: say so to whoever started it, then wait for it to end */
+                if (serving.ready_fd >= 0) {
+                        (void) !write(serving.ready_fd, "1", 1);
+                        close(serving.ready_fd);
+                }
+                while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                bw_stdio_restore(&io);
+                return 0;
+        }
         int st = 0;
         while (waitpid(child, &st, 0) < 0 && errno == EINTR)
                 ;
@@ -846,6 +1151,103 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
         if (WIFEXITED(r.wait_status))
                 return WEXITSTATUS(r.wait_status);
         return -WTERMSIG(r.wait_status);
+}
+
+int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8_t digest[32], unsigned idle_seconds,
+                     int ready_fd) {
+        serving.listen_fd = listen_fd;
+        serving.ready_fd = ready_fd;
+        serving.idle_seconds = idle_seconds ? idle_seconds : BW_SESSION_IDLE;
+        memcpy(serving.digest, digest, sizeof(serving.digest));
+        static char *const none[] = {NULL};
+        return bw_sandbox_run(s, none, none);
+}
+
+static int session_conn = -1; /* the client's connection, for its signal handler */
+
+static void forward_to_session(int sig) {
+        struct bw_session_signal m = {BW_SESSION_MAGIC, sig};
+        int e = errno;
+        (void) !send(session_conn, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+        errno = e;
+}
+
+int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
+                      const char *cwd) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (fd < 0 || strlen(socket_path) >= sizeof(sa.sun_path)) {
+                if (fd >= 0)
+                        close(fd);
+                return BW_ATTACH_UNAVAILABLE;
+        }
+        memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                if (errno == ECONNREFUSED)
+                        unlink(socket_path); /* a session that is gone */
+                close(fd);
+                return BW_ATTACH_UNAVAILABLE;
+        }
+        /* stdio as for a cold run: pipes for what is the host's; a terminal runs cold (a pty of
+         * its own is made by a cold run's init) */
+        if (bw_stdio_prepare(&io) < 0 || io.interactive) {
+                bw_stdio_restore(&io);
+                close(fd);
+                return BW_ATTACH_UNAVAILABLE;
+        }
+        struct bw_strbuf blob = {0};
+        uint32_t argc = 0, envc = 0;
+        for (; argv[argc]; argc++)
+                bw_sb_append(&blob, argv[argc], strlen(argv[argc]) + 1);
+        for (; envp[envc]; envc++)
+                bw_sb_append(&blob, envp[envc], strlen(envp[envc]) + 1);
+        bw_sb_append(&blob, cwd, strlen(cwd) + 1);
+        struct bw_session_request req = {.magic = BW_SESSION_MAGIC,
+                                         .kind = BW_SESSION_RUN,
+                                         .argc = argc,
+                                         .envc = envc,
+                                         .blob_size = (uint32_t) blob.len};
+        memcpy(req.digest, digest, sizeof(req.digest));
+        int fds[3] = {0, 1, 2};
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(fds))];
+        } ctl = {0};
+        struct iovec iov = {&req, sizeof(req)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(fds));
+        memcpy(CMSG_DATA(c), fds, sizeof(fds));
+        bool sent = blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
+                    send_all(fd, blob.data, blob.len);
+        bw_sb_done(&blob);
+        bw_stdio_after_start(&io); /* the runner's own streams back; the relays' ends stay */
+        struct bw_session_reply rep;
+        if (!sent || !recv_all(fd, &rep, sizeof(rep)) || rep.magic != BW_SESSION_MAGIC || rep.code != 0) {
+                bw_stdio_restore(&io);
+                close(fd);
+                return sent && rep.code == BW_SESSION_MISMATCH ? BW_ATTACH_MISMATCH : BW_ATTACH_UNAVAILABLE;
+        }
+        /* the command is not in this terminal's foreground group: every signal is passed on */
+        session_conn = fd;
+        struct sigaction sa2 = {.sa_handler = forward_to_session, .sa_flags = SA_RESTART};
+        sigemptyset(&sa2.sa_mask);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
+                sigaction(forwarded[i], &sa2, NULL);
+        struct bw_session_status st = {0};
+        ssize_t got = bw_stdio_pump(&io, fd, &st, sizeof(st));
+        bw_stdio_restore(&io);
+        close(fd);
+        if (got != (ssize_t) sizeof(st) || st.magic != BW_SESSION_MAGIC) {
+                fprintf(stderr, "bulwark run: the session ended while the command ran\n");
+                return 125;
+        }
+        if (WIFEXITED(st.wait_status))
+                return WEXITSTATUS(st.wait_status);
+        return -WTERMSIG(st.wait_status);
 }
 
 void bw_exit_like_signal(int sig) {

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Warm sandboxes: a session keeps one sandbox (namespaces, mounts, covers, identity) ready for a
+ * workspace and its exact boundary, and runs each command in it as a child of its own pid and
+ * mount namespace, with no_new_privs, Landlock and seccomp applied per command.
+ *
+ *   bulwark-runner --session start   builds the sandbox as a cold run would, then keeps its init
+ *                                    serving on a socket (in $XDG_RUNTIME_DIR/bulwark/sessions,
+ *                                    or the cache: a 0700 directory of the caller's, hidden from
+ *                                    every sandbox); the runner that started it waits in the
+ *                                    background and removes the socket when the session ends.
+ *   bulwark-runner [...] -- CMD      finds the session for its workspace and mode, checks the
+ *                                    boundary it was built for is exactly this run's (a digest
+ *                                    of every root, carve-out, cover, limit and layer), and hands
+ *                                    over argv, the environment, the working directory and its
+ *                                    stdio (SCM_RIGHTS); otherwise it runs cold (and a session
+ *                                    built for another boundary is stopped, to be rebuilt).
+ *
+ * The per-run checks (the tree guard's walk before and its check after) stay with the client:
+ * they run for every command. Only the user who started it can use a session: the socket is
+ * theirs and private, and a client from inside the session's pid namespace (a command) is
+ * refused. A session ends after BW_SESSION_IDLE seconds without a command, with
+ * `--session stop`, or when the boundary changes.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#define BW_SESSION_MAGIC 0x31535742u /* "BWS1" */
+#define BW_SESSION_MAX_BLOB (4u << 20)
+#define BW_SESSION_IDLE 900
+#define BW_SESSION_MISMATCH 1
+
+enum bw_session_kind { BW_SESSION_RUN = 1, BW_SESSION_STOP = 2, BW_SESSION_INFO = 3 };
+
+/* client -> server, with SCM_RIGHTS of the command's fds 0, 1, 2 (RUN); then blob_size bytes:
+ * argv strings, envp strings, the working directory, each NUL-terminated */
+struct bw_session_request {
+        uint32_t magic, kind;
+        uint8_t digest[32];
+        uint32_t argc, envc, blob_size, reserved;
+};
+/* server -> client: accepted (code 0) or not (BW_SESSION_MISMATCH); INFO: value = the session's pid */
+struct bw_session_reply {
+        uint32_t magic;
+        int32_t code, value, reserved;
+};
+/* client -> server while the command runs: a signal to pass on */
+struct bw_session_signal {
+        uint32_t magic;
+        int32_t sig;
+};
+/* server -> client at the end: the command's wait status */
+struct bw_session_status {
+        uint32_t magic;
+        int32_t wait_status;
+};
