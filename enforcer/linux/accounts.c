@@ -32,8 +32,7 @@ int bw_account_name(uint32_t role, const char *user, char out[33]) {
                 plain = islower((unsigned char) user[i]) || isdigit((unsigned char) user[i]) || user[i] == '_' ||
                         user[i] == '-';
         if (plain) {
-                memcpy(out, prefix, pl);
-                memcpy(out + pl, user, ul + 1);
+                snprintf(out, 33, "%s%.*s", prefix, (int) (32 - pl), user); /* it fits: plain says so */
                 return 0;
         }
         /* what useradd accepts everywhere (lower case, digits, _ and -), then the hash of the real
@@ -49,11 +48,9 @@ int bw_account_name(uint32_t role, const char *user, char out[33]) {
                 readable[o++] = islower((unsigned char) c) || isdigit((unsigned char) c) || c == '-' ? c : '_';
         }
         readable[o] = 0;
-        memcpy(out, prefix, pl);
-        memcpy(out + pl, readable, o);
-        out[pl + o] = '-';
-        memcpy(out + pl + o + 1, hex, 9);
-        return 0;
+        /* prefix (at most 7) + readable (at most 32 - prefix - 9) + "-" + 8 hex: 32 at most */
+        int n = snprintf(out, 33, "%s%.*s-%s", prefix, (int) keep, readable, hex);
+        return n > 0 && n <= 32 ? 0 : -EINVAL;
 }
 
 void bw_account_gecos(uint32_t role, const char *user, char *out, size_t size) {
@@ -167,18 +164,9 @@ int bw_account_create(const struct bw_plan *p, const char *const names[32], uint
         char gecos[300];
         bw_account_gecos(pr->role, real_user, gecos, sizeof(gecos));
         /* a system user with its own group (-U), no home, no shell, a locked password */
-        const char *argv[] = {"useradd",
-                              "--system",
-                              "--no-create-home",
-                              "--home-dir",
-                              "/nonexistent",
-                              "--shell",
-                              "/usr/sbin/nologin",
-                              "--user-group",
-                              "--comment",
-                              gecos,
-                              name,
-                              NULL};
+        const char *argv[] = {
+                "useradd",           "--system",     "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                "/usr/sbin/nologin", "--user-group", "--comment",        gecos,        name,           NULL};
         return run_tool(argv, err, err_size);
 }
 

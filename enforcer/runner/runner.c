@@ -52,9 +52,10 @@ extern const size_t bw_builtin_plan_size;
  * left to signal, and one uid throughout is what LeakSanitizer's exit-time check (which traces
  * the process) needs in the sanitizer builds. */
 static void settle_ids(void) {
-        uid_t e = geteuid();
-        if (getuid() != e && setresuid(e, e, e) < 0)
+        uid_t r, e, s;
+        if (getresuid(&r, &e, &s) < 0 || ((r != e || s != e) && setresuid(e, e, e) < 0))
                 _exit(125);
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* an id change made it undumpable: a plain process again */
 }
 
 /* The tree guard of this run, once it has looked at the tree: a refusal drops its pending
@@ -282,6 +283,9 @@ static void list_free(struct str_list *l) {
         free(l->flag);
         *l = (struct str_list){0};
 }
+
+struct spec_lists;
+static void spec_lists_free(struct spec_lists *sl);
 
 static bool within(const char *path, const char *root) {
         size_t n = strlen(root);
@@ -639,6 +643,14 @@ static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bo
         if (verbose && hidden)
                 fprintf(stderr, "bulwark run: %u host unix socket%s outside /run hidden (offline)\n", hidden,
                         hidden == 1 ? "" : "s");
+}
+
+static void spec_lists_free(struct spec_lists *sl) {
+        list_free(&sl->writable);
+        list_free(&sl->read_only);
+        list_free(&sl->hidden);
+        list_free(&sl->admin_denied);
+        list_free(&sl->placeholders);
 }
 
 /* ---- the tree: placeholders and carve-outs at any depth ---- */
@@ -1174,8 +1186,16 @@ int main(int argc, char **argv) {
         if (session_cmd)
                 bw_guard_forget_pending(guard); /* no command runs here: nothing to check after */
         session_prepare(&sl, me->pw_dir, workspace, network, elevated, session_cmd, session_path, &listen_fd);
-        if (session_cmd && !bw_streq(session_cmd, "start"))
-                return session_control(session_cmd, session_path);
+        if (session_cmd && !bw_streq(session_cmd, "start")) {
+                int rc = session_control(session_cmd, session_path);
+                active_guard = NULL;
+                bw_guard_free(guard);
+                spec_lists_free(&sl);
+                bw_plan_free(plan);
+                fflush(stdout);
+                settle_ids();
+                return rc;
+        }
 
         if (elevated) {
                 /* The plan names a principal role; apply bound it, for this installation's user, to
@@ -1287,13 +1307,11 @@ int main(int argc, char **argv) {
         uint8_t digest[32];
         spec_digest(&spec, plan, principal, digest);
         int status;
-        if (session_cmd) { /* start: build the sandbox, keep it serving in the background */
+        if (session_cmd) /* start: build the sandbox, keep it serving in the background */
                 status = session_start(&spec, listen_fd, digest, session_path, workspace);
-                bw_guard_free(guard);
-                return status;
-        }
-        status = BW_ATTACH_UNAVAILABLE;
-        if (session_path[0] && access(session_path, F_OK) == 0) {
+        else
+                status = BW_ATTACH_UNAVAILABLE;
+        if (!session_cmd && session_path[0] && access(session_path, F_OK) == 0) {
                 if (elevated) /* the session's socket is yours: connect as you */
                         (void) !setresuid((uid_t) -1, real_uid, (uid_t) -1);
                 status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);
@@ -1320,7 +1338,7 @@ int main(int argc, char **argv) {
                                 : status == BW_ATTACH_UNAVAILABLE ? "no usable warm session: this run is cold"
                                                                   : "ran in the warm session");
         }
-        if (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH)
+        if (!session_cmd && (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH))
                 status = bw_sandbox_run(&spec, argv + optind, envp);
         /* The sandbox is gone (its pid namespace with it): what did the run leave behind? Elevated,
          * that is checked as the real user again (the real uid was kept for this and for signals):
@@ -1328,7 +1346,10 @@ int main(int argc, char **argv) {
         if (elevated && setresuid((uid_t) -1, real_uid, (uid_t) -1) < 0)
                 fprintf(stderr, "bulwark run: warning: cannot take back your identity to check what the run left: %s\n",
                         strerror(errno));
-        {
+        /* (an id change makes a process undumpable: a plain process of yours again, which the
+         * sanitizer builds' exit-time leak check needs) */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (!session_cmd) {
                 struct timespec t0, t1;
                 clock_gettime(CLOCK_MONOTONIC, &t0);
                 bw_guard_after_run(guard, stderr);
@@ -1339,11 +1360,8 @@ int main(int argc, char **argv) {
         }
         active_guard = NULL;
         bw_guard_free(guard);
-        list_free(&sl.writable);
-        list_free(&sl.read_only);
-        list_free(&sl.hidden);
-        list_free(&sl.admin_denied);
-        list_free(&sl.placeholders);
+        spec_lists_free(&sl);
+        fflush(stdout);
         for (size_t i = 0; i < n_env_owned; i++)
                 free(env_owned[i]);
         free(env_owned);

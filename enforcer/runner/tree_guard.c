@@ -96,6 +96,7 @@ struct bw_guard {
         char *index_path;     /* where the snapshot is kept between runs, or NULL */
         uint8_t key[32];      /* what the index must have been made for (roots and rules) */
         bool used_index, index_stale;
+        bool dead_check;                /* checking for a killed run (finish_dead_runs) */
         int64_t scan_start_ns;          /* CLOCK_REALTIME when the scan began (racy directories) */
         char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
@@ -1317,6 +1318,16 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st) {
         id_put(&g->known, st->st_dev, st->st_ino, 0); /* once: a renamed one may be listed again */
+        if (g->dead_check && st->st_uid == geteuid()) {
+                /* Checking for a run that was killed: anything made since by you (a repository you
+                 * cloned, a .env you restored) looks the same as what the run made. Yours is not
+                 * changed; it is named, to be reviewed. (Objects of a sandbox user are the run's.) */
+                say(g,
+                    "warning: %s appeared after a run here was killed before its check: if that run made it, "
+                    "review it before you use it (bulwark did not change it)",
+                    path);
+                return;
+        }
         if (bw_streq(name, ".git") && S_ISDIR(st->st_mode)) {
                 sanitise_repo(g, dfd, name, path);
                 return;
@@ -1382,7 +1393,9 @@ static void finish_dead_runs(struct bw_guard *g) {
                                 id_put(&g->known, dead.hits[i].dev, dead.hits[i].ino, 0);
                         say(g, "a run in these roots (runner %ld) ended without checking what it left: checking now",
                             pid);
+                        g->dead_check = true;
                         check_after(g);
+                        g->dead_check = false;
                         snapshot_free(&g->now);
                         g->now = mine;
                         free(g->known.slots);

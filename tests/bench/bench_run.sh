@@ -5,6 +5,7 @@
 # one run, as the same unprivileged user, printed as ratios against the bare command and bwrap.
 # Runs as root inside throwaway namespaces (a private /etc copy for the test user and the sandbox
 # accounts, tmpfs state): nothing reaches the host.
+# Warm rows: the same command in a session (bulwark session start) of each mode.
 # Then the carve-out work on bigger workspaces (tests/bench/make_tree.py: 10,000 files in 1,000
 # directories with 50 nested repositories and .env files; 100,000 files in 1,111 directories; a
 # policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
@@ -75,6 +76,13 @@ measure() { # name dir command...
         measure runner-elevated /home/ann/ws $runner -- /bin/true
         measure "bulwark-run-unelevated" /home/ann/plain $bulwark run -- /bin/true
         measure "bulwark-run-elevated" /home/ann/ws $bulwark run -- /bin/true
+        # warm sessions: the same runs handed to a sandbox built once
+        as_user ann sh -c "cd /home/ann/plain && $runner --session start" >/dev/null
+        measure runner-warm-unelevated /home/ann/plain $runner -- /bin/true
+        as_user ann sh -c "cd /home/ann/plain && $runner --session stop" >/dev/null
+        as_user ann sh -c "cd /home/ann/ws && $runner --session start" >/dev/null
+        measure runner-warm-elevated /home/ann/ws $runner -- /bin/true
+        as_user ann sh -c "cd /home/ann/ws && $runner --session stop" >/dev/null
 } >/run/bench.txt
 tree_runs=$(( runs < 100 ? runs : 100 ))
 {
@@ -93,7 +101,7 @@ awk -v runs="$runs" "
                 b = med[idx[\"bare\"]]; w = (\"bwrap\" in idx) ? med[idx[\"bwrap\"]] : 0
                 for (i = 1; i <= NR; i++) {
                         t1 = \"\"; t2 = \"\"
-                        if (name[i] == \"runner-elevated\" || name[i] == \"bulwark-run-elevated\")
+                        if (name[i] == \"runner-elevated\" || name[i] == \"bulwark-run-elevated\" || name[i] ~ /warm/)
                                 t1 = sprintf(\"<= 2x bare %s\", med[i] / b <= 2 ? \"PASS\" : \"FAIL\")
                         if (name[i] ~ /^(runner|bulwark-run)/ && w > 0)
                                 t2 = sprintf(\">= 2.5x faster than bwrap %s\", w / med[i] >= 2.5 ? \"PASS\" : \"FAIL\")
