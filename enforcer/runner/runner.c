@@ -1166,6 +1166,14 @@ int main(int argc, char **argv) {
                        tmpdir);
         struct bw_limits limits;
         bw_plan_limits(plan, &limits);
+        /* memory.max and cpu.max need a cgroup delegated to you with no other process in it, which
+         * a runner started from a login shell does not have: said, not pretended */
+        if (limits.memory || limits.cpu_millis)
+                fprintf(stderr,
+                        "bulwark run: warning: the policy's limits.%s %s not enforced: no delegated cgroup here (run "
+                        "it under `systemd-run --user --scope -p MemoryMax=... -p CPUQuota=...` to have them)\n",
+                        limits.memory && limits.cpu_millis ? "memory and limits.cpu" : limits.memory ? "memory" : "cpu",
+                        limits.memory && limits.cpu_millis ? "are" : "is");
         char tmp_size[32], shm_size[32];
         if (limits.tmpfs_size) {
                 snprintf(tmp_size, sizeof(tmp_size), "%llu", (unsigned long long) limits.tmpfs_size);
