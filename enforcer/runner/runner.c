@@ -1172,7 +1172,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr,
                         "bulwark run: warning: the policy's limits.%s %s not enforced: no delegated cgroup here (run "
                         "it under `systemd-run --user --scope -p MemoryMax=... -p CPUQuota=...` to have them)\n",
-                        limits.memory && limits.cpu_millis ? "memory and limits.cpu" : limits.memory ? "memory" : "cpu",
+                        limits.memory && limits.cpu_millis ? "memory and limits.cpu"
+                        : limits.memory                    ? "memory"
+                                                           : "cpu",
                         limits.memory && limits.cpu_millis ? "are" : "is");
         char tmp_size[32], shm_size[32];
         if (limits.tmpfs_size) {
