@@ -67,7 +67,7 @@ struct run {
                 uint32_t rule;
                 char name[16]; /* bw-w- and 8 hex digits of the SHA-256 of the path */
                 int64_t gid;
-        } *wg;
+        } * wg;
         size_t n_wg;
         struct bw_tree_policy tp;
         bool dry_run;
@@ -544,8 +544,10 @@ static int converge_accounts(struct run *r) {
                 add_line(r, '+', "group", g->name, detail, NULL, 0);
                 if (r->dry_run)
                         continue;
-                struct bw_journal_account a = {
-                        .kind = BW_JOURNAL_ACCOUNT_GROUP, .existed = false, .name = g->name, .name_len = strlen(g->name)};
+                struct bw_journal_account a = {.kind = BW_JOURNAL_ACCOUNT_GROUP,
+                                               .existed = false,
+                                               .name = g->name,
+                                               .name_len = strlen(g->name)};
                 int e = account_record(r, &a);
                 if (e < 0)
                         return fail(r, 1, "cannot journal the creation of %s: %s", g->name, strerror(-e));
@@ -612,8 +614,8 @@ static int converge_firewall(struct run *r) {
         char err[512] = "";
         if (r->dry_run && geteuid() != 0) {
                 /* libnftables would only fail (and say so on stderr): the ruleset is root's to read */
-                add_line(r, '?', "nft", "inet bulwark output", "the nftables ruleset cannot be read without root: unknown",
-                         NULL, 0);
+                add_line(r, '?', "nft", "inet bulwark output",
+                         "the nftables ruleset cannot be read without root: unknown", NULL, 0);
                 return 0;
         }
         enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
@@ -2093,7 +2095,8 @@ static int release_unused(struct run *r, FILE *out, bool legacy_only) {
                 if (bw_fw_apply(uids, nu, err, sizeof(err)) < 0)
                         ret = fail(r, 1, "cannot update table inet bulwark: %s", err);
                 else
-                        fprintf(out, "~ nft    inet bulwark matches the offline users of the remaining installations\n");
+                        fprintf(out,
+                                "~ nft    inet bulwark matches the offline users of the remaining installations\n");
         }
         return ret;
 }
@@ -2453,7 +2456,7 @@ struct status {
         FILE *out;
         unsigned drift;
         unsigned unreadable; /* without root: what could not be read (not drift) */
-        json_t *installs; /* --json: the installations, for one compliance document */
+        json_t *installs;    /* --json: the installations, for one compliance document */
 };
 
 static int status_one(struct run *parent, const char *id, void *userdata) {
@@ -2493,11 +2496,11 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                         for (size_t i = 0; i < r.n_lines; i++)
                                 json_array_append_new(r.lines[i].op == '!' ? kept : drifted,
                                                       change_json(&r, &r.lines[i]));
-                        json_t *inst = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id,
-                                                 "plan", r.plan->id, "workspace", ws, "user", user, "signer", signer,
-                                                 "effective", drift == 0 && unreadable == 0, "drifted_entries",
-                                                 (int) drift, "drifted", drifted, "kept_entries", (int) r.kept, "kept",
-                                                 kept);
+                        json_t *inst =
+                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id, "plan",
+                                          r.plan->id, "workspace", ws, "user", user, "signer", signer, "effective",
+                                          drift == 0 && unreadable == 0, "drifted_entries", (int) drift, "drifted",
+                                          drifted, "kept_entries", (int) r.kept, "kept", kept);
                         if (unreadable)
                                 json_object_set_new(inst, "unreadable_entries", json_integer(unreadable));
                         json_array_append_new(sv->installs, inst);
@@ -2507,7 +2510,10 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                  "NOT VERIFIED: %u thing%s cannot be read without root (run sudo bulwark status):",
                                  unreadable, unreadable == 1 ? "" : "s");
                         fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
-                                drift ? "!" : unreadable ? "?" : "=", r.plan->id, id, ws, user, signer,
+                                drift        ? "!"
+                                : unreadable ? "?"
+                                             : "=",
+                                r.plan->id, id, ws, user, signer,
                                 drift        ? "DRIFTED, apply it again to restore:"
                                 : unreadable ? unknown
                                 : r.kept     ? "in force; moved protected objects keep their protection:"
@@ -2558,9 +2564,8 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
                 /* One document a fleet manager can collect: compliant means every installation is
                  * in force as applied. */
                 json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", sv->drift == 0 && sv->unreadable == 0,
-                                        "installed",
-                                        (int) json_array_size(sv->installs), "installations", sv->installs, "host",
-                                        doctor_report(o, NULL, false));
+                                        "installed", (int) json_array_size(sv->installs), "installations", sv->installs,
+                                        "host", doctor_report(o, NULL, false));
                 sv->installs = NULL;
                 char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 fprintf(out, "%s\n", txt);
@@ -2575,8 +2580,9 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         if (sv->drift)
                 return 2;
         if (sv->unreadable) {
-                fprintf(stderr, "bulwark: %u thing%s could not be read without root: not verified (exit 1); run sudo "
-                                "bulwark status\n",
+                fprintf(stderr,
+                        "bulwark: %u thing%s could not be read without root: not verified (exit 1); run sudo "
+                        "bulwark status\n",
                         sv->unreadable, sv->unreadable == 1 ? "" : "s");
                 return 1;
         }
@@ -2663,7 +2669,14 @@ static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool 
         json_object_set_new(j, "sandbox_namespaces", json_string(ns_err ? strerror(ns_err) : "available"));
         json_object_set_new(j, "runner",
                             json_pack("{s:s,s:b,s:s}", "path", runner, "elevated", runner_ok, "detail", runner_detail));
-        json_object_set_new(j, "nftables", json_string(fw == BW_FW_UNKNOWN ? "unavailable" : "available"));
+        /* without root the ruleset cannot be read: that says nothing about nftables itself */
+        bool fw_needs_root = fw == BW_FW_UNKNOWN && geteuid() != 0;
+        if (fw_needs_root)
+                snprintf(err, sizeof(err), "needs root to read the ruleset (run `sudo bulwark doctor`)");
+        json_object_set_new(j, "nftables",
+                            json_string(fw_needs_root         ? "needs root to read"
+                                        : fw == BW_FW_UNKNOWN ? "unavailable"
+                                                              : "available"));
         if (fw == BW_FW_UNKNOWN)
                 json_object_set_new(j, "nftables_error", json_string(err));
         json_object_set_new(j, "landlock_abi", json_integer(abi > 0 ? abi : 0));
@@ -2671,9 +2684,22 @@ static json_t *doctor_report(const struct bw_engine_options *o, FILE *out, bool 
                             json_string(userns > 0    ? "enabled"
                                         : userns == 0 ? "disabled"
                                                       : "unknown"));
+        /* What an offline run can still reach: pathname unix sockets (Landlock restricts them from
+         * ABI 9; before, the runner hides those the host has bound when a run starts) */
+        const char *sockets = abi >= 9 ? "restricted by Landlock (ABI 9): only under the writable roots"
+                                       : "Landlock before ABI 9: the sockets bound when a run starts are hidden; "
+                                         "one bound later, or in a directory the runner cannot see, stays reachable";
+        json_object_set_new(j, "unix_sockets_offline", json_string(sockets));
+        /* memory and CPU limits need a cgroup delegated to the caller with no other process in it */
+        const char *cgroups = "memory and cpu limits are not enforced by the runner (no delegated cgroup for a "
+                              "login shell; run under `systemd-run --user --scope -p MemoryMax=...`); processes "
+                              "and tmpfs sizes are";
+        json_object_set_new(j, "resource_limits", json_string(cgroups));
         if (text) {
                 fprintf(out, "nftables:        %s\n",
                         fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
+                fprintf(out, "unix sockets:    offline, %s\n", sockets);
+                fprintf(out, "limits:          %s\n", cgroups);
                 if (abi > 0)
                         fprintf(out, "Landlock:        ABI %ld\n", abi);
                 else
