@@ -123,10 +123,13 @@ static const char *const command_help[][2] = {
          "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"},
 };
 
-static void print_help(const char *cmd) {
+static bool print_help(const char *cmd) {
         for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
-                if (bw_streq(command_help[i][0], cmd))
+                if (bw_streq(command_help[i][0], cmd)) {
                         fputs(command_help[i][1], stdout);
+                        return true;
+                }
+        return false;
 }
 
 /* bulwark run: find bulwark-runner and the workspace, compile the workspace's policy when it is
@@ -336,6 +339,12 @@ int main(int argc, char **argv) {
                 return EX_USAGE;
         }
         const char *cmd = argv[1];
+        if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help */
+                if (print_help(argv[2]))
+                        return 0;
+                fprintf(stderr, "bulwark help: no command '%s' (see `bulwark --help`)\n", argv[2]);
+                return EX_USAGE;
+        }
         if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help") || bw_streq(cmd, "help")) {
                 usage(stdout);
                 return 0;

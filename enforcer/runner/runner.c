@@ -87,6 +87,8 @@ static void usage(FILE *f) {
               "      --plan-fd N      unelevated: read the plan from file descriptor N\n"
               "  -w, --workspace DIR  the workspace (default: the current directory)\n"
               "  -v, --verbose        say which mode and which layers were used\n"
+              "      --session start|stop|list   a warm sandbox for the workspace (see `bulwark session --help`)\n"
+              "      --version        the version\n"
               "  -h, --help           this help\n\n"
               "Elevated mode is used when `bulwark apply` installed a plan for the workspace (or a\n"
               "directory above it) for the calling user. Exit status: the command's own; 125 when the\n"
@@ -977,11 +979,15 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
 }
 
 int main(int argc, char **argv) {
-        static const struct option longopts[] = {
-                {"network", no_argument, NULL, 'n'},       {"plan", required_argument, NULL, 'p'},
-                {"plan-fd", required_argument, NULL, 'f'}, {"workspace", required_argument, NULL, 'w'},
-                {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
-                {"session", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
+        static const struct option longopts[] = {{"network", no_argument, NULL, 'n'},
+                                                 {"plan", required_argument, NULL, 'p'},
+                                                 {"plan-fd", required_argument, NULL, 'f'},
+                                                 {"workspace", required_argument, NULL, 'w'},
+                                                 {"verbose", no_argument, NULL, 'v'},
+                                                 {"help", no_argument, NULL, 'h'},
+                                                 {"session", required_argument, NULL, 's'},
+                                                 {"version", no_argument, NULL, 'V'},
+                                                 {NULL, 0, NULL, 0}};
         bool network = false, verbose = false;
         const char *plan_path = NULL, *workspace_arg = NULL, *session_cmd = NULL;
         int plan_fd = -1, c;
@@ -1012,6 +1018,9 @@ int main(int argc, char **argv) {
                                 refuse("--session %s: say start, stop or list", optarg);
                         session_cmd = optarg;
                         break;
+                case 'V':
+                        puts("bulwark-runner " BULWARK_RUNNER_VERSION);
+                        return 0;
                 case 'h':
                         usage(stdout);
                         return 0;
