@@ -27,10 +27,12 @@ struct ccmd {
 };
 
 #define ENGINE_OPTS                                                                                                    \
-        {"--user", ARG_TEXT, "the real user"}, {"--state-dir", ARG_DIR, "state directory"},                          \
+        {"--user", ARG_TEXT, "the real user"}, {"--state-dir", ARG_DIR, "state directory"},                            \
                 {"--lock-timeout", ARG_TEXT, "seconds to wait for the lock"},                                          \
-                {"--threads", ARG_TEXT, "threads for the tree walk"}, {"--runner", ARG_FILE, "the bulwark-runner"},  \
-                {"--trusted-keys", ARG_DIR, "trusted public keys"}, {"--admin-dir", ARG_DIR, "admin constraints"}
+                {"--threads", ARG_TEXT, "threads for the tree walk"}, {"--runner", ARG_FILE, "the bulwark-runner"},    \
+                {"--trusted-keys", ARG_DIR, "trusted public keys"}, {                                                  \
+                "--admin-dir", ARG_DIR, "admin constraints"                                                            \
+        }
 
 static const struct ccmd commands[] = {
         {"show", "decode a plan", NULL, {{"--json", ARG_NONE, "JSON output"}}},
@@ -176,7 +178,8 @@ static void zsh(FILE *f) {
                 if (!c->words)
                         fputs(" '*:file:_files'", f);
                 else if (c->words[0])
-                        fprintf(f, " '1:argument:(%s)'%s", c->words, bw_streq(c->name, "import") ? " '2:file:_files'" : "");
+                        fprintf(f, " '1:argument:(%s)'%s", c->words,
+                                bw_streq(c->name, "import") ? " '2:file:_files'" : "");
                 fputs(" ;;\n", f);
         }
         fputs("    esac\n"

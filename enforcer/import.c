@@ -119,9 +119,9 @@ static char *default_file(const char *kind) {
                 home = pw ? pw->pw_dir : "/";
         }
         const char *codex_home = getenv("CODEX_HOME");
-        int r = bw_streq(kind, "srt")          ? asprintf(&path, "%s/.srt-settings.json", home)
+        int r = bw_streq(kind, "srt")         ? asprintf(&path, "%s/.srt-settings.json", home)
                 : codex_home && codex_home[0] ? asprintf(&path, "%s/config.toml", codex_home)
-                                               : asprintf(&path, "%s/.codex/config.toml", home);
+                                              : asprintf(&path, "%s/.codex/config.toml", home);
         if (r < 0)
                 abort();
         return path;
@@ -211,7 +211,9 @@ int bw_cmd_import(int argc, char **argv) {
         int r = read_input(file, &text, &len);
         if (r < 0) {
                 fprintf(stderr, "bulwark import %s: cannot read %s: %s\n", kind, file,
-                        r == -EINVAL ? "not a regular file" : r == -EFBIG ? "larger than 4 MiB" : strerror(-r));
+                        r == -EINVAL  ? "not a regular file"
+                        : r == -EFBIG ? "larger than 4 MiB"
+                                      : strerror(-r));
                 return EX_NOINPUT;
         }
         struct bw_gen_notes notes = {0};
@@ -225,14 +227,18 @@ int bw_cmd_import(int argc, char **argv) {
         }
         r = bw_gen_validate(policy, &diags);
         if (r < 0) {
-                fprintf(stderr, "bulwark import %s: the policy made from %s does not compile (a bug in bulwark: please report it)%s%s\n",
+                fprintf(stderr,
+                        "bulwark import %s: the policy made from %s does not compile (a bug in bulwark: please report "
+                        "it)%s%s\n",
                         kind, file, r == -EINVAL ? ":\n" : ": ", r == -EINVAL && diags ? diags : strerror(-r));
                 goto out;
         }
         if (out) {
                 r = bw_gen_write_new(-1, out, policy);
                 if (r == -EEXIST) {
-                        fprintf(stderr, "bulwark import %s: %s exists already: import never replaces a file (choose another -o)\n",
+                        fprintf(stderr,
+                                "bulwark import %s: %s exists already: import never replaces a file (choose another "
+                                "-o)\n",
                                 kind, out);
                         goto out;
                 }

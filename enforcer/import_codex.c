@@ -76,8 +76,8 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                         goto out;
                 prof = bw_toml_get(profiles, profile);
                 if (!prof) {
-                        r = error_at(&x, o->profile ? NULL : pk, "no profile '%s' ([profiles.%s]) in this file", profile,
-                                     profile);
+                        r = error_at(&x, o->profile ? NULL : pk, "no profile '%s' ([profiles.%s]) in this file",
+                                     profile, profile);
                         goto out;
                 }
                 char key[128];
@@ -88,17 +88,19 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                 if (pm)
                         mode = pm;
                 if (bw_toml_get(prof, "sandbox_workspace_write"))
-                        bw_gen_note(notes,
-                                    "[profiles.%s.sandbox_workspace_write] is not a profile setting in Codex (a profile "
-                                    "sets sandbox_mode; [sandbox_workspace_write] is top-level): ignored",
-                                    profile);
+                        bw_gen_note(
+                                notes,
+                                "[profiles.%s.sandbox_workspace_write] is not a profile setting in Codex (a profile "
+                                "sets sandbox_mode; [sandbox_workspace_write] is top-level): ignored",
+                                profile);
         }
         const char *m = "read-only";
         if (mode) {
                 if ((r = want(&x, mode, BW_TOML_STRING, "sandbox_mode")) < 0)
                         goto out;
                 m = mode->text;
-                if (!bw_streq(m, "read-only") && !bw_streq(m, "workspace-write") && !bw_streq(m, "danger-full-access")) {
+                if (!bw_streq(m, "read-only") && !bw_streq(m, "workspace-write") &&
+                    !bw_streq(m, "danger-full-access")) {
                         char shown[80];
                         r = error_at(&x, mode,
                                      "unknown sandbox_mode \"%s\" (Codex knows \"read-only\", \"workspace-write\" and "
@@ -133,7 +135,8 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                                         if (why) {
                                                 char shown[200];
                                                 r = error_at(&x, it, "writable root \"%s\" %s",
-                                                             bw_printable(it->text, it->len, shown, sizeof(shown)), why);
+                                                             bw_printable(it->text, it->len, shown, sizeof(shown)),
+                                                             why);
                                                 goto out;
                                         }
                                 }
@@ -170,8 +173,9 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
         /* the policy */
         bw_sb_printf(&p.header, "# Imported by `bulwark import codex` from %s%s%s.\n", o->name,
                      profile ? ", profile " : "", profile ? profile : "");
-        bw_sb_puts(&p.header, "# Codex's workspace is the session's working directory; bulwark's is the repository\n"
-                              "# (the outermost directory with .git or .bulwark/policy.yaml). Review, then `bulwark trust`.\n");
+        bw_sb_puts(&p.header,
+                   "# Codex's workspace is the session's working directory; bulwark's is the repository\n"
+                   "# (the outermost directory with .git or .bulwark/policy.yaml). Review, then `bulwark trust`.\n");
         char pn[58] = "";
         if (profile)
                 sanitize_name(profile, pn, sizeof(pn));
@@ -189,7 +193,8 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                                            "no unsandboxed mode: this policy is workspace-write, offline (set "
                                            "`network: on` if the commands need the network)");
                         if (sww)
-                                bw_gen_note(notes, "[sandbox_workspace_write] applies to workspace-write only: not used");
+                                bw_gen_note(notes,
+                                            "[sandbox_workspace_write] applies to workspace-write only: not used");
                 }
                 bool tmp = danger || !(no_tmpdir_env && no_slash_tmp);
                 p.extends = tmp ? "workspace-write" : "read-only";
@@ -199,8 +204,9 @@ int bw_import_codex(const char *text, size_t len, const struct bw_import_options
                 if (!tmp)
                         bw_import_add(&p.writable, "${workspace}", false, "Codex's cwd");
                 if (!danger && tmp && (no_tmpdir_env || no_slash_tmp))
-                        bw_gen_note(notes, "%s = true keeps ${tmpdir} writable here: bulwark has one temporary "
-                                           "directory ($TMPDIR, else /tmp), a private tmpfs for each run",
+                        bw_gen_note(notes,
+                                    "%s = true keeps ${tmpdir} writable here: bulwark has one temporary "
+                                    "directory ($TMPDIR, else /tmp), a private tmpfs for each run",
                                     no_tmpdir_env ? "exclude_tmpdir_env_var" : "exclude_slash_tmp");
                 for (size_t j = 0; !danger && roots && j < roots->n_items; j++) {
                         char *lit = bw_gen_literal_path(roots->items[j]->text);

@@ -63,9 +63,8 @@ static int string_array(struct ctx *x, const json_t *obj, const char *section, c
                 return error(x, "%s.%s must be an array of strings, not %s", section, key, json_type_name(a));
         size_t i;
         const json_t *v;
-        json_array_foreach (a, i, v)
-                if (!json_is_string(v))
-                        return error(x, "%s.%s[%zu] must be a string, not %s", section, key, i, json_type_name(v));
+        json_array_foreach(a, i, v) if (!json_is_string(v)) return error(x, "%s.%s[%zu] must be a string, not %s",
+                                                                         section, key, i, json_type_name(v));
         *ret = a;
         return 0;
 }
@@ -128,8 +127,7 @@ static char *map_path(const char *s, bool tmp_ok, bool *glob, const char **why) 
                 while (rest[0] == '/')
                         rest++;
                 bw_sb_puts(&sb, rest[0] ? "${workspace}/" : "${workspace}");
-        } else if (tmp_ok && !*glob &&
-                   (bw_streq(copy, "/tmp") || bw_streq(copy, "/private/tmp"))) {
+        } else if (tmp_ok && !*glob && (bw_streq(copy, "/tmp") || bw_streq(copy, "/private/tmp"))) {
                 bw_sb_puts(&sb, "${tmpdir}");
                 rest = "";
         }
@@ -158,7 +156,7 @@ static void map_list(struct ctx *x, struct bw_import_policy *p, const json_t *a,
                                    : t == T_READ_ONLY ? &p->read_only
                                    : t == T_READABLE  ? &p->readable
                                                       : &p->unreadable;
-        json_array_foreach (a, i, v) {
+        json_array_foreach(a, i, v) {
                 const char *s = json_string_value(v);
                 char shown[200];
                 bw_printable(s, json_string_length(v), shown, sizeof(shown));
@@ -194,7 +192,7 @@ static void note_domains(struct ctx *x, const json_t *a, const char *what, const
         struct bw_strbuf sb = {0};
         size_t i;
         const json_t *v;
-        json_array_foreach (a, i, v) {
+        json_array_foreach(a, i, v) {
                 if (i == 5) {
                         bw_sb_printf(&sb, ", ... (%zu in all)", json_array_size(a));
                         break;
@@ -257,7 +255,7 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
         /* the other keys: say what happens to each */
         const char *k;
         json_t *v;
-        json_object_foreach (root, k, v) {
+        json_object_foreach(root, k, v) {
                 if (bw_streq(k, "filesystem") || bw_streq(k, "network"))
                         continue;
                 if (bw_streq(k, "credentials"))
@@ -268,7 +266,7 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
                         bw_gen_note(notes, "%s: not imported (no counterpart in bulwark)", k);
         }
         if (fs)
-                json_object_foreach (fs, k, v) {
+                json_object_foreach(fs, k, v) {
                         if (bw_streq(k, "allowWrite") || bw_streq(k, "denyWrite") || bw_streq(k, "denyRead") ||
                             bw_streq(k, "allowRead"))
                                 continue;
@@ -279,13 +277,14 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
                                                            "lets a policy drop): not mapped");
                         } else if (bw_streq(k, "disabled")) {
                                 if (json_is_true(v))
-                                        bw_gen_note(notes, "filesystem.disabled turns srt's file rules off; bulwark has "
-                                                           "no such mode: the file rules here still apply");
+                                        bw_gen_note(notes,
+                                                    "filesystem.disabled turns srt's file rules off; bulwark has "
+                                                    "no such mode: the file rules here still apply");
                         } else
                                 bw_gen_note(notes, "filesystem.%s: not imported (no counterpart in bulwark)", k);
                 }
         if (net)
-                json_object_foreach (net, k, v) {
+                json_object_foreach(net, k, v) {
                         if (bw_streq(k, "allowedDomains") || bw_streq(k, "deniedDomains"))
                                 continue;
                         if (json_is_false(v) || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0))
@@ -313,13 +312,15 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
                 tmp |= bw_streq(p.writable.v[i].text, "${tmpdir}");
         }
         if (tmp)
-                bw_gen_note(notes, "/tmp maps to ${tmpdir}: in bulwark a private tmpfs for each run, not the host's /tmp");
+                bw_gen_note(notes,
+                            "/tmp maps to ${tmpdir}: in bulwark a private tmpfs for each run, not the host's /tmp");
         if (ws) {
                 p.extends = "workspace-write";
                 p.extends_comment = "allowWrite \".\": the workspace (and ${tmpdir})";
                 if (!tmp)
-                        bw_gen_note(notes, "workspace-write also makes ${tmpdir} writable (a private tmpfs for each run), "
-                                           "which srt's allowWrite did not list");
+                        bw_gen_note(notes,
+                                    "workspace-write also makes ${tmpdir} writable (a private tmpfs for each run), "
+                                    "which srt's allowWrite did not list");
                 size_t k2 = 0;
                 for (size_t i = 0; i < p.writable.n; i++) {
                         struct bw_import_entry *e = &p.writable.v[i];
@@ -332,13 +333,15 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
                 p.writable.n = k2;
         } else {
                 p.extends = "read-only";
-                p.extends_comment = p.writable.n ? "srt writes only where allowWrite says" : "srt's allowWrite is empty";
+                p.extends_comment =
+                        p.writable.n ? "srt writes only where allowWrite says" : "srt's allowWrite is empty";
         }
 
         /* the network: allow-only by domain in srt, on or off here */
         size_t n_allowed = allowed ? json_array_size(allowed) : 0, n_denied = denied ? json_array_size(denied) : 0;
         if (n_allowed == 0) {
-                snprintf(p.network_comment, sizeof(p.network_comment), "allowedDomains is empty: srt allows no network");
+                snprintf(p.network_comment, sizeof(p.network_comment),
+                         "allowedDomains is empty: srt allows no network");
         } else if (o->allow_network) {
                 p.network = true;
                 snprintf(p.network_comment, sizeof(p.network_comment),
@@ -359,9 +362,10 @@ int bw_import_srt(const char *text, size_t len, const struct bw_import_options *
                                       : "moot: the network is off");
 
         bw_sb_printf(&p.header, "# Imported by `bulwark import srt` from %s.\n", o->name);
-        bw_sb_puts(&p.header, "# srt's relative paths (\".\") are its working directory: here ${workspace}, the repository\n"
-                              "# (the outermost directory with .git or .bulwark/policy.yaml). bulwark's profiles also keep\n"
-                              "# ~/.ssh, ~/.gnupg, ~/.aws and other credentials unreadable. Review, then `bulwark trust`.\n");
+        bw_sb_puts(&p.header,
+                   "# srt's relative paths (\".\") are its working directory: here ${workspace}, the repository\n"
+                   "# (the outermost directory with .git or .bulwark/policy.yaml). bulwark's profiles also keep\n"
+                   "# ~/.ssh, ~/.gnupg, ~/.aws and other credentials unreadable. Review, then `bulwark trust`.\n");
         snprintf(p.name, sizeof(p.name), "srt");
         *ret_policy = bw_import_render(&p);
 out:

@@ -48,9 +48,14 @@ static const struct cache_rule rules[] = {
         {"go.mod", "", "Go's module and build caches", {"~/go/pkg/mod", "~/.cache/go-build"}},
         {"pom.xml", "", "Maven's local repository", {"~/.m2/repository"}},
         {"build.gradle", "", "Gradle's caches and wrapper distributions", {"~/.gradle/caches", "~/.gradle/wrapper"}},
-        {"build.gradle.kts", "", "Gradle's caches and wrapper distributions", {"~/.gradle/caches", "~/.gradle/wrapper"}},
+        {"build.gradle.kts",
+         "",
+         "Gradle's caches and wrapper distributions",
+         {"~/.gradle/caches", "~/.gradle/wrapper"}},
         {"settings.gradle", "", "Gradle's caches and wrapper distributions", {"~/.gradle/caches", "~/.gradle/wrapper"}},
-        {"settings.gradle.kts", "", "Gradle's caches and wrapper distributions",
+        {"settings.gradle.kts",
+         "",
+         "Gradle's caches and wrapper distributions",
          {"~/.gradle/caches", "~/.gradle/wrapper"}},
         {"Gemfile", "", "Bundler's and RubyGems' gems and caches", {"~/.bundle", "~/.gem"}},
         {"composer.json", "", "Composer's cache", {"~/.cache/composer"}},
@@ -63,7 +68,8 @@ static const struct cache_rule rules[] = {
 };
 
 static const char *const package_json_locks[] = {
-        "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", ".yarnrc.yml", "bun.lockb", "bun.lock",
+        "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock",
+        ".yarnrc.yml",       "bun.lockb",           "bun.lock",
 };
 
 /* Directories never looked into for toolchain files: dependencies and build output. */
@@ -238,13 +244,13 @@ int bw_init_policy(const char *workspace, const char *home, char **ret_text, str
         struct bw_strbuf sb = {0};
         char name[80];
         policy_name(workspace, name, sizeof(name));
-        bw_sb_puts(&sb, "# The bulwark policy of this repository, written by `bulwark init` (bulwark " BULWARK_VERSION
-                        ").\n"
-                        "# Review it, then record your trust in its exact content with `bulwark trust`;\n"
-                        "# `bulwark run -- CMD` runs commands under it. Commit it with the code: it is the\n"
-                        "# boundary of every command an agent runs here. Language: schema/policy-language.md\n"
-                        "# in bulwark's sources; `man bulwark`.\n"
-                        "bulwark: 1\n");
+        bw_sb_puts(&sb,
+                   "# The bulwark policy of this repository, written by `bulwark init` (bulwark " BULWARK_VERSION ").\n"
+                   "# Review it, then record your trust in its exact content with `bulwark trust`;\n"
+                   "# `bulwark run -- CMD` runs commands under it. Commit it with the code: it is the\n"
+                   "# boundary of every command an agent runs here. Language: schema/policy-language.md\n"
+                   "# in bulwark's sources; `man bulwark`.\n"
+                   "bulwark: 1\n");
         if (name[0])
                 bw_sb_printf(&sb, "name: %s\n", name);
         bw_sb_puts(&sb, "# workspace-write (built in): the workspace and ${tmpdir} (a private tmpfs for each run)\n"
@@ -268,11 +274,12 @@ int bw_init_policy(const char *workspace, const char *home, char **ret_text, str
                 if (!fresh)
                         continue;
                 if (!any)
-                        bw_sb_puts(&sb, "filesystem:\n"
-                                        "  # Caches of the toolchains this repository uses, recognised from its files.\n"
-                                        "  # They are shared with your other projects: commands run here can change\n"
-                                        "  # what those find there too. Remove what you do not need.\n"
-                                        "  writable:\n");
+                        bw_sb_puts(&sb,
+                                   "filesystem:\n"
+                                   "  # Caches of the toolchains this repository uses, recognised from its files.\n"
+                                   "  # They are shared with your other projects: commands run here can change\n"
+                                   "  # what those find there too. Remove what you do not need.\n"
+                                   "  writable:\n");
                 any = true;
                 bw_sb_printf(&sb, "    # %s: %s\n", why[i], rules[i].what);
                 for (size_t k = 0; k < 3 && rules[i].paths[k]; k++) {
@@ -374,7 +381,9 @@ int bw_cmd_init(int argc, char **argv) {
         }
         r = bw_gen_validate(text, &diags);
         if (r < 0) {
-                fprintf(stderr, "bulwark init: the policy made for %s does not compile (a bug in bulwark: please report it)%s%s\n",
+                fprintf(stderr,
+                        "bulwark init: the policy made for %s does not compile (a bug in bulwark: please report "
+                        "it)%s%s\n",
                         ws, r == -EINVAL ? ":\n" : ": ", r == -EINVAL && diags ? diags : strerror(-r));
                 bw_gen_notes_done(&notes);
                 return 1;

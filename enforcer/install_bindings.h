@@ -30,7 +30,8 @@
 /* The groups: at most 64 names of at most 32 bytes, comma-separated. */
 #define BW_BINDINGS_GROUPS_MAX (64 * 33)
 /* The largest bindings file: four paths, the signer, the accounts, the groups, the keys. */
-#define BW_BINDINGS_MAX (4 * PATH_MAX + BW_BINDINGS_SIGNER_MAX + 2 * BW_BINDINGS_ACCOUNT_MAX + BW_BINDINGS_GROUPS_MAX + 160)
+#define BW_BINDINGS_MAX                                                                                                \
+        (4 * PATH_MAX + BW_BINDINGS_SIGNER_MAX + 2 * BW_BINDINGS_ACCOUNT_MAX + BW_BINDINGS_GROUPS_MAX + 160)
 
 struct bw_install_bindings {
         char workspace[PATH_MAX];

@@ -101,8 +101,8 @@ int bw_gen_validate(const char *text, char **ret_diagnostics) {
 }
 
 int bw_gen_write_new(int dirfd, const char *path, const char *text) {
-        int fd = openat(dirfd == -1 ? AT_FDCWD : dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                        0644);
+        int fd = openat(dirfd == -1 ? AT_FDCWD : dirfd, path,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
                 return -errno;
         size_t len = strlen(text), off = 0;

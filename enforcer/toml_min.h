@@ -27,14 +27,14 @@ struct bw_toml_kv;
 struct bw_toml_value {
         enum bw_toml_type type;
         uint32_t line, col; /* where the value (or a table's header or first key) starts */
-        char *text;         /* STRING (decoded, NUL-terminated; may hold no NUL: they are refused), INTEGER, FLOAT, DATETIME */
+        char *text; /* STRING (decoded, NUL-terminated; may hold no NUL: they are refused), INTEGER, FLOAT, DATETIME */
         size_t len;
         bool boolean;
         struct bw_toml_value **items; /* ARRAY */
         size_t n_items, cap_items;
         struct bw_toml_kv *kv; /* TABLE, in the order the keys were defined */
         size_t n_kv, cap_kv;
-        uint8_t origin; /* TABLE: how it came to be (internal) */
+        uint8_t origin;       /* TABLE: how it came to be (internal) */
         bool array_of_tables; /* ARRAY made by [[...]] */
 };
 

@@ -113,8 +113,8 @@ int bw_tree_policy_init(struct bw_tree_policy *tp, const struct bw_plan *plan, c
                 unsigned *n = tag == BW_ACL_GROUP ? &tp->n_managed_groups : &tp->n_managed_users;
                 for (unsigned x = 0; x < *n; x++)
                         seen |= ids[x] == uid;
-                if (!seen && *n < (tag == BW_ACL_GROUP ? BW_ARRAY_SIZE(tp->managed_groups)
-                                                       : BW_ARRAY_SIZE(tp->managed_users)))
+                if (!seen &&
+                    *n < (tag == BW_ACL_GROUP ? BW_ARRAY_SIZE(tp->managed_groups) : BW_ARRAY_SIZE(tp->managed_users)))
                         ids[(*n)++] = uid;
         }
         return 0;
@@ -809,8 +809,8 @@ static int converge_object(struct worker *w, int dirfd, const char *name, const 
                 w->expect_change = w->obj_changed;
         int none = -1;
         if (r == 0 && is_dir)
-                r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? dflt : NULL, d.kind ? k->n_dflt : 0,
-                                   st, true, NULL, 0, &none, false);
+                r = converge_xattr(w, dirfd, name, rel, XATTR_DEFAULT, d.kind ? dflt : NULL, d.kind ? k->n_dflt : 0, st,
+                                   true, NULL, 0, &none, false);
         return r;
 }
 

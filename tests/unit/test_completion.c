@@ -60,11 +60,12 @@ static void test_bash(void **state) {
                 skip();
         }
         char *dir = bw_test_mkdtemp();
-        char *out = try_script("bash", dir, "bulwark.bash",
-                               "set -e; source %s; complete -p bulwark; "
-                               "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($#-1)); _bulwark; echo \"[${COMPREPLY[*]}]\"; }; "
-                               "c bulwark im; c bulwark import \"\"; c bulwark init --d; c bulwark run --pl; "
-                               "c bulwark completion z");
+        char *out =
+                try_script("bash", dir, "bulwark.bash",
+                           "set -e; source %s; complete -p bulwark; "
+                           "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($#-1)); _bulwark; echo \"[${COMPREPLY[*]}]\"; }; "
+                           "c bulwark im; c bulwark import \"\"; c bulwark init --d; c bulwark run --pl; "
+                           "c bulwark completion z");
         assert_contains(out, "complete -F _bulwark bulwark");
         assert_contains(out, "[import]");
         assert_contains(out, "[codex srt]");
@@ -86,8 +87,10 @@ static void test_zsh(void **state) {
         char zcd[600];
         snprintf(zcd, sizeof(zcd), "%s/zcompdump", dir);
         char cmd[900];
-        snprintf(cmd, sizeof(cmd), "autoload -Uz compinit; compinit -u -d %s; source %%s; print -r -- $_comps[bulwark]; "
-                                   "(( $+functions[_bulwark] ))", zcd);
+        snprintf(cmd, sizeof(cmd),
+                 "autoload -Uz compinit; compinit -u -d %s; source %%s; print -r -- $_comps[bulwark]; "
+                 "(( $+functions[_bulwark] ))",
+                 zcd);
         char *out = try_script("zsh", dir, "_bulwark", cmd);
         assert_contains(out, "_bulwark");
         free(out);

@@ -112,7 +112,8 @@ static void test_toml_values(void **state) {
         free(text);
 
         /* arrays of tables, dotted keys, literal multi-line strings, CRLF */
-        const char *more = "a.b.c = 1\r\n[[srv]]\nname = 'x'\n[[srv]]\nname = '''\nline\nnext'''\n[srv.sub]\nk = true\n";
+        const char *more =
+                "a.b.c = 1\r\n[[srv]]\nname = 'x'\n[[srv]]\nname = '''\nline\nnext'''\n[srv.sub]\nk = true\n";
         assert_int_equal(bw_toml_parse(more, strlen(more), &root, &err), 0);
         const struct bw_toml_value *srv = bw_toml_get(root, "srv");
         assert_int_equal(srv->n_items, 2);
@@ -234,7 +235,8 @@ static void test_codex_refused(void **state) {
                  "codex-wrong-type.toml:3:18: sandbox_workspace_write.network_access must be a boolean, not a string"},
                 {"codex-bad-string.toml", "codex-bad-string.toml:2:16: unterminated string"},
                 {"codex-dup-key.toml", "codex-dup-key.toml:2:1: duplicate key 'sandbox_mode'"},
-                {"codex-table-twice.toml", "codex-table-twice.toml:6:1: table [sandbox_workspace_write] is defined twice"},
+                {"codex-table-twice.toml",
+                 "codex-table-twice.toml:6:1: table [sandbox_workspace_write] is defined twice"},
                 {"codex-missing-profile.toml", "codex-missing-profile.toml:2:11: no profile 'missing'"},
         };
         for (size_t i = 0; i < BW_ARRAY_SIZE(cases); i++) {
@@ -313,7 +315,8 @@ static void test_srt_refused(void **state) {
                 const char *fixture, *err;
         } cases[] = {
                 {"srt-bad-syntax.json", "srt-bad-syntax.json:3:24: "},
-                {"srt-wrong-type.json", "srt-wrong-type.json: filesystem.allowWrite must be an array of strings, not a string"},
+                {"srt-wrong-type.json",
+                 "srt-wrong-type.json: filesystem.allowWrite must be an array of strings, not a string"},
                 {"srt-dup-key.json", "srt-dup-key.json:1:"},
         };
         for (size_t i = 0; i < BW_ARRAY_SIZE(cases); i++) {
@@ -378,10 +381,14 @@ static void test_write_new_never_replaces(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_toml_values),          cmocka_unit_test(test_toml_errors),
-                cmocka_unit_test(test_codex_workspace_write), cmocka_unit_test(test_codex_profiles),
-                cmocka_unit_test(test_codex_refused),        cmocka_unit_test(test_srt_basic),
-                cmocka_unit_test(test_srt_domains),          cmocka_unit_test(test_srt_refused),
+                cmocka_unit_test(test_toml_values),
+                cmocka_unit_test(test_toml_errors),
+                cmocka_unit_test(test_codex_workspace_write),
+                cmocka_unit_test(test_codex_profiles),
+                cmocka_unit_test(test_codex_refused),
+                cmocka_unit_test(test_srt_basic),
+                cmocka_unit_test(test_srt_domains),
+                cmocka_unit_test(test_srt_refused),
                 cmocka_unit_test(test_write_new_never_replaces),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

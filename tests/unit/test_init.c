@@ -60,12 +60,13 @@ static void test_polyglot(void **state) {
         assert_contains(text, "    # Cargo.toml: crates and git dependencies that cargo downloads\n"
                               "    - ~/.cargo/registry\n" /* exists: no remark */
                               "    - ~/.cargo/git  # missing: run skips it until it exists (mkdir -p ~/.cargo/git)\n");
-        assert_contains(text, "    # web/package.json with web/pnpm-lock.yaml: the pnpm store\n    - ~/.local/share/pnpm");
+        assert_contains(text,
+                        "    # web/package.json with web/pnpm-lock.yaml: the pnpm store\n    - ~/.local/share/pnpm");
         assert_contains(text, "    # requirements.txt: pip's and uv's caches\n    - ~/.cache/pip");
         assert_contains(text, "    # svc/go.mod: Go's module and build caches\n    - ~/go/pkg/mod");
         assert_contains(text, "    # App.csproj: NuGet packages\n    - ~/.nuget/packages");
-        assert_lacks(text, "~/.npm");   /* a pnpm lock file: not npm */
-        assert_lacks(text, "~/.m2");    /* node_modules/pom.xml: dependencies are not looked into */
+        assert_lacks(text, "~/.npm");    /* a pnpm lock file: not npm */
+        assert_lacks(text, "~/.m2");     /* node_modules/pom.xml: dependencies are not looked into */
         assert_lacks(text, "~/.bundle"); /* .hidden/Gemfile: hidden directories neither */
         assert_contains(text, "network: off");
         assert_int_equal(notes.n, 0);
