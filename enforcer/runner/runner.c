@@ -570,6 +570,20 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
         closedir(d);
 }
 
+/* The runner's own state (tree_dir's parent: the tree index, the sessions' sockets) is no
+ * business of a run: hidden (in $XDG_RUNTIME_DIR it already is, with /run/user/UID). Before the
+ * host's sockets are looked at: a session's socket is the runner's, not a service to cover. */
+static void hide_own_state(struct spec_lists *sl, const char *tree_dir) {
+        if (!tree_dir)
+                return;
+        char *dir = strdup(tree_dir);
+        if (!dir)
+                refuse("out of memory");
+        *strrchr(dir, '/') = 0;
+        list_add(&sl->hidden, dir, BW_RO_NOPIN);
+        free(dir);
+}
+
 /* ---- unix sockets of the host ---- */
 
 /*
@@ -580,19 +594,6 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
  * from its "resolve unix" right, which this kernel's ABI may lack. Sockets bound after the run
  * starts are not covered (said by --verbose).
  */
-/* The runner's own state (the tree index, the sessions' sockets) is no business of a run: hidden
- * (in $XDG_RUNTIME_DIR it already is, with /run/user/UID). Before the host's sockets are looked
- * at: a session's socket is the runner's, not a service to cover one by one. */
-static char *state_dir(const char *home, const struct str_list *writable, const char *leaf);
-static void hide_own_state(struct spec_lists *sl, const char *home) {
-        char *dir = state_dir(home, &sl->writable, "tree");
-        if (!dir)
-                return;
-        *strrchr(dir, '/') = 0;
-        list_add(&sl->hidden, dir, BW_RO_NOPIN);
-        free(dir);
-}
-
 #define MAX_HIDDEN_SOCKETS 512
 static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bool verbose) {
         FILE *f = fopen("/proc/net/unix", "re");
@@ -737,17 +738,15 @@ static char *state_dir(const char *home, const struct str_list *writable, const 
         return ok ? strdup(dir) : NULL;
 }
 
-static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char *private_tmp, const char *home,
+static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char *private_tmp, const char *idx,
                        bool verbose) {
         for (size_t i = 0; i < sl->writable.n; i++)
                 if (!bw_streq(sl->writable.v[i], private_tmp))
                         bw_guard_add_root(guard, sl->writable.v[i]);
-        char *idx = state_dir(home, &sl->writable, "tree");
         bw_guard_set_index_dir(guard, idx);
         if (!idx && verbose)
                 fprintf(stderr, "bulwark run: no tree index (no cache directory of yours outside the writable roots): "
                                 "the writable roots are read whole\n");
-        free(idx);
         char msg[512];
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -784,9 +783,15 @@ static int session_log_fd = -1; /* start: where the session's own messages go */
 
 /* The socket of the session for this workspace, user and mode; for start, bound and listening
  * (as you: an elevated runner has not switched yet). */
-static void session_prepare(const struct spec_lists *sl, const char *home, const char *workspace, bool network,
-                            bool elevated, const char *cmd, char *out_path, int *out_listen) {
-        char *dir = state_dir(home, &sl->writable, "sessions");
+static void session_prepare(const struct spec_lists *sl, const char *home, const char *tree_dir, const char *workspace,
+                            bool network, bool elevated, const char *cmd, char *out_path, int *out_listen) {
+        /* start makes the directory; a run only needs its name (beside the tree index: no system
+         * call on the per-command path) */
+        char *dir = NULL;
+        if (cmd)
+                dir = state_dir(home, &sl->writable, "sessions");
+        else if (tree_dir && asprintf(&dir, "%.*s/sessions", (int) (strrchr(tree_dir, '/') - tree_dir), tree_dir) < 0)
+                dir = NULL; /* ".../bulwark/tree" -> ".../bulwark/sessions" */
         if (!dir) {
                 if (cmd)
                         refuse("sessions need a private directory of yours outside the writable roots "
@@ -1193,18 +1198,20 @@ int main(int argc, char **argv) {
                 snprintf(tmp_size, sizeof(tmp_size), "%u%%", limits.tmpfs_percent);
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
-        hide_own_state(&sl, me->pw_dir);
+        char *tree_dir = state_dir(me->pw_dir, &sl.writable, "tree");
+        hide_own_state(&sl, tree_dir);
         if (t->network == BW_NETWORK_OFF)
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
-        guard_tree(guard, &sl, private_tmp, me->pw_dir, verbose);
+        guard_tree(guard, &sl, private_tmp, tree_dir, verbose);
         /* A warm session for this workspace and mode: its socket (made now, as you, before an
          * elevated runner becomes the sandbox user) */
         char session_path[PATH_MAX] = "";
         int listen_fd = -1;
         if (session_cmd)
                 bw_guard_forget_pending(guard); /* no command runs here: nothing to check after */
-        session_prepare(&sl, me->pw_dir, workspace, network, elevated, session_cmd, session_path, &listen_fd);
+        session_prepare(&sl, me->pw_dir, tree_dir, workspace, network, elevated, session_cmd, session_path, &listen_fd);
+        free(tree_dir);
         if (session_cmd && !bw_streq(session_cmd, "start")) {
                 int rc = session_control(session_cmd, session_path);
                 active_guard = NULL;
