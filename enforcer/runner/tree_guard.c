@@ -97,6 +97,7 @@ struct bw_guard {
         uint8_t key[32];      /* what the index must have been made for (roots and rules) */
         bool used_index, index_stale;
         bool dead_check;                /* checking for a killed run (finish_dead_runs) */
+        int64_t check_from_ns;          /* what is older than this is not the run's doing */
         int64_t scan_start_ns;          /* CLOCK_REALTIME when the scan began (racy directories) */
         char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
@@ -1096,6 +1097,7 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         g->scan_start_ns = (int64_t) now.tv_sec * 1000000000ll + now.tv_nsec;
+        g->check_from_ns = g->scan_start_ns - RACY_MARGIN_NS;
         compute_key(g);
         open_root_fds(g);
         if (g->index_path) { /* the directory, until now: one file per key in it */
@@ -1318,6 +1320,12 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st) {
         id_put(&g->known, st->st_dev, st->st_ino, 0); /* once: a renamed one may be listed again */
+        /* What a run made or moved into place has a change time from the run (creating, renaming
+         * and linking an inode set it; the command cannot set it back): an older object was there
+         * before, whatever the snapshot missed, and is left alone. */
+        int64_t changed = (int64_t) st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+        if (changed < g->check_from_ns)
+                return;
         if (g->dead_check && st->st_uid == geteuid()) {
                 /* Checking for a run that was killed: anything made since by you (a repository you
                  * cloned, a .env you restored) looks the same as what the run made. Yours is not
@@ -1386,16 +1394,22 @@ static void finish_dead_runs(struct bw_guard *g) {
                 char file[PATH_MAX + NAME_MAX + 2];
                 snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
                 struct snapshot dead = {0};
-                if (index_load(g, file, &dead)) {
+                struct stat pst;
+                if (lstat(file, &pst) == 0 && index_load(g, file, &dead)) {
                         struct snapshot mine = g->now;
                         g->now = dead;
                         for (size_t i = 0; i < dead.n_hits; i++)
                                 id_put(&g->known, dead.hits[i].dev, dead.hits[i].ino, 0);
                         say(g, "a run in these roots (runner %ld) ended without checking what it left: checking now",
                             pid);
+                        int64_t mine_from = g->check_from_ns;
+                        /* the pending link was made when that run scanned (its change time) */
+                        g->check_from_ns =
+                                (int64_t) pst.st_ctim.tv_sec * 1000000000ll + pst.st_ctim.tv_nsec - RACY_MARGIN_NS;
                         g->dead_check = true;
                         check_after(g);
                         g->dead_check = false;
+                        g->check_from_ns = mine_from;
                         snapshot_free(&g->now);
                         g->now = mine;
                         free(g->known.slots);
