@@ -17,10 +17,15 @@
 
 #include "plan.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <stdio.h>
 
 /* Every apply and revert appends a JSON line to BW_AUDIT_DIR/audit.jsonl. */
 #define BW_AUDIT_DIR "/var/log/bulwark"
+
+struct bw_backend;
 
 struct bw_engine_options {
         const char *state_dir;
@@ -33,10 +38,26 @@ struct bw_engine_options {
         const char *admin_dir;        /* NULL: /etc/bulwark/admin.d */
         const char *changes_out;      /* plan -o: save the change set here */
         bool json;
+        /* Colour the change lines of plan and apply (ANSI: '+' green, '-' red, '~' yellow, the
+         * summary line bold). false: the output is byte-identical to an uncoloured one. */
         bool color;
+        /* Every change line: without it, a region with more than BW_REPORT_LINES_PER_DIR lines
+         * under one directory is summarised ("... and K more changes under PATH"). --json always
+         * lists every line. */
+        bool all_lines;
         unsigned lock_timeout; /* seconds to wait for another enforcer */
         unsigned threads;
+        /* Called while apply, plan and status walk the trees (objects seen and changed so far,
+         * counted over the whole command), at most about every 100 ms; NULL: never. Cheap: no
+         * system call per object is made for it. */
+        void (*progress)(void *ctx, uint64_t objects_seen, uint64_t objects_changed);
+        void *progress_ctx;
+        /* The operating-system backend; NULL: this build's (BW_BACKEND_DEFAULT). */
+        const struct bw_backend *backend;
 };
+
+/* Change lines printed per directory before the rest of that directory's are summarised. */
+#define BW_REPORT_LINES_PER_DIR 20
 
 /* Exit codes as in cli.md: plan/status 0 no difference, 2 differences, 1 error; apply/revert 0/1. */
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out);

@@ -10,16 +10,10 @@
  */
 #pragma once
 
+#include "backend.h"
 #include "plan.h"
 
 #include <sys/types.h>
-
-struct bw_account_state {
-        bool exists;
-        int64_t id;      /* uid or gid, -1 if missing */
-        bool members_ok; /* users: member of every group the plan names */
-        bool foreign;    /* a system user of that name whose GECOS is not bulwark's for this real user */
-};
 
 /* The sandbox user of real user `user` for a principal role (BW_ROLE_OFFLINE, BW_ROLE_ONLINE):
  * "bw-off-USER" / "bw-on-USER" when USER is a plain lower-case name that fits in 32 bytes, else

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "backend.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -16,13 +17,6 @@
 
 /* The most offline users one table matches (one per real user with an installation). */
 #define BW_FW_MAX_UIDS 4096
-
-enum bw_fw_state {
-        BW_FW_ABSENT,    /* no table inet bulwark */
-        BW_FW_CURRENT,   /* present and exactly as wanted */
-        BW_FW_DIFFERENT, /* present, but not as wanted (drift, or another plan's uid) */
-        BW_FW_UNKNOWN,   /* cannot read the ruleset (no CAP_NET_ADMIN, no nf_tables) */
-};
 
 /* The table text for the given offline uids (malloc()ed; NULL when out of memory). */
 char *bw_fw_render(const uid_t *uids, size_t n);

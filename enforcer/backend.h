@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the engine needs from an operating system: one table of operations, chosen at build time
+ * (linux/backend_linux.c: bw_backend_linux; windows/ next), or given by a caller through
+ * bw_engine_options.backend (the unit tests' recording fake, tests/unit/fake_backend.c).
+ *
+ * The engine itself (binding, the rule decision of tree_policy.c, the journal, change lines and
+ * reports, reviewed change sets, the revert logic) makes no operating-system call beyond C and
+ * POSIX file I/O inside the state directory (openat()-style calls on the handle state_open gives);
+ * everything else goes through these operations.
+ *
+ * Conventions, for every operation unless it says otherwise:
+ *   - Errors are negative errno values. An operation that also fills err (size err_size) puts a
+ *     sentence there that names the object and the cause, without a trailing newline or "bulwark:";
+ *     the engine adds what the user should do.
+ *   - "Converge" operations return 1 if they changed something, 0 if it was already as wanted,
+ *     negative errno on failure. A second call with the same input returns 0 and writes nothing
+ *     (apply twice: the second changes nothing). In a dry run (where an operation takes dry_run)
+ *     nothing is written and the return value says what a real call would return.
+ *   - Journaling: before an operation changes anything it hands the engine the prior state
+ *     (through the callback or out-parameter it names), and the engine makes that record durable
+ *     first; the operation changes nothing if journaling fails. The record must be enough for the
+ *     matching restore operation to put back the exact prior state (bytes, not a description), and
+ *     must identify the object (an inode or file ID) so that a restore never acts on a different
+ *     object that took its name since.
+ *   - Objects are reached without following links that a non-root user could plant: the walk and
+ *     every per-object operation act through handles opened relative to their parent, never by a
+ *     path re-resolved from the root after a check.
+ *   - Principal ids are the 32-bit numbers the backend's access entries carry (uid and gid on
+ *     Linux; a backend whose principals are not numbers maps them to stable 32-bit ids, e.g. the
+ *     RID, and back). -1 (int64_t) means "does not exist".
+ *   - No operation prints. Nothing here is called from more than one thread at a time, except
+ *     tree_converge's own callbacks (see there).
+ */
+#pragma once
+
+#include "plan.h"
+#include "tree_policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bw_journal_acl;
+
+/* ---- principals ---- */
+
+/* One principal slot of a plan, looked up (accounts_lookup). */
+struct bw_account_state {
+        bool exists;
+        int64_t id;      /* uid or gid, -1 if missing */
+        bool members_ok; /* users: member of every group the plan names */
+        bool foreign;    /* a system user of that name whose description is not bulwark's for this real user */
+};
+
+/* A human account (the real user an installation is for). */
+struct bw_user_info {
+        uint32_t id;
+        char name[256];
+        char home[4096];
+};
+
+/* ---- network filter ---- */
+
+enum bw_fw_state {
+        BW_FW_ABSENT,    /* no filter of bulwark's */
+        BW_FW_CURRENT,   /* present and exactly as wanted */
+        BW_FW_DIFFERENT, /* present, but not as wanted (drift, or another plan's principals) */
+        BW_FW_UNKNOWN,   /* cannot be read (no privilege, no filter subsystem) */
+};
+
+/* ---- the runner binary ---- */
+
+#define BW_RUNNER_RECORD_MAX 8192
+
+/* What runner_inspect found. */
+struct bw_runner_info {
+        bool current;     /* owner, mode and privileges are as bulwark wants */
+        bool elevated;    /* it holds the privileges already (a change, not an addition, if not current) */
+        char detail[256]; /* what differs, one line ("owner 1000:1000 -> root:root, ...") */
+        uint8_t record[BW_RUNNER_RECORD_MAX]; /* journal payload: its path, identity and prior state */
+        uint32_t record_len;
+};
+
+/* ---- host probe (doctor) ---- */
+
+/* One line of the doctor's text report: "LABEL: TEXT". */
+struct bw_probe_line {
+        char label[32];
+        char text[1024];
+};
+
+struct bw_host_report {
+        /* every fact as JSON members (the object of `doctor --json` and status's "host") */
+        struct json_t *json;
+        struct bw_probe_line *lines; /* malloc()ed; in the order a person should read them */
+        size_t n_lines;
+};
+
+/* ---- the operations ---- */
+
+struct bw_backend {
+        const char *name; /* "linux", "fake", ... */
+
+        /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
+         * status read what they can and report the rest as unknown. */
+        bool (*privileged)(void);
+
+        /* -- principals -- */
+
+        /* The account a principal role is bound to for a real user (bw-off-ann). Pure; 0 or
+         * -EINVAL for a role that has no per-user account. out: at most 32 characters. */
+        int (*account_name)(uint32_t role, const char *user, char out[33]);
+        /* Look up the plan's principals under names (names[i] "" or NULL: not bound). Fills st[i]
+         * for i < n_principals; never fails (what cannot be read counts as missing). */
+        void (*accounts_lookup)(const struct bw_plan *p, const char *const names[32], const char *real_user,
+                                struct bw_account_state st[32]);
+        /* A group's id: 1 found (*ret_id set), 0 absent. */
+        int (*group_id)(const char *name, uint32_t *ret_id);
+        /* A user's id: 1 found, 0 absent. */
+        int (*user_id)(const char *name, uint32_t *ret_id);
+        /* The real user, by name (name != NULL) or by id: 0, or -ENOENT. */
+        int (*user_lookup)(const char *name, uint32_t id, struct bw_user_info *ret);
+        /* Create principal index of the plan (a sandbox user, or a group) as names[] names it.
+         * The engine has journaled the creation (BW_JOURNAL_ACCOUNT, existed 0) before the call;
+         * revert removes it with account_remove. Returns 0 or negative errno. */
+        int (*account_create)(const struct bw_plan *p, const char *const names[32], uint32_t index,
+                              const char *real_user, char *err, size_t err_size);
+        /* Create a group by name (a writable root's write group). Journaled as account_create. */
+        int (*group_create)(const char *name, char *err, size_t err_size);
+        /* The groups (comma-separated) the plan wants user index in and that it is not in yet. */
+        void (*account_missing_groups)(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
+                                       size_t size);
+        /* Add user index to the groups account_missing_groups names. Journaled first
+         * (BW_JOURNAL_ACCOUNT_MEMBERS with those groups); revert calls account_leave_group. */
+        int (*account_fix_members)(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
+                                   size_t err_size);
+        /* Remove a user or a group bulwark created. 0, or negative errno. */
+        int (*account_remove)(bool is_group, const char *name, char *err, size_t err_size);
+        /* Take user out of group. 0, or negative errno. */
+        int (*account_leave_group)(const char *user, const char *group, char *err, size_t err_size);
+
+        /* -- network filter -- */
+
+        /* Compare bulwark's filter with the one that rejects every non-loopback packet of the
+         * offline principals ids[0..n) (one rule over a set of them, IPv4 and IPv6). By structure,
+         * not by comments: a rule with its verdict changed is BW_FW_DIFFERENT. */
+        enum bw_fw_state (*fw_inspect)(const uint32_t *ids, size_t n, char *err, size_t err_size);
+        /* The current filter's text (BW_FW_DIFFERENT before apply): the journal keeps it
+         * (BW_JOURNAL_NFT) so that revert can put a table that was not bulwark's back. 0 or
+         * negative errno; buf NUL-terminated. */
+        int (*fw_save)(char *buf, size_t size);
+        /* Replace bulwark's filter, in one transaction, with the wanted one. Journaled first. */
+        int (*fw_apply)(const uint32_t *ids, size_t n, char *err, size_t err_size);
+        /* Put back the text fw_save gave. */
+        int (*fw_restore)(const char *text, char *err, size_t err_size);
+        /* Remove bulwark's filter (it did not exist before the first apply). 0 if already gone. */
+        int (*fw_remove)(char *err, size_t err_size);
+
+        /* -- objects' access entries -- */
+
+        /* Converge the entries of every object under root (an absolute, bound path, not followed
+         * through a link that is not root's: -ELOOP) as the rule set decides
+         * (bw_tree_policy_decide per object, in any order, on o->threads threads). For each object
+         * whose entries differ, the walk calls o->on_batch(o->userdata, changes, n) with the bytes
+         * before and after (struct bw_acl_change: before NULL = absent); on_batch journals them,
+         * and only once it returned 0 are they written (dry run: never written). on_batch and
+         * o->progress may be called from several threads at once. Regions of changes are reported
+         * through o->regions. Returns 0, -ENOENT for a root that does not exist, or negative errno
+         * when the root cannot be opened safely or on_batch failed; per-object failures are
+         * counted in st->errors. A second run changes nothing (st->changed 0). */
+        int (*tree_converge)(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
+                             struct bw_tree_stats *st);
+        /* Put back one journaled object's entries (the first record for it holds the state before
+         * bulwark): reach it from its root without following links, check it is still the same
+         * object (a->ino), write a->before (or the state a->had_before / a->mode describe).
+         * Returns 1 restored, 0 gone or replaced since (left alone), negative errno. */
+        int (*acl_restore)(const struct bw_journal_acl *a);
+        /* Give group gid traverse-only access to the directory path (opened as user as_uid would
+         * reach it: no link that user could plant is followed), replacing the entry of any of
+         * replace[0..n_replace) (earlier versions' shared group). 0 when nothing is needed: others
+         * may traverse already, the entry is there, or the directory cannot be opened or read.
+         * Otherwise, it calls journal(ctx, &change, 1) with the exact before and after bytes and
+         * writes only if that returned 0 (never when dry_run), and returns 1 (*ret_replaced: an
+         * old entry was replaced). Negative errno: the journal or the write failed. */
+        int (*traverse_grant)(const char *path, uint32_t as_uid, uint32_t gid, const uint32_t *replace,
+                              unsigned n_replace, bool dry_run, bw_acl_batch_fn journal, void *ctx, bool *ret_replaced);
+        /* A directory every user may create in and nobody may remove others' files from (/tmp):
+         * left alone by the walk. */
+        bool (*shared_sticky)(const char *path);
+        /* Can the file system at dir hold access entries? 0 yes, -EOPNOTSUPP no, other errno. */
+        int (*acl_supported)(const char *dir);
+
+        /* -- the runner binary -- */
+
+        /* Where the runner is: override if given, else bulwark-runner beside this program. */
+        int (*runner_locate)(const char *override, char *out, size_t size);
+        /* Open it without following links, refuse one that others could replace, and describe
+         * its state and the record that would restore it. 0 or negative errno (reason in err). */
+        int (*runner_inspect)(const char *path, struct bw_runner_info *ret, char *err, size_t err_size);
+        /* Make it current (owner root, mode 0755, the two capabilities), only if it is still the
+         * object record (from runner_inspect, journaled by the engine first) describes: -ESTALE
+         * otherwise. 1 changed, 0 already current. */
+        int (*runner_converge)(const char *path, const uint8_t *record, uint32_t record_len, char *err,
+                               size_t err_size);
+        /* Put back the state a record holds, if the file is still that object. 1 restored, 0
+         * replaced or removed since (left alone; path_out names it either way), -EBADMSG for a
+         * damaged record, other negative errno. */
+        int (*runner_restore)(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
+                              size_t err_size);
+
+        /* -- host probe -- */
+
+        /* What this host can enforce (doctor): sandboxing primitives, the filter, the runner
+         * (runner_override as runner_locate), and for each of dirs whether access entries work
+         * there. Fills ret (free with bw_host_report_done). 0 or -ENOMEM. */
+        int (*host_probe)(const char *runner_override, char *const *dirs, size_t n_dirs, struct bw_host_report *ret);
+
+        /* -- audit sink -- */
+
+        /* Append line (one JSON record, no newline) durably to dir's audit log, creating dir if
+         * needed and refusing one that is not root's; also send summary to the system log. 0 or
+         * negative errno (the engine warns and goes on: the change is made already). */
+        int (*audit_write)(const char *dir, const char *line, const char *summary);
+
+        /* -- state store -- */
+
+        /* Open the state directory (create: make it, and its installs/, 0755, if missing). It
+         * must be root's and writable by root only: -EPERM otherwise. Returns a directory fd the
+         * engine reads and writes beneath with openat()-family calls, or -ENOENT (absent, !create)
+         * or another negative errno. */
+        int (*state_open)(const char *dir, bool create);
+        /* Take the state lock (one enforcer at a time) on the directory state_open gave, waiting
+         * up to timeout_s seconds; waiting(ctx) is called once if another holder makes it wait.
+         * Returns the lock's handle (>= 0; release with state_unlock), -ETIMEDOUT, -EBADFD (the
+         * lock is not a regular file), or another negative errno. */
+        int (*state_lock)(int state_fd, unsigned timeout_s, void (*waiting)(void *ctx), void *ctx);
+        void (*state_unlock)(int lock);
+};
+
+/* The backend of this build. */
+extern const struct bw_backend bw_backend_linux;
+#define BW_BACKEND_DEFAULT (&bw_backend_linux)
+
+void bw_host_report_done(struct bw_host_report *r);
