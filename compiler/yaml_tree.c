@@ -164,6 +164,38 @@ static int parser_error(struct builder *b, yaml_parser_t *p) {
         return bw_error(b->diags, &l, "YAML syntax: %s%s", p->problem ? p->problem : "error", hint);
 }
 
+/* A list item indented one space too far is no list item: YAML folds the line into the plain
+ * scalar above it ("- a\n   - b" is the one string "a - b"), and the policy silently gets one
+ * nonsense path. Warn at the first continuation line that starts with "- ". */
+static void check_folded_item(struct builder *b, const yaml_event_t *ev, const struct bw_loc *loc) {
+        size_t first = ev->start_mark.line, last = ev->end_mark.line;
+        if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || last <= first || last >= b->n_lines)
+                return;
+        for (size_t line = first + 1; line <= last; line++) {
+                const char *s = b->src->text + b->line_starts[line];
+                const char *end = b->src->text + b->src->len;
+                size_t i = 0;
+                while (s + i < end && s[i] == ' ')
+                        i++;
+                if (s + i + 1 >= end || s[i] != '-' || (s[i + 1] != ' ' && s[i + 1] != '\n'))
+                        continue;
+                struct bw_loc l = {.source = b->src_index,
+                                   .line = (uint32_t) line + 1,
+                                   .col = (uint32_t) i + 1,
+                                   .end_col = (uint32_t) i + 2};
+                int shown = ev->data.scalar.length > 60 ? 57 : (int) ev->data.scalar.length;
+                while (shown > 0 && (ev->data.scalar.value[shown] & 0xc0) == 0x80)
+                        shown--; /* not inside a UTF-8 sequence */
+                bw_warning(b->diags, &l,
+                           "this '-' is not a list item: the line continues the unquoted value of line %u, read as "
+                           "the one string \"%.*s%s\"; to make it an item, indent its '-' exactly as the item above "
+                           "it; to keep one string, quote it",
+                           loc->line, shown, (const char *) ev->data.scalar.value,
+                           ev->data.scalar.length > 60 ? "..." : "");
+                return;
+        }
+}
+
 /* Parse one node whose first event is ev (consumed by the caller). */
 static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_event_t *ev, unsigned depth) {
         struct bw_loc loc = mark_loc(b, ev->start_mark, ev->end_mark);
@@ -228,6 +260,7 @@ static struct bw_node *parse_node(struct builder *b, yaml_parser_t *p, yaml_even
                 memcpy(n->value, ev->data.scalar.value, n->len);
                 n->value[n->len] = 0;
                 n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                check_folded_item(b, ev, &loc);
                 n->subtree_bytes = n->len;
                 record_anchor(b, anchor, n);
                 return n;
