@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Binding a plan to one installation: the real user and the workspace (the plan's variables),
+ * the accounts its principal roles stand for, their ids, and the tree rule set built from them;
+ * loading and checking the plan, and releasing what a struct run holds.
+ */
+#include "engine_internal.h"
+
+/* The group of a writable root: bw-w- and 8 hex digits of the SHA-256 of its bound path. */
+static void write_group_name(const char *path, char out[16]) {
+        uint8_t d[32];
+        char hex[9];
+        bw_sha256(path, strlen(path), d);
+        bw_hex(d, 4, hex);
+        snprintf(out, 16, "bw-w-%s", hex);
+}
+
+/* The plan names principal roles; the installation chooses the accounts: its real user's own
+ * offline and online sandbox users (runs of one user never share a uid with another user's), a
+ * read group of the installation (bw-r-ID: read grants and traverse entries), and a write group
+ * per writable root. A run carries exactly its installation's groups, so a grant made for
+ * another installation, or left by an older plan, gives it nothing. */
+static int bind_principals(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        const char *user = r->values[BW_VAR_USER];
+        for (uint32_t i = 0; i < 32; i++) {
+                r->names[i][0] = 0;
+                r->name_of[i] = r->names[i];
+        }
+        r->wg = calloc(p->n_rules + 1, sizeof(*r->wg));
+        if (!r->wg)
+                return bw_report_fail(r, 1, "out of memory");
+        for (uint32_t i = 0; i < p->n_rules; i++) {
+                const struct bw_plan_rule *rule = &p->rules[i];
+                char *bound = NULL;
+                if (rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
+                    bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
+                        continue;
+                if (bw_converge_shared_sticky(bound)) {
+                        free(bound); /* left alone (converge_acls): no ACL will name a group of it */
+                        continue;
+                }
+                struct write_group *g = &r->wg[r->n_wg++];
+                g->path = bound;
+                g->rule = i;
+                g->gid = -1;
+                write_group_name(bound, g->name);
+        }
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
+                const struct bw_plan_principal *pr = &p->principals[i];
+                if (pr->kind == BW_PRINCIPAL_REAL_USER)
+                        snprintf(r->names[i], sizeof(r->names[i]), "%s", user);
+                else if (pr->kind == BW_PRINCIPAL_SYSTEM_USER) {
+                        if (bw_account_name(pr->role, user, r->names[i]) < 0)
+                                return bw_report_fail(r, 1, "the plan's principal %s has no sandbox role bulwark knows",
+                                                      bw_plan_string(p, pr->name));
+                } else if (pr->role == BW_ROLE_SANDBOX_GROUP)
+                        snprintf(r->names[i], sizeof(r->names[i]), "bw-r-%s", r->install_id);
+                /* the write group role: per root (r->wg) */
+        }
+        return 0;
+}
+
+/* The account bound to the first principal with a role ("" if none). */
+const char *bw_bind_role_account(const struct run *r, uint32_t role) {
+        for (uint32_t i = 0; i < r->plan->n_principals && i < 32; i++)
+                if (r->plan->principals[i].role == role)
+                        return r->names[i];
+        return "";
+}
+
+static int bind_variables(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        const struct bw_engine_options *o = r->o;
+        /* the real user: --user, SUDO_USER, SUDO_UID, the caller */
+        const char *user = o->user ? o->user : getenv("SUDO_USER");
+        const char *sudo_uid = getenv("SUDO_UID");
+        struct passwd *pw = NULL;
+        if (user)
+                pw = getpwnam(user);
+        else if (sudo_uid)
+                pw = getpwuid((uid_t) strtoul(sudo_uid, NULL, 10));
+        else
+                pw = getpwuid(getuid());
+        if (!pw && !user)
+                return bw_report_fail(
+                        r, 1,
+                        "the real user, uid %s, has no passwd entry: bulwark binds sandbox accounts to a named "
+                        "user; give an existing account with --user NAME",
+                        sudo_uid ? sudo_uid : "(the caller's)");
+        if (!pw)
+                return bw_report_fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME",
+                                      user);
+        r->real_uid = pw->pw_uid;
+        char cwd[PATH_MAX];
+        const char *ws = o->workspace;
+        if (!ws) {
+                if (!getcwd(cwd, sizeof(cwd)))
+                        return bw_report_fail(r, 1, "cannot determine the current directory: give --workspace DIR");
+                ws = cwd;
+        }
+        char *abs = NULL;
+        if (ws[0] != '/') {
+                if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, ws) < 0)
+                        return bw_report_fail(r, 1, "cannot make --workspace %s absolute", ws);
+        } else
+                abs = strdup(ws);
+        /* normalise lexically (no symlinks are followed here; the walk opens it safely) */
+        struct bw_strbuf esc = {0};
+        for (const char *c = abs; *c; c++) {
+                if (*c == '$')
+                        bw_sb_putc(&esc, '$');
+                bw_sb_putc(&esc, *c);
+        }
+        free(abs);
+        char *canon = NULL, *plain = NULL;
+        struct bw_template_error terr;
+        if (bw_template_from_policy(esc.data, esc.len, BW_TEMPLATE_PATH, NULL, &canon, &terr) < 0 ||
+            bw_template_bind(canon, BW_TEMPLATE_PATH, NULL, &plain, NULL) < 0) {
+                bw_sb_done(&esc);
+                free(canon);
+                return bw_report_fail(r, 1, "--workspace %s: %s", ws, terr.message);
+        }
+        bw_sb_done(&esc);
+        free(canon);
+        const char *want[BW_VAR_COUNT] = {
+                [BW_VAR_HOME] = pw->pw_dir,
+                [BW_VAR_TMPDIR] = "/tmp",
+                [BW_VAR_USER] = pw->pw_name,
+                [BW_VAR_WORKSPACE] = plain,
+        };
+        for (int i = 0; i < BW_VAR_COUNT; i++) {
+                const struct bw_plan_var *v = &p->vars[i];
+                const char *value = want[i];
+                if (v->flags & BW_VAR_BOUND) {
+                        value = bw_plan_string(p, v->value);
+                        if (i == BW_VAR_WORKSPACE && o->workspace && !bw_streq(value, plain)) {
+                                free(plain);
+                                return bw_report_fail(
+                                        r, 1,
+                                        "this plan is bound to workspace %s, not %s: recompile it without -D "
+                                        "workspace, or use that workspace",
+                                        value, o->workspace);
+                        }
+                }
+                if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
+                        /* value may be plain itself: report before freeing it */
+                        bw_report_fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it",
+                                       bw_var_name((enum bw_var_id) i), value);
+                        free(plain);
+                        return 1;
+                }
+                r->values[i] = strdup(value);
+                r->b.value[i] = r->values[i];
+        }
+        free(plain);
+        /* the installation is named after the workspace */
+        uint8_t d[32];
+        bw_sha256(r->values[BW_VAR_WORKSPACE], strlen(r->values[BW_VAR_WORKSPACE]), d);
+        bw_hex(d, 8, r->install_id);
+        return bind_principals(r);
+}
+
+void bw_bind_lookup_ids(struct run *r) {
+        bw_accounts_lookup(r->plan, r->name_of, r->values[BW_VAR_USER], r->acc);
+        for (uint32_t i = 0; i < 32; i++)
+                r->ids[i] = i < r->plan->n_principals ? r->acc[i].id : -1;
+        for (size_t i = 0; i < r->n_wg; i++) {
+                struct group *g = getgrnam(r->wg[i].name);
+                r->wg[i].gid = g ? (int64_t) g->gr_gid : -1;
+        }
+}
+
+/* The rules with principal ids, and the groups of the writable roots; entries of the shared
+ * accounts of earlier versions are bulwark's too, so converging replaces them (journaled like
+ * every change: revert puts them back). */
+int bw_bind_tree_policy(struct run *r, char *err, size_t err_size) {
+        bw_tree_policy_done(&r->tp);
+        int e = bw_tree_policy_init(&r->tp, r->plan, &r->b, r->ids, err, err_size);
+        if (e < 0)
+                return e;
+        int64_t *gids = calloc(r->plan->n_rules + 1, sizeof(*gids));
+        if (!gids)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < r->plan->n_rules; i++)
+                gids[i] = -1;
+        for (size_t i = 0; i < r->n_wg; i++)
+                gids[r->wg[i].rule] = r->wg[i].gid;
+        e = bw_tree_policy_set_root_groups(&r->tp, gids, r->plan->n_rules);
+        free(gids);
+        static const char *const legacy_users[] = {"bulwark-offline", "bulwark-online"};
+        static const char *const legacy_groups[] = {"bulwark-sandbox", "bulwark-write"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(legacy_users); i++) {
+                struct passwd *pw = getpwnam(legacy_users[i]);
+                if (pw)
+                        bw_tree_policy_add_managed(&r->tp, false, pw->pw_uid);
+                struct group *g = getgrnam(legacy_groups[i]);
+                if (g)
+                        bw_tree_policy_add_managed(&r->tp, true, g->gr_gid);
+        }
+        return e;
+}
+
+void bw_run_done(struct run *r) {
+        for (size_t i = 0; i < r->n_lines; i++) {
+                free(r->lines[i].kind);
+                free(r->lines[i].what);
+                free(r->lines[i].detail);
+                free(r->lines[i].source);
+        }
+        free(r->lines);
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                free(r->values[i]);
+        for (size_t i = 0; i < r->n_wg; i++)
+                free(r->wg[i].path);
+        free(r->wg);
+        for (size_t i = 0; i < r->n_restored; i++)
+                free(r->restored[i]);
+        free(r->restored);
+        bw_tree_policy_done(&r->tp);
+        bw_plan_free(r->plan);
+        if (r->state_fd >= 0)
+                close(r->state_fd);
+}
+
+int bw_bind_load_plan(struct run *r, const char *path) {
+        struct bw_plan_error err = {0};
+        int e = bw_plan_load(path, 0, &r->plan, &err);
+        if (e < 0) {
+                if (err.message[0])
+                        return bw_report_fail(r, 1, "%s: invalid plan at byte %llu: %s", path,
+                                              (unsigned long long) err.offset, err.message);
+                return bw_report_fail(r, 1, "%s: cannot read the plan: %s", path,
+                                      e == -EINVAL ? "not a regular file" : strerror(-e));
+        }
+        return 0;
+}
+
+/* A signature, when there is one (or must be one): see signature.h. */
+int bw_bind_check_signature(struct run *r, const char *plan_path) {
+        struct bw_signature_options so = {.signature = r->o->signature,
+                                          .keys_dir = r->o->trusted_keys_dir,
+                                          .admin_dir = r->o->admin_dir,
+                                          .plan_requires = r->plan->meta->flags & BW_META_REQUIRE_SIGNED};
+        return bw_signature_check(plan_path, r->plan->data, r->plan->size, &so, &r->signer);
+}
+
+int bw_bind_prepare(struct run *r) {
+        char err[512] = "";
+        if (bind_variables(r))
+                return 1;
+        bw_bind_lookup_ids(r);
+        if (bw_bind_tree_policy(r, err, sizeof(err)) < 0)
+                return bw_report_fail(r, 1, "cannot use the plan's rules: %s", err);
+        return 0;
+}

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The converge steps, in the order apply runs them: accounts, the network filter, the runner
+ * binary, the access entries of every root, traverse entries on their ancestors, and the
+ * installed plan's record. Each compares what the plan wants with the machine (through the
+ * backend), adds a change line for each difference and, unless dry-running, journals the prior
+ * state and changes it.
+ */
+#include "engine_internal.h"
+
+int bw_converge_accounts(struct run *r) {
+        const struct bw_plan *p = r->plan;
+        bw_bind_lookup_ids(r);
+        /* groups first: users are created into them */
+        for (int pass = 0; pass < 2; pass++)
+                for (uint32_t i = 0; i < p->n_principals; i++) {
+                        const struct bw_plan_principal *pr = &p->principals[i];
+                        bool group = pr->kind == BW_PRINCIPAL_SYSTEM_GROUP;
+                        if (pr->kind == BW_PRINCIPAL_REAL_USER || group != (pass == 0) || !r->names[i][0])
+                                continue;
+                        const char *name = r->names[i];
+                        char detail[128], err[512];
+                        if (group && r->acc[i].exists && !bw_state_created_by_bulwark(r, name))
+                                return bw_report_fail(
+                                        r, 1,
+                                        "a group %s exists that bulwark did not make: bulwark will not grant "
+                                        "access to it; remove or rename that group and apply again",
+                                        name);
+                        if (r->acc[i].exists && r->acc[i].foreign)
+                                return bw_report_fail(
+                                        r, 1,
+                                        "an account %s exists that bulwark did not make for %s (its GECOS field "
+                                        "is not \"bulwark ... sandbox of %s\"): bulwark will not run sandboxes "
+                                        "as it; remove or rename that account and apply again",
+                                        name, r->values[BW_VAR_USER], r->values[BW_VAR_USER]);
+                        if (!r->acc[i].exists) {
+                                snprintf(detail, sizeof(detail), "%s",
+                                         group ? "system group: this installation's read grants"
+                                               : "system user, no login shell, no password");
+                                bw_report_add(r, '+', group ? "group" : "user", name, detail, NULL, 0);
+                                if (r->dry_run)
+                                        continue;
+                                struct bw_journal_account a = {.kind = group ? BW_JOURNAL_ACCOUNT_GROUP
+                                                                             : BW_JOURNAL_ACCOUNT_USER,
+                                                               .existed = false,
+                                                               .name = name,
+                                                               .name_len = strlen(name)};
+                                int e = bw_state_account_record(r, &a);
+                                if (e < 0)
+                                        return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", name,
+                                                              strerror(-e));
+                                if (bw_account_create(p, r->name_of, i, r->values[BW_VAR_USER], err, sizeof(err)) < 0)
+                                        return bw_report_fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user",
+                                                              name, err);
+                        } else if (!group && !r->acc[i].members_ok) {
+                                char missing[256], detail2[320];
+                                bw_account_missing_groups(p, r->name_of, i, missing, sizeof(missing));
+                                snprintf(detail2, sizeof(detail2), "add to groups %s", missing);
+                                bw_report_add(r, '~', "user", name, detail2, NULL, 0);
+                                if (r->dry_run)
+                                        continue;
+                                /* journaled like a creation: revert takes the user out of the groups
+                                 * apply put it in (kind 3: memberships; name, NUL, groups) */
+                                struct bw_journal_account a = {.kind = BW_JOURNAL_ACCOUNT_MEMBERS,
+                                                               .existed = true,
+                                                               .name = name,
+                                                               .name_len = strlen(name),
+                                                               .groups = missing,
+                                                               .groups_len = strlen(missing)};
+                                if (a.name_len > BW_JOURNAL_ACCOUNT_NAME_MAX)
+                                        return bw_report_fail(r, 1, "the account name %s is too long", name);
+                                int e = bw_state_account_record(r, &a);
+                                if (e < 0)
+                                        return bw_report_fail(r, 1, "cannot journal the groups of %s: %s", name,
+                                                              strerror(-e));
+                                if (bw_account_fix_members(p, r->name_of, i, err, sizeof(err)) < 0)
+                                        return bw_report_fail(r, 1, "cannot fix the groups of %s: %s", name, err);
+                        }
+                }
+        for (size_t i = 0; i < r->n_wg; i++) {
+                const struct write_group *g = &r->wg[i];
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = bw_streq(r->wg[k].name, g->name);
+                if (seen)
+                        continue;
+                if (g->gid >= 0) {
+                        if (!bw_state_created_by_bulwark(r, g->name))
+                                return bw_report_fail(
+                                        r, 1,
+                                        "a group %s exists that bulwark did not make: bulwark will not grant write "
+                                        "access to %s to it; remove or rename that group and apply again",
+                                        g->name, g->path);
+                        continue;
+                }
+                char detail[PATH_MAX + 64], err[512];
+                snprintf(detail, sizeof(detail), "system group: write access to %s", g->path);
+                bw_report_add(r, '+', "group", g->name, detail, NULL, 0);
+                if (r->dry_run)
+                        continue;
+                struct bw_journal_account a = {.kind = BW_JOURNAL_ACCOUNT_GROUP,
+                                               .existed = false,
+                                               .name = g->name,
+                                               .name_len = strlen(g->name)};
+                int e = bw_state_account_record(r, &a);
+                if (e < 0)
+                        return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", g->name, strerror(-e));
+                if (bw_account_create_group(g->name, err, sizeof(err)) < 0)
+                        return bw_report_fail(r, 1, "cannot create group %s: %s", g->name, err);
+        }
+        bw_bind_lookup_ids(r);
+        return 0;
+}
+
+/* The offline principals the firewall must match: this plan's, and every other installation's
+ * (each user has their own). */
+static size_t offline_uids(struct run *r, uid_t *uids, size_t max) {
+        size_t n = 0;
+        for (uint32_t i = 0; i < r->plan->n_nft_rules; i++) {
+                int64_t id = r->ids[r->plan->nft_rules[i].principal];
+                bw_state_add_uid(uids, &n, max, id < 0 ? (uid_t) 4294967294u : (uid_t) id);
+        }
+        if (n)
+                bw_state_offline_uids(r->o, r->state_fd, r->install_id, uids, &n, max);
+        return n;
+}
+
+int bw_converge_firewall(struct run *r) {
+        uid_t uids[BW_FW_MAX_UIDS];
+        size_t n = offline_uids(r, uids, BW_ARRAY_SIZE(uids));
+        if (n == 0)
+                return 0;
+        char err[512] = "";
+        if (r->dry_run && geteuid() != 0) {
+                /* libnftables would only bw_report_fail (and say so on stderr): the ruleset is root's to read */
+                bw_report_add(r, '?', "nft", "inet bulwark output",
+                              "the nftables ruleset cannot be read without root: unknown", NULL, 0);
+                return 0;
+        }
+        enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
+        char detail[256];
+        char others[64] = "";
+        if (n > 1)
+                snprintf(others, sizeof(others), " and %zu other user%s offline sandbox user%s", n - 1,
+                         n == 2 ? "'s" : "s'", n == 2 ? "" : "s");
+        snprintf(detail, sizeof(detail),
+                 "skuid in set offline (%s%s), daddr not loopback (IPv4 and IPv6, every protocol): reject",
+                 bw_bind_role_account(r, BW_ROLE_OFFLINE), others);
+        if (st == BW_FW_CURRENT)
+                return 0;
+        if (st == BW_FW_UNKNOWN) {
+                if (r->dry_run) {
+                        char why[700];
+                        snprintf(why, sizeof(why),
+                                 "cannot read the nftables ruleset without privileges (%s): run as root to see", err);
+                        bw_report_add(r, '?', "nft", "inet bulwark output", why, NULL, 0);
+                        return 0;
+                }
+                return bw_report_fail(r, 1, "cannot read the nftables ruleset: %s", err);
+        }
+        bw_report_add(r, st == BW_FW_ABSENT ? '+' : '~', "nft", "inet bulwark output", detail, NULL, 0);
+        if (r->dry_run)
+                return 0;
+        /* A table of that name that is not ours as we would write it: keep its text, so revert
+         * can put it back. */
+        char listing[65536];
+        size_t ll = 0;
+        listing[0] = st != BW_FW_ABSENT;
+        if (st == BW_FW_DIFFERENT && bw_fw_list(listing + 1, sizeof(listing) - 1) == 0)
+                ll = strlen(listing + 1);
+        int e = bw_state_shared_record(r, BW_JOURNAL_NFT, (const uint8_t *) listing, (uint32_t) (1 + ll));
+        if (e < 0)
+                return bw_report_fail(r, 1, "cannot journal the firewall change: %s", strerror(-e));
+        if (bw_fw_apply(uids, n, err, sizeof(err)) < 0)
+                return bw_report_fail(r, 1, "cannot load the nftables table inet bulwark: %s", err);
+        return 0;
+}
+
+/* Add one changed ACL to the state digest: order-independent, since the walk's threads meet the
+ * objects in any order. */
+static void state_add_acl(struct run *r, const struct bw_acl_change *c) {
+        struct bw_sha256 *h = bw_sha256_new();
+        uint8_t d[32], len[8];
+        bw_sha256_update(h, c->root, strlen(c->root) + 1);
+        bw_sha256_update(h, c->rel, strlen(c->rel) + 1);
+        bw_sha256_update(h, c->attr, strlen(c->attr) + 1);
+        bw_put_le64(len, c->before ? c->before_len : UINT64_MAX);
+        bw_sha256_update(h, len, 8);
+        if (c->before)
+                bw_sha256_update(h, c->before, c->before_len);
+        bw_put_le64(len, c->after ? c->after_len : UINT64_MAX);
+        bw_sha256_update(h, len, 8);
+        if (c->after)
+                bw_sha256_update(h, c->after, c->after_len);
+        bw_sha256_final(h, d);
+        pthread_mutex_lock(&r->state_sum_lock);
+        unsigned carry = 0;
+        for (int i = 0; i < 32; i++) {
+                unsigned v = (unsigned) r->state_sum[i] + d[i] + carry;
+                r->state_sum[i] = (uint8_t) v;
+                carry = v >> 8;
+        }
+        pthread_mutex_unlock(&r->state_sum_lock);
+}
+
+static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
+        struct run *r = userdata;
+        if (r->dry_run) {
+                /* only dry runs need the state digest (plan -o, apply --reviewed's check) */
+                for (size_t i = 0; i < n; i++)
+                        state_add_acl(r, &c[i]);
+                return 0;
+        }
+        struct bw_journal_record recs[256] = {{0, NULL, 0}};
+        uint8_t *bufs[256];
+        if (n > BW_ARRAY_SIZE(recs))
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++) {
+                struct bw_journal_acl a = {
+                        .ino = c[i].ino,
+                        .mode = c[i].mode,
+                        .had_before = c[i].before != NULL,
+                        .is_default = bw_streq(c[i].attr, XATTR_DEFAULT),
+                        .root = c[i].root,
+                        .root_len = strlen(c[i].root),
+                        .rel = c[i].rel,
+                        .rel_len = strlen(c[i].rel),
+                        .before = c[i].before,
+                        .before_len = c[i].before_len,
+                };
+                uint32_t len;
+                bufs[i] = bw_journal_acl_encode(&a, &len);
+                recs[i] = (struct bw_journal_record){BW_JOURNAL_ACL, bufs[i], len};
+        }
+        int e = bw_journal_append(&r->journal, recs, n);
+        for (size_t i = 0; i < n; i++)
+                free(bufs[i]);
+        return e;
+}
+
+/* The kind of the path rule a root comes from. */
+static uint32_t root_kind(const struct bw_tree_policy *tp, const char *root) {
+        for (size_t i = 0; i < tp->n_paths; i++)
+                if (bw_streq(tp->paths[i].path, root))
+                        return tp->paths[i].kind;
+        return 0;
+}
+
+/* A world-writable sticky directory (/tmp, /var/tmp) is shared by every user. */
+bool bw_converge_shared_sticky(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH);
+}
+
+/* The roots to walk: the outermost path rules, except that a shared sticky directory is not
+ * walked itself (a default ACL there would override every user's umask: new files would get the
+ * ACL's group and other entries; the sandbox does not need it either, since the runner gives each
+ * run a private ${tmpdir}); the outermost rules inside it are walked instead (a workspace in
+ * /tmp/myrepo gets its entries), and so on below. Returns a malloc()ed array of borrowed strings;
+ * sticky receives those left alone. */
+static size_t acl_roots(const struct bw_tree_policy *tp, const char ***ret, const char ***sticky, size_t *n_sticky) {
+        const char **out = calloc(tp->n_paths + 1, sizeof(*out)), **st = calloc(tp->n_paths + 1, sizeof(*st));
+        if (!out || !st)
+                abort();
+        size_t n = 0, ns = 0;
+        /* a path is walked when every rule path above it (if any) is a shared sticky directory,
+         * and it is not one itself */
+        for (size_t i = 0; i < tp->n_paths; i++) {
+                const char *p = tp->paths[i].path;
+                bool dup = false;
+                for (size_t k = 0; k < n && !dup; k++)
+                        dup = bw_streq(out[k], p);
+                for (size_t k = 0; k < ns && !dup; k++)
+                        dup = bw_streq(st[k], p);
+                if (dup)
+                        continue;
+                bool covered = false;
+                for (size_t k = 0; k < n && !covered; k++)
+                        covered = bw_path_is_within(p, out[k]);
+                if (covered)
+                        continue;
+                if (bw_converge_shared_sticky(p))
+                        st[ns++] = p;
+                else
+                        out[n++] = p;
+        }
+        *ret = out;
+        *sticky = st;
+        *n_sticky = ns;
+        return n;
+}
+
+/* A writable root inside ${tmpdir} when ${tmpdir} is writable: every run replaces ${tmpdir} with a
+ * private directory, so runs never see that root (and the runner refuses a workspace there). */
+static const char *hidden_by_private_tmp(const struct run *r, const char *root) {
+        const char *tmpdir = r->values[BW_VAR_TMPDIR];
+        if (!tmpdir || bw_streq(root, tmpdir) || !bw_path_is_within(root, tmpdir))
+                return NULL;
+        for (size_t i = 0; i < r->tp.n_paths; i++)
+                if (r->tp.paths[i].kind == BW_RULE_WRITABLE && bw_streq(r->tp.paths[i].path, tmpdir))
+                        return tmpdir;
+        return NULL;
+}
+
+int bw_converge_acls(struct run *r) {
+        const char **roots, **sticky;
+        size_t n_sticky = 0;
+        size_t n = acl_roots(&r->tp, &roots, &sticky, &n_sticky);
+        for (size_t i = 0; i < n_sticky; i++) {
+                size_t inside = 0;
+                for (size_t k = 0; k < n; k++)
+                        inside += bw_path_is_within(roots[k], sticky[i]);
+                char detail[200];
+                snprintf(detail, sizeof(detail),
+                         "a shared sticky directory: left alone (every run gets a private one from the runner)%s",
+                         inside ? "; the roots inside it get their entries" : "");
+                bw_report_add(r, '?', "acl", sticky[i], detail, NULL, 0);
+                r->unknown--; /* informational, not a difference */
+        }
+        free(sticky);
+        for (size_t i = 0; i < n; i++) {
+                const char *tmp = hidden_by_private_tmp(r, roots[i]);
+                if (!tmp || root_kind(&r->tp, roots[i]) != BW_RULE_WRITABLE)
+                        continue;
+                char detail[PATH_MAX + 300];
+                snprintf(detail, sizeof(detail),
+                         "cannot be served: it lies inside ${tmpdir} (%s), which every run replaces with a private "
+                         "directory, so runs never see it (the runner refuses a workspace there); its entries are set, "
+                         "but bind tmpdir elsewhere (bulwarkc -D tmpdir=DIR) or move it",
+                         tmp);
+                bw_report_add(r, '?', "acl", roots[i], detail, NULL, 0);
+                r->unknown--;
+        }
+        struct bw_acl_region *regions = NULL;
+        struct bw_tree_options to = {.dry_run = r->dry_run,
+                                     .threads = r->o->threads,
+                                     .on_batch = on_batch,
+                                     .userdata = r,
+                                     .regions = &regions};
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct bw_tree_stats st = {0};
+                int e = bw_tree_converge(&r->tp, roots[i], &to, &st);
+                if (e == -ENOENT) {
+                        /* a root that does not exist yet: nothing to set; the runner protects it */
+                        bw_report_add(r, '?', "acl", roots[i],
+                                      "does not exist: nothing to set (create it and apply again)", NULL, 0);
+                        r->unknown--; /* informational, not a difference */
+                        continue;
+                }
+                if (e == -ELOOP && root_kind(&r->tp, roots[i]) == BW_RULE_UNREADABLE) {
+                        /* Following the real user's symlink would let them point root's ACL changes at
+                         * any file; an unreadable path behind one (~/.kube -> ~/dotfiles/kube) is left
+                         * to the runner, which hides what it points to. */
+                        bw_report_add(
+                                r, '?', "acl", roots[i],
+                                "reached through a symlink that is not root's: no ACL set (the runner still hides "
+                                "what it points to; list the real path to have ACLs too)",
+                                NULL, 0);
+                        r->unknown--;
+                        continue;
+                }
+                if ((e == -EACCES || e == -EPERM) && r->dry_run && geteuid() != 0) {
+                        /* status or plan without root: what it cannot read is unknown, not drift */
+                        bw_report_add(r, '?', "acl", roots[i], "cannot be read without root: unknown (run it as root)",
+                                      NULL, 0);
+                        continue;
+                }
+                if (e < 0) {
+                        ret = bw_report_fail(
+                                r, 1, "cannot converge %s: %s%s", roots[i], strerror(-e),
+                                e == -ELOOP ? " (a symlink on the way is not root's: bulwark follows only root's "
+                                              "symlinks when it changes ACLs; use the real path)"
+                                            : "");
+                        break;
+                }
+                r->acl_errors += st.errors;
+                if (st.skipped_hardlinks || st.skipped_mounts || st.skipped_devices)
+                        fprintf(stderr,
+                                "bulwark: %s: left alone: %llu hard-linked files, %llu mount points, %llu devices\n",
+                                roots[i], (unsigned long long) st.skipped_hardlinks,
+                                (unsigned long long) st.skipped_mounts, (unsigned long long) st.skipped_devices);
+        }
+        free(roots);
+        bw_report_acl_regions(r, regions);
+        bw_acl_regions_free(regions);
+        return ret;
+}
+
+/* The sandbox must be able to reach every writable root and read grant: a workspace under a 0700
+ * home is the normal case. Each ancestor the principals cannot traverse gets
+ * group:bulwark-sandbox:--x in its access ACL, nothing more. */
+int bw_converge_reachability(struct run *r) {
+        int64_t gid = -1;
+        const char *sandbox_name = "?";
+        for (uint32_t i = 0; i < r->plan->n_principals; i++)
+                if (r->plan->principals[i].role == BW_ROLE_SANDBOX_GROUP) {
+                        gid = r->ids[i];
+                        sandbox_name = r->names[i];
+                }
+        uint32_t ugid = gid < 0 ? 4294967293u : (uint32_t) gid;
+        /* the traverse entry of earlier versions' shared group goes where this one is added */
+        uint32_t legacy[1];
+        unsigned n_legacy = 0;
+        struct group *lg = getgrnam("bulwark-sandbox");
+        if (lg && lg->gr_gid != ugid)
+                legacy[n_legacy++] = lg->gr_gid;
+        const char **roots;
+        size_t n_roots = bw_tree_policy_roots(&r->tp, &roots);
+        char **done = NULL;
+        size_t n_done = 0;
+        int ret = 0;
+        for (size_t i = 0; i < r->tp.n_paths && ret == 0; i++) {
+                const struct bw_tree_rule *t = &r->tp.paths[i];
+                if (t->kind != BW_RULE_WRITABLE && t->kind != BW_RULE_READABLE)
+                        continue;
+                _cleanup_free_ char *anc = strdup(t->path);
+                if (!anc)
+                        abort();
+                for (;;) {
+                        char *slash = strrchr(anc, '/');
+                        if (!slash)
+                                break;
+                        if (slash == anc) {
+                                if (anc[1] == 0)
+                                        break;
+                                anc[1] = 0;
+                        } else
+                                *slash = 0;
+                        /* ancestors inside a walked root were handled by the walk */
+                        bool inside = false;
+                        for (size_t k = 0; k < n_roots && !inside; k++)
+                                inside = bw_path_is_within(anc, roots[k]);
+                        bool seen = false;
+                        for (size_t k = 0; k < n_done && !seen; k++)
+                                seen = bw_streq(done[k], anc);
+                        if (inside || seen)
+                                continue;
+                        done = realloc(done, (n_done + 1) * sizeof(*done));
+                        if (!done)
+                                abort();
+                        done[n_done++] = strdup(anc);
+                        int fd = bw_open_path_safely(anc, O_RDONLY | O_DIRECTORY, r->real_uid);
+                        if (fd < 0)
+                                continue;
+                        struct stat st;
+                        uint8_t cur[4 + 8 * BW_ACL_MAX_ENTRIES], out[4 + 8 * BW_ACL_MAX_ENTRIES];
+                        ssize_t len =
+                                fstat(fd, &st) < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, cur, sizeof(cur));
+                        struct bw_acl base, wanted;
+                        bool ok = len >= 0 ? bw_acl_decode(cur, (size_t) len, &base) == 0 : len == -ENODATA;
+                        if (ok && len < 0)
+                                bw_acl_from_mode(st.st_mode, &base);
+                        if (!ok || (st.st_mode & S_IXOTH)) {
+                                close(fd);
+                                continue; /* others may traverse already (or we cannot tell) */
+                        }
+                        struct bw_acl_want want = {BW_ACL_GROUP, ugid, BW_PERM_X};
+                        bool has = false, has_legacy = false;
+                        for (unsigned k = 0; k < base.n; k++) {
+                                has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid &&
+                                       (base.e[k].perm & BW_PERM_X);
+                                has_legacy |= base.e[k].tag == BW_ACL_GROUP && n_legacy && base.e[k].id == legacy[0];
+                        }
+                        if ((has && !has_legacy) ||
+                            bw_acl_compute(&base, &want, 1, NULL, 0, legacy, n_legacy, &wanted) < 0) {
+                                close(fd);
+                                continue;
+                        }
+                        size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
+                        char detail[600];
+                        snprintf(detail, sizeof(detail), "group:%s:--x (access): traverse only, to reach %s%s",
+                                 sandbox_name, t->path,
+                                 has_legacy ? " (instead of the shared bulwark-sandbox of earlier versions)" : "");
+                        bw_report_add(r, has_legacy ? '~' : '+', "acl", anc, detail, NULL, 0);
+                        if (!r->dry_run) {
+                                struct bw_acl_change c = {.root = anc,
+                                                          .rel = "",
+                                                          .attr = XATTR_ACCESS,
+                                                          .ino = st.st_ino,
+                                                          .mode = (uint32_t) st.st_mode,
+                                                          .before = len >= 0 ? cur : NULL,
+                                                          .before_len = len >= 0 ? (size_t) len : 0,
+                                                          .after = out,
+                                                          .after_len = out_len};
+                                /* journaled before it is made, like every change; not a region of its own */
+                                int e = on_batch(r, &c, 1);
+                                if (e == 0)
+                                        e = fsetxattr(fd, XATTR_ACCESS, out, out_len, 0) < 0 ? -errno : 0;
+                                if (e < 0)
+                                        ret = bw_report_fail(r, 1, "cannot give the sandbox traverse access to %s: %s",
+                                                             anc, strerror(-e));
+                        }
+                        close(fd);
+                }
+        }
+        for (size_t k = 0; k < n_done; k++)
+                free(done[k]);
+        free(done);
+        free(roots);
+        return ret;
+}
+
+/* bulwark-runner must be root's, 0755, with cap_setuid,cap_setgid=ep: its prior state goes in the
+ * shared journal (the runner serves every installation), and revert puts it back with the last. */
+int bw_converge_runner(struct run *r) {
+        char path[PATH_MAX], err[512] = "";
+        if (bw_runner_locate(r->o->runner, path, sizeof(path)) < 0)
+                return bw_report_fail(r, 1, "--runner %s: give an absolute path", r->o->runner);
+        struct bw_runner_state st;
+        int fd = bw_runner_open(path, &st, err, sizeof(err));
+        if (fd < 0) {
+                if (r->dry_run) {
+                        char why[700];
+                        snprintf(why, sizeof(why), "cannot use it: %s", err);
+                        bw_report_add(r, '?', "runner", path, why, NULL, 0);
+                        return 0;
+                }
+                return bw_report_fail(
+                        r, 1, "the runner %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)", path,
+                        err);
+        }
+        if (bw_runner_is_current(&st)) {
+                close(fd);
+                return 0;
+        }
+        char detail[256];
+        bw_runner_describe(&st, detail, sizeof(detail));
+        bw_report_add(r, st.has_cap ? '~' : '+', "runner", path, detail, NULL, 0);
+        int ret = 0;
+        if (!r->dry_run) {
+                uint32_t len;
+                _cleanup_free_ uint8_t *payload = bw_runner_encode(path, &st, &len);
+                int e = bw_state_shared_record(r, BW_JOURNAL_RUNNER, payload, len);
+                if (e < 0)
+                        ret = bw_report_fail(r, 1, "cannot journal the runner's state: %s", strerror(-e));
+                else if (bw_runner_converge(fd, err, sizeof(err)) < 0)
+                        ret = bw_report_fail(r, 1, "cannot give %s its capabilities: %s", path, err);
+        }
+        close(fd);
+        return ret;
+}
+
+/* The supplementary groups a run of this installation carries (the runner sets exactly these):
+ * its read group and the groups of its writable roots. */
+static void install_groups(const struct run *r, char *out, size_t size) {
+        size_t o = 0;
+        out[0] = 0;
+        const char *read_group = bw_bind_role_account(r, BW_ROLE_SANDBOX_GROUP);
+        if (read_group[0])
+                o = (size_t) snprintf(out, size, "%s", read_group);
+        for (size_t i = 0; i < r->n_wg && o < size && i < 63; i++) {
+                if (strstr(out, r->wg[i].name))
+                        continue;
+                int n = snprintf(out + o, size - o, "%s%s", o ? "," : "", r->wg[i].name);
+                if (n < 0 || (size_t) n >= size - o)
+                        break;
+                o += (size_t) n;
+        }
+}
+
+int bw_converge_install(struct run *r) {
+        char path[64];
+        snprintf(path, sizeof(path), "installs/%s/plan", r->install_id);
+        struct bw_plan *cur = NULL;
+        struct bw_plan_error err;
+        char full[PATH_MAX];
+        snprintf(full, sizeof(full), "%s/%s", r->o->state_dir, path);
+        bool same =
+                bw_plan_load(full, 0, &cur, &err) == 0 && memcmp(cur->header->digest, r->plan->header->digest, 32) == 0;
+        bw_plan_free(cur);
+        _cleanup_free_ struct bw_install_bindings *nb = calloc(1, sizeof(*nb));
+        if (!nb)
+                return bw_report_fail(r, 1, "out of memory");
+        char bind[BW_BINDINGS_MAX + 1];
+        const char *signer = nb->signer;
+        snprintf(nb->workspace, sizeof(nb->workspace), "%s", r->values[BW_VAR_WORKSPACE]);
+        snprintf(nb->user, sizeof(nb->user), "%s", r->values[BW_VAR_USER]);
+        snprintf(nb->home, sizeof(nb->home), "%s", r->values[BW_VAR_HOME]);
+        snprintf(nb->tmpdir, sizeof(nb->tmpdir), "%s", r->values[BW_VAR_TMPDIR]);
+        snprintf(nb->offline, sizeof(nb->offline), "%s", bw_bind_role_account(r, BW_ROLE_OFFLINE));
+        snprintf(nb->online, sizeof(nb->online), "%s", bw_bind_role_account(r, BW_ROLE_ONLINE));
+        install_groups(r, nb->groups, sizeof(nb->groups));
+        uint64_t seq = nb->seq = bw_state_install_seq(r->state_fd, r->install_id);
+        bw_signer_describe(&r->signer, nb->signer, sizeof(nb->signer));
+        for (char *c = nb->signer; *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+        int bl = bw_bindings_encode(nb, bind, sizeof(bind));
+        if (bl < 0)
+                return bw_report_fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
+                                      strerror(-bl));
+        /* the same plan, signed since (or the other way round), is a change of its record */
+        char old[sizeof(bind)] = "";
+        snprintf(path, sizeof(path), "installs/%s/bindings", r->install_id);
+        int bfd = openat(r->state_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (bfd >= 0) {
+                ssize_t n = bw_read_full(bfd, old, sizeof(old) - 1);
+                old[n > 0 ? n : 0] = 0;
+                close(bfd);
+        }
+        if (same && (seq == 0 || bw_streq(old, bind)))
+                return 0;
+        const struct bw_plan_token *t = &r->plan->tokens[r->plan->meta->default_token];
+        char detail[1400];
+        snprintf(detail, sizeof(detail), "plan %s installed for %s; default %s, network %s; %s", r->plan->id,
+                 r->values[BW_VAR_WORKSPACE], r->names[t->principal], t->network ? "on" : "off", signer);
+        bw_report_add(r, cur || seq ? '~' : '+', "token", r->names[t->principal], detail, NULL, 0);
+        if (r->dry_run)
+                return 0;
+        if (seq == 0) {
+                nb->seq = bw_state_next_seq(r->state_fd);
+                bl = bw_bindings_encode(nb, bind, sizeof(bind));
+                if (bl < 0)
+                        return bw_report_fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
+                                              strerror(-bl));
+        }
+        char p2[PATH_MAX];
+        snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
+        int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
+        if (e == 0 && !same)
+                e = bw_write_file_atomic(full, r->plan->data, r->plan->size, 0644);
+        if (e < 0)
+                return bw_report_fail(r, 1, "cannot install the plan in %s: %s", full, strerror(-e));
+        return 0;
+}
+
+/* Compare everything the plan wants with the machine, changing nothing (plan and status). */
+int bw_converge_dry_run(struct run *r) {
+        int ret = bw_bind_prepare(r);
+        if (ret == 0)
+                ret = bw_converge_accounts(r);
+        if (ret == 0)
+                ret = bw_converge_firewall(r);
+        if (ret == 0)
+                ret = bw_converge_runner(r);
+        if (ret == 0)
+                ret = bw_converge_acls(r);
+        if (ret == 0)
+                ret = bw_converge_reachability(r);
+        return ret;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan and apply commands: a dry run of every converge step, and apply, which journals
+ * and runs them under the state lock.
+ */
+#include "engine_internal.h"
+
+int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1, .dry_run = true};
+        int ret = bw_bind_load_plan(&r, plan_path);
+        if (ret == 0)
+                ret = bw_bind_check_signature(&r, plan_path);
+        if (ret == 0)
+                ret = bw_converge_dry_run(&r);
+        if (ret == 0) {
+                bw_converge_install(&r);
+                bw_report_print_changes(&r, out);
+                if (o->changes_out && bw_reviewed_write(&r, plan_path, o->changes_out) < 0)
+                        ret = 1;
+                else
+                        ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
+        }
+        bw_run_done(&r);
+        return ret;
+}
+
+/* The outer workspace's write group would be on every object of the inner one (the walk sets the
+ * entries of whichever installation converges it), and the runner keeps other installations'
+ * roots out of view only where they are not nested in its own: so one user's workspace may not
+ * lie inside another user's, or contain it. */
+static int check_no_nested_foreign(struct run *r) {
+        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        int ret = 0;
+        for (struct dirent *de; d && ret == 0 && (de = readdir(d));) {
+                char ws[PATH_MAX], user[PATH_MAX];
+                if (de->d_name[0] == '.' || bw_streq(de->d_name, r->install_id) ||
+                    bw_state_read_bindings(r->state_fd, de->d_name, ws, user, sizeof(ws)) < 0 ||
+                    bw_streq(user, r->values[BW_VAR_USER]))
+                        continue;
+                const char *mine = r->values[BW_VAR_WORKSPACE];
+                if (bw_path_is_within(mine, ws) || bw_path_is_within(ws, mine))
+                        ret = bw_report_fail(
+                                r, 1,
+                                "%s %s %s's installed workspace %s: one user's sandbox would be granted the "
+                                "other's files; use separate directories",
+                                mine, bw_path_is_within(mine, ws) ? "lies inside" : "contains", user, ws);
+        }
+        if (d)
+                closedir(d);
+        else if (fd >= 0)
+                close(fd);
+        return ret;
+}
+
+/* apply, with the state lock taken here (take_lock: acquire_lock) or already held by the caller (revert
+ * re-applying the installations that remain). */
+int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock, bool top_level) {
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER,
+                        .o = o,
+                        .state_fd = -1,
+                        .dry_run = false,
+                        .journal = {.fd = -1}};
+        int lock = -1;
+        bool began = false; /* past the refusals: the audit trail records this apply */
+        int ret = bw_bind_load_plan(&r, plan_path);
+        if (ret == 0 && top_level)
+                ret = bw_bind_check_signature(&r, plan_path);
+        if (ret == 0)
+                ret = bw_bind_prepare(&r);
+        if (ret == 0)
+                ret = bw_state_open(&r, true) ? 1 : 0;
+        if (ret == 0 && take_lock && (lock = bw_state_acquire_lock(&r)) < 0)
+                ret = 1;
+        if (ret == 0 && top_level)
+                ret = check_no_nested_foreign(&r);
+        if (ret == 0) {
+                char dir[64];
+                snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
+                if (mkdirat(r.state_fd, dir, 0755) < 0 && errno != EEXIST)
+                        ret = bw_report_fail(&r, 1, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
+                else {
+                        /* the new directory entries must survive a crash before the journal counts */
+                        int ifd = openat(r.state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (ifd >= 0) {
+                                fsync(ifd);
+                                close(ifd);
+                        }
+                        fsync(r.state_fd);
+                }
+                char jpath[96];
+                snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+                int e = ret ? 0 : bw_journal_open(&r.journal, r.state_fd, jpath);
+                if (e < 0)
+                        ret = bw_report_fail(&r, 1, "cannot open the journal %s/%s: %s", o->state_dir, jpath,
+                                             strerror(-e));
+                if (ret == 0) {
+                        uint8_t payload[32 + PATH_MAX];
+                        size_t wl = strlen(r.values[BW_VAR_WORKSPACE]);
+                        memcpy(payload, r.plan->header->digest, 32);
+                        memcpy(payload + 32, r.values[BW_VAR_WORKSPACE], wl);
+                        struct bw_journal_record rec = {BW_JOURNAL_BEGIN, payload, (uint32_t) (32 + wl)};
+                        e = bw_journal_append(&r.journal, &rec, 1);
+                        began = e == 0;
+                        if (e < 0)
+                                ret = bw_report_fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+                }
+        }
+        if (ret == 0)
+                ret = bw_converge_accounts(&r);
+        if (ret == 0) {
+                /* the ids exist now: rebuild the rules with them */
+                char err[512];
+                if (bw_bind_tree_policy(&r, err, sizeof(err)) < 0)
+                        ret = bw_report_fail(&r, 1, "cannot use the plan's rules: %s", err);
+        }
+        if (ret == 0)
+                ret = bw_converge_firewall(&r);
+        if (ret == 0)
+                ret = bw_converge_runner(&r);
+        if (ret == 0)
+                ret = bw_converge_acls(&r);
+        if (ret == 0)
+                ret = bw_converge_reachability(&r);
+        if (ret == 0)
+                ret = bw_converge_install(&r);
+        if (ret == 0) {
+                struct bw_journal_record rec = {BW_JOURNAL_COMMIT, r.plan->header->digest, 32};
+                int e = bw_journal_append(&r.journal, &rec, 1);
+                if (e < 0)
+                        ret = bw_report_fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+        }
+        if (ret == 0) {
+                bw_report_print_changes(&r, out);
+                /* Migration: once every installation runs as its user's own accounts, the shared
+                 * accounts an earlier version created are no longer anyone's (their entries were
+                 * replaced, journaled, while converging). Revert still restores the original
+                 * state, in which they did not exist. */
+                ret = bw_revert_release_unused(&r, out, true);
+                if (r.acl_errors)
+                        fprintf(stderr, "bulwark: %llu objects could not be read or changed (see above)\n",
+                                (unsigned long long) r.acl_errors);
+                if (ret == 0)
+                        ret = r.acl_errors ? 1 : 0;
+        }
+        if (began && top_level)
+                bw_audit_apply(&r, ret == 0);
+        bw_journal_close(&r.journal);
+        if (lock >= 0)
+                close(lock);
+        bw_run_done(&r);
+        return ret;
+}
+
+int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
+        if (geteuid() != 0) {
+                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
+                      "would do)\n",
+                      stderr);
+                return 1;
+        }
+        return bw_apply_plan(plan_path, o, out, true, true);
+}

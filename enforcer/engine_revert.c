@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The revert command: restoring every journaled object to its state before bulwark, removing
+ * what bulwark created once no installation uses it (reference counted per user), and
+ * re-applying the installations that remain and may share what was reverted.
+ */
+#include "engine_internal.h"
+
+struct restore_key {
+        const struct bw_journal_acl *a;
+        size_t order;
+};
+
+static int restore_cmp(const void *x, const void *y) {
+        const struct restore_key *p = x, *q = y;
+        int c = (p->a->root_len > q->a->root_len) - (p->a->root_len < q->a->root_len);
+        if (!c)
+                c = memcmp(p->a->root, q->a->root, p->a->root_len);
+        if (!c)
+                c = (p->a->rel_len > q->a->rel_len) - (p->a->rel_len < q->a->rel_len);
+        if (!c)
+                c = memcmp(p->a->rel, q->a->rel, p->a->rel_len);
+        if (!c)
+                c = p->a->is_default - q->a->is_default;
+        if (!c)
+                c = (p->order > q->order) - (p->order < q->order);
+        return c;
+}
+
+/* Put back the bytes an object's ACL had before bulwark first changed it, walking to it with
+ * O_NOFOLLOW from its root and checking it is still the same inode. */
+static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
+        _cleanup_free_ char *root = strndup(a->root, a->root_len);
+        _cleanup_free_ char *rel = strndup(a->rel, a->rel_len);
+        if (!root || !rel)
+                return -ENOMEM;
+        const char *attr = a->is_default ? XATTR_DEFAULT : XATTR_ACCESS;
+        int dfd;
+        const char *name;
+        if (rel[0] == 0) {
+                /* the root itself: through its parent, so a file root works too */
+                char *slash = strrchr(root, '/');
+                name = slash + 1;
+                char *parent = strndup(root, slash == root ? 1 : (size_t) (slash - root));
+                dfd = bw_open_path_safely(parent, O_RDONLY | O_DIRECTORY, (uid_t) -1);
+                free(parent);
+                if (bw_streq(root, "/")) {
+                        if (dfd >= 0)
+                                close(dfd);
+                        dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        name = ".";
+                }
+        } else {
+                dfd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY, (uid_t) -1);
+                char *slash = strrchr(rel, '/');
+                if (slash) {
+                        *slash = 0;
+                        name = slash + 1;
+                        /* intermediate directories, never following a symlink */
+                        for (char *comp = strtok(rel, "/"); comp && dfd >= 0; comp = strtok(NULL, "/")) {
+                                int next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                close(dfd);
+                                dfd = next < 0 ? -errno : next;
+                        }
+                } else
+                        name = rel;
+        }
+        if (dfd < 0) {
+                (*skipped)++;
+                return 0; /* gone: nothing to restore */
+        }
+        /* Act through an fd of the object itself, checked on that fd, as apply does: a check by
+         * name would not hold against a sandbox renaming things meanwhile. */
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        close(dfd);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t) st.st_ino != a->ino) {
+                if (fd >= 0)
+                        close(fd);
+                (*skipped)++; /* gone or replaced since: not the object we changed */
+                return 0;
+        }
+        int r;
+        if (a->had_before) {
+                r = fsetxattr(fd, attr, a->before, a->before_len, 0);
+        } else if (!a->is_default) {
+                /* There was no access ACL: write the minimal one of the recorded mode. The kernel
+                 * stores such an ACL as mode bits only (no xattr), which also gives back the
+                 * group bits our mask had replaced; a plain removexattr would not. */
+                struct bw_acl minimal;
+                uint8_t buf[64];
+                bw_acl_from_mode((mode_t) a->mode, &minimal);
+                size_t n = bw_acl_encode(&minimal, buf, sizeof(buf));
+                r = fsetxattr(fd, attr, buf, n, 0);
+        } else {
+                r = fremovexattr(fd, attr);
+                if (r < 0 && errno == ENODATA)
+                        r = 0;
+        }
+        if (r < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+/* Undo what the shared journal says bulwark created, once no installation needs it. */
+static int revert_shared(struct run *r, FILE *out) {
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, "shared.journal", &data, &recs, &n, &bad);
+        if (e == -ENOENT)
+                return 0;
+        if (e < 0)
+                return bw_report_fail(
+                        r, 1,
+                        "%s/shared.journal is damaged at byte %llu: accounts and the firewall table were left as "
+                        "they are; inspect it",
+                        r->o->state_dir, (unsigned long long) bad);
+        int ret = 0;
+        char err[512];
+        /* the first firewall record holds the state before bulwark */
+        size_t first_nft = SIZE_MAX;
+        for (size_t i = 0; i < n && first_nft == SIZE_MAX; i++)
+                if (recs[i].type == BW_JOURNAL_NFT && recs[i].len >= 1)
+                        first_nft = i;
+        /* the runner as it was before bulwark first touched it (its first record) */
+        for (size_t i = 0; i < n; i++) {
+                if (recs[i].type != BW_JOURNAL_RUNNER)
+                        continue;
+                char path[PATH_MAX];
+                struct bw_runner_state before, now;
+                if (bw_runner_decode(recs[i].payload, recs[i].len, path, sizeof(path), &before) < 0) {
+                        ret = bw_report_fail(
+                                r, 1,
+                                "the shared journal's runner record is damaged: check the runner's capabilities "
+                                "by hand (getcap)");
+                        break;
+                }
+                int fd = bw_runner_open(path, &now, err, sizeof(err));
+                if (fd < 0 || now.ino != before.ino)
+                        fprintf(out, "! runner %s was replaced or removed since apply: left as it is\n", path);
+                else if (bw_runner_restore(fd, &before, err, sizeof(err)) < 0)
+                        ret = bw_report_fail(r, 1, "cannot restore the runner %s: %s", path, err);
+                else
+                        fprintf(out, "- runner %s capabilities, owner and mode as before\n", path);
+                if (fd >= 0)
+                        close(fd);
+                break;
+        }
+        /* memberships apply added to accounts that existed before it, taken back */
+        for (size_t i = n; i-- > 0;) {
+                const struct bw_journal_record *rec = &recs[i];
+                struct bw_journal_account a;
+                if (rec->type != BW_JOURNAL_ACCOUNT || bw_journal_account_decode(rec->payload, rec->len, &a) < 0 ||
+                    a.kind != BW_JOURNAL_ACCOUNT_MEMBERS)
+                        continue;
+                char user[72], groups[300];
+                snprintf(user, sizeof(user), "%.*s", (int) a.name_len, a.name);
+                snprintf(groups, sizeof(groups), "%.*s", (int) a.groups_len, a.groups);
+                if (!getpwnam(user))
+                        continue;
+                for (char *save = NULL, *g = strtok_r(groups, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+                        if (!getgrnam(g))
+                                continue;
+                        if (bw_account_leave_group(user, g, err, sizeof(err)) < 0)
+                                ret = bw_report_fail(r, 1, "cannot take %s out of group %s: %s", user, g, err);
+                        else
+                                fprintf(out, "- member %s of %s (added by apply)\n", user, g);
+                }
+        }
+        /* the firewall first (it names the users), then users before their groups */
+        for (int pass = 0; pass < 3; pass++)
+                for (size_t i = n; i-- > 0;) {
+                        const struct bw_journal_record *rec = &recs[i];
+                        if (pass == 0 && rec->type == BW_JOURNAL_NFT && i == first_nft) {
+                                if (rec->payload[0] == 0) {
+                                        if (bw_fw_remove(err, sizeof(err)) < 0)
+                                                ret = bw_report_fail(r, 1, "cannot remove table inet bulwark: %s", err);
+                                        else
+                                                fprintf(out, "- nft    inet bulwark\n");
+                                } else if (rec->len > 1) {
+                                        _cleanup_free_ char *text =
+                                                strndup((const char *) rec->payload + 1, rec->len - 1);
+                                        if (!text || bw_fw_restore(text, err, sizeof(err)) < 0)
+                                                ret = bw_report_fail(
+                                                        r, 1, "cannot restore the earlier table inet bulwark: %s", err);
+                                        else
+                                                fprintf(out, "~ nft    inet bulwark restored as it was before\n");
+                                }
+                        }
+                        struct bw_journal_account a;
+                        if (pass > 0 && rec->type == BW_JOURNAL_ACCOUNT &&
+                            bw_journal_account_decode(rec->payload, rec->len, &a) == 0 && !a.existed &&
+                            a.kind == (pass == 1 ? BW_JOURNAL_ACCOUNT_USER : BW_JOURNAL_ACCOUNT_GROUP)) {
+                                char name[BW_JOURNAL_ACCOUNT_NAME_MAX + 1];
+                                snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
+                                bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
+                                if (group && getgrnam(name) == NULL)
+                                        continue;
+                                if (!group && getpwnam(name) == NULL)
+                                        continue;
+                                if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                                        ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user",
+                                                             name, err);
+                                else
+                                        fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
+                        }
+                }
+        free(recs);
+        free(data);
+        if (ret == 0 && unlinkat(r->state_fd, "shared.journal", 0) < 0)
+                ret = bw_report_fail(r, 1, "cannot remove %s/shared.journal: %s", r->o->state_dir, strerror(errno));
+        return ret;
+}
+
+/* The accounts an installation's runs use, as its bindings name them (one from before per-user
+ * accounts: the shared ones its plan names). */
+static void install_accounts(const struct bw_install_bindings *b, struct bw_strbuf *out) {
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->offline[0] ? b->offline : "bulwark-offline");
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->online[0] ? b->online : "bulwark-online");
+        bw_sb_puts(out, ",");
+        bw_sb_puts(out, b->groups[0] ? b->groups : "bulwark-sandbox,bulwark-write");
+        bw_sb_puts(out, ",");
+}
+
+/* After a revert that leaves other installations: accounts and groups bulwark created that no
+ * remaining installation uses go (they are counted per user: a user's sandbox users live as long
+ * as one of their installations), and the firewall matches only the offline users that remain. */
+int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
+        struct bw_strbuf needed = {0};
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        int ifd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        char p[300];
+        for (struct dirent *de; b && d && (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
+                if (bw_bindings_read(r->state_fd, p, b) < 0) {
+                        /* cannot tell what it uses: keep everything */
+                        closedir(d);
+                        bw_sb_done(&needed);
+                        return 0;
+                }
+                install_accounts(b, &needed);
+        }
+        if (d)
+                closedir(d);
+        else if (ifd >= 0)
+                close(ifd);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int ret = 0;
+        int e = bw_journal_read(r->state_fd, "shared.journal", &data, &recs, &n, &bad);
+        for (int pass = 1; e == 0 && pass < 3; pass++)
+                for (size_t i = n; i-- > 0;) {
+                        struct bw_journal_account a;
+                        if (recs[i].type != BW_JOURNAL_ACCOUNT ||
+                            bw_journal_account_decode(recs[i].payload, recs[i].len, &a) < 0 || a.existed ||
+                            a.kind != (pass == 1 ? BW_JOURNAL_ACCOUNT_USER : BW_JOURNAL_ACCOUNT_GROUP))
+                                continue;
+                        char name[BW_JOURNAL_ACCOUNT_NAME_MAX + 1], key[BW_JOURNAL_ACCOUNT_NAME_MAX + 3], err[512];
+                        snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
+                        snprintf(key, sizeof(key), ",%s,", name);
+                        bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
+                        if ((needed.data && strstr(needed.data, key)) || (group ? !getgrnam(name) : !getpwnam(name)) ||
+                            (legacy_only && strncmp(name, "bulwark-", 8) != 0))
+                                continue;
+                        if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                                ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name,
+                                                     err);
+                        else
+                                fprintf(out, "- %-6s %s (no installation uses it any more)\n", group ? "group" : "user",
+                                        name);
+                }
+        free(recs);
+        free(data);
+        bw_sb_done(&needed);
+        if (legacy_only)
+                return ret;
+        /* the firewall: the offline users that remain, if the table is as apply writes it */
+        uid_t uids[BW_FW_MAX_UIDS];
+        size_t nu = 0;
+        char err[512];
+        bw_state_offline_uids(r->o, r->state_fd, NULL, uids, &nu, BW_ARRAY_SIZE(uids));
+        if (ret == 0 && nu > 0 && bw_fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
+                if (bw_fw_apply(uids, nu, err, sizeof(err)) < 0)
+                        ret = bw_report_fail(r, 1, "cannot update table inet bulwark: %s", err);
+                else
+                        fprintf(out,
+                                "~ nft    inet bulwark matches the offline users of the remaining installations\n");
+        }
+        return ret;
+}
+
+/*
+ * Objects created after apply inherited bulwark's default entries, and objects replaced since
+ * (an editor saving through a rename) are not the inodes the journal knows: neither can be put
+ * back from the journal. Walk the installation's roots once more and remove bulwark's entries
+ * wherever they remain, so no entry naming a soon-deleted account is left behind. (What the
+ * journal restored has no such entries, so this does not touch it.)
+ */
+static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed) {
+        char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
+        if (bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
+                return -EBADMSG;
+        struct bw_engine_options o2 = *r->o;
+        o2.workspace = ws;
+        o2.user = user;
+        struct run s = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &o2, .state_fd = -1, .dry_run = false};
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
+        int ret = bw_bind_load_plan(&s, path) || bw_bind_prepare(&s) ? -EINVAL : 0;
+        if (ret == 0) {
+                /* want nothing of any kind: what remains of bulwark's entries goes, protection
+                 * that moved with its objects too (only revert lifts it) */
+                for (size_t k = 0; k < BW_ARRAY_SIZE(s.tp.kinds); k++)
+                        s.tp.kinds[k].n_access = s.tp.kinds[k].n_dflt = 0;
+                s.tp.lift_protection = true;
+                const char **roots;
+                size_t n = bw_tree_policy_roots(&s.tp, &roots);
+                struct bw_tree_options to = {.dry_run = false, .threads = r->o->threads};
+                for (size_t i = 0; i < n; i++) {
+                        struct bw_tree_stats st = {0};
+                        if (bw_tree_converge(&s.tp, roots[i], &to, &st) == 0)
+                                *ret_changed += st.changed;
+                }
+                free(roots);
+        }
+        bw_run_done(&s);
+        return ret;
+}
+
+static int revert_one(struct run *r, const char *id, void *userdata) {
+        FILE *out = userdata;
+        uint64_t seq = bw_state_install_seq(r->state_fd, id);
+        if (seq && (r->reverted_min_seq == 0 || seq < r->reverted_min_seq))
+                r->reverted_min_seq = seq;
+        char jpath[96];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
+        if (e == -EBADMSG)
+                return bw_report_fail(
+                        r, 1,
+                        "%s/%s is damaged at byte %llu: nothing was reverted, so that what can be undone is not lost; "
+                        "restore the file from a backup or remove the installation by hand",
+                        r->o->state_dir, jpath, (unsigned long long) bad);
+        if (e < 0 && e != -ENOENT)
+                return bw_report_fail(r, 1, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
+        struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
+        struct restore_key *keys = calloc(n + 1, sizeof(*keys));
+        size_t nk = 0;
+        int ret = 0;
+        if (!acl || !keys)
+                abort();
+        for (size_t i = 0; i < n; i++) {
+                if (recs[i].type != BW_JOURNAL_ACL)
+                        continue;
+                if (bw_journal_acl_decode(recs[i].payload, recs[i].len, &acl[nk]) < 0) {
+                        ret = bw_report_fail(r, 1, "%s/%s has a malformed ACL record: nothing was reverted",
+                                             r->o->state_dir, jpath);
+                        break;
+                }
+                keys[nk] = (struct restore_key){&acl[nk], i};
+                nk++;
+        }
+        uint64_t restored = 0, skipped = 0, failed = 0;
+        if (ret == 0 && nk) {
+                qsort(keys, nk, sizeof(*keys), restore_cmp);
+                for (size_t i = 0; i < nk; i++) {
+                        /* the first record of an object holds its state before bulwark */
+                        if (i > 0 && restore_cmp(&(struct restore_key){keys[i].a, 0},
+                                                 &(struct restore_key){keys[i - 1].a, 0}) == 0)
+                                continue;
+                        if (restore_acl(keys[i].a, &skipped) < 0)
+                                failed++;
+                        else
+                                restored++;
+                        r->restored = realloc(r->restored, (r->n_restored + 1) * sizeof(*r->restored));
+                        if (!r->restored)
+                                abort();
+                        r->restored[r->n_restored++] = bw_state_acl_key(keys[i].a);
+                }
+        }
+        free(keys);
+        free(acl);
+        free(recs);
+        free(data);
+        if (ret)
+                return ret;
+        fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)\n",
+                (unsigned long long) (restored - skipped), id);
+        if (skipped)
+                fprintf(out, "  %llu objects were gone or replaced since and were left alone\n",
+                        (unsigned long long) skipped);
+        if (failed)
+                return bw_report_fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again",
+                                      (unsigned long long) failed);
+        uint64_t stripped = 0;
+        if (strip_leftovers(r, id, &stripped) == 0 && stripped)
+                fprintf(out, "- acl    %llu objects created or replaced since apply: bulwark's entries removed\n",
+                        (unsigned long long) stripped);
+        e = bw_state_remove_install(r->state_fd, id);
+        if (e < 0)
+                return bw_report_fail(r, 1, "cannot remove the installation %s: %s", id, strerror(-e));
+        return 0;
+}
+
+static int reapply_one(struct run *r, const char *id, void *userdata) {
+        FILE *out = userdata;
+        char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
+        if (bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
+                return bw_report_fail(r, 1, "installation %s has no readable bindings: re-apply its plan by hand", id);
+        /* An installation applied after the reverted one recorded that one's state as "before":
+         * drop those records (re-applying records the true original again). One applied before it
+         * holds the originals: keep them. */
+        int e = 0;
+        if (bw_state_install_seq(r->state_fd, id) > r->reverted_min_seq)
+                e = bw_state_filter_journal(r, id);
+        if (e < 0)
+                return bw_report_fail(r, 1, "cannot rewrite the journal of installation %s: %s", id, strerror(-e));
+        struct bw_engine_options o2 = *r->o;
+        o2.workspace = ws;
+        o2.user = user;
+        o2.json = false;
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, id);
+        fprintf(out, "~ re-applying the plan installed for %s, which may share what was reverted:\n", ws);
+        return bw_apply_plan(path, &o2, out, false, false);
+}
+
+/* Revert reports as it goes: copy what it writes to out into memory too, for the audit trail. */
+struct tee {
+        FILE *out, *copy;
+};
+
+static ssize_t tee_write(void *cookie, const char *buf, size_t n) {
+        struct tee *t = cookie;
+        fwrite(buf, 1, n, t->copy);
+        return (ssize_t) fwrite(buf, 1, n, t->out);
+}
+
+int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *real_out) {
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
+        if (geteuid() != 0) {
+                bw_run_done(&r);
+                return bw_report_fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
+        }
+        if (!which && !all) {
+                bw_run_done(&r);
+                return bw_report_fail(&r, 1, "say which plan to revert (a plan ID from 'bulwark status') or --all");
+        }
+        int ret = bw_state_open(&r, false);
+        if (ret == -ENOENT) {
+                fprintf(real_out, "bulwark: nothing is installed\n");
+                bw_run_done(&r);
+                return 0;
+        }
+        char *text = NULL;
+        size_t text_len = 0;
+        struct tee t = {real_out, open_memstream(&text, &text_len)};
+        FILE *out = t.copy ? fopencookie(&t, "w", (cookie_io_functions_t){.write = tee_write}) : NULL;
+        if (!out) {
+                if (t.copy)
+                        fclose(t.copy);
+                free(text);
+                bw_run_done(&r);
+                return bw_report_fail(&r, 1, "out of memory");
+        }
+        int lock = ret ? -1 : bw_state_acquire_lock(&r);
+        if (ret == 0 && lock < 0)
+                ret = 1;
+        bool began = ret == 0; /* past the refusals: the audit trail records this revert */
+        size_t matched = 0;
+        if (ret == 0)
+                ret = bw_state_for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
+        if (ret == 0 && !all && matched == 0)
+                ret = bw_report_fail(&r, 1, "no installed plan matches %s (see 'bulwark status')", which);
+        if (ret == 0 && r.n_restored && bw_state_count_installs(r.state_fd) > 0) {
+                /* Objects this revert put back may be shared with an installation that remains
+                 * (the default profile makes /tmp writable for every workspace): re-apply those,
+                 * with their records of the reverted objects dropped, since what they recorded as
+                 * "before" was this installation's state, not the original. */
+                qsort(r.restored, r.n_restored, sizeof(*r.restored), bw_state_str_cmp);
+                size_t again = 0;
+                ret = bw_state_for_each_install(&r, NULL, reapply_one, out, &again);
+        }
+        if (ret == 0 && bw_state_count_installs(r.state_fd) == 0)
+                ret = revert_shared(&r, out);
+        else if (ret == 0)
+                ret = bw_revert_release_unused(&r, out, false);
+        fclose(out);
+        fclose(t.copy);
+        if (began && (matched || all))
+                bw_audit_revert(o, which, all, text, ret == 0);
+        free(text);
+        if (lock >= 0)
+                close(lock);
+        bw_run_done(&r);
+        return ret;
+}

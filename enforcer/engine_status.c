@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The status command: a dry run of every installed plan against the machine (drift), as text
+ * or as one JSON compliance document.
+ */
+#include "engine_internal.h"
+
+struct status {
+        FILE *out;
+        unsigned drift;
+        unsigned unreadable; /* without root: what could not be read (not drift) */
+        json_t *installs;    /* --json: the installations, for one compliance document */
+};
+
+static int status_one(struct run *parent, const char *id, void *userdata) {
+        struct status *sv = userdata;
+        FILE *out = sv->out;
+        char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX], signer[1024];
+        if (bw_state_read_bindings_signer(parent->state_fd, id, ws, user, sizeof(ws), signer, sizeof(signer)) < 0) {
+                if (parent->o->json)
+                        json_array_append_new(sv->installs,
+                                              json_pack("{s:s,s:b,s:s}", "installation", id, "effective", 0, "error",
+                                                        "its bindings file is missing or damaged"));
+                else
+                        fprintf(out, "! install %s: its bindings file is missing or damaged\n", id);
+                sv->drift++;
+                return 0;
+        }
+        struct bw_engine_options o = *parent->o;
+        o.workspace = ws;
+        o.user = user;
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &o, .state_fd = -1, .dry_run = true};
+        snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
+        int ret = bw_bind_load_plan(&r, path);
+        if (ret == 0)
+                ret = bw_converge_dry_run(&r);
+        if (ret == 0) {
+                /* the installed plan's own record is not drift: converge_install is not asked. Without
+                 * root, what could not be read (the ruleset, ACLs of files the caller cannot reach)
+                 * is unknown, not drift: it is listed and counted apart. */
+                bool root = geteuid() == 0;
+                unsigned unreadable = root ? 0 : r.unknown + (unsigned) r.acl_errors;
+                unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0);
+                sv->unreadable += unreadable;
+                /* Moved protected objects are not drift: they are protected more than their names
+                 * call for, and apply leaves them so. They are listed apart ("kept"). */
+                if (o.json) {
+                        json_t *drifted = json_array(), *kept = json_array();
+                        for (size_t i = 0; i < r.n_lines; i++)
+                                json_array_append_new(r.lines[i].op == '!' ? kept : drifted,
+                                                      bw_report_change_json(&r, &r.lines[i]));
+                        json_t *inst =
+                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:i,s:o,s:i,s:o}", "installation", id, "plan",
+                                          r.plan->id, "workspace", ws, "user", user, "signer", signer, "effective",
+                                          drift == 0 && unreadable == 0, "drifted_entries", (int) drift, "drifted",
+                                          drifted, "kept_entries", (int) r.kept, "kept", kept);
+                        if (unreadable)
+                                json_object_set_new(inst, "unreadable_entries", json_integer(unreadable));
+                        json_array_append_new(sv->installs, inst);
+                } else {
+                        char unknown[160];
+                        snprintf(unknown, sizeof(unknown),
+                                 "NOT VERIFIED: %u thing%s cannot be read without root (run sudo bulwark status):",
+                                 unreadable, unreadable == 1 ? "" : "s");
+                        fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
+                                drift        ? "!"
+                                : unreadable ? "?"
+                                             : "=",
+                                r.plan->id, id, ws, user, signer,
+                                drift        ? "DRIFTED, apply it again to restore:"
+                                : unreadable ? unknown
+                                : r.kept     ? "in force; moved protected objects keep their protection:"
+                                             : "in force");
+                        if (drift || unreadable)
+                                bw_report_print_changes(&r, out);
+                        else
+                                for (size_t i = 0; i < r.n_lines; i++)
+                                        if (r.lines[i].op == '!')
+                                                bw_report_print_line(&r.lines[i], out);
+                }
+                sv->drift += drift;
+        } else
+                sv->drift++;
+        bw_run_done(&r);
+        return ret ? 1 : 0;
+}
+
+int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
+        struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
+        int ret = bw_state_open(&r, false);
+        struct status st = {.out = out, .installs = json_array()}, *sv = &st;
+        if (ret == 0 && bw_state_count_installs(r.state_fd) > 0) {
+                /* Without root the lock cannot be taken (it is root's): read without it, saying so;
+                 * status changes nothing. */
+                bool root = geteuid() == 0;
+                int lock = root ? bw_state_acquire_lock(&r) : -1;
+                if (!root && !o->json)
+                        fprintf(stderr, "bulwark: not root: reading without the state lock; what only root can read "
+                                        "is listed as unknown, not as drift (sudo bulwark status checks everything)\n");
+                if (root && lock < 0)
+                        ret = 1;
+                else {
+                        size_t matched = 0;
+                        ret = bw_state_for_each_install(&r, NULL, status_one, sv, &matched) ? 1 : 0;
+                        if (lock >= 0)
+                                close(lock);
+                }
+        } else if (ret == -ENOENT || ret == 0) {
+                ret = 0;
+                if (!o->json)
+                        fprintf(out, "bulwark: no plan is installed\n");
+        } else
+                ret = 1;
+        if (o->json && ret == 0) {
+                /* One document a fleet manager can collect: compliant means every installation is
+                 * in force as applied. */
+                json_t *doc = json_pack("{s:b,s:i,s:o,s:o}", "compliant", sv->drift == 0 && sv->unreadable == 0,
+                                        "installed", (int) json_array_size(sv->installs), "installations", sv->installs,
+                                        "host", bw_doctor_report(o, NULL, false));
+                sv->installs = NULL;
+                char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                fprintf(out, "%s\n", txt);
+                free(txt);
+                json_decref(doc);
+        }
+        json_decref(sv->installs);
+        sv->installs = NULL;
+        bw_run_done(&r);
+        if (ret)
+                return 1;
+        if (sv->drift)
+                return 2;
+        if (sv->unreadable) {
+                fprintf(stderr,
+                        "bulwark: %u thing%s could not be read without root: not verified (exit 1); run sudo "
+                        "bulwark status\n",
+                        sv->unreadable, sv->unreadable == 1 ? "" : "s");
+                return 1;
+        }
+        return 0;
+}

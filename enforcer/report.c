@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Change lines and how the commands report them: the lines plan, apply and status collect
+ * (add), their text and JSON forms, the regions of ACL changes, and the command layer's error
+ * reporter (bw_report_fail: the one place the engine writes to stderr).
+ */
+#include "engine_internal.h"
+
+BW_PRINTF(3, 4)
+int bw_report_fail(struct run *r, int code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        (void) r;
+        return code;
+}
+
+void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
+                   uint64_t below) {
+        if (r->n_lines == r->cap_lines) {
+                r->cap_lines = r->cap_lines ? r->cap_lines * 2 : 32;
+                r->lines = realloc(r->lines, r->cap_lines * sizeof(*r->lines));
+                if (!r->lines)
+                        abort();
+        }
+        r->lines[r->n_lines++] = (struct change_line){op,
+                                                      r->adding_regions,
+                                                      strdup(kind),
+                                                      strdup(what),
+                                                      strdup(detail ? detail : ""),
+                                                      source ? strdup(source) : NULL,
+                                                      below};
+        if (op == '+')
+                r->adds++;
+        else if (op == '~')
+                r->changes++;
+        else if (op == '-')
+                r->removes++;
+        else if (op == '!')
+                r->kept++;
+        else
+                r->unknown++;
+}
+
+static void source_of_rule(const struct bw_plan *p, uint32_t rule, char *buf, size_t n) {
+        buf[0] = 0;
+        const struct bw_plan_prov *v = rule < p->n_rules ? bw_plan_provenance(p, BW_SECT_RULE, rule) : NULL;
+        if (!v)
+                return;
+        const char *file = bw_plan_pstring(p, p->sources[v->source].name);
+        if (v->line)
+                snprintf(buf, n, "%s:%u:%u", file, v->line, v->column);
+        else
+                snprintf(buf, n, "%s", file);
+}
+
+static int region_cmp(const void *x, const void *y) {
+        return strcmp((*(struct bw_acl_region *const *) x)->path, (*(struct bw_acl_region *const *) y)->path);
+}
+
+/* What a rule kind puts on an object, in the plan's own words (its principals' real names). */
+static void kind_detail(const struct run *r, uint32_t kind, uint32_t rule, char *buf, size_t n) {
+        const struct bw_plan *p = r->plan;
+        size_t o = 0;
+        buf[0] = 0;
+        if (kind == 0) {
+                snprintf(buf, n, "bulwark's entries removed");
+                return;
+        }
+        for (uint32_t i = 0; i < p->n_acls && o < n; i++) {
+                const struct bw_plan_acl *a = &p->acls[i];
+                if (a->rule_kind != kind)
+                        continue;
+                const struct bw_plan_principal *pr = &p->principals[a->principal];
+                const char *name = r->names[a->principal];
+                for (size_t k = 0; pr->role == BW_ROLE_WRITE_GROUP && k < r->n_wg; k++)
+                        if (r->wg[k].rule == rule)
+                                name = r->wg[k].name;
+                char perms[4];
+                bw_perms_string(a->perms, perms);
+                o += (size_t) snprintf(buf + o, n - o, "%s%s:%s:%s (%s)", o ? ", " : "",
+                                       pr->kind == BW_PRINCIPAL_SYSTEM_GROUP ? "group" : "user", name, perms,
+                                       a->scope == (BW_SCOPE_ACCESS | BW_SCOPE_DEFAULT) ? "access+default"
+                                       : a->scope == BW_SCOPE_DEFAULT                   ? "default"
+                                                                                        : "access");
+        }
+}
+
+/* A moved protected object: what it keeps, why, and what lifts it. */
+static void kept_detail(uint32_t kept, char *buf, size_t n) {
+        bool both = (kept & BW_KEPT_CARVE_OUT) && (kept & BW_KEPT_DENY_READ);
+        snprintf(buf, n,
+                 "keeps its %s: the name no longer matches (moved?) and apply never lifts protection from an "
+                 "object; revert lifts %s",
+                 both                       ? "read-only carve-out and unreadable entries"
+                 : kept & BW_KEPT_CARVE_OUT ? "read-only carve-out"
+                                            : "unreadable entries",
+                 both || !(kept & BW_KEPT_CARVE_OUT) ? "them" : "it");
+}
+
+/* One report line per region of changes (acl_tree.c decides the regions as it walks). */
+void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions) {
+        /* the walk builds the list newest first; sort by path for a stable report */
+        size_t n = 0;
+        for (struct bw_acl_region *g = regions; g; g = g->next)
+                n++;
+        struct bw_acl_region **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                abort();
+        n = 0;
+        for (struct bw_acl_region *g = regions; g; g = g->next)
+                v[n++] = g;
+        qsort(v, n, sizeof(*v), region_cmp);
+        r->adding_regions = true;
+        for (size_t i = 0; i < n; i++) {
+                const struct bw_acl_region *g = v[i];
+                char src[600], detail[400];
+                source_of_rule(r->plan, g->rule, src, sizeof(src));
+                if (g->op == '!')
+                        kept_detail(g->kind, detail, sizeof(detail));
+                else
+                        kind_detail(r, g->kind, g->rule, detail, sizeof(detail));
+                bw_report_add(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
+        }
+        r->adding_regions = false;
+        free(v);
+}
+
+const char *bw_report_op_name(char op) {
+        return op == '+' ? "add" : op == '~' ? "change" : op == '-' ? "remove" : op == '!' ? "keep" : "unknown";
+}
+
+/* One change as the JSON object of plan --json (schema/changes.schema.json). */
+json_t *bw_report_change_json(const struct run *r, const struct change_line *l) {
+        const char *op = bw_report_op_name(l->op);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
+        if (bw_streq(l->kind, "acl"))
+                json_object_set_new(o, "below", json_integer((json_int_t) l->below));
+        if (l->source)
+                json_object_set_new(o, "source", json_string(l->source));
+        json_object_set_new(o, "plan", json_string(r->plan->id));
+        json_object_set_new(o, "workspace", json_string(r->values[BW_VAR_WORKSPACE]));
+        return o;
+}
+
+void bw_report_print_line(const struct change_line *l, FILE *out) {
+        char below[64] = "";
+        if (l->below)
+                snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
+        fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below, l->source ? "  <- " : "",
+                l->source ? l->source : "");
+}
+
+void bw_report_print_changes(struct run *r, FILE *out) {
+        if (r->o->json) {
+                for (size_t i = 0; i < r->n_lines; i++) {
+                        json_t *o = bw_report_change_json(r, &r->lines[i]);
+                        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                        fprintf(out, "%s\n", s);
+                        free(s);
+                        json_decref(o);
+                }
+                return;
+        }
+        fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s%s%s)\n", r->adds,
+                r->changes, r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE],
+                r->signer.is_signed ? ", signed with key " : "", r->signer.is_signed ? r->signer.key_id : "");
+        for (size_t i = 0; i < r->n_lines; i++)
+                bw_report_print_line(&r->lines[i], out);
+}
+
+/* Say what moved between the reviewed change lines and the current ones. */
+void bw_report_moved(const json_t *old, const struct run *now) {
+        size_t n_old = json_array_size(old);
+        bool *matched = calloc(n_old + 1, sizeof(*matched));
+        if (!matched)
+                abort();
+        fprintf(stderr, "bulwark: what moved since the change set was saved ('-' reviewed, now gone or different; '+' "
+                        "new):\n");
+        unsigned shown = 0;
+        for (size_t i = 0; i < now->n_lines; i++) {
+                const struct change_line *l = &now->lines[i];
+                bool found = false;
+                for (size_t k = 0; k < n_old && !found; k++) {
+                        json_t *o = json_array_get(old, k);
+                        const char *kind = json_string_value(json_object_get(o, "kind"));
+                        const char *path = json_string_value(json_object_get(o, "path"));
+                        const char *detail = json_string_value(json_object_get(o, "detail"));
+                        json_int_t below = json_integer_value(json_object_get(o, "below"));
+                        if (!matched[k] && kind && path && detail && bw_streq(kind, l->kind) &&
+                            bw_streq(path, l->what) && bw_streq(detail, l->detail) && (uint64_t) below == l->below)
+                                matched[k] = found = true;
+                }
+                if (!found && shown++ < 50)
+                        fprintf(stderr, "  + %-6s %s  %s [+%llu below]\n", l->kind, l->what, l->detail,
+                                (unsigned long long) l->below);
+        }
+        for (size_t k = 0; k < n_old; k++) {
+                json_t *o = json_array_get(old, k);
+                if (!matched[k] && shown++ < 100)
+                        fprintf(stderr, "  - %-6s %s  %s [+%lld below]\n",
+                                json_string_value(json_object_get(o, "kind")),
+                                json_string_value(json_object_get(o, "path")),
+                                json_string_value(json_object_get(o, "detail")),
+                                (long long) json_integer_value(json_object_get(o, "below")));
+        }
+        if (shown == 0)
+                fprintf(stderr, "  the same lines, but objects inside these regions changed (their ACL bytes or "
+                                "their number)\n");
+        free(matched);
+}

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state directory (see engine.h for its layout): opening it, its lock, the installations
+ * and their bindings, the order they were applied in, the shared journal's records, and
+ * rewriting an installation's journal without the records another revert restored.
+ */
+#include "engine_internal.h"
+
+int bw_state_open(struct run *r, bool create) {
+        const char *dir = r->o->state_dir;
+        if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return bw_report_fail(r, 1, "cannot create the state directory %s: %s", dir, strerror(errno));
+        r->state_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (r->state_fd < 0) {
+                if (errno == ENOENT && !create)
+                        return -ENOENT;
+                return bw_report_fail(r, 1, "cannot open the state directory %s: %s", dir, strerror(errno));
+        }
+        struct stat st;
+        if (fstat(r->state_fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+                return bw_report_fail(r, 1, "%s must be a directory owned by root and writable only by root", dir);
+        if (create) {
+                if (mkdirat(r->state_fd, "installs", 0755) < 0 && errno != EEXIST)
+                        return bw_report_fail(r, 1, "cannot create %s/installs: %s", dir, strerror(errno));
+        }
+        return 0;
+}
+
+/* One enforcer at a time: a second waits up to lock_timeout seconds. Returns the lock's fd, or a
+ * negative errno (-ETIMEDOUT: another enforcer kept it): the command reports it (acquire_lock). */
+static int lock_state(struct run *r) {
+        int fd = openat(r->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        int e = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EBADFD;
+        if (e < 0) {
+                close(fd);
+                return e;
+        }
+        for (unsigned waited = 0;; waited++) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return fd;
+                if (errno != EWOULDBLOCK) {
+                        e = -errno;
+                        close(fd);
+                        return e;
+                }
+                if (waited == 0)
+                        fprintf(stderr, "bulwark: another bulwark is changing this machine; waiting up to %u s\n",
+                                r->o->lock_timeout);
+                if (waited >= r->o->lock_timeout * 10) {
+                        close(fd);
+                        return -ETIMEDOUT;
+                }
+                struct timespec ts = {0, 100000000L}; /* 0.1 s */
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* Take the state lock for a command, or say why not (nothing has been changed yet). Returns the
+ * lock's fd or a negative errno. */
+int bw_state_acquire_lock(struct run *r) {
+        int fd = lock_state(r);
+        if (fd >= 0)
+                return fd;
+        const char *dir = r->o->state_dir;
+        if (fd == -ETIMEDOUT)
+                bw_report_fail(
+                        r, fd,
+                        "gave up after %u s: another bulwark still holds %s/lock (is an apply running?); nothing was "
+                        "changed: run it again when that one has finished, or wait longer with --lock-timeout S",
+                        r->o->lock_timeout, dir);
+        else if (fd == -EBADFD)
+                bw_report_fail(
+                        r, fd,
+                        "%s/lock is not a regular file, so no other bulwark can be kept out; nothing was changed: "
+                        "remove it (rm -r %s/lock) and run the command again",
+                        dir, dir);
+        else
+                bw_report_fail(
+                        r, fd,
+                        "cannot take the lock %s/lock: %s; nothing was changed: make %s a root-owned directory on a "
+                        "writable file system (or give --state-dir DIR) and run the command again",
+                        dir, strerror(-fd), dir);
+        return fd;
+}
+
+/* Did bulwark create this group (the shared journal says so)? */
+bool bw_state_created_by_bulwark(const struct run *r, const char *name) {
+        int sfd = r->state_fd >= 0 ? dup(r->state_fd) : open(r->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        bool found = false;
+        int e = sfd < 0 ? -errno : bw_journal_read(sfd, "shared.journal", &data, &recs, &n, &bad);
+        if (e == -EACCES && r->dry_run)
+                found = true; /* status or plan without root: only apply, as root, can tell */
+        if (e == 0)
+                for (size_t i = 0; i < n && !found; i++) {
+                        struct bw_journal_account a;
+                        found = recs[i].type == BW_JOURNAL_ACCOUNT &&
+                                bw_journal_account_decode(recs[i].payload, recs[i].len, &a) == 0 && !a.existed &&
+                                a.name_len == strlen(name) && memcmp(a.name, name, a.name_len) == 0;
+                }
+        free(recs);
+        free(data);
+        if (sfd >= 0)
+                close(sfd);
+        return found;
+}
+
+int bw_state_shared_record(struct run *r, uint32_t type, const uint8_t *payload, uint32_t len) {
+        struct bw_journal j;
+        int e = bw_journal_open(&j, r->state_fd, "shared.journal");
+        if (e < 0)
+                return e;
+        struct bw_journal_record rec = {type, payload, len};
+        e = bw_journal_append(&j, &rec, 1);
+        bw_journal_close(&j);
+        return e;
+}
+
+int bw_state_account_record(struct run *r, const struct bw_journal_account *a) {
+        uint32_t len = 0;
+        int e = 0;
+        _cleanup_free_ uint8_t *payload = bw_journal_account_encode(a, &len, &e);
+        return payload ? bw_state_shared_record(r, BW_JOURNAL_ACCOUNT, payload, len) : e;
+}
+
+void bw_state_add_uid(uid_t *uids, size_t *n, size_t max, uid_t uid) {
+        for (size_t k = 0; k < *n; k++)
+                if (uids[k] == uid)
+                        return;
+        if (*n < max)
+                uids[(*n)++] = uid;
+}
+
+/* The offline sandbox users of every installation but skip_id (NULL: all), as their bindings
+ * name them (an installation from before per-user accounts: the shared bulwark-offline). */
+void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uid_t *uids, size_t *n,
+                           size_t max) {
+        int sfd = state_fd >= 0 ? dup(state_fd) : open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        char p[300];
+        for (struct dirent *de; b && d && (de = readdir(d));) {
+                if (de->d_name[0] == '.' || strlen(de->d_name) != 16 || (skip_id && bw_streq(de->d_name, skip_id)))
+                        continue;
+                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
+                if (bw_bindings_read(sfd, p, b) < 0)
+                        continue;
+                struct passwd *pw = getpwnam(b->offline[0] ? b->offline : "bulwark-offline");
+                if (pw)
+                        bw_state_add_uid(uids, n, max, pw->pw_uid);
+        }
+        if (d)
+                closedir(d);
+        else if (ifd >= 0)
+                close(ifd);
+        if (sfd >= 0)
+                close(sfd);
+}
+
+/* Installations are numbered in the order they were first applied: revert undoes the newest
+ * first, and knows whose journal recorded the true original of an object they share. */
+uint64_t bw_state_install_seq(int state_fd, const char *id) {
+        char p[96];
+        snprintf(p, sizeof(p), "installs/%s/bindings", id);
+        struct bw_install_bindings *b = malloc(sizeof(*b));
+        uint64_t seq = b && bw_bindings_read(state_fd, p, b) == 0 ? b->seq : 0;
+        free(b);
+        return seq;
+}
+
+uint64_t bw_state_next_seq(int state_fd) {
+        char buf[32] = "";
+        int fd = openat(state_fd, "seq", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                buf[n > 0 ? n : 0] = 0;
+                close(fd);
+        }
+        uint64_t seq = strtoull(buf, NULL, 10) + 1;
+        snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) seq);
+        int t = openat(state_fd, "seq.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (t >= 0) {
+                /* a lost counter would only affect the order of later reverts */
+                if (write(t, buf, strlen(buf)) < 0 || fsync(t) < 0)
+                        fprintf(stderr, "bulwark: cannot save the installation counter: %s\n", strerror(errno));
+                close(t);
+                renameat(state_fd, "seq.new", state_fd, "seq");
+        }
+        return seq;
+}
+
+char *bw_state_acl_key(const struct bw_journal_acl *a) {
+        char *k = NULL;
+        bool root_only = a->rel_len == 0;
+        bool slash = !root_only && !(a->root_len == 1 && a->root[0] == '/');
+        if (asprintf(&k, "%c|%.*s%s%.*s", a->is_default ? 'D' : 'A', (int) a->root_len, a->root, slash ? "/" : "",
+                     (int) a->rel_len, a->rel) < 0)
+                abort();
+        return k;
+}
+
+int bw_state_str_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int bw_state_remove_install(int state_fd, const char *id) {
+        char p[96];
+        static const char *const files[] = {"plan", "bindings", "journal"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(files); i++) {
+                snprintf(p, sizeof(p), "installs/%s/%s", id, files[i]);
+                if (unlinkat(state_fd, p, 0) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        snprintf(p, sizeof(p), "installs/%s", id);
+        return unlinkat(state_fd, p, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+size_t bw_state_count_installs(int state_fd) {
+        int fd = openat(state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        size_t n = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n;
+}
+
+struct install_ref {
+        char id[17];
+        uint64_t seq;
+};
+
+static int newest_first(const void *x, const void *y) {
+        const struct install_ref *a = x, *b = y;
+        return (a->seq < b->seq) - (a->seq > b->seq);
+}
+
+/* Installations whose plan ID (or installation ID) starts with which, newest first. */
+int bw_state_for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, void *),
+                              void *userdata, size_t *matched) {
+        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        struct install_ref *ids = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && strlen(de->d_name) == 16) {
+                        ids = realloc(ids, (n + 1) * sizeof(*ids));
+                        if (!ids)
+                                abort();
+                        memcpy(ids[n].id, de->d_name, 17); /* 16 hex digits and the NUL */
+                        ids[n].seq = bw_state_install_seq(r->state_fd, de->d_name);
+                        n++;
+                }
+        if (d)
+                closedir(d);
+        if (n)
+                qsort(ids, n, sizeof(*ids), newest_first);
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                bool match = !which || strncmp(ids[i].id, which, strlen(which)) == 0;
+                if (!match) {
+                        char path[2 * PATH_MAX];
+                        snprintf(path, sizeof(path), "%s/installs/%s/plan", r->o->state_dir, ids[i].id);
+                        struct bw_plan *p = NULL;
+                        struct bw_plan_error err;
+                        if (bw_plan_load(path, 0, &p, &err) == 0)
+                                match = strncmp(p->id, which, strlen(which)) == 0;
+                        bw_plan_free(p);
+                }
+                if (!match)
+                        continue;
+                (*matched)++;
+                int e = fn(r, ids[i].id, userdata);
+                if (e)
+                        ret = e;
+        }
+        free(ids);
+        return ret;
+}
+
+/* Rewrite an installation's journal without the records of objects another revert restored. */
+int bw_state_filter_journal(struct run *r, const char *id) {
+        char jpath[96], tmp[112];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        snprintf(tmp, sizeof(tmp), "installs/%s/journal.new", id);
+        uint8_t *data = NULL;
+        struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
+        if (e == -ENOENT)
+                return 0;
+        if (e < 0)
+                return e;
+        struct bw_journal_record *keep = calloc(n + 1, sizeof(*keep));
+        size_t nk = 0;
+        if (!keep)
+                abort();
+        for (size_t i = 0; i < n; i++) {
+                struct bw_journal_acl a;
+                if (recs[i].type == BW_JOURNAL_ACL && bw_journal_acl_decode(recs[i].payload, recs[i].len, &a) == 0) {
+                        char *k = bw_state_acl_key(&a);
+                        bool drop = bsearch(&k, r->restored, r->n_restored, sizeof(char *), bw_state_str_cmp) != NULL;
+                        free(k);
+                        if (drop)
+                                continue;
+                }
+                keep[nk++] = recs[i];
+        }
+        unlinkat(r->state_fd, tmp, 0);
+        struct bw_journal j;
+        e = bw_journal_open(&j, r->state_fd, tmp);
+        if (e == 0) {
+                e = bw_journal_append(&j, keep, nk);
+                bw_journal_close(&j);
+        }
+        if (e == 0 && renameat(r->state_fd, tmp, r->state_fd, jpath) < 0)
+                e = -errno;
+        free(keep);
+        free(recs);
+        free(data);
+        return e;
+}
+
+int bw_state_read_bindings_signer(int state_fd, const char *id, char *ws, char *user, size_t n, char *signer,
+                                  size_t signer_size) {
+        char p[96];
+        snprintf(p, sizeof(p), "installs/%s/bindings", id);
+        _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        int e = bw_bindings_read(state_fd, p, b);
+        if (e < 0)
+                return e;
+        snprintf(ws, n, "%s", b->workspace);
+        snprintf(user, n, "%s", b->user);
+        if (signer)
+                snprintf(signer, signer_size, "%s", b->signer);
+        return 0;
+}
+
+int bw_state_read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
+        return bw_state_read_bindings_signer(state_fd, id, ws, user, n, NULL, 0);
+}
