@@ -14,7 +14,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define BW_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#include "compat.h"
+
+#define BW_PRINTF(fmt, args) __attribute__((format(BW_PRINTF_ARCHETYPE, fmt, args)))
 #define BW_NODISCARD __attribute__((warn_unused_result))
 #define BW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Portability to Windows (mingw-w64, cross-compiled by scripts/windows.sh). libbulwark and the
+ * compiler are written against POSIX; the few POSIX names they use that the Windows C runtime
+ * lacks are supplied here, so the code itself carries no #ifdefs. On Linux this header defines
+ * only BW_PRINTF_ARCHETYPE: the Linux build is unchanged.
+ *
+ * The POSIX headers that do not exist on Windows at all (dlfcn.h, pwd.h, sysexits.h, termios.h)
+ * are stand-ins in libbulwark/win32/, on the include path of the Windows build only; they include
+ * this header.
+ */
+#pragma once
+
+#ifndef _WIN32
+
+#define BW_PRINTF_ARCHETYPE printf
+
+#else /* _WIN32 */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* The build defines __USE_MINGW_ANSI_STDIO=1: mingw's own C99 printf family (%zu, %lld, %g as
+ * glibc prints them), which checks formats as gnu_printf; plain "printf" would mean Microsoft's. */
+#define BW_PRINTF_ARCHETYPE gnu_printf
+
+typedef unsigned int uid_t;
+typedef unsigned int gid_t;
+
+/* Flags that have no meaning for the Windows C runtime. O_CLOEXEC is "not inherited by children".
+ * There are no FIFOs or controlling terminals; O_NOFOLLOW is used here only with O_CREAT|O_EXCL,
+ * which on Windows fails on any existing name, a symbolic link included. Files are opened in
+ * binary mode because every program links binmode.o (cmake/WindowsBuild.cmake). */
+#define O_CLOEXEC _O_NOINHERIT
+#define O_NOFOLLOW 0
+#define O_NOCTTY 0
+#define O_NONBLOCK 0
+
+/* "Required key not available" (a minisign signature by another key): no Windows errno has the
+ * meaning; a value beyond the runtime's range keeps it distinct. */
+#ifndef ENOKEY
+#define ENOKEY 2001
+#endif
+
+static inline void *bw_compat_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len) {
+        if (needle_len == 0)
+                return (void *) (uintptr_t) hay;
+        const unsigned char *h = hay, *end = h + hay_len;
+        while (hay_len >= needle_len) {
+                const unsigned char *p = memchr(h, *(const unsigned char *) needle, hay_len - needle_len + 1);
+                if (!p)
+                        return NULL;
+                if (memcmp(p, needle, needle_len) == 0)
+                        return (void *) (uintptr_t) p;
+                h = p + 1;
+                hay_len = (size_t) (end - h);
+        }
+        return NULL;
+}
+#define memmem bw_compat_memmem
+
+static inline char *bw_compat_strchrnul(const char *s, int c) {
+        while (*s && *s != (char) c)
+                s++;
+        return (char *) (uintptr_t) s;
+}
+#define strchrnul bw_compat_strchrnul
+
+static inline char *bw_compat_strndup(const char *s, size_t n) {
+        size_t len = strnlen(s, n);
+        char *d = malloc(len + 1);
+        if (d) {
+                memcpy(d, s, len);
+                d[len] = 0;
+        }
+        return d;
+}
+#define strndup bw_compat_strndup
+
+/* The Microsoft runtime has no aligned_alloc (its _aligned_malloc needs _aligned_free, not free).
+ * Its malloc aligns to 16 bytes on x86-64, which is all that is ever asked for here. */
+static inline void *bw_compat_aligned_alloc(size_t alignment, size_t size) {
+        if (alignment == 0 || (alignment & (alignment - 1)) || alignment > 16) {
+                errno = EINVAL;
+                return NULL;
+        }
+        return malloc(size);
+}
+#define aligned_alloc bw_compat_aligned_alloc
+
+#define fsync _commit
+
+/* open() with POSIX sharing: an open file can be renamed or deleted (the Microsoft runtime's open()
+ * locks the name until close: writing a plan atomically could not rename its temporary file). */
+int bw_compat_open(const char *path, int flags, ...);
+#define open(...) bw_compat_open(__VA_ARGS__)
+
+/* rename() of the Microsoft runtime fails when the target exists: replace it, as POSIX does. */
+int bw_compat_rename(const char *from, const char *to);
+#define rename bw_compat_rename
+
+/* An absolute, normalised path of an existing file (no symbolic links resolved: _fullpath). */
+char *bw_compat_realpath(const char *path, char *resolved);
+#define realpath bw_compat_realpath
+
+/* fopen's "e" (close on exec) is "N" (not inherited) for the Microsoft runtime, which rejects
+ * mode letters it does not know. */
+FILE *bw_compat_fopen(const char *path, const char *mode);
+#define fopen bw_compat_fopen
+
+/* Users: the account running the program, from the environment Windows sets for it. There is no
+ * uid: getuid() is a value no owner check accepts. */
+struct passwd {
+        char *pw_name;
+        char *pw_dir;
+};
+struct passwd *bw_compat_getpwuid(uid_t uid);
+#define getpwuid bw_compat_getpwuid
+static inline uid_t getuid(void) {
+        return (uid_t) -2;
+}
+static inline uid_t geteuid(void) {
+        return (uid_t) -2;
+}
+
+/* No dynamic loading of OpenSSL's libcrypto: libsodium computes every digest. */
+#define RTLD_NOW 2
+#define RTLD_LOCAL 0
+static inline void *dlopen(const char *file, int mode) {
+        (void) file;
+        (void) mode;
+        return NULL;
+}
+static inline void *dlsym(void *handle, const char *name) {
+        (void) handle;
+        (void) name;
+        return NULL;
+}
+
+/* Terminals: no echo control through termios (a password comes from the environment). */
+typedef unsigned int tcflag_t;
+struct termios {
+        tcflag_t c_lflag;
+};
+#define ECHO 0x8u
+#define TCSAFLUSH 2
+static inline int tcgetattr(int fd, struct termios *t) {
+        (void) fd;
+        (void) t;
+        errno = ENOTTY;
+        return -1;
+}
+static inline int tcsetattr(int fd, int when, const struct termios *t) {
+        (void) fd;
+        (void) when;
+        (void) t;
+        errno = ENOTTY;
+        return -1;
+}
+
+/* sysexits.h */
+#define EX_OK 0
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_NOINPUT 66
+#define EX_NOUSER 67
+#define EX_NOHOST 68
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+#define EX_OSERR 71
+#define EX_OSFILE 72
+#define EX_CANTCREAT 73
+#define EX_IOERR 74
+#define EX_TEMPFAIL 75
+#define EX_PROTOCOL 76
+#define EX_NOPERM 77
+#define EX_CONFIG 78
+
+#endif /* _WIN32 */
