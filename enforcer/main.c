@@ -4,14 +4,21 @@
 #include "engine.h"
 #include "import.h"
 #include "init.h"
+#include "install_bindings.h"
 #include "plan.h"
 #include "run_front.h"
 #include "runner_file.h"
+#include "sha256.h"
 #include "show.h"
+#include "term.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -20,15 +27,18 @@
 #define DEFAULT_STATE_DIR BW_FRONT_STATE_DIR
 
 static void usage(FILE *f) {
-        fputs("Usage: bulwark COMMAND [OPTIONS]\n"
+        fputs("Usage: bulwark [--color=WHEN] [-q | --quiet] COMMAND [OPTIONS]\n"
               "\n"
               "Commands:\n"
               "  show PLAN [--json]                 decode a plan: header, sections, entries, provenance\n"
               "  plan PLAN [--json] [--workspace DIR] [-o CHANGES]\n"
               "                                     what applying PLAN would change (read-only)\n"
-              "  apply PLAN [--workspace DIR]       converge this machine to PLAN (root), journaled\n"
+              "  apply PLAN [--workspace DIR] [-y]  converge this machine to PLAN (root), journaled; on a\n"
+              "                                     terminal, shows the plan and asks first (-y: don't ask)\n"
+              "  apply --installed ID|WORKSPACE [-y]\n"
+              "                                     apply an installed plan again (heals drift)\n"
               "  apply --reviewed CHANGES           apply a change set saved by plan -o, if nothing moved\n"
-              "  revert PLAN_ID | --all             undo what apply did, exactly (root)\n"
+              "  revert ID | WORKSPACE | --all      undo what apply did, exactly (root)\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
               "  doctor [--json]                    what this host can enforce\n"
               "  run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n"
@@ -48,6 +58,12 @@ static void usage(FILE *f) {
               "(default PLAN.minisig), --trusted-keys DIR (default /etc/bulwark/trusted-keys.d),\n"
               "--admin-dir DIR (default /etc/bulwark/admin.d). Run 'bulwark COMMAND --help' for more.\n"
               "\n"
+              "Global options, before the command (show, plan, apply, revert, status and doctor also\n"
+              "take them after it): --color[=WHEN] colours what goes to a terminal: auto (the default:\n"
+              "when the stream is a terminal, TERM is set and not dumb, and NO_COLOR is unset or empty),\n"
+              "always (--color alone), never. -q, --quiet: only errors and warnings (on standard error);\n"
+              "plan and status still say everything in their exit status.\n"
+              "\n"
               "Exit status: plan and status 0 no difference, 2 differences, 1 error; apply and revert\n"
               "0 success (also when nothing had to change), 1 error; 64 usage error; run: the\n"
               "command's own status, 125 when the sandbox could not be set up.\n",
@@ -62,22 +78,46 @@ static const char *const command_help[][2] = {
                  "nothing. Without root, what cannot be read (the nftables ruleset) is reported as\n"
                  "unknown ('?'). -o CHANGES also saves the change set for review, bound to the plan and\n"
                  "to a digest of the state it was computed against (bulwark apply --reviewed CHANGES).\n"
+                 "On a terminal, a progress line on standard error counts the objects checked.\n"
+                 "--quiet prints no change line: the exit status says whether there is a difference.\n"
                  "Exit: 0 no difference, 2 differences, 1 error.\n"},
-        {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME] [--signature FILE]\n\n"
+        {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME] [--signature FILE] [-y | --yes]\n"
+                  "       bulwark apply --installed ID|WORKSPACE [-y | --yes]\n"
+                  "       bulwark apply --reviewed CHANGES\n\n"
                   "As root: create the sandbox accounts, load the firewall table, set the ACLs, give\n"
                   "bulwark-runner its capabilities and install the plan for it. Every change is journaled\n"
                   "(with what it replaced) and synced before it is made. Applying again changes nothing.\n"
                   "A signature (PLAN.minisig, minisign's format) is checked against the keys in\n"
                   "/etc/bulwark/trusted-keys.d; a bad one refuses the plan, and so does a missing or\n"
                   "untrusted one when require_signed_plans is set. Each apply is recorded in\n"
-                  "/var/log/bulwark/audit.jsonl. Exit: 0 success, 1 error.\n"},
-        {"revert", "Usage: bulwark revert PLAN_ID | --all\n\n"
+                  "/var/log/bulwark/audit.jsonl.\n\n"
+                  "On a terminal (standard input and standard error both are one), apply first shows the\n"
+                  "changes, as bulwark plan does, and asks; only 'yes' applies, and exactly the change set\n"
+                  "shown: should the machine change in between, nothing is applied (as with --reviewed).\n"
+                  "Anything else answers no: 'Apply cancelled.', exit 1, nothing changed. When there is\n"
+                  "nothing to change, it says so without asking. -y, --yes applies without asking. Not on a\n"
+                  "terminal (scripts, CI, configuration management), apply never asks: it behaves as it\n"
+                  "always did. A progress line on standard error counts the objects checked on a terminal.\n\n"
+                  "--installed ID|WORKSPACE applies the plan installed for a workspace again, bound as it\n"
+                  "was (workspace and user), e.g. to heal the drift bulwark status reports: an installation\n"
+                  "ID (or a unique prefix of one) from bulwark status, or the workspace directory (a name\n"
+                  "with a '/', or one that is no ID: write ./NAME for a directory named like an ID). An\n"
+                  "installation applied from a signed plan needs its signature: apply that plan file.\n\n"
+                  "--reviewed CHANGES applies a change set saved by bulwark plan -o, only if the machine\n"
+                  "is still in the state it was computed against (it never asks: it was reviewed).\n\n"
+                  "--quiet prints no change line (errors and warnings still go to standard error), and no\n"
+                  "progress line; on a terminal the changes are still shown before the question.\n"
+                  "Exit: 0 success, 1 error or cancelled.\n"},
+        {"revert", "Usage: bulwark revert ID | WORKSPACE | --all\n\n"
                    "As root: restore the exact ACL bytes every change replaced, remove the installation,\n"
                    "and, when no installation is left, the accounts and the firewall table bulwark created.\n"
-                   "PLAN_ID is a plan ID (or installation ID) prefix from 'bulwark status'. Exit: 0/1.\n"},
+                   "ID is a plan ID or installation ID (or a prefix of one) from 'bulwark status'; WORKSPACE\n"
+                   "the directory of an installation (a name with a '/', or one that is no ID: write ./NAME\n"
+                   "for a directory named like an ID). --quiet prints nothing but errors. Exit: 0/1.\n"},
         {"status", "Usage: bulwark status [--json]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
-                   "flushed table, a deleted user). Exit: 0 all in force, 2 drift, 1 error.\n"},
+                   "flushed table, a deleted user). --quiet prints nothing: the exit status says it.\n"
+                   "Exit: 0 all in force, 2 drift, 1 error.\n"},
         {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n\n"
                 "Run CMD under the token spec of the plan covering the workspace. The workspace is DIR, or\n"
                 "the outermost directory from here up that holds .git (a directory or a file) or\n"
@@ -120,7 +160,8 @@ static const char *const command_help[][2] = {
                   "`bulwark run`. Exit: 0 done, 1 refused or failed, 64 usage error.\n"},
         {"doctor",
          "Usage: bulwark doctor [--json]\n\nWhat this host can enforce: nftables, the Landlock ABI, user namespaces, "
-         "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"},
+         "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"
+         "--quiet prints nothing but errors.\n"},
 };
 
 static bool print_help(const char *cmd) {
@@ -287,22 +328,93 @@ static int cmd_trust(int argc, char **argv) {
         return bw_front_trust(ws, show, revoke);
 }
 
+/* ---- global options: --color and --quiet ---- */
+
+static enum bw_color_when color_when = BW_COLOR_AUTO;
+static bool quiet;
+
+static bool color_err(void) {
+        return bw_term_use_color(color_when, STDERR_FILENO);
+}
+
+/* --color[=WHEN]: without WHEN, always (as ls and grep). */
+static bool set_color(const char *arg) {
+        if (!arg) {
+                color_when = BW_COLOR_ALWAYS;
+                return true;
+        }
+        if (bw_color_when_parse(arg, &color_when) == 0)
+                return true;
+        bw_term_error(color_err(), "bulwark", "--color=%s: say auto, always or never", arg);
+        return false;
+}
+
+static ssize_t discard(void *cookie, const char *buf, size_t n) {
+        (void) cookie;
+        (void) buf;
+        return (ssize_t) n;
+}
+
+/* What a command prints on standard output goes here: stdout, or nowhere with --quiet. */
+static FILE *command_output(void) {
+        static FILE *null;
+        if (!quiet)
+                return stdout;
+        if (!null)
+                null = fopencookie(NULL, "w", (cookie_io_functions_t){.write = discard});
+        return null ? null : stdout;
+}
+
+/* Standard output (or stderr) through a stream that first erases the progress line, so a change
+ * line never lands behind it on the terminal. */
+struct erasing {
+        FILE *to;
+        struct bw_progress *progress;
+};
+
+static ssize_t erasing_write(void *cookie, const char *buf, size_t n) {
+        struct erasing *e = cookie;
+        bw_progress_end(e->progress);
+        return (ssize_t) fwrite(buf, 1, n, e->to);
+}
+
+static FILE *erasing_open(struct erasing *e) {
+        FILE *f = fopencookie(e, "w", (cookie_io_functions_t){.write = erasing_write});
+        if (f)
+                setvbuf(f, NULL, _IOLBF, 0);
+        return f ? f : e->to;
+}
+
+static void erasing_close(FILE *f, struct erasing *e) {
+        if (f != e->to)
+                fclose(f);
+        fflush(e->to);
+}
+
 static int cmd_show(int argc, char **argv) {
+        enum { OPT_COLOR = 256 };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, 'j'},
                 {"help", no_argument, NULL, 'h'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"color", optional_argument, NULL, OPT_COLOR},
                 {},
         };
         bool json = false;
         int c;
-        while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
                 if (c == 'j')
                         json = true;
-                else if (c == 'h') {
+                else if (c == 'q')
+                        quiet = true;
+                else if (c == OPT_COLOR) {
+                        if (!set_color(optarg))
+                                return EX_USAGE;
+                } else if (c == 'h') {
                         fputs("Usage: bulwark show PLAN [--json]\n\nValidate PLAN (every offset, length, index, enum "
                               "and both "
                               "SHA-256 digests) and print it,\nwith the policy file, line and column of each entry.\n"
-                              "Exit: 0 shown, 1 invalid or unreadable, 64 usage error.\n",
+                              "--quiet only validates it. Exit: 0 shown, 1 invalid or unreadable, 64 usage error.\n",
                               stdout);
                         return 0;
                 } else
@@ -318,73 +430,297 @@ static int cmd_show(int argc, char **argv) {
         int r = bw_plan_load(path, 0, &p, &err);
         if (r < 0) {
                 if (err.message[0])
-                        fprintf(stderr, "bulwark: %s: invalid plan at byte %llu: %s\n", path,
-                                (unsigned long long) err.offset, err.message);
+                        bw_term_error(color_err(), "bulwark", "%s: invalid plan at byte %llu: %s", path,
+                                      (unsigned long long) err.offset, err.message);
                 else
-                        fprintf(stderr, "bulwark: %s: cannot read the plan: %s\n", path,
-                                r == -EINVAL ? "not a regular file" : strerror(-r));
+                        bw_term_error(color_err(), "bulwark", "%s: cannot read the plan: %s", path,
+                                      r == -EINVAL ? "not a regular file" : strerror(-r));
                 return 1;
         }
         if (json)
-                bw_show_json(p, stdout);
+                bw_show_json(p, command_output());
         else
-                bw_show_text(p, stdout);
+                bw_show_text_color(p, command_output(), bw_term_use_color(color_when, STDOUT_FILENO));
         bw_plan_free(p);
         return 0;
 }
 
-int main(int argc, char **argv) {
-        if (argc < 2) {
-                usage(stderr);
-                return EX_USAGE;
-        }
-        const char *cmd = argv[1];
-        if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help */
-                if (print_help(argv[2]))
-                        return 0;
-                fprintf(stderr, "bulwark help: no command '%s' (see `bulwark --help`)\n", argv[2]);
-                return EX_USAGE;
-        }
-        if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help") || bw_streq(cmd, "help")) {
-                usage(stdout);
-                return 0;
-        }
-        if (bw_streq(cmd, "--version")) {
-                puts("bulwark " BULWARK_VERSION);
-                return 0;
-        }
-        if (bw_streq(cmd, "show"))
-                return cmd_show(argc - 1, argv + 1);
-        if (bw_streq(cmd, "run"))
-                return cmd_run(argc - 1, argv + 1);
-        if (bw_streq(cmd, "trust"))
-                return cmd_trust(argc - 1, argv + 1);
-        if (bw_streq(cmd, "session")) {
-                if (argc < 3 ||
-                    (!bw_streq(argv[2], "start") && !bw_streq(argv[2], "stop") && !bw_streq(argv[2], "list"))) {
-                        if (argc >= 3 && (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help"))) {
-                                print_help("session");
-                                return 0;
-                        }
-                        fputs("bulwark session: say start, stop or list (see `bulwark session --help`)\n", stderr);
-                        return 125;
-                }
-                run_session = argv[2];
-                return cmd_run(argc - 2, argv + 2);
-        }
-        if (bw_streq(cmd, "init"))
-                return bw_cmd_init(argc - 1, argv + 1);
-        if (bw_streq(cmd, "import"))
-                return bw_cmd_import(argc - 1, argv + 1);
-        if (bw_streq(cmd, "completion"))
-                return bw_cmd_completion(argc - 1, argv + 1);
-        if (!bw_streq(cmd, "plan") && !bw_streq(cmd, "apply") && !bw_streq(cmd, "revert") && !bw_streq(cmd, "status") &&
-            !bw_streq(cmd, "doctor")) {
-                fprintf(stderr, "bulwark: unknown command '%s'\n", cmd);
-                usage(stderr);
-                return EX_USAGE;
-        }
+/* ---- installations named by ID or workspace (apply --installed, revert) ---- */
 
+static bool names_a_path(const char *arg) {
+        return strchr(arg, '/') || bw_streq(arg, ".") || bw_streq(arg, "..");
+}
+
+static bool is_hex(const char *arg) {
+        if (!arg[0])
+                return false;
+        for (const char *c = arg; *c; c++)
+                if (!isxdigit((unsigned char) *c) || isupper((unsigned char) *c))
+                        return false;
+        return true;
+}
+
+static bool is_directory(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* path made absolute and normalised lexically ("." and ".." and repeated or trailing slashes
+ * folded; no symlink followed), as apply binds ${workspace}. */
+static bool lexical_absolute(const char *path, char *out, size_t size) {
+        char cwd[PATH_MAX], joined[2 * PATH_MAX + 2];
+        if (path[0] == '/')
+                snprintf(joined, sizeof(joined), "%s", path);
+        else if (getcwd(cwd, sizeof(cwd)))
+                snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
+        else
+                return false;
+        size_t k = 0;
+        for (char *save = NULL, *part = strtok_r(joined, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+                if (bw_streq(part, "."))
+                        continue;
+                if (bw_streq(part, "..")) {
+                        while (k > 0 && out[k - 1] != '/')
+                                k--;
+                        if (k > 0)
+                                k--; /* and the slash before it */
+                        continue;
+                }
+                size_t n = strlen(part);
+                if (k + 1 + n + 1 > size)
+                        return false;
+                out[k++] = '/';
+                memcpy(out + k, part, n);
+                k += n;
+        }
+        if (k == 0)
+                out[k++] = '/';
+        out[k] = 0;
+        return true;
+}
+
+static void install_id_of(const char *workspace, char id[17]) {
+        uint8_t d[32];
+        bw_sha256(workspace, strlen(workspace), d);
+        bw_hex(d, 8, id);
+}
+
+static bool install_exists(const char *state_dir, const char *id) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/installs/%s/bindings", state_dir, id);
+        return access(path, F_OK) == 0;
+}
+
+/* The installation of workspace directory dir: its ID is the SHA-256 of the workspace as apply
+ * bound it (the path as given, made absolute; else the path with its symlinks resolved). */
+static int install_of_workspace(const char *cmd, const char *state_dir, const char *dir, char id[17]) {
+        char abs[PATH_MAX] = "", real[PATH_MAX];
+        if (lexical_absolute(dir, abs, sizeof(abs))) {
+                install_id_of(abs, id);
+                if (install_exists(state_dir, id))
+                        return 0;
+        }
+        if (realpath(dir, real)) {
+                install_id_of(real, id);
+                if (install_exists(state_dir, id))
+                        return 0;
+        }
+        bw_term_error(color_err(), cmd,
+                      "no plan is installed for the workspace %s (installation %s): 'bulwark status' lists the "
+                      "installed workspaces; an installation is named by its workspace itself, not a directory in "
+                      "it",
+                      abs[0] ? abs : dir, id);
+        return -ENOENT;
+}
+
+/* apply --installed ARG: one installation, by installation ID or plan ID (or a unique prefix of
+ * either), or by workspace. */
+static int resolve_installed(const char *state_dir, const char *arg, char id[17]) {
+        const char *cmd = "bulwark apply";
+        if (names_a_path(arg) || !is_hex(arg)) {
+                if (!is_directory(arg)) {
+                        bw_term_error(color_err(), cmd,
+                                      "--installed %s: no such directory, and not an installation ID (the hex "
+                                      "digits 'bulwark status' shows)",
+                                      arg);
+                        return -ENOENT;
+                }
+                return install_of_workspace(cmd, state_dir, arg, id);
+        }
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/installs", state_dir);
+        DIR *d = opendir(path);
+        size_t matches = 0;
+        size_t len = strlen(arg);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                if (de->d_name[0] == '.' || strlen(de->d_name) != 16)
+                        continue;
+                bool match = strncmp(de->d_name, arg, len) == 0;
+                if (!match) {
+                        char plan[PATH_MAX + 300];
+                        struct bw_plan *p = NULL;
+                        struct bw_plan_error err;
+                        snprintf(plan, sizeof(plan), "%s/%s/plan", path, de->d_name);
+                        if (bw_plan_load(plan, 0, &p, &err) == 0)
+                                match = strncmp(p->id, arg, len) == 0;
+                        bw_plan_free(p);
+                }
+                if (match && matches++ == 0)
+                        memcpy(id, de->d_name, 17);
+        }
+        if (d)
+                closedir(d);
+        if (matches == 1)
+                return 0;
+        if (matches == 0 && is_directory(arg)) /* a directory named like hex digits */
+                return install_of_workspace(cmd, state_dir, arg, id);
+        if (matches == 0)
+                bw_term_error(
+                        color_err(), cmd,
+                        "--installed %s: no installation or installed plan has this ID ('bulwark status' lists them)",
+                        arg);
+        else
+                bw_term_error(color_err(), cmd,
+                              "--installed %s: %zu installations match: give more digits ('bulwark status' lists "
+                              "them)",
+                              arg, matches);
+        return -ENOENT;
+}
+
+/* ---- apply on a terminal: show the change set, ask, apply exactly that ---- */
+
+/* The private directory and change set of a confirmation, removed however the command ends (a
+ * signal handler may only unlink and rmdir names prepared in advance). */
+static char confirm_dir[64], confirm_file[96], confirm_tmp[128];
+
+static void confirm_cleanup(void) {
+        if (confirm_file[0]) {
+                unlink(confirm_file);
+                unlink(confirm_tmp);
+        }
+        if (confirm_dir[0])
+                rmdir(confirm_dir);
+}
+
+static void confirm_signal(int sig) {
+        confirm_cleanup();
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+/* While plan -o runs for a confirmation, its standard error passes through this thread, which
+ * drops the one line that would tell the user to apply the private change set by hand. */
+struct stderr_filter {
+        int from, to;
+        struct bw_progress *progress;
+};
+
+static void *stderr_filter_run(void *arg) {
+        struct stderr_filter *f = arg;
+        static const char drop[] = "bulwark: change set saved to ";
+        char line[8192];
+        size_t n = 0;
+        for (;;) {
+                ssize_t r = read(f->from, line + n, sizeof(line) - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                n += (size_t) r;
+                char *start = line, *nl;
+                while ((nl = memchr(start, '\n', n - (size_t) (start - line))) ||
+                       (start == line && n == sizeof(line))) {
+                        size_t len = nl ? (size_t) (nl - start) + 1 : n;
+                        bw_progress_end(f->progress);
+                        if (!(len >= sizeof(drop) - 1 && memcmp(start, drop, sizeof(drop) - 1) == 0))
+                                (void) !write(f->to, start, len);
+                        start += len;
+                }
+                n -= (size_t) (start - line);
+                memmove(line, start, n);
+        }
+        if (n)
+                (void) !write(f->to, line, n);
+        return NULL;
+}
+
+static int apply_confirmed(const char *plan_path, const struct bw_engine_options *o, FILE *out,
+                           struct bw_progress *progress) {
+        snprintf(confirm_dir, sizeof(confirm_dir), "/tmp/bulwark-apply.XXXXXX");
+        /* /tmp, not $TMPDIR: a directory of root's in a sticky /tmp cannot be renamed or replaced
+         * by anyone else, one under a $TMPDIR that sudo passed through might be */
+        if (!mkdtemp(confirm_dir)) {
+                bw_term_error(color_err(), "bulwark apply",
+                              "cannot make a private directory in /tmp for the change set to confirm: %s (apply "
+                              "--yes applies without asking)",
+                              strerror(errno));
+                confirm_dir[0] = 0;
+                return 1;
+        }
+        snprintf(confirm_file, sizeof(confirm_file), "%s/changes.json", confirm_dir);
+        snprintf(confirm_tmp, sizeof(confirm_tmp), "%s.tmp.%ld", confirm_file, (long) getpid());
+        struct sigaction sa = {.sa_handler = confirm_signal};
+        sigemptyset(&sa.sa_mask);
+        for (int sig = 0, sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT}; sig < 4; sig++)
+                sigaction(sigs[sig], &sa, NULL);
+
+        /* the changes go where the person answering sees them */
+        bool to_stdout = isatty(STDOUT_FILENO);
+        struct erasing shown_e = {to_stdout ? stdout : stderr, progress};
+        FILE *shown = erasing_open(&shown_e);
+        struct bw_engine_options po = *o;
+        po.changes_out = confirm_file;
+        po.color = !o->json && bw_term_use_color(color_when, to_stdout ? STDOUT_FILENO : STDERR_FILENO);
+
+        int pipe_fd[2] = {-1, -1}, saved = -1;
+        pthread_t filter;
+        struct stderr_filter sf = {.progress = progress};
+        bool filtering = false;
+        fflush(stderr);
+        if (pipe2(pipe_fd, O_CLOEXEC) == 0) {
+                saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                sf.from = pipe_fd[0];
+                sf.to = saved;
+                if (saved >= 0 && dup2(pipe_fd[1], STDERR_FILENO) >= 0 &&
+                    pthread_create(&filter, NULL, stderr_filter_run, &sf) == 0)
+                        filtering = true;
+                else if (saved >= 0)
+                        dup2(saved, STDERR_FILENO);
+                close(pipe_fd[1]);
+        }
+        int ret = bw_cmd_plan(plan_path, &po, shown);
+        erasing_close(shown, &shown_e);
+        fflush(stderr);
+        if (filtering) {
+                dup2(saved, STDERR_FILENO); /* the pipe's last writer gone: the filter ends */
+                pthread_join(filter, NULL);
+        }
+        if (saved >= 0)
+                close(saved);
+        if (pipe_fd[0] >= 0)
+                close(pipe_fd[0]);
+        bw_progress_end(progress);
+
+        if (ret == 2) {
+                if (bw_term_confirm(stdin, stderr, color_err(), "Do you want to apply these changes?",
+                                    "bulwark will make exactly the changes shown above; should this machine change "
+                                    "first,\n  it applies nothing.")) {
+                        struct erasing out_e = {out, progress};
+                        FILE *o2 = erasing_open(&out_e);
+                        ret = bw_cmd_apply_reviewed(confirm_file, o, o2);
+                        erasing_close(o2, &out_e);
+                } else {
+                        fputs("Apply cancelled.\n", stderr);
+                        ret = 1;
+                }
+        } else if (ret == 0)
+                fputs("bulwark: no changes: this machine is already as the plan wants; nothing to apply\n", out);
+        confirm_cleanup();
+        return ret;
+}
+
+/* The engine's commands: show's neighbours that read or change this machine's state. */
+static int cmd_engine(const char *cmd, int argc, char **argv) {
         /* The tree walk holds an fd per directory level it walks itself and per queued directory:
          * allow what the hard limit allows. */
         struct rlimit rl;
@@ -406,6 +742,8 @@ int main(int argc, char **argv) {
                 OPT_TRUSTED_KEYS,
                 OPT_ADMIN_DIR,
                 OPT_REVIEWED,
+                OPT_INSTALLED,
+                OPT_COLOR,
         };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, OPT_JSON},
@@ -420,17 +758,19 @@ int main(int argc, char **argv) {
                 {"trusted-keys", required_argument, NULL, OPT_TRUSTED_KEYS},
                 {"admin-dir", required_argument, NULL, OPT_ADMIN_DIR},
                 {"reviewed", required_argument, NULL, OPT_REVIEWED},
+                {"installed", required_argument, NULL, OPT_INSTALLED},
                 {"output", required_argument, NULL, 'o'},
+                {"color", optional_argument, NULL, OPT_COLOR},
+                {"quiet", no_argument, NULL, 'q'},
+                {"yes", no_argument, NULL, 'y'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         struct bw_engine_options o = {.state_dir = DEFAULT_STATE_DIR, .lock_timeout = 10};
-        bool all = false;
-        const char *reviewed = NULL;
+        bool all = false, yes = false;
+        const char *reviewed = NULL, *installed = NULL;
         int c;
-        argc--;
-        argv++;
-        while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ho:qy", opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_JSON:
                         o.json = true;
@@ -468,13 +808,24 @@ int main(int argc, char **argv) {
                 case OPT_REVIEWED:
                         reviewed = optarg;
                         break;
+                case OPT_INSTALLED:
+                        installed = optarg;
+                        break;
+                case OPT_COLOR:
+                        if (!set_color(optarg))
+                                return EX_USAGE;
+                        break;
+                case 'q':
+                        quiet = true;
+                        break;
+                case 'y':
+                        yes = true;
+                        break;
                 case 'o':
                         o.changes_out = optarg;
                         break;
                 case 'h':
-                        for (size_t i = 0; i < BW_ARRAY_SIZE(command_help); i++)
-                                if (bw_streq(command_help[i][0], cmd))
-                                        fputs(command_help[i][1], stdout);
+                        print_help(cmd);
                         return 0;
                 default:
                         fprintf(stderr, "Try 'bulwark %s --help'.\n", cmd);
@@ -482,37 +833,192 @@ int main(int argc, char **argv) {
                 }
         }
         int rest = argc - optind;
+        bool apply = bw_streq(cmd, "apply");
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "bulwark %s", cmd);
         if (o.changes_out && !bw_streq(cmd, "plan")) {
-                fputs("bulwark: -o CHANGES belongs to bulwark plan\n", stderr);
+                bw_term_error(color_err(), "bulwark", "-o CHANGES belongs to bulwark plan");
                 return EX_USAGE;
         }
+        if ((yes || installed) && !apply) {
+                bw_term_error(color_err(), "bulwark", "%s belongs to bulwark apply", yes ? "--yes" : "--installed");
+                return EX_USAGE;
+        }
+        o.color = !o.json && bw_term_use_color(color_when, STDOUT_FILENO);
+        /* the progress line: on a terminal, on a descriptor of its own (apply's confirmation sends
+         * the command's standard error through a filter meanwhile) */
+        struct bw_progress progress;
+        int progress_fd = quiet || !isatty(STDERR_FILENO) ? -1 : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        bw_progress_init(&progress, progress_fd, progress_fd >= 0);
+        o.progress = bw_progress_update;
+        o.progress_ctx = &progress;
+        struct erasing out_e = {command_output(), &progress};
+        FILE *out = erasing_open(&out_e);
+        int ret;
+
         if (reviewed) {
-                if (!bw_streq(cmd, "apply") || rest != 0) {
-                        fputs("bulwark: --reviewed CHANGES belongs to bulwark apply, without a PLAN (the change set "
-                              "carries the plan)\n",
-                              stderr);
-                        return EX_USAGE;
-                }
-                return bw_cmd_apply_reviewed(reviewed, &o, stdout);
-        }
-        if (bw_streq(cmd, "plan") || bw_streq(cmd, "apply")) {
-                if (rest != 1) {
-                        fprintf(stderr, "bulwark %s: give exactly one PLAN file\n", cmd);
-                        return EX_USAGE;
-                }
-                return bw_streq(cmd, "plan") ? bw_cmd_plan(argv[optind], &o, stdout)
-                                             : bw_cmd_apply(argv[optind], &o, stdout);
-        }
-        if (bw_streq(cmd, "revert")) {
+                if (!apply || rest != 0 || installed) {
+                        bw_term_error(color_err(), "bulwark",
+                                      "--reviewed CHANGES belongs to bulwark apply, without a PLAN (the change set "
+                                      "carries the plan)");
+                        ret = EX_USAGE;
+                } else
+                        ret = bw_cmd_apply_reviewed(reviewed, &o, out);
+        } else if (apply || bw_streq(cmd, "plan")) {
+                char plan_path[PATH_MAX + 64], id[17];
+                struct bw_install_bindings *b = NULL;
+                ret = 0;
+                if (installed && (rest != 0 || o.workspace || o.user || o.signature)) {
+                        bw_term_error(color_err(), "bulwark apply",
+                                      "--installed applies the plan installed for a workspace, bound to the "
+                                      "workspace and user it was applied for: give no PLAN, --workspace, --user "
+                                      "or --signature with it");
+                        ret = EX_USAGE;
+                } else if (installed) {
+                        b = calloc(1, sizeof(*b));
+                        char bind[PATH_MAX + 64];
+                        int fd = open(o.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        int e = fd < 0 ? -errno : 0;
+                        if (!b)
+                                ret = 1;
+                        else if (e < 0) {
+                                bw_term_error(color_err(), "bulwark apply",
+                                              "--installed: cannot open the state directory %s: %s", o.state_dir,
+                                              strerror(-e));
+                                ret = 1;
+                        } else if (resolve_installed(o.state_dir, installed, id) < 0)
+                                ret = 1;
+                        else if (snprintf(bind, sizeof(bind), "installs/%s/bindings", id),
+                                 (e = bw_bindings_read(fd, bind, b)) < 0) {
+                                bw_term_error(color_err(), "bulwark apply", "installation %s: cannot read %s/%s: %s",
+                                              id, o.state_dir, bind, e == -EBADMSG ? "damaged" : strerror(-e));
+                                ret = 1;
+                        } else if (!bw_streq(b->signer, "unsigned")) {
+                                bw_term_error(color_err(), "bulwark apply",
+                                              "installation %s (workspace %s) was applied from a plan signed by %s; "
+                                              "the state directory keeps no signature: apply that signed plan file "
+                                              "again (bulwark apply PLAN --workspace %s --user %s)",
+                                              id, b->workspace, b->signer, b->workspace, b->user);
+                                ret = 1;
+                        } else {
+                                snprintf(plan_path, sizeof(plan_path), "%s/installs/%s/plan", o.state_dir, id);
+                                o.workspace = b->workspace;
+                                o.user = b->user;
+                        }
+                        if (fd >= 0)
+                                close(fd);
+                } else if (rest != 1) {
+                        bw_term_error(color_err(), prefix, "give exactly one PLAN file%s",
+                                      apply ? " (or --installed ID|WORKSPACE, or --reviewed CHANGES)" : "");
+                        ret = EX_USAGE;
+                } else
+                        snprintf(plan_path, sizeof(plan_path), "%s", argv[optind]);
+                if (ret == 0 && !apply)
+                        ret = bw_cmd_plan(plan_path, &o, out);
+                else if (ret == 0 && !yes && geteuid() == 0 && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+                        ret = apply_confirmed(plan_path, &o, out, &progress);
+                else if (ret == 0)
+                        ret = bw_cmd_apply(plan_path, &o, out);
+                free(b);
+        } else if (bw_streq(cmd, "revert")) {
+                char id[17];
+                const char *which = all || rest != 1 ? NULL : argv[optind];
                 if ((all && rest != 0) || (!all && rest != 1)) {
-                        fputs("bulwark revert: give a PLAN_ID or --all\n", stderr);
+                        bw_term_error(color_err(), "bulwark revert", "give a PLAN_ID, a WORKSPACE or --all");
+                        ret = EX_USAGE;
+                } else if (which && (names_a_path(which) || (!is_hex(which) && is_directory(which))))
+                        ret = install_of_workspace("bulwark revert", o.state_dir, which, id) < 0
+                                      ? 1
+                                      : bw_cmd_revert(id, false, &o, out);
+                else
+                        ret = bw_cmd_revert(which, all, &o, out);
+        } else if (rest != 0) {
+                bw_term_error(color_err(), prefix, "takes no arguments");
+                ret = EX_USAGE;
+        } else
+                ret = bw_streq(cmd, "status") ? bw_cmd_status(&o, out) : bw_cmd_doctor(&o, out);
+        erasing_close(out, &out_e);
+        bw_progress_end(&progress);
+        if (progress_fd >= 0)
+                close(progress_fd);
+        return ret;
+}
+
+int main(int argc, char **argv) {
+        /* global options before the command */
+        int first = 1;
+        for (; first < argc && argv[first][0] == '-' && !bw_streq(argv[first], "-h") &&
+               !bw_streq(argv[first], "--help") && !bw_streq(argv[first], "--version");
+             first++) {
+                const char *a = argv[first];
+                if (bw_streq(a, "-q") || bw_streq(a, "--quiet"))
+                        quiet = true;
+                else if (bw_streq(a, "--color") || strncmp(a, "--color=", 8) == 0) {
+                        if (!set_color(a[7] ? a + 8 : NULL))
+                                return EX_USAGE;
+                } else {
+                        bw_term_error(color_err(), "bulwark",
+                                      "unknown option %s before the command (see `bulwark --help`)", a);
                         return EX_USAGE;
                 }
-                return bw_cmd_revert(all ? NULL : argv[optind], all, &o, stdout);
         }
-        if (rest != 0) {
-                fprintf(stderr, "bulwark %s: takes no arguments\n", cmd);
+        argc -= first - 1;
+        argv += first - 1;
+        if (argc < 2) {
+                usage(stderr);
                 return EX_USAGE;
         }
-        return bw_streq(cmd, "status") ? bw_cmd_status(&o, stdout) : bw_cmd_doctor(&o, stdout);
+        const char *cmd = argv[1];
+        if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help */
+                if (print_help(argv[2]))
+                        return 0;
+                fprintf(stderr, "bulwark help: no command '%s' (see `bulwark --help`)\n", argv[2]);
+                return EX_USAGE;
+        }
+        if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help") || bw_streq(cmd, "help")) {
+                usage(stdout);
+                return 0;
+        }
+        if (bw_streq(cmd, "--version")) {
+                puts("bulwark " BULWARK_VERSION);
+                return 0;
+        }
+        if (bw_streq(cmd, "show"))
+                return cmd_show(argc - 1, argv + 1);
+        if (bw_streq(cmd, "plan") || bw_streq(cmd, "apply") || bw_streq(cmd, "revert") || bw_streq(cmd, "status") ||
+            bw_streq(cmd, "doctor"))
+                return cmd_engine(cmd, argc - 1, argv + 1);
+        bool known = bw_streq(cmd, "run") || bw_streq(cmd, "trust") || bw_streq(cmd, "session") ||
+                     bw_streq(cmd, "init") || bw_streq(cmd, "import") || bw_streq(cmd, "completion");
+        if (known && quiet) {
+                bw_term_error(color_err(), "bulwark",
+                              "--quiet is for show, plan, apply, revert, status and doctor, not %s", cmd);
+                return EX_USAGE;
+        }
+        if (bw_streq(cmd, "run"))
+                return cmd_run(argc - 1, argv + 1);
+        if (bw_streq(cmd, "trust"))
+                return cmd_trust(argc - 1, argv + 1);
+        if (bw_streq(cmd, "session")) {
+                if (argc < 3 ||
+                    (!bw_streq(argv[2], "start") && !bw_streq(argv[2], "stop") && !bw_streq(argv[2], "list"))) {
+                        if (argc >= 3 && (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help"))) {
+                                print_help("session");
+                                return 0;
+                        }
+                        fputs("bulwark session: say start, stop or list (see `bulwark session --help`)\n", stderr);
+                        return 125;
+                }
+                run_session = argv[2];
+                return cmd_run(argc - 2, argv + 2);
+        }
+        if (bw_streq(cmd, "init"))
+                return bw_cmd_init(argc - 1, argv + 1);
+        if (bw_streq(cmd, "import"))
+                return bw_cmd_import(argc - 1, argv + 1);
+        if (bw_streq(cmd, "completion"))
+                return bw_cmd_completion(argc - 1, argv + 1);
+        bw_term_error(color_err(), "bulwark", "unknown command '%s'", cmd);
+        usage(stderr);
+        return EX_USAGE;
 }

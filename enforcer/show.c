@@ -5,6 +5,7 @@
 #include "plan_limits.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 
 /* Plan strings are valid UTF-8 without C0 controls, but may hold C1 controls or bidi overrides
  * that would mislead a reviewer reading the terminal: print them as '?'. A small ring of buffers
@@ -88,9 +89,21 @@ static void size_string(uint64_t bytes, char *out, size_t n) {
         snprintf(out, n, "%llu bytes", (unsigned long long) bytes);
 }
 
-static void show_environment_text(const struct bw_plan *p, FILE *f) {
+/* A section's heading, after an empty line: bold when color. */
+BW_PRINTF(3, 4)
+static void heading(FILE *f, bool color, const char *fmt, ...) {
+        char text[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        fputc('\n', f);
+        fprintf(f, "%s%s%s\n", color ? "\033[1m" : "", text, color ? "\033[0m" : "");
+}
+
+static void show_environment_text(const struct bw_plan *p, FILE *f, bool color) {
         char buf[700];
-        fprintf(f, "\nenvironment (%u entries; then the default credential drop list):\n", p->n_env);
+        heading(f, color, "environment (%u entries; then the default credential drop list):", p->n_env);
         for (uint32_t i = 0; i < p->n_env; i++) {
                 const struct bw_plan_env *e = &p->env[i];
                 where(p, BW_SECT_ENVR, i, buf, sizeof(buf));
@@ -106,11 +119,11 @@ static void show_environment_text(const struct bw_plan *p, FILE *f) {
         fputc('\n', f);
 }
 
-static void show_limits_text(const struct bw_plan *p, FILE *f) {
+static void show_limits_text(const struct bw_plan *p, FILE *f, bool color) {
         struct bw_limits l;
         char size[40], buf[700];
         bw_plan_limits(p, &l);
-        fprintf(f, "\nlimits%s:\n", p->limits ? "" : " (all defaults)");
+        heading(f, color, "limits%s:", p->limits ? "" : " (all defaults)");
         if (l.tmpfs_size)
                 size_string(l.tmpfs_size, size, sizeof(size));
         else
@@ -132,18 +145,22 @@ static void show_limits_text(const struct bw_plan *p, FILE *f) {
 }
 
 void bw_show_text(const struct bw_plan *p, FILE *f) {
+        bw_show_text_color(p, f, false);
+}
+
+void bw_show_text_color(const struct bw_plan *p, FILE *f, bool color) {
         const struct bw_plan_header *h = p->header;
         char digest[65], effect[65], buf[700];
         bw_hex(h->digest, 32, digest);
         bw_hex(h->effect_digest, 32, effect);
-        fprintf(f, "plan %s (format %u.%u, %zu bytes, compiled by %s)\n", p->id, h->version_major, h->version_minor,
-                p->size, TS(p, p->meta->compiler));
+        fprintf(f, "%splan %s%s (format %u.%u, %zu bytes, compiled by %s)\n", color ? "\033[1m" : "", p->id,
+                color ? "\033[0m" : "", h->version_major, h->version_minor, p->size, TS(p, p->meta->compiler));
         fprintf(f, "  digest   sha256:%s\n  effect   sha256:%s\n", digest, effect);
         fprintf(f, "  name     %s\n", p->meta->name.length ? TS(p, p->meta->name) : "(none)");
         fprintf(f, "  network  %s\n", p->meta->network == BW_NETWORK_ON ? "on" : "off");
         fprintf(f, "  signed plans required by admin: %s\n", p->meta->flags & BW_META_REQUIRE_SIGNED ? "yes" : "no");
 
-        fprintf(f, "\nsections (%u%s):\n", p->n_sections, p->n_skipped_sections ? ", some unknown and skipped" : "");
+        heading(f, color, "sections (%u%s):", p->n_sections, p->n_skipped_sections ? ", some unknown and skipped" : "");
         const struct bw_plan_section *t = (const void *) (p->data + h->section_table_offset);
         for (uint32_t i = 0; i < h->section_count; i++) {
                 char tn[5];
@@ -153,12 +170,12 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         (unsigned long long) t[i].size, t[i].count, t[i].entry_size);
         }
 
-        fprintf(f, "\nvariables:\n");
+        heading(f, color, "variables:");
         for (uint32_t i = 0; i < p->n_vars; i++)
                 fprintf(f, "  %-10s %s\n", TS(p, p->vars[i].name),
                         p->vars[i].flags & BW_VAR_BOUND ? TS(p, p->vars[i].value) : "(unbound: bound when applied)");
 
-        fprintf(f, "\nprincipals:\n");
+        heading(f, color, "principals:");
         for (uint32_t i = 0; i < p->n_principals; i++) {
                 const struct bw_plan_principal *pr = &p->principals[i];
                 fprintf(f, "  [%u] %-16s %-12s %s", i, TS(p, pr->name), principal_kind(pr->kind),
@@ -172,7 +189,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                 fputc('\n', f);
         }
 
-        fprintf(f, "\nrules (%u):\n", p->n_rules);
+        heading(f, color, "rules (%u):", p->n_rules);
         for (uint32_t i = 0; i < p->n_rules; i++) {
                 const struct bw_plan_rule *r = &p->rules[i];
                 char fl[80];
@@ -182,7 +199,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         bw_match_kind_name(r->match), TS(p, r->text), fl, buf);
         }
 
-        fprintf(f, "\nACL entries each rule implies on what it covers (%u):\n", p->n_acls);
+        heading(f, color, "ACL entries each rule implies on what it covers (%u):", p->n_acls);
         for (uint32_t i = 0; i < p->n_acls; i++) {
                 const struct bw_plan_acl *a = &p->acls[i];
                 char perms[4], scope[20];
@@ -193,7 +210,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         a->flags & BW_ACL_RECURSIVE ? " recursive" : "", bw_acl_role_name(a->role));
         }
 
-        fprintf(f, "\nfirewall rules (%u):\n", p->n_nft_rules);
+        heading(f, color, "firewall rules (%u):", p->n_nft_rules);
         for (uint32_t i = 0; i < p->n_nft_rules; i++) {
                 const struct bw_plan_nft_rule *n = &p->nft_rules[i];
                 char pr[64];
@@ -203,7 +220,7 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         TS(p, p->principals[n->principal].name), pr, buf);
         }
 
-        fprintf(f, "\ntoken specs (%u):\n", p->n_tokens);
+        heading(f, color, "token specs (%u):", p->n_tokens);
         for (uint32_t i = 0; i < p->n_tokens; i++) {
                 const struct bw_plan_token *t2 = &p->tokens[i];
                 where(p, BW_SECT_TOKS, i, buf, sizeof(buf));
@@ -218,11 +235,11 @@ void bw_show_text(const struct bw_plan *p, FILE *f) {
                         t2->ref_count, buf);
         }
 
-        show_environment_text(p, f);
-        show_limits_text(p, f);
+        show_environment_text(p, f, color);
+        show_limits_text(p, f, color);
 
         if (p->n_sources) {
-                fprintf(f, "\nsources (%u):\n", p->n_sources);
+                heading(f, color, "sources (%u):", p->n_sources);
                 for (uint32_t i = 0; i < p->n_sources; i++) {
                         char hex[65];
                         bw_hex(p->sources[i].sha256, 32, hex);

@@ -65,13 +65,19 @@ static void test_bash(void **state) {
                            "set -e; source %s; complete -p bulwark; "
                            "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($#-1)); _bulwark; echo \"[${COMPREPLY[*]}]\"; }; "
                            "c bulwark im; c bulwark import \"\"; c bulwark init --d; c bulwark run --pl; "
-                           "c bulwark completion z");
+                           "c bulwark completion z; c bulwark --quiet pl; c bulwark --color = always sta; "
+                           "c bulwark apply --inst; c bulwark apply --y; c bulwark -q revert --al");
         assert_contains(out, "complete -F _bulwark bulwark");
         assert_contains(out, "[import]");
         assert_contains(out, "[codex srt]");
         assert_contains(out, "[--dry-run]");
         assert_contains(out, "[--plan]");
         assert_contains(out, "[zsh]");
+        assert_contains(out, "[plan]");   /* the command after global options */
+        assert_contains(out, "[status]"); /* --color=WHEN, which bash splits at the = */
+        assert_contains(out, "[--installed]");
+        assert_contains(out, "[--yes]");
+        assert_contains(out, "[--all]"); /* revert, after -q */
         free(out);
         bw_test_rmtree(dir);
         free(dir);
@@ -107,11 +113,14 @@ static void test_fish(void **state) {
         char *dir = bw_test_mkdtemp();
         char *out = try_script("fish", dir, "bulwark.fish",
                                "source %s; complete -C\"bulwark im\"; complete -C\"bulwark import \"; "
-                               "complete -C\"bulwark init --\"");
+                               "complete -C\"bulwark init --\"; complete -C\"bulwark apply --y\"; "
+                               "complete -C\"bulwark --q\"");
         assert_contains(out, "import\ta policy from Codex or srt settings");
         assert_contains(out, "codex\n");
         assert_contains(out, "srt\n");
         assert_contains(out, "--dry-run\tprint it instead");
+        assert_contains(out, "--yes\tapply without asking");
+        assert_contains(out, "--quiet\tonly errors");
         free(out);
         bw_test_rmtree(dir);
         free(dir);
