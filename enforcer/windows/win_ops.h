@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every Windows call with an effect, in one table. The backend's logic (translation of a plan,
+ * diff, journal, revert, reference counting, the runner's token and job) calls only these, so the
+ * unit tests run it against a recording fake (tests/windows/fake_ops.c) that records each call and
+ * simulates the state (security descriptors per path, users, groups, firewall rules). The real
+ * table is win_ops_real.c (Win32 only). Under Wine the real calls mostly report success without
+ * an effect (shared/design/windows.md): no test takes a return code of them as proof.
+ *
+ * Strings are UTF-8 (the real table converts to UTF-16); paths are plan paths (/c/Users/ann) that
+ * the real table turns into \\?\ paths (win_path.h). Every function returns 0 or a negative errno
+ * (the real table maps Win32 errors: ERROR_ACCESS_DENIED -EACCES, ERROR_FILE_NOT_FOUND and
+ * ERROR_PATH_NOT_FOUND -ENOENT, ERROR_ALREADY_EXISTS/NERR_UserExists -EEXIST, others -EIO) and
+ * puts a sentence naming the object and the Windows error in err when err is non-NULL.
+ */
+#pragma once
+
+#include "win_sd.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef intptr_t bw_win_handle; /* a HANDLE in the real table, an index in the fake; 0 = none */
+
+struct bw_win_object_info {
+        bool directory;
+        bool reparse;     /* a junction or symbolic link: never walked into, never given entries */
+        uint64_t file_id; /* identifies the object across renames (FILE_ID_INFO's low 64 bits) */
+};
+
+struct bw_win_dirent {
+        char name[256 * 3 + 1]; /* UTF-8 of a 255-character NTFS name */
+        bool directory, reparse;
+};
+
+/* A firewall rule as bulwark writes it (INetFwRule3). */
+struct bw_win_fw_rule {
+        char name[128]; /* "bulwark offline USER" */
+        char description[400];
+        char local_user_sddl[256]; /* LocalUserAuthorizedList: "O:LSD:(A;;CC;;;SID)" */
+        char remote_addresses[256];
+        bool outbound;
+        bool block;
+        int protocol; /* 256: any */
+};
+
+/* What the runner asks CreateProcess for. */
+struct bw_win_process_spec {
+        const char *application;  /* resolved program path */
+        const char *command_line; /* win_cmdline.h */
+        const char *environment;  /* UTF-8 block: NAME=VALUE\0...\0\0 */
+        const char *directory;
+        bool suspended;
+        bw_win_handle stdio[3]; /* 0: inherit the runner's */
+};
+
+#define BW_WIN_DISABLE_MAX_PRIVILEGE 0x1u
+#define BW_WIN_SANDBOX_INERT 0x2u
+#define BW_WIN_LUA_TOKEN 0x4u
+#define BW_WIN_WRITE_RESTRICTED 0x8u
+
+struct bw_win_ops {
+        void *ctx;
+        /* -- objects -- */
+        /* Open path for READ_CONTROL|WRITE_DAC without following a final reparse point
+         * (FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS). */
+        int (*open_object)(void *ctx, const char *path, bw_win_handle *ret, struct bw_win_object_info *info, char *err,
+                           size_t err_size);
+        void (*close_handle)(void *ctx, bw_win_handle h);
+        /* GetSecurityInfo(OWNER|GROUP|DACL) as self-relative bytes (malloc()ed). */
+        int (*get_sd)(void *ctx, bw_win_handle h, uint8_t **ret, size_t *ret_size, char *err, size_t err_size);
+        /* SetSecurityInfo(DACL_SECURITY_INFORMATION, plus PROTECTED_ or UNPROTECTED_ as the
+         * descriptor's SE_DACL_PROTECTED says) with the DACL of sd: Windows then recomputes the
+         * inherited entries of everything below. */
+        int (*set_dacl)(void *ctx, bw_win_handle h, const uint8_t *sd, size_t sd_size, char *err, size_t err_size);
+        /* Entries of directory path (not . and ..), malloc()ed array. */
+        int (*list_dir)(void *ctx, const char *path, struct bw_win_dirent **ret, size_t *ret_n, char *err,
+                        size_t err_size);
+        /* -- principals -- */
+        int (*user_add)(void *ctx, const char *name, const char *password, const char *comment, char *err,
+                        size_t err_size);
+        int (*user_del)(void *ctx, const char *name, char *err, size_t err_size);
+        int (*group_add)(void *ctx, const char *name, const char *comment, char *err, size_t err_size);
+        int (*group_del)(void *ctx, const char *name, char *err, size_t err_size);
+        int (*group_add_member)(void *ctx, const char *group, const char *user, char *err, size_t err_size);
+        /* LookupAccountNameW: -ENOENT when there is no such account; *ret_comment (may be NULL)
+         * gets the account's comment, which tells bulwark's accounts from others. */
+        int (*account_sid)(void *ctx, const char *name, struct bw_win_sid *ret, char *comment, size_t comment_size);
+        /* -- firewall (COM INetFwPolicy2 / INetFwRule3) -- */
+        int (*fw_add)(void *ctx, const struct bw_win_fw_rule *rule, char *err, size_t err_size);
+        int (*fw_remove)(void *ctx, const char *name, char *err, size_t err_size);
+        /* -ENOENT when absent. */
+        int (*fw_get)(void *ctx, const char *name, struct bw_win_fw_rule *ret, char *err, size_t err_size);
+        /* -- secrets and randomness -- */
+        /* CryptProtectData / CryptUnprotectData with CRYPTPROTECT_LOCAL_MACHINE; malloc()ed out. */
+        int (*protect)(void *ctx, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n);
+        int (*unprotect)(void *ctx, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n);
+        int (*random)(void *ctx, uint8_t *out, size_t n); /* BCryptGenRandom */
+        /* -- tokens and processes (the runner) -- */
+        int (*logon_user)(void *ctx, const char *user, const char *password, bw_win_handle *ret, char *err,
+                          size_t err_size);
+        /* OpenProcessToken of the runner itself. */
+        int (*own_token)(void *ctx, bw_win_handle *ret, char *err, size_t err_size);
+        /* The logon session SID of a token (the group with SE_GROUP_LOGON_ID). */
+        int (*token_logon_sid)(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t err_size);
+        int (*restricted_token)(void *ctx, bw_win_handle token, uint32_t flags, const struct bw_win_sid *restrict_sids,
+                                size_t n, bw_win_handle *ret, char *err, size_t err_size);
+        /* CreateProcessAsUserW with CREATE_UNICODE_ENVIRONMENT (and CREATE_SUSPENDED when asked). */
+        int (*create_process_as_user)(void *ctx, bw_win_handle token, const struct bw_win_process_spec *spec,
+                                      bw_win_handle *ret_process, bw_win_handle *ret_thread, char *err,
+                                      size_t err_size);
+        /* CreateProcessWithLogonW (LOGON_WITH_PROFILE): the elevated front starts the runner as
+         * the sandbox user with it. */
+        int (*create_process_with_logon)(void *ctx, const char *user, const char *password,
+                                         const struct bw_win_process_spec *spec, bw_win_handle *ret_process,
+                                         bw_win_handle *ret_thread, char *err, size_t err_size);
+        /* A job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE (and DIE_ON_UNHANDLED_EXCEPTION). */
+        int (*job_create)(void *ctx, bw_win_handle *ret, char *err, size_t err_size);
+        int (*job_assign)(void *ctx, bw_win_handle job, bw_win_handle process, char *err, size_t err_size);
+        int (*resume_thread)(void *ctx, bw_win_handle thread, char *err, size_t err_size);
+        /* Wait for the process; its exit code in *ret_code. */
+        int (*wait_process)(void *ctx, bw_win_handle process, uint32_t *ret_code, char *err, size_t err_size);
+        int (*terminate_process)(void *ctx, bw_win_handle process, uint32_t code);
+};
