@@ -34,6 +34,7 @@ static void section_name(uint32_t type, char out[5]) {
         out[4] = 0;
 }
 
+/* "tcp+udp" for JSON (schema/plan-format.md); for people, readable: "every protocol", or "TCP, UDP". */
 static void protocols(uint32_t mask, char *out, size_t n) {
         static const char *const names[] = {"tcp", "udp", "icmp", "icmpv6", "other"};
         out[0] = 0;
@@ -43,6 +44,23 @@ static void protocols(uint32_t mask, char *out, size_t n) {
                                 strncat(out, "+", n - strlen(out) - 1);
                         strncat(out, names[i], n - strlen(out) - 1);
                 }
+}
+
+static void protocols_text(uint32_t mask, char *out, size_t n) {
+        static const char *const names[] = {"TCP", "UDP", "ICMP", "ICMPv6", "other protocols"};
+        if ((mask & 0x1f) == 0x1f) {
+                snprintf(out, n, "every protocol");
+                return;
+        }
+        out[0] = 0;
+        for (int i = 0; i < 5; i++)
+                if (mask & (1u << i)) {
+                        if (out[0])
+                                strncat(out, ", ", n - strlen(out) - 1);
+                        strncat(out, names[i], n - strlen(out) - 1);
+                }
+        if (!out[0])
+                snprintf(out, n, "no protocol");
 }
 
 static void scope_string(uint8_t scope, char *out, size_t n) {
@@ -214,10 +232,12 @@ void bw_show_text_color(const struct bw_plan *p, FILE *f, bool color) {
         for (uint32_t i = 0; i < p->n_nft_rules; i++) {
                 const struct bw_plan_nft_rule *n = &p->nft_rules[i];
                 char pr[64];
-                protocols(n->protocols, pr, sizeof(pr));
+                protocols_text(n->protocols, pr, sizeof(pr));
                 where(p, BW_SECT_NFTR, i, buf, sizeof(buf));
-                fprintf(f, "  [%u] inet bulwark output: skuid %s, daddr not loopback, %s: reject\n       from %s\n", i,
-                        TS(p, p->principals[n->principal].name), pr, buf);
+                fprintf(f,
+                        "  [%u] table inet bulwark, chain output: what %s sends to any address but loopback (IPv4 "
+                        "and IPv6), %s: rejected\n       from %s\n",
+                        i, TS(p, p->principals[n->principal].name), pr, buf);
         }
 
         heading(f, color, "token specs (%u):", p->n_tokens);
