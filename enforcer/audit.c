@@ -5,8 +5,9 @@
  */
 #include "engine_internal.h"
 
-/* One JSON line per apply and revert that got as far as changing something, appended (one
- * write(), O_APPEND) and synced, plus a one-line summary to syslog. Refused commands leave none. */
+/* One JSON line per apply and revert that got as far as changing something, appended and synced
+ * by the backend's audit sink, plus a one-line summary to the system log. Refused commands leave
+ * none. A record that cannot be written is warned about: the change is made already. */
 static void audit_append(const struct bw_engine_options *o, json_t *rec, const char *summary) {
         const char *dir = o->audit_dir ? o->audit_dir : BW_AUDIT_DIR;
         char when[32];
@@ -15,38 +16,13 @@ static void audit_append(const struct bw_engine_options *o, json_t *rec, const c
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
         json_object_set_new(rec, "time", json_string(when));
         const char *sudo_user = getenv("SUDO_USER");
-        json_object_set_new(rec, "invoked_by", json_pack("{s:i,s:s?}", "uid", (int) getuid(), "sudo_user", sudo_user));
-        char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        int e = 0;
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-                e = errno;
-        int dfd = e ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (!e && dfd < 0)
-                e = errno;
-        else if (!e && (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & S_IWOTH)))
-                e = EPERM; /* someone else's directory: do not write root's records there */
-        int fd = e ? -1 : openat(dfd, "audit.jsonl", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (!e && fd < 0)
-                e = errno;
-        if (!e) {
-                size_t n = strlen(line);
-                line[n] = '\n'; /* json_dumps left room for the NUL: write line and newline at once */
-                if (write(fd, line, n + 1) != (ssize_t) (n + 1) || fsync(fd) < 0)
-                        e = errno ? errno : EIO;
-                line[n] = 0;
-        }
-        if (e)
-                fprintf(stderr, "bulwark: warning: cannot append to the audit log %s/audit.jsonl: %s\n", dir,
-                        strerror(e));
-        if (fd >= 0)
-                close(fd);
-        if (dfd >= 0)
-                close(dfd);
-        free(line);
-        openlog("bulwark", LOG_PID, LOG_AUTHPRIV);
-        syslog(LOG_NOTICE, "%s", summary);
-        closelog();
+        _cleanup_free_ struct bw_user_info *caller = malloc(sizeof(*caller));
+        int uid = caller && bw_be(o)->user_lookup(NULL, BW_USER_CALLER, caller) == 0 ? (int) caller->id : -1;
+        json_object_set_new(rec, "invoked_by", json_pack("{s:i,s:s?}", "uid", uid, "sudo_user", sudo_user));
+        _cleanup_free_ char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        int e = line ? bw_be(o)->audit_write(dir, line, summary) : -ENOMEM;
+        if (e < 0)
+                bw_report_note("warning: cannot append to the audit log %s/audit.jsonl: %s", dir, strerror(-e));
 }
 
 void bw_audit_apply(struct run *r, bool ok) {

@@ -60,6 +60,11 @@ struct bw_user_info {
         char home[4096];
 };
 
+#define BW_USER_CALLER UINT32_MAX
+
+/* The most offline principals one filter names. */
+#define BW_FW_MAX_IDS 4096
+
 /* ---- network filter ---- */
 
 enum bw_fw_state {
@@ -119,7 +124,8 @@ struct bw_backend {
         int (*group_id)(const char *name, uint32_t *ret_id);
         /* A user's id: 1 found, 0 absent. */
         int (*user_id)(const char *name, uint32_t *ret_id);
-        /* The real user, by name (name != NULL) or by id: 0, or -ENOENT. */
+        /* The real user, by name (name != NULL), by id, or (BW_USER_CALLER) the calling user: 0,
+         * or -ENOENT. */
         int (*user_lookup)(const char *name, uint32_t id, struct bw_user_info *ret);
         /* Create principal index of the plan (a sandbox user, or a group) as names[] names it.
          * The engine has journaled the creation (BW_JOURNAL_ACCOUNT, existed 0) before the call;
@@ -228,8 +234,8 @@ struct bw_backend {
         /* Open the state directory (create: make it, and its installs/, 0755, if missing). It
          * must be root's and writable by root only: -EPERM otherwise. Returns a directory fd the
          * engine reads and writes beneath with openat()-family calls, or -ENOENT (absent, !create)
-         * or another negative errno. */
-        int (*state_open)(const char *dir, bool create);
+         * or another negative errno (err says which step failed: creating, opening, ownership). */
+        int (*state_open)(const char *dir, bool create, char *err, size_t err_size);
         /* Take the state lock (one enforcer at a time) on the directory state_open gave, waiting
          * up to timeout_s seconds; waiting(ctx) is called once if another holder makes it wait.
          * Returns the lock's handle (>= 0; release with state_unlock), -ETIMEDOUT, -EBADFD (the

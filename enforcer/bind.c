@@ -36,7 +36,7 @@ static int bind_principals(struct run *r) {
                 if (rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
                     bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
                         continue;
-                if (bw_converge_shared_sticky(bound)) {
+                if (BE(r)->shared_sticky(bound)) {
                         free(bound); /* left alone (converge_acls): no ACL will name a group of it */
                         continue;
                 }
@@ -51,7 +51,7 @@ static int bind_principals(struct run *r) {
                 if (pr->kind == BW_PRINCIPAL_REAL_USER)
                         snprintf(r->names[i], sizeof(r->names[i]), "%s", user);
                 else if (pr->kind == BW_PRINCIPAL_SYSTEM_USER) {
-                        if (bw_account_name(pr->role, user, r->names[i]) < 0)
+                        if (BE(r)->account_name(pr->role, user, r->names[i]) < 0)
                                 return bw_report_fail(r, 1, "the plan's principal %s has no sandbox role bulwark knows",
                                                       bw_plan_string(p, pr->name));
                 } else if (pr->role == BW_ROLE_SANDBOX_GROUP)
@@ -75,23 +75,21 @@ static int bind_variables(struct run *r) {
         /* the real user: --user, SUDO_USER, SUDO_UID, the caller */
         const char *user = o->user ? o->user : getenv("SUDO_USER");
         const char *sudo_uid = getenv("SUDO_UID");
-        struct passwd *pw = NULL;
-        if (user)
-                pw = getpwnam(user);
-        else if (sudo_uid)
-                pw = getpwuid((uid_t) strtoul(sudo_uid, NULL, 10));
-        else
-                pw = getpwuid(getuid());
-        if (!pw && !user)
+        _cleanup_free_ struct bw_user_info *pw = malloc(sizeof(*pw));
+        if (!pw)
+                return bw_report_fail(r, 1, "out of memory");
+        int found = BE(r)->user_lookup(user,
+                                       user || !sudo_uid ? BW_USER_CALLER : (uint32_t) strtoul(sudo_uid, NULL, 10), pw);
+        if (found < 0 && !user)
                 return bw_report_fail(
                         r, 1,
                         "the real user, uid %s, has no passwd entry: bulwark binds sandbox accounts to a named "
                         "user; give an existing account with --user NAME",
                         sudo_uid ? sudo_uid : "(the caller's)");
-        if (!pw)
+        if (found < 0)
                 return bw_report_fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME",
                                       user);
-        r->real_uid = pw->pw_uid;
+        r->real_uid = pw->id;
         char cwd[PATH_MAX];
         const char *ws = o->workspace;
         if (!ws) {
@@ -124,9 +122,9 @@ static int bind_variables(struct run *r) {
         bw_sb_done(&esc);
         free(canon);
         const char *want[BW_VAR_COUNT] = {
-                [BW_VAR_HOME] = pw->pw_dir,
+                [BW_VAR_HOME] = pw->home,
                 [BW_VAR_TMPDIR] = "/tmp",
-                [BW_VAR_USER] = pw->pw_name,
+                [BW_VAR_USER] = pw->name,
                 [BW_VAR_WORKSPACE] = plain,
         };
         for (int i = 0; i < BW_VAR_COUNT; i++) {
@@ -162,12 +160,12 @@ static int bind_variables(struct run *r) {
 }
 
 void bw_bind_lookup_ids(struct run *r) {
-        bw_accounts_lookup(r->plan, r->name_of, r->values[BW_VAR_USER], r->acc);
+        BE(r)->accounts_lookup(r->plan, r->name_of, r->values[BW_VAR_USER], r->acc);
         for (uint32_t i = 0; i < 32; i++)
                 r->ids[i] = i < r->plan->n_principals ? r->acc[i].id : -1;
         for (size_t i = 0; i < r->n_wg; i++) {
-                struct group *g = getgrnam(r->wg[i].name);
-                r->wg[i].gid = g ? (int64_t) g->gr_gid : -1;
+                uint32_t gid;
+                r->wg[i].gid = BE(r)->group_id(r->wg[i].name, &gid) > 0 ? (int64_t) gid : -1;
         }
 }
 
@@ -191,12 +189,11 @@ int bw_bind_tree_policy(struct run *r, char *err, size_t err_size) {
         static const char *const legacy_users[] = {"bulwark-offline", "bulwark-online"};
         static const char *const legacy_groups[] = {"bulwark-sandbox", "bulwark-write"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(legacy_users); i++) {
-                struct passwd *pw = getpwnam(legacy_users[i]);
-                if (pw)
-                        bw_tree_policy_add_managed(&r->tp, false, pw->pw_uid);
-                struct group *g = getgrnam(legacy_groups[i]);
-                if (g)
-                        bw_tree_policy_add_managed(&r->tp, true, g->gr_gid);
+                uint32_t id;
+                if (BE(r)->user_id(legacy_users[i], &id) > 0)
+                        bw_tree_policy_add_managed(&r->tp, false, id);
+                if (BE(r)->group_id(legacy_groups[i], &id) > 0)
+                        bw_tree_policy_add_managed(&r->tp, true, id);
         }
         return e;
 }

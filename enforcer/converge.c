@@ -49,12 +49,13 @@ int bw_converge_accounts(struct run *r) {
                                 if (e < 0)
                                         return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", name,
                                                               strerror(-e));
-                                if (bw_account_create(p, r->name_of, i, r->values[BW_VAR_USER], err, sizeof(err)) < 0)
+                                if (BE(r)->account_create(p, r->name_of, i, r->values[BW_VAR_USER], err, sizeof(err)) <
+                                    0)
                                         return bw_report_fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user",
                                                               name, err);
                         } else if (!group && !r->acc[i].members_ok) {
                                 char missing[256], detail2[320];
-                                bw_account_missing_groups(p, r->name_of, i, missing, sizeof(missing));
+                                BE(r)->account_missing_groups(p, r->name_of, i, missing, sizeof(missing));
                                 snprintf(detail2, sizeof(detail2), "add to groups %s", missing);
                                 bw_report_add(r, '~', "user", name, detail2, NULL, 0);
                                 if (r->dry_run)
@@ -73,7 +74,7 @@ int bw_converge_accounts(struct run *r) {
                                 if (e < 0)
                                         return bw_report_fail(r, 1, "cannot journal the groups of %s: %s", name,
                                                               strerror(-e));
-                                if (bw_account_fix_members(p, r->name_of, i, err, sizeof(err)) < 0)
+                                if (BE(r)->account_fix_members(p, r->name_of, i, err, sizeof(err)) < 0)
                                         return bw_report_fail(r, 1, "cannot fix the groups of %s: %s", name, err);
                         }
                 }
@@ -105,7 +106,7 @@ int bw_converge_accounts(struct run *r) {
                 int e = bw_state_account_record(r, &a);
                 if (e < 0)
                         return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", g->name, strerror(-e));
-                if (bw_account_create_group(g->name, err, sizeof(err)) < 0)
+                if (BE(r)->group_create(g->name, err, sizeof(err)) < 0)
                         return bw_report_fail(r, 1, "cannot create group %s: %s", g->name, err);
         }
         bw_bind_lookup_ids(r);
@@ -114,11 +115,11 @@ int bw_converge_accounts(struct run *r) {
 
 /* The offline principals the firewall must match: this plan's, and every other installation's
  * (each user has their own). */
-static size_t offline_uids(struct run *r, uid_t *uids, size_t max) {
+static size_t offline_uids(struct run *r, uint32_t *uids, size_t max) {
         size_t n = 0;
         for (uint32_t i = 0; i < r->plan->n_nft_rules; i++) {
                 int64_t id = r->ids[r->plan->nft_rules[i].principal];
-                bw_state_add_uid(uids, &n, max, id < 0 ? (uid_t) 4294967294u : (uid_t) id);
+                bw_state_add_uid(uids, &n, max, id < 0 ? (uint32_t) 4294967294u : (uint32_t) id);
         }
         if (n)
                 bw_state_offline_uids(r->o, r->state_fd, r->install_id, uids, &n, max);
@@ -126,18 +127,18 @@ static size_t offline_uids(struct run *r, uid_t *uids, size_t max) {
 }
 
 int bw_converge_firewall(struct run *r) {
-        uid_t uids[BW_FW_MAX_UIDS];
+        uint32_t uids[BW_FW_MAX_IDS];
         size_t n = offline_uids(r, uids, BW_ARRAY_SIZE(uids));
         if (n == 0)
                 return 0;
         char err[512] = "";
-        if (r->dry_run && geteuid() != 0) {
-                /* libnftables would only bw_report_fail (and say so on stderr): the ruleset is root's to read */
+        if (r->dry_run && !BE(r)->privileged()) {
+                /* libnftables would only fail (and say so on stderr): the ruleset is root's to read */
                 bw_report_add(r, '?', "nft", "inet bulwark output",
                               "the nftables ruleset cannot be read without root: unknown", NULL, 0);
                 return 0;
         }
-        enum bw_fw_state st = bw_fw_inspect(uids, n, err, sizeof(err));
+        enum bw_fw_state st = BE(r)->fw_inspect(uids, n, err, sizeof(err));
         char detail[256];
         char others[64] = "";
         if (n > 1)
@@ -166,12 +167,12 @@ int bw_converge_firewall(struct run *r) {
         char listing[65536];
         size_t ll = 0;
         listing[0] = st != BW_FW_ABSENT;
-        if (st == BW_FW_DIFFERENT && bw_fw_list(listing + 1, sizeof(listing) - 1) == 0)
+        if (st == BW_FW_DIFFERENT && BE(r)->fw_save(listing + 1, sizeof(listing) - 1) == 0)
                 ll = strlen(listing + 1);
         int e = bw_state_shared_record(r, BW_JOURNAL_NFT, (const uint8_t *) listing, (uint32_t) (1 + ll));
         if (e < 0)
                 return bw_report_fail(r, 1, "cannot journal the firewall change: %s", strerror(-e));
-        if (bw_fw_apply(uids, n, err, sizeof(err)) < 0)
+        if (BE(r)->fw_apply(uids, n, err, sizeof(err)) < 0)
                 return bw_report_fail(r, 1, "cannot load the nftables table inet bulwark: %s", err);
         return 0;
 }
@@ -220,7 +221,7 @@ static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
                         .ino = c[i].ino,
                         .mode = c[i].mode,
                         .had_before = c[i].before != NULL,
-                        .is_default = bw_streq(c[i].attr, XATTR_DEFAULT),
+                        .is_default = c[i].is_default,
                         .root = c[i].root,
                         .root_len = strlen(c[i].root),
                         .rel = c[i].rel,
@@ -246,19 +247,14 @@ static uint32_t root_kind(const struct bw_tree_policy *tp, const char *root) {
         return 0;
 }
 
-/* A world-writable sticky directory (/tmp, /var/tmp) is shared by every user. */
-bool bw_converge_shared_sticky(const char *path) {
-        struct stat st;
-        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH);
-}
-
 /* The roots to walk: the outermost path rules, except that a shared sticky directory is not
  * walked itself (a default ACL there would override every user's umask: new files would get the
  * ACL's group and other entries; the sandbox does not need it either, since the runner gives each
  * run a private ${tmpdir}); the outermost rules inside it are walked instead (a workspace in
  * /tmp/myrepo gets its entries), and so on below. Returns a malloc()ed array of borrowed strings;
  * sticky receives those left alone. */
-static size_t acl_roots(const struct bw_tree_policy *tp, const char ***ret, const char ***sticky, size_t *n_sticky) {
+static size_t acl_roots(const struct bw_backend *be, const struct bw_tree_policy *tp, const char ***ret,
+                        const char ***sticky, size_t *n_sticky) {
         const char **out = calloc(tp->n_paths + 1, sizeof(*out)), **st = calloc(tp->n_paths + 1, sizeof(*st));
         if (!out || !st)
                 abort();
@@ -279,7 +275,7 @@ static size_t acl_roots(const struct bw_tree_policy *tp, const char ***ret, cons
                         covered = bw_path_is_within(p, out[k]);
                 if (covered)
                         continue;
-                if (bw_converge_shared_sticky(p))
+                if (be->shared_sticky(p))
                         st[ns++] = p;
                 else
                         out[n++] = p;
@@ -305,7 +301,7 @@ static const char *hidden_by_private_tmp(const struct run *r, const char *root) 
 int bw_converge_acls(struct run *r) {
         const char **roots, **sticky;
         size_t n_sticky = 0;
-        size_t n = acl_roots(&r->tp, &roots, &sticky, &n_sticky);
+        size_t n = acl_roots(BE(r), &r->tp, &roots, &sticky, &n_sticky);
         for (size_t i = 0; i < n_sticky; i++) {
                 size_t inside = 0;
                 for (size_t k = 0; k < n; k++)
@@ -340,7 +336,7 @@ int bw_converge_acls(struct run *r) {
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
                 struct bw_tree_stats st = {0};
-                int e = bw_tree_converge(&r->tp, roots[i], &to, &st);
+                int e = BE(r)->tree_converge(&r->tp, roots[i], &to, &st);
                 if (e == -ENOENT) {
                         /* a root that does not exist yet: nothing to set; the runner protects it */
                         bw_report_add(r, '?', "acl", roots[i],
@@ -360,7 +356,7 @@ int bw_converge_acls(struct run *r) {
                         r->unknown--;
                         continue;
                 }
-                if ((e == -EACCES || e == -EPERM) && r->dry_run && geteuid() != 0) {
+                if ((e == -EACCES || e == -EPERM) && r->dry_run && !BE(r)->privileged()) {
                         /* status or plan without root: what it cannot read is unknown, not drift */
                         bw_report_add(r, '?', "acl", roots[i], "cannot be read without root: unknown (run it as root)",
                                       NULL, 0);
@@ -402,9 +398,9 @@ int bw_converge_reachability(struct run *r) {
         /* the traverse entry of earlier versions' shared group goes where this one is added */
         uint32_t legacy[1];
         unsigned n_legacy = 0;
-        struct group *lg = getgrnam("bulwark-sandbox");
-        if (lg && lg->gr_gid != ugid)
-                legacy[n_legacy++] = lg->gr_gid;
+        uint32_t lg;
+        if (BE(r)->group_id("bulwark-sandbox", &lg) > 0 && lg != ugid)
+                legacy[n_legacy++] = lg;
         const char **roots;
         size_t n_roots = bw_tree_policy_roots(&r->tp, &roots);
         char **done = NULL;
@@ -440,58 +436,21 @@ int bw_converge_reachability(struct run *r) {
                         if (!done)
                                 abort();
                         done[n_done++] = strdup(anc);
-                        int fd = bw_open_path_safely(anc, O_RDONLY | O_DIRECTORY, r->real_uid);
-                        if (fd < 0)
+                        bool replaced = false;
+                        int e = BE(r)->traverse_grant(anc, (uint32_t) r->real_uid, ugid, legacy, n_legacy, r->dry_run,
+                                                      on_batch, r, &replaced);
+                        if (e == 0)
                                 continue;
-                        struct stat st;
-                        uint8_t cur[4 + 8 * BW_ACL_MAX_ENTRIES], out[4 + 8 * BW_ACL_MAX_ENTRIES];
-                        ssize_t len =
-                                fstat(fd, &st) < 0 ? -errno : bw_getxattrat(fd, ".", XATTR_ACCESS, cur, sizeof(cur));
-                        struct bw_acl base, wanted;
-                        bool ok = len >= 0 ? bw_acl_decode(cur, (size_t) len, &base) == 0 : len == -ENODATA;
-                        if (ok && len < 0)
-                                bw_acl_from_mode(st.st_mode, &base);
-                        if (!ok || (st.st_mode & S_IXOTH)) {
-                                close(fd);
-                                continue; /* others may traverse already (or we cannot tell) */
-                        }
-                        struct bw_acl_want want = {BW_ACL_GROUP, ugid, BW_PERM_X};
-                        bool has = false, has_legacy = false;
-                        for (unsigned k = 0; k < base.n; k++) {
-                                has |= base.e[k].tag == BW_ACL_GROUP && base.e[k].id == ugid &&
-                                       (base.e[k].perm & BW_PERM_X);
-                                has_legacy |= base.e[k].tag == BW_ACL_GROUP && n_legacy && base.e[k].id == legacy[0];
-                        }
-                        if ((has && !has_legacy) ||
-                            bw_acl_compute(&base, &want, 1, NULL, 0, legacy, n_legacy, &wanted) < 0) {
-                                close(fd);
-                                continue;
-                        }
-                        size_t out_len = bw_acl_encode(&wanted, out, sizeof(out));
+                        /* journaled (on_batch) before it was made, like every change; not a region
+                         * of its own */
                         char detail[600];
                         snprintf(detail, sizeof(detail), "group:%s:--x (access): traverse only, to reach %s%s",
                                  sandbox_name, t->path,
-                                 has_legacy ? " (instead of the shared bulwark-sandbox of earlier versions)" : "");
-                        bw_report_add(r, has_legacy ? '~' : '+', "acl", anc, detail, NULL, 0);
-                        if (!r->dry_run) {
-                                struct bw_acl_change c = {.root = anc,
-                                                          .rel = "",
-                                                          .attr = XATTR_ACCESS,
-                                                          .ino = st.st_ino,
-                                                          .mode = (uint32_t) st.st_mode,
-                                                          .before = len >= 0 ? cur : NULL,
-                                                          .before_len = len >= 0 ? (size_t) len : 0,
-                                                          .after = out,
-                                                          .after_len = out_len};
-                                /* journaled before it is made, like every change; not a region of its own */
-                                int e = on_batch(r, &c, 1);
-                                if (e == 0)
-                                        e = fsetxattr(fd, XATTR_ACCESS, out, out_len, 0) < 0 ? -errno : 0;
-                                if (e < 0)
-                                        ret = bw_report_fail(r, 1, "cannot give the sandbox traverse access to %s: %s",
-                                                             anc, strerror(-e));
-                        }
-                        close(fd);
+                                 replaced ? " (instead of the shared bulwark-sandbox of earlier versions)" : "");
+                        bw_report_add(r, replaced ? '~' : '+', "acl", anc, detail, NULL, 0);
+                        if (e < 0)
+                                ret = bw_report_fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc,
+                                                     strerror(-e));
                 }
         }
         for (size_t k = 0; k < n_done; k++)
@@ -505,11 +464,13 @@ int bw_converge_reachability(struct run *r) {
  * shared journal (the runner serves every installation), and revert puts it back with the last. */
 int bw_converge_runner(struct run *r) {
         char path[PATH_MAX], err[512] = "";
-        if (bw_runner_locate(r->o->runner, path, sizeof(path)) < 0)
+        if (BE(r)->runner_locate(r->o->runner, path, sizeof(path)) < 0)
                 return bw_report_fail(r, 1, "--runner %s: give an absolute path", r->o->runner);
-        struct bw_runner_state st;
-        int fd = bw_runner_open(path, &st, err, sizeof(err));
-        if (fd < 0) {
+        _cleanup_free_ struct bw_runner_info *st = malloc(sizeof(*st));
+        if (!st)
+                return bw_report_fail(r, 1, "out of memory");
+        int e = BE(r)->runner_inspect(path, st, err, sizeof(err));
+        if (e < 0) {
                 if (r->dry_run) {
                         char why[700];
                         snprintf(why, sizeof(why), "cannot use it: %s", err);
@@ -520,25 +481,17 @@ int bw_converge_runner(struct run *r) {
                         r, 1, "the runner %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)", path,
                         err);
         }
-        if (bw_runner_is_current(&st)) {
-                close(fd);
+        if (st->current)
                 return 0;
-        }
-        char detail[256];
-        bw_runner_describe(&st, detail, sizeof(detail));
-        bw_report_add(r, st.has_cap ? '~' : '+', "runner", path, detail, NULL, 0);
-        int ret = 0;
-        if (!r->dry_run) {
-                uint32_t len;
-                _cleanup_free_ uint8_t *payload = bw_runner_encode(path, &st, &len);
-                int e = bw_state_shared_record(r, BW_JOURNAL_RUNNER, payload, len);
-                if (e < 0)
-                        ret = bw_report_fail(r, 1, "cannot journal the runner's state: %s", strerror(-e));
-                else if (bw_runner_converge(fd, err, sizeof(err)) < 0)
-                        ret = bw_report_fail(r, 1, "cannot give %s its capabilities: %s", path, err);
-        }
-        close(fd);
-        return ret;
+        bw_report_add(r, st->elevated ? '~' : '+', "runner", path, st->detail, NULL, 0);
+        if (r->dry_run)
+                return 0;
+        e = bw_state_shared_record(r, BW_JOURNAL_RUNNER, st->record, st->record_len);
+        if (e < 0)
+                return bw_report_fail(r, 1, "cannot journal the runner's state: %s", strerror(-e));
+        if (BE(r)->runner_converge(path, st->record, st->record_len, err, sizeof(err)) < 0)
+                return bw_report_fail(r, 1, "cannot give %s its capabilities: %s", path, err);
+        return 0;
 }
 
 /* The supplementary groups a run of this installation carries (the runner sets exactly these):

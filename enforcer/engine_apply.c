@@ -147,13 +147,13 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                 bw_audit_apply(&r, ret == 0);
         bw_journal_close(&r.journal);
         if (lock >= 0)
-                close(lock);
+                bw_state_release_lock(&r, lock);
         bw_run_done(&r);
         return ret;
 }
 
 int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
-        if (geteuid() != 0) {
+        if (!bw_be(o)->privileged()) {
                 fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
                       "would do)\n",
                       stderr);

@@ -15,30 +15,10 @@
 #include "strbuf.h"
 #include "tree_policy.h"
 
-/* step 1 of the split: the Linux headers engine.c used (they move to linux/ next) */
-#include "accounts.h"
-#include "acl_tree.h"
-#include "firewall.h"
-#include "minisign.h"
-#include "posix_acl.h"
-#include "runner_file.h"
 #include "sha256.h"
-#include "xattrat.h"
+
 #include <dirent.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sched.h>
-#include <sodium.h>
-#include <sys/file.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <sys/xattr.h>
-#include <syslog.h>
 #include <time.h>
-
-#define XATTR_ACCESS "system.posix_acl_access"
-#define XATTR_DEFAULT "system.posix_acl_default"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -67,7 +47,7 @@ struct run {
         struct bw_plan *plan;
         char *values[BW_VAR_COUNT];
         struct bw_bindings b;
-        uid_t real_uid;
+        uint32_t real_uid;
         char install_id[17];
         int state_fd, install_fd;
         struct bw_account_state acc[32];
@@ -104,9 +84,18 @@ struct run {
         pthread_mutex_t state_sum_lock;
 };
 
+/* The backend a command uses: the caller's (tests), or this build's. */
+static inline const struct bw_backend *bw_be(const struct bw_engine_options *o) {
+        return o->backend ? o->backend : BW_BACKEND_DEFAULT;
+}
+#define BE(r) bw_be((r)->o)
+
 /* report.c */
+/* Say what failed, on stderr, as "bulwark: MESSAGE"; returns code. */
 BW_PRINTF(3, 4)
 int bw_report_fail(struct run *r, int code, const char *fmt, ...);
+/* A note or warning on stderr ("bulwark: MESSAGE"), not a failure. */
+BW_PRINTF(1, 2) void bw_report_note(const char *fmt, ...);
 void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
                    uint64_t below);
 void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions);
@@ -128,12 +117,13 @@ int bw_bind_prepare(struct run *r);
 /* state_store.c */
 int bw_state_open(struct run *r, bool create);
 int bw_state_acquire_lock(struct run *r);
+void bw_state_release_lock(struct run *r, int lock);
 bool bw_state_created_by_bulwark(const struct run *r, const char *name);
 int bw_state_shared_record(struct run *r, uint32_t type, const uint8_t *payload, uint32_t len);
 int bw_state_account_record(struct run *r, const struct bw_journal_account *a);
-void bw_state_add_uid(uid_t *uids, size_t *n, size_t max, uid_t uid);
-void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uid_t *uids, size_t *n,
-                           size_t max);
+void bw_state_add_uid(uint32_t *uids, size_t *n, size_t max, uint32_t uid);
+void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uint32_t *uids,
+                           size_t *n, size_t max);
 uint64_t bw_state_install_seq(int state_fd, const char *id);
 uint64_t bw_state_next_seq(int state_fd);
 char *bw_state_acl_key(const struct bw_journal_acl *a);

@@ -27,80 +27,14 @@ static int restore_cmp(const void *x, const void *y) {
         return c;
 }
 
-/* Put back the bytes an object's ACL had before bulwark first changed it, walking to it with
- * O_NOFOLLOW from its root and checking it is still the same inode. */
-static int restore_acl(const struct bw_journal_acl *a, uint64_t *skipped) {
-        _cleanup_free_ char *root = strndup(a->root, a->root_len);
-        _cleanup_free_ char *rel = strndup(a->rel, a->rel_len);
-        if (!root || !rel)
-                return -ENOMEM;
-        const char *attr = a->is_default ? XATTR_DEFAULT : XATTR_ACCESS;
-        int dfd;
-        const char *name;
-        if (rel[0] == 0) {
-                /* the root itself: through its parent, so a file root works too */
-                char *slash = strrchr(root, '/');
-                name = slash + 1;
-                char *parent = strndup(root, slash == root ? 1 : (size_t) (slash - root));
-                dfd = bw_open_path_safely(parent, O_RDONLY | O_DIRECTORY, (uid_t) -1);
-                free(parent);
-                if (bw_streq(root, "/")) {
-                        if (dfd >= 0)
-                                close(dfd);
-                        dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        name = ".";
-                }
-        } else {
-                dfd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY, (uid_t) -1);
-                char *slash = strrchr(rel, '/');
-                if (slash) {
-                        *slash = 0;
-                        name = slash + 1;
-                        /* intermediate directories, never following a symlink */
-                        for (char *comp = strtok(rel, "/"); comp && dfd >= 0; comp = strtok(NULL, "/")) {
-                                int next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                                close(dfd);
-                                dfd = next < 0 ? -errno : next;
-                        }
-                } else
-                        name = rel;
-        }
-        if (dfd < 0) {
-                (*skipped)++;
-                return 0; /* gone: nothing to restore */
-        }
-        /* Act through an fd of the object itself, checked on that fd, as apply does: a check by
-         * name would not hold against a sandbox renaming things meanwhile. */
-        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        close(dfd);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t) st.st_ino != a->ino) {
-                if (fd >= 0)
-                        close(fd);
-                (*skipped)++; /* gone or replaced since: not the object we changed */
-                return 0;
-        }
-        int r;
-        if (a->had_before) {
-                r = fsetxattr(fd, attr, a->before, a->before_len, 0);
-        } else if (!a->is_default) {
-                /* There was no access ACL: write the minimal one of the recorded mode. The kernel
-                 * stores such an ACL as mode bits only (no xattr), which also gives back the
-                 * group bits our mask had replaced; a plain removexattr would not. */
-                struct bw_acl minimal;
-                uint8_t buf[64];
-                bw_acl_from_mode((mode_t) a->mode, &minimal);
-                size_t n = bw_acl_encode(&minimal, buf, sizeof(buf));
-                r = fsetxattr(fd, attr, buf, n, 0);
-        } else {
-                r = fremovexattr(fd, attr);
-                if (r < 0 && errno == ENODATA)
-                        r = 0;
-        }
-        if (r < 0)
-                r = -errno;
-        close(fd);
-        return r;
+static bool user_exists(const struct run *r, const char *name) {
+        uint32_t id;
+        return BE(r)->user_id(name, &id) > 0;
+}
+
+static bool group_exists(const struct run *r, const char *name) {
+        uint32_t id;
+        return BE(r)->group_id(name, &id) > 0;
 }
 
 /* Undo what the shared journal says bulwark created, once no installation needs it. */
@@ -129,24 +63,18 @@ static int revert_shared(struct run *r, FILE *out) {
         for (size_t i = 0; i < n; i++) {
                 if (recs[i].type != BW_JOURNAL_RUNNER)
                         continue;
-                char path[PATH_MAX];
-                struct bw_runner_state before, now;
-                if (bw_runner_decode(recs[i].payload, recs[i].len, path, sizeof(path), &before) < 0) {
-                        ret = bw_report_fail(
-                                r, 1,
-                                "the shared journal's runner record is damaged: check the runner's capabilities "
-                                "by hand (getcap)");
-                        break;
-                }
-                int fd = bw_runner_open(path, &now, err, sizeof(err));
-                if (fd < 0 || now.ino != before.ino)
+                char path[PATH_MAX] = "";
+                int re = BE(r)->runner_restore(recs[i].payload, recs[i].len, path, sizeof(path), err, sizeof(err));
+                if (re == -EBADMSG)
+                        ret = bw_report_fail(r, 1,
+                                             "the shared journal's runner record is damaged: check the runner's "
+                                             "capabilities by hand (getcap)");
+                else if (re == 0)
                         fprintf(out, "! runner %s was replaced or removed since apply: left as it is\n", path);
-                else if (bw_runner_restore(fd, &before, err, sizeof(err)) < 0)
+                else if (re < 0)
                         ret = bw_report_fail(r, 1, "cannot restore the runner %s: %s", path, err);
                 else
                         fprintf(out, "- runner %s capabilities, owner and mode as before\n", path);
-                if (fd >= 0)
-                        close(fd);
                 break;
         }
         /* memberships apply added to accounts that existed before it, taken back */
@@ -159,12 +87,12 @@ static int revert_shared(struct run *r, FILE *out) {
                 char user[72], groups[300];
                 snprintf(user, sizeof(user), "%.*s", (int) a.name_len, a.name);
                 snprintf(groups, sizeof(groups), "%.*s", (int) a.groups_len, a.groups);
-                if (!getpwnam(user))
+                if (!user_exists(r, user))
                         continue;
                 for (char *save = NULL, *g = strtok_r(groups, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-                        if (!getgrnam(g))
+                        if (!group_exists(r, g))
                                 continue;
-                        if (bw_account_leave_group(user, g, err, sizeof(err)) < 0)
+                        if (BE(r)->account_leave_group(user, g, err, sizeof(err)) < 0)
                                 ret = bw_report_fail(r, 1, "cannot take %s out of group %s: %s", user, g, err);
                         else
                                 fprintf(out, "- member %s of %s (added by apply)\n", user, g);
@@ -176,14 +104,14 @@ static int revert_shared(struct run *r, FILE *out) {
                         const struct bw_journal_record *rec = &recs[i];
                         if (pass == 0 && rec->type == BW_JOURNAL_NFT && i == first_nft) {
                                 if (rec->payload[0] == 0) {
-                                        if (bw_fw_remove(err, sizeof(err)) < 0)
+                                        if (BE(r)->fw_remove(err, sizeof(err)) < 0)
                                                 ret = bw_report_fail(r, 1, "cannot remove table inet bulwark: %s", err);
                                         else
                                                 fprintf(out, "- nft    inet bulwark\n");
                                 } else if (rec->len > 1) {
                                         _cleanup_free_ char *text =
                                                 strndup((const char *) rec->payload + 1, rec->len - 1);
-                                        if (!text || bw_fw_restore(text, err, sizeof(err)) < 0)
+                                        if (!text || BE(r)->fw_restore(text, err, sizeof(err)) < 0)
                                                 ret = bw_report_fail(
                                                         r, 1, "cannot restore the earlier table inet bulwark: %s", err);
                                         else
@@ -197,11 +125,11 @@ static int revert_shared(struct run *r, FILE *out) {
                                 char name[BW_JOURNAL_ACCOUNT_NAME_MAX + 1];
                                 snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
                                 bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
-                                if (group && getgrnam(name) == NULL)
+                                if (group && !group_exists(r, name))
                                         continue;
-                                if (!group && getpwnam(name) == NULL)
+                                if (!group && !user_exists(r, name))
                                         continue;
-                                if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                                if (BE(r)->account_remove(group, name, err, sizeof(err)) < 0)
                                         ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user",
                                                              name, err);
                                 else
@@ -269,10 +197,11 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
                         snprintf(name, sizeof(name), "%.*s", (int) a.name_len, a.name);
                         snprintf(key, sizeof(key), ",%s,", name);
                         bool group = a.kind == BW_JOURNAL_ACCOUNT_GROUP;
-                        if ((needed.data && strstr(needed.data, key)) || (group ? !getgrnam(name) : !getpwnam(name)) ||
+                        if ((needed.data && strstr(needed.data, key)) ||
+                            (group ? !group_exists(r, name) : !user_exists(r, name)) ||
                             (legacy_only && strncmp(name, "bulwark-", 8) != 0))
                                 continue;
-                        if (bw_account_remove(group, name, err, sizeof(err)) < 0)
+                        if (BE(r)->account_remove(group, name, err, sizeof(err)) < 0)
                                 ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name,
                                                      err);
                         else
@@ -285,12 +214,12 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
         if (legacy_only)
                 return ret;
         /* the firewall: the offline users that remain, if the table is as apply writes it */
-        uid_t uids[BW_FW_MAX_UIDS];
+        uint32_t uids[BW_FW_MAX_IDS];
         size_t nu = 0;
         char err[512];
         bw_state_offline_uids(r->o, r->state_fd, NULL, uids, &nu, BW_ARRAY_SIZE(uids));
-        if (ret == 0 && nu > 0 && bw_fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
-                if (bw_fw_apply(uids, nu, err, sizeof(err)) < 0)
+        if (ret == 0 && nu > 0 && BE(r)->fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
+                if (BE(r)->fw_apply(uids, nu, err, sizeof(err)) < 0)
                         ret = bw_report_fail(r, 1, "cannot update table inet bulwark: %s", err);
                 else
                         fprintf(out,
@@ -327,7 +256,7 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
                 struct bw_tree_options to = {.dry_run = false, .threads = r->o->threads};
                 for (size_t i = 0; i < n; i++) {
                         struct bw_tree_stats st = {0};
-                        if (bw_tree_converge(&s.tp, roots[i], &to, &st) == 0)
+                        if (BE(r)->tree_converge(&s.tp, roots[i], &to, &st) == 0)
                                 *ret_changed += st.changed;
                 }
                 free(roots);
@@ -381,8 +310,11 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                         if (i > 0 && restore_cmp(&(struct restore_key){keys[i].a, 0},
                                                  &(struct restore_key){keys[i - 1].a, 0}) == 0)
                                 continue;
-                        if (restore_acl(keys[i].a, &skipped) < 0)
+                        int re = BE(r)->acl_restore(keys[i].a);
+                        if (re < 0)
                                 failed++;
+                        else if (re == 0)
+                                skipped++; /* gone or replaced since: not the object bulwark changed */
                         else
                                 restored++;
                         r->restored = realloc(r->restored, (r->n_restored + 1) * sizeof(*r->restored));
@@ -398,7 +330,7 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
         if (ret)
                 return ret;
         fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)\n",
-                (unsigned long long) (restored - skipped), id);
+                (unsigned long long) restored, id);
         if (skipped)
                 fprintf(out, "  %llu objects were gone or replaced since and were left alone\n",
                         (unsigned long long) skipped);
@@ -450,7 +382,7 @@ static ssize_t tee_write(void *cookie, const char *buf, size_t n) {
 
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *real_out) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
-        if (geteuid() != 0) {
+        if (!BE(&r)->privileged()) {
                 bw_run_done(&r);
                 return bw_report_fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
         }
@@ -503,7 +435,7 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
                 bw_audit_revert(o, which, all, text, ret == 0);
         free(text);
         if (lock >= 0)
-                close(lock);
+                bw_state_release_lock(&r, lock);
         bw_run_done(&r);
         return ret;
 }

@@ -38,7 +38,7 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                 /* the installed plan's own record is not drift: converge_install is not asked. Without
                  * root, what could not be read (the ruleset, ACLs of files the caller cannot reach)
                  * is unknown, not drift: it is listed and counted apart. */
-                bool root = geteuid() == 0;
+                bool root = BE(&r)->privileged();
                 unsigned unreadable = root ? 0 : r.unknown + (unsigned) r.acl_errors;
                 unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0);
                 sv->unreadable += unreadable;
@@ -92,7 +92,7 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         if (ret == 0 && bw_state_count_installs(r.state_fd) > 0) {
                 /* Without root the lock cannot be taken (it is root's): read without it, saying so;
                  * status changes nothing. */
-                bool root = geteuid() == 0;
+                bool root = BE(&r)->privileged();
                 int lock = root ? bw_state_acquire_lock(&r) : -1;
                 if (!root && !o->json)
                         fprintf(stderr, "bulwark: not root: reading without the state lock; what only root can read "
@@ -103,7 +103,7 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
                         size_t matched = 0;
                         ret = bw_state_for_each_install(&r, NULL, status_one, sv, &matched) ? 1 : 0;
                         if (lock >= 0)
-                                close(lock);
+                                bw_state_release_lock(&r, lock);
                 }
         } else if (ret == -ENOENT || ret == 0) {
                 ret = 0;

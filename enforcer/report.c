@@ -18,6 +18,15 @@ int bw_report_fail(struct run *r, int code, const char *fmt, ...) {
         return code;
 }
 
+void bw_report_note(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("bulwark: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
 void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
                    uint64_t below) {
         if (r->n_lines == r->cap_lines) {

@@ -5,6 +5,9 @@
  * while the state still has that digest.
  */
 #include "engine_internal.h"
+#include "minisign.h"
+
+#include <sodium.h>
 
 /* The digest of the state a change set was computed against: every changed ACL (object, bytes
  * before and after), and every other change line, in their deterministic order. */
@@ -73,7 +76,7 @@ int bw_reviewed_write(struct run *r, const char *plan_path, const char *path) {
 }
 
 int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_options *o, FILE *out) {
-        if (geteuid() != 0) {
+        if (!bw_be(o)->privileged()) {
                 fputs("bulwark: apply changes users, ACLs and the firewall: run it as root\n", stderr);
                 return 1;
         }
@@ -154,7 +157,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                 ret = bw_apply_plan(plan_path, &ro, out, false, true);
         }
         if (lock >= 0)
-                close(lock);
+                bw_state_release_lock(&r, lock);
         unlink(sig_path);
         unlink(plan_path);
         bw_run_done(&r);

@@ -6,62 +6,27 @@
  */
 #include "engine_internal.h"
 
+/* Open the state directory into r->state_fd: 0, -ENOENT (absent, !create), or 1 (reported). */
 int bw_state_open(struct run *r, bool create) {
-        const char *dir = r->o->state_dir;
-        if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return bw_report_fail(r, 1, "cannot create the state directory %s: %s", dir, strerror(errno));
-        r->state_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (r->state_fd < 0) {
-                if (errno == ENOENT && !create)
-                        return -ENOENT;
-                return bw_report_fail(r, 1, "cannot open the state directory %s: %s", dir, strerror(errno));
-        }
-        struct stat st;
-        if (fstat(r->state_fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
-                return bw_report_fail(r, 1, "%s must be a directory owned by root and writable only by root", dir);
-        if (create) {
-                if (mkdirat(r->state_fd, "installs", 0755) < 0 && errno != EEXIST)
-                        return bw_report_fail(r, 1, "cannot create %s/installs: %s", dir, strerror(errno));
-        }
+        char err[PATH_MAX + 128] = "";
+        int fd = BE(r)->state_open(r->o->state_dir, create, err, sizeof(err));
+        if (fd == -ENOENT && !create)
+                return -ENOENT;
+        if (fd < 0)
+                return bw_report_fail(r, 1, "%s", err);
+        r->state_fd = fd;
         return 0;
 }
 
-/* One enforcer at a time: a second waits up to lock_timeout seconds. Returns the lock's fd, or a
- * negative errno (-ETIMEDOUT: another enforcer kept it): the command reports it (acquire_lock). */
-static int lock_state(struct run *r) {
-        int fd = openat(r->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-        if (fd < 0)
-                return -errno;
-        struct stat st;
-        int e = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EBADFD;
-        if (e < 0) {
-                close(fd);
-                return e;
-        }
-        for (unsigned waited = 0;; waited++) {
-                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-                        return fd;
-                if (errno != EWOULDBLOCK) {
-                        e = -errno;
-                        close(fd);
-                        return e;
-                }
-                if (waited == 0)
-                        fprintf(stderr, "bulwark: another bulwark is changing this machine; waiting up to %u s\n",
-                                r->o->lock_timeout);
-                if (waited >= r->o->lock_timeout * 10) {
-                        close(fd);
-                        return -ETIMEDOUT;
-                }
-                struct timespec ts = {0, 100000000L}; /* 0.1 s */
-                nanosleep(&ts, NULL);
-        }
+static void lock_waiting(void *ctx) {
+        const struct run *r = ctx;
+        bw_report_note("another bulwark is changing this machine; waiting up to %u s", r->o->lock_timeout);
 }
 
 /* Take the state lock for a command, or say why not (nothing has been changed yet). Returns the
- * lock's fd or a negative errno. */
+ * lock's handle or a negative errno. */
 int bw_state_acquire_lock(struct run *r) {
-        int fd = lock_state(r);
+        int fd = BE(r)->state_lock(r->state_fd, r->o->lock_timeout, lock_waiting, r);
         if (fd >= 0)
                 return fd;
         const char *dir = r->o->state_dir;
@@ -84,6 +49,12 @@ int bw_state_acquire_lock(struct run *r) {
                         "writable file system (or give --state-dir DIR) and run the command again",
                         dir, strerror(-fd), dir);
         return fd;
+}
+
+/* Release the lock bw_state_acquire_lock took (a negative handle: none). */
+void bw_state_release_lock(struct run *r, int lock) {
+        if (lock >= 0)
+                BE(r)->state_unlock(lock);
 }
 
 /* Did bulwark create this group (the shared journal says so)? */
@@ -129,7 +100,7 @@ int bw_state_account_record(struct run *r, const struct bw_journal_account *a) {
         return payload ? bw_state_shared_record(r, BW_JOURNAL_ACCOUNT, payload, len) : e;
 }
 
-void bw_state_add_uid(uid_t *uids, size_t *n, size_t max, uid_t uid) {
+void bw_state_add_uid(uint32_t *uids, size_t *n, size_t max, uint32_t uid) {
         for (size_t k = 0; k < *n; k++)
                 if (uids[k] == uid)
                         return;
@@ -139,8 +110,8 @@ void bw_state_add_uid(uid_t *uids, size_t *n, size_t max, uid_t uid) {
 
 /* The offline sandbox users of every installation but skip_id (NULL: all), as their bindings
  * name them (an installation from before per-user accounts: the shared bulwark-offline). */
-void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uid_t *uids, size_t *n,
-                           size_t max) {
+void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uint32_t *uids,
+                           size_t *n, size_t max) {
         int sfd = state_fd >= 0 ? dup(state_fd) : open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
@@ -152,9 +123,9 @@ void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, cons
                 snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
                 if (bw_bindings_read(sfd, p, b) < 0)
                         continue;
-                struct passwd *pw = getpwnam(b->offline[0] ? b->offline : "bulwark-offline");
-                if (pw)
-                        bw_state_add_uid(uids, n, max, pw->pw_uid);
+                uint32_t uid;
+                if (bw_be(o)->user_id(b->offline[0] ? b->offline : "bulwark-offline", &uid) > 0)
+                        bw_state_add_uid(uids, n, max, uid);
         }
         if (d)
                 closedir(d);

@@ -63,7 +63,8 @@ struct bw_tree_policy {
 struct bw_acl_change {
         const char *root;
         const char *rel;  /* path relative to the root ("" for the root itself) */
-        const char *attr; /* system.posix_acl_access or _default */
+        const char *attr; /* the backend's name for it (system.posix_acl_access or _default) */
+        bool is_default;  /* the entries new objects inherit, not the object's own */
         uint64_t ino;
         uint32_t mode;         /* st_mode before the change */
         const uint8_t *before; /* NULL when the xattr was absent */

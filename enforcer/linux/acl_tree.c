@@ -486,6 +486,7 @@ static int converge_xattr(struct worker *w, int dirfd, const char *name, const c
         p->rel = strdup(rel);
         p->c.rel = p->rel;
         p->c.attr = attr;
+        p->c.is_default = bw_streq(attr, XATTR_DEFAULT);
         /* the inode the fd holds, not one seen by name earlier: revert checks it */
         p->c.ino = (uint64_t) fst.st_ino;
         p->c.mode = (uint32_t) fst.st_mode;
