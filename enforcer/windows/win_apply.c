@@ -730,6 +730,56 @@ int bw_win_drift(const struct bw_win_install *in, const struct bw_win_translatio
         return drifted;
 }
 
+/*
+ * The user's accounts and firewall rule are shared by all of the user's installations and made by
+ * the first of them: whichever is reverted last removes them (they are bulwark's by their
+ * comment), whether or not its own journal recorded making them.
+ */
+static int revert_last_of_user(const struct bw_win_install *in, const struct bw_win_install *others, size_t n_others,
+                               const struct bw_win_journal *j, const struct bw_win_ops *ops,
+                               struct bw_win_report *rep) {
+        for (size_t k = 0; k < n_others; k++)
+                if (strcmp(others[k].user, in->user) == 0)
+                        return 0;
+        int ret = 0;
+        char err[256] = "";
+        struct bw_win_fw_rule want, have;
+        bw_win_fw_wanted(in, &want);
+        bool restored = false;
+        for (size_t i = 0; i < j->n; i++)
+                restored |= j->recs[i].kind == BW_WIN_REC_FIREWALL && j->recs[i].existed;
+        if (!restored && ops->fw_get(ops->ctx, want.name, &have, err, sizeof(err)) == 0 &&
+            strcmp(have.description, want.description) == 0) {
+                int r = ops->fw_remove(ops->ctx, want.name, err, sizeof(err));
+                if (r < 0 && r != -ENOENT) {
+                        rep->errors++;
+                        ERRF(rep, "removing firewall rule '%s' failed: %s", want.name, err);
+                        ret = r;
+                }
+        }
+        static const uint32_t roles[] = {BW_ROLE_OFFLINE, BW_ROLE_ONLINE, BW_ROLE_SANDBOX_GROUP};
+        for (size_t i = 0; i < 3; i++) {
+                char name[BW_WIN_ACCOUNT_MAX + 1], comment[300], have_comment[300] = "";
+                struct bw_win_sid sid;
+                if (bw_win_account_name(roles[i], in->user, name) < 0)
+                        continue;
+                bw_win_account_comment(roles[i], in->user, comment, sizeof(comment));
+                if (ops->account_sid(ops->ctx, name, &sid, have_comment, sizeof(have_comment)) < 0 ||
+                    strcmp(have_comment, comment) != 0)
+                        continue; /* gone already, or not bulwark's */
+                int r = roles[i] == BW_ROLE_SANDBOX_GROUP ? ops->group_del(ops->ctx, name, err, sizeof(err))
+                                                          : ops->user_del(ops->ctx, name, err, sizeof(err));
+                if (r == 0)
+                        rep->changed++;
+                else if (r != -ENOENT) {
+                        rep->errors++;
+                        ERRF(rep, "removing account %s failed: %s", name, err);
+                        ret = r;
+                }
+        }
+        return ret;
+}
+
 int bw_win_revert(const struct bw_win_install *in, const struct bw_win_install *others, size_t n_others,
                   const struct bw_win_journal *j, const struct bw_win_ops *ops, struct bw_win_report *rep) {
         int ret = 0;
@@ -825,7 +875,8 @@ int bw_win_revert(const struct bw_win_install *in, const struct bw_win_install *
                         ret = r;
                 }
         }
-        return ret;
+        int r = revert_last_of_user(in, others, n_others, j, ops, rep);
+        return ret < 0 ? ret : r;
 }
 
 /* ---- read grants ---- */
