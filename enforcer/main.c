@@ -587,6 +587,35 @@ static int resolve_installed(const char *state_dir, const char *arg, char id[17]
         return -ENOENT;
 }
 
+/* apply --installed ARG: the plan installed for it, and the bindings it was applied with. */
+static int installed_plan(const char *state_dir, const char *arg, char *plan_path, size_t size,
+                          struct bw_install_bindings *b) {
+        const char *cmd = "bulwark apply";
+        char id[17], bind[64];
+        if (resolve_installed(state_dir, arg, id) < 0)
+                return 1;
+        _cleanup_close_ int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int e = fd < 0 ? -errno : 0;
+        snprintf(bind, sizeof(bind), "installs/%s/bindings", id);
+        if (e == 0)
+                e = bw_bindings_read(fd, bind, b);
+        if (e < 0) {
+                bw_term_error(color_err(), cmd, "installation %s: cannot read %s/%s: %s", id, state_dir, bind,
+                              e == -EBADMSG ? "it is damaged" : strerror(-e));
+                return 1;
+        }
+        if (!bw_streq(b->signer, "unsigned")) {
+                bw_term_error(color_err(), cmd,
+                              "installation %s (workspace %s) was applied from a plan signed by %s; the state "
+                              "directory keeps no signature: apply that signed plan file again (bulwark apply PLAN "
+                              "--workspace %s --user %s)",
+                              id, b->workspace, b->signer, b->workspace, b->user);
+                return 1;
+        }
+        snprintf(plan_path, size, "%s/installs/%s/plan", state_dir, id);
+        return 0;
+}
+
 /* ---- apply on a terminal: show the change set, ask, apply exactly that ---- */
 
 /* The private directory and change set of a confirmation, removed however the command ends (a
@@ -865,7 +894,7 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 } else
                         ret = bw_cmd_apply_reviewed(reviewed, &o, out);
         } else if (apply || bw_streq(cmd, "plan")) {
-                char plan_path[PATH_MAX + 64], id[17];
+                char plan_path[PATH_MAX + 64];
                 struct bw_install_bindings *b = NULL;
                 ret = 0;
                 if (installed && (rest != 0 || o.workspace || o.user || o.signature)) {
@@ -876,37 +905,9 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                         ret = EX_USAGE;
                 } else if (installed) {
                         b = calloc(1, sizeof(*b));
-                        char bind[PATH_MAX + 64];
-                        int fd = open(o.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        int e = fd < 0 ? -errno : 0;
-                        if (!b)
-                                ret = 1;
-                        else if (e < 0) {
-                                bw_term_error(color_err(), "bulwark apply",
-                                              "--installed: cannot open the state directory %s: %s", o.state_dir,
-                                              strerror(-e));
-                                ret = 1;
-                        } else if (resolve_installed(o.state_dir, installed, id) < 0)
-                                ret = 1;
-                        else if (snprintf(bind, sizeof(bind), "installs/%s/bindings", id),
-                                 (e = bw_bindings_read(fd, bind, b)) < 0) {
-                                bw_term_error(color_err(), "bulwark apply", "installation %s: cannot read %s/%s: %s",
-                                              id, o.state_dir, bind, e == -EBADMSG ? "damaged" : strerror(-e));
-                                ret = 1;
-                        } else if (!bw_streq(b->signer, "unsigned")) {
-                                bw_term_error(color_err(), "bulwark apply",
-                                              "installation %s (workspace %s) was applied from a plan signed by %s; "
-                                              "the state directory keeps no signature: apply that signed plan file "
-                                              "again (bulwark apply PLAN --workspace %s --user %s)",
-                                              id, b->workspace, b->signer, b->workspace, b->user);
-                                ret = 1;
-                        } else {
-                                snprintf(plan_path, sizeof(plan_path), "%s/installs/%s/plan", o.state_dir, id);
-                                o.workspace = b->workspace;
-                                o.user = b->user;
-                        }
-                        if (fd >= 0)
-                                close(fd);
+                        ret = b ? installed_plan(o.state_dir, installed, plan_path, sizeof(plan_path), b) : 1;
+                        o.workspace = b ? b->workspace : NULL;
+                        o.user = b ? b->user : NULL;
                 } else if (rest != 1) {
                         bw_term_error(color_err(), prefix, "give exactly one PLAN file%s",
                                       apply ? " (or --installed ID|WORKSPACE, or --reviewed CHANGES)" : "");
