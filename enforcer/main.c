@@ -31,7 +31,7 @@ static void usage(FILE *f) {
               "\n"
               "Commands:\n"
               "  show PLAN [--json]                 decode a plan: header, sections, entries, provenance\n"
-              "  plan PLAN [--json] [--workspace DIR] [-o CHANGES]\n"
+              "  plan PLAN [--json] [--verbose] [--workspace DIR] [-o CHANGES]\n"
               "                                     what applying PLAN would change (read-only)\n"
               "  apply PLAN [--workspace DIR] [-y]  converge this machine to PLAN (root), journaled; on a\n"
               "                                     terminal, shows the plan and asks first (-y: don't ask)\n"
@@ -71,14 +71,16 @@ static void usage(FILE *f) {
 }
 
 static const char *const command_help[][2] = {
-        {"plan", "Usage: bulwark plan PLAN [--json] [--workspace DIR] [--user NAME] [-o CHANGES]\n\n"
+        {"plan", "Usage: bulwark plan PLAN [--json] [-v | --verbose] [--workspace DIR] [--user NAME] [-o CHANGES]\n\n"
                  "Compare PLAN, bound to the workspace and the real user, with this machine: sandbox\n"
                  "accounts, the firewall table inet bulwark, POSIX ACLs under every root, the installed\n"
                  "plan. Prints one line per change (a summary first), or JSON lines with --json. Changes\n"
                  "nothing. Without root, what cannot be read (the nftables ruleset) is reported as\n"
                  "unknown ('?'). -o CHANGES also saves the change set for review, bound to the plan and\n"
                  "to a digest of the state it was computed against (bulwark apply --reviewed CHANGES).\n"
-                 "On a terminal, a progress line on standard error counts the objects checked.\n"
+                 "ACL lines beyond the first ones under each root are summed up in one line ('... and K more\n"
+                 "changes under ROOT'): -v, --verbose lists every one (--json always does). On a terminal,\n"
+                 "a progress line on standard error counts the objects checked.\n"
                  "--quiet prints no change line: the exit status says whether there is a difference.\n"
                  "Exit: 0 no difference, 2 differences, 1 error.\n"},
         {"apply", "Usage: bulwark apply PLAN [--workspace DIR] [--user NAME] [--signature FILE] [-y | --yes]\n"
@@ -97,7 +99,8 @@ static const char *const command_help[][2] = {
                   "Anything else answers no: 'Apply cancelled.', exit 1, nothing changed. When there is\n"
                   "nothing to change, it says so without asking. -y, --yes applies without asking. Not on a\n"
                   "terminal (scripts, CI, configuration management), apply never asks: it behaves as it\n"
-                  "always did. A progress line on standard error counts the objects checked on a terminal.\n\n"
+                  "always did. A progress line on standard error counts the objects checked on a terminal.\n"
+                  "-v, --verbose lists every change line, as for plan.\n\n"
                   "--installed ID|WORKSPACE applies the plan installed for a workspace again, bound as it\n"
                   "was (workspace and user), e.g. to heal the drift bulwark status reports: an installation\n"
                   "ID (or a unique prefix of one) from bulwark status, or the workspace directory (a name\n"
@@ -792,6 +795,7 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 {"color", optional_argument, NULL, OPT_COLOR},
                 {"quiet", no_argument, NULL, 'q'},
                 {"yes", no_argument, NULL, 'y'},
+                {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -799,7 +803,7 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
         bool all = false, yes = false;
         const char *reviewed = NULL, *installed = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "ho:qy", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ho:qyv", opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_JSON:
                         o.json = true;
@@ -849,6 +853,9 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                         break;
                 case 'y':
                         yes = true;
+                        break;
+                case 'v':
+                        o.all_lines = true;
                         break;
                 case 'o':
                         o.changes_out = optarg;
