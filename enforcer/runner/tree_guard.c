@@ -68,11 +68,12 @@ struct str_vec {
 /* An object protected before the run. parent: the record of the directory it was found in
  * (NO_PARENT for the paths git's config names, which are found again every run). */
 #define NO_PARENT UINT32_MAX
+enum hit_kind { HIT_PLAIN = 0, HIT_LINK = 1, HIT_GITDIR = 2 /* a repository without a .git name */ };
 struct hitrec {
         char *path;
         uint64_t dev, ino;
         uint32_t parent;
-        uint8_t action, is_link;
+        uint8_t action, kind;
 };
 
 /* Directories (and the objects found in them) at one moment: now, or the index of a run before. */
@@ -88,6 +89,7 @@ struct bw_guard {
         uid_t trusted;
         char *home;
         struct str_vec roots, literals, missing, repos;
+        struct str_vec gitdirs; /* directories git takes for a repository without a .git name (bare) */
         struct rule *rules;
         size_t n_rules;
         struct snapshot now;  /* the tree as the run starts */
@@ -302,14 +304,14 @@ static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev
 static bool racy(const struct bw_guard *g, const struct stat *st);
 
 static void snapshot_hit(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, uint32_t parent,
-                         uint8_t action, bool is_link) {
+                         uint8_t action, uint8_t kind) {
         if (sn->n_hits == sn->cap_hits) {
                 sn->cap_hits = sn->cap_hits ? sn->cap_hits * 2 : 64;
                 sn->hits = realloc(sn->hits, sn->cap_hits * sizeof(*sn->hits));
                 if (!sn->hits)
                         abort();
         }
-        sn->hits[sn->n_hits] = (struct hitrec){strdup(path), dev, ino, parent, action, is_link};
+        sn->hits[sn->n_hits] = (struct hitrec){strdup(path), dev, ino, parent, action, kind};
         if (!sn->hits[sn->n_hits++].path)
                 abort();
 }
@@ -402,6 +404,7 @@ void bw_guard_free(struct bw_guard *g) {
         vec_free(&g->literals);
         vec_free(&g->missing);
         vec_free(&g->repos);
+        vec_free(&g->gitdirs);
         vec_free(&g->global_relative);
         free(g->home);
         free(g);
@@ -510,6 +513,34 @@ static bool is_git_name(const char *name) {
         return strcasecmp(name, ".git") == 0;
 }
 
+/*
+ * git takes a directory for a repository when it holds HEAD with objects and refs (a bare
+ * repository), or HEAD with a commondir file (a worktree's git directory), and it looks for one in
+ * every directory from where it runs up to /, before the .git above: a directory the command made
+ * so, anywhere in a root, is a config and hooks that ann's git in it or below would use. Judged by
+ * the names alone, whatever they are or lead to (a dangling objects link whose target appears in
+ * a later run would make one without this directory changing): HEAD and any of the others.
+ */
+static bool looks_like_gitdir(int dfd, const char *name) {
+        struct stat st;
+        if (name && is_git_name(name))
+                return false; /* a .git is judged by the rules (it may have been unprotected) */
+        if (fstatat(dfd, "HEAD", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        static const char *const others[] = {"objects", "refs", "commondir"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(others); i++)
+                if (fstatat(dfd, others[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+                        return true;
+        return false;
+}
+
+static bool is_root(const struct bw_guard *g, const char *path) {
+        for (size_t i = 0; i < g->roots.n; i++)
+                if (bw_streq(path, g->roots.v[i]))
+                        return true;
+        return false;
+}
+
 /* ---- before the run ---- */
 
 __attribute__((format(printf, 3, 4))) static int scan_failed(struct bw_guard *g, int err, const char *fmt, ...) {
@@ -520,15 +551,17 @@ __attribute__((format(printf, 3, 4))) static int scan_failed(struct bw_guard *g,
         return err;
 }
 
-static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino, bool is_link,
+static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino, enum hit_kind kind,
                    enum bw_guard_action action, uint32_t parent) {
         id_put(&g->known, dev, ino, 0);
         if (parent != NO_PARENT)
-                snapshot_hit(&g->now, path, dev, ino, parent, action, is_link);
+                snapshot_hit(&g->now, path, dev, ino, parent, action, (uint8_t) kind);
         const char *name = strrchr(path, '/');
-        if (is_git_name(name ? name + 1 : path))
+        if (kind == HIT_GITDIR)
+                vec_add(&g->gitdirs, path);
+        else if (is_git_name(name ? name + 1 : path))
                 vec_add(&g->repos, path);
-        if (is_link)
+        if (kind == HIT_LINK)
                 return 0; /* a symlink has no content to write; replacing it is caught after the run */
         if (++g->n_hits > MAX_HITS)
                 return scan_failed(g, -E2BIG,
@@ -541,6 +574,7 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
 }
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st);
+static void neutralise_gitdir(struct bw_guard *g, int fd, const char *path, const struct stat *st);
 
 /* A directory of the caller's own that the run made unreadable (chmod 000) to hide what is in
  * it: given back its owner's rights (on the inode itself, through an O_PATH fd) and opened. */
@@ -618,7 +652,8 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 }
                 if (act) {
                         if (!after)
-                                r = protect(g, path->data, st.st_dev, st.st_ino, S_ISLNK(st.st_mode), act, self);
+                                r = protect(g, path->data, st.st_dev, st.st_ino,
+                                            S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, act, self);
                         else if (!id_find(&g->known, st.st_dev, st.st_ino) &&
                                  (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
                                 neutralise(g, dirfd(d), name, path->data, &st);
@@ -644,7 +679,7 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         if (after)
                                 neutralise(g, dirfd(d), name, path->data, &dst);
                         else
-                                r = protect(g, path->data, dst.st_dev, dst.st_ino, false, BW_GUARD_READ_ONLY, self);
+                                r = protect(g, path->data, dst.st_dev, dst.st_ino, HIT_PLAIN, BW_GUARD_READ_ONLY, self);
                         continue;
                 }
                 int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -661,6 +696,20 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 if (fstat(sub, &dst) < 0) {
                         close(sub);
                         continue;
+                }
+                if (looks_like_gitdir(sub, name)) {
+                        if (!after) { /* a repository: read-only whole, as a .git */
+                                if (!id_find(&g->known, dst.st_dev, dst.st_ino))
+                                        r = protect(g, path->data, dst.st_dev, dst.st_ino, HIT_GITDIR,
+                                                    BW_GUARD_READ_ONLY, self);
+                                close(sub);
+                                continue;
+                        }
+                        if (id_find(&g->known, dst.st_dev, dst.st_ino)) {
+                                close(sub);
+                                continue;
+                        }
+                        neutralise_gitdir(g, sub, path->data, &dst); /* then read as any directory */
                 }
                 id_put(&g->visited, dst.st_dev, dst.st_ino, 0);
                 uint32_t rec =
@@ -690,8 +739,26 @@ static int rewalk(struct bw_guard *g, const char *path, bool after, const struct
                 close(fd);
                 return 0;
         }
+        if (id_find(&g->known, st.st_dev, st.st_ino) && !is_root(g, path)) {
+                close(fd); /* protected whole (a repository found from its parent) */
+                return 0;
+        }
         id_put(&g->visited, st.st_dev, st.st_ino, 0);
         uint32_t self = after ? NO_PARENT : snapshot_dir(&g->now, path, st.st_dev, st.st_ino, st.st_ctim, racy(g, &st));
+        const char *slash = strrchr(path, '/');
+        if (looks_like_gitdir(fd, slash ? slash + 1 : path)) {
+                if (is_root(g, path)) { /* a root that was one before the run is left as it is */
+                        if (!after)
+                                id_put(&g->known, st.st_dev, st.st_ino, 0);
+                        else if (!id_find(&g->known, st.st_dev, st.st_ino))
+                                neutralise_gitdir(g, fd, path, &st);
+                } else if (!after) {
+                        int r = protect(g, path, st.st_dev, st.st_ino, HIT_GITDIR, BW_GUARD_READ_ONLY, self);
+                        close(fd);
+                        return r;
+                } else
+                        neutralise_gitdir(g, fd, path, &st);
+        }
         bw_sb_truncate(buf, 0);
         bw_sb_puts(buf, path);
         return walk(g, fd, buf, 0, after, prev, self);
@@ -732,7 +799,7 @@ static void index_save(const struct bw_guard *g) {
                 const struct hitrec *h = &g->now.hits[i];
                 put_u64(&b, h->dev);
                 put_u64(&b, h->ino);
-                put_u64(&b, (uint64_t) h->parent | (uint64_t) h->action << 32 | (uint64_t) h->is_link << 40);
+                put_u64(&b, (uint64_t) h->parent | (uint64_t) h->action << 32 | (uint64_t) h->kind << 40);
                 put_str(&b, h->path);
         }
         uint8_t digest[32];
@@ -816,10 +883,11 @@ static bool index_load(const struct bw_guard *g, const char *file, struct snapsh
                 uint32_t parent = (uint32_t) v;
                 uint8_t action = (uint8_t) (v >> 32);
                 if (get_str(&r, path) &&
-                    (parent >= prev->n_dirs || (action != BW_GUARD_READ_ONLY && action != BW_GUARD_HIDE)))
+                    (parent >= prev->n_dirs || (action != BW_GUARD_READ_ONLY && action != BW_GUARD_HIDE) ||
+                     ((v >> 40) & 3) > HIT_GITDIR))
                         r.bad = true;
                 if (!r.bad)
-                        snapshot_hit(prev, path, dev, ino, parent, action, (v >> 40) & 1);
+                        snapshot_hit(prev, path, dev, ino, parent, action, (uint8_t) ((v >> 40) & 3));
         }
         free(buf);
         if (r.bad || r.p != r.end) {
@@ -863,7 +931,8 @@ static int protect_ref(struct bw_guard *g, const char *path) {
         }
         if (id_find(&g->known, st.st_dev, st.st_ino))
                 return 0;
-        return protect(g, path, st.st_dev, st.st_ino, S_ISLNK(st.st_mode), BW_GUARD_READ_ONLY, NO_PARENT);
+        return protect(g, path, st.st_dev, st.st_ino, S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, BW_GUARD_READ_ONLY,
+                       NO_PARENT);
 }
 
 /* The first word of a shell command, when it names a file ("!./tools/fsmon --x" -> ./tools/fsmon). */
@@ -1012,8 +1081,10 @@ static int follow_git_links(struct bw_guard *g, const char *dir) {
         return r;
 }
 
+static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top);
+
 static int repo_refs(struct bw_guard *g, const char *dotgit) {
-        char top[PATH_MAX], gitdir[PATH_MAX], common[PATH_MAX], file[PATH_MAX + 32], real[PATH_MAX];
+        char top[PATH_MAX], gitdir[PATH_MAX], real[PATH_MAX];
         snprintf(top, sizeof(top), "%s", dotgit);
         *strrchr(top, '/') = 0;
         if (!top[0])
@@ -1033,6 +1104,13 @@ static int repo_refs(struct bw_guard *g, const char *dotgit) {
                         return r;
         } else if (!S_ISDIR(st.st_mode))
                 return 0;
+        return gitdir_refs(g, gitdir, top);
+}
+
+/* What git reads or runs from a git directory (gitdir), for a worktree at top (a bare repository:
+ * the git directory itself, where its hooks run). */
+static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) {
+        char common[PATH_MAX], file[PATH_MAX + 32], real[PATH_MAX];
         snprintf(file, sizeof(file), "%s/commondir", gitdir);
         if (redirect_target(g, file, "", gitdir, common, sizeof(common))) {
                 int r = protect_ref(g, common);
@@ -1131,7 +1209,8 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 for (size_t i = 0; i < prev.n_hits && r == 0; i++) {
                         const struct hitrec *h = &prev.hits[i];
                         if (kept[h->parent] != NO_PARENT)
-                                r = protect(g, h->path, h->dev, h->ino, h->is_link, h->action, kept[h->parent]);
+                                r = protect(g, h->path, h->dev, h->ino, (enum hit_kind) h->kind, h->action,
+                                            kept[h->parent]);
                 }
                 free(kept);
                 snapshot_free(&prev);
@@ -1158,6 +1237,12 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 if (lstat(g->roots.v[i], &st) == 0 && !id_find(&g->now.ids, st.st_dev, st.st_ino))
                         r = rewalk(g, g->roots.v[i], false, NULL, &path);
         }
+        /* a root that is a repository without a .git name before the run stays one (and writable) */
+        for (size_t i = 0; i < g->roots.n && r == 0; i++) {
+                struct stat st;
+                if (g->root_fds[i] >= 0 && looks_like_gitdir(g->root_fds[i], NULL) && fstat(g->root_fds[i], &st) == 0)
+                        id_put(&g->known, st.st_dev, st.st_ino, 0);
+        }
         /* rewritten only when something changed: directories read, or records dropped */
         if (r == 0 && g->index_path && (!g->used_index || g->n_dirs_read > 0 || g->index_stale))
                 index_save(g);
@@ -1176,7 +1261,7 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         bw_sb_done(&path);
         /* The user's own git config applies to every repository: programs and hooks it names with
          * a relative path are looked up in each worktree. */
-        if (r == 0 && g->repos.n) {
+        if (r == 0 && (g->repos.n || g->gitdirs.n)) {
                 char file[PATH_MAX + 32];
                 const char *xdg = getenv("XDG_CONFIG_HOME");
                 snprintf(file, sizeof(file), "%s/.gitconfig", g->home);
@@ -1190,6 +1275,8 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         }
         for (size_t i = 0; i < g->repos.n && r == 0; i++)
                 r = repo_refs(g, g->repos.v[i]);
+        for (size_t i = 0; i < g->gitdirs.n && r == 0; i++)
+                r = gitdir_refs(g, g->gitdirs.v[i], g->gitdirs.v[i]);
         for (size_t i = 0; i < g->literals.n && r == 0; i++) {
                 struct stat st;
                 if (root_of(g, g->literals.v[i]) && lstat(g->literals.v[i], &st) < 0 && errno == ENOENT)
@@ -1354,6 +1441,37 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
                     path, strerror(errno));
 }
 
+/* A directory the run made a repository without a .git name (looks_like_gitdir): its HEAD is moved
+ * aside, so git no longer takes it for one; nothing else in it is touched (its other names may be
+ * the project's own: a hooks/ or config/ of a web application). */
+static void neutralise_gitdir(struct bw_guard *g, int fd, const char *path, const struct stat *st) {
+        id_put(&g->known, st->st_dev, st->st_ino, 0);
+        /* one of its names was added, removed or renamed, which moved its change time */
+        int64_t changed = (int64_t) st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+        if (changed < g->check_from_ns)
+                return;
+        if (g->dead_check && st->st_uid == geteuid()) {
+                say(g,
+                    "warning: %s became a git repository (HEAD with objects, refs or commondir) after a run here "
+                    "was killed before its check: if that run made it, review it before you run git there or below "
+                    "(bulwark did not change it)",
+                    path);
+                return;
+        }
+        char aside[NAME_MAX + 1];
+        if (move_aside(fd, "HEAD", aside, sizeof(aside))) {
+                g->neutralised++;
+                say(g,
+                    "%s: made a git repository by this run (HEAD with objects, refs or commondir: git would use its "
+                    "config and hooks there and below); its HEAD was moved aside to %s (review it before you use it)",
+                    path, aside);
+        } else
+                say(g,
+                    "warning: %s: made a git repository by this run, and its HEAD could not be moved aside (%s): do "
+                    "not run git there or below before you have read its config and hooks",
+                    path, strerror(errno));
+}
+
 static void check_after(struct bw_guard *g);
 
 void bw_guard_forget_pending(struct bw_guard *g) {
@@ -1432,7 +1550,14 @@ static void check_after(struct bw_guard *g) {
                 struct stat st;
                 if (stat_recorded(g, rec->path, &st) == 0 && unchanged(rec, NULL, &st))
                         continue;
+                /* A directory that could not be read before the run (a sandbox user's, mode 000 since
+                 * an earlier run) was never seen: what is in it is not known to be older than this
+                 * run, whatever its change times say (they are from the run that hid it). */
+                int64_t from = g->check_from_ns;
+                if (rec->opaque)
+                        g->check_from_ns = INT64_MIN;
                 (void) rewalk(g, rec->path, true, &g->now, &path);
+                g->check_from_ns = from;
         }
         /* literal read_only paths and paths git would read that did not exist before the run */
         for (size_t i = 0; i < g->missing.n; i++) {

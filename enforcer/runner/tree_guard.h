@@ -10,7 +10,9 @@
  *     .git, .bulwark, .claude, ... in any letter case): each becomes a read-only bind (or a hidden
  *     cover) of the sandbox's mount namespace, so it cannot be written, truncated, chmodded,
  *     renamed, unlinked or replaced by the command (a mount point is EBUSY to rename or unlink);
- *   - every repository (a `.git` directory or file) and what its config reaches outside `.git`:
+ *   - every repository (a `.git` directory or file, or a directory git takes for one without that
+ *     name: HEAD with objects, refs or commondir, a bare repository; read-only whole) and what its
+ *     config reaches outside `.git`:
  *     the gitdir of a `.git` file, its commondir, included config files, core.hooksPath, and the
  *     programs named by core.fsmonitor, filters, diff drivers, editors... when they lie inside a
  *     writable root. Those are bound read-only too. The user's global git config counts (a
@@ -26,7 +28,10 @@
  * reported on stderr: a new `.git` directory keeps its objects and refs but gets a config reduced
  * to harmless keys and its hooks, modules and worktrees moved aside; anything else (a `.git` file,
  * a new `.claude/`, a `.env` that replaced a protected one, a missing read_only path the command
- * created) is renamed to NAME.bulwark-quarantine. Nothing is deleted.
+ * created) is renamed to NAME.bulwark-quarantine; a directory the run made a repository without a
+ * .git name has its HEAD renamed so. A directory that could not be read before the run (made mode
+ * 000 by an earlier one) is checked whole when it can be: its contents' times do not exempt them.
+ * Nothing is deleted.
  */
 #pragma once
 

@@ -12,6 +12,7 @@
 #include "../../enforcer/runner/tree_guard.c"
 
 #include <ftw.h>
+#include <sys/wait.h>
 #include <stdio.h>
 
 /* ---- git config ---- */
@@ -320,6 +321,123 @@ static void test_walk(void **state) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Repositories without a .git name: a bare one that was there is read-only whole (with what its
+ * config names), one the run made (HEAD with objects, refs or commondir) loses its HEAD; also with
+ * the index, and after the run for a directory that could not be read before it. */
+static void test_gitdir(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put("mirror.git/HEAD", "ref: refs/heads/main\n");
+        put("mirror.git/objects/info", NULL);
+        put("mirror.git/refs/heads", NULL);
+        put("mirror.git/config", "[core]\n\tbare = true\n\tpager = ./pager.sh\n");
+        put("mirror.git/pager.sh", "#!/bin/sh\n");
+        put("mirror.git/info/.env", "X=1\n"); /* inside: covered by the repository's bind */
+        put("tools/HEAD", "not a repository: HEAD alone\n");
+        put("src/main.c", "int main;\n");
+        char idx[128];
+        snprintf(idx, sizeof(idx), "%s-index", root);
+        mkdir(idx, 0700);
+        for (int round = 0; round < 2; round++) {
+                struct bw_guard *g = guard_for_tree();
+                bw_guard_set_index_dir(g, idx);
+                struct found f = {{0}};
+                char msg[256];
+                assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+                assert_non_null(strstr(f.list, "ro /mirror.git\n"));
+                assert_null(strstr(f.list, "ro /mirror.git/info"));           /* inside the repository's bind */
+                assert_non_null(strstr(f.list, "ro /mirror.git/pager.sh\n")); /* what its config names */
+                assert_null(strstr(f.list, "/tools"));
+                assert_int_equal(g->gitdirs.n, 1);
+                if (round == 0) {
+                        /* what a command could leave behind: src made a bare repository, a new
+                         * directory with HEAD and commondir, HEAD added beside tools' refs */
+                        put("src/HEAD", "ref: refs/heads/main\n");
+                        put("src/objects", NULL);
+                        put("src/refs", NULL);
+                        put("src/config", "[core]\n\tpager = /tmp/evil\n");
+                        put("new/wt/HEAD", "ref: refs/heads/main\n");
+                        put("new/wt/commondir", "../../src\n");
+                        put("tools/refs", NULL);
+                        FILE *devnull = fopen("/dev/null", "w");
+                        assert_int_equal(bw_guard_after_run(g, devnull), 3);
+                        fclose(devnull);
+                        assert_true(exists("src/HEAD.bulwark-quarantine"));
+                        assert_false(exists("src/HEAD"));
+                        assert_true(exists("src/config")); /* the project's own names are left alone */
+                        assert_true(exists("new/wt/HEAD.bulwark-quarantine"));
+                        assert_true(exists("tools/HEAD.bulwark-quarantine"));
+                        assert_true(exists("mirror.git/HEAD"));
+                        /* let the directories age past the racy margin: the index is used next */
+                        usleep((useconds_t) (RACY_MARGIN_NS / 1000) + 50000);
+                } else {
+                        unsigned dirs, hits, repos, checked;
+                        bool indexed;
+                        bw_guard_stats(g, &dirs, &hits, &repos, &checked, &indexed);
+                        assert_true(indexed);
+                }
+                bw_guard_free(g);
+        }
+        nftw(idx, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A directory that could not be read before the run was never seen: after the run, what is in it
+ * counts as the run's, whatever its change times (made by an earlier run that hid it). Run as
+ * nobody when the test is root (root reads a mode 000 directory); plain checks (a child process):
+ * the line of the first that failed, or 0. */
+static int opaque_dir_case(void) {
+        put("blind/.git/config", "[core]\n\tfsmonitor = /tmp/evil\n");
+        char blind[128];
+        snprintf(blind, sizeof(blind), "%s/blind", root);
+        usleep((useconds_t) (RACY_MARGIN_NS / 1000) * 3); /* older than the next scan, as an earlier run's */
+        if (chmod(blind, 0) < 0)
+                return __LINE__;
+        struct bw_guard *g = guard_for_tree();
+        struct found f = {{0}};
+        char msg[256];
+        if (bw_guard_scan(g, found, &f, msg, sizeof(msg)) != 0 || strstr(f.list, "blind"))
+                return __LINE__;
+        if (chmod(blind, 0755) < 0) /* the run opens it again */
+                return __LINE__;
+        FILE *devnull = fopen("/dev/null", "w");
+        unsigned n = bw_guard_after_run(g, devnull);
+        fclose(devnull);
+        bw_guard_free(g);
+        if (n != 1 || !exists("blind/.git/config.bulwark-quarantine"))
+                return __LINE__;
+        return 0;
+}
+
+static void test_opaque_dir(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        int line;
+        if (geteuid() == 0) {
+                assert_int_equal(chown(root, 65534, 65534), 0);
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                                _exit(255);
+                        _exit(opaque_dir_case());
+                }
+                int status = 0;
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                line = WEXITSTATUS(status);
+        } else
+                line = opaque_dir_case();
+        if (line)
+                fail_msg("test_opaque_dir: the check at line %d failed (255: could not become nobody)", line);
+        char blind[128];
+        snprintf(blind, sizeof(blind), "%s/blind", root);
+        chmod(blind, 0755);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_too_many(void **state) {
         (void) state;
         snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
@@ -343,6 +461,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_forms), cmocka_unit_test(test_parse_hostile),
                 cmocka_unit_test(test_references),  cmocka_unit_test(test_sanitize),
                 cmocka_unit_test(test_walk),        cmocka_unit_test(test_too_many),
+                cmocka_unit_test(test_gitdir),      cmocka_unit_test(test_opaque_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
