@@ -298,6 +298,12 @@ static const char *hidden_by_private_tmp(const struct run *r, const char *root) 
         return NULL;
 }
 
+/* The walk's progress, counted over the whole command (the roots walked before this one too). */
+static void walk_progress(void *ctx, uint64_t seen, uint64_t changed) {
+        const struct run *r = ctx;
+        r->o->progress(r->o->progress_ctx, r->progress_seen + seen, r->progress_changed + changed);
+}
+
 int bw_converge_acls(struct run *r) {
         const char **roots, **sticky;
         size_t n_sticky = 0;
@@ -332,7 +338,10 @@ int bw_converge_acls(struct run *r) {
                                      .threads = r->o->threads,
                                      .on_batch = on_batch,
                                      .userdata = r,
-                                     .regions = &regions};
+                                     .regions = &regions,
+                                     .progress = r->o->progress ? walk_progress : NULL,
+                                     .progress_ctx = r,
+                                     .on_error = bw_report_object_error};
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
                 struct bw_tree_stats st = {0};
@@ -371,11 +380,12 @@ int bw_converge_acls(struct run *r) {
                         break;
                 }
                 r->acl_errors += st.errors;
+                r->progress_seen += st.objects;
+                r->progress_changed += st.changed;
                 if (st.skipped_hardlinks || st.skipped_mounts || st.skipped_devices)
-                        fprintf(stderr,
-                                "bulwark: %s: left alone: %llu hard-linked files, %llu mount points, %llu devices\n",
-                                roots[i], (unsigned long long) st.skipped_hardlinks,
-                                (unsigned long long) st.skipped_mounts, (unsigned long long) st.skipped_devices);
+                        bw_report_note("%s: left alone: %llu hard-linked files, %llu mount points, %llu devices",
+                                       roots[i], (unsigned long long) st.skipped_hardlinks,
+                                       (unsigned long long) st.skipped_mounts, (unsigned long long) st.skipped_devices);
         }
         free(roots);
         bw_report_acl_regions(r, regions);

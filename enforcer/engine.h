@@ -41,9 +41,10 @@ struct bw_engine_options {
         /* Colour the change lines of plan and apply (ANSI: '+' green, '-' red, '~' yellow, the
          * summary line bold). false: the output is byte-identical to an uncoloured one. */
         bool color;
-        /* Every change line: without it, a region with more than BW_REPORT_LINES_PER_DIR lines
-         * under one directory is summarised ("... and K more changes under PATH"). --json always
-         * lists every line. */
+        /* Every change line: without it, the ACL lines under one walked root beyond the first
+         * BW_REPORT_LINES_PER_ROOT are summarised in one line ("... and K more changes under
+         * ROOT"); an apply resumed after an interruption can have one line per object. --json
+         * always lists every line. */
         bool all_lines;
         unsigned lock_timeout; /* seconds to wait for another enforcer */
         unsigned threads;
@@ -56,8 +57,8 @@ struct bw_engine_options {
         const struct bw_backend *backend;
 };
 
-/* Change lines printed per directory before the rest of that directory's are summarised. */
-#define BW_REPORT_LINES_PER_DIR 20
+/* ACL change lines printed per walked root before the rest are summarised. */
+#define BW_REPORT_LINES_PER_ROOT 50
 
 /* Exit codes as in cli.md: plan/status 0 no difference, 2 differences, 1 error; apply/revert 0/1. */
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out);

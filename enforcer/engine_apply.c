@@ -138,8 +138,8 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                  * state, in which they did not exist. */
                 ret = bw_revert_release_unused(&r, out, true);
                 if (r.acl_errors)
-                        fprintf(stderr, "bulwark: %llu objects could not be read or changed (see above)\n",
-                                (unsigned long long) r.acl_errors);
+                        bw_report_note("%llu objects could not be read or changed (see above)",
+                                       (unsigned long long) r.acl_errors);
                 if (ret == 0)
                         ret = r.acl_errors ? 1 : 0;
         }
@@ -154,9 +154,8 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
 
 int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         if (!bw_be(o)->privileged()) {
-                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
-                      "would do)\n",
-                      stderr);
+                bw_report_note("apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
+                               "would do)");
                 return 1;
         }
         return bw_apply_plan(plan_path, o, out, true, true);

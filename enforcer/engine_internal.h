@@ -77,6 +77,7 @@ struct run {
         unsigned adds, changes, removes, unknown;
         unsigned kept; /* '!' lines: objects that keep protection their names no longer call for */
         uint64_t acl_errors;
+        uint64_t progress_seen, progress_changed; /* objects of the roots walked so far */
         struct bw_signer signer;
         bool adding_regions;
         uint8_t state_sum[32]; /* sum (mod 2^256) of a SHA-256 per changed ACL: the state digest's part
@@ -96,12 +97,14 @@ BW_PRINTF(3, 4)
 int bw_report_fail(struct run *r, int code, const char *fmt, ...);
 /* A note or warning on stderr ("bulwark: MESSAGE"), not a failure. */
 BW_PRINTF(1, 2) void bw_report_note(const char *fmt, ...);
+/* An object the walk could not read or change (bw_tree_options.on_error). */
+void bw_report_object_error(void *ctx, const char *root, const char *rel, const char *what, int err);
 void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
                    uint64_t below);
 void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions);
 const char *bw_report_op_name(char op);
 json_t *bw_report_change_json(const struct run *r, const struct change_line *l);
-void bw_report_print_line(const struct change_line *l, FILE *out);
+void bw_report_print_line(const struct change_line *l, bool color, FILE *out);
 void bw_report_print_changes(struct run *r, FILE *out);
 void bw_report_moved(const json_t *old, const struct run *now);
 
@@ -133,6 +136,7 @@ size_t bw_state_count_installs(int state_fd);
 int bw_state_for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, void *),
                               void *userdata, size_t *matched);
 int bw_state_filter_journal(struct run *r, const char *id);
+int bw_state_interrupted(int state_fd, const char *id, char *ws, size_t ws_size);
 int bw_state_read_bindings_signer(int state_fd, const char *id, char *ws, char *user, size_t n, char *signer,
                                   size_t signer_size);
 int bw_state_read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n);

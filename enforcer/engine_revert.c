@@ -253,7 +253,8 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
                 s.tp.lift_protection = true;
                 const char **roots;
                 size_t n = bw_tree_policy_roots(&s.tp, &roots);
-                struct bw_tree_options to = {.dry_run = false, .threads = r->o->threads};
+                struct bw_tree_options to = {
+                        .dry_run = false, .threads = r->o->threads, .on_error = bw_report_object_error};
                 for (size_t i = 0; i < n; i++) {
                         struct bw_tree_stats st = {0};
                         if (BE(r)->tree_converge(&s.tp, roots[i], &to, &st) == 0)

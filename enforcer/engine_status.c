@@ -16,6 +16,26 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
         struct status *sv = userdata;
         FILE *out = sv->out;
         char ws[PATH_MAX], user[PATH_MAX], path[PATH_MAX], signer[1024];
+        char iws[PATH_MAX];
+        bool interrupted = bw_state_interrupted(parent->state_fd, id, iws, sizeof(iws)) > 0;
+        if (bw_state_read_bindings_signer(parent->state_fd, id, ws, user, sizeof(ws), signer, sizeof(signer)) < 0 &&
+            interrupted) {
+                /* the first apply of this workspace was interrupted before it recorded its plan:
+                 * nothing is damaged, the journal knows what was done */
+                char why[2 * PATH_MAX];
+                snprintf(why, sizeof(why),
+                         "the first apply for %s was interrupted before it finished (its journal holds what it did): "
+                         "run the same "
+                         "bulwark apply again to finish it, or bulwark revert %s to undo what it did",
+                         iws[0] ? iws : "this workspace", id);
+                if (parent->o->json)
+                        json_array_append_new(sv->installs, json_pack("{s:s,s:b,s:b,s:s}", "installation", id,
+                                                                      "effective", 0, "interrupted", 1, "error", why));
+                else
+                        fprintf(out, "! install %s: %s\n", id, why);
+                sv->drift++;
+                return 0;
+        }
         if (bw_state_read_bindings_signer(parent->state_fd, id, ws, user, sizeof(ws), signer, sizeof(signer)) < 0) {
                 if (parent->o->json)
                         json_array_append_new(sv->installs,
@@ -54,6 +74,8 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           r.plan->id, "workspace", ws, "user", user, "signer", signer, "effective",
                                           drift == 0 && unreadable == 0, "drifted_entries", (int) drift, "drifted",
                                           drifted, "kept_entries", (int) r.kept, "kept", kept);
+                        if (interrupted)
+                                json_object_set_new(inst, "interrupted", json_true());
                         if (unreadable)
                                 json_object_set_new(inst, "unreadable_entries", json_integer(unreadable));
                         json_array_append_new(sv->installs, inst);
@@ -67,7 +89,10 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                 : unreadable ? "?"
                                              : "=",
                                 r.plan->id, id, ws, user, signer,
-                                drift        ? "DRIFTED, apply it again to restore:"
+                                drift && interrupted
+                                        ? "INTERRUPTED: an apply did not finish; run it again to finish it "
+                                          "(or bulwark revert to undo it):"
+                                : drift      ? "DRIFTED, apply it again to restore:"
                                 : unreadable ? unknown
                                 : r.kept     ? "in force; moved protected objects keep their protection:"
                                              : "in force");
@@ -76,7 +101,7 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                         else
                                 for (size_t i = 0; i < r.n_lines; i++)
                                         if (r.lines[i].op == '!')
-                                                bw_report_print_line(&r.lines[i], out);
+                                                bw_report_print_line(&r.lines[i], o.color, out);
                 }
                 sv->drift += drift;
         } else
@@ -95,8 +120,8 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
                 bool root = BE(&r)->privileged();
                 int lock = root ? bw_state_acquire_lock(&r) : -1;
                 if (!root && !o->json)
-                        fprintf(stderr, "bulwark: not root: reading without the state lock; what only root can read "
-                                        "is listed as unknown, not as drift (sudo bulwark status checks everything)\n");
+                        bw_report_note("not root: reading without the state lock; what only root can read "
+                                       "is listed as unknown, not as drift (sudo bulwark status checks everything)");
                 if (root && lock < 0)
                         ret = 1;
                 else {
@@ -131,10 +156,9 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
         if (sv->drift)
                 return 2;
         if (sv->unreadable) {
-                fprintf(stderr,
-                        "bulwark: %u thing%s could not be read without root: not verified (exit 1); run sudo "
-                        "bulwark status\n",
-                        sv->unreadable, sv->unreadable == 1 ? "" : "s");
+                bw_report_note("%u thing%s could not be read without root: not verified (exit 1); run sudo "
+                               "bulwark status",
+                               sv->unreadable, sv->unreadable == 1 ? "" : "s");
                 return 1;
         }
         return 0;

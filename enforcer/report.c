@@ -27,6 +27,11 @@ void bw_report_note(const char *fmt, ...) {
         va_end(ap);
 }
 
+void bw_report_object_error(void *ctx, const char *root, const char *rel, const char *what, int err) {
+        (void) ctx;
+        bw_report_note("%s%s%s: %s: %s", root, rel[0] ? "/" : "", rel, what, strerror(-err));
+}
+
 void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,
                    uint64_t below) {
         if (r->n_lines == r->cap_lines) {
@@ -155,12 +160,34 @@ json_t *bw_report_change_json(const struct run *r, const struct change_line *l) 
         return o;
 }
 
-void bw_report_print_line(const struct change_line *l, FILE *out) {
+/* ANSI colours of the change lines (cli.md: '+' green, '-' red, '~' yellow; the summary bold). */
+static const char *op_color(char op) {
+        return op == '+' ? "\033[32m" : op == '-' ? "\033[31m" : op == '~' ? "\033[33m" : NULL;
+}
+
+void bw_report_print_line(const struct change_line *l, bool color, FILE *out) {
         char below[64] = "";
         if (l->below)
                 snprintf(below, sizeof(below), " [+%llu below]", (unsigned long long) l->below);
-        fprintf(out, "%c %-6s %-40s %s%s%s%s\n", l->op, l->kind, l->what, l->detail, below, l->source ? "  <- " : "",
-                l->source ? l->source : "");
+        const char *c = color ? op_color(l->op) : NULL;
+        fprintf(out, "%s%c %-6s %-40s %s%s%s%s%s\n", c ? c : "", l->op, l->kind, l->what, l->detail, below,
+                l->source ? "  <- " : "", l->source ? l->source : "", c ? "\033[0m" : "");
+}
+
+/* The walked root an ACL line lies under: the outermost path rule containing it (NULL: none). */
+static const char *line_root(const struct run *r, const char *path) {
+        const char *best = NULL;
+        for (size_t i = 0; i < r->tp.n_paths; i++) {
+                const char *p = r->tp.paths[i].path;
+                if (bw_path_is_within(path, p) && (!best || strlen(p) < strlen(best)))
+                        best = p;
+        }
+        return best;
+}
+
+static void print_more(const char *root, uint64_t more, FILE *out) {
+        fprintf(out, "  ... and %llu more change%s under %s (use --json or --verbose for all)\n",
+                (unsigned long long) more, more == 1 ? "" : "s", root);
 }
 
 void bw_report_print_changes(struct run *r, FILE *out) {
@@ -174,11 +201,36 @@ void bw_report_print_changes(struct run *r, FILE *out) {
                 }
                 return;
         }
-        fprintf(out, "bulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s%s%s)\n", r->adds,
-                r->changes, r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE],
-                r->signer.is_signed ? ", signed with key " : "", r->signer.is_signed ? r->signer.key_id : "");
-        for (size_t i = 0; i < r->n_lines; i++)
-                bw_report_print_line(&r->lines[i], out);
+        bool color = r->o->color;
+        fprintf(out, "%sbulwark: %u to add, %u to change, %u to remove (plan %s, workspace %s%s%s)%s\n",
+                color ? "\033[1m" : "", r->adds, r->changes, r->removes, r->plan->id, r->values[BW_VAR_WORKSPACE],
+                r->signer.is_signed ? ", signed with key " : "", r->signer.is_signed ? r->signer.key_id : "",
+                color ? "\033[0m" : "");
+        /* The walk's lines come sorted by path, so the lines of one root are consecutive: after
+         * BW_REPORT_LINES_PER_ROOT of them, the rest are counted and said in one line. */
+        const char *root = NULL;
+        uint64_t shown = 0, more = 0;
+        for (size_t i = 0; i < r->n_lines; i++) {
+                const struct change_line *l = &r->lines[i];
+                const char *lr = l->from_walk && bw_streq(l->kind, "acl") ? line_root(r, l->what) : NULL;
+                if (root && (!lr || !bw_streq(lr, root))) {
+                        if (more)
+                                print_more(root, more, out);
+                        root = NULL;
+                }
+                if (lr && !root) {
+                        root = lr;
+                        shown = more = 0;
+                }
+                if (root && !r->o->all_lines && shown >= BW_REPORT_LINES_PER_ROOT) {
+                        more++;
+                        continue;
+                }
+                shown++;
+                bw_report_print_line(l, color, out);
+        }
+        if (root && more)
+                print_more(root, more, out);
 }
 
 /* Say what moved between the reviewed change lines and the current ones. */

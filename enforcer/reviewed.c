@@ -70,14 +70,14 @@ int bw_reviewed_write(struct run *r, const char *plan_path, const char *path) {
         free(text);
         if (e < 0)
                 return bw_report_fail(r, -1, "cannot write the change set %s: %s", path, strerror(-e));
-        fprintf(stderr, "bulwark: change set saved to %s (state %.12s); apply it with: bulwark apply --reviewed %s\n",
-                path, digest, path);
+        bw_report_note("change set saved to %s (state %.12s); apply it with: bulwark apply --reviewed %s", path, digest,
+                       path);
         return 0;
 }
 
 int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_options *o, FILE *out) {
         if (!bw_be(o)->privileged()) {
-                fputs("bulwark: apply changes users, ACLs and the firewall: run it as root\n", stderr);
+                bw_report_note("apply changes users, ACLs and the firewall: run it as root");
                 return 1;
         }
         json_error_t jerr;
@@ -91,8 +91,8 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                            &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user, "state_digest",
                            &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
             version != 1 || !json_is_array(f_changes)) {
-                fprintf(stderr, "bulwark: %s:%d:%d: not a change set saved by `bulwark plan -o`: %s\n", changes_path,
-                        jerr.line, jerr.column, jerr.text);
+                bw_report_note("%s:%d:%d: not a change set saved by `bulwark plan -o`: %s", changes_path, jerr.line,
+                               jerr.column, jerr.text);
                 json_decref(doc);
                 return 1;
         }
@@ -143,10 +143,9 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                 char now[65];
                 state_digest(&d, now);
                 if (!bw_streq(now, f_state)) {
-                        fprintf(stderr,
-                                "bulwark: the machine changed since %s was reviewed (state %.12s then, %.12s now): "
-                                "nothing applied; review the new change set (bulwark plan -o) and apply that\n",
-                                changes_path, f_state, now);
+                        bw_report_note("the machine changed since %s was reviewed (state %.12s then, %.12s now): "
+                                       "nothing applied; review the new change set (bulwark plan -o) and apply that",
+                                       changes_path, f_state, now);
                         bw_report_moved(f_changes, &d);
                         ret = 1;
                 }

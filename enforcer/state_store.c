@@ -160,7 +160,7 @@ uint64_t bw_state_next_seq(int state_fd) {
         if (t >= 0) {
                 /* a lost counter would only affect the order of later reverts */
                 if (write(t, buf, strlen(buf)) < 0 || fsync(t) < 0)
-                        fprintf(stderr, "bulwark: cannot save the installation counter: %s\n", strerror(errno));
+                        bw_report_note("cannot save the installation counter: %s", strerror(errno));
                 close(t);
                 renameat(state_fd, "seq.new", state_fd, "seq");
         }
@@ -326,4 +326,31 @@ int bw_state_read_bindings_signer(int state_fd, const char *id, char *ws, char *
 
 int bw_state_read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n) {
         return bw_state_read_bindings_signer(state_fd, id, ws, user, n, NULL, 0);
+}
+
+/* Was the last apply of installation id interrupted (its journal has a BEGIN with no COMMIT
+ * after it: killed, or the machine went down)? 1 yes (ws: the workspace it was for), 0 no,
+ * negative errno (-ENOENT: no journal; -EACCES: not root). */
+int bw_state_interrupted(int state_fd, const char *id, char *ws, size_t ws_size) {
+        char jpath[96];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
+        size_t n = 0;
+        uint64_t bad = 0;
+        int e = bw_journal_read(state_fd, jpath, &data, &recs, &n, &bad);
+        if (e < 0)
+                return e;
+        const struct bw_journal_record *begin = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (recs[i].type == BW_JOURNAL_BEGIN)
+                        begin = &recs[i];
+                else if (recs[i].type == BW_JOURNAL_COMMIT)
+                        begin = NULL;
+        if (!begin)
+                return 0;
+        ws[0] = 0;
+        if (begin->len > 32)
+                snprintf(ws, ws_size, "%.*s", (int) (begin->len - 32), (const char *) begin->payload + 32);
+        return 1;
 }

@@ -106,6 +106,11 @@ struct bw_tree_options {
          * from any walking thread, never two at once. */
         void (*progress)(void *ctx, uint64_t objects_seen, uint64_t objects_changed);
         void *progress_ctx;
+        /* An object that could not be read or changed (counted in errors), if non-NULL: the root,
+         * the path below it, what failed and the negative errno. The walk reports at most the first
+         * 20 per thread; called from any walking thread. */
+        void (*on_error)(void *ctx, const char *root, const char *rel, const char *what, int err);
+        void *error_ctx;
 };
 
 /* Build the rule set for a plan with bindings and principal ids (-1 when unknown: dry run

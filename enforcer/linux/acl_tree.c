@@ -54,6 +54,10 @@ struct shared {
         bool mnt_id_known;
         unsigned root_depth;
         size_t batch_limit; /* changes per batch: each holds an fd until the batch is written */
+        /* progress (o->progress): every thread's counts, and when the next report is due */
+        _Atomic uint64_t seen, changed;
+        _Atomic int64_t next_report_ns;
+        pthread_mutex_t progress_lock;
 };
 
 struct job {
@@ -96,6 +100,7 @@ struct worker {
         struct bw_acl_want inh[4];
         unsigned n_inh;
         struct bw_tree_stats st;
+        uint64_t told_objects, told_changed; /* what this thread has added to sh->seen, sh->changed */
         struct pending batch[BATCH_MAX];
         size_t n_batch;
         int error;
@@ -132,8 +137,8 @@ static bool same_mount(const struct shared *sh, int fd, const struct stat *st) {
 /* Count a per-object error and say which object (the first few), so "see above" means something. */
 static void note_error(struct worker *w, const char *rel, const char *what, int err) {
         w->st.errors++;
-        if (w->st.errors <= 20)
-                fprintf(stderr, "bulwark: %s%s%s: %s: %s\n", w->sh->root, rel[0] ? "/" : "", rel, what, strerror(-err));
+        if (w->st.errors <= 20 && w->sh->o->on_error)
+                w->sh->o->on_error(w->sh->o->error_ctx, w->sh->root, rel, what, err);
 }
 
 /* Does the mode say someone may execute it? (X, as chmod and setfacl mean it.) With an ACL,
@@ -693,6 +698,34 @@ static void push_job(struct shared *sh, struct job *j) {
         pthread_mutex_unlock(&sh->lock);
 }
 
+#define PROGRESS_INTERVAL_NS 100000000LL /* 0.1 s */
+
+static int64_t now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* After each directory: add this thread's new counts, and report if 0.1 s have passed since the
+ * last report (one thread reports at a time; the others go on walking). */
+static void note_progress(struct worker *w) {
+        struct shared *sh = w->sh;
+        if (!sh->o->progress)
+                return;
+        atomic_fetch_add(&sh->seen, w->st.objects - w->told_objects);
+        atomic_fetch_add(&sh->changed, w->st.changed - w->told_changed);
+        w->told_objects = w->st.objects;
+        w->told_changed = w->st.changed;
+        int64_t now = now_ns();
+        if (now < atomic_load(&sh->next_report_ns) || pthread_mutex_trylock(&sh->progress_lock) != 0)
+                return;
+        if (now >= atomic_load(&sh->next_report_ns)) {
+                atomic_store(&sh->next_report_ns, now + PROGRESS_INTERVAL_NS);
+                sh->o->progress(sh->o->progress_ctx, atomic_load(&sh->seen), atomic_load(&sh->changed));
+        }
+        pthread_mutex_unlock(&sh->progress_lock);
+}
+
 static void process_dir(struct worker *w, struct job *j) {
         struct shared *sh = w->sh;
         int dfd = fcntl(j->fd, F_DUPFD_CLOEXEC, 3);
@@ -772,6 +805,7 @@ static void process_dir(struct worker *w, struct job *j) {
                                 continue;
                         }
                         process_dir(w, child);
+                        note_progress(w);
                         close(child->fd);
                         free(child->path);
                         free(child);
@@ -812,6 +846,7 @@ static void *worker_main(void *arg) {
                 pthread_mutex_unlock(&sh->lock);
 
                 process_dir(w, j);
+                note_progress(w);
                 int r = 0;
                 close(j->fd);
                 free(j->path);
@@ -875,6 +910,8 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 st->kept += w1->st.kept;
                 st->skipped_hardlinks += w1->st.skipped_hardlinks;
                 st->errors += w1->st.errors;
+                if (o->progress)
+                        o->progress(o->progress_ctx, w1->st.objects, w1->st.changed);
                 free(w1);
                 close(pfd);
                 return r;
@@ -896,6 +933,10 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
         }
         pthread_mutex_init(&sh.lock, NULL);
         pthread_cond_init(&sh.cond, NULL);
+        pthread_mutex_init(&sh.progress_lock, NULL);
+        atomic_init(&sh.seen, 0);
+        atomic_init(&sh.changed, 0);
+        atomic_init(&sh.next_report_ns, o->progress ? now_ns() + PROGRESS_INTERVAL_NS : 0);
 
         unsigned n = o->threads;
         if (n == 0) {
@@ -963,7 +1004,10 @@ int bw_tree_converge(const struct bw_tree_policy *tp, const char *root, const st
                 st->errors += w[i].st.errors;
         }
         free(w);
+        if (o->progress) /* the root's final counts */
+                o->progress(o->progress_ctx, st->objects, st->changed);
         take_regions(&sh, o);
+        pthread_mutex_destroy(&sh.progress_lock);
         pthread_mutex_destroy(&sh.lock);
         pthread_cond_destroy(&sh.cond);
         return r;

@@ -38,6 +38,8 @@ snapshot /run/before
 # kill after increasing delays (seconds), covering account creation, the firewall and the walk
 for delay in 0.001 0.005 0.01 0.02 0.04 0.08 0.15 0.3; do
         timeout -s KILL $delay $bulwark apply /run/p.plan --workspace /home/ann/repo --user ann --threads 1 >/dev/null 2>&1
+        $bulwark status >/run/status.out 2>&1
+        check "status after a SIGKILL at ${delay}s does not call the interrupted apply damaged" sh -c "! grep -q damaged /run/status.out && { ! grep -q '^! install' /run/status.out || grep -q interrupted /run/status.out; }"
         check "after a SIGKILL at ${delay}s, apply again completes" $bulwark apply /run/p.plan --workspace /home/ann/repo --user ann
         $bulwark plan /run/p.plan --workspace /home/ann/repo --user ann >/run/plan.out 2>&1
         check "and then the plan is empty (delay ${delay}s)" test $? -eq 0

@@ -64,6 +64,21 @@ $bulwark status >/run/status.out 2>&1
 check "a directory whose default ACL was dropped is drift (exit 2)" sh -c "test $? -eq 2 && grep -q '/home/ann/repo/lib ' /run/status.out"
 check "apply heals it" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
 check "status: in force" $bulwark status
+# drift object by object (every other file of 30 directories): one line per object, summarised
+i=0
+while [ $i -lt 30 ]; do
+        mkdir -p /home/ann/repo/many/d$i
+        for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do touch /home/ann/repo/many/d$i/f$f; done
+        i=$((i + 1))
+done
+chown -R ann:ann /home/ann/repo/many
+check "apply the new tree" $bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann
+for f in /home/ann/repo/many/d*/f*[02468]; do setfacl -b "$f"; done
+$bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann >/run/many.out 2>&1
+check "300 objects drifted one by one: the plan lists 50 and summarises the rest" sh -c "test \$(grep -c '^+ acl' /run/many.out) -eq 50 && grep -q '^  ... and 250 more changes under /home/ann/repo (use --json or --verbose for all)' /run/many.out"
+check "  ...--json lists all 300" sh -c "test \$($bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann --json | grep -c '\"op\":\"add\",\"kind\":\"acl\"') -eq 300"
+check "  ...apply heals them, summarised the same way" sh -c "$bulwark apply /run/ws.plan --workspace /home/ann/repo --user ann | grep -q '^  ... and 250 more changes under /home/ann/repo'"
+check "  ...then nothing is left to change" $bulwark plan /run/ws.plan --workspace /home/ann/repo --user ann
 check "revert" $bulwark revert --all
 check "no entry of bulwark's is left" sh -c "! getfacl -R -p /home/ann 2>/dev/null | grep -q 'bw-'"
 finish
