@@ -26,6 +26,9 @@ bw_win_import(pcre2 PCRE2 pcre2.h libpcre2-8.a PCRE2_STATIC)
 bw_win_import(jansson JANSSON jansson.h libjansson.a)
 bw_win_import(sodium SODIUM sodium.h libsodium.a SODIUM_STATIC)
 bw_win_import(cmocka CMOCKA cmocka.h libcmocka-static.a)
+# cmocka's print_message() checked as mingw's C99 printf (cmake/mingw-cmocka.h says why)
+set_property(TARGET bw_win_cmocka APPEND PROPERTY INTERFACE_COMPILE_OPTIONS
+  -include ${CMAKE_CURRENT_LIST_DIR}/mingw-cmocka.h)
 # libsodium's randombytes is RtlGenRandom (SystemFunction036, advapi32)
 set_property(TARGET bw_win_sodium PROPERTY INTERFACE_LINK_LIBRARIES advapi32)
 
@@ -43,18 +46,16 @@ target_link_options(bw_hardening INTERFACE
 target_link_libraries(bw_hardening INTERFACE ssp)
 
 # What every Windows target of ours is built with (through bw_build_flags): mingw's C99 printf
-# family (%zu, %lld; formats checked as gnu_printf: libbulwark/compat.h), and binmode.o, which
-# makes every file the C runtime opens binary (a plan read or written in text mode would have
-# its CR LF bytes translated and end at the first 0x1a).
+# family (%zu, %lld; formats checked as gnu_printf: libbulwark/compat.h) and a 64-bit off_t and
+# struct stat; pthread_once (libbulwark/sha256.c) from winpthreads, linked statically like the rest.
 add_library(bw_win_platform INTERFACE)
 target_compile_definitions(bw_win_platform INTERFACE __USE_MINGW_ANSI_STDIO=1 _FILE_OFFSET_BITS=64)
-find_file(BW_WIN_BINMODE binmode.o PATHS /usr/${BW_MINGW_TRIPLET}/lib NO_DEFAULT_PATH REQUIRED)
-# pthread_once (libbulwark/sha256.c) comes from winpthreads, linked statically like the rest.
-target_link_libraries(bw_win_platform INTERFACE ${BW_WIN_BINMODE} pthread)
+target_link_libraries(bw_win_platform INTERFACE pthread)
 
 # An executable whose entry point is wmain (UTF-16 arguments and environment).
 add_library(bw_win_unicode INTERFACE)
 target_link_options(bw_win_unicode INTERFACE -municode)
 
-# What every test under Wine sets: cmocka's messages on stdout (ctest shows them), Wine quiet.
-set(BW_WIN_TEST_ENV "CMOCKA_MESSAGE_OUTPUT=stdout;WINEDEBUG=-all")
+# What every test under Wine sets: cmocka's messages on stdout (ctest shows them), Wine quiet, and
+# the build's own Wine prefix (a ctest run by hand must not make or use ~/.wine).
+set(BW_WIN_TEST_ENV "CMOCKA_MESSAGE_OUTPUT=stdout;WINEDEBUG=-all;WINEPREFIX=${PROJECT_BINARY_DIR}/wineprefix")

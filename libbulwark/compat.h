@@ -5,7 +5,7 @@
  * lacks are supplied here, so the code itself carries no #ifdefs. On Linux this header defines
  * only BW_PRINTF_ARCHETYPE: the Linux build is unchanged.
  *
- * The POSIX headers that do not exist on Windows at all (dlfcn.h, pwd.h, sysexits.h, termios.h)
+ * The POSIX headers that do not exist on Windows at all (dlfcn.h, ftw.h, pwd.h, sysexits.h, termios.h)
  * are stand-ins in libbulwark/win32/, on the include path of the Windows build only; they include
  * this header.
  */
@@ -17,6 +17,7 @@
 
 #else /* _WIN32 */
 
+#include <direct.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -37,8 +38,8 @@ typedef unsigned int gid_t;
 
 /* Flags that have no meaning for the Windows C runtime. O_CLOEXEC is "not inherited by children".
  * There are no FIFOs or controlling terminals; O_NOFOLLOW is used here only with O_CREAT|O_EXCL,
- * which on Windows fails on any existing name, a symbolic link included. Files are opened in
- * binary mode because every program links binmode.o (cmake/WindowsBuild.cmake). */
+ * which on Windows fails on any existing name, a symbolic link included. open() and fopen()
+ * below open files in binary mode: no CR LF translation, no end at a 0x1a byte. */
 #define O_CLOEXEC _O_NOINHERIT
 #define O_NOFOLLOW 0
 #define O_NOCTTY 0
@@ -95,6 +96,14 @@ static inline void *bw_compat_aligned_alloc(size_t alignment, size_t size) {
         return malloc(size);
 }
 #define aligned_alloc bw_compat_aligned_alloc
+static inline int bw_compat_posix_memalign(void **ret, size_t alignment, size_t size) {
+        void *p = bw_compat_aligned_alloc(alignment, size);
+        if (!p)
+                return errno;
+        *ret = p;
+        return 0;
+}
+#define posix_memalign bw_compat_posix_memalign
 
 #define fsync _commit
 
@@ -112,9 +121,46 @@ char *bw_compat_realpath(const char *path, char *resolved);
 #define realpath bw_compat_realpath
 
 /* fopen's "e" (close on exec) is "N" (not inherited) for the Microsoft runtime, which rejects
- * mode letters it does not know. */
+ * mode letters it does not know; binary ("b") unless text ("t") is asked for; /dev/null is NUL. */
 FILE *bw_compat_fopen(const char *path, const char *mode);
 #define fopen bw_compat_fopen
+
+/* mkdir takes no mode (a directory's permissions come from its parent's inheritable ACEs). */
+#define mkdir(path, mode) ((void) (mode), _mkdir(path))
+
+/* A fresh directory from a template ending in XXXXXX (replaced by random characters). */
+char *bw_compat_mkdtemp(char *tmpl);
+#define mkdtemp bw_compat_mkdtemp
+
+/* Symbolic links and file owners cannot be made through the C runtime: these fail, honestly. */
+static inline int symlink(const char *target, const char *link) {
+        (void) target;
+        (void) link;
+        errno = ENOSYS;
+        return -1;
+}
+static inline int chown(const char *path, uid_t uid, gid_t gid) {
+        (void) path;
+        (void) uid;
+        (void) gid;
+        errno = ENOSYS;
+        return -1;
+}
+
+/* ftw.h's nftw, enough for a walk with FTW_PHYS and FTW_DEPTH (no symbolic links are followed on
+ * Windows anyway: reparse points are not descended into). */
+struct FTW {
+        int base;
+        int level;
+};
+enum { FTW_F, FTW_D, FTW_DNR, FTW_NS, FTW_SL, FTW_DP, FTW_SLN };
+#define FTW_PHYS 1
+#define FTW_MOUNT 2
+#define FTW_CHDIR 4
+#define FTW_DEPTH 8
+int bw_compat_nftw(const char *dir, int (*fn)(const char *, const struct stat *, int, struct FTW *), int fds,
+                   int flags);
+#define nftw bw_compat_nftw
 
 /* Users: the account running the program, from the environment Windows sets for it. There is no
  * uid: getuid() is a value no owner check accepts. */

@@ -3,8 +3,12 @@
  * kept out of the header so no other file sees that header's macros. */
 #include "compat.h"
 
+#include <dirent.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <windows.h>
+
+#include <ntsecapi.h> /* SystemFunction036 (RtlGenRandom) */
 
 /* errno for the Win32 errors CreateFile and MoveFileEx report most: the rest is EIO. */
 static int errno_from_win32(DWORD e) {
@@ -96,10 +100,12 @@ char *bw_compat_realpath(const char *path, char *resolved) {
 FILE *bw_compat_fopen(const char *path, const char *mode) {
         char m[16];
         size_t n = 0;
-        for (const char *c = mode; *c && n + 1 < sizeof(m); c++)
+        for (const char *c = mode; *c && n + 2 < sizeof(m); c++)
                 m[n++] = *c == 'e' ? 'N' : *c;
+        if (!strpbrk(mode, "bt"))
+                m[n++] = 'b';
         m[n] = 0;
-        return fopen(path, m);
+        return fopen(strcmp(path, "/dev/null") == 0 ? "NUL" : path, m);
 }
 
 struct passwd *bw_compat_getpwuid(uid_t uid) {
@@ -108,4 +114,83 @@ struct passwd *bw_compat_getpwuid(uid_t uid) {
         pw.pw_name = getenv("USERNAME");
         pw.pw_dir = getenv("USERPROFILE");
         return pw.pw_name && pw.pw_dir ? &pw : NULL;
+}
+
+char *bw_compat_mkdtemp(char *tmpl) {
+        static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        size_t len = strlen(tmpl);
+        if (len < 6 || strcmp(tmpl + len - 6, "XXXXXX") != 0) {
+                errno = EINVAL;
+                return NULL;
+        }
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned char r[6];
+                /* RtlGenRandom (advapi32), which libsodium's randombytes uses too */
+                if (!SystemFunction036(r, sizeof(r))) {
+                        errno = EIO;
+                        return NULL;
+                }
+                for (size_t i = 0; i < 6; i++)
+                        tmpl[len - 6 + i] = chars[r[i] % (sizeof(chars) - 1)];
+                if (_mkdir(tmpl) == 0)
+                        return tmpl;
+                if (errno != EEXIST)
+                        return NULL;
+        }
+        errno = EEXIST;
+        return NULL;
+}
+
+static int nftw_walk(char *path, size_t len, size_t cap, int level,
+                     int (*fn)(const char *, const struct stat *, int, struct FTW *), int flags) {
+        struct stat st;
+        struct FTW ftw = {.level = level};
+        const char *slash = strrchr(path, '/'), *bslash = strrchr(path, '\\');
+        const char *base = slash > bslash ? slash : bslash;
+        ftw.base = base ? (int) (base - path + 1) : 0;
+        if (stat(path, &st) < 0)
+                return fn(path, &st, FTW_NS, &ftw);
+        DWORD attributes = GetFileAttributesA(path);
+        bool reparse = attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT);
+        if (!S_ISDIR(st.st_mode) || reparse)
+                return fn(path, &st, reparse ? FTW_SL : FTW_F, &ftw);
+        int r;
+        if (!(flags & FTW_DEPTH) && (r = fn(path, &st, FTW_D, &ftw)) != 0)
+                return r;
+        DIR *d = opendir(path);
+        if (!d)
+                return fn(path, &st, FTW_DNR, &ftw);
+        struct dirent *de;
+        r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                size_t n = strlen(de->d_name);
+                if (len + 1 + n + 1 > cap) {
+                        errno = ENAMETOOLONG;
+                        r = -1;
+                        break;
+                }
+                path[len] = '/';
+                memcpy(path + len + 1, de->d_name, n + 1);
+                r = nftw_walk(path, len + 1 + n, cap, level + 1, fn, flags);
+                path[len] = 0;
+        }
+        closedir(d);
+        if (r == 0 && (flags & FTW_DEPTH))
+                r = fn(path, &st, FTW_DP, &ftw);
+        return r;
+}
+
+int bw_compat_nftw(const char *dir, int (*fn)(const char *, const struct stat *, int, struct FTW *), int fds,
+                   int flags) {
+        (void) fds;
+        char path[4096];
+        size_t len = strlen(dir);
+        if (len + 1 > sizeof(path)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        memcpy(path, dir, len + 1);
+        return nftw_walk(path, len, sizeof(path), 0, fn, flags);
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install what building and testing bulwark needs on Debian 12, idempotently: packages that are
-# already installed are left alone, and apt-get runs only when something is missing.
+# already installed are left alone, and apt-get runs only when something is missing. The Windows
+# cross build (scripts/windows.sh) needs mingw-w64, Wine, autotools (libsodium) and dpkg-dev
+# (apt-get source); its judge of security descriptors, python3-samba.
 set -eu
 
 PACKAGES="
@@ -12,6 +14,8 @@ python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
 zsh fish
 groff-base ansible-core
+gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine wine64 autoconf automake libtool dpkg-dev debian-archive-keyring
+python3-samba
 "
 # tests/fuzz/run.sh (libFuzzer itself): clang's runtime libraries
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES libclang-rt-14-dev"

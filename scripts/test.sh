@@ -8,6 +8,11 @@
 #   clang   clang build, warnings as errors; the unit tests and the fuzz corpus
 #   lint    clang-tidy (.clang-tidy, warnings as errors) over the clang build's sources
 #   tsan    ThreadSanitizer build of the threaded ACL walk's test (only that target)
+#   windows mingw-w64 cross build, warnings as errors (scripts/windows.sh; dependencies from
+#           Debian's source packages, built once and cached in build-windows/deps), and its tests
+#           under Wine: the portable unit tests, the Windows backend's, bulwarkc.exe against the
+#           Linux bulwarkc. Skipped, saying why, only without the cross tools or Wine, or when the
+#           source packages cannot be fetched and none are cached.
 #
 # Every gate runs even when an earlier one failed. The tests that need root (integration, escape)
 # skip without it; what was skipped, and why, is named on the line before the last. The last
@@ -23,7 +28,7 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${BULWARK_TEST_JOBS:-$(nproc)}
-gates=${*:-gcc asan clang lint tsan}
+gates=${*:-gcc asan clang lint tsan windows}
 export PYTHONDONTWRITEBYTECODE=1 # no root-owned __pycache__ in the tree
 started=$(date +%s)
 
@@ -87,7 +92,13 @@ run_ctest() { # gate dir ctest-args...
         # shown as it runs, and kept for the tally below
         { (cd "$dir" && ctest --output-on-failure -j "$jobs" "$@") 2>&1; echo $? >"$summary/ctest.rc"; } |
                 tee "$summary/ctest.log"
-        rc=$(cat "$summary/ctest.rc")
+        note_ctest_log "$gate" "$dir" "$(cat "$summary/ctest.rc")"
+        give_back "$dir"
+}
+
+# The results of the ctest run in $summary/ctest.log (exit status rc), noted under the gate's name.
+note_ctest_log() { # gate dir rc
+        gate=$1 dir=$2 rc=$3
         # "  3/22 Test  #8: golden ......   Passed    0.18 sec" / "***Failed" / "***Skipped" / "***Not Run"
         sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) \.+ *(\*\*\*)?([A-Za-z]+( Run)?).*/\3\t\1/p' "$summary/ctest.log" |
                 while IFS="$(printf '\t')" read -r status name; do
@@ -100,7 +111,6 @@ run_ctest() { # gate dir ctest-args...
         if [ "$rc" -ne 0 ] && ! grep -q "tests failed out of" "$summary/ctest.log"; then
                 note failed "$gate:ctest" # ctest itself failed (no tests found, a bad argument)
         fi
-        give_back "$dir"
 }
 
 # The test's own SKIP line from ctest's log ("SKIP enforcer: needs root (...)" -> "needs root (...)").
@@ -177,13 +187,41 @@ gate_tsan() {
         fi
 }
 
+gate_windows() {
+        # Built and run as the clone's owner: Wine refuses a prefix (build-windows/wineprefix) that
+        # belongs to someone else. build: dependencies, bulwark, the Linux bulwarkc to compare with.
+        as_owner env BULWARK_TEST_JOBS="$jobs" "$root/scripts/windows.sh" build >"$summary/windows.log" 2>&1
+        rc=$?
+        grep -Ev '^(\[ *[0-9]+%\]|Consolidate|Scanning|Built target|gmake)' "$summary/windows.log"
+        case $rc in
+        0) note passed windows:build ;;
+        77)
+                note skipped windows "$(sed -n 's/^SKIP windows: //p' "$summary/windows.log" | head -1)"
+                return
+                ;;
+        *)
+                note failed windows:build
+                return
+                ;;
+        esac
+        # its tests under Wine (the build is current: this only starts Wine and runs ctest)
+        { as_owner env BULWARK_TEST_JOBS="$jobs" "$root/scripts/windows.sh" test 2>&1; echo $? >"$summary/ctest.rc"; } |
+                tee "$summary/ctest.log"
+        rc=$(cat "$summary/ctest.rc")
+        if [ "$rc" -eq 77 ]; then
+                note skipped windows:ctest "$(sed -n 's/^SKIP windows: //p' "$summary/ctest.log" | head -1)"
+                return
+        fi
+        note_ctest_log windows "$root/build-windows" "$rc"
+}
+
 for g in $gates; do
         t0=$(date +%s)
         echo "== gate $g"
         case $g in
-        gcc | asan | clang | lint | tsan) "gate_$g" ;;
+        gcc | asan | clang | lint | tsan | windows) "gate_$g" ;;
         *)
-                echo "bulwark: unknown gate $g (gates: gcc asan clang lint tsan)" >&2
+                echo "bulwark: unknown gate $g (gates: gcc asan clang lint tsan windows)" >&2
                 exit 64
                 ;;
         esac
