@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "fake_ops.h"
+#include "util.h"
 #include "win_path.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 
 const struct bw_win_sid fake_real_user = {1, 5, {0, 0, 0, 0, 0, 5}, {21, 1, 2, 3, 1001}};
 
-__attribute__((format(printf, 2, 3))) static int record(struct fake *f, const char *fmt, ...) {
+BW_PRINTF(2, 3) static int record(struct fake *f, const char *fmt, ...) {
         char *line = NULL;
         va_list ap;
         va_start(ap, fmt);

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The real operations of win_ops.h, Win32 only. NOT VERIFIED ON WINDOWS: this file has been
+ * compiled with mingw-w64 and nothing more (Wine fakes every security effect it has);
+ * tests/windows/README.md is the runbook that checks it on a real host.
+ */
+#ifndef _WIN32
+#error "win_ops_real.c is the Win32 table; the tests use tests/windows/fake_ops.c"
+#endif
+#define WIN32_LEAN_AND_MEAN
+#define COBJMACROS
+#include <windows.h>
+#include <aclapi.h>
+#include <bcrypt.h>
+#include <lm.h>
+#include <sddl.h>
+#include <wincrypt.h>
+#include <initguid.h> /* the netfw GUIDs are not in libuuid.a: defined in this one unit */
+#include <netfw.h>
+
+#include "win_ops_real.h"
+#include "win_path.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int map_error(DWORD e) {
+        switch (e) {
+        case ERROR_SUCCESS:
+                return 0;
+        case ERROR_ACCESS_DENIED:
+        case ERROR_PRIVILEGE_NOT_HELD:
+                return -EACCES;
+        case ERROR_FILE_NOT_FOUND:
+        case ERROR_PATH_NOT_FOUND:
+        case ERROR_NONE_MAPPED:
+        case NERR_UserNotFound:
+        case NERR_GroupNotFound:
+        case ERROR_NO_SUCH_ALIAS:
+                return -ENOENT;
+        case ERROR_ALREADY_EXISTS:
+        case NERR_UserExists:
+        case NERR_GroupExists:
+        case ERROR_ALIAS_EXISTS:
+        case ERROR_MEMBER_IN_ALIAS:
+                return -EEXIST;
+        case ERROR_NOT_ENOUGH_MEMORY:
+        case ERROR_OUTOFMEMORY:
+                return -ENOMEM;
+        case ERROR_INVALID_PARAMETER:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+static int fail(DWORD e, char *err, size_t size, const char *what, const char *name) {
+        if (err && size)
+                snprintf(err, size, "%s %s: Windows error %lu", what, name ? name : "", (unsigned long) e);
+        return map_error(e);
+}
+
+static wchar_t *wide(const char *s) {
+        if (!s)
+                return NULL;
+        int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+        if (n <= 0)
+                return NULL;
+        wchar_t *w = malloc((size_t) n * sizeof(wchar_t));
+        if (w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+                free(w);
+                return NULL;
+        }
+        return w;
+}
+
+static char *narrow(const wchar_t *w) {
+        int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, NULL, 0, NULL, NULL);
+        if (n <= 0)
+                return NULL;
+        char *s = malloc((size_t) n);
+        if (s && WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static wchar_t *wide_path(const char *plan_path) {
+        char *p = NULL;
+        if (bw_win_path_from_plan(plan_path, &p) < 0)
+                return NULL;
+        wchar_t *w = wide(p);
+        free(p);
+        return w;
+}
+
+/* ---- objects ---- */
+
+static int r_open(void *ctx, const char *path, bw_win_handle *ret, struct bw_win_object_info *info, char *err,
+                  size_t es) {
+        (void) ctx;
+        wchar_t *w = wide_path(path);
+        if (!w)
+                return fail(ERROR_INVALID_PARAMETER, err, es, "not a Windows path:", path);
+        /* The last component is never followed (OPEN_REPARSE_POINT); a reparse point on the way
+         * is caught below by comparing the final path with the one asked for. */
+        HANDLE h = CreateFileW(w, READ_CONTROL | WRITE_DAC | FILE_READ_ATTRIBUTES,
+                               FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                               FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+                DWORD e = GetLastError();
+                free(w);
+                return fail(e, err, es, "opening", path);
+        }
+        BY_HANDLE_FILE_INFORMATION bhfi;
+        wchar_t final[32768];
+        DWORD n = GetFinalPathNameByHandleW(h, final, 32768, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+        if (!GetFileInformationByHandle(h, &bhfi) || n == 0 || n >= 32768) {
+                DWORD e = GetLastError();
+                CloseHandle(h);
+                free(w);
+                return fail(e, err, es, "reading the identity of", path);
+        }
+        /* \\?\C:\a\b asked, \\?\C:\a\b got (case aside): no junction on the way */
+        if (CompareStringOrdinal(final, -1, w, -1, TRUE) != CSTR_EQUAL) {
+                CloseHandle(h);
+                free(w);
+                if (err && es)
+                        snprintf(err, es, "%s is reached through a junction or symbolic link on its way", path);
+                return -ELOOP;
+        }
+        free(w);
+        *info = (struct bw_win_object_info){
+                .directory = (bhfi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0,
+                .reparse = (bhfi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0,
+                .file_id = (uint64_t) bhfi.nFileIndexHigh << 32 | bhfi.nFileIndexLow,
+        };
+        *ret = (bw_win_handle) h;
+        return 0;
+}
+
+static void r_close(void *ctx, bw_win_handle h) {
+        (void) ctx;
+        if (h)
+                CloseHandle((HANDLE) h);
+}
+
+static int r_get_sd(void *ctx, bw_win_handle h, uint8_t **ret, size_t *ret_n, char *err, size_t es) {
+        (void) ctx;
+        PSECURITY_DESCRIPTOR sd = NULL;
+        DWORD e = GetSecurityInfo((HANDLE) h, SE_FILE_OBJECT,
+                                  OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                                  NULL, NULL, NULL, NULL, &sd);
+        if (e != ERROR_SUCCESS)
+                return fail(e, err, es, "GetSecurityInfo", "");
+        DWORD n = GetSecurityDescriptorLength(sd);
+        uint8_t *copy = malloc(n);
+        if (!copy) {
+                LocalFree(sd);
+                return -ENOMEM;
+        }
+        memcpy(copy, sd, n); /* GetSecurityInfo returns the self-relative form */
+        LocalFree(sd);
+        *ret = copy;
+        *ret_n = n;
+        return 0;
+}
+
+static int r_set_dacl(void *ctx, bw_win_handle h, const uint8_t *sd, size_t n, char *err, size_t es) {
+        (void) ctx;
+        (void) n;
+        BOOL present = FALSE, defaulted = FALSE;
+        PACL dacl = NULL;
+        SECURITY_DESCRIPTOR_CONTROL control = 0;
+        DWORD revision;
+        PSECURITY_DESCRIPTOR psd = (PSECURITY_DESCRIPTOR) (uintptr_t) sd;
+        if (!IsValidSecurityDescriptor(psd) || !GetSecurityDescriptorDacl(psd, &present, &dacl, &defaulted) ||
+            !present || !dacl || !GetSecurityDescriptorControl(psd, &control, &revision))
+                return fail(ERROR_INVALID_PARAMETER, err, es, "an invalid descriptor for", "SetSecurityInfo");
+        SECURITY_INFORMATION si =
+                DACL_SECURITY_INFORMATION | ((control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION
+                                                                           : UNPROTECTED_DACL_SECURITY_INFORMATION);
+        /* SetSecurityInfo drops the inherited entries given, recomputes them from the parent and
+         * propagates the inheritable ones to everything below (the one slow step, once per apply). */
+        DWORD e = SetSecurityInfo((HANDLE) h, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
+        return e == ERROR_SUCCESS ? 0 : fail(e, err, es, "SetSecurityInfo", "");
+}
+
+static int r_list(void *ctx, const char *path, struct bw_win_dirent **ret, size_t *ret_n, char *err, size_t es) {
+        (void) ctx;
+        char *p = NULL, *pattern = NULL;
+        if (bw_win_path_from_plan(path, &p) < 0 || asprintf(&pattern, "%s\\*", p) < 0) {
+                free(p);
+                return -EINVAL;
+        }
+        free(p);
+        wchar_t *w = wide(pattern);
+        free(pattern);
+        if (!w)
+                return -EINVAL;
+        WIN32_FIND_DATAW fd;
+        HANDLE h = FindFirstFileExW(w, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, FIND_FIRST_EX_LARGE_FETCH);
+        free(w);
+        if (h == INVALID_HANDLE_VALUE)
+                return fail(GetLastError(), err, es, "listing", path);
+        struct bw_win_dirent *ents = NULL;
+        size_t n = 0, cap = 0;
+        int r = 0;
+        do {
+                if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        struct bw_win_dirent *e = realloc(ents, cap * sizeof(*e));
+                        if (!e) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ents = e;
+                }
+                char *name = narrow(fd.cFileName);
+                if (!name || strlen(name) >= sizeof(ents[n].name)) {
+                        free(name);
+                        continue; /* not representable: such a name matches no protected name */
+                }
+                strcpy(ents[n].name, name);
+                free(name);
+                ents[n].directory = (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+                ents[n].reparse = (fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+                n++;
+        } while (FindNextFileW(h, &fd));
+        FindClose(h);
+        if (r < 0) {
+                free(ents);
+                return r;
+        }
+        *ret = ents;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- principals ---- */
+
+static int r_user_add(void *ctx, const char *name, const char *pw, const char *comment, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wn = wide(name), *wp = wide(pw), *wc = wide(comment);
+        USER_INFO_1 ui = {.usri1_name = wn,
+                          .usri1_password = wp,
+                          .usri1_priv = USER_PRIV_USER,
+                          .usri1_comment = wc,
+                          .usri1_flags = UF_SCRIPT | UF_DONT_EXPIRE_PASSWD | UF_PASSWD_CANT_CHANGE};
+        NET_API_STATUS s = wn && wp && wc ? NetUserAdd(NULL, 1, (LPBYTE) &ui, NULL) : ERROR_INVALID_PARAMETER;
+        if (wp)
+                SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
+        free(wn);
+        free(wp);
+        free(wc);
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetUserAdd", name);
+}
+
+static int r_user_del(void *ctx, const char *name, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *w = wide(name);
+        NET_API_STATUS s = w ? NetUserDel(NULL, w) : ERROR_INVALID_PARAMETER;
+        free(w);
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetUserDel", name);
+}
+
+static int r_group_add(void *ctx, const char *name, const char *comment, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wn = wide(name), *wc = wide(comment);
+        LOCALGROUP_INFO_1 gi = {.lgrpi1_name = wn, .lgrpi1_comment = wc};
+        NET_API_STATUS s = wn && wc ? NetLocalGroupAdd(NULL, 1, (LPBYTE) &gi, NULL) : ERROR_INVALID_PARAMETER;
+        free(wn);
+        free(wc);
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetLocalGroupAdd", name);
+}
+
+static int r_group_del(void *ctx, const char *name, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *w = wide(name);
+        NET_API_STATUS s = w ? NetLocalGroupDel(NULL, w) : ERROR_INVALID_PARAMETER;
+        free(w);
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetLocalGroupDel", name);
+}
+
+static int r_member(void *ctx, const char *group, const char *user, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wg = wide(group), *wu = wide(user);
+        LOCALGROUP_MEMBERS_INFO_3 mi = {.lgrmi3_domainandname = wu};
+        NET_API_STATUS s = wg && wu ? NetLocalGroupAddMembers(NULL, wg, 3, (LPBYTE) &mi, 1) : ERROR_INVALID_PARAMETER;
+        free(wg);
+        free(wu);
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetLocalGroupAddMembers", group);
+}
+
+static int r_account_sid(void *ctx, const char *name, struct bw_win_sid *ret, char *comment, size_t cs) {
+        (void) ctx;
+        wchar_t *w = wide(name), domain[256];
+        BYTE sid[SECURITY_MAX_SID_SIZE];
+        DWORD sid_n = sizeof(sid), dom_n = 256;
+        SID_NAME_USE use;
+        if (!w)
+                return -EINVAL;
+        /* ".\name": the local machine's account, never a domain's of the same name */
+        wchar_t qualified[300];
+        _snwprintf(qualified, 300, L".\\%ls", w);
+        qualified[299] = 0;
+        BOOL ok = LookupAccountNameW(NULL, qualified, sid, &sid_n, domain, &dom_n, &use);
+        DWORD e = ok ? 0 : GetLastError();
+        if (!ok) {
+                free(w);
+                return map_error(e);
+        }
+        int r = bw_win_sid_decode(sid, GetLengthSid(sid), ret, NULL);
+        if (r == 0 && comment && cs) {
+                comment[0] = '\0';
+                LPBYTE buf = NULL;
+                NET_API_STATUS s =
+                        use == SidTypeUser ? NetUserGetInfo(NULL, w, 1, &buf) : NetLocalGroupGetInfo(NULL, w, 1, &buf);
+                if (s == NERR_Success && buf) {
+                        char *c = narrow(use == SidTypeUser ? ((USER_INFO_1 *) buf)->usri1_comment
+                                                            : ((LOCALGROUP_INFO_1 *) buf)->lgrpi1_comment);
+                        if (c)
+                                snprintf(comment, cs, "%s", c);
+                        free(c);
+                        NetApiBufferFree(buf);
+                }
+        }
+        free(w);
+        return r;
+}
+
+/* ---- firewall ---- */
+
+static HRESULT fw_rules(INetFwRules **ret) {
+        INetFwPolicy2 *policy = NULL;
+        HRESULT hr = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+        if (FAILED(hr) && hr != RPC_E_CHANGED_MODE)
+                return hr;
+        hr = CoCreateInstance(&CLSID_NetFwPolicy2, NULL, CLSCTX_INPROC_SERVER, &IID_INetFwPolicy2, (void **) &policy);
+        if (SUCCEEDED(hr)) {
+                hr = INetFwPolicy2_get_Rules(policy, ret);
+                INetFwPolicy2_Release(policy);
+        }
+        return hr;
+}
+
+static int hr_fail(HRESULT hr, char *err, size_t es, const char *what, const char *name) {
+        if (err && es)
+                snprintf(err, es, "%s %s: HRESULT 0x%08lx", what, name, (unsigned long) hr);
+        return hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) ? -ENOENT : hr == E_ACCESSDENIED ? -EACCES : -EIO;
+}
+
+static int r_fw_add(void *ctx, const struct bw_win_fw_rule *rule, char *err, size_t es) {
+        (void) ctx;
+        INetFwRules *rules = NULL;
+        INetFwRule3 *r = NULL;
+        HRESULT hr = fw_rules(&rules);
+        if (SUCCEEDED(hr))
+                hr = CoCreateInstance(&CLSID_NetFwRule, NULL, CLSCTX_INPROC_SERVER, &IID_INetFwRule3, (void **) &r);
+        wchar_t *n = wide(rule->name), *d = wide(rule->description), *a = wide(rule->remote_addresses),
+                *u = wide(rule->local_user_sddl);
+        BSTR bn = n ? SysAllocString(n) : NULL, bd = d ? SysAllocString(d) : NULL, ba = a ? SysAllocString(a) : NULL,
+             bu = u ? SysAllocString(u) : NULL;
+        if (SUCCEEDED(hr) && (!bn || !bd || !ba || !bu))
+                hr = E_OUTOFMEMORY;
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Name(r, bn);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Description(r, bd);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Protocol(r, rule->protocol);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_RemoteAddresses(r, ba);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Direction(r, rule->outbound ? NET_FW_RULE_DIR_OUT : NET_FW_RULE_DIR_IN);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Action(r, rule->block ? NET_FW_ACTION_BLOCK : NET_FW_ACTION_ALLOW);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Profiles(r, NET_FW_PROFILE2_ALL);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_LocalUserAuthorizedList(r, bu);
+        if (SUCCEEDED(hr))
+                hr = INetFwRule3_put_Enabled(r, VARIANT_TRUE);
+        if (SUCCEEDED(hr))
+                hr = INetFwRules_Add(rules, (INetFwRule *) r);
+        SysFreeString(bn);
+        SysFreeString(bd);
+        SysFreeString(ba);
+        SysFreeString(bu);
+        free(n);
+        free(d);
+        free(a);
+        free(u);
+        if (r)
+                INetFwRule3_Release(r);
+        if (rules)
+                INetFwRules_Release(rules);
+        return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "adding firewall rule", rule->name);
+}
+
+static int r_fw_remove(void *ctx, const char *name, char *err, size_t es) {
+        (void) ctx;
+        INetFwRules *rules = NULL;
+        HRESULT hr = fw_rules(&rules);
+        wchar_t *n = wide(name);
+        BSTR bn = n ? SysAllocString(n) : NULL;
+        if (SUCCEEDED(hr))
+                hr = bn ? INetFwRules_Remove(rules, bn) : E_OUTOFMEMORY;
+        SysFreeString(bn);
+        free(n);
+        if (rules)
+                INetFwRules_Release(rules);
+        return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "removing firewall rule", name);
+}
+
+static void copy_bstr(char *out, size_t size, BSTR b) {
+        out[0] = '\0';
+        char *s = b ? narrow(b) : NULL;
+        if (s)
+                snprintf(out, size, "%s", s);
+        free(s);
+        SysFreeString(b);
+}
+
+static int r_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, char *err, size_t es) {
+        (void) ctx;
+        INetFwRules *rules = NULL;
+        INetFwRule *r1 = NULL;
+        INetFwRule3 *r = NULL;
+        HRESULT hr = fw_rules(&rules);
+        wchar_t *n = wide(name);
+        BSTR bn = n ? SysAllocString(n) : NULL;
+        if (SUCCEEDED(hr))
+                hr = bn ? INetFwRules_Item(rules, bn, &r1) : E_OUTOFMEMORY;
+        if (SUCCEEDED(hr))
+                hr = INetFwRule_QueryInterface(r1, &IID_INetFwRule3, (void **) &r);
+        memset(ret, 0, sizeof(*ret));
+        snprintf(ret->name, sizeof(ret->name), "%s", name);
+        BSTR b = NULL;
+        LONG l = 0;
+        NET_FW_RULE_DIRECTION dir = NET_FW_RULE_DIR_IN;
+        NET_FW_ACTION act = NET_FW_ACTION_ALLOW;
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_Description(r, &b)))
+                copy_bstr(ret->description, sizeof(ret->description), b);
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_RemoteAddresses(r, &b)))
+                copy_bstr(ret->remote_addresses, sizeof(ret->remote_addresses), b);
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_LocalUserAuthorizedList(r, &b)))
+                copy_bstr(ret->local_user_sddl, sizeof(ret->local_user_sddl), b);
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_Protocol(r, &l)))
+                ret->protocol = (int) l;
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_Direction(r, &dir)))
+                ret->outbound = dir == NET_FW_RULE_DIR_OUT;
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_Action(r, &act)))
+                ret->block = act == NET_FW_ACTION_BLOCK;
+        SysFreeString(bn);
+        free(n);
+        if (r)
+                INetFwRule3_Release(r);
+        if (r1)
+                INetFwRule_Release(r1);
+        if (rules)
+                INetFwRules_Release(rules);
+        return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "reading firewall rule", name);
+}
+
+/* ---- secrets and randomness ---- */
+
+static int dpapi(bool protect, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n) {
+        DATA_BLOB a = {.cbData = (DWORD) n, .pbData = (BYTE *) (uintptr_t) in}, b = {0};
+        BOOL ok = protect ? CryptProtectData(&a, L"bulwark", NULL, NULL, NULL,
+                                             CRYPTPROTECT_LOCAL_MACHINE | CRYPTPROTECT_UI_FORBIDDEN, &b)
+                          : CryptUnprotectData(&a, NULL, NULL, NULL, NULL, CRYPTPROTECT_UI_FORBIDDEN, &b);
+        if (!ok)
+                return protect ? map_error(GetLastError()) : -EBADMSG;
+        *ret = malloc(b.cbData ? b.cbData : 1);
+        if (*ret)
+                memcpy(*ret, b.pbData, b.cbData);
+        *ret_n = b.cbData;
+        SecureZeroMemory(b.pbData, b.cbData);
+        LocalFree(b.pbData);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int r_protect(void *ctx, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n) {
+        (void) ctx;
+        return dpapi(true, in, n, ret, ret_n);
+}
+
+static int r_unprotect(void *ctx, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n) {
+        (void) ctx;
+        return dpapi(false, in, n, ret, ret_n);
+}
+
+static int r_random(void *ctx, uint8_t *out, size_t n) {
+        (void) ctx;
+        NTSTATUS s = BCryptGenRandom(NULL, out, (ULONG) n, BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+        return s >= 0 ? 0 : -EIO;
+}
+
+/* ---- tokens and processes ---- */
+
+static int r_logon(void *ctx, const char *user, const char *pw, bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wu = wide(user), *wp = wide(pw);
+        HANDLE h = NULL;
+        BOOL ok = wu && wp && LogonUserW(wu, L".", wp, LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, &h);
+        DWORD e = ok ? 0 : GetLastError();
+        if (wp)
+                SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
+        free(wu);
+        free(wp);
+        if (!ok)
+                return fail(e, err, es, "LogonUserW", user);
+        *ret = (bw_win_handle) h;
+        return 0;
+}
+
+static int r_own_token(void *ctx, bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        HANDLE h = NULL;
+        if (!OpenProcessToken(GetCurrentProcess(),
+                              TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY | TOKEN_ADJUST_DEFAULT, &h))
+                return fail(GetLastError(), err, es, "OpenProcessToken", "");
+        *ret = (bw_win_handle) h;
+        return 0;
+}
+
+static int r_logon_sid(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t es) {
+        (void) ctx;
+        DWORD n = 0;
+        GetTokenInformation((HANDLE) token, TokenGroups, NULL, 0, &n);
+        TOKEN_GROUPS *g = malloc(n ? n : 1);
+        if (!g)
+                return -ENOMEM;
+        int r = -ENOENT;
+        if (!GetTokenInformation((HANDLE) token, TokenGroups, g, n, &n))
+                r = fail(GetLastError(), err, es, "GetTokenInformation", "TokenGroups");
+        else
+                for (DWORD i = 0; i < g->GroupCount && r == -ENOENT; i++)
+                        if ((g->Groups[i].Attributes & SE_GROUP_LOGON_ID) == SE_GROUP_LOGON_ID)
+                                r = bw_win_sid_decode(g->Groups[i].Sid, GetLengthSid(g->Groups[i].Sid), ret, NULL);
+        if (r == -ENOENT && err && es)
+                snprintf(err, es, "the token has no logon session SID");
+        free(g);
+        return r;
+}
+
+static int r_restricted(void *ctx, bw_win_handle token, uint32_t flags, const struct bw_win_sid *sids, size_t n,
+                        bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        SID_AND_ATTRIBUTES *sa = calloc(n ? n : 1, sizeof(*sa));
+        uint8_t *bytes = calloc(n ? n : 1, 68);
+        if (!sa || !bytes) {
+                free(sa);
+                free(bytes);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                bw_win_sid_encode(&sids[i], bytes + 68 * i);
+                sa[i].Sid = bytes + 68 * i;
+        }
+        HANDLE h = NULL;
+        BOOL ok = CreateRestrictedToken((HANDLE) token, flags, 0, NULL, 0, NULL, (DWORD) n, sa, &h);
+        DWORD e = ok ? 0 : GetLastError();
+        free(sa);
+        free(bytes);
+        if (!ok)
+                return fail(e, err, es, "CreateRestrictedToken", "");
+        *ret = (bw_win_handle) h;
+        return 0;
+}
+
+/* A UTF-8 environment block (NAME=VALUE\0...\0\0) as UTF-16. */
+static wchar_t *wide_block(const char *block) {
+        size_t n = 0;
+        while (block[n] || block[n + 1])
+                n++;
+        n += 2;
+        int w = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, block, (int) n, NULL, 0);
+        wchar_t *out = w > 0 ? malloc((size_t) w * sizeof(wchar_t)) : NULL;
+        if (out && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, block, (int) n, out, w) != w) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+struct launch {
+        wchar_t *app, *cmd, *env, *dir;
+        STARTUPINFOW si;
+};
+
+static int launch_prepare(const struct bw_win_process_spec *s, struct launch *l) {
+        memset(l, 0, sizeof(*l));
+        l->app = wide(s->application);
+        l->cmd = wide(s->command_line); /* CreateProcess may write to it: our own copy */
+        l->env = s->environment ? wide_block(s->environment) : NULL;
+        l->dir = s->directory ? wide(s->directory) : NULL;
+        l->si.cb = sizeof(l->si);
+        l->si.dwFlags = STARTF_USESTDHANDLES;
+        DWORD which[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+        HANDLE *dst[3] = {&l->si.hStdInput, &l->si.hStdOutput, &l->si.hStdError};
+        for (int i = 0; i < 3; i++) {
+                HANDLE h = s->stdio[i] ? (HANDLE) s->stdio[i] : GetStdHandle(which[i]);
+                /* the child receives the runner's stdio (console or pipes) and nothing else the
+                 * runner holds: it opens no other inheritable handle */
+                if (h && h != INVALID_HANDLE_VALUE)
+                        SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+                *dst[i] = h;
+        }
+        return l->app && l->cmd && (!s->environment || l->env) && (!s->directory || l->dir) ? 0 : -EINVAL;
+}
+
+static void launch_done(struct launch *l) {
+        free(l->app);
+        free(l->cmd);
+        free(l->env);
+        free(l->dir);
+}
+
+static int r_cpau(void *ctx, bw_win_handle token, const struct bw_win_process_spec *s, bw_win_handle *p,
+                  bw_win_handle *t, char *err, size_t es) {
+        (void) ctx;
+        struct launch l;
+        PROCESS_INFORMATION pi = {0};
+        int r = launch_prepare(s, &l);
+        if (r == 0 && !CreateProcessAsUserW((HANDLE) token, l.app, l.cmd, NULL, NULL, TRUE,
+                                            CREATE_UNICODE_ENVIRONMENT | (s->suspended ? CREATE_SUSPENDED : 0), l.env,
+                                            l.dir, &l.si, &pi))
+                r = fail(GetLastError(), err, es, "CreateProcessAsUserW", s->application);
+        launch_done(&l);
+        if (r == 0) {
+                *p = (bw_win_handle) pi.hProcess;
+                *t = (bw_win_handle) pi.hThread;
+        }
+        return r;
+}
+
+static int r_cpwl(void *ctx, const char *user, const char *pw, const struct bw_win_process_spec *s, bw_win_handle *p,
+                  bw_win_handle *t, char *err, size_t es) {
+        (void) ctx;
+        struct launch l;
+        PROCESS_INFORMATION pi = {0};
+        wchar_t *wu = wide(user), *wp = wide(pw);
+        int r = launch_prepare(s, &l);
+        if (r == 0 && (!wu || !wp))
+                r = -EINVAL;
+        if (r == 0 && !CreateProcessWithLogonW(wu, L".", wp, LOGON_WITH_PROFILE, l.app, l.cmd,
+                                               CREATE_UNICODE_ENVIRONMENT | (s->suspended ? CREATE_SUSPENDED : 0),
+                                               l.env, l.dir, &l.si, &pi))
+                r = fail(GetLastError(), err, es, "CreateProcessWithLogonW", user);
+        if (wp)
+                SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
+        free(wu);
+        free(wp);
+        launch_done(&l);
+        if (r == 0) {
+                *p = (bw_win_handle) pi.hProcess;
+                *t = (bw_win_handle) pi.hThread;
+        }
+        return r;
+}
+
+static int r_job(void *ctx, bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        HANDLE j = CreateJobObjectW(NULL, NULL);
+        if (!j)
+                return fail(GetLastError(), err, es, "CreateJobObjectW", "");
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li = {0};
+        li.BasicLimitInformation.LimitFlags =
+                JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+        if (!SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof(li))) {
+                DWORD e = GetLastError();
+                CloseHandle(j);
+                return fail(e, err, es, "SetInformationJobObject", "");
+        }
+        *ret = (bw_win_handle) j;
+        return 0;
+}
+
+static int r_assign(void *ctx, bw_win_handle job, bw_win_handle p, char *err, size_t es) {
+        (void) ctx;
+        return AssignProcessToJobObject((HANDLE) job, (HANDLE) p)
+                       ? 0
+                       : fail(GetLastError(), err, es, "AssignProcessToJobObject", "");
+}
+
+static int r_resume(void *ctx, bw_win_handle t, char *err, size_t es) {
+        (void) ctx;
+        return ResumeThread((HANDLE) t) != (DWORD) -1 ? 0 : fail(GetLastError(), err, es, "ResumeThread", "");
+}
+
+static int r_wait(void *ctx, bw_win_handle p, uint32_t *code, char *err, size_t es) {
+        (void) ctx;
+        DWORD c = 0;
+        if (WaitForSingleObject((HANDLE) p, INFINITE) != WAIT_OBJECT_0 || !GetExitCodeProcess((HANDLE) p, &c))
+                return fail(GetLastError(), err, es, "waiting for the command", "");
+        *code = c;
+        return 0;
+}
+
+static int r_terminate(void *ctx, bw_win_handle p, uint32_t code) {
+        (void) ctx;
+        return TerminateProcess((HANDLE) p, code) ? 0 : map_error(GetLastError());
+}
+
+void bw_win_ops_real(struct bw_win_ops *ops) {
+        *ops = (struct bw_win_ops){
+                .open_object = r_open,
+                .close_handle = r_close,
+                .get_sd = r_get_sd,
+                .set_dacl = r_set_dacl,
+                .list_dir = r_list,
+                .user_add = r_user_add,
+                .user_del = r_user_del,
+                .group_add = r_group_add,
+                .group_del = r_group_del,
+                .group_add_member = r_member,
+                .account_sid = r_account_sid,
+                .fw_add = r_fw_add,
+                .fw_remove = r_fw_remove,
+                .fw_get = r_fw_get,
+                .protect = r_protect,
+                .unprotect = r_unprotect,
+                .random = r_random,
+                .logon_user = r_logon,
+                .own_token = r_own_token,
+                .token_logon_sid = r_logon_sid,
+                .restricted_token = r_restricted,
+                .create_process_as_user = r_cpau,
+                .create_process_with_logon = r_cpwl,
+                .job_create = r_job,
+                .job_assign = r_assign,
+                .resume_thread = r_resume,
+                .wait_process = r_wait,
+                .terminate_process = r_terminate,
+        };
+}
