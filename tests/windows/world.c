@@ -10,9 +10,9 @@
 #endif
 
 static void load_plan(struct world *w) {
-        FILE *f = fopen(BW_WIN_FIXTURES "/windows-fixture.plan", "rb");
+        FILE *f = fopen(BW_WIN_FIXTURES "/windows-fixture.bwplan", "rb");
         if (!f) {
-                fprintf(stderr, "cannot open %s\n", BW_WIN_FIXTURES "/windows-fixture.plan");
+                fprintf(stderr, "cannot open %s\n", BW_WIN_FIXTURES "/windows-fixture.bwplan");
                 abort();
         }
         /* 8-byte aligned, as the reader requires */

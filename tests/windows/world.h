@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small Windows machine in the recording fake, and the fixture plan (fixtures/windows-fixture.plan,
+ * A small Windows machine in the recording fake, and the fixture plan (fixtures/windows-fixture.bwplan,
  * compiled by bulwarkc on Linux from windows-fixture.yaml): C:\ readable by Users, ann's profile
  * readable by ann only, a repository with .git, a nested .GIT, vendor, secrets and a junction named
  * .claude, a second repository, a temporary directory, and D:\shared\tools readable by nobody but
