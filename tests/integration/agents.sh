@@ -22,7 +22,11 @@ carry_src=$src/contrib/agents
 claude_cli=${BULWARK_TEST_CLAUDE:-$(command -v claude 2>/dev/null || true)}
 codex_cli=${BULWARK_TEST_CODEX:-$(command -v codex 2>/dev/null || true)}
 . "$(dirname "$0")/lib.sh"
-agents=/run/src # lib.sh copied contrib/agents there
+# lib.sh copied contrib/agents to /run/src; a run gets a /run of its own, and the scripts must be
+# where a sandboxed command sees them too (CLAUDE_CODE_SHELL_PREFIX runs hooks in the sandbox)
+agents=/var/lib/agents
+cp -a /run/src $agents
+chmod 0755 $agents
 skipped=0
 skip() {
         skipped=$((skipped + 1))
@@ -45,7 +49,7 @@ printf '[core]\n\tbare = false\n' >$ws/.git/config
 chown -R ann:ann /home/ann
 cp $ws/.git/config /run/git-config.orig
 git_untouched() { cmp -s $ws/.git/config /run/git-config.orig && [ ! -e $ws/.git/planted ]; }
-chmod 0755 /run/bin /run/src
+chmod 0755 /run/bin
 
 # as_ann DIR command...: as ann, from DIR, with bulwark on PATH and a runtime directory
 as_ann() {
@@ -363,6 +367,266 @@ EOF
                 sh -c "[ $rc -ne 0 ] && [ ! -e $ws/src/nested ]"
 else
         skip "[codex] Codex CLI not installed (npm install -g @openai/codex, or set BULWARK_TEST_CODEX): schemas and requirements.toml not checked by the real CLI"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The agents end to end, with a stand-in for the model: a local server speaking the Messages API
+# (Claude Code) and the Responses API (Codex) that asks for one tool call per turn, from a list,
+# then says "done". The agent itself decides nothing here; everything after the model's answer
+# is the real CLI: its hooks, its permission handling, its shell. A dropped updatedInput (the
+# command then runs without bulwark) or an ignored denial fails these checks.
+cat >/run/stub-model.py <<'EOF'
+#!/usr/bin/python3
+# stub-model.py PORT_FILE STEPS_JSON LOG: answer turn N with tool call N of STEPS_JSON
+# ([{"name": TOOL, "input": {...}}]; for the Responses API a Bash step becomes the shell tool
+# Codex offers), then with the text "done". LOG gets one line per tool result sent back.
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+port_file, steps, log = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
+
+
+def sse(events):
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def note(text):
+    with open(log, "a") as f:
+        f.write(json.dumps({"result": text}) + "\n")
+
+
+def anthropic(req):
+    results = [c for m in req.get("messages", []) if isinstance(m.get("content"), list)
+               for c in m["content"] if c.get("type") == "tool_result"]
+    offered = {t.get("name") for t in req.get("tools", [])}
+    for r in results[-1:]:
+        c = r.get("content")
+        note(c if isinstance(c, str) else " ".join(x.get("text", "") for x in c or []))
+    msg = {"id": "msg_1", "type": "message", "role": "assistant", "model": req.get("model", "m"),
+           "content": [], "stop_reason": None, "stop_sequence": None,
+           "usage": {"input_tokens": 1, "output_tokens": 1}}
+    step = steps[len(results)] if len(results) < len(steps) else None
+    if step and step["name"] in offered:
+        block = {"type": "tool_use", "id": f"toolu_{len(results)}", "name": step["name"],
+                 "input": {}}
+        delta = {"type": "input_json_delta", "partial_json": json.dumps(step["input"])}
+        stop, full = "tool_use", dict(block, input=step["input"])
+    else:
+        block = {"type": "text", "text": ""}
+        delta = {"type": "text_delta", "text": "done"}
+        stop, full = "end_turn", {"type": "text", "text": "done"}
+    if not req.get("stream"):
+        return "application/json", json.dumps(dict(msg, content=[full], stop_reason=stop)).encode()
+    return "text/event-stream", sse([
+        {"type": "message_start", "message": msg},
+        {"type": "content_block_start", "index": 0, "content_block": block},
+        {"type": "content_block_delta", "index": 0, "delta": delta},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
+         "usage": {"output_tokens": 1}},
+        {"type": "message_stop"}])
+
+
+def responses(req):
+    names = {t.get("name") for t in req.get("tools", []) if isinstance(t, dict)}
+    results = [i for i in req.get("input", [])
+               if isinstance(i, dict) and i.get("type") == "function_call_output"]
+    for r in results[-1:]:
+        o = r.get("output")
+        note(o if isinstance(o, str) else json.dumps(o))
+    step = steps[len(results)] if len(results) < len(steps) else None
+    call = None
+    if step and step["name"] == "Bash":
+        c = step["input"]["command"]
+        if "exec_command" in names:
+            call = ("exec_command", {"cmd": c})
+        elif "shell_command" in names:
+            call = ("shell_command", {"command": c})
+        elif "shell" in names:
+            call = ("shell", {"command": ["bash", "-lc", c]})
+    if call:
+        item = {"type": "function_call", "id": "fc_1", "call_id": f"call_{len(results)}",
+                "name": call[0], "arguments": json.dumps(call[1]), "status": "completed"}
+    else:
+        item = {"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
+                "content": [{"type": "output_text", "text": "done", "annotations": []}]}
+    usage = {"input_tokens": 1, "input_tokens_details": None, "output_tokens": 1,
+             "output_tokens_details": None, "total_tokens": 2}
+    return "text/event-stream", sse([
+        {"type": "response.created", "response": {"id": "resp_1"}},
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": {"id": "resp_1", "usage": usage}}])
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, ctype, body):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        path = self.path.split("?")[0]
+        if path.endswith("/messages"):
+            self.reply(200, *anthropic(req))
+        elif path.endswith("/responses"):
+            self.reply(200, *responses(req))
+        else:
+            self.reply(404, "application/json", b"{}")
+
+    def do_GET(self):
+        self.reply(404, "application/json", b"{}")
+
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
+EOF
+chmod 0755 /run/stub-model.py
+model_pid=
+# start_model STEPS_JSON: the stand-in serves STEPS_JSON; its port in $model_port
+start_model() {
+        stop_model
+        printf '%s' "$1" >/run/steps.json
+        : >/run/model.log
+        rm -f /run/model.port
+        python3 /run/stub-model.py /run/model.port /run/steps.json /run/model.log &
+        model_pid=$!
+        i=0
+        while [ ! -s /run/model.port ] && [ $i -lt 100 ]; do
+                sleep 0.05
+                i=$((i + 1))
+        done
+        model_port=$(cat /run/model.port)
+}
+stop_model() {
+        if [ -n "$model_pid" ]; then
+                kill "$model_pid" 2>/dev/null
+                wait "$model_pid" 2>/dev/null
+                model_pid=
+        fi
+}
+# the shell step of every end-to-end run: where it ran, whether .git stays, quoting, the status
+# (the write to .git is in a script: Claude Code itself asks before a command that names .git)
+printf 'echo x >>.git/config\n' >$ws/src/poke.sh
+chown ann:ann $ws/src/poke.sh
+e2e_cmd='printenv BULWARK_SANDBOX >src/e2e.mode; sh src/poke.sh; echo "it'\''s $(echo o)k"; exit 3'
+e2e_steps() { # extra steps (JSON list items, may be empty)
+        python3 - "$e2e_cmd" "$1" <<'EOF'
+import json, sys
+steps = [{"name": "Bash", "input": {"command": sys.argv[1], "description": "e2e"}}]
+steps += json.loads("[" + sys.argv[2] + "]")
+print(json.dumps(steps))
+EOF
+}
+e2e_checks() { # label
+        check "[$1] the shell command the model asked for ran in the sandbox" grep -qx offline $ws/src/e2e.mode
+        check "[$1]   ...could not write .git" cmp -s $ws/.git/config /run/git-config.orig
+        check "[$1]   ...its quoting survived and its output came back" grep -q "it's ok" /run/model.log
+        check "[$1]   ...its exit status came back" grep -qi 'exit code 3\|exited with code 3\|exit_code\\\?"\?: \?3' /run/model.log
+        rm -f $ws/src/e2e.mode
+}
+
+if [ -n "$claude_cli" ] && [ -x "$claude_cli" ]; then
+        cli_version=$(as_ann $ws "$claude_cli" --version 2>/dev/null | head -1 | cut -d' ' -f1)
+        for variant in settings.json settings.shell-prefix.json; do
+                label="claude $cli_version, $variant"
+                sed "s|/usr/local/libexec/bulwark/|$agents/|g" $agents/claude-code/$variant >/run/cc.json
+                chmod 0644 /run/cc.json
+                start_model "$(e2e_steps "{\"name\": \"Write\", \"input\": {\"file_path\": \"$ws/.git/planted\", \"content\": \"planted\"}}")"
+                as_ann $ws env ANTHROPIC_BASE_URL=http://127.0.0.1:$model_port ANTHROPIC_API_KEY=sk-test-stub \
+                        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 timeout 120 "$claude_cli" -p "run it" \
+                        --settings /run/cc.json ${AGENTS_DEBUG:+--debug-file /home/ann/cc-dbg.txt} </dev/null >/run/cc.out 2>&1
+                rc=$?
+                stop_model
+                [ -z "${AGENTS_DEBUG:-}" ] || { echo "--- $label"; cat /run/model.log; tail -5 /run/cc.out; grep -i -E "settings|hook|permission|error" /home/ann/cc-dbg.txt | head -30; rm -f /home/ann/cc-dbg.txt; }
+                check "[$label] claude -p finished (exit 0)" test $rc -eq 0
+                e2e_checks "$label"
+                check "[$label] its Write tool into .git was denied by the hook" sh -c \
+                        "grep -q 'bulwark-hook: denied' /run/model.log && [ ! -e $ws/.git/planted ]"
+        done
+        # fail closed, for real: the hook script missing; bulwark missing under the shell prefix
+        fail_steps='[{"name": "Bash", "input": {"command": "echo ran >src/unsandboxed"}},
+                {"name": "Write", "input": {"file_path": "'$ws'/.git/planted", "content": "x"}}]'
+        sed "s|/usr/local/libexec/bulwark/bulwark-hook|/nonexistent/bulwark-hook|g" \
+                $agents/claude-code/settings.json >/run/cc.json
+        start_model "$fail_steps"
+        as_ann $ws env ANTHROPIC_BASE_URL=http://127.0.0.1:$model_port ANTHROPIC_API_KEY=sk-test-stub \
+                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 timeout 120 "$claude_cli" -p "run it" \
+                --settings /run/cc.json </dev/null >/run/cc.out 2>&1
+        stop_model
+        check "[claude $cli_version, settings.json] the hook script missing: the command is blocked, not run" sh -c \
+                "[ ! -e $ws/src/unsandboxed ] && [ ! -e $ws/.git/planted ] && grep -q 'hook error' /run/model.log"
+        sed "s|/usr/local/libexec/bulwark/|$agents/|g" $agents/claude-code/settings.shell-prefix.json >/run/cc.json
+        start_model "$fail_steps"
+        as_ann_nobulwark $ws env ANTHROPIC_BASE_URL=http://127.0.0.1:$model_port ANTHROPIC_API_KEY=sk-test-stub \
+                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 timeout 120 "$claude_cli" -p "run it" \
+                --settings /run/cc.json </dev/null >/run/cc.out 2>&1
+        stop_model
+        check "[claude $cli_version, settings.shell-prefix.json] bulwark missing: neither the command nor the edit runs" sh -c \
+                "[ ! -e $ws/src/unsandboxed ] && [ ! -e $ws/.git/planted ] && grep -q 'NOT run' /run/model.log"
+fi
+
+if [ -n "$codex_cli" ] && [ -x "$codex_cli" ]; then
+        cli_version=$(as_ann $ws "$codex_cli" --version 2>/dev/null | tail -1 | cut -d' ' -f2)
+        # the documented setup: managed hooks (requirements.toml), Codex's sandbox off (config.toml)
+        codex_config() {
+                grep -v '^#' $agents/codex/config.toml
+                cat <<EOF
+model = "stub-model"
+model_provider = "stub"
+approval_policy = "never"
+[model_providers.stub]
+name = "stub"
+base_url = "http://127.0.0.1:$model_port/v1"
+wire_api = "responses"
+env_key = "STUB_MODEL_KEY"
+EOF
+        }
+        start_model "$(e2e_steps "")"
+        mkdir -p /etc/codex
+        sed "s|/usr/local/libexec/bulwark/|$agents/|g" $agents/codex/requirements.toml >/etc/codex/requirements.toml
+        rm -rf /home/ann/.codex && mkdir -p /home/ann/.codex
+        codex_config >/home/ann/.codex/config.toml
+        chown -R ann:ann /home/ann/.codex
+        label="codex $cli_version, requirements.toml + config.toml"
+        as_ann $ws env CODEX_HOME=/home/ann/.codex STUB_MODEL_KEY=x timeout 120 "$codex_cli" exec \
+                --skip-git-repo-check "run it" </dev/null >/run/cx.out 2>&1
+        rc=$?
+        stop_model
+        check "[$label] codex exec finished (exit 0)" test $rc -eq 0
+        e2e_checks "$label"
+        rm -f /etc/codex/requirements.toml
+        # the same hook in ~/.codex/hooks.json, never reviewed: what this Codex does with it
+        sed "s|/usr/local/libexec/bulwark/|$agents/|g" $agents/codex/hooks.json >/home/ann/.codex/hooks.json
+        start_model "$(e2e_steps "")"
+        codex_config >/home/ann/.codex/config.toml
+        chown -R ann:ann /home/ann/.codex
+        as_ann $ws env CODEX_HOME=/home/ann/.codex STUB_MODEL_KEY=x timeout 120 "$codex_cli" exec \
+                --skip-git-repo-check "run it" </dev/null >/run/cx.out 2>&1
+        stop_model
+        # not a check (Codex may change this): what the README says about such hooks, as observed
+        if [ -s $ws/src/e2e.mode ]; then
+                echo "note [codex $cli_version] an unreviewed hook in ~/.codex/hooks.json ran"
+        elif [ -e $ws/src/e2e.mode ]; then
+                echo "note [codex $cli_version] an unreviewed hook in ~/.codex/hooks.json was skipped without a word:" \
+                        "the command ran WITHOUT bulwark (use requirements.toml, or review and trust it in /hooks)"
+        else
+                echo "note [codex $cli_version] with an unreviewed hook in ~/.codex/hooks.json the command did not run"
+        fi
+        cp /run/git-config.orig $ws/.git/config
+        rm -f $ws/src/e2e.mode /home/ann/.codex/hooks.json
 fi
 
 # ---------------------------------------------------------------------------------------------
