@@ -217,3 +217,12 @@ struct bw_decision bw_tree_policy_seed(const struct bw_tree_policy *tp, pcre2_ma
         }
         return d;
 }
+
+void bw_acl_regions_free(struct bw_acl_region *g) {
+        while (g) {
+                struct bw_acl_region *next = g->next;
+                free(g->path);
+                free(g);
+                g = next;
+        }
+}

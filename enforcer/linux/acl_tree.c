@@ -664,15 +664,6 @@ static struct bw_acl_region *kept_region_after(struct worker *w, struct bw_acl_r
         return g;
 }
 
-void bw_acl_regions_free(struct bw_acl_region *g) {
-        while (g) {
-                struct bw_acl_region *next = g->next;
-                free(g->path);
-                free(g);
-                g = next;
-        }
-}
-
 /* Hand the walk's regions to the caller (or free them). */
 static void take_regions(struct shared *sh, const struct bw_tree_options *o) {
         if (!o->regions) {
