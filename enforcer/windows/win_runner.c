@@ -107,7 +107,8 @@ int bw_win_env_block(const char *const *env, char **ret, size_t *ret_size) {
                 free(block);
                 return -ENOMEM;
         }
-        memcpy(sorted, env, n * sizeof(char *));
+        if (n)
+                memcpy(sorted, env, n * sizeof(char *));
         qsort(sorted, n, sizeof(char *), env_cmp);
         size_t o = 0;
         for (size_t i = 0; i < n; i++) {
