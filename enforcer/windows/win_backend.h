@@ -74,6 +74,15 @@ void bw_win_install_done(struct bw_win_install *in);
 void bw_win_translation_done(struct bw_win_translation *t);
 void bw_win_targets_free(struct bw_win_target *t, size_t n);
 
+/*
+ * The installation's record in the state (one "key=value" a line): id, user, the accounts with
+ * their SIDs, the DPAPI blobs of the passwords (hex), whether the firewall rule is bulwark's, each
+ * root's SID and path, and the targets in force. Decoding refuses anything unknown or malformed
+ * (-EBADMSG): a damaged record must not become a wrong revert.
+ */
+int bw_win_install_encode(const struct bw_win_install *in, char **ret);
+int bw_win_install_decode(const char *text, struct bw_win_install *ret);
+
 /* Account names for a real user: "bwoff-USER", "bwon-USER", "bwgrp-USER" when they fit in 20
  * characters and USER is [a-z0-9_-]; else a prefix of the name and 8 hex digits of its SHA-256.
  * role: BW_ROLE_OFFLINE, BW_ROLE_ONLINE or BW_ROLE_SANDBOX_GROUP. */

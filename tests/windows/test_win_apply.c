@@ -586,6 +586,70 @@ static void test_revert_replaced_object(void **state) {
         world_done(&w);
 }
 
+static void expect_refused(const char *good, const char *from, const char *to) {
+        char *bad = NULL;
+        const char *at = strstr(good, from);
+        assert_non_null(at);
+        assert_true(asprintf(&bad, "%.*s%s%s", (int) (at - good), good, to, at + strlen(from)) > 0);
+        struct bw_win_install x;
+        assert_int_equal(bw_win_install_decode(bad, &x), -EBADMSG);
+        free(bad);
+}
+
+static void test_state_record(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct snapshot before;
+        world_snapshot(&w, &before);
+        struct bw_win_install in = {0};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        snprintf(in.id, sizeof(in.id), "0123456789abcdef");
+        assert_int_equal(world_apply(&w, &in, WS, NULL, 0, &j, &rep, &t), 0);
+        char *text, *again;
+        assert_int_equal(bw_win_install_encode(&in, &text), 0);
+        struct bw_win_install back;
+        assert_int_equal(bw_win_install_decode(text, &back), 0);
+        assert_int_equal(bw_win_install_encode(&back, &again), 0);
+        assert_string_equal(text, again);
+        /* the SIDs are the state's: a later translation of the same plan reuses them */
+        assert_int_equal(back.n_roots, in.n_roots);
+        for (size_t i = 0; i < in.n_roots; i++)
+                assert_true(bw_win_sid_equal(&back.roots[i].sid, &in.roots[i].sid));
+        assert_int_equal(back.offline_secret_n, in.offline_secret_n);
+        assert_memory_equal(back.offline_secret, in.offline_secret, in.offline_secret_n);
+        /* damaged records are refused, never half-read */
+        expect_refused(text, "\ntarget=", "\ntarget=9 ");
+        expect_refused(text, "\nfirewall=1", "\nfirewall=yes");
+        expect_refused(text, "\nroot=S-1-5-21-", "\nroot=S-1-5-x");
+        expect_refused(text, "\nroot=S-1-5-21-", "\nbogus=1\nroot=S-1-5-21-");
+        expect_refused(text, "\nuser=ann", "\nuser=ann\nuser=bob");
+        expect_refused(text, " /c/Users/ann/repo\n", " /etc/repo\n");
+        expect_refused(text, " /c/Users/ann/repo\n", " /c/Users/ann/../repo\n");
+        expect_refused(text, " /c/Users/ann/repo\n", " /c/Users/ann/repo/..\n");
+        expect_refused(text, " /c/Users/ann/repo\n", " /c/Users/ann/repo/\n");
+        expect_refused(text, " /c/Users/ann/repo\n", " /c/Users//repo\n");
+        expect_refused(text, "\noffline_secret=", "\noffline_secret=zz");
+        text[strlen(text) - 1] = '\0'; /* cut: no final newline */
+        struct bw_win_install x;
+        assert_int_equal(bw_win_install_decode(text, &x), -EBADMSG);
+        assert_int_equal(bw_win_install_decode("id=01\n", &x), -EBADMSG); /* keys missing */
+        /* what was decoded reverts the machine */
+        struct bw_win_report rrep = {0};
+        assert_int_equal(bw_win_revert(&back, NULL, 0, &j, &w.ops, &rrep), 0);
+        assert_int_equal(world_diff(&w, &before), -1);
+        free(text);
+        free(again);
+        snapshot_done(&before);
+        bw_win_install_done(&back);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_translate),
@@ -602,6 +666,7 @@ int main(void) {
                 cmocka_unit_test(test_read_worker_progress),
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_revert_replaced_object),
+                cmocka_unit_test(test_state_record),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
