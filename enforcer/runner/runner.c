@@ -34,6 +34,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -87,13 +88,29 @@ static void usage(FILE *f) {
               "      --plan-fd N      unelevated: read the plan from file descriptor N\n"
               "  -w, --workspace DIR  the workspace (default: the current directory)\n"
               "  -v, --verbose        say which mode and which layers were used\n"
-              "      --session start|stop|list   a warm sandbox for the workspace (see `bulwark session --help`)\n"
+              "      --session start|stop|list   a warm sandbox for the workspace (see `bulwark session --help`);\n"
+              "                       BULWARK_SESSION=auto: a run without one starts it, =off: every run cold\n"
               "      --version        the version\n"
               "  -h, --help           this help\n\n"
               "Elevated mode is used when `bulwark apply` installed a plan for the workspace (or a\n"
               "directory above it) for the calling user. Exit status: the command's own; 125 when the\n"
               "sandbox could not be set up; 126/127 when COMMAND cannot be executed / is not found.\n",
               f);
+}
+
+/* ---- who is calling ---- */
+
+/* Refuse the callers bulwark run cannot serve, saying why: from inside a sandbox, and root
+ * through sudo (a run is the caller's own: as root it would be root's, and elevated mode comes
+ * from an installation, not from running the runner as root). */
+static void check_caller(void) {
+        const char *sudo_user = getenv("SUDO_USER"), *sudo_uid = getenv("SUDO_UID");
+        if (getuid() == 0 && sudo_user && sudo_user[0] && !(sudo_uid && bw_streq(sudo_uid, "0")))
+                refuse("you ran this through sudo, as root: bulwark run runs the command as the user who calls it, "
+                       "so run it as %s, without sudo. Elevated mode (the command as %s's sandbox user) comes "
+                       "from a plan installed once with `sudo bulwark apply PLAN --workspace DIR --user %s`; "
+                       "apply is the only step that needs root",
+                       sudo_user, sudo_user, sudo_user);
 }
 
 /* ---- capabilities (raw system calls: no libcap on the command path) ---- */
@@ -781,6 +798,68 @@ static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool netw
 
 static int session_log_fd = -1; /* start: where the session's own messages go */
 
+/* The socket file a session listens on, as this runner saw it once it was bound: a session
+ * removes its socket at the end only if it is still this file (a rebuilt session may have bound a
+ * new one at the same name meanwhile). */
+static struct stat session_socket_st;
+
+/* The sessions' files at path are changed under this lock (a session that ends removes its socket
+ * only while it is still its own, and a rebuild replaces it): the fd to close, or -1. */
+static int session_lock(const char *path) {
+        char lock[PATH_MAX + 8];
+        snprintf(lock, sizeof(lock), "%.*s.lock", (int) strlen(path) - 5, path);
+        int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+                close(fd);
+                fd = -1;
+        }
+        return fd;
+}
+
+static void session_unlink(const char *path) {
+        char side[PATH_MAX + 8];
+        unlink(path);
+        snprintf(side, sizeof(side), "%.*s.info", (int) strlen(path) - 5, path);
+        unlink(side);
+}
+
+/* Bind and listen on the session's socket at path, as the caller (whose private directory it is
+ * in), with its .log and .info beside it. -EEXIST when a live session answers there; refuses
+ * when the socket cannot be made. */
+static int session_listen(const char *path, const char *workspace, bool network, bool elevated) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                close(probe);
+                return -EEXIST;
+        }
+        if (probe >= 0)
+                close(probe);
+        unlink(path); /* a stale one */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        mode_t old = umask(077);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
+            lstat(path, &session_socket_st) < 0)
+                refuse("cannot make the session's socket %s: %s", path, strerror(errno));
+        umask(old);
+        /* what the session says (set-up failures included) goes to a log beside it, and a line
+         * for `--session list` */
+        char side[PATH_MAX + 8];
+        snprintf(side, sizeof(side), "%.*s.log", (int) strlen(path) - 5, path);
+        if (session_log_fd >= 0)
+                close(session_log_fd);
+        session_log_fd = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        snprintf(side, sizeof(side), "%.*s.info", (int) strlen(path) - 5, path);
+        int info = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (info >= 0) {
+                dprintf(info, "%s (%s%s)\n", workspace, elevated ? "elevated" : "unelevated",
+                        network ? ", network" : ", offline");
+                close(info);
+        }
+        return fd;
+}
+
 /* The socket of the session for this workspace, user and mode; for start, bound and listening
  * (as you: an elevated runner has not switched yet). */
 static void session_prepare(const struct spec_lists *sl, const char *home, const char *tree_dir, const char *workspace,
@@ -819,35 +898,15 @@ static void session_prepare(const struct spec_lists *sl, const char *home, const
         }
         if (!cmd || !bw_streq(cmd, "start"))
                 return;
-        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sa = (struct sockaddr_un){.sun_family = AF_UNIX};
-        memcpy(sa.sun_path, out_path, strlen(out_path) + 1);
-        if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
-                close(probe);
+        int lock = session_lock(out_path);
+        int fd = session_listen(out_path, workspace, network, elevated);
+        if (lock >= 0)
+                close(lock);
+        if (fd == -EEXIST) {
                 printf("bulwark: a session for %s is already running (%s)\n", workspace, out_path);
                 exit(0);
         }
-        if (probe >= 0)
-                close(probe);
-        unlink(out_path); /* a stale one */
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        mode_t old = umask(077);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
-                refuse("cannot make the session's socket %s: %s", out_path, strerror(errno));
-        umask(old);
         *out_listen = fd;
-        /* what the session says (set-up failures included) goes to a log beside it, and a line
-         * for `--session list` */
-        char side[PATH_MAX + 8];
-        snprintf(side, sizeof(side), "%.*s.log", (int) strlen(out_path) - 5, out_path);
-        session_log_fd = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        snprintf(side, sizeof(side), "%.*s.info", (int) strlen(out_path) - 5, out_path);
-        int info = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (info >= 0) {
-                dprintf(info, "%s (%s%s)\n", workspace, elevated ? "elevated" : "unelevated",
-                        network ? ", network" : ", offline");
-                close(info);
-        }
 }
 
 /* --session stop|list (and a quiet stop of a session built for another boundary). */
@@ -932,9 +991,10 @@ static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *p
         bw_sb_done(&b);
 }
 
-/* Build the session and leave it serving in the background; 0 once it is up. */
+/* Build the session and leave it serving in the background; 0 once it is up, 125 (said on
+ * stderr) when it could not be built. quiet: started by a run (its stdout is the command's). */
 static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, const uint8_t digest[32], const char *path,
-                         const char *workspace) {
+                         const char *workspace, bool quiet) {
         int ready[2];
         if (pipe2(ready, O_CLOEXEC) < 0)
                 refuse("cannot create a pipe: %s", strerror(errno));
@@ -948,15 +1008,26 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
                 dup2(null, 0);
                 dup2(session_log_fd >= 0 ? session_log_fd : null, 1);
                 dup2(session_log_fd >= 0 ? session_log_fd : null, 2);
+                /* nothing of a run that started it (its connection, its tree index) stays open for
+                 * the session's lifetime: only the socket and the ready pipe */
+                int keep_a = listen_fd < ready[1] ? listen_fd : ready[1];
+                int keep_b = listen_fd < ready[1] ? ready[1] : listen_fd;
+                close_range(3, (unsigned) keep_a - 1, 0);
+                close_range((unsigned) keep_a + 1, (unsigned) keep_b - 1, 0);
+                close_range((unsigned) keep_b + 1, ~0u, 0);
                 const char *idle = getenv("BULWARK_SESSION_IDLE");
                 unsigned secs = idle ? (unsigned) strtoul(idle, NULL, 10) : 0;
                 int st = bw_sandbox_serve(spec, listen_fd, digest, secs, ready[1]);
-                /* the socket and its files are yours (an elevated session serves as the sandbox user) */
+                /* the socket and its files are yours (an elevated session serves as the sandbox
+                 * user); removed only while they are still this session's */
                 (void) !setresuid((uid_t) -1, getuid(), (uid_t) -1);
-                char side[PATH_MAX + 8];
-                unlink(path);
-                snprintf(side, sizeof(side), "%.*s.info", (int) strlen(path) - 5, path);
-                unlink(side);
+                int lock = session_lock(path);
+                struct stat now;
+                if (lstat(path, &now) == 0 && now.st_ino == session_socket_st.st_ino &&
+                    now.st_dev == session_socket_st.st_dev)
+                        session_unlink(path);
+                if (lock >= 0)
+                        close(lock);
                 _exit(st == 125 ? 125 : 0);
         }
         close(ready[1]);
@@ -966,6 +1037,7 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
         do
                 got = read(ready[0], &c, 1);
         while (got < 0 && errno == EINTR);
+        close(ready[0]);
         if (got != 1) {
                 char side[PATH_MAX + 8], buf[512];
                 snprintf(side, sizeof(side), "%.*s.log", (int) strlen(path) - 5, path);
@@ -978,9 +1050,108 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
                         n > 0 ? ":\n" : "\n", buf);
                 return 125;
         }
-        printf("bulwark: session started for %s (commands run in it until `bulwark session stop` or %u s idle)\n",
-               workspace, (unsigned) BW_SESSION_IDLE);
+        if (!quiet)
+                printf("bulwark: session started for %s (commands run in it until `bulwark session stop` or %u s "
+                       "idle)\n",
+                       workspace, (unsigned) BW_SESSION_IDLE);
         return 0;
+}
+
+/*
+ * How runs use sessions (BULWARK_SESSION in the caller's environment):
+ *   (unset)  a run uses the workspace's session when one is running; one built for another
+ *            boundary is stopped and rebuilt for this run's (it was started on purpose: it is
+ *            kept warm); without a session the run is cold and starts none
+ *   auto     as above, and a run without a session starts one (it shows in `session list` and
+ *            ends after BW_SESSION_IDLE seconds without a command, or with `session stop`)
+ *   off      every run is cold; sessions are left alone
+ */
+enum session_use { SESSION_USE, SESSION_AUTO, SESSION_OFF };
+
+static enum session_use session_use(void) {
+        const char *v = getenv("BULWARK_SESSION");
+        if (!v || !v[0] || bw_streq(v, "on"))
+                return SESSION_USE;
+        if (bw_streq(v, "auto"))
+                return SESSION_AUTO;
+        if (bw_streq(v, "off"))
+                return SESSION_OFF;
+        refuse("BULWARK_SESSION=%s: say auto, off or nothing (see `bulwark session --help`)", v);
+}
+
+/* Elevated, the runner acts as the sandbox user (effective and saved uid) and keeps the caller's
+ * real uid: the sessions' directory is the caller's (0700, the sandbox user cannot look into it),
+ * so a session is reached, made and removed as the caller, and the sandbox is built as the
+ * sandbox user (whose id maps it writes: an id change makes a process undumpable). */
+static void act_as(uid_t uid) {
+        if (setresuid((uid_t) -1, uid, (uid_t) -1) < 0)
+                refuse("cannot change the effective user to %u: %s", (unsigned) uid, strerror(errno));
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+struct session_run {
+        const struct bw_sandbox_spec *spec;
+        const uint8_t *digest;
+        const char *path, *home, *workspace, *cwd;
+        const struct str_list *writable;
+        bool network, elevated, verbose;
+        uid_t real_uid;
+};
+
+/* A run through the workspace's session: the command's status, or BW_ATTACH_UNAVAILABLE (run it
+ * cold). A session built for another boundary is stopped and, like a missing one under
+ * BULWARK_SESSION=auto, built for this run's boundary before the command is handed to it. */
+static int session_run(const struct session_run *r, enum session_use use, char *const argv[], char *const envp[]) {
+        uid_t ru, eu, sandbox_uid;
+        if (getresuid(&ru, &eu, &sandbox_uid) < 0)
+                refuse("cannot read the user ids: %s", strerror(errno));
+        if (r->elevated)
+                act_as(r->real_uid);
+        int status = access(r->path, F_OK) == 0 ? bw_sandbox_attach(r->path, r->digest, argv, envp, r->cwd)
+                                                : BW_ATTACH_NO_SESSION;
+        bool stale = status == BW_ATTACH_MISMATCH;
+        if (stale) {
+                /* built for another boundary (a carve-out appeared or went, the policy changed): it
+                 * must not serve this workspace any more; it ends, and its socket goes with it */
+                (void) session_control("stop-quiet", r->path);
+        }
+        if (stale || (status == BW_ATTACH_NO_SESSION && use == SESSION_AUTO)) {
+                char *dir = state_dir(r->home, r->writable, "sessions");
+                /* the stopped session may take a while to end (its namespaces are torn down): its
+                 * socket file goes now, so that nothing reaches it, and the new one takes its name */
+                int lock = dir ? session_lock(r->path) : -1;
+                if (stale && lock >= 0)
+                        session_unlink(r->path);
+                int fd = dir ? session_listen(r->path, r->workspace, r->network, r->elevated) : -ENOENT;
+                if (lock >= 0)
+                        close(lock);
+                free(dir);
+                int built = fd == -EEXIST ? 0 : 125; /* -EEXIST: another run started one meanwhile */
+                if (fd >= 0) {
+                        if (r->elevated)
+                                act_as(sandbox_uid);
+                        built = session_start(r->spec, fd, r->digest, r->path, r->workspace, true);
+                        if (r->elevated)
+                                act_as(r->real_uid);
+                }
+                if (r->verbose)
+                        fprintf(stderr, "bulwark run: %s%s\n",
+                                stale ? "the warm session was built for another boundary (a carve-out appeared or "
+                                        "went, or the policy changed): "
+                                      : "BULWARK_SESSION=auto: ",
+                                built == 0 ? "a session for this boundary serves the workspace now"
+                                : fd < 0 && fd != -EEXIST
+                                        ? "no session can be made (no private directory of yours for it)"
+                                        : "no session could be built");
+                status = built == 0 ? bw_sandbox_attach(r->path, r->digest, argv, envp, r->cwd) : BW_ATTACH_UNAVAILABLE;
+        }
+        bool cold = status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH || status == BW_ATTACH_NO_SESSION;
+        if (r->elevated && cold)
+                act_as(sandbox_uid); /* back to the sandbox user for the cold run */
+        if (r->verbose)
+                fprintf(stderr, "bulwark run: %s\n",
+                        cold ? "no usable warm session: this run is cold" : "ran in the warm session");
+        return cold ? BW_ATTACH_UNAVAILABLE : status;
 }
 
 int main(int argc, char **argv) {
@@ -1045,6 +1216,8 @@ int main(int argc, char **argv) {
         } else
                 close_range(3, ~0u, 0);
 
+        check_caller();
+        enum session_use use = session_use();
         bool can_switch = has_setid_caps();
         uid_t real_uid = getuid();
         char cwd[PATH_MAX], workspace[PATH_MAX];
@@ -1070,6 +1243,10 @@ int main(int argc, char **argv) {
         const char *shown;
         if (elevated) {
                 struct passwd *owner = getpwnam(in.values[BW_VAR_USER]);
+                if ((!owner || owner->pw_uid != getuid()) && getuid() == 0)
+                        refuse("the plan installed for %s serves %s, and you are root: bulwark run runs the command "
+                               "as the user who calls it; run it as %s (without sudo)",
+                               in.values[BW_VAR_WORKSPACE], in.values[BW_VAR_USER], in.values[BW_VAR_USER]);
                 if (!owner || owner->pw_uid != getuid())
                         refuse("the plan installed for %s serves %s only, not %s: ask an administrator to install one "
                                "for you (sudo bulwark apply PLAN --user %s)",
@@ -1332,39 +1509,24 @@ int main(int argc, char **argv) {
         char **envp = build_env(base, plan, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL, verbose);
         uint8_t digest[32];
         spec_digest(&spec, plan, principal, digest);
-        int status;
+        int status = BW_ATTACH_UNAVAILABLE;
         if (session_cmd) /* start: build the sandbox, keep it serving in the background */
-                status = session_start(&spec, listen_fd, digest, session_path, workspace);
-        else
-                status = BW_ATTACH_UNAVAILABLE;
-        if (!session_cmd && session_path[0] && access(session_path, F_OK) == 0) {
-                if (elevated) /* the session's socket is yours: connect as you */
-                        (void) !setresuid((uid_t) -1, real_uid, (uid_t) -1);
-                status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);
-                if (status == BW_ATTACH_MISMATCH) {
-                        /* built for another boundary (a carve-out appeared or went, the policy
-                         * changed): it must not serve this workspace any more; this run is cold */
-                        (void) session_control("stop-quiet", session_path);
-                        fputs("bulwark run: the warm session was built for another boundary (a carve-out appeared or "
-                              "went, or the policy changed) and is stopped; this run is cold: `bulwark session "
-                              "start` builds one for the new boundary\n",
-                              stderr);
-                }
-                if (elevated && (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH)) {
-                        /* back to the sandbox user for the cold run; an id change makes a process
-                         * undumpable, and the runner must write its sandbox's id maps */
-                        uid_t sandbox_uid, r, e;
-                        (void) getresuid(&r, &e, &sandbox_uid);
-                        (void) !setresuid((uid_t) -1, sandbox_uid, (uid_t) -1);
-                        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-                }
-                if (verbose)
-                        fprintf(stderr, "bulwark run: %s\n",
-                                status == BW_ATTACH_MISMATCH      ? "cold run (session stopped)"
-                                : status == BW_ATTACH_UNAVAILABLE ? "no usable warm session: this run is cold"
-                                                                  : "ran in the warm session");
+                status = session_start(&spec, listen_fd, digest, session_path, workspace, false);
+        else if (session_path[0] && use != SESSION_OFF) {
+                const struct session_run r = {.spec = &spec,
+                                              .digest = digest,
+                                              .path = session_path,
+                                              .home = me->pw_dir,
+                                              .workspace = workspace,
+                                              .cwd = cwd,
+                                              .writable = &sl.writable,
+                                              .network = network,
+                                              .elevated = elevated,
+                                              .verbose = verbose,
+                                              .real_uid = real_uid};
+                status = session_run(&r, use, argv + optind, envp);
         }
-        if (!session_cmd && (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH))
+        if (!session_cmd && status == BW_ATTACH_UNAVAILABLE)
                 status = bw_sandbox_run(&spec, argv + optind, envp);
         /* The sandbox is gone (its pid namespace with it): what did the run leave behind? Elevated,
          * that is checked as the real user again (the real uid was kept for this and for signals):

@@ -39,10 +39,10 @@
 /* ---- how init reports to the runner ---- */
 
 /* init writes exactly one of these to the status pipe before it exits. */
-enum report_kind { REPORT_SETUP_FAILED = 1, REPORT_COMMAND_ENDED = 2, REPORT_SERVING = 3 };
+enum report_kind { REPORT_SETUP_FAILED = 1, REPORT_COMMAND_ENDED = 2, REPORT_SERVING = 3, REPORT_STOPPED = 4 };
 struct report {
         int kind;
-        int wait_status; /* REPORT_COMMAND_ENDED: the command's waitpid() status */
+        int wait_status; /* REPORT_COMMAND_ENDED, REPORT_STOPPED: the command's waitpid() status */
         char message[480];
 };
 
@@ -594,25 +594,22 @@ static struct {
         unsigned idle_seconds;
 } serving = {.listen_fd = -1, .ready_fd = -1};
 
-/* Close every descriptor but keep_a and keep_b (either may be -1). */
-static void close_all_but(int keep_a, int keep_b) {
-        int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
-        if (lo < 0) {
-                lo = hi;
-                hi = -1;
+/* Close every descriptor from 3 up but those of keep (-1 entries are ignored). */
+static void close_all_but(const int *keep, size_t n) {
+        int lo = 3;
+        for (;;) {
+                int next = -1; /* the smallest kept descriptor from lo up */
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] >= lo && (next < 0 || keep[i] < next))
+                                next = keep[i];
+                if (next < 0) {
+                        close_range((unsigned) lo, ~0u, 0);
+                        return;
+                }
+                if (next > lo)
+                        close_range((unsigned) lo, (unsigned) next - 1, 0);
+                lo = next + 1;
         }
-        if (lo < 0) {
-                close_range(3, ~0u, 0);
-                return;
-        }
-        if (lo > 3)
-                close_range(3, (unsigned) lo - 1, 0);
-        if (hi > lo) {
-                if (hi > lo + 1)
-                        close_range((unsigned) lo + 1, (unsigned) hi - 1, 0);
-                close_range((unsigned) hi + 1, ~0u, 0);
-        } else
-                close_range((unsigned) lo + 1, ~0u, 0);
 }
 
 static bool send_all(int fd, const void *buf, size_t n) {
@@ -642,6 +639,11 @@ static bool recv_all(int fd, void *buf, size_t n) {
         }
         return true;
 }
+
+static int open_command_pty(const struct termios *t);
+__attribute__((noreturn)) static void relay_command_pty(int slave, int control_fd, pid_t cmd, bool have_ns,
+                                                        int report_fd);
+__attribute__((noreturn)) static void command_ended(bool have_ns, int wait_status);
 
 /*
  * One command of a session, in a process of its own (the handler, in the session's namespaces):
@@ -716,8 +718,9 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
         rep.code = 0;
         if (!send_all(conn, &rep, sizeof(rep)))
                 _exit(1);
-        int status_pipe[2];
-        if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
+        int status_pipe[2], control[2];
+        if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0 ||
+            pipe2(control, O_CLOEXEC) < 0) {
                 dprintf(fds[2] >= 0 ? fds[2] : fds[0], "bulwark run: the session cannot start a command: %s\n",
                         strerror(errno));
                 struct bw_session_status st = {BW_SESSION_MAGIC, 125 << 8};
@@ -733,6 +736,18 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                         struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
                         mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
                 }
+                status_fd = status_pipe[1]; /* command_ended's */
+                close(control[1]);
+                /* a terminal: the caller's is this monitor's 0 and 1, to copy to and from the
+                 * command's own (the session's devpts), as a cold run's init does */
+                bool tty = req.flags & BW_SESSION_TTY;
+                int pty_slave = -1;
+                if (tty) {
+                        for (int i = 0; i < 3; i++)
+                                if (fds[i] >= 0 && dup2(fds[i], i) < 0)
+                                        _exit(125);
+                        pty_slave = open_command_pty(&req.termios);
+                }
                 install_forwarding();
                 pid_t cmd = fork();
                 if (cmd == 0) {
@@ -740,6 +755,8 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                         for (int i = 0; i < 3; i++)
                                 if (fds[i] >= 0 && dup2(fds[i], i) < 0)
                                         _exit(125);
+                        if (pty_slave >= 0)
+                                bw_pty_attach(pty_slave, req.flags & BW_SESSION_TTY_STDERR);
                         if (chdir(last) < 0) {
                                 fprintf(stderr, "bulwark run: cannot enter %s: %s\n", last, strerror(errno));
                                 _exit(125);
@@ -764,6 +781,8 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                 for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
                         sigaddset(&fwd, forwarded[i]);
                 sigprocmask(SIG_UNBLOCK, &fwd, NULL);
+                if (tty)
+                        relay_command_pty(pty_slave, control[0], cmd, true, status_pipe[1]);
                 for (;;) {
                         int st;
                         pid_t w = waitpid(-1, &st, 0);
@@ -771,13 +790,12 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                                 continue;
                         if (w < 0)
                                 _exit(125);
-                        if (w == cmd) {
-                                (void) !write(status_pipe[1], &st, sizeof(st));
-                                _exit(0); /* what the command left running ends with this namespace */
-                        }
+                        if (w == cmd) /* what it left running is ended, then its status goes */
+                                command_ended(true, st);
                 }
         }
         close(status_pipe[1]);
+        close(control[0]);
         for (int i = 0; i < 3; i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
@@ -792,22 +810,34 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                 if (pf[0].revents) {
                         if (read(status_pipe[0], &st, sizeof(st)) != (ssize_t) sizeof(st))
                                 st = 125 << 8;
-                        break;
+                        if (!WIFSTOPPED(st))
+                                break;
+                        /* the command stopped (^Z on its terminal): the client stops the same way
+                         * and says when it goes on */
+                        struct bw_session_status stop = {BW_SESSION_MAGIC, st};
+                        if (client_gone || !send_all(conn, &stop, sizeof(stop)))
+                                (void) !write(control[1], "c", 1);
+                        continue;
                 }
                 if (pf[1].revents) {
                         struct bw_session_signal sig;
                         if (!recv_all(conn, &sig, sizeof(sig)) || sig.magic != BW_SESSION_MAGIC) {
                                 client_gone = true;
                                 kill(g, SIGHUP);
+                                (void) !write(control[1], "c", 1); /* a stopped command gets its hang-up */
                                 continue;
                         }
-                        if (sig.sig > 0 && sig.sig < 65)
+                        if (sig.sig == BW_SESSION_RESUME)
+                                (void) !write(control[1], "c", 1);
+                        else if (sig.sig > 0 && sig.sig < 65)
                                 kill(g, sig.sig);
                 }
         }
-        waitpid(g, NULL, 0);
+        /* every process of the command is gone (command_ended): the client's check after the run
+         * need not wait for this namespace's teardown */
         struct bw_session_status out = {BW_SESSION_MAGIC, st};
         send_all(conn, &out, sizeof(out));
+        waitpid(g, NULL, 0);
         _exit(0);
 }
 
@@ -875,6 +905,78 @@ __attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, boo
         _exit(0);
 }
 
+/* An interactive run's terminal (the sandbox's own devpts), led by this process (init, or a
+ * session's command monitor): the command gets a process group of its own in this terminal's
+ * session, so ^Z stops it (the group of a session leader's child in another session would be
+ * orphaned, and the kernel drops terminal stop signals to those). Returns the slave. */
+static int open_command_pty(const struct termios *t) {
+        struct winsize ws;
+        int slave = -1;
+        int e = bw_pty_open(t, ioctl(0, TIOCGWINSZ, &ws) == 0 ? &ws : NULL, &pty_master, &slave);
+        if (e == 0)
+                e = bw_pty_lead(slave);
+        if (e < 0)
+                setup_failed("cannot make a terminal for the command: %s", strerror(-e));
+        if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                setup_failed("cannot create a pipe: %s", strerror(errno));
+        /* stops too (no SA_NOCLDSTOP): a stopped command is passed on to the caller's shell */
+        struct sigaction sa = {.sa_handler = note_sigchld, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCHLD, &sa, NULL);
+        return slave;
+}
+
+/* Copy between the caller's terminal (0, 1) and the command's until it ends; each stop of the
+ * command is reported on report_fd (a report, or in a session the bare wait status) and the
+ * command is continued when control_fd says 'c'. */
+__attribute__((noreturn)) static void relay_command_pty(int slave, int control_fd, pid_t cmd, bool have_ns,
+                                                        int report_fd) {
+        setpgid(cmd, cmd); /* (the command does it too: whichever runs first) */
+        tcsetpgrp(slave, cmd);
+        close(slave);
+        struct bw_pty p = {.master = pty_master, .sigchld_fd = sigchld_pipe[0], .control_fd = control_fd, .cmd = cmd};
+        for (;;) {
+                int st = 0;
+                int r = bw_pty_relay(&p, &st);
+                if (r < 0)
+                        setup_failed("lost the command's terminal: %s", strerror(-r));
+                if (r == BW_PTY_ENDED)
+                        command_ended(have_ns, st);
+                bool sent = serving.listen_fd >= 0
+                                    ? write(report_fd, &st, sizeof(st)) == (ssize_t) sizeof(st)
+                                    : write(report_fd, &(struct report){.kind = REPORT_STOPPED, .wait_status = st},
+                                            sizeof(struct report)) == (ssize_t) sizeof(struct report);
+                if (!sent || p.control_fd < 0)
+                        kill(-cmd, SIGCONT); /* nobody to stop for: go on */
+        }
+}
+
+/*
+ * The command has ended: what it left running is killed and reaped here, and init lets go of the
+ * command's streams, before the report. So the runner, once it has the report and its relays
+ * have ended, knows that nothing of the run is left to change the tree, and goes on to its
+ * check without waiting for init's own exit (the kernel tears the namespaces down after that:
+ * the mount namespace's unmounts wait for an RCU grace period).
+ */
+__attribute__((noreturn)) static void command_ended(bool have_ns, int wait_status) {
+        if (have_ns) { /* pid 1: kill(-1) reaches every process of this namespace, and only those */
+                kill(-1, SIGKILL);
+                while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+                        ;
+        }
+        for (int fd = 0; fd < 3; fd++)
+                close(fd);
+        if (serving.listen_fd >= 0) { /* a session's command: its monitor takes the bare status */
+                if (write(status_fd, &wait_status, sizeof(wait_status)) < 0)
+                        _exit(125);
+                _exit(0);
+        }
+        struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = wait_status};
+        if (write(status_fd, &r, sizeof(r)) < 0)
+                _exit(125);
+        _exit(0);
+}
+
 __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, bool have_ns, bool have_netns,
                                                int go_fd, char *const argv[], char *const envp[]) {
         /* If the runner dies, so does the sandbox (and, pid 1 gone, everything in it). */
@@ -882,10 +984,15 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         char go;
         if (read(go_fd, &go, 1) != 1)
                 _exit(125); /* the runner gave up (and said why) */
-        close(go_fd);
+        /* interactive: the go pipe stays, the runner's way to say a stopped command goes on */
+        if (!io.interactive || serving.listen_fd >= 0) {
+                close(go_fd);
+                go_fd = -1;
+        }
         /* Nothing the runner holds reaches the sandbox: an fd to a directory on the original
          * mounts would lead around every read-only and hidden mount. */
-        close_all_but(status_fd, serving.listen_fd);
+        const int keep[] = {status_fd, serving.listen_fd, go_fd};
+        close_all_but(keep, BW_ARRAY_SIZE(keep));
         /* The ids are mapped: from now on the command (same uid) must not reach init through
          * /proc/1 (its fds, memory, root) either. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -902,14 +1009,7 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         /* An interactive run: a terminal of the sandbox's own devpts for the command. */
         int pty_slave = -1;
         if (io.interactive) {
-                int e = bw_pty_open(&io.termios, &pty_master, &pty_slave);
-                if (e < 0)
-                        setup_failed("cannot make a terminal for the command: %s", strerror(-e));
-                if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-                        setup_failed("cannot create a pipe: %s", strerror(errno));
-                struct sigaction sa = {.sa_handler = note_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
-                sigemptyset(&sa.sa_mask);
-                sigaction(SIGCHLD, &sa, NULL);
+                pty_slave = open_command_pty(&io.termios);
         }
         int cwd = open_path(s->cwd, s->trusted_uid, false);
         if (cwd < 0 || fchdir(cwd) < 0)
@@ -971,17 +1071,8 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
         for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
                 sigaddset(&fwd, forwarded[i]);
         sigprocmask(SIG_UNBLOCK, &fwd, NULL);
-        if (pty_master >= 0) {
-                /* init copies between the caller's terminal and the command's until it ends */
-                close(pty_slave);
-                int st = 0;
-                if (bw_pty_relay(pty_master, sigchld_pipe[0], cmd, &st) < 0)
-                        setup_failed("lost the command's terminal: %s", strerror(errno));
-                struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = st};
-                if (write(status_fd, &r, sizeof(r)) < 0)
-                        _exit(125);
-                _exit(0);
-        }
+        if (pty_master >= 0)
+                relay_command_pty(pty_slave, go_fd, cmd, have_ns, status_fd);
         /* Reap everything (orphans are re-parented to us) until the command itself ends. */
         for (;;) {
                 int st;
@@ -990,12 +1081,8 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                         continue;
                 if (p < 0)
                         setup_failed("lost the command: %s", strerror(errno));
-                if (p == cmd) {
-                        struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = st};
-                        if (write(status_fd, &r, sizeof(r)) < 0)
-                                _exit(125);
-                        _exit(0);
-                }
+                if (p == cmd)
+                        command_ended(have_ns, st);
         }
 }
 
@@ -1015,6 +1102,17 @@ static int write_file(pid_t pid, const char *name, const char *text) {
 
 static pid_t clone_into(unsigned long flags) {
         return (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+/* The command of an interactive cold run stopped (^Z): stop the same way, then have init
+ * continue it. */
+static bool cold_stopped(const void *report, void *userdata) {
+        const struct report *r = report;
+        if (r->kind != REPORT_STOPPED)
+                return false;
+        bw_stdio_suspend(&io, WSTOPSIG(r->wait_status));
+        (void) !write(*(int *) userdata, "c", 1);
+        return true;
 }
 
 int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *const envp[]) {
@@ -1115,10 +1213,15 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 bw_stdio_restore(&io);
                 return 125;
         }
-        close(go[1]);
+        if (!io.interactive || serving.listen_fd >= 0) {
+                close(go[1]);
+                go[1] = -1;
+        }
 
         struct report r = {0};
-        ssize_t got = bw_stdio_pump(&io, status[0], &r, sizeof(r));
+        ssize_t got = bw_stdio_pump(&io, status[0], &r, sizeof(r), cold_stopped, &go[1]);
+        if (go[1] >= 0)
+                close(go[1]);
         if (got == (ssize_t) sizeof(r) && r.kind == REPORT_SERVING) {
                 /* a session is up: say so to whoever started it, then wait for it to end */
                 if (serving.ready_fd >= 0) {
@@ -1131,7 +1234,10 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                 return 0;
         }
         int st = 0;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        /* After a report of the command's end, init has nothing of the run left (command_ended):
+         * it is not waited for (it is reaped when the runner ends) */
+        bool ended = got == (ssize_t) sizeof(r) && r.kind == REPORT_COMMAND_ENDED && have_ns;
+        while (!ended && waitpid(child, &st, 0) < 0 && errno == EINTR)
                 ;
         bw_stdio_restore(&io);
         if (got != (ssize_t) sizeof(r)) {
@@ -1165,6 +1271,18 @@ int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8
 
 static int session_conn = -1; /* the client's connection, for its signal handler */
 
+/* The command of an interactive run in a session stopped (^Z): stop the same way, then have the
+ * session continue it. */
+static bool warm_stopped(const void *report, void *userdata) {
+        const struct bw_session_status *st = report;
+        if (st->magic != BW_SESSION_MAGIC || !WIFSTOPPED(st->wait_status))
+                return false;
+        bw_stdio_suspend(&io, WSTOPSIG(st->wait_status));
+        struct bw_session_signal m = {BW_SESSION_MAGIC, BW_SESSION_RESUME};
+        (void) !send(*(int *) userdata, &m, sizeof(m), MSG_NOSIGNAL);
+        return true;
+}
+
 static void forward_to_session(int sig) {
         struct bw_session_signal m = {BW_SESSION_MAGIC, sig};
         int e = errno;
@@ -1186,11 +1304,11 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
                 if (errno == ECONNREFUSED)
                         unlink(socket_path); /* a session that is gone */
                 close(fd);
-                return BW_ATTACH_UNAVAILABLE;
+                return BW_ATTACH_NO_SESSION;
         }
-        /* stdio as for a cold run: pipes for what is the host's; a terminal runs cold (a pty of
-         * its own is made by a cold run's init) */
-        if (bw_stdio_prepare(&io) < 0 || io.interactive) {
+        /* stdio as for a cold run: pipes for what is the host's; a terminal is copied to and
+         * from one of the session's devpts (as a cold run's init does) */
+        if (bw_stdio_prepare(&io) < 0) {
                 bw_stdio_restore(&io);
                 close(fd);
                 return BW_ATTACH_UNAVAILABLE;
@@ -1208,6 +1326,11 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
                                          .envc = envc,
                                          .blob_size = (uint32_t) blob.len};
         memcpy(req.digest, digest, sizeof(req.digest));
+        if (io.interactive) {
+                req.flags = BW_SESSION_TTY | (io.kind[2] == BW_STREAM_TTY ? BW_SESSION_TTY_STDERR : 0);
+                req.termios = io.termios;
+                (void) ioctl(0, TIOCGWINSZ, &req.winsize);
+        }
         int fds[3] = {0, 1, 2};
         union {
                 struct cmsghdr align;
@@ -1221,15 +1344,19 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(fds));
         memcpy(CMSG_DATA(c), fds, sizeof(fds));
-        bool sent = blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
-                    send_all(fd, blob.data, blob.len);
+        /* a session built for another boundary answers after the request alone, and may be gone
+         * before the rest is sent: its answer is read all the same */
+        bool sent = blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req);
+        if (sent)
+                (void) send_all(fd, blob.data, blob.len);
         bw_sb_done(&blob);
         bw_stdio_after_start(&io); /* the runner's own streams back; the relays' ends stay */
-        struct bw_session_reply rep;
-        if (!sent || !recv_all(fd, &rep, sizeof(rep)) || rep.magic != BW_SESSION_MAGIC || rep.code != 0) {
+        struct bw_session_reply rep = {0};
+        bool replied = sent && recv_all(fd, &rep, sizeof(rep)) && rep.magic == BW_SESSION_MAGIC;
+        if (!replied || rep.code != 0) {
                 bw_stdio_restore(&io);
                 close(fd);
-                return sent && rep.code == BW_SESSION_MISMATCH ? BW_ATTACH_MISMATCH : BW_ATTACH_UNAVAILABLE;
+                return replied && rep.code == BW_SESSION_MISMATCH ? BW_ATTACH_MISMATCH : BW_ATTACH_UNAVAILABLE;
         }
         /* the command is not in this terminal's foreground group: every signal is passed on */
         session_conn = fd;
@@ -1238,7 +1365,7 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
         for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
                 sigaction(forwarded[i], &sa2, NULL);
         struct bw_session_status st = {0};
-        ssize_t got = bw_stdio_pump(&io, fd, &st, sizeof(st));
+        ssize_t got = bw_stdio_pump(&io, fd, &st, sizeof(st), warm_stopped, &fd);
         bw_stdio_restore(&io);
         close(fd);
         if (got != (ssize_t) sizeof(st) || st.magic != BW_SESSION_MAGIC) {

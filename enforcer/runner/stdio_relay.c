@@ -92,7 +92,8 @@ static bool write_all(int fd, const char *buf, size_t n) {
         return true;
 }
 
-ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size) {
+ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size,
+                      bool (*interim)(const void *report, void *userdata), void *userdata) {
         static char buf[CHUNK];
         static char in_buf[CHUNK];
         size_t in_len = 0, in_off = 0;
@@ -125,6 +126,10 @@ ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t r
                                 continue;
                         if (r > 0 && (have += (size_t) r) < report_size)
                                 continue;
+                        if (r > 0 && interim && interim(report, userdata)) {
+                                have = 0; /* handled: wait for the next */
+                                continue;
+                        }
                         got = r <= 0 ? (have ? (ssize_t) have : r) : (ssize_t) have;
                         /* the command has ended: what is left to read from it is its output */
                         if (io->relay[0] >= 0) {
@@ -189,9 +194,34 @@ void bw_stdio_restore(struct bw_stdio *io) {
         }
 }
 
+void bw_stdio_suspend(struct bw_stdio *io, int sig) {
+        if (io->raw)
+                tcsetattr(0, TCSADRAIN, &io->termios);
+        struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+        sigemptyset(&dfl.sa_mask);
+        bool catchable = sig != SIGSTOP && sig != SIGKILL;
+        if (catchable)
+                sigaction(sig, &dfl, &old);
+        sigset_t one, saved;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, &saved);
+        /* stops here until continued; in an orphaned process group (no shell with job control
+         * above) the kernel drops a terminal stop signal and the command goes on at once */
+        kill(getpid(), sig);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        if (catchable)
+                sigaction(sig, &old, NULL);
+        if (io->raw) {
+                struct termios raw = io->termios;
+                cfmakeraw(&raw);
+                tcsetattr(0, TCSADRAIN, &raw);
+        }
+}
+
 /* ---- inside the sandbox ---- */
 
-int bw_pty_open(const struct termios *t, int *ret_master, int *ret_slave) {
+int bw_pty_open(const struct termios *t, const struct winsize *ws, int *ret_master, int *ret_slave) {
         int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0)
                 return -errno;
@@ -209,17 +239,29 @@ int bw_pty_open(const struct termios *t, int *ret_master, int *ret_slave) {
                 return e;
         }
         tcsetattr(slave, TCSANOW, t);
-        struct winsize ws;
-        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-                ioctl(slave, TIOCSWINSZ, &ws);
+        if (ws)
+                ioctl(slave, TIOCSWINSZ, ws);
         *ret_master = master;
         *ret_slave = slave;
         return 0;
 }
 
+int bw_pty_lead(int slave) {
+        if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 void bw_pty_attach(int slave, bool stderr_too) {
-        setsid();
-        ioctl(slave, TIOCSCTTY, 0);
+        /* the foreground process group of the terminal: SIGTTOU blocked while it takes it (a
+         * background group's tcsetpgrp would stop it) */
+        setpgid(0, 0);
+        sigset_t ttou, old;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &old);
+        tcsetpgrp(slave, getpid());
+        sigprocmask(SIG_SETMASK, &old, NULL);
         dup2(slave, 0);
         dup2(slave, 1);
         if (stderr_too)
@@ -234,43 +276,64 @@ void bw_pty_resize(int master) {
                 ioctl(master, TIOCSWINSZ, &ws);
 }
 
-int bw_pty_relay(int master, int sigchld_fd, pid_t cmd, int *ret_status) {
+int bw_pty_relay(struct bw_pty *p, int *ret_status) {
         static char buf[CHUNK];
         bool ended = false, in_open = true;
-        fcntl(master, F_SETFL, O_NONBLOCK);
+        fcntl(p->master, F_SETFL, O_NONBLOCK);
         for (;;) {
-                struct pollfd p[3] = {{master, POLLIN, 0}, {sigchld_fd, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
-                if (!ended && poll(p, 3, -1) < 0 && errno != EINTR)
+                /* paused (the command stopped, the caller's shell has the terminal): its input is
+                 * not read until the runner says the command goes on */
+                struct pollfd pf[4] = {{p->master, POLLIN, 0},
+                                       {p->sigchld_fd, POLLIN, 0},
+                                       {in_open && !p->paused ? 0 : -1, POLLIN, 0},
+                                       {p->control_fd, POLLIN, 0}};
+                if (!ended && poll(pf, 4, -1) < 0 && errno != EINTR)
                         return -errno;
-                if (ended || (p[1].revents & POLLIN)) {
+                if (pf[3].revents & POLLIN) {
+                        char c;
+                        ssize_t r = read(p->control_fd, &c, 1);
+                        if (r == 1 && c == 'c' && p->paused) {
+                                p->paused = false;
+                                kill(-p->cmd, SIGCONT);
+                                kill(p->cmd, SIGCONT); /* (in case it has no group of its own yet) */
+                        } else if (r == 0)
+                                p->control_fd = -1; /* the runner is gone: init dies with it */
+                } else if (pf[3].revents & (POLLHUP | POLLERR))
+                        p->control_fd = -1;
+                if (ended || (pf[1].revents & POLLIN)) {
                         char drain[64];
-                        while (read(sigchld_fd, drain, sizeof(drain)) > 0)
+                        while (read(p->sigchld_fd, drain, sizeof(drain)) > 0)
                                 ;
                         for (;;) {
                                 int st;
-                                pid_t w = waitpid(-1, &st, WNOHANG);
+                                pid_t w = waitpid(-1, &st, WNOHANG | WUNTRACED);
                                 if (w <= 0)
                                         break;
-                                if (w == cmd) {
+                                if (w == p->cmd && WIFSTOPPED(st) && !ended) {
+                                        p->paused = true;
+                                        *ret_status = st;
+                                        return BW_PTY_STOPPED;
+                                }
+                                if (w == p->cmd && !WIFSTOPPED(st)) {
                                         *ret_status = st;
                                         ended = true;
                                 }
                         }
                 }
-                if (ended || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                if (ended || (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                         ssize_t r;
-                        while ((r = read(master, buf, sizeof(buf))) > 0)
+                        while ((r = read(p->master, buf, sizeof(buf))) > 0)
                                 if (!write_all(1, buf, (size_t) r))
                                         break;
                         if (ended)
-                                return 0; /* EAGAIN: drained; EIO: no slave left */
+                                return BW_PTY_ENDED; /* EAGAIN: drained; EIO: no slave left */
                 }
-                if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+                if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) {
                         ssize_t r = read(0, buf, sizeof(buf));
                         if (r <= 0)
                                 in_open = false;
                         else
-                                write_all(master, buf, (size_t) r);
+                                write_all(p->master, buf, (size_t) r);
                 }
         }
 }

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -43,21 +44,44 @@ int bw_stdio_prepare(struct bw_stdio *io);
  * interactive run. */
 void bw_stdio_after_start(struct bw_stdio *io);
 /* Copy the RELAY streams until the command's side is closed and report_fd has given its
- * report_size bytes (or EOF). Returns what read() of the report returned. */
-ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size);
+ * report_size bytes (or EOF). A report for which interim (when given) returns true is not the
+ * last: it was handled (a stop of the command) and the copying goes on to the next. Returns what
+ * read() of the last report returned. */
+ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size,
+                      bool (*interim)(const void *report, void *userdata), void *userdata);
 /* The caller's terminal as it was; descriptors closed. Safe to call twice. */
 void bw_stdio_restore(struct bw_stdio *io);
+/* Job control of an interactive run, in the runner (or a session's client): the command stopped
+ * with signal sig, so the caller's terminal goes back to how the caller had it and this process
+ * stops with the same signal (the shell sees its job stopped); once continued (fg), the terminal
+ * is raw again. Returns when the command may be continued. */
+void bw_stdio_suspend(struct bw_stdio *io, int sig);
 
 /* ---- inside the sandbox (init) ---- */
 
-/* A pseudo-terminal of the private devpts, with the caller's terminal settings t and size. */
-int bw_pty_open(const struct termios *t, int *ret_master, int *ret_slave);
-/* In the command's process: a session of its own with the slave as its controlling terminal, on
- * 0, 1 and (when it was the caller's terminal too) 2. */
+/* A pseudo-terminal of the private devpts, with the caller's terminal settings t and size ws. */
+int bw_pty_open(const struct termios *t, const struct winsize *ws, int *ret_master, int *ret_slave);
+/* In the process that copies (init, a session's command monitor): a session of its own with the
+ * slave as its controlling terminal, so that the command, in a process group of its own in that
+ * session, is not orphaned and the terminal's job control signals (^Z) stop it. */
+int bw_pty_lead(int slave);
+/* In the command's process: its own process group, the terminal's foreground one, and the slave
+ * on 0, 1 and (when it was the caller's terminal too) 2. */
 void bw_pty_attach(int slave, bool stderr_too);
 /* SIGWINCH in init: the caller's window size onto the pty (async-signal-safe). */
 void bw_pty_resize(int master);
-/* init's loop while the command runs: copy caller <-> pty; reap through waitpid(-1) whenever
- * sigchld_fd is readable; returns when cmd has ended (its wait status in *ret_status) and the
- * pty's output is drained. */
-int bw_pty_relay(int master, int sigchld_fd, pid_t cmd, int *ret_status);
+
+/* init's loop while the command runs: copy the caller's terminal (0 and 1) <-> the pty; reap
+ * through waitpid(-1) whenever sigchld_fd is readable. Returns BW_PTY_ENDED when cmd has ended
+ * (its wait status in *ret_status) and the pty's output is drained, BW_PTY_STOPPED when it has
+ * stopped (its status in *ret_status): the caller says so to the runner and calls again, and
+ * the caller's terminal is not read until the runner writes 'c' to control_fd (it is the
+ * caller's shell's again meanwhile); then the command's process group is continued. Negative
+ * errno on failure. */
+enum { BW_PTY_ENDED = 0, BW_PTY_STOPPED = 1 };
+struct bw_pty {
+        int master, sigchld_fd, control_fd;
+        pid_t cmd;
+        bool paused;
+};
+int bw_pty_relay(struct bw_pty *p, int *ret_status);

@@ -12,10 +12,11 @@
 # mode, warm cache (the runner's tree index built by the warm-up runs).
 # With BULWARK_BENCH_BASELINE=REF (a git revision), the runner of that revision is built too and
 # measured in the same run (runner-baseline-*): what this tree's runner costs more or less.
-# Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release)
+# Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release, or
+# the directory BULWARK_BENCH_BUILD names)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=$src/build-bench
+build=${BULWARK_BENCH_BUILD:-$src/build-bench}
 runs=${1:-300}
 if [ "$(id -u)" -ne 0 ]; then
         echo "bench_run: needs root (a test user and an installed plan, in a namespace)" >&2

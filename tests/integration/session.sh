@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Warm sessions (bulwark session start|stop|list, enforcer/runner/session.h): a run in a session
 # holds the same boundary as a cold one, one command cannot see another's environment, a changed
-# boundary runs cold and rebuilds, a client that dies hangs its command up, a session that dies
-# ends its client's run with 125, only the user who started it can use it. Unelevated and elevated.
+# boundary rebuilds the session, BULWARK_SESSION=auto starts one and =off leaves it alone, a
+# client that dies hangs its command up, a session that dies ends its client's run with 125, only
+# the user who started it can use it; interactive runs (a terminal), warm and cold: the command's
+# own terminal, window size changes, ^C, ^Z and fg, exit status and death by a signal. Unelevated
+# and elevated.
 build=$1
-. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 
 if ! unshare -U true 2>/dev/null; then
         echo "SKIP session: this kernel does not let processes create user namespaces"
@@ -30,12 +34,36 @@ in_ws() { # dir command... : as ann, from dir, with a runtime directory of hers
         as_user ann env XDG_RUNTIME_DIR="/run/user/$(id -u ann)" sh -c 'cd "$1" && shift && exec "$@"' sh "$d" "$@"
 }
 
+# Interactive runs, through a terminal (pty_job.py: a pty and a job-control shell in miniature)
+cp "$here/pty_job.py" /run/bin/
+pty_checks() { # label dir
+        l=$1 d=$2
+        as_pty() { in_ws "$d" /usr/bin/python3 /run/bin/pty_job.py "$@" >/run/pty.out 2>&1; }
+        as_pty plain $runner -v -- sh -c 'tty; stty size; exit 5'
+        check "[$l] a terminal run: the command has a terminal of the sandbox's own, of the caller's size" sh -c \
+                'grep -q "^/dev/pts/" /run/pty.out && grep -qx "33 101" /run/pty.out && grep -qx "STATUS exit 5" /run/pty.out'
+        case $l in
+        *warm*) check "[$l]   ...in the warm session" grep -q "ran in the warm session" /run/pty.out ;;
+        *) check "[$l]   ...cold" sh -c '! grep -q "ran in the warm session" /run/pty.out' ;;
+        esac
+        as_pty winch $runner -- sh -c 'trap "stty size; exit 0" WINCH; echo ready; while :; do sleep 0.1; done'
+        check "[$l] a resized terminal resizes the command's (SIGWINCH)" sh -c 'grep -qx "40 120" /run/pty.out && grep -qx "STATUS exit 0" /run/pty.out'
+        as_pty intr $runner -- sh -c 'echo ready; sleep 10'
+        check "[$l] ^C interrupts the command, and the run dies of SIGINT as it did" grep -qx "STATUS signal 2" /run/pty.out
+        as_pty plain $runner -- sh -c 'kill -TERM $$'
+        check "[$l] death by a signal passes through" grep -qx "STATUS signal 15" /run/pty.out
+        as_pty stop $runner -- sh -c 'echo ready; read x; echo "got $x"; exit 3'
+        check "[$l] ^Z stops the command and the run with it (the shell sees SIGTSTP); fg continues both" sh -c \
+                'grep -qx "STOPPED 20" /run/pty.out && grep -qx "got hello" /run/pty.out && grep -qx "STATUS exit 3" /run/pty.out'
+}
+
 phase() { # mode dir
         mode=$1 ws=$2
         in_ws "$ws" $runner --session start >/run/start.out 2>&1
         check "[$mode] session start" grep -q "session started" /run/start.out
         in_ws "$ws" $runner --session list >/run/list.out 2>&1
         check "[$mode] session list shows it running" grep -q "running  $ws" /run/list.out
+        pty_checks "$mode, warm" "$ws"
         in_ws "$ws" $runner -v -- sh -c 'echo warm >src/out' 2>/run/v.out
         check "[$mode] a run uses the warm session" grep -q "ran in the warm session" /run/v.out
         check "[$mode]   ...and writes in the workspace" test "$(cat "$ws/src/out")" = warm
@@ -63,16 +91,17 @@ phase() { # mode dir
         sock=$(ls /run/user/1001/bulwark/sessions/*.sock | head -1)
         check_fails "[$mode] bob cannot reach ann's session" as_user bob python3 -c "
 import socket; s = socket.socket(socket.AF_UNIX); s.connect('$sock')"
-        # a boundary change: the session stops, this run is cold; a new one serves the new boundary
+        # a boundary change: the stale session stops and one for the new boundary runs the command
         mkdir -p "$ws/src/.claude" && chown ann:ann "$ws/src/.claude"
-        in_ws "$ws" $runner -v -- true 2>/run/v.out
-        check "[$mode] a new carve-out: this run is cold, and the session stopped" grep -q "built for another boundary" /run/v.out
-        in_ws "$ws" $runner --session list >/run/list.out 2>&1
-        check "[$mode]   ...no longer running" sh -c '! grep -q running /run/list.out'
-        in_ws "$ws" $runner --session start >/dev/null 2>&1
         in_ws "$ws" $runner -v -- sh -c 'echo x >src/.claude/settings.json' 2>/run/v.out
-        check "[$mode]   ...a new one is warm, with the new carve-out read-only" sh -c \
-                'grep -q "ran in the warm session" /run/v.out && grep -q "Read-only file system" /run/v.out'
+        check "[$mode] a new carve-out: the stale session is rebuilt for the new boundary" sh -c \
+                'grep -q "built for another boundary" /run/v.out && grep -q "ran in the warm session" /run/v.out || { cat /run/v.out; false; }'
+        check "[$mode]   ...and the command, in it, finds the new carve-out read-only" grep -q "Read-only file system" /run/v.out
+        in_ws "$ws" $runner --session list >/run/list.out 2>&1
+        check "[$mode]   ...one session, running" sh -c '[ "$(grep -c running /run/list.out)" = 1 ]'
+        in_ws "$ws" env BULWARK_SESSION=off $runner -v -- true 2>/run/v.out
+        check "[$mode] BULWARK_SESSION=off: cold, the session left alone" sh -c \
+                '! grep -q "ran in the warm session" /run/v.out && [ -S "$(ls /run/user/1001/bulwark/sessions/*.sock | head -1)" ]'
         # a client that dies: its command is hung up
         in_ws "$ws" $runner -- sh -c 'trap "echo hup >src/hup; exit 0" HUP; sleep 10 & wait' &
         c=$!
@@ -92,6 +121,20 @@ import socket; s = socket.socket(socket.AF_UNIX); s.connect('$sock')"
         check "[$mode] stopped: list shows none running" sh -c '! grep -q running /run/list.out'
         in_ws "$ws" $runner -v -- true 2>/run/v.out
         check "[$mode] without a session the run is cold" sh -c '! grep -q "ran in the warm session" /run/v.out'
+        in_ws "$ws" $runner --session list >/run/list.out 2>&1
+        check "[$mode]   ...and starts none" grep -q "no sessions" /run/list.out
+        pty_checks "$mode, cold" "$ws"
+        # BULWARK_SESSION=auto: a run without a session starts one, visible in the list
+        in_ws "$ws" env BULWARK_SESSION=auto $runner -v -- sh -c 'echo auto' >/run/auto.out 2>/run/v.out
+        check "[$mode] BULWARK_SESSION=auto: a run starts a session and runs in it" sh -c \
+                'grep -q "ran in the warm session" /run/v.out && [ "$(cat /run/auto.out)" = auto ]'
+        in_ws "$ws" $runner --session list >/run/list.out 2>&1
+        check "[$mode]   ...session list shows it" grep -q "running  $ws" /run/list.out
+        in_ws "$ws" $runner -v -- true 2>/run/v.out
+        check "[$mode]   ...later runs use it" grep -q "ran in the warm session" /run/v.out
+        in_ws "$ws" env BULWARK_SESSION=bogus $runner -- true 2>/run/v.out
+        check "[$mode] BULWARK_SESSION=bogus is refused (125)" sh -c "[ $? -eq 125 ] && grep -q 'BULWARK_SESSION=bogus' /run/v.out"
+        in_ws "$ws" $runner --session stop >/dev/null
 }
 
 phase unelevated /home/ann/ws
