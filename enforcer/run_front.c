@@ -14,9 +14,11 @@
 #include "path_template.h"
 #include "plan.h"
 #include "sha256.h"
+#include "strbuf.h"
 #include "trust.h"
 #include "widening_report.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -194,6 +196,235 @@ static bool color(void) {
         return isatty(2) && !getenv("NO_COLOR");
 }
 
+/* ---- the compiled plan, kept between runs ---- */
+
+/*
+ * A run compiled the workspace's policy every time (a third of a millisecond and more, for a
+ * result that changes only when a file does). The plan is kept per workspace and bindings in
+ * $XDG_RUNTIME_DIR/bulwark/plans, and only when that is /run/user/UID, the caller's own 0700
+ * directory that every run hides from its sandbox (so no sandboxed command can leave a plan for
+ * the next run), with what it was compiled from: this program (its file's identity), the
+ * bindings, the admin directory's constraint files (names and content), and every policy file's
+ * path and SHA-256. It is used only when all of these are unchanged: the policy files are checked
+ * as after a compilation (bw_trust_collect: where they lie, whose they are, their content) and the
+ * trust record is consulted as always. Compilations with diagnostics are not kept (their
+ * warnings are said on every run).
+ */
+#define PLAN_CACHE_MAGIC "bulwark plan cache 1\n"
+
+static bool plan_cache_dir(char *out, size_t size) {
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        char want[64];
+        snprintf(want, sizeof(want), "/run/user/%u", (unsigned) getuid());
+        struct stat st;
+        if (!rt || !bw_streq(rt, want) || lstat(rt, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+            (st.st_mode & 077))
+                return false;
+        snprintf(out, size, "%s/bulwark/plans", rt);
+        char bulwark[80];
+        snprintf(bulwark, sizeof(bulwark), "%s/bulwark", rt);
+        (void) mkdir(bulwark, 0700);
+        (void) mkdir(out, 0700);
+        return lstat(out, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() && !(st.st_mode & 077);
+}
+
+/* What the plan depends on besides the policy files: a digest, false when it cannot be told. */
+static bool plan_cache_key(const char *const values[BW_VAR_COUNT], char out[65]) {
+        struct bw_strbuf k = {0};
+        struct stat st;
+        if (stat("/proc/self/exe", &st) < 0)
+                return false;
+        bw_sb_printf(&k, "%s%llu %llu %lld %lld.%09ld\nuid %u\n", PLAN_CACHE_MAGIC, (unsigned long long) st.st_dev,
+                     (unsigned long long) st.st_ino, (long long) st.st_size, (long long) st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, (unsigned) getuid());
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                bw_sb_printf(&k, "var %d %s\n", i, values[i] ? values[i] : "");
+        struct dirent **names = NULL;
+        int n = scandir(BW_FRONT_ADMIN_DIR, &names, NULL, alphasort);
+        if (n < 0 && errno != ENOENT) {
+                bw_sb_done(&k);
+                return false;
+        }
+        bool ok = true;
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                size_t len = strlen(name);
+                if (ok && name[0] != '.' && len > 5 && bw_streq(name + len - 5, ".yaml")) {
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "%s/%s", BW_FRONT_ADMIN_DIR, name);
+                        int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        char *buf = malloc(1 << 20);
+                        ssize_t got = fd >= 0 && buf ? bw_read_full(fd, buf, 1 << 20) : -1;
+                        uint8_t d[32];
+                        char hex[65];
+                        if (got < 0 || got == 1 << 20)
+                                ok = false;
+                        else {
+                                bw_sha256(buf, (size_t) got, d);
+                                bw_hex(d, 32, hex);
+                                bw_sb_printf(&k, "admin %s %s\n", name, hex);
+                        }
+                        free(buf);
+                        if (fd >= 0)
+                                close(fd);
+                }
+                free(names[i]);
+        }
+        free(names);
+        uint8_t d[32];
+        bw_sha256(k.data, k.len, d);
+        bw_sb_done(&k);
+        bw_hex(d, 32, out);
+        return ok;
+}
+
+static bool plan_cache_path(const char *const values[BW_VAR_COUNT], char *out, size_t size) {
+        char dir[PATH_MAX];
+        if (!plan_cache_dir(dir, sizeof(dir)))
+                return false;
+        struct bw_strbuf k = {0};
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                bw_sb_printf(&k, "%s\n", values[i] ? values[i] : "");
+        uint8_t d[32];
+        char hex[33];
+        bw_sha256(k.data, k.len, d);
+        bw_sb_done(&k);
+        bw_hex(d, 16, hex);
+        return snprintf(out, size, "%s/%s.plan", dir, hex) < (int) size;
+}
+
+/* The kept plan for these bindings, when everything it came from is unchanged: true, its bytes
+ * (8-byte aligned, the caller frees them) and the policy files as checked now. */
+static bool plan_cache_load(const char *workspace, const char *const values[BW_VAR_COUNT], uint8_t **ret,
+                            size_t *ret_size, struct bw_trust_set *now) {
+        char path[PATH_MAX], key[65];
+        if (!plan_cache_path(values, path, sizeof(path)) || !plan_cache_key(values, key))
+                return false;
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return false;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() || st.st_size > (64 << 20)) {
+                close(fd);
+                return false;
+        }
+        size_t cap = (size_t) st.st_size + 1;
+        char *text = malloc(cap);
+        ssize_t n = text ? bw_read_full(fd, text, cap) : -1;
+        close(fd);
+        bool ok = text && n >= 0 && (size_t) n == cap - 1;
+        if (ok)
+                text[cap - 1] = 0;
+        /* header lines, then "plan SIZE\n" and the plan's bytes */
+        char *p = text, *end = text + (n > 0 ? n : 0);
+        size_t mlen = strlen(PLAN_CACHE_MAGIC);
+        ok = ok && (size_t) n > mlen && memcmp(p, PLAN_CACHE_MAGIC, mlen) == 0;
+        p += ok ? mlen : 0;
+        ok = ok && strncmp(p, "key ", 4) == 0 && strncmp(p + 4, key, 64) == 0 && p[68] == '\n';
+        p += ok ? 69 : 0;
+        struct bw_source *src = NULL;
+        struct bw_source **ptrs = NULL;
+        size_t n_src = 0;
+        while (ok && strncmp(p, "file ", 5) == 0) {
+                char *nl = memchr(p, '\n', (size_t) (end - p));
+                unsigned layer;
+                char hex[65];
+                int off = 0;
+                if (!nl || sscanf(p, "file %u %64s %n", &layer, hex, &off) != 2 || off <= 0 || strlen(hex) != 64) {
+                        ok = false;
+                        break;
+                }
+                *nl = 0;
+                struct bw_source *grown = realloc(src, (n_src + 1) * sizeof(*src));
+                if (!grown) {
+                        ok = false;
+                        break;
+                }
+                src = grown;
+                src[n_src] = (struct bw_source){.path = p + off, .layer = layer};
+                for (int i = 0; i < 32; i++) {
+                        unsigned byte;
+                        if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+                                ok = false;
+                        src[n_src].sha256[i] = (uint8_t) byte;
+                }
+                n_src++;
+                p = nl + 1;
+        }
+        unsigned long long plan_size = 0;
+        int off = 0;
+        ok = ok && sscanf(p, "plan %llu\n%n", &plan_size, &off) == 1 && off > 0 &&
+             plan_size == (unsigned long long) (end - p - off);
+        char why[512];
+        if (ok) {
+                /* the files as a compilation would have read them: checked and hashed again */
+                ptrs = calloc(n_src + 1, sizeof(*ptrs));
+                for (size_t i = 0; ptrs && i < n_src; i++)
+                        ptrs[i] = &src[i];
+                struct bw_compilation as_read = {.sources = {.v = ptrs, .n = n_src, .cap = n_src}};
+                ok = ptrs && bw_trust_collect(&as_read, workspace, BW_FRONT_ADMIN_DIR, now, why, sizeof(why)) == 0;
+        }
+        uint8_t *plan = ok ? aligned_alloc(8, ((size_t) plan_size + 7) & ~(size_t) 7) : NULL;
+        struct bw_plan parsed = {0};
+        struct bw_plan_error err;
+        if (plan) {
+                memcpy(plan, p + off, (size_t) plan_size);
+                if (bw_plan_parse(plan, (size_t) plan_size, 0, &parsed, &err) < 0) { /* validated, as the runner will */
+                        free(plan);
+                        plan = NULL;
+                }
+        }
+        if (plan) {
+                *ret = plan;
+                *ret_size = (size_t) plan_size;
+        } else if (ok)
+                bw_trust_set_done(now);
+        free(ptrs);
+        free(src);
+        free(text);
+        return plan != NULL;
+}
+
+/* Keep a clean compilation's plan for the next run (best effort: a failure only costs a compile). */
+static void plan_cache_store(const char *const values[BW_VAR_COUNT], const struct bw_compilation *comp,
+                             const uint8_t *plan, size_t size) {
+        char path[PATH_MAX], key[65];
+        if (comp->diags.n || !plan_cache_path(values, path, sizeof(path)) || !plan_cache_key(values, key))
+                return;
+        struct bw_strbuf b = {0};
+        bw_sb_printf(&b, "%skey %s\n", PLAN_CACHE_MAGIC, key);
+        for (size_t i = 0; i < comp->sources.n; i++) {
+                const struct bw_source *src = comp->sources.v[i];
+                if ((src->layer != BW_LAYER_POLICY && src->layer != BW_LAYER_EXTENDS) || !src->path)
+                        continue;
+                if (strchr(src->path, '\n')) {
+                        bw_sb_done(&b);
+                        return;
+                }
+                char hex[65];
+                bw_hex(src->sha256, 32, hex);
+                bw_sb_printf(&b, "file %u %s %s\n", (unsigned) src->layer, hex, src->path);
+        }
+        bw_sb_printf(&b, "plan %zu\n", size);
+        bw_sb_append(&b, (const char *) plan, size);
+        char tmp[PATH_MAX + 32];
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int) getpid());
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        bool ok = fd >= 0;
+        for (size_t done = 0; ok && done < b.len;) {
+                ssize_t w = write(fd, b.data + done, b.len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                ok = w > 0;
+                done += ok ? (size_t) w : 0;
+        }
+        if (fd >= 0)
+                close(fd);
+        if (!ok || rename(tmp, path) < 0)
+                unlink(tmp);
+        bw_sb_done(&b);
+}
+
 /* ---- elevated: is the policy the plan in force? ---- */
 
 struct rule_key {
@@ -299,12 +530,16 @@ void bw_front_note_installed(const char *dir) {
                 values[i] = in.values[i];
         struct bw_compile_options co;
         compile_options(&co, policy, values);
-        struct bw_compilation comp;
+        struct bw_compilation comp = {0};
         struct bw_trust_set files = {0};
         uint8_t *bytes = NULL;
         size_t size = 0;
         struct bw_plan mine = {0}, *installed = NULL;
         struct bw_plan_error err;
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in.id);
+        if (plan_cache_load(ws, values, &bytes, &size, &files)) /* compiled by an earlier run */
+                goto compare;
         r = bw_compile(&co, &comp);
         if (r == 0 && bw_trust_collect(&comp, ws, co.admin_dir, &files, why, sizeof(why)) < 0) {
                 fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, in.id, why);
@@ -317,10 +552,11 @@ void bw_front_note_installed(const char *dir) {
                         ws, in.id, policy, ws);
                 goto out;
         }
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in.id);
-        if (bw_compilation_to_plan(&comp, true, &bytes, &size) < 0 || bw_plan_parse(bytes, size, 0, &mine, &err) < 0 ||
-            bw_plan_load(p, 0, &installed, &err) < 0)
+        if (bw_compilation_to_plan(&comp, true, &bytes, &size) < 0)
+                goto out;
+        plan_cache_store(values, &comp, bytes, size);
+compare:
+        if (bw_plan_parse(bytes, size, 0, &mine, &err) < 0 || bw_plan_load(p, 0, &installed, &err) < 0)
                 goto out; /* the runner reports an unreadable installed plan */
         if (memcmp(mine.header->effect_digest, installed->header->effect_digest, 32) == 0)
                 goto out;
@@ -383,11 +619,21 @@ int bw_front_policy_memfd(const char *workspace) {
         caller_values(workspace, values);
         struct bw_compile_options co;
         compile_options(&co, policy, values);
-        struct bw_compilation comp;
+        struct bw_compilation comp = {0};
         struct bw_trust_set now = {0}, trusted = {0};
         uint8_t *buf = NULL;
         size_t size = 0;
         int fd = -1;
+        /* the plan kept from an earlier run of the same files, if they are still trusted */
+        if (plan_cache_load(workspace, values, &buf, &size, &now)) {
+                if (bw_trust_load(workspace, &trusted, why, sizeof(why)) == 0 &&
+                    bw_trust_compare(&trusted, &now, NULL, NULL) == 0)
+                        goto hand_over;
+                free(buf); /* not (or no longer) trusted: the full path says so */
+                buf = NULL;
+                bw_trust_set_done(&now);
+                bw_trust_set_done(&trusted);
+        }
         r = bw_compile(&co, &comp);
         if (r < 0 && r != -EINVAL) {
                 fprintf(stderr, "bulwark run: cannot read %s: %s; the command was not run\n", policy, strerror(-r));
@@ -433,6 +679,8 @@ int bw_front_policy_memfd(const char *workspace) {
                 fprintf(stderr, "bulwark run: cannot build a plan from %s\n", policy);
                 goto out;
         }
+        plan_cache_store(values, &comp, buf, size);
+hand_over:
         fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
         if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
                 fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));

@@ -83,6 +83,36 @@ check "a widening policy is refused before bulwark trust (125), naming the line"
 run_as ann /home/ann/wide $bulwark trust >/dev/null 2>&1
 run_as ann /home/ann/wide $bulwark run -- touch /home/ann/extra/x 2>/run/err.out
 check "  ...and runs once trusted" test -e /home/ann/extra/x
+# the compiled plan is kept in the runtime directory (/run/user/UID) between runs, and used only
+# while the policy's files are unchanged and trusted
+uid=$(id -u ann)
+mkdir -p /run/user/$uid /home/ann/extra2
+chown ann:ann /run/user/$uid /home/ann/extra2
+chmod 700 /run/user/$uid
+rt_run() { # dir command... (as ann, with her runtime directory)
+        as_user ann env XDG_RUNTIME_DIR=/run/user/$uid sh -c 'cd "$1" && shift && exec "$@"' sh "$@"
+}
+rt_run /home/ann/wide $bulwark run -- true
+check "a trusted policy's compiled plan is kept in \$XDG_RUNTIME_DIR/bulwark/plans" sh -c "ls /run/user/$uid/bulwark/plans/*.plan"
+cache=$(ls /run/user/$uid/bulwark/plans/*.plan | head -1)
+printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/extra2"]\n' >/run/p2.yaml
+$bulwarkc /run/p2.yaml -o /run/p2.plan 2>/dev/null
+/usr/bin/python3 -c 'import sys
+c = open(sys.argv[1], "rb").read(); p = open(sys.argv[2], "rb").read()
+i = c.index(b"\nplan ") + 1
+open(sys.argv[1], "wb").write(c[:i] + b"plan %d\n" % len(p) + p)' "$cache" /run/p2.plan
+rt_run /home/ann/wide $bulwark run -- touch /home/ann/extra2/y 2>/run/err.out
+check "  ...and used: a plan put in its place decides the next run (no compilation)" test -e /home/ann/extra2/y
+echo '# changed' >>/home/ann/wide/.bulwark/policy.yaml
+rt_run /home/ann/wide $bulwark run -- touch /home/ann/extra/z 2>/run/err.out
+check "  ...but not once the policy changed: refused (125) as changed since trusted" sh -c \
+        "test $? -eq 125 && grep -q 'changed since you trusted it' /run/err.out && ! test -e /home/ann/extra/z"
+rt_run /home/ann/wide $bulwark trust >/dev/null 2>&1
+rt_run /home/ann/wide $bulwark run -- sh -c 'touch /home/ann/extra/z; touch /home/ann/extra2/z' 2>/dev/null
+check "  ...trusted again: compiled again and kept (the policy's roots, not the planted plan's)" sh -c \
+        'test -e /home/ann/extra/z && ! test -e /home/ann/extra2/z'
+rt_run /home/ann/wide $bulwark run -- sh -c "ls /run/user/$uid/bulwark/plans" >/dev/null 2>&1
+check_fails "  ...out of every run's sight" test $? -eq 0
 run_as ann /home/ann/plain $runner -- true 2>/run/err.out
 check "the runner alone refuses a workspace with its own policy (125)" test $? -eq 125
 printf 'bulwark: 1\nfilesystem: {writable: [nope' >/home/ann/plain/.bulwark/policy.yaml
