@@ -600,6 +600,31 @@ static int object_write(const struct bw_win_ops *ops, const char *path, struct o
         return r;
 }
 
+/* Forget the roots no target names any more (their entries were just taken away): the state keeps
+ * only the SIDs in use. Targets' root bits are renumbered to match. */
+static void prune_roots(struct bw_win_install *in) {
+        uint32_t used = 0;
+        for (size_t i = 0; i < in->n_targets; i++)
+                used |= in->targets[i].roots;
+        size_t o = 0;
+        uint32_t map[32] = {0};
+        for (size_t i = 0; i < in->n_roots; i++) {
+                if (used & (1u << i)) {
+                        map[i] = 1u << o;
+                        in->roots[o++] = in->roots[i];
+                } else
+                        free(in->roots[i].path);
+        }
+        in->n_roots = o;
+        for (size_t i = 0; i < in->n_targets; i++) {
+                uint32_t m = 0;
+                for (size_t k = 0; k < 32; k++)
+                        if (in->targets[i].roots & (1u << k))
+                                m |= map[k];
+                in->targets[i].roots = m;
+        }
+}
+
 static bool path_seen(const struct bw_win_translation *t, size_t i) {
         return i > 0 && bw_win_path_equal(t->targets[i - 1].path, t->targets[i].path);
 }
@@ -654,6 +679,42 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                 if (r == -ENOMEM || r == -EIO)
                         return r; /* the journal could not be written: stop before any further write */
         }
+        /* Objects an earlier apply gave entries that this plan no longer wants: this
+         * installation's entries go (journaled), as the reference implementation never did. */
+        for (size_t i = 0; i < in->n_targets; i++) {
+                const char *path = in->targets[i].path;
+                bool still = false, dup = false;
+                for (size_t k = 0; k < t->n && !still; k++)
+                        still = bw_win_path_equal(t->targets[k].path, path);
+                for (size_t k = 0; k < i && !dup; k++)
+                        dup = bw_win_path_equal(in->targets[k].path, path);
+                if (still || dup)
+                        continue;
+                struct object o;
+                int r = object_open(ops, path, &o, rep);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        rep->errors++;
+                        continue;
+                }
+                struct bw_win_acl keep = {0}, merged = {0};
+                r = others_keep(others, n_others, path, o.info.directory, &keep);
+                if (r == 0)
+                        r = bw_win_dacl_merge(&o.sd.dacl, in, NULL, &keep, &merged);
+                if (r == 1) {
+                        r = object_write(ops, path, &o, &merged, j, dry_run, rep);
+                        if (r == 0)
+                                rep->changed++;
+                        else
+                                rep->errors++;
+                }
+                bw_win_acl_done(&keep);
+                bw_win_acl_done(&merged);
+                object_done(ops, &o);
+                if (r == -ENOMEM || r == -EIO)
+                        return r;
+        }
         /* What is in force now, for later reverts' reference counts. */
         struct bw_win_target *copy = calloc(t->n ? t->n : 1, sizeof(*copy));
         if (!copy)
@@ -669,6 +730,7 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                 bw_win_targets_free(in->targets, in->n_targets);
                 in->targets = copy;
                 in->n_targets = t->n;
+                prune_roots(in);
         } else
                 bw_win_targets_free(copy, t->n);
         return 0;

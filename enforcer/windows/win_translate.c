@@ -139,10 +139,12 @@ static int add_target(struct bw_win_translation *t, size_t *cap, const char *pat
         return 0;
 }
 
-static uint32_t roots_containing(const struct bw_win_install *in, const char *path) {
+/* The planned roots (bit i: in->roots[i]) that contain path. Roots of earlier plans that this one
+ * no longer has stay in the state until apply has taken their entries away; they place nothing. */
+static uint32_t roots_containing(const struct bw_win_install *in, uint32_t planned, const char *path) {
         uint32_t m = 0;
         for (size_t i = 0; i < in->n_roots; i++)
-                if (bw_win_path_within(path, in->roots[i].path))
+                if ((planned & (1u << i)) && bw_win_path_within(path, in->roots[i].path))
                         m |= 1u << i;
         return m;
 }
@@ -159,8 +161,8 @@ struct anywhere {
         uint32_t kind;
 };
 
-static int walk_root(const struct bw_win_install *in, size_t root, const struct anywhere *names, size_t n_names,
-                     const struct bw_win_ops *ops, struct bw_win_translation *t, size_t *cap) {
+static int walk_root(const struct bw_win_install *in, uint32_t planned, size_t root, const struct anywhere *names,
+                     size_t n_names, const struct bw_win_ops *ops, struct bw_win_translation *t, size_t *cap) {
         char **stack = NULL;
         size_t n = 0, scap = 0;
         int r = 0;
@@ -204,7 +206,7 @@ static int walk_root(const struct bw_win_install *in, size_t root, const struct 
                                         r = add_target(t, cap, child,
                                                        hit->kind == BW_RULE_UNREADABLE ? BW_WIN_T_UNREADABLE
                                                                                        : BW_WIN_T_CARVE,
-                                                       roots_containing(in, child));
+                                                       roots_containing(in, planned, child));
                                 free(child);
                         } else if (e->directory && !e->reparse) {
                                 if (n == scap) {
@@ -263,6 +265,7 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
         size_t cap = 0;
         struct anywhere names[64];
         size_t n_names = 0;
+        uint32_t planned = 0;
         int r = 0;
         char **bound = calloc(p->n_rules ? p->n_rules : 1, sizeof(char *));
         if (!bound)
@@ -291,8 +294,10 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
                                          bound[i]);
                         else if (wr < 0)
                                 r = wr;
-                        else if ((r = bw_win_install_root(in, ops, bound[i], &idx)) == 0)
+                        else if ((r = bw_win_install_root(in, ops, bound[i], &idx)) == 0) {
+                                planned |= 1u << idx;
                                 r = add_target(&t, &cap, bound[i], BW_WIN_T_ROOT, 1u << idx);
+                        }
                 }
         }
         for (uint32_t i = 0; i < p->n_rules && r == 0; i++) {
@@ -313,7 +318,7 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
                                 r = wr;
                                 break;
                         }
-                        uint32_t roots = roots_containing(in, bound[i]);
+                        uint32_t roots = roots_containing(in, planned, bound[i]);
                         if (rule->kind == BW_RULE_READ_ONLY && roots)
                                 r = add_target(&t, &cap, bound[i], BW_WIN_T_CARVE, roots);
                         else if (rule->kind == BW_RULE_READABLE)
@@ -333,14 +338,9 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
                         r = warn(&t, "%s %s '%s' is not enforced on Windows (only paths and \"**/NAME\" names are)",
                                  bw_rule_kind_name(rule->kind), bw_match_kind_name(rule->match), text);
         }
-        for (size_t i = 0; i < in->n_roots && r == 0 && n_names > 0; i++) {
-                bool planned = false;
-                for (size_t k = 0; k < t.n; k++)
-                        planned |= t.targets[k].kind == BW_WIN_T_ROOT &&
-                                   bw_win_path_equal(t.targets[k].path, in->roots[i].path);
-                if (planned)
-                        r = walk_root(in, i, names, n_names, ops, &t, &cap);
-        }
+        for (size_t i = 0; i < in->n_roots && r == 0 && n_names > 0; i++)
+                if (planned & (1u << i))
+                        r = walk_root(in, planned, i, names, n_names, ops, &t, &cap);
         for (uint32_t i = 0; i < p->n_nft_rules; i++) {
                 uint32_t pi = p->nft_rules[i].principal;
                 if (pi < p->n_principals && p->principals[pi].role == BW_ROLE_OFFLINE)

@@ -650,6 +650,50 @@ static void test_state_record(void **state) {
         world_done(&w);
 }
 
+/* The plan changes (another workspace): what the old plan put on objects the new one does not name
+ * is taken away, the old root's SID forgotten, the shared root's SID kept. */
+static void test_plan_change(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct snapshot before;
+        world_snapshot(&w, &before);
+        struct bw_win_install in = {0};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        assert_int_equal(world_apply(&w, &in, WS, NULL, 0, &j, &rep, &t), 0);
+        struct bw_win_sid tmp_sid = in.roots[root_index(&in, "/c/Users/ann/AppData/Local/Temp")].sid;
+        bw_win_translation_done(&t);
+        struct bw_win_report rep2 = {0};
+        assert_int_equal(world_apply(&w, &in, WS2, NULL, 0, &j, &rep2, &t), 0);
+        assert_int_equal(rep2.errors, 0);
+        assert_int_equal(in.n_roots, 2);
+        assert_true(bw_win_sid_equal(&in.roots[root_index(&in, "/c/Users/ann/AppData/Local/Temp")].sid, &tmp_sid));
+        static const char *const gone[] = {WS, WS "/.git", WS "/src/.GIT", WS "/vendor", WS "/secrets"};
+        for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+                struct bw_win_acl acl;
+                fake_dacl(&w.f, gone[i], &acl);
+                for (size_t k = 0; k < acl.n; k++)
+                        assert_false(bw_win_ace_is_ours(&in, &acl.aces[k]) ||
+                                     bw_win_sid_equal(&acl.aces[k].sid, &in.group_sid));
+                bw_win_acl_done(&acl);
+        }
+        struct bw_win_acl acl;
+        fake_dacl(&w.f, WS2, &acl);
+        expect_ace(&acl.aces[0], BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, 0x1301bf, &in.roots[root_index(&in, WS2)].sid);
+        bw_win_acl_done(&acl);
+        /* the record of the new state round-trips, and revert (both applies' records) is exact */
+        struct bw_win_report rrep = {0};
+        assert_int_equal(bw_win_revert(&in, NULL, 0, &j, &w.ops, &rrep), 0);
+        assert_int_equal(world_diff(&w, &before), -1);
+        snapshot_done(&before);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_translate),
@@ -667,6 +711,7 @@ int main(void) {
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_revert_replaced_object),
                 cmocka_unit_test(test_state_record),
+                cmocka_unit_test(test_plan_change),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
