@@ -607,6 +607,16 @@ EOF
         stop_model
         check "[$label] codex exec finished (exit 0)" test $rc -eq 0
         e2e_checks "$label"
+        # fail closed, for real: the hook script missing
+        start_model '[{"name": "Bash", "input": {"command": "echo ran >src/unsandboxed"}}]'
+        sed "s|/usr/local/libexec/bulwark/bulwark-hook|/nonexistent/bulwark-hook|g" \
+                $agents/codex/requirements.toml >/etc/codex/requirements.toml
+        codex_config >/home/ann/.codex/config.toml
+        as_ann $ws env CODEX_HOME=/home/ann/.codex STUB_MODEL_KEY=x timeout 120 "$codex_cli" exec \
+                --skip-git-repo-check "run it" </dev/null >/run/cx.out 2>&1
+        stop_model
+        check "[$label] the hook script missing: the command is blocked, not run" sh -c \
+                "[ ! -e $ws/src/unsandboxed ] && grep -qi 'blocked' /run/model.log"
         rm -f /etc/codex/requirements.toml
         # the same hook in ~/.codex/hooks.json, never reviewed: what this Codex does with it
         sed "s|/usr/local/libexec/bulwark/|$agents/|g" $agents/codex/hooks.json >/home/ann/.codex/hooks.json
