@@ -29,7 +29,7 @@ static int bind_principals(struct run *r) {
         }
         r->wg = calloc(p->n_rules + 1, sizeof(*r->wg));
         if (!r->wg)
-                return bw_report_fail(r, 1, "out of memory");
+                return bw_report_fail(r, -ENOMEM, "out of memory");
         for (uint32_t i = 0; i < p->n_rules; i++) {
                 const struct bw_plan_rule *rule = &p->rules[i];
                 char *bound = NULL;
@@ -52,7 +52,8 @@ static int bind_principals(struct run *r) {
                         snprintf(r->names[i], sizeof(r->names[i]), "%s", user);
                 else if (pr->kind == BW_PRINCIPAL_SYSTEM_USER) {
                         if (BE(r)->account_name(pr->role, user, r->names[i]) < 0)
-                                return bw_report_fail(r, 1, "the plan's principal %s has no sandbox role bulwark knows",
+                                return bw_report_fail(r, -EINVAL,
+                                                      "the plan's principal %s has no sandbox role bulwark knows",
                                                       bw_plan_string(p, pr->name));
                 } else if (pr->role == BW_ROLE_SANDBOX_GROUP)
                         snprintf(r->names[i], sizeof(r->names[i]), "bw-r-%s", r->install_id);
@@ -77,30 +78,31 @@ static int bind_variables(struct run *r) {
         const char *sudo_uid = getenv("SUDO_UID");
         _cleanup_free_ struct bw_user_info *pw = malloc(sizeof(*pw));
         if (!pw)
-                return bw_report_fail(r, 1, "out of memory");
+                return bw_report_fail(r, -ENOMEM, "out of memory");
         int found = BE(r)->user_lookup(user,
                                        user || !sudo_uid ? BW_USER_CALLER : (uint32_t) strtoul(sudo_uid, NULL, 10), pw);
         if (found < 0 && !user)
                 return bw_report_fail(
-                        r, 1,
+                        r, -EINVAL,
                         "the real user, uid %s, has no passwd entry: bulwark binds sandbox accounts to a named "
                         "user; give an existing account with --user NAME",
                         sudo_uid ? sudo_uid : "(the caller's)");
         if (found < 0)
-                return bw_report_fail(r, 1, "cannot find the real user %s: give an existing account with --user NAME",
-                                      user);
+                return bw_report_fail(r, -EINVAL,
+                                      "cannot find the real user %s: give an existing account with --user NAME", user);
         r->real_uid = pw->id;
         char cwd[PATH_MAX];
         const char *ws = o->workspace;
         if (!ws) {
                 if (!getcwd(cwd, sizeof(cwd)))
-                        return bw_report_fail(r, 1, "cannot determine the current directory: give --workspace DIR");
+                        return bw_report_fail(r, -EINVAL,
+                                              "cannot determine the current directory: give --workspace DIR");
                 ws = cwd;
         }
         char *abs = NULL;
         if (ws[0] != '/') {
                 if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, ws) < 0)
-                        return bw_report_fail(r, 1, "cannot make --workspace %s absolute", ws);
+                        return bw_report_fail(r, -EINVAL, "cannot make --workspace %s absolute", ws);
         } else
                 abs = strdup(ws);
         /* normalise lexically (no symlinks are followed here; the walk opens it safely) */
@@ -117,7 +119,7 @@ static int bind_variables(struct run *r) {
             bw_template_bind(canon, BW_TEMPLATE_PATH, NULL, &plain, NULL) < 0) {
                 bw_sb_done(&esc);
                 free(canon);
-                return bw_report_fail(r, 1, "--workspace %s: %s", ws, terr.message);
+                return bw_report_fail(r, -EINVAL, "--workspace %s: %s", ws, terr.message);
         }
         bw_sb_done(&esc);
         free(canon);
@@ -135,7 +137,7 @@ static int bind_variables(struct run *r) {
                         if (i == BW_VAR_WORKSPACE && o->workspace && !bw_streq(value, plain)) {
                                 free(plain);
                                 return bw_report_fail(
-                                        r, 1,
+                                        r, -EINVAL,
                                         "this plan is bound to workspace %s, not %s: recompile it without -D "
                                         "workspace, or use that workspace",
                                         value, o->workspace);
@@ -143,10 +145,10 @@ static int bind_variables(struct run *r) {
                 }
                 if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
                         /* value may be plain itself: report before freeing it */
-                        bw_report_fail(r, 1, "${%s} would be \"%s\", which is not a valid value for it",
+                        bw_report_fail(r, -EINVAL, "${%s} would be \"%s\", which is not a valid value for it",
                                        bw_var_name((enum bw_var_id) i), value);
                         free(plain);
-                        return 1;
+                        return -EINVAL;
                 }
                 r->values[i] = strdup(value);
                 r->b.value[i] = r->values[i];
@@ -225,9 +227,9 @@ int bw_bind_load_plan(struct run *r, const char *path) {
         int e = bw_plan_load(path, 0, &r->plan, &err);
         if (e < 0) {
                 if (err.message[0])
-                        return bw_report_fail(r, 1, "%s: invalid plan at byte %llu: %s", path,
+                        return bw_report_fail(r, -EINVAL, "%s: invalid plan at byte %llu: %s", path,
                                               (unsigned long long) err.offset, err.message);
-                return bw_report_fail(r, 1, "%s: cannot read the plan: %s", path,
+                return bw_report_fail(r, e, "%s: cannot read the plan: %s", path,
                                       e == -EINVAL ? "not a regular file" : strerror(-e));
         }
         return 0;
@@ -238,16 +240,18 @@ int bw_bind_check_signature(struct run *r, const char *plan_path) {
         struct bw_signature_options so = {.signature = r->o->signature,
                                           .keys_dir = r->o->trusted_keys_dir,
                                           .admin_dir = r->o->admin_dir,
-                                          .plan_requires = r->plan->meta->flags & BW_META_REQUIRE_SIGNED};
+                                          .plan_requires = r->plan->meta->flags & BW_META_REQUIRE_SIGNED,
+                                          .say = bw_report_text};
         return bw_signature_check(plan_path, r->plan->data, r->plan->size, &so, &r->signer);
 }
 
 int bw_bind_prepare(struct run *r) {
         char err[512] = "";
-        if (bind_variables(r))
-                return 1;
+        int e = bind_variables(r);
+        if (e < 0)
+                return e;
         bw_bind_lookup_ids(r);
         if (bw_bind_tree_policy(r, err, sizeof(err)) < 0)
-                return bw_report_fail(r, 1, "cannot use the plan's rules: %s", err);
+                return bw_report_fail(r, -EINVAL, "cannot use the plan's rules: %s", err);
         return 0;
 }

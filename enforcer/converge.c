@@ -22,13 +22,13 @@ int bw_converge_accounts(struct run *r) {
                         char detail[128], err[512];
                         if (group && r->acc[i].exists && !bw_state_created_by_bulwark(r, name))
                                 return bw_report_fail(
-                                        r, 1,
+                                        r, -EEXIST,
                                         "a group %s exists that bulwark did not make: bulwark will not grant "
                                         "access to it; remove or rename that group and apply again",
                                         name);
                         if (r->acc[i].exists && r->acc[i].foreign)
                                 return bw_report_fail(
-                                        r, 1,
+                                        r, -EEXIST,
                                         "an account %s exists that bulwark did not make for %s (its GECOS field "
                                         "is not \"bulwark ... sandbox of %s\"): bulwark will not run sandboxes "
                                         "as it; remove or rename that account and apply again",
@@ -47,12 +47,12 @@ int bw_converge_accounts(struct run *r) {
                                                                .name_len = strlen(name)};
                                 int e = bw_state_account_record(r, &a);
                                 if (e < 0)
-                                        return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", name,
+                                        return bw_report_fail(r, e, "cannot journal the creation of %s: %s", name,
                                                               strerror(-e));
                                 if (BE(r)->account_create(p, r->name_of, i, r->values[BW_VAR_USER], err, sizeof(err)) <
                                     0)
-                                        return bw_report_fail(r, 1, "cannot create %s %s: %s", group ? "group" : "user",
-                                                              name, err);
+                                        return bw_report_fail(r, -EIO, "cannot create %s %s: %s",
+                                                              group ? "group" : "user", name, err);
                         } else if (!group && !r->acc[i].members_ok) {
                                 char missing[256], detail2[320];
                                 BE(r)->account_missing_groups(p, r->name_of, i, missing, sizeof(missing));
@@ -69,13 +69,13 @@ int bw_converge_accounts(struct run *r) {
                                                                .groups = missing,
                                                                .groups_len = strlen(missing)};
                                 if (a.name_len > BW_JOURNAL_ACCOUNT_NAME_MAX)
-                                        return bw_report_fail(r, 1, "the account name %s is too long", name);
+                                        return bw_report_fail(r, -EINVAL, "the account name %s is too long", name);
                                 int e = bw_state_account_record(r, &a);
                                 if (e < 0)
-                                        return bw_report_fail(r, 1, "cannot journal the groups of %s: %s", name,
+                                        return bw_report_fail(r, e, "cannot journal the groups of %s: %s", name,
                                                               strerror(-e));
                                 if (BE(r)->account_fix_members(p, r->name_of, i, err, sizeof(err)) < 0)
-                                        return bw_report_fail(r, 1, "cannot fix the groups of %s: %s", name, err);
+                                        return bw_report_fail(r, -EIO, "cannot fix the groups of %s: %s", name, err);
                         }
                 }
         for (size_t i = 0; i < r->n_wg; i++) {
@@ -88,7 +88,7 @@ int bw_converge_accounts(struct run *r) {
                 if (g->gid >= 0) {
                         if (!bw_state_created_by_bulwark(r, g->name))
                                 return bw_report_fail(
-                                        r, 1,
+                                        r, -EEXIST,
                                         "a group %s exists that bulwark did not make: bulwark will not grant write "
                                         "access to %s to it; remove or rename that group and apply again",
                                         g->name, g->path);
@@ -105,9 +105,9 @@ int bw_converge_accounts(struct run *r) {
                                                .name_len = strlen(g->name)};
                 int e = bw_state_account_record(r, &a);
                 if (e < 0)
-                        return bw_report_fail(r, 1, "cannot journal the creation of %s: %s", g->name, strerror(-e));
+                        return bw_report_fail(r, e, "cannot journal the creation of %s: %s", g->name, strerror(-e));
                 if (BE(r)->group_create(g->name, err, sizeof(err)) < 0)
-                        return bw_report_fail(r, 1, "cannot create group %s: %s", g->name, err);
+                        return bw_report_fail(r, -EIO, "cannot create group %s: %s", g->name, err);
         }
         bw_bind_lookup_ids(r);
         return 0;
@@ -157,7 +157,7 @@ int bw_converge_firewall(struct run *r) {
                         bw_report_add(r, '?', "nft", "inet bulwark output", why, NULL, 0);
                         return 0;
                 }
-                return bw_report_fail(r, 1, "cannot read the nftables ruleset: %s", err);
+                return bw_report_fail(r, -EACCES, "cannot read the nftables ruleset: %s", err);
         }
         bw_report_add(r, st == BW_FW_ABSENT ? '+' : '~', "nft", "inet bulwark output", detail, NULL, 0);
         if (r->dry_run)
@@ -171,9 +171,9 @@ int bw_converge_firewall(struct run *r) {
                 ll = strlen(listing + 1);
         int e = bw_state_shared_record(r, BW_JOURNAL_NFT, (const uint8_t *) listing, (uint32_t) (1 + ll));
         if (e < 0)
-                return bw_report_fail(r, 1, "cannot journal the firewall change: %s", strerror(-e));
+                return bw_report_fail(r, e, "cannot journal the firewall change: %s", strerror(-e));
         if (BE(r)->fw_apply(uids, n, err, sizeof(err)) < 0)
-                return bw_report_fail(r, 1, "cannot load the nftables table inet bulwark: %s", err);
+                return bw_report_fail(r, -EIO, "cannot load the nftables table inet bulwark: %s", err);
         return 0;
 }
 
@@ -373,7 +373,7 @@ int bw_converge_acls(struct run *r) {
                 }
                 if (e < 0) {
                         ret = bw_report_fail(
-                                r, 1, "cannot converge %s: %s%s", roots[i], strerror(-e),
+                                r, e, "cannot converge %s: %s%s", roots[i], strerror(-e),
                                 e == -ELOOP ? " (a symlink on the way is not root's: bulwark follows only root's "
                                               "symlinks when it changes ACLs; use the real path)"
                                             : "");
@@ -459,7 +459,7 @@ int bw_converge_reachability(struct run *r) {
                                  replaced ? " (instead of the shared bulwark-sandbox of earlier versions)" : "");
                         bw_report_add(r, replaced ? '~' : '+', "acl", anc, detail, NULL, 0);
                         if (e < 0)
-                                ret = bw_report_fail(r, 1, "cannot give the sandbox traverse access to %s: %s", anc,
+                                ret = bw_report_fail(r, e, "cannot give the sandbox traverse access to %s: %s", anc,
                                                      strerror(-e));
                 }
         }
@@ -475,10 +475,10 @@ int bw_converge_reachability(struct run *r) {
 int bw_converge_runner(struct run *r) {
         char path[PATH_MAX], err[512] = "";
         if (BE(r)->runner_locate(r->o->runner, path, sizeof(path)) < 0)
-                return bw_report_fail(r, 1, "--runner %s: give an absolute path", r->o->runner);
+                return bw_report_fail(r, -EINVAL, "--runner %s: give an absolute path", r->o->runner);
         _cleanup_free_ struct bw_runner_info *st = malloc(sizeof(*st));
         if (!st)
-                return bw_report_fail(r, 1, "out of memory");
+                return bw_report_fail(r, -ENOMEM, "out of memory");
         int e = BE(r)->runner_inspect(path, st, err, sizeof(err));
         if (e < 0) {
                 if (r->dry_run) {
@@ -488,8 +488,8 @@ int bw_converge_runner(struct run *r) {
                         return 0;
                 }
                 return bw_report_fail(
-                        r, 1, "the runner %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)", path,
-                        err);
+                        r, -EIO, "the runner %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)",
+                        path, err);
         }
         if (st->current)
                 return 0;
@@ -498,9 +498,9 @@ int bw_converge_runner(struct run *r) {
                 return 0;
         e = bw_state_shared_record(r, BW_JOURNAL_RUNNER, st->record, st->record_len);
         if (e < 0)
-                return bw_report_fail(r, 1, "cannot journal the runner's state: %s", strerror(-e));
+                return bw_report_fail(r, e, "cannot journal the runner's state: %s", strerror(-e));
         if (BE(r)->runner_converge(path, st->record, st->record_len, err, sizeof(err)) < 0)
-                return bw_report_fail(r, 1, "cannot give %s its capabilities: %s", path, err);
+                return bw_report_fail(r, -EIO, "cannot give %s its capabilities: %s", path, err);
         return 0;
 }
 
@@ -534,7 +534,7 @@ int bw_converge_install(struct run *r) {
         bw_plan_free(cur);
         _cleanup_free_ struct bw_install_bindings *nb = calloc(1, sizeof(*nb));
         if (!nb)
-                return bw_report_fail(r, 1, "out of memory");
+                return bw_report_fail(r, -ENOMEM, "out of memory");
         char bind[BW_BINDINGS_MAX + 1];
         const char *signer = nb->signer;
         snprintf(nb->workspace, sizeof(nb->workspace), "%s", r->values[BW_VAR_WORKSPACE]);
@@ -551,7 +551,7 @@ int bw_converge_install(struct run *r) {
                         *c = ' ';
         int bl = bw_bindings_encode(nb, bind, sizeof(bind));
         if (bl < 0)
-                return bw_report_fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
+                return bw_report_fail(r, bl, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
                                       strerror(-bl));
         /* the same plan, signed since (or the other way round), is a change of its record */
         char old[sizeof(bind)] = "";
@@ -575,8 +575,8 @@ int bw_converge_install(struct run *r) {
                 nb->seq = bw_state_next_seq(r->state_fd);
                 bl = bw_bindings_encode(nb, bind, sizeof(bind));
                 if (bl < 0)
-                        return bw_report_fail(r, 1, "cannot record the bindings of %s: %s", r->values[BW_VAR_WORKSPACE],
-                                              strerror(-bl));
+                        return bw_report_fail(r, bl, "cannot record the bindings of %s: %s",
+                                              r->values[BW_VAR_WORKSPACE], strerror(-bl));
         }
         char p2[PATH_MAX];
         snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
@@ -584,7 +584,7 @@ int bw_converge_install(struct run *r) {
         if (e == 0 && !same)
                 e = bw_write_file_atomic(full, r->plan->data, r->plan->size, 0644);
         if (e < 0)
-                return bw_report_fail(r, 1, "cannot install the plan in %s: %s", full, strerror(-e));
+                return bw_report_fail(r, e, "cannot install the plan in %s: %s", full, strerror(-e));
         return 0;
 }
 

@@ -15,13 +15,13 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         if (ret == 0) {
                 bw_converge_install(&r);
                 bw_report_print_changes(&r, out);
-                if (o->changes_out && bw_reviewed_write(&r, plan_path, o->changes_out) < 0)
-                        ret = 1;
+                if (o->changes_out && (ret = bw_reviewed_write(&r, plan_path, o->changes_out)) < 0)
+                        ;
                 else
                         ret = r.adds + r.changes + r.removes + r.unknown ? 2 : 0;
         }
         bw_run_done(&r);
-        return ret;
+        return bw_exit_status(ret);
 }
 
 /* The outer workspace's write group would be on every object of the inner one (the walk sets the
@@ -41,7 +41,7 @@ static int check_no_nested_foreign(struct run *r) {
                 const char *mine = r->values[BW_VAR_WORKSPACE];
                 if (bw_path_is_within(mine, ws) || bw_path_is_within(ws, mine))
                         ret = bw_report_fail(
-                                r, 1,
+                                r, -EIO,
                                 "%s %s %s's installed workspace %s: one user's sandbox would be granted the "
                                 "other's files; use separate directories",
                                 mine, bw_path_is_within(mine, ws) ? "lies inside" : "contains", user, ws);
@@ -69,16 +69,16 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
         if (ret == 0)
                 ret = bw_bind_prepare(&r);
         if (ret == 0)
-                ret = bw_state_open(&r, true) ? 1 : 0;
+                ret = bw_state_open(&r, true);
         if (ret == 0 && take_lock && (lock = bw_state_acquire_lock(&r)) < 0)
-                ret = 1;
+                ret = lock;
         if (ret == 0 && top_level)
                 ret = check_no_nested_foreign(&r);
         if (ret == 0) {
                 char dir[64];
                 snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
                 if (mkdirat(r.state_fd, dir, 0755) < 0 && errno != EEXIST)
-                        ret = bw_report_fail(&r, 1, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
+                        ret = bw_report_fail(&r, -errno, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
                 else {
                         /* the new directory entries must survive a crash before the journal counts */
                         int ifd = openat(r.state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -92,7 +92,7 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                 snprintf(jpath, sizeof(jpath), "%s/journal", dir);
                 int e = ret ? 0 : bw_journal_open(&r.journal, r.state_fd, jpath);
                 if (e < 0)
-                        ret = bw_report_fail(&r, 1, "cannot open the journal %s/%s: %s", o->state_dir, jpath,
+                        ret = bw_report_fail(&r, e, "cannot open the journal %s/%s: %s", o->state_dir, jpath,
                                              strerror(-e));
                 if (ret == 0) {
                         uint8_t payload[32 + PATH_MAX];
@@ -103,7 +103,7 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                         e = bw_journal_append(&r.journal, &rec, 1);
                         began = e == 0;
                         if (e < 0)
-                                ret = bw_report_fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+                                ret = bw_report_fail(&r, e, "cannot write the journal: %s", strerror(-e));
                 }
         }
         if (ret == 0)
@@ -112,7 +112,7 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                 /* the ids exist now: rebuild the rules with them */
                 char err[512];
                 if (bw_bind_tree_policy(&r, err, sizeof(err)) < 0)
-                        ret = bw_report_fail(&r, 1, "cannot use the plan's rules: %s", err);
+                        ret = bw_report_fail(&r, -EIO, "cannot use the plan's rules: %s", err);
         }
         if (ret == 0)
                 ret = bw_converge_firewall(&r);
@@ -128,7 +128,7 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                 struct bw_journal_record rec = {BW_JOURNAL_COMMIT, r.plan->header->digest, 32};
                 int e = bw_journal_append(&r.journal, &rec, 1);
                 if (e < 0)
-                        ret = bw_report_fail(&r, 1, "cannot write the journal: %s", strerror(-e));
+                        ret = bw_report_fail(&r, e, "cannot write the journal: %s", strerror(-e));
         }
         if (ret == 0) {
                 bw_report_print_changes(&r, out);
@@ -141,7 +141,7 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                         bw_report_note("%llu objects could not be read or changed (see above)",
                                        (unsigned long long) r.acl_errors);
                 if (ret == 0)
-                        ret = r.acl_errors ? 1 : 0;
+                        ret = r.acl_errors ? -EIO : 0;
         }
         if (began && top_level)
                 bw_audit_apply(&r, ret == 0);
@@ -156,7 +156,7 @@ int bw_cmd_apply(const char *plan_path, const struct bw_engine_options *o, FILE 
         if (!bw_be(o)->privileged()) {
                 bw_report_note("apply changes users, ACLs and the firewall: run it as root (bulwark plan shows what it "
                                "would do)");
-                return 1;
+                return bw_exit_status(-EPERM);
         }
-        return bw_apply_plan(plan_path, o, out, true, true);
+        return bw_exit_status(bw_apply_plan(plan_path, o, out, true, true));
 }

@@ -91,12 +91,20 @@ static inline const struct bw_backend *bw_be(const struct bw_engine_options *o) 
 }
 #define BE(r) bw_be((r)->o)
 
+/* Inside the engine a failure is a negative errno (already reported through report.c); a command
+ * exits 1 for it (cli.md), or with its own status (0, or 2 for differences). */
+static inline int bw_exit_status(int r) {
+        return r < 0 ? 1 : r;
+}
+
 /* report.c */
 /* Say what failed, on stderr, as "bulwark: MESSAGE"; returns code. */
 BW_PRINTF(3, 4)
 int bw_report_fail(struct run *r, int code, const char *fmt, ...);
 /* A note or warning on stderr ("bulwark: MESSAGE"), not a failure. */
 BW_PRINTF(1, 2) void bw_report_note(const char *fmt, ...);
+/* Text that is whole lines already (the signature check's, the compiler's diagnostics), to stderr. */
+void bw_report_text(void *ctx, const char *text);
 /* An object the walk could not read or change (bw_tree_options.on_error). */
 void bw_report_object_error(void *ctx, const char *root, const char *rel, const char *what, int err);
 void bw_report_add(struct run *r, char op, const char *kind, const char *what, const char *detail, const char *source,

@@ -48,7 +48,7 @@ static int revert_shared(struct run *r, FILE *out) {
                 return 0;
         if (e < 0)
                 return bw_report_fail(
-                        r, 1,
+                        r, -EBADMSG,
                         "%s/shared.journal is damaged at byte %llu: accounts and the firewall table were left as "
                         "they are; inspect it",
                         r->o->state_dir, (unsigned long long) bad);
@@ -66,13 +66,13 @@ static int revert_shared(struct run *r, FILE *out) {
                 char path[PATH_MAX] = "";
                 int re = BE(r)->runner_restore(recs[i].payload, recs[i].len, path, sizeof(path), err, sizeof(err));
                 if (re == -EBADMSG)
-                        ret = bw_report_fail(r, 1,
+                        ret = bw_report_fail(r, -EBADMSG,
                                              "the shared journal's runner record is damaged: check the runner's "
                                              "capabilities by hand (getcap)");
                 else if (re == 0)
                         fprintf(out, "! runner %s was replaced or removed since apply: left as it is\n", path);
                 else if (re < 0)
-                        ret = bw_report_fail(r, 1, "cannot restore the runner %s: %s", path, err);
+                        ret = bw_report_fail(r, -EIO, "cannot restore the runner %s: %s", path, err);
                 else
                         fprintf(out, "- runner %s capabilities, owner and mode as before\n", path);
                 break;
@@ -93,7 +93,7 @@ static int revert_shared(struct run *r, FILE *out) {
                         if (!group_exists(r, g))
                                 continue;
                         if (BE(r)->account_leave_group(user, g, err, sizeof(err)) < 0)
-                                ret = bw_report_fail(r, 1, "cannot take %s out of group %s: %s", user, g, err);
+                                ret = bw_report_fail(r, -EIO, "cannot take %s out of group %s: %s", user, g, err);
                         else
                                 fprintf(out, "- member %s of %s (added by apply)\n", user, g);
                 }
@@ -105,7 +105,8 @@ static int revert_shared(struct run *r, FILE *out) {
                         if (pass == 0 && rec->type == BW_JOURNAL_NFT && i == first_nft) {
                                 if (rec->payload[0] == 0) {
                                         if (BE(r)->fw_remove(err, sizeof(err)) < 0)
-                                                ret = bw_report_fail(r, 1, "cannot remove table inet bulwark: %s", err);
+                                                ret = bw_report_fail(r, -EIO, "cannot remove table inet bulwark: %s",
+                                                                     err);
                                         else
                                                 fprintf(out, "- nft    inet bulwark\n");
                                 } else if (rec->len > 1) {
@@ -113,7 +114,8 @@ static int revert_shared(struct run *r, FILE *out) {
                                                 strndup((const char *) rec->payload + 1, rec->len - 1);
                                         if (!text || BE(r)->fw_restore(text, err, sizeof(err)) < 0)
                                                 ret = bw_report_fail(
-                                                        r, 1, "cannot restore the earlier table inet bulwark: %s", err);
+                                                        r, -EIO, "cannot restore the earlier table inet bulwark: %s",
+                                                        err);
                                         else
                                                 fprintf(out, "~ nft    inet bulwark restored as it was before\n");
                                 }
@@ -130,8 +132,8 @@ static int revert_shared(struct run *r, FILE *out) {
                                 if (!group && !user_exists(r, name))
                                         continue;
                                 if (BE(r)->account_remove(group, name, err, sizeof(err)) < 0)
-                                        ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user",
-                                                             name, err);
+                                        ret = bw_report_fail(r, -EIO, "cannot remove %s %s: %s",
+                                                             group ? "group" : "user", name, err);
                                 else
                                         fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
                         }
@@ -139,7 +141,8 @@ static int revert_shared(struct run *r, FILE *out) {
         free(recs);
         free(data);
         if (ret == 0 && unlinkat(r->state_fd, "shared.journal", 0) < 0)
-                ret = bw_report_fail(r, 1, "cannot remove %s/shared.journal: %s", r->o->state_dir, strerror(errno));
+                ret = bw_report_fail(r, -errno, "cannot remove %s/shared.journal: %s", r->o->state_dir,
+                                     strerror(errno));
         return ret;
 }
 
@@ -202,7 +205,7 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
                             (legacy_only && strncmp(name, "bulwark-", 8) != 0))
                                 continue;
                         if (BE(r)->account_remove(group, name, err, sizeof(err)) < 0)
-                                ret = bw_report_fail(r, 1, "cannot remove %s %s: %s", group ? "group" : "user", name,
+                                ret = bw_report_fail(r, -EIO, "cannot remove %s %s: %s", group ? "group" : "user", name,
                                                      err);
                         else
                                 fprintf(out, "- %-6s %s (no installation uses it any more)\n", group ? "group" : "user",
@@ -220,7 +223,7 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
         bw_state_offline_uids(r->o, r->state_fd, NULL, uids, &nu, BW_ARRAY_SIZE(uids));
         if (ret == 0 && nu > 0 && BE(r)->fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
                 if (BE(r)->fw_apply(uids, nu, err, sizeof(err)) < 0)
-                        ret = bw_report_fail(r, 1, "cannot update table inet bulwark: %s", err);
+                        ret = bw_report_fail(r, -EIO, "cannot update table inet bulwark: %s", err);
                 else
                         fprintf(out,
                                 "~ nft    inet bulwark matches the offline users of the remaining installations\n");
@@ -280,12 +283,12 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
         int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
         if (e == -EBADMSG)
                 return bw_report_fail(
-                        r, 1,
+                        r, -EBADMSG,
                         "%s/%s is damaged at byte %llu: nothing was reverted, so that what can be undone is not lost; "
                         "restore the file from a backup or remove the installation by hand",
                         r->o->state_dir, jpath, (unsigned long long) bad);
         if (e < 0 && e != -ENOENT)
-                return bw_report_fail(r, 1, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
+                return bw_report_fail(r, e, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
         struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
         struct restore_key *keys = calloc(n + 1, sizeof(*keys));
         size_t nk = 0;
@@ -296,7 +299,7 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                 if (recs[i].type != BW_JOURNAL_ACL)
                         continue;
                 if (bw_journal_acl_decode(recs[i].payload, recs[i].len, &acl[nk]) < 0) {
-                        ret = bw_report_fail(r, 1, "%s/%s has a malformed ACL record: nothing was reverted",
+                        ret = bw_report_fail(r, -EBADMSG, "%s/%s has a malformed ACL record: nothing was reverted",
                                              r->o->state_dir, jpath);
                         break;
                 }
@@ -336,7 +339,7 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                 fprintf(out, "  %llu objects were gone or replaced since and were left alone\n",
                         (unsigned long long) skipped);
         if (failed)
-                return bw_report_fail(r, 1, "%llu ACLs could not be restored; the journal is kept: run revert again",
+                return bw_report_fail(r, -EIO, "%llu ACLs could not be restored; the journal is kept: run revert again",
                                       (unsigned long long) failed);
         uint64_t stripped = 0;
         if (strip_leftovers(r, id, &stripped) == 0 && stripped)
@@ -344,7 +347,7 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                         (unsigned long long) stripped);
         e = bw_state_remove_install(r->state_fd, id);
         if (e < 0)
-                return bw_report_fail(r, 1, "cannot remove the installation %s: %s", id, strerror(-e));
+                return bw_report_fail(r, e, "cannot remove the installation %s: %s", id, strerror(-e));
         return 0;
 }
 
@@ -352,7 +355,8 @@ static int reapply_one(struct run *r, const char *id, void *userdata) {
         FILE *out = userdata;
         char ws[PATH_MAX], user[PATH_MAX], path[2 * PATH_MAX];
         if (bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
-                return bw_report_fail(r, 1, "installation %s has no readable bindings: re-apply its plan by hand", id);
+                return bw_report_fail(r, -ENOENT, "installation %s has no readable bindings: re-apply its plan by hand",
+                                      id);
         /* An installation applied after the reverted one recorded that one's state as "before":
          * drop those records (re-applying records the true original again). One applied before it
          * holds the originals: keep them. */
@@ -360,7 +364,7 @@ static int reapply_one(struct run *r, const char *id, void *userdata) {
         if (bw_state_install_seq(r->state_fd, id) > r->reverted_min_seq)
                 e = bw_state_filter_journal(r, id);
         if (e < 0)
-                return bw_report_fail(r, 1, "cannot rewrite the journal of installation %s: %s", id, strerror(-e));
+                return bw_report_fail(r, e, "cannot rewrite the journal of installation %s: %s", id, strerror(-e));
         struct bw_engine_options o2 = *r->o;
         o2.workspace = ws;
         o2.user = user;
@@ -385,11 +389,13 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
         if (!BE(&r)->privileged()) {
                 bw_run_done(&r);
-                return bw_report_fail(&r, 1, "revert changes users, ACLs and the firewall: run it as root");
+                return bw_exit_status(
+                        bw_report_fail(&r, -EPERM, "revert changes users, ACLs and the firewall: run it as root"));
         }
         if (!which && !all) {
                 bw_run_done(&r);
-                return bw_report_fail(&r, 1, "say which plan to revert (a plan ID from 'bulwark status') or --all");
+                return bw_exit_status(bw_report_fail(
+                        &r, -EINVAL, "say which plan to revert (a plan ID from 'bulwark status') or --all"));
         }
         int ret = bw_state_open(&r, false);
         if (ret == -ENOENT) {
@@ -406,17 +412,17 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
                         fclose(t.copy);
                 free(text);
                 bw_run_done(&r);
-                return bw_report_fail(&r, 1, "out of memory");
+                return bw_exit_status(bw_report_fail(&r, -ENOMEM, "out of memory"));
         }
         int lock = ret ? -1 : bw_state_acquire_lock(&r);
         if (ret == 0 && lock < 0)
-                ret = 1;
+                ret = lock;
         bool began = ret == 0; /* past the refusals: the audit trail records this revert */
         size_t matched = 0;
         if (ret == 0)
                 ret = bw_state_for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
         if (ret == 0 && !all && matched == 0)
-                ret = bw_report_fail(&r, 1, "no installed plan matches %s (see 'bulwark status')", which);
+                ret = bw_report_fail(&r, -ENOENT, "no installed plan matches %s (see 'bulwark status')", which);
         if (ret == 0 && r.n_restored && bw_state_count_installs(r.state_fd) > 0) {
                 /* Objects this revert put back may be shared with an installation that remains
                  * (the default profile makes /tmp writable for every workspace): re-apply those,
@@ -438,5 +444,5 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         if (lock >= 0)
                 bw_state_release_lock(&r, lock);
         bw_run_done(&r);
-        return ret;
+        return bw_exit_status(ret);
 }

@@ -107,7 +107,7 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
         } else
                 sv->drift++;
         bw_run_done(&r);
-        return ret ? 1 : 0;
+        return ret;
 }
 
 int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
@@ -123,10 +123,10 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
                         bw_report_note("not root: reading without the state lock; what only root can read "
                                        "is listed as unknown, not as drift (sudo bulwark status checks everything)");
                 if (root && lock < 0)
-                        ret = 1;
+                        ret = lock;
                 else {
                         size_t matched = 0;
-                        ret = bw_state_for_each_install(&r, NULL, status_one, sv, &matched) ? 1 : 0;
+                        ret = bw_state_for_each_install(&r, NULL, status_one, sv, &matched);
                         if (lock >= 0)
                                 bw_state_release_lock(&r, lock);
                 }
@@ -134,8 +134,7 @@ int bw_cmd_status(const struct bw_engine_options *o, FILE *out) {
                 ret = 0;
                 if (!o->json)
                         fprintf(out, "bulwark: no plan is installed\n");
-        } else
-                ret = 1;
+        }
         if (o->json && ret == 0) {
                 /* One document a fleet manager can collect: compliant means every installation is
                  * in force as applied. */

@@ -27,6 +27,11 @@ void bw_report_note(const char *fmt, ...) {
         va_end(ap);
 }
 
+void bw_report_text(void *ctx, const char *text) {
+        (void) ctx;
+        fputs(text, stderr);
+}
+
 void bw_report_object_error(void *ctx, const char *root, const char *rel, const char *what, int err) {
         (void) ctx;
         bw_report_note("%s%s%s: %s: %s", root, rel[0] ? "/" : "", rel, what, strerror(-err));

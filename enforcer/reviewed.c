@@ -42,7 +42,7 @@ int bw_reviewed_write(struct run *r, const char *plan_path, const char *path) {
         size_t b64_len = sodium_base64_ENCODED_LEN(r->plan->size, sodium_base64_VARIANT_ORIGINAL);
         char *b64 = malloc(b64_len);
         if (!b64)
-                return bw_report_fail(r, -1, "out of memory");
+                return bw_report_fail(r, -ENOMEM, "out of memory");
         sodium_bin2base64(b64, b64_len, r->plan->data, r->plan->size, sodium_base64_VARIANT_ORIGINAL);
         json_t *changes = json_array();
         for (size_t i = 0; i < r->n_lines; i++)
@@ -69,7 +69,7 @@ int bw_reviewed_write(struct run *r, const char *plan_path, const char *path) {
         int e = text ? bw_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
         free(text);
         if (e < 0)
-                return bw_report_fail(r, -1, "cannot write the change set %s: %s", path, strerror(-e));
+                return bw_report_fail(r, e, "cannot write the change set %s: %s", path, strerror(-e));
         bw_report_note("change set saved to %s (state %.12s); apply it with: bulwark apply --reviewed %s", path, digest,
                        path);
         return 0;
@@ -99,20 +99,20 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         f_sig = json_string_value(json_object_get(doc, "signature")); /* NULL: unsigned */
         /* the plan as reviewed, into the state directory (root's), where apply reads it */
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
-        int ret = bw_state_open(&r, true) ? 1 : 0;
+        int ret = bw_state_open(&r, true);
         size_t b64_len = strlen(f_b64), max = b64_len / 4 * 3 + 3, size = 0;
         uint8_t *bytes = ret ? NULL : malloc(max);
         if (ret == 0 && (!bytes || sodium_base642bin(bytes, max, f_b64, b64_len, NULL, &size, NULL,
                                                      sodium_base64_VARIANT_ORIGINAL) != 0))
-                ret = bw_report_fail(&r, 1, "%s: its plan_bytes are not base64", changes_path);
+                ret = bw_report_fail(&r, -EBADMSG, "%s: its plan_bytes are not base64", changes_path);
         char plan_path[PATH_MAX], sig_path[PATH_MAX + 16];
         snprintf(plan_path, sizeof(plan_path), "%s/reviewed.plan", o->state_dir);
         snprintf(sig_path, sizeof(sig_path), "%s.minisig", plan_path);
         unlink(sig_path);
         if (ret == 0 && bw_write_file_atomic(plan_path, bytes, size, 0600) < 0)
-                ret = bw_report_fail(&r, 1, "cannot write %s: %s", plan_path, strerror(errno));
+                ret = bw_report_fail(&r, -errno, "cannot write %s: %s", plan_path, strerror(errno));
         if (ret == 0 && f_sig && bw_write_file_atomic(sig_path, f_sig, strlen(f_sig), 0600) < 0)
-                ret = bw_report_fail(&r, 1, "cannot write %s: %s", sig_path, strerror(errno));
+                ret = bw_report_fail(&r, -errno, "cannot write %s: %s", sig_path, strerror(errno));
         free(bytes);
         struct bw_engine_options ro = *o;
         ro.workspace = f_ws;
@@ -121,7 +121,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         ro.json = false;
         int lock = ret ? -1 : bw_state_acquire_lock(&r);
         if (ret == 0 && lock < 0)
-                ret = 1;
+                ret = lock;
         /* recompute the change set against the state now, under the lock */
         struct run d = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &ro, .state_fd = -1, .dry_run = true};
         if (ret == 0)
@@ -130,7 +130,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                 char pd[65];
                 bw_hex(d.plan->header->digest, 32, pd);
                 if (!bw_streq(pd, f_digest) || !bw_streq(d.plan->id, f_plan))
-                        ret = bw_report_fail(&r, 1,
+                        ret = bw_report_fail(&r, -EBADMSG,
                                              "%s: the embedded plan is not plan %s it names: the change set was edited",
                                              changes_path, f_plan);
         }
@@ -147,7 +147,7 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                                        "nothing applied; review the new change set (bulwark plan -o) and apply that",
                                        changes_path, f_state, now);
                         bw_report_moved(f_changes, &d);
-                        ret = 1;
+                        ret = -ESTALE;
                 }
         }
         bw_run_done(&d);
@@ -161,5 +161,5 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         unlink(plan_path);
         bw_run_done(&r);
         json_decref(doc);
-        return ret;
+        return bw_exit_status(ret);
 }

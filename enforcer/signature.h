@@ -28,9 +28,16 @@ struct bw_signature_options {
         const char *keys_dir;  /* NULL: BW_TRUSTED_KEYS_DIR */
         const char *admin_dir; /* NULL: BW_ADMIN_DIR */
         bool plan_requires;    /* the plan's own require-signed flag */
+        /* What the check has to say (warnings, the reason for a refusal, the admin constraints'
+         * diagnostics): whole lines, newline included, for the command layer to show. */
+        void (*say)(void *ctx, const char *text);
+        void *say_ctx;
 };
 
-/* 0: acceptable (signer says whether it is signed); 1: refused, the reason printed. */
+/* 0: acceptable (signer says whether it is signed); negative errno: refused (-EPERM: not signed
+ * as required, -EKEYREJECTED: a signature that does not verify, -EBADMSG: a malformed one,
+ * -EINVAL: admin constraints with errors, or the errno of reading the signature), the reason said
+ * through o->say. */
 int bw_signature_check(const char *plan_path, const uint8_t *plan, size_t size, const struct bw_signature_options *o,
                        struct bw_signer *ret);
 

@@ -6,14 +6,15 @@
  */
 #include "engine_internal.h"
 
-/* Open the state directory into r->state_fd: 0, -ENOENT (absent, !create), or 1 (reported). */
+/* Open the state directory into r->state_fd: 0, -ENOENT (absent, !create), or another negative errno
+ * (reported). */
 int bw_state_open(struct run *r, bool create) {
         char err[PATH_MAX + 128] = "";
         int fd = BE(r)->state_open(r->o->state_dir, create, err, sizeof(err));
         if (fd == -ENOENT && !create)
                 return -ENOENT;
         if (fd < 0)
-                return bw_report_fail(r, 1, "%s", err);
+                return bw_report_fail(r, fd, "%s", err);
         r->state_fd = fd;
         return 0;
 }
