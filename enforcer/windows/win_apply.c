@@ -479,15 +479,22 @@ int bw_win_fw_converge(struct bw_win_install *in, const struct bw_win_ops *ops, 
                 ERRF(rep, "reading firewall rule '%s' failed: %s", want.name, err[0] ? err : strerror(-r));
                 return r;
         }
-        struct bw_win_rec rec = {.kind = BW_WIN_REC_FIREWALL, .path = want.name, .existed = r == 0};
-        if (r == 0)
-                rec.fw = have;
-        if ((r = bw_win_journal_add(j, &rec)) < 0)
-                return r;
+        bool present = r == 0;
+        /* A rule of that name that bulwark made (the state says so, or it carries bulwark's
+         * description) and someone changed is drift: repaired, and still removed by revert. Only a
+         * rule that was not bulwark's is journaled to be put back. */
+        bool ours = present && (in->firewall || strcmp(have.description, want.description) == 0);
+        if (!ours) {
+                struct bw_win_rec rec = {.kind = BW_WIN_REC_FIREWALL, .path = want.name, .existed = present};
+                if (present)
+                        rec.fw = have;
+                if ((r = bw_win_journal_add(j, &rec)) < 0)
+                        return r;
+        }
         rep->changed++;
         if (dry_run)
                 return 0;
-        if (rec.existed && (r = ops->fw_remove(ops->ctx, want.name, err, sizeof(err))) < 0) {
+        if (present && (r = ops->fw_remove(ops->ctx, want.name, err, sizeof(err))) < 0) {
                 ERRF(rep, "replacing firewall rule '%s' failed: %s", want.name, err[0] ? err : strerror(-r));
                 return r;
         }

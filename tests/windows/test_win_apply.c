@@ -694,6 +694,97 @@ static void test_plan_change(void **state) {
         world_done(&w);
 }
 
+static void test_firewall_drift(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct bw_win_install in = {0};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        assert_int_equal(world_apply(&w, &in, WS, NULL, 0, &j, &rep, &t), 0);
+        /* someone turns bulwark's rule into an allow */
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (w.f.rule_used[i])
+                        w.f.rules[i].block = false;
+        fake_log_clear(&w.f);
+        struct bw_win_report rep2 = {0};
+        assert_int_equal(bw_win_fw_converge(&in, &w.ops, &j, false, &rep2), 0);
+        assert_int_equal(rep2.changed, 1);
+        struct bw_win_fw_rule rule;
+        assert_int_equal(w.ops.fw_get(w.ops.ctx, "bulwark offline bwoff-ann", &rule, NULL, 0), 0);
+        assert_true(rule.block);
+        /* repaired without becoming "a rule that was there before": revert removes it */
+        struct bw_win_report rrep = {0};
+        assert_int_equal(bw_win_revert(&in, NULL, 0, &j, &w.ops, &rrep), 0);
+        assert_int_equal(w.ops.fw_get(w.ops.ctx, "bulwark offline bwoff-ann", &rule, NULL, 0), -ENOENT);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
+static void test_foreign_rule_restored(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        /* a rule of bulwark's name that is not bulwark's: replaced, and put back by revert */
+        struct bw_win_fw_rule foreign = {.name = "bulwark offline bwoff-ann",
+                                         .description = "an admin's rule",
+                                         .remote_addresses = "10.0.0.1",
+                                         .outbound = true,
+                                         .protocol = 6};
+        assert_int_equal(w.ops.fw_add(w.ops.ctx, &foreign, NULL, 0), 0);
+        struct bw_win_install in = {0};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        assert_int_equal(world_apply(&w, &in, WS, NULL, 0, &j, &rep, &t), 0);
+        struct bw_win_fw_rule rule;
+        assert_int_equal(w.ops.fw_get(w.ops.ctx, foreign.name, &rule, NULL, 0), 0);
+        assert_true(rule.block);
+        struct bw_win_report rrep = {0};
+        assert_int_equal(bw_win_revert(&in, NULL, 0, &j, &w.ops, &rrep), 0);
+        assert_int_equal(w.ops.fw_get(w.ops.ctx, foreign.name, &rule, NULL, 0), 0);
+        assert_string_equal(rule.description, "an admin's rule");
+        assert_string_equal(rule.remote_addresses, "10.0.0.1");
+        assert_false(rule.block);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
+static void test_read_grant_skipped_where_users_read(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct bw_win_install in = {0};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        snprintf(in.user, sizeof(in.user), "ann");
+        assert_int_equal(bw_win_principals_converge(&in, &w.ops, &j, false, &rep), 0);
+        /* C:\Users inherits Users' read from C:\: no grant is needed there, D:\shared needs one */
+        struct bw_win_target targets[2] = {{(char *) (uintptr_t) "/c/Users", BW_WIN_T_READ, 0},
+                                           {(char *) (uintptr_t) "/d/shared", BW_WIN_T_READ, 0}};
+        struct bw_win_translation t = {.targets = targets, .n = 2};
+        assert_int_equal(bw_win_apply_targets(&in, NULL, 0, &t, &w.ops, &j, false, &rep), 0);
+        fake_log_clear(&w.f);
+        struct bw_win_read_worker rw;
+        assert_int_equal(bw_win_read_worker_init(&rw, &in, &t, &w.ops, &j), 0);
+        while (bw_win_read_worker_step(&rw, 1) > 0)
+                ;
+        char line[200];
+        bw_win_read_worker_progress(&rw, line, sizeof(line));
+        assert_string_equal(line, "read grants: 2 of 2 done (1 granted, 1 already readable, 0 failed)");
+        assert_int_equal(fake_count(&w.f, "set_dacl /c/Users"), 0);
+        assert_int_equal(fake_count(&w.f, "set_dacl /d/shared"), 1);
+        bw_win_read_worker_done(&rw);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_translate),
@@ -712,6 +803,9 @@ int main(void) {
                 cmocka_unit_test(test_revert_replaced_object),
                 cmocka_unit_test(test_state_record),
                 cmocka_unit_test(test_plan_change),
+                cmocka_unit_test(test_firewall_drift),
+                cmocka_unit_test(test_foreign_rule_restored),
+                cmocka_unit_test(test_read_grant_skipped_where_users_read),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
