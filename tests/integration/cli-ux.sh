@@ -54,6 +54,9 @@ with open(opt.get('--transcript', '/run/pty.out'), 'wb') as f:
     f.write(data.replace(b'\r\n', b'\n'))
 sys.exit(status)
 PY
+esc=$(printf '\033')
+# the transcript, without colour, has a line matching the extended regular expression $1
+seen() { sed "s/${esc}\[[0-9;]*m//g" $T | grep -Eaq "$1"; }
 pty() {
         rm -f /run/pty.out
         /usr/bin/python3 /run/ptydrive.py "$@"
@@ -72,7 +75,8 @@ no_leftovers() { ! ls -d /tmp/bulwark-apply.* >/dev/null 2>&1; }
 # --- apply on a terminal: shown, asked, cancelled ---
 pty --answer no -- $bulwark apply /run/ws.plan $W
 check "apply on a terminal, answered 'no': exit 1" test $? -eq 1
-check "  ...showed the changes first (the summary and the lines)" sh -c "grep -q 'to add' $T && grep -q '^+ user' $T"
+shown_changes() { seen '^bulwark: [0-9]+ to add' && seen '^\+ user'; }
+check "  ...showed the changes first (the summary and the lines)" shown_changes
 check "  ...asked as terraform apply does" sh -c "grep -q 'Do you want to apply these changes?' $T && grep -q \"Only 'yes' will be accepted\" $T"
 check "  ...said 'Apply cancelled.'" grep -q '^Apply cancelled\.' $T
 check "  ...did not tell to apply its private change set by hand" sh -c "! grep -q 'change set saved' $T"
@@ -80,6 +84,10 @@ check_fails "  ...and changed nothing: no sandbox account" getent passwd bw-off-
 check "  ...no installation, no audit record" sh -c "test ! -e /var/lib/bulwark/installs/* && test ! -e $log"
 check "  ...no change set left in /tmp" no_leftovers
 
+pty --answer no --stdout /run/out.txt -- $bulwark apply /run/ws.plan $W
+check "standard output not a terminal: the changes are shown on the terminal (stderr)" \
+        sh -c "test $? -eq 1 && test ! -s /run/out.txt && grep -q '^Apply cancelled' $T"
+check "  ...before the question" shown_changes
 pty -- $bulwark apply /run/ws.plan $W
 check "an end of input instead of an answer cancels (exit 1)" sh -c "test $? -eq 1 && grep -q '^Apply cancelled' $T"
 check_fails "  ...nothing applied" getent passwd bw-off-ann
@@ -110,10 +118,10 @@ check "not on a terminal: applies without asking (exit 0)" sh -c "test $? -eq 0 
 check "  ...its output has no colour" sh -c "grep -q '^+ user' /run/out.txt && ! grep -q \"$(printf '\033')\" /run/out.txt /run/err.txt"
 $bulwark revert --all >/dev/null
 pty -- $bulwark apply -y /run/ws.plan $W
-check "-y on a terminal: applies without asking" sh -c "grep -q '^+ user' $T && ! grep -q 'Enter a value' $T && getent passwd bw-off-ann"
+applied_unasked() { seen '^\+ user' && ! grep -q 'Enter a value' $T && getent passwd bw-off-ann; }
+check "-y on a terminal: applies without asking" applied_unasked
 
 # --- colour ---
-esc=$(printf '\033')
 # the transcript has the command's output, without any escape sequence
 plain() { grep -q "$1" $T && ! grep -q "$esc" $T; }
 pty -- $bulwark show /run/ws.plan
@@ -168,4 +176,37 @@ check "apply --installed on a terminal with nothing to change: no question, exit
 check "revert WORKSPACE (a relative path)" sh -c "test $? -eq 0 && ! test -e /var/lib/bulwark/installs/$id"
 check_fails "  ...the sandbox accounts are gone" getent passwd bw-off-ann
 check "no change set left in /tmp after all" no_leftovers
+
+# --- the progress line: a walk long enough to draw it (50,000 files) ---
+mkdir -p /home/ann/big/.git
+/usr/bin/python3 -c "
+import os
+for d in range(200):
+    os.mkdir('/home/ann/big/d%d' % d)
+    for f in range(250):
+        open('/home/ann/big/d%d/f%d' % (d, f), 'w').close()"
+chown -R ann:ann /home/ann/big
+B="--workspace /home/ann/big --user ann"
+pty -- $bulwark plan /run/ws.plan $B
+check "plan on a terminal: the progress line (objects checked, changed, rate)" \
+        grep -Eaq "$(printf '\r')  [0-9,]+ objects checked, [0-9,]+ changed \([0-9,]+/s\)" $T
+check "  ...erased (blanks, back to the line's start) before the change lines" \
+        seen "$(printf '\r') +$(printf '\r')bulwark: [0-9]+ to add"
+check "  ...and the change lines in colour: '+' green" grep -aq "${esc}\[32m+ acl" $T
+pty --stdout /run/out.txt -- $bulwark apply -y -q /run/ws.plan $B
+check "apply --quiet on a terminal: applied, no progress line, no output" \
+        sh -c "test $? -eq 0 && test -e $T && ! grep -aq 'objects checked' $T && test ! -s /run/out.txt"
+$bulwark revert /home/ann/big >/dev/null
+pty --answer no -- $bulwark apply /run/ws.plan $B 2>/run/err.txt
+check "apply asking on a terminal: the progress line while it computes the changes" grep -aq 'objects checked' $T
+/usr/bin/python3 - "$bulwark" /run/ws.plan $B <<'PY'
+import os, pty, subprocess, sys
+# stdin a terminal, stderr a file: no progress line, and no question either
+master, slave = pty.openpty()
+out, err = open('/run/out.txt', 'wb'), open('/run/err.txt', 'wb')
+p = subprocess.run(sys.argv[1:2] + ['apply'] + sys.argv[2:], stdin=slave, stdout=out, stderr=err)
+sys.exit(p.returncode)
+PY
+check "stderr not a terminal: applies without asking, no progress line" sh -c "test $? -eq 0 && ! grep -aq 'objects checked' /run/err.txt && getent passwd bw-off-ann"
+check "revert" $bulwark revert --all
 finish
