@@ -68,7 +68,7 @@ awk '
                                 print "    " network[i]
                 }
         }' "$out"
-lines=$(awk 'NR > 1 && $1 ~ /^[-+~?!]$/' "$out" | wc -l)
+lines=$(($(wc -l <"$out") - 1)) # what bulwark plan prints below its summary line
 echo
 echo "All $lines lines: $bulwark plan $plan --workspace $workspace"
 echo "To apply them (it shows them again and asks): sudo $bulwark apply $plan --workspace $workspace"
