@@ -542,10 +542,11 @@ static void object_done(const struct bw_win_ops *ops, struct object *o) {
 }
 
 /* Open and read path. 0, -ENOENT (absent), or another error (described in rep). */
-static int object_open(const struct bw_win_ops *ops, const char *path, struct object *o, struct bw_win_report *rep) {
+static int object_open(const struct bw_win_ops *ops, const char *path, bool write, struct object *o,
+                       struct bw_win_report *rep) {
         char err[256] = "";
         memset(o, 0, sizeof(*o));
-        int r = ops->open_object(ops->ctx, path, &o->h, &o->info, err, sizeof(err));
+        int r = ops->open_object(ops->ctx, path, write, &o->h, &o->info, err, sizeof(err));
         if (r == -ENOENT)
                 return r;
         if (r == 0 && o->info.reparse) {
@@ -652,7 +653,7 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                         continue;
                 }
                 struct object o;
-                int r = object_open(ops, path, &o, rep);
+                int r = object_open(ops, path, true, &o, rep);
                 if (r == -ENOENT) {
                         rep->missing++;
                         continue;
@@ -698,7 +699,7 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                 if (still || dup)
                         continue;
                 struct object o;
-                int r = object_open(ops, path, &o, rep);
+                int r = object_open(ops, path, true, &o, rep);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0) {
@@ -763,7 +764,7 @@ int bw_win_drift(const struct bw_win_install *in, const struct bw_win_translatio
                         continue;
                 struct object o;
                 struct bw_win_report rep = {0};
-                int r = object_open(ops, path, &o, &rep);
+                int r = object_open(ops, path, false, &o, &rep);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0) {
@@ -873,7 +874,7 @@ int bw_win_revert(const struct bw_win_install *in, const struct bw_win_install *
                                         break;
                                 }
                         struct object o;
-                        r = object_open(ops, x->path, &o, rep);
+                        r = object_open(ops, x->path, true, &o, rep);
                         if (r == -ENOENT) {
                                 rep->missing++;
                                 continue;
@@ -976,7 +977,7 @@ int bw_win_read_worker_step(struct bw_win_read_worker *w, size_t max) {
                 const char *path = w->paths[w->next++];
                 struct object o;
                 struct bw_win_report rep = {0};
-                int r = object_open(w->ops, path, &o, &rep);
+                int r = object_open(w->ops, path, true, &o, &rep);
                 if (r == -ENOENT) {
                         w->already++;
                         continue;

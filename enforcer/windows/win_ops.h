@@ -63,10 +63,11 @@ struct bw_win_process_spec {
 struct bw_win_ops {
         void *ctx;
         /* -- objects -- */
-        /* Open path for READ_CONTROL|WRITE_DAC without following a final reparse point
-         * (FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS). */
-        int (*open_object)(void *ctx, const char *path, bw_win_handle *ret, struct bw_win_object_info *info, char *err,
-                           size_t err_size);
+        /* Open path for READ_CONTROL (and WRITE_DAC when write: apply and revert; drift only
+         * reads, so status works unelevated wherever the caller may read the DACL), without
+         * following a final reparse point (FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS). */
+        int (*open_object)(void *ctx, const char *path, bool write, bw_win_handle *ret, struct bw_win_object_info *info,
+                           char *err, size_t err_size);
         void (*close_handle)(void *ctx, bw_win_handle h);
         /* GetSecurityInfo(OWNER|GROUP|DACL) as self-relative bytes (malloc()ed). */
         int (*get_sd)(void *ctx, bw_win_handle h, uint8_t **ret, size_t *ret_size, char *err, size_t err_size);

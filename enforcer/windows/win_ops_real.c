@@ -99,15 +99,15 @@ static wchar_t *wide_path(const char *plan_path) {
 
 /* ---- objects ---- */
 
-static int r_open(void *ctx, const char *path, bw_win_handle *ret, struct bw_win_object_info *info, char *err,
-                  size_t es) {
+static int r_open(void *ctx, const char *path, bool write, bw_win_handle *ret, struct bw_win_object_info *info,
+                  char *err, size_t es) {
         (void) ctx;
         wchar_t *w = wide_path(path);
         if (!w)
                 return fail(ERROR_INVALID_PARAMETER, err, es, "not a Windows path:", path);
         /* The last component is never followed (OPEN_REPARSE_POINT); a reparse point on the way
          * is caught below by comparing the final path with the one asked for. */
-        HANDLE h = CreateFileW(w, READ_CONTROL | WRITE_DAC | FILE_READ_ATTRIBUTES,
+        HANDLE h = CreateFileW(w, READ_CONTROL | (write ? WRITE_DAC : 0) | FILE_READ_ATTRIBUTES,
                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
                                FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         if (h == INVALID_HANDLE_VALUE) {

@@ -166,10 +166,10 @@ void fake_home_dacl(struct bw_win_acl *acl) {
 
 /* ---- the operations ---- */
 
-static int f_open(void *ctx, const char *path, bw_win_handle *ret, struct bw_win_object_info *info, char *err,
-                  size_t es) {
+static int f_open(void *ctx, const char *path, bool write, bw_win_handle *ret, struct bw_win_object_info *info,
+                  char *err, size_t es) {
         struct fake *f = ctx;
-        int r = record(f, "open %s", path);
+        int r = record(f, "open %s%s", path, write ? "" : " (read-only)");
         if (r < 0)
                 return r;
         struct fake_object *o = fake_find(f, path);

@@ -379,8 +379,18 @@ static void test_drift(void **state) {
         struct bw_win_translation t;
         assert_int_equal(world_apply(&w, &in, WS, NULL, 0, &j, &rep, &t), 0);
         char *lines = NULL;
+        fake_log_clear(&w.f);
         assert_int_equal(bw_win_drift(&in, &t, &w.ops, &lines), 0);
         assert_null(lines);
+        /* drift (status) opens objects read-only: no WRITE_DAC asked, so it works unelevated */
+        size_t opens = 0;
+        for (size_t i = 0; i < w.f.n_log; i++)
+                if (strncmp(w.f.log[i], "open ", 5) == 0) {
+                        opens++;
+                        assert_non_null(strstr(w.f.log[i], "(read-only)"));
+                }
+        assert_true(opens > 0);
+        assert_int_equal(fake_count(&w.f, "set_dacl"), 0);
         /* someone removes .git's deny */
         struct bw_win_acl acl, stripped = {.revision = 2};
         fake_dacl(&w.f, WS "/.git", &acl);

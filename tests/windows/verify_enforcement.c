@@ -195,7 +195,7 @@ static void mkdir_plan(const char *plan_path) {
 static bool read_sd(const struct bw_win_ops *ops, const char *path, uint8_t **ret, size_t *n) {
         bw_win_handle h;
         struct bw_win_object_info info;
-        if (ops->open_object(NULL, path, &h, &info, NULL, 0) < 0)
+        if (ops->open_object(NULL, path, false, &h, &info, NULL, 0) < 0)
                 return false;
         bool ok = ops->get_sd(NULL, h, ret, n, NULL, 0) == 0;
         ops->close_handle(NULL, h);
