@@ -286,9 +286,10 @@ static size_t split(char *line, char **f, size_t max) {
 }
 
 static int copy_field(char *dst, size_t size, const char *src) {
-        if (strlen(src) >= size)
+        size_t n = strlen(src);
+        if (n >= size)
                 return -EBADMSG;
-        strcpy(dst, src);
+        memcpy(dst, src, n + 1);
         return 0;
 }
 

@@ -60,11 +60,14 @@ int bw_win_advisory_env(const char *const *env, const char *denybin, char ***ret
                 pathext = ".COM;.EXE;.BAT;.CMD";
         /* .CMD first, then the others in their order. */
         char ext[1024] = ".CMD";
+        size_t ext_n = 4;
         for (const char *s = pathext; *s && r == 0;) {
                 size_t len = strcspn(s, ";");
-                if (len && !bw_win_name_equal(s, len, ".CMD", 4) && strlen(ext) + len + 2 < sizeof(ext)) {
-                        strcat(ext, ";");
-                        strncat(ext, s, len);
+                if (len && !bw_win_name_equal(s, len, ".CMD", 4) && ext_n + len + 2 < sizeof(ext)) {
+                        ext[ext_n++] = ';';
+                        memcpy(ext + ext_n, s, len);
+                        ext_n += len;
+                        ext[ext_n] = '\0';
                 }
                 s += len + (s[len] == ';');
         }

@@ -96,7 +96,7 @@ void bw_win_sid_encode(const struct bw_win_sid *sid, uint8_t *out) {
         out[1] = sid->n_sub;
         memcpy(out + 2, sid->authority, 6);
         for (unsigned i = 0; i < sid->n_sub; i++)
-                put32(out + 8 + 4 * i, sid->sub[i]);
+                put32(out + 8 + 4 * (size_t) i, sid->sub[i]);
 }
 
 int bw_win_sid_decode(const uint8_t *in, size_t size, struct bw_win_sid *ret, size_t *ret_used) {
@@ -105,7 +105,7 @@ int bw_win_sid_decode(const uint8_t *in, size_t size, struct bw_win_sid *ret, si
         struct bw_win_sid sid = {.revision = 1, .n_sub = in[1]};
         memcpy(sid.authority, in + 2, 6);
         for (unsigned i = 0; i < sid.n_sub; i++)
-                sid.sub[i] = get32(in + 8 + 4 * i);
+                sid.sub[i] = get32(in + 8 + 4 * (size_t) i);
         *ret = sid;
         if (ret_used)
                 *ret_used = bw_win_sid_size(&sid);
@@ -116,7 +116,7 @@ void bw_win_sid_synthetic(const uint8_t random[16], struct bw_win_sid *ret) {
         struct bw_win_sid sid = {.revision = 1, .n_sub = 5, .authority = {0, 0, 0, 0, 0, 5}};
         sid.sub[0] = 21;
         for (int i = 0; i < 4; i++)
-                sid.sub[1 + i] = get32(random + 4 * i);
+                sid.sub[1 + i] = get32(random + 4 * (size_t) i);
         sid.sub[1] |= 0x10000u;
         *ret = sid;
 }

@@ -130,7 +130,7 @@ static int get_account(char *v, char *name, struct bw_win_sid *sid) {
         if (!sp || (size_t) (sp - v) > BW_WIN_ACCOUNT_MAX || sp == v)
                 return -EBADMSG;
         *sp = '\0';
-        strcpy(name, v);
+        memcpy(name, v, (size_t) (sp - v) + 1);
         return bw_win_sid_from_string(sp + 1, sid) < 0 ? -EBADMSG : 0;
 }
 
@@ -179,11 +179,11 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
         if (strcmp(line, "id") == 0) {
                 if (!*v || strlen(v) >= sizeof(in->id) || strspn(v, "0123456789abcdef") != strlen(v))
                         return -EBADMSG;
-                strcpy(in->id, v);
+                memcpy(in->id, v, strlen(v) + 1);
         } else if (strcmp(line, "user") == 0) {
                 if (!*v || strlen(v) >= sizeof(in->user))
                         return -EBADMSG;
-                strcpy(in->user, v);
+                memcpy(in->user, v, strlen(v) + 1);
         } else if (strcmp(line, "offline") == 0)
                 return get_account(v, in->offline, &in->offline_sid);
         else if (strcmp(line, "online") == 0)

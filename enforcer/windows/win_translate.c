@@ -49,7 +49,8 @@ int bw_win_account_name(uint32_t role, const char *user, char out[BW_WIN_ACCOUNT
                         user[i] == '-';
         if (plain) {
                 memcpy(out, prefix, plen);
-                memcpy(out + plen, user, ulen + 1);
+                memcpy(out + plen, user, ulen);
+                out[plen + ulen] = '\0';
                 return 0;
         }
         /* Windows compares account names case-insensitively: "Ann" and "ann" are one account, so
@@ -71,7 +72,8 @@ int bw_win_account_name(uint32_t role, const char *user, char out[BW_WIN_ACCOUNT
         snprintf(hex, sizeof(hex), "-%02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
         memcpy(out, prefix, plen);
         memcpy(out + plen, part, o);
-        memcpy(out + plen + o, hex, 10); /* plen + keep + 9 <= 20, and the NUL */
+        memcpy(out + plen + o, hex, 9); /* plen + keep + 9 <= 20 */
+        out[plen + o + 9] = '\0';
         return 0;
 }
 
