@@ -114,8 +114,11 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool 
 }
 
 /* Writes only beneath the writable roots (and to the harmless devices); reads anywhere (the
- * mounts, ACLs and modes decide those). Returns the ABI used (0: none). */
-static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
+ * mounts, ACLs and modes decide those). The ruleset, to be enforced (landlock_enforce), or -1
+ * when there is none to enforce; *ret_abi: the ABI used (0: none). A session's command monitor
+ * builds it before its command is asked for. */
+static int landlock_build(const struct bw_sandbox_spec *s, bool have_netns, int *ret_abi) {
+        *ret_abi = 0;
         int abi = landlock_abi();
         /* negotiated: the kernel's, up to what the plan was made for */
         if (s->landlock_wanted_abi && abi > (int) s->landlock_wanted_abi)
@@ -127,7 +130,7 @@ static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
                                      abi, s->landlock_min_abi);
                 fprintf(stderr, "bulwark run: warning: Landlock is %s here: writes are confined by the mounts%s only\n",
                         abi ? "too old" : "unavailable", s->mode && s->mode[0] == 'e' ? " and ACLs" : "");
-                return 0;
+                return -1;
         }
         uint64_t fs = landlock_fs_rights(abi, s->offline);
         struct bw_ll_ruleset_attr attr = {.handled_access_fs = fs};
@@ -155,9 +158,22 @@ static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
         for (size_t i = 0; i < BW_ARRAY_SIZE(devices); i++)
                 landlock_allow(rs, devices[i], dev | read, false);
         landlock_allow(rs, "/dev/shm", fs, false);
+        *ret_abi = abi;
+        return rs;
+}
+
+static void landlock_enforce(int rs) {
+        if (rs < 0)
+                return;
         if (syscall(__NR_landlock_restrict_self, rs, 0) < 0)
                 setup_failed("Landlock: cannot restrict the sandbox: %s", strerror(errno));
         close(rs);
+}
+
+/* Returns the ABI used (0: none). */
+static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
+        int abi;
+        landlock_enforce(landlock_build(s, have_netns, &abi));
         return abi;
 }
 
@@ -589,10 +605,10 @@ static void exec_command(char *const argv[], char *const envp[]) {
 /* ---- warm sessions (session.h): init serves commands ---- */
 
 static struct {
-        int listen_fd, ready_fd;
+        int listen_fd, ready_fd, stop_fd; /* stop_fd: a monitor's way to end the session */
         uint8_t digest[32];
         unsigned idle_seconds;
-} serving = {.listen_fd = -1, .ready_fd = -1};
+} serving = {.listen_fd = -1, .ready_fd = -1, .stop_fd = -1};
 
 /* Close every descriptor from 3 up but those of keep (-1 entries are ignored). */
 static void close_all_but(const int *keep, size_t n) {
@@ -645,21 +661,37 @@ __attribute__((noreturn)) static void relay_command_pty(int slave, int control_f
                                                         int report_fd);
 __attribute__((noreturn)) static void command_ended(bool have_ns, int wait_status);
 
+/* A session command's client sent a message while the command has a terminal: a signal for the
+ * command (SIGWINCH: the caller's window size onto the command's terminal), the word that a
+ * stopped command goes on, or nothing more (gone: a hang-up, as a terminal would give it). */
+static int monitor_control(struct bw_pty *p, void *userdata) {
+        (void) userdata;
+        struct bw_session_signal m;
+        if (!recv_all(p->control_fd, &m, sizeof(m)) || m.magic != BW_SESSION_MAGIC) {
+                kill(p->cmd, SIGHUP);
+                kill(-p->cmd, SIGCONT);
+                return -1;
+        }
+        if (m.sig == BW_SESSION_RESUME && p->paused) {
+                p->paused = false;
+                kill(-p->cmd, SIGCONT);
+        } else if (m.sig == SIGWINCH)
+                bw_pty_resize(p->master);
+        else if (m.sig > 0 && m.sig < 65)
+                kill(p->cmd, m.sig);
+        return 0;
+}
+
 /*
- * One command of a session, in a process of its own (the handler, in the session's namespaces):
- * read the request, check it is for this sandbox, then a pid and mount namespace of the
- * command's own (its /proc shows only it: another command's environment and descriptors stay
- * out of sight, and what it leaves running ends with it), and the command itself under
- * no_new_privs, Landlock and seccomp, with no capability left.
+ * One command of a session, in its monitor: pid 1 of a pid and mount namespace of the command's
+ * own (its /proc shows only it: another command's environment and descriptors stay out of sight,
+ * and what it leaves running ends with it). Read the request, check it is for this sandbox,
+ * start the command under no_new_privs, the prepared Landlock ruleset and seccomp, with no
+ * capability left; pass the client's signals on and send the command's status back.
  */
-__attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s, bool have_netns, int conn) {
+__attribute__((noreturn)) static void serve_conn(const struct bw_sandbox_spec *s, bool have_netns, int conn,
+                                                 int ruleset) {
         status_fd = -1; /* set-up failures from here go to the client's stderr, once it is ours */
-        struct ucred peer;
-        socklen_t plen = sizeof(peer);
-        /* A client from outside the session's pid namespace shows pid 0 here: a command inside
-         * (whatever its uid) cannot ask for another command. */
-        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 || peer.pid != 0)
-                _exit(1);
         struct bw_session_request req;
         union {
                 struct cmsghdr align;
@@ -678,11 +710,10 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
                 _exit(1);
         if (req.kind == BW_SESSION_STOP) {
                 send_all(conn, &rep, sizeof(rep));
-                kill(1, SIGTERM); /* init ends the session */
+                (void) !write(serving.stop_fd, "s", 1); /* init ends the session */
                 _exit(0);
         }
         if (req.kind == BW_SESSION_INFO) {
-                rep.value = (int32_t) getppid();
                 send_all(conn, &rep, sizeof(rep));
                 _exit(0);
         }
@@ -718,127 +749,117 @@ __attribute__((noreturn)) static void serve_one(const struct bw_sandbox_spec *s,
         rep.code = 0;
         if (!send_all(conn, &rep, sizeof(rep)))
                 _exit(1);
-        int status_pipe[2], control[2];
-        if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0 ||
-            pipe2(control, O_CLOEXEC) < 0) {
-                dprintf(fds[2] >= 0 ? fds[2] : fds[0], "bulwark run: the session cannot start a command: %s\n",
-                        strerror(errno));
-                struct bw_session_status st = {BW_SESSION_MAGIC, 125 << 8};
-                send_all(conn, &st, sizeof(st));
-                _exit(0);
+        /* a terminal: the caller's is this monitor's 0 and 1, to copy to and from the command's
+         * own (the session's devpts), as a cold run's init does */
+        bool tty = req.flags & BW_SESSION_TTY;
+        int pty_slave = -1;
+        if (tty) {
+                for (int i = 0; i < 3; i++)
+                        if (fds[i] >= 0 && dup2(fds[i], i) < 0)
+                                _exit(125);
+                pty_slave = open_command_pty(&req.termios);
+        } else {
+                if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                        _exit(125);
+                struct sigaction sa = {.sa_handler = note_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGCHLD, &sa, NULL);
         }
-        pid_t g = fork();
-        if (g == 0) {
-                /* pid 1 of the command's own namespace: its /proc, then the command */
-                close(conn);
-                close(status_pipe[0]);
-                if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
-                        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-                        mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
-                }
-                status_fd = status_pipe[1]; /* command_ended's */
-                close(control[1]);
-                /* a terminal: the caller's is this monitor's 0 and 1, to copy to and from the
-                 * command's own (the session's devpts), as a cold run's init does */
-                bool tty = req.flags & BW_SESSION_TTY;
-                int pty_slave = -1;
-                if (tty) {
-                        for (int i = 0; i < 3; i++)
-                                if (fds[i] >= 0 && dup2(fds[i], i) < 0)
-                                        _exit(125);
-                        pty_slave = open_command_pty(&req.termios);
-                }
-                install_forwarding();
-                pid_t cmd = fork();
-                if (cmd == 0) {
-                        close(status_pipe[1]);
-                        for (int i = 0; i < 3; i++)
-                                if (fds[i] >= 0 && dup2(fds[i], i) < 0)
-                                        _exit(125);
-                        if (pty_slave >= 0)
-                                bw_pty_attach(pty_slave, req.flags & BW_SESSION_TTY_STDERR);
-                        if (chdir(last) < 0) {
-                                fprintf(stderr, "bulwark run: cannot enter %s: %s\n", last, strerror(errno));
+        pid_t cmd = fork();
+        if (cmd < 0)
+                _exit(125);
+        if (cmd == 0) {
+                for (int i = 0; i < 3; i++)
+                        if (fds[i] >= 0 && dup2(fds[i], i) < 0)
                                 _exit(125);
-                        }
-                        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                                _exit(125);
-                        apply_landlock(s, have_netns);
-                        if (s->processes) {
-                                struct rlimit nproc = {s->processes, s->processes};
-                                setrlimit(RLIMIT_NPROC, &nproc);
-                        }
-                        struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
-                        struct __user_cap_data_struct cd[2] = {0};
-                        if (syscall(SYS_capset, &ch, cd) < 0)
-                                _exit(125);
-                        apply_seccomp(s, have_netns);
-                        exec_command(argv, envp);
+                if (pty_slave >= 0)
+                        bw_pty_attach(pty_slave, req.flags & BW_SESSION_TTY_STDERR);
+                if (chdir(last) < 0) {
+                        fprintf(stderr, "bulwark run: cannot enter %s: %s\n", last, strerror(errno));
+                        _exit(125);
                 }
-                forward_to = cmd;
-                sigset_t fwd;
-                sigemptyset(&fwd);
-                for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
-                        sigaddset(&fwd, forwarded[i]);
-                sigprocmask(SIG_UNBLOCK, &fwd, NULL);
-                if (tty)
-                        relay_command_pty(pty_slave, control[0], cmd, true, status_pipe[1]);
-                for (;;) {
-                        int st;
-                        pid_t w = waitpid(-1, &st, 0);
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w < 0)
-                                _exit(125);
-                        if (w == cmd) /* what it left running is ended, then its status goes */
-                                command_ended(true, st);
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(125);
+                landlock_enforce(ruleset);
+                if (s->processes) {
+                        struct rlimit nproc = {s->processes, s->processes};
+                        setrlimit(RLIMIT_NPROC, &nproc);
                 }
+                struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
+                struct __user_cap_data_struct cd[2] = {0};
+                if (syscall(SYS_capset, &ch, cd) < 0)
+                        _exit(125);
+                apply_seccomp(s, have_netns);
+                exec_command(argv, envp);
         }
-        close(status_pipe[1]);
-        close(control[0]);
-        for (int i = 0; i < 3; i++)
-                if (fds[i] >= 0)
-                        close(fds[i]);
-        /* relay the client's signals until the command's status comes; a client that goes away is
-         * a hang-up, as a terminal would give it */
-        int st = 125 << 8;
+        if (ruleset >= 0)
+                close(ruleset);
+        if (!tty)
+                for (int i = 0; i < 3; i++)
+                        if (fds[i] >= 0)
+                                close(fds[i]);
+        status_fd = conn; /* command_ended's and the stops' */
+        if (tty)
+                relay_command_pty(pty_slave, conn, cmd, true, conn);
+        /* the client's signals until the command ends; a client that goes away is a hang-up */
         bool client_gone = false;
         for (;;) {
-                struct pollfd pf[2] = {{status_pipe[0], POLLIN, 0}, {client_gone ? -1 : conn, POLLIN, 0}};
+                struct pollfd pf[2] = {{sigchld_pipe[0], POLLIN, 0}, {client_gone ? -1 : conn, POLLIN, 0}};
                 if (poll(pf, 2, -1) < 0 && errno != EINTR)
-                        break;
+                        _exit(125);
                 if (pf[0].revents) {
-                        if (read(status_pipe[0], &st, sizeof(st)) != (ssize_t) sizeof(st))
-                                st = 125 << 8;
-                        if (!WIFSTOPPED(st))
-                                break;
-                        /* the command stopped (^Z on its terminal): the client stops the same way
-                         * and says when it goes on */
-                        struct bw_session_status stop = {BW_SESSION_MAGIC, st};
-                        if (client_gone || !send_all(conn, &stop, sizeof(stop)))
-                                (void) !write(control[1], "c", 1);
-                        continue;
+                        char drain[64];
+                        while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
+                                ;
+                        int st;
+                        for (pid_t w; (w = waitpid(-1, &st, WNOHANG)) > 0;)
+                                if (w == cmd) /* what it left running is ended, then its status goes */
+                                        command_ended(true, st);
                 }
                 if (pf[1].revents) {
                         struct bw_session_signal sig;
                         if (!recv_all(conn, &sig, sizeof(sig)) || sig.magic != BW_SESSION_MAGIC) {
                                 client_gone = true;
-                                kill(g, SIGHUP);
-                                (void) !write(control[1], "c", 1); /* a stopped command gets its hang-up */
-                                continue;
-                        }
-                        if (sig.sig == BW_SESSION_RESUME)
-                                (void) !write(control[1], "c", 1);
-                        else if (sig.sig > 0 && sig.sig < 65)
-                                kill(g, sig.sig);
+                                kill(cmd, SIGHUP);
+                        } else if (sig.sig > 0 && sig.sig < 65)
+                                kill(cmd, sig.sig);
                 }
         }
-        /* every process of the command is gone (command_ended): the client's check after the run
-         * need not wait for this namespace's teardown */
-        struct bw_session_status out = {BW_SESSION_MAGIC, st};
-        send_all(conn, &out, sizeof(out));
-        waitpid(g, NULL, 0);
-        _exit(0);
+}
+
+/*
+ * A command monitor made before it is needed: pid 1 of a fresh pid and mount namespace with its
+ * own /proc and the Landlock ruleset built, waiting for init to hand it a connection (fork,
+ * unshare and mount are no part of a command's wait).
+ */
+__attribute__((noreturn)) static void monitor(const struct bw_sandbox_spec *s, bool have_netns, int chan) {
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
+                struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+                mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
+        }
+        int abi;
+        int ruleset = landlock_build(s, have_netns, &abi);
+        int conn = -1;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } ctl;
+        char byte;
+        struct iovec iov = {&byte, 1};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+        ssize_t got;
+        do
+                got = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+        while (got < 0 && errno == EINTR);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (got == 1 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(&conn, CMSG_DATA(c), sizeof(int));
+        if (conn < 0)
+                _exit(0); /* the session ends */
+        close(chan);
+        serve_conn(s, have_netns, conn, ruleset);
 }
 
 static volatile sig_atomic_t stop_serving;
@@ -847,8 +868,45 @@ static void on_stop(int sig) {
         stop_serving = 1;
 }
 
+/* The next command monitor: its channel (init's end), *ret_pid its pid, or -1. */
+static int make_monitor(const struct bw_sandbox_spec *s, bool have_netns, int stop_r, pid_t *ret_pid) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -1;
+        pid_t h = fork();
+        if (h == 0) {
+                close(sv[0]);
+                close(serving.listen_fd);
+                close(status_fd);
+                status_fd = -1; /* a monitor's set-up failure goes to the session's log */
+                close(stop_r);
+                /* the monitor is the first process of the new pid namespace: its pid 1 */
+                if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0)
+                        _exit(1);
+                pid_t g = fork();
+                if (g == 0)
+                        monitor(s, have_netns, sv[1]);
+                /* its pid, as init sees it (the same namespace as this process's) */
+                int32_t pid = (int32_t) g;
+                (void) !write(sv[1], &pid, sizeof(pid));
+                _exit(g < 0);
+        }
+        close(sv[1]);
+        int32_t pid = -1;
+        if (h < 0 || read(sv[0], &pid, sizeof(pid)) != (ssize_t) sizeof(pid) || pid <= 0) {
+                close(sv[0]);
+                if (h > 0)
+                        waitpid(h, NULL, 0);
+                return -1;
+        }
+        waitpid(h, NULL, 0);
+        *ret_pid = pid;
+        return sv[0];
+}
+
 /* init of a warm session: accept commands until stopped or idle (pid 1: when it ends, every
- * command still running ends with the session). */
+ * command still running ends with the session). Each connection goes to the monitor made for it
+ * beforehand, and the next is made at once. */
 __attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, bool have_netns) {
         uid_t eu = geteuid();
         if (getuid() != eu && setresuid(eu, eu, eu) < 0)
@@ -869,38 +927,85 @@ __attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, boo
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        int stop[2];
+        if (pipe2(stop, O_CLOEXEC | O_NONBLOCK) < 0)
+                setup_failed("cannot create a pipe: %s", strerror(errno));
+        serving.stop_fd = stop[1];
+        pid_t next_pid = -1;
+        int next = make_monitor(s, have_netns, stop[0], &next_pid);
+        if (next < 0)
+                setup_failed("cannot prepare the session's first command: %s", strerror(errno));
         struct report r = {.kind = REPORT_SERVING};
         if (write(status_fd, &r, sizeof(r)) != (ssize_t) sizeof(r))
                 _exit(1);
         /* a connection gone between poll() and accept() must not leave init blocked in accept() */
         fcntl(serving.listen_fd, F_SETFL, O_NONBLOCK);
-        unsigned active = 0;
+        unsigned active = 0, failed = 0;
         while (!stop_serving) {
                 int st;
-                while (waitpid(-1, &st, WNOHANG) > 0)
-                        if (active)
+                for (pid_t w; (w = waitpid(-1, &st, WNOHANG)) > 0;)
+                        if (w == next_pid) { /* the monitor in waiting died: make another */
+                                close(next);
+                                next = -1;
+                        } else if (active)
                                 active--;
-                struct pollfd pf = {serving.listen_fd, POLLIN, 0};
+                if (next < 0) {
+                        if (++failed > 3)
+                                break; /* it keeps dying: end rather than spin */
+                        next = make_monitor(s, have_netns, stop[0], &next_pid);
+                        continue;
+                }
+                struct pollfd pf[3] = {{serving.listen_fd, POLLIN, 0}, {stop[0], POLLIN, 0}, {next, 0, 0}};
                 int timeout = active ? 1000 : (int) serving.idle_seconds * 1000;
-                int n = poll(&pf, 1, timeout);
+                int n = poll(pf, 3, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n == 0 && !active)
                         break; /* idle */
-                if (n <= 0)
+                if (pf[1].revents)
+                        break;       /* stopped */
+                if (pf[2].revents) { /* the monitor in waiting is gone (reaped next time round) */
+                        close(next);
+                        next = -1;
+                        usleep(1000);
+                        continue;
+                }
+                if (n <= 0 || !pf[0].revents)
                         continue;
                 int conn = accept4(serving.listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (conn < 0)
                         continue;
-                pid_t h = fork();
-                if (h == 0) {
-                        close(serving.listen_fd);
-                        close(status_fd);
-                        serve_one(s, have_netns, conn);
+                /* A client from outside the session's pid namespace shows pid 0 here: a command
+                 * inside (whatever its uid) cannot ask for another command or stop the session. */
+                struct ucred peer;
+                socklen_t plen = sizeof(peer);
+                if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 || peer.pid != 0) {
+                        close(conn);
+                        continue;
                 }
+                union {
+                        struct cmsghdr align;
+                        char buf[CMSG_SPACE(sizeof(int))];
+                } ctl = {0};
+                char byte = 'c';
+                struct iovec iov = {&byte, 1};
+                struct msghdr mh = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &conn, sizeof(int));
+                bool handed = sendmsg(next, &mh, MSG_NOSIGNAL) == 1;
                 close(conn);
-                if (h > 0)
+                close(next);
+                next = -1;
+                if (handed) {
                         active++;
+                        failed = 0;
+                        next_pid = -1; /* a command's monitor now */
+                }
+                next = make_monitor(s, have_netns, stop[0], &next_pid);
         }
         _exit(0);
 }
@@ -934,7 +1039,11 @@ __attribute__((noreturn)) static void relay_command_pty(int slave, int control_f
         setpgid(cmd, cmd); /* (the command does it too: whichever runs first) */
         tcsetpgrp(slave, cmd);
         close(slave);
-        struct bw_pty p = {.master = pty_master, .sigchld_fd = sigchld_pipe[0], .control_fd = control_fd, .cmd = cmd};
+        struct bw_pty p = {.master = pty_master,
+                           .sigchld_fd = sigchld_pipe[0],
+                           .control_fd = control_fd,
+                           .cmd = cmd,
+                           .control = serving.listen_fd >= 0 ? monitor_control : NULL};
         for (;;) {
                 int st = 0;
                 int r = bw_pty_relay(&p, &st);
@@ -942,10 +1051,14 @@ __attribute__((noreturn)) static void relay_command_pty(int slave, int control_f
                         setup_failed("lost the command's terminal: %s", strerror(-r));
                 if (r == BW_PTY_ENDED)
                         command_ended(have_ns, st);
-                bool sent = serving.listen_fd >= 0
-                                    ? write(report_fd, &st, sizeof(st)) == (ssize_t) sizeof(st)
-                                    : write(report_fd, &(struct report){.kind = REPORT_STOPPED, .wait_status = st},
-                                            sizeof(struct report)) == (ssize_t) sizeof(struct report);
+                bool sent;
+                if (serving.listen_fd >= 0) { /* a session's command: its client, on the connection */
+                        struct bw_session_status stop = {BW_SESSION_MAGIC, st};
+                        sent = send_all(report_fd, &stop, sizeof(stop));
+                } else {
+                        struct report rep = {.kind = REPORT_STOPPED, .wait_status = st};
+                        sent = write(report_fd, &rep, sizeof(rep)) == (ssize_t) sizeof(rep);
+                }
                 if (!sent || p.control_fd < 0)
                         kill(-cmd, SIGCONT); /* nobody to stop for: go on */
         }
@@ -966,10 +1079,9 @@ __attribute__((noreturn)) static void command_ended(bool have_ns, int wait_statu
         }
         for (int fd = 0; fd < 3; fd++)
                 close(fd);
-        if (serving.listen_fd >= 0) { /* a session's command: its monitor takes the bare status */
-                if (write(status_fd, &wait_status, sizeof(wait_status)) < 0)
-                        _exit(125);
-                _exit(0);
+        if (serving.listen_fd >= 0) { /* a session's command: its client, on the connection */
+                struct bw_session_status out = {BW_SESSION_MAGIC, wait_status};
+                _exit(send_all(status_fd, &out, sizeof(out)) ? 0 : 125);
         }
         struct report r = {.kind = REPORT_COMMAND_ENDED, .wait_status = wait_status};
         if (write(status_fd, &r, sizeof(r)) < 0)

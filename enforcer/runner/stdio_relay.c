@@ -289,7 +289,10 @@ int bw_pty_relay(struct bw_pty *p, int *ret_status) {
                                        {p->control_fd, POLLIN, 0}};
                 if (!ended && poll(pf, 4, -1) < 0 && errno != EINTR)
                         return -errno;
-                if (pf[3].revents & POLLIN) {
+                if ((pf[3].revents & (POLLIN | POLLHUP | POLLERR)) && p->control) {
+                        if (p->control(p, p->control_userdata) < 0)
+                                p->control_fd = -1;
+                } else if (pf[3].revents & POLLIN) {
                         char c;
                         ssize_t r = read(p->control_fd, &c, 1);
                         if (r == 1 && c == 'c' && p->paused) {

@@ -83,5 +83,8 @@ struct bw_pty {
         int master, sigchld_fd, control_fd;
         pid_t cmd;
         bool paused;
+        /* when control_fd is readable (NULL: one byte, 'c'); negative: the control is gone */
+        int (*control)(struct bw_pty *p, void *userdata);
+        void *control_userdata;
 };
 int bw_pty_relay(struct bw_pty *p, int *ret_status);
