@@ -174,7 +174,9 @@ struct bw_backend {
          * o->progress may be called from several threads at once. Regions of changes are reported
          * through o->regions. Returns 0, -ENOENT for a root that does not exist, or negative errno
          * when the root cannot be opened safely or on_batch failed; per-object failures are
-         * counted in st->errors. A second run changes nothing (st->changed 0). */
+         * counted in st->errors and said through o->on_error (the walk prints nothing). Progress
+         * goes to o->progress at most every 0.1 s and once at the end of the root. A second run
+         * changes nothing (st->changed 0). */
         int (*tree_converge)(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                              struct bw_tree_stats *st);
         /* Put back one journaled object's entries (the first record for it holds the state before

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The enforcer's commands over the Linux backend: plan (dry run), apply, revert, status.
+ * The enforcer's commands: plan (dry run), apply, apply --reviewed, revert, status, doctor. They
+ * act on the machine only through an operating-system backend (backend.h: linux/ in this build);
+ * the engine's files say what they hold at their top (report.c, bind.c, state_store.c,
+ * converge.c, audit.c, engine_apply.c, reviewed.c, engine_revert.c, engine_status.c, doctor.c).
+ * Failures are reported on stderr as they happen; each command returns its exit status.
  *
  * State lives in a root-owned directory (default /var/lib/bulwark):
- *   lock                      flock()ed by every command that reads or changes state
+ *   lock                      held (the backend's state_lock) by every command that reads or
+ *                             changes state
  *   shared.journal            accounts and the firewall table bulwark created (shared by all
  *                             installations; undone when the last one is reverted)
  *   installs/ID/plan          the installed plan (the runner's source of truth)

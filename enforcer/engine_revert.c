@@ -39,8 +39,8 @@ static bool group_exists(const struct run *r, const char *name) {
 
 /* Undo what the shared journal says bulwark created, once no installation needs it. */
 static int revert_shared(struct run *r, FILE *out) {
-        uint8_t *data = NULL;
-        struct bw_journal_record *recs = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0;
         int e = bw_journal_read(r->state_fd, "shared.journal", &data, &recs, &n, &bad);
@@ -138,8 +138,6 @@ static int revert_shared(struct run *r, FILE *out) {
                                         fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
                         }
                 }
-        free(recs);
-        free(data);
         if (ret == 0 && unlinkat(r->state_fd, "shared.journal", 0) < 0)
                 ret = bw_report_fail(r, -errno, "cannot remove %s/shared.journal: %s", r->o->state_dir,
                                      strerror(errno));
@@ -183,8 +181,8 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
                 closedir(d);
         else if (ifd >= 0)
                 close(ifd);
-        uint8_t *data = NULL;
-        struct bw_journal_record *recs = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0;
         int ret = 0;
@@ -211,8 +209,6 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
                                 fprintf(out, "- %-6s %s (no installation uses it any more)\n", group ? "group" : "user",
                                         name);
                 }
-        free(recs);
-        free(data);
         bw_sb_done(&needed);
         if (legacy_only)
                 return ret;
@@ -276,8 +272,8 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                 r->reverted_min_seq = seq;
         char jpath[96];
         snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
-        uint8_t *data = NULL;
-        struct bw_journal_record *recs = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0;
         int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
@@ -289,8 +285,8 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                         r->o->state_dir, jpath, (unsigned long long) bad);
         if (e < 0 && e != -ENOENT)
                 return bw_report_fail(r, e, "cannot read %s/%s: %s", r->o->state_dir, jpath, strerror(-e));
-        struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
-        struct restore_key *keys = calloc(n + 1, sizeof(*keys));
+        _cleanup_free_ struct bw_journal_acl *acl = calloc(n + 1, sizeof(*acl));
+        _cleanup_free_ struct restore_key *keys = calloc(n + 1, sizeof(*keys));
         size_t nk = 0;
         int ret = 0;
         if (!acl || !keys)
@@ -327,10 +323,6 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                         r->restored[r->n_restored++] = bw_state_acl_key(keys[i].a);
                 }
         }
-        free(keys);
-        free(acl);
-        free(recs);
-        free(data);
         if (ret)
                 return ret;
         fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)\n",

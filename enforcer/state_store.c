@@ -60,9 +60,10 @@ void bw_state_release_lock(struct run *r, int lock) {
 
 /* Did bulwark create this group (the shared journal says so)? */
 bool bw_state_created_by_bulwark(const struct run *r, const char *name) {
-        int sfd = r->state_fd >= 0 ? dup(r->state_fd) : open(r->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        uint8_t *data = NULL;
-        struct bw_journal_record *recs = NULL;
+        _cleanup_close_ int sfd =
+                r->state_fd >= 0 ? dup(r->state_fd) : open(r->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0;
         bool found = false;
@@ -76,10 +77,6 @@ bool bw_state_created_by_bulwark(const struct run *r, const char *name) {
                                 bw_journal_account_decode(recs[i].payload, recs[i].len, &a) == 0 && !a.existed &&
                                 a.name_len == strlen(name) && memcmp(a.name, name, a.name_len) == 0;
                 }
-        free(recs);
-        free(data);
-        if (sfd >= 0)
-                close(sfd);
         return found;
 }
 
@@ -269,8 +266,8 @@ int bw_state_filter_journal(struct run *r, const char *id) {
         char jpath[96], tmp[112];
         snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
         snprintf(tmp, sizeof(tmp), "installs/%s/journal.new", id);
-        uint8_t *data = NULL;
-        struct bw_journal_record *recs = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;
         uint64_t bad = 0;
         int e = bw_journal_read(r->state_fd, jpath, &data, &recs, &n, &bad);
@@ -278,7 +275,7 @@ int bw_state_filter_journal(struct run *r, const char *id) {
                 return 0;
         if (e < 0)
                 return e;
-        struct bw_journal_record *keep = calloc(n + 1, sizeof(*keep));
+        _cleanup_free_ struct bw_journal_record *keep = calloc(n + 1, sizeof(*keep));
         size_t nk = 0;
         if (!keep)
                 abort();
@@ -302,9 +299,6 @@ int bw_state_filter_journal(struct run *r, const char *id) {
         }
         if (e == 0 && renameat(r->state_fd, tmp, r->state_fd, jpath) < 0)
                 e = -errno;
-        free(keep);
-        free(recs);
-        free(data);
         return e;
 }
 
