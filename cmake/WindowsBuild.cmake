@@ -58,4 +58,5 @@ target_link_options(bw_win_unicode INTERFACE -municode)
 
 # What every test under Wine sets: cmocka's messages on stdout (ctest shows them), Wine quiet, and
 # the build's own Wine prefix (a ctest run by hand must not make or use ~/.wine).
+# (scripts/windows.sh test is the way to run them: it also starts Wine's server and services.)
 set(BW_WIN_TEST_ENV "CMOCKA_MESSAGE_OUTPUT=stdout;WINEDEBUG=-all;WINEPREFIX=${PROJECT_BINARY_DIR}/wineprefix")

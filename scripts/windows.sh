@@ -330,18 +330,21 @@ stop_wine() {
 do_test() {
         command -v wine >/dev/null || skip "wine is not installed (scripts/install-deps.sh installs wine wine64 as root)"
         do_build
-        export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-        # No Wine Mono or Gecko downloads, no desktop: a console prefix is made once (6-10 s).
+        # No Wine Mono or Gecko downloads, no menu entries or MIME types written into $HOME.
+        export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
         if [ ! -f "$WINEPREFIX/system.reg" ]; then
-                say "making the Wine prefix $WINEPREFIX"
+                say "making the Wine prefix $WINEPREFIX (once)"
                 wineboot -i >"$out/wineboot.log" 2>&1 || { cat "$out/wineboot.log" >&2; return 1; }
         fi
-        # A persistent server, its stdio away from ctest's pipes: otherwise every test's output
-        # pipe stays open until the server idles out (3 s per test).
+        # A persistent server, and the prefix's services (services.exe, winedevice.exe, rpcss...)
+        # started now, their stdio away from ctest's pipes: started by a test, they would inherit
+        # its output pipe and keep it open, and ctest would wait for its end forever (or until
+        # the server idles out, 3 s per test, without -p).
         wineserver -p </dev/null >/dev/null 2>&1 || true # (fails if one is running already: fine)
         wineserver_started=1
         trap stop_wine EXIT
-        (cd "$out" && ctest --output-on-failure -j "$jobs" "$@")
+        wine cmd.exe /c exit 0 </dev/null >/dev/null 2>&1 || true
+        (cd "$out" && ctest --output-on-failure --timeout 300 -j "$jobs" "$@")
 }
 
 cmd=${1:-build}
