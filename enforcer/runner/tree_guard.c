@@ -65,6 +65,15 @@ struct str_vec {
         size_t n, cap;
 };
 
+/* A symbolic link in a root on the way to something protected (a carve-out that is a link, a
+ * directory link in the path git's config names): a link cannot be bound read-only, so it is put
+ * back after the run if the run removed or replaced it. */
+struct watched {
+        char *path, *target;
+        uint64_t dev, ino;
+        struct timespec ctime;
+};
+
 /* An object protected before the run. parent: the record of the directory it was found in
  * (NO_PARENT for the paths git's config names, which are found again every run). */
 #define NO_PARENT UINT32_MAX
@@ -90,6 +99,8 @@ struct bw_guard {
         char *home;
         struct str_vec roots, literals, missing, repos;
         struct str_vec gitdirs; /* directories git takes for a repository without a .git name (bare) */
+        struct watched *links;
+        size_t n_links;
         struct rule *rules;
         size_t n_rules;
         struct snapshot now;  /* the tree as the run starts */
@@ -100,6 +111,7 @@ struct bw_guard {
         bool used_index, index_stale;
         bool dead_check;                /* checking for a killed run (finish_dead_runs) */
         int64_t check_from_ns;          /* what is older than this is not the run's doing */
+        int64_t run_from_ns;            /* the same, never waived (a directory locked since: by the run) */
         int64_t scan_start_ns;          /* CLOCK_REALTIME when the scan began (racy directories) */
         char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
@@ -243,8 +255,11 @@ static const char *root_of(const struct bw_guard *g, const char *path) {
         return NULL;
 }
 
-/* Open a directory below its root without following any symlink below the root. */
-static int open_below(const struct bw_guard *g, const char *path) {
+static int open_own_locked(const struct bw_guard *g, int dfd, const char *name);
+
+/* Open a directory below its root without following any symlink below the root; after the run
+ * (unlock), also through the directories the run locked (open_own_locked). */
+static int open_below(const struct bw_guard *g, const char *path, bool unlock) {
         const char *root = root_of(g, path);
         if (!root)
                 return -ENOENT;
@@ -265,6 +280,8 @@ static int open_below(const struct bw_guard *g, const char *path) {
                 name[len] = 0;
                 int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 int e = errno;
+                if (next < 0 && e == EACCES && unlock && (next = open_own_locked(g, fd, name)) < 0)
+                        e = EACCES;
                 close(fd);
                 if (next < 0)
                         return -e;
@@ -405,6 +422,11 @@ void bw_guard_free(struct bw_guard *g) {
         vec_free(&g->missing);
         vec_free(&g->repos);
         vec_free(&g->gitdirs);
+        for (size_t i = 0; i < g->n_links; i++) {
+                free(g->links[i].path);
+                free(g->links[i].target);
+        }
+        free(g->links);
         vec_free(&g->global_relative);
         free(g->home);
         free(g);
@@ -534,6 +556,27 @@ static bool looks_like_gitdir(int dfd, const char *name) {
         return false;
 }
 
+/*
+ * Was this object there, protected, before the run? Everything protected is bound and cannot be
+ * removed, except a symbolic link (no mount holds it): the run may remove one and the next object
+ * it makes may get the same inode number. A link counts only while it is still that link: the
+ * change time seen before the run (making, renaming or linking one sets it).
+ */
+#define KNOWN_LINK 1u
+static bool known_before(const struct bw_guard *g, const struct stat *st) {
+        const struct idslot *k = id_find(&g->known, st->st_dev, st->st_ino);
+        if (!k || k->value != KNOWN_LINK)
+                return k != NULL;
+        if (!S_ISLNK(st->st_mode))
+                return false;
+        for (size_t i = 0; i < g->n_links; i++)
+                if (g->links[i].dev == st->st_dev && g->links[i].ino == st->st_ino)
+                        return g->links[i].ctime.tv_sec == st->st_ctim.tv_sec &&
+                               g->links[i].ctime.tv_nsec == st->st_ctim.tv_nsec;
+        int64_t c = (int64_t) st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+        return c < g->check_from_ns; /* (a killed run's snapshot: its scan's time) */
+}
+
 static bool is_root(const struct bw_guard *g, const char *path) {
         for (size_t i = 0; i < g->roots.n; i++)
                 if (bw_streq(path, g->roots.v[i]))
@@ -544,16 +587,23 @@ static bool is_root(const struct bw_guard *g, const char *path) {
 /* ---- before the run ---- */
 
 __attribute__((format(printf, 3, 4))) static int scan_failed(struct bw_guard *g, int err, const char *fmt, ...) {
+        /* the message names paths the command chose: none of their control characters reaches the
+         * terminal the refusal is printed on */
+        char raw[2 * PATH_MAX];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(g->msg, g->msg_size, fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        bw_printable(raw, strlen(raw), g->msg, g->msg_size);
         return err;
 }
 
+static void watch_link(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino);
+static int protect_ref_as(struct bw_guard *g, const char *path, enum bw_guard_action action);
+
 static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino, enum hit_kind kind,
                    enum bw_guard_action action, uint32_t parent) {
-        id_put(&g->known, dev, ino, 0);
+        id_put(&g->known, dev, ino, kind == HIT_LINK ? KNOWN_LINK : 0);
         if (parent != NO_PARENT)
                 snapshot_hit(&g->now, path, dev, ino, parent, action, (uint8_t) kind);
         const char *name = strrchr(path, '/');
@@ -561,8 +611,13 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
                 vec_add(&g->gitdirs, path);
         else if (is_git_name(name ? name + 1 : path))
                 vec_add(&g->repos, path);
-        if (kind == HIT_LINK)
-                return 0; /* a symlink has no content to write; replacing it is caught after the run */
+        if (kind == HIT_LINK) {
+                /* a symlink has no content to write, but what it leads to is read and written
+                 * through its name (.env -> config/dev.settings): that is protected as it is; the
+                 * link itself is put back after the run if the run replaced or removed it */
+                watch_link(g, path, dev, ino);
+                return protect_ref_as(g, path, action);
+        }
         if (++g->n_hits > MAX_HITS)
                 return scan_failed(g, -E2BIG,
                                    "more than %d paths in the writable roots match read_only or unreadable rules (the "
@@ -576,19 +631,55 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st);
 static void neutralise_gitdir(struct bw_guard *g, int fd, const char *path, const struct stat *st);
 
-/* A directory of the caller's own that the run made unreadable (chmod 000) to hide what is in
- * it: given back its owner's rights (on the inode itself, through an O_PATH fd) and opened. */
-static int open_own_locked(int dfd, const char *name) {
+/*
+ * What a run made, it may lock: a directory mode 000 to hide what is in it, 0555 so that nothing
+ * in it can be renamed or rewritten (elevated, the mode narrows the mask of the ACL that gave you
+ * rights there). Its owner may always give them back: you (unelevated), or the sandbox user, which
+ * an elevated runner keeps as its saved uid after the run and becomes for the time it takes (its
+ * processes are gone with the run's pid namespace: nothing of the command's is left to race).
+ * owner_switch returns the effective uid to go back to, or NO_SWITCH.
+ */
+#define NO_SWITCH ((uid_t) -1)
+static uid_t owner_switch(uid_t owner) {
+        uid_t r, e, s;
+        if (getresuid(&r, &e, &s) < 0 || owner == e || (owner != r && owner != s))
+                return NO_SWITCH;
+        return setresuid((uid_t) -1, owner, (uid_t) -1) == 0 ? e : NO_SWITCH;
+}
+
+static void owner_back(uid_t e) {
+        if (e != NO_SWITCH)
+                (void) !setresuid((uid_t) -1, e, (uid_t) -1);
+}
+
+/* Before renaming or writing in dfd: if it is closed to us, act as its owner, with its owner's
+ * rights given back. Returns what owner_back takes. */
+static uid_t unlock_dir(int dfd) {
+        struct stat st;
+        if (faccessat(dfd, ".", W_OK | X_OK, AT_EACCESS) == 0 || fstat(dfd, &st) < 0)
+                return NO_SWITCH;
+        uid_t back = owner_switch(st.st_uid);
+        if (st.st_uid == geteuid() && (st.st_mode & S_IRWXU) != S_IRWXU)
+                (void) fchmod(dfd, (st.st_mode & 07777) | S_IRWXU);
+        return back;
+}
+
+/* A directory the run made unreadable to hide what is in it: given back its owner's rights (on
+ * the inode itself, through an O_PATH fd, as its owner) and opened. One locked before the run (its
+ * change time older: yours, on purpose) is left as it is. */
+static int open_own_locked(const struct bw_guard *g, int dfd, const char *name) {
         int pfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (pfd < 0)
                 return -1;
         int fd = -1;
-        if (fstat(pfd, &st) == 0 && st.st_uid == geteuid()) {
+        if (fstat(pfd, &st) == 0 && (int64_t) st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec >= g->run_from_ns) {
+                uid_t back = owner_switch(st.st_uid);
                 char proc[64];
                 snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-                if (chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
+                if (st.st_uid == geteuid() && chmod(proc, (st.st_mode & 07777) | S_IRWXU) == 0)
                         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                owner_back(back);
         }
         close(pfd);
         return fd;
@@ -654,19 +745,20 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         if (!after)
                                 r = protect(g, path->data, st.st_dev, st.st_ino,
                                             S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, act, self);
-                        else if (!id_find(&g->known, st.st_dev, st.st_ino) &&
-                                 (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
+                        else if (!known_before(g, &st) && (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
                                 neutralise(g, dirfd(d), name, path->data, &st);
                         continue; /* protected whole */
                 }
                 if (!is_dir)
                         continue;
+                bool was_opaque = false; /* could not be read before the run (see check_after) */
                 if (prev) {
                         if (id_find(&g->visited, st.st_dev, st.st_ino))
                                 continue;
                         const struct idslot *seen = id_find(&prev->ids, st.st_dev, st.st_ino);
                         if (seen && unchanged(&prev->dirs[seen->value - 1], path->data, &st))
                                 continue; /* its own record is checked on its own */
+                        was_opaque = seen && prev->dirs[seen->value - 1].opaque;
                 }
                 if (depth + 1 > MAX_DEPTH) {
                         /* deeper than the walk goes: before the run the whole directory is read-only
@@ -674,7 +766,7 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         struct stat dst;
                         if (fstatat(dirfd(d), name, &dst, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue;
-                        if (id_find(&g->known, dst.st_dev, dst.st_ino))
+                        if (after ? known_before(g, &dst) : id_find(&g->known, dst.st_dev, dst.st_ino) != NULL)
                                 continue;
                         if (after)
                                 neutralise(g, dirfd(d), name, path->data, &dst);
@@ -684,7 +776,7 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 }
                 int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0 && errno == EACCES && after)
-                        sub = open_own_locked(dirfd(d), name);
+                        sub = open_own_locked(g, dirfd(d), name);
                 if (sub < 0) {
                         /* unreadable to us now: read again after the run (elevated, as the sandbox
                          * user that may have made it) */
@@ -705,7 +797,7 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                                 close(sub);
                                 continue;
                         }
-                        if (id_find(&g->known, dst.st_dev, dst.st_ino)) {
+                        if (known_before(g, &dst)) {
                                 close(sub);
                                 continue;
                         }
@@ -715,7 +807,11 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 uint32_t rec =
                         after ? NO_PARENT
                               : snapshot_dir(&g->now, path->data, dst.st_dev, dst.st_ino, dst.st_ctim, racy(g, &dst));
+                int64_t from = g->check_from_ns;
+                if (after && was_opaque)
+                        g->check_from_ns = INT64_MIN;
                 r = walk(g, sub, path, depth + 1, after, prev, rec);
+                g->check_from_ns = from;
         }
         bw_sb_truncate(path, base);
         closedir(d);
@@ -726,7 +822,7 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
  * still a directory below its root and was not read in this pass. */
 static int rewalk(struct bw_guard *g, const char *path, bool after, const struct snapshot *prev,
                   struct bw_strbuf *buf) {
-        int fd = open_below(g, path);
+        int fd = open_below(g, path, after);
         if (fd < 0) {
                 struct stat st;
                 if (!after && fd == -EACCES && lstat(path, &st) == 0)
@@ -739,7 +835,7 @@ static int rewalk(struct bw_guard *g, const char *path, bool after, const struct
                 close(fd);
                 return 0;
         }
-        if (id_find(&g->known, st.st_dev, st.st_ino) && !is_root(g, path)) {
+        if ((after ? known_before(g, &st) : id_find(&g->known, st.st_dev, st.st_ino) != NULL) && !is_root(g, path)) {
                 close(fd); /* protected whole (a repository found from its parent) */
                 return 0;
         }
@@ -750,7 +846,7 @@ static int rewalk(struct bw_guard *g, const char *path, bool after, const struct
                 if (is_root(g, path)) { /* a root that was one before the run is left as it is */
                         if (!after)
                                 id_put(&g->known, st.st_dev, st.st_ino, 0);
-                        else if (!id_find(&g->known, st.st_dev, st.st_ino))
+                        else if (!known_before(g, &st))
                                 neutralise_gitdir(g, fd, path, &st);
                 } else if (!after) {
                         int r = protect(g, path, st.st_dev, st.st_ino, HIT_GITDIR, BW_GUARD_READ_ONLY, self);
@@ -920,19 +1016,98 @@ static char *read_small(const char *path, uid_t trusted, size_t max, size_t *len
         return buf;
 }
 
-/* A path git may read or run, found in a repository's files: read-only if it is in a root. */
-static int protect_ref(struct bw_guard *g, const char *path) {
-        if (!root_of(g, path))
+static void watch_link(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino) {
+        if (!root_of(g, path) || is_root(g, path))
+                return;
+        for (size_t i = 0; i < g->n_links; i++)
+                if (g->links[i].dev == dev && g->links[i].ino == ino)
+                        return;
+        char target[PATH_MAX];
+        struct stat st;
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n <= 0 || lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+                return;
+        target[n] = 0;
+        g->links = realloc(g->links, (g->n_links + 1) * sizeof(*g->links));
+        if (!g->links)
+                abort();
+        struct watched *w = &g->links[g->n_links++];
+        *w = (struct watched){strdup(path), strdup(target), dev, ino, st.st_ctim};
+        if (!w->path || !w->target)
+                abort();
+        id_put(&g->known, dev, ino, KNOWN_LINK);
+}
+
+/*
+ * path with every symbolic link on the way resolved (at most 16), each one in a root watched: the
+ * runner binds what is at the end (its mounts do not follow links a sandbox user could have made),
+ * and a link in the middle (tools -> scripts, for a hooksPath tools/hooks) could otherwise be
+ * pointed elsewhere by the run. A part that does not exist is kept as it is. False when it does not
+ * resolve.
+ */
+static bool resolve_path(struct bw_guard *g, const char *path, char *out, size_t size) {
+        char cur[PATH_MAX];
+        if (!normalize(path, cur, sizeof(cur)))
+                return false;
+        for (int hops = 0; hops <= 16; hops++) {
+                bool again = false;
+                for (size_t i = 1; cur[i] && !again;) {
+                        size_t j = i + strcspn(cur + i, "/");
+                        char save = cur[j];
+                        cur[j] = 0;
+                        struct stat st;
+                        int rc = lstat(cur, &st);
+                        if (rc == 0 && S_ISLNK(st.st_mode)) {
+                                char target[PATH_MAX], joined[PATH_MAX * 3];
+                                ssize_t n = readlink(cur, target, sizeof(target) - 1);
+                                if (n <= 0)
+                                        return false;
+                                target[n] = 0;
+                                watch_link(g, cur, st.st_dev, st.st_ino);
+                                const char *rest = save ? cur + j + 1 : "";
+                                char *slash = strrchr(cur, '/');
+                                slash[slash == cur] = 0; /* the link's directory */
+                                if (target[0] == '/')
+                                        snprintf(joined, sizeof(joined), "%s/%s", target, rest);
+                                else
+                                        snprintf(joined, sizeof(joined), "%s/%s/%s", cur, target, rest);
+                                if (!normalize(joined, cur, sizeof(cur)))
+                                        return false;
+                                again = true;
+                                break;
+                        }
+                        cur[j] = save;
+                        if (rc < 0 || !save)
+                                break; /* what does not exist is kept as it is */
+                        i = j + 1;
+                }
+                if (!again) {
+                        snprintf(out, size, "%s", cur);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* A path git may read or run, found in a repository's files (or what a protected link leads to):
+ * read-only (or hidden) if it is in a root. */
+static int protect_ref_as(struct bw_guard *g, const char *path, enum bw_guard_action action) {
+        char real[PATH_MAX];
+        /* (a path outside every root may lead into one through a link of the user's: judged at its end) */
+        if (!resolve_path(g, path, real, sizeof(real)) || !root_of(g, real))
                 return 0;
         struct stat st;
-        if (lstat(path, &st) < 0) {
-                vec_add(&g->missing, path); /* must not appear during the run */
+        if (lstat(real, &st) < 0) {
+                vec_add(&g->missing, real); /* must not appear during the run */
                 return 0;
         }
         if (id_find(&g->known, st.st_dev, st.st_ino))
                 return 0;
-        return protect(g, path, st.st_dev, st.st_ino, S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, BW_GUARD_READ_ONLY,
-                       NO_PARENT);
+        return protect(g, real, st.st_dev, st.st_ino, S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, action, NO_PARENT);
+}
+
+static int protect_ref(struct bw_guard *g, const char *path) {
+        return protect_ref_as(g, path, BW_GUARD_READ_ONLY);
 }
 
 /* The first word of a shell command, when it names a file ("!./tools/fsmon --x" -> ./tools/fsmon). */
@@ -1175,7 +1350,7 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         g->scan_start_ns = (int64_t) now.tv_sec * 1000000000ll + now.tv_nsec;
-        g->check_from_ns = g->scan_start_ns - RACY_MARGIN_NS;
+        g->check_from_ns = g->run_from_ns = g->scan_start_ns - RACY_MARGIN_NS;
         compute_key(g);
         open_root_fds(g);
         if (g->index_path) { /* the directory, until now: one file per key in it */
@@ -1327,16 +1502,16 @@ static const char *move_aside(int dfd, const char *name, char *out, size_t size)
         return NULL;
 }
 
-/* A repository the run created: objects and refs stay, what could run code goes. */
-static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const char *path) {
+/* A repository the run created: objects and refs stay, what could run code goes. False when that
+ * could not be done (the caller moves the whole repository aside). */
+static bool sanitise_repo(struct bw_guard *g, int dfd, const char *name, const char *path) {
         int gfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (gfd < 0) {
-                say(g,
-                    "warning: %s: a repository this run created could not be checked (%s): do not run git "
-                    "there before you have read its config and hooks",
-                    path, strerror(errno));
-                return;
-        }
+        if (gfd < 0 && errno == EACCES)
+                gfd = open_own_locked(g, dfd, name);
+        if (gfd < 0)
+                return false;
+        uid_t back = unlock_dir(gfd);
+        bool ok = true;
         struct bw_strbuf moved = {0};
         char *dropped = NULL, aside[NAME_MAX + 1];
         int cfd = openat(gfd, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -1360,14 +1535,16 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
                         }
                         had_config = true;
                 } else
-                        say(g, "warning: %s/config could not be moved aside (%s)", path, strerror(errno));
+                        ok = false;
                 free(clean);
         }
         if (cfd >= 0)
                 close(cfd);
         /* hooks run; modules and worktrees hold further repositories' configs and hooks; commondir,
-         * gitdir and config.worktree send git to config elsewhere */
-        static const char *const risky[] = {"hooks", "modules", "worktrees", "commondir", "gitdir", "config.worktree"};
+         * gitdir and config.worktree send git to config elsewhere; an interrupted rebase's todo list
+         * runs its exec lines on `git rebase --continue` */
+        static const char *const risky[] = {"hooks",           "modules",      "worktrees",    "commondir", "gitdir",
+                                            "config.worktree", "rebase-merge", "rebase-apply", "sequencer"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(risky); i++) {
                 if (fstatat(gfd, risky[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
@@ -1391,10 +1568,15 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
                 if (move_aside(gfd, risky[i], aside, sizeof(aside)))
                         bw_sb_printf(&moved, "%s%s -> %s", moved.len ? ", " : "", risky[i], aside);
                 else
-                        say(g, "warning: %s/%s could not be moved aside (%s): remove it before running git there", path,
-                            risky[i], strerror(errno));
+                        ok = false;
         }
+        owner_back(back);
         close(gfd);
+        if (!ok) {
+                free(dropped);
+                bw_sb_done(&moved);
+                return false;
+        }
         g->neutralised++;
         say(g, "%s: a repository this run created or moved into place; made safe for you: %s%s%s%s", path,
             had_config ? "config reduced to harmless keys" : "no config", dropped && dropped[0] ? " (dropped: " : "",
@@ -1403,6 +1585,7 @@ static void sanitise_repo(struct bw_guard *g, int dfd, const char *name, const c
                 say(g, "%s: moved aside: %s", path, moved.data);
         free(dropped);
         bw_sb_done(&moved);
+        return true;
 }
 
 static void neutralise(struct bw_guard *g, int dfd, const char *name, const char *path, const struct stat *st) {
@@ -1423,12 +1606,16 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
                     path);
                 return;
         }
-        if (bw_streq(name, ".git") && S_ISDIR(st->st_mode)) {
-                sanitise_repo(g, dfd, name, path);
+        /* a new .git directory keeps its work; one that cannot be made safe in place goes whole */
+        if (bw_streq(name, ".git") && S_ISDIR(st->st_mode) && sanitise_repo(g, dfd, name, path))
                 return;
-        }
         char aside[NAME_MAX + 1];
-        if (move_aside(dfd, name, aside, sizeof(aside))) {
+        uid_t back = unlock_dir(dfd);
+        const char *moved = move_aside(dfd, name, aside, sizeof(aside));
+        int e = errno;
+        owner_back(back);
+        errno = e;
+        if (moved) {
                 g->neutralised++;
                 say(g,
                     "%s: created or replaced by this run where a carve-out protects it; moved aside to %s "
@@ -1459,7 +1646,12 @@ static void neutralise_gitdir(struct bw_guard *g, int fd, const char *path, cons
                 return;
         }
         char aside[NAME_MAX + 1];
-        if (move_aside(fd, "HEAD", aside, sizeof(aside))) {
+        uid_t back = unlock_dir(fd);
+        const char *moved = move_aside(fd, "HEAD", aside, sizeof(aside));
+        int e = errno;
+        owner_back(back);
+        errno = e;
+        if (moved) {
                 g->neutralised++;
                 say(g,
                     "%s: made a git repository by this run (HEAD with objects, refs or commondir: git would use its "
@@ -1517,17 +1709,18 @@ static void finish_dead_runs(struct bw_guard *g) {
                         struct snapshot mine = g->now;
                         g->now = dead;
                         for (size_t i = 0; i < dead.n_hits; i++)
-                                id_put(&g->known, dead.hits[i].dev, dead.hits[i].ino, 0);
+                                id_put(&g->known, dead.hits[i].dev, dead.hits[i].ino,
+                                       dead.hits[i].kind == HIT_LINK ? KNOWN_LINK : 0);
                         say(g, "a run in these roots (runner %ld) ended without checking what it left: checking now",
                             pid);
                         int64_t mine_from = g->check_from_ns;
                         /* the pending link was made when that run scanned (its change time) */
-                        g->check_from_ns =
+                        g->check_from_ns = g->run_from_ns =
                                 (int64_t) pst.st_ctim.tv_sec * 1000000000ll + pst.st_ctim.tv_nsec - RACY_MARGIN_NS;
                         g->dead_check = true;
                         check_after(g);
                         g->dead_check = false;
-                        g->check_from_ns = mine_from;
+                        g->check_from_ns = g->run_from_ns = mine_from;
                         snapshot_free(&g->now);
                         g->now = mine;
                         free(g->known.slots);
@@ -1538,6 +1731,99 @@ static void finish_dead_runs(struct bw_guard *g) {
         }
         if (d)
                 closedir(d);
+}
+
+/* A path that did not exist before the run: what the run put there, or in its way (a link or a
+ * file where a directory on the way was missing: .husky made a link to the command's directory,
+ * for a hooksPath .husky/_), is neutralised. */
+static void check_missing(struct bw_guard *g, const char *p) {
+        const char *root = root_of(g, p);
+        if (!root || is_root(g, p))
+                return;
+        int dfd = bw_open_path_safely(root, O_RDONLY | O_DIRECTORY, g->trusted);
+        char prefix[PATH_MAX];
+        snprintf(prefix, sizeof(prefix), "%s", root);
+        const char *c = p + strlen(root);
+        while (dfd >= 0 && *c) {
+                while (*c == '/')
+                        c++;
+                size_t len = strcspn(c, "/");
+                char name[NAME_MAX + 1];
+                if (len == 0 || len > NAME_MAX)
+                        break;
+                memcpy(name, c, len);
+                name[len] = 0;
+                c += len;
+                size_t pl = strlen(prefix);
+                snprintf(prefix + pl, sizeof(prefix) - pl, "%s%s", pl > 1 ? "/" : "", name);
+                struct stat st;
+                bool last = *c == 0 || c[strspn(c, "/")] == 0;
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        break; /* still missing */
+                if (last || !S_ISDIR(st.st_mode)) {
+                        if (!known_before(g, &st))
+                                neutralise(g, dfd, name, prefix, &st);
+                        break;
+                }
+                int next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == EACCES)
+                        next = open_own_locked(g, dfd, name); /* locked by the run: hiding what it put there */
+                close(dfd);
+                dfd = next;
+        }
+        if (dfd >= 0)
+                close(dfd);
+}
+
+/* Links watched before the run (watch_link) that the run removed or replaced: put back, what
+ * replaced them moved aside. */
+static void restore_links(struct bw_guard *g) {
+        for (size_t i = 0; i < g->n_links; i++) {
+                const struct watched *w = &g->links[i];
+                char parent[PATH_MAX];
+                snprintf(parent, sizeof(parent), "%s", w->path);
+                char *name = strrchr(parent, '/');
+                if (!name || name == parent)
+                        continue;
+                *name++ = 0;
+                int dfd = open_below(g, parent, true);
+                if (dfd < 0) {
+                        say(g,
+                            "warning: %s, a symbolic link that leads to what is protected, could not be checked after "
+                            "the run (%s): check that it still leads to %s",
+                            w->path, strerror(-dfd), w->target);
+                        continue;
+                }
+                struct stat st;
+                bool there = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                char now[PATH_MAX];
+                ssize_t n = there && S_ISLNK(st.st_mode) ? readlinkat(dfd, name, now, sizeof(now) - 1) : -1;
+                if (n >= 0)
+                        now[n] = 0;
+                if (n >= 0 && bw_streq(now, w->target)) {
+                        close(dfd);
+                        continue; /* still (or again) the same link: a link's target cannot change in place */
+                }
+                char aside[NAME_MAX + 1] = "";
+                if (there && !move_aside(dfd, name, aside, sizeof(aside))) {
+                        say(g,
+                            "warning: %s, a symbolic link that leads to what is protected, was replaced by this run "
+                            "and could not be put back (%s): it led to %s",
+                            w->path, strerror(errno), w->target);
+                } else if (symlinkat(w->target, dfd, name) == 0) {
+                        g->neutralised++;
+                        say(g,
+                            "%s: a symbolic link that leads to what is protected was %s by this run; put back (-> "
+                            "%s)%s%s",
+                            w->path, there ? "replaced" : "removed", w->target,
+                            there ? "; what replaced it moved aside to " : "", aside);
+                } else
+                        say(g,
+                            "warning: %s, a symbolic link that leads to what is protected, could not be put back (%s): "
+                            "it led to %s",
+                            w->path, strerror(errno), w->target);
+                close(dfd);
+        }
 }
 
 static void check_after(struct bw_guard *g) {
@@ -1560,21 +1846,8 @@ static void check_after(struct bw_guard *g) {
                 g->check_from_ns = from;
         }
         /* literal read_only paths and paths git would read that did not exist before the run */
-        for (size_t i = 0; i < g->missing.n; i++) {
-                const char *p = g->missing.v[i];
-                char parent[PATH_MAX];
-                snprintf(parent, sizeof(parent), "%s", p);
-                char *slash = strrchr(parent, '/');
-                if (!slash || slash == parent)
-                        continue;
-                *slash = 0;
-                int dfd = open_below(g, parent);
-                if (dfd < 0)
-                        continue;
-                struct stat st;
-                if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && !id_find(&g->known, st.st_dev, st.st_ino))
-                        neutralise(g, dfd, slash + 1, p, &st);
-                close(dfd);
-        }
+        for (size_t i = 0; i < g->missing.n; i++)
+                check_missing(g, g->missing.v[i]);
+        restore_links(g);
         bw_sb_done(&path);
 }

@@ -17,6 +17,8 @@
  *     programs named by core.fsmonitor, filters, diff drivers, editors... when they lie inside a
  *     writable root. Those are bound read-only too. The user's global git config counts (a
  *     relative core.hooksPath there applies to every repository).
+ * A symbolic link on the way (a .env that is a link, a directory link in a path git's config
+ * names) cannot be bound: what it leads to is protected instead, and the link is watched.
  * It also keeps a table of the directories it saw (inode and change time: a ctime cannot be set
  * back by the command) and the identity of every object it protected. Kept between runs (an
  * index outside every writable root), the table lets the next walk read only the directories
@@ -30,8 +32,11 @@
  * a new `.claude/`, a `.env` that replaced a protected one, a missing read_only path the command
  * created) is renamed to NAME.bulwark-quarantine; a directory the run made a repository without a
  * .git name has its HEAD renamed so. A directory that could not be read before the run (made mode
- * 000 by an earlier one) is checked whole when it can be: its contents' times do not exempt them.
- * Nothing is deleted.
+ * 000 by an earlier one) is checked whole when it can be: its contents' times do not exempt them;
+ * one the run locked (000, 0555) is opened as its owner (you, or the sandbox user, which an elevated
+ * runner keeps as its saved uid). A watched link the run removed or replaced is put back. What the
+ * run put in the way of a path that did not exist (a link where a directory was missing) is moved
+ * aside. Nothing is deleted.
  */
 #pragma once
 

@@ -401,11 +401,23 @@ static int opaque_dir_case(void) {
                 return __LINE__;
         if (chmod(blind, 0755) < 0) /* the run opens it again */
                 return __LINE__;
+        /* and locks a repository it makes: nothing in it could be renamed but by its owner */
+        put("lk/.git/config", "[core]\n\tfsmonitor = /tmp/evil\n");
+        put("lk/.git/hooks/post-checkout", "evil\n");
+        char lk[256];
+        static const char *const locked[] = {"lk/.git/hooks", "lk/.git", "lk"};
+        for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++) {
+                snprintf(lk, sizeof(lk), "%s/%s", root, locked[i]);
+                if (chmod(lk, 0555) < 0)
+                        return __LINE__;
+        }
         FILE *devnull = fopen("/dev/null", "w");
         unsigned n = bw_guard_after_run(g, devnull);
         fclose(devnull);
         bw_guard_free(g);
-        if (n != 1 || !exists("blind/.git/config.bulwark-quarantine"))
+        if (n != 2 || !exists("blind/.git/config.bulwark-quarantine"))
+                return __LINE__;
+        if (!exists("lk/.git/config.bulwark-quarantine") || !exists("lk/.git/hooks.bulwark-quarantine"))
                 return __LINE__;
         return 0;
 }
@@ -432,9 +444,68 @@ static void test_opaque_dir(void **state) {
                 line = opaque_dir_case();
         if (line)
                 fail_msg("test_opaque_dir: the check at line %d failed (255: could not become nobody)", line);
+        char lk[256];
+        snprintf(lk, sizeof(lk), "%s/lk", root);
+        chmod(lk, 0755);
         char blind[128];
         snprintf(blind, sizeof(blind), "%s/blind", root);
         chmod(blind, 0755);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Links on the way to what is protected: what they lead to is protected as their name is, and a
+ * link the run removed or replaced is put back; something the run put in the way of a path that
+ * did not exist (a link where a directory was missing) is moved aside. */
+static void test_links(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put("conf/real", "X=1\n");
+        put("key/server.key", "key\n");
+        put("repo/.git/config", "[core]\n\thooksPath = tools/hooks\n[include]\n\tpath = ../missing/dir/x.gitconfig\n");
+        put("repo/scripts/hooks/pre-commit", "#!/bin/sh\n");
+        char a[PATH_MAX + 128];
+        snprintf(a, sizeof(a), "%s/.env", root);
+        assert_int_equal(symlink("conf/real", a), 0);
+        snprintf(a, sizeof(a), "%s/a.pem", root);
+        assert_int_equal(symlink("key/server.key", a), 0);
+        snprintf(a, sizeof(a), "%s/repo/tools", root);
+        assert_int_equal(symlink("scripts", a), 0);
+        struct bw_guard *g = guard_for_tree();
+        struct found f = {{0}};
+        char msg[256];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        static const char *const want[] = {"ro /conf/real\n", "hide /key/server.key\n", "ro /repo/scripts/hooks\n"};
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                if (!strstr(f.list, want[i]))
+                        fail_msg("not protected: %s(protected: %s)", want[i], f.list);
+        assert_null(strstr(f.list, "ro /.env\n")); /* a link is not bound: it is watched */
+        assert_null(strstr(f.list, "/repo/tools"));
+        /* the run: .env removed, tools pointed elsewhere, a link where repo/missing was */
+        snprintf(a, sizeof(a), "%s/.env", root);
+        assert_int_equal(unlink(a), 0);
+        snprintf(a, sizeof(a), "%s/repo/tools", root);
+        assert_int_equal(unlink(a), 0);
+        assert_int_equal(symlink("/tmp", a), 0);
+        snprintf(a, sizeof(a), "%s/repo/missing", root);
+        assert_int_equal(symlink("/tmp", a), 0);
+        FILE *devnull = fopen("/dev/null", "w");
+        assert_int_equal(bw_guard_after_run(g, devnull), 3);
+        fclose(devnull);
+        char t[PATH_MAX];
+        ssize_t n;
+        snprintf(a, sizeof(a), "%s/.env", root);
+        assert_true((n = readlink(a, t, sizeof(t) - 1)) > 0);
+        t[n] = 0;
+        assert_string_equal(t, "conf/real");
+        snprintf(a, sizeof(a), "%s/repo/tools", root);
+        assert_true((n = readlink(a, t, sizeof(t) - 1)) > 0);
+        t[n] = 0;
+        assert_string_equal(t, "scripts");
+        assert_true(exists("repo/tools.bulwark-quarantine"));
+        assert_false(exists("repo/missing"));
+        assert_true(exists("repo/missing.bulwark-quarantine"));
+        bw_guard_free(g);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -444,7 +515,8 @@ static void test_too_many(void **state) {
         assert_non_null(mkdtemp(root));
         for (int i = 0; i < MAX_HITS + 1; i++) {
                 char rel[64];
-                snprintf(rel, sizeof(rel), "d%d/.env", i);
+                /* names with a terminal's escape sequence: none reaches the message */
+                snprintf(rel, sizeof(rel), "d%d/.env\033]0;x\007", i);
                 put(rel, "");
         }
         struct bw_guard *g = guard_for_tree();
@@ -452,6 +524,8 @@ static void test_too_many(void **state) {
         char msg[512];
         assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), -E2BIG);
         assert_non_null(strstr(msg, "narrow the patterns"));
+        assert_null(strchr(msg, '\033'));
+        assert_null(strchr(msg, '\007'));
         bw_guard_free(g);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -462,6 +536,7 @@ int main(void) {
                 cmocka_unit_test(test_references),  cmocka_unit_test(test_sanitize),
                 cmocka_unit_test(test_walk),        cmocka_unit_test(test_too_many),
                 cmocka_unit_test(test_gitdir),      cmocka_unit_test(test_opaque_dir),
+                cmocka_unit_test(test_links),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
