@@ -28,6 +28,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <syslog.h>
@@ -396,18 +397,14 @@ static int linux_audit_write(const char *dir, const char *line, const char *summ
         if (!e && fd < 0)
                 e = -errno;
         if (!e) {
-                /* line and newline in one write(), O_APPEND: records never interleave */
+                /* line and newline in one writev(), O_APPEND: records never interleave */
                 size_t n = strlen(line);
-                _cleanup_free_ char *buf = malloc(n + 1);
-                if (!buf)
-                        e = -ENOMEM;
-                else {
-                        memcpy(buf, line, n);
-                        buf[n] = '\n';
-                        errno = 0;
-                        if (write(fd, buf, n + 1) != (ssize_t) (n + 1) || fsync(fd) < 0)
-                                e = errno ? -errno : -EIO;
-                }
+                static char newline[] = "\n";
+                /* writev() does not write through iov_base: dropping const here is safe */
+                struct iovec iov[2] = {{(void *) (uintptr_t) line, n}, {newline, 1}};
+                errno = 0;
+                if (writev(fd, iov, 2) != (ssize_t) (n + 1) || fsync(fd) < 0)
+                        e = errno ? -errno : -EIO;
         }
         openlog("bulwark", LOG_PID, LOG_AUTHPRIV);
         syslog(LOG_NOTICE, "%s", summary);
