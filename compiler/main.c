@@ -15,7 +15,15 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#ifdef _WIN32
+/* ProgramData's own ACL lets users make directories there: one a user made is theirs, and
+ * load_admin refuses it (not an administrator's) rather than read it. */
+#define DEFAULT_ADMIN_DIR "C:\\ProgramData\\bulwark\\admin.d"
+#define ADMIN_ONLY "writable by administrators only"
+#else
 #define DEFAULT_ADMIN_DIR "/etc/bulwark/admin.d"
+#define ADMIN_ONLY "root-owned"
+#endif
 
 static void usage(FILE *f) {
         fputs("Usage: bulwarkc POLICY.yaml -o PLAN [OPTIONS]\n"
@@ -252,7 +260,7 @@ int main(int argc, char **argv) {
         if (r == 0 && comp.main_kind == BW_DOC_CONSTRAINTS && !check) {
                 struct bw_loc l = {.source = 1};
                 bw_error(&comp.diags, &l,
-                         "this is a constraints document: install it in %s (root-owned); "
+                         "this is a constraints document: install it in %s (" ADMIN_ONLY "); "
                          "bulwarkc --check validates it",
                          DEFAULT_ADMIN_DIR);
                 r = -EINVAL;

@@ -242,19 +242,100 @@ static int cmp_names(const void *a, const void *b) {
  * for an --admin-dir someone names explicitly, the caller's) and writable by nobody else, and no
  * symlink is followed to them. Otherwise the compile fails, naming the file and the fix. */
 #ifdef _WIN32
-/* Windows: who may write a file is in its owner and DACL, which the C runtime does not show (it
- * reports uid 0 and mode 0666 for everything), and no check of them exists yet. An admin
- * directory that exists is refused rather than trusted; a missing one means no constraints. */
+/* Windows: the same rules, with the owner and DACL where POSIX has uid and mode bits (the C runtime
+ * shows neither): the directory and every file must be owned by Administrators, SYSTEM or
+ * TrustedInstaller (or, for an --admin-dir someone names, the caller) and writable by no other SID,
+ * and no symbolic link or junction is followed (compat.h: bw_compat_open_admin). */
 static void load_admin(struct bw_compilation *c, const struct bw_compile_options *o, struct layer_set *out) {
-        (void) out;
-        (void) admin_owner_ok; /* the POSIX check's helpers */
-        (void) cmp_names;
-        struct stat st;
-        if (stat(o->admin_dir, &st) < 0 && errno == ENOENT)
+        /* Administrators and SYSTEM full control, Users read (they compile their policies) */
+        static const char fix_dir[] = "icacls \"%s\" /inheritance:r /grant:r *S-1-5-32-544:(OI)(CI)F "
+                                      "*S-1-5-18:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX";
+        static const char fix_file[] = "icacls \"%s\" /inheritance:r /grant:r *S-1-5-32-544:F *S-1-5-18:F "
+                                       "*S-1-5-32-545:RX";
+        (void) admin_owner_ok; /* the POSIX rule's */
+        const char *dir = o->admin_dir;
+        bool mine = o->admin_owner_also != (uid_t) -1;
+        char why[256], how[512];
+        int dfd = bw_compat_open_admin(dir, true, mine, why, sizeof(why));
+        if (dfd == -ENOENT)
                 return;
-        bw_diag_file(&c->diags, BW_SEV_ERROR, o->admin_dir,
-                     "admin constraints cannot be used on Windows yet (who may write them is not checked): "
-                     "compile with --admin-dir naming a directory that does not exist, or on Linux");
+        if (dfd < 0) {
+                snprintf(how, sizeof(how), fix_dir, dir);
+                if (dfd == -EPERM)
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, dir,
+                                     "the admin constraints directory must be writable by administrators only (%s): "
+                                     "fix it with %s",
+                                     why, how);
+                else
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, dir, "cannot read the admin constraints directory: %s",
+                                     dfd == -ELOOP ? "it is a symbolic link or junction" : strerror(-dfd));
+                return;
+        }
+        DIR *d = opendir(dir);
+        if (!d) {
+                close(dfd);
+                return;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 8;
+                        names = realloc(names, cap * sizeof(*names));
+                        if (!names)
+                                abort();
+                }
+                names[n++] = strdup(de->d_name);
+        }
+        closedir(d);
+        if (n)
+                qsort(names, n, sizeof(*names), cmp_names);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+                        abort();
+                free(names[i]);
+                int fd = bw_compat_open_admin(path, false, mine, why, sizeof(why));
+                if (fd == -ELOOP) {
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path,
+                                     "admin constraints must not be symbolic links: copy the file in place");
+                        continue;
+                }
+                if (fd == -EPERM) {
+                        snprintf(how, sizeof(how), fix_file, path);
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path,
+                                     "admin constraints must be writable by administrators only (%s): fix it with %s",
+                                     why, how);
+                        continue;
+                }
+                char *text = NULL;
+                size_t len = 0;
+                int r = fd < 0 ? fd : read_file_fd(fd, &text, &len);
+                if (fd >= 0)
+                        close(fd);
+                if (r < 0) {
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));
+                        continue;
+                }
+                if (c->sources.n >= BW_MAX_SOURCES) {
+                        free(text);
+                        bw_diag_file(&c->diags, BW_SEV_ERROR, path, "more than %d policy files in all", BW_MAX_SOURCES);
+                        continue;
+                }
+                uint32_t idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_ADMIN);
+                struct bw_policy_doc doc;
+                parse_source(c, idx, &doc);
+                if (doc.kind != BW_DOC_CONSTRAINTS) {
+                        struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
+                        bw_error(&c->diags, &l, "files in the admin directory must be 'kind: constraints' documents");
+                }
+                push_doc(out, doc);
+        }
+        free(names);
+        close(dfd);
 }
 #else
 static void load_admin(struct bw_compilation *c, const struct bw_compile_options *o, struct layer_set *out) {

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,19 @@ enum { FTW_F, FTW_D, FTW_DNR, FTW_NS, FTW_SL, FTW_DP, FTW_SLN };
 int bw_compat_nftw(const char *dir, int (*fn)(const char *, const struct stat *, int, struct FTW *), int fds,
                    int flags);
 #define nftw bw_compat_nftw
+
+/* qsort that keeps equal elements in their order, as glibc's does (a merge sort): the compiler
+ * sorts entries whose order among equals decides which one stays (the first place an
+ * environment variable was listed, say), and Microsoft's qsort is not stable. */
+void bw_compat_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+#define qsort bw_compat_qsort
+
+/* Admin constraints (compiler/resolve.c): opens path for reading (a directory when dir) and
+ * refuses a reparse point (-ELOOP: a symbolic link or junction is not followed), and an object
+ * whose owner is not Administrators, SYSTEM or TrustedInstaller (or, with caller_may_own, the
+ * caller) or whose DACL lets any other SID write it (-EPERM, why says who). Returns an fd; a
+ * directory is held so that it cannot be renamed or removed until the fd is closed. */
+int bw_compat_open_admin(const char *path, bool dir, bool caller_may_own, char *why, size_t why_size);
 
 /* Users: the account running the program, from the environment Windows sets for it. There is no
  * uid: getuid() is a value no owner check accepts. */

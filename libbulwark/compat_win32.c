@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <windows.h>
 
+#include <aclapi.h>
 #include <ntsecapi.h> /* SystemFunction036 (RtlGenRandom) */
+#include <sddl.h>
 
 /* errno for the Win32 errors CreateFile and MoveFileEx report most: the rest is EIO. */
 static int errno_from_win32(DWORD e) {
@@ -193,4 +195,194 @@ int bw_compat_nftw(const char *dir, int (*fn)(const char *, const struct stat *,
         }
         memcpy(path, dir, len + 1);
         return nftw_walk(path, len, sizeof(path), 0, fn, flags);
+}
+
+/* ---- admin constraints: who may write them ---- */
+
+/* Rights that change a file or a directory's contents, or who may: any of them granted to an
+ * untrusted SID makes the file untrusted. FILE_WRITE_DATA is also "add a file" in a directory,
+ * FILE_APPEND_DATA "add a subdirectory". */
+#define UNTRUSTED_WRITE                                                                                                \
+        (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE |     \
+         WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL)
+
+static bool sid_is_well_known(PSID sid, WELL_KNOWN_SID_TYPE type) {
+        return IsWellKnownSid(sid, type) != FALSE;
+}
+
+/* TrustedInstaller, the owner of Windows' own files: S-1-5-80-956008885-3418522649-1831038044-
+ * 1853292631-2271478464 (the service SID of "TrustedInstaller"). */
+static bool sid_is_trusted_installer(PSID sid) {
+        static const DWORD sub[] = {80, 956008885, 3418522649, 1831038044, 1853292631, 2271478464};
+        SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+        if (!IsValidSid(sid) || *GetSidSubAuthorityCount(sid) != 6 ||
+            memcmp(GetSidIdentifierAuthority(sid), &nt, sizeof(nt)) != 0)
+                return false;
+        for (DWORD i = 0; i < 6; i++)
+                if (*GetSidSubAuthority(sid, i) != sub[i])
+                        return false;
+        return true;
+}
+
+static bool sid_trusted(PSID sid, PSID caller) {
+        return sid_is_well_known(sid, WinBuiltinAdministratorsSid) || sid_is_well_known(sid, WinLocalSystemSid) ||
+               sid_is_trusted_installer(sid) || (caller && EqualSid(sid, caller));
+}
+
+static void sid_text(PSID sid, char *buf, size_t size) {
+        char *s = NULL;
+        if (ConvertSidToStringSidA(sid, &s)) {
+                snprintf(buf, size, "%s", s);
+                LocalFree(s);
+        } else
+                snprintf(buf, size, "an unreadable SID");
+}
+
+/* The caller's user SID (malloc()ed), for an --admin-dir the caller names. */
+static PSID caller_sid(void) {
+        HANDLE token;
+        if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+                return NULL;
+        DWORD size = 0;
+        GetTokenInformation(token, TokenUser, NULL, 0, &size);
+        TOKEN_USER *user = size ? malloc(size) : NULL;
+        PSID sid = NULL;
+        if (user && GetTokenInformation(token, TokenUser, user, size, &size)) {
+                DWORD len = GetLengthSid(user->User.Sid);
+                sid = malloc(len);
+                if (sid && !CopySid(len, sid, user->User.Sid)) {
+                        free(sid);
+                        sid = NULL;
+                }
+        }
+        free(user);
+        CloseHandle(token);
+        return sid;
+}
+
+/* 0 if the owner and DACL of h let only trusted SIDs write; -EPERM with why filled otherwise. */
+static int check_writers(HANDLE h, PSID caller, char *why, size_t why_size) {
+        PSID owner = NULL;
+        PACL dacl = NULL;
+        PSECURITY_DESCRIPTOR sd = NULL;
+        DWORD e = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner,
+                                  NULL, &dacl, NULL, &sd);
+        if (e != ERROR_SUCCESS) {
+                errno = errno_from_win32(e);
+                snprintf(why, why_size, "its security descriptor cannot be read");
+                return -errno;
+        }
+        int r = 0;
+        char text[128];
+        if (!owner || !sid_trusted(owner, caller)) {
+                sid_text(owner, text, sizeof(text));
+                snprintf(why, why_size, "it is owned by %s", owner ? text : "nobody");
+                r = -EPERM;
+        } else if (!dacl) {
+                snprintf(why, why_size, "it has no DACL: everyone may write it");
+                r = -EPERM;
+        } else {
+                for (DWORD i = 0; i < dacl->AceCount && r == 0; i++) {
+                        ACE_HEADER *ace;
+                        if (!GetAce(dacl, i, (void **) &ace)) {
+                                snprintf(why, why_size, "its DACL cannot be read");
+                                r = -EPERM;
+                                break;
+                        }
+                        if (ace->AceType != ACCESS_ALLOWED_ACE_TYPE || (ace->AceFlags & INHERIT_ONLY_ACE))
+                                continue; /* denies only take away; inherit-only ACEs are for children */
+                        ACCESS_ALLOWED_ACE *allow = (ACCESS_ALLOWED_ACE *) ace;
+                        PSID sid = (PSID) &allow->SidStart;
+                        if ((allow->Mask & UNTRUSTED_WRITE) && !sid_trusted(sid, caller)) {
+                                sid_text(sid, text, sizeof(text));
+                                snprintf(why, why_size, "its DACL lets %s write it: access mask 0x%lx", text,
+                                         (unsigned long) allow->Mask);
+                                r = -EPERM;
+                        }
+                }
+        }
+        LocalFree(sd);
+        return r;
+}
+
+int bw_compat_open_admin(const char *path, bool dir, bool caller_may_own, char *why, size_t why_size) {
+        why[0] = 0;
+        /* The directory is held without FILE_SHARE_DELETE while it is read: it cannot be renamed or
+         * removed, and a file cannot be swapped for another, between the check and the read. */
+        DWORD share = dir ? FILE_SHARE_READ : FILE_SHARE_READ | FILE_SHARE_WRITE;
+        HANDLE h = CreateFileA(path, GENERIC_READ | READ_CONTROL, share, NULL, OPEN_EXISTING,
+                               FILE_FLAG_OPEN_REPARSE_POINT | (dir ? FILE_FLAG_BACKUP_SEMANTICS : 0), NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+                DWORD e = GetLastError();
+                DWORD a = GetFileAttributesA(path);
+                if (!dir && a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY))
+                        return -EISDIR;
+                return -errno_from_win32(e);
+        }
+        BY_HANDLE_FILE_INFORMATION info;
+        int r = 0;
+        if (!GetFileInformationByHandle(h, &info))
+                r = -errno_from_win32(GetLastError());
+        else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+                r = -ELOOP; /* a symbolic link or junction: not followed */
+        else if (dir != !!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+                r = dir ? -ENOTDIR : -EISDIR;
+        if (r == 0) {
+                PSID caller = caller_may_own ? caller_sid() : NULL;
+                if (caller_may_own && !caller) {
+                        snprintf(why, why_size, "the caller's SID cannot be read");
+                        r = -EPERM;
+                } else
+                        r = check_writers(h, caller, why, why_size);
+                free(caller);
+        }
+        if (r < 0) {
+                CloseHandle(h);
+                return r;
+        }
+        int fd = _open_osfhandle((intptr_t) h, _O_RDONLY);
+        if (fd < 0) {
+                CloseHandle(h);
+                return -EMFILE;
+        }
+        return fd;
+}
+
+/* ---- a stable qsort ---- */
+
+static void merge_sort(unsigned char *base, unsigned char *tmp, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *)) {
+        if (n < 2)
+                return;
+        size_t half = n / 2;
+        merge_sort(base, tmp, half, size, cmp);
+        merge_sort(base + half * size, tmp, n - half, size, cmp);
+        unsigned char *a = base, *a_end = base + half * size, *b = a_end, *b_end = base + n * size, *o = tmp;
+        while (a < a_end && b < b_end) {
+                /* ties take the left run's element first: equal elements keep their order */
+                if (cmp(b, a) < 0) {
+                        memcpy(o, b, size);
+                        b += size;
+                } else {
+                        memcpy(o, a, size);
+                        a += size;
+                }
+                o += size;
+        }
+        memcpy(o, a, (size_t) (a_end - a));
+        o += a_end - a;
+        memcpy(o, b, (size_t) (b_end - b));
+        memcpy(base, tmp, n * size);
+}
+
+#undef qsort
+void bw_compat_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n < 2 || size == 0)
+                return;
+        size_t bytes;
+        unsigned char *tmp = __builtin_mul_overflow(n, size, &bytes) ? NULL : malloc(bytes);
+        if (!tmp)
+                abort(); /* a sort that silently fell back to another order would change plans */
+        merge_sort(base, tmp, n, size, cmp);
+        free(tmp);
 }

@@ -264,8 +264,15 @@ compare_plans() { # linux-bulwarkc windows-bulwarkc.exe work-dir
                 printf '%s\n' 'bulwark: 1' 'name: bad' 'extends: [workspace-write]' 'filesystem:' \
                         '  writable: [relative/path, "${nope}/x", /srv/ok]' '  readable: [/srv/ok]' \
                         '  colour: blue' 'network: maybe' >"$work/$side/bad.yaml"
+                # admin constraints only the caller may write (POSIX modes; under Wine, the DACL
+                # Wine derives from them)
+                mkdir -p "$work/$side/adm"
+                cp "$root/policies/examples/admin-constraints.yaml" "$work/$side/adm/10-fleet.yaml"
+                chmod 755 "$work/$side/adm"
+                chmod 644 "$work/$side/adm/10-fleet.yaml"
         done
         bind="-D workspace=/srv/w -D home=/home/ann -D user=ann -D tmpdir=/tmp"
+        bind_fleet="-D workspace=/srv/work/app -D home=/home/ann -D user=ann -D tmpdir=/tmp" # within the fleet's roots
         fails=0 n=0
         while IFS='|' read -r name args; do
                 [ -n "$name" ] || continue
@@ -285,7 +292,10 @@ compare_plans() { # linux-bulwarkc windows-bulwarkc.exe work-dir
                 done
                 bad=""
                 for f in status stdout stderr; do
-                        tr -d '\r' <"$work/windows/$f" >"$work/windows/$f.lf"
+                        # line ends, and the default admin directory, are the system's
+                        tr -d '\r' <"$work/windows/$f" |
+                                sed 's|C:\\ProgramData\\bulwark\\admin\.d (writable by administrators only)|/etc/bulwark/admin.d (root-owned)|' \
+                                        >"$work/windows/$f.lf"
                         cmp -s "$work/linux/$f" "$work/windows/$f.lf" || bad="$bad $f"
                 done
                 if [ -f "$work/linux/plan" ] || [ -f "$work/windows/plan" ]; then
@@ -312,6 +322,9 @@ explain|repository-policy.yaml --explain /srv/w/deploy/app.yaml $bind
 explain --json|repository-policy.yaml --explain /srv/w/secrets/k.pem --json $bind
 constraints document, --check|admin-constraints.yaml --check
 constraints document compiled (refused)|admin-constraints.yaml -o plan
+admin constraints, variables unbound (refused)|builtin:workspace-write -o plan --admin-dir adm
+admin constraints applied|builtin:workspace-write -o plan --admin-dir adm $bind_fleet
+admin constraints and a policy|repository-policy.yaml -o plan --admin-dir adm $bind_fleet
 errors and warnings|bad.yaml -o plan
 errors and warnings, --json|bad.yaml --check --json
 missing policy|absent.yaml -o plan
