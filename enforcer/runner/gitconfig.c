@@ -221,9 +221,12 @@ static bool in(const char *s, const char *const *list) {
 enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e) {
         const char *s = e->section, *k = e->key;
         bool sub = e->subsection != NULL;
+        /* files git reads as config or runs from: init.templateDir's hooks are copied into every
+         * repository git init or clone makes; attributes choose the filter and diff drivers */
         if ((bw_streq(s, "include") && !sub && bw_streq(k, "path")) ||
             (bw_streq(s, "includeif") && sub && bw_streq(k, "path")) ||
-            (bw_streq(s, "core") && !sub && bw_streq(k, "hookspath")))
+            (bw_streq(s, "core") && !sub && (bw_streq(k, "hookspath") || bw_streq(k, "attributesfile"))) ||
+            (bw_streq(s, "init") && !sub && bw_streq(k, "templatedir")))
                 return BW_GITREF_PATH;
         if (bw_streq(s, "core") && !sub) {
                 static const char *const cmds[] = {"sshcommand", "editor",   "pager", "askpass",
@@ -256,6 +259,23 @@ enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e)
                 {"interactive", "difffilter"},
                 {"uploadpack", "packobjectshook"},
                 {"core", "fsmonitor"},
+                /* programs a path names, and commands git runs for fetch, push, signing, trailers,
+                 * config-based hooks, git gui and send-email */
+                {"difftool", "path"},
+                {"mergetool", "path"},
+                {"browser", "path"},
+                {"man", "path"},
+                {"remote", "uploadpack"},
+                {"remote", "receivepack"},
+                {"gpg", "defaultkeycommand"},
+                {"trailer", "command"},
+                {"trailer", "cmd"},
+                {"hook", "command"},
+                {"guitool", "cmd"},
+                {"sendemail", "tocmd"},
+                {"sendemail", "cccmd"},
+                {"sendemail", "sendmailcmd"},
+                {"sendemail", "smtpserver"},
         };
         for (size_t i = 0; i < BW_ARRAY_SIZE(cmd_keys); i++)
                 if (bw_streq(s, cmd_keys[i].section) && bw_streq(k, cmd_keys[i].key))

@@ -1436,7 +1436,9 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         bw_sb_done(&path);
         /* The user's own git config applies to every repository: programs and hooks it names with
          * a relative path are looked up in each worktree. */
-        if (r == 0 && (g->repos.n || g->gitdirs.n)) {
+        /* (read whatever the roots hold: what they name absolutely, init.templateDir, counts for
+         * repositories made later too) */
+        if (r == 0) {
                 char file[PATH_MAX + 32];
                 const char *xdg = getenv("XDG_CONFIG_HOME");
                 snprintf(file, sizeof(file), "%s/.gitconfig", g->home);

@@ -87,6 +87,16 @@ static void test_references(void **state) {
         assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_COMMAND);
         e = (struct bw_gitconfig_entry){"user", NULL, "name", "ann"};
         assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_NONE);
+        /* commands git runs on fetch, signing, trailers, config-based hooks; files it copies hooks from */
+        static const struct bw_gitconfig_entry more[] = {{"remote", "origin", "uploadpack", "./up"},
+                                                         {"gpg", "ssh", "defaultkeycommand", "./key"},
+                                                         {"trailer", "sign", "command", "./sign"},
+                                                         {"hook", "lint", "command", "./lint"},
+                                                         {"mergetool", "x", "path", "./tool"}};
+        for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+                assert_int_equal(bw_gitconfig_reference(&more[i]), BW_GITREF_COMMAND);
+        e = (struct bw_gitconfig_entry){"init", NULL, "templatedir", "~/ws/tmpl"};
+        assert_int_equal(bw_gitconfig_reference(&e), BW_GITREF_PATH);
         char prog[64];
         assert_true(command_program("!\"./tools/a b\" --x", prog, sizeof(prog)));
         assert_string_equal(prog, "./tools/a b");
