@@ -334,6 +334,30 @@ CASES
         [ "$fails" -eq 0 ]
 }
 
+# ctest's windows/pe-hardening: each program is marked for ASLR with a 64-bit base and for DEP
+# (DllCharacteristics DYNAMIC_BASE 0x40, HIGH_ENTROPY_VA 0x20, NX_COMPAT 0x100), and needs no DLL
+# but Windows' own (libgcc, libssp, libwinpthread and the dependencies are linked in).
+check_pe() { # program.exe...
+        objdump=$triplet-objdump
+        command -v "$objdump" >/dev/null || skip "$objdump is missing (binutils-mingw-w64-x86-64)"
+        bad=0
+        for exe in "$@"; do
+                flags=$("$objdump" -p "$exe" | sed -n 's/^DllCharacteristics[[:space:]]*//p')
+                if [ $((0x$flags & 0x160)) -ne $((0x160)) ]; then
+                        echo "FAIL $exe: DllCharacteristics 0x$flags lacks DYNAMIC_BASE, HIGH_ENTROPY_VA or NX_COMPAT"
+                        bad=1
+                fi
+                dlls=$("$objdump" -p "$exe" | sed -n 's/^[[:space:]]*DLL Name: //p' | paste -sd' ')
+                foreign=$(echo "$dlls" | tr ' ' '\n' | grep -iE '^(lib|cmocka|yaml|pcre|jansson|sodium)' || true)
+                if [ -n "$foreign" ]; then
+                        echo "FAIL $exe: needs DLLs that are not Windows' own: $foreign"
+                        bad=1
+                fi
+                [ "$bad" = 0 ] && echo "ok   $(basename "$exe"): DllCharacteristics 0x$flags; imports $dlls"
+        done
+        return $bad
+}
+
 wineserver_started=0
 stop_wine() {
         [ "$wineserver_started" = 1 ] && WINEPREFIX=$WINEPREFIX wineserver -k >/dev/null 2>&1
@@ -366,6 +390,7 @@ case $cmd in
 build) do_build ;;
 test) do_test "$@" ;;
 compare-plans) compare_plans "$@" ;;
+check-pe) check_pe "$@" ;;
 deps)
         need_tools
         mkdir -p "$out"
