@@ -106,6 +106,12 @@ struct bw_host_report {
 
 struct bw_backend {
         const char *name; /* "linux", "fake", ... */
+        /* Does each writable root get a group of its own (bw-w-HASH, made with group_create, named
+         * in the entries the plan's write-group role stands for)? false: the backend grants a
+         * root's writers another way (Windows: the root's own SID in the run's token), and the
+         * engine makes no write groups (tp->root_group then holds ids no group has: a backend
+         * leaves the write-group role's entries out). */
+        bool write_groups;
 
         /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
          * status read what they can and report the rest as unknown. */

@@ -33,7 +33,7 @@ static int bind_principals(struct run *r) {
         for (uint32_t i = 0; i < p->n_rules; i++) {
                 const struct bw_plan_rule *rule = &p->rules[i];
                 char *bound = NULL;
-                if (rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
+                if (!BE(r)->write_groups || rule->kind != BW_RULE_WRITABLE || rule->match != BW_MATCH_PATH ||
                     bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
                         continue;
                 if (BE(r)->shared_sticky(bound)) {

@@ -97,13 +97,17 @@ static int apply(const struct fixture *x, const char *ws, char **text) {
         return r;
 }
 
-static int plan(const struct fixture *x, const char *ws, char **text) {
+static int plan_with(const struct fixture *x, const struct bw_engine_options *o, char **text) {
         size_t len;
         FILE *out = open_memstream(text, &len);
-        struct bw_engine_options o = options(x, ws);
-        int r = bw_cmd_plan(x->plan, &o, out);
+        int r = bw_cmd_plan(x->plan, o, out);
         fclose(out);
         return r;
+}
+
+static int plan(const struct fixture *x, const char *ws, char **text) {
+        struct bw_engine_options o = options(x, ws);
+        return plan_with(x, &o, text);
 }
 
 static int revert(const struct fixture *x, const char *which) {
@@ -337,6 +341,69 @@ static void test_nested_inner_reverted_first(void **state) {
         nested(state, false);
 }
 
+struct progress {
+        unsigned calls;
+        uint64_t seen, changed;
+};
+
+static void on_progress(void *ctx, uint64_t seen, uint64_t changed) {
+        struct progress *p = ctx;
+        p->calls++;
+        p->seen = seen;
+        p->changed = changed;
+}
+
+/* color: ANSI on the change lines and a bold summary, nothing else different; the progress hook
+ * sees the walk's objects. */
+static void test_color_and_progress(void **state) {
+        struct fixture *x = *state;
+        char *plain = NULL, *colored = NULL;
+        struct bw_engine_options o = options(x, "/home/ann/proj");
+        struct progress pr = {0};
+        o.progress = on_progress;
+        o.progress_ctx = &pr;
+        assert_int_equal(plan_with(x, &o, &plain), 2);
+        assert_null(strchr(plain, '\033'));
+        assert_true(pr.calls >= 1);
+        assert_int_equal(pr.seen, 4); /* proj, a.c, sub, sub/b.c */
+        o.color = true;
+        o.progress = NULL;
+        assert_int_equal(plan_with(x, &o, &colored), 2);
+        assert_true(strncmp(colored, "\033[1mbulwark: ", 11) == 0);
+        assert_non_null(strstr(colored, "\033[32m+ user   bw-off-ann"));
+        /* without the escapes, the same text */
+        char *strip = strdup(colored), *w = strip;
+        assert_non_null(strip);
+        for (const char *c = colored; *c;) {
+                if (*c == '\033') {
+                        c = strchr(c, 'm') + 1;
+                        continue;
+                }
+                *w++ = *c++;
+        }
+        *w = 0;
+        assert_string_equal(strip, plain);
+        free(strip);
+        free(plain);
+        free(colored);
+}
+
+/* A backend whose roots need no groups of their own (Windows): none is made or named, and revert
+ * still gives back the machine. */
+static void test_no_write_groups(void **state) {
+        struct fixture *x = *state;
+        x->f->ops.write_groups = false;
+        char *text = NULL, wg[16];
+        assert_int_equal(apply(x, "/home/ann/proj", &text), 0);
+        free(text);
+        write_group("/home/ann/proj", wg);
+        assert_false(fake_has_account(x->f, wg));
+        assert_int_equal(fake_log_count(x->f, "W create group "), 1); /* the read group only */
+        assert_true(fake_has_account(x->f, "bw-off-ann"));
+        assert_int_equal(revert(x, NULL), 0);
+        assert_same_machine(&x->s0, &x->f->st);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_changes_nothing, setup, teardown),
@@ -344,6 +411,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refcount_two_installations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nested_outer_reverted_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nested_inner_reverted_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_color_and_progress, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_write_groups, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
