@@ -3,9 +3,11 @@
 # The Windows build, cross-compiled on Debian with mingw-w64, and its tests under Wine.
 #
 #   scripts/windows.sh build   dependencies (once, cached), then bulwark's Windows programs and
-#                              tests into build-windows/ (warnings as errors)
+#                              tests into build-windows/ (warnings as errors), and a Linux bulwarkc
+#                              in build-windows/native for the plan-identity test
 #   scripts/windows.sh test    build, then ctest under Wine (a private WINEPREFIX in build-windows/)
 #   scripts/windows.sh deps    only the dependencies
+#   (compare-plans and check-pe are the bodies of two ctest tests)
 #
 # The third-party libraries (libyaml, pcre2, jansson, libsodium, cmocka) are Debian's own source
 # packages, fetched with `apt-get source` through a private sources list and apt state directory
@@ -26,9 +28,13 @@
 #       reachable under the Linux names PkgConfig::YAML, ::PCRE2, ::JANSSON, ::SODIUM, ::CMOCKA
 #   bw_build_flags      the project's warnings (-Werror in this build) and the PE hardening flags
 #   bw_win_unicode      link it into an executable whose entry point is wmain (-municode)
-#   bulwark_common, bulwarkc_lib   libbulwark and the compiler, as on Linux (portable subset)
+#   bulwark_common, bulwark_plan_reader, bulwarkc_lib   libbulwark and the compiler, as on Linux
+#                       (without safe_open.c); a file that includes libbulwark's util.h gets
+#                       libbulwark/compat.h's POSIX names on Windows: open/fopen in binary mode
+#                       with delete sharing, rename that replaces, a stable qsort, mkdtemp, nftw...
 #   BW_WIN_TEST_ENV     the ENVIRONMENT property list every Windows test should set
-#                       (CMOCKA_MESSAGE_OUTPUT=stdout, WINEDEBUG=-all)
+#                       (CMOCKA_MESSAGE_OUTPUT=stdout, WINEDEBUG=-all, WINEPREFIX=the build's)
+#   BULWARK_WINDOWS_BACKEND   option, ON: whether enforcer/windows is added at all
 # Tests are ordinary add_test(); ctest runs them through Wine (CMAKE_CROSSCOMPILING_EMULATOR), and
 # exit code 77 is a skip where SKIP_RETURN_CODE 77 is set.
 #
