@@ -611,6 +611,13 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
                 vec_add(&g->gitdirs, path);
         else if (is_git_name(name ? name + 1 : path))
                 vec_add(&g->repos, path);
+        /* (a link counts too: each is watched, and checked after the run) */
+        if (++g->n_hits > MAX_HITS)
+                return scan_failed(g, -E2BIG,
+                                   "more than %d paths in the writable roots match read_only or unreadable rules (the "
+                                   "last: %s): the runner binds each one; narrow the patterns, or name the directory "
+                                   "that holds them",
+                                   MAX_HITS, path);
         if (kind == HIT_LINK) {
                 /* a symlink has no content to write, but what it leads to is read and written
                  * through its name (.env -> config/dev.settings): that is protected as it is; the
@@ -618,12 +625,6 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
                 watch_link(g, path, dev, ino);
                 return protect_ref_as(g, path, action);
         }
-        if (++g->n_hits > MAX_HITS)
-                return scan_failed(g, -E2BIG,
-                                   "more than %d paths in the writable roots match read_only or unreadable rules (the "
-                                   "last: %s): the runner binds each one; narrow the patterns, or name the directory "
-                                   "that holds them",
-                                   MAX_HITS, path);
         g->add(g->ud, path, action);
         return 0;
 }
@@ -1790,6 +1791,9 @@ static void restore_links(struct bw_guard *g) {
                 *name++ = 0;
                 int dfd = open_below(g, parent, true);
                 if (dfd < 0) {
+                        /* its directory was moved (a link has no mount to pin its parents): what the
+                         * run put in its way (a link to a directory of the command's) goes */
+                        check_missing(g, w->path);
                         say(g,
                             "warning: %s, a symbolic link that leads to what is protected, could not be checked after "
                             "the run (%s): check that it still leads to %s",

@@ -13,6 +13,7 @@ links_setup() {
         as_user ann sh -e -c '
                 cd "$1"
                 mkdir settings && echo "DB_PASSWORD=ann-link-test" >settings/real.conf && ln -s real.conf settings/.env
+                mkdir -p nest/a && ln -s ../../settings/real.conf nest/a/.env
                 mkdir linkrepo && cd linkrepo && git init -q -b main
                 mkdir -p scripts/hooks hookdir && printf "#!/bin/sh\nexit 0\n" >scripts/hooks/pre-commit
                 printf "#!/bin/sh\nexit 0\n" >hookdir/pre-commit && chmod +x scripts/hooks/pre-commit hookdir/pre-commit
@@ -23,7 +24,7 @@ links_setup() {
                 mkdir ../huskyrepo && cd ../huskyrepo && git init -q -b main && git config core.hooksPath .husky/_' sh "$ws"
 }
 links_clean() {
-        rm -rf "$ws/settings"* "$ws/linkrepo"* "$ws/huskyrepo" "$ws/evil"
+        rm -rf "$ws/settings"* "$ws/linkrepo"* "$ws/huskyrepo" "$ws/evil" "$ws/nest"*
 }
 links_setup
 links_write_fail='Read-only file system|Permission denied'
@@ -34,6 +35,11 @@ host_check link-env-replace "settings/.env still leads to real.conf" sh -c "[ \$
 links_setup
 harmless link-env-remove rm -f settings/.env
 host_check link-env-remove "settings/.env is back" sh -c "[ \$(readlink $ws/settings/.env) = real.conf ]"
+# a link has no mount to pin the directories above it: the command moves them and puts a link to
+# its own in their place
+links_setup
+harmless link-env-parent-swap sh -c 'mv nest nest-moved && mkdir -p evil/a && echo "DB_PASSWORD=evil" >evil/a/.env && ln -s evil nest'
+host_check link-env-parent-swap "nest/a/.env does not lead to the command's values" sh -c "! grep -qs evil $ws/nest/a/.env"
 links_setup
 blocked -c link-hookspath-dir-write "$links_write_fail" sh -c 'echo "touch /tmp/evil" >>linkrepo/tools/hooks/pre-commit'
 links_setup
