@@ -337,6 +337,20 @@ missing policy|absent.yaml -o plan
 usage error|repository-policy.yaml -o plan -D nope=1
 CASES
         echo "plan identity: $((n - fails)) of $n cases identical"
+        # --sign: a plan signed by bulwarkc.exe verifies with minisign on Linux (the signature
+        # carries a timestamp, so it is checked rather than compared)
+        if command -v minisign >/dev/null; then
+                (
+                        cd "$work/windows"
+                        minisign -G -W -p key.pub -s key.sec >/dev/null 2>&1 &&
+                                wine "$exe" --admin-dir /nonexistent/bulwark-admin builtin:workspace-write -o signed.plan \
+                                        --sign key.sec >sign.out 2>&1 &&
+                                minisign -V -q -p key.pub -m signed.plan
+                ) && echo "ok   --sign: the signature bulwarkc.exe wrote verifies with minisign" ||
+                        { echo "FAIL --sign: bulwarkc.exe's signature does not verify"; fails=$((fails + 1)); }
+        else
+                echo "SKIP --sign: minisign is not installed"
+        fi
         [ "$fails" -eq 0 ]
 }
 
