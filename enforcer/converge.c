@@ -555,13 +555,7 @@ int bw_converge_install(struct run *r) {
                                       strerror(-bl));
         /* the same plan, signed since (or the other way round), is a change of its record */
         char old[sizeof(bind)] = "";
-        snprintf(path, sizeof(path), "installs/%s/bindings", r->install_id);
-        int bfd = openat(r->state_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (bfd >= 0) {
-                ssize_t n = bw_read_full(bfd, old, sizeof(old) - 1);
-                old[n > 0 ? n : 0] = 0;
-                close(bfd);
-        }
+        bw_state_read_install_text(r->state_fd, r->install_id, "bindings", old, sizeof(old));
         if (same && (seq == 0 || bw_streq(old, bind)))
                 return 0;
         const struct bw_plan_token *t = &r->plan->tokens[r->plan->meta->default_token];
@@ -578,11 +572,7 @@ int bw_converge_install(struct run *r) {
                         return bw_report_fail(r, bl, "cannot record the bindings of %s: %s",
                                               r->values[BW_VAR_WORKSPACE], strerror(-bl));
         }
-        char p2[PATH_MAX];
-        snprintf(p2, sizeof(p2), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
-        int e = bw_write_file_atomic(p2, bind, strlen(bind), 0644);
-        if (e == 0 && !same)
-                e = bw_write_file_atomic(full, r->plan->data, r->plan->size, 0644);
+        int e = bw_state_write_install(r, bind, !same);
         if (e < 0)
                 return bw_report_fail(r, e, "cannot install the plan in %s: %s", full, strerror(-e));
         return 0;

@@ -15,21 +15,17 @@ static size_t doctor_dirs(const struct bw_engine_options *o, char ***ret) {
                 v = realloc(v, (n + 1) * sizeof(*v));
                 v[n++] = strdup(fixed[i]);
         }
-        int sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
+        _cleanup_close_ int sfd = bw_state_open_read(o, -1);
+        char **ids = NULL;
+        size_t n_ids = sfd < 0 ? 0 : bw_state_list_installs(sfd, &ids);
+        for (size_t i = 0; i < n_ids; i++) {
                 char ws[PATH_MAX], user[PATH_MAX];
-                if (de->d_name[0] == '.' || bw_state_read_bindings(sfd, de->d_name, ws, user, sizeof(ws)) < 0)
+                if (bw_state_read_bindings(sfd, ids[i], ws, user, sizeof(ws)) < 0)
                         continue;
                 v = realloc(v, (n + 1) * sizeof(*v));
                 v[n++] = strdup(ws);
         }
-        if (d)
-                closedir(d);
-        if (sfd >= 0)
-                close(sfd);
+        bw_state_names_free(ids, n_ids);
         *ret = v;
         return n;
 }

@@ -29,13 +29,13 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
  * roots out of view only where they are not nested in its own: so one user's workspace may not
  * lie inside another user's, or contain it. */
 static int check_no_nested_foreign(struct run *r) {
-        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        char **ids = NULL;
+        size_t n = bw_state_list_installs(r->state_fd, &ids);
         int ret = 0;
-        for (struct dirent *de; d && ret == 0 && (de = readdir(d));) {
+        for (size_t i = 0; i < n && ret == 0; i++) {
                 char ws[PATH_MAX], user[PATH_MAX];
-                if (de->d_name[0] == '.' || bw_streq(de->d_name, r->install_id) ||
-                    bw_state_read_bindings(r->state_fd, de->d_name, ws, user, sizeof(ws)) < 0 ||
+                if (bw_streq(ids[i], r->install_id) ||
+                    bw_state_read_bindings(r->state_fd, ids[i], ws, user, sizeof(ws)) < 0 ||
                     bw_streq(user, r->values[BW_VAR_USER]))
                         continue;
                 const char *mine = r->values[BW_VAR_WORKSPACE];
@@ -46,10 +46,7 @@ static int check_no_nested_foreign(struct run *r) {
                                 "other's files; use separate directories",
                                 mine, bw_path_is_within(mine, ws) ? "lies inside" : "contains", user, ws);
         }
-        if (d)
-                closedir(d);
-        else if (fd >= 0)
-                close(fd);
+        bw_state_names_free(ids, n);
         return ret;
 }
 
@@ -77,17 +74,9 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
         if (ret == 0) {
                 char dir[64];
                 snprintf(dir, sizeof(dir), "installs/%s", r.install_id);
-                if (mkdirat(r.state_fd, dir, 0755) < 0 && errno != EEXIST)
-                        ret = bw_report_fail(&r, -errno, "cannot create %s/%s: %s", o->state_dir, dir, strerror(errno));
-                else {
-                        /* the new directory entries must survive a crash before the journal counts */
-                        int ifd = openat(r.state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (ifd >= 0) {
-                                fsync(ifd);
-                                close(ifd);
-                        }
-                        fsync(r.state_fd);
-                }
+                int me = bw_state_make_install(&r);
+                if (me < 0)
+                        ret = bw_report_fail(&r, me, "cannot create %s/%s: %s", o->state_dir, dir, strerror(-me));
                 char jpath[96];
                 snprintf(jpath, sizeof(jpath), "%s/journal", dir);
                 int e = ret ? 0 : bw_journal_open(&r.journal, r.state_fd, jpath);

@@ -145,6 +145,14 @@ int bw_state_for_each_install(struct run *r, const char *which, int (*fn)(struct
                               void *userdata, size_t *matched);
 int bw_state_filter_journal(struct run *r, const char *id);
 int bw_state_interrupted(int state_fd, const char *id, char *ws, size_t ws_size);
+size_t bw_state_list_installs(int state_fd, char ***ret);
+void bw_state_names_free(char **names, size_t n);
+int bw_state_open_read(const struct bw_engine_options *o, int state_fd);
+int bw_state_read_install_bindings(int state_fd, const char *id, struct bw_install_bindings *b);
+void bw_state_read_install_text(int state_fd, const char *id, const char *file, char *buf, size_t size);
+int bw_state_write_install(const struct run *r, const char *bindings, bool with_plan);
+int bw_state_make_install(const struct run *r);
+int bw_state_remove_file(int state_fd, const char *name);
 int bw_state_read_bindings_signer(int state_fd, const char *id, char *ws, char *user, size_t n, char *signer,
                                   size_t signer_size);
 int bw_state_read_bindings(int state_fd, const char *id, char *ws, char *user, size_t n);

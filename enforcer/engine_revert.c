@@ -138,9 +138,8 @@ static int revert_shared(struct run *r, FILE *out) {
                                         fprintf(out, "- %-6s %s\n", group ? "group" : "user", name);
                         }
                 }
-        if (ret == 0 && unlinkat(r->state_fd, "shared.journal", 0) < 0)
-                ret = bw_report_fail(r, -errno, "cannot remove %s/shared.journal: %s", r->o->state_dir,
-                                     strerror(errno));
+        if (ret == 0 && (e = bw_state_remove_file(r->state_fd, "shared.journal")) < 0)
+                ret = bw_report_fail(r, e, "cannot remove %s/shared.journal: %s", r->o->state_dir, strerror(-e));
         return ret;
 }
 
@@ -162,25 +161,18 @@ static void install_accounts(const struct bw_install_bindings *b, struct bw_strb
 int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
         struct bw_strbuf needed = {0};
         _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
-        int ifd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
-        char p[300];
-        for (struct dirent *de; b && d && (de = readdir(d));) {
-                if (de->d_name[0] == '.')
-                        continue;
-                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
-                if (bw_bindings_read(r->state_fd, p, b) < 0) {
+        char **ids = NULL;
+        size_t n_ids = bw_state_list_installs(r->state_fd, &ids);
+        for (size_t i = 0; b && i < n_ids; i++) {
+                if (bw_state_read_install_bindings(r->state_fd, ids[i], b) < 0) {
                         /* cannot tell what it uses: keep everything */
-                        closedir(d);
+                        bw_state_names_free(ids, n_ids);
                         bw_sb_done(&needed);
                         return 0;
                 }
                 install_accounts(b, &needed);
         }
-        if (d)
-                closedir(d);
-        else if (ifd >= 0)
-                close(ifd);
+        bw_state_names_free(ids, n_ids);
         _cleanup_free_ uint8_t *data = NULL;
         _cleanup_free_ struct bw_journal_record *recs = NULL;
         size_t n = 0;

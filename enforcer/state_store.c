@@ -98,6 +98,94 @@ int bw_state_account_record(struct run *r, const struct bw_journal_account *a) {
         return payload ? bw_state_shared_record(r, BW_JOURNAL_ACCOUNT, payload, len) : e;
 }
 
+/* The names under installs/ (not starting with '.'), in directory order. Returns how many;
+ * *ret is malloc()ed (bw_state_names_free), NULL when there are none or they cannot be read. */
+size_t bw_state_list_installs(int state_fd, char ***ret) {
+        *ret = NULL;
+        int fd = openat(state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return 0;
+        }
+        char **v = NULL;
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                v = realloc(v, (n + 1) * sizeof(*v));
+                if (!v || !(v[n] = strdup(de->d_name)))
+                        abort();
+                n++;
+        }
+        closedir(d);
+        *ret = v;
+        return n;
+}
+
+void bw_state_names_free(char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
+/* The state directory opened to read installations (status and doctor without root, the
+ * firewall's other users): the command's own fd if it has one, else a fresh read-only one.
+ * Close with close(). */
+int bw_state_open_read(const struct bw_engine_options *o, int state_fd) {
+        return state_fd >= 0 ? dup(state_fd) : open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int bw_state_read_install_bindings(int state_fd, const char *id, struct bw_install_bindings *b) {
+        char p[300];
+        snprintf(p, sizeof(p), "installs/%s/bindings", id);
+        return bw_bindings_read(state_fd, p, b);
+}
+
+/* An installation's file as text (bindings: to compare with what would be written), "" if it
+ * cannot be read. */
+void bw_state_read_install_text(int state_fd, const char *id, const char *file, char *buf, size_t size) {
+        char p[300];
+        snprintf(p, sizeof(p), "installs/%s/%s", id, file);
+        buf[0] = 0;
+        _cleanup_close_ int fd = state_fd < 0 ? -1 : openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                ssize_t n = bw_read_full(fd, buf, size - 1);
+                buf[n > 0 ? n : 0] = 0;
+        }
+}
+
+/* Record an installation: its bindings, and the plan itself unless it is there already. */
+int bw_state_write_install(const struct run *r, const char *bindings, bool with_plan) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/installs/%s/bindings", r->o->state_dir, r->install_id);
+        int e = bw_write_file_atomic(p, bindings, strlen(bindings), 0644);
+        snprintf(p, sizeof(p), "%s/installs/%s/plan", r->o->state_dir, r->install_id);
+        if (e == 0 && with_plan)
+                e = bw_write_file_atomic(p, r->plan->data, r->plan->size, 0644);
+        return e;
+}
+
+/* Make installs/ID (durably: the new directory entries must survive a crash before its journal
+ * counts). 0, or negative errno. */
+int bw_state_make_install(const struct run *r) {
+        char dir[64];
+        snprintf(dir, sizeof(dir), "installs/%s", r->install_id);
+        if (mkdirat(r->state_fd, dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        _cleanup_close_ int ifd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (ifd >= 0)
+                fsync(ifd);
+        fsync(r->state_fd);
+        return 0;
+}
+
+/* Remove a file of the state directory; 0 if it was not there. */
+int bw_state_remove_file(int state_fd, const char *name) {
+        return unlinkat(state_fd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 void bw_state_add_uid(uint32_t *uids, size_t *n, size_t max, uint32_t uid) {
         for (size_t k = 0; k < *n; k++)
                 if (uids[k] == uid)
@@ -110,27 +198,19 @@ void bw_state_add_uid(uint32_t *uids, size_t *n, size_t max, uint32_t uid) {
  * name them (an installation from before per-user accounts: the shared bulwark-offline). */
 void bw_state_offline_uids(const struct bw_engine_options *o, int state_fd, const char *skip_id, uint32_t *uids,
                            size_t *n, size_t max) {
-        int sfd = state_fd >= 0 ? dup(state_fd) : open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int ifd = sfd < 0 ? -1 : openat(sfd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = ifd < 0 ? NULL : fdopendir(ifd);
+        _cleanup_close_ int sfd = bw_state_open_read(o, state_fd);
         _cleanup_free_ struct bw_install_bindings *b = malloc(sizeof(*b));
-        char p[300];
-        for (struct dirent *de; b && d && (de = readdir(d));) {
-                if (de->d_name[0] == '.' || strlen(de->d_name) != 16 || (skip_id && bw_streq(de->d_name, skip_id)))
-                        continue;
-                snprintf(p, sizeof(p), "installs/%s/bindings", de->d_name);
-                if (bw_bindings_read(sfd, p, b) < 0)
+        char **ids = NULL;
+        size_t n_ids = sfd < 0 ? 0 : bw_state_list_installs(sfd, &ids);
+        for (size_t i = 0; b && i < n_ids; i++) {
+                if (strlen(ids[i]) != 16 || (skip_id && bw_streq(ids[i], skip_id)) ||
+                    bw_state_read_install_bindings(sfd, ids[i], b) < 0)
                         continue;
                 uint32_t uid;
                 if (bw_be(o)->user_id(b->offline[0] ? b->offline : "bulwark-offline", &uid) > 0)
                         bw_state_add_uid(uids, n, max, uid);
         }
-        if (d)
-                closedir(d);
-        else if (ifd >= 0)
-                close(ifd);
-        if (sfd >= 0)
-                close(sfd);
+        bw_state_names_free(ids, n_ids);
 }
 
 /* Installations are numbered in the order they were first applied: revert undoes the newest
@@ -192,16 +272,9 @@ int bw_state_remove_install(int state_fd, const char *id) {
 }
 
 size_t bw_state_count_installs(int state_fd) {
-        int fd = openat(state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        DIR *d = fdopendir(fd);
-        size_t n = 0;
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-                n += de->d_name[0] != '.';
-        if (d)
-                closedir(d);
+        char **ids = NULL;
+        size_t n = bw_state_list_installs(state_fd, &ids);
+        bw_state_names_free(ids, n);
         return n;
 }
 
@@ -218,24 +291,19 @@ static int newest_first(const void *x, const void *y) {
 /* Installations whose plan ID (or installation ID) starts with which, newest first. */
 int bw_state_for_each_install(struct run *r, const char *which, int (*fn)(struct run *, const char *, void *),
                               void *userdata, size_t *matched) {
-        int fd = openat(r->state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        DIR *d = fdopendir(fd);
-        struct install_ref *ids = NULL;
+        char **names = NULL;
+        size_t n_names = bw_state_list_installs(r->state_fd, &names);
+        struct install_ref *ids = calloc(n_names + 1, sizeof(*ids));
         size_t n = 0;
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-                if (de->d_name[0] != '.' && strlen(de->d_name) == 16) {
-                        ids = realloc(ids, (n + 1) * sizeof(*ids));
-                        if (!ids)
-                                abort();
-                        memcpy(ids[n].id, de->d_name, 17); /* 16 hex digits and the NUL */
-                        ids[n].seq = bw_state_install_seq(r->state_fd, de->d_name);
+        if (!ids)
+                abort();
+        for (size_t i = 0; i < n_names; i++)
+                if (strlen(names[i]) == 16) {
+                        memcpy(ids[n].id, names[i], 17); /* 16 hex digits and the NUL */
+                        ids[n].seq = bw_state_install_seq(r->state_fd, names[i]);
                         n++;
                 }
-        if (d)
-                closedir(d);
+        bw_state_names_free(names, n_names);
         if (n)
                 qsort(ids, n, sizeof(*ids), newest_first);
         int ret = 0;
