@@ -6,8 +6,10 @@
  *
  * The engine itself (binding, the rule decision of tree_policy.c, the journal, change lines and
  * reports, reviewed change sets, the revert logic) makes no operating-system call beyond C and
- * POSIX file I/O inside the state directory (openat()-style calls on the handle state_open gives);
- * everything else goes through these operations.
+ * POSIX file I/O inside the state directory (openat()-style calls on the handle state_open gives,
+ * all of them in state_store.c, journal.c and install_bindings.c: a store for a system without
+ * openat() replaces those, or becomes operations here); everything else goes through these
+ * operations.
  *
  * Conventions, for every operation unless it says otherwise:
  *   - Errors are negative errno values. An operation that also fills err (size err_size) puts a
