@@ -52,6 +52,10 @@ triplet=x86_64-w64-mingw32
 # Bump when a recipe below changes: every package is rebuilt (from the sources already fetched).
 recipe_rev=2
 
+# Wine, whoever starts it here (ctest's tests too): quiet, no Mono or Gecko downloads, no menu
+# entries or MIME types written into $HOME by winemenubuilder.
+export WINEDEBUG="${WINEDEBUG:--all}" WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=;winemenubuilder.exe=d}"
+
 say() { echo "windows: $*" >&2; }
 skip() {
         echo "SKIP windows: $*"
@@ -387,8 +391,7 @@ stop_wine() {
 do_test() {
         command -v wine >/dev/null || skip "wine is not installed (scripts/install-deps.sh installs wine wine64 as root)"
         do_build
-        # No Wine Mono or Gecko downloads, no menu entries or MIME types written into $HOME.
-        export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+        export WINEPREFIX="$out/wineprefix"
         if [ ! -f "$WINEPREFIX/system.reg" ]; then
                 say "making the Wine prefix $WINEPREFIX (once)"
                 wineboot -i >"$out/wineboot.log" 2>&1 || { cat "$out/wineboot.log" >&2; return 1; }
