@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "util.h"
 #include "diag.h"
 
 #include <jansson.h>
@@ -111,7 +112,7 @@ static size_t *ordered(const struct bw_diags *d) {
                         g[ng++] = (struct group){i, 1};
         }
         sort_diags = d;
-        qsort(g, ng, sizeof(*g), group_cmp);
+        bw_sort_stable(g, ng, sizeof(*g), group_cmp);
         size_t k = 0;
         for (size_t i = 0; i < ng; i++)
                 for (size_t j = 0; j < g[i].n; j++)

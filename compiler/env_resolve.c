@@ -4,6 +4,7 @@
  * per-name and per-field scalars, the later layer wins), the admin's never_pass is checked, and
  * the result is the sorted, de-duplicated set of entries the plan's ENVR section holds.
  */
+#include "util.h"
 #include "compile.h"
 #include "env_policy.h"
 
@@ -127,7 +128,7 @@ void bw_env_resolve(struct bw_compilation *c, const struct bw_env_merge *m) {
         for (size_t i = 0; i < m->set.n; i++)
                 add(c, m->set.v[i], BW_ENV_SET, 0);
         if (c->n_env)
-                qsort(c->env, c->n_env, sizeof(*c->env), env_cmp);
+                bw_sort_stable(c->env, c->n_env, sizeof(*c->env), env_cmp);
         /* the same entry from two layers (or twice in a list) is one entry, at its first place */
         size_t out = 0;
         for (size_t i = 0; i < c->n_env; i++) {

@@ -3,6 +3,7 @@
  * --explain: evaluate the precedence rules of schema/policy-language.md for one path and show
  * every rule that covers it, the winner first.
  */
+#include "util.h"
 #include "explain.h"
 #include "decision.h"
 #include "pattern.h"
@@ -95,7 +96,7 @@ int bw_explain(const struct bw_compilation *c, const char *path, const struct bw
         }
         g_rules = c->rules;
         if (ret->n_hits)
-                qsort(ret->hits, ret->n_hits, sizeof(*ret->hits), hit_cmp);
+                bw_sort_stable(ret->hits, ret->n_hits, sizeof(*ret->hits), hit_cmp);
         struct bw_decision d = {0};
         for (size_t i = 0; i < ret->n_hits; i++) {
                 const struct bw_rule_eff *ru = &c->rules[ret->hits[i].rule];

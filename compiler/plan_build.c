@@ -3,6 +3,7 @@
  * From the effective rule set to plan contents: the fixed principals, the ACL entries each rule
  * implies on Linux, the firewall rule, the token specs, and provenance for every entry.
  */
+#include "util.h"
 #include "compile.h"
 #include "plan.h"
 
@@ -232,7 +233,7 @@ int bw_compilation_to_plan(const struct bw_compilation *c, bool without_provenan
         b.pc.limits = c->has_limits ? &limits : NULL;
         b.pc.sources = sources;
         b.pc.n_sources = (uint32_t) c->sources.n;
-        qsort(b.provs, b.n_provs, sizeof(*b.provs), prov_cmp);
+        bw_sort_stable(b.provs, b.n_provs, sizeof(*b.provs), prov_cmp);
         b.pc.provs = b.provs;
         b.pc.n_provs = (uint32_t) b.n_provs;
         b.pc.without_provenance = without_provenance;

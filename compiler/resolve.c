@@ -7,6 +7,7 @@
  * add protected defaults and admin carve-outs; drop rules that lose to another rule on the
  * same path; sort. Every problem is collected, so one run reports all of them.
  */
+#include "util.h"
 #include "compile.h"
 #include "pattern.h"
 #include "strbuf.h"
@@ -292,7 +293,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
         }
         closedir(d);
         if (n)
-                qsort(names, n, sizeof(*names), cmp_names);
+                bw_sort_stable(names, n, sizeof(*names), cmp_names);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
@@ -377,7 +378,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
         }
         closedir(d);
         if (n)
-                qsort(names, n, sizeof(*names), cmp_names);
+                bw_sort_stable(names, n, sizeof(*names), cmp_names);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
@@ -657,7 +658,7 @@ static const char *where(const struct bw_compilation *c, const struct bw_loc *l,
 static void settle_precedence(struct bw_compilation *c) {
         if (c->n_rules == 0)
                 return;
-        qsort(c->rules, c->n_rules, sizeof(*c->rules), group_cmp);
+        bw_sort_stable(c->rules, c->n_rules, sizeof(*c->rules), group_cmp);
         size_t out = 0;
         for (size_t i = 0; i < c->n_rules;) {
                 size_t j = i + 1;
@@ -692,7 +693,7 @@ static void settle_precedence(struct bw_compilation *c) {
                 i = j;
         }
         c->n_rules = out;
-        qsort(c->rules, c->n_rules, sizeof(*c->rules), plan_cmp);
+        bw_sort_stable(c->rules, c->n_rules, sizeof(*c->rules), plan_cmp);
 }
 
 /* ---- constraints ---- */
@@ -849,7 +850,7 @@ static void warn_useless(struct bw_compilation *c, const struct merged *m) {
                 any_user |= strstr(roots[k], "${user}") != NULL;
         }
         if (n)
-                qsort(roots, n, sizeof(*roots), str_cmp);
+                bw_sort_stable(roots, n, sizeof(*roots), str_cmp);
         /* the distinct heads of the roots ("/" or a variable): few, whatever n is */
         const char *heads[BW_VAR_COUNT + 1];
         size_t n_heads = 0;

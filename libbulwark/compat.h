@@ -163,11 +163,10 @@ int bw_compat_nftw(const char *dir, int (*fn)(const char *, const struct stat *,
                    int flags);
 #define nftw bw_compat_nftw
 
-/* qsort that keeps equal elements in their order, as glibc's does (a merge sort): the compiler
- * sorts entries whose order among equals decides which one stays (the first place an
- * environment variable was listed, say), and Microsoft's qsort is not stable. */
-void bw_compat_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
-#define qsort bw_compat_qsort
+/* Microsoft's qsort is not stable; the compiler calls bw_sort_stable (util.h) where order among
+ * equals matters, and anything else that calls qsort gets the same sort here. */
+void bw_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+#define qsort bw_sort_stable
 
 /* Admin constraints (compiler/resolve.c): opens path for reading (a directory when dir) and
  * refuses a reparse point (-ELOOP: a symbolic link or junction is not followed), and an object

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers declared in util.h: printing untrusted text safely, reading a whole fd. */
+/* Small helpers declared in util.h: printing untrusted text safely, reading a whole fd, a stable
+ * sort. */
 #include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 char *bw_printable(const char *s, size_t n, char *buf, size_t size) {
         const uint8_t *p = (const uint8_t *) s;
@@ -60,4 +64,40 @@ ssize_t bw_read_full(int fd, void *buf, size_t size) {
                 got += (size_t) n;
         }
         return (ssize_t) got;
+}
+
+static void merge_sort(unsigned char *base, unsigned char *tmp, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *)) {
+        if (n < 2)
+                return;
+        size_t half = n / 2;
+        merge_sort(base, tmp, half, size, cmp);
+        merge_sort(base + half * size, tmp, n - half, size, cmp);
+        unsigned char *a = base, *a_end = base + half * size, *b = a_end, *b_end = base + n * size, *o = tmp;
+        while (a < a_end && b < b_end) {
+                /* a tie takes the left run's element first: equal elements keep their order */
+                if (cmp(b, a) < 0) {
+                        memcpy(o, b, size);
+                        b += size;
+                } else {
+                        memcpy(o, a, size);
+                        a += size;
+                }
+                o += size;
+        }
+        memcpy(o, a, (size_t) (a_end - a));
+        o += a_end - a;
+        memcpy(o, b, (size_t) (b_end - b));
+        memcpy(base, tmp, n * size);
+}
+
+void bw_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n < 2 || size == 0)
+                return;
+        size_t bytes;
+        unsigned char *tmp = __builtin_mul_overflow(n, size, &bytes) ? NULL : malloc(bytes);
+        if (!tmp)
+                abort();
+        merge_sort(base, tmp, n, size, cmp);
+        free(tmp);
 }

@@ -98,3 +98,10 @@ char *bw_printable(const char *s, size_t n, char *buf, size_t size);
 /* Read up to size bytes from fd into buf, retrying short reads and EINTR; stops at end of file.
  * Returns the byte count or a negative errno. */
 ssize_t bw_read_full(int fd, void *buf, size_t size);
+
+/* A stable sort (a merge sort): equal elements keep their order, on every C library. A plan's
+ * bytes must not depend on the platform's qsort: the compiler sorts entries among which the
+ * first listed wins (an environment variable named twice, say); glibc's qsort is a merge sort
+ * up to 2.36 but not from 2.37, and Microsoft's never was. Aborts when it cannot allocate
+ * rather than falling back to another order. */
+void bw_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));

@@ -88,7 +88,7 @@ static void test_yaml_limits(void **state) {
 
         /* a NUL byte cannot be written through a C string; write it by hand */
         char *path = NULL;
-        assert_true(asprintf(&path, "%s/nul.yaml", f->dir) > 0);
+        assert_true(asprintf(&path, "%s/nulbyte.yaml", f->dir) > 0);
         FILE *fp = fopen(path, "wb");
         fwrite("bulwark: 1\nname: a\0b\n", 1, 21, fp);
         fclose(fp);
