@@ -124,6 +124,17 @@ int bw_front_workspace(const char *cmd, const char *explicit_dir, bool verbose, 
         return 0;
 }
 
+/* ---- callers the runner refuses ---- */
+
+/* From inside a sandbox, or as root through sudo, the runner refuses the run and says why and
+ * what to do (bulwark-runner's check_caller): the front end does no work of its own first, whose
+ * messages (an untrusted policy, as root's trust store sees it) would only mislead. */
+static bool runner_refuses(void) {
+        const char *sudo_user = getenv("SUDO_USER"), *sudo_uid = getenv("SUDO_UID");
+        return getenv("BULWARK_SANDBOX") ||
+               (getuid() == 0 && sudo_user && sudo_user[0] && !(sudo_uid && bw_streq(sudo_uid, "0")));
+}
+
 /* ---- installations ---- */
 
 struct installation {
@@ -512,6 +523,8 @@ static size_t plan_difference(const struct bw_plan *a, const struct bw_plan *b, 
 }
 
 void bw_front_note_installed(const char *dir) {
+        if (runner_refuses())
+                return;
         struct installation in = {0};
         if (!find_installation(dir, &in) || !read_install_bindings(in.id, &in))
                 return; /* the runner says what is wrong with an installation */
@@ -606,6 +619,8 @@ static void print_widening(const struct bw_compilation *c, const struct bw_compi
 }
 
 int bw_front_policy_memfd(const char *workspace) {
+        if (runner_refuses())
+                return BW_FRONT_NO_POLICY; /* the runner says why the run cannot be */
         char policy[PATH_MAX + 32], why[1024];
         snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", workspace);
         int r = bw_trust_policy_precheck(workspace, why, sizeof(why));

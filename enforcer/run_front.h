@@ -39,3 +39,9 @@ int bw_front_policy_memfd(const char *workspace);
 /* bulwark trust: show, record or revoke the caller's trust in the workspace's policy.
  * Exit status: 0 done, 1 refused or failed. */
 int bw_front_trust(const char *workspace, bool show, bool revoke);
+
+/* The runner's job in this process (enforcer/runner/runner.c built with BULWARK_RUNNER_IN_PROCESS),
+ * argv as bulwark-runner would get it: for `bulwark run` without an installation (no capability
+ * is needed), one program start less than exec'ing bulwark-runner. Returns the exit status (or
+ * ends the process as the command ended). */
+int bw_runner_main(int argc, char **argv);

@@ -100,10 +100,55 @@ static void usage(FILE *f) {
 
 /* ---- who is calling ---- */
 
+/* A run from inside a sandbox: bulwark's marker, or what one looks like from inside (no new
+ * privileges, seccomp, and a user namespace that maps a single id). Nothing inside can start
+ * another: its user namespace maps no other id, no_new_privs takes the runner's capabilities, and
+ * the state it would read belongs to users it cannot see. which: what is known of the sandbox. */
+static bool inside_sandbox(char *which, size_t size) {
+        const char *marker = getenv("BULWARK_SANDBOX");
+        bool nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+        if (!marker && !nnp)
+                return false; /* (a run's usual case: one system call, no file read) */
+        bool one_id = false, seccomp = false;
+        char buf[256];
+        int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        unsigned a, b, c;
+        if (n > 0) {
+                buf[n] = 0;
+                one_id = sscanf(buf, "%u %u %u", &a, &b, &c) == 3 && c == 1 && !strchr(strchr(buf, '\n') + 1, '\n');
+        }
+        FILE *f = fopen("/proc/self/status", "re");
+        for (char line[128]; f && fgets(line, sizeof(line), f);)
+                if (strncmp(line, "Seccomp:", 8) == 0)
+                        seccomp = atoi(line + 8) == 2;
+        if (f)
+                fclose(f);
+        if (!marker && !(nnp && one_id && seccomp))
+                return false;
+        struct passwd *pw = getpwuid(getuid());
+        bool sandbox_user = pw && (strncmp(pw->pw_name, "bw-off-", 7) == 0 || strncmp(pw->pw_name, "bw-on-", 6) == 0);
+        if (marker && (bw_streq(marker, "offline") || bw_streq(marker, "online")))
+                snprintf(which, size, "an %s bulwark sandbox%s%s%s", marker, sandbox_user ? " (elevated, as " : "",
+                         sandbox_user ? pw->pw_name : "", sandbox_user ? ")" : "");
+        else if (sandbox_user)
+                snprintf(which, size, "a bulwark sandbox (elevated, as %s)", pw->pw_name);
+        else
+                snprintf(which, size, "a sandbox (no new privileges, seccomp, one user id: bulwark's or one like it)");
+        return true;
+}
+
 /* Refuse the callers bulwark run cannot serve, saying why: from inside a sandbox, and root
  * through sudo (a run is the caller's own: as root it would be root's, and elevated mode comes
  * from an installation, not from running the runner as root). */
 static void check_caller(void) {
+        char which[160];
+        if (inside_sandbox(which, sizeof(which)))
+                refuse("this is already inside %s, which cannot start another (nesting is refused): run the "
+                       "command directly here (it is sandboxed already), or run `bulwark run` outside the sandbox",
+                       which);
         const char *sudo_user = getenv("SUDO_USER"), *sudo_uid = getenv("SUDO_UID");
         if (getuid() == 0 && sudo_user && sudo_user[0] && !(sudo_uid && bw_streq(sudo_uid, "0")))
                 refuse("you ran this through sudo, as root: bulwark run runs the command as the user who calls it, "
@@ -860,6 +905,17 @@ static int session_listen(const char *path, const char *workspace, bool network,
         return fd;
 }
 
+/* The session's file name for this user, workspace and mode (without .sock). */
+static void session_name(const char *workspace, bool network, bool elevated, char hex[17]) {
+        struct bw_strbuf k = {0};
+        bw_sb_printf(&k, "bulwark session 1\nuid %u\nworkspace %s\nnetwork %d\nelevated %d\n", (unsigned) getuid(),
+                     workspace, network, elevated);
+        uint8_t d[32];
+        bw_sha256(k.data, k.len, d);
+        bw_sb_done(&k);
+        bw_hex(d, 8, hex);
+}
+
 /* The socket of the session for this workspace, user and mode; for start, bound and listening
  * (as you: an elevated runner has not switched yet). */
 static void session_prepare(const struct spec_lists *sl, const char *home, const char *tree_dir, const char *workspace,
@@ -877,14 +933,8 @@ static void session_prepare(const struct spec_lists *sl, const char *home, const
                                "($XDG_RUNTIME_DIR or ~/.cache): none could be made");
                 return;
         }
-        struct bw_strbuf k = {0};
-        bw_sb_printf(&k, "bulwark session 1\nuid %u\nworkspace %s\nnetwork %d\nelevated %d\n", (unsigned) getuid(),
-                     workspace, network, elevated);
-        uint8_t d[32];
         char hex[17];
-        bw_sha256(k.data, k.len, d);
-        bw_sb_done(&k);
-        bw_hex(d, 8, hex);
+        session_name(workspace, network, elevated, hex);
         struct sockaddr_un sa;
         int n = snprintf(out_path, PATH_MAX, "%s/%s.sock", dir, hex);
         free(dir);
@@ -967,6 +1017,14 @@ static int session_control(const char *cmd, const char *path) {
                   recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
         if (fd >= 0)
                 close(fd);
+        if (ok) {
+                /* it ends in a while (its namespaces are torn down): its socket goes now, so that
+                 * nothing reaches it meanwhile and a new session can take the name */
+                int lock = session_lock(path);
+                session_unlink(path);
+                if (lock >= 0)
+                        close(lock);
+        }
         if (!quiet)
                 puts(ok ? "bulwark: session stopped" : "bulwark: no session is running for this workspace");
         return ok ? 0 : 1;
@@ -1154,7 +1212,15 @@ static int session_run(const struct session_run *r, enum session_use use, char *
         return cold ? BW_ATTACH_UNAVAILABLE : status;
 }
 
+#ifdef BULWARK_RUNNER_IN_PROCESS
+/* `bulwark run` without an installation (unelevated: no capabilities needed) can do the runner's
+ * job in its own process, with argv as bulwark-runner would get it: one program start less. */
+int bw_runner_main(int argc, char **argv);
+int bw_runner_main(int argc, char **argv) {
+        optind = 0; /* the caller has parsed its own options: start afresh */
+#else
 int main(int argc, char **argv) {
+#endif
         static const struct option longopts[] = {{"network", no_argument, NULL, 'n'},
                                                  {"plan", required_argument, NULL, 'p'},
                                                  {"plan-fd", required_argument, NULL, 'f'},
@@ -1216,6 +1282,20 @@ int main(int argc, char **argv) {
         } else
                 close_range(3, ~0u, 0);
 
+        /* The runner acts for its caller, the real user: one started with another effective
+         * user (exec'd by an elevated runner, which acts as the sandbox user and keeps the
+         * caller's real uid) takes the caller's ids first. As the sandbox user it could not even
+         * look into the caller's 0700 state directory (a session rebuilt through a new runner
+         * process found none); the caller's own ids are always allowed back. */
+        if (geteuid() != getuid()) {
+                struct passwd *caller = getpwuid(getuid());
+                gid_t gid = caller ? caller->pw_gid : getgid();
+                if (caller)
+                        (void) initgroups(caller->pw_name, gid); /* (allowed with the runner's capabilities) */
+                if ((setresgid(gid, gid, gid) < 0 && setresgid(getgid(), getgid(), getgid()) < 0) ||
+                    setresuid(getuid(), getuid(), getuid()) < 0)
+                        refuse("cannot take your own user and group ids: %s", strerror(errno));
+        }
         check_caller();
         enum session_use use = session_use();
         bool can_switch = has_setid_caps();

@@ -11,7 +11,8 @@
 # policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
 # mode, warm cache (the runner's tree index built by the warm-up runs).
 # With BULWARK_BENCH_BASELINE=REF (a git revision), the runner of that revision is built too and
-# measured in the same run (runner-baseline-*): what this tree's runner costs more or less.
+# measured in the same run (runner-baseline-*: both modes, and warm when it has sessions): what
+# this tree's runner costs more or less.
 # Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release, or
 # the directory BULWARK_BENCH_BUILD names)
 set -eu
@@ -30,6 +31,7 @@ if [ -n "${BULWARK_BENCH_BASELINE:-}" ]; then
         tree=$build/baseline-src
         rm -rf "$tree" && mkdir -p "$tree"
         git -C "$src" archive "$BULWARK_BENCH_BASELINE" | tar -x -C "$tree"
+        rm -rf "$build/baseline" # (generated files of another revision would be taken as up to date)
         cmake -S "$tree" -B "$build/baseline" -DCMAKE_BUILD_TYPE=Release >/dev/null
         cmake --build "$build/baseline" --target bulwark-runner -j "$(nproc)" >/dev/null
         baseline=$build/baseline/enforcer/bulwark-runner
@@ -71,7 +73,16 @@ measure() { # name dir command...
         fi
         if [ -n "$4" ]; then
                 cp "$4" /run/bin/baseline-runner
+                setcap cap_setuid,cap_setgid=ep /run/bin/baseline-runner
                 measure runner-baseline-unelev /home/ann/plain /run/bin/baseline-runner -- /bin/true
+                measure runner-baseline-elev /home/ann/ws /run/bin/baseline-runner -- /bin/true
+                if /run/bin/baseline-runner --help | grep -q -- --session; then
+                        for m in plain:unelev ws:elev; do
+                                as_user ann sh -c "cd /home/ann/${m%%:*} && /run/bin/baseline-runner --session start" >/dev/null
+                                measure runner-baseline-warm-${m#*:} /home/ann/${m%%:*} /run/bin/baseline-runner -- /bin/true
+                                as_user ann sh -c "cd /home/ann/${m%%:*} && /run/bin/baseline-runner --session stop" >/dev/null
+                        done
+                fi
         fi
         measure runner-unelevated /home/ann/plain $runner -- /bin/true
         measure runner-elevated /home/ann/ws $runner -- /bin/true

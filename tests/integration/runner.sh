@@ -30,6 +30,29 @@ run_as() { # user dir command... (as the user, from dir)
         as_user "$u" sh -c 'cd "$1" && shift && exec "$@"' sh "$d" "$@"
 }
 
+# Callers bulwark run cannot serve, named (issue #14): from inside a sandbox (bulwark's marker, or
+# what a sandbox looks like without it), root through sudo. The binaries are copied where a run
+# sees them (an offline run's /run is its own).
+mkdir -p /opt/bw && mount -t tmpfs -o mode=0755 tmpfs /opt/bw
+caller_checks() { # label dir
+        l=$1 d=$2
+        cp /run/bin/bulwark /run/bin/bulwark-runner /opt/bw/
+        getcap /run/bin/bulwark-runner | grep -q cap_set && setcap cap_setuid,cap_setgid=ep /opt/bw/bulwark-runner
+        run_as ann "$d" $runner -- /opt/bw/bulwark-runner -- true 2>/run/err.out
+        check "$l: bulwark-runner inside a run is refused as nested, naming the sandbox (125)" sh -c \
+                "test $? -eq 125 && grep -q 'already inside an offline bulwark sandbox.*nesting is refused' /run/err.out"
+        run_as ann "$d" $bulwark run -- /opt/bw/bulwark run -- true 2>/run/err.out
+        check "$l: bulwark run inside bulwark run: the same" sh -c \
+                "test $? -eq 125 && grep -q 'already inside an offline bulwark sandbox' /run/err.out"
+        run_as ann "$d" $runner -- env -u BULWARK_SANDBOX /opt/bw/bulwark-runner -- true 2>/run/err.out
+        check "$l:   ...without the marker too (no new privileges, seccomp, one user id)" sh -c \
+                "test $? -eq 125 && grep -q 'already inside a.* sandbox' /run/err.out"
+        (cd "$d" && env SUDO_USER=ann SUDO_UID="$(id -u ann)" $bulwark run -- touch "$d/as-root") 2>/run/err.out
+        check "$l: sudo bulwark run is refused: run it as ann, without sudo; apply needs root (125)" sh -c \
+                "test $? -eq 125 && grep -q 'through sudo, as root.*run it as ann, without sudo.*sudo bulwark apply' /run/err.out && ! test -e $d/as-root"
+        umount /opt/bw 2>/dev/null; mount -t tmpfs -o mode=0755 tmpfs /opt/bw
+}
+
 # ---- unelevated (nothing installed) ----
 run_as ann /home/ann/repo $runner -- sh -c 'touch ok-unelevated && test "$BULWARK_SANDBOX" = offline'
 check "unelevated: writes in the workspace, offline marker set" test -f /home/ann/repo/ok-unelevated
@@ -74,6 +97,7 @@ run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'echo evil >>/home/ann/.pro
 check "a nested policy written by a sandboxed command is not used (the outer one is)" sh -c '! test -e /home/ann/.profile-test'
 run_as ann /home/ann/plain/sub $bulwark run -- sh -c 'touch from-sub' 2>/dev/null
 check "  ...and a run from the subdirectory has the outer workspace writable" test -f /home/ann/plain/sub/from-sub
+caller_checks unelevated /home/ann/repo
 # a workspace policy that grants more than the default is refused until `bulwark trust`
 mkdir -p /home/ann/wide/.bulwark /home/ann/extra
 printf 'bulwark: 1\nextends: [workspace-write]\nfilesystem:\n  writable: ["${home}/extra"]\n' >/home/ann/wide/.bulwark/policy.yaml
@@ -179,6 +203,10 @@ run_as ann /home/ann/repo $runner --plan /run/online.plan -- true 2>/run/err.out
 check "elevated: --plan is refused where a plan is installed (125)" test $? -eq 125
 run_as ann /home/ann/repo $bulwark run -- sh -c "id -un" >/run/out.txt 2>/dev/null
 check "bulwark run execs the runner (elevated)" grep -qx bw-off-ann /run/out.txt
+caller_checks elevated /home/ann/repo
+(cd /home/ann/repo && $runner -- true) 2>/run/err.out
+check "elevated: root (no sudo) in ann's installation is told to run it as ann (125)" sh -c \
+        "test $? -eq 125 && grep -q 'serves ann, and you are root.*run it as ann' /run/err.out"
 # another user's installation: its writable roots (not only its workspace) are out of view
 mkdir -p /home/bob/ws /home/bob/.cache/tool
 echo bob-token >/home/bob/.cache/tool/token

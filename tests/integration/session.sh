@@ -142,6 +142,17 @@ phase unelevated /home/ann/ws
 $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 if $bulwark apply /run/ws.plan --workspace /home/ann/ews --user ann >/run/apply.out 2>&1; then
         phase elevated /home/ann/ews
+        # a runner started with the ids an elevated runner acts with (real uid ann, effective and
+        # saved the sandbox user's, the sandbox user's groups): it used to find no state directory
+        sb=$(id -u bw-off-ann) sg=$(id -g bw-off-ann)
+        (cd /home/ann/ews && /usr/bin/python3 -c "
+import os
+os.setgroups([$sg]); os.setresgid($sg, $sg, $sg); os.setresuid($(id -u ann), $sb, $sb)
+os.environ['XDG_RUNTIME_DIR'] = '/run/user/$(id -u ann)'
+os.execv('$runner', ['bulwark-runner', '--session', 'start'])") >/run/start.out 2>&1
+        check "[elevated] a runner started with an elevated runner's ids acts as the caller: its session starts" \
+                grep -q "session started" /run/start.out
+        in_ws /home/ann/ews $runner --session stop >/dev/null
         $bulwark revert --all >/dev/null 2>&1
 else
         bad "apply for the elevated phase: $(tail -2 /run/apply.out)"
