@@ -199,7 +199,7 @@ static void read_protect_names(struct reader *r, const struct bw_node *n, const 
                 const struct bw_node *it = n->items[i];
                 int k = it->type == BW_NODE_SCALAR ? bw_protected_lookup(it->value, it->len) : -ENOENT;
                 if (k < 0) {
-                        char known[256] = "";
+                        char known[1024] = ""; /* every name of the table, with separators */
                         for (size_t j = 0; j < BW_PROTECTED_COUNT; j++) {
                                 strncat(known, bw_protected_names[j].name, sizeof(known) - strlen(known) - 1);
                                 if (j + 1 < BW_PROTECTED_COUNT)

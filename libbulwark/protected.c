@@ -6,13 +6,43 @@
  * .git and .bulwark hold the repository's history and hooks and the policy that confines the
  * sandbox: only an admin may let a policy drop them. The others are agent and editor
  * configuration that runs code or holds instructions and approvals (hooks, MCP servers, tasks,
- * allow-lists): a sandboxed agent must not rewrite its own or another agent's instructions. A
+ * allow-lists), or that a tool runs on the user's next commit (pre-commit, lefthook): a
+ * sandboxed agent must not rewrite its own or another agent's instructions, nor what runs later
+ * as the user outside the sandbox. A
  * policy may drop those itself (some projects keep generated editor settings), but it counts as
  * widening.
  */
 const struct bw_protected_name bw_protected_names[BW_PROTECTED_COUNT] = {
-        {".git", true},     {".bulwark", true}, {".codex", false},  {".agents", false}, {".claude", false},
-        {".cursor", false}, {".gemini", false}, {".vscode", false}, {".idea", false},   {".mcp.json", false},
+        {".git", true},
+        {".bulwark", true},
+        {".codex", false},
+        {".agents", false},
+        {".claude", false},
+        {".cursor", false},
+        {".gemini", false},
+        {".vscode", false},
+        {".idea", false},
+        {".mcp.json", false},
+        {"CLAUDE.md", false},
+        {"AGENTS.md", false},
+        {"GEMINI.md", false},
+        {".devcontainer", false},
+        {".devcontainer.json", false},
+        {".zed", false},
+        {".windsurf", false},
+        {".continue", false},
+        {".roo", false},
+        {".kiro", false},
+        {".clinerules", false},
+        {".aider.conf.yml", false},
+        {".junie", false},
+        {".amazonq", false},
+        {".opencode", false},
+        {"opencode.json", false},
+        {".pre-commit-config.yaml", false},
+        {"lefthook.yml", false},
+        {".lefthook.yml", false},
+        {"*.code-workspace", false}, /* a glob: VS Code workspace files hold settings and tasks */
 };
 
 int bw_protected_lookup(const char *name, size_t len) {

@@ -21,7 +21,7 @@ struct bw_protected_name {
         bool needs_admin;
 };
 
-#define BW_PROTECTED_COUNT 10
+#define BW_PROTECTED_COUNT 30
 /* In a fixed order that never changes meaning: bit i of a mask names entry i. */
 extern const struct bw_protected_name bw_protected_names[BW_PROTECTED_COUNT];
 _Static_assert(BW_PROTECTED_COUNT <= 32, "protected names are a 32-bit mask");
