@@ -806,6 +806,9 @@ static void process_dir(struct worker *w, struct job *j) {
                         w->error = -EIO;
                 region_after(w, j->region, path.data);
                 kept_region_after(w, j->kept_region, path.data);
+                /* a directory of many files reports on the way too, not only when it is done */
+                if ((w->st.objects & 1023) == 0)
+                        note_progress(w);
         }
         closedir(d);
         bw_sb_done(&path);
