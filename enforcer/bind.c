@@ -37,7 +37,7 @@ static int bind_principals(struct run *r) {
                     bw_template_bind(bw_plan_string(p, rule->text), BW_TEMPLATE_PATH, &r->b, &bound, NULL) < 0)
                         continue;
                 if (BE(r)->shared_sticky(bound)) {
-                        free(bound); /* left alone (converge_acls): no ACL will name a group of it */
+                        free(bound); /* left alone (bw_converge_acls): no ACL will name a group of it */
                         continue;
                 }
                 struct write_group *g = &r->wg[r->n_wg++];

@@ -50,7 +50,7 @@ static int check_no_nested_foreign(struct run *r) {
         return ret;
 }
 
-/* apply, with the state lock taken here (take_lock: acquire_lock) or already held by the caller (revert
+/* apply, with the state lock taken here (take_lock: bw_state_acquire_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock, bool top_level) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER,

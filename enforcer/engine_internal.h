@@ -98,7 +98,7 @@ static inline int bw_exit_status(int r) {
 }
 
 /* report.c */
-/* Say what failed, on stderr, as "bulwark: MESSAGE"; returns code. */
+/* Say what failed, on stderr, as "bulwark: MESSAGE"; returns code (a negative errno). */
 BW_PRINTF(3, 4)
 int bw_report_fail(struct run *r, int code, const char *fmt, ...);
 /* A note or warning on stderr ("bulwark: MESSAGE"), not a failure. */
@@ -160,7 +160,6 @@ int bw_state_read_bindings(int state_fd, const char *id, char *ws, char *user, s
 /* converge.c */
 int bw_converge_accounts(struct run *r);
 int bw_converge_firewall(struct run *r);
-bool bw_converge_shared_sticky(const char *path);
 int bw_converge_acls(struct run *r);
 int bw_converge_reachability(struct run *r);
 int bw_converge_runner(struct run *r);

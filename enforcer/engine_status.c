@@ -55,7 +55,7 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
         if (ret == 0)
                 ret = bw_converge_dry_run(&r);
         if (ret == 0) {
-                /* the installed plan's own record is not drift: converge_install is not asked. Without
+                /* the installed plan's own record is not drift: bw_converge_install is not asked. Without
                  * root, what could not be read (the ruleset, ACLs of files the caller cannot reach)
                  * is unknown, not drift: it is listed and counted apart. */
                 bool root = BE(&r)->privileged();
