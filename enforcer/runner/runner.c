@@ -1049,6 +1049,25 @@ static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *p
         bw_sb_done(&b);
 }
 
+/* The session's socket, for session_still_wanted. */
+static const char *session_socket_path;
+
+/* A session ends when its socket is no longer its own: removed (the runtime directory goes with
+ * the login session; `rm`), or replaced. Looked at as the caller, whose directory it is. */
+static bool session_still_wanted(void) {
+        uid_t r, e, saved;
+        if (getresuid(&r, &e, &saved) < 0)
+                return true;
+        (void) !setresuid((uid_t) -1, r, (uid_t) -1);
+        struct stat now;
+        int got = lstat(session_socket_path, &now);
+        int err = errno;
+        (void) !setresuid((uid_t) -1, e, (uid_t) -1); /* (the session's init is signalled as its user) */
+        if (got < 0)
+                return err != ENOENT && err != ENOTDIR;
+        return now.st_ino == session_socket_st.st_ino && now.st_dev == session_socket_st.st_dev;
+}
+
 /* Build the session and leave it serving in the background; 0 once it is up, 125 (said on
  * stderr) when it could not be built. quiet: started by a run (its stdout is the command's). */
 static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, const uint8_t digest[32], const char *path,
@@ -1075,7 +1094,8 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
                 close_range((unsigned) keep_b + 1, ~0u, 0);
                 const char *idle = getenv("BULWARK_SESSION_IDLE");
                 unsigned secs = idle ? (unsigned) strtoul(idle, NULL, 10) : 0;
-                int st = bw_sandbox_serve(spec, listen_fd, digest, secs, ready[1]);
+                session_socket_path = path;
+                int st = bw_sandbox_serve(spec, listen_fd, digest, secs, ready[1], session_still_wanted);
                 /* the socket and its files are yours (an elevated session serves as the sandbox
                  * user); removed only while they are still this session's */
                 (void) !setresuid((uid_t) -1, getuid(), (uid_t) -1);

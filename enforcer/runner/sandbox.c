@@ -608,6 +608,7 @@ static struct {
         int listen_fd, ready_fd, stop_fd; /* stop_fd: a monitor's way to end the session */
         uint8_t digest[32];
         unsigned idle_seconds;
+        bool (*still_wanted)(void);
 } serving = {.listen_fd = -1, .ready_fd = -1, .stop_fd = -1};
 
 /* Close every descriptor from 3 up but those of keep (-1 entries are ignored). */
@@ -1340,8 +1341,24 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
                         (void) !write(serving.ready_fd, "1", 1);
                         close(serving.ready_fd);
                 }
-                while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                /* asked now and then whether it is still wanted (its socket still there: the
+                 * runtime directory goes with the login session) */
+                sigset_t chld, before;
+                sigemptyset(&chld);
+                sigaddset(&chld, SIGCHLD);
+                sigprocmask(SIG_BLOCK, &chld, &before);
+                for (;;) {
+                        pid_t w = waitpid(child, NULL, WNOHANG);
+                        if (w == child || (w < 0 && errno != EINTR))
+                                break;
+                        struct timespec two = {2, 0};
+                        if (w == 0 && sigtimedwait(&chld, NULL, &two) < 0 && errno == EAGAIN && serving.still_wanted &&
+                            !serving.still_wanted()) {
+                                kill(child, SIGTERM);
+                                serving.still_wanted = NULL;
+                        }
+                }
+                sigprocmask(SIG_SETMASK, &before, NULL);
                 bw_stdio_restore(&io);
                 return 0;
         }
@@ -1372,7 +1389,8 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
 }
 
 int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8_t digest[32], unsigned idle_seconds,
-                     int ready_fd) {
+                     int ready_fd, bool (*still_wanted)(void)) {
+        serving.still_wanted = still_wanted;
         serving.listen_fd = listen_fd;
         serving.ready_fd = ready_fd;
         serving.idle_seconds = idle_seconds ? idle_seconds : BW_SESSION_IDLE;

@@ -66,7 +66,8 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
  * Warm sessions (session.h). bw_sandbox_serve builds the sandbox of s and keeps its init serving
  * commands on listen_fd until it is stopped or idle for idle_seconds; it writes one byte to
  * ready_fd once the sandbox is up, and returns when the session has ended (0) or 125 when it
- * could not be built. bw_sandbox_attach runs one command in the session at socket_path when it
+ * could not be built; still_wanted (when given) is asked every two seconds while it runs, and
+ * the session is stopped once it says no. bw_sandbox_attach runs one command in the session at socket_path when it
  * was built for this exact boundary (digest): the command's status as bw_sandbox_run returns it,
  * or BW_ATTACH_NO_SESSION (nothing listens at socket_path), BW_ATTACH_UNAVAILABLE (it cannot take
  * the command) or BW_ATTACH_MISMATCH (built for another boundary): then run cold.
@@ -75,7 +76,7 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
 #define BW_ATTACH_MISMATCH 1001
 #define BW_ATTACH_NO_SESSION 1002
 int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8_t digest[32], unsigned idle_seconds,
-                     int ready_fd);
+                     int ready_fd, bool (*still_wanted)(void));
 int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
                       const char *cwd);
 

@@ -25,8 +25,10 @@
  * they run for every command. Only the user who started it can use a session: the socket is
  * theirs and private, and a client from inside the session's pid namespace (a command) is
  * refused. A session ends after BW_SESSION_IDLE seconds without a command, with
- * `--session stop`, or when the boundary changes. Its files (NAME.sock, .info, .log) are changed
- * under NAME.lock: a session that ends removes its socket only while it is still its own.
+ * `--session stop`, when the boundary changes, or when its socket is no longer its own (removed:
+ * the runtime directory goes with the login session; replaced), looked at every two seconds.
+ * Its files (NAME.sock, .info, .log) are changed under NAME.lock: a session that ends removes its
+ * socket only while it is still its own.
  */
 #pragma once
 

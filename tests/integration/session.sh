@@ -132,6 +132,11 @@ import socket; s = socket.socket(socket.AF_UNIX); s.connect('$sock')"
         check "[$mode]   ...session list shows it" grep -q "running  $ws" /run/list.out
         in_ws "$ws" $runner -v -- true 2>/run/v.out
         check "[$mode]   ...later runs use it" grep -q "ran in the warm session" /run/v.out
+        # a session whose socket is gone (the runtime directory goes with the login session) ends
+        rm -f /run/user/1001/bulwark/sessions/*.sock
+        sleep 3
+        check_fails "[$mode] a session whose socket was removed ends (logout removes the runtime directory)" \
+                pgrep -f "bulwark-runner"
         in_ws "$ws" env BULWARK_SESSION=bogus $runner -- true 2>/run/v.out
         check "[$mode] BULWARK_SESSION=bogus is refused (125)" sh -c "[ $? -eq 125 ] && grep -q 'BULWARK_SESSION=bogus' /run/v.out"
         in_ws "$ws" $runner --session stop >/dev/null
