@@ -179,7 +179,7 @@ int bw_bind_tree_policy(struct run *r, char *err, size_t err_size) {
         int e = bw_tree_policy_init(&r->tp, r->plan, &r->b, r->ids, err, err_size);
         if (e < 0)
                 return e;
-        int64_t *gids = calloc(r->plan->n_rules + 1, sizeof(*gids));
+        _cleanup_free_ int64_t *gids = calloc(r->plan->n_rules + 1, sizeof(*gids));
         if (!gids)
                 return -ENOMEM;
         for (uint32_t i = 0; i < r->plan->n_rules; i++)
@@ -187,7 +187,6 @@ int bw_bind_tree_policy(struct run *r, char *err, size_t err_size) {
         for (size_t i = 0; i < r->n_wg; i++)
                 gids[r->wg[i].rule] = r->wg[i].gid;
         e = bw_tree_policy_set_root_groups(&r->tp, gids, r->plan->n_rules);
-        free(gids);
         static const char *const legacy_users[] = {"bulwark-offline", "bulwark-online"};
         static const char *const legacy_groups[] = {"bulwark-sandbox", "bulwark-write"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(legacy_users); i++) {

@@ -305,7 +305,8 @@ static void walk_progress(void *ctx, uint64_t seen, uint64_t changed) {
 }
 
 int bw_converge_acls(struct run *r) {
-        const char **roots, **sticky;
+        _cleanup_free_ const char **roots = NULL;
+        _cleanup_free_ const char **sticky = NULL;
         size_t n_sticky = 0;
         size_t n = acl_roots(BE(r), &r->tp, &roots, &sticky, &n_sticky);
         for (size_t i = 0; i < n_sticky; i++) {
@@ -319,7 +320,6 @@ int bw_converge_acls(struct run *r) {
                 bw_report_add(r, '?', "acl", sticky[i], detail, NULL, 0);
                 r->unknown--; /* informational, not a difference */
         }
-        free(sticky);
         for (size_t i = 0; i < n; i++) {
                 const char *tmp = hidden_by_private_tmp(r, roots[i]);
                 if (!tmp || root_kind(&r->tp, roots[i]) != BW_RULE_WRITABLE)
@@ -387,15 +387,14 @@ int bw_converge_acls(struct run *r) {
                                        roots[i], (unsigned long long) st.skipped_hardlinks,
                                        (unsigned long long) st.skipped_mounts, (unsigned long long) st.skipped_devices);
         }
-        free(roots);
         bw_report_acl_regions(r, regions);
         bw_acl_regions_free(regions);
         return ret;
 }
 
 /* The sandbox must be able to reach every writable root and read grant: a workspace under a 0700
- * home is the normal case. Each ancestor the principals cannot traverse gets
- * group:bulwark-sandbox:--x in its access ACL, nothing more. */
+ * home is the normal case. Each ancestor the principals cannot traverse gets the installation's
+ * read group with --x in its access ACL (backend traverse_grant), nothing more. */
 int bw_converge_reachability(struct run *r) {
         int64_t gid = -1;
         const char *sandbox_name = "?";

@@ -126,7 +126,7 @@ void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         size_t n = 0;
         for (struct bw_acl_region *g = regions; g; g = g->next)
                 n++;
-        struct bw_acl_region **v = calloc(n + 1, sizeof(*v));
+        _cleanup_free_ struct bw_acl_region **v = calloc(n + 1, sizeof(*v));
         if (!v)
                 abort();
         n = 0;
@@ -145,7 +145,6 @@ void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions) {
                 bw_report_add(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
         r->adding_regions = false;
-        free(v);
 }
 
 const char *bw_report_op_name(char op) {
@@ -241,7 +240,7 @@ void bw_report_print_changes(struct run *r, FILE *out) {
 /* Say what moved between the reviewed change lines and the current ones. */
 void bw_report_moved(const json_t *old, const struct run *now) {
         size_t n_old = json_array_size(old);
-        bool *matched = calloc(n_old + 1, sizeof(*matched));
+        _cleanup_free_ bool *matched = calloc(n_old + 1, sizeof(*matched));
         if (!matched)
                 abort();
         fprintf(stderr, "bulwark: what moved since the change set was saved ('-' reviewed, now gone or different; '+' "
@@ -276,5 +275,4 @@ void bw_report_moved(const json_t *old, const struct run *now) {
         if (shown == 0)
                 fprintf(stderr, "  the same lines, but objects inside these regions changed (their ACL bytes or "
                                 "their number)\n");
-        free(matched);
 }
