@@ -89,7 +89,14 @@ void bw_term_count(uint64_t n, char *out, size_t size) {
 }
 
 void bw_progress_init(struct bw_progress *p, int fd, bool enable) {
-        *p = (struct bw_progress){.fd = enable ? fd : -1};
+        *p = (struct bw_progress){.fd = enable ? fd : -1, .delay = 0.25};
+        const char *d = getenv("BULWARK_PROGRESS_DELAY");
+        if (d && *d) {
+                char *end = NULL;
+                double v = strtod(d, &end);
+                if (*end == 0 && v >= 0 && v <= 3600) /* anything else: the default */
+                        p->delay = v;
+        }
         pthread_mutex_init(&p->lock, NULL);
         clock_gettime(CLOCK_MONOTONIC, &p->start);
         p->last = p->start;
@@ -130,7 +137,7 @@ void bw_progress_update(void *ctx, uint64_t objects_seen, uint64_t objects_chang
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double elapsed = seconds_between(&p->start, &now);
-        if (elapsed >= 0.25 && (p->width == 0 || seconds_between(&p->last, &now) >= 0.1)) {
+        if (elapsed >= p->delay && (p->width == 0 || seconds_between(&p->last, &now) >= 0.1)) {
                 char seen[32], changed[32], rate[32], line[160];
                 bw_term_count(objects_seen, seen, sizeof(seen));
                 bw_term_count(objects_changed, changed, sizeof(changed));

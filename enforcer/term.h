@@ -42,7 +42,9 @@ bool bw_term_confirm(FILE *in, FILE *out, bool color, const char *question, cons
 
 /*
  * The progress line: "\r  N objects checked, M changed (R/s)" on fd, redrawn at most ten times a
- * second, first after a quarter of a second (a quick command shows none), erased by
+ * second, first after a quarter of a second (a quick command shows none; BULWARK_PROGRESS_DELAY
+ * sets that delay in seconds, as git's GIT_PROGRESS_DELAY does: 0 draws from the first report),
+ * erased by
  * bw_progress_end. Its update function has the signature of bw_engine_options.progress and may
  * be called from several threads at once (a busy lock skips the redraw).
  */
@@ -51,6 +53,7 @@ struct bw_progress {
         pthread_mutex_t lock;
         struct timespec start, last;
         size_t width; /* characters of the line on screen (0: none drawn) */
+        double delay; /* seconds before the first draw */
 };
 
 /* Enable it on fd when enable is true (the caller decides: a terminal, not --quiet). */
