@@ -822,7 +822,11 @@ __attribute__((noreturn)) static void serve_conn(const struct bw_sandbox_spec *s
                         if (!recv_all(conn, &sig, sizeof(sig)) || sig.magic != BW_SESSION_MAGIC) {
                                 client_gone = true;
                                 kill(cmd, SIGHUP);
-                        } else if (sig.sig > 0 && sig.sig < 65)
+                        } else if (sig.sig == BW_SESSION_SUSPEND)
+                                kill(-1, SIGSTOP); /* pid 1 here: every process of the command */
+                        else if (sig.sig == BW_SESSION_RESUME)
+                                kill(-1, SIGCONT);
+                        else if (sig.sig > 0 && sig.sig < 65)
                                 kill(cmd, sig.sig);
                 }
         }
@@ -1420,6 +1424,30 @@ static void forward_to_session(int sig) {
         errno = e;
 }
 
+/* A command without a terminal, in a session, when its client is stopped (^Z on the caller's
+ * terminal, whose foreground group the client is in and the command is not): the command's
+ * processes stop with it, and go on when it does. */
+static void suspend_with_session(int sig) {
+        int e = errno;
+        struct bw_session_signal m = {BW_SESSION_MAGIC, BW_SESSION_SUSPEND};
+        (void) !send(session_conn, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* stop as the signal's default would (which the kernel drops in an orphaned process
+         * group: nobody there to continue it), here until continued */
+        struct sigaction dfl = {.sa_handler = SIG_DFL}, mine;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, &mine);
+        sigset_t one, before;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, &before);
+        raise(sig);
+        sigprocmask(SIG_SETMASK, &before, NULL);
+        sigaction(sig, &mine, NULL);
+        m.sig = BW_SESSION_RESUME;
+        (void) !send(session_conn, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+        errno = e;
+}
+
 int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
                       const char *cwd) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1494,6 +1522,11 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
         sigemptyset(&sa2.sa_mask);
         for (size_t i = 0; i < BW_ARRAY_SIZE(forwarded); i++)
                 sigaction(forwarded[i], &sa2, NULL);
+        if (!io.interactive) { /* (a terminal's run: ^Z is the command's pty's, see warm_stopped) */
+                struct sigaction sa3 = {.sa_handler = suspend_with_session, .sa_flags = SA_RESTART};
+                sigemptyset(&sa3.sa_mask);
+                sigaction(SIGTSTP, &sa3, NULL);
+        }
         struct bw_session_status st = {0};
         ssize_t got = bw_stdio_pump(&io, fd, &st, sizeof(st), warm_stopped, &fd);
         bw_stdio_restore(&io);

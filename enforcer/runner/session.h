@@ -65,6 +65,9 @@ struct bw_session_reply {
 /* client -> server while the command runs: a signal to pass on, or BW_SESSION_RESUME: the client
  * was stopped with its command and goes on, so does the command */
 #define BW_SESSION_RESUME 0
+/* client -> server, a command without a terminal: the client was stopped (^Z on the caller's
+ * terminal): stop every process of the command (RESUME continues them) */
+#define BW_SESSION_SUSPEND (-1)
 struct bw_session_signal {
         uint32_t magic;
         int32_t sig;

@@ -13,12 +13,13 @@
 # With BULWARK_BENCH_BASELINE=REF (a git revision), the runner of that revision is built too and
 # measured in the same run (runner-baseline-*: both modes, and warm when it has sessions): what
 # this tree's runner costs more or less.
-# Usage: tests/bench/bench_run.sh [RUNS]   (default 300 starts each; builds build-bench, Release, or
-# the directory BULWARK_BENCH_BUILD names)
+# Usage: tests/bench/bench_run.sh [RUNS] [ROUNDS]   (default 300 starts each row per round, 3 rounds;
+# builds build-bench, Release, or the directory BULWARK_BENCH_BUILD names)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BULWARK_BENCH_BUILD:-$src/build-bench}
 runs=${1:-300}
+rounds=${2:-3}
 if [ "$(id -u)" -ne 0 ]; then
         echo "bench_run: needs root (a test user and an installed plan, in a namespace)" >&2
         exit 1
@@ -66,14 +67,15 @@ measure() { # name dir command...
         r=$(as_user ann sh -c "cd $dir && exec /run/bin/bench_exec $runs \"\$@\"" sh "$@") || { echo "$name: failed" >&2; exit 1; }
         echo "$name $r"
 }
-{
+[ -n "$4" ] && cp "$4" /run/bin/baseline-runner && setcap cap_setuid,cap_setgid=ep /run/bin/baseline-runner
+# every row once per round, rounds interleaved (a busy machine slows one round, not one row);
+# each row then shows the median of the medians of its rounds and the least of their minimums
+for round in $(seq "$5"); do
         measure bare /home/ann/plain /bin/true
         if command -v bwrap >/dev/null; then
                 measure bwrap /home/ann/plain bwrap --ro-bind / / --dev /dev /bin/true
         fi
         if [ -n "$4" ]; then
-                cp "$4" /run/bin/baseline-runner
-                setcap cap_setuid,cap_setgid=ep /run/bin/baseline-runner
                 measure runner-baseline-unelev /home/ann/plain /run/bin/baseline-runner -- /bin/true
                 measure runner-baseline-elev /home/ann/ws /run/bin/baseline-runner -- /bin/true
                 if /run/bin/baseline-runner --help | grep -q -- --session; then
@@ -95,7 +97,13 @@ measure() { # name dir command...
         as_user ann sh -c "cd /home/ann/ws && $runner --session start" >/dev/null
         measure runner-warm-elevated /home/ann/ws $runner -- /bin/true
         as_user ann sh -c "cd /home/ann/ws && $runner --session stop" >/dev/null
-} >/run/bench.txt
+done >/run/bench.raw
+# per row: the median of the round medians, the least minimum (first-seen order)
+awk "{ if (!(\$1 in n)) order[++rows] = \$1; n[\$1]++; med[\$1, n[\$1]] = \$2; if (!(\$1 in lo) || \$3 < lo[\$1]) lo[\$1] = \$3 }
+     END { for (r = 1; r <= rows; r++) { k = order[r]; c = n[k]
+             for (i = 1; i <= c; i++) v[i] = med[k, i]
+             for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+             print k, (c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2), lo[k] } }" /run/bench.raw >/run/bench.txt
 tree_runs=$(( runs < 100 ? runs : 100 ))
 {
         for w in empty t10k t100k; do
@@ -108,7 +116,7 @@ tree_runs=$(( runs < 100 ? runs : 100 ))
 awk -v runs="$runs" "
         { name[NR] = \$1; med[NR] = \$2; min[NR] = \$3; idx[\$1] = NR }
         END {
-                printf \"bulwark run benchmark: /bin/true started %d times per row (after warm-up), as an unprivileged user\n\", runs
+                printf \"bulwark run benchmark: /bin/true started %d times per row and round (after warm-up), as an unprivileged user; median of the round medians, least minimum\n\", runs
                 printf \"%-24s %10s %10s %10s %10s  %s\n\", \"name\", \"median ms\", \"min ms\", \"x bare\", \"bwrap/x\", \"target\"
                 b = med[idx[\"bare\"]]; w = (\"bwrap\" in idx) ? med[idx[\"bwrap\"]] : 0
                 for (i = 1; i <= NR; i++) {
@@ -135,4 +143,4 @@ awk -v runs="$tree_runs" "
                         printf \"%-12s %10.3f %10.3f %10.3f %10.3f %10.3f  %s, %s\n\", m, e / 1000, med[m \" t10k\"] / 1000, a / 1000, med[m \" t100k\"] / 1000, c / 1000, (a <= 2000 ? \"PASS\" : \"FAIL\"), (c <= 10000 ? \"PASS\" : \"FAIL\")
                 }
         }" /run/tree.txt
-' sh "$build" "$runs" "$src" "$baseline"
+' sh "$build" "$runs" "$src" "$baseline" "$rounds"

@@ -10,6 +10,8 @@ stops it takes the terminal back and says so, and continues the job ("fg") when 
   winch   after "ready" appears, resize the terminal to 40x120
   intr    after "ready" appears, type ^C
   stop    after "ready" appears, type ^Z; once the job has stopped, fg it; then type "hello"
+  hold    after "ready" appears, type ^Z; once the job has stopped, read the file COUNT_FILE names
+          twice, a second apart ("HELD A B"), then fg it
 Prints what the terminal showed, a line "STOPPED SIG" per stop and "STATUS exit N" or
 "STATUS signal N" at the end. Exits 1 when something takes longer than 20 s.
 """
@@ -108,6 +110,16 @@ while b"STATUS" not in reports:
             os.write(control_w, b"fg\n")
             time.sleep(0.3)
             os.write(master, b"hello\r")
+        elif scenario == "hold":
+            os.write(master, b"\x1a")
+            while b"STOPPED" not in reports and time.time() < deadline:
+                pump(0.05)
+            time.sleep(0.5)
+            a = open(os.environ["COUNT_FILE"]).read().strip()
+            time.sleep(1)
+            b = open(os.environ["COUNT_FILE"]).read().strip()
+            reports += b"HELD %s %s\n" % (a.encode(), b.encode())
+            os.write(control_w, b"fg\n")
 # what is left of the output
 end = time.time() + 1
 while time.time() < end:

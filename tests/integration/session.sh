@@ -55,6 +55,14 @@ pty_checks() { # label dir
         as_pty stop $runner -- sh -c 'echo ready; read x; echo "got $x"; exit 3'
         check "[$l] ^Z stops the command and the run with it (the shell sees SIGTSTP); fg continues both" sh -c \
                 'grep -qx "STOPPED 20" /run/pty.out && grep -qx "got hello" /run/pty.out && grep -qx "STATUS exit 3" /run/pty.out'
+        # no terminal for the command (its output goes to a pipe): ^Z stops the run's job, and the
+        # command (in a session: in no process group of the terminal) with it
+        rm -f "$d/src/count"
+        in_ws "$d" env COUNT_FILE="$d/src/count" /usr/bin/python3 /run/bin/pty_job.py hold sh -c "$runner -- sh -c \
+                'echo ready; i=0; while [ \$i -lt 40 ]; do i=\$((i+1)); echo \$i >src/count; sleep 0.05; done; echo done' | cat" \
+                >/run/pty.out 2>&1
+        check "[$l] without a terminal for the command: ^Z holds it until fg, then it ends" sh -c \
+                'grep -q "^HELD \([0-9]*\) \1$" /run/pty.out && grep -q "done$" /run/pty.out && grep -qx "STATUS exit 0" /run/pty.out'
 }
 
 phase() { # mode dir
