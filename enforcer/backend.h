@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the engine needs from an operating system: one table of operations, chosen at build time
- * (linux/backend_linux.c: bw_backend_linux; windows/ next), or given by a caller through
- * bw_engine_options.backend (the unit tests' recording fake, tests/unit/fake_backend.c).
+ * (linux/backend_linux.c: bw_backend_linux; windows/backend_windows.c: bw_backend_windows), or given by a caller
+ * through bw_engine_options.backend (the unit tests' recording fake, tests/unit/fake_backend.c).
  *
  * The engine itself (binding, the rule decision of tree_policy.c, the journal, change lines and
  * reports, reviewed change sets, the revert logic) makes no operating-system call beyond C and
@@ -118,6 +118,16 @@ struct bw_backend {
         /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
          * status read what they can and report the rest as unknown. */
         bool (*privileged)(void);
+
+        /* -- paths -- */
+
+        /* A directory as the user named it (--workspace, the current directory; relative to the
+         * current directory, or absolute in the system's own form) in plan form: absolute,
+         * '/'-separated (malloc()ed in *ret). 0, or negative errno with *why saying what is wrong.
+         * NULL where the system's paths are plan paths already (Linux). */
+        int (*plan_path)(const char *native, char **ret, const char **why);
+        /* ${tmpdir} in plan form; NULL: "/tmp". */
+        const char *(*tmpdir)(void);
 
         /* -- principals -- */
 
@@ -255,7 +265,12 @@ struct bw_backend {
 };
 
 /* The backend of this build. */
+#ifdef _WIN32
+extern const struct bw_backend bw_backend_windows; /* windows/backend_windows.c */
+#define BW_BACKEND_DEFAULT (&bw_backend_windows)
+#else
 extern const struct bw_backend bw_backend_linux;
 #define BW_BACKEND_DEFAULT (&bw_backend_linux)
+#endif
 
 void bw_host_report_done(struct bw_host_report *r);

@@ -100,7 +100,12 @@ static int bind_variables(struct run *r) {
                 ws = cwd;
         }
         char *abs = NULL;
-        if (ws[0] != '/') {
+        if (BE(r)->plan_path) {
+                const char *why = "";
+                int e = BE(r)->plan_path(ws, &abs, &why);
+                if (e < 0)
+                        return bw_report_fail(r, e, "--workspace %s: %s", ws, why);
+        } else if (ws[0] != '/') {
                 if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, ws) < 0)
                         return bw_report_fail(r, -EINVAL, "cannot make --workspace %s absolute", ws);
         } else
@@ -125,7 +130,7 @@ static int bind_variables(struct run *r) {
         free(canon);
         const char *want[BW_VAR_COUNT] = {
                 [BW_VAR_HOME] = pw->home,
-                [BW_VAR_TMPDIR] = "/tmp",
+                [BW_VAR_TMPDIR] = BE(r)->tmpdir ? BE(r)->tmpdir() : "/tmp",
                 [BW_VAR_USER] = pw->name,
                 [BW_VAR_WORKSPACE] = plain,
         };

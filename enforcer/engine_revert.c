@@ -363,11 +363,13 @@ struct tee {
         FILE *out, *copy;
 };
 
+#ifndef _WIN32
 static ssize_t tee_write(void *cookie, const char *buf, size_t n) {
         struct tee *t = cookie;
         fwrite(buf, 1, n, t->copy);
         return (ssize_t) fwrite(buf, 1, n, t->out);
 }
+#endif
 
 int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o, FILE *real_out) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1};
@@ -390,7 +392,13 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         char *text = NULL;
         size_t text_len = 0;
         struct tee t = {real_out, open_memstream(&text, &text_len)};
+#ifdef _WIN32
+        /* no fopencookie in the Microsoft runtime: the text goes to the copy alone and is written
+         * to real_out when the revert has ended (not line by line as on Linux) */
+        FILE *out = t.copy;
+#else
         FILE *out = t.copy ? fopencookie(&t, "w", (cookie_io_functions_t){.write = tee_write}) : NULL;
+#endif
         if (!out) {
                 if (t.copy)
                         fclose(t.copy);
@@ -420,8 +428,14 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
                 ret = revert_shared(&r, out);
         else if (ret == 0)
                 ret = bw_revert_release_unused(&r, out, false);
+#ifndef _WIN32
         fclose(out);
+#endif
         fclose(t.copy);
+#ifdef _WIN32
+        if (text)
+                fwrite(text, 1, text_len, real_out);
+#endif
         if (began && (matched || all))
                 bw_audit_revert(o, which, all, text, ret == 0);
         free(text);

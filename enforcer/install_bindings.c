@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "install_bindings.h"
 
+#include "compat.h" /* openat and its flags on Windows */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

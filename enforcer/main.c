@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bulwark: the enforcer's command line. Commands and exit codes follow cli.md. */
+#include "backend.h"
 #include "completion.h"
 #include "engine.h"
 #include "import.h"
@@ -7,7 +8,6 @@
 #include "install_bindings.h"
 #include "plan.h"
 #include "run_front.h"
-#include "runner_file.h"
 #include "sha256.h"
 #include "show.h"
 #include "term.h"
@@ -17,14 +17,23 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <sysexits.h>
 
+#ifdef _WIN32
+/* bulwark.exe: the same command line over bw_backend_windows (windows/main_windows.c converts
+ * the UTF-16 arguments and calls bw_main). What Windows cannot do yet says so where it is asked. */
+#include "run_front_windows.h"
+#define DEFAULT_STATE_DIR "%ProgramData%\\bulwark"
+#define main bw_main
+int bw_main(int argc, char **argv);
+#else
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #define DEFAULT_STATE_DIR BW_FRONT_STATE_DIR
+#endif
 
 static void usage(FILE *f) {
         fputs("Usage: bulwark [--color=WHEN] [-q | --quiet] COMMAND [OPTIONS]\n"
@@ -226,10 +235,21 @@ static int cmd_run(int argc, char **argv) {
                 return 125;
         }
         char runner[PATH_MAX];
-        if (bw_runner_locate(runner_override, runner, sizeof(runner)) < 0) {
+        if (BW_BACKEND_DEFAULT->runner_locate(runner_override, runner, sizeof(runner)) < 0) {
                 fputs("bulwark run: --runner: give an absolute path\n", stderr);
                 return 125;
         }
+#ifdef _WIN32
+        if (plan || run_session || workspace) {
+                fprintf(stderr, "bulwark %s: %s is not implemented on Windows yet (issue #13): nothing was run\n",
+                        run_session ? "session" : "run",
+                        run_session ? "a warm session"
+                        : plan      ? "--plan"
+                                    : "--workspace");
+                return 125;
+        }
+        return bw_win_front_run(runner, network, verbose, argv + optind, argc - optind);
+#else
         char ws[PATH_MAX], start[PATH_MAX], fdarg[16];
         int plan_fd = -1;
         if (!realpath(workspace ? workspace : ".", start)) {
@@ -288,6 +308,7 @@ static int cmd_run(int argc, char **argv) {
                 "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
                 runner, strerror(errno));
         return 125;
+#endif
 }
 
 /* bulwark trust: record (or show, or revoke) the caller's trust in a workspace policy. */
@@ -325,10 +346,18 @@ static int cmd_trust(int argc, char **argv) {
                 fputs("Usage: bulwark trust [--workspace DIR] [--show | --revoke]\n", stderr);
                 return EX_USAGE;
         }
+#ifdef _WIN32
+        (void) workspace;
+        fputs("bulwark trust: trusting a workspace's policy is not implemented on Windows yet (issue #13): "
+              "nothing was recorded\n",
+              stderr);
+        return 1;
+#else
         char ws[PATH_MAX];
         if (bw_front_workspace("trust", workspace, false, ws, sizeof(ws)) < 0)
                 return 1;
         return bw_front_trust(ws, show, revoke);
+#endif
 }
 
 /* ---- global options: --color and --quiet ---- */
@@ -352,6 +381,32 @@ static bool set_color(const char *arg) {
         return false;
 }
 
+#ifdef _WIN32
+/* No fopencookie in the Microsoft runtime: --quiet writes to NUL, and a change line may land
+ * behind the progress line on a console. */
+static FILE *command_output(void) {
+        static FILE *null;
+        if (!quiet)
+                return stdout;
+        if (!null)
+                null = fopen("NUL", "w");
+        return null ? null : stdout;
+}
+
+struct erasing {
+        FILE *to;
+        struct bw_progress *progress;
+};
+
+static FILE *erasing_open(struct erasing *e) {
+        return e->to;
+}
+
+static void erasing_close(FILE *f, struct erasing *e) {
+        (void) f;
+        fflush(e->to);
+}
+#else
 static ssize_t discard(void *cookie, const char *buf, size_t n) {
         (void) cookie;
         (void) buf;
@@ -393,6 +448,7 @@ static void erasing_close(FILE *f, struct erasing *e) {
                 fclose(f);
         fflush(e->to);
 }
+#endif
 
 static int cmd_show(int argc, char **argv) {
         enum { OPT_COLOR = 256 };
@@ -621,6 +677,8 @@ static int installed_plan(const char *state_dir, const char *arg, char *plan_pat
 
 /* ---- apply on a terminal: show the change set, ask, apply exactly that ---- */
 
+#ifndef _WIN32 /* Windows: not yet; apply on a terminal asks for -y (cmd_engine) */
+
 /* The private directory and change set of a confirmation, removed however the command ends (a
  * signal handler may only unlink and rmdir names prepared in advance). */
 static char confirm_dir[64], confirm_file[96], confirm_tmp[128];
@@ -751,8 +809,11 @@ static int apply_confirmed(const char *plan_path, const struct bw_engine_options
         return ret;
 }
 
+#endif /* !_WIN32 */
+
 /* The engine's commands: show's neighbours that read or change this machine's state. */
 static int cmd_engine(const char *cmd, int argc, char **argv) {
+#ifndef _WIN32
         /* The tree walk holds an fd per directory level it walks itself and per queued directory:
          * allow what the hard limit allows. */
         struct rlimit rl;
@@ -760,6 +821,7 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 rl.rlim_cur = rl.rlim_max;
                 (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
+#endif
 
         enum {
                 OPT_JSON = 256,
@@ -800,6 +862,12 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 {},
         };
         struct bw_engine_options o = {.state_dir = DEFAULT_STATE_DIR, .lock_timeout = 10};
+#ifdef _WIN32
+        char state_dir[PATH_MAX];
+        const char *program_data = getenv("ProgramData");
+        snprintf(state_dir, sizeof(state_dir), "%s\\bulwark", program_data ? program_data : "C:\\ProgramData");
+        o.state_dir = state_dir;
+#endif
         bool all = false, yes = false;
         const char *reviewed = NULL, *installed = NULL;
         int c;
@@ -884,7 +952,11 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
         /* the progress line: on a terminal, on a descriptor of its own (apply's confirmation sends
          * the command's standard error through a filter meanwhile) */
         struct bw_progress progress;
+#ifdef _WIN32
+        int progress_fd = quiet || !isatty(STDERR_FILENO) ? -1 : dup(STDERR_FILENO);
+#else
         int progress_fd = quiet || !isatty(STDERR_FILENO) ? -1 : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+#endif
         bw_progress_init(&progress, progress_fd, progress_fd >= 0);
         o.progress = bw_progress_update;
         o.progress_ctx = &progress;
@@ -923,8 +995,18 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                         snprintf(plan_path, sizeof(plan_path), "%s", argv[optind]);
                 if (ret == 0 && !apply)
                         ret = bw_cmd_plan(plan_path, &o, out);
+#ifdef _WIN32
+                else if (ret == 0 && !yes && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+                        bw_term_error(color_err(), "bulwark apply",
+                                      "asking on a terminal before applying is not implemented on Windows yet: "
+                                      "review the changes with `bulwark plan %s`, then apply them with -y",
+                                      plan_path);
+                        ret = 1;
+                }
+#else
                 else if (ret == 0 && !yes && geteuid() == 0 && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
                         ret = apply_confirmed(plan_path, &o, out, &progress);
+#endif
                 else if (ret == 0)
                         ret = bw_cmd_apply(plan_path, &o, out);
                 free(b);
@@ -1020,8 +1102,15 @@ int main(int argc, char **argv) {
                 run_session = argv[2];
                 return cmd_run(argc - 2, argv + 2);
         }
+#ifdef _WIN32
+        if (bw_streq(cmd, "init")) {
+                fputs("bulwark init: not implemented on Windows yet (issue #13): nothing was written\n", stderr);
+                return EX_UNAVAILABLE;
+        }
+#else
         if (bw_streq(cmd, "init"))
                 return bw_cmd_init(argc - 1, argv + 1);
+#endif
         if (bw_streq(cmd, "import"))
                 return bw_cmd_import(argc - 1, argv + 1);
         if (bw_streq(cmd, "completion"))

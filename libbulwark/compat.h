@@ -18,6 +18,7 @@
 #else /* _WIN32 */
 
 #include <direct.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The build defines __USE_MINGW_ANSI_STDIO=1: mingw's own C99 printf family (%zu, %lld, %g as
@@ -42,9 +44,69 @@ typedef unsigned int gid_t;
  * which on Windows fails on any existing name, a symbolic link included. open() and fopen()
  * below open files in binary mode: no CR LF translation, no end at a 0x1a byte. */
 #define O_CLOEXEC _O_NOINHERIT
-#define O_NOFOLLOW 0
 #define O_NOCTTY 0
 #define O_NONBLOCK 0
+/* Bits the Microsoft runtime does not use, understood by open() and openat() below (and never
+ * passed to the runtime): O_NOFOLLOW refuses a final reparse point (a symbolic link or junction:
+ * ELOOP), O_DIRECTORY opens a directory (a handle that keeps it from being renamed or removed
+ * while the fd is open) and refuses anything else (ENOTDIR). */
+#define O_NOFOLLOW 0x01000000
+#define O_DIRECTORY 0x02000000
+
+/* The *at() family, over directory fds from open(dir, O_DIRECTORY): a name is resolved below the
+ * directory the handle holds (its final path: the handle keeps that path from changing), with
+ * O_NOFOLLOW honoured for the last component. The state directory (%ProgramData%\bulwark) is
+ * writable by administrators only, so no one who could plant a link in it is below that bar. */
+#define AT_FDCWD (-100)
+#define AT_REMOVEDIR 0x200
+int bw_compat_openat(int dirfd, const char *name, int flags, ...);
+#define openat(...) bw_compat_openat(__VA_ARGS__)
+int bw_compat_mkdirat(int dirfd, const char *name, int mode);
+#define mkdirat bw_compat_mkdirat
+int bw_compat_unlinkat(int dirfd, const char *name, int flags);
+#define unlinkat bw_compat_unlinkat
+int bw_compat_renameat(int from_dirfd, const char *from, int to_dirfd, const char *to);
+#define renameat bw_compat_renameat
+/* The directory an fd from open(dir, O_DIRECTORY) holds, listed; the fd is closed (it is the
+ * DIR's, as POSIX has it). */
+DIR *bw_compat_fdopendir(int fd);
+#define fdopendir bw_compat_fdopendir
+/* pread: read at an offset (the runtime's position is moved; nothing here shares one). */
+ssize_t bw_compat_pread(int fd, void *buf, size_t n, off_t offset);
+#define pread bw_compat_pread
+
+/* open_memstream over a temporary file that deletes itself; fclose() (below) hands its bytes to
+ * *ret and *ret_size, as the POSIX one does (they are read only after fclose here). */
+FILE *bw_compat_open_memstream(char **ret, size_t *ret_size);
+#define open_memstream bw_compat_open_memstream
+int bw_compat_fclose(FILE *f);
+#define fclose bw_compat_fclose
+
+/* strerror for the POSIX values the Microsoft runtime calls "Unknown error" (ENOTSUP, ELOOP,
+ * ETIMEDOUT, EOPNOTSUPP and the ones defined above): the POSIX wording. */
+char *bw_compat_strerror(int e);
+#define strerror bw_compat_strerror
+
+/* The reentrant time conversions, by their Microsoft names (arguments the other way round). */
+static inline struct tm *bw_compat_gmtime_r(const time_t *t, struct tm *out) {
+        return gmtime_s(out, t) == 0 ? out : NULL;
+}
+#define gmtime_r bw_compat_gmtime_r
+static inline struct tm *bw_compat_localtime_r(const time_t *t, struct tm *out) {
+        return localtime_s(out, t) == 0 ? out : NULL;
+}
+#define localtime_r bw_compat_localtime_r
+
+/* errno values POSIX has and the Microsoft runtime does not; beyond its range, as ENOKEY. */
+#ifndef EBADFD
+#define EBADFD 2002
+#endif
+#ifndef ESTALE
+#define ESTALE 2003
+#endif
+#ifndef EKEYREJECTED
+#define EKEYREJECTED 2004
+#endif
 
 /* "Required key not available" (a minisign signature by another key): no Windows errno has the
  * meaning; a value beyond the runtime's range keeps it distinct. */
@@ -107,6 +169,7 @@ static inline int bw_compat_posix_memalign(void **ret, size_t alignment, size_t 
 #define posix_memalign bw_compat_posix_memalign
 
 #define fsync _commit
+#define fdatasync _commit
 
 /* open() with POSIX sharing: an open file can be renamed or deleted (the Microsoft runtime's open()
  * locks the name until close: writing a plan atomically could not rename its temporary file). */

@@ -4,6 +4,7 @@
 #include "compat.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <windows.h>
@@ -58,8 +59,28 @@ int bw_compat_open(const char *path, int flags, ...) {
         /* as the C runtime does: a file created without write permission is read-only */
         DWORD attributes = (flags & O_CREAT) && !(mode & _S_IWRITE) ? FILE_ATTRIBUTE_READONLY : FILE_ATTRIBUTE_NORMAL;
         SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .bInheritHandle = !(flags & _O_NOINHERIT)};
-        HANDLE h = CreateFileA(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &sa, disposition,
-                               attributes, NULL);
+        /* a directory is held without delete sharing: it cannot be renamed or removed while open,
+         * so the names openat() resolves below its final path stay below it */
+        DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | ((flags & O_DIRECTORY) ? 0 : FILE_SHARE_DELETE);
+        if (flags & O_DIRECTORY) {
+                access = GENERIC_READ;
+                attributes |= FILE_FLAG_BACKUP_SEMANTICS;
+        }
+        if (flags & O_NOFOLLOW)
+                attributes |= FILE_FLAG_OPEN_REPARSE_POINT;
+        HANDLE h = CreateFileA(path, access, share, &sa, disposition, attributes, NULL);
+        if (h != INVALID_HANDLE_VALUE && (flags & (O_DIRECTORY | O_NOFOLLOW))) {
+                BY_HANDLE_FILE_INFORMATION fi;
+                int bad = !GetFileInformationByHandle(h, &fi)                                            ? EIO
+                          : (flags & O_NOFOLLOW) && (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ? ELOOP
+                          : (flags & O_DIRECTORY) && !(fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)   ? ENOTDIR
+                                                                                                         : 0;
+                if (bad) {
+                        CloseHandle(h);
+                        errno = bad;
+                        return -1;
+                }
+        }
         if (h == INVALID_HANDLE_VALUE) {
                 DWORD e = GetLastError();
                 DWORD a = GetFileAttributesA(path);
@@ -346,4 +367,227 @@ int bw_compat_open_admin(const char *path, bool dir, bool caller_may_own, char *
                 return -EMFILE;
         }
         return fd;
+}
+
+/* dir/name for the *at() calls: the final path of the directory fd holds (or name itself for
+ * AT_FDCWD or an absolute name). malloc()ed, NULL with errno set. */
+static char *at_path(int dirfd, const char *name) {
+        if (dirfd == AT_FDCWD || name[0] == '/' || name[0] == '\\' || (name[0] && name[1] == ':'))
+                return _strdup(name);
+        HANDLE h = (HANDLE) _get_osfhandle(dirfd);
+        char dir[MAX_PATH * 4];
+        DWORD n = h == INVALID_HANDLE_VALUE ? 0 : GetFinalPathNameByHandleA(h, dir, sizeof(dir), FILE_NAME_NORMALIZED);
+        if (n == 0 || n >= sizeof(dir)) {
+                errno = n ? ENAMETOOLONG : EBADF;
+                return NULL;
+        }
+        size_t len = strlen(dir) + 1 + strlen(name) + 1;
+        char *p = malloc(len);
+        if (!p) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        snprintf(p, len, "%s\\%s", dir, name);
+        for (char *c = p; *c; c++)
+                if (*c == '/')
+                        *c = '\\';
+        return p;
+}
+
+int bw_compat_openat(int dirfd, const char *name, int flags, ...) {
+        int mode = 0;
+        if (flags & O_CREAT) {
+                va_list ap;
+                va_start(ap, flags);
+                mode = va_arg(ap, int);
+                va_end(ap);
+        }
+        char *p = at_path(dirfd, name);
+        if (!p)
+                return -1;
+        int fd = bw_compat_open(p, flags, mode);
+        int e = errno;
+        free(p);
+        errno = e;
+        return fd;
+}
+
+int bw_compat_mkdirat(int dirfd, const char *name, int mode) {
+        (void) mode; /* the directory inherits its parent's entries */
+        char *p = at_path(dirfd, name);
+        if (!p)
+                return -1;
+        int r = _mkdir(p);
+        int e = errno;
+        free(p);
+        errno = e;
+        return r;
+}
+
+int bw_compat_unlinkat(int dirfd, const char *name, int flags) {
+        char *p = at_path(dirfd, name);
+        if (!p)
+                return -1;
+        BOOL ok = (flags & AT_REMOVEDIR) ? RemoveDirectoryA(p) : DeleteFileA(p);
+        DWORD e = ok ? 0 : GetLastError();
+        free(p);
+        if (!ok) {
+                errno = e == ERROR_DIR_NOT_EMPTY ? ENOTEMPTY : errno_from_win32(e);
+                return -1;
+        }
+        return 0;
+}
+
+int bw_compat_renameat(int from_dirfd, const char *from, int to_dirfd, const char *to) {
+        char *a = at_path(from_dirfd, from), *b = a ? at_path(to_dirfd, to) : NULL;
+        int r = a && b ? bw_compat_rename(a, b) : -1;
+        int e = errno;
+        free(a);
+        free(b);
+        errno = e;
+        return r;
+}
+
+DIR *bw_compat_fdopendir(int fd) {
+        /* the runtime's opendir takes a Win32 path: the final path without its \\?\ prefix */
+        HANDLE h = (HANDLE) _get_osfhandle(fd);
+        char p[MAX_PATH * 4];
+        DWORD n = h == INVALID_HANDLE_VALUE ? 0 : GetFinalPathNameByHandleA(h, p, sizeof(p), FILE_NAME_NORMALIZED);
+        if (n == 0 || n >= sizeof(p)) {
+                errno = n ? ENAMETOOLONG : EBADF;
+                return NULL;
+        }
+        const char *dir = strncmp(p, "\\\\?\\", 4) == 0 && p[4] && p[5] == ':' ? p + 4 : p;
+        DIR *d = opendir(dir);
+        if (d)
+                close(fd);
+        return d;
+}
+
+ssize_t bw_compat_pread(int fd, void *buf, size_t n, off_t offset) {
+        if (_lseeki64(fd, offset, SEEK_SET) < 0)
+                return -1;
+        return read(fd, buf, (unsigned) (n > INT_MAX ? INT_MAX : n));
+}
+
+/* open_memstream: the streams handed out, and where their bytes go at fclose */
+struct memstream {
+        FILE *f;
+        char **ret;
+        size_t *ret_size;
+};
+static struct memstream memstreams[16];
+static CRITICAL_SECTION memstreams_lock;
+static INIT_ONCE memstreams_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK memstreams_init(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+        (void) once;
+        (void) param;
+        (void) ctx;
+        InitializeCriticalSection(&memstreams_lock);
+        return TRUE;
+}
+
+FILE *bw_compat_open_memstream(char **ret, size_t *ret_size) {
+        InitOnceExecuteOnce(&memstreams_once, memstreams_init, NULL, NULL);
+        char dir[MAX_PATH], path[MAX_PATH];
+        if (!GetTempPathA(sizeof(dir), dir) || !GetTempFileNameA(dir, "bw", 0, path)) {
+                errno = errno_from_win32(GetLastError());
+                return NULL;
+        }
+        HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                               FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+                errno = errno_from_win32(GetLastError());
+                DeleteFileA(path);
+                return NULL;
+        }
+        int fd = _open_osfhandle((intptr_t) h, _O_RDWR | _O_NOINHERIT);
+        FILE *f = fd < 0 ? NULL : _fdopen(fd, "w+b");
+        if (!f) {
+                if (fd >= 0)
+                        _close(fd);
+                else
+                        CloseHandle(h);
+                errno = ENOMEM;
+                return NULL;
+        }
+        EnterCriticalSection(&memstreams_lock);
+        size_t i = 0;
+        while (i < sizeof(memstreams) / sizeof(memstreams[0]) && memstreams[i].f)
+                i++;
+        bool ok = i < sizeof(memstreams) / sizeof(memstreams[0]);
+        if (ok)
+                memstreams[i] = (struct memstream){f, ret, ret_size};
+        LeaveCriticalSection(&memstreams_lock);
+        if (!ok) {
+                fclose(f);
+                errno = EMFILE;
+                return NULL;
+        }
+        *ret = NULL;
+        *ret_size = 0;
+        return f;
+}
+
+#undef fclose
+int bw_compat_fclose(FILE *f) {
+        struct memstream m = {0};
+        if (InitOnceExecuteOnce(&memstreams_once, memstreams_init, NULL, NULL)) {
+                EnterCriticalSection(&memstreams_lock);
+                for (size_t i = 0; f && i < sizeof(memstreams) / sizeof(memstreams[0]); i++)
+                        if (memstreams[i].f == f) {
+                                m = memstreams[i];
+                                memstreams[i] = (struct memstream){0};
+                        }
+                LeaveCriticalSection(&memstreams_lock);
+        }
+        if (!m.f)
+                return fclose(f);
+        int r = fflush(f);
+        long long size = _fseeki64(f, 0, SEEK_END) == 0 ? _ftelli64(f) : -1;
+        char *buf = size >= 0 ? malloc((size_t) size + 1) : NULL;
+        if (buf) {
+                rewind(f);
+                size_t got = fread(buf, 1, (size_t) size, f);
+                buf[got] = 0;
+                *m.ret = buf;
+                *m.ret_size = got;
+        } else
+                r = EOF;
+        return fclose(f) == 0 ? r : EOF;
+}
+
+#undef strerror
+char *bw_compat_strerror(int e) {
+        const char *m;
+        switch (e) {
+        case ENOTSUP:
+                m = "Operation not supported";
+                break;
+        case EOPNOTSUPP:
+                m = "Operation not supported on this object";
+                break;
+        case ELOOP:
+                m = "Too many levels of symbolic links";
+                break;
+        case ETIMEDOUT:
+                m = "Connection timed out";
+                break;
+        case ENOKEY:
+                m = "Required key not available";
+                break;
+        case EKEYREJECTED:
+                m = "Key was rejected by service";
+                break;
+        case EBADFD:
+                m = "File descriptor in bad state";
+                break;
+        case ESTALE:
+                m = "Stale file handle";
+                break;
+        default:
+                return strerror(e);
+        }
+        return (char *) (uintptr_t) m; /* POSIX's type; nobody writes to it */
 }

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bw_backend_windows: enforcer/backend.h on Windows (bulwark.exe), over win_ops.h's real table.
+ *
+ * What is here: privilege (an elevated token), the account names and their lookup (the RID of a
+ * local account is its 32-bit id), the caller, the state directory under %ProgramData%\bulwark
+ * (opened as a directory handle the compat.h *at() calls resolve below; writable by
+ * administrators only, or refused) and its lock (LockFileEx), the audit log, and what doctor can
+ * say about this host.
+ *
+ * What is not here yet, each failing loudly with -ENOTSUP and a sentence naming it (never a
+ * pretended success): creating and removing accounts and memberships, the firewall rules, the
+ * descriptors of the plan's targets (tree_converge, acl_restore: the translation of
+ * win_translate.c and win_apply.c has not been fitted to the per-object seam, see SEAM.md), and
+ * the runner's descriptor. So plan, status and doctor work; apply stops with that message before
+ * changing an object, and revert has nothing of bulwark's to undo.
+ *
+ * NOT VERIFIED ON WINDOWS: built by the cross build and run under Wine only
+ * (tests/windows/README.md).
+ */
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+#include "backend.h"
+#include "util.h"
+#include "win_backend.h"
+#include "win_ops_real.h"
+#include "win_path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sddl.h>
+
+static const struct bw_win_ops *ops(void) {
+        static struct bw_win_ops real;
+        static bool ready;
+        if (!ready) {
+                bw_win_ops_real(&real);
+                ready = true;
+        }
+        return &real;
+}
+
+#define NOT_YET(what)                                                                                                  \
+        "%s is not implemented on Windows yet (issue #13): nothing was changed; this host cannot be enforced "         \
+        "by this bulwark.exe",                                                                                         \
+                what
+
+static int not_yet(char *err, size_t err_size, const char *what) {
+        if (err && err_size)
+                snprintf(err, err_size, NOT_YET(what));
+        return -ENOTSUP;
+}
+
+static bool win_privileged(void) {
+        HANDLE t;
+        TOKEN_ELEVATION e = {0};
+        DWORD n = 0;
+        if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t))
+                return false;
+        BOOL ok = GetTokenInformation(t, TokenElevation, &e, sizeof(e), &n);
+        CloseHandle(t);
+        return ok && e.TokenIsElevated;
+}
+
+/* -- paths -- */
+
+static int win_plan_path(const char *native, char **ret, const char **why) {
+        char full[MAX_PATH * 3];
+        *ret = NULL;
+        if (!realpath(native, full)) {
+                *why = "cannot find that directory";
+                return -ENOENT;
+        }
+        return bw_win_path_to_plan(full, ret, why);
+}
+
+/* %TEMP% (GetTempPath) in plan form; "/tmp" if it has none, which then names nothing here. */
+static const char *win_tmpdir(void) {
+        static char plan[MAX_PATH * 3];
+        if (!plan[0]) {
+                char tmp[MAX_PATH + 1], *p = NULL;
+                const char *why = NULL;
+                DWORD n = GetTempPathA(sizeof(tmp), tmp);
+                if (n > 3 && n < sizeof(tmp) && tmp[n - 1] == '\\')
+                        tmp[n - 1] = 0; /* the trailing separator */
+                if (n > 0 && n < sizeof(tmp) && bw_win_path_to_plan(tmp, &p, &why) == 0)
+                        snprintf(plan, sizeof(plan), "%s", p);
+                else
+                        snprintf(plan, sizeof(plan), "/tmp");
+                free(p);
+        }
+        return plan;
+}
+
+/* -- principals -- */
+
+static int win_account_name(uint32_t role, const char *user, char out[33]) {
+        char n[BW_WIN_ACCOUNT_MAX + 1];
+        int e = bw_win_account_name(role, user, n);
+        if (e == 0)
+                snprintf(out, 33, "%s", n);
+        return e;
+}
+
+/* A local account's id: the RID, its SID's last sub-authority. 1 found, 0 absent. */
+static int account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size) {
+        struct bw_win_sid sid;
+        if (!name || !name[0] || ops()->account_sid(ops()->ctx, name, &sid, comment, comment_size) < 0 ||
+            sid.n_sub == 0)
+                return 0;
+        *ret_id = sid.sub[sid.n_sub - 1];
+        return 1;
+}
+
+static void win_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
+                                struct bw_account_state st[32]) {
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
+                char comment[512] = "", want[512] = "";
+                uint32_t id;
+                st[i] = (struct bw_account_state){.id = -1};
+                if (account_rid(names[i], &id, comment, sizeof(comment)) > 0) {
+                        st[i].exists = true;
+                        st[i].id = id;
+                        /* membership is not read yet: reported as missing, so apply says so */
+                        st[i].members_ok = false;
+                        bw_win_account_comment(p->principals[i].role, real_user, want, sizeof(want));
+                        st[i].foreign = !bw_streq(comment, want);
+                }
+        }
+}
+
+static int win_group_id(const char *name, uint32_t *ret_id) {
+        return account_rid(name, ret_id, NULL, 0);
+}
+
+static int win_user_id(const char *name, uint32_t *ret_id) {
+        return account_rid(name, ret_id, NULL, 0);
+}
+
+static int win_user_lookup(const char *name, uint32_t id, struct bw_user_info *ret) {
+        const char *me = getenv("USERNAME"), *home = getenv("USERPROFILE");
+        uint32_t rid = 0;
+        if (name && !(me && bw_streq(name, me)))
+                return -ENOENT; /* another user's profile directory is not looked up yet */
+        if (!me || !home || account_rid(me, &rid, NULL, 0) <= 0)
+                return -ENOENT;
+        if (!name && id != BW_USER_CALLER && id != rid)
+                return -ENOENT;
+        char *plan_home = NULL;
+        const char *why = NULL;
+        if (bw_win_path_to_plan(home, &plan_home, &why) < 0)
+                return -ENOENT; /* a profile on a network share: not a home bulwark can bind */
+        ret->id = rid;
+        snprintf(ret->name, sizeof(ret->name), "%s", me);
+        snprintf(ret->home, sizeof(ret->home), "%s", plan_home);
+        free(plan_home);
+        return 0;
+}
+
+static int win_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index,
+                              const char *real_user, char *err, size_t err_size) {
+        (void) p;
+        (void) names;
+        (void) index;
+        (void) real_user;
+        return not_yet(err, err_size, "creating the sandbox accounts");
+}
+
+static int win_group_create(const char *name, char *err, size_t err_size) {
+        (void) name;
+        return not_yet(err, err_size, "creating a group");
+}
+
+static void win_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
+                                       size_t size) {
+        (void) p;
+        (void) names;
+        (void) index;
+        snprintf(out, size, "(membership is not read on Windows yet)");
+}
+
+static int win_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
+                                   size_t err_size) {
+        (void) p;
+        (void) names;
+        (void) index;
+        return not_yet(err, err_size, "adding the sandbox users to their group");
+}
+
+static int win_account_remove(bool is_group, const char *name, char *err, size_t err_size) {
+        (void) is_group;
+        (void) name;
+        return not_yet(err, err_size, "removing an account");
+}
+
+static int win_account_leave_group(const char *user, const char *group, char *err, size_t err_size) {
+        (void) user;
+        (void) group;
+        return not_yet(err, err_size, "removing a group membership");
+}
+
+/* -- network filter -- */
+
+static enum bw_fw_state win_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
+        (void) ids;
+        (void) n;
+        not_yet(err, err_size, "reading bulwark's firewall rules");
+        return BW_FW_UNKNOWN;
+}
+
+static int win_fw_save(char *buf, size_t size) {
+        if (size)
+                buf[0] = 0;
+        return -ENOTSUP;
+}
+
+static int win_fw_apply(const uint32_t *ids, size_t n, char *err, size_t err_size) {
+        (void) ids;
+        (void) n;
+        return not_yet(err, err_size, "the offline users' firewall rules");
+}
+
+static int win_fw_restore(const char *text, char *err, size_t err_size) {
+        (void) text;
+        return not_yet(err, err_size, "restoring firewall rules");
+}
+
+static int win_fw_remove(char *err, size_t err_size) {
+        return not_yet(err, err_size, "removing bulwark's firewall rules");
+}
+
+/* -- objects' access entries -- */
+
+static int win_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
+                             struct bw_tree_stats *st) {
+        (void) tp;
+        st->errors++;
+        if (o->on_error) {
+                char msg[600];
+                snprintf(msg, sizeof(msg), NOT_YET("reading and writing the plan's access entries"));
+                o->on_error(o->error_ctx, root, "", msg, -ENOTSUP);
+        }
+        return -ENOTSUP;
+}
+
+static int win_acl_restore(const struct bw_journal_acl *a) {
+        (void) a;
+        return -ENOTSUP;
+}
+
+/* Nothing to grant: a restricted token keeps SeChangeNotifyPrivilege (bypass traverse checking),
+ * so a run reaches a root through directories it cannot list (SEAM.md; to verify on Windows). */
+static int win_traverse_grant(const char *path, uint32_t as_uid, uint32_t gid, const uint32_t *replace,
+                              unsigned n_replace, bool dry_run, bw_acl_batch_fn journal, void *ctx,
+                              bool *ret_replaced) {
+        (void) path;
+        (void) as_uid;
+        (void) gid;
+        (void) replace;
+        (void) n_replace;
+        (void) dry_run;
+        (void) journal;
+        (void) ctx;
+        *ret_replaced = false;
+        return 0;
+}
+
+static bool win_shared_sticky(const char *path) {
+        (void) path;
+        return false; /* Windows has no sticky directories */
+}
+
+/* NTFS and ReFS keep ACLs (FILE_PERSISTENT_ACLS); FAT and exFAT do not. */
+static int win_acl_supported(const char *dir) {
+        wchar_t w[MAX_PATH];
+        if (MultiByteToWideChar(CP_UTF8, 0, dir, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        HANDLE h = CreateFileW(w, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                               FILE_FLAG_BACKUP_SEMANTICS, NULL);
+        if (h == INVALID_HANDLE_VALUE)
+                return GetLastError() == ERROR_ACCESS_DENIED ? -EACCES : -ENOENT;
+        DWORD flags = 0;
+        BOOL ok = GetVolumeInformationByHandleW(h, NULL, 0, NULL, NULL, &flags, NULL, 0);
+        CloseHandle(h);
+        if (!ok)
+                return -EIO;
+        return (flags & FILE_PERSISTENT_ACLS) ? 0 : -EOPNOTSUPP;
+}
+
+/* -- the runner binary -- */
+
+static int win_runner_locate(const char *override, char *out, size_t size) {
+        if (override) {
+                snprintf(out, size, "%s", override);
+                return 0;
+        }
+        wchar_t self[MAX_PATH];
+        char path[MAX_PATH * 3];
+        DWORD n = GetModuleFileNameW(NULL, self, MAX_PATH);
+        if (n == 0 || n >= MAX_PATH ||
+            WideCharToMultiByte(CP_UTF8, 0, self, -1, path, (int) sizeof(path), NULL, NULL) <= 0)
+                return -ENAMETOOLONG;
+        char *slash = strrchr(path, '\\');
+        if (!slash)
+                return -EINVAL;
+        slash[1] = 0;
+        if ((size_t) snprintf(out, size, "%sbulwark-runner.exe", path) >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int win_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
+        (void) path;
+        *ret = (struct bw_runner_info){0};
+        return not_yet(err, err_size, "checking who may replace bulwark-runner.exe");
+}
+
+static int win_runner_converge(const char *path, const uint8_t *record, uint32_t record_len, char *err,
+                               size_t err_size) {
+        (void) path;
+        (void) record;
+        (void) record_len;
+        return not_yet(err, err_size, "protecting bulwark-runner.exe");
+}
+
+static int win_runner_restore(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
+                              size_t err_size) {
+        (void) record;
+        (void) record_len;
+        if (path_size)
+                path_out[0] = 0;
+        return not_yet(err, err_size, "restoring bulwark-runner.exe's descriptor");
+}
+
+/* -- host probe -- */
+
+BW_PRINTF(3, 4) static void add_line(struct bw_host_report *r, const char *label, const char *fmt, ...) {
+        struct bw_probe_line *v = realloc(r->lines, (r->n_lines + 1) * sizeof(*v));
+        if (!v)
+                abort();
+        r->lines = v;
+        struct bw_probe_line *l = &v[r->n_lines++];
+        snprintf(l->label, sizeof(l->label), "%s", label);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(l->text, sizeof(l->text), fmt, ap);
+        va_end(ap);
+}
+
+static int win_host_probe(const char *runner_override, char *const *dirs, size_t n_dirs, struct bw_host_report *ret) {
+        *ret = (struct bw_host_report){0};
+        /* the version Windows reports to a program without a manifest may be capped: said as such */
+        OSVERSIONINFOW v = {.dwOSVersionInfoSize = sizeof(v)};
+        typedef LONG(WINAPI * rtl_get_version_fn)(OSVERSIONINFOW *);
+        HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+        rtl_get_version_fn get =
+                ntdll ? (rtl_get_version_fn) (void (*)(void)) GetProcAddress(ntdll, "RtlGetVersion") : NULL;
+        char version[64] = "unknown";
+        if (get && get(&v) == 0)
+                snprintf(version, sizeof(version), "%lu.%lu build %lu", (unsigned long) v.dwMajorVersion,
+                         (unsigned long) v.dwMinorVersion, (unsigned long) v.dwBuildNumber);
+        bool wine = ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
+        bool elevated = win_privileged();
+        char runner[MAX_PATH * 3] = "";
+        bool have_runner = win_runner_locate(runner_override, runner, sizeof(runner)) == 0 &&
+                           GetFileAttributesA(runner) != INVALID_FILE_ATTRIBUTES;
+        const char *enforcement =
+                "UNVERIFIED: this bulwark.exe cannot yet write the plan's access entries, accounts or firewall "
+                "rules (apply stops with a message), and no part of the Windows sandbox has been verified on a "
+                "real Windows host";
+        json_t *j = json_object(), *acls = json_array();
+        json_object_set_new(j, "os", json_string("windows"));
+        json_object_set_new(j, "windows_version", json_string(version));
+        json_object_set_new(j, "wine", json_boolean(wine));
+        json_object_set_new(j, "elevated", json_boolean(elevated));
+        json_object_set_new(j, "enforcement", json_string(enforcement));
+        json_object_set_new(j, "runner", json_pack("{s:s,s:b}", "path", runner, "present", have_runner));
+        json_object_set_new(j, "firewall", json_string("not probed (not implemented on Windows yet)"));
+        json_object_set_new(j, "restricted_token", json_string("not probed: the write-restricted run is unverified"));
+        add_line(ret, "enforcement:", "%s", enforcement);
+        add_line(ret, "Windows:", "%s%s", version,
+                 wine ? " (under Wine: no security effect here is real; nothing can be verified)" : "");
+        add_line(ret, "elevated:", "%s",
+                 elevated ? "yes" : "no (apply and revert need an elevated prompt: Run as administrator)");
+        add_line(ret, "runner:", "%s%s", runner[0] ? runner : "(not located)",
+                 have_runner ? "" : " is missing: bulwark run cannot start a sandbox");
+        add_line(ret, "firewall:", "not probed (reading the firewall is not implemented on Windows yet)");
+        add_line(ret, "restricted run:",
+                 "not probed: whether a write-restricted token keeps a run out of everything but its roots is "
+                 "unverified on this host (tests/windows/README.md, the runbook)");
+        for (size_t i = 0; i < n_dirs; i++) {
+                int e = win_acl_supported(dirs[i]);
+                json_array_append_new(acls, json_pack("{s:s,s:b}", "path", dirs[i], "supported", e == 0));
+                add_line(ret, "ACLs:", "%s: %s", dirs[i],
+                         e == 0             ? "the file system keeps access entries (NTFS or ReFS)"
+                         : e == -EOPNOTSUPP ? "this file system keeps no access entries (FAT or exFAT): refused"
+                         : e == -ENOENT     ? "does not exist"
+                                            : strerror(-e));
+        }
+        json_object_set_new(j, "acls", acls);
+        ret->json = j;
+        return 0;
+}
+
+/* -- audit sink -- */
+
+/* dir\audit.log, appended and flushed to disk. The Event Log is not written yet. */
+static int win_audit_write(const char *dir, const char *line, const char *summary) {
+        (void) summary;
+        if (_mkdir(dir) < 0 && errno != EEXIST)
+                return -errno;
+        char path[MAX_PATH * 3];
+        if ((size_t) snprintf(path, sizeof(path), "%s\\audit.log", dir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        size_t n = strlen(line);
+        int e = write(fd, line, (unsigned) n) == (int) n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 ? 0 : -EIO;
+        close(fd);
+        return e;
+}
+
+/* -- state store -- */
+
+/* Is the directory writable by administrators and SYSTEM only (its owner one of them)? */
+static int admin_only(const char *dir, char *why, size_t why_size) {
+        int fd = bw_compat_open_admin(dir, true, false, why, why_size);
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return 0;
+}
+
+static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
+        char why[512] = "", sub[MAX_PATH * 3];
+        if (create) {
+                /* a new directory below %ProgramData% inherits its entries: users may not write there */
+                if (_mkdir(dir) < 0 && errno != EEXIST) {
+                        snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(errno));
+                        return -errno;
+                }
+                snprintf(sub, sizeof(sub), "%s\\installs", dir);
+                if (_mkdir(sub) < 0 && errno != EEXIST) {
+                        snprintf(err, err_size, "cannot create %s: %s", sub, strerror(errno));
+                        return -errno;
+                }
+        }
+        if (GetFileAttributesA(dir) == INVALID_FILE_ATTRIBUTES)
+                return -ENOENT;
+        int e = admin_only(dir, why, sizeof(why));
+        if (e < 0) {
+                snprintf(err, err_size, "the state directory %s must be writable by administrators only: %s", dir,
+                         why[0] ? why : strerror(-e));
+                return e == -ENOENT ? -ENOENT : -EPERM;
+        }
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                e = -errno;
+                snprintf(err, err_size, "cannot open the state directory %s: %s", dir, strerror(errno));
+                return e;
+        }
+        return fd;
+}
+
+static int win_state_lock(int state_fd, unsigned timeout_s, void (*waiting)(void *ctx), void *ctx) {
+        int fd = openat(state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return errno == ELOOP ? -EBADFD : -errno;
+        HANDLE h = (HANDLE) _get_osfhandle(fd);
+        ULONGLONG until = GetTickCount64() + (ULONGLONG) timeout_s * 1000;
+        bool said = false;
+        for (;;) {
+                OVERLAPPED ov = {0};
+                if (LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov))
+                        return fd;
+                DWORD e = GetLastError();
+                if (e != ERROR_LOCK_VIOLATION && e != ERROR_IO_PENDING) {
+                        close(fd);
+                        return -EIO;
+                }
+                if (GetTickCount64() >= until) {
+                        close(fd);
+                        return -ETIMEDOUT;
+                }
+                if (!said && waiting) {
+                        waiting(ctx);
+                        said = true;
+                }
+                Sleep(100);
+        }
+}
+
+static void win_state_unlock(int lock) {
+        if (lock >= 0)
+                close(lock); /* closing the handle releases the lock */
+}
+
+const struct bw_backend bw_backend_windows = {
+        .name = "windows",
+        .write_groups = false,
+        .privileged = win_privileged,
+        .plan_path = win_plan_path,
+        .tmpdir = win_tmpdir,
+        .account_name = win_account_name,
+        .accounts_lookup = win_accounts_lookup,
+        .group_id = win_group_id,
+        .user_id = win_user_id,
+        .user_lookup = win_user_lookup,
+        .account_create = win_account_create,
+        .group_create = win_group_create,
+        .account_missing_groups = win_account_missing_groups,
+        .account_fix_members = win_account_fix_members,
+        .account_remove = win_account_remove,
+        .account_leave_group = win_account_leave_group,
+        .fw_inspect = win_fw_inspect,
+        .fw_save = win_fw_save,
+        .fw_apply = win_fw_apply,
+        .fw_restore = win_fw_restore,
+        .fw_remove = win_fw_remove,
+        .tree_converge = win_tree_converge,
+        .acl_restore = win_acl_restore,
+        .traverse_grant = win_traverse_grant,
+        .shared_sticky = win_shared_sticky,
+        .acl_supported = win_acl_supported,
+        .runner_locate = win_runner_locate,
+        .runner_inspect = win_runner_inspect,
+        .runner_converge = win_runner_converge,
+        .runner_restore = win_runner_restore,
+        .host_probe = win_host_probe,
+        .audit_write = win_audit_write,
+        .state_open = win_state_open,
+        .state_lock = win_state_lock,
+        .state_unlock = win_state_unlock,
+};

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# ctest windows/bulwark-exe (cross build): bulwark.exe under Wine.
+#   --version           prints "bulwark VERSION", exit 0
+#   show PLAN [--json]  the same bytes as Linux's `bulwark show` (the golden files of
+#                       tests/golden/show, which the Linux golden test checks), except CR LF line ends
+#   doctor [--json]     says plainly that enforcement on this host is unverified, and what it did
+#                       not probe
+#   apply               refuses, saying why (not implemented on Windows yet, or a state directory
+#                       that is not administrators' only), and exits non-zero
+# Nothing here is proof of a security effect: Wine enforces none (tests/windows/README.md).
+# Usage: bulwark_exe.sh BULWARK.EXE LINUX-BULWARKC GOLDEN-SHOW-DIR WORKDIR. Exit 77: no Wine.
+set -u
+exe=$1 bulwarkc=$2 golden=$3 work=$4
+command -v wine >/dev/null || {
+        echo "SKIP windows/bulwark-exe: wine is not installed"
+        exit 77
+}
+fail=0
+bad() {
+        echo "FAIL $*"
+        fail=$((fail + 1))
+}
+rm -rf "$work"
+mkdir -p "$work"
+
+out=$(wine "$exe" --version 2>&1 | tr -d '\r')
+case $out in
+"bulwark "[0-9]*) echo "ok --version: $out" ;;
+*) bad "--version printed: $out" ;;
+esac
+
+n=0
+cd "$golden" || exit 1
+for f in *.yaml; do
+        base=${f%.yaml}
+        # compiled as the Linux golden test compiles it (tests/golden/run.sh), from the same directory
+        "$bulwarkc" "$f" -D workspace=/home/ann/repo -D user=ann --admin-dir /nonexistent -o "$work/$base.plan" \
+                2>/dev/null || {
+                bad "show/$base: does not compile"
+                continue
+        }
+        wine "$exe" show "$work/$base.plan" >"$work/$base.txt.crlf" 2>&1
+        rc=$?
+        tr -d '\r' <"$work/$base.txt.crlf" >"$work/$base.txt"
+        if [ $rc -ne 0 ] || ! cmp -s "$base.expected" "$work/$base.txt"; then
+                bad "show/$base (text, exit $rc):"
+                diff "$base.expected" "$work/$base.txt" | head -20
+        fi
+        # every line ends CR LF (the console's convention), nothing else differs
+        if [ "$(grep -c "$(printf '\r')\$" "$work/$base.txt.crlf")" != "$(wc -l <"$work/$base.txt")" ]; then
+                bad "show/$base: not every line ends CR LF"
+        fi
+        wine "$exe" show --json "$work/$base.plan" 2>&1 | tr -d '\r' >"$work/$base.json"
+        if ! cmp -s "$base.expected.json" "$work/$base.json"; then
+                bad "show/$base (json):"
+                diff "$base.expected.json" "$work/$base.json" | head -20
+        fi
+        n=$((n + 1))
+done
+echo "ok show: $n plans, text and JSON, compared"
+
+doc=$(wine "$exe" doctor 2>&1 | tr -d '\r')
+rc=$?
+echo "$doc" | grep -q '^enforcement: *UNVERIFIED' || bad "doctor does not say enforcement is unverified: $doc"
+echo "$doc" | grep -q '^firewall: *not probed' || bad "doctor does not say the firewall was not probed: $doc"
+echo "$doc" | grep -q '^restricted run: *not probed' || bad "doctor does not say the restricted run was not probed"
+echo "$doc" | grep -q 'under Wine: no security effect here is real' || bad "doctor does not say it runs under Wine"
+json=$(wine "$exe" doctor --json 2>&1 | tr -d '\r')
+echo "$json" | grep -q '"enforcement": *"UNVERIFIED' || bad "doctor --json has no UNVERIFIED enforcement: $json"
+[ $fail -eq 0 ] && echo "ok doctor: says enforcement is unverified and what it did not probe"
+
+mkdir -p "$work/ws"
+"$bulwarkc" builtin:workspace-write --admin-dir /nonexistent -o "$work/ww.plan" 2>/dev/null || bad "builtin:workspace-write does not compile"
+wine "$exe" apply -y "$work/ww.plan" --workspace "Z:$work/ws" >"$work/apply.out" 2>"$work/apply.err"
+rc=$?
+tr -d '\r' <"$work/apply.err" >"$work/apply.txt"
+if [ $rc -eq 0 ]; then
+        bad "apply exited 0 (it cannot enforce anything yet)"
+elif ! grep -q 'not implemented on Windows yet\|writable by administrators only' "$work/apply.txt"; then
+        bad "apply refused without saying why: $(cat "$work/apply.txt")"
+else
+        echo "ok apply refuses: $(head -1 "$work/apply.txt")"
+fi
+
+[ $fail -eq 0 ] || {
+        echo "windows/bulwark-exe: $fail failure(s)"
+        exit 1
+}
+echo "windows/bulwark-exe: all passed"
