@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The Windows build, cross-compiled on Debian with mingw-w64, and its tests under Wine.
 #
-#   scripts/windows.sh build   dependencies (once, cached), then bulwark's Windows programs and
+#   scripts/windows.sh build   dependencies (once, cached), then bulwark's Windows programs (bulwarkc.exe,
+#                              bulwark.exe: the engine over bw_backend_windows, bulwark-runner.exe) and
 #                              tests into build-windows/ (warnings as errors), and a Linux bulwarkc
 #                              in build-windows/native for the plan-identity test
 #   scripts/windows.sh test    build, then ctest under Wine (a private WINEPREFIX in build-windows/)
