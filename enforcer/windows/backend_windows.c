@@ -439,18 +439,42 @@ static int admin_only(const char *dir, char *why, size_t why_size) {
         return 0;
 }
 
+/* Make a directory of administrators' own: owner Administrators, a protected DACL (SYSTEM and
+ * Administrators full control, Users read and execute), inherited by what is made in it. What
+ * %ProgramData% would pass on is not enough: its Users entry (create files and folders) is
+ * inherited by subdirectories. 0, or negative errno (-EEXIST: there already, left as it is). */
+static int make_admin_dir(const char *path) {
+        static const wchar_t sddl[] = L"O:BAG:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)";
+        wchar_t w[MAX_PATH];
+        PSECURITY_DESCRIPTOR sd = NULL;
+        if (MultiByteToWideChar(CP_UTF8, 0, path, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+                return -ENOMEM;
+        SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .lpSecurityDescriptor = sd};
+        BOOL ok = CreateDirectoryW(w, &sa);
+        DWORD e = ok ? 0 : GetLastError();
+        LocalFree(sd);
+        return ok                          ? 0
+               : e == ERROR_ALREADY_EXISTS ? -EEXIST
+               : e == ERROR_ACCESS_DENIED  ? -EACCES
+               : e == ERROR_PATH_NOT_FOUND ? -ENOENT
+                                           : -EIO;
+}
+
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
         if (create) {
-                /* a new directory below %ProgramData% inherits its entries: users may not write there */
-                if (_mkdir(dir) < 0 && errno != EEXIST) {
-                        snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(errno));
-                        return -errno;
+                int e = make_admin_dir(dir);
+                if (e < 0 && e != -EEXIST) {
+                        snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(-e));
+                        return e;
                 }
                 snprintf(sub, sizeof(sub), "%s\\installs", dir);
-                if (_mkdir(sub) < 0 && errno != EEXIST) {
-                        snprintf(err, err_size, "cannot create %s: %s", sub, strerror(errno));
-                        return -errno;
+                e = make_admin_dir(sub);
+                if (e < 0 && e != -EEXIST) {
+                        snprintf(err, err_size, "cannot create %s: %s", sub, strerror(-e));
+                        return e;
                 }
         }
         if (GetFileAttributesA(dir) == INVALID_FILE_ATTRIBUTES)
