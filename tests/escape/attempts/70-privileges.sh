@@ -21,7 +21,7 @@ allowed priv-no-caps "no capabilities, no_new_privs, a seccomp filter" sh -c '
         grep -qE "^NoNewPrivs:[[:space:]]+1$" /proc/self/status && grep -qE "^Seccomp:[[:space:]]+2$" /proc/self/status'
 # Inside, root's files belong to nobody (root is not mapped): a nested runner cannot trust the
 # state directory and refuses (125); were it to run, the outer sandbox would still hold.
-blocked -x priv-nested-runner "not a root-owned directory|$(pick 'Read-only file system' 'Permission denied')" \
+blocked -x priv-nested-runner "already inside .*sandbox|not a root-owned directory|$(pick 'Read-only file system' 'Permission denied')" \
         /var/lib/escape-tools/nested-runner --workspace /home/ann -- sh -c 'echo evil >>/home/ann/outside.txt'
 # A setuid file of the sandbox's own user, planted for someone outside to run. Unelevated it is
 # ann's own uid (nothing gained); elevated it would be bw-off-ann's (ann's offline sandbox user),
