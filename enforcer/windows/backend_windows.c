@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bw_backend_windows: enforcer/backend.h on Windows (bulwark.exe), over win_ops.h's real table.
+ * This file holds what calls Win32 itself; the operations over win_ops.h are in
+ * backend_windows_ops.c (bw_winbe_*, native too).
  *
  * What is here: privilege (an elevated token), the account names and their lookup (the RID of a
  * local account is its 32-bit id), the caller, the state directory under %ProgramData%\bulwark
@@ -22,9 +24,9 @@
 #include <windows.h>
 
 #include "backend.h"
+#include "backend_windows.h"
 #include "util.h"
 #include "win_backend.h"
-#include "win_ops_real.h"
 #include "win_path.h"
 
 #include <errno.h>
@@ -36,27 +38,6 @@
 #include <string.h>
 
 #include <sddl.h>
-
-static const struct bw_win_ops *ops(void) {
-        static struct bw_win_ops real;
-        static bool ready;
-        if (!ready) {
-                bw_win_ops_real(&real);
-                ready = true;
-        }
-        return &real;
-}
-
-#define NOT_YET(what)                                                                                                  \
-        "%s is not implemented on Windows yet (issue #13): nothing was changed; this host cannot be enforced "         \
-        "by this bulwark.exe",                                                                                         \
-                what
-
-static int not_yet(char *err, size_t err_size, const char *what) {
-        if (err && err_size)
-                snprintf(err, err_size, NOT_YET(what));
-        return -ENOTSUP;
-}
 
 static bool win_privileged(void) {
         HANDLE t;
@@ -99,57 +80,12 @@ static const char *win_tmpdir(void) {
         return plan;
 }
 
-/* -- principals -- */
-
-static int win_account_name(uint32_t role, const char *user, char out[33]) {
-        char n[BW_WIN_ACCOUNT_MAX + 1];
-        int e = bw_win_account_name(role, user, n);
-        if (e == 0)
-                snprintf(out, 33, "%s", n);
-        return e;
-}
-
-/* A local account's id: the RID, its SID's last sub-authority. 1 found, 0 absent. */
-static int account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size) {
-        struct bw_win_sid sid;
-        if (!name || !name[0] || ops()->account_sid(ops()->ctx, name, &sid, comment, comment_size) < 0 ||
-            sid.n_sub == 0)
-                return 0;
-        *ret_id = sid.sub[sid.n_sub - 1];
-        return 1;
-}
-
-static void win_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
-                                struct bw_account_state st[32]) {
-        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
-                char comment[512] = "", want[512] = "";
-                uint32_t id;
-                st[i] = (struct bw_account_state){.id = -1};
-                if (account_rid(names[i], &id, comment, sizeof(comment)) > 0) {
-                        st[i].exists = true;
-                        st[i].id = id;
-                        /* membership is not read yet: reported as missing, so apply says so */
-                        st[i].members_ok = false;
-                        bw_win_account_comment(p->principals[i].role, real_user, want, sizeof(want));
-                        st[i].foreign = !bw_streq(comment, want);
-                }
-        }
-}
-
-static int win_group_id(const char *name, uint32_t *ret_id) {
-        return account_rid(name, ret_id, NULL, 0);
-}
-
-static int win_user_id(const char *name, uint32_t *ret_id) {
-        return account_rid(name, ret_id, NULL, 0);
-}
-
 static int win_user_lookup(const char *name, uint32_t id, struct bw_user_info *ret) {
         const char *me = getenv("USERNAME"), *home = getenv("USERPROFILE");
         uint32_t rid = 0;
         if (name && !(me && bw_streq(name, me)))
                 return -ENOENT; /* another user's profile directory is not looked up yet */
-        if (!me || !home || account_rid(me, &rid, NULL, 0) <= 0)
+        if (!me || !home || bw_winbe_account_rid(me, &rid, NULL, 0) <= 0)
                 return -ENOENT;
         if (!name && id != BW_USER_CALLER && id != rid)
                 return -ENOENT;
@@ -164,131 +100,6 @@ static int win_user_lookup(const char *name, uint32_t id, struct bw_user_info *r
         return 0;
 }
 
-static int win_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index,
-                              const char *real_user, char *err, size_t err_size) {
-        (void) p;
-        (void) names;
-        (void) index;
-        (void) real_user;
-        return not_yet(err, err_size, "creating the sandbox accounts");
-}
-
-static int win_group_create(const char *name, char *err, size_t err_size) {
-        (void) name;
-        return not_yet(err, err_size, "creating a group");
-}
-
-static void win_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
-                                       size_t size) {
-        (void) p;
-        (void) names;
-        (void) index;
-        snprintf(out, size, "(membership is not read on Windows yet)");
-}
-
-static int win_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
-                                   size_t err_size) {
-        (void) p;
-        (void) names;
-        (void) index;
-        return not_yet(err, err_size, "adding the sandbox users to their group");
-}
-
-/* Does the account certainly not exist (LookupAccountName says so; another failure is not taken
- * as absence)? */
-static bool account_absent(const char *name) {
-        struct bw_win_sid sid;
-        return name && name[0] && ops()->account_sid(ops()->ctx, name, &sid, NULL, 0) == -ENOENT;
-}
-
-/* An account that does not exist has nothing to remove: revert of an apply that stopped at
- * account_create (journaled before the call) then ends cleanly. One that exists is not removed
- * yet. */
-static int win_account_remove(bool is_group, const char *name, char *err, size_t err_size) {
-        (void) is_group;
-        if (account_absent(name))
-                return 0;
-        return not_yet(err, err_size, "removing an account");
-}
-
-static int win_account_leave_group(const char *user, const char *group, char *err, size_t err_size) {
-        if (account_absent(user) || account_absent(group))
-                return 0; /* no such membership */
-        return not_yet(err, err_size, "removing a group membership");
-}
-
-/* -- network filter -- */
-
-static enum bw_fw_state win_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
-        (void) ids;
-        (void) n;
-        not_yet(err, err_size, "reading bulwark's firewall rules");
-        return BW_FW_UNKNOWN;
-}
-
-static int win_fw_save(char *buf, size_t size) {
-        if (size)
-                buf[0] = 0;
-        return -ENOTSUP;
-}
-
-static int win_fw_apply(const uint32_t *ids, size_t n, char *err, size_t err_size) {
-        (void) ids;
-        (void) n;
-        return not_yet(err, err_size, "the offline users' firewall rules");
-}
-
-static int win_fw_restore(const char *text, char *err, size_t err_size) {
-        (void) text;
-        return not_yet(err, err_size, "restoring firewall rules");
-}
-
-static int win_fw_remove(char *err, size_t err_size) {
-        return not_yet(err, err_size, "removing bulwark's firewall rules");
-}
-
-/* -- objects' access entries -- */
-
-static int win_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
-                             struct bw_tree_stats *st) {
-        (void) tp;
-        st->errors++;
-        if (o->on_error) {
-                char msg[600];
-                snprintf(msg, sizeof(msg), NOT_YET("reading and writing the plan's access entries"));
-                o->on_error(o->error_ctx, root, "", msg, -ENOTSUP);
-        }
-        return -ENOTSUP;
-}
-
-static int win_acl_restore(const struct bw_journal_acl *a) {
-        (void) a;
-        return -ENOTSUP;
-}
-
-/* Nothing to grant: a restricted token keeps SeChangeNotifyPrivilege (bypass traverse checking),
- * so a run reaches a root through directories it cannot list (SEAM.md; to verify on Windows). */
-static int win_traverse_grant(const char *path, uint32_t as_uid, uint32_t gid, const uint32_t *replace,
-                              unsigned n_replace, bool dry_run, bw_acl_batch_fn journal, void *ctx,
-                              bool *ret_replaced) {
-        (void) path;
-        (void) as_uid;
-        (void) gid;
-        (void) replace;
-        (void) n_replace;
-        (void) dry_run;
-        (void) journal;
-        (void) ctx;
-        *ret_replaced = false;
-        return 0;
-}
-
-static bool win_shared_sticky(const char *path) {
-        (void) path;
-        return false; /* Windows has no sticky directories */
-}
-
-/* NTFS and ReFS keep ACLs (FILE_PERSISTENT_ACLS); FAT and exFAT do not. */
 static int win_acl_supported(const char *dir) {
         wchar_t w[MAX_PATH];
         if (MultiByteToWideChar(CP_UTF8, 0, dir, -1, w, MAX_PATH) <= 0)
@@ -325,29 +136,6 @@ static int win_runner_locate(const char *override, char *out, size_t size) {
         if ((size_t) snprintf(out, size, "%sbulwark-runner.exe", path) >= size)
                 return -ENAMETOOLONG;
         return 0;
-}
-
-static int win_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
-        (void) path;
-        *ret = (struct bw_runner_info){0};
-        return not_yet(err, err_size, "checking who may replace bulwark-runner.exe");
-}
-
-static int win_runner_converge(const char *path, const uint8_t *record, uint32_t record_len, char *err,
-                               size_t err_size) {
-        (void) path;
-        (void) record;
-        (void) record_len;
-        return not_yet(err, err_size, "protecting bulwark-runner.exe");
-}
-
-static int win_runner_restore(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
-                              size_t err_size) {
-        (void) record;
-        (void) record_len;
-        if (path_size)
-                path_out[0] = 0;
-        return not_yet(err, err_size, "restoring bulwark-runner.exe's descriptor");
 }
 
 /* -- host probe -- */
@@ -544,31 +332,31 @@ const struct bw_backend bw_backend_windows = {
         .privileged = win_privileged,
         .plan_path = win_plan_path,
         .tmpdir = win_tmpdir,
-        .account_name = win_account_name,
-        .accounts_lookup = win_accounts_lookup,
-        .group_id = win_group_id,
-        .user_id = win_user_id,
+        .account_name = bw_winbe_account_name,
+        .accounts_lookup = bw_winbe_accounts_lookup,
+        .group_id = bw_winbe_group_id,
+        .user_id = bw_winbe_user_id,
         .user_lookup = win_user_lookup,
-        .account_create = win_account_create,
-        .group_create = win_group_create,
-        .account_missing_groups = win_account_missing_groups,
-        .account_fix_members = win_account_fix_members,
-        .account_remove = win_account_remove,
-        .account_leave_group = win_account_leave_group,
-        .fw_inspect = win_fw_inspect,
-        .fw_save = win_fw_save,
-        .fw_apply = win_fw_apply,
-        .fw_restore = win_fw_restore,
-        .fw_remove = win_fw_remove,
-        .tree_converge = win_tree_converge,
-        .acl_restore = win_acl_restore,
-        .traverse_grant = win_traverse_grant,
-        .shared_sticky = win_shared_sticky,
+        .account_create = bw_winbe_account_create,
+        .group_create = bw_winbe_group_create,
+        .account_missing_groups = bw_winbe_account_missing_groups,
+        .account_fix_members = bw_winbe_account_fix_members,
+        .account_remove = bw_winbe_account_remove,
+        .account_leave_group = bw_winbe_account_leave_group,
+        .fw_inspect = bw_winbe_fw_inspect,
+        .fw_save = bw_winbe_fw_save,
+        .fw_apply = bw_winbe_fw_apply,
+        .fw_restore = bw_winbe_fw_restore,
+        .fw_remove = bw_winbe_fw_remove,
+        .tree_converge = bw_winbe_tree_converge,
+        .acl_restore = bw_winbe_acl_restore,
+        .traverse_grant = bw_winbe_traverse_grant,
+        .shared_sticky = bw_winbe_shared_sticky,
         .acl_supported = win_acl_supported,
         .runner_locate = win_runner_locate,
-        .runner_inspect = win_runner_inspect,
-        .runner_converge = win_runner_converge,
-        .runner_restore = win_runner_restore,
+        .runner_inspect = bw_winbe_runner_inspect,
+        .runner_converge = bw_winbe_runner_converge,
+        .runner_restore = bw_winbe_runner_restore,
         .host_probe = win_host_probe,
         .audit_write = win_audit_write,
         .state_open = win_state_open,

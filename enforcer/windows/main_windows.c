@@ -2,10 +2,14 @@
 /*
  * bulwark.exe's entry point: the arguments as UTF-8 (Windows passes UTF-16; the C runtime's
  * narrow argv would be in the ANSI code page and lose what it cannot represent), output in UTF-8
- * on a console, then main.c's bw_main: the same command line as on Linux.
+ * on a console, bw_backend_windows over the real win_ops table, then main.c's bw_main: the same
+ * command line as on Linux.
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
+
+#include "backend_windows.h"
+#include "win_ops_real.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,5 +31,8 @@ int wmain(int argc, wchar_t **wargv) {
                 }
         }
         SetConsoleOutputCP(CP_UTF8);
+        static struct bw_win_ops real;
+        bw_win_ops_real(&real);
+        bw_winbe_use_ops(&real);
         return bw_main(argc, argv);
 }

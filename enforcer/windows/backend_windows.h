@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bw_backend_windows's operations that act through win_ops.h (backend_windows_ops.c): pure, so
+ * the engine runs over them natively with the recording fake (tests/windows/fake_ops.c). The
+ * host's own operations (privilege, paths, the state directory, the probe, the audit log) are
+ * Win32's (backend_windows.c). Operations not implemented on Windows yet return -ENOTSUP and say
+ * which ("... is not implemented on Windows yet").
+ */
+#pragma once
+
+#include "backend.h"
+#include "win_ops.h"
+
+/* The win_ops table the operations below use (bulwark.exe: the real one; tests: the fake). */
+void bw_winbe_use_ops(const struct bw_win_ops *ops);
+
+/* A local account's id: the RID. 1 found (*ret_id set; comment filled if non-NULL), 0 absent. */
+int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size);
+
+int bw_winbe_account_name(uint32_t role, const char *user, char out[33]);
+void bw_winbe_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
+                              struct bw_account_state st[32]);
+int bw_winbe_group_id(const char *name, uint32_t *ret_id);
+int bw_winbe_user_id(const char *name, uint32_t *ret_id);
+int bw_winbe_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index, const char *real_user,
+                            char *err, size_t err_size);
+int bw_winbe_group_create(const char *name, char *err, size_t err_size);
+void bw_winbe_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
+                                     size_t size);
+int bw_winbe_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
+                                 size_t err_size);
+int bw_winbe_account_remove(bool is_group, const char *name, char *err, size_t err_size);
+int bw_winbe_account_leave_group(const char *user, const char *group, char *err, size_t err_size);
+enum bw_fw_state bw_winbe_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size);
+int bw_winbe_fw_save(char *buf, size_t size);
+int bw_winbe_fw_apply(const uint32_t *ids, size_t n, char *err, size_t err_size);
+int bw_winbe_fw_restore(const char *text, char *err, size_t err_size);
+int bw_winbe_fw_remove(char *err, size_t err_size);
+int bw_winbe_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
+                           struct bw_tree_stats *st);
+int bw_winbe_acl_restore(const struct bw_journal_acl *a);
+int bw_winbe_traverse_grant(const char *path, uint32_t as_uid, uint32_t gid, const uint32_t *replace,
+                            unsigned n_replace, bool dry_run, bw_acl_batch_fn journal, void *ctx, bool *ret_replaced);
+bool bw_winbe_shared_sticky(const char *path);
+int bw_winbe_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size);
+int bw_winbe_runner_converge(const char *path, const uint8_t *record, uint32_t record_len, char *err, size_t err_size);
+int bw_winbe_runner_restore(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
+                            size_t err_size);
