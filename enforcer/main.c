@@ -126,9 +126,11 @@ static const char *const command_help[][2] = {
                    "ID is a plan ID or installation ID (or a prefix of one) from 'bulwark status'; WORKSPACE\n"
                    "the directory of an installation (a name with a '/', or one that is no ID: write ./NAME\n"
                    "for a directory named like an ID). --quiet prints nothing but errors. Exit: 0/1.\n"},
-        {"status", "Usage: bulwark status [--json]\n\n"
+        {"status", "Usage: bulwark status [--json] [-v | --verbose]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
-                   "flushed table, a deleted user). --quiet prints nothing: the exit status says it.\n"
+                   "flushed table, a deleted user). Past 50 drifted objects under one root the rest are\n"
+                   "counted on one line; -v, --verbose lists every one (--json always does). --quiet\n"
+                   "prints nothing: the exit status says it.\n"
                    "Exit: 0 all in force, 2 drift, 1 error.\n"},
         {"run", "Usage: bulwark run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n\n"
                 "Run CMD under the token spec of the plan covering the workspace. The workspace is DIR, or\n"
@@ -153,10 +155,13 @@ static const char *const command_help[][2] = {
                     "carve-outs, identity) and keeps it serving in the background; later `bulwark run`s in\n"
                     "the workspace (same mode) run their command in it, each in a pid and mount namespace of\n"
                     "its own, with no_new_privs, Landlock and seccomp, and the same checks before and after\n"
-                    "the command as a cold run. A run whose boundary differs (a carve-out appeared, the\n"
-                    "policy changed) runs cold and has the session rebuilt. A terminal (interactive) run\n"
-                    "runs cold. The session ends with `stop`, after 15 minutes without a command\n"
-                    "(BULWARK_SESSION_IDLE seconds), or when its boundary changes. `list` shows yours.\n"},
+                    "the command as a cold run, terminal (interactive) runs included. A run whose boundary\n"
+                    "differs (a carve-out appeared, the policy changed) stops the stale session, builds a\n"
+                    "new one and runs in it. Without a session a run is cold and starts none, unless\n"
+                    "BULWARK_SESSION=auto (then the first run starts one); BULWARK_SESSION=off keeps every\n"
+                    "run cold. The session ends with `stop`, after 15 minutes without a command\n"
+                    "(BULWARK_SESSION_IDLE seconds), when its socket is removed (logout), or when its\n"
+                    "boundary changes. `list` shows yours.\n"},
         {"trust", "Usage: bulwark trust [--workspace DIR] [--show | --revoke]\n\n"
                   "Record that you trust the exact content of the workspace's .bulwark/policy.yaml and of every\n"
                   "file it extends (as `direnv allow` does): their SHA-256 digests go to\n"
