@@ -828,6 +828,151 @@ static void guard_tree(struct bw_guard *guard, struct spec_lists *sl, const char
         }
 }
 
+/* ---- other names of a protected file ---- */
+
+/*
+ * A hard link shares the inode, not the mount: a read-only bind (or a cover) over a carve-out
+ * file leaves its other names as writable (readable) as their place. A command can make such a
+ * name ahead of time (`ln notes.txt certs/new.pem` while new.pem is nobody's yet) and read or
+ * write the key ann later puts there in place (openssl, `>`). So every protected regular file
+ * with more than one link has its other names inside the writable roots found (one walk of the
+ * roots concerned, only when there is such a file) and protected the same way. Names inside a
+ * protected directory are protected already; names outside the writable roots are not writable.
+ */
+struct link_target {
+        dev_t dev;
+        ino_t ino;
+        nlink_t left; /* other names not found yet */
+        bool hide;
+        const char *root;
+};
+struct link_walk {
+        struct link_target *t;
+        size_t n;
+        nlink_t left; /* the sum of every target's */
+        struct spec_lists *sl;
+        unsigned added;
+};
+
+static bool protected_dir(const struct spec_lists *sl, const char *path) {
+        for (size_t i = 0; i < sl->read_only.n; i++)
+                if (bw_streq(sl->read_only.v[i], path))
+                        return true;
+        for (size_t i = 0; i < sl->hidden.n; i++)
+                if (bw_streq(sl->hidden.v[i], path))
+                        return true;
+        return false;
+}
+
+static void link_walk_dir(struct link_walk *w, const char *root, int dfd, char *path, size_t len, dev_t dev,
+                          unsigned depth) {
+        if (depth > 512)
+                refuse("%s is more than 512 directories deep: the runner cannot look for other names of the "
+                       "protected files with several hard links; flatten it",
+                       path);
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return; /* unreadable to you: nothing the command made (it could not hide it from you) */
+        }
+        for (struct dirent *de; w->left && (de = readdir(d));) {
+                if (bw_streq(de->d_name, ".") || bw_streq(de->d_name, ".."))
+                        continue;
+                if (de->d_type != DT_DIR && de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+                        continue;
+                size_t nl = strlen(de->d_name);
+                if (len + 1 + nl >= PATH_MAX)
+                        refuse("a path under %s is longer than %d bytes: the runner cannot look for other names of "
+                               "the protected files with several hard links; shorten it",
+                               root, PATH_MAX - 1);
+                path[len] = '/';
+                memcpy(path + len + 1, de->d_name, nl + 1);
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+                        continue; /* gone, or another file system (no link reaches across) */
+                if (S_ISDIR(st.st_mode)) {
+                        if (protected_dir(w->sl, path))
+                                continue;
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        /* a directory a run locked (chmod 000) could hold the other name: not
+                         * one of another user's (root's: a container's volume) */
+                        if (sub < 0 && errno == EACCES && st.st_uid != 0)
+                                refuse("%s cannot be read, and a protected file has another hard link that may be "
+                                       "in it (the command could write or read the file through it): make it "
+                                       "readable (chmod u+rx) or remove the other links (find %s -samefile FILE)",
+                                       path, root);
+                        if (sub >= 0)
+                                link_walk_dir(w, root, sub, path, len + 1 + nl, dev, depth + 1);
+                } else if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                        for (size_t i = 0; i < w->n; i++) {
+                                struct link_target *t = &w->t[i];
+                                if (t->dev != st.st_dev || t->ino != st.st_ino || t->root != root)
+                                        continue;
+                                struct str_list *l = t->hide ? &w->sl->hidden : &w->sl->read_only;
+                                size_t before = l->n;
+                                list_add(l, path, t->hide ? BW_RO_NOPIN : 0);
+                                if (l->n != before) { /* not the protected name itself */
+                                        w->added++;
+                                        if (t->left) {
+                                                t->left--;
+                                                w->left--;
+                                        }
+                                }
+                        }
+                }
+                path[len] = 0;
+        }
+        closedir(d);
+}
+
+static void protect_other_links(struct spec_lists *sl, const char *private_tmp, bool verbose) {
+        struct link_walk w = {.sl = sl};
+        for (int hide = 0; hide < 2; hide++) {
+                struct str_list *l = hide ? &sl->hidden : &sl->read_only;
+                for (size_t i = 0; i < l->n; i++) {
+                        const char *root = NULL;
+                        for (size_t k = 0; k < sl->writable.n; k++)
+                                if (within(l->v[i], sl->writable.v[k]) &&
+                                    !bw_streq(sl->writable.v[k], private_tmp ? private_tmp : "") &&
+                                    (!root || strlen(sl->writable.v[k]) < strlen(root)))
+                                        root = sl->writable.v[k];
+                        struct stat st;
+                        if (!root || lstat(l->v[i], &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink < 2)
+                                continue;
+                        struct link_target *t = realloc(w.t, (w.n + 1) * sizeof(*w.t));
+                        if (!t)
+                                refuse("out of memory");
+                        w.t = t;
+                        w.t[w.n++] = (struct link_target){st.st_dev, st.st_ino, st.st_nlink - 1, hide, root};
+                        w.left += st.st_nlink - 1;
+                }
+        }
+        /* one walk per root that holds such a file, outermost roots only (a root inside another is
+         * walked with it) */
+        for (size_t i = 0; i < w.n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = w.t[k].root == w.t[i].root;
+                if (seen || !w.left)
+                        continue;
+                int fd = bw_open_path_safely(w.t[i].root, O_RDONLY | O_DIRECTORY, getuid());
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s", w.t[i].root);
+                link_walk_dir(&w, w.t[i].root, fd, path, strlen(path), st.st_dev, 0);
+        }
+        if (verbose && w.n)
+                fprintf(stderr,
+                        "bulwark run: %zu protected file%s with other hard links: %u other name%s protected too\n", w.n,
+                        w.n == 1 ? "" : "s", w.added, w.added == 1 ? "" : "s");
+        free(w.t);
+}
+
 /* ---- main ---- */
 
 static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool network, const char *shown) {
@@ -1481,6 +1626,7 @@ int main(int argc, char **argv) {
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
         guard_tree(guard, &sl, private_tmp, tree_dir, verbose);
+        protect_other_links(&sl, private_tmp, verbose);
         /* A warm session for this workspace and mode: its socket (made now, as you, before an
          * elevated runner becomes the sandbox user) */
         char session_path[PATH_MAX] = "";

@@ -23,7 +23,8 @@ libc.syscall.restype = ctypes.c_long
 NR = {"ptrace": 101, "process_vm_readv": 310, "io_uring_setup": 425, "bpf": 321, "keyctl": 250,
       "perf_event_open": 298, "userfaultfd": 323, "setns": 308, "unshare": 272, "clone": 56,
       "clone3": 435, "mount": 165, "umount2": 166, "chroot": 161, "fsopen": 430, "open_tree": 428,
-      "name_to_handle_at": 303, "open_by_handle_at": 304, "ioctl": 16, "renameat2": 316}
+      "name_to_handle_at": 303, "open_by_handle_at": 304, "ioctl": 16, "renameat2": 316,
+      "pidfd_open": 434, "pidfd_getfd": 438, "memfd_create": 319}
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -420,6 +421,57 @@ def cmd_exchange_loop(a, b, stop):
     if n % 2:
         sc("renameat2", ctypes.c_long(-100), a.encode(), ctypes.c_long(-100), b.encode(), 2)
     ok(f"{n} exchanges")
+
+
+def cmd_rename_flags(src, dst, flags):
+    """renameat2 with RENAME_EXCHANGE (exchange) or RENAME_WHITEOUT (whiteout), once."""
+    f = {"exchange": 2, "whiteout": 4, "noreplace": 1}[flags]
+    sc("renameat2", ctypes.c_long(-100), src.encode(), ctypes.c_long(-100), dst.encode(), f)
+    ok(f"renameat2 {src} {dst} {flags}")
+
+
+def cmd_tmpfile_link(dirpath, name):
+    """An unnamed file made in dirpath (O_TMPFILE), written, then given the name dirpath/name
+    through linkat(AT_EMPTY_PATH) (or /proc/self/fd when that needs a capability)."""
+    fd = oserror(lambda: os.open(dirpath, os.O_TMPFILE | os.O_WRONLY, 0o755), f"O_TMPFILE in {dirpath}")
+    os.write(fd, b"#!/bin/sh\ntouch /tmp/evil\n")
+    oserror(lambda: os.link(f"/proc/self/fd/{fd}", os.path.join(dirpath, name), follow_symlinks=True),
+            f"link the unnamed file as {dirpath}/{name}")
+    ok(f"made {dirpath}/{name} through O_TMPFILE")
+
+
+def cmd_pidfd_getfd(pid):
+    """A descriptor of another process, taken through pidfd_getfd (each of its first 64)."""
+    pfd = sc("pidfd_open", int(pid), 0)
+    got = []
+    for n in range(64):
+        r = libc.syscall(ctypes.c_long(NR["pidfd_getfd"]), ctypes.c_long(pfd), ctypes.c_long(n), ctypes.c_long(0))
+        if r >= 0:
+            got.append(n)
+        elif ctypes.get_errno() not in (errno.EBADF,):
+            refused(ctypes.get_errno(), f"pidfd_getfd {pid} {n}")
+    if got:
+        ok(f"took descriptors {got} of pid {pid}")
+    refused(errno.EBADF, f"pidfd_getfd {pid}: no descriptor")
+
+
+def cmd_removexattr(path, name):
+    oserror(lambda: os.removexattr(path, name), f"removexattr {name} {path}")
+    ok(f"removed {name} from {path}")
+
+
+def cmd_setxattr_name(path, name, value):
+    oserror(lambda: os.setxattr(path, name, value.encode()), f"setxattr {name} {path}")
+    ok(f"set {name} on {path}")
+
+
+def cmd_append_held(path, delay):
+    """Open path for appending, wait delay seconds, write: a descriptor opened before the path's
+    protection changed (the caller arranges that) still writes?"""
+    fd = oserror(lambda: os.open(path, os.O_WRONLY | os.O_APPEND), f"open {path}")
+    time.sleep(float(delay))
+    oserror(lambda: os.write(fd, b"escaped\n"), f"write {path}")
+    ok(f"wrote {path} through a descriptor held {delay} s")
 
 
 # ---- the runner's perimeter (issue #11) ----
