@@ -355,7 +355,7 @@ static bool plan_cache_load(const char *workspace, const char *const values[BW_V
                 src[n_src] = (struct bw_source){.path = p + off, .layer = layer};
                 for (int i = 0; i < 32; i++) {
                         unsigned byte;
-                        if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+                        if (sscanf(hex + (size_t) 2 * (size_t) i, "%2x", &byte) != 1)
                                 ok = false;
                         src[n_src].sha256[i] = (uint8_t) byte;
                 }

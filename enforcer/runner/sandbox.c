@@ -1003,8 +1003,7 @@ __attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, boo
                 memcpy(CMSG_DATA(c), &conn, sizeof(int));
                 bool handed = sendmsg(next, &mh, MSG_NOSIGNAL) == 1;
                 close(conn);
-                close(next);
-                next = -1;
+                close(next); /* replaced just below by the next monitor in waiting */
                 if (handed) {
                         active++;
                         failed = 0;

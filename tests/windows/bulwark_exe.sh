@@ -62,12 +62,12 @@ echo "ok show: $n plans, text and JSON, compared"
 
 doc=$(wine "$exe" doctor 2>&1 | tr -d '\r')
 rc=$?
-echo "$doc" | grep -q '^enforcement: *UNVERIFIED' || bad "doctor does not say enforcement is unverified: $doc"
-echo "$doc" | grep -q '^firewall: *not probed' || bad "doctor does not say the firewall was not probed: $doc"
-echo "$doc" | grep -q '^restricted run: *not probed' || bad "doctor does not say the restricted run was not probed"
-echo "$doc" | grep -q 'under Wine: no security effect here is real' || bad "doctor does not say it runs under Wine"
+printf "%s\n" "$doc" | grep -q '^enforcement: *UNVERIFIED' || bad "doctor does not say enforcement is unverified: $doc"
+printf "%s\n" "$doc" | grep -q '^firewall: *not probed' || bad "doctor does not say the firewall was not probed: $doc"
+printf "%s\n" "$doc" | grep -q '^restricted run: *not probed' || bad "doctor does not say the restricted run was not probed"
+printf "%s\n" "$doc" | grep -q 'under Wine: no security effect here is real' || bad "doctor does not say it runs under Wine"
 json=$(wine "$exe" doctor --json 2>&1 | tr -d '\r')
-echo "$json" | grep -q '"enforcement": *"UNVERIFIED' || bad "doctor --json has no UNVERIFIED enforcement: $json"
+printf "%s\n" "$json" | grep -q '"enforcement": *"UNVERIFIED' || bad "doctor --json has no UNVERIFIED enforcement: $json"
 [ $fail -eq 0 ] && echo "ok doctor: says enforcement is unverified and what it did not probe"
 
 mkdir -p "$work/ws"
