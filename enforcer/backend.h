@@ -114,6 +114,12 @@ struct bw_backend {
          * engine makes no write groups (tp->root_group then holds ids no group has: a backend
          * leaves the write-group role's entries out). */
         bool write_groups;
+        /* Are access entries decided object by object (tree_converge over each root, the rule
+         * set's decision per object: Linux)? false: the backend puts entries on the plan's
+         * targets only and the system's inheritance carries them below (Windows); the engine then
+         * calls targets_converge once instead of tree_converge per root, and revert has no
+         * per-object leftovers to strip. */
+        bool per_object_acls;
 
         /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
          * status read what they can and report the rest as unknown. */
@@ -197,6 +203,20 @@ struct bw_backend {
          * changes nothing (st->changed 0). */
         int (*tree_converge)(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                              struct bw_tree_stats *st);
+        /* (per_object_acls false) Converge the entries of the plan p, bound with b and its
+         * principals named as names[] (account_create's), for installation install_id: the targets (roots, carve-outs,
+         * the rules' own paths), not a walk of every object. What the backend keeps of the installation (Windows: the
+         * roots' SIDs) is read from and, unless o->dry_run, written beneath state_fd (installs/ID/, which apply has
+         * made; state_fd -1: nothing kept yet). Each object whose entries differ is handed to o->on_batch(o->userdata,
+         * &change, 1) first (root: the object's plan path, rel
+         * "", attr the backend's name for what changes, ino the object's identity, before/after
+         * the exact bytes, what the change in words) and written only once that returned 0 (dry
+         * run: never). Uses o->dry_run, o->on_batch, o->on_error (per-object failures and the
+         * plan's rules it cannot enforce, counted in st->errors); not o->threads or o->regions.
+         * Returns 0, or negative errno with err saying why. A second call changes nothing. */
+        int (*targets_converge)(const struct bw_plan *p, const char *const names[32], const struct bw_bindings *b,
+                                const char *install_id, int state_fd, const struct bw_tree_options *o,
+                                struct bw_tree_stats *st, char *err, size_t err_size);
         /* Put back one journaled object's entries (the first record for it holds the state before
          * bulwark): reach it from its root without following links, check it is still the same
          * object (a->ino), write a->before (or the state a->had_before / a->mode describe).

@@ -239,6 +239,50 @@ static int on_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
         return e;
 }
 
+/* A change of targets_converge: journaled as the walk's are, and one line each (there is no walk
+ * to summarise them in regions: a plan has few targets). */
+static int on_target_batch(void *userdata, const struct bw_acl_change *c, size_t n) {
+        struct run *r = userdata;
+        int e = on_batch(userdata, c, n);
+        for (size_t i = 0; i < n && e == 0; i++) {
+                char detail[200];
+                snprintf(detail, sizeof(detail), "%s: this installation's entries (inherited below)", c[i].attr);
+                bw_report_add(r, c[i].before ? '~' : '+', "acl", c[i].root, detail, NULL, 0);
+        }
+        return e;
+}
+
+/* Entries on the plan's targets (a backend without per-object decisions: Windows). */
+static int converge_targets(struct run *r) {
+        struct bw_bindings b = {{0}};
+        for (size_t v = 0; v < BW_VAR_COUNT; v++)
+                b.value[v] = r->values[v];
+        struct bw_tree_options to = {.dry_run = r->dry_run,
+                                     .threads = 1,
+                                     .on_batch = on_target_batch,
+                                     .userdata = r,
+                                     .on_error = bw_report_object_error};
+        struct bw_tree_stats st = {0};
+        char err[1024] = "";
+        /* plan and status hold no state fd: what an earlier apply recorded (the roots' SIDs) is
+         * read through one of their own (none when there is no state directory yet) */
+        _cleanup_close_ int own = -1;
+        int state_fd = r->state_fd;
+        if (state_fd < 0 && r->dry_run) {
+                own = BE(r)->state_open(r->o->state_dir, false, err, sizeof(err));
+                state_fd = own >= 0 ? own : -1;
+                err[0] = 0;
+        }
+        int e = BE(r)->targets_converge(r->plan, r->name_of, &b, r->install_id, state_fd, &to, &st, err, sizeof(err));
+        if (e < 0)
+                return bw_report_fail(r, e, "cannot converge the plan's access entries: %s",
+                                      err[0] ? err : strerror(-e));
+        r->acl_errors += st.errors;
+        r->progress_seen += st.objects;
+        r->progress_changed += st.changed;
+        return 0;
+}
+
 /* The kind of the path rule a root comes from. */
 static uint32_t root_kind(const struct bw_tree_policy *tp, const char *root) {
         for (size_t i = 0; i < tp->n_paths; i++)
@@ -333,6 +377,8 @@ int bw_converge_acls(struct run *r) {
                 bw_report_add(r, '?', "acl", roots[i], detail, NULL, 0);
                 r->unknown--;
         }
+        if (!BE(r)->per_object_acls)
+                return converge_targets(r);
         struct bw_acl_region *regions = NULL;
         struct bw_tree_options to = {.dry_run = r->dry_run,
                                      .threads = r->o->threads,

@@ -469,6 +469,7 @@ static void linux_state_unlock(int lock) {
 const struct bw_backend bw_backend_linux = {
         .name = "linux",
         .write_groups = true,
+        .per_object_acls = true,
         .privileged = linux_privileged,
         .account_name = bw_account_name,
         .accounts_lookup = bw_accounts_lookup,

@@ -329,6 +329,7 @@ static void win_state_unlock(int lock) {
 const struct bw_backend bw_backend_windows = {
         .name = "windows",
         .write_groups = false,
+        .per_object_acls = false,
         .privileged = win_privileged,
         .plan_path = win_plan_path,
         .tmpdir = win_tmpdir,
@@ -349,6 +350,7 @@ const struct bw_backend bw_backend_windows = {
         .fw_restore = bw_winbe_fw_restore,
         .fw_remove = bw_winbe_fw_remove,
         .tree_converge = bw_winbe_tree_converge,
+        .targets_converge = bw_winbe_targets_converge,
         .acl_restore = bw_winbe_acl_restore,
         .traverse_grant = bw_winbe_traverse_grant,
         .shared_sticky = bw_winbe_shared_sticky,

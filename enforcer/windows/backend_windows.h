@@ -38,6 +38,9 @@ int bw_winbe_fw_restore(const char *text, char *err, size_t err_size);
 int bw_winbe_fw_remove(char *err, size_t err_size);
 int bw_winbe_tree_converge(const struct bw_tree_policy *tp, const char *root, const struct bw_tree_options *o,
                            struct bw_tree_stats *st);
+int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[32], const struct bw_bindings *b,
+                              const char *install_id, int state_fd, const struct bw_tree_options *o,
+                              struct bw_tree_stats *st, char *err, size_t err_size);
 int bw_winbe_acl_restore(const struct bw_journal_acl *a);
 int bw_winbe_traverse_grant(const char *path, uint32_t as_uid, uint32_t gid, const uint32_t *replace,
                             unsigned n_replace, bool dry_run, bw_acl_batch_fn journal, void *ctx, bool *ret_replaced);

@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The operations of bw_backend_windows that act through win_ops.h (backend_windows.h): the
- * principals' names and lookup, and the operations not implemented on Windows yet, each failing
- * with -ENOTSUP and a sentence naming it. Pure (no Win32 call): the native build runs the engine
- * over them with the recording fake (tests/windows/engine_windows_fake.c); bulwark.exe over the
- * real table (main_windows.c calls bw_winbe_use_ops).
+ * principals' names and lookup; the plan's access entries (targets_converge: bw_win_translate and
+ * bw_win_apply_targets, each DACL journaled by the engine before it is written, and the
+ * installation's record installs/ID/windows) and acl_restore; and the operations not implemented
+ * on Windows yet, each failing with -ENOTSUP and a sentence naming it. Pure (no Win32 call): the
+ * native build runs the engine over them with the recording fake
+ * (tests/windows/engine_windows_fake.c); bulwark.exe over the real table (main_windows.c calls
+ * bw_winbe_use_ops).
  */
 #include "backend_windows.h"
 
+#include "journal.h"
 #include "util.h"
 #include "win_backend.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct bw_win_ops *cur_ops;
 
@@ -181,9 +188,281 @@ int bw_winbe_tree_converge(const struct bw_tree_policy *tp, const char *root, co
         return -ENOTSUP;
 }
 
+/* Put back the descriptor bytes journaled before bulwark's first change, on the same object (file
+ * ID) only. Only the DACL is written (set_dacl): the owner and group in those bytes were never
+ * changed. */
 int bw_winbe_acl_restore(const struct bw_journal_acl *a) {
-        (void) a;
-        return -ENOTSUP;
+        if (!a->had_before || !a->before || a->root_len == 0)
+                return -EBADMSG; /* targets_converge journals every object with its prior bytes */
+        _cleanup_free_ char *path = malloc(a->root_len + 1 + a->rel_len + 1);
+        if (!path)
+                return -ENOMEM;
+        memcpy(path, a->root, a->root_len);
+        size_t n = a->root_len;
+        if (a->rel_len) {
+                path[n++] = '/';
+                memcpy(path + n, a->rel, a->rel_len);
+                n += a->rel_len;
+        }
+        path[n] = 0;
+        bw_win_handle h = 0;
+        struct bw_win_object_info info;
+        int r = ops()->open_object(ops()->ctx, path, true, &h, &info, NULL, 0);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (info.reparse || info.file_id != a->ino) {
+                /* another object took the name since: not the one bulwark changed */
+                ops()->close_handle(ops()->ctx, h);
+                return 0;
+        }
+        r = ops()->set_dacl(ops()->ctx, h, a->before, a->before_len, NULL, 0);
+        ops()->close_handle(ops()->ctx, h);
+        return r < 0 ? r : 1;
+}
+
+/* -- targets_converge: the installation's record and the plan's targets -- */
+
+#define RECORD_MAX (1u << 20)
+
+/* Read installs/ID/windows: 0 (ret filled), -ENOENT, -EBADMSG (damaged), other errno. */
+static int record_read(int state_fd, const char *id, struct bw_win_install *ret) {
+        char p[96];
+        snprintf(p, sizeof(p), "installs/%s/windows", id);
+        if (state_fd < 0)
+                return -ENOENT;
+        _cleanup_close_ int fd = openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *text = malloc(RECORD_MAX + 1);
+        if (!text)
+                return -ENOMEM;
+        ssize_t n = bw_read_full(fd, text, RECORD_MAX);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n == RECORD_MAX)
+                return -EBADMSG;
+        text[n] = 0;
+        return bw_win_install_decode(text, ret);
+}
+
+/* Write installs/ID/windows durably (a new file renamed over the old one). */
+static int record_write(int state_fd, const struct bw_win_install *in) {
+        char p[96], tmp[112];
+        snprintf(p, sizeof(p), "installs/%s/windows", in->id);
+        snprintf(tmp, sizeof(tmp), "installs/%s/windows.new", in->id);
+        _cleanup_free_ char *text = NULL;
+        int r = bw_win_install_encode(in, &text);
+        if (r < 0)
+                return r;
+        unlinkat(state_fd, tmp, 0);
+        int fd = openat(state_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        size_t len = strlen(text), off = 0;
+        while (r == 0 && off < len) {
+                ssize_t w = write(fd, text + off, len - off);
+                if (w < 0 && errno != EINTR)
+                        r = -errno;
+                else if (w > 0)
+                        off += (size_t) w;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(state_fd, tmp, state_fd, p) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(state_fd, tmp, 0);
+        return r;
+}
+
+/* The other installations' records (their entries are kept where they want them too). */
+static size_t others_read(int state_fd, const char *skip_id, struct bw_win_install **ret) {
+        *ret = NULL;
+        if (state_fd < 0)
+                return 0;
+        int dfd = openat(state_fd, "installs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return 0;
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return 0;
+        }
+        size_t n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                if (e->d_name[0] == '.' || bw_streq(e->d_name, skip_id) || strlen(e->d_name) != 16)
+                        continue;
+                struct bw_win_install x = {0};
+                if (record_read(state_fd, e->d_name, &x) < 0)
+                        continue;
+                struct bw_win_install *m = realloc(*ret, (n + 1) * sizeof(*m));
+                if (!m) {
+                        bw_win_install_done(&x);
+                        break;
+                }
+                *ret = m;
+                m[n++] = x;
+        }
+        closedir(d);
+        return n;
+}
+
+/* What targets_converge's journal hook needs. */
+struct target_ctx {
+        const struct bw_tree_options *o;
+};
+
+/* Each DACL record goes to the engine's journal before it is written (bw_win_journal.on_add). */
+static int journal_to_engine(void *ctx, const struct bw_win_rec *rec) {
+        const struct target_ctx *c = ctx;
+        if (rec->kind != BW_WIN_REC_DACL)
+                return -EINVAL; /* targets_converge makes no other kind */
+        struct bw_acl_change ch = {.root = rec->path,
+                                   .rel = "",
+                                   .attr = "DACL",
+                                   .ino = rec->file_id,
+                                   .before = rec->before,
+                                   .before_len = rec->before_n,
+                                   .after = rec->after,
+                                   .after_len = rec->after_n};
+        return c->o->on_batch ? c->o->on_batch(c->o->userdata, &ch, 1) : 0;
+}
+
+static void say(const struct bw_tree_options *o, const char *path, const char *what, int e) {
+        if (o->on_error)
+                o->on_error(o->error_ctx, path, "", what, e);
+}
+
+/* The installation's accounts as the engine bound them (names[i] for the plan's principal i; the
+ * read group's SID is in the entries). In a dry run before they exist, an account is the null SID:
+ * every target then shows as a change, as on Linux with unknown ids. */
+static int install_accounts(struct bw_win_install *in, const struct bw_plan *p, const char *const names[32],
+                            bool dry_run, char *err, size_t err_size) {
+        static const uint32_t roles[3] = {BW_ROLE_SANDBOX_GROUP, BW_ROLE_OFFLINE, BW_ROLE_ONLINE};
+        char *dst[3] = {in->group, in->offline, in->online};
+        size_t max[3] = {BW_WIN_GROUP_MAX, BW_WIN_ACCOUNT_MAX, BW_WIN_ACCOUNT_MAX};
+        struct bw_win_sid *sids[3] = {&in->group_sid, &in->offline_sid, &in->online_sid};
+        for (int k = 0; k < 3; k++) {
+                const char *name = NULL;
+                for (uint32_t i = 0; i < p->n_principals && i < 32 && !name; i++)
+                        if (p->principals[i].role == roles[k] && names[i] && names[i][0])
+                                name = names[i];
+                if (!name) {
+                        if (roles[k] == BW_ROLE_SANDBOX_GROUP) {
+                                snprintf(err, err_size,
+                                         "the plan names no sandbox group: its entries have no one "
+                                         "to name (recompile it with this bulwarkc)");
+                                return -EINVAL;
+                        }
+                        continue; /* a plan without that user: nothing of it in the entries */
+                }
+                if (strlen(name) > max[k]) {
+                        snprintf(err, err_size, "the account name %s is too long for Windows", name);
+                        return -ENAMETOOLONG;
+                }
+                snprintf(dst[k], max[k] + 1, "%s", name);
+                int r = ops()->account_sid(ops()->ctx, name, sids[k], NULL, 0);
+                if (r < 0 && dry_run)
+                        r = bw_win_sid_from_string("S-1-0-0", sids[k]);
+                if (r < 0) {
+                        snprintf(err, err_size, "the account %s cannot be looked up (%s): apply creates it first", name,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[32], const struct bw_bindings *b,
+                              const char *install_id, int state_fd, const struct bw_tree_options *o,
+                              struct bw_tree_stats *st, char *err, size_t err_size) {
+        const char *user = b->value[BW_VAR_USER];
+        if (!user || !user[0] || !install_id || strlen(install_id) != 16) {
+                snprintf(err, err_size, "no user or installation to converge the entries for");
+                return -EINVAL;
+        }
+        struct bw_win_install in = {0};
+        int r = record_read(state_fd, install_id, &in);
+        if (r == -EBADMSG) {
+                snprintf(err, err_size,
+                         "installs/%s/windows (the installation's roots and accounts) is damaged: nothing was "
+                         "changed; revert %s, or restore the file from a backup",
+                         install_id, install_id);
+                return r;
+        }
+        if (r < 0 && r != -ENOENT) {
+                snprintf(err, err_size, "cannot read installs/%s/windows: %s", install_id, strerror(-r));
+                return r;
+        }
+        if (r == 0 && !bw_streq(in.user, user)) {
+                snprintf(err, err_size, "installs/%s/windows is for the user %s, not %s: nothing was changed",
+                         install_id, in.user, user);
+                bw_win_install_done(&in);
+                return -EBADMSG;
+        }
+        snprintf(in.id, sizeof(in.id), "%s", install_id);
+        snprintf(in.user, sizeof(in.user), "%s", user);
+        struct bw_win_install *others = NULL;
+        size_t n_others = 0;
+        struct bw_win_translation t = {0};
+        struct bw_win_report rep = {0};
+        struct target_ctx tc = {.o = o};
+        struct bw_win_journal j = {.on_add = journal_to_engine, .on_add_ctx = &tc};
+        r = install_accounts(&in, p, names, o->dry_run, err, err_size);
+        if (r == 0)
+                r = bw_win_translate(p, b, &in, ops(), &t, err, err_size);
+        for (size_t i = 0; r == 0 && i < t.n_warnings; i++) {
+                /* a rule that is not enforced here is said, and counted: apply does not pass for done */
+                say(o, t.warnings[i], "not enforced on Windows", -ENOTSUP);
+                st->errors++;
+        }
+        /* The roots' SIDs are durable before any entry names them. */
+        if (r == 0 && !o->dry_run && (r = record_write(state_fd, &in)) < 0)
+                snprintf(err, err_size, "cannot write installs/%s/windows: %s", install_id, strerror(-r));
+        if (r == 0) {
+                n_others = others_read(state_fd, install_id, &others);
+                r = bw_win_apply_targets(&in, others, n_others, &t, ops(), &j, o->dry_run, &rep);
+                if (r < 0)
+                        snprintf(err, err_size, "%s",
+                                 j.failed            ? "the journal could not be written: nothing more was changed"
+                                 : rep.last_error[0] ? rep.last_error
+                                                     : strerror(-r));
+        }
+        /* Read grants: made here, one after the other (the background thread of windows.md is not
+         * wired yet); a dry run leaves them to apply. */
+        unsigned granted = 0, failed = 0;
+        if (r == 0 && !o->dry_run && rep.read_grants_queued) {
+                struct bw_win_read_worker w;
+                r = bw_win_read_worker_init(&w, &in, &t, ops(), &j);
+                while (r == 0 && !j.failed && bw_win_read_worker_step(&w, 64) > 0)
+                        ;
+                granted = w.granted;
+                failed = w.failed;
+                if (r == 0 && j.failed) {
+                        r = j.failed;
+                        snprintf(err, err_size, "the journal could not be written: nothing more was changed");
+                }
+                bw_win_read_worker_done(&w);
+        }
+        if (r == 0 && !o->dry_run && (r = record_write(state_fd, &in)) < 0)
+                snprintf(err, err_size, "cannot write installs/%s/windows: %s", install_id, strerror(-r));
+        if (rep.errors + failed)
+                say(o, rep.last_error[0] ? rep.last_error : "(a target)", "could not be converged", -EIO);
+        st->objects += rep.changed + rep.unchanged + rep.missing + rep.errors + granted + failed;
+        st->changed += rep.changed + granted;
+        st->unchanged += rep.unchanged;
+        st->errors += rep.errors + failed;
+        for (size_t i = 0; i < n_others; i++)
+                bw_win_install_done(&others[i]);
+        free(others);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        return r;
 }
 
 /* Nothing to grant: a restricted token keeps SeChangeNotifyPrivilege (bypass traverse checking),

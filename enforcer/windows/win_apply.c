@@ -145,6 +145,13 @@ static uint8_t *dup_bytes(const uint8_t *b, size_t n) {
 }
 
 int bw_win_journal_add(struct bw_win_journal *j, const struct bw_win_rec *r) {
+        if (j->failed)
+                return j->failed;
+        if (j->on_add) {
+                int e = j->on_add(j->on_add_ctx, r);
+                if (e < 0)
+                        return j->failed = e;
+        }
         if (j->n == j->cap) {
                 size_t cap = j->cap ? j->cap * 2 : 16;
                 struct bw_win_rec *n = realloc(j->recs, cap * sizeof(*n));
@@ -687,6 +694,8 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                 object_done(ops, &o);
                 if (r == -ENOMEM || r == -EIO)
                         return r; /* the journal could not be written: stop before any further write */
+                if (j && j->failed)
+                        return j->failed;
         }
         /* Objects an earlier apply gave entries that this plan no longer wants: this
          * installation's entries go (journaled), as the reference implementation never did. */
@@ -723,6 +732,8 @@ int bw_win_apply_targets(struct bw_win_install *in, const struct bw_win_install 
                 object_done(ops, &o);
                 if (r == -ENOMEM || r == -EIO)
                         return r;
+                if (j && j->failed)
+                        return j->failed;
         }
         /* What is in force now, for later reverts' reference counts. */
         struct bw_win_target *copy = calloc(t->n ? t->n : 1, sizeof(*copy));
@@ -974,7 +985,7 @@ int bw_win_read_worker_init(struct bw_win_read_worker *w, const struct bw_win_in
 }
 
 int bw_win_read_worker_step(struct bw_win_read_worker *w, size_t max) {
-        for (size_t done = 0; done < max && w->next < w->n; done++) {
+        for (size_t done = 0; done < max && w->next < w->n && !(w->j && w->j->failed); done++) {
                 const char *path = w->paths[w->next++];
                 struct object o;
                 struct bw_win_report rep = {0};

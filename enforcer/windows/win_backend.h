@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #define BW_WIN_ACCOUNT_MAX 20 /* characters of a Windows local account name */
+#define BW_WIN_GROUP_MAX 256  /* of a local group's (the engine names them bw-r-ID: 21) */
 
 struct bw_win_root {
         char *path; /* plan path, /c/Users/ann/repo */
@@ -38,7 +39,7 @@ struct bw_win_root {
 struct bw_win_install {
         char id[17];
         char user[257];
-        char offline[BW_WIN_ACCOUNT_MAX + 1], online[BW_WIN_ACCOUNT_MAX + 1], group[BW_WIN_ACCOUNT_MAX + 1];
+        char offline[BW_WIN_ACCOUNT_MAX + 1], online[BW_WIN_ACCOUNT_MAX + 1], group[BW_WIN_GROUP_MAX + 1];
         struct bw_win_sid offline_sid, online_sid, group_sid;
         uint8_t *offline_secret, *online_secret; /* DPAPI blobs of the passwords */
         size_t offline_secret_n, online_secret_n;
@@ -143,6 +144,13 @@ struct bw_win_rec {
 struct bw_win_journal {
         struct bw_win_rec *recs;
         size_t n, cap;
+        /* If set, called with each record before it is kept, and so before what it records is
+         * written (the engine's journal: targets_converge). A negative return refuses the record:
+         * bw_win_journal_add returns it, failed keeps the first, and apply and the read worker
+         * stop there, writing nothing more. */
+        int (*on_add)(void *ctx, const struct bw_win_rec *r);
+        void *on_add_ctx;
+        int failed;
 };
 
 void bw_win_journal_done(struct bw_win_journal *j);

@@ -125,9 +125,9 @@ static int get_hex(const char *s, uint8_t **ret, size_t *ret_n) {
 }
 
 /* "NAME SID" into an account name and SID. */
-static int get_account(char *v, char *name, struct bw_win_sid *sid) {
+static int get_account(char *v, char *name, size_t max, struct bw_win_sid *sid) {
         char *sp = strchr(v, ' ');
-        if (!sp || (size_t) (sp - v) > BW_WIN_ACCOUNT_MAX || sp == v)
+        if (!sp || (size_t) (sp - v) > max || sp == v)
                 return -EBADMSG;
         *sp = '\0';
         memcpy(name, v, (size_t) (sp - v) + 1);
@@ -185,11 +185,11 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
                         return -EBADMSG;
                 memcpy(in->user, v, strlen(v) + 1);
         } else if (strcmp(line, "offline") == 0)
-                return get_account(v, in->offline, &in->offline_sid);
+                return get_account(v, in->offline, BW_WIN_ACCOUNT_MAX, &in->offline_sid);
         else if (strcmp(line, "online") == 0)
-                return get_account(v, in->online, &in->online_sid);
+                return get_account(v, in->online, BW_WIN_ACCOUNT_MAX, &in->online_sid);
         else if (strcmp(line, "group") == 0)
-                return get_account(v, in->group, &in->group_sid);
+                return get_account(v, in->group, BW_WIN_GROUP_MAX, &in->group_sid);
         else if (strcmp(line, "offline_secret") == 0)
                 return get_hex(v, &in->offline_secret, &in->offline_secret_n);
         else if (strcmp(line, "online_secret") == 0)

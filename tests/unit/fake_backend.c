@@ -491,6 +491,7 @@ static void f_state_unlock(int lock) {
 static const struct bw_backend fake_ops = {
         .name = "fake",
         .write_groups = true,
+        .per_object_acls = true,
         .privileged = f_privileged,
         .account_name = f_account_name,
         .accounts_lookup = f_accounts_lookup,

@@ -5,11 +5,20 @@
  * (fake_ops.c, world.c's machine), natively. The host's own operations (the state directory, the
  * caller, the probe) are this file's, as fake_backend.c's are for the Linux fake.
  *
- * What it proves: where the Windows backend cannot act yet, the engine stops with a sentence that
- * says so, exits with an error, and nothing is written on the machine (no DACL, account, group
- * membership or firewall rule: the fake records every such call); revert of such an apply ends
- * cleanly and leaves no installation. It does NOT prove apply, apply twice, revert byte for byte
- * or two installations through the engine: those need tree_converge and the accounts (SEAM.md).
+ * What it proves, with bw_backend_windows's own operations: where the Windows backend cannot act
+ * yet (the accounts), apply stops with a sentence that says so and nothing is written on the
+ * machine (no DACL, account, membership or firewall rule: the fake records every such call);
+ * revert of such an apply ends cleanly and leaves no installation; plan shows the plan's DACL
+ * changes (targets_converge, dry run) and writes nothing.
+ *
+ * With the accounts, the firewall and the runner supplied by THIS FILE (test_* below: the
+ * accounts through the fake's user_add/group_add, the firewall and the runner said current; the
+ * real backend still refuses all of them), the engine reaches targets_converge in apply: it
+ * journals each descriptor's exact prior bytes before it is written (checked at every set_dacl),
+ * puts the plan's entries on the targets, a second apply writes nothing, and revert restores
+ * every object's descriptor byte for byte and removes the installation's record. What this does
+ * NOT prove: accounts, membership, passwords or the firewall on Windows; anything on a real
+ * Windows host (the fake simulates the descriptors).
  */
 #include "backend_windows.h"
 #include "engine.h"
@@ -103,6 +112,8 @@ static void host_state_unlock(int lock) {
 static const struct bw_backend windows_fake = {
         .name = "windows (fake ops)",
         .write_groups = false,
+        .per_object_acls = false,
+        .targets_converge = bw_winbe_targets_converge,
         .privileged = host_privileged,
         .tmpdir = host_tmpdir,
         .account_name = bw_winbe_account_name,
@@ -137,10 +148,168 @@ static const struct bw_backend windows_fake = {
         .state_unlock = host_state_unlock,
 };
 
+/* ---- the accounts, the firewall and the runner of this test only ----
+ *
+ * bw_backend_windows refuses these (-ENOTSUP: SEAM.md, points 3 to 5). To reach
+ * targets_converge in apply, this table makes the accounts through the fake's own user_add,
+ * group_add and group_add_member, reads membership from the fake's state, and says the firewall
+ * and the runner are current. None of this is in the real backend, and nothing here is taken as
+ * proof of them. */
+
+static struct world *test_world;
+
+static int test_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index,
+                               const char *real_user, char *err, size_t err_size) {
+        const struct bw_win_ops *o = &test_world->ops;
+        uint32_t role = p->principals[index].role;
+        char comment[300];
+        bw_win_account_comment(role, real_user, comment, sizeof(comment));
+        if (role == BW_ROLE_SANDBOX_GROUP)
+                return o->group_add(o->ctx, names[index], comment, err, err_size);
+        int r = o->user_add(o->ctx, names[index], "test-only-password", comment, err, err_size);
+        for (uint32_t i = 0; i < p->n_principals && r == 0; i++)
+                if (p->principals[i].role == BW_ROLE_SANDBOX_GROUP)
+                        r = o->group_add_member(o->ctx, names[i], names[index], err, err_size);
+        return r;
+}
+
+static void test_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
+                                 struct bw_account_state st[32]) {
+        bw_winbe_accounts_lookup(p, names, real_user, st);
+        const char *group = "";
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++)
+                if (p->principals[i].role == BW_ROLE_SANDBOX_GROUP)
+                        group = names[i];
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
+                if (!st[i].exists || p->principals[i].role == BW_ROLE_SANDBOX_GROUP)
+                        continue;
+                for (size_t a = 0; a < test_world->f.n_accounts; a++) {
+                        const struct fake_account *g = &test_world->f.accounts[a];
+                        if (!g->exists || !g->is_group || strcmp(g->name, group) != 0)
+                                continue;
+                        for (int m = 0; m < g->n_members; m++)
+                                st[i].members_ok |= strcmp(g->members[m], names[i]) == 0;
+                }
+        }
+}
+
+static int test_account_remove(bool is_group, const char *name, char *err, size_t err_size) {
+        const struct bw_win_ops *o = &test_world->ops;
+        int r = is_group ? o->group_del(o->ctx, name, err, err_size) : o->user_del(o->ctx, name, err, err_size);
+        return r == -ENOENT ? 0 : r;
+}
+
+static enum bw_fw_state test_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
+        (void) ids, (void) n, (void) err, (void) err_size;
+        return BW_FW_CURRENT;
+}
+
+static int test_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
+        (void) path, (void) err, (void) err_size;
+        *ret = (struct bw_runner_info){.current = true};
+        return 0;
+}
+
+static const struct bw_backend windows_fake_accounts = {
+        .name = "windows (fake ops, the test's accounts)",
+        .write_groups = false,
+        .per_object_acls = false,
+        .targets_converge = bw_winbe_targets_converge,
+        .privileged = host_privileged,
+        .tmpdir = host_tmpdir,
+        .account_name = bw_winbe_account_name,
+        .accounts_lookup = test_accounts_lookup,
+        .group_id = bw_winbe_group_id,
+        .user_id = bw_winbe_user_id,
+        .user_lookup = host_user_lookup,
+        .account_create = test_account_create,
+        .group_create = bw_winbe_group_create,
+        .account_missing_groups = bw_winbe_account_missing_groups,
+        .account_fix_members = bw_winbe_account_fix_members,
+        .account_remove = test_account_remove,
+        .account_leave_group = bw_winbe_account_leave_group,
+        .fw_inspect = test_fw_inspect,
+        .fw_save = bw_winbe_fw_save,
+        .fw_apply = bw_winbe_fw_apply,
+        .fw_restore = bw_winbe_fw_restore,
+        .fw_remove = bw_winbe_fw_remove,
+        .tree_converge = bw_winbe_tree_converge,
+        .acl_restore = bw_winbe_acl_restore,
+        .traverse_grant = bw_winbe_traverse_grant,
+        .shared_sticky = bw_winbe_shared_sticky,
+        .acl_supported = host_acl_supported,
+        .runner_locate = host_runner_locate,
+        .runner_inspect = test_runner_inspect,
+        .runner_converge = bw_winbe_runner_converge,
+        .runner_restore = bw_winbe_runner_restore,
+        .host_probe = host_probe,
+        .audit_write = host_audit_write,
+        .state_open = host_state_open,
+        .state_lock = host_state_lock,
+        .state_unlock = host_state_unlock,
+};
+
 struct fixture {
         struct world w;
+        struct bw_win_ops wrapped; /* the fake's table, set_dacl checked against the journal */
+        const struct bw_backend *backend;
+        bool check_journal;
+        size_t journal_checked;
         char tmp[256], state[300], audit[300], keys[300], admin[300], err[300];
 };
+
+static struct fixture *cur;
+
+/* Every journal file of the state directory, concatenated (malloc()ed; *n its size). */
+static uint8_t *journals(const struct fixture *x, size_t *n) {
+        char p[400];
+        snprintf(p, sizeof(p), "%s/installs", x->state);
+        uint8_t *all = NULL;
+        *n = 0;
+        DIR *d = opendir(p);
+        for (struct dirent *e; d && (e = readdir(d));) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char jp[700];
+                snprintf(jp, sizeof(jp), "%s/%s/journal", p, e->d_name);
+                FILE *f = fopen(jp, "rb");
+                if (!f)
+                        continue;
+                uint8_t buf[65536];
+                size_t got;
+                while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+                        all = realloc(all, *n + got);
+                        assert_non_null(all);
+                        memcpy(all + *n, buf, got);
+                        *n += got;
+                }
+                fclose(f);
+        }
+        if (d)
+                closedir(d);
+        return all;
+}
+
+/* The fake's set_dacl, but during apply it first checks that the engine's journal (on disk)
+ * already holds the object's current descriptor bytes: journaled before written. */
+static int journaled_set_dacl(void *ctx, bw_win_handle h, const uint8_t *sd, size_t sd_size, char *err,
+                              size_t err_size) {
+        if (cur->check_journal) {
+                uint8_t *now = NULL;
+                size_t now_n = 0;
+                assert_int_equal(cur->w.ops.get_sd(ctx, h, &now, &now_n, NULL, 0), 0);
+                size_t jn = 0;
+                uint8_t *j = journals(cur, &jn);
+                if (!j || !memmem(j, jn, now, now_n)) {
+                        fprintf(stderr, "set_dacl before the descriptor's bytes were in the journal\n");
+                        fail();
+                }
+                free(j);
+                free(now);
+                cur->journal_checked++;
+        }
+        return cur->w.ops.set_dacl(ctx, h, sd, sd_size, err, err_size);
+}
 
 static int setup(void **state) {
         struct fixture *x = calloc(1, sizeof(*x));
@@ -156,7 +325,12 @@ static int setup(void **state) {
         snprintf(x->admin, sizeof(x->admin), "%s/admin", x->tmp);
         snprintf(x->err, sizeof(x->err), "%s/stderr", x->tmp);
         world_init(&x->w);
-        bw_winbe_use_ops(&x->w.ops);
+        test_world = &x->w;
+        cur = x;
+        x->backend = &windows_fake;
+        x->wrapped = x->w.ops;
+        x->wrapped.set_dacl = journaled_set_dacl;
+        bw_winbe_use_ops(&x->wrapped);
         fake_log_clear(&x->w.f);
         *state = x;
         return 0;
@@ -195,7 +369,7 @@ static struct bw_engine_options options(const struct fixture *x) {
                                           .admin_dir = x->admin,
                                           .lock_timeout = 1,
                                           .threads = 1,
-                                          .backend = &windows_fake};
+                                          .backend = x->backend};
 }
 
 /* Run cmd with standard error in *err_text (malloc()ed); its return value. */
@@ -263,17 +437,71 @@ static size_t installs(const struct fixture *x) {
         return n;
 }
 
-/* plan: the accounts are looked up through the Windows operations; the plan's descriptors cannot
- * be read yet, and plan says so and fails rather than show a plan it cannot carry out. */
-static void test_plan_says_not_implemented(void **state) {
+/* Run cmd with its output in *out_text and standard error in *err_text (both malloc()ed). */
+static int with_output(struct fixture *x, char **out_text, char **err_text,
+                       int (*cmd)(const struct fixture *, FILE *)) {
+        char op[320];
+        snprintf(op, sizeof(op), "%s/stdout", x->tmp);
+        fflush(stderr);
+        int saved = dup(2);
+        int fd = open(x->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(saved >= 0 && fd >= 0);
+        dup2(fd, 2);
+        close(fd);
+        FILE *out = fopen(op, "w");
+        assert_non_null(out);
+        int r = cmd(x, out);
+        fclose(out);
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        const char *files[2] = {op, x->err};
+        char **texts[2] = {out_text, err_text};
+        for (int i = 0; i < 2; i++) {
+                FILE *f = fopen(files[i], "r");
+                assert_non_null(f);
+                char *buf = calloc(1, 262144);
+                assert_non_null(buf);
+                size_t n = fread(buf, 1, 262143, f);
+                buf[n] = 0;
+                fclose(f);
+                *texts[i] = buf;
+        }
+        return r;
+}
+
+/* The fixture's two rules Windows cannot enforce (a glob other than a name at any depth; a
+ * junction in the workspace) are said, each, and counted as errors: apply does not pass for done. */
+static void assert_rules_not_enforced_said(const char *err) {
+        if (!strstr(err, "'**/*.pem' is not enforced on Windows") || !strstr(err, ".claude is a junction") ||
+            !strstr(err, "not enforced on Windows: "))
+                fprintf(stderr, "stderr was:\n%s\n", err);
+        assert_non_null(strstr(err, "'**/*.pem' is not enforced on Windows"));
+        assert_non_null(strstr(err, "/c/Users/ann/repo/.claude is a junction"));
+}
+
+/* plan (bw_backend_windows's own operations): the accounts are looked up by their Windows names;
+ * what cannot be read on Windows yet (the firewall, the runner) is said to be unknown; the DACL
+ * changes of the plan's targets are shown (targets_converge, dry run); nothing is written. */
+static void test_plan_shows_dacl_changes(void **state) {
         struct fixture *x = *state;
-        char *err = NULL;
-        int r = with_stderr(x, &err, do_plan);
-        assert_int_equal(r, 1);
-        assert_non_null(strstr(err, "is not implemented on Windows yet"));
-        assert_non_null(strstr(err, "access entries"));
+        char *out = NULL, *err = NULL;
+        int r = with_output(x, &out, &err, do_plan);
+        if (!strstr(out, "~ acl    /c/Users/ann/repo "))
+                fprintf(stderr, "plan (%d) said:\n%s\n%s\n", r, out, err);
         assert_true(fake_count(&x->w.f, "account_sid bwoff-ann") > 0); /* looked up, by the Windows name */
+        assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
+        assert_non_null(strstr(out, "DACL: this installation's entries"));
+        assert_non_null(strstr(out, "/c/Users/ann/repo/.git "));     /* a carve-out */
+        assert_non_null(strstr(out, "/c/Users/ann/repo/src/.GIT ")); /* found at any depth, any case */
+        assert_non_null(strstr(out, "+ user   bwoff-ann"));
+        assert_non_null(strstr(out, "? nft")); /* the firewall and the runner: unknown, and why */
+        assert_non_null(strstr(out, "reading bulwark's firewall rules is not implemented on Windows yet"));
+        assert_non_null(strstr(out, "? runner"));
+        assert_rules_not_enforced_said(err);
         assert_nothing_written(x);
+        assert_int_equal(installs(x), 0);
+        free(out);
         free(err);
 }
 
@@ -300,10 +528,142 @@ static void test_apply_refuses_and_revert_cleans_up(void **state) {
         free(err);
 }
 
+/* The installation's Windows record (installs/ID/windows), "" if there is none. */
+static void windows_record(const struct fixture *x, char *buf, size_t size) {
+        char p[400];
+        buf[0] = 0;
+        snprintf(p, sizeof(p), "%s/installs", x->state);
+        DIR *d = opendir(p);
+        for (struct dirent *e; d && (e = readdir(d));) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char rp[700];
+                snprintf(rp, sizeof(rp), "%s/%s/windows", p, e->d_name);
+                FILE *f = fopen(rp, "r");
+                if (f) {
+                        size_t n = fread(buf, 1, size - 1, f);
+                        buf[n] = 0;
+                        fclose(f);
+                }
+        }
+        if (d)
+                closedir(d);
+}
+
+/* Is there an allow entry for sid with mask on path, explicit? */
+static bool has_allow(struct fixture *x, const char *path, const struct bw_win_sid *sid, uint32_t mask) {
+        struct bw_win_acl acl = {0};
+        fake_dacl(&x->w.f, path, &acl);
+        bool found = false;
+        for (size_t i = 0; i < acl.n; i++)
+                found |= acl.aces[i].type == BW_ACE_ALLOW && !(acl.aces[i].flags & BW_ACE_INHERITED) &&
+                         acl.aces[i].mask == mask && bw_win_sid_equal(&acl.aces[i].sid, sid);
+        bw_win_acl_done(&acl);
+        return found;
+}
+
+static bool has_deny(struct fixture *x, const char *path, const struct bw_win_sid *sid) {
+        struct bw_win_acl acl = {0};
+        fake_dacl(&x->w.f, path, &acl);
+        bool found = false;
+        for (size_t i = 0; i < acl.n; i++)
+                found |= acl.aces[i].type == BW_ACE_DENY && !(acl.aces[i].flags & BW_ACE_INHERITED) &&
+                         bw_win_sid_equal(&acl.aces[i].sid, sid);
+        bw_win_acl_done(&acl);
+        return found;
+}
+
+/* Through the engine (accounts, firewall and runner from this test only): apply journals each
+ * descriptor before writing it and puts the plan's entries on the targets; a second apply writes
+ * nothing; revert restores every descriptor byte for byte and leaves no installation. */
+static void test_apply_twice_and_revert_byte_for_byte(void **state) {
+        struct fixture *x = *state;
+        x->backend = &windows_fake_accounts;
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
+        char *out = NULL, *err = NULL;
+
+        x->check_journal = true;
+        int r = with_output(x, &out, &err, do_apply);
+        x->check_journal = false;
+        if (r != 1)
+                fprintf(stderr, "apply (%d) said:\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 1); /* done, but the two rules it cannot enforce make it fail */
+        assert_rules_not_enforced_said(err);
+        assert_non_null(strstr(err, "2 objects could not be read or changed"));
+        size_t writes = fake_count(&x->w.f, "set_dacl");
+        assert_true(writes >= 4); /* the root, .git, src/.GIT, the unreadable paths... */
+        assert_int_equal(x->journal_checked, writes);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+        assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
+        free(out);
+        free(err);
+
+        /* the entries: the root's SID (from the installation's record) and the group allowed on
+         * the workspace, a carve-out's deny on .git and on src/.GIT */
+        char rec[8192];
+        windows_record(x, rec, sizeof(rec));
+        struct bw_win_install in = {0};
+        assert_int_equal(bw_win_install_decode(rec, &in), 0);
+        assert_int_equal(strncmp(in.group, "bw-r-", 5), 0); /* the engine's read group of this installation */
+        size_t root = in.n_roots;
+        for (size_t i = 0; i < in.n_roots; i++)
+                if (strcmp(in.roots[i].path, "/c/Users/ann/repo") == 0)
+                        root = i;
+        assert_true(root < in.n_roots);
+        assert_true(has_allow(x, "/c/Users/ann/repo", &in.roots[root].sid, 0x1301bf));
+        assert_true(has_allow(x, "/c/Users/ann/repo", &in.group_sid, 0x1301bf));
+        assert_true(has_deny(x, "/c/Users/ann/repo/.git", &in.roots[root].sid));
+        assert_true(has_deny(x, "/c/Users/ann/repo/src/.GIT", &in.roots[root].sid));
+        assert_true(in.n_targets > 0);
+        assert_true(world_diff(&x->w, &before) >= 0);
+
+        /* apply again: nothing written, nothing to say about the DACLs, the same root SIDs */
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_rules_not_enforced_said(err);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_null(strstr(out, "acl "));
+        char rec2[8192];
+        windows_record(x, rec2, sizeof(rec2));
+        assert_string_equal(rec, rec2);
+        free(out);
+        free(err);
+
+        /* plan now: no DACL change either */
+        r = with_output(x, &out, &err, do_plan);
+        if (strstr(out, "acl "))
+                fprintf(stderr, "%s\n", out);
+        assert_null(strstr(out, "acl "));
+        free(out);
+        free(err);
+
+        /* revert: every object's descriptor as it was, byte for byte; the accounts and the
+         * installation (its record too) gone */
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_revert_all);
+        if (r != 0)
+                fprintf(stderr, "revert (%d) said:\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 0);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), writes);
+        long diff = world_diff(&x->w, &before);
+        if (diff >= 0)
+                fprintf(stderr, "%s differs after revert\n", x->w.f.objects[diff].path);
+        assert_int_equal(diff, -1);
+        assert_int_equal(installs(x), 0);
+        assert_true(fake_count(&x->w.f, "user_del bwoff-ann") + fake_count(&x->w.f, "group_del bw-r-") >= 2);
+        free(out);
+        free(err);
+        bw_win_install_done(&in);
+        snapshot_done(&before);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_plan_says_not_implemented, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plan_shows_dacl_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_refuses_and_revert_cleans_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply_twice_and_revert_byte_for_byte, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
