@@ -434,6 +434,26 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
         sl->read_only.n = keep;
 }
 
+/* The trust store (`bulwark trust`: which policy contents run) is what keeps a command from
+ * loosening its own boundary for the next run; `bulwark run` refuses one inside the workspace, but
+ * a policy may make another root writable that holds it (${home}/.local, ${home}). There it is a
+ * read-only carve-out, and where it does not exist yet the run may not create it (the tree guard
+ * moves what the command made there aside). */
+static void protect_trust_store(struct spec_lists *sl, struct bw_guard *guard, const char *home) {
+        const char *state = getenv("XDG_STATE_HOME");
+        char p[2][PATH_MAX];
+        int n = 0;
+        if (state && state[0] == '/' && snprintf(p[n], PATH_MAX, "%s/bulwark", state) < PATH_MAX)
+                n++;
+        if (snprintf(p[n], PATH_MAX, "%s/.local/state/bulwark", home) < PATH_MAX)
+                n++;
+        for (int i = 0; i < n; i++)
+                if (within_any(p[i], &sl->writable)) {
+                        list_add(&sl->read_only, p[i], 0);
+                        bw_guard_add_literal(guard, p[i]);
+                }
+}
+
 /* ---- environment ---- */
 
 /* With file capabilities the dynamic loader runs this program in secure mode and drops variables
@@ -635,15 +655,28 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
 /* The runner's own state (tree_dir's parent: the tree index, the sessions' sockets) is no
  * business of a run: hidden (in $XDG_RUNTIME_DIR it already is, with /run/user/UID). Before the
  * host's sockets are looked at: a session's socket is the runner's, not a service to cover. */
-static void hide_own_state(struct spec_lists *sl, const char *tree_dir) {
-        if (!tree_dir)
-                return;
-        char *dir = strdup(tree_dir);
-        if (!dir)
-                refuse("out of memory");
-        *strrchr(dir, '/') = 0;
-        list_add(&sl->hidden, dir, BW_RO_NOPIN);
-        free(dir);
+static void hide_own_state(struct spec_lists *sl, const char *tree_dir, const char *home) {
+        if (tree_dir) {
+                char *dir = strdup(tree_dir);
+                if (!dir)
+                        refuse("out of memory");
+                *strrchr(dir, '/') = 0;
+                list_add(&sl->hidden, dir, BW_RO_NOPIN);
+                free(dir);
+        }
+        /* ... and the other place it may be kept: a run with a runtime directory uses that one,
+         * while a session started without one (over ssh, from cron) listens in the cache. A
+         * command that reached that socket could stop the session or hand it a command of its
+         * own (a session of another workspace or network mode is another boundary), and an index
+         * there would be what a later run without a runtime directory believes about the tree. */
+        const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
+        char p[PATH_MAX];
+        if (runtime && runtime[0] == '/' && snprintf(p, sizeof(p), "%s/bulwark", runtime) < (int) sizeof(p))
+                list_add(&sl->hidden, p, BW_RO_NOPIN);
+        if (xdg && xdg[0] == '/' && snprintf(p, sizeof(p), "%s/bulwark", xdg) < (int) sizeof(p))
+                list_add(&sl->hidden, p, BW_RO_NOPIN);
+        if (snprintf(p, sizeof(p), "%s/.cache/bulwark", home) < (int) sizeof(p))
+                list_add(&sl->hidden, p, BW_RO_NOPIN);
 }
 
 /* ---- unix sockets of the host ---- */
@@ -1566,6 +1599,7 @@ int main(int argc, char **argv) {
         uid_t trusted = elevated ? (uid_t) -1 : getuid();
         struct bw_guard *guard = bw_guard_new(trusted, b.value[BW_VAR_HOME]);
         build_lists(plan, t, &b, &sl, guard);
+        protect_trust_store(&sl, guard, me->pw_dir);
         /* The real user's session sockets (agents, D-Bus) are no business of the sandbox. */
         char runtime_dir[64];
         snprintf(runtime_dir, sizeof(runtime_dir), "/run/user/%u", (unsigned) getuid());
@@ -1621,7 +1655,7 @@ int main(int argc, char **argv) {
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
         char *tree_dir = state_dir(me->pw_dir, &sl.writable, "tree");
-        hide_own_state(&sl, tree_dir);
+        hide_own_state(&sl, tree_dir, me->pw_dir);
         if (t->network == BW_NETWORK_OFF)
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
