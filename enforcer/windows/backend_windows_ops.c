@@ -66,6 +66,20 @@ int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size
         return 1;
 }
 
+/* The plan's read group, as the engine bound it (NULL if the plan names none). */
+static const char *read_group(const struct bw_plan *p, const char *const names[32]) {
+        for (uint32_t i = 0; i < p->n_principals && i < 32; i++)
+                if (p->principals[i].role == BW_ROLE_SANDBOX_GROUP && names[i] && names[i][0])
+                        return names[i];
+        return NULL;
+}
+
+/* Is user i of the plan in its read group? (What cannot be read counts as not.) */
+static bool in_read_group(const struct bw_plan *p, const char *const names[32], uint32_t i) {
+        const char *g = read_group(p, names);
+        return !g || ops()->group_has_member(ops()->ctx, g, names[i], NULL, 0) == 1;
+}
+
 void bw_winbe_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
                               struct bw_account_state st[32]) {
         for (uint32_t i = 0; i < p->n_principals && i < 32; i++) {
@@ -75,8 +89,8 @@ void bw_winbe_accounts_lookup(const struct bw_plan *p, const char *const names[3
                 if (bw_winbe_account_rid(names[i], &id, comment, sizeof(comment)) > 0) {
                         st[i].exists = true;
                         st[i].id = id;
-                        /* membership is not read yet: reported as missing, so apply says so */
-                        st[i].members_ok = false;
+                        st[i].members_ok =
+                                p->principals[i].kind != BW_PRINCIPAL_SYSTEM_USER || in_read_group(p, names, i);
                         bw_win_account_comment(p->principals[i].role, real_user, want, sizeof(want));
                         st[i].foreign = !bw_streq(comment, want);
                 }
@@ -107,18 +121,17 @@ int bw_winbe_group_create(const char *name, char *err, size_t err_size) {
 
 void bw_winbe_account_missing_groups(const struct bw_plan *p, const char *const names[32], uint32_t index, char *out,
                                      size_t size) {
-        (void) p;
-        (void) names;
-        (void) index;
-        snprintf(out, size, "(membership is not read on Windows yet)");
+        const char *g = read_group(p, names);
+        snprintf(out, size, "%s", g && !in_read_group(p, names, index) ? g : "");
 }
 
 int bw_winbe_account_fix_members(const struct bw_plan *p, const char *const names[32], uint32_t index, char *err,
                                  size_t err_size) {
-        (void) p;
-        (void) names;
-        (void) index;
-        return not_yet(err, err_size, "adding the sandbox users to their group");
+        const char *g = read_group(p, names);
+        if (!g || in_read_group(p, names, index))
+                return 0;
+        int r = ops()->group_add_member(ops()->ctx, g, names[index], err, err_size);
+        return r == -EEXIST ? 0 : r;
 }
 
 /* Does the account certainly not exist (LookupAccountName says so; another failure is not taken
@@ -141,7 +154,8 @@ int bw_winbe_account_remove(bool is_group, const char *name, char *err, size_t e
 int bw_winbe_account_leave_group(const char *user, const char *group, char *err, size_t err_size) {
         if (account_absent(user) || account_absent(group))
                 return 0; /* no such membership */
-        return not_yet(err, err_size, "removing a group membership");
+        int r = ops()->group_del_member(ops()->ctx, group, user, err, err_size);
+        return r == -ENOENT ? 0 : r; /* not a member (any more): nothing to take back */
 }
 
 /* -- network filter -- */

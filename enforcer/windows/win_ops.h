@@ -85,6 +85,11 @@ struct bw_win_ops {
         int (*group_add)(void *ctx, const char *name, const char *comment, char *err, size_t err_size);
         int (*group_del)(void *ctx, const char *name, char *err, size_t err_size);
         int (*group_add_member)(void *ctx, const char *group, const char *user, char *err, size_t err_size);
+        /* Is user (a local account) a member of group (NetLocalGroupGetMembers)? 1 yes, 0 no,
+         * negative errno (-ENOENT: no such group). */
+        int (*group_has_member)(void *ctx, const char *group, const char *user, char *err, size_t err_size);
+        /* NetLocalGroupDelMembers: -ENOENT when the group does not exist or user is not in it. */
+        int (*group_del_member)(void *ctx, const char *group, const char *user, char *err, size_t err_size);
         /* LookupAccountNameW: -ENOENT when there is no such account; *ret_comment (may be NULL)
          * gets the account's comment, which tells bulwark's accounts from others. */
         int (*account_sid)(void *ctx, const char *name, struct bw_win_sid *ret, char *comment, size_t comment_size);

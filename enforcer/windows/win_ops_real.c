@@ -297,6 +297,49 @@ static int r_member(void *ctx, const char *group, const char *user, char *err, s
         return s == NERR_Success ? 0 : fail(s, err, es, "NetLocalGroupAddMembers", group);
 }
 
+/* Members come back as DOMAIN\NAME (level 3); a local account's domain is the machine's, and
+ * account names compare without regard to case. */
+static int r_has_member(void *ctx, const char *group, const char *user, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wg = wide(group), *wu = wide(user);
+        int r = -EINVAL;
+        if (wg && wu) {
+                LPBYTE buf = NULL;
+                DWORD read = 0, total = 0;
+                NET_API_STATUS s =
+                        NetLocalGroupGetMembers(NULL, wg, 3, &buf, MAX_PREFERRED_LENGTH, &read, &total, NULL);
+                if (s != NERR_Success)
+                        r = fail(s, err, es, "NetLocalGroupGetMembers", group);
+                else {
+                        r = 0;
+                        LOCALGROUP_MEMBERS_INFO_3 *m = (LOCALGROUP_MEMBERS_INFO_3 *) buf;
+                        for (DWORD i = 0; i < read && r == 0; i++) {
+                                const wchar_t *n = m[i].lgrmi3_domainandname, *bs = n ? wcsrchr(n, L'\\') : NULL;
+                                if (bs)
+                                        n = bs + 1;
+                                r = n && CompareStringOrdinal(n, -1, wu, -1, TRUE) == CSTR_EQUAL;
+                        }
+                }
+                if (buf)
+                        NetApiBufferFree(buf);
+        }
+        free(wg);
+        free(wu);
+        return r;
+}
+
+static int r_del_member(void *ctx, const char *group, const char *user, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *wg = wide(group), *wu = wide(user);
+        LOCALGROUP_MEMBERS_INFO_3 mi = {.lgrmi3_domainandname = wu};
+        NET_API_STATUS s = wg && wu ? NetLocalGroupDelMembers(NULL, wg, 3, (LPBYTE) &mi, 1) : ERROR_INVALID_PARAMETER;
+        free(wg);
+        free(wu);
+        if (s == ERROR_MEMBER_NOT_IN_ALIAS || s == NERR_GroupNotFound || s == ERROR_NO_SUCH_ALIAS)
+                return -ENOENT;
+        return s == NERR_Success ? 0 : fail(s, err, es, "NetLocalGroupDelMembers", group);
+}
+
 static int r_account_sid(void *ctx, const char *name, struct bw_win_sid *ret, char *comment, size_t cs) {
         (void) ctx;
         wchar_t *w = wide(name), domain[256];
@@ -721,6 +764,8 @@ void bw_win_ops_real(struct bw_win_ops *ops) {
                 .group_add = r_group_add,
                 .group_del = r_group_del,
                 .group_add_member = r_member,
+                .group_has_member = r_has_member,
+                .group_del_member = r_del_member,
                 .account_sid = r_account_sid,
                 .fw_add = r_fw_add,
                 .fw_remove = r_fw_remove,

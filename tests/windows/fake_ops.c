@@ -308,6 +308,40 @@ static int f_member(void *ctx, const char *group, const char *user, char *err, s
         return 0;
 }
 
+static int f_has_member(void *ctx, const char *group, const char *user, char *err, size_t es) {
+        struct fake *f = ctx;
+        (void) err, (void) es;
+        int r = record(f, "group_has_member %s %s", group, user);
+        if (r < 0)
+                return r;
+        struct fake_account *g = account(f, group);
+        if (!g || !g->is_group)
+                return -ENOENT;
+        for (int i = 0; i < g->n_members; i++)
+                if (bw_win_path_equal(g->members[i], user))
+                        return 1;
+        return 0;
+}
+
+static int f_del_member(void *ctx, const char *group, const char *user, char *err, size_t es) {
+        struct fake *f = ctx;
+        (void) err, (void) es;
+        int r = record(f, "group_del_member %s %s", group, user);
+        if (r < 0)
+                return r;
+        struct fake_account *g = account(f, group);
+        if (!g || !g->is_group)
+                return -ENOENT;
+        for (int i = 0; i < g->n_members; i++)
+                if (bw_win_path_equal(g->members[i], user)) {
+                        memmove(g->members[i], g->members[i + 1],
+                                (size_t) (g->n_members - i - 1) * sizeof(g->members[0]));
+                        g->n_members--;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
 static int f_account_sid(void *ctx, const char *name, struct bw_win_sid *ret, char *comment, size_t cs) {
         struct fake *f = ctx;
         int r = record(f, "account_sid %s", name);
@@ -548,6 +582,8 @@ void fake_init(struct fake *f, struct bw_win_ops *ops) {
                 .group_add = f_group_add,
                 .group_del = f_group_del,
                 .group_add_member = f_member,
+                .group_has_member = f_has_member,
+                .group_del_member = f_del_member,
                 .account_sid = f_account_sid,
                 .fw_add = f_fw_add,
                 .fw_remove = f_fw_remove,
