@@ -261,8 +261,9 @@ int bw_state_str_cmp(const void *a, const void *b) {
 
 int bw_state_remove_install(int state_fd, const char *id) {
         char p[96];
-        /* windows: the Windows backend's record of the installation (targets_converge) */
-        static const char *const files[] = {"plan", "bindings", "journal", "windows"};
+        /* windows: the Windows backend's record of the installation (targets_converge), and
+         * what a crash may have left of its rewrite */
+        static const char *const files[] = {"plan", "bindings", "journal", "windows", "windows.new"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(files); i++) {
                 snprintf(p, sizeof(p), "installs/%s/%s", id, files[i]);
                 if (unlinkat(state_fd, p, 0) < 0 && errno != ENOENT)

@@ -509,6 +509,8 @@ static void test_apply_refuses_and_revert_cleans_up(void **state) {
         free(err);
 }
 
+static void install_of(const struct fixture *x, const char *ws, char id[257]);
+
 /* The installation's Windows record (installs/ID/windows), "" if there is none. */
 static void windows_record(const struct fixture *x, char *buf, size_t size) {
         char p[400];
@@ -623,7 +625,13 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         free(err);
 
         /* revert: every object's descriptor as it was, byte for byte; the accounts and the
-         * installation (its record too) gone */
+         * installation (its record too, and what a crash left of a rewrite of it) gone */
+        char id[257], leftover[700];
+        install_of(x, "/c/Users/ann/repo", id);
+        snprintf(leftover, sizeof(leftover), "%s/installs/%s/windows.new", x->state, id);
+        FILE *lf = fopen(leftover, "w");
+        assert_non_null(lf);
+        fclose(lf);
         fake_log_clear(&x->w.f);
         r = with_output(x, &out, &err, do_revert_all);
         if (r != 0)
