@@ -780,8 +780,11 @@ static void test_two_installations(void **state) {
         record_of(x, b, &ib);
         cur_which = a;
         r = with_output(x, &out, &err, do_revert_which);
-        if (r != 0)
+        /* 1: the re-apply of repo2's installation says its rule again */
+        if (r != 1 || !strstr(out, "re-applying the plan installed for /c/Users/ann/repo2"))
                 fprintf(stderr, "revert %s (%d):\n%s\n%s\n", a, r, out, err);
+        assert_int_equal(r, 1);
+        assert_non_null(strstr(err, "'**/*.pem' is not enforced on Windows"));
         free(out), free(err);
         assert_true(has_allow(x, "/c/Users/ann/repo2", root_sid(&ib, "/c/Users/ann/repo2"), 0x1301bf));
         assert_true(has_deny(x, "/c/Users/ann/.ssh", &ib.group_sid));
@@ -806,12 +809,71 @@ static void test_two_installations(void **state) {
         snapshot_done(&s1);
 }
 
+static int refusals, journaled;
+
+/* The engine's journal, as if its disk were full from the second record on. */
+static int journal_refuses_second(void *userdata, const struct bw_acl_change *c, size_t n) {
+        (void) userdata, (void) c;
+        if (journaled + (int) n > 1) {
+                refusals++;
+                return -ENOSPC;
+        }
+        journaled += (int) n;
+        return 0;
+}
+
+/* targets_converge itself: once the journal refuses a record, nothing more is written (the object
+ * whose record was refused included) and it fails saying so. */
+static void test_journal_refusal_stops_writes(void **state) {
+        struct fixture *x = *state;
+        const struct bw_win_ops *o = &x->w.ops;
+        const char *names[32] = {0};
+        static char bound[32][33];
+        for (uint32_t i = 0; i < x->w.plan.n_principals && i < 32; i++) {
+                uint32_t role = x->w.plan.principals[i].role;
+                if (role == BW_ROLE_SANDBOX_GROUP)
+                        names[i] = "bw-r-0123456789abcdef";
+                else if (bw_winbe_account_name(role, "ann", bound[i]) == 0)
+                        names[i] = bound[i];
+        }
+        assert_int_equal(o->group_add(o->ctx, "bw-r-0123456789abcdef", "test", NULL, 0), 0);
+        assert_int_equal(o->user_add(o->ctx, "bwoff-ann", "pw", "test", NULL, 0), 0);
+        assert_int_equal(o->user_add(o->ctx, "bwon-ann", "pw", "test", NULL, 0), 0);
+        assert_int_equal(mkdir(x->state, 0755), 0);
+        char dir[400];
+        snprintf(dir, sizeof(dir), "%s/installs", x->state);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(dir, sizeof(dir), "%s/installs/0123456789abcdef", x->state);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        int sfd = open(x->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(sfd >= 0);
+        struct bw_bindings b = {{0}};
+        world_bindings("/c/Users/ann/repo", &b);
+        struct bw_tree_options to = {.dry_run = false, .on_batch = journal_refuses_second};
+        struct bw_tree_stats st = {0};
+        char err[512] = "";
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
+        fake_log_clear(&x->w.f);
+        refusals = journaled = 0;
+        int r = bw_winbe_targets_converge(&x->w.plan, names, &b, "0123456789abcdef", sfd, &to, &st, err, sizeof(err));
+        assert_int_equal(r, -ENOSPC);
+        assert_non_null(strstr(err, "the journal could not be written"));
+        assert_int_equal(journaled, 1);
+        assert_int_equal(refusals, 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 1); /* the journaled one only */
+        assert_true(world_diff(&x->w, &before) >= 0);
+        close(sfd);
+        snapshot_done(&before);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_shows_dacl_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_refuses_and_revert_cleans_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_twice_and_revert_byte_for_byte, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_installations, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_refusal_stops_writes, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
