@@ -516,11 +516,19 @@ static bool env_dropped(const char *entry) {
                                            "ALL_PROXY",
                                            "NO_PROXY",
                                            "BULWARK_SANDBOX"};
+        /* password managers' CLI sessions: the key to the whole vault for as long as it is open
+         * (Bitwarden's BW_SESSION, 1Password's OP_SESSION_<account>), whatever the policy passes */
+        static const char *const drop_prefix[] = {"BW_SESSION", "OP_SESSION_"};
         const char *eq = strchr(entry, '=');
         size_t n = eq ? (size_t) (eq - entry) : strlen(entry);
         for (size_t i = 0; i < BW_ARRAY_SIZE(drop); i++)
                 if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
                         return true;
+        for (size_t i = 0; i < BW_ARRAY_SIZE(drop_prefix); i++) {
+                size_t pl = strlen(drop_prefix[i]);
+                if (n >= pl && strncmp(entry, drop_prefix[i], pl) == 0 && (n == pl || drop_prefix[i][pl - 1] == '_'))
+                        return true;
+        }
         return false;
 }
 
