@@ -242,8 +242,12 @@ static int admin_only(const char *dir, char *why, size_t why_size) {
  * Administrators full control, Users read and execute), inherited by what is made in it. What
  * %ProgramData% would pass on is not enough: its Users entry (create files and folders) is
  * inherited by subdirectories. 0, or negative errno (-EEXIST: there already, left as it is). */
-static int make_admin_dir(const char *path) {
-        static const wchar_t sddl[] = L"O:BAG:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)";
+#define ADMIN_DIR_SDDL L"O:BAG:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)"
+/* secrets/: the same without the Users entry. The sandbox users' passwords are DPAPI blobs for
+ * the machine (CRYPTPROTECT_LOCAL_MACHINE), which any local user could decrypt: only who cannot
+ * read the file is kept from them. */
+#define SECRETS_DIR_SDDL L"O:BAG:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+static int make_admin_dir(const char *path, const wchar_t *sddl) {
         wchar_t w[MAX_PATH];
         PSECURITY_DESCRIPTOR sd = NULL;
         if (MultiByteToWideChar(CP_UTF8, 0, path, -1, w, MAX_PATH) <= 0)
@@ -264,13 +268,19 @@ static int make_admin_dir(const char *path) {
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
         if (create) {
-                int e = make_admin_dir(dir);
+                int e = make_admin_dir(dir, ADMIN_DIR_SDDL);
                 if (e < 0 && e != -EEXIST) {
                         snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(-e));
                         return e;
                 }
                 snprintf(sub, sizeof(sub), "%s\\installs", dir);
-                e = make_admin_dir(sub);
+                e = make_admin_dir(sub, ADMIN_DIR_SDDL);
+                if (e < 0 && e != -EEXIST) {
+                        snprintf(err, err_size, "cannot create %s: %s", sub, strerror(-e));
+                        return e;
+                }
+                snprintf(sub, sizeof(sub), "%s\\secrets", dir);
+                e = make_admin_dir(sub, SECRETS_DIR_SDDL);
                 if (e < 0 && e != -EEXIST) {
                         snprintf(err, err_size, "cannot create %s: %s", sub, strerror(-e));
                         return e;
@@ -290,6 +300,7 @@ static int win_state_open(const char *dir, bool create, char *err, size_t err_si
                 snprintf(err, err_size, "cannot open the state directory %s: %s", dir, strerror(errno));
                 return e;
         }
+        bw_winbe_use_state(fd); /* where account_create keeps the sandbox users' passwords */
         return fd;
 }
 

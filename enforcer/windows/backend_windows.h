@@ -13,6 +13,9 @@
 
 /* The win_ops table the operations below use (bulwark.exe: the real one; tests: the fake). */
 void bw_winbe_use_ops(const struct bw_win_ops *ops);
+/* The state directory state_open gave (bw_backend_windows's, or a test's): account_create keeps
+ * each sandbox user's DPAPI-protected password beneath it, in secrets/NAME. */
+void bw_winbe_use_state(int state_fd);
 
 /* A local account's id: the RID. 1 found (*ret_id set; comment filled if non-NULL), 0 absent. */
 int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size);

@@ -359,7 +359,7 @@ int bw_win_journal_decode(const char *text, struct bw_win_journal *ret) {
 
 /* 20 random letters and digits (119 bits) and a fixed tail that meets any complexity policy
  * (upper, lower, digit, symbol): the password is never typed, only kept with DPAPI. */
-static int make_password(const struct bw_win_ops *ops, char out[25]) {
+int bw_win_make_password(const struct bw_win_ops *ops, char out[25]) {
         static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         uint8_t rnd[20];
         int r = ops->random(ops->ctx, rnd, sizeof(rnd));
@@ -403,7 +403,7 @@ static int converge_account(struct bw_win_install *in, const struct bw_win_ops *
                 return 0;
         if (secret) {
                 char pw[25];
-                if ((r = make_password(ops, pw)) < 0)
+                if ((r = bw_win_make_password(ops, pw)) < 0)
                         return r;
                 r = ops->user_add(ops->ctx, name, pw, comment, err, sizeof(err));
                 if (r == 0) {

@@ -167,6 +167,10 @@ struct bw_win_report {
         char last_error[512];
 };
 
+/* A sandbox user's password: 20 random letters and digits (ops->random) and a fixed tail any
+ * complexity policy accepts; never typed, only kept with DPAPI. */
+int bw_win_make_password(const struct bw_win_ops *ops, char out[25]);
+
 /* Principals of the installation (users, group, membership, DPAPI-kept passwords). */
 int bw_win_principals_converge(struct bw_win_install *in, const struct bw_win_ops *ops, struct bw_win_journal *j,
                                bool dry_run, struct bw_win_report *rep);

@@ -5,20 +5,20 @@
  * (fake_ops.c, world.c's machine), natively. The host's own operations (the state directory, the
  * caller, the probe) are this file's, as fake_backend.c's are for the Linux fake.
  *
- * What it proves, with bw_backend_windows's own operations: where the Windows backend cannot act
- * yet (the accounts), apply stops with a sentence that says so and nothing is written on the
- * machine (no DACL, account, membership or firewall rule: the fake records every such call);
- * revert of such an apply ends cleanly and leaves no installation; plan shows the plan's DACL
- * changes (targets_converge, dry run) and writes nothing.
+ * What it proves, with bw_backend_windows's own operations: plan shows the plan's DACL changes
+ * (targets_converge, dry run) and writes nothing; apply makes the accounts (each user's password
+ * kept with DPAPI in secrets/NAME before the account exists), then stops where the backend cannot
+ * act yet (the firewall), says so, and writes no DACL or rule; revert of that apply removes the
+ * accounts and their passwords and leaves no installation.
  *
- * With the accounts, the firewall and the runner supplied by THIS FILE (test_* below: the
- * accounts through the fake's user_add/group_add, the firewall and the runner said current; the
- * real backend still refuses all of them), the engine reaches targets_converge in apply: it
- * journals each descriptor's exact prior bytes before it is written (checked at every set_dacl),
- * puts the plan's entries on the targets, a second apply writes nothing, and revert restores
- * every object's descriptor byte for byte and removes the installation's record. What this does
- * NOT prove: accounts, membership, passwords or the firewall on Windows; anything on a real
- * Windows host (the fake simulates the descriptors).
+ * With the firewall and the runner said current by THIS FILE (test_fw_inspect,
+ * test_runner_inspect; the real backend cannot read either yet), the engine reaches
+ * targets_converge in apply: it journals each descriptor's exact prior bytes before it is written
+ * (checked at every set_dacl), puts the plan's entries on the targets, a second apply writes
+ * nothing (membership read, not re-added), revert restores every object's descriptor byte for
+ * byte and removes the installation's record; two installations of one user revert in either
+ * order; a journal refusal stops all further writes. What this does NOT prove: the firewall; the
+ * runner; anything on a real Windows host (the fake simulates descriptors, accounts and DPAPI).
  */
 #include "backend_windows.h"
 #include "engine.h"
@@ -92,10 +92,12 @@ static int host_state_open(const char *dir, bool create, char *err, size_t err_s
                 snprintf(err, err_size, "cannot open the state directory %s", dir);
                 return -errno;
         }
-        if (create && mkdirat(fd, "installs", 0755) < 0 && errno != EEXIST) {
+        if (create && ((mkdirat(fd, "installs", 0755) < 0 && errno != EEXIST) ||
+                       (mkdirat(fd, "secrets", 0700) < 0 && errno != EEXIST))) {
                 close(fd);
                 return -errno;
         }
+        bw_winbe_use_state(fd); /* as bw_backend_windows's state_open does */
         return fd;
 }
 
@@ -148,37 +150,15 @@ static const struct bw_backend windows_fake = {
         .state_unlock = host_state_unlock,
 };
 
-/* ---- the accounts, the firewall and the runner of this test only ----
+/* ---- the firewall and the runner of this test only ----
  *
- * bw_backend_windows refuses these (-ENOTSUP: SEAM.md, points 3 to 5). To reach
- * targets_converge in apply, this table makes and removes the accounts through the fake's own
- * user_add, group_add, group_add_member, user_del and group_del, and says the firewall and the
- * runner are current; membership (its read, a later addition, its removal at revert) is the real
- * backend's (bw_winbe_accounts_lookup, _account_fix_members, _account_leave_group). None of this is in the real
- * backend, and nothing here is taken as proof of them. */
+ * bw_backend_windows cannot read or write its firewall rules yet (SEAM.md point 5) nor inspect
+ * the runner's descriptor: fw_inspect says BW_FW_UNKNOWN and apply stops there. To reach
+ * targets_converge in apply, this table says both are current. Everything else in it is
+ * bw_backend_windows's own (the accounts, their passwords, membership, the entries, revert). None
+ * of this is in the real backend, and nothing here is taken as proof of the firewall. */
 
 static struct world *test_world;
-
-static int test_account_create(const struct bw_plan *p, const char *const names[32], uint32_t index,
-                               const char *real_user, char *err, size_t err_size) {
-        const struct bw_win_ops *o = &test_world->ops;
-        uint32_t role = p->principals[index].role;
-        char comment[300];
-        bw_win_account_comment(role, real_user, comment, sizeof(comment));
-        if (role == BW_ROLE_SANDBOX_GROUP)
-                return o->group_add(o->ctx, names[index], comment, err, err_size);
-        int r = o->user_add(o->ctx, names[index], "test-only-password", comment, err, err_size);
-        for (uint32_t i = 0; i < p->n_principals && r == 0; i++)
-                if (p->principals[i].role == BW_ROLE_SANDBOX_GROUP)
-                        r = o->group_add_member(o->ctx, names[i], names[index], err, err_size);
-        return r;
-}
-
-static int test_account_remove(bool is_group, const char *name, char *err, size_t err_size) {
-        const struct bw_win_ops *o = &test_world->ops;
-        int r = is_group ? o->group_del(o->ctx, name, err, err_size) : o->user_del(o->ctx, name, err, err_size);
-        return r == -ENOENT ? 0 : r;
-}
 
 static enum bw_fw_state test_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
         (void) ids, (void) n, (void) err, (void) err_size;
@@ -192,7 +172,7 @@ static int test_runner_inspect(const char *path, struct bw_runner_info *ret, cha
 }
 
 static const struct bw_backend windows_fake_accounts = {
-        .name = "windows (fake ops, the test's accounts)",
+        .name = "windows (fake ops, the test's firewall and runner)",
         .write_groups = false,
         .per_object_acls = false,
         .targets_converge = bw_winbe_targets_converge,
@@ -203,11 +183,11 @@ static const struct bw_backend windows_fake_accounts = {
         .group_id = bw_winbe_group_id,
         .user_id = bw_winbe_user_id,
         .user_lookup = host_user_lookup,
-        .account_create = test_account_create,
+        .account_create = bw_winbe_account_create,
         .group_create = bw_winbe_group_create,
         .account_missing_groups = bw_winbe_account_missing_groups,
         .account_fix_members = bw_winbe_account_fix_members,
-        .account_remove = test_account_remove,
+        .account_remove = bw_winbe_account_remove,
         .account_leave_group = bw_winbe_account_leave_group,
         .fw_inspect = test_fw_inspect,
         .fw_save = bw_winbe_fw_save,
@@ -353,32 +333,6 @@ static struct bw_engine_options options(const struct fixture *x) {
                                           .backend = x->backend};
 }
 
-/* Run cmd with standard error in *err_text (malloc()ed); its return value. */
-static int with_stderr(const struct fixture *x, char **err_text, int (*cmd)(const struct fixture *, FILE *)) {
-        fflush(stderr);
-        int saved = dup(2);
-        int fd = open(x->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        assert_true(saved >= 0 && fd >= 0);
-        dup2(fd, 2);
-        close(fd);
-        FILE *out = fopen("/dev/null", "w");
-        assert_non_null(out);
-        int r = cmd(x, out);
-        fclose(out);
-        fflush(stderr);
-        dup2(saved, 2);
-        close(saved);
-        FILE *f = fopen(x->err, "r");
-        assert_non_null(f);
-        char *buf = calloc(1, 65536);
-        assert_non_null(buf);
-        size_t n = fread(buf, 1, 65535, f);
-        buf[n] = 0;
-        fclose(f);
-        *err_text = buf;
-        return r;
-}
-
 static int do_plan(const struct fixture *x, FILE *out) {
         struct bw_engine_options o = options(x);
         return bw_cmd_plan(FIXTURE_PLAN, &o, out);
@@ -486,27 +440,66 @@ static void test_plan_shows_dacl_changes(void **state) {
         free(err);
 }
 
-/* apply: stops at the first thing it cannot do (creating the sandbox accounts), says which, and
- * changes nothing; revert of that apply ends cleanly (the accounts it journaled never existed). */
-static void test_apply_refuses_and_revert_cleans_up(void **state) {
-        struct fixture *x = *state;
-        char *err = NULL;
-        size_t audits = n_audit;
-        int r = with_stderr(x, &err, do_apply);
-        assert_int_equal(r, 1);
-        assert_non_null(strstr(err, "creating the sandbox accounts is not implemented on Windows yet"));
-        assert_nothing_written(x);
-        assert_int_equal(installs(x), 1); /* the interrupted apply is recorded, as on Linux */
-        free(err);
+/* The sandbox user's kept password (secrets/NAME), "" if none; its size in *n. */
+static size_t secret_of(const struct fixture *x, const char *name, uint8_t *buf, size_t size) {
+        char p[400];
+        snprintf(p, sizeof(p), "%s/secrets/%s", x->state, name);
+        FILE *f = fopen(p, "rb");
+        if (!f)
+                return 0;
+        size_t n = fread(buf, 1, size, f);
+        fclose(f);
+        return n;
+}
 
-        r = with_stderr(x, &err, do_revert_all);
+/* apply (bw_backend_windows's own operations): the accounts are made, each user's password kept
+ * with DPAPI in secrets/NAME before the account exists; then it stops at the first thing it
+ * cannot do (the firewall rules), says which, and writes no DACL or rule; revert of that apply
+ * removes the accounts and their passwords and leaves no installation. */
+static void test_apply_stops_at_firewall_and_revert_cleans_up(void **state) {
+        struct fixture *x = *state;
+        char *out = NULL, *err = NULL;
+        size_t audits = n_audit;
+        int r = with_output(x, &out, &err, do_apply);
+        if (r != 1 || !strstr(err, "reading bulwark's firewall rules is not implemented on Windows yet"))
+                fprintf(stderr, "apply (%d) said:\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 1);
+        assert_non_null(strstr(err, "reading bulwark's firewall rules is not implemented on Windows yet"));
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+        assert_int_equal(fake_count(&x->w.f, "user_add bwoff-ann"), 1);
+        assert_int_equal(fake_count(&x->w.f, "user_add bwon-ann"), 1);
+        /* the password the account was made with is what secrets/bwoff-ann gives back */
+        uint8_t blob[512], *clear = NULL;
+        size_t n = secret_of(x, "bwoff-ann", blob, sizeof(blob)), clear_n = 0;
+        assert_true(n > 0);
+        assert_int_equal(x->w.ops.unprotect(x->w.ops.ctx, blob, n, &clear, &clear_n), 0);
+        const char *pw = NULL;
+        for (size_t a = 0; a < x->w.f.n_accounts; a++)
+                if (strcmp(x->w.f.accounts[a].name, "bwoff-ann") == 0)
+                        pw = x->w.f.accounts[a].password;
+        assert_non_null(pw);
+        assert_int_equal(clear_n, strlen(pw));
+        assert_memory_equal(clear, pw, clear_n);
+        assert_true(strlen(pw) >= 24);
+        free(clear);
+        assert_int_equal(installs(x), 1); /* the interrupted apply is recorded, as on Linux */
+        free(out), free(err);
+
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_revert_all);
         if (r != 0)
-                fprintf(stderr, "revert said: %s\n", err);
+                fprintf(stderr, "revert said: %s\n%s\n", out, err);
         assert_int_equal(r, 0);
         assert_int_equal(installs(x), 0);
-        assert_nothing_written(x);
+        assert_int_equal(fake_count(&x->w.f, "user_del bwoff-ann"), 1);
+        assert_int_equal(fake_count(&x->w.f, "user_del bwon-ann"), 1);
+        assert_int_equal(fake_count(&x->w.f, "group_del bw-r-"), 1);
+        assert_int_equal(secret_of(x, "bwoff-ann", blob, sizeof(blob)), 0);
+        assert_int_equal(secret_of(x, "bwon-ann", blob, sizeof(blob)), 0);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
         assert_true(n_audit > audits); /* the apply and the revert are in the audit trail */
-        free(err);
+        free(out), free(err);
 }
 
 static void install_of(const struct fixture *x, const char *ws, char id[257]);
@@ -870,7 +863,7 @@ static void test_journal_refusal_stops_writes(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_shows_dacl_changes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_apply_refuses_and_revert_cleans_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply_stops_at_firewall_and_revert_cleans_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_twice_and_revert_byte_for_byte, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_installations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_refusal_stops_writes, setup, teardown),
