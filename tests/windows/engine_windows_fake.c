@@ -343,6 +343,11 @@ static int do_apply(const struct fixture *x, FILE *out) {
         return bw_cmd_apply(FIXTURE_PLAN, &o, out);
 }
 
+static int do_status(const struct fixture *x, FILE *out) {
+        struct bw_engine_options o = options(x);
+        return bw_cmd_status(&o, out);
+}
+
 static int do_revert_all(const struct fixture *x, FILE *out) {
         struct bw_engine_options o = options(x);
         return bw_cmd_revert(NULL, true, &o, out);
@@ -614,6 +619,40 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         if (strstr(out, "acl "))
                 fprintf(stderr, "%s\n", out);
         assert_null(strstr(out, "acl "));
+        free(out);
+        free(err);
+
+        /* status: in force (the two rules it cannot enforce said again); then the workspace's
+         * DACL put back as it was before bulwark, behind its back: status says so, and apply
+         * repairs that one object only */
+        r = with_output(x, &out, &err, do_status);
+        assert_int_equal(r, 0);
+        assert_non_null(strstr(out, "in force"));
+        assert_rules_not_enforced_said(err);
+        free(out);
+        free(err);
+        struct fake_object *ws = fake_find(&x->w.f, "/c/Users/ann/repo");
+        assert_non_null(ws);
+        size_t wi = (size_t) (ws - x->w.f.objects);
+        uint8_t *drifted = malloc(before.sd_n[wi]);
+        assert_non_null(drifted);
+        memcpy(drifted, before.sd[wi], before.sd_n[wi]);
+        free(ws->sd);
+        ws->sd = drifted;
+        ws->sd_n = before.sd_n[wi];
+        r = with_output(x, &out, &err, do_status);
+        if (r == 0 || !strstr(out, "/c/Users/ann/repo "))
+                fprintf(stderr, "status after drift (%d):\n%s\n%s\n", r, out, err);
+        assert_int_not_equal(r, 0);
+        assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
+        assert_null(strstr(out, "/c/Users/ann/repo/.git "));
+        free(out);
+        free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl /c/Users/ann/repo"), 1);
         free(out);
         free(err);
 
