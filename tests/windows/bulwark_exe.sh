@@ -87,7 +87,7 @@ if [ $rc -eq 0 ]; then
 elif ! grep -q '^? nft .*not implemented on Windows yet' "$work/plan-out.txt" ||
         ! grep -q '^? runner .*not implemented on Windows yet' "$work/plan-out.txt"; then
         bad "plan did not say what is not implemented: $(cat "$work/plan-out.txt" "$work/plan.txt")"
-elif ! grep -q "^~ acl    /z$work/ws DACL: this installation's entries" "$work/plan-out.txt"; then
+elif ! grep -Eq "^~ acl +/z$work/ws +DACL: this installation's entries" "$work/plan-out.txt"; then
         bad "plan did not show the workspace's DACL change: $(cat "$work/plan-out.txt" "$work/plan.txt")"
 elif [ -e "$work/nostate" ]; then
         bad "plan made the state directory $work/nostate"
