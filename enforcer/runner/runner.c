@@ -663,7 +663,7 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
 /* The runner's own state (tree_dir's parent: the tree index, the sessions' sockets) is no
  * business of a run: hidden (in $XDG_RUNTIME_DIR it already is, with /run/user/UID). Before the
  * host's sockets are looked at: a session's socket is the runner's, not a service to cover. */
-static void hide_own_state(struct spec_lists *sl, const char *tree_dir, const char *home) {
+static void hide_own_state(struct spec_lists *sl, struct bw_guard *guard, const char *tree_dir, const char *home) {
         if (tree_dir) {
                 char *dir = strdup(tree_dir);
                 if (!dir)
@@ -678,13 +678,21 @@ static void hide_own_state(struct spec_lists *sl, const char *tree_dir, const ch
          * own (a session of another workspace or network mode is another boundary), and an index
          * there would be what a later run without a runtime directory believes about the tree. */
         const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
-        char p[PATH_MAX];
-        if (runtime && runtime[0] == '/' && snprintf(p, sizeof(p), "%s/bulwark", runtime) < (int) sizeof(p))
-                list_add(&sl->hidden, p, BW_RO_NOPIN);
-        if (xdg && xdg[0] == '/' && snprintf(p, sizeof(p), "%s/bulwark", xdg) < (int) sizeof(p))
-                list_add(&sl->hidden, p, BW_RO_NOPIN);
-        if (snprintf(p, sizeof(p), "%s/.cache/bulwark", home) < (int) sizeof(p))
-                list_add(&sl->hidden, p, BW_RO_NOPIN);
+        char p[3][PATH_MAX];
+        int n = 0;
+        if (runtime && runtime[0] == '/' && snprintf(p[n], PATH_MAX, "%s/bulwark", runtime) < PATH_MAX)
+                n++;
+        if (xdg && xdg[0] == '/' && snprintf(p[n], PATH_MAX, "%s/bulwark", xdg) < PATH_MAX)
+                n++;
+        if (snprintf(p[n], PATH_MAX, "%s/.cache/bulwark", home) < PATH_MAX)
+                n++;
+        for (int i = 0; i < n; i++) {
+                list_add(&sl->hidden, p[i], BW_RO_NOPIN);
+                /* not there yet, in a writable root (a policy that makes ~/.cache writable): the
+                 * command may not make one for a later run (under another policy) to believe */
+                if (within_any(p[i], &sl->writable))
+                        bw_guard_add_literal(guard, p[i]);
+        }
 }
 
 /* ---- unix sockets of the host ---- */
@@ -1663,7 +1671,7 @@ int main(int argc, char **argv) {
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
         char *tree_dir = state_dir(me->pw_dir, &sl.writable, "tree");
-        hide_own_state(&sl, tree_dir, me->pw_dir);
+        hide_own_state(&sl, guard, tree_dir, me->pw_dir);
         if (t->network == BW_NETWORK_OFF)
                 hide_host_sockets(&sl, private_tmp, verbose);
         reserve_placeholders(&sl, trusted, verbose);
