@@ -2,6 +2,8 @@
 /* The environment decision (see env_policy.h). */
 #include "env_policy.h"
 
+#include <string.h>
+
 /*
  * Credentials a sandboxed command does not inherit unless the policy passes them. Globs, matched
  * case-sensitively against whole names. The suffix forms are anchored at the end of the name on
@@ -23,6 +25,7 @@ const char *const bw_env_default_drop_list[] = {
         "*PASSPHRASE*",
         "*_CREDENTIAL*",
         "*_CONNECTION_STRING",
+        "*_DSN",
         "*_authToken",
         /* names that do not follow the patterns, or that a reader should see listed */
         "AWS_ACCESS_KEY_ID",
@@ -66,6 +69,25 @@ bool bw_env_glob_match(const char *glob, const char *name, size_t len) {
         while (glob[g] == '*')
                 g++;
         return glob[g] == 0;
+}
+
+/*
+ * A URL with a password in it: SCHEME "://" USER ":" PASSWORD "@" (RFC 3986's userinfo, before
+ * the first '/', '?' or '#' of the authority). Every "://" of the value is looked at, so a list
+ * of URLs is covered too. "redis://:pw@host" has an empty user and counts; "http://host:8080/"
+ * and "ssh://git@host" have no password and do not.
+ */
+bool bw_env_value_has_password(const char *value) {
+        for (const char *p = strstr(value, "://"); p; p = strstr(p + 1, "://")) {
+                const char *auth = p + 3;
+                size_t end = strcspn(auth, "/?#@");
+                if (auth[end] != '@')
+                        continue;
+                const char *colon = memchr(auth, ':', end);
+                if (colon && colon + 1 < auth + end)
+                        return true;
+        }
+        return false;
 }
 
 bool bw_env_default_drops(const char *name, size_t len) {

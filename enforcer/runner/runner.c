@@ -561,6 +561,9 @@ static char **build_env(char **env, const struct bw_plan *plan, bool offline, co
         for (size_t i = 0; i < n; i++) {
                 size_t len = strcspn(env[i], "=");
                 enum bw_env_verdict v = bw_env_decide(plan, env[i], len);
+                /* a name the lists do not know whose value is a URL with a password in it */
+                if (v == BW_ENV_KEEP && env[i][len] == '=' && bw_env_value_has_password(env[i] + len + 1))
+                        v = BW_ENV_DROP_DEFAULT;
                 if (env_dropped(env[i]))
                         continue;
                 if (bw_env_keeps(v)) {

@@ -292,6 +292,22 @@ static void test_env_default_list(void **state) {
         }
 }
 
+/* A URL with a password in the value: dropped by the runner whatever the name. */
+static void test_env_value_has_password(void **state) {
+        (void) state;
+        assert_true(bw_env_value_has_password("postgres://ann:pw@db/app"));
+        assert_true(bw_env_value_has_password("redis://:pw@host:6379/0"));
+        assert_true(bw_env_value_has_password("https://sentry.example/1,https://k:s@sentry.example/2"));
+        assert_true(bw_env_value_has_password("amqp://u:p@h?x=http://y"));
+        assert_false(bw_env_value_has_password("postgres://localhost/app"));
+        assert_false(bw_env_value_has_password("http://host:8080/path"));
+        assert_false(bw_env_value_has_password("ssh://git@example.com/repo"));
+        assert_false(bw_env_value_has_password("https://example.com/a:b@c"));     /* '@' after the path */
+        assert_false(bw_env_value_has_password("https://u:@host/"));              /* an empty password */
+        assert_false(bw_env_value_has_password("no url at all: user:pass@host")); /* no scheme */
+        assert_false(bw_env_value_has_password(""));
+}
+
 /* A plan without ENVR (every plan compiled before format 1.1): the defaults, nothing else. */
 static void test_env_plan_without_section(void **state) {
         struct fixture *f = *state;
@@ -303,6 +319,7 @@ static void test_env_plan_without_section(void **state) {
         assert_int_equal(plan.header->version_minor, 0); /* still a 1.0 plan */
         assert_int_equal(bw_env_decide(&plan, "GITHUB_TOKEN", 12), BW_ENV_DROP_DEFAULT);
         assert_int_equal(bw_env_decide(&plan, "PATH", 4), BW_ENV_KEEP);
+        assert_int_equal(bw_env_decide(&plan, "SENTRY_DSN", 10), BW_ENV_DROP_DEFAULT);
         assert_int_equal(bw_env_set_count(&plan), 0);
         const char *n, *v;
         assert_false(bw_env_set_entry(&plan, 0, &n, &v));
@@ -579,6 +596,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unprotect_needs_admin, setup, teardown),
                 cmocka_unit_test(test_env_glob),
                 cmocka_unit_test(test_env_default_list),
+                cmocka_unit_test(test_env_value_has_password),
                 cmocka_unit_test_setup_teardown(test_env_plan_without_section, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_env_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_env_layers_and_admin, setup, teardown),
