@@ -238,6 +238,46 @@ static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* The *.yaml names of an admin directory (closes d), sorted: constraints apply in name order. */
+static size_t admin_names(DIR *d, char ***ret) {
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 8;
+                        names = realloc(names, cap * sizeof(*names));
+                        if (!names)
+                                abort();
+                }
+                names[n++] = strdup(de->d_name);
+        }
+        closedir(d);
+        if (n)
+                bw_sort_stable(names, n, sizeof(*names), cmp_names);
+        *ret = names;
+        return n;
+}
+
+/* One admin file read (text, owned by the sources from here), parsed as a constraints layer. */
+static void add_admin_doc(struct bw_compilation *c, const char *path, char *text, size_t len, struct layer_set *out) {
+        if (c->sources.n >= BW_MAX_SOURCES) {
+                free(text);
+                bw_diag_file(&c->diags, BW_SEV_ERROR, path, "more than %d policy files in all", BW_MAX_SOURCES);
+                return;
+        }
+        uint32_t idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_ADMIN);
+        struct bw_policy_doc doc;
+        parse_source(c, idx, &doc);
+        if (doc.kind != BW_DOC_CONSTRAINTS) {
+                struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
+                bw_error(&c->diags, &l, "files in the admin directory must be 'kind: constraints' documents");
+        }
+        push_doc(out, doc);
+}
+
 /* Constraints from every DIR/NAME.yaml, in name order. A missing directory means no constraints.
  * Constraints only an administrator may write: the directory and every file must be root's (or,
  * for an --admin-dir someone names explicitly, the caller's) and writable by nobody else, and no
@@ -278,22 +318,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                 return;
         }
         char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 8;
-                        names = realloc(names, cap * sizeof(*names));
-                        if (!names)
-                                abort();
-                }
-                names[n++] = strdup(de->d_name);
-        }
-        closedir(d);
-        if (n)
-                bw_sort_stable(names, n, sizeof(*names), cmp_names);
+        size_t n = admin_names(d, &names);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
@@ -321,19 +346,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));
                         continue;
                 }
-                if (c->sources.n >= BW_MAX_SOURCES) {
-                        free(text);
-                        bw_diag_file(&c->diags, BW_SEV_ERROR, path, "more than %d policy files in all", BW_MAX_SOURCES);
-                        continue;
-                }
-                uint32_t idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_ADMIN);
-                struct bw_policy_doc doc;
-                parse_source(c, idx, &doc);
-                if (doc.kind != BW_DOC_CONSTRAINTS) {
-                        struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
-                        bw_error(&c->diags, &l, "files in the admin directory must be 'kind: constraints' documents");
-                }
-                push_doc(out, doc);
+                add_admin_doc(c, path, text, len, out);
         }
         free(names);
         close(dfd);
@@ -363,22 +376,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                 return;
         }
         char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 8;
-                        names = realloc(names, cap * sizeof(*names));
-                        if (!names)
-                                abort();
-                }
-                names[n++] = strdup(de->d_name);
-        }
-        closedir(d);
-        if (n)
-                bw_sort_stable(names, n, sizeof(*names), cmp_names);
+        size_t n = admin_names(d, &names);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
@@ -407,19 +405,7 @@ static void load_admin(struct bw_compilation *c, const struct bw_compile_options
                         bw_diag_file(&c->diags, BW_SEV_ERROR, path, "cannot read admin constraints: %s", strerror(-r));
                         continue;
                 }
-                if (c->sources.n >= BW_MAX_SOURCES) {
-                        free(text);
-                        bw_diag_file(&c->diags, BW_SEV_ERROR, path, "more than %d policy files in all", BW_MAX_SOURCES);
-                        continue;
-                }
-                uint32_t idx = bw_sources_add(&c->sources, path, path, text, len, BW_LAYER_ADMIN);
-                struct bw_policy_doc doc;
-                parse_source(c, idx, &doc);
-                if (doc.kind != BW_DOC_CONSTRAINTS) {
-                        struct bw_loc l = {.source = idx, .line = 1, .col = 1, .end_col = 2};
-                        bw_error(&c->diags, &l, "files in the admin directory must be 'kind: constraints' documents");
-                }
-                push_doc(out, doc);
+                add_admin_doc(c, path, text, len, out);
         }
         free(names);
         close(dfd);
