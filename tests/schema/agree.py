@@ -161,6 +161,48 @@ def collect_cases(corpus):
     return cases
 
 
+def protected_names_agree(schema_dir, compiler):
+    """The protected defaults are listed in three places that must not drift: the compiler's table
+    (libbulwark/protected.c), the schemas' protectedName enum and the agents' edit guard
+    (contrib/agents/bulwark-hook). Every enum name a policy may drop by itself must compile in an
+    `unprotect` list (the compiler knows it), a name outside it must not, and the hook must guard exactly the enum's
+    names (case-folded; its one suffix glob, *.code-workspace, by its own rule). Returns problems."""
+    problems = []
+    enums = []
+    for fn in ("policy.schema.json", "constraints.schema.json"):
+        with open(os.path.join(schema_dir, fn), encoding="utf-8") as f:
+            enums.append(json.load(f)["$defs"]["protectedName"]["enum"])
+    if enums[0] != enums[1]:
+        problems.append("policy and constraints schemas list different protected names")
+    names = enums[0]
+    hook = os.path.join(schema_dir, "..", "contrib", "agents", "bulwark-hook")
+    with open(hook, encoding="utf-8") as f:
+        text = f.read()
+    block = re.search(r"^PROTECTED = \{(.*?)^\}", text, re.S | re.M)
+    guarded = set(re.findall(r'"([^"]+)"', block.group(1))) if block else set()
+    want = {n.lower() for n in names if "*" not in n}
+    if guarded != want:
+        problems.append("bulwark-hook guards %s, the schema lists %s" % (
+            sorted(guarded - want), sorted(want - guarded)))
+    if compiler:
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            # .git and .bulwark need an admin's allow_unprotect: the others compile alone
+            droppable = [n for n in names if n not in (".git", ".bulwark")]
+            for listed, expect in ((droppable, 0), (["not-a-protected-name"], 1)):
+                path = os.path.join(d, "p.yaml")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write("bulwark: 1\nfilesystem:\n  unprotect: [%s]\n" % ", ".join(
+                        json.dumps(n) for n in listed))
+                r = subprocess.run([compiler, "--check", path], capture_output=True,
+                                   timeout=COMPILER_TIMEOUT)
+                if r.returncode != expect:
+                    problems.append("bulwarkc --check on unprotect %s exits %d, not %d" % (
+                        "of every schema name" if expect == 0 else "of an unknown name",
+                        r.returncode, expect))
+    return problems
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--compiler", help="path to bulwarkc")
@@ -214,6 +256,10 @@ def main(argv=None):
         else:
             passed += 1
             print("ok   %s" % label)
+
+    for problem in protected_names_agree(args.schema_dir, None if args.schema_only else args.compiler):
+        print("FAIL protected names: %s" % problem)
+        failed += 1
 
     if len(cases) < MIN_CASES:
         print("FAIL corpus: %d cases, fewer than %d" % (len(cases), MIN_CASES))
