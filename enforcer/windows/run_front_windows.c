@@ -1,73 +1,139 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `bulwark run` on Windows: start bulwark-runner.exe (beside bulwark.exe, or --runner) with the
- * command, wait for it, and exit with its status. The runner reads no plan or workspace policy on
- * Windows yet (runner_main.c): the run is write-restricted with no writable root, unelevated, and
- * this says so on every run rather than let a policy look applied. NOT VERIFIED ON WINDOWS.
+ * `bulwark run` on Windows: the facts of this process (the state directory, the working
+ * directory, the caller's name and environment) handed to bw_win_front_exec (win_runner.c),
+ * which finds the installation, starts bulwark-runner.exe as the installation says and waits.
+ * NOT VERIFIED ON WINDOWS.
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
+#include <shlobj.h>
 
 #include "run_front_windows.h"
-#include "win_cmdline.h"
+#include "util.h"
+#include "win_ops_real.h"
+#include "win_path.h"
+#include "win_runner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static wchar_t *wide(const char *s) {
-        int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-        wchar_t *w = n > 0 ? malloc((size_t) n * sizeof(wchar_t)) : NULL;
-        if (w)
-                MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
-        return w;
+static char *narrow(const wchar_t *w) {
+        int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, NULL, 0, NULL, NULL);
+        char *s = n > 0 ? malloc((size_t) n) : NULL;
+        if (s && WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* This process's environment as a UTF-8 block (NAME=VALUE\0...\0\0), the per-drive current
+ * directories (=C:=C:\x) left out: the runner applies the plan's rules to it. */
+static char *environment_block(void) {
+        wchar_t *w = GetEnvironmentStringsW();
+        size_t size = 1, cap = 4096;
+        char *out = malloc(cap);
+        for (wchar_t *e = w; out && e && *e; e += wcslen(e) + 1) {
+                if (e[0] == L'=')
+                        continue;
+                char *s = narrow(e);
+                if (!s)
+                        continue;
+                size_t len = strlen(s) + 1;
+                if (size + len + 1 > cap) {
+                        char *m = realloc(out, cap = (cap + len) * 2);
+                        if (!m) {
+                                free(s);
+                                free(out);
+                                out = NULL;
+                                break;
+                        }
+                        out = m;
+                }
+                memcpy(out + size - 1, s, len);
+                size += len;
+                free(s);
+        }
+        FreeEnvironmentStringsW(w);
+        if (out) {
+                out[size - 1] = 0;
+                if (size == 1)
+                        out[size++] = 0; /* an empty block is two NULs */
+                else
+                        out[size] = 0;
+        }
+        return out;
 }
 
 int bw_win_front_run(const char *runner, bool network, bool verbose, char *const *cmd, int n_cmd) {
-        fputs("bulwark run: on Windows the workspace's policy and installed plans are not read yet: the command "
-              "runs under bulwark-runner.exe's write-restricted token with no writable root, unelevated (network "
-              "limits advisory); not verified on a Windows host\n",
-              stderr);
-        const char **argv = calloc((size_t) n_cmd + 6, sizeof(*argv));
-        if (!argv)
+        return bw_win_front_run_in(runner, NULL, network, verbose, cmd, n_cmd);
+}
+
+int bw_win_front_run_in(const char *runner, const char *workspace, bool network, bool verbose, char *const *cmd,
+                        int n_cmd) {
+        char dir[PATH_MAX], *plan_dir = NULL, *state = NULL, *env = NULL, *caller = NULL;
+        const char *why = NULL, **argv = NULL;
+        PWSTR pd = NULL;
+        int ret = 125;
+        /* as the engine names the workspace (backend_windows.c's plan_path): its real path */
+        if (!realpath(workspace ? workspace : ".", dir)) {
+                fprintf(stderr, "bulwark run: %s: %s\n", workspace ? workspace : "the current directory",
+                        strerror(errno));
                 return 125;
-        size_t k = 0;
-        argv[k++] = runner;
-        argv[k++] = "--unelevated";
-        if (network)
-                argv[k++] = "--network";
-        if (verbose)
-                argv[k++] = "--verbose";
-        argv[k++] = "--";
+        }
+        if (bw_win_path_to_plan(dir, &plan_dir, &why) < 0) {
+                fprintf(stderr, "bulwark run: %s: %s: bulwark runs in a directory on a local drive\n", dir,
+                        why ? why : "not a path bulwark can name");
+                goto out;
+        }
+        /* %ProgramData% as Windows knows it, as the runner finds it */
+        char *pds = NULL;
+        if (SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &pd) != S_OK || !(pds = narrow(pd)) ||
+            asprintf(&state, "%s\\bulwark", pds) < 0) {
+                free(pds);
+                fputs("bulwark run: cannot find %ProgramData%\n", stderr);
+                goto out;
+        }
+        free(pds);
+        wchar_t wname[257];
+        DWORD wn = 257;
+        if (!GetUserNameW(wname, &wn) || !(caller = narrow(wname))) {
+                fputs("bulwark run: cannot tell who is running it (GetUserNameW)\n", stderr);
+                goto out;
+        }
+        if (!(env = environment_block()) || !(argv = calloc((size_t) n_cmd + 1, sizeof(*argv)))) {
+                fputs("bulwark run: out of memory\n", stderr);
+                goto out;
+        }
         for (int i = 0; i < n_cmd; i++)
-                argv[k++] = cmd[i];
-        char *line = NULL;
-        int e = bw_win_cmdline_quote(argv, &line);
+                argv[i] = cmd[i];
+        struct bw_win_front_request rq = {.state_dir = state,
+                                          .plan_dir = plan_dir,
+                                          .directory = dir,
+                                          .caller = caller,
+                                          .runner = runner,
+                                          .environment = env,
+                                          .cmd = argv,
+                                          .network = network,
+                                          .verbose = verbose};
+        struct bw_win_ops ops;
+        bw_win_ops_real(&ops);
+        uint32_t code = 125;
+        char err[1024] = "";
+        int r = bw_win_front_exec(&ops, &rq, &code, err, sizeof(err));
+        if (r < 0)
+                fprintf(stderr, "bulwark run: %s\n", err[0] ? err : strerror(-r));
+        else
+                ret = (int) code;
+out:
+        CoTaskMemFree(pd);
+        free(plan_dir);
+        free(state);
+        free(env);
+        free(caller);
         free(argv);
-        if (e < 0) {
-                fprintf(stderr, "bulwark run: cannot quote the runner's command line (%s)\n", strerror(-e));
-                return 125;
-        }
-        wchar_t *wapp = wide(runner), *wline = wide(line);
-        free(line);
-        STARTUPINFOW si = {.cb = sizeof(si)};
-        PROCESS_INFORMATION pi = {0};
-        BOOL ok = wapp && wline && CreateProcessW(wapp, wline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
-        DWORD err = ok ? 0 : GetLastError();
-        free(wapp);
-        free(wline);
-        if (!ok) {
-                fprintf(stderr,
-                        "bulwark run: cannot start %s (Windows error %lu): install bulwark-runner.exe beside "
-                        "bulwark.exe, or give --runner PATH\n",
-                        runner, (unsigned long) err);
-                return 125;
-        }
-        DWORD code = 125;
-        WaitForSingleObject(pi.hProcess, INFINITE);
-        if (!GetExitCodeProcess(pi.hProcess, &code))
-                code = 125;
-        CloseHandle(pi.hThread);
-        CloseHandle(pi.hProcess);
-        return (int) code;
+        return ret;
 }

@@ -4,5 +4,9 @@
 
 #include <stdbool.h>
 
-/* Start runner with cmd[0..n_cmd), wait; the command's exit status, or 125 after saying why. */
+/* Run cmd[0..n_cmd) in the installation of workspace (NULL: the current directory) or of the
+ * nearest directory above it, through runner; the command's exit status, or 125 after saying why. */
+int bw_win_front_run_in(const char *runner, const char *workspace, bool network, bool verbose, char *const *cmd,
+                        int n_cmd);
+/* The same in the current directory. */
 int bw_win_front_run(const char *runner, bool network, bool verbose, char *const *cmd, int n_cmd);

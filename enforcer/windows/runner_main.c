@@ -1,40 +1,118 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bulwark-runner.exe: runs one command under the write-restricted token of win_runner.h.
+ * bulwark-runner.exe: runs one command of an installation under the write-restricted token of
+ * win_runner.h.
  *
- *   bulwark-runner.exe [--unelevated] [--network] [--denybin DIR] [--root-sid SID]... [--verbose]
- *                      -- PROGRAM [ARG]...
+ *   bulwark-runner.exe --install ID [--network] [--verbose] -- PROGRAM [ARG]...
  *
- * Elevated installations start it as the sandbox user (bulwark run, CreateProcessWithLogonW);
- * unelevated ones as the user. Exit status: the command's; 125 when the runner itself fails (with
- * a line on stderr saying why), 127 when the program is not found.
+ * `bulwark run` starts it: as the installation's sandbox user (CreateProcessWithLogonW) when the
+ * installation has one for the token spec, as the caller otherwise (unelevated). Its command line
+ * names the installation and the command only: the root SIDs, the read group and the account are
+ * read from the installation's record under %ProgramData%\bulwark (a directory only
+ * administrators may write, checked before anything is read), and the runner refuses to run as
+ * anyone but the account the installation names. Exit status: the command's; 125 when the runner
+ * itself fails (with a line on stderr saying why), 127 when the program is not found.
  *
- * NOT VERIFIED ON WINDOWS (tests/windows/README.md). Still to come with the engine's seam
- * (enforcer/backend.h): the root SIDs read from the installation's state under %ProgramData%
- * instead of the command line, and the plan's environment section applied before the run.
+ * NOT VERIFIED ON WINDOWS (tests/windows/README.md).
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
+#include <shlobj.h>
 
+#include "util.h"
 #include "win_ops_real.h"
 #include "win_runner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static char *narrow(const wchar_t *w) {
-        int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+        int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, NULL, 0, NULL, NULL);
         char *s = n > 0 ? malloc((size_t) n) : NULL;
-        if (s)
-                WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+        if (s && WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
+                free(s);
+                return NULL;
+        }
         return s;
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: bulwark-runner.exe [--unelevated] [--network] [--denybin DIR] [--root-sid SID]... "
-                        "[--verbose] -- PROGRAM [ARG]...\n");
+        fprintf(stderr, "usage: bulwark-runner.exe --install ID [--network] [--verbose] -- PROGRAM [ARG]...\n"
+                        "(bulwark run starts it: run commands with `bulwark run -- PROGRAM`)\n");
         return 125;
+}
+
+/* %ProgramData% as Windows knows it (not the environment's, which the caller sets). */
+static char *program_data(void) {
+        PWSTR w = NULL;
+        char *s = NULL;
+        if (SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &w) == S_OK)
+                s = narrow(w);
+        CoTaskMemFree(w);
+        return s;
+}
+
+/* The unelevated run's stubs: %LOCALAPPDATA%\bulwark\denybin\{ssh,scp,sftp}.cmd, written when
+ * missing or different. Advisory only: a program that ignores PATH reaches the network anyway. */
+static char *denybin(void) {
+        PWSTR w = NULL;
+        char *base = NULL, *dir = NULL;
+        if (SHGetKnownFolderPath(&FOLDERID_LocalAppData, 0, NULL, &w) == S_OK)
+                base = narrow(w);
+        CoTaskMemFree(w);
+        if (!base || asprintf(&dir, "%s\\bulwark", base) < 0) {
+                free(base);
+                return NULL;
+        }
+        CreateDirectoryA(dir, NULL);
+        free(dir);
+        dir = NULL;
+        if (asprintf(&dir, "%s\\bulwark\\denybin", base) < 0) {
+                free(base);
+                return NULL;
+        }
+        free(base);
+        CreateDirectoryA(dir, NULL);
+        const char *stub = bw_win_denybin_stub();
+        for (size_t i = 0; bw_win_denybin_names[i]; i++) {
+                char path[MAX_PATH * 3], have[1024];
+                snprintf(path, sizeof(path), "%s\\%s", dir, bw_win_denybin_names[i]);
+                FILE *f = fopen(path, "rb");
+                size_t n = f ? fread(have, 1, sizeof(have), f) : 0;
+                if (f)
+                        fclose(f);
+                if (n == strlen(stub) && memcmp(have, stub, n) == 0)
+                        continue;
+                if (!(f = fopen(path, "wb")) || fwrite(stub, 1, strlen(stub), f) != strlen(stub)) {
+                        if (f)
+                                fclose(f);
+                        free(dir);
+                        return NULL;
+                }
+                fclose(f);
+        }
+        return dir;
+}
+
+/* --verbose: what the run is, before the command's own output. */
+static void say_mode(void *ctx, const struct bw_win_runner_report *rep) {
+        if (rep->elevated)
+                fprintf(stderr,
+                        "bulwark-runner: installation %s: as its sandbox user %s, write-restricted token with %zu "
+                        "root SID(s); network %s\n",
+                        (const char *) ctx, rep->account, rep->n_roots,
+                        rep->network ? "on" : "off (the firewall rule apply makes for this user)");
+        else
+                fprintf(stderr,
+                        "bulwark-runner: installation %s: unelevated (your own token), write-restricted token with "
+                        "%zu root SID(s); network %s\n",
+                        (const char *) ctx, rep->n_roots,
+                        rep->network ? "on"
+                                     : "off, ADVISORY only and not a boundary: proxy variables to a dead port, a "
+                                       "failing GIT_SSH_COMMAND, ssh/scp/sftp stubs first on PATH; a program that "
+                                       "ignores them reaches the network");
 }
 
 /* The entry point -municode links to (UTF-16 arguments); declared for -Wmissing-prototypes. */
@@ -42,10 +120,9 @@ int wmain(int argc, wchar_t **wargv);
 
 int wmain(int argc, wchar_t **wargv) {
         char **argv = calloc((size_t) argc + 1, sizeof(char *));
-        struct bw_win_sid sids[32];
-        size_t n_sids = 0;
-        struct bw_win_run_request rq = {.elevated = true, .network_off = true};
+        struct bw_win_runner_request rq = {0};
         bool verbose = false;
+        char *install = NULL;
         int i;
         if (!argv)
                 return 125;
@@ -55,32 +132,38 @@ int wmain(int argc, wchar_t **wargv) {
                         return 125;
                 }
         for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-                if (strcmp(argv[i], "--unelevated") == 0)
-                        rq.elevated = false;
-                else if (strcmp(argv[i], "--network") == 0)
-                        rq.network_off = false;
+                if (strcmp(argv[i], "--network") == 0)
+                        rq.network = true;
                 else if (strcmp(argv[i], "--verbose") == 0)
                         verbose = true;
-                else if (strcmp(argv[i], "--denybin") == 0 && i + 1 < argc)
-                        rq.denybin = argv[++i];
-                else if (strcmp(argv[i], "--root-sid") == 0 && i + 1 < argc && n_sids < 32) {
-                        if (bw_win_sid_from_string(argv[++i], &sids[n_sids]) < 0) {
-                                fprintf(stderr, "bulwark-runner: --root-sid %s is not a SID (S-1-5-21-...)\n", argv[i]);
-                                return 125;
-                        }
-                        n_sids++;
-                } else
+                else if (strcmp(argv[i], "--install") == 0 && i + 1 < argc)
+                        rq.install_id = install = argv[++i];
+                else
                         return usage();
         }
-        if (i + 1 >= argc)
+        if (i + 1 >= argc || !rq.install_id)
                 return usage();
         rq.argv = (const char *const *) &argv[i + 1];
-        rq.root_sids = sids;
-        rq.n_roots = n_sids;
+
+        /* The state directory must be administrators' alone: its records decide the token. */
+        char *pd = program_data(), *state = NULL, why[512] = "";
+        if (!pd || asprintf(&state, "%s\\bulwark", pd) < 0) {
+                fprintf(stderr, "bulwark-runner: cannot find %%ProgramData%%\n");
+                return 125;
+        }
+        free(pd);
+        int fd = bw_compat_open_admin(state, true, false, why, sizeof(why));
+        if (fd < 0) {
+                fprintf(stderr,
+                        "bulwark-runner: %s must be writable by administrators only (%s): nothing was started; "
+                        "apply a plan as an administrator first\n",
+                        state, why[0] ? why : strerror(-fd));
+                return 125;
+        }
+        rq.state_dir = state;
 
         wchar_t found[32768];
-        wchar_t *program = wargv[i + 1];
-        DWORD n = SearchPathW(NULL, program, L".exe", 32768, found, NULL);
+        DWORD n = SearchPathW(NULL, wargv[i + 1], L".exe", 32768, found, NULL);
         if (n == 0 || n >= 32768) {
                 fprintf(stderr, "bulwark-runner: %s: not found on PATH\n", argv[i + 1]);
                 return 127;
@@ -88,7 +171,7 @@ int wmain(int argc, wchar_t **wargv) {
         char *application = narrow(found);
         rq.application = application;
 
-        /* the environment as inherited (the plan's ENVR is applied by the front for now) */
+        /* the environment as inherited; the plan's rules apply in bw_win_runner_run */
         size_t n_env = 0, cap = 64;
         char **env = calloc(cap, sizeof(char *));
         wchar_t *block = GetEnvironmentStringsW();
@@ -101,26 +184,23 @@ int wmain(int argc, wchar_t **wargv) {
                                 break;
                         env = m;
                 }
-                env[n_env++] = narrow(e);
-                env[n_env] = NULL;
+                if ((env[n_env] = narrow(e)))
+                        env[++n_env] = NULL;
         }
         FreeEnvironmentStringsW(block);
         rq.env = (const char *const *) env;
+        rq.denybin = denybin(); /* used only by an unelevated offline run, which refuses without it */
 
-        if (verbose) {
-                fprintf(stderr, "bulwark-runner: write-restricted token, %zu root SID(s); %s\n", n_sids,
-                        rq.elevated ? "network off by the offline user's firewall rule"
-                        : rq.network_off
-                                ? "unelevated: the network limits are ADVISORY (proxy variables to a dead port, "
-                                  "a failing GIT_SSH_COMMAND, ssh/scp stubs first on PATH): a program that ignores "
-                                  "them reaches the network"
-                                : "network on");
-        }
         struct bw_win_ops ops;
         bw_win_ops_real(&ops);
         uint32_t code = 125;
-        char err[512] = "";
-        int r = bw_win_runner_exec(&ops, &rq, &code, err, sizeof(err));
+        char err[1024] = "";
+        struct bw_win_runner_report rep;
+        if (verbose)
+                rq.before = say_mode;
+        rq.before_ctx = install;
+        int r = bw_win_runner_run(&ops, &rq, &code, &rep, err, sizeof(err));
+        close(fd);
         if (r < 0) {
                 fprintf(stderr, "bulwark-runner: %s\n", err[0] ? err : strerror(-r));
                 return 125;

@@ -55,6 +55,30 @@ struct bw_win_process_spec {
         bw_win_handle stdio[3]; /* 0: inherit the runner's */
 };
 
+/* A group of a token (TOKEN_GROUPS), with its account name. */
+#define BW_WIN_GROUP_NAME_MAX 257
+struct bw_win_token_group {
+        struct bw_win_sid sid;
+        uint32_t attributes; /* SE_GROUP_*: 0xC0000000 the logon session, 0x10 deny-only */
+        char name[BW_WIN_GROUP_NAME_MAX * 3];
+};
+
+/* What CreateRestrictedToken is asked for. */
+struct bw_win_token_restriction {
+        uint32_t flags;                   /* BW_WIN_DISABLE_MAX_PRIVILEGE ... */
+        const struct bw_win_sid *disable; /* SidsToDisable: made deny-only */
+        size_t n_disable;
+        const struct bw_win_sid *restrict_sids; /* RestrictedSids */
+        size_t n_restrict;
+};
+
+/* A run's job limits (the plan's LIMT); 0 = no limit. */
+struct bw_win_job_limits {
+        uint32_t processes;  /* JOB_OBJECT_LIMIT_ACTIVE_PROCESS */
+        uint64_t memory;     /* JOB_OBJECT_LIMIT_JOB_MEMORY, bytes */
+        uint32_t cpu_millis; /* thousandths of one CPU: a hard CPU rate cap */
+};
+
 #define BW_WIN_DISABLE_MAX_PRIVILEGE 0x1u
 #define BW_WIN_SANDBOX_INERT 0x2u
 #define BW_WIN_LUA_TOKEN 0x4u
@@ -128,4 +152,26 @@ struct bw_win_ops {
         /* Wait for the process; its exit code in *ret_code. */
         int (*wait_process)(void *ctx, bw_win_handle process, uint32_t *ret_code, char *err, size_t err_size);
         int (*terminate_process)(void *ctx, bw_win_handle process, uint32_t code);
+        /* -- a run: its installation, its token's groups, its limits (bulwark run, bulwark-runner.exe) -- */
+        /* Read a whole file of the state directory (a native path: C:\ProgramData\bulwark\...),
+         * never through a final reparse point, at most 1 MiB (-EFBIG beyond). -ENOENT absent,
+         * -EACCES not readable by the caller. *ret is malloc()ed. */
+        int (*read_file)(void *ctx, const char *path, uint8_t **ret, size_t *ret_n, char *err, size_t err_size);
+        /* GetTokenInformation(TokenUser). */
+        int (*token_user)(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t err_size);
+        /* GetTokenInformation(TokenGroups), each group's account name by LookupAccountSidW (the name
+         * without its domain; "" for a SID with no name, such as the logon session's). *ret is
+         * malloc()ed. */
+        int (*token_groups)(void *ctx, bw_win_handle token, struct bw_win_token_group **ret, size_t *ret_n, char *err,
+                            size_t err_size);
+        /* CreateRestrictedToken(token, flags, SidsToDisable = disable, no privilege deleted,
+         * RestrictedSids = restrict_sids). */
+        int (*restrict_token)(void *ctx, bw_win_handle token, const struct bw_win_token_restriction *spec,
+                              bw_win_handle *ret, char *err, size_t err_size);
+        /* A job object with KILL_ON_JOB_CLOSE and DIE_ON_UNHANDLED_EXCEPTION and the given limits. */
+        int (*job_create_limited)(void *ctx, const struct bw_win_job_limits *limits, bw_win_handle *ret, char *err,
+                                  size_t err_size);
+        /* CreateProcessW as the caller itself (the front starts an unelevated run's runner). */
+        int (*create_process)(void *ctx, const struct bw_win_process_spec *spec, bw_win_handle *ret_process,
+                              bw_win_handle *ret_thread, char *err, size_t err_size);
 };

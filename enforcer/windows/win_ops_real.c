@@ -693,6 +693,10 @@ static int r_cpwl(void *ctx, const char *user, const char *pw, const struct bw_w
         int r = launch_prepare(s, &l);
         if (r == 0 && (!wu || !wp))
                 r = -EINVAL;
+        /* CreateProcessWithLogonW always gives the process a new console: keep its window hidden
+         * (the runner's stdio are the caller's handles, STARTF_USESTDHANDLES) */
+        l.si.dwFlags |= STARTF_USESHOWWINDOW;
+        l.si.wShowWindow = SW_HIDE;
         if (r == 0 && !CreateProcessWithLogonW(wu, L".", wp, LOGON_WITH_PROFILE, l.app, l.cmd,
                                                CREATE_UNICODE_ENVIRONMENT | (s->suspended ? CREATE_SUSPENDED : 0),
                                                l.env, l.dir, &l.si, &pi))
@@ -752,6 +756,198 @@ static int r_terminate(void *ctx, bw_win_handle p, uint32_t code) {
         return TerminateProcess((HANDLE) p, code) ? 0 : map_error(GetLastError());
 }
 
+/* ---- a run: the state's files, the token's groups, the restricted token, the job ---- */
+
+#define READ_FILE_MAX (1u << 20)
+
+static int r_read_file(void *ctx, const char *path, uint8_t **ret, size_t *ret_n, char *err, size_t es) {
+        (void) ctx;
+        wchar_t *w = wide(path);
+        if (!w)
+                return -EINVAL;
+        /* FILE_FLAG_OPEN_REPARSE_POINT: a link planted in place of the file is opened as itself,
+         * then refused below, never followed */
+        HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING,
+                               FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+        free(w);
+        if (h == INVALID_HANDLE_VALUE)
+                return fail(GetLastError(), err, es, "opening", path);
+        BY_HANDLE_FILE_INFORMATION info;
+        int r = 0;
+        if (!GetFileInformationByHandle(h, &info))
+                r = fail(GetLastError(), err, es, "reading the attributes of", path);
+        else if (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+                if (err && es)
+                        snprintf(err, es, "%s is a link or a directory, not a file", path);
+                r = -EINVAL;
+        } else if (info.nFileSizeHigh || info.nFileSizeLow > READ_FILE_MAX)
+                r = -EFBIG;
+        uint8_t *buf = NULL;
+        DWORD n = 0;
+        if (r == 0 && !(buf = malloc(info.nFileSizeLow ? info.nFileSizeLow : 1)))
+                r = -ENOMEM;
+        while (r == 0 && n < info.nFileSizeLow) {
+                DWORD got = 0;
+                if (!ReadFile(h, buf + n, info.nFileSizeLow - n, &got, NULL))
+                        r = fail(GetLastError(), err, es, "reading", path);
+                else if (got == 0)
+                        break; /* shorter than it said: what was read */
+                n += got;
+        }
+        CloseHandle(h);
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        *ret_n = n;
+        return 0;
+}
+
+static int r_token_user(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t es) {
+        (void) ctx;
+        union {
+                TOKEN_USER u;
+                uint8_t bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+        } buf;
+        DWORD n = 0;
+        if (!GetTokenInformation((HANDLE) token, TokenUser, &buf, sizeof(buf), &n))
+                return fail(GetLastError(), err, es, "GetTokenInformation", "TokenUser");
+        return bw_win_sid_decode(buf.u.User.Sid, GetLengthSid(buf.u.User.Sid), ret, NULL);
+}
+
+static int r_token_groups(void *ctx, bw_win_handle token, struct bw_win_token_group **ret, size_t *ret_n, char *err,
+                          size_t es) {
+        (void) ctx;
+        DWORD n = 0;
+        GetTokenInformation((HANDLE) token, TokenGroups, NULL, 0, &n);
+        TOKEN_GROUPS *g = malloc(n ? n : 1);
+        if (!g)
+                return -ENOMEM;
+        if (!GetTokenInformation((HANDLE) token, TokenGroups, g, n, &n)) {
+                int r = fail(GetLastError(), err, es, "GetTokenInformation", "TokenGroups");
+                free(g);
+                return r;
+        }
+        struct bw_win_token_group *out = calloc(g->GroupCount ? g->GroupCount : 1, sizeof(*out));
+        if (!out) {
+                free(g);
+                return -ENOMEM;
+        }
+        size_t k = 0;
+        for (DWORD i = 0; i < g->GroupCount; i++) {
+                struct bw_win_token_group *x = &out[k];
+                if (bw_win_sid_decode(g->Groups[i].Sid, GetLengthSid(g->Groups[i].Sid), &x->sid, NULL) < 0)
+                        continue;
+                x->attributes = g->Groups[i].Attributes;
+                wchar_t name[BW_WIN_GROUP_NAME_MAX], domain[BW_WIN_GROUP_NAME_MAX];
+                DWORD nn = BW_WIN_GROUP_NAME_MAX, dn = BW_WIN_GROUP_NAME_MAX;
+                SID_NAME_USE use;
+                /* a SID without a name (the logon session's) keeps "": it is never a bw-r- group */
+                if (LookupAccountSidW(NULL, g->Groups[i].Sid, name, &nn, domain, &dn, &use)) {
+                        char *u = narrow(name);
+                        if (u)
+                                snprintf(x->name, sizeof(x->name), "%s", u);
+                        free(u);
+                }
+                k++;
+        }
+        free(g);
+        *ret = out;
+        *ret_n = k;
+        return 0;
+}
+
+static int r_restrict_token(void *ctx, bw_win_handle token, const struct bw_win_token_restriction *spec,
+                            bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        size_t n = spec->n_disable + spec->n_restrict;
+        SID_AND_ATTRIBUTES *sa = calloc(n ? n : 1, sizeof(*sa));
+        uint8_t *bytes = calloc(n ? n : 1, 68);
+        if (!sa || !bytes) {
+                free(sa);
+                free(bytes);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct bw_win_sid *sid =
+                        i < spec->n_disable ? &spec->disable[i] : &spec->restrict_sids[i - spec->n_disable];
+                bw_win_sid_encode(sid, bytes + 68 * i);
+                sa[i].Sid = bytes + 68 * i;
+        }
+        HANDLE h = NULL;
+        BOOL ok = CreateRestrictedToken((HANDLE) token, spec->flags, (DWORD) spec->n_disable,
+                                        spec->n_disable ? sa : NULL, 0, NULL, (DWORD) spec->n_restrict,
+                                        spec->n_restrict ? sa + spec->n_disable : NULL, &h);
+        DWORD e = ok ? 0 : GetLastError();
+        free(sa);
+        free(bytes);
+        if (!ok)
+                return fail(e, err, es, "CreateRestrictedToken", "");
+        *ret = (bw_win_handle) h;
+        return 0;
+}
+
+static int r_job_limited(void *ctx, const struct bw_win_job_limits *l, bw_win_handle *ret, char *err, size_t es) {
+        (void) ctx;
+        HANDLE j = CreateJobObjectW(NULL, NULL);
+        if (!j)
+                return fail(GetLastError(), err, es, "CreateJobObjectW", "");
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li = {0};
+        li.BasicLimitInformation.LimitFlags =
+                JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+        if (l->processes) {
+                li.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_ACTIVE_PROCESS;
+                li.BasicLimitInformation.ActiveProcessLimit = l->processes;
+        }
+        if (l->memory) {
+                li.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_JOB_MEMORY;
+                li.JobMemoryLimit = (SIZE_T) l->memory;
+        }
+        DWORD e = 0;
+        const char *what = "SetInformationJobObject";
+        if (!SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof(li)))
+                e = GetLastError();
+        if (!e && l->cpu_millis) {
+                /* CpuRate: hundredths of a percent of all the machine's processors */
+                SYSTEM_INFO si;
+                GetSystemInfo(&si);
+                DWORD cpus = si.dwNumberOfProcessors ? si.dwNumberOfProcessors : 1;
+                uint64_t rate = (uint64_t) l->cpu_millis * 10 / cpus;
+                JOBOBJECT_CPU_RATE_CONTROL_INFORMATION cr = {0};
+                cr.ControlFlags = JOB_OBJECT_CPU_RATE_CONTROL_ENABLE | JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP;
+                cr.CpuRate = (DWORD) (rate < 1 ? 1 : rate > 10000 ? 10000 : rate);
+                if (!SetInformationJobObject(j, JobObjectCpuRateControlInformation, &cr, sizeof(cr))) {
+                        e = GetLastError();
+                        what = "SetInformationJobObject (CPU rate)";
+                }
+        }
+        if (e) {
+                CloseHandle(j);
+                return fail(e, err, es, what, "");
+        }
+        *ret = (bw_win_handle) j;
+        return 0;
+}
+
+static int r_create_process(void *ctx, const struct bw_win_process_spec *s, bw_win_handle *p, bw_win_handle *t,
+                            char *err, size_t es) {
+        (void) ctx;
+        struct launch l;
+        PROCESS_INFORMATION pi = {0};
+        int r = launch_prepare(s, &l);
+        if (r == 0 && !CreateProcessW(l.app, l.cmd, NULL, NULL, TRUE,
+                                      CREATE_UNICODE_ENVIRONMENT | (s->suspended ? CREATE_SUSPENDED : 0), l.env, l.dir,
+                                      &l.si, &pi))
+                r = fail(GetLastError(), err, es, "CreateProcessW", s->application);
+        launch_done(&l);
+        if (r == 0) {
+                *p = (bw_win_handle) pi.hProcess;
+                *t = (bw_win_handle) pi.hThread;
+        }
+        return r;
+}
+
 void bw_win_ops_real(struct bw_win_ops *ops) {
         *ops = (struct bw_win_ops){
                 .open_object = r_open,
@@ -784,5 +980,11 @@ void bw_win_ops_real(struct bw_win_ops *ops) {
                 .resume_thread = r_resume,
                 .wait_process = r_wait,
                 .terminate_process = r_terminate,
+                .read_file = r_read_file,
+                .token_user = r_token_user,
+                .token_groups = r_token_groups,
+                .restrict_token = r_restrict_token,
+                .job_create_limited = r_job_limited,
+                .create_process = r_create_process,
         };
 }

@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* bulwark-runner.exe's logic against the recording fake (enforcer/windows/win_runner.c): the token
- * it asks for, the job, the order of the calls, stdio and exit code, the unelevated advisory
- * environment. What Windows then enforces is tests/windows/README.md's to check. */
+/* `bulwark run` and bulwark-runner.exe against the recording fake (enforcer/windows/win_runner.c):
+ * the installation found from the working directory, the sandbox user's password read and
+ * unprotected, the runner started as that user with nothing but the installation's ID and the
+ * command on its command line; the runner's token (restricting SIDs from the record, other
+ * installations' read groups deny-only), job limits, environment, the order of the calls, exit
+ * code; the unelevated advisory environment; the refusals (no installation, a damaged record, a
+ * missing or corrupt secret, the wrong account) with nothing started. What Windows then enforces
+ * is tests/windows/README.md's to check: no assertion here is about a security effect. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "fake_ops.h"
+#include "fake_runner.h"
 #include "win_cmdline.h"
 #include "win_runner.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,9 +42,19 @@ static size_t log_index(const struct fake *f, const char *prefix) {
 static void test_elevated(void **state) {
         (void) state;
         struct fake f;
+        struct fake_runner fr;
         struct bw_win_ops ops;
-        fake_init(&f, &ops);
+        fake_runner_init(&fr, &f, &ops);
         f.exit_code = 42;
+        /* the logon token of a user with three installations: its groups as Windows lists them */
+        fake_runner_group(&fr, "S-1-1-0", "Everyone", 7);
+        fake_runner_group(&fr, "S-1-5-21-1-2-3-3001", "bw-r-00000000000000aa", 7);
+        fake_runner_group(&fr, "S-1-5-21-1-2-3-3002", "bw-r-00000000000000bb", 7);
+        fake_runner_group(&fr, "S-1-5-21-1-2-3-3003", "BW-R-00000000000000CC", 7);
+        fake_runner_group(&fr, "S-1-5-21-1-2-3-3004", "bw-rx-not-ours", 7);
+        fake_runner_group(&fr, "S-1-5-5-0-123456", "", 0xc0000007u);
+        struct bw_win_sid mine;
+        bw_win_sid_from_string("S-1-5-21-1-2-3-3002", &mine);
         const struct bw_win_sid roots[] = {root_a, root_b};
         const char *const argv[] = {"C:\\Program Files\\Git\\cmd\\git.exe", "commit", "-m", "a \"quoted\" message",
                                     NULL};
@@ -50,11 +66,25 @@ static void test_elevated(void **state) {
                                         .root_sids = roots,
                                         .n_roots = 2,
                                         .elevated = true,
-                                        .network_off = true};
+                                        .network_off = true,
+                                        .read_group = &mine,
+                                        .limits = {.processes = 4096, .memory = 1u << 30, .cpu_millis = 1500}};
         uint32_t code = 0;
         char err[256] = "";
         assert_int_equal(bw_win_runner_exec(&ops, &rq, &code, err, sizeof(err)), 0);
         assert_int_equal(code, 42);
+        /* deny-only: exactly the other installations' read groups (any case), not this one's, not
+         * a group that merely starts alike, not Everyone or the logon session */
+        assert_int_equal(fr.n_disabled, 2);
+        char a[BW_WIN_SID_STRING_MAX], b[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&fr.disabled[0], a);
+        bw_win_sid_to_string(&fr.disabled[1], b);
+        assert_string_equal(a, "S-1-5-21-1-2-3-3001");
+        assert_string_equal(b, "S-1-5-21-1-2-3-3003");
+        assert_int_equal(fake_count(&f, "restrict_token 1000 0xd disable 2 restrict 4"), 1);
+        assert_true(log_index(&f, "token_groups 1000") < log_index(&f, "restrict_token"));
+        /* the job: kill on close, the plan's limits */
+        assert_int_equal(fake_count(&f, "job_create kill_on_close processes=4096 memory=1073741824 cpu=1500"), 1);
         /* DISABLE_MAX_PRIVILEGE | LUA_TOKEN | WRITE_RESTRICTED, never SANDBOX_INERT */
         assert_int_equal(f.restricted_flags, 0x1 | 0x4 | 0x8);
         /* restricting SIDs: Everyone, the logon session, the plan's roots, in that order, no more */
@@ -66,6 +96,7 @@ static void test_elevated(void **state) {
         /* created suspended, put in the job, only then resumed */
         assert_true(f.last_suspended);
         assert_true(log_index(&f, "job_create") < log_index(&f, "create_process_as_user"));
+        assert_true(log_index(&f, "restrict_token") < log_index(&f, "create_process_as_user 1001"));
         assert_true(log_index(&f, "job_assign 3000 2000") < log_index(&f, "resume_thread"));
         assert_true(f.resumed_after_assign);
         assert_true(log_index(&f, "resume_thread") < log_index(&f, "wait_process"));
@@ -79,7 +110,7 @@ static void test_elevated(void **state) {
         assert_string_equal(f.last_environment + strlen("Home=C:\\Users\\ann") + 1, "PATH=C:\\Windows");
         for (const char *p = f.last_environment; *p; p += strlen(p) + 1)
                 assert_int_not_equal(strncmp(p, "HTTP_PROXY", 10), 0);
-        fake_done(&f);
+        fake_runner_done(&fr);
 }
 
 static bool env_has(const struct fake *f, const char *entry) {
@@ -92,8 +123,9 @@ static bool env_has(const struct fake *f, const char *entry) {
 static void test_unelevated_advisory(void **state) {
         (void) state;
         struct fake f;
+        struct fake_runner fr;
         struct bw_win_ops ops;
-        fake_init(&f, &ops);
+        fake_runner_init(&fr, &f, &ops);
         const char *const argv[] = {"C:\\x\\curl.exe", "https://example.org", NULL};
         const char *const env[] = {"Path=C:\\Windows;C:\\Git\\usr\\bin",
                                    "PATHEXT=.COM;.EXE;.BAT;.CMD;.PS1",
@@ -117,6 +149,10 @@ static void test_unelevated_advisory(void **state) {
         assert_true(env_has(&f, "HTTP_PROXY=" BW_WIN_DEAD_PROXY));
         assert_true(env_has(&f, "HTTPS_PROXY=" BW_WIN_DEAD_PROXY));
         assert_true(env_has(&f, "ALL_PROXY=" BW_WIN_DEAD_PROXY));
+        /* lower case too: MSYS and Cygwin programs (git's curl and ssh) read names as written */
+        assert_true(env_has(&f, "http_proxy=" BW_WIN_DEAD_PROXY));
+        assert_true(env_has(&f, "https_proxy=" BW_WIN_DEAD_PROXY));
+        assert_true(env_has(&f, "all_proxy=" BW_WIN_DEAD_PROXY));
         assert_true(env_has(&f, "GIT_SSH_COMMAND=\"C:\\ProgramData\\bulwark\\denybin\\ssh.cmd\""));
         assert_true(env_has(&f, "PATH=C:\\ProgramData\\bulwark\\denybin;C:\\Windows;C:\\Git\\usr\\bin"));
         assert_true(env_has(&f, "PATHEXT=.CMD;.COM;.EXE;.BAT;.PS1"));
@@ -127,19 +163,24 @@ static void test_unelevated_advisory(void **state) {
         assert_false(env_has(&f, "GIT_SSH=plink"));
         assert_false(env_has(&f, "Path=C:\\Windows;C:\\Git\\usr\\bin"));
         assert_non_null(strstr(bw_win_denybin_stub(), "exit /b 1"));
+        assert_string_equal(bw_win_denybin_names[0], "ssh.cmd");
+        assert_string_equal(bw_win_denybin_names[1], "scp.cmd");
+        assert_string_equal(bw_win_denybin_names[2], "sftp.cmd");
+        assert_null(bw_win_denybin_names[3]);
         /* without a denybin, an unelevated offline run is refused before anything starts */
         fake_log_clear(&f);
         rq.denybin = NULL;
         assert_int_equal(bw_win_runner_exec(&ops, &rq, &code, err, sizeof(err)), -EINVAL);
         assert_int_equal(f.n_log, 0);
-        fake_done(&f);
+        fake_runner_done(&fr);
 }
 
 static void test_refusals(void **state) {
         (void) state;
         struct fake f;
+        struct fake_runner fr;
         struct bw_win_ops ops;
-        fake_init(&f, &ops);
+        fake_runner_init(&fr, &f, &ops);
         /* a batch file with an argument cmd.exe would interpret: nothing is started */
         const char *const argv[] = {"build.cmd", "x & calc", NULL};
         struct bw_win_run_request rq = {.application = "C:\\r\\build.cmd", .argv = argv, .elevated = true};
@@ -157,43 +198,332 @@ static void test_refusals(void **state) {
         assert_int_equal(fake_count(&f, "resume_thread"), 0);
         /* the restricted token cannot be made: no process at all */
         fake_log_clear(&f);
-        fake_fail(&f, "restricted_token", 1, EPERM);
+        fake_fail(&f, "restrict_token", 1, EPERM);
         assert_int_equal(bw_win_runner_exec(&ops, &rq2, &code, err, sizeof(err)), -EPERM);
         assert_int_equal(fake_count(&f, "create_process"), 0);
-        fake_done(&f);
+        /* the token's groups cannot be read: no token, no process (never a run that keeps another
+         * installation's read group) */
+        fake_log_clear(&f);
+        fake_fail(&f, "token_groups", 1, EACCES);
+        assert_int_equal(bw_win_runner_exec(&ops, &rq2, &code, err, sizeof(err)), -EACCES);
+        assert_int_equal(fake_count(&f, "restrict_token"), 0);
+        assert_int_equal(fake_count(&f, "create_process"), 0);
+        fake_runner_done(&fr);
 }
 
-static void test_front(void **state) {
-        (void) state;
+/* ---- an installation in the fake's state directory ---- */
+
+#define STATE "C:\\ProgramData\\bulwark"
+#define RUNNER "C:\\Program Files\\bulwark\\bulwark-runner.exe"
+#define WS "/c/Users/ann/repo"
+
+struct world_run {
         struct fake f;
+        struct fake_runner fr;
         struct bw_win_ops ops;
-        fake_init(&f, &ops);
-        assert_int_equal(ops.user_add(ops.ctx, "bwoff-ann", "s3cret!aA1", "bulwark offline sandbox of ann", NULL, 0),
-                         0);
+        char id[17], record[256], plan[256], secret[256];
+        char *record_text;
+        struct bw_win_sid offline_sid, group_sid;
+};
+
+static void read_fixture(uint8_t **ret, size_t *ret_n) {
+        FILE *fp = fopen(BW_WIN_FIXTURES "/windows-fixture.bwplan", "rb");
+        assert_non_null(fp);
+        uint8_t *buf = malloc(1 << 20);
+        size_t n = fread(buf, 1, 1 << 20, fp);
+        fclose(fp);
+        assert_true(n > 0 && n < (1 << 20));
+        *ret = buf;
+        *ret_n = n;
+}
+
+/* ann's installation of WS: the accounts made (the offline user with password pw), its record,
+ * its plan (the fixture: network off only), the offline user's password kept with "DPAPI". */
+static void world_run_init(struct world_run *w) {
+        fake_runner_init(&w->fr, &w->f, &w->ops);
+        struct bw_win_ops *o = &w->ops;
+        bw_win_install_id(WS, w->id);
+        assert_int_equal(o->user_add(o->ctx, "bwoff-ann", "Pw-0ffline!", "bulwark offline sandbox of ann", NULL, 0), 0);
+        assert_int_equal(o->user_add(o->ctx, "bwon-ann", "Pw-0nline!", "bulwark online sandbox of ann", NULL, 0), 0);
+        char group[32];
+        snprintf(group, sizeof(group), "bw-r-%s", w->id);
+        assert_int_equal(o->group_add(o->ctx, group, "read group", NULL, 0), 0);
+        assert_int_equal(o->user_add(o->ctx, "ann", "x", "", NULL, 0), 0);
+        struct bw_win_install in = {0};
+        snprintf(in.id, sizeof(in.id), "%s", w->id);
+        snprintf(in.user, sizeof(in.user), "ann");
+        snprintf(in.offline, sizeof(in.offline), "bwoff-ann");
+        snprintf(in.online, sizeof(in.online), "bwon-ann");
+        snprintf(in.group, sizeof(in.group), "%s", group);
+        assert_int_equal(o->account_sid(o->ctx, "bwoff-ann", &in.offline_sid, NULL, 0), 0);
+        assert_int_equal(o->account_sid(o->ctx, "bwon-ann", &in.online_sid, NULL, 0), 0);
+        assert_int_equal(o->account_sid(o->ctx, group, &in.group_sid, NULL, 0), 0);
+        w->offline_sid = in.offline_sid;
+        w->group_sid = in.group_sid;
+        in.firewall = true;
+        char ws[] = WS, tmp[] = "/c/Users/ann/AppData/Local/Temp";
+        struct bw_win_root roots[2] = {{ws, root_a}, {tmp, root_b}};
+        in.roots = roots;
+        in.n_roots = 2;
+        assert_int_equal(bw_win_install_encode(&in, &w->record_text), 0);
+        snprintf(w->record, sizeof(w->record), STATE "\\installs\\%s\\windows", w->id);
+        snprintf(w->plan, sizeof(w->plan), STATE "\\installs\\%s\\plan", w->id);
+        snprintf(w->secret, sizeof(w->secret), STATE "\\secrets\\bwoff-ann");
+        fake_runner_file(&w->fr, w->record, w->record_text, strlen(w->record_text), 0);
+        uint8_t *plan, *blob;
+        size_t plan_n, blob_n;
+        read_fixture(&plan, &plan_n);
+        fake_runner_file(&w->fr, w->plan, plan, plan_n, 0);
+        free(plan);
+        assert_int_equal(o->protect(o->ctx, (const uint8_t *) "Pw-0ffline!", 11, &blob, &blob_n), 0);
+        fake_runner_file(&w->fr, w->secret, blob, blob_n, 0);
+        free(blob);
+        fake_log_clear(&w->f);
+}
+
+static void world_run_done(struct world_run *w) {
+        free(w->record_text);
+        fake_runner_done(&w->fr);
+}
+
+static const char *const git_status[] = {"git", "status", "--short", NULL};
+
+static struct bw_win_front_request front_rq(const char *plan_dir) {
+        return (struct bw_win_front_request){.state_dir = STATE,
+                                             .plan_dir = plan_dir,
+                                             .directory = "C:\\Users\\ann\\repo\\src",
+                                             .caller = "Ann", /* Windows' names are one whatever the case */
+                                             .runner = RUNNER,
+                                             .environment = "PATH=C:\\Windows\0\0",
+                                             .cmd = git_status};
+}
+
+static void test_front_elevated(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        w.f.exit_code = 3;
+        struct bw_win_front_request rq = front_rq(WS "/src"); /* found from a directory below */
+        uint32_t code = 0;
+        char err[1024] = "";
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), 0);
+        assert_int_equal(code, 3);
+        /* the password read from the state and unprotected, the runner started as the sandbox
+         * user with it (the fake checks the password) */
+        assert_true(log_index(&w.f, "read_file " STATE "\\secrets\\bwoff-ann") < log_index(&w.f, "unprotect"));
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "create_process_with_logon bwoff-ann \"" RUNNER "\" --install %s -- git status --short", w.id);
+        assert_int_equal(fake_count(&w.f, want), 1);
+        /* nothing on the runner's command line but the installation's ID and the command: no SID,
+         * no password */
+        assert_null(strstr(w.f.last_command_line, "S-1-"));
+        assert_null(strstr(w.f.last_command_line, "Pw-0ffline"));
+        assert_string_equal(w.f.last_application, RUNNER);
+        /* the caller's environment passed to the runner (which applies the plan's rules) */
+        assert_string_equal(w.f.last_environment, "PATH=C:\\Windows");
+        /* in a job of the front's, started suspended, resumed once assigned */
+        assert_true(w.f.last_suspended);
+        assert_true(log_index(&w.f, "job_create") < log_index(&w.f, "create_process_with_logon"));
+        assert_true(log_index(&w.f, "job_assign 3000 2000") < log_index(&w.f, "resume_thread 2001"));
+        assert_true(log_index(&w.f, "resume_thread") < log_index(&w.f, "wait_process 2000"));
+        assert_true(log_index(&w.f, "close 3000") > log_index(&w.f, "wait_process"));
+        /* arguments the C runtime must split back exactly (quotes, spaces, trailing backslashes) */
+        const char *const tricky[] = {"git", "commit", "-m", "say \"hi\" to C:\\dir\\", "", "a\tb", NULL};
+        rq.cmd = tricky;
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), 0);
+        char **back = NULL;
+        assert_int_equal(bw_win_cmdline_parse(w.f.last_command_line, &back), 0);
+        const char *const expect[] = {RUNNER, "--install", w.id, "--", "git", "commit", "-m", "say \"hi\" to C:\\dir\\",
+                                      "",     "a\tb",      NULL};
+        for (size_t i = 0; expect[i] || back[i]; i++) {
+                assert_non_null(back[i]);
+                assert_non_null(expect[i]);
+                assert_string_equal(back[i], expect[i]);
+        }
+        bw_win_argv_free(back);
+        rq.cmd = git_status;
+        /* --network: the fixture's plan allows none; nothing is read or started */
+        fake_log_clear(&w.f);
+        rq.network = true;
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "does not allow network access"));
+        assert_int_equal(fake_count(&w.f, "read_file " STATE "\\secrets"), 0);
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
+        world_run_done(&w);
+}
+
+/* Every refusal: a sentence naming the file or account and what to do, and nothing started. */
+static void expect_refused(struct world_run *w, const char *plan_dir, int e, const char *const *says) {
+        struct bw_win_front_request rq = front_rq(plan_dir);
+        uint32_t code = 0;
+        char err[1024] = "";
+        fake_log_clear(&w->f);
+        assert_int_equal(bw_win_front_exec(&w->ops, &rq, &code, err, sizeof(err)), e);
+        for (size_t i = 0; says[i]; i++)
+                if (!strstr(err, says[i]))
+                        fail_msg("\"%s\" not in: %s", says[i], err);
+        assert_int_equal(fake_count(&w->f, "create_process"), 0);
+        assert_int_equal(fake_count(&w->f, "unprotect"), e == -EBADMSG && strstr(err, "decrypted") ? 1 : 0);
+}
+
+static void test_front_refusals(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        /* a workspace with no installation (nor any directory above it) */
+        expect_refused(&w, "/c/Users/ann/other", -ENOENT,
+                       (const char *const[]){"no plan is installed for /c/Users/ann/other", STATE "\\installs",
+                                             "bulwark apply", NULL});
+        /* walking up stops at the drive: every level was asked, no more */
+        assert_int_equal(fake_count(&w.f, "read_file " STATE "\\installs\\"), 4);
+        /* the secret missing */
+        fake_runner_file(&w.fr, w.secret, "", 0, -ENOENT);
+        expect_refused(&w, WS, -ENOENT,
+                       (const char *const[]){w.secret, "is missing", "apply the plan again", w.id, NULL});
+        /* the secret not readable by the caller */
+        fake_runner_file(&w.fr, w.secret, "", 0, -EACCES);
+        expect_refused(&w, WS, -EACCES, (const char *const[]){w.secret, "access denied", "run as ann", NULL});
+        /* the secret corrupt: DPAPI refuses it */
+        fake_runner_file(&w.fr, w.secret, "garbage!", 8, 0);
+        expect_refused(&w, WS, -EBADMSG,
+                       (const char *const[]){w.secret, "cannot be decrypted", "apply the plan again", NULL});
+        /* an empty secret is no password either */
         uint8_t *blob;
         size_t blob_n;
-        assert_int_equal(ops.protect(ops.ctx, (const uint8_t *) "s3cret!aA1", 10, &blob, &blob_n), 0);
-        f.exit_code = 77;
-        const char *const argv[] = {
-                "C:\\Program Files\\bulwark\\bulwark-runner.exe", "--plan", "x.plan", "--", "git", NULL};
-        uint32_t code = 0;
-        char err[256] = "";
-        assert_int_equal(bw_win_front_start_runner(&ops, "bwoff-ann", blob, blob_n, argv,
-                                                   "C:\\Program Files\\bulwark\\bulwark-runner.exe", &code, err,
-                                                   sizeof(err)),
-                         0);
-        assert_int_equal(code, 77);
-        assert_int_equal(fake_count(&f, "create_process_with_logon bwoff-ann \"C:\\Program Files"), 1);
-        /* a damaged blob: refused, nothing started */
-        blob[0] = 'X';
-        fake_log_clear(&f);
-        assert_int_equal(
-                bw_win_front_start_runner(&ops, "bwoff-ann", blob, blob_n, argv, "r.exe", &code, err, sizeof(err)),
-                -EBADMSG);
-        assert_non_null(strstr(err, "could not be unprotected"));
-        assert_int_equal(fake_count(&f, "create_process"), 0);
+        assert_int_equal(w.ops.protect(w.ops.ctx, (const uint8_t *) "", 0, &blob, &blob_n), 0);
+        fake_runner_file(&w.fr, w.secret, blob, blob_n, 0);
         free(blob);
-        fake_done(&f);
+        expect_refused(&w, WS, -EBADMSG, (const char *const[]){w.secret, "cannot be decrypted", NULL});
+        /* another user's installation */
+        struct bw_win_front_request rq = front_rq(WS);
+        rq.caller = "bob";
+        uint32_t code;
+        char err[1024] = "";
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "is ann's, not yours (bob)"));
+        /* a record naming a malformed SID: damaged, said with its path, nothing started */
+        char *bad = strdup(w.record_text);
+        char *sid = strstr(bad, "root=S-1-5-21-70000");
+        assert_non_null(sid);
+        memcpy(sid + 5, "S-1-5-2x", 8);
+        fake_runner_file(&w.fr, w.record, bad, strlen(bad), 0);
+        expect_refused(&w, WS, -EBADMSG, (const char *const[]){w.record, "is damaged", "revert", NULL});
+        /* the account's SID malformed, and a record cut short */
+        snprintf(bad, strlen(w.record_text) + 1, "%s", w.record_text);
+        sid = strstr(bad, "offline=bwoff-ann S-1-5-");
+        sid[strlen("offline=bwoff-ann S-1-5-")] = '-';
+        fake_runner_file(&w.fr, w.record, bad, strlen(bad), 0);
+        expect_refused(&w, WS, -EBADMSG, (const char *const[]){w.record, "is damaged", NULL});
+        fake_runner_file(&w.fr, w.record, w.record_text, strlen(w.record_text) - 1, 0);
+        expect_refused(&w, WS, -EBADMSG, (const char *const[]){w.record, "is damaged", NULL});
+        /* a record copied under another installation's name */
+        char other[256];
+        char other_id[17];
+        bw_win_install_id("/c/Users/ann/other", other_id);
+        snprintf(other, sizeof(other), STATE "\\installs\\%s\\windows", other_id);
+        fake_runner_file(&w.fr, other, w.record_text, strlen(w.record_text), 0);
+        expect_refused(&w, "/c/Users/ann/other", -EBADMSG, (const char *const[]){other, "is damaged", NULL});
+        /* the record without its plan */
+        fake_runner_file(&w.fr, w.record, w.record_text, strlen(w.record_text), 0);
+        fake_runner_file(&w.fr, w.plan, "", 0, -ENOENT);
+        expect_refused(&w, WS, -EBADMSG, (const char *const[]){w.plan, "apply the plan again", NULL});
+        free(bad);
+        world_run_done(&w);
+}
+
+static void test_runner_reads_installation(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        w.fr.token_user = w.offline_sid;
+        fake_runner_group(&w.fr, "S-1-1-0", "Everyone", 7);
+        char g[32];
+        snprintf(g, sizeof(g), "bw-r-%s", w.id);
+        char mine[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&w.group_sid, mine);
+        fake_runner_group(&w.fr, mine, g, 7);
+        fake_runner_group(&w.fr, "S-1-5-21-9-9-9-4242", "bw-r-1234567890abcdef", 7);
+        const char *const env[] = {"PATH=C:\\Windows",
+                                   "GITHUB_TOKEN=ghp_x",
+                                   "Github_Token=ghp_y",
+                                   "DATABASE_URL=postgres://a:pw@db/x",
+                                   "BULWARK_SANDBOX=0",
+                                   "KEEP=1",
+                                   NULL};
+        struct bw_win_runner_request rq = {.state_dir = STATE,
+                                           .install_id = w.id,
+                                           .application = "C:\\Git\\cmd\\git.exe",
+                                           .argv = git_status,
+                                           .env = env,
+                                           .directory = "C:\\Users\\ann\\repo"};
+        uint32_t code = 1;
+        struct bw_win_runner_report rep;
+        char err[1024] = "";
+        w.f.exit_code = 0;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), 0);
+        assert_int_equal(code, 0);
+        assert_true(rep.elevated);
+        assert_false(rep.network);
+        assert_int_equal(rep.n_roots, 2);
+        /* the restricting SIDs from the record: Everyone, the logon session, both roots */
+        assert_int_equal(w.fr.n_restricted, 4);
+        assert_true(bw_win_sid_equal(&w.fr.restricted[0], &bw_win_sid_everyone));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[1], &w.f.logon_sid));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[2], &root_a));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[3], &root_b));
+        /* the other installation's read group deny-only, this one's kept */
+        assert_int_equal(w.fr.n_disabled, 1);
+        char d[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&w.fr.disabled[0], d);
+        assert_string_equal(d, "S-1-5-21-9-9-9-4242");
+        /* the plan's limits (the fixture's defaults) */
+        assert_int_equal(w.fr.limits.processes, 4096);
+        assert_int_equal(w.fr.limits.memory, 0);
+        /* the plan's environment rules: credentials dropped, BULWARK_SANDBOX set by the runner */
+        assert_true(env_has(&w.f, "PATH=C:\\Windows"));
+        assert_true(env_has(&w.f, "KEEP=1"));
+        assert_true(env_has(&w.f, "BULWARK_SANDBOX=1"));
+        assert_false(env_has(&w.f, "GITHUB_TOKEN=ghp_x"));
+        assert_false(env_has(&w.f, "Github_Token=ghp_y")); /* the same name to Windows */
+        assert_false(env_has(&w.f, "DATABASE_URL=postgres://a:pw@db/x"));
+        assert_false(env_has(&w.f, "BULWARK_SANDBOX=0"));
+        /* run as anyone but the installation's sandbox user: refused before any token is made */
+        fake_log_clear(&w.f);
+        w.fr.token_user = root_a;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "bwoff-ann"));
+        assert_non_null(strstr(err, "bulwark run"));
+        assert_int_equal(fake_count(&w.f, "restrict_token"), 0);
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
+        /* an installation ID that is not one */
+        rq.install_id = "..\\..\\x";
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EINVAL);
+        assert_int_equal(fake_count(&w.f, "read_file"), 2); /* the two of the refused run only */
+        world_run_done(&w);
+}
+
+/* An installation that names no sandbox user for the token: unelevated, the caller's own token
+ * (and then the advisory network limits: test_unelevated_advisory). */
+static void test_mode(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        struct bw_win_run_install ri;
+        char err[1024] = "";
+        assert_int_equal(bw_win_run_load(&w.ops, STATE, w.id, &ri, err, sizeof(err)), 0);
+        struct bw_win_run_mode m;
+        assert_int_equal(bw_win_run_mode(&ri, false, &m, err, sizeof(err)), 0);
+        assert_true(m.elevated);
+        assert_string_equal(m.account, "bwoff-ann");
+        assert_true(bw_win_sid_equal(m.account_sid, &w.offline_sid));
+        assert_int_equal(bw_win_run_mode(&ri, true, &m, err, sizeof(err)), -EPERM);
+        ri.rec.offline[0] = 0;
+        assert_int_equal(bw_win_run_mode(&ri, false, &m, err, sizeof(err)), 0);
+        assert_false(m.elevated);
+        assert_null(m.account);
+        bw_win_run_install_done(&ri);
+        world_run_done(&w);
 }
 
 static void test_env_block(void **state) {
@@ -214,9 +544,10 @@ static void test_env_block(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_elevated),  cmocka_unit_test(test_unelevated_advisory),
-                cmocka_unit_test(test_refusals),  cmocka_unit_test(test_front),
-                cmocka_unit_test(test_env_block),
+                cmocka_unit_test(test_elevated),       cmocka_unit_test(test_unelevated_advisory),
+                cmocka_unit_test(test_refusals),       cmocka_unit_test(test_front_elevated),
+                cmocka_unit_test(test_front_refusals), cmocka_unit_test(test_runner_reads_installation),
+                cmocka_unit_test(test_mode),           cmocka_unit_test(test_env_block),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
