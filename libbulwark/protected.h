@@ -21,12 +21,15 @@ struct bw_protected_name {
         bool needs_admin;
 };
 
-#define BW_PROTECTED_COUNT 30
+#define BW_PROTECTED_COUNT 32
 /* In a fixed order that never changes meaning: bit i of a mask names entry i. */
 extern const struct bw_protected_name bw_protected_names[BW_PROTECTED_COUNT];
 _Static_assert(BW_PROTECTED_COUNT <= 32, "protected names are a 32-bit mask");
 
-/* The index of name[0..len) in bw_protected_names, or -ENOENT. Exact, case-sensitive. */
+/* The index of name[0..len) in bw_protected_names, or -ENOENT. Exact, case-sensitive. An entry
+ * may be a family of names in brace groups ("{CLAUDE.md,CLAUDE.local.md}": the glob the compiler
+ * makes of it covers them all; no nesting): the entry's whole text or any one of its names finds
+ * it, and unprotecting one name unprotects the family. */
 int bw_protected_lookup(const char *name, size_t len);
 
 /* Mask of the protected names (bit i = bw_protected_names[i]) that plan p does NOT protect: no

@@ -458,8 +458,50 @@ void bw_guard_add_literal(struct bw_guard *g, const char *path) {
                 (struct rule){.action = BW_GUARD_READ_ONLY, .text = strdup(path), .exact = strdup(path)};
 }
 
+/* "**" "/{a,b,c}" with literal names a, b, c (a family of protected names): one name rule each,
+ * compared as names like "**" "/NAME", not a regex for every entry of the walk. */
+static bool add_name_family(struct bw_guard *g, const char *text, enum bw_guard_action action, unsigned flags) {
+        const char *body = text + 4;
+        size_t n = strlen(body);
+        if (strncmp(text, "**/{", 4) != 0 || n < 2 || body[n - 1] != '}' || strpbrk(body, "*?[]{\\/") != body + n - 1)
+                return false;
+        for (const char *a = body; a < body + n - 1;) {
+                size_t len = strcspn(a, ",}");
+                if (len == 0)
+                        return false; /* an empty alternative: left to the regex */
+                a += len + 1;
+        }
+        for (const char *a = body; a < body + n - 1;) {
+                size_t len = strcspn(a, ",}");
+                g->rules = realloc(g->rules, (g->n_rules + 1) * sizeof(*g->rules));
+                if (!g->rules)
+                        abort();
+                g->rules[g->n_rules++] =
+                        (struct rule){.action = action, .flags = flags, .text = strdup(text), .name = strndup(a, len)};
+                a += len + 1;
+        }
+        return true;
+}
+
+/* Is text[at] inside a {...} group? (Then what follows the last '/' is not a whole last
+ * component: "**" "/{.mise,.config/mise}" ends in "mise}".) */
+static bool in_braces(const char *text, size_t at) {
+        int depth = 0;
+        for (size_t i = 0; i < at; i++) {
+                if (text[i] == '\\' && text[i + 1])
+                        i++;
+                else if (text[i] == '{')
+                        depth++;
+                else if (text[i] == '}' && depth > 0)
+                        depth--;
+        }
+        return depth > 0;
+}
+
 int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, enum bw_guard_action action,
                          unsigned flags, const char **err) {
+        if (match == BW_MATCH_GLOB && add_name_family(g, text, action, flags))
+                return 0;
         struct rule r = {.action = action, .flags = flags, .text = strdup(text)};
         bool ic = flags & BW_GUARD_IGNORE_CASE;
         if (match == BW_MATCH_GLOB && strncmp(text, "**/", 3) == 0 && !strpbrk(text + 3, "*?[]{}\\/")) {
@@ -473,7 +515,7 @@ int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, e
                 r.has_pat = true;
                 const char *last = strrchr(text, '/');
                 last = last ? last + 1 : text;
-                if (match == BW_MATCH_GLOB && !strstr(last, "**")) {
+                if (match == BW_MATCH_GLOB && !strstr(last, "**") && !in_braces(text, (size_t) (last - text))) {
                         size_t a = strcspn(last, "*?[{\\");
                         const char *specials = "*?]}\\";
                         const char *end = last + strlen(last), *s = end;

@@ -98,6 +98,20 @@ static void test_protected_table(void **state) {
         assert_int_equal(bw_protected_lookup(".GIT", 4), -ENOENT); /* the name is exact; matching is not */
         assert_int_equal(bw_protected_lookup(".gi", 3), -ENOENT);
         assert_int_equal(bw_protected_lookup(".github", 7), -ENOENT);
+        /* a family: any one of its names, or its whole text, finds it; a part of a name does not */
+        int claude = bw_protected_lookup("CLAUDE.md", 9);
+        assert_true(claude >= 0);
+        assert_int_equal(bw_protected_lookup("CLAUDE.local.md", 15), claude);
+        assert_int_equal(bw_protected_lookup(bw_protected_names[claude].name, strlen(bw_protected_names[claude].name)),
+                         claude);
+        assert_int_equal(bw_protected_lookup("CLAUDE", 6), -ENOENT);
+        assert_int_equal(bw_protected_lookup("CLAUDE.md,CLAUDE.local.md", 25), -ENOENT);
+        assert_true(bw_protected_lookup("lefthook-local.toml", 19) >= 0);
+        assert_true(bw_protected_lookup(".lefthook", 9) >= 0);
+        assert_true(bw_protected_lookup(".github/instructions", 20) >= 0);
+        assert_true(bw_protected_lookup(".config/mise", 12) >= 0);
+        assert_int_equal(bw_protected_lookup("lefthook", 8), -ENOENT);
+        assert_int_equal(bw_protected_lookup(".github/workflows", 17), -ENOENT);
 }
 
 static void test_protected_all_names(void **state) {
@@ -107,7 +121,7 @@ static void test_protected_all_names(void **state) {
                 bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\"]\n", NULL, NULL, &c),
                 0);
         for (size_t i = 0; i < BW_PROTECTED_COUNT; i++) {
-                char glob[64];
+                char glob[256];
                 snprintf(glob, sizeof(glob), "**/%s", bw_protected_names[i].name);
                 const struct bw_rule_eff *r = find_rule(&c, glob, BW_RULE_READ_ONLY);
                 if (!r)

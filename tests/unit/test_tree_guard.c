@@ -540,13 +540,66 @@ static void test_too_many(void **state) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Families of protected names in brace groups: literal names compared as names, paths of two
+ * components (and names beside them in one group) matched as paths, in any case; nothing else. */
+static void test_families(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put("a/CLAUDE.local.md", "x\n");
+        put("a/claude.md", "x\n");
+        put("b/.GitHub/Instructions/x.md", "x\n");
+        put("b/.github/copilot-instructions.md", "x\n");
+        put("c/.config/mise/config.toml", "x\n");
+        put("c/.config/other/x", "x\n");
+        put("d/.rules", "x\n");
+        put("e/.github/workflows/ci.yml", "x\n");
+        put("f/mise.toml.txt", "x\n");
+        struct bw_guard *g = bw_guard_new((uid_t) -1, "/nonexistent-home");
+        const char *err = NULL;
+        bw_guard_add_root(g, root);
+        static const char *const pats[] = {"**/{CLAUDE.md,CLAUDE.local.md}",
+                                           "**/.github/{copilot-instructions.md,instructions}",
+                                           "**/{.rules,mise.toml,.config/mise}"};
+        for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+                assert_int_equal(bw_guard_add_pattern(g, pats[i], BW_MATCH_GLOB, BW_GUARD_READ_ONLY,
+                                                      BW_GUARD_PROTECTED | BW_GUARD_IGNORE_CASE, &err),
+                                 0);
+        struct found f = {{0}};
+        char msg[256];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        static const char *const want[] = {"ro /a/CLAUDE.local.md\n",      "ro /a/claude.md\n",
+                                           "ro /b/.GitHub/Instructions\n", "ro /b/.github/copilot-instructions.md\n",
+                                           "ro /c/.config/mise\n",         "ro /d/.rules\n"};
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                if (!strstr(f.list, want[i]))
+                        fail_msg("not protected: %s(protected: %s)", want[i], f.list);
+        assert_null(strstr(f.list, "workflows"));
+        assert_null(strstr(f.list, "other"));
+        assert_null(strstr(f.list, "mise.toml.txt"));
+        /* new ones the run makes are moved aside after it */
+        put("g/.github/prompts/p.prompt.md", "x\n");
+        put("g/.github/instructions/i.md", "x\n");
+        put("g/.config/mise/config.toml", "x\n");
+        put("g/CLAUDE.LOCAL.MD", "x\n");
+        FILE *devnull = fopen("/dev/null", "w");
+        bw_guard_after_run(g, devnull);
+        fclose(devnull);
+        assert_true(exists("g/.github/instructions.bulwark-quarantine"));
+        assert_true(exists("g/.config/mise.bulwark-quarantine"));
+        assert_true(exists("g/CLAUDE.LOCAL.MD.bulwark-quarantine"));
+        assert_true(exists("g/.github/prompts/p.prompt.md")); /* not in the family given here */
+        bw_guard_free(g);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_forms), cmocka_unit_test(test_parse_hostile),
                 cmocka_unit_test(test_references),  cmocka_unit_test(test_sanitize),
                 cmocka_unit_test(test_walk),        cmocka_unit_test(test_too_many),
                 cmocka_unit_test(test_gitdir),      cmocka_unit_test(test_opaque_dir),
-                cmocka_unit_test(test_links),
+                cmocka_unit_test(test_links),       cmocka_unit_test(test_families),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
