@@ -340,6 +340,58 @@ int bw_win_run_load(const struct bw_win_ops *ops, const char *state_dir, const c
         return 0;
 }
 
+/* The workspace= line of installs\ID\bindings (the engine's install_bindings.h), or NULL. */
+static char *bindings_workspace(const struct bw_win_ops *ops, const char *state_dir, const char *id) {
+        char p[1100];
+        uint8_t *text = NULL;
+        size_t n = 0;
+        snprintf(p, sizeof(p), "%s\\installs\\%s\\bindings", state_dir, id);
+        if (ops->read_file(ops->ctx, p, &text, &n, NULL, 0) < 0)
+                return NULL;
+        char *ws = NULL;
+        const char *t = (const char *) text, *end = t + n;
+        while (t < end && !ws) {
+                const char *nl = memchr(t, '\n', (size_t) (end - t));
+                size_t len = (size_t) ((nl ? nl : end) - t);
+                if (len > 10 && memcmp(t, "workspace=", 10) == 0 && !memchr(t, 0, len))
+                        ws = strndup(t + 10, len - 10);
+                t += len + 1;
+        }
+        free(text);
+        return ws;
+}
+
+/* Windows names a directory in any case (C:\users\ANN\repo is C:\Users\ann\repo), and the
+ * engine names an installation after its workspace as it was given: when the ID of no directory
+ * above plan_dir names an installation, the installations' own workspaces are compared with
+ * plan_dir without case, the deepest that holds it winning. */
+static int find_by_bindings(const struct bw_win_ops *ops, const char *state_dir, const char *plan_dir,
+                            struct bw_win_run_install *ri, char *err, size_t err_size) {
+        char native[1100], *installs = NULL, best[17] = "";
+        const char *why = NULL;
+        size_t best_len = 0, n = 0;
+        struct bw_win_dirent *ents = NULL;
+        snprintf(native, sizeof(native), "%s\\installs", state_dir);
+        if (bw_win_path_to_plan(native, &installs, &why) < 0 ||
+            ops->list_dir(ops->ctx, installs, &ents, &n, NULL, 0) < 0) {
+                free(installs);
+                return -ENOENT;
+        }
+        free(installs);
+        for (size_t i = 0; i < n; i++) {
+                if (!ents[i].directory || ents[i].reparse || !id_valid(ents[i].name))
+                        continue;
+                char *ws = bindings_workspace(ops, state_dir, ents[i].name);
+                if (ws && bw_win_path_within(plan_dir, ws) && strlen(ws) > best_len) {
+                        best_len = strlen(ws);
+                        memcpy(best, ents[i].name, 17); /* id_valid: 16 digits and the NUL */
+                }
+                free(ws);
+        }
+        free(ents);
+        return best[0] ? bw_win_run_load(ops, state_dir, best, ri, err, err_size) : -ENOENT;
+}
+
 int bw_win_run_find(const struct bw_win_ops *ops, const char *state_dir, const char *plan_dir,
                     struct bw_win_run_install *ri, char *err, size_t err_size) {
         size_t len = strlen(plan_dir);
@@ -359,6 +411,8 @@ int bw_win_run_find(const struct bw_win_ops *ops, const char *state_dir, const c
                 *slash = 0;
         }
         free(path);
+        if (r == -ENOENT)
+                r = find_by_bindings(ops, state_dir, plan_dir, ri, err, err_size);
         if (r == -ENOENT)
                 snprintf(err, err_size,
                          "no plan is installed for %.*s or a directory above it (%s\\installs has none): nothing "

@@ -226,6 +226,16 @@ struct world_run {
         struct bw_win_sid offline_sid, group_sid;
 };
 
+static size_t count_suffix(const struct fake *f, const char *prefix, const char *suffix) {
+        size_t n = 0;
+        for (size_t i = 0; i < f->n_log; i++) {
+                size_t len = strlen(f->log[i]);
+                n += strncmp(f->log[i], prefix, strlen(prefix)) == 0 && len >= strlen(suffix) &&
+                     strcmp(f->log[i] + len - strlen(suffix), suffix) == 0;
+        }
+        return n;
+}
+
 static void read_fixture(uint8_t **ret, size_t *ret_n) {
         FILE *fp = fopen(BW_WIN_FIXTURES "/windows-fixture.bwplan", "rb");
         assert_non_null(fp);
@@ -275,6 +285,16 @@ static void world_run_init(struct world_run *w) {
         read_fixture(&plan, &plan_n);
         fake_runner_file(&w->fr, w->plan, plan, plan_n, 0);
         free(plan);
+        /* the engine's bindings (what the workspace was called when it was applied) */
+        char bindings[256], dir[256];
+        snprintf(bindings, sizeof(bindings), STATE "\\installs\\%s\\bindings", w->id);
+        const char *btext = "workspace=" WS "\nuser=ann\nhome=/c/Users/ann\ntmpdir=/c/Users/ann/AppData/Local/Temp\n";
+        fake_runner_file(&w->fr, bindings, btext, strlen(btext), 0);
+        fake_add_object(&w->f, "/c/ProgramData", true, NULL);
+        fake_add_object(&w->f, "/c/ProgramData/bulwark", true, NULL);
+        fake_add_object(&w->f, "/c/ProgramData/bulwark/installs", true, NULL);
+        snprintf(dir, sizeof(dir), "/c/ProgramData/bulwark/installs/%s", w->id);
+        fake_add_object(&w->f, dir, true, NULL);
         assert_int_equal(o->protect(o->ctx, (const uint8_t *) "Pw-0ffline!", 11, &blob, &blob_n), 0);
         fake_runner_file(&w->fr, w->secret, blob, blob_n, 0);
         free(blob);
@@ -343,6 +363,16 @@ static void test_front_elevated(void **state) {
         }
         bw_win_argv_free(back);
         rq.cmd = git_status;
+        /* the directory named in another case (Windows' names are one whatever the case): found
+         * through the installations' own workspaces */
+        fake_log_clear(&w.f);
+        rq.plan_dir = "/c/users/ANN/Repo/src";
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), 0);
+        assert_int_equal(fake_count(&w.f, want), 1);
+        /* but not a directory that only starts alike */
+        rq.plan_dir = "/c/users/ANN/Repo2";
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -ENOENT);
+        rq.plan_dir = WS "/src";
         /* --network: the fixture's plan allows none; nothing is read or started */
         fake_log_clear(&w.f);
         rq.network = true;
@@ -375,8 +405,10 @@ static void test_front_refusals(void **state) {
         expect_refused(&w, "/c/Users/ann/other", -ENOENT,
                        (const char *const[]){"no plan is installed for /c/Users/ann/other", STATE "\\installs",
                                              "bulwark apply", NULL});
-        /* walking up stops at the drive: every level was asked, no more */
-        assert_int_equal(fake_count(&w.f, "read_file " STATE "\\installs\\"), 4);
+        /* walking up stops at the drive: every level was asked, no more; then the installations'
+         * own workspaces were compared */
+        assert_int_equal(count_suffix(&w.f, "read_file " STATE "\\installs\\", "\\windows"), 4);
+        assert_int_equal(count_suffix(&w.f, "read_file " STATE "\\installs\\", "\\bindings"), 1);
         /* the secret missing */
         fake_runner_file(&w.fr, w.secret, "", 0, -ENOENT);
         expect_refused(&w, WS, -ENOENT,
