@@ -96,6 +96,18 @@ static char *denybin(void) {
         return dir;
 }
 
+/* A file (not a directory) at path. */
+static bool file_exists(void *ctx, const char *path) {
+        (void) ctx;
+        int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+        wchar_t *w = n > 0 ? malloc((size_t) n * sizeof(wchar_t)) : NULL;
+        DWORD a = w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) == n
+                          ? GetFileAttributesW(w)
+                          : INVALID_FILE_ATTRIBUTES;
+        free(w);
+        return a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 /* --verbose: what the run is, before the command's own output. */
 static void say_mode(void *ctx, const struct bw_win_runner_report *rep) {
         if (rep->elevated)
@@ -162,15 +174,6 @@ int wmain(int argc, wchar_t **wargv) {
         }
         rq.state_dir = state;
 
-        wchar_t found[32768];
-        DWORD n = SearchPathW(NULL, wargv[i + 1], L".exe", 32768, found, NULL);
-        if (n == 0 || n >= 32768) {
-                fprintf(stderr, "bulwark-runner: %s: not found on PATH\n", argv[i + 1]);
-                return 127;
-        }
-        char *application = narrow(found);
-        rq.application = application;
-
         /* the environment as inherited; the plan's rules apply in bw_win_runner_run */
         size_t n_env = 0, cap = 64;
         char **env = calloc(cap, sizeof(char *));
@@ -195,6 +198,7 @@ int wmain(int argc, wchar_t **wargv) {
         bw_win_ops_real(&ops);
         uint32_t code = 125;
         char err[1024] = "";
+        rq.exists = file_exists;
         struct bw_win_runner_report rep;
         if (verbose)
                 rq.before = say_mode;
@@ -203,7 +207,7 @@ int wmain(int argc, wchar_t **wargv) {
         close(fd);
         if (r < 0) {
                 fprintf(stderr, "bulwark-runner: %s\n", err[0] ? err : strerror(-r));
-                return 125;
+                return rep.not_found ? 127 : 125;
         }
         return (int) code;
 }

@@ -245,6 +245,57 @@ out:
         return r;
 }
 
+/* ---- finding the program ---- */
+
+static bool try_file(const char *dir, size_t dir_n, const char *name, const char *ext, size_t ext_n,
+                     bool (*exists)(void *ctx, const char *file), void *ctx, char **ret) {
+        char *f = NULL;
+        const char *sep = dir_n && dir[dir_n - 1] != '\\' && dir[dir_n - 1] != '/' ? "\\" : "";
+        if (asprintf(&f, "%.*s%s%s%.*s", (int) dir_n, dir, sep, name, (int) ext_n, ext) < 0)
+                return false;
+        if (exists(ctx, f)) {
+                *ret = f;
+                return true;
+        }
+        free(f);
+        return false;
+}
+
+/* Each candidate of name in one directory (dir_n 0: the name as it is). */
+static bool try_dir(const char *dir, size_t dir_n, const char *name, const char *pathext,
+                    bool (*exists)(void *ctx, const char *file), void *ctx, char **ret) {
+        const char *base = name;
+        for (const char *c = name; *c; c++)
+                if (*c == '\\' || *c == '/' || *c == ':')
+                        base = c + 1;
+        if (strchr(base, '.') && try_file(dir, dir_n, name, "", 0, exists, ctx, ret))
+                return true;
+        for (const char *e = pathext; *e;) {
+                size_t len = strcspn(e, ";");
+                if (len && try_file(dir, dir_n, name, e, len, exists, ctx, ret))
+                        return true;
+                e += len + (e[len] == ';');
+        }
+        return false;
+}
+
+int bw_win_find_program(const char *program, const char *path, const char *pathext,
+                        bool (*exists)(void *ctx, const char *file), void *ctx, char **ret) {
+        if (!program || !*program || !exists)
+                return -ENOENT;
+        if (!pathext || !*pathext)
+                pathext = ".COM;.EXE;.BAT;.CMD";
+        if (strpbrk(program, "\\/:"))
+                return try_dir("", 0, program, pathext, exists, ctx, ret) ? 0 : -ENOENT;
+        for (const char *d = path; d && *d;) {
+                size_t len = strcspn(d, ";");
+                if (len && try_dir(d, len, program, pathext, exists, ctx, ret))
+                        return 0;
+                d += len + (d[len] == ';');
+        }
+        return -ENOENT;
+}
+
 /* ---- the token's groups ---- */
 
 size_t bw_win_groups_to_disable(const struct bw_win_token_group *groups, size_t n, const struct bw_win_sid *keep,
@@ -653,7 +704,7 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
         struct bw_win_run_install ri;
         struct bw_win_run_mode mode;
         struct bw_win_sid *roots = NULL, me, want;
-        char **env = NULL;
+        char **env = NULL, *found = NULL;
         bw_win_handle own = 0;
         memset(rep, 0, sizeof(*rep));
         int r = bw_win_run_load(ops, rq->state_dir, rq->install_id, &ri, err, err_size);
@@ -693,12 +744,31 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
                 roots[i] = ri.rec.roots[i].sid;
         if ((r = bw_win_run_env(&ri.plan, rq->env, &env)) < 0)
                 goto out;
+        /* The program, on the command's own PATH: an unelevated offline run's has the ssh/scp/sftp
+         * stubs first, so `bulwark run -- ssh host` meets them too. */
+        const char *application = rq->application;
+        if (!application) {
+                char **look = NULL;
+                if (!mode.elevated && !mode.network && rq->denybin &&
+                    (r = bw_win_advisory_env((const char *const *) env, rq->denybin, &look)) < 0)
+                        goto out;
+                const char *const *e = look ? (const char *const *) look : (const char *const *) env;
+                r = bw_win_find_program(rq->argv[0], value_of(e, "PATH"), value_of(e, "PATHEXT"), rq->exists,
+                                        rq->exists_ctx, &found);
+                bw_win_argv_free(look);
+                if (r < 0) {
+                        rep->not_found = r == -ENOENT;
+                        snprintf(err, err_size, "%s: not found on the command's PATH", rq->argv[0]);
+                        goto out;
+                }
+                application = found;
+        }
         struct bw_limits lim;
         bw_plan_limits(&ri.plan, &lim);
         struct bw_win_run_request run = {
                 .read_group = &ri.rec.group_sid,
                 .limits = {.processes = lim.processes, .memory = lim.memory, .cpu_millis = lim.cpu_millis},
-                .application = rq->application,
+                .application = application,
                 .argv = rq->argv,
                 .env = (const char *const *) env,
                 .directory = rq->directory,
@@ -719,6 +789,7 @@ out:
         if (own)
                 ops->close_handle(ops->ctx, own);
         free(roots);
+        free(found);
         bw_win_argv_free(env);
         bw_win_run_install_done(&ri);
         return r;

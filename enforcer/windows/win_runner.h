@@ -135,9 +135,21 @@ struct bw_win_front_request {
 int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_request *rq, uint32_t *ret_code,
                       char *err, size_t err_size);
 
+/*
+ * Find program as cmd.exe would, on path (';'-separated directories) with pathext (";.COM;.EXE"):
+ * a name with a directory part (\ / :) is looked up as it is; otherwise in each directory of path
+ * in order (never the current directory first: a planted git.exe in the workspace is not taken
+ * for git unless PATH says "."), the name as given when it has an extension, then with each
+ * extension of pathext in order. exists(ctx, FILE) says whether a file is there. *ret is
+ * malloc()ed; -ENOENT when nothing is found.
+ */
+int bw_win_find_program(const char *program, const char *path, const char *pathext,
+                        bool (*exists)(void *ctx, const char *file), void *ctx, char **ret);
+
 /* bulwark-runner.exe. */
 struct bw_win_runner_report {
         bool elevated, network;
+        bool not_found; /* the program is not on the command's PATH (exit 127) */
         size_t n_roots;
         const char *account; /* elevated: the sandbox user */
 };
@@ -145,7 +157,10 @@ struct bw_win_runner_request {
         const char *state_dir;
         const char *install_id; /* from the front; the runner checks the record against its own token */
         bool network;
-        const char *application; /* resolved path of argv[0] */
+        const char *application; /* resolved path of argv[0]; NULL: found with exists() on the
+                                  * command's own PATH and PATHEXT (bw_win_find_program) */
+        bool (*exists)(void *ctx, const char *file);
+        void *exists_ctx;
         const char *const *argv; /* the command, NULL-terminated */
         const char *const *env;  /* inherited NAME=VALUE, NULL-terminated: the plan's environment rules apply */
         const char *directory;

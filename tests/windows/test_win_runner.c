@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static struct bw_win_sid root_a, root_b;
 
@@ -464,6 +465,14 @@ static void test_front_refusals(void **state) {
         world_run_done(&w);
 }
 
+/* NTFS names are one whatever the case, as the fake's files */
+static bool in_list(void *ctx, const char *file) {
+        for (const char *const *f = ctx; *f; f++)
+                if (strcasecmp(*f, file) == 0)
+                        return true;
+        return false;
+}
+
 static void test_runner_reads_installation(void **state) {
         (void) state;
         struct world_run w;
@@ -520,6 +529,21 @@ static void test_runner_reads_installation(void **state) {
         assert_false(env_has(&w.f, "Github_Token=ghp_y")); /* the same name to Windows */
         assert_false(env_has(&w.f, "DATABASE_URL=postgres://a:pw@db/x"));
         assert_false(env_has(&w.f, "BULWARK_SANDBOX=0"));
+        /* the program found on the command's PATH (the plan's environment applied) */
+        const char *const files[] = {"C:\\Windows\\git.exe", NULL};
+        rq.application = NULL;
+        rq.exists = in_list;
+        rq.exists_ctx = (void *) (uintptr_t) files;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), 0);
+        assert_string_equal(w.f.last_application, "C:\\Windows\\git.EXE"); /* PATHEXT's spelling */
+        /* not there: 127's case, nothing started */
+        fake_log_clear(&w.f);
+        const char *const none[] = {NULL};
+        rq.exists_ctx = (void *) (uintptr_t) none;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -ENOENT);
+        assert_true(rep.not_found);
+        assert_non_null(strstr(err, "git: not found"));
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
         /* run as anyone but the installation's sandbox user: refused before any token is made */
         fake_log_clear(&w.f);
         w.fr.token_user = root_a;
@@ -533,6 +557,40 @@ static void test_runner_reads_installation(void **state) {
         assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EINVAL);
         assert_int_equal(fake_count(&w.f, "read_file"), 2); /* the two of the refused run only */
         world_run_done(&w);
+}
+
+static void test_find_program(void **state) {
+        (void) state;
+        const char *const files[] = {"C:\\Git\\cmd\\git.exe", "C:\\deny\\ssh.cmd", "C:\\Git\\usr\\bin\\ssh.exe",
+                                     "C:\\both\\x.exe",       "C:\\both\\x.cmd",   "git.exe",
+                                     "C:\\tools\\a.b.exe",    "D:\\abs\\tool.exe", NULL};
+        char *found = NULL;
+#define FIND(prog, path, ext, want)                                                                                    \
+        do {                                                                                                           \
+                assert_int_equal(bw_win_find_program(prog, path, ext, in_list, (void *) (uintptr_t) files, &found),    \
+                                 0);                                                                                   \
+                assert_string_equal(found, want);                                                                      \
+                free(found);                                                                                           \
+        } while (0)
+        FIND("git", "C:\\a;C:\\Git\\cmd", ".COM;.EXE", "C:\\Git\\cmd\\git.EXE");
+        FIND("git", "C:\\a;;C:\\Git\\cmd\\;", ".exe", "C:\\Git\\cmd\\git.exe"); /* empty entries, a trailing \ */
+        FIND("git.exe", "C:\\Git\\cmd", ".COM", "C:\\Git\\cmd\\git.exe");       /* an extension given */
+        /* the denybin first on PATH wins over ssh.exe later on it */
+        FIND("ssh", "C:\\deny;C:\\Git\\usr\\bin", ".CMD;.COM;.EXE", "C:\\deny\\ssh.CMD");
+        /* in one directory, PATHEXT's order decides */
+        FIND("x", "C:\\both", ".CMD;.EXE", "C:\\both\\x.CMD");
+        FIND("x", "C:\\both", ".EXE;.CMD", "C:\\both\\x.EXE");
+        FIND("a.b", "C:\\tools", NULL, "C:\\tools\\a.b.EXE"); /* the default PATHEXT */
+        FIND("D:\\abs\\tool", "C:\\x", ".EXE", "D:\\abs\\tool.EXE");
+        FIND("D:\\abs\\tool.exe", "", "", "D:\\abs\\tool.exe"); /* a path with an extension: as it is */
+#undef FIND
+        /* the current directory is not searched first: git.exe there is not git */
+        assert_int_equal(bw_win_find_program("git", "C:\\nowhere", ".EXE", in_list, (void *) (uintptr_t) files, &found),
+                         -ENOENT);
+        assert_int_equal(bw_win_find_program("ssh", NULL, ".EXE", in_list, (void *) (uintptr_t) files, &found),
+                         -ENOENT);
+        assert_int_equal(bw_win_find_program("", "C:\\Git\\cmd", ".EXE", in_list, (void *) (uintptr_t) files, &found),
+                         -ENOENT);
 }
 
 /* An installation that names no sandbox user for the token: unelevated, the caller's own token
@@ -579,7 +637,8 @@ int main(void) {
                 cmocka_unit_test(test_elevated),       cmocka_unit_test(test_unelevated_advisory),
                 cmocka_unit_test(test_refusals),       cmocka_unit_test(test_front_elevated),
                 cmocka_unit_test(test_front_refusals), cmocka_unit_test(test_runner_reads_installation),
-                cmocka_unit_test(test_mode),           cmocka_unit_test(test_env_block),
+                cmocka_unit_test(test_mode),           cmocka_unit_test(test_find_program),
+                cmocka_unit_test(test_env_block),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
