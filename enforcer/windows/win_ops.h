@@ -160,10 +160,13 @@ struct bw_win_ops {
         /* GetTokenInformation(TokenUser). */
         int (*token_user)(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t err_size);
         /* GetTokenInformation(TokenGroups), each group's account name by LookupAccountSidW (the name
-         * without its domain; "" for a SID with no name, such as the logon session's). *ret is
+         * without its domain; "" for a SID with no name, such as the logon session's). Only the
+         * groups of domain's issuing authority (a SID S-1-5-21-A-B-C-RID with the same A-B-C as
+         * domain) are named when domain is not NULL: the others keep "" (no lookup, which on a
+         * domain member may ask a domain controller, for groups bulwark never names). *ret is
          * malloc()ed. */
-        int (*token_groups)(void *ctx, bw_win_handle token, struct bw_win_token_group **ret, size_t *ret_n, char *err,
-                            size_t err_size);
+        int (*token_groups)(void *ctx, bw_win_handle token, const struct bw_win_sid *domain,
+                            struct bw_win_token_group **ret, size_t *ret_n, char *err, size_t err_size);
         /* CreateRestrictedToken(token, flags, SidsToDisable = disable, no privilege deleted,
          * RestrictedSids = restrict_sids). */
         int (*restrict_token)(void *ctx, bw_win_handle token, const struct bw_win_token_restriction *spec,

@@ -816,8 +816,18 @@ static int r_token_user(void *ctx, bw_win_handle token, struct bw_win_sid *ret, 
         return bw_win_sid_decode(buf.u.User.Sid, GetLengthSid(buf.u.User.Sid), ret, NULL);
 }
 
-static int r_token_groups(void *ctx, bw_win_handle token, struct bw_win_token_group **ret, size_t *ret_n, char *err,
-                          size_t es) {
+/* Is sid of domain's issuing authority: S-1-5-21-A-B-C-RID with domain's A-B-C? */
+static bool same_domain(const struct bw_win_sid *sid, const struct bw_win_sid *domain) {
+        if (sid->n_sub != 5 || domain->n_sub != 5 || memcmp(sid->authority, domain->authority, 6) != 0)
+                return false;
+        for (int i = 0; i < 4; i++)
+                if (sid->sub[i] != domain->sub[i])
+                        return false;
+        return true;
+}
+
+static int r_token_groups(void *ctx, bw_win_handle token, const struct bw_win_sid *domain,
+                          struct bw_win_token_group **ret, size_t *ret_n, char *err, size_t es) {
         (void) ctx;
         DWORD n = 0;
         GetTokenInformation((HANDLE) token, TokenGroups, NULL, 0, &n);
@@ -840,11 +850,12 @@ static int r_token_groups(void *ctx, bw_win_handle token, struct bw_win_token_gr
                 if (bw_win_sid_decode(g->Groups[i].Sid, GetLengthSid(g->Groups[i].Sid), &x->sid, NULL) < 0)
                         continue;
                 x->attributes = g->Groups[i].Attributes;
-                wchar_t name[BW_WIN_GROUP_NAME_MAX], domain[BW_WIN_GROUP_NAME_MAX];
+                wchar_t name[BW_WIN_GROUP_NAME_MAX], dom[BW_WIN_GROUP_NAME_MAX];
                 DWORD nn = BW_WIN_GROUP_NAME_MAX, dn = BW_WIN_GROUP_NAME_MAX;
                 SID_NAME_USE use;
                 /* a SID without a name (the logon session's) keeps "": it is never a bw-r- group */
-                if (LookupAccountSidW(NULL, g->Groups[i].Sid, name, &nn, domain, &dn, &use)) {
+                if ((!domain || same_domain(&x->sid, domain)) &&
+                    LookupAccountSidW(NULL, g->Groups[i].Sid, name, &nn, dom, &dn, &use)) {
                         char *u = narrow(name);
                         if (u)
                                 snprintf(x->name, sizeof(x->name), "%s", u);

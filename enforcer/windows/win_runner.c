@@ -190,7 +190,7 @@ int bw_win_runner_exec(const struct bw_win_ops *ops, const struct bw_win_run_req
         bw_win_restricting_sids(&logon, rq->root_sids, rq->n_roots, sids);
         /* A logon token carries every group its user is in: the read group of each of the user's
          * installations. Only this installation's may grant anything in this run. */
-        if ((r = ops->token_groups(ops->ctx, own, &groups, &n_groups, err, err_size)) < 0)
+        if ((r = ops->token_groups(ops->ctx, own, rq->read_group, &groups, &n_groups, err, err_size)) < 0)
                 goto out;
         disable = calloc(n_groups ? n_groups : 1, sizeof(*disable));
         if (!disable) {

@@ -60,8 +60,15 @@ static int fr_token_user(void *ctx, bw_win_handle token, struct bw_win_sid *ret,
         return r;
 }
 
-static int fr_token_groups(void *ctx, bw_win_handle token, struct bw_win_token_group **ret, size_t *ret_n, char *err,
-                           size_t es) {
+/* The domain filter as the real table's: only S-1-5-21-A-B-C-RID with domain's A-B-C is named. */
+static bool same_domain(const struct bw_win_sid *sid, const struct bw_win_sid *domain) {
+        if (sid->n_sub != 5 || domain->n_sub != 5 || memcmp(sid->authority, domain->authority, 6) != 0)
+                return false;
+        return memcmp(sid->sub, domain->sub, 4 * sizeof(sid->sub[0])) == 0;
+}
+
+static int fr_token_groups(void *ctx, bw_win_handle token, const struct bw_win_sid *domain,
+                           struct bw_win_token_group **ret, size_t *ret_n, char *err, size_t es) {
         (void) err, (void) es;
         int r = note(ctx, "token_groups %ld", (long) token);
         if (r < 0)
@@ -70,6 +77,9 @@ static int fr_token_groups(void *ctx, bw_win_handle token, struct bw_win_token_g
         if (!*ret)
                 return -ENOMEM;
         memcpy(*ret, cur->groups, cur->n_groups * sizeof(**ret));
+        for (size_t i = 0; domain && i < cur->n_groups; i++)
+                if (!same_domain(&(*ret)[i].sid, domain))
+                        (*ret)[i].name[0] = 0;
         *ret_n = cur->n_groups;
         return 0;
 }

@@ -53,6 +53,9 @@ static void test_elevated(void **state) {
         fake_runner_group(&fr, "S-1-5-21-1-2-3-3002", "bw-r-00000000000000bb", 7);
         fake_runner_group(&fr, "S-1-5-21-1-2-3-3003", "BW-R-00000000000000CC", 7);
         fake_runner_group(&fr, "S-1-5-21-1-2-3-3004", "bw-rx-not-ours", 7);
+        /* a group of another authority (a domain's) is never one of bulwark's local read groups:
+         * not even looked up */
+        fake_runner_group(&fr, "S-1-5-21-7-7-7-3005", "bw-r-00000000000000dd", 7);
         fake_runner_group(&fr, "S-1-5-5-0-123456", "", 0xc0000007u);
         struct bw_win_sid mine;
         bw_win_sid_from_string("S-1-5-21-1-2-3-3002", &mine);
@@ -484,7 +487,7 @@ static void test_runner_reads_installation(void **state) {
         char mine[BW_WIN_SID_STRING_MAX];
         bw_win_sid_to_string(&w.group_sid, mine);
         fake_runner_group(&w.fr, mine, g, 7);
-        fake_runner_group(&w.fr, "S-1-5-21-9-9-9-4242", "bw-r-1234567890abcdef", 7);
+        fake_runner_group(&w.fr, "S-1-5-21-1-2-3-4242", "bw-r-1234567890abcdef", 7);
         const char *const env[] = {"PATH=C:\\Windows",
                                    "GITHUB_TOKEN=ghp_x",
                                    "Github_Token=ghp_y",
@@ -517,7 +520,7 @@ static void test_runner_reads_installation(void **state) {
         assert_int_equal(w.fr.n_disabled, 1);
         char d[BW_WIN_SID_STRING_MAX];
         bw_win_sid_to_string(&w.fr.disabled[0], d);
-        assert_string_equal(d, "S-1-5-21-9-9-9-4242");
+        assert_string_equal(d, "S-1-5-21-1-2-3-4242");
         /* the plan's limits (the fixture's defaults) */
         assert_int_equal(w.fr.limits.processes, 4096);
         assert_int_equal(w.fr.limits.memory, 0);
