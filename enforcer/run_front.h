@@ -41,7 +41,9 @@ int bw_front_policy_memfd(const char *workspace);
 int bw_front_trust(const char *workspace, bool show, bool revoke);
 
 /* The runner's job in this process (enforcer/runner/runner.c built with BULWARK_RUNNER_IN_PROCESS),
- * argv as bulwark-runner would get it: for `bulwark run` without an installation (no capability
- * is needed), one program start less than exec'ing bulwark-runner. Returns the exit status (or
- * ends the process as the command ended). */
-int bw_runner_main(int argc, char **argv);
+ * argv as bulwark-runner would get it: one program start less than exec'ing bulwark-runner.
+ * Without an installation (no capability is needed) the whole run; with one, a run handed to the
+ * workspace's warm session, and otherwise (building a sandbox needs the runner's capabilities)
+ * it execs runner with the same argv before anything has run. Returns the exit status (or ends
+ * the process as the command ended). */
+int bw_runner_main(int argc, char **argv, const char *runner);

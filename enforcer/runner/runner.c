@@ -1189,7 +1189,7 @@ static int session_control(const char *cmd, const char *path) {
                         struct bw_session_request req = {.magic = BW_SESSION_MAGIC, .kind = BW_SESSION_INFO};
                         struct bw_session_reply rep = {0};
                         bool live = fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-                                    send(fd, &req, sizeof(req), MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
+                                    bw_session_send(fd, &req) == 0 &&
                                     recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
                         if (fd >= 0)
                                 close(fd);
@@ -1210,8 +1210,7 @@ static int session_control(const char *cmd, const char *path) {
         struct bw_session_request req = {.magic = BW_SESSION_MAGIC, .kind = BW_SESSION_STOP};
         struct bw_session_reply rep;
         bool ok = path[0] && fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-                  send(fd, &req, sizeof(req), MSG_NOSIGNAL) == (ssize_t) sizeof(req) &&
-                  recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
+                  bw_session_send(fd, &req) == 0 && recv(fd, &rep, sizeof(rep), MSG_WAITALL) == (ssize_t) sizeof(rep);
         if (fd >= 0)
                 close(fd);
         if (ok) {
@@ -1429,12 +1428,39 @@ static int session_run(const struct session_run *r, enum session_use use, char *
         return cold ? BW_ATTACH_UNAVAILABLE : status;
 }
 
+/* In `bulwark` (BULWARK_RUNNER_IN_PROCESS): the bulwark-runner to exec for what this process cannot
+ * do itself (an elevated run without a session to hand it to), or NULL. */
+static const char *fallback_runner;
+
+/*
+ * An elevated run inside `bulwark`, which has no capability: the installed plan is read, the
+ * boundary computed, the tree guard's scan and its check after the run made exactly as the
+ * runner does (the runner does them as the caller too), and the command handed to the running
+ * session of this workspace and mode. The runner's privileges are no part of that hand-off: the
+ * session was built by a privileged runner, runs every command as its sandbox user, and takes
+ * commands from whoever can reach its socket, in the caller's private directory; what
+ * cap_setuid buys (switching to the sandbox user) is needed only to build a sandbox. So when
+ * there is no session (or one for another boundary, which must be stopped and rebuilt), this
+ * process execs the real runner with the same arguments, before it has run anything.
+ */
+__attribute__((noreturn)) static void exec_fallback(char **argv) {
+        if (!fallback_runner)
+                refuse("no bulwark-runner to hand this run to");
+        fflush(NULL);
+        settle_ids();
+        execv(fallback_runner, argv);
+        refuse("cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)", fallback_runner,
+               strerror(errno));
+}
+
 #ifdef BULWARK_RUNNER_IN_PROCESS
-/* `bulwark run` without an installation (unelevated: no capabilities needed) can do the runner's
- * job in its own process, with argv as bulwark-runner would get it: one program start less. */
-int bw_runner_main(int argc, char **argv);
-int bw_runner_main(int argc, char **argv) {
+/* `bulwark run` does the runner's job in its own process, with argv as bulwark-runner would get
+ * it: one program start less. Unelevated no capability is needed; elevated (runner: the
+ * bulwark-runner to exec), only a run in a warm session is done here (exec_fallback). */
+int bw_runner_main(int argc, char **argv, const char *runner);
+int bw_runner_main(int argc, char **argv, const char *runner) {
         optind = 0; /* the caller has parsed its own options: start afresh */
+        fallback_runner = runner;
 #else
 int main(int argc, char **argv) {
 #endif
@@ -1551,7 +1577,7 @@ int main(int argc, char **argv) {
                 if (plan_path || plan_fd >= 0)
                         refuse("the plan installed for %s decides here; --plan is for workspaces without one",
                                in.values[BW_VAR_WORKSPACE]);
-                if (!can_switch)
+                if (!can_switch && !fallback_runner)
                         refuse("a plan is installed for %s, but this runner cannot switch to its sandbox user (it "
                                "lacks "
                                "cap_setuid,cap_setgid): have an administrator re-run `bulwark apply`",
@@ -1674,6 +1700,16 @@ int main(int argc, char **argv) {
                 snprintf(shm_size, sizeof(shm_size), "%u%%", limits.tmpfs_percent / 4 ? limits.tmpfs_percent / 4 : 1);
         }
         char *tree_dir = state_dir(me->pw_dir, &sl.writable, "tree");
+        /* elevated in `bulwark`: only a run in a session is done here, decided before any work
+         * that would have to be undone (the tree guard's pending snapshot) */
+        bool attach_only = elevated && !can_switch && fallback_runner;
+        char session_path[PATH_MAX] = "";
+        if (attach_only) {
+                int unused = -1;
+                session_prepare(&sl, me->pw_dir, tree_dir, workspace, network, elevated, NULL, session_path, &unused);
+                if (session_cmd || use == SESSION_OFF || !session_path[0] || access(session_path, F_OK) < 0)
+                        exec_fallback(argv);
+        }
         hide_own_state(&sl, guard, tree_dir, me->pw_dir);
         if (t->network == BW_NETWORK_OFF)
                 hide_host_sockets(&sl, private_tmp, verbose);
@@ -1682,7 +1718,6 @@ int main(int argc, char **argv) {
         protect_other_links(&sl, private_tmp, verbose);
         /* A warm session for this workspace and mode: its socket (made now, as you, before an
          * elevated runner becomes the sandbox user) */
-        char session_path[PATH_MAX] = "";
         int listen_fd = -1;
         if (session_cmd)
                 bw_guard_forget_pending(guard); /* no command runs here: nothing to check after */
@@ -1762,14 +1797,18 @@ int main(int argc, char **argv) {
                  * run; the effective and saved uids are the sandbox user's, so it acts as that user
                  * and cannot be ptraced by the caller. The sandbox's init takes the real uid across
                  * as well before the command starts (sandbox.c): the command has no trace of it. */
-                if (setgroups((size_t) ng, groups) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-                    setresuid(real_uid, pw->pw_uid, pw->pw_uid) < 0)
+                if (attach_only) {
+                        /* the session runs the command as the sandbox user: nothing to switch */
+                } else if (setgroups((size_t) ng, groups) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+                           setresuid(real_uid, pw->pw_uid, pw->pw_uid) < 0)
                         refuse("cannot switch to %s: %s", principal, strerror(errno));
-                drop_all_caps();
-                uid_t ru, eu, su;
-                if (getresuid(&ru, &eu, &su) < 0 || ru != real_uid || eu != pw->pw_uid || su != pw->pw_uid ||
-                    has_setid_caps())
-                        refuse("the switch to %s did not take", principal);
+                if (!attach_only) {
+                        drop_all_caps();
+                        uid_t ru, eu, su;
+                        if (getresuid(&ru, &eu, &su) < 0 || ru != real_uid || eu != pw->pw_uid || su != pw->pw_uid ||
+                            has_setid_caps())
+                                refuse("the switch to %s did not take", principal);
+                }
         }
 
         char mode[160];
@@ -1809,7 +1848,20 @@ int main(int argc, char **argv) {
         uint8_t digest[32];
         spec_digest(&spec, plan, principal, digest);
         int status = BW_ATTACH_UNAVAILABLE;
-        if (session_cmd) /* start: build the sandbox, keep it serving in the background */
+        if (attach_only) {
+                status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);
+                if (status == BW_ATTACH_UNAVAILABLE || status == BW_ATTACH_MISMATCH || status == BW_ATTACH_NO_SESSION) {
+                        /* no command ran: the runner does the whole run (and rebuilds a session
+                         * built for another boundary) */
+                        active_guard = NULL;
+                        bw_guard_forget_pending(guard);
+                        if (verbose)
+                                fprintf(stderr, "bulwark run: no usable warm session: bulwark-runner runs it\n");
+                        exec_fallback(argv);
+                }
+                if (verbose)
+                        fprintf(stderr, "bulwark run: ran in the warm session\n");
+        } else if (session_cmd) /* start: build the sandbox, keep it serving in the background */
                 status = session_start(&spec, listen_fd, digest, session_path, workspace, false);
         else if (session_path[0] && use != SESSION_OFF) {
                 const struct session_run r = {.spec = &spec,

@@ -32,6 +32,7 @@
 #include "strbuf.h"
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -115,8 +116,8 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights, bool 
 
 /* Writes only beneath the writable roots (and to the harmless devices); reads anywhere (the
  * mounts, ACLs and modes decide those). The ruleset, to be enforced (landlock_enforce), or -1
- * when there is none to enforce; *ret_abi: the ABI used (0: none). A session's command monitor
- * builds it before its command is asked for. */
+ * when there is none to enforce; *ret_abi: the ABI used (0: none). A session's init builds it
+ * once for all its commands. */
 static int landlock_build(const struct bw_sandbox_spec *s, bool have_netns, int *ret_abi) {
         *ret_abi = 0;
         int abi = landlock_abi();
@@ -293,6 +294,65 @@ __attribute__((noreturn)) static void path_failed(const char *what, const char *
                              "into another workspace): use the real path",
                              what, p);
         setup_failed("%s %s: %s", what, p, strerror(-err));
+}
+
+/*
+ * A minimal /dev, as `bwrap --dev` makes it: a read-only tmpfs holding binds of the harmless
+ * devices (null, zero, full, random, urandom, and tty: the caller's terminal, for a command that
+ * has one), a private devpts and its ptmx, a private /dev/shm, and the /proc/self/fd links.
+ * Landlock's read of "/" would otherwise let the command open for reading every device the
+ * caller's groups reach (a webcam, a microphone, a serial port, a disk of the disk group), and
+ * their ioctls before Landlock ABI 5. The host's nodes are cloned first, before /dev is covered.
+ */
+static void setup_dev(const struct bw_sandbox_spec *s) {
+        static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+        int src[BW_ARRAY_SIZE(nodes)];
+        for (size_t i = 0; i < BW_ARRAY_SIZE(nodes); i++) {
+                char p[32];
+                snprintf(p, sizeof(p), "/dev/%s", nodes[i]);
+                src[i] = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (src[i] < 0 && errno != ENOENT)
+                        setup_failed("cannot bind %s into the sandbox's /dev: %s", p, strerror(errno));
+        }
+        /* (a tmpfs made in the sandbox's user namespace cannot hold usable device nodes itself:
+         * the devices are the host's, bound) */
+        int dev = fresh_tmpfs("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, NULL);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(nodes); i++)
+                if (src[i] >= 0 && mknodat(dev, nodes[i], S_IFREG | 0644, 0) < 0)
+                        setup_failed("cannot prepare the sandbox's /dev/%s: %s", nodes[i], strerror(errno));
+        static const char *const links[][2] = {{"ptmx", "pts/ptmx"},
+                                               {"fd", "/proc/self/fd"},
+                                               {"stdin", "/proc/self/fd/0"},
+                                               {"stdout", "/proc/self/fd/1"},
+                                               {"stderr", "/proc/self/fd/2"}};
+        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
+                setup_failed("cannot prepare the sandbox's /dev: %s", strerror(errno));
+        for (size_t i = 0; i < BW_ARRAY_SIZE(links); i++)
+                if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+                        setup_failed("cannot prepare the sandbox's /dev/%s: %s", links[i][0], strerror(errno));
+        set_read_only(dev, "/dev");
+        if (move_mount(dev, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                setup_failed("cannot mount the sandbox's /dev: %s", strerror(errno));
+        close(dev);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(nodes); i++) {
+                if (src[i] < 0)
+                        continue;
+                char p[32];
+                snprintf(p, sizeof(p), "/dev/%s", nodes[i]);
+                if (move_mount(src[i], "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        setup_failed("cannot bind %s into the sandbox's /dev: %s", p, strerror(errno));
+                close(src[i]);
+        }
+        /* A private /dev/shm (POSIX shared memory, semaphores). */
+        int shm = fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->shm_size);
+        if (move_mount(shm, "", AT_FDCWD, "/dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                setup_failed("cannot mount a private /dev/shm: %s", strerror(errno));
+        close(shm);
+        /* A private devpts: the caller's other terminals (/dev/pts/N) are not there to read or
+         * type into. The command's own terminal stays reachable through its inherited fds and
+         * /dev/tty. New pseudo-terminals come from this instance's ptmx (/dev/ptmx leads there). */
+        if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+                setup_failed("cannot mount a private /dev/pts: %s", strerror(errno));
 }
 
 /*
@@ -517,18 +577,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         if (hide_src >= 0)
                 close(hide_src);
         free(ops);
-        /* A private /dev/shm (POSIX shared memory, semaphores). */
-        int shm = fresh_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->shm_size);
-        if (move_mount(shm, "", AT_FDCWD, "/dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                note("no private /dev/shm: %s", strerror(errno));
-        close(shm);
-        /* A private devpts: the caller's other terminals (/dev/pts/N) are not there to read or
-         * type into. The command's own terminal stays reachable through its inherited fds and
-         * /dev/tty. New pseudo-terminals come from this instance's ptmx. */
-        if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
-                setup_failed("cannot mount a private /dev/pts: %s", strerror(errno));
-        if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
-                note("no private /dev/ptmx: %s", strerror(errno));
+        setup_dev(s);
 }
 
 static void loopback_up(void) {
@@ -604,12 +653,37 @@ static void exec_command(char *const argv[], char *const envp[]) {
 
 /* ---- warm sessions (session.h): init serves commands ---- */
 
+/* Newer than some headers: a mount id that is never reused (Linux 6.8). */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+
+/* Which mount "/" is, as the session's clients must show it (client_root_ok). */
+struct root_id {
+        uint64_t mnt_id;
+        unsigned mask; /* STATX_MNT_ID_UNIQUE or STATX_MNT_ID: which one mnt_id is */
+        dev_t dev;
+        ino_t ino;
+};
+
+static int root_id_of(int fd, unsigned want, struct root_id *out) {
+        struct statx sx;
+        if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | want, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & want) || !(sx.stx_mask & STATX_INO))
+                return -EOPNOTSUPP;
+        *out = (struct root_id){sx.stx_mnt_id, want, makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino};
+        return 0;
+}
+
 static struct {
         int listen_fd, ready_fd, stop_fd; /* stop_fd: a monitor's way to end the session */
+        struct root_id root;              /* "/" of the session's starter, before its namespaces */
+        int ruleset;                      /* the commands' Landlock ruleset, built once by init (-1: none) */
         uint8_t digest[32];
         unsigned idle_seconds;
         bool (*still_wanted)(void);
-} serving = {.listen_fd = -1, .ready_fd = -1, .stop_fd = -1};
+} serving = {.listen_fd = -1, .ready_fd = -1, .stop_fd = -1, .ruleset = -1};
 
 /* Close every descriptor from 3 up but those of keep (-1 entries are ignored). */
 static void close_all_but(const int *keep, size_t n) {
@@ -684,6 +758,23 @@ static int monitor_control(struct bw_pty *p, void *userdata) {
 }
 
 /*
+ * Is the client outside every sandbox? init refuses a client from inside the session's pid
+ * namespace (SO_PEERCRED shows its pid), but a client in any other pid namespace shows pid 0
+ * there too: a command of a sibling sandbox (a cold run, another session) that reaches the
+ * socket would pass as the caller. So the client sends an O_PATH descriptor of its "/", which
+ * must be the very mount (the unique mount id, the same root inode) that "/" was for the runner
+ * that started the session, before its namespaces: every sandbox's "/" is a mount of its own
+ * namespace, a copy with another id, and no descriptor of the host's root mount reaches a
+ * sandbox (the runner closes all but 0, 1 and 2, and relays those that are files).
+ */
+static bool client_root_ok(int fd) {
+        struct root_id r;
+        if (fd < 0 || serving.root.mask == 0 || root_id_of(fd, serving.root.mask, &r) < 0)
+                return false;
+        return r.mnt_id == serving.root.mnt_id && r.dev == serving.root.dev && r.ino == serving.root.ino;
+}
+
+/*
  * One command of a session, in its monitor: pid 1 of a pid and mount namespace of the command's
  * own (its /proc shows only it: another command's environment and descriptors stay out of sight,
  * and what it leaves running ends with it). Read the request, check it is for this sandbox,
@@ -696,19 +787,25 @@ __attribute__((noreturn)) static void serve_conn(const struct bw_sandbox_spec *s
         struct bw_session_request req;
         union {
                 struct cmsghdr align;
-                char buf[CMSG_SPACE(3 * sizeof(int))];
+                char buf[CMSG_SPACE(4 * sizeof(int))];
         } ctl;
         struct iovec iov = {&req, sizeof(req)};
         struct msghdr mh = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
         ssize_t got = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-        int fds[3] = {-1, -1, -1};
+        int fds[3] = {-1, -1, -1}, root = -1;
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(3 * sizeof(int)))
-                memcpy(fds, CMSG_DATA(c), sizeof(fds));
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                if (c->cmsg_len == CMSG_LEN(4 * sizeof(int))) { /* RUN: 0, 1, 2 and "/" */
+                        memcpy(fds, CMSG_DATA(c), sizeof(fds));
+                        memcpy(&root, CMSG_DATA(c) + sizeof(fds), sizeof(int));
+                } else if (c->cmsg_len == CMSG_LEN(sizeof(int))) /* STOP, INFO: "/" */
+                        memcpy(&root, CMSG_DATA(c), sizeof(int));
+        }
         struct bw_session_reply rep = {.magic = BW_SESSION_MAGIC};
-        if (got != (ssize_t) sizeof(req) || req.magic != BW_SESSION_MAGIC)
-                _exit(1);
+        if (got != (ssize_t) sizeof(req) || req.magic != BW_SESSION_MAGIC || !client_root_ok(root))
+                _exit(1); /* (the client sees no reply) */
+        close(root);
         if (req.kind == BW_SESSION_STOP) {
                 send_all(conn, &rep, sizeof(rep));
                 (void) !write(serving.stop_fd, "s", 1); /* init ends the session */
@@ -834,7 +931,7 @@ __attribute__((noreturn)) static void serve_conn(const struct bw_sandbox_spec *s
 
 /*
  * A command monitor made before it is needed: pid 1 of a fresh pid and mount namespace with its
- * own /proc and the Landlock ruleset built, waiting for init to hand it a connection (fork,
+ * own /proc and the session's Landlock ruleset, waiting for init to hand it a connection (fork,
  * unshare and mount are no part of a command's wait).
  */
 __attribute__((noreturn)) static void monitor(const struct bw_sandbox_spec *s, bool have_netns, int chan) {
@@ -842,8 +939,7 @@ __attribute__((noreturn)) static void monitor(const struct bw_sandbox_spec *s, b
                 struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
                 mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
         }
-        int abi;
-        int ruleset = landlock_build(s, have_netns, &abi);
+        int ruleset = serving.ruleset; /* (init's, inherited) */
         int conn = -1;
         union {
                 struct cmsghdr align;
@@ -936,6 +1032,12 @@ __attribute__((noreturn)) static void serve(const struct bw_sandbox_spec *s, boo
         if (pipe2(stop, O_CLOEXEC | O_NONBLOCK) < 0)
                 setup_failed("cannot create a pipe: %s", strerror(errno));
         serving.stop_fd = stop[1];
+        /* The commands' Landlock ruleset, built once: its rules hold the inodes of "/", the
+         * writable roots and the devices, the same in every command's mount namespace (a copy of
+         * this one); each command enforces it. (It was built per command before: a dozen opens
+         * and rules off every command's path, but not off the machine's cores.) */
+        int abi;
+        serving.ruleset = landlock_build(s, have_netns, &abi);
         pid_t next_pid = -1;
         int next = make_monitor(s, have_netns, stop[0], &next_pid);
         if (next < 0)
@@ -1257,6 +1359,13 @@ int bw_sandbox_run(const struct bw_sandbox_spec *s, char *const argv[], char *co
         }
         forward_kernel_signals = io.interactive;
 
+        /* Offline, a network namespace of the sandbox's own (about half of the clone's cost), in
+         * both modes: the elevated sandbox user's nftables rule rejects only what leaves for
+         * another host (daddr not loopback), so without it the host's loopback services (a
+         * database on 127.0.0.1, a resolver on 127.0.0.53, UDP as well as TCP) and the abstract
+         * unix sockets of the host's namespace (scoped by Landlock only from ABI 6) stay in
+         * reach; Landlock's TCP rules (ABI 4) cover neither UDP nor those sockets. A warm session
+         * pays for it once. */
         unsigned long ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (s->offline ? CLONE_NEWNET : 0);
         bool have_ns = true;
         pid_t child = clone_into(ns);
@@ -1398,6 +1507,18 @@ int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8
         serving.ready_fd = ready_fd;
         serving.idle_seconds = idle_seconds ? idle_seconds : BW_SESSION_IDLE;
         memcpy(serving.digest, digest, sizeof(serving.digest));
+        /* what its clients' "/" must be (client_root_ok): recorded before the namespaces */
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int e = root < 0 ? -errno : root_id_of(root, STATX_MNT_ID_UNIQUE, &serving.root);
+        if (e == -EOPNOTSUPP)
+                e = root_id_of(root, STATX_MNT_ID, &serving.root);
+        if (root >= 0)
+                close(root);
+        if (e < 0) {
+                fprintf(stderr, "bulwark run: cannot identify the root mount for the session's clients: %s\n",
+                        strerror(-e));
+                return 125;
+        }
         static char *const none[] = {NULL};
         return bw_sandbox_run(s, none, none);
 }
@@ -1488,7 +1609,9 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
                 req.termios = io.termios;
                 (void) ioctl(0, TIOCGWINSZ, &req.winsize);
         }
-        int fds[3] = {0, 1, 2};
+        /* with our "/": the session takes commands only from outside every sandbox (client_root_ok) */
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fds[4] = {0, 1, 2, root};
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(fds))];
@@ -1503,7 +1626,10 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
         memcpy(CMSG_DATA(c), fds, sizeof(fds));
         /* a session built for another boundary answers after the request alone, and may be gone
          * before the rest is sent: its answer is read all the same */
-        bool sent = blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req);
+        bool sent =
+                root >= 0 && blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req);
+        if (root >= 0)
+                close(root);
         if (sent)
                 (void) send_all(fd, blob.data, blob.len);
         bw_sb_done(&blob);
@@ -1537,6 +1663,28 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
         if (WIFEXITED(st.wait_status))
                 return WEXITSTATUS(st.wait_status);
         return -WTERMSIG(st.wait_status);
+}
+
+int bw_session_send(int fd, const struct bw_session_request *req) {
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } ctl = {0};
+        struct iovec iov = {(void *) (uintptr_t) req, sizeof(*req)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &root, sizeof(int));
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        int e = n < 0 ? -errno : n == (ssize_t) sizeof(*req) ? 0 : -EIO;
+        close(root);
+        return e;
 }
 
 void bw_exit_like_signal(int sig) {

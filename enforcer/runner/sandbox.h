@@ -80,6 +80,11 @@ int bw_sandbox_serve(const struct bw_sandbox_spec *s, int listen_fd, const uint8
 int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
                       const char *cwd);
 
+/* Send a session request without stdio (STOP, INFO) on the connected fd, with this process's "/"
+ * as the session asks of every client (sandbox.c, client_root_ok). 0 or a negative errno. */
+struct bw_session_request;
+int bw_session_send(int fd, const struct bw_session_request *req);
+
 /* End this process by signal sig (no core file), so a shell sees what the command's death looked
  * like. Does not return. */
 __attribute__((noreturn)) void bw_exit_like_signal(int sig);
