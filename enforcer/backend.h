@@ -120,6 +120,11 @@ struct bw_backend {
          * calls targets_converge once instead of tree_converge per root, and revert has no
          * per-object leftovers to strip. */
         bool per_object_acls;
+        /* NULL: what apply writes is known to enforce the plan, and status says "in force". Else a
+         * sentence saying why it is not known (Windows: "the Windows backend has not been verified
+         * on a real Windows host"): status then says the plan is written, not that it is enforced,
+         * and gives this sentence (--json: "verified": false and "unverified": the sentence). */
+        const char *unverified;
 
         /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
          * status read what they can and report the rest as unknown. */

@@ -76,6 +76,14 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           drifted, "kept_entries", (int) r.kept, "kept", kept);
                         if (interrupted)
                                 json_object_set_new(inst, "interrupted", json_true());
+                        if (BE(&r)->unverified) {
+                                /* written is not enforced: the backend cannot say its entries hold */
+                                json_object_set_new(inst, "verified", json_false());
+                                json_object_set_new(inst, "unverified", json_string(BE(&r)->unverified));
+                                if (r.acl_errors)
+                                        json_object_set_new(inst, "not_enforced_entries",
+                                                            json_integer((json_int_t) r.acl_errors));
+                        }
                         if (unreadable)
                                 json_object_set_new(inst, "unreadable_entries", json_integer(unreadable));
                         json_array_append_new(sv->installs, inst);
@@ -84,6 +92,18 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                         snprintf(unknown, sizeof(unknown),
                                  "NOT VERIFIED: %u thing%s cannot be read without root (run sudo bulwark status):",
                                  unreadable, unreadable == 1 ? "" : "s");
+                        /* A backend that cannot tell whether what it wrote enforces the plan
+                         * (Windows: UNVERIFIED) says "written as planned", never "in force"; rules
+                         * it could not write at all are counted (each was said above). */
+                        char written[1024] = "";
+                        if (BE(&r)->unverified && r.acl_errors)
+                                snprintf(written, sizeof(written),
+                                         "written as planned, NOT VERIFIED to be in force (%s); %llu of the "
+                                         "plan's rules are not enforced here (said above)",
+                                         BE(&r)->unverified, (unsigned long long) r.acl_errors);
+                        else if (BE(&r)->unverified)
+                                snprintf(written, sizeof(written),
+                                         "written as planned, NOT VERIFIED to be in force (%s)", BE(&r)->unverified);
                         fprintf(out, "%s plan %s  installation %s  workspace %s  user %s  signer %s: %s\n",
                                 drift        ? "!"
                                 : unreadable ? "?"
@@ -94,6 +114,7 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           "(or bulwark revert to undo it):"
                                 : drift      ? "DRIFTED, apply it again to restore:"
                                 : unreadable ? unknown
+                                : written[0] ? written
                                 : r.kept     ? "in force; moved protected objects keep their protection:"
                                              : "in force");
                         if (drift || unreadable)

@@ -4,18 +4,12 @@
  * This file holds what calls Win32 itself; the operations over win_ops.h are in
  * backend_windows_ops.c (bw_winbe_*, native too).
  *
- * What is here: privilege (an elevated token), the account names and their lookup (the RID of a
- * local account is its 32-bit id), the caller, the state directory under %ProgramData%\bulwark
- * (opened as a directory handle the compat.h *at() calls resolve below; writable by
- * administrators only, or refused) and its lock (LockFileEx), the audit log, and what doctor can
- * say about this host.
- *
- * What is not here yet, each failing loudly with -ENOTSUP and a sentence naming it (never a
- * pretended success): creating and removing accounts and memberships, the firewall rules, the
- * descriptors of the plan's targets (tree_converge, acl_restore: the translation of
- * win_translate.c and win_apply.c has not been fitted to the per-object seam, see SEAM.md), and
- * the runner's descriptor. So plan, status and doctor work; apply stops with that message before
- * changing an object, and revert has nothing of bulwark's to undo.
+ * What is here: privilege (an elevated token), paths, the caller, the state directory under
+ * %ProgramData%\bulwark (opened as a directory handle the compat.h *at() calls resolve below;
+ * writable by administrators only, or refused) and its lock (LockFileEx), the DACL of a file of the
+ * state directory (secrets/NAME), the audit log, where the runner is, and what doctor can say
+ * about this host. The accounts, the firewall rules, the plan's entries and the runner's DACL act
+ * through win_ops.h (backend_windows_ops.c).
  *
  * NOT VERIFIED ON WINDOWS: built by the cross build and run under Wine only
  * (tests/windows/README.md).
@@ -37,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <aclapi.h>
 #include <sddl.h>
 
 static bool win_privileged(void) {
@@ -171,9 +166,9 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
         bool have_runner = win_runner_locate(runner_override, runner, sizeof(runner)) == 0 &&
                            GetFileAttributesA(runner) != INVALID_FILE_ATTRIBUTES;
         const char *enforcement =
-                "UNVERIFIED: this bulwark.exe cannot yet write the plan's access entries, accounts or firewall "
-                "rules (apply stops with a message), and no part of the Windows sandbox has been verified on a "
-                "real Windows host";
+                "UNVERIFIED: no part of the Windows sandbox (the accounts, the plan's access entries, the firewall "
+                "rules, the restricted run) has been verified on a real Windows host; apply writes them, status "
+                "compares them, but whether they enforce the plan is not known";
         json_t *j = json_object(), *acls = json_array();
         json_object_set_new(j, "os", json_string("windows"));
         json_object_set_new(j, "windows_version", json_string(version));
@@ -181,7 +176,8 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
         json_object_set_new(j, "elevated", json_boolean(elevated));
         json_object_set_new(j, "enforcement", json_string(enforcement));
         json_object_set_new(j, "runner", json_pack("{s:s,s:b}", "path", runner, "present", have_runner));
-        json_object_set_new(j, "firewall", json_string("not probed (not implemented on Windows yet)"));
+        json_object_set_new(j, "firewall",
+                            json_string("not probed (doctor does not read the firewall; apply and status do)"));
         json_object_set_new(j, "restricted_token", json_string("not probed: the write-restricted run is unverified"));
         add_line(ret, "enforcement:", "%s", enforcement);
         add_line(ret, "Windows:", "%s%s", version,
@@ -190,7 +186,7 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
                  elevated ? "yes" : "no (apply and revert need an elevated prompt: Run as administrator)");
         add_line(ret, "runner:", "%s%s", runner[0] ? runner : "(not located)",
                  have_runner ? "" : " is missing: bulwark run cannot start a sandbox");
-        add_line(ret, "firewall:", "not probed (reading the firewall is not implemented on Windows yet)");
+        add_line(ret, "firewall:", "not probed (doctor does not read the firewall rules; apply and status do)");
         add_line(ret, "restricted run:",
                  "not probed: whether a write-restricted token keeps a run out of everything but its roots is "
                  "unverified on this host (tests/windows/README.md, the runbook)");
@@ -265,6 +261,41 @@ static int make_admin_dir(const char *path, const wchar_t *sddl) {
                                            : -EIO;
 }
 
+/* dir\rel gets the DACL of sd (secrets/NAME: the password's reader). The path is beneath the
+ * state directory, which only administrators may change, so naming it again is not a race
+ * another user can win. */
+static int win_file_sd(const char *dir, const char *rel, const uint8_t *sd, size_t sd_n, char *err, size_t err_size) {
+        char path[MAX_PATH * 3];
+        wchar_t w[MAX_PATH];
+        if ((size_t) snprintf(path, sizeof(path), "%s\\%s", dir, rel) >= sizeof(path))
+                return -ENAMETOOLONG;
+        for (char *p = path; *p; p++)
+                if (*p == '/')
+                        *p = '\\';
+        if (MultiByteToWideChar(CP_UTF8, 0, path, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        PSECURITY_DESCRIPTOR psd = (PSECURITY_DESCRIPTOR) (uintptr_t) sd;
+        BOOL present = FALSE, defaulted = FALSE;
+        PACL dacl = NULL;
+        SECURITY_DESCRIPTOR_CONTROL control = 0;
+        DWORD rev = 0;
+        if (sd_n < 20 || !IsValidSecurityDescriptor(psd) ||
+            !GetSecurityDescriptorDacl(psd, &present, &dacl, &defaulted) || !present ||
+            !GetSecurityDescriptorControl(psd, &control, &rev)) {
+                snprintf(err, err_size, "the descriptor for %s is not valid", path);
+                return -EINVAL;
+        }
+        SECURITY_INFORMATION si =
+                DACL_SECURITY_INFORMATION | ((control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION
+                                                                           : UNPROTECTED_DACL_SECURITY_INFORMATION);
+        DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
+        if (e != ERROR_SUCCESS) {
+                snprintf(err, err_size, "cannot set the DACL of %s: Windows error %lu", path, (unsigned long) e);
+                return e == ERROR_ACCESS_DENIED ? -EACCES : -EIO;
+        }
+        return 0;
+}
+
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
         if (create) {
@@ -300,7 +331,8 @@ static int win_state_open(const char *dir, bool create, char *err, size_t err_si
                 snprintf(err, err_size, "cannot open the state directory %s: %s", dir, strerror(errno));
                 return e;
         }
-        bw_winbe_use_state(fd); /* where account_create keeps the sandbox users' passwords */
+        bw_winbe_use_state(dir); /* where account_create keeps the sandbox users' passwords */
+        bw_winbe_use_file_sd(win_file_sd);
         return fd;
 }
 
@@ -341,6 +373,8 @@ const struct bw_backend bw_backend_windows = {
         .name = "windows",
         .write_groups = false,
         .per_object_acls = false,
+        .unverified = "no part of the Windows backend has been verified on a real Windows host: "
+                      "tests/windows/README.md, the runbook",
         .privileged = win_privileged,
         .plan_path = win_plan_path,
         .tmpdir = win_tmpdir,

@@ -13,9 +13,20 @@
 
 /* The win_ops table the operations below use (bulwark.exe: the real one; tests: the fake). */
 void bw_winbe_use_ops(const struct bw_win_ops *ops);
-/* The state directory state_open gave (bw_backend_windows's, or a test's): account_create keeps
- * each sandbox user's DPAPI-protected password beneath it, in secrets/NAME. */
-void bw_winbe_use_state(int state_fd);
+/* The state directory state_open opened (bw_backend_windows's, or a test's), by path: the
+ * operations open it for themselves. account_create keeps each sandbox user's DPAPI-protected
+ * password beneath it (secrets/NAME), the firewall operations the names of bulwark's rules
+ * (firewall). */
+void bw_winbe_use_state(const char *dir);
+/* Give the file rel beneath the state directory dir the DACL of the self-relative descriptor sd
+ * (its SE_DACL_PROTECTED says whether it inherits). 0 or negative errno (err says why).
+ * bw_backend_windows: SetNamedSecurityInfoW; the tests: a recording one. */
+typedef int (*bw_winbe_file_sd_fn)(const char *dir, const char *rel, const uint8_t *sd, size_t sd_n, char *err,
+                                   size_t err_size);
+void bw_winbe_use_file_sd(bw_winbe_file_sd_fn fn);
+/* The descriptor of secrets/NAME: a protected DACL of SYSTEM and Administrators (full control) and
+ * reader, the real user the account belongs to (FILE_GENERIC_READ); no owner (malloc()ed bytes). */
+int bw_winbe_secret_sd(const struct bw_win_sid *reader, uint8_t **ret, size_t *ret_n);
 
 /* A local account's id: the RID. 1 found (*ret_id set; comment filled if non-NULL), 0 absent. */
 int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size);

@@ -12,8 +12,10 @@
 #include "backend_windows.h"
 
 #include "journal.h"
+#include "strbuf.h"
 #include "util.h"
 #include "win_backend.h"
+#include "win_path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,15 +26,74 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void learn_machine_sid(const struct bw_win_sid *account);
+static size_t others_read(int state_fd, const char *skip_id, struct bw_win_install **ret);
+
 static const struct bw_win_ops *cur_ops;
-static int cur_state_fd = -1;
+/* The state directory's path: each operation opens it for itself (the engine's plan and status
+ * open and close state fds of their own, so a remembered fd could name a closed handle). */
+static char cur_state_dir[4096];
+static bw_winbe_file_sd_fn cur_file_sd;
 
 void bw_winbe_use_ops(const struct bw_win_ops *ops) {
         cur_ops = ops;
 }
 
-void bw_winbe_use_state(int state_fd) {
-        cur_state_fd = state_fd;
+void bw_winbe_use_state(const char *dir) {
+        snprintf(cur_state_dir, sizeof(cur_state_dir), "%s", dir ? dir : "");
+}
+
+void bw_winbe_use_file_sd(bw_winbe_file_sd_fn fn) {
+        cur_file_sd = fn;
+}
+
+/* A directory fd of the state directory (close it), or negative errno. */
+static int state_dir_open(void) {
+        if (!cur_state_dir[0])
+                return -EBADF;
+        int fd = open(cur_state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Write rel beneath the state directory durably: a new file renamed over the old one. Before the
+ * rename, sd (if not NULL) becomes the new file's DACL (cur_file_sd). */
+static int state_file_write(const char *rel, const void *data, size_t n, const uint8_t *sd, size_t sd_n, char *err,
+                            size_t err_size) {
+        char tmp[320];
+        if ((size_t) snprintf(tmp, sizeof(tmp), "%s.new", rel) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        _cleanup_close_ int sfd = state_dir_open();
+        if (sfd < 0)
+                return sfd;
+        unlinkat(sfd, tmp, 0);
+        int fd = openat(sfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        size_t off = 0;
+        while (r == 0 && off < n) {
+                ssize_t w = write(fd, (const char *) data + off, n - off);
+                if (w < 0 && errno != EINTR)
+                        r = -errno;
+                else if (w > 0)
+                        off += (size_t) w;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && sd) {
+                if (!cur_file_sd) {
+                        snprintf(err, err_size, "no way to set the descriptor of %s (a program error)", rel);
+                        r = -ENOTSUP;
+                } else
+                        r = cur_file_sd(cur_state_dir, tmp, sd, sd_n, err, err_size);
+        }
+        if (r == 0 && renameat(sfd, tmp, sfd, rel) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(sfd, tmp, 0);
+        return r;
 }
 
 static const struct bw_win_ops *ops(void) {
@@ -69,6 +130,7 @@ int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size
             sid.n_sub == 0)
                 return 0;
         *ret_id = sid.sub[sid.n_sub - 1];
+        learn_machine_sid(&sid); /* machine SID + RID gives the SID back (the firewall's ids) */
         return 1;
 }
 
@@ -122,43 +184,60 @@ static int secret_path(const char *name, char *out, size_t size) {
         return 0;
 }
 
-static int secret_write(const char *name, const uint8_t *blob, size_t n) {
-        char p[300], tmp[320];
+/* The descriptor of secrets/NAME: a protected DACL of SYSTEM and Administrators (full control)
+ * and the real user the account belongs to (read): bulwark run, unelevated, reads its own
+ * accounts' passwords to start the runner as them; Users, the sandbox accounts and other users
+ * get nothing (the blob is a DPAPI machine blob: whoever reads the file can decrypt it). No
+ * owner in it: the file keeps the one it was created with (an administrator). */
+int bw_winbe_secret_sd(const struct bw_win_sid *reader, uint8_t **ret, size_t *ret_n) {
+        struct bw_win_sd sd = {.control = BW_SE_DACL_PRESENT | BW_SE_DACL_PROTECTED, .has_dacl = true};
+        sd.dacl.revision = 2;
+        int r = bw_win_acl_add(&sd.dacl, BW_ACE_ALLOW, 0, BW_FILE_ALL_ACCESS, &bw_win_sid_system);
+        if (r == 0)
+                r = bw_win_acl_add(&sd.dacl, BW_ACE_ALLOW, 0, BW_FILE_ALL_ACCESS, &bw_win_sid_admins);
+        if (r == 0)
+                r = bw_win_acl_add(&sd.dacl, BW_ACE_ALLOW, 0, BW_FILE_GENERIC_READ, reader);
+        if (r == 0)
+                r = bw_win_sd_encode(&sd, ret, ret_n);
+        bw_win_sd_done(&sd);
+        return r;
+}
+
+static int secret_write(const char *name, const char *real_user, const uint8_t *blob, size_t n, char *err,
+                        size_t err_size) {
+        char p[300];
         int r = secret_path(name, p, sizeof(p));
         if (r < 0)
                 return r;
-        if (cur_state_fd < 0)
-                return -EBADF;
         /* secrets/ is state_open's to make (on Windows with a DACL no user but administrators may
-         * read): one made here would inherit the state directory's Users entry */
-        snprintf(tmp, sizeof(tmp), "%s.new", p);
-        unlinkat(cur_state_fd, tmp, 0);
-        int fd = openat(cur_state_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        size_t off = 0;
-        while (r == 0 && off < n) {
-                ssize_t w = write(fd, blob + off, n - off);
-                if (w < 0 && errno != EINTR)
-                        r = -errno;
-                else if (w > 0)
-                        off += (size_t) w;
+         * read): the new file inherits that until its own DACL is set, before it takes its name */
+        struct bw_win_sid reader;
+        r = ops()->account_sid(ops()->ctx, real_user, &reader, NULL, 0);
+        if (r < 0) {
+                snprintf(err, err_size,
+                         "cannot look up the account of %s (%s): its sandbox users' passwords would "
+                         "not be readable by it",
+                         real_user, strerror(-r));
+                return r;
         }
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(cur_state_fd, tmp, cur_state_fd, p) < 0)
-                r = -errno;
+        uint8_t *sd = NULL;
+        size_t sd_n = 0;
+        if ((r = bw_winbe_secret_sd(&reader, &sd, &sd_n)) < 0)
+                return r;
+        char why[512] = "";
+        r = state_file_write(p, blob, n, sd, sd_n, why, sizeof(why));
+        free(sd);
         if (r < 0)
-                unlinkat(cur_state_fd, tmp, 0);
+                snprintf(err, err_size, "cannot keep the password of %s in the state directory (%s): %s", name, p,
+                         why[0] ? why : strerror(-r));
         return r;
 }
 
 static void secret_remove(const char *name) {
         char p[300];
-        if (cur_state_fd >= 0 && secret_path(name, p, sizeof(p)) == 0)
-                unlinkat(cur_state_fd, p, 0);
+        _cleanup_close_ int sfd = state_dir_open();
+        if (sfd >= 0 && secret_path(name, p, sizeof(p)) == 0)
+                unlinkat(sfd, p, 0);
 }
 
 /* A sandbox user (its password made, kept with DPAPI in secrets/NAME first, so that no account of
@@ -180,9 +259,8 @@ int bw_winbe_account_create(const struct bw_plan *p, const char *const names[32]
         int r = bw_win_make_password(ops(), pw);
         if (r == 0 && (r = ops()->protect(ops()->ctx, (const uint8_t *) pw, strlen(pw), &blob, &blob_n)) < 0)
                 snprintf(err, err_size, "cannot protect the password of %s with DPAPI: %s", name, strerror(-r));
-        if (r == 0 && (r = secret_write(name, blob, blob_n)) < 0)
-                snprintf(err, err_size, "cannot keep the password of %s in the state directory (secrets/%s): %s", name,
-                         name, strerror(-r));
+        if (r == 0)
+                r = secret_write(name, real_user, blob, blob_n, err, err_size);
         free(blob);
         if (r == 0 && (r = ops()->user_add(ops()->ctx, name, pw, comment, err, err_size)) < 0)
                 secret_remove(name);
@@ -243,34 +321,453 @@ int bw_winbe_account_leave_group(const char *user, const char *group, char *err,
         return r == -ENOENT ? 0 : r; /* not a member (any more): nothing to take back */
 }
 
-/* -- network filter -- */
+/* -- network filter --
+ *
+ * One Windows Firewall rule (INetFwRule3) per offline sandbox user, named "bulwark offline SID",
+ * blocking every outbound packet of that user (LocalUserAuthorizedList) to anything but loopback.
+ * The engine gives the offline users as ids (RIDs); machine SID + RID is the SID. Which rules are
+ * bulwark's is kept in the state directory (FW_LIST: their names, written before a rule is
+ * added), so a rule of a user no installation has any more is found and removed; nothing else
+ * of the machine's firewall is read or touched. */
 
-enum bw_fw_state bw_winbe_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
-        (void) ids;
-        (void) n;
-        not_yet(err, err_size, "reading bulwark's firewall rules");
-        return BW_FW_UNKNOWN;
+#define FW_LIST "firewall"
+#define FW_PREFIX "bulwark offline "
+#define FW_SAVE_HEADER "bulwark windows firewall 1\n"
+#define FW_UNKNOWN_ID 4294967294u /* the engine's id of an account that does not exist yet */
+
+/* This machine's SID (a local account's SID without its RID), learnt from the accounts looked up
+ * (bw_winbe_account_rid), else from the installations' records. */
+static struct bw_win_sid machine_sid;
+static bool have_machine_sid;
+
+static void learn_machine_sid(const struct bw_win_sid *account) {
+        static const uint8_t nt[6] = {0, 0, 0, 0, 0, 5};
+        /* S-1-5-21-a-b-c-RID: a local (or domain) account; well-known SIDs are not */
+        if (have_machine_sid || account->n_sub != 5 || account->sub[0] != 21 || memcmp(account->authority, nt, 6) != 0)
+                return;
+        machine_sid = *account;
+        machine_sid.n_sub = 4;
+        have_machine_sid = true;
 }
 
+static bool machine_sid_known(void) {
+        if (have_machine_sid)
+                return true;
+        struct bw_win_install *recs = NULL;
+        _cleanup_close_ int sfd = state_dir_open();
+        size_t n = sfd >= 0 ? others_read(sfd, "", &recs) : 0;
+        for (size_t i = 0; i < n; i++) {
+                learn_machine_sid(&recs[i].offline_sid);
+                bw_win_install_done(&recs[i]);
+        }
+        free(recs);
+        return have_machine_sid;
+}
+
+/* The SID of the local account with id rid: 0, or -ENOENT (no such account yet, or the machine's
+ * SID is not known). */
+static int rid_sid(uint32_t rid, struct bw_win_sid *ret) {
+        if (rid == FW_UNKNOWN_ID || !machine_sid_known())
+                return -ENOENT;
+        *ret = machine_sid;
+        ret->sub[ret->n_sub++] = rid;
+        return 0;
+}
+
+/* The rule bulwark wants for the offline user sid. */
+static void fw_rule_for(const struct bw_win_sid *sid, struct bw_win_fw_rule *ret) {
+        struct bw_win_install in = {.offline_sid = *sid};
+        char s[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(sid, s);
+        bw_win_fw_wanted(&in, ret); /* the SDDL, the addresses, outbound block, every protocol */
+        snprintf(ret->name, sizeof(ret->name), FW_PREFIX "%.100s", s);
+        snprintf(ret->description, sizeof(ret->description),
+                 "bulwark: no network but loopback for the offline sandbox user %s", s);
+}
+
+static bool fw_rule_equal(const struct bw_win_fw_rule *a, const struct bw_win_fw_rule *b) {
+        return strcmp(a->name, b->name) == 0 && strcmp(a->description, b->description) == 0 &&
+               strcmp(a->local_user_sddl, b->local_user_sddl) == 0 &&
+               strcmp(a->remote_addresses, b->remote_addresses) == 0 && a->outbound == b->outbound &&
+               a->block == b->block && a->protocol == b->protocol;
+}
+
+/* A list of rule names. */
+struct names {
+        char (*v)[128];
+        size_t n;
+};
+
+static void names_done(struct names *l) {
+        free(l->v);
+        *l = (struct names){0};
+}
+
+static bool names_has(const struct names *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i], name) == 0)
+                        return true;
+        return false;
+}
+
+static int names_add(struct names *l, const char *name) {
+        if (names_has(l, name))
+                return 0;
+        void *m = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+        if (!m)
+                return -ENOMEM;
+        l->v = m;
+        snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", name);
+        return 0;
+}
+
+/* The names of bulwark's rules (FW_LIST; none if it does not exist). -EBADMSG: damaged. */
+static int fw_list_read(struct names *ret) {
+        *ret = (struct names){0};
+        _cleanup_close_ int sfd = state_dir_open();
+        if (sfd < 0)
+                return 0;
+        _cleanup_close_ int fd = openat(sfd, FW_LIST, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        _cleanup_free_ char *text = malloc(1u << 20);
+        if (!text)
+                return -ENOMEM;
+        ssize_t n = bw_read_full(fd, text, (1u << 20) - 1);
+        if (n < 0)
+                return (int) n;
+        text[n] = 0;
+        int r = 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save))
+                r = strncmp(line, FW_PREFIX, strlen(FW_PREFIX)) != 0 || strlen(line) >= 128 ? -EBADMSG
+                                                                                            : names_add(ret, line);
+        if (r < 0)
+                names_done(ret);
+        return r;
+}
+
+static int fw_list_write(const struct names *l, char *err, size_t err_size) {
+        struct bw_strbuf b = {0};
+        for (size_t i = 0; i < l->n; i++)
+                bw_sb_printf(&b, "%s\n", l->v[i]);
+        if (l->n && !b.data)
+                return -ENOMEM;
+        int r = state_file_write(FW_LIST, b.data ? b.data : "", b.len, NULL, 0, err, err_size);
+        bw_sb_done(&b);
+        return r;
+}
+
+/* The wanted rules of the offline users ids[0..n): -ENOENT for an id no account has yet. The last
+ * ones fw_inspect was asked about are kept: fw_save saves those rules too. */
+static struct bw_win_fw_rule *last_wanted;
+static size_t n_last_wanted;
+
+static int wanted_rules(const uint32_t *ids, size_t n, bool need_all, struct bw_win_fw_rule **ret, size_t *ret_n,
+                        char *err, size_t err_size) {
+        *ret = calloc(n ? n : 1, sizeof(**ret));
+        *ret_n = 0;
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct bw_win_sid sid;
+                if (rid_sid(ids[i], &sid) < 0) {
+                        if (!need_all)
+                                continue;
+                        snprintf(err, err_size,
+                                 "the offline sandbox user with id %lu has no SID this backend can name (the "
+                                 "account does not exist, or the machine's SID is unknown)",
+                                 (unsigned long) ids[i]);
+                        free(*ret);
+                        *ret = NULL;
+                        return -ENOENT;
+                }
+                fw_rule_for(&sid, &(*ret)[(*ret_n)++]);
+        }
+        return 0;
+}
+
+enum bw_fw_state bw_winbe_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
+        struct bw_win_fw_rule *want = NULL;
+        size_t n_want = 0;
+        struct names listed = {0};
+        if (wanted_rules(ids, n, false, &want, &n_want, err, err_size) < 0)
+                return BW_FW_UNKNOWN;
+        int r = fw_list_read(&listed);
+        if (r < 0) {
+                snprintf(err, err_size, "the state's list of bulwark's firewall rules (%s) cannot be read: %s", FW_LIST,
+                         strerror(-r));
+                free(want);
+                return BW_FW_UNKNOWN;
+        }
+        free(last_wanted);
+        last_wanted = want;
+        n_last_wanted = n_want;
+        bool any = false, current = n_want == n; /* an id without a SID: its rule cannot be there */
+        enum bw_fw_state st = BW_FW_CURRENT;
+        for (size_t i = 0; i < n_want && st != BW_FW_UNKNOWN; i++) {
+                struct bw_win_fw_rule have;
+                char why[256] = "";
+                r = ops()->fw_get(ops()->ctx, want[i].name, &have, why, sizeof(why));
+                if (r == -ENOENT)
+                        current = false;
+                else if (r < 0) {
+                        snprintf(err, err_size, "cannot read the firewall rule '%s': %s", want[i].name,
+                                 why[0] ? why : strerror(-r));
+                        st = BW_FW_UNKNOWN;
+                } else {
+                        any = true;
+                        current &= fw_rule_equal(&want[i], &have);
+                }
+        }
+        /* bulwark's rules of users no installation has any more */
+        for (size_t i = 0; i < listed.n && st != BW_FW_UNKNOWN; i++) {
+                bool wanted = false;
+                for (size_t k = 0; k < n_want; k++)
+                        wanted |= strcmp(want[k].name, listed.v[i]) == 0;
+                if (wanted)
+                        continue;
+                struct bw_win_fw_rule have;
+                char why[256] = "";
+                r = ops()->fw_get(ops()->ctx, listed.v[i], &have, why, sizeof(why));
+                if (r == 0)
+                        any = true, current = false;
+                else if (r != -ENOENT) {
+                        snprintf(err, err_size, "cannot read the firewall rule '%s': %s", listed.v[i],
+                                 why[0] ? why : strerror(-r));
+                        st = BW_FW_UNKNOWN;
+                }
+        }
+        names_done(&listed);
+        if (st == BW_FW_UNKNOWN)
+                return st;
+        return !any ? BW_FW_ABSENT : current ? BW_FW_CURRENT : BW_FW_DIFFERENT;
+}
+
+/* A field of a saved rule: tab, newline and backslash escaped. */
+static void put_field(struct bw_strbuf *b, const char *s) {
+        bw_sb_printf(b, "\t");
+        for (; *s; s++)
+                if (*s == '\t')
+                        bw_sb_printf(b, "\\t");
+                else if (*s == '\n')
+                        bw_sb_printf(b, "\\n");
+                else if (*s == '\\')
+                        bw_sb_printf(b, "\\\\");
+                else
+                        bw_sb_printf(b, "%c", *s);
+}
+
+/* Every field of every rule of bulwark's name that exists now (those fw_inspect was last asked
+ * about, and those the state lists), one a line: what fw_restore puts back exactly. */
 int bw_winbe_fw_save(char *buf, size_t size) {
-        if (size)
+        struct names all = {0}, listed = {0};
+        int r = fw_list_read(&listed);
+        for (size_t i = 0; r == 0 && i < n_last_wanted; i++)
+                r = names_add(&all, last_wanted[i].name);
+        for (size_t i = 0; r == 0 && i < listed.n; i++)
+                r = names_add(&all, listed.v[i]);
+        struct bw_strbuf b = {0};
+        bw_sb_printf(&b, FW_SAVE_HEADER);
+        for (size_t i = 0; r == 0 && i < all.n; i++) {
+                struct bw_win_fw_rule x;
+                int g = ops()->fw_get(ops()->ctx, all.v[i], &x, NULL, 0);
+                if (g == -ENOENT)
+                        continue;
+                if (g < 0) {
+                        r = g;
+                        break;
+                }
+                bw_sb_printf(&b, "rule");
+                put_field(&b, x.name);
+                put_field(&b, x.description);
+                put_field(&b, x.local_user_sddl);
+                put_field(&b, x.remote_addresses);
+                bw_sb_printf(&b, "\t%d\t%d\t%d\n", x.outbound, x.block, x.protocol);
+        }
+        if (r == 0 && (!b.data || b.len + 1 > size))
+                r = b.data ? -ENOSPC : -ENOMEM;
+        if (r == 0)
+                memcpy(buf, b.data, b.len + 1);
+        else if (size)
                 buf[0] = 0;
-        return -ENOTSUP;
+        bw_sb_done(&b);
+        names_done(&all);
+        names_done(&listed);
+        return r;
+}
+
+/* One escaped field (up to the next tab or the end) into out; the rest in *rest. */
+static int get_field(const char **p, char *out, size_t size) {
+        size_t o = 0;
+        const char *s = *p;
+        for (; *s && *s != '\t'; s++) {
+                char c = *s;
+                if (c == '\\') {
+                        s++;
+                        c = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == '\\' ? '\\' : 0;
+                        if (!c)
+                                return -EBADMSG;
+                }
+                if (o + 1 >= size)
+                        return -EBADMSG;
+                out[o++] = c;
+        }
+        out[o] = 0;
+        *p = *s ? s + 1 : s;
+        return 0;
+}
+
+static int fw_parse(const char *text, struct bw_win_fw_rule **ret, size_t *ret_n) {
+        *ret = NULL;
+        *ret_n = 0;
+        if (strncmp(text, FW_SAVE_HEADER, strlen(FW_SAVE_HEADER)) != 0)
+                return -EBADMSG;
+        _cleanup_free_ char *copy = strdup(text + strlen(FW_SAVE_HEADER));
+        if (!copy)
+                return -ENOMEM;
+        int r = 0;
+        for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line && r == 0;
+             line = strtok_r(NULL, "\n", &save)) {
+                struct bw_win_fw_rule x = {0};
+                const char *p = line;
+                int outbound = -1, block = -1, protocol = -1, used = 0;
+                if (strncmp(p, "rule\t", 5) != 0) {
+                        r = -EBADMSG;
+                        break;
+                }
+                p += 5;
+                if (get_field(&p, x.name, sizeof(x.name)) < 0 ||
+                    get_field(&p, x.description, sizeof(x.description)) < 0 ||
+                    get_field(&p, x.local_user_sddl, sizeof(x.local_user_sddl)) < 0 ||
+                    get_field(&p, x.remote_addresses, sizeof(x.remote_addresses)) < 0 ||
+                    sscanf(p, "%d\t%d\t%d%n", &outbound, &block, &protocol, &used) != 3 || p[used] != 0 ||
+                    outbound < 0 || outbound > 1 || block < 0 || block > 1 ||
+                    strncmp(x.name, FW_PREFIX, strlen(FW_PREFIX)) != 0) {
+                        r = -EBADMSG;
+                        break;
+                }
+                x.outbound = outbound;
+                x.block = block;
+                x.protocol = protocol;
+                struct bw_win_fw_rule *m = realloc(*ret, (*ret_n + 1) * sizeof(*m));
+                if (!m) {
+                        r = -ENOMEM;
+                        break;
+                }
+                *ret = m;
+                m[(*ret_n)++] = x;
+        }
+        if (r < 0) {
+                free(*ret);
+                *ret = NULL;
+                *ret_n = 0;
+        }
+        return r;
+}
+
+static int fw_del(const char *name, char *err, size_t err_size) {
+        char why[256] = "";
+        int r = ops()->fw_remove(ops()->ctx, name, why, sizeof(why));
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                snprintf(err, err_size, "cannot remove the firewall rule '%s': %s", name, why[0] ? why : strerror(-r));
+        return r;
+}
+
+static int fw_put(const struct bw_win_fw_rule *x, char *err, size_t err_size) {
+        char why[256] = "";
+        int r = ops()->fw_add(ops()->ctx, x, why, sizeof(why));
+        if (r < 0)
+                snprintf(err, err_size, "cannot add the firewall rule '%s': %s", x->name, why[0] ? why : strerror(-r));
+        return r;
+}
+
+/* Make the rules exactly want[0..n) (each written only if it differs), and remove bulwark's
+ * others. The list of bulwark's rules is written first with the new names in it, so that a rule
+ * is never on the machine without the state knowing it is bulwark's. */
+static int fw_make(const struct bw_win_fw_rule *want, size_t n, char *err, size_t err_size) {
+        struct names listed = {0}, union_ = {0}, now = {0};
+        int r = fw_list_read(&listed);
+        if (r < 0)
+                snprintf(err, err_size, "the state's list of bulwark's firewall rules (%s) is damaged: %s", FW_LIST,
+                         strerror(-r));
+        for (size_t i = 0; r == 0 && i < listed.n; i++)
+                r = names_add(&union_, listed.v[i]);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if ((r = names_add(&union_, want[i].name)) == 0)
+                        r = names_add(&now, want[i].name);
+        if (r == 0 && union_.n != listed.n)
+                r = fw_list_write(&union_, err, err_size);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct bw_win_fw_rule have;
+                char why[256] = "";
+                int g = ops()->fw_get(ops()->ctx, want[i].name, &have, why, sizeof(why));
+                if (g == 0 && fw_rule_equal(&want[i], &have))
+                        continue;
+                if (g < 0 && g != -ENOENT) {
+                        snprintf(err, err_size, "cannot read the firewall rule '%s': %s", want[i].name,
+                                 why[0] ? why : strerror(-g));
+                        r = g;
+                        break;
+                }
+                /* changed by hand, or another program's of that name: replaced (it was journaled) */
+                if (g == 0)
+                        r = fw_del(want[i].name, err, err_size);
+                if (r == 0)
+                        r = fw_put(&want[i], err, err_size);
+        }
+        for (size_t i = 0; r == 0 && i < listed.n; i++)
+                if (!names_has(&now, listed.v[i]))
+                        r = fw_del(listed.v[i], err, err_size);
+        if (r == 0 && (union_.n != now.n || listed.n != now.n))
+                r = fw_list_write(&now, err, err_size);
+        names_done(&listed);
+        names_done(&union_);
+        names_done(&now);
+        return r;
 }
 
 int bw_winbe_fw_apply(const uint32_t *ids, size_t n, char *err, size_t err_size) {
-        (void) ids;
-        (void) n;
-        return not_yet(err, err_size, "the offline users' firewall rules");
+        struct bw_win_fw_rule *want = NULL;
+        size_t n_want = 0;
+        int r = wanted_rules(ids, n, true, &want, &n_want, err, err_size);
+        if (r == 0)
+                r = fw_make(want, n_want, err, err_size);
+        free(want);
+        return r;
 }
 
 int bw_winbe_fw_restore(const char *text, char *err, size_t err_size) {
-        (void) text;
-        return not_yet(err, err_size, "restoring firewall rules");
+        struct bw_win_fw_rule *saved = NULL;
+        size_t n = 0;
+        int r = fw_parse(text, &saved, &n);
+        if (r < 0) {
+                snprintf(err, err_size,
+                         "the journal's record of the firewall rules before bulwark is damaged: the "
+                         "rules were left as they are");
+                return r;
+        }
+        r = fw_make(saved, n, err, err_size);
+        free(saved);
+        return r;
 }
 
 int bw_winbe_fw_remove(char *err, size_t err_size) {
-        return not_yet(err, err_size, "removing bulwark's firewall rules");
+        struct names listed = {0};
+        int r = fw_list_read(&listed);
+        if (r < 0)
+                snprintf(err, err_size, "the state's list of bulwark's firewall rules (%s) is damaged: %s", FW_LIST,
+                         strerror(-r));
+        for (size_t i = 0; r == 0 && i < listed.n; i++)
+                r = fw_del(listed.v[i], err, err_size);
+        names_done(&listed);
+        if (r == 0) {
+                _cleanup_close_ int sfd = state_dir_open();
+                if (sfd >= 0 && unlinkat(sfd, FW_LIST, 0) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
+        return r;
 }
 
 /* -- objects' access entries -- */
@@ -585,25 +1082,298 @@ bool bw_winbe_shared_sticky(const char *path) {
         return false; /* Windows has no sticky directories */
 }
 
-/* NTFS and ReFS keep ACLs (FILE_PERSISTENT_ACLS); FAT and exFAT do not. */
+/* -- the runner binary --
+ *
+ * bulwark-runner.exe needs no privilege on Windows; what matters is that only administrators can
+ * change or replace it: a protected DACL of SYSTEM and Administrators (full control), Users (read
+ * and execute) and OWNER RIGHTS (read and execute: whoever owns the file gets no implicit
+ * WRITE_DAC from owning it), and a directory whose entries no one else may delete, rename or
+ * re-permission. The record (the engine's journal) holds the file's ID, its path and its exact
+ * descriptor bytes before; revert puts those back on the same file only. */
+
+#define RUNNER_MAGIC "BWRUNNERWIN1"
+static const struct bw_win_sid sid_owner_rights = {1, 1, {0, 0, 0, 0, 0, 3}, {4}}; /* S-1-3-4 */
+static const struct bw_win_sid sid_trusted_installer = {
+        1, 6, {0, 0, 0, 0, 0, 5}, {80, 956008885, 3418522649, 1831038044, 1850803225, 2295117778}};
+
+/* The DACL bulwark gives the runner. */
+static int runner_dacl(struct bw_win_acl *acl) {
+        *acl = (struct bw_win_acl){.revision = 2};
+        int r = bw_win_acl_add(acl, BW_ACE_ALLOW, 0, BW_FILE_ALL_ACCESS, &bw_win_sid_system);
+        if (r == 0)
+                r = bw_win_acl_add(acl, BW_ACE_ALLOW, 0, BW_FILE_ALL_ACCESS, &bw_win_sid_admins);
+        if (r == 0)
+                r = bw_win_acl_add(acl, BW_ACE_ALLOW, 0, BW_WIN_MASK_READ, &bw_win_sid_users);
+        if (r == 0)
+                r = bw_win_acl_add(acl, BW_ACE_ALLOW, 0, BW_WIN_MASK_READ, &sid_owner_rights);
+        return r;
+}
+
+static bool admin_sid(const struct bw_win_sid *s) {
+        return bw_win_sid_equal(s, &bw_win_sid_system) || bw_win_sid_equal(s, &bw_win_sid_admins) ||
+               bw_win_sid_equal(s, &sid_trusted_installer);
+}
+
+/* The runner's path in plan form (runner_locate gives the system's form; tests give plan paths). */
+static int runner_plan_path(const char *path, char **ret) {
+        const char *why = NULL;
+        if (path[0] == '/') {
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return bw_win_path_to_plan(path, ret, &why);
+}
+
+/* May anyone but administrators delete, rename or re-permission entries of the runner's directory
+ * (and so put another program in its place)? 0 no; -EPERM with err naming who may. */
+static int runner_dir_safe(const char *dir, char *err, size_t err_size) {
+        bw_win_handle h = 0;
+        struct bw_win_object_info info;
+        uint8_t *bytes = NULL;
+        size_t n = 0;
+        struct bw_win_sd sd = {0};
+        char why[256] = "";
+        int r = ops()->open_object(ops()->ctx, dir, false, &h, &info, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "cannot open its directory %s: %s", dir, why[0] ? why : strerror(-r));
+                return r;
+        }
+        r = ops()->get_sd(ops()->ctx, h, &bytes, &n, why, sizeof(why));
+        ops()->close_handle(ops()->ctx, h);
+        if (r == 0)
+                r = bw_win_sd_decode(bytes, n, &sd);
+        free(bytes);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot read the descriptor of its directory %s: %s", dir,
+                         why[0] ? why : strerror(-r));
+                return r;
+        }
+        /* DELETE (rename the directory), FILE_DELETE_CHILD, WRITE_DAC, WRITE_OWNER, GENERIC_ALL */
+        const uint32_t danger = BW_DELETE | BW_FILE_DELETE_CHILD | BW_WRITE_DAC | BW_WRITE_OWNER | 0x10000000u;
+        if (info.reparse) {
+                snprintf(err, err_size, "its directory %s is a junction or link: install it in a real directory", dir);
+                r = -ELOOP;
+        } else if (sd.has_owner && !admin_sid(&sd.owner)) {
+                char s[BW_WIN_SID_STRING_MAX];
+                bw_win_sid_to_string(&sd.owner, s);
+                snprintf(err, err_size,
+                         "its directory %s is owned by %s, who may change its permissions: install bulwark-runner.exe "
+                         "in a directory of administrators' (Program Files)",
+                         dir, s);
+                r = -EPERM;
+        }
+        for (size_t i = 0; r == 0 && i < sd.dacl.n; i++) {
+                const struct bw_win_ace *a = &sd.dacl.aces[i];
+                if (a->raw || a->type != BW_ACE_ALLOW || (a->flags & BW_ACE_IO) || !(a->mask & danger) ||
+                    admin_sid(&a->sid))
+                        continue;
+                char s[BW_WIN_SID_STRING_MAX];
+                bw_win_sid_to_string(&a->sid, s);
+                snprintf(err, err_size,
+                         "%s may delete, rename or re-permission what is in its directory %s (access 0x%lx): "
+                         "install bulwark-runner.exe in a directory of administrators' (Program Files)",
+                         s, dir, (unsigned long) a->mask);
+                r = -EPERM;
+        }
+        bw_win_sd_done(&sd);
+        return r;
+}
+
+/* Open the runner (write: for WRITE_DAC), its identity and descriptor. */
+static int runner_open(const char *plan, bool write, bw_win_handle *h, struct bw_win_object_info *info,
+                       struct bw_win_sd *sd, uint8_t **bytes, size_t *n, char *err, size_t err_size) {
+        char why[256] = "";
+        *bytes = NULL;
+        int r = ops()->open_object(ops()->ctx, plan, write, h, info, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "cannot open it: %s", why[0] ? why : strerror(-r));
+                return r;
+        }
+        if (info->reparse || info->directory) {
+                ops()->close_handle(ops()->ctx, *h);
+                snprintf(err, err_size, "it is %s, not a program file",
+                         info->reparse ? "a link or junction" : "a directory");
+                return -ELOOP;
+        }
+        r = ops()->get_sd(ops()->ctx, *h, bytes, n, why, sizeof(why));
+        if (r == 0 && (r = bw_win_sd_decode(*bytes, *n, sd)) < 0)
+                snprintf(why, sizeof(why), "its descriptor cannot be decoded");
+        if (r < 0) {
+                snprintf(err, err_size, "cannot read its descriptor: %s", why[0] ? why : strerror(-r));
+                ops()->close_handle(ops()->ctx, *h);
+                free(*bytes);
+                *bytes = NULL;
+        }
+        return r;
+}
+
+/* The record: magic, file ID (8 bytes LE), path length (2), path, descriptor length (4), bytes. */
+static int runner_record_decode(const uint8_t *rec, uint32_t len, uint64_t *id, char *path, size_t path_size,
+                                const uint8_t **sd, size_t *sd_n) {
+        size_t m = strlen(RUNNER_MAGIC);
+        if (len < m + 14 || memcmp(rec, RUNNER_MAGIC, m) != 0)
+                return -EBADMSG;
+        const uint8_t *p = rec + m;
+        *id = 0;
+        for (int i = 7; i >= 0; i--)
+                *id = (*id << 8) | p[i];
+        size_t pl = (size_t) p[8] | (size_t) p[9] << 8;
+        if (m + 10 + pl + 4 > len || pl == 0 || pl >= path_size)
+                return -EBADMSG;
+        memcpy(path, p + 10, pl);
+        path[pl] = 0;
+        if (memchr(path, 0, pl))
+                return -EBADMSG;
+        const uint8_t *q = p + 10 + pl;
+        size_t sl = (size_t) q[0] | (size_t) q[1] << 8 | (size_t) q[2] << 16 | (size_t) q[3] << 24;
+        if (m + 10 + pl + 4 + sl != len || sl == 0)
+                return -EBADMSG;
+        *sd = q + 4;
+        *sd_n = sl;
+        struct bw_win_sd check = {0};
+        int r = bw_win_sd_decode(*sd, *sd_n, &check);
+        bw_win_sd_done(&check);
+        return r < 0 ? -EBADMSG : 0;
+}
+
 int bw_winbe_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
-        (void) path;
         *ret = (struct bw_runner_info){0};
-        return not_yet(err, err_size, "checking who may replace bulwark-runner.exe");
+        _cleanup_free_ char *plan = NULL;
+        int r = runner_plan_path(path, &plan);
+        if (r < 0) {
+                snprintf(err, err_size, "its path cannot be used on Windows");
+                return r;
+        }
+        char *slash = strrchr(plan, '/');
+        if (!slash || slash == plan) {
+                snprintf(err, err_size, "it is not in a directory");
+                return -EINVAL;
+        }
+        *slash = 0;
+        r = runner_dir_safe(plan, err, err_size);
+        *slash = '/';
+        if (r < 0)
+                return r;
+        bw_win_handle h = 0;
+        struct bw_win_object_info info;
+        struct bw_win_sd sd = {0};
+        uint8_t *bytes = NULL;
+        size_t n = 0;
+        if ((r = runner_open(plan, false, &h, &info, &sd, &bytes, &n, err, err_size)) < 0)
+                return r;
+        ops()->close_handle(ops()->ctx, h);
+        struct bw_win_acl want = {0};
+        r = runner_dacl(&want);
+        size_t m = strlen(RUNNER_MAGIC), pl = strlen(plan);
+        if (r == 0 && (pl > 65535 || m + 10 + pl + 4 + n > sizeof(ret->record))) {
+                snprintf(err, err_size, "its path or descriptor is too long to journal");
+                r = -E2BIG;
+        }
+        if (r == 0) {
+                ret->current = sd.has_dacl && (sd.control & BW_SE_DACL_PROTECTED) && bw_win_acl_equal(&sd.dacl, &want);
+                ret->elevated = true; /* it has a descriptor already: a change, not an addition */
+                _cleanup_free_ char *cur = sd.has_dacl ? bw_win_acl_describe(&sd.dacl) : strdup("no DACL (everyone)");
+                snprintf(ret->detail, sizeof(ret->detail),
+                         "DACL %s%s -> protected: SYSTEM and Administrators full control, Users and the owner read "
+                         "and execute",
+                         cur ? cur : "?", sd.control & BW_SE_DACL_PROTECTED ? " (protected)" : "");
+                uint8_t *p = ret->record;
+                memcpy(p, RUNNER_MAGIC, m);
+                p += m;
+                for (int i = 0; i < 8; i++)
+                        p[i] = (uint8_t) (info.file_id >> (8 * i));
+                p[8] = (uint8_t) pl;
+                p[9] = (uint8_t) (pl >> 8);
+                memcpy(p + 10, plan, pl);
+                p += 10 + pl;
+                for (int i = 0; i < 4; i++)
+                        p[i] = (uint8_t) (n >> (8 * i));
+                memcpy(p + 4, bytes, n);
+                ret->record_len = (uint32_t) (m + 10 + pl + 4 + n);
+        }
+        bw_win_acl_done(&want);
+        bw_win_sd_done(&sd);
+        free(bytes);
+        return r;
 }
 
 int bw_winbe_runner_converge(const char *path, const uint8_t *record, uint32_t record_len, char *err, size_t err_size) {
-        (void) path;
-        (void) record;
-        (void) record_len;
-        return not_yet(err, err_size, "protecting bulwark-runner.exe");
+        (void) path; /* the record names it, as runner_inspect found it */
+        uint64_t id;
+        char plan[4096];
+        const uint8_t *before;
+        size_t before_n;
+        if (runner_record_decode(record, record_len, &id, plan, sizeof(plan), &before, &before_n) < 0) {
+                snprintf(err, err_size, "the runner's record is damaged");
+                return -EBADMSG;
+        }
+        bw_win_handle h = 0;
+        struct bw_win_object_info info;
+        struct bw_win_sd sd = {0};
+        uint8_t *bytes = NULL;
+        size_t n = 0;
+        int r = runner_open(plan, true, &h, &info, &sd, &bytes, &n, err, err_size);
+        if (r < 0)
+                return r;
+        free(bytes);
+        if (info.file_id != id) {
+                snprintf(err, err_size, "%s was replaced since it was inspected: nothing was changed", plan);
+                r = -ESTALE;
+        }
+        struct bw_win_acl want = {0};
+        if (r == 0)
+                r = runner_dacl(&want);
+        int changed = 0;
+        if (r == 0 && !((sd.control & BW_SE_DACL_PROTECTED) && sd.has_dacl && bw_win_acl_equal(&sd.dacl, &want))) {
+                struct bw_win_sd w = {.control = BW_SE_DACL_PRESENT | BW_SE_DACL_PROTECTED, .has_dacl = true};
+                w.dacl = want;
+                want = (struct bw_win_acl){0};
+                uint8_t *out = NULL;
+                size_t out_n = 0;
+                char why[256] = "";
+                r = bw_win_sd_encode(&w, &out, &out_n);
+                if (r == 0 && (r = ops()->set_dacl(ops()->ctx, h, out, out_n, why, sizeof(why))) < 0)
+                        snprintf(err, err_size, "cannot set its DACL: %s", why[0] ? why : strerror(-r));
+                changed = r == 0;
+                free(out);
+                bw_win_sd_done(&w);
+        }
+        ops()->close_handle(ops()->ctx, h);
+        bw_win_acl_done(&want);
+        bw_win_sd_done(&sd);
+        return r < 0 ? r : changed;
 }
 
 int bw_winbe_runner_restore(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
                             size_t err_size) {
-        (void) record;
-        (void) record_len;
+        uint64_t id;
+        char plan[4096];
+        const uint8_t *before;
+        size_t before_n;
         if (path_size)
                 path_out[0] = 0;
-        return not_yet(err, err_size, "restoring bulwark-runner.exe's descriptor");
+        if (runner_record_decode(record, record_len, &id, plan, sizeof(plan), &before, &before_n) < 0)
+                return -EBADMSG;
+        snprintf(path_out, path_size, "%s", plan);
+        bw_win_handle h = 0;
+        struct bw_win_object_info info;
+        char why[256] = "";
+        int r = ops()->open_object(ops()->ctx, plan, true, &h, &info, why, sizeof(why));
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                snprintf(err, err_size, "cannot open it: %s", why[0] ? why : strerror(-r));
+                return r;
+        }
+        if (info.reparse || info.file_id != id) {
+                ops()->close_handle(ops()->ctx, h);
+                return 0; /* another file took its name: not the one bulwark changed */
+        }
+        r = ops()->set_dacl(ops()->ctx, h, before, before_n, why, sizeof(why));
+        ops()->close_handle(ops()->ctx, h);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot put its DACL back: %s", why[0] ? why : strerror(-r));
+                return r;
+        }
+        return 1;
 }

@@ -6,10 +6,12 @@
 #                       tests/golden/show, which the Linux golden test checks), except CR LF line ends
 #   doctor [--json]     says plainly that enforcement on this host is unverified, and what it did
 #                       not probe
-#   plan                shows the DACL changes of the plan's targets and says what it cannot read on
-#                       Windows yet (the firewall, the runner); exits non-zero; writes no state
-#   apply               refuses, saying why (not implemented on Windows yet, or a state directory
-#                       that is not administrators' only), and exits non-zero
+#   plan                shows the DACL changes of the plan's targets, the offline user's firewall
+#                       rule, and the runner's DACL or why it cannot be used (under Wine the runner's
+#                       directory is Wine's user's); nothing "not implemented"; exits non-zero;
+#                       writes no state
+#   apply               refuses, saying why (a state directory that is not administrators' only),
+#                       and exits non-zero
 # Nothing here is proof of a security effect: Wine enforces none (tests/windows/README.md).
 # Usage: bulwark_exe.sh BULWARK.EXE LINUX-BULWARKC GOLDEN-SHOW-DIR WORKDIR. Exit 77: no Wine.
 set -u
@@ -75,8 +77,9 @@ printf "%s\n" "$json" | grep -q '"enforcement": *"UNVERIFIED' || bad "doctor --j
 mkdir -p "$work/ws"
 "$bulwarkc" builtin:workspace-write --admin-dir /nonexistent -o "$work/ww.plan" 2>/dev/null || bad "builtin:workspace-write does not compile"
 # plan reads no state it cannot find; it shows the plan's DACL changes (targets_converge, a dry
-# run: nothing written) and says what it cannot read on Windows yet (the firewall, the runner)
-# rather than pass it for done. Only the text is checked: Wine's descriptors prove nothing.
+# run: nothing written), the firewall rule to add (the offline user does not exist yet) and the
+# runner's DACL to change, or why the runner cannot be used. Only the text is checked: Wine's
+# descriptors and firewall prove nothing.
 wine "$exe" plan "$work/ww.plan" --workspace "Z:$work/ws" --state-dir "Z:$work/nostate" >"$work/plan.out" \
         2>"$work/plan.err"
 rc=$?
@@ -84,15 +87,16 @@ tr -d '\r' <"$work/plan.err" >"$work/plan.txt"
 tr -d '\r' <"$work/plan.out" >"$work/plan-out.txt"
 if [ $rc -eq 0 ]; then
         bad "plan exited 0 (there are changes, and what it cannot read)"
-elif ! grep -q '^? nft .*not implemented on Windows yet' "$work/plan-out.txt" ||
-        ! grep -q '^? runner .*not implemented on Windows yet' "$work/plan-out.txt"; then
-        bad "plan did not say what is not implemented: $(cat "$work/plan-out.txt" "$work/plan.txt")"
+elif grep -q 'not implemented on Windows' "$work/plan-out.txt" "$work/plan.txt"; then
+        bad "plan says something is not implemented: $(cat "$work/plan-out.txt" "$work/plan.txt")"
+elif ! grep -q '^+ nft ' "$work/plan-out.txt" || ! grep -Eq '^(~|\?) runner ' "$work/plan-out.txt"; then
+        bad "plan did not show the firewall rule and the runner: $(cat "$work/plan-out.txt" "$work/plan.txt")"
 elif ! grep -Eq "^~ acl +/z$work/ws +DACL: this installation's entries" "$work/plan-out.txt"; then
         bad "plan did not show the workspace's DACL change: $(cat "$work/plan-out.txt" "$work/plan.txt")"
 elif [ -e "$work/nostate" ]; then
         bad "plan made the state directory $work/nostate"
 else
-        printf 'ok plan shows the DACL changes and says what is not implemented: %s\n' "$(head -1 "$work/plan-out.txt")"
+        printf 'ok plan shows the DACL changes, the firewall rule and the runner: %s\n' "$(head -1 "$work/plan-out.txt")"
 fi
 
 # a state directory of the test's own (the prefix's %ProgramData% is left alone); under Wine its
@@ -102,8 +106,8 @@ wine "$exe" apply -y "$work/ww.plan" --workspace "Z:$work/ws" --state-dir "Z:$wo
 rc=$?
 tr -d '\r' <"$work/apply.err" >"$work/apply.txt"
 if [ $rc -eq 0 ]; then
-        bad "apply exited 0 (it cannot enforce anything yet)"
-elif ! grep -q 'not implemented on Windows yet\|writable by administrators only' "$work/apply.txt"; then
+        bad "apply exited 0 (Wine's user owns the state directory: it must be refused)"
+elif ! grep -q 'writable by administrators only' "$work/apply.txt"; then
         bad "apply refused without saying why: $(cat "$work/apply.txt")"
 else
         printf 'ok apply refuses: %s\n' "$(head -1 "$work/apply.txt")"

@@ -5,20 +5,19 @@
  * (fake_ops.c, world.c's machine), natively. The host's own operations (the state directory, the
  * caller, the probe) are this file's, as fake_backend.c's are for the Linux fake.
  *
- * What it proves, with bw_backend_windows's own operations: plan shows the plan's DACL changes
- * (targets_converge, dry run) and writes nothing; apply makes the accounts (each user's password
- * kept with DPAPI in secrets/NAME before the account exists), then stops where the backend cannot
- * act yet (the firewall), says so, and writes no DACL or rule; revert of that apply removes the
- * accounts and their passwords and leaves no installation.
- *
- * With the firewall and the runner said current by THIS FILE (test_fw_inspect,
- * test_runner_inspect; the real backend cannot read either yet), the engine reaches
- * targets_converge in apply: it journals each descriptor's exact prior bytes before it is written
- * (checked at every set_dacl), puts the plan's entries on the targets, a second apply writes
- * nothing (membership read, not re-added), revert restores every object's descriptor byte for
- * byte and removes the installation's record; two installations of one user revert in either
- * order; a journal refusal stops all further writes. What this does NOT prove: the firewall; the
- * runner; anything on a real Windows host (the fake simulates descriptors, accounts and DPAPI).
+ * What it proves, all with bw_backend_windows's own operations (the host's are this file's): plan
+ * shows the plan's DACL changes (targets_converge, dry run), the offline user's firewall rule and
+ * the runner's DACL, and writes nothing; apply makes the accounts (each user's password kept with
+ * DPAPI in secrets/NAME, with a DACL of SYSTEM, Administrators and the real user, before the
+ * account exists), the firewall rule (INetFwRule3 per offline user, machine SID + RID), the
+ * runner's protected DACL, and the plan's entries, journaling each change before it is made
+ * (checked at every set_dacl); a second apply writes nothing; status says what is written, and
+ * that it is NOT VERIFIED; drift (a rule removed or changed by hand, the workspace's or the
+ * runner's DACL put back) is reported by status and repaired by apply; revert removes exactly
+ * what was added and gives every descriptor and a rule that was there before back exactly; two
+ * installations of one user revert in either order; a journal refusal stops all further writes.
+ * What this does NOT prove: anything on a real Windows host (the fake simulates descriptors,
+ * accounts, firewall rules and DPAPI; Wine fakes them too).
  */
 #include "backend_windows.h"
 #include "engine.h"
@@ -84,6 +83,25 @@ static int host_audit_write(const char *dir, const char *line, const char *summa
         return 0;
 }
 
+/* The descriptors bw_backend_windows gave files of the state directory (secrets/NAME.new before
+ * its rename), by name: what bw_backend_windows's SetNamedSecurityInfoW would write. */
+static struct {
+        char rel[128];
+        uint8_t sd[512];
+        size_t n;
+} file_sds[8];
+static size_t n_file_sds;
+
+static int host_file_sd(const char *dir, const char *rel, const uint8_t *sd, size_t sd_n, char *err, size_t err_size) {
+        (void) dir, (void) err, (void) err_size;
+        if (n_file_sds == sizeof(file_sds) / sizeof(file_sds[0]) || sd_n > sizeof(file_sds[0].sd))
+                return -ENOSPC;
+        snprintf(file_sds[n_file_sds].rel, sizeof(file_sds[0].rel), "%s", rel);
+        memcpy(file_sds[n_file_sds].sd, sd, sd_n);
+        file_sds[n_file_sds++].n = sd_n;
+        return 0;
+}
+
 static int host_state_open(const char *dir, bool create, char *err, size_t err_size) {
         if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
@@ -97,7 +115,8 @@ static int host_state_open(const char *dir, bool create, char *err, size_t err_s
                 close(fd);
                 return -errno;
         }
-        bw_winbe_use_state(fd); /* as bw_backend_windows's state_open does */
+        bw_winbe_use_state(dir); /* as bw_backend_windows's state_open does */
+        bw_winbe_use_file_sd(host_file_sd);
         return fd;
 }
 
@@ -115,6 +134,7 @@ static const struct bw_backend windows_fake = {
         .name = "windows (fake ops)",
         .write_groups = false,
         .per_object_acls = false,
+        .unverified = "the test's fake Windows",
         .targets_converge = bw_winbe_targets_converge,
         .privileged = host_privileged,
         .tmpdir = host_tmpdir,
@@ -150,66 +170,6 @@ static const struct bw_backend windows_fake = {
         .state_unlock = host_state_unlock,
 };
 
-/* ---- the firewall and the runner of this test only ----
- *
- * bw_backend_windows cannot read or write its firewall rules yet (SEAM.md point 5) nor inspect
- * the runner's descriptor: fw_inspect says BW_FW_UNKNOWN and apply stops there. To reach
- * targets_converge in apply, this table says both are current. Everything else in it is
- * bw_backend_windows's own (the accounts, their passwords, membership, the entries, revert). None
- * of this is in the real backend, and nothing here is taken as proof of the firewall. */
-
-static struct world *test_world;
-
-static enum bw_fw_state test_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
-        (void) ids, (void) n, (void) err, (void) err_size;
-        return BW_FW_CURRENT;
-}
-
-static int test_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
-        (void) path, (void) err, (void) err_size;
-        *ret = (struct bw_runner_info){.current = true};
-        return 0;
-}
-
-static const struct bw_backend windows_fake_accounts = {
-        .name = "windows (fake ops, the test's firewall and runner)",
-        .write_groups = false,
-        .per_object_acls = false,
-        .targets_converge = bw_winbe_targets_converge,
-        .privileged = host_privileged,
-        .tmpdir = host_tmpdir,
-        .account_name = bw_winbe_account_name,
-        .accounts_lookup = bw_winbe_accounts_lookup,
-        .group_id = bw_winbe_group_id,
-        .user_id = bw_winbe_user_id,
-        .user_lookup = host_user_lookup,
-        .account_create = bw_winbe_account_create,
-        .group_create = bw_winbe_group_create,
-        .account_missing_groups = bw_winbe_account_missing_groups,
-        .account_fix_members = bw_winbe_account_fix_members,
-        .account_remove = bw_winbe_account_remove,
-        .account_leave_group = bw_winbe_account_leave_group,
-        .fw_inspect = test_fw_inspect,
-        .fw_save = bw_winbe_fw_save,
-        .fw_apply = bw_winbe_fw_apply,
-        .fw_restore = bw_winbe_fw_restore,
-        .fw_remove = bw_winbe_fw_remove,
-        .tree_converge = bw_winbe_tree_converge,
-        .acl_restore = bw_winbe_acl_restore,
-        .traverse_grant = bw_winbe_traverse_grant,
-        .shared_sticky = bw_winbe_shared_sticky,
-        .acl_supported = host_acl_supported,
-        .runner_locate = host_runner_locate,
-        .runner_inspect = test_runner_inspect,
-        .runner_converge = bw_winbe_runner_converge,
-        .runner_restore = bw_winbe_runner_restore,
-        .host_probe = host_probe,
-        .audit_write = host_audit_write,
-        .state_open = host_state_open,
-        .state_lock = host_state_lock,
-        .state_unlock = host_state_unlock,
-};
-
 struct fixture {
         struct world w;
         struct bw_win_ops wrapped; /* the fake's table, set_dacl checked against the journal */
@@ -222,8 +182,25 @@ struct fixture {
 static struct fixture *cur;
 
 /* Every journal file of the state directory, concatenated (malloc()ed; *n its size). */
+static void append_file(const char *path, uint8_t **all, size_t *n) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return;
+        uint8_t buf[65536];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+                *all = realloc(*all, *n + got);
+                assert_non_null(*all);
+                memcpy(*all + *n, buf, got);
+                *n += got;
+        }
+        fclose(f);
+}
+
+/* Every journal file of the state directory, concatenated (malloc()ed; *n its size): the
+ * installations' and the shared one (the firewall's and the runner's records). */
 static uint8_t *journals(const struct fixture *x, size_t *n) {
-        char p[400];
+        char p[400], jp[700];
         snprintf(p, sizeof(p), "%s/installs", x->state);
         uint8_t *all = NULL;
         *n = 0;
@@ -231,23 +208,13 @@ static uint8_t *journals(const struct fixture *x, size_t *n) {
         for (struct dirent *e; d && (e = readdir(d));) {
                 if (e->d_name[0] == '.')
                         continue;
-                char jp[700];
                 snprintf(jp, sizeof(jp), "%s/%s/journal", p, e->d_name);
-                FILE *f = fopen(jp, "rb");
-                if (!f)
-                        continue;
-                uint8_t buf[65536];
-                size_t got;
-                while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
-                        all = realloc(all, *n + got);
-                        assert_non_null(all);
-                        memcpy(all + *n, buf, got);
-                        *n += got;
-                }
-                fclose(f);
+                append_file(jp, &all, n);
         }
         if (d)
                 closedir(d);
+        snprintf(jp, sizeof(jp), "%s/shared.journal", x->state);
+        append_file(jp, &all, n);
         return all;
 }
 
@@ -272,6 +239,46 @@ static int journaled_set_dacl(void *ctx, bw_win_handle h, const uint8_t *sd, siz
         return cur->w.ops.set_dacl(ctx, h, sd, sd_size, err, err_size);
 }
 
+/* S-1-5-80-956008885-3418522649-1831038044-1850803225-2295117778 */
+static const struct bw_win_sid trusted_installer = {
+        1, 6, {0, 0, 0, 0, 0, 5}, {80, 956008885, 3418522649, 1831038044, 1850803225, 2295117778}};
+
+/* Give path's descriptor in the fake another owner. */
+static void set_owner(struct world *w, const char *path, const struct bw_win_sid *owner) {
+        struct fake_object *o = fake_find(&w->f, path);
+        assert_non_null(o);
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(o->sd, o->sd_n, &sd), 0);
+        sd.owner = *owner;
+        free(o->sd);
+        assert_int_equal(bw_win_sd_encode(&sd, &o->sd, &o->sd_n), 0);
+        bw_win_sd_done(&sd);
+}
+
+/* The real user ann as a local account of the fake machine (S-1-5-21-1-2-3-1001, the owner of
+ * the fake's objects), and the runner where an installer puts it: C:\Program Files\bulwark,
+ * TrustedInstaller's, SYSTEM and Administrators full control, Users read and execute (inherited
+ * by the runner, whose DACL bulwark makes its own). */
+static void add_real_user_and_runner(struct world *w) {
+        struct fake_account *a = &w->f.accounts[w->f.n_accounts++];
+        memset(a, 0, sizeof(*a));
+        snprintf(a->name, sizeof(a->name), "ann");
+        snprintf(a->comment, sizeof(a->comment), "Ann");
+        a->sid = fake_real_user;
+        a->exists = true;
+        struct bw_win_acl pf = {0};
+        bw_win_acl_add(&pf, BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, BW_FILE_ALL_ACCESS, &bw_win_sid_system);
+        bw_win_acl_add(&pf, BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, BW_FILE_ALL_ACCESS, &bw_win_sid_admins);
+        bw_win_acl_add(&pf, BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, BW_WIN_MASK_READ, &bw_win_sid_users);
+        fake_add_object(&w->f, "/c/Program Files", true, &pf);
+        fake_add_object(&w->f, "/c/Program Files/bulwark", true, NULL);
+        fake_add_object(&w->f, "/c/Program Files/bulwark/bulwark-runner.exe", false, NULL);
+        set_owner(w, "/c/Program Files", &trusted_installer);
+        set_owner(w, "/c/Program Files/bulwark", &bw_win_sid_admins);
+        set_owner(w, "/c/Program Files/bulwark/bulwark-runner.exe", &bw_win_sid_admins);
+        bw_win_acl_done(&pf);
+}
+
 static int setup(void **state) {
         struct fixture *x = calloc(1, sizeof(*x));
         if (!x)
@@ -286,7 +293,8 @@ static int setup(void **state) {
         snprintf(x->admin, sizeof(x->admin), "%s/admin", x->tmp);
         snprintf(x->err, sizeof(x->err), "%s/stderr", x->tmp);
         world_init(&x->w);
-        test_world = &x->w;
+        add_real_user_and_runner(&x->w);
+        n_file_sds = 0;
         cur = x;
         x->backend = &windows_fake;
         x->wrapped = x->w.ops;
@@ -420,14 +428,16 @@ static void assert_rules_not_enforced_said(const char *err) {
         assert_non_null(strstr(err, "/c/Users/ann/repo/.claude is a junction"));
 }
 
+#define RUNNER "/c/Program Files/bulwark/bulwark-runner.exe"
+
 /* plan (bw_backend_windows's own operations): the accounts are looked up by their Windows names;
- * what cannot be read on Windows yet (the firewall, the runner) is said to be unknown; the DACL
- * changes of the plan's targets are shown (targets_converge, dry run); nothing is written. */
+ * the firewall rule to add and the runner's DACL to change are shown, and the DACL changes of the
+ * plan's targets (targets_converge, dry run); nothing is written. */
 static void test_plan_shows_dacl_changes(void **state) {
         struct fixture *x = *state;
         char *out = NULL, *err = NULL;
         int r = with_output(x, &out, &err, do_plan);
-        if (!strstr(out, "~ acl    /c/Users/ann/repo "))
+        if (!strstr(out, "~ acl    /c/Users/ann/repo ") || !strstr(out, "+ nft"))
                 fprintf(stderr, "plan (%d) said:\n%s\n%s\n", r, out, err);
         assert_true(fake_count(&x->w.f, "account_sid bwoff-ann") > 0); /* looked up, by the Windows name */
         assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
@@ -435,14 +445,69 @@ static void test_plan_shows_dacl_changes(void **state) {
         assert_non_null(strstr(out, "/c/Users/ann/repo/.git "));     /* a carve-out */
         assert_non_null(strstr(out, "/c/Users/ann/repo/src/.GIT ")); /* found at any depth, any case */
         assert_non_null(strstr(out, "+ user   bwoff-ann"));
-        assert_non_null(strstr(out, "? nft")); /* the firewall and the runner: unknown, and why */
-        assert_non_null(strstr(out, "reading bulwark's firewall rules is not implemented on Windows yet"));
-        assert_non_null(strstr(out, "? runner"));
+        assert_non_null(strstr(out, "+ nft")); /* the offline user's rule, to be added */
+        assert_non_null(strstr(out, "~ runner " RUNNER));
+        assert_non_null(strstr(out, "SYSTEM and Administrators full control"));
+        assert_null(strstr(out, "not implemented on Windows"));
         assert_rules_not_enforced_said(err);
         assert_nothing_written(x);
         assert_int_equal(installs(x), 0);
         free(out);
         free(err);
+}
+
+/* The fake's firewall rule of that name (NULL if there is none). */
+static const struct bw_win_fw_rule *rule_of(const struct fixture *x, const char *name) {
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (x->w.f.rule_used[i] && strcmp(x->w.f.rules[i].name, name) == 0)
+                        return &x->w.f.rules[i];
+        return NULL;
+}
+
+static size_t n_rules(const struct fixture *x) {
+        size_t n = 0;
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                n += x->w.f.rule_used[i];
+        return n;
+}
+
+static struct bw_win_sid sid_of(const struct fixture *x, const char *account) {
+        struct bw_win_sid sid = {0};
+        assert_int_equal(x->w.ops.account_sid(x->w.ops.ctx, account, &sid, NULL, 0), 0);
+        return sid;
+}
+
+/* The rule bulwark must have made for the offline user: named by its SID, blocking everything of
+ * that user (LocalUserAuthorizedList) but loopback, outbound, every protocol. */
+static void assert_offline_rule(const struct fixture *x, const char *offline) {
+        struct bw_win_sid sid = sid_of(x, offline);
+        char s[BW_WIN_SID_STRING_MAX], name[300], sddl[300];
+        bw_win_sid_to_string(&sid, s);
+        snprintf(name, sizeof(name), "bulwark offline %s", s);
+        snprintf(sddl, sizeof(sddl), "O:LSD:(A;;CC;;;%s)", s);
+        const struct bw_win_fw_rule *rule = rule_of(x, name);
+        if (!rule)
+                fail_msg("no firewall rule %s", name);
+        assert_string_equal(rule->local_user_sddl, sddl);
+        assert_true(rule->outbound && rule->block);
+        assert_int_equal(rule->protocol, 256);
+        assert_null(strstr(rule->remote_addresses, "127.0.0.1"));
+        assert_non_null(strstr(rule->remote_addresses, "0.0.0.0-126.255.255.255,128.0.0.0-255.255.255.255"));
+}
+
+/* The runner's DACL as apply makes it: protected; SYSTEM and Administrators full control, Users
+ * and OWNER RIGHTS read and execute; nothing else (no write for anyone else). */
+static void assert_runner_protected(struct fixture *x) {
+        struct fake_object *o = fake_find(&x->w.f, RUNNER);
+        assert_non_null(o);
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(o->sd, o->sd_n, &sd), 0);
+        assert_true(sd.control & BW_SE_DACL_PROTECTED);
+        char *d = bw_win_acl_describe(&sd.dacl);
+        assert_string_equal(d, "A:0x1f01ff::S-1-5-18;A:0x1f01ff::S-1-5-32-544;A:0x1200a9::S-1-5-32-545;"
+                               "A:0x1200a9::S-1-3-4");
+        free(d);
+        bw_win_sd_done(&sd);
 }
 
 /* The sandbox user's kept password (secrets/NAME), "" if none; its size in *n. */
@@ -457,23 +522,42 @@ static size_t secret_of(const struct fixture *x, const char *name, uint8_t *buf,
         return n;
 }
 
-/* apply (bw_backend_windows's own operations): the accounts are made, each user's password kept
- * with DPAPI in secrets/NAME before the account exists; then it stops at the first thing it
- * cannot do (the firewall rules), says which, and writes no DACL or rule; revert of that apply
- * removes the accounts and their passwords and leaves no installation. */
-static void test_apply_stops_at_firewall_and_revert_cleans_up(void **state) {
+/* Does the state directory hold rel? */
+static bool state_has(const struct fixture *x, const char *rel) {
+        char p[400];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", x->state, rel);
+        return stat(p, &st) == 0;
+}
+
+/* apply (bw_backend_windows's own operations, nothing of the test's): the accounts are made, each
+ * user's password kept with DPAPI in secrets/NAME (its DACL: SYSTEM, Administrators and ann, who
+ * reads it unelevated) before the account exists; the offline user's firewall rule, the runner's
+ * DACL and the plan's entries are written; apply passes but for the two rules Windows cannot
+ * enforce. revert removes the accounts, their passwords, the rule and the state's list of rules,
+ * and gives every descriptor (the runner's too) back byte for byte. */
+static void test_apply_completes_and_revert_removes_all(void **state) {
         struct fixture *x = *state;
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
         char *out = NULL, *err = NULL;
         size_t audits = n_audit;
         int r = with_output(x, &out, &err, do_apply);
-        if (r != 1 || !strstr(err, "reading bulwark's firewall rules is not implemented on Windows yet"))
+        if (r != 1 || !strstr(err, "2 objects could not be read or changed"))
                 fprintf(stderr, "apply (%d) said:\n%s\n%s\n", r, out, err);
-        assert_int_equal(r, 1);
-        assert_non_null(strstr(err, "reading bulwark's firewall rules is not implemented on Windows yet"));
-        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
-        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+        assert_int_equal(r, 1); /* done, but for the two rules it cannot enforce */
+        assert_rules_not_enforced_said(err);
+        assert_non_null(strstr(err, "2 objects could not be read or changed"));
+        assert_null(strstr(err, "not implemented on Windows"));
         assert_int_equal(fake_count(&x->w.f, "user_add bwoff-ann"), 1);
         assert_int_equal(fake_count(&x->w.f, "user_add bwon-ann"), 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
+        assert_int_equal(n_rules(x), 1);
+        assert_offline_rule(x, "bwoff-ann");
+        assert_true(state_has(x, "firewall")); /* which rules are bulwark's */
+        assert_int_equal(fake_count(&x->w.f, "set_dacl " RUNNER), 1);
+        assert_runner_protected(x);
+        assert_true(fake_count(&x->w.f, "set_dacl /c/Users/ann/repo") >= 1);
         /* the password the account was made with is what secrets/bwoff-ann gives back */
         uint8_t blob[512], *clear = NULL;
         size_t n = secret_of(x, "bwoff-ann", blob, sizeof(blob)), clear_n = 0;
@@ -488,7 +572,23 @@ static void test_apply_stops_at_firewall_and_revert_cleans_up(void **state) {
         assert_memory_equal(clear, pw, clear_n);
         assert_true(strlen(pw) >= 24);
         free(clear);
-        assert_int_equal(installs(x), 1); /* the interrupted apply is recorded, as on Linux */
+        /* its DACL, set before it took its name: protected, SYSTEM and Administrators full
+         * control, ann (S-1-5-21-1-2-3-1001) read; not Users, not the sandbox accounts */
+        bool seen = false;
+        for (size_t i = 0; i < n_file_sds; i++) {
+                if (strcmp(file_sds[i].rel, "secrets/bwoff-ann.new") != 0)
+                        continue;
+                struct bw_win_sd sd;
+                assert_int_equal(bw_win_sd_decode(file_sds[i].sd, file_sds[i].n, &sd), 0);
+                assert_true(sd.control & BW_SE_DACL_PROTECTED);
+                char *d = bw_win_acl_describe(&sd.dacl);
+                assert_string_equal(d, "A:0x1f01ff::S-1-5-18;A:0x1f01ff::S-1-5-32-544;A:0x120089::S-1-5-21-1-2-3-1001");
+                free(d);
+                bw_win_sd_done(&sd);
+                seen = true;
+        }
+        assert_true(seen);
+        assert_int_equal(installs(x), 1);
         free(out), free(err);
 
         fake_log_clear(&x->w.f);
@@ -502,9 +602,15 @@ static void test_apply_stops_at_firewall_and_revert_cleans_up(void **state) {
         assert_int_equal(fake_count(&x->w.f, "group_del bw-r-"), 1);
         assert_int_equal(secret_of(x, "bwoff-ann", blob, sizeof(blob)), 0);
         assert_int_equal(secret_of(x, "bwon-ann", blob, sizeof(blob)), 0);
-        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_int_equal(n_rules(x), 0);
+        assert_false(state_has(x, "firewall"));
+        long diff = world_diff(&x->w, &before);
+        if (diff >= 0)
+                fprintf(stderr, "%s differs after revert:\n%s\n%s\n", x->w.f.objects[diff].path, out, err);
+        assert_int_equal(diff, -1);
         assert_true(n_audit > audits); /* the apply and the revert are in the audit trail */
         free(out), free(err);
+        snapshot_done(&before);
 }
 
 static void install_of(const struct fixture *x, const char *ws, char id[257]);
@@ -554,12 +660,14 @@ static bool has_deny(struct fixture *x, const char *path, const struct bw_win_si
         return found;
 }
 
-/* Through the engine (accounts, firewall and runner from this test only): apply journals each
- * descriptor before writing it and puts the plan's entries on the targets; a second apply writes
- * nothing; revert restores every descriptor byte for byte and leaves no installation. */
+/* Through the engine: apply journals each descriptor (the runner's too) before writing it and
+ * puts the plan's entries on the targets; a second apply writes nothing; status says the plan is
+ * written, NOT VERIFIED; drift of a DACL, of the firewall rule (removed, changed) and of the
+ * runner's DACL is reported by status and repaired by apply, one write each; revert restores every
+ * descriptor byte for byte and leaves no installation and no rule. */
 static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         struct fixture *x = *state;
-        x->backend = &windows_fake_accounts;
+        x->backend = &windows_fake;
         struct snapshot before = {0};
         world_snapshot(&x->w, &before);
         char *out = NULL, *err = NULL;
@@ -573,10 +681,13 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         assert_rules_not_enforced_said(err);
         assert_non_null(strstr(err, "2 objects could not be read or changed"));
         size_t writes = fake_count(&x->w.f, "set_dacl");
-        assert_true(writes >= 4); /* the root, .git, src/.GIT, the unreadable paths... */
-        assert_int_equal(x->journal_checked, writes);
-        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+        assert_true(writes >= 4);                     /* the root, .git, src/.GIT, the unreadable paths... */
+        assert_int_equal(x->journal_checked, writes); /* the runner's, in the shared journal, too */
+        assert_int_equal(fake_count(&x->w.f, "set_dacl " RUNNER), 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
         assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
+        assert_non_null(strstr(out, "+ nft"));
+        assert_non_null(strstr(out, "~ runner " RUNNER));
         free(out);
         free(err);
 
@@ -605,9 +716,13 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         assert_int_equal(r, 1);
         assert_rules_not_enforced_said(err);
         assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+        assert_int_equal(fake_count(&x->w.f, "fw_remove"), 0);
         assert_int_equal(fake_count(&x->w.f, "group_add_member"), 0); /* membership read: already in */
         assert_true(fake_count(&x->w.f, "group_has_member") > 0);
         assert_null(strstr(out, "acl "));
+        assert_null(strstr(out, "nft"));
+        assert_null(strstr(out, "runner"));
         char rec2[8192];
         windows_record(x, rec2, sizeof(rec2));
         assert_string_equal(rec, rec2);
@@ -626,11 +741,76 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
          * DACL put back as it was before bulwark, behind its back: status says so, and apply
          * repairs that one object only */
         r = with_output(x, &out, &err, do_status);
+        if (r != 0 || !strstr(out, "written as planned, NOT VERIFIED to be in force (the test's fake Windows); 2 of "
+                                   "the plan's rules are not enforced here"))
+                fprintf(stderr, "status (%d):\n%s\n%s\n", r, out, err);
         assert_int_equal(r, 0);
-        assert_non_null(strstr(out, "in force"));
+        assert_non_null(strstr(out, "written as planned, NOT VERIFIED to be in force (the test's fake Windows); 2 of "
+                                    "the plan's rules are not enforced here"));
+        assert_null(strstr(out, ": in force"));
         assert_rules_not_enforced_said(err);
         free(out);
         free(err);
+
+        /* the firewall rule removed by hand: status says it is missing, apply adds it again */
+        const struct bw_win_fw_rule *rule = NULL;
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (x->w.f.rule_used[i])
+                        rule = &x->w.f.rules[i];
+        assert_non_null(rule);
+        struct bw_win_fw_rule saved_rule = *rule;
+        x->w.f.rule_used[rule - x->w.f.rules] = false;
+        r = with_output(x, &out, &err, do_status);
+        if (r != 2 || !strstr(out, "+ nft"))
+                fprintf(stderr, "status, rule removed (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "DRIFTED"));
+        assert_non_null(strstr(out, "+ nft"));
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_offline_rule(x, "bwoff-ann");
+        free(out), free(err);
+        /* ... changed by hand (allowed instead of blocked): drift, and apply replaces it */
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (x->w.f.rule_used[i])
+                        x->w.f.rules[i].block = false;
+        r = with_output(x, &out, &err, do_status);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "~ nft"));
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_remove"), 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
+        assert_offline_rule(x, "bwoff-ann");
+        assert_int_equal(n_rules(x), 1);
+        assert_true(memcmp(rule_of(x, saved_rule.name), &saved_rule, sizeof(saved_rule)) == 0);
+        free(out), free(err);
+
+        /* the runner's DACL put back by hand (a write for Users): drift, and apply repairs it */
+        struct fake_object *ro = fake_find(&x->w.f, RUNNER);
+        size_t ri = (size_t) (ro - x->w.f.objects);
+        free(ro->sd);
+        ro->sd = malloc(before.sd_n[ri]);
+        assert_non_null(ro->sd);
+        memcpy(ro->sd, before.sd[ri], before.sd_n[ri]);
+        ro->sd_n = before.sd_n[ri];
+        r = with_output(x, &out, &err, do_status);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "~ runner " RUNNER));
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl " RUNNER), 1);
+        assert_runner_protected(x);
+        free(out), free(err);
         struct fake_object *ws = fake_find(&x->w.f, "/c/Users/ann/repo");
         assert_non_null(ws);
         size_t wi = (size_t) (ws - x->w.f.objects);
@@ -675,6 +855,7 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
                 fprintf(stderr, "%s differs after revert\n", x->w.f.objects[diff].path);
         assert_int_equal(diff, -1);
         assert_int_equal(installs(x), 0);
+        assert_int_equal(n_rules(x), 0);
         assert_true(fake_count(&x->w.f, "user_del bwoff-ann") + fake_count(&x->w.f, "group_del bw-r-") >= 2);
         free(out);
         free(err);
@@ -757,7 +938,7 @@ static bool names_sid(struct fixture *x, const char *path, const struct bw_win_s
  * re-applies what remains), and reverting both gives every descriptor back byte for byte. */
 static void test_two_installations(void **state) {
         struct fixture *x = *state;
-        x->backend = &windows_fake_accounts;
+        x->backend = &windows_fake;
         struct snapshot s0 = {0}, s1 = {0};
         world_snapshot(&x->w, &s0);
         char *out = NULL, *err = NULL, a[257], b[257];
@@ -841,6 +1022,108 @@ static void test_two_installations(void **state) {
         snapshot_done(&s1);
 }
 
+/* The firewall operations themselves, over the fake with the state directory of the test: a rule
+ * of bulwark's name that was there before (another program's, every field odd) is reported as
+ * different, saved with every field, replaced by apply and put back exactly by restore; a damaged
+ * save is refused with nothing changed; the rule of an offline user no longer given is removed;
+ * remove takes every rule of bulwark's and its list away, and nothing else. */
+static void test_firewall_save_restore_exact(void **state) {
+        struct fixture *x = *state;
+        const struct bw_win_ops *o = &x->w.ops;
+        char err[512] = "";
+        assert_int_equal(mkdir(x->state, 0755), 0);
+        bw_winbe_use_state(x->state);
+        assert_int_equal(o->user_add(o->ctx, "bwoff-ann", "pw", "test", NULL, 0), 0);
+        assert_int_equal(o->user_add(o->ctx, "bwoff-bob", "pw", "test", NULL, 0), 0);
+        uint32_t ann = 0, bob = 0;
+        assert_int_equal(bw_winbe_user_id("bwoff-ann", &ann), 1); /* learns the machine's SID */
+        assert_int_equal(bw_winbe_user_id("bwoff-bob", &bob), 1);
+        struct bw_win_sid sa = sid_of(x, "bwoff-ann");
+        char s[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&sa, s);
+        /* another program's rule under bulwark's name, and one that is nobody's business */
+        struct bw_win_fw_rule foreign = {.outbound = false, .block = false, .protocol = 6};
+        snprintf(foreign.name, sizeof(foreign.name), "bulwark offline %.100s", s);
+        snprintf(foreign.description, sizeof(foreign.description), "tab\there, newline\nthere, back\\slash");
+        snprintf(foreign.local_user_sddl, sizeof(foreign.local_user_sddl), "O:LSD:(A;;CC;;;S-1-5-32-545)");
+        snprintf(foreign.remote_addresses, sizeof(foreign.remote_addresses), "10.0.0.0/8");
+        struct bw_win_fw_rule other = {.outbound = true, .block = true, .protocol = 17};
+        snprintf(other.name, sizeof(other.name), "Some VPN");
+        assert_int_equal(o->fw_add(o->ctx, &foreign, NULL, 0), 0);
+        assert_int_equal(o->fw_add(o->ctx, &other, NULL, 0), 0);
+
+        uint32_t ids[2] = {ann, bob};
+        assert_int_equal(bw_winbe_fw_inspect(ids, 1, err, sizeof(err)), BW_FW_DIFFERENT);
+        char saved[65536];
+        assert_int_equal(bw_winbe_fw_save(saved, sizeof(saved)), 0);
+        assert_non_null(strstr(saved, "tab\\there"));
+        assert_int_equal(bw_winbe_fw_apply(ids, 2, err, sizeof(err)), 0);
+        assert_int_equal(n_rules(x), 3); /* ann's and bob's, and the other program's */
+        assert_offline_rule(x, "bwoff-ann");
+        assert_offline_rule(x, "bwoff-bob");
+        assert_int_equal(bw_winbe_fw_inspect(ids, 2, err, sizeof(err)), BW_FW_CURRENT);
+        /* bob's installation is gone: his rule is bulwark's (the list says so) and goes */
+        assert_int_equal(bw_winbe_fw_inspect(ids, 1, err, sizeof(err)), BW_FW_DIFFERENT);
+        assert_int_equal(bw_winbe_fw_apply(ids, 1, err, sizeof(err)), 0);
+        assert_int_equal(n_rules(x), 2);
+        assert_int_equal(bw_winbe_fw_inspect(ids, 1, err, sizeof(err)), BW_FW_CURRENT);
+        /* a damaged save changes nothing */
+        fake_log_clear(&x->w.f);
+        assert_int_equal(
+                bw_winbe_fw_restore("bulwark windows firewall 1\nrule\tbulwark offline x\t1\n", err, sizeof(err)),
+                -EBADMSG);
+        assert_int_equal(fake_count(&x->w.f, "fw_"), 0);
+        /* restore: the rule that was there, field for field */
+        assert_int_equal(bw_winbe_fw_restore(saved, err, sizeof(err)), 0);
+        const struct bw_win_fw_rule *back = rule_of(x, foreign.name);
+        assert_non_null(back);
+        assert_memory_equal(back, &foreign, sizeof(foreign));
+        assert_non_null(rule_of(x, "Some VPN"));
+        assert_int_equal(n_rules(x), 2);
+        /* remove: bulwark's rules (what its list names) go, and the list */
+        assert_int_equal(bw_winbe_fw_apply(ids, 2, err, sizeof(err)), 0);
+        assert_int_equal(bw_winbe_fw_remove(err, sizeof(err)), 0);
+        assert_int_equal(n_rules(x), 1);
+        assert_non_null(rule_of(x, "Some VPN"));
+        assert_false(state_has(x, "firewall"));
+        assert_int_equal(bw_winbe_fw_inspect(ids, 2, err, sizeof(err)), BW_FW_ABSENT);
+}
+
+/* A runner in a directory its user owns (and so may re-permission, or replace the runner in) is
+ * refused before anything is written, saying who could replace it. */
+static void test_runner_in_users_directory_refused(void **state) {
+        struct fixture *x = *state;
+        fake_add_object(&x->w.f, "/c/Users/ann/bin", true, NULL);
+        fake_add_object(&x->w.f, "/c/Users/ann/bin/bulwark-runner.exe", false, NULL);
+        struct bw_runner_info info;
+        char err[512] = "";
+        int r = bw_winbe_runner_inspect("/c/Users/ann/bin/bulwark-runner.exe", &info, err, sizeof(err));
+        assert_int_equal(r, -EPERM);
+        assert_non_null(strstr(err, "/c/Users/ann/bin is owned by S-1-5-21-1-2-3-1001"));
+        /* owned by Administrators but with a write for Users: refused too, naming Users */
+        set_owner(&x->w, "/c/Users/ann/bin", &bw_win_sid_admins);
+        struct fake_object *o = fake_find(&x->w.f, "/c/Users/ann/bin");
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(o->sd, o->sd_n, &sd), 0);
+        sd.control |= BW_SE_DACL_PROTECTED;
+        bw_win_acl_done(&sd.dacl);
+        sd.dacl = (struct bw_win_acl){.revision = 2};
+        bw_win_acl_add(&sd.dacl, BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, BW_FILE_ALL_ACCESS, &bw_win_sid_admins);
+        bw_win_acl_add(&sd.dacl, BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, 0x1301ff, &bw_win_sid_users);
+        free(o->sd);
+        assert_int_equal(bw_win_sd_encode(&sd, &o->sd, &o->sd_n), 0);
+        bw_win_sd_done(&sd);
+        r = bw_winbe_runner_inspect("/c/Users/ann/bin/bulwark-runner.exe", &info, err, sizeof(err));
+        assert_int_equal(r, -EPERM);
+        assert_non_null(strstr(err, "S-1-5-32-545 may delete, rename or re-permission"));
+        /* where an installer puts it: inspected, not current, and its record names it */
+        r = bw_winbe_runner_inspect(RUNNER, &info, err, sizeof(err));
+        assert_int_equal(r, 0);
+        assert_false(info.current);
+        assert_true(info.record_len > 0);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+}
+
 static int refusals, journaled;
 
 /* The engine's journal, as if its disk were full from the second record on. */
@@ -902,10 +1185,12 @@ static void test_journal_refusal_stops_writes(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_shows_dacl_changes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_apply_stops_at_firewall_and_revert_cleans_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply_completes_and_revert_removes_all, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_twice_and_revert_byte_for_byte, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_installations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_refusal_stops_writes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_firewall_save_restore_exact, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_runner_in_users_directory_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,13 @@ static void store_sd(struct fake_object *o, const struct bw_win_acl *dacl, uint1
                                .owner = fake_real_user,
                                .group = fake_real_user,
                                .dacl = *dacl};
+        /* a DACL write keeps the owner and group (SetSecurityInfo with DACL_SECURITY_INFORMATION) */
+        struct bw_win_sd cur;
+        if (o->sd && bw_win_sd_decode(o->sd, o->sd_n, &cur) == 0) {
+                sd.owner = cur.owner;
+                sd.group = cur.group;
+                bw_win_sd_done(&cur);
+        }
         free(o->sd);
         if (bw_win_sd_encode(&sd, &o->sd, &o->sd_n) < 0)
                 abort();
