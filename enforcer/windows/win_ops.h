@@ -171,7 +171,8 @@ struct bw_win_ops {
          * RestrictedSids = restrict_sids). */
         int (*restrict_token)(void *ctx, bw_win_handle token, const struct bw_win_token_restriction *spec,
                               bw_win_handle *ret, char *err, size_t err_size);
-        /* A job object with KILL_ON_JOB_CLOSE and DIE_ON_UNHANDLED_EXCEPTION and the given limits. */
+        /* A job object with KILL_ON_JOB_CLOSE and DIE_ON_UNHANDLED_EXCEPTION and the given limits
+         * (the CPU rate best effort: a Windows without CPU rate control runs without it). */
         int (*job_create_limited)(void *ctx, const struct bw_win_job_limits *limits, bw_win_handle *ret, char *err,
                                   size_t err_size);
         /* CreateProcessW as the caller itself (the front starts an unelevated run's runner). */

@@ -59,7 +59,8 @@ static int map_error(DWORD e) {
 static int fail(DWORD e, char *err, size_t size, const char *what, const char *name) {
         if (err && size)
                 snprintf(err, size, "%s %s: Windows error %lu", what, name ? name : "", (unsigned long) e);
-        return map_error(e);
+        /* a call that failed without saying why (Wine's stubs: error 0) is still a failure */
+        return e == ERROR_SUCCESS ? -EIO : map_error(e);
 }
 
 static wchar_t *wide(const char *s) {
@@ -701,6 +702,16 @@ static int r_cpwl(void *ctx, const char *user, const char *pw, const struct bw_w
                                                CREATE_UNICODE_ENVIRONMENT | (s->suspended ? CREATE_SUSPENDED : 0),
                                                l.env, l.dir, &l.si, &pi))
                 r = fail(GetLastError(), err, es, "CreateProcessWithLogonW", user);
+        else if (r == 0 && (!pi.hProcess || !pi.hThread)) {
+                /* success without a process: never taken for a started runner */
+                if (err && es)
+                        snprintf(err, es, "CreateProcessWithLogonW %s: reported success without a process", user);
+                if (pi.hProcess)
+                        CloseHandle(pi.hProcess);
+                if (pi.hThread)
+                        CloseHandle(pi.hThread);
+                r = -EIO;
+        }
         if (wp)
                 SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
         free(wu);
@@ -920,7 +931,9 @@ static int r_job_limited(void *ctx, const struct bw_win_job_limits *l, bw_win_ha
         if (!SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof(li)))
                 e = GetLastError();
         if (!e && l->cpu_millis) {
-                /* CpuRate: hundredths of a percent of all the machine's processors */
+                /* CpuRate: hundredths of a percent of all the machine's processors. Best effort, as
+                 * on Linux (where cpu.max needs a delegated cgroup): a Windows without CPU rate
+                 * control (before 8, or Wine: ERROR_INVALID_PARAMETER) runs without the cap. */
                 SYSTEM_INFO si;
                 GetSystemInfo(&si);
                 DWORD cpus = si.dwNumberOfProcessors ? si.dwNumberOfProcessors : 1;
@@ -928,7 +941,8 @@ static int r_job_limited(void *ctx, const struct bw_win_job_limits *l, bw_win_ha
                 JOBOBJECT_CPU_RATE_CONTROL_INFORMATION cr = {0};
                 cr.ControlFlags = JOB_OBJECT_CPU_RATE_CONTROL_ENABLE | JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP;
                 cr.CpuRate = (DWORD) (rate < 1 ? 1 : rate > 10000 ? 10000 : rate);
-                if (!SetInformationJobObject(j, JobObjectCpuRateControlInformation, &cr, sizeof(cr))) {
+                if (!SetInformationJobObject(j, JobObjectCpuRateControlInformation, &cr, sizeof(cr)) &&
+                    GetLastError() != ERROR_INVALID_PARAMETER && GetLastError() != ERROR_NOT_SUPPORTED) {
                         e = GetLastError();
                         what = "SetInformationJobObject (CPU rate)";
                 }
