@@ -262,7 +262,8 @@ static int cmd_run(int argc, char **argv) {
                         strerror(errno));
                 return 125;
         }
-        if (bw_front_installed_for(start)) {
+        bool installed = bw_front_installed_for(start);
+        if (installed) {
                 /* elevated: the installed plan decides (the runner finds it the same way) */
                 if (!plan)
                         bw_front_note_installed(start);
@@ -308,6 +309,13 @@ static int cmd_run(int argc, char **argv) {
 #undef ARG
         for (int i = optind; i < argc; i++)
                 full[k++] = argv[i];
+        /* The runner's job in this process: one program start less. Not with --runner (a test's
+         * runner, or an older one), nor for an elevated session's start, stop or list (the
+         * runner's capabilities build it; stop and list are rare). */
+        if (!runner_override && !(run_session && installed)) {
+                fflush(NULL);
+                return bw_runner_main((int) k, full, runner);
+        }
         execv(runner, full);
         fprintf(stderr,
                 "bulwark run: cannot start %s: %s (install bulwark-runner beside bulwark, or give --runner PATH)\n",
