@@ -70,6 +70,10 @@ struct bw_win_token_restriction {
         size_t n_disable;
         const struct bw_win_sid *restrict_sids; /* RestrictedSids */
         size_t n_restrict;
+        /* The new token's default DACL (what objects made without inherited entries get: pipes,
+         * events, the command's own process): GENERIC_ALL to each of these SIDs. */
+        const struct bw_win_sid *default_dacl;
+        size_t n_default_dacl;
 };
 
 /* A run's job limits (the plan's LIMT); 0 = no limit. */
@@ -168,7 +172,7 @@ struct bw_win_ops {
         int (*token_groups)(void *ctx, bw_win_handle token, const struct bw_win_sid *domain,
                             struct bw_win_token_group **ret, size_t *ret_n, char *err, size_t err_size);
         /* CreateRestrictedToken(token, flags, SidsToDisable = disable, no privilege deleted,
-         * RestrictedSids = restrict_sids). */
+         * RestrictedSids = restrict_sids), then SetTokenInformation(TokenDefaultDacl). */
         int (*restrict_token)(void *ctx, bw_win_handle token, const struct bw_win_token_restriction *spec,
                               bw_win_handle *ret, char *err, size_t err_size);
         /* A job object with KILL_ON_JOB_CLOSE and DIE_ON_UNHANDLED_EXCEPTION and the given limits

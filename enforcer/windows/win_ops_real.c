@@ -906,6 +906,28 @@ static int r_restrict_token(void *ctx, bw_win_handle token, const struct bw_win_
         free(bytes);
         if (!ok)
                 return fail(e, err, es, "CreateRestrictedToken", "");
+        if (spec->n_default_dacl) {
+                DWORD size = sizeof(ACL);
+                uint8_t sid[16][68];
+                size_t n_sid = spec->n_default_dacl < 16 ? spec->n_default_dacl : 16;
+                for (size_t i = 0; i < n_sid; i++) {
+                        bw_win_sid_encode(&spec->default_dacl[i], sid[i]);
+                        size += (DWORD) (sizeof(ACCESS_ALLOWED_ACE) - sizeof(DWORD) + GetLengthSid(sid[i]));
+                }
+                ACL *acl = calloc(1, size);
+                ok = acl && InitializeAcl(acl, size, ACL_REVISION);
+                for (size_t i = 0; ok && i < n_sid; i++)
+                        ok = AddAccessAllowedAce(acl, ACL_REVISION, GENERIC_ALL, sid[i]);
+                TOKEN_DEFAULT_DACL td = {.DefaultDacl = acl};
+                if (ok)
+                        ok = SetTokenInformation(h, TokenDefaultDacl, &td, sizeof(td));
+                e = ok ? 0 : acl ? GetLastError() : ERROR_NOT_ENOUGH_MEMORY;
+                free(acl);
+                if (!ok) {
+                        CloseHandle(h);
+                        return fail(e, err, es, "SetTokenInformation", "TokenDefaultDacl");
+                }
+        }
         *ret = (bw_win_handle) h;
         return 0;
 }

@@ -197,12 +197,23 @@ int bw_win_runner_exec(const struct bw_win_ops *ops, const struct bw_win_run_req
                 r = -ENOMEM;
                 goto out;
         }
+        /* What the command makes without inherited entries (its pipes, events, its own process
+         * object) must pass the restricted check too: a default DACL whose entries name SIDs of the
+         * restricting list (the logon session) besides the user and SYSTEM. */
+        struct bw_win_sid user, dacl[3];
+        if ((r = ops->token_user(ops->ctx, own, &user, err, err_size)) < 0)
+                goto out;
+        dacl[0] = bw_win_sid_system;
+        dacl[1] = user;
+        dacl[2] = logon;
         struct bw_win_token_restriction spec_token = {
                 .flags = BW_WIN_DISABLE_MAX_PRIVILEGE | BW_WIN_LUA_TOKEN | BW_WIN_WRITE_RESTRICTED,
                 .disable = disable,
                 .n_disable = bw_win_groups_to_disable(groups, n_groups, rq->read_group, disable),
                 .restrict_sids = sids,
-                .n_restrict = 2 + rq->n_roots};
+                .n_restrict = 2 + rq->n_roots,
+                .default_dacl = dacl,
+                .n_default_dacl = 3};
         if ((r = ops->restrict_token(ops->ctx, own, &spec_token, &restricted, err, err_size)) < 0)
                 goto out;
         /* The job first, the process suspended: no instruction of the command runs outside it. */

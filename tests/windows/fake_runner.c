@@ -95,6 +95,8 @@ static int fr_restrict(void *ctx, bw_win_handle token, const struct bw_win_token
         cur->flags = s->flags;
         cur->n_disabled = s->n_disable < 40 ? s->n_disable : 40;
         memcpy(cur->disabled, s->disable, cur->n_disabled * sizeof(*s->disable));
+        cur->n_default_dacl = s->n_default_dacl < 8 ? s->n_default_dacl : 8;
+        memcpy(cur->default_dacl, s->default_dacl, cur->n_default_dacl * sizeof(*s->default_dacl));
         cur->n_restricted = s->n_restrict < 40 ? s->n_restrict : 40;
         memcpy(cur->restricted, s->restrict_sids, cur->n_restricted * sizeof(*s->restrict_sids));
         /* fake_ops.h's fields too: the older tests read those */

@@ -29,8 +29,8 @@ struct fake_runner {
         size_t n_groups;
         /* the last restrict_token */
         uint32_t flags;
-        struct bw_win_sid restricted[40], disabled[40];
-        size_t n_restricted, n_disabled;
+        struct bw_win_sid restricted[40], disabled[40], default_dacl[8];
+        size_t n_restricted, n_disabled, n_default_dacl;
         /* the last job_create_limited */
         struct bw_win_job_limits limits;
         bool job_made;

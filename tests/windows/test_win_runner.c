@@ -59,6 +59,7 @@ static void test_elevated(void **state) {
         fake_runner_group(&fr, "S-1-5-5-0-123456", "", 0xc0000007u);
         struct bw_win_sid mine;
         bw_win_sid_from_string("S-1-5-21-1-2-3-3002", &mine);
+        bw_win_sid_from_string("S-1-5-21-1-2-3-2000", &fr.token_user);
         const struct bw_win_sid roots[] = {root_a, root_b};
         const char *const argv[] = {"C:\\Program Files\\Git\\cmd\\git.exe", "commit", "-m", "a \"quoted\" message",
                                     NULL};
@@ -86,6 +87,12 @@ static void test_elevated(void **state) {
         assert_string_equal(a, "S-1-5-21-1-2-3-3001");
         assert_string_equal(b, "S-1-5-21-1-2-3-3003");
         assert_int_equal(fake_count(&f, "restrict_token 1000 0xd disable 2 restrict 4"), 1);
+        /* the default DACL: SYSTEM, the user and the logon session (a restricting SID), so what the
+         * command makes without inherited entries passes the restricted check */
+        assert_int_equal(fr.n_default_dacl, 3);
+        assert_true(bw_win_sid_equal(&fr.default_dacl[0], &bw_win_sid_system));
+        assert_true(bw_win_sid_equal(&fr.default_dacl[1], &fr.token_user));
+        assert_true(bw_win_sid_equal(&fr.default_dacl[2], &f.logon_sid));
         assert_true(log_index(&f, "token_groups 1000") < log_index(&f, "restrict_token"));
         /* the job: kill on close, the plan's limits */
         assert_int_equal(fake_count(&f, "job_create kill_on_close processes=4096 memory=1073741824 cpu=1500"), 1);

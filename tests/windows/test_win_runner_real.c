@@ -3,7 +3,8 @@
  * Win32 only (the cross build, run under Wine by scripts/windows.sh test): the run's real
  * operations where Wine runs them faithfully, none of it a security effect. read_file on real
  * files (a directory, a missing file, one too large refused); token_user and token_groups give
- * SIDs and names; the job with the plan's limits is made; and bulwark run's front over the real
+ * SIDs and names; the job with the plan's limits is made; the runner's exec (token, job,
+ * suspended start, exit code) over the real table; and bulwark run's front over the real
  * table against a state directory in %TEMP%: it finds the installation, reads the sandbox user's
  * password kept with real DPAPI and decrypts it, and gets as far as CreateProcessWithLogonW (which
  * Wine refuses), while a damaged password file is refused before any logon.
@@ -90,6 +91,35 @@ static void test_token(void **state) {
         if (r < 0)
                 fail_msg("job_create_limited: %s", err);
         ops.close_handle(ops.ctx, j);
+}
+
+/* bw_win_runner_exec over the real table: the restricted token (with its default DACL), the job
+ * with limits, the process started suspended, assigned, resumed, its exit code. Wine ignores the
+ * restrictions: only the plumbing and the exit code are checked. */
+static void test_exec_real(void **state) {
+        (void) state;
+        struct bw_win_ops ops;
+        bw_win_ops_real(&ops);
+        char sysdir[MAX_PATH], cmd[MAX_PATH + 16], err[512] = "";
+        assert_true(GetSystemDirectoryA(sysdir, sizeof(sysdir)) > 0);
+        snprintf(cmd, sizeof(cmd), "%s\\cmd.exe", sysdir);
+        const char *const argv[] = {cmd, "/c", "exit", "5", NULL};
+        const char *const env[] = {"SystemRoot=C:\\windows", NULL};
+        struct bw_win_sid root;
+        bw_win_sid_from_string("S-1-5-21-70000-2-3-4", &root);
+        struct bw_win_run_request rq = {.application = cmd,
+                                        .argv = argv,
+                                        .env = env,
+                                        .root_sids = &root,
+                                        .n_roots = 1,
+                                        .elevated = true,
+                                        .network_off = true,
+                                        .limits = {.processes = 8, .memory = 512u << 20}};
+        uint32_t code = 0;
+        int r = bw_win_runner_exec(&ops, &rq, &code, err, sizeof(err));
+        if (r < 0)
+                fail_msg("runner_exec: %s", err);
+        assert_int_equal(code, 5);
 }
 
 /* The front over the real table, with a state directory in %TEMP%. */
@@ -182,6 +212,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read_file),
                 cmocka_unit_test(test_token),
+                cmocka_unit_test(test_exec_real),
                 cmocka_unit_test(test_front_real),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
