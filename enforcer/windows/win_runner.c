@@ -657,7 +657,7 @@ out:
 
 /* ---- the runner ---- */
 
-int bw_win_run_env(const struct bw_plan *p, const char *const *env, char ***ret) {
+int bw_win_run_env(const struct bw_plan *p, const char *const *env, bool offline, char ***ret) {
         size_t n = 0;
         while (env && env[n])
                 n++;
@@ -700,7 +700,8 @@ int bw_win_run_env(const struct bw_plan *p, const char *const *env, char ***ret)
                 if (bw_env_set_entry(p, s, &name, &value) && asprintf(&out[k++], "%s=%s", name, value) < 0)
                         goto nomem;
         }
-        if (!(out[k++] = strdup("BULWARK_SANDBOX=1")))
+        /* the marker Linux's runner sets too */
+        if (!(out[k++] = strdup(offline ? "BULWARK_SANDBOX=offline" : "BULWARK_SANDBOX=online")))
                 goto nomem;
         *ret = out;
         return 0;
@@ -753,7 +754,7 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
         }
         for (size_t i = 0; i < ri.rec.n_roots; i++)
                 roots[i] = ri.rec.roots[i].sid;
-        if ((r = bw_win_run_env(&ri.plan, rq->env, &env)) < 0)
+        if ((r = bw_win_run_env(&ri.plan, rq->env, !mode.network, &env)) < 0)
                 goto out;
         /* The program, on the command's own PATH: an unelevated offline run's has the ssh/scp/sftp
          * stubs first, so `bulwark run -- ssh host` meets them too. */

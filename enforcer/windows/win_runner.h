@@ -173,6 +173,6 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
                       struct bw_win_runner_report *rep, char *err, size_t err_size);
 /* The command's environment: inherited env through the plan's rules (bw_env_decide; a value with a
  * URL password dropped unless the policy passes its name), the plan's set entries, and
- * BULWARK_SANDBOX=1. Windows names compared without case. NULL-terminated, free with
- * bw_win_argv_free. */
-int bw_win_run_env(const struct bw_plan *p, const char *const *env, char ***ret);
+ * BULWARK_SANDBOX=offline or online (as on Linux). Windows names compared without case.
+ * NULL-terminated, free with bw_win_argv_free. */
+int bw_win_run_env(const struct bw_plan *p, const char *const *env, bool offline, char ***ret);

@@ -534,7 +534,7 @@ static void test_runner_reads_installation(void **state) {
         /* the plan's environment rules: credentials dropped, BULWARK_SANDBOX set by the runner */
         assert_true(env_has(&w.f, "PATH=C:\\Windows"));
         assert_true(env_has(&w.f, "KEEP=1"));
-        assert_true(env_has(&w.f, "BULWARK_SANDBOX=1"));
+        assert_true(env_has(&w.f, "BULWARK_SANDBOX=offline"));
         assert_false(env_has(&w.f, "GITHUB_TOKEN=ghp_x"));
         assert_false(env_has(&w.f, "Github_Token=ghp_y")); /* the same name to Windows */
         assert_false(env_has(&w.f, "DATABASE_URL=postgres://a:pw@db/x"));
