@@ -173,7 +173,8 @@ int main(int argc, char **argv) {
         const char *output = NULL, *explain = NULL, *sign_key = NULL;
         bool check = false, json = false, no_prov = false;
         int c;
-        while ((c = getopt_long(argc, argv, "o:D:h", opts, NULL)) != -1) {
+        opterr = 0; /* say it as bulwarkc, not as the program's path */
+        while ((c = getopt_long(argc, argv, ":o:D:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'o':
                         output = optarg;
@@ -223,7 +224,19 @@ int main(int argc, char **argv) {
                 case OPT_VERSION:
                         puts(BW_COMPILER_NAME);
                         return 0;
+                case ':':
+                        fprintf(stderr, "bulwarkc: %s needs a value\nTry 'bulwarkc --help'.\n", argv[optind - 1]);
+                        return EX_USAGE;
                 default:
+                        /* a short option: optopt; a long one (or one given a value it does not
+                         * take): the argument as written */
+                        if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
+                                fprintf(stderr, "bulwarkc: unknown option -%c\n", optopt);
+                        else if (strchr(argv[optind - 1], '='))
+                                fprintf(stderr, "bulwarkc: %s: unknown option, or one that takes no value\n",
+                                        argv[optind - 1]);
+                        else
+                                fprintf(stderr, "bulwarkc: unknown option %s\n", argv[optind - 1]);
                         fputs("Try 'bulwarkc --help'.\n", stderr);
                         return EX_USAGE;
                 }

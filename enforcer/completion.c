@@ -259,7 +259,11 @@ int bw_completion_write(const char *shell, FILE *f) {
 }
 
 int bw_cmd_completion(int argc, char **argv) {
-        if (argc == 2 && (bw_streq(argv[1], "--help") || bw_streq(argv[1], "-h"))) {
+        /* --help anywhere (bulwark completion bash --help too) asks for help, as every command's */
+        bool help = false;
+        for (int i = 1; i < argc; i++)
+                help = help || bw_streq(argv[i], "--help") || bw_streq(argv[i], "-h");
+        if (help) {
                 fputs("Usage: bulwark completion bash|zsh|fish\n\n"
                       "Print a completion script for the shell, e.g.\n"
                       "  bash: source <(bulwark completion bash)   (or save it in\n"
@@ -270,6 +274,8 @@ int bw_cmd_completion(int argc, char **argv) {
                 return 0;
         }
         if (argc != 2 || bw_completion_write(argv[1], stdout) < 0) {
+                if (argc == 2)
+                        fprintf(stderr, "bulwark completion: no completion for the shell '%s'\n", argv[1]);
                 fputs("Usage: bulwark completion bash|zsh|fish\n", stderr);
                 return EX_USAGE;
         }

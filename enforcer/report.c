@@ -151,12 +151,76 @@ const char *bw_report_op_name(char op) {
         return op == '+' ? "add" : op == '~' ? "change" : op == '-' ? "remove" : op == '!' ? "keep" : "unknown";
 }
 
+/* The length of one ACL entry as kind_detail and the traverse grant write it at s,
+ * "group:NAME:PERMS (SCOPE)", or 0; its parts go to e. */
+static size_t acl_entry_parse(const char *s, json_t **e) {
+        size_t tag = strncmp(s, "group:", 6) == 0 ? 5 : strncmp(s, "user:", 5) == 0 ? 4 : 0;
+        if (!tag)
+                return 0;
+        const char *name = s + tag + 1, *colon = strchr(name, ':');
+        if (!colon || colon == name || strcspn(name, " ,()") < (size_t) (colon - name))
+                return 0;
+        const char *perms = colon + 1;
+        for (size_t i = 0; i < 3; i++)
+                if (!perms[i] || !strchr("rwxX-", perms[i]))
+                        return 0;
+        static const char *const scopes[] = {"access+default", "access", "default"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(scopes); i++) {
+                size_t n = strlen(scopes[i]);
+                if (strncmp(perms + 3, " (", 2) != 0 || strncmp(perms + 5, scopes[i], n) != 0 || perms[5 + n] != ')')
+                        continue;
+                *e = json_object();
+                json_object_set_new(*e, "principal", json_stringn(s, (size_t) (colon - s)));
+                json_object_set_new(*e, "perms", json_stringn(perms, 3));
+                json_object_set_new(*e, "scope", json_string(scopes[i]));
+                return (size_t) (perms + 6 + n - s);
+        }
+        return 0;
+}
+
+/* The ACL entries a change line of kind acl names, as objects {principal, perms, scope}: the
+ * JSON form carries them as data (cli.md's "principal", "perms", "scope") rather than only in
+ * the words of "detail". NULL when the line names none (unknown, kept, entries removed). */
+static json_t *acl_entries(const struct change_line *l) {
+        if (l->op != '+' && l->op != '~' && l->op != '-')
+                return NULL;
+        json_t *a = json_array();
+        const char *s = l->detail;
+        for (;;) {
+                json_t *e = NULL;
+                size_t n = acl_entry_parse(s, &e);
+                if (!n || !e)
+                        break;
+                json_array_append_new(a, e);
+                s += n;
+                if (strncmp(s, ", ", 2) != 0)
+                        break;
+                s += 2;
+        }
+        if (json_array_size(a) == 0) {
+                json_decref(a);
+                return NULL;
+        }
+        return a;
+}
+
 /* One change as the JSON object of plan --json (schema/changes.schema.json). */
 json_t *bw_report_change_json(const struct run *r, const struct change_line *l) {
         const char *op = bw_report_op_name(l->op);
         json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "kind", l->kind, "path", l->what, "detail", l->detail);
-        if (bw_streq(l->kind, "acl"))
+        if (bw_streq(l->kind, "acl")) {
+                /* the first entry's parts at the top level, as cli.md's example has them; all of
+                 * them in "entries" (an object may get entries for several principals) */
+                json_t *entries = acl_entries(l);
+                if (entries) {
+                        json_t *first = json_array_get(entries, 0);
+                        const char *keys[] = {"principal", "perms", "scope"};
+                        for (size_t i = 0; i < BW_ARRAY_SIZE(keys); i++)
+                                json_object_set(o, keys[i], json_object_get(first, keys[i]));
+                        json_object_set_new(o, "entries", entries);
+                }
                 json_object_set_new(o, "below", json_integer((json_int_t) l->below));
+        }
         if (l->source)
                 json_object_set_new(o, "source", json_string(l->source));
         json_object_set_new(o, "plan", json_string(r->plan->id));
