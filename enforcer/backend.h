@@ -260,6 +260,11 @@ struct bw_backend {
         int (*runner_restore)(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
                               size_t err_size);
 
+        /* What the backend still does for installation install_id after apply returned (Windows: the
+         * read grants' background worker), as one line for status ("read grants: 1200/5000
+         * objects, running"), read beneath state_fd: 1 (out filled), 0 nothing. NULL: never. */
+        int (*install_progress)(int state_fd, const char *install_id, char *out, size_t size);
+
         /* -- host probe -- */
 
         /* What this host can enforce (doctor): sandboxing primitives, the filter, the runner

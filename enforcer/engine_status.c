@@ -51,6 +51,10 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
         o.user = user;
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = &o, .state_fd = -1, .dry_run = true};
         snprintf(path, sizeof(path), "%s/installs/%s/plan", parent->o->state_dir, id);
+        /* what the backend still does for it in the background (Windows: the read grants) */
+        char progress[512] = "";
+        if (BE(&r)->install_progress && BE(&r)->install_progress(parent->state_fd, id, progress, sizeof(progress)) <= 0)
+                progress[0] = 0;
         int ret = bw_bind_load_plan(&r, path);
         if (ret == 0)
                 ret = bw_converge_dry_run(&r);
@@ -76,6 +80,8 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           drifted, "kept_entries", (int) r.kept, "kept", kept);
                         if (interrupted)
                                 json_object_set_new(inst, "interrupted", json_true());
+                        if (progress[0])
+                                json_object_set_new(inst, "progress", json_string(progress));
                         if (BE(&r)->unverified) {
                                 /* written is not enforced: the backend cannot say its entries hold */
                                 json_object_set_new(inst, "verified", json_false());
@@ -117,6 +123,8 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                 : written[0] ? written
                                 : r.kept     ? "in force; moved protected objects keep their protection:"
                                              : "in force");
+                        if (progress[0])
+                                fprintf(out, "  %s\n", progress);
                         if (drift || unreadable)
                                 bw_report_print_changes(&r, out);
                         else

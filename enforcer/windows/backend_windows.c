@@ -296,6 +296,76 @@ static int win_file_sd(const char *dir, const char *rel, const uint8_t *sd, size
         return 0;
 }
 
+static char state_dir[MAX_PATH * 3]; /* the last state_open's: the read grants' worker opens it */
+static int win_state_lock(int state_fd, unsigned timeout_s, void (*waiting)(void *ctx), void *ctx);
+static void win_state_unlock(int lock);
+
+/* -- the read grants' worker: a thread of this process --
+ *
+ * apply queues the grants (backend_windows_ops.c) and the thread does them in batches, each with
+ * the state lock held: it cannot start before apply releases the lock, and revert, which holds
+ * it, never meets a batch half done. The process waits for the thread before it exits (atexit),
+ * so apply's output is complete when the write side is in force and the process ends when the
+ * grants are done; if it is killed, the progress says so to status and the next apply resumes. */
+
+static HANDLE grants_thread;
+static char grants_id[17];
+
+static DWORD WINAPI grants_main(LPVOID arg) {
+        (void) arg;
+        char err[512];
+        for (;;) {
+                int fd = state_dir[0] ? open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+                if (fd < 0)
+                        return 1;
+                int lock = win_state_lock(fd, 24 * 3600, NULL, NULL);
+                int r = lock >= 0 ? bw_winbe_read_grants_batch(grants_id, 0, err, sizeof(err)) : lock;
+                win_state_unlock(lock);
+                close(fd);
+                if (r <= 0)
+                        return r < 0;
+        }
+}
+
+static void grants_wait(void) {
+        if (grants_thread) {
+                WaitForSingleObject(grants_thread, INFINITE);
+                CloseHandle(grants_thread);
+                grants_thread = NULL;
+        }
+}
+
+static void grants_start(const char *id) {
+        if (grants_thread) {
+                if (WaitForSingleObject(grants_thread, 0) == WAIT_TIMEOUT)
+                        return; /* at work: it reads the progress again at its next batch */
+                CloseHandle(grants_thread);
+        }
+        snprintf(grants_id, sizeof(grants_id), "%s", id);
+        grants_thread = CreateThread(NULL, 0, grants_main, NULL, 0, NULL);
+        static bool registered;
+        if (grants_thread && !registered)
+                registered = atexit(grants_wait) == 0;
+}
+
+static bool grants_alive(uint32_t pid) {
+        if (pid == GetCurrentProcessId())
+                return grants_thread && WaitForSingleObject(grants_thread, 0) == WAIT_TIMEOUT;
+        HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+        if (!h)
+                return false;
+        bool alive = WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+        CloseHandle(h);
+        return alive;
+}
+
+static uint32_t grants_pid(void) {
+        return GetCurrentProcessId();
+}
+
+static const struct bw_winbe_grants_host grants_host = {
+        .start = grants_start, .alive = grants_alive, .pid = grants_pid};
+
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
         if (create) {
@@ -332,7 +402,9 @@ static int win_state_open(const char *dir, bool create, char *err, size_t err_si
                 return e;
         }
         bw_winbe_use_state(dir); /* where account_create keeps the sandbox users' passwords */
+        snprintf(state_dir, sizeof(state_dir), "%s", dir);
         bw_winbe_use_file_sd(win_file_sd);
+        bw_winbe_use_grants_host(&grants_host);
         return fd;
 }
 
@@ -404,6 +476,7 @@ const struct bw_backend bw_backend_windows = {
         .runner_inspect = bw_winbe_runner_inspect,
         .runner_converge = bw_winbe_runner_converge,
         .runner_restore = bw_winbe_runner_restore,
+        .install_progress = bw_winbe_install_progress,
         .host_probe = win_host_probe,
         .audit_write = win_audit_write,
         .state_open = win_state_open,

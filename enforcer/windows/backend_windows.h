@@ -63,3 +63,19 @@ int bw_winbe_runner_inspect(const char *path, struct bw_runner_info *ret, char *
 int bw_winbe_runner_converge(const char *path, const uint8_t *record, uint32_t record_len, char *err, size_t err_size);
 int bw_winbe_runner_restore(const uint8_t *record, uint32_t record_len, char *path_out, size_t path_size, char *err,
                             size_t err_size);
+
+/* The host of the read grants' worker: start(id) starts one for installation id (bulwark.exe: a
+ * thread), alive(pid) says whether the process pid still runs one, pid() is this process's. A
+ * test gives its own (or none: nothing starts; it calls bw_winbe_read_grants_batch itself). */
+struct bw_winbe_grants_host {
+        void (*start)(const char *install_id);
+        bool (*alive)(uint32_t pid);
+        uint32_t (*pid)(void);
+};
+void bw_winbe_use_grants_host(const struct bw_winbe_grants_host *h);
+/* One batch (at most max objects, 0: the default) of installation id's read grants; the caller
+ * holds the state lock. 1: more to do; 0: finished, or nothing queued, or the installation was
+ * reverted (nothing written); negative errno: failed (err says why; the progress says failed). */
+int bw_winbe_read_grants_batch(const char *id, size_t max, char *err, size_t err_size);
+/* backend.h install_progress: "read grants: 1200/5000 objects, running" (1), or nothing (0). */
+int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size);

@@ -973,6 +973,241 @@ static int install_accounts(struct bw_win_install *in, const struct bw_plan *p, 
         return 0;
 }
 
+/* -- read grants in the background --
+ *
+ * apply queues the installation's read grants (READ targets of its record) in read-grants.ID at
+ * the state directory's top (not in installs/ID/, which revert removes file by file) and asks the
+ * host to start a worker (bulwark.exe: a thread, backend_windows.c). The worker does them in
+ * batches, each with the state lock held (bw_winbe_read_grants_batch): it reads the record again
+ * (gone: the installation was reverted; it stops, writing nothing), journals each descriptor in
+ * installs/ID/journal before writing it, as apply does, and saves its progress. So revert, which
+ * holds the lock, never meets a batch half done, and the grants it finds journaled are put back
+ * with the rest; apply and status, which also take the lock, wait for at most one batch. */
+
+#define GRANTS_BATCH 64
+
+static const struct bw_winbe_grants_host *cur_grants_host;
+
+void bw_winbe_use_grants_host(const struct bw_winbe_grants_host *h) {
+        cur_grants_host = h;
+}
+
+struct grants {
+        char state[16]; /* running, done, failed */
+        unsigned long done, total, granted, already, failed;
+        unsigned long pid;
+        char reason[300];
+};
+
+static void grants_path(const char *id, char *out, size_t size) {
+        snprintf(out, size, "read-grants.%s", id);
+}
+
+/* 0 (read), -ENOENT, -EBADMSG. */
+static int grants_read(int state_fd, const char *id, struct grants *g) {
+        char p[64], text[1024];
+        *g = (struct grants){0};
+        grants_path(id, p, sizeof(p));
+        _cleanup_close_ int fd = state_fd < 0 ? -1 : openat(state_fd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -ENOENT;
+        ssize_t n = bw_read_full(fd, text, sizeof(text) - 1);
+        if (n < 0)
+                return (int) n;
+        text[n] = 0;
+        int seen = 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        return -EBADMSG;
+                *eq++ = 0;
+                unsigned long *num = bw_streq(line, "done")      ? &g->done
+                                     : bw_streq(line, "total")   ? &g->total
+                                     : bw_streq(line, "granted") ? &g->granted
+                                     : bw_streq(line, "already") ? &g->already
+                                     : bw_streq(line, "failed")  ? &g->failed
+                                     : bw_streq(line, "pid")     ? &g->pid
+                                                                 : NULL;
+                if (num)
+                        *num = strtoul(eq, NULL, 10);
+                else if (bw_streq(line, "state"))
+                        snprintf(g->state, sizeof(g->state), "%s", eq), seen = 1;
+                else if (bw_streq(line, "reason"))
+                        snprintf(g->reason, sizeof(g->reason), "%s", eq);
+        }
+        return seen && g->done <= g->total ? 0 : -EBADMSG;
+}
+
+static int grants_write(const char *id, const struct grants *g) {
+        char p[64], text[1024];
+        grants_path(id, p, sizeof(p));
+        int n = snprintf(text, sizeof(text),
+                         "state=%s\ndone=%lu\ntotal=%lu\ngranted=%lu\nalready=%lu\nfailed=%lu\npid=%lu\nreason=%s\n",
+                         g->state, g->done, g->total, g->granted, g->already, g->failed, g->pid, g->reason);
+        char why[256];
+        return state_file_write(p, text, (size_t) n, NULL, 0, why, sizeof(why));
+}
+
+static void grants_remove(const char *id) {
+        char p[64];
+        grants_path(id, p, sizeof(p));
+        _cleanup_close_ int sfd = state_dir_open();
+        if (sfd >= 0)
+                unlinkat(sfd, p, 0);
+}
+
+static size_t read_targets(const struct bw_win_install *in) {
+        size_t n = 0;
+        for (size_t i = 0; i < in->n_targets; i++)
+                n += in->targets[i].kind == BW_WIN_T_READ;
+        return n;
+}
+
+/* Is the worker that progress names still at work (its process alive)? */
+static bool grants_alive(const struct grants *g) {
+        return bw_streq(g->state, "running") && cur_grants_host && cur_grants_host->alive &&
+               cur_grants_host->alive((uint32_t) g->pid);
+}
+
+/* apply: queue the installation's read grants and start the worker, unless one is at work on
+ * them already (a second apply starts no second worker; the one at work reads the record, with
+ * this apply's targets, at its next batch). */
+static void grants_queue(int state_fd, const char *id, const struct bw_win_install *in) {
+        struct grants g;
+        size_t total = read_targets(in);
+        if (grants_read(state_fd, id, &g) == 0 && grants_alive(&g)) {
+                /* from the start again, with this apply's targets: what is granted already counts
+                 * as such */
+                g.done = g.granted = g.already = g.failed = 0;
+                g.total = total;
+                grants_write(id, &g);
+                return;
+        }
+        if (total == 0) {
+                grants_remove(id);
+                return;
+        }
+        g = (struct grants){.total = total,
+                            .pid = cur_grants_host && cur_grants_host->pid ? cur_grants_host->pid() : 0};
+        snprintf(g.state, sizeof(g.state), "running");
+        if (grants_write(id, &g) == 0 && cur_grants_host && cur_grants_host->start)
+                cur_grants_host->start(id);
+}
+
+/* The worker's journal: each record goes to installs/ID/journal before its object is written. */
+static int grants_journal_add(void *ctx, const struct bw_win_rec *rec) {
+        struct bw_journal *jr = ctx;
+        if (rec->kind != BW_WIN_REC_DACL)
+                return -EINVAL;
+        struct bw_journal_acl a = {.ino = rec->file_id,
+                                   .had_before = rec->before != NULL,
+                                   .root = rec->path,
+                                   .root_len = strlen(rec->path),
+                                   .rel = "",
+                                   .rel_len = 0,
+                                   .before = rec->before,
+                                   .before_len = rec->before_n};
+        uint32_t len = 0;
+        _cleanup_free_ uint8_t *buf = bw_journal_acl_encode(&a, &len);
+        if (!buf)
+                return -ENOMEM;
+        struct bw_journal_record jr_rec = {BW_JOURNAL_ACL, buf, len};
+        return bw_journal_append(jr, &jr_rec, 1);
+}
+
+int bw_winbe_read_grants_batch(const char *id, size_t max, char *err, size_t err_size) {
+        _cleanup_close_ int sfd = state_dir_open();
+        if (sfd < 0) {
+                snprintf(err, err_size, "the state directory cannot be opened");
+                return sfd;
+        }
+        struct grants g;
+        if (grants_read(sfd, id, &g) < 0)
+                return 0; /* nothing queued (or reverted) */
+        if (!bw_streq(g.state, "running"))
+                return 0;
+        struct bw_win_install in = {0};
+        int r = record_read(sfd, id, &in);
+        if (r == -ENOENT) {
+                grants_remove(id); /* reverted since: nothing of it to grant */
+                return 0;
+        }
+        struct bw_win_translation t = {0};
+        struct bw_win_read_worker w = {0};
+        struct bw_journal jr = {.fd = -1};
+        struct bw_win_journal j = {.on_add = grants_journal_add, .on_add_ctx = &jr};
+        char jpath[64];
+        snprintf(jpath, sizeof(jpath), "installs/%s/journal", id);
+        if (r < 0)
+                snprintf(g.reason, sizeof(g.reason), "installs/%s/windows cannot be read: %s", id, strerror(-r));
+        else if ((r = bw_journal_open(&jr, sfd, jpath)) < 0)
+                snprintf(g.reason, sizeof(g.reason), "the journal %s cannot be opened: %s", jpath, strerror(-r));
+        if (r == 0) {
+                /* the READ targets of the record, as apply left them */
+                t.targets = in.targets;
+                t.n = in.n_targets;
+                r = bw_win_read_worker_init(&w, &in, &t, ops(), &j);
+                t.targets = NULL;
+                t.n = 0;
+        }
+        if (r == 0) {
+                g.total = w.n;
+                w.next = g.done < w.n ? g.done : w.n;
+                bw_win_read_worker_step(&w, max ? max : GRANTS_BATCH);
+                g.done = w.next;
+                g.granted += w.granted;
+                g.already += w.already;
+                g.failed += w.failed;
+                if (j.failed) {
+                        r = j.failed;
+                        snprintf(g.reason, sizeof(g.reason),
+                                 "the journal could not be written (%s): nothing more "
+                                 "was granted",
+                                 strerror(-r));
+                } else if (g.done >= g.total)
+                        snprintf(g.state, sizeof(g.state), "done");
+        }
+        if (r < 0) {
+                snprintf(g.state, sizeof(g.state), "failed");
+                snprintf(err, err_size, "%s", g.reason);
+        }
+        int wr = grants_write(id, &g);
+        if (r == 0 && wr < 0) {
+                snprintf(err, err_size, "cannot save the read grants' progress: %s", strerror(-wr));
+                r = wr;
+        }
+        if (jr.fd >= 0)
+                bw_journal_close(&jr);
+        bw_win_read_worker_done(&w);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        return r < 0 ? r : bw_streq(g.state, "running");
+}
+
+int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size) {
+        struct grants g;
+        out[0] = 0;
+        int r = grants_read(state_fd, id, &g);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                snprintf(out, size, "read grants: progress unreadable (read-grants.%s is damaged)", id);
+                return 1;
+        }
+        if (bw_streq(g.state, "running") && !grants_alive(&g))
+                snprintf(out, size,
+                         "read grants: %lu/%lu objects, stopped (no worker at them: the next apply resumes them)",
+                         g.done, g.total);
+        else if (bw_streq(g.state, "failed"))
+                snprintf(out, size, "read grants: %lu/%lu objects, failed: %s", g.done, g.total, g.reason);
+        else if (g.failed)
+                snprintf(out, size, "read grants: %lu/%lu objects, %s; %lu could not be granted", g.done, g.total,
+                         g.state, g.failed);
+        else
+                snprintf(out, size, "read grants: %lu/%lu objects, %s", g.done, g.total, g.state);
+        return 1;
+}
+
 int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[32], const struct bw_bindings *b,
                               const char *install_id, int state_fd, const struct bw_tree_options *o,
                               struct bw_tree_stats *st, char *err, size_t err_size) {
@@ -1028,24 +1263,14 @@ int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[3
                                  : rep.last_error[0] ? rep.last_error
                                                      : strerror(-r));
         }
-        /* Read grants: made here, one after the other (the background thread of windows.md is not
-         * wired yet); a dry run leaves them to apply. */
+        /* Read grants: not here (large trees take long) but in the background, once the record
+         * below names the targets in force: queued for the worker (bw_winbe_read_grants_batch);
+         * a dry run leaves them to apply. */
         unsigned granted = 0, failed = 0;
-        if (r == 0 && !o->dry_run && rep.read_grants_queued) {
-                struct bw_win_read_worker w;
-                r = bw_win_read_worker_init(&w, &in, &t, ops(), &j);
-                while (r == 0 && !j.failed && bw_win_read_worker_step(&w, 64) > 0)
-                        ;
-                granted = w.granted;
-                failed = w.failed;
-                if (r == 0 && j.failed) {
-                        r = j.failed;
-                        snprintf(err, err_size, "the journal could not be written: nothing more was changed");
-                }
-                bw_win_read_worker_done(&w);
-        }
         if (r == 0 && !o->dry_run && (r = record_write(state_fd, &in)) < 0)
                 snprintf(err, err_size, "cannot write installs/%s/windows: %s", install_id, strerror(-r));
+        if (r == 0 && !o->dry_run)
+                grants_queue(state_fd, install_id, &in);
         if (rep.errors + failed)
                 say(o, rep.last_error[0] ? rep.last_error : "(a target)", "could not be converged", -EIO);
         st->objects += rep.changed + rep.unchanged + rep.missing + rep.errors + granted + failed;

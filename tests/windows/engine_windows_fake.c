@@ -163,6 +163,7 @@ static const struct bw_backend windows_fake = {
         .runner_inspect = bw_winbe_runner_inspect,
         .runner_converge = bw_winbe_runner_converge,
         .runner_restore = bw_winbe_runner_restore,
+        .install_progress = bw_winbe_install_progress,
         .host_probe = host_probe,
         .audit_write = host_audit_write,
         .state_open = host_state_open,
@@ -1124,6 +1125,140 @@ static void test_runner_in_users_directory_refused(void **state) {
         assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
 }
 
+/* The read grants' worker host of the tests: nothing runs in the background; the test does the
+ * batches (bw_winbe_read_grants_batch) where a thread would. */
+static int grants_started;
+static char grants_started_id[17];
+static bool worker_alive;
+
+static void test_grants_start(const char *id) {
+        grants_started++;
+        snprintf(grants_started_id, sizeof(grants_started_id), "%s", id);
+}
+
+static bool test_grants_alive(uint32_t pid) {
+        return pid == 4242 && worker_alive;
+}
+
+static uint32_t test_grants_pid(void) {
+        return 4242;
+}
+
+static const struct bw_winbe_grants_host test_grants_host = {
+        .start = test_grants_start, .alive = test_grants_alive, .pid = test_grants_pid};
+
+/* status's line about the read grants ("" if none). */
+static void grants_line(struct fixture *x, char *line, size_t size) {
+        char *out = NULL, *err = NULL;
+        with_output(x, &out, &err, do_status);
+        const char *l = strstr(out, "  read grants: ");
+        snprintf(line, size, "%s", l ? l + 2 : "");
+        char *nl = strchr(line, '\n');
+        if (nl)
+                *nl = 0;
+        free(out), free(err);
+}
+
+/* The read grants run after apply, in batches with the lock held (here: the test's calls, where
+ * bulwark.exe has a thread): apply asks for one worker and returns with the write side in force;
+ * status shows the progress (running, done, stopped, failed: reason); each grant is journaled
+ * before it is written; a second apply while the worker runs starts no second one; a revert while
+ * it runs gives every descriptor back (the grants made so far included) and the worker then stops
+ * without writing. */
+static void test_read_grants_in_background(void **state) {
+        struct fixture *x = *state;
+        bw_winbe_use_grants_host(&test_grants_host);
+        grants_started = 0;
+        worker_alive = true;
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
+        char *out = NULL, *err = NULL, line[512], id[257], want[512];
+        assert_int_equal(with_output(x, &out, &err, do_apply), 1);
+        free(out), free(err);
+        install_of(x, "/c/Users/ann/repo", id);
+        assert_int_equal(grants_started, 1);
+        assert_string_equal(grants_started_id, id);
+        struct bw_win_install in = {0};
+        record_of(x, id, &in);
+        unsigned long total = 0;
+        for (size_t i = 0; i < in.n_targets; i++)
+                total += in.targets[i].kind == BW_WIN_T_READ;
+        bw_win_install_done(&in);
+        assert_true(total >= 1); /* the fixture's readable path (/d/shared/tools) */
+        grants_line(x, line, sizeof(line));
+        snprintf(want, sizeof(want), "read grants: 0/%lu objects, running", total);
+        assert_string_equal(line, want);
+
+        /* a second apply while it runs: no second worker */
+        assert_int_equal(with_output(x, &out, &err, do_apply), 1);
+        free(out), free(err);
+        assert_int_equal(grants_started, 1);
+        /* the worker's process gone (killed): status says so */
+        worker_alive = false;
+        grants_line(x, line, sizeof(line));
+        snprintf(want, sizeof(want),
+                 "read grants: 0/%lu objects, stopped (no worker at them: the next apply resumes them)", total);
+        assert_string_equal(line, want);
+        worker_alive = true;
+
+        /* the batches, each grant journaled before it is written */
+        char e[512] = "";
+        int r;
+        fake_log_clear(&x->w.f);
+        x->check_journal = true;
+        x->journal_checked = 0;
+        while ((r = bw_winbe_read_grants_batch(id, 1, e, sizeof(e))) == 1)
+                ;
+        x->check_journal = false;
+        assert_int_equal(r, 0);
+        size_t granted = fake_count(&x->w.f, "set_dacl");
+        assert_true(granted >= 1); /* Users cannot read /d/shared/tools: a grant */
+        assert_int_equal(x->journal_checked, granted);
+        grants_line(x, line, sizeof(line));
+        snprintf(want, sizeof(want), "read grants: %lu/%lu objects, done", total, total);
+        assert_string_equal(line, want);
+        /* done: a batch writes nothing more */
+        fake_log_clear(&x->w.f);
+        assert_int_equal(bw_winbe_read_grants_batch(id, 0, e, sizeof(e)), 0);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+
+        /* a journal that cannot be opened: failed, and why */
+        assert_int_equal(with_output(x, &out, &err, do_apply), 1); /* queued again: nothing to grant */
+        free(out), free(err);
+        char jp[700], jsave[720];
+        snprintf(jp, sizeof(jp), "%s/installs/%s/journal", x->state, id);
+        snprintf(jsave, sizeof(jsave), "%s.saved", jp);
+        assert_int_equal(rename(jp, jsave), 0);
+        assert_int_equal(mkdir(jp, 0700), 0);
+        assert_true(bw_winbe_read_grants_batch(id, 0, e, sizeof(e)) < 0);
+        grants_line(x, line, sizeof(line));
+        assert_non_null(strstr(line, "objects, failed: the journal installs/"));
+        assert_int_equal(rmdir(jp), 0);
+        assert_int_equal(rename(jsave, jp), 0);
+
+        /* revert while a worker is at work: everything back (the grant made above included), then
+         * the worker writes nothing */
+        assert_int_equal(with_output(x, &out, &err, do_apply), 1);
+        free(out), free(err);
+        grants_line(x, line, sizeof(line));
+        snprintf(want, sizeof(want), "read grants: 0/%lu objects, running", total);
+        assert_string_equal(line, want);
+        assert_int_equal(with_output(x, &out, &err, do_revert_all), 0);
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        assert_int_equal(bw_winbe_read_grants_batch(id, 0, e, sizeof(e)), 0);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        char gp[400];
+        snprintf(gp, sizeof(gp), "read-grants.%s", id);
+        assert_false(state_has(x, gp));
+        long diff = world_diff(&x->w, &before);
+        if (diff >= 0)
+                fprintf(stderr, "%s differs after revert\n", x->w.f.objects[diff].path);
+        assert_int_equal(diff, -1);
+        bw_winbe_use_grants_host(NULL);
+        snapshot_done(&before);
+}
+
 static int refusals, journaled;
 
 /* The engine's journal, as if its disk were full from the second record on. */
@@ -1191,6 +1326,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_journal_refusal_stops_writes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_firewall_save_restore_exact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_runner_in_users_directory_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_grants_in_background, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
