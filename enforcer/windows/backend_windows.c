@@ -366,6 +366,15 @@ static uint32_t grants_pid(void) {
 static const struct bw_winbe_grants_host grants_host = {
         .start = grants_start, .alive = grants_alive, .pid = grants_pid};
 
+const struct bw_winbe_grants_host *bw_winbe_thread_grants_host(const char *dir) {
+        snprintf(state_dir, sizeof(state_dir), "%s", dir);
+        return &grants_host;
+}
+
+void bw_winbe_grants_wait(void) {
+        grants_wait();
+}
+
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
         if (create) {

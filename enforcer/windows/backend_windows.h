@@ -79,3 +79,10 @@ void bw_winbe_use_grants_host(const struct bw_winbe_grants_host *h);
 int bw_winbe_read_grants_batch(const char *id, size_t max, char *err, size_t err_size);
 /* backend.h install_progress: "read grants: 1200/5000 objects, running" (1), or nothing (0). */
 int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size);
+#ifdef _WIN32
+/* bw_backend_windows's worker host (a thread of this process, its batches under win_state_lock)
+ * for the state directory dir: the tests run it under Wine over the fake operations. */
+const struct bw_winbe_grants_host *bw_winbe_thread_grants_host(const char *dir);
+/* Wait for the worker thread, if one was started (bulwark.exe does at exit). */
+void bw_winbe_grants_wait(void);
+#endif

@@ -1259,6 +1259,39 @@ static void test_read_grants_in_background(void **state) {
         snapshot_done(&before);
 }
 
+#ifdef _WIN32
+/* The worker thread of bw_backend_windows itself (under Wine, over the fake operations): apply
+ * starts it, it waits for the state lock apply holds (LockFileEx), then does the grants; once it
+ * ended, status says they are done, and revert gives every descriptor back, the thread's grant
+ * included (it was journaled). */
+static void test_read_grants_thread(void **state) {
+        struct fixture *x = *state;
+        static struct bw_backend locked;
+        locked = windows_fake;
+        locked.state_lock = bw_backend_windows.state_lock; /* LockFileEx, as the thread's */
+        locked.state_unlock = bw_backend_windows.state_unlock;
+        x->backend = &locked;
+        bw_winbe_use_grants_host(bw_winbe_thread_grants_host(x->state));
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
+        char *out = NULL, *err = NULL, line[512];
+        assert_int_equal(with_output(x, &out, &err, do_apply), 1);
+        free(out), free(err);
+        bw_winbe_grants_wait();
+        assert_true(fake_count(&x->w.f, "set_dacl /d/shared/tools") >= 1);
+        grants_line(x, line, sizeof(line));
+        assert_string_equal(line, "read grants: 1/1 objects, done");
+        assert_int_equal(with_output(x, &out, &err, do_revert_all), 0);
+        free(out), free(err);
+        long diff = world_diff(&x->w, &before);
+        if (diff >= 0)
+                fprintf(stderr, "%s differs after revert\n", x->w.f.objects[diff].path);
+        assert_int_equal(diff, -1);
+        bw_winbe_use_grants_host(NULL);
+        snapshot_done(&before);
+}
+#endif
+
 static int refusals, journaled;
 
 /* The engine's journal, as if its disk were full from the second record on. */
@@ -1327,6 +1360,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_firewall_save_restore_exact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_runner_in_users_directory_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_grants_in_background, setup, teardown),
+#ifdef _WIN32
+                cmocka_unit_test_setup_teardown(test_read_grants_thread, setup, teardown),
+#endif
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
