@@ -245,15 +245,14 @@ static int cmd_run(int argc, char **argv) {
                 return 125;
         }
 #ifdef _WIN32
-        if (plan || run_session || workspace) {
+        /* On Windows a run is always of an installed plan: the installation of the workspace (or
+         * of the current directory) and the runner read its record (run_front_windows.c) */
+        if (plan || run_session) {
                 fprintf(stderr, "bulwark %s: %s is not implemented on Windows yet (issue #13): nothing was run\n",
-                        run_session ? "session" : "run",
-                        run_session ? "a warm session"
-                        : plan      ? "--plan"
-                                    : "--workspace");
+                        run_session ? "session" : "run", run_session ? "a warm session" : "--plan");
                 return 125;
         }
-        return bw_win_front_run(runner, network, verbose, argv + optind, argc - optind);
+        return bw_win_front_run_in(runner, workspace, network, verbose, argv + optind, argc - optind);
 #else
         char ws[PATH_MAX], start[PATH_MAX], fdarg[16];
         int plan_fd = -1;

@@ -3,7 +3,7 @@
 # ctest windows/runner-exe (cross build): `bulwark.exe run` and bulwark-runner.exe under Wine,
 # where no plan is installed: each refuses with a sentence saying why and what to do, exits 125,
 # and starts nothing (the command's own output never appears).
-#   bulwark.exe run -- CMD                  no installation for the directory or above it
+#   bulwark.exe run [--workspace D] -- CMD  no installation for the directory or above it
 #   bulwark.exe run --plan P -- CMD         not on Windows
 #   bulwark-runner.exe --root-sid SID ...   a SID on the command line is refused (the runner reads
 #                                           the installation's record itself)
@@ -50,7 +50,7 @@ expect "run without an installation" 125 "no plan is installed for" -- "$exe" ru
 # shellcheck disable=SC2086
 expect "run says how to install one" 125 "bulwark apply PLAN --workspace DIR" -- "$exe" run -- $marker
 # shellcheck disable=SC2086
-expect "run --workspace" 125 "--workspace is not implemented on Windows" -- "$exe" run --workspace "$work/repo" -- $marker
+expect "run --workspace without an installation" 125 "no plan is installed for" -- "$exe" run --workspace "$work/repo" -- $marker
 # shellcheck disable=SC2086
 expect "run --plan" 125 "--plan is not implemented on Windows" -- "$exe" run --plan x.plan -- $marker
 # shellcheck disable=SC2086
