@@ -43,6 +43,10 @@ struct bw_win_fw_rule {
         bool outbound;
         bool block;
         int protocol; /* 256: any */
+        /* What else the rule says that bulwark's never does, in words ("disabled; profiles 0x1;
+         * remote ports 443"), "" for nothing: fw_get fills it (a rule with anything here is not
+         * bulwark's as written: drift); fw_add cannot write it (a restore says so). */
+        char narrowed[256];
 };
 
 /* What the runner asks CreateProcess for. */
