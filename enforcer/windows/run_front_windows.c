@@ -68,10 +68,6 @@ static char *environment_block(void) {
         return out;
 }
 
-int bw_win_front_run(const char *runner, bool network, bool verbose, char *const *cmd, int n_cmd) {
-        return bw_win_front_run_in(runner, NULL, network, verbose, cmd, n_cmd);
-}
-
 int bw_win_front_run_in(const char *runner, const char *workspace, bool network, bool verbose, char *const *cmd,
                         int n_cmd) {
         char dir[PATH_MAX], *plan_dir = NULL, *state = NULL, *env = NULL, *caller = NULL;

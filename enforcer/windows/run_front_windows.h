@@ -8,5 +8,3 @@
  * nearest directory above it, through runner; the command's exit status, or 125 after saying why. */
 int bw_win_front_run_in(const char *runner, const char *workspace, bool network, bool verbose, char *const *cmd,
                         int n_cmd);
-/* The same in the current directory. */
-int bw_win_front_run(const char *runner, bool network, bool verbose, char *const *cmd, int n_cmd);
