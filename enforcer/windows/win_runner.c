@@ -622,7 +622,12 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
                 memcpy(password, pw, pw_n);
                 r = ops->create_process_with_logon(ops->ctx, mode.account, password, &spec, &proc, &thread, why,
                                                    sizeof(why));
-                if (r < 0)
+                if (r == -EACCES)
+                        snprintf(err, err_size,
+                                 "%s may not run %s (%s): nothing was started; install bulwark where every user may "
+                                 "run it (C:\\Program Files\\bulwark), not in a private directory",
+                                 mode.account, rq->runner, why);
+                else if (r < 0)
                         snprintf(err, err_size,
                                  "cannot start %s as %s (%s): nothing was started; if the password was changed, "
                                  "apply the plan again as an administrator (bulwark apply --installed %s)",

@@ -384,6 +384,15 @@ static void test_front_elevated(void **state) {
         rq.plan_dir = "/c/users/ANN/Repo2";
         assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -ENOENT);
         rq.plan_dir = WS "/src";
+        /* the sandbox user may not run the runner (bulwark in a private directory) */
+        fake_fail(&w.f, "create_process_with_logon", 1, EACCES);
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -EACCES);
+        assert_non_null(strstr(err, "bwoff-ann may not run " RUNNER));
+        assert_non_null(strstr(err, "where every user may run it"));
+        /* the logon refused (a password changed behind bulwark's back) */
+        fake_fail(&w.f, "create_process_with_logon", 1, EIO);
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -EIO);
+        assert_non_null(strstr(err, "apply the plan again"));
         /* --network: the fixture's plan allows none; nothing is read or started */
         fake_log_clear(&w.f);
         rq.network = true;
