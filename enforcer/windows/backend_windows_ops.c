@@ -389,7 +389,7 @@ static bool fw_rule_equal(const struct bw_win_fw_rule *a, const struct bw_win_fw
         return strcmp(a->name, b->name) == 0 && strcmp(a->description, b->description) == 0 &&
                strcmp(a->local_user_sddl, b->local_user_sddl) == 0 &&
                strcmp(a->remote_addresses, b->remote_addresses) == 0 && a->outbound == b->outbound &&
-               a->block == b->block && a->protocol == b->protocol;
+               a->block == b->block && a->protocol == b->protocol && strcmp(a->narrowed, b->narrowed) == 0;
 }
 
 /* A list of rule names. */
@@ -582,6 +582,7 @@ int bw_winbe_fw_save(char *buf, size_t size) {
                 put_field(&b, x.description);
                 put_field(&b, x.local_user_sddl);
                 put_field(&b, x.remote_addresses);
+                put_field(&b, x.narrowed);
                 bw_sb_printf(&b, "\t%d\t%d\t%d\n", x.outbound, x.block, x.protocol);
         }
         if (r == 0 && (!b.data || b.len + 1 > size))
@@ -640,6 +641,7 @@ static int fw_parse(const char *text, struct bw_win_fw_rule **ret, size_t *ret_n
                     get_field(&p, x.description, sizeof(x.description)) < 0 ||
                     get_field(&p, x.local_user_sddl, sizeof(x.local_user_sddl)) < 0 ||
                     get_field(&p, x.remote_addresses, sizeof(x.remote_addresses)) < 0 ||
+                    get_field(&p, x.narrowed, sizeof(x.narrowed)) < 0 ||
                     sscanf(p, "%d\t%d\t%d%n", &outbound, &block, &protocol, &used) != 3 || p[used] != 0 ||
                     outbound < 0 || outbound > 1 || block < 0 || block > 1 ||
                     strncmp(x.name, FW_PREFIX, strlen(FW_PREFIX)) != 0) {
@@ -749,6 +751,16 @@ int bw_winbe_fw_restore(const char *text, char *err, size_t err_size) {
                 return r;
         }
         r = fw_make(saved, n, err, err_size);
+        /* what INetFwRule3 held besides the fields bulwark writes (disabled, ports...) is named,
+         * not written: said, so the person can set it again */
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (saved[i].narrowed[0]) {
+                        snprintf(err, err_size,
+                                 "the firewall rule '%s' was put back without what else it had (%s): set that "
+                                 "again by hand (wf.msc)",
+                                 saved[i].name, saved[i].narrowed);
+                        r = -EIO;
+                }
         free(saved);
         return r;
 }

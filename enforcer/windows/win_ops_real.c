@@ -471,6 +471,65 @@ static void copy_bstr(char *out, size_t size, BSTR b) {
         SysFreeString(b);
 }
 
+/* Append "what: value" to the rule's narrowed list. */
+static void narrowed_add(struct bw_win_fw_rule *r, const char *what, const char *value) {
+        size_t n = strlen(r->narrowed);
+        snprintf(r->narrowed + n, sizeof(r->narrowed) - n, "%s%s%s%s", n ? "; " : "", what, value[0] ? " " : "", value);
+}
+
+/* A string property that narrows the rule unless it is empty or one of the "any" values. */
+static void narrowed_bstr(struct bw_win_fw_rule *r, const char *what, HRESULT hr, BSTR b, const char *any) {
+        char v[200];
+        if (FAILED(hr)) {
+                narrowed_add(r, what, "(unreadable)");
+                return;
+        }
+        copy_bstr(v, sizeof(v), b);
+        if (v[0] && strcmp(v, "*") != 0 && (!any || _stricmp(v, any) != 0))
+                narrowed_add(r, what, v);
+}
+
+/* Everything of the rule that bulwark's never sets and that would make it match less, or not at
+ * all: a rule disabled, or limited to a profile, a port, a program, by hand, is not bulwark's
+ * rule any more (drift). */
+static void fw_narrowed(INetFwRule3 *r, struct bw_win_fw_rule *ret) {
+        VARIANT_BOOL on = VARIANT_FALSE;
+        LONG l = 0;
+        BSTR b = NULL;
+        VARIANT v;
+        if (FAILED(INetFwRule3_get_Enabled(r, &on)) || on != VARIANT_TRUE)
+                narrowed_add(ret, "disabled", "");
+        if (FAILED(INetFwRule3_get_Profiles(r, &l)) || l != NET_FW_PROFILE2_ALL) {
+                char x[32];
+                snprintf(x, sizeof(x), "0x%lx", (unsigned long) l);
+                narrowed_add(ret, "profiles", x);
+        }
+        b = NULL;
+        narrowed_bstr(ret, "local ports", INetFwRule3_get_LocalPorts(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "remote ports", INetFwRule3_get_RemotePorts(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "local addresses", INetFwRule3_get_LocalAddresses(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "program", INetFwRule3_get_ApplicationName(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "service", INetFwRule3_get_ServiceName(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "interface types", INetFwRule3_get_InterfaceTypes(r, &b), b, "All");
+        b = NULL;
+        narrowed_bstr(ret, "remote users", INetFwRule3_get_RemoteUserAuthorizedList(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "remote machines", INetFwRule3_get_RemoteMachineAuthorizedList(r, &b), b, NULL);
+        b = NULL;
+        narrowed_bstr(ret, "package", INetFwRule3_get_LocalAppPackageId(r, &b), b, NULL);
+        VariantInit(&v);
+        if (FAILED(INetFwRule3_get_Interfaces(r, &v)) || v.vt != VT_EMPTY)
+                narrowed_add(ret, "interfaces", "");
+        VariantClear(&v);
+        if (FAILED(INetFwRule3_get_SecureFlags(r, &l)) || l != 0)
+                narrowed_add(ret, "IPsec flags", "");
+}
+
 static int r_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, char *err, size_t es) {
         (void) ctx;
         INetFwRules *rules = NULL;
@@ -501,6 +560,8 @@ static int r_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, cha
                 ret->outbound = dir == NET_FW_RULE_DIR_OUT;
         if (SUCCEEDED(hr) && SUCCEEDED(hr = INetFwRule3_get_Action(r, &act)))
                 ret->block = act == NET_FW_ACTION_BLOCK;
+        if (SUCCEEDED(hr))
+                fw_narrowed(r, ret);
         SysFreeString(bn);
         free(n);
         if (r)

@@ -793,6 +793,19 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         assert_true(memcmp(rule_of(x, saved_rule.name), &saved_rule, sizeof(saved_rule)) == 0);
         free(out), free(err);
 
+        /* ... disabled by hand (what fw_get reads besides bulwark's fields): drift, and replaced */
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (x->w.f.rule_used[i])
+                        snprintf(x->w.f.rules[i].narrowed, sizeof(x->w.f.rules[i].narrowed), "disabled");
+        r = with_output(x, &out, &err, do_status);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "~ nft"));
+        free(out), free(err);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_string_equal(rule_of(x, saved_rule.name)->narrowed, "");
+        free(out), free(err);
+
         /* the runner's DACL put back by hand (a write for Users): drift, and apply repairs it */
         struct fake_object *ro = fake_find(&x->w.f, RUNNER);
         size_t ri = (size_t) (ro - x->w.f.objects);
@@ -1081,6 +1094,19 @@ static void test_firewall_save_restore_exact(void **state) {
         assert_memory_equal(back, &foreign, sizeof(foreign));
         assert_non_null(rule_of(x, "Some VPN"));
         assert_int_equal(n_rules(x), 2);
+        /* a rule that was disabled (what INetFwRule3 holds beyond bulwark's fields) is put back
+         * with its fields, and the rest is said, not passed over */
+        struct bw_win_fw_rule disabled = foreign;
+        snprintf(disabled.narrowed, sizeof(disabled.narrowed), "disabled; remote ports 443");
+        for (int i = 0; i < FAKE_MAX_RULES; i++)
+                if (x->w.f.rule_used[i] && strcmp(x->w.f.rules[i].name, foreign.name) == 0)
+                        x->w.f.rules[i] = disabled; /* as a person disabling it in wf.msc */
+        assert_int_equal(bw_winbe_fw_save(saved, sizeof(saved)), 0);
+        assert_int_equal(bw_winbe_fw_apply(ids, 1, err, sizeof(err)), 0);
+        assert_int_equal(bw_winbe_fw_restore(saved, err, sizeof(err)), -EIO);
+        assert_non_null(strstr(err, "was put back without what else it had (disabled; remote ports 443)"));
+        assert_non_null(rule_of(x, foreign.name));
+        assert_string_equal(rule_of(x, foreign.name)->local_user_sddl, foreign.local_user_sddl);
         /* remove: bulwark's rules (what its list names) go, and the list */
         assert_int_equal(bw_winbe_fw_apply(ids, 2, err, sizeof(err)), 0);
         assert_int_equal(bw_winbe_fw_remove(err, sizeof(err)), 0);

@@ -379,6 +379,7 @@ static int f_fw_add(void *ctx, const struct bw_win_fw_rule *rule, char *err, siz
         for (int i = 0; i < FAKE_MAX_RULES; i++)
                 if (!f->rule_used[i]) {
                         f->rules[i] = *rule;
+                        f->rules[i].narrowed[0] = 0; /* fw_add writes an enabled rule, every profile */
                         f->rule_used[i] = true;
                         return 0;
                 }
