@@ -192,11 +192,18 @@ int bw_win_runner_exec(const struct bw_win_ops *ops, const struct bw_win_run_req
          * installations. Only this installation's may grant anything in this run. */
         if ((r = ops->token_groups(ops->ctx, own, rq->read_group, &groups, &n_groups, err, err_size)) < 0)
                 goto out;
-        disable = calloc(n_groups ? n_groups : 1, sizeof(*disable));
+        disable = calloc(n_groups + 1, sizeof(*disable));
         if (!disable) {
                 r = -ENOMEM;
                 goto out;
         }
+        size_t n_disable = bw_win_groups_to_disable(groups, n_groups, rq->read_group, disable);
+        /* An elevated administrator's own token (an unelevated installation's run from an
+         * elevated prompt) would let the command read what only administrators may (the state's
+         * secrets): Administrators deny-only too, where the token has it. */
+        for (size_t i = 0; i < n_groups; i++)
+                if (bw_win_sid_equal(&groups[i].sid, &bw_win_sid_admins))
+                        disable[n_disable++] = bw_win_sid_admins;
         /* What the command makes without inherited entries (its pipes, events, its own process
          * object) must pass the restricted check too: a default DACL whose entries name SIDs of the
          * restricting list (the logon session) besides the user and SYSTEM. */
@@ -206,14 +213,14 @@ int bw_win_runner_exec(const struct bw_win_ops *ops, const struct bw_win_run_req
         dacl[0] = bw_win_sid_system;
         dacl[1] = user;
         dacl[2] = logon;
-        struct bw_win_token_restriction spec_token = {
-                .flags = BW_WIN_DISABLE_MAX_PRIVILEGE | BW_WIN_LUA_TOKEN | BW_WIN_WRITE_RESTRICTED,
-                .disable = disable,
-                .n_disable = bw_win_groups_to_disable(groups, n_groups, rq->read_group, disable),
-                .restrict_sids = sids,
-                .n_restrict = 2 + rq->n_roots,
-                .default_dacl = dacl,
-                .n_default_dacl = 3};
+        struct bw_win_token_restriction spec_token = {.flags = BW_WIN_DISABLE_MAX_PRIVILEGE | BW_WIN_LUA_TOKEN |
+                                                               BW_WIN_WRITE_RESTRICTED,
+                                                      .disable = disable,
+                                                      .n_disable = n_disable,
+                                                      .restrict_sids = sids,
+                                                      .n_restrict = 2 + rq->n_roots,
+                                                      .default_dacl = dacl,
+                                                      .n_default_dacl = 3};
         if ((r = ops->restrict_token(ops->ctx, own, &spec_token, &restricted, err, err_size)) < 0)
                 goto out;
         /* The job first, the process suspended: no instruction of the command runs outside it. */

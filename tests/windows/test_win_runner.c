@@ -137,6 +137,7 @@ static void test_unelevated_advisory(void **state) {
         struct fake_runner fr;
         struct bw_win_ops ops;
         fake_runner_init(&fr, &f, &ops);
+        fake_runner_group(&fr, "S-1-5-32-544", "Administrators", 0xf);
         const char *const argv[] = {"C:\\x\\curl.exe", "https://example.org", NULL};
         const char *const env[] = {"Path=C:\\Windows;C:\\Git\\usr\\bin",
                                    "PATHEXT=.COM;.EXE;.BAT;.CMD;.PS1",
@@ -168,6 +169,11 @@ static void test_unelevated_advisory(void **state) {
         assert_true(env_has(&f, "PATH=C:\\ProgramData\\bulwark\\denybin;C:\\Windows;C:\\Git\\usr\\bin"));
         assert_true(env_has(&f, "PATHEXT=.CMD;.COM;.EXE;.BAT;.PS1"));
         assert_true(env_has(&f, "KEEP=1"));
+        /* the caller's own token from an elevated prompt: Administrators deny-only (no secrets read) */
+        assert_int_equal(fr.n_disabled, 1);
+        char adm[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&fr.disabled[0], adm);
+        assert_string_equal(adm, "S-1-5-32-544");
         /* the user's own proxy, NO_PROXY and GIT_SSH would let traffic around the dead proxy */
         assert_false(env_has(&f, "http_proxy=http://corp:3128"));
         assert_false(env_has(&f, "NO_PROXY=localhost"));
