@@ -58,6 +58,7 @@ int bw_stdio_prepare(struct bw_stdio *io) {
                         return -errno;
                 close(child_end);
                 io->kind[fd] = BW_STREAM_RELAY;
+                io->filter_on[fd] = fd > 0 && isatty(io->saved[fd]); /* output to a terminal */
         }
         return 0;
 }
@@ -78,6 +79,141 @@ void bw_stdio_after_start(struct bw_stdio *io) {
                         fcntl(io->relay[fd], F_SETFL, O_NONBLOCK);
 }
 
+/* ---- the terminal filter (see stdio_relay.h) ---- */
+
+enum { T_GROUND = 0, T_ESC, T_CSI, T_CSI_DROP, T_STR, T_C2 };
+
+#define ESC 0x1b
+#define BEL 0x07
+#define CAN 0x18
+#define SUB 0x1a
+
+/* A C1 control (raw, or the second byte of its UTF-8 form): the 8-bit introducers start what
+ * their ESC forms would; the others are dropped alone. */
+static void c1(struct bw_term_filter *f, unsigned char b) {
+        if (b == 0x90 || b == 0x98 || b == 0x9d || b == 0x9e || b == 0x9f)
+                f->state = T_STR, f->prev = 0; /* DCS, SOS, OSC, PM, APC */
+        else if (b == 0x9b)
+                f->state = T_CSI_DROP; /* an 8-bit CSI: no program needs one on a UTF-8 terminal */
+        else
+                f->state = T_GROUND;
+}
+
+size_t bw_term_filter(struct bw_term_filter *f, const char *in, size_t n, char *out) {
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char) in[i];
+        again:
+                switch (f->state) {
+                case T_GROUND:
+                        /* (after E0 and F0, a second byte below A0 / 90 makes an overlong form,
+                         * which a lax decoder could read as a C1 control: not a continuation) */
+                        if (f->utf8 && b >= 0x80 && b <= 0xbf && !(f->prev == 0xe0 && b < 0xa0) &&
+                            !(f->prev == 0xf0 && b < 0x90)) {
+                                f->utf8--;
+                                f->prev = 0;
+                                out[o++] = (char) b;
+                                break;
+                        }
+                        f->utf8 = 0;
+                        if (b == ESC)
+                                f->state = T_ESC;
+                        else if (b == 0xc2)
+                                f->state = T_C2; /* U+0080..U+00BF: C1 controls among them */
+                        else if (b >= 0x80 && b <= 0x9f)
+                                c1(f, b); /* a stray raw C1 (or a continuation without a lead) */
+                        else if (b == 0xc0 || b == 0xc1)
+                                ; /* overlong forms of ASCII: never valid, maybe read as controls */
+                        else {
+                                if (b >= 0xc3 && b <= 0xf4)
+                                        f->utf8 = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
+                                f->prev = b; /* the lead byte, for its second one */
+                                out[o++] = (char) b;
+                        }
+                        break;
+                case T_C2:
+                        if (b >= 0x80 && b <= 0x9f) {
+                                c1(f, b);
+                                break;
+                        }
+                        out[o++] = (char) 0xc2;
+                        f->state = T_GROUND;
+                        if (b >= 0xa0 && b <= 0xbf) {
+                                out[o++] = (char) b;
+                                break;
+                        }
+                        goto again;
+                case T_ESC:
+                        if (b == '[') {
+                                f->state = T_CSI;
+                                f->csi[0] = ESC, f->csi[1] = '[';
+                                f->csi_len = 2;
+                        } else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
+                                f->state = T_STR, f->prev = 0;
+                        } else if (b == ESC) {
+                                ; /* the first one does nothing */
+                        } else if (b == CAN || b == SUB) {
+                                f->state = T_GROUND;
+                        } else if (b < 0x20) {
+                                out[o++] = (char) b; /* a C0 control inside: the terminal runs it */
+                        } else if (b < 0x7f) {
+                                out[o++] = ESC; /* ESC 7, ESC =, ESC ( B, ...: drawing and modes */
+                                out[o++] = (char) b;
+                                f->state = T_GROUND;
+                        } else {
+                                f->state = T_GROUND;
+                                goto again;
+                        }
+                        break;
+                case T_CSI:
+                case T_CSI_DROP:
+                        if (b >= 0x40 && b <= 0x7e) { /* the final byte */
+                                /* t: window operations and reports; i: media copy (printer
+                                 * controller mode sends what follows to a printer command) */
+                                if (f->state == T_CSI && b != 't' && b != 'i') {
+                                        memcpy(out + o, f->csi, f->csi_len);
+                                        o += f->csi_len;
+                                        out[o++] = (char) b;
+                                }
+                                f->state = T_GROUND;
+                        } else if (b >= 0x20 && b <= 0x3f) {
+                                if (f->state == T_CSI && f->csi_len < sizeof(f->csi))
+                                        f->csi[f->csi_len++] = (char) b;
+                                else
+                                        f->state = T_CSI_DROP; /* longer than any real one */
+                        } else if (b == ESC || b == CAN || b == SUB || b >= 0x7f) {
+                                f->state = T_GROUND; /* aborted: the terminal drops it too */
+                                if (b != CAN && b != SUB)
+                                        goto again;
+                        } else {
+                                out[o++] = (char) b; /* a C0 control inside: run at once */
+                        }
+                        break;
+                case T_STR:
+                        /* dropped up to its end: BEL (OSC), ST (ESC \, 0x9c raw or in UTF-8), or
+                         * CAN/SUB; an ESC that does not make ST starts a new sequence */
+                        if (f->prev == ESC) {
+                                f->prev = 0;
+                                if (b == '\\') {
+                                        f->state = T_GROUND;
+                                        break;
+                                }
+                                f->state = T_ESC;
+                                goto again;
+                        }
+                        if (b == BEL || b == CAN || b == SUB || b == 0x9c)
+                                f->state = T_GROUND;
+                        else
+                                f->prev = b;
+                        break;
+                default:
+                        f->state = T_GROUND;
+                        goto again;
+                }
+        }
+        return o;
+}
+
 /* Write all of buf to fd (a regular file or terminal: blocking is fine). */
 static bool write_all(int fd, const char *buf, size_t n) {
         while (n > 0) {
@@ -95,6 +231,7 @@ static bool write_all(int fd, const char *buf, size_t n) {
 ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t report_size,
                       bool (*interim)(const void *report, void *userdata), void *userdata) {
         static char buf[CHUNK];
+        static char filtered[CHUNK + BW_TERM_CSI_MAX];
         static char in_buf[CHUNK];
         size_t in_len = 0, in_off = 0;
         bool in_eof = false;
@@ -169,7 +306,13 @@ ssize_t bw_stdio_pump(struct bw_stdio *io, int report_fd, void *report, size_t r
                         ssize_t r = read(io->relay[fd], buf, sizeof(buf));
                         if (r < 0 && (errno == EAGAIN || errno == EINTR))
                                 continue;
-                        if (r <= 0 || !write_all(io->saved[fd], buf, (size_t) r)) {
+                        const char *w = buf;
+                        size_t wn = r > 0 ? (size_t) r : 0;
+                        if (r > 0 && io->filter_on[fd]) {
+                                wn = bw_term_filter(&io->filter[fd], buf, wn, filtered);
+                                w = filtered;
+                        }
+                        if (r <= 0 || !write_all(io->saved[fd], w, wn)) {
                                 close(io->relay[fd]); /* every writer gone (the namespace with it) */
                                 io->relay[fd] = -1;
                         }
@@ -278,6 +421,7 @@ void bw_pty_resize(int master) {
 
 int bw_pty_relay(struct bw_pty *p, int *ret_status) {
         static char buf[CHUNK];
+        static char filtered[CHUNK + BW_TERM_CSI_MAX];
         bool ended = false, in_open = true;
         fcntl(p->master, F_SETFL, O_NONBLOCK);
         for (;;) {
@@ -326,7 +470,7 @@ int bw_pty_relay(struct bw_pty *p, int *ret_status) {
                 if (ended || (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                         ssize_t r;
                         while ((r = read(p->master, buf, sizeof(buf))) > 0)
-                                if (!write_all(1, buf, (size_t) r))
+                                if (!write_all(1, filtered, bw_term_filter(&p->filter, buf, (size_t) r, filtered)))
                                         break;
                         if (ended)
                                 return BW_PTY_ENDED; /* EAGAIN: drained; EIO: no slave left */

@@ -28,10 +28,37 @@
 
 enum bw_stream_kind { BW_STREAM_PASS = 0, BW_STREAM_RELAY, BW_STREAM_TTY };
 
+/*
+ * What the command writes to the caller's terminal, without the escape sequences a terminal acts
+ * on beyond drawing: OSC (ESC ]: OSC 52 sets or reads the clipboard, which the user may paste into
+ * a shell outside the sandbox; hyperlinks, notifications, iTerm2's and kitty's file transfers,
+ * colour and font queries), DCS (ESC P: status-string and terminfo queries whose answers arrive as
+ * typed input, tmux passthrough, which hands any of these to the outer terminal), APC, PM and SOS
+ * (kitty graphics and the like), C1 controls (8-bit, raw or UTF-8 encoded, which some terminals
+ * take for the same introducers) and CSI ... t (window operations: move, resize, iconify, report
+ * the title). CSI sequences otherwise (colours, cursor movement, modes: what full-screen programs
+ * use) and the other ESC sequences pass. A stream: a sequence split across writes is recognised
+ * the same; a dropped string ends at BEL, ST, CAN or SUB, as in the terminal. Cheap: one pass,
+ * no allocation.
+ */
+#define BW_TERM_CSI_MAX 64
+struct bw_term_filter {
+        unsigned char state;
+        unsigned char prev; /* a dropped string's last byte (ESC starts ST); else a UTF-8 lead */
+        unsigned char utf8; /* continuation bytes still expected */
+        size_t csi_len;
+        char csi[BW_TERM_CSI_MAX];
+};
+/* Filter n bytes of in into out, which holds n + BW_TERM_CSI_MAX bytes; returns what to write. */
+size_t bw_term_filter(struct bw_term_filter *f, const char *in, size_t n, char *out);
+
 struct bw_stdio {
         enum bw_stream_kind kind[3];
         int saved[3]; /* the runner's own copies of the caller's descriptors (RELAY) */
         int relay[3]; /* the runner's end of each RELAY stream's pipe */
+        /* per output stream relayed to a terminal (filter_on): its escape sequences filtered */
+        bool filter_on[3];
+        struct bw_term_filter filter[3];
         bool interactive;
         bool raw; /* the caller's terminal is in raw mode (restore it) */
         struct termios termios;
@@ -83,6 +110,7 @@ struct bw_pty {
         int master, sigchld_fd, control_fd;
         pid_t cmd;
         bool paused;
+        struct bw_term_filter filter; /* the command's output on its way to the caller's terminal */
         /* when control_fd is readable (NULL: one byte, 'c'); negative: the control is gone */
         int (*control)(struct bw_pty *p, void *userdata);
         void *control_userdata;
