@@ -125,6 +125,8 @@ struct bw_guard {
         /* after the run */
         FILE *report;
         unsigned neutralised;
+        unsigned kept_repos;  /* new repositories made safe in place, protected by the next run */
+        unsigned kept_hidden; /* new unreadable matches left in place, hidden by the next run */
 };
 
 /* ---- small containers ---- */
@@ -545,13 +547,33 @@ static bool affix_ok(const struct rule *r, const char *name, size_t len) {
         return strncmp(name, r->pre, a) == 0 && memcmp(name + len - b, r->suf, b) == 0;
 }
 
+/* NAME.bulwark-quarantine or NAME.bulwark-quarantine.N: what a check after a run moved aside. */
+static bool is_quarantined(const char *name, size_t len) {
+        const char *q = NULL;
+        for (const char *p = name; (p = strstr(p, QUARANTINE)); p++)
+                q = p;
+        if (!q)
+                return false;
+        const char *end = q + strlen(QUARANTINE);
+        if (end == name + len)
+                return true;
+        if (*end != '.' || end + 1 == name + len)
+                return false;
+        return strspn(end + 1, "0123456789") == (size_t) (name + len - end - 1);
+}
+
 /* The strongest action of the rules that match (0: none); *flags gets BW_GUARD_PROTECTED when a
- * protected default matched. */
+ * protected default matched. What a check moved aside matches nothing: it is no longer what the
+ * rule protects (no tool reads .env.bulwark-quarantine), it holds what a run made, and counting it
+ * would let a run that makes thousands of .env files (moved aside to names that still match
+ * .env*) stop every later run at the limit of binds. */
 static enum bw_guard_action match_rules(const struct bw_guard *g, const char *path, size_t len, const char *name,
                                         unsigned *flags) {
         enum bw_guard_action best = 0;
         size_t nlen = strlen(name);
         *flags = 0;
+        if (is_quarantined(name, nlen))
+                return 0;
         for (size_t i = 0; i < g->n_rules; i++) {
                 const struct rule *r = &g->rules[i];
                 bool hit;
@@ -789,6 +811,12 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                                 r = protect(g, path->data, st.st_dev, st.st_ino,
                                             S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, act, self);
                         else if (!known_before(g, &st) && (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
+                                neutralise(g, dirfd(d), name, path->data, &st);
+                        else if (!known_before(g, &st) && g->n_hits + g->kept_repos + g->kept_hidden++ >= MAX_HITS / 2)
+                                /* a new unreadable match stays, to be hidden from the next run
+                                 * (a key the command generated, that you then use), but not
+                                 * thousands: past half the limit of binds they are moved aside,
+                                 * or every later run would stop at the limit */
                                 neutralise(g, dirfd(d), name, path->data, &st);
                         continue; /* protected whole */
                 }
@@ -1651,13 +1679,34 @@ static void neutralise(struct bw_guard *g, int dfd, const char *name, const char
                     path);
                 return;
         }
-        /* a new .git directory keeps its work; one that cannot be made safe in place goes whole */
-        if (bw_streq(name, ".git") && S_ISDIR(st->st_mode) && sanitise_repo(g, dfd, name, path))
+        /* A new .git directory keeps its work; one that cannot be made safe in place goes whole.
+         * Each kept is bound by every later run: past half the runner's limit of binds (counting
+         * what this run bound), a run that made thousands would stop every later one at the limit,
+         * so the rest go whole too, their HEAD moved aside (git no longer takes them for
+         * repositories, nor the guard for objects to bind). */
+        bool is_repo = bw_streq(name, ".git") && S_ISDIR(st->st_mode);
+        if (is_repo && g->n_hits + g->kept_repos < MAX_HITS / 2 && sanitise_repo(g, dfd, name, path)) {
+                g->kept_repos++;
                 return;
+        }
         char aside[NAME_MAX + 1];
         uid_t back = unlock_dir(dfd);
         const char *moved = move_aside(dfd, name, aside, sizeof(aside));
         int e = errno;
+        if (moved && is_repo) {
+                int rfd = openat(dfd, aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                char head[NAME_MAX + 1];
+                if (rfd < 0 && errno == EACCES)
+                        rfd = open_own_locked(g, dfd, aside);
+                if (rfd >= 0) {
+                        uid_t back2 = unlock_dir(rfd);
+                        struct stat hst;
+                        if (fstatat(rfd, "HEAD", &hst, AT_SYMLINK_NOFOLLOW) == 0)
+                                (void) move_aside(rfd, "HEAD", head, sizeof(head));
+                        owner_back(back2);
+                        close(rfd);
+                }
+        }
         owner_back(back);
         errno = e;
         if (moved) {

@@ -593,13 +593,44 @@ static void test_families(void **state) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* What a check moved aside matches no rule (.env* matches .env.bulwark-quarantine by its name):
+ * thousands of them, from a run that made thousands of .env files, must not stop the next run. */
+static void test_quarantined_names(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        for (int i = 0; i < MAX_HITS + 1; i++) {
+                char rel[64];
+                snprintf(rel, sizeof(rel), "d%d/.env%s", i, i % 2 ? ".bulwark-quarantine" : ".bulwark-quarantine.7");
+                put(rel, "");
+        }
+        put("e/.env.bulwark-quarantine.x", ""); /* not a name the check makes */
+        put("e/.env.bulwark-quarantine-not", "");
+        struct bw_guard *g = guard_for_tree();
+        static struct found f;
+        memset(&f, 0, sizeof(f));
+        char msg[512];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        assert_non_null(strstr(f.list, "ro /e/.env.bulwark-quarantine.x\n"));
+        assert_non_null(strstr(f.list, "ro /e/.env.bulwark-quarantine-not\n"));
+        assert_null(strstr(f.list, "/d1/"));
+        bw_guard_free(g);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_forms), cmocka_unit_test(test_parse_hostile),
-                cmocka_unit_test(test_references),  cmocka_unit_test(test_sanitize),
-                cmocka_unit_test(test_walk),        cmocka_unit_test(test_too_many),
-                cmocka_unit_test(test_gitdir),      cmocka_unit_test(test_opaque_dir),
-                cmocka_unit_test(test_links),       cmocka_unit_test(test_families),
+                cmocka_unit_test(test_parse_forms),
+                cmocka_unit_test(test_parse_hostile),
+                cmocka_unit_test(test_references),
+                cmocka_unit_test(test_sanitize),
+                cmocka_unit_test(test_walk),
+                cmocka_unit_test(test_too_many),
+                cmocka_unit_test(test_gitdir),
+                cmocka_unit_test(test_opaque_dir),
+                cmocka_unit_test(test_links),
+                cmocka_unit_test(test_families),
+                cmocka_unit_test(test_quarantined_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,10 @@ link_clean
 harmless env-link-plant sh -c 'mkdir newcfg && echo placeholder >newcfg/envcopy && ln newcfg/envcopy newcfg/.env.prod'
 [ "$mode" = control ] || as_user ann sh -c "echo DB_PASSWORD=ann-prod-test >$ws/newcfg/.env.prod"
 [ "$mode" = control ] && as_user ann sh -c "cd $ws && mkdir newcfg && echo placeholder >newcfg/envcopy && ln newcfg/envcopy newcfg/.env.prod"
-blocked -c -x env-link-write "$write_fail" sh -c 'echo "DB_PASSWORD=evil" >>newcfg/envcopy'
+# (the .env.prod the run made was moved aside after it: ann's is a new file, and envcopy names only
+# the command's own, moved-aside one, which no rule protects: the write may succeed; what counts
+# is that ann's value is alone in hers)
+harmless env-link-write sh -c 'echo "DB_PASSWORD=evil" >>newcfg/envcopy'
 host_check env-link-write "newcfg/.env.prod holds ann's value only" sh -c "! grep -qs evil $ws/newcfg/.env.prod"
 link_clean
 # ... and the other name in a directory the command locks (chmod 000) before the next run
