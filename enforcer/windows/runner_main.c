@@ -192,7 +192,7 @@ int wmain(int argc, wchar_t **wargv) {
         }
         FreeEnvironmentStringsW(block);
         rq.env = (const char *const *) env;
-        rq.denybin = denybin(); /* used only by an unelevated offline run, which refuses without it */
+        rq.denybin = denybin; /* called by an unelevated offline run only, which refuses without it */
 
         struct bw_win_ops ops;
         bw_win_ops_real(&ops);

@@ -728,7 +728,7 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
         struct bw_win_run_install ri;
         struct bw_win_run_mode mode;
         struct bw_win_sid *roots = NULL, me, want;
-        char **env = NULL, *found = NULL;
+        char **env = NULL, *found = NULL, *denybin = NULL;
         bw_win_handle own = 0;
         memset(rep, 0, sizeof(*rep));
         int r = bw_win_run_load(ops, rq->state_dir, rq->install_id, &ri, err, err_size);
@@ -770,11 +770,12 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
                 goto out;
         /* The program, on the command's own PATH: an unelevated offline run's has the ssh/scp/sftp
          * stubs first, so `bulwark run -- ssh host` meets them too. */
+        if (!mode.elevated && !mode.network && rq->denybin)
+                denybin = rq->denybin();
         const char *application = rq->application;
         if (!application) {
                 char **look = NULL;
-                if (!mode.elevated && !mode.network && rq->denybin &&
-                    (r = bw_win_advisory_env((const char *const *) env, rq->denybin, &look)) < 0)
+                if (denybin && (r = bw_win_advisory_env((const char *const *) env, denybin, &look)) < 0)
                         goto out;
                 const char *const *e = look ? (const char *const *) look : (const char *const *) env;
                 r = bw_win_find_program(rq->argv[0], value_of(e, "PATH"), value_of(e, "PATHEXT"), rq->exists,
@@ -800,7 +801,7 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
                 .n_roots = ri.rec.n_roots,
                 .elevated = mode.elevated,
                 .network_off = !mode.network,
-                .denybin = rq->denybin};
+                .denybin = denybin};
         rep->elevated = mode.elevated;
         rep->network = mode.network;
         rep->n_roots = ri.rec.n_roots;
@@ -814,6 +815,7 @@ out:
                 ops->close_handle(ops->ctx, own);
         free(roots);
         free(found);
+        free(denybin);
         bw_win_argv_free(env);
         bw_win_run_install_done(&ri);
         return r;

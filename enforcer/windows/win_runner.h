@@ -164,7 +164,9 @@ struct bw_win_runner_request {
         const char *const *argv; /* the command, NULL-terminated */
         const char *const *env;  /* inherited NAME=VALUE, NULL-terminated: the plan's environment rules apply */
         const char *directory;
-        const char *denybin; /* unelevated: the directory of the ssh/scp/sftp stubs */
+        /* unelevated offline only: makes the directory of the ssh/scp/sftp stubs (malloc()ed path,
+         * NULL when it cannot); an elevated run writes nothing there */
+        char *(*denybin)(void);
         /* called once the run is decided, before the command starts (--verbose) */
         void (*before)(void *ctx, const struct bw_win_runner_report *rep);
         void *before_ctx;
