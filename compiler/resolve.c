@@ -694,24 +694,59 @@ struct merged {
         struct bw_env_merge env; /* points into the layers' documents */
 };
 
+/* The variables ${NAME} that text still holds unbound, as bits of BW_VAR_*. */
+static unsigned unbound_vars(const char *text) {
+        unsigned vars = 0;
+        for (const char *v = strstr(text, "${"); v; v = strstr(v + 2, "${")) {
+                const char *end = strchr(v + 2, '}');
+                int id = end ? bw_var_lookup(v + 2, (size_t) (end - v - 2)) : -1;
+                if (id >= 0)
+                        vars |= 1u << id;
+        }
+        return vars;
+}
+
+/* How to bind the variables of vars, "-D home=DIR and -D tmpdir=DIR" (a user: a login name),
+ * and their names, "${home}, ${tmpdir}". */
+static void binding_advice(unsigned vars, char *buf, size_t n, char *names, size_t nn) {
+        size_t o = 0, on = 0;
+        buf[0] = names[0] = 0;
+        unsigned left = vars;
+        for (int id = 0; id < BW_VAR_COUNT && o < n && on < nn; id++) {
+                if (!(vars & (1u << id)))
+                        continue;
+                left &= ~(1u << id);
+                const char *name = bw_var_name((enum bw_var_id) id);
+                const char *sep = o == 0 ? "" : left ? ", " : " and ";
+                o += (size_t) snprintf(buf + o, n - o, "%s-D %s=%s", sep, name, id == BW_VAR_USER ? "NAME" : "DIR");
+                on += (size_t) snprintf(names + on, nn - on, "%s${%s}", on == 0 ? "" : ", ", name);
+        }
+}
+
 static void check_constraints(struct bw_compilation *c, struct merged *m) {
         char buf[512];
         for (size_t i = 0; i < m->writable.n; i++) {
                 const struct norm_entry *w = &m->writable.v[i];
                 if (m->writable_within.n > 0) {
                         bool ok = false, unknown = false;
+                        unsigned vars = unbound_vars(w->text);
                         for (size_t k = 0; k < m->writable_within.n && !ok; k++) {
                                 int x = within(w->text, m->writable_within.v[k].text);
                                 ok = x == 1;
                                 unknown |= x < 0;
+                                if (x < 0)
+                                        vars |= unbound_vars(m->writable_within.v[k].text);
                         }
                         if (!ok) {
+                                /* name what is unbound, on either side: an admin's ~ is ${home} */
+                                char advice[128], names[64];
+                                binding_advice(vars, advice, sizeof(advice), names, sizeof(names));
                                 if (unknown)
                                         bw_error(&c->diags, &w->loc,
                                                  "cannot check writable root %s against the admin's writable_within "
-                                                 "before its variables are bound: bind them with -D (e.g. -D "
-                                                 "workspace=DIR)",
-                                                 w->text);
+                                                 "before the variables it involves are bound (%s): bind them with %s",
+                                                 w->text, names[0] ? names : "${workspace}",
+                                                 advice[0] ? advice : "-D workspace=DIR");
                                 else
                                         bw_error(&c->diags, &w->loc,
                                                  "writable root %s is outside every writable_within root allowed by "

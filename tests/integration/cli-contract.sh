@@ -115,6 +115,21 @@ printf 'bulwark: 1\nname: tab\n\tfilesystem: {}\n' >/run/p/tab.yaml
 $bulwarkc /run/p/tab.yaml --check 2>$err
 check "bulwarkc, YAML syntax error (a tab): exit 1, file:line:col" sh -c "test $? -eq 1 && grep -q '^/run/p/tab.yaml:3:1: error: ' $err"
 
+# admin constraints: a writable_within that cannot be decided names the unbound variables and the
+# -D that binds each (an admin's ~ is ${home}, which -D workspace does not bind)
+mkdir -p /run/admin
+printf 'bulwark: 1\nkind: constraints\nfilesystem:\n  writable_within: [~, /srv/work]\n' >/run/admin/10-fleet.yaml
+$bulwarkc /run/p/policy.yaml -D workspace=/home/ann/repo --admin-dir /run/admin -o /run/x.plan 2>$err
+check "bulwarkc, writable_within [~, ...] with home unbound: exit 1, asks for -D home=DIR" sh -c "
+        test $? -eq 1 && grep -q 'writable root /home/ann/repo against the admin.s writable_within .*bind them with -D home=DIR' $err &&
+        grep -q 'bind them with -D home=DIR and -D tmpdir=DIR' $err && ! grep -q 'workspace=DIR' $err"
+check "  ...with the note naming the constraint's file:line:col" grep -q '^/run/admin/10-fleet.yaml:4:21: note: writable_within is set here' $err
+$bulwarkc /run/p/policy.yaml -D workspace=/home/ann/repo -D home=/home/ann -D tmpdir=/tmp --admin-dir /run/admin -o /run/x.plan 2>$err
+check "  ...bound: /tmp is outside [~, /srv/work], said as such" sh -c "test $? -eq 1 && grep -q 'writable root /tmp is outside every writable_within root allowed by the admin' $err"
+printf 'bulwark: 1\nkind: constraints\nfilesystem:\n  writable_within: [~, /srv/work, /tmp]\n' >/run/admin/10-fleet.yaml
+$bulwarkc /run/p/policy.yaml -D workspace=/home/ann/repo -D home=/home/ann -D tmpdir=/tmp --admin-dir /run/admin -o /run/x.plan 2>$err
+check "  ...[~, /srv/work, /tmp], all bound: compiles" test $? -eq 0
+
 # usage and I/O errors: sysexits
 $bulwarkc >$out 2>$err
 check "bulwarkc (no policy): exit 64 (EX_USAGE), said on stderr" sh -c "test $? -eq 64 && test ! -s $out && test -s $err"
