@@ -414,6 +414,8 @@ static int win_state_open(const char *dir, bool create, char *err, size_t err_si
         snprintf(state_dir, sizeof(state_dir), "%s", dir);
         bw_winbe_use_file_sd(win_file_sd);
         bw_winbe_use_grants_host(&grants_host);
+        if (create)
+                bw_winbe_grants_cleanup(); /* apply and revert (and who else writes) */
         return fd;
 }
 

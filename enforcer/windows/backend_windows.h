@@ -77,6 +77,9 @@ void bw_winbe_use_grants_host(const struct bw_winbe_grants_host *h);
  * holds the state lock. 1: more to do; 0: finished, or nothing queued, or the installation was
  * reverted (nothing written); negative errno: failed (err says why; the progress says failed). */
 int bw_winbe_read_grants_batch(const char *id, size_t max, char *err, size_t err_size);
+/* Remove the progress of installations that were reverted since (state_open calls it: revert
+ * removes installs/ID/ but not read-grants.ID, which is not in it). */
+void bw_winbe_grants_cleanup(void);
 /* backend.h install_progress: "read grants: 1200/5000 objects, running" (1), or nothing (0). */
 int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size);
 #ifdef _WIN32

@@ -1196,6 +1196,31 @@ int bw_winbe_read_grants_batch(const char *id, size_t max, char *err, size_t err
         return r < 0 ? r : bw_streq(g.state, "running");
 }
 
+void bw_winbe_grants_cleanup(void) {
+        _cleanup_close_ int sfd = state_dir_open();
+        int dfd = sfd < 0 ? -1 : state_dir_open();
+        DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                return;
+        }
+        for (struct dirent *e; (e = readdir(d));) {
+                const char *id = e->d_name + strlen("read-grants.");
+                char inst[64];
+                if (strncmp(e->d_name, "read-grants.", strlen("read-grants.")) != 0 || strlen(id) != 16 ||
+                    strchr(id, '.'))
+                        continue;
+                snprintf(inst, sizeof(inst), "installs/%s", id);
+                int f = openat(sfd, inst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (f >= 0)
+                        close(f);
+                else if (errno == ENOENT)
+                        unlinkat(sfd, e->d_name, 0); /* its installation was reverted */
+        }
+        closedir(d);
+}
+
 int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size) {
         struct grants g;
         out[0] = 0;
