@@ -11,17 +11,22 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 workspace=$(cd "${1:-.}" && pwd -P)
 
 "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULWARK_BUILD_TESTS=OFF >/dev/null
-cmake --build "$root/build" -j "$(nproc)" >/dev/null
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# the build's own chatter (compiler lines, the built-in plan it compiles) only when it fails
+echo "== building bulwark in $root/build"
+if ! { cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULWARK_BUILD_TESTS=OFF &&
+        cmake --build "$root/build" -j "$(nproc)"; } >"$out" 2>&1; then
+        tail -n 40 "$out"
+        echo "quickstart: the build failed (above: the end of its output)" >&2
+        exit 1
+fi
 
 bulwark="$root/build/enforcer/bulwark"
 plan="$root/build/default.plan"
 "$root/build/compiler/bulwarkc" builtin:workspace-write -D workspace="$workspace" -o "$plan"
-echo "  (every rule, with the policy line it comes from: $bulwark show $plan)"
 echo
 echo "== dry run: what 'sudo bulwark apply' would change on this machine (nothing is changed now)"
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
 status=0
 "$bulwark" --color=never plan "$plan" --workspace "$workspace" >"$out" || status=$?
 # exit 2 means "there are differences": the expected answer on a machine without bulwark
@@ -71,4 +76,8 @@ awk '
 lines=$(($(wc -l <"$out") - 1)) # what bulwark plan prints below its summary line
 echo
 echo "All $lines lines: $bulwark plan $plan --workspace $workspace"
-echo "To apply them (it shows them again and asks): sudo $bulwark apply $plan --workspace $workspace"
+echo "Every rule, with the policy line it comes from: $bulwark show $plan"
+# apply gives bulwark-runner its capabilities only where only root can write (not a build
+# directory in a clone of yours): install first, then apply with the installed bulwark
+echo "To apply them: sudo cmake --install $root/build, then (it shows them again and asks):"
+echo "  sudo bulwark apply $plan --workspace $workspace"
