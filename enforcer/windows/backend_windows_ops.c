@@ -130,7 +130,7 @@ int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size
             sid.n_sub == 0)
                 return 0;
         *ret_id = sid.sub[sid.n_sub - 1];
-        learn_machine_sid(&sid); /* machine SID + RID gives the SID back (the firewall's ids) */
+        learn_machine_sid(&sid); /* the firewall's ids back to SIDs (rid_sid) */
         return 1;
 }
 
@@ -335,43 +335,59 @@ int bw_winbe_account_leave_group(const char *user, const char *group, char *err,
 #define FW_SAVE_HEADER "bulwark windows firewall 1\n"
 #define FW_UNKNOWN_ID 4294967294u /* the engine's id of an account that does not exist yet */
 
-/* This machine's SID (a local account's SID without its RID), learnt from the accounts looked up
- * (bw_winbe_account_rid), else from the installations' records. */
-static struct bw_win_sid machine_sid;
-static bool have_machine_sid;
+/* RID -> SID. The engine knows an account by its RID; the SID is the machine's SID and that RID.
+ * Not guessed from whichever account was seen first (on a domain-joined machine the caller is a
+ * domain account: its prefix is the domain's, and a rule for "domain SID + RID" would name nobody,
+ * leaving the offline user's network on): every SID bw_winbe_account_rid looked up is kept with its
+ * RID, and a RID is answered only from those, or from the installations' records (the accounts'
+ * exact SIDs); two different SIDs with one RID are refused, never chosen between. */
+#define SEEN_MAX 64
+static struct bw_win_sid seen_sids[SEEN_MAX];
+static size_t n_seen;
 
 static void learn_machine_sid(const struct bw_win_sid *account) {
         static const uint8_t nt[6] = {0, 0, 0, 0, 0, 5};
-        /* S-1-5-21-a-b-c-RID: a local (or domain) account; well-known SIDs are not */
-        if (have_machine_sid || account->n_sub != 5 || account->sub[0] != 21 || memcmp(account->authority, nt, 6) != 0)
+        /* S-1-5-21-a-b-c-RID: an account of a machine or a domain; well-known SIDs are not */
+        if (account->n_sub != 5 || account->sub[0] != 21 || memcmp(account->authority, nt, 6) != 0)
                 return;
-        machine_sid = *account;
-        machine_sid.n_sub = 4;
-        have_machine_sid = true;
+        for (size_t i = 0; i < n_seen; i++)
+                if (bw_win_sid_equal(&seen_sids[i], account))
+                        return;
+        if (n_seen < SEEN_MAX)
+                seen_sids[n_seen++] = *account;
 }
 
-static bool machine_sid_known(void) {
-        if (have_machine_sid)
-                return true;
+/* The one SID of the seen ones with that RID: 0, -ENOENT none, -EEXIST more than one. */
+static int seen_sid(uint32_t rid, struct bw_win_sid *ret) {
+        int found = 0;
+        for (size_t i = 0; i < n_seen; i++)
+                if (seen_sids[i].sub[seen_sids[i].n_sub - 1] == rid) {
+                        if (found && !bw_win_sid_equal(ret, &seen_sids[i]))
+                                return -EEXIST;
+                        *ret = seen_sids[i];
+                        found = 1;
+                }
+        return found ? 0 : -ENOENT;
+}
+
+/* The SID of the account with id rid: 0, -ENOENT (no such account yet, or never looked up and in
+ * no record), -EEXIST (two accounts seen with that RID). */
+static int rid_sid(uint32_t rid, struct bw_win_sid *ret) {
+        if (rid == FW_UNKNOWN_ID)
+                return -ENOENT;
+        int r = seen_sid(rid, ret);
+        if (r != -ENOENT)
+                return r;
         struct bw_win_install *recs = NULL;
         _cleanup_close_ int sfd = state_dir_open();
         size_t n = sfd >= 0 ? others_read(sfd, "", &recs) : 0;
         for (size_t i = 0; i < n; i++) {
                 learn_machine_sid(&recs[i].offline_sid);
+                learn_machine_sid(&recs[i].online_sid);
                 bw_win_install_done(&recs[i]);
         }
         free(recs);
-        return have_machine_sid;
-}
-
-/* The SID of the local account with id rid: 0, or -ENOENT (no such account yet, or the machine's
- * SID is not known). */
-static int rid_sid(uint32_t rid, struct bw_win_sid *ret) {
-        if (rid == FW_UNKNOWN_ID || !machine_sid_known())
-                return -ENOENT;
-        *ret = machine_sid;
-        ret->sub[ret->n_sub++] = rid;
-        return 0;
+        return seen_sid(rid, ret);
 }
 
 /* The rule bulwark wants for the offline user sid. */
@@ -470,17 +486,20 @@ static int wanted_rules(const uint32_t *ids, size_t n, bool need_all, struct bw_
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 struct bw_win_sid sid;
-                if (rid_sid(ids[i], &sid) < 0) {
-                        if (!need_all)
-                                continue;
+                int e = rid_sid(ids[i], &sid);
+                if (e == -EEXIST || (e < 0 && need_all)) {
                         snprintf(err, err_size,
-                                 "the offline sandbox user with id %lu has no SID this backend can name (the "
-                                 "account does not exist, or the machine's SID is unknown)",
+                                 e == -EEXIST ? "two accounts with the id %lu (RID) were seen: which one is the "
+                                                "offline sandbox user cannot be told, so no rule is written"
+                                              : "the offline sandbox user with id %lu has no SID this backend can "
+                                                "name (the account does not exist, or was never looked up)",
                                  (unsigned long) ids[i]);
                         free(*ret);
                         *ret = NULL;
-                        return -ENOENT;
+                        return e;
                 }
+                if (e < 0)
+                        continue;
                 fw_rule_for(&sid, &(*ret)[(*ret_n)++]);
         }
         return 0;
@@ -644,7 +663,7 @@ static int fw_parse(const char *text, struct bw_win_fw_rule **ret, size_t *ret_n
                     get_field(&p, x.narrowed, sizeof(x.narrowed)) < 0 ||
                     sscanf(p, "%d\t%d\t%d%n", &outbound, &block, &protocol, &used) != 3 || p[used] != 0 ||
                     outbound < 0 || outbound > 1 || block < 0 || block > 1 ||
-                    strncmp(x.name, FW_PREFIX, strlen(FW_PREFIX)) != 0) {
+                    strncmp(x.name, FW_PREFIX, strlen(FW_PREFIX)) != 0 || strpbrk(x.name, "\t\n")) {
                         r = -EBADMSG;
                         break;
                 }

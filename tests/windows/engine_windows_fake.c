@@ -1332,6 +1332,33 @@ static void test_read_grants_thread(void **state) {
 }
 #endif
 
+/* Two accounts seen with one RID (the offline user, and a domain account of the same RID): which
+ * SID the engine's id names cannot be told, so no rule is written and it says why (a rule for the
+ * wrong SID would leave the offline user's network on). Last of the tests: the backend keeps the
+ * SIDs it has seen for the process. */
+static void test_firewall_ambiguous_rid_refused(void **state) {
+        struct fixture *x = *state;
+        const struct bw_win_ops *o = &x->w.ops;
+        char err[512] = "";
+        assert_int_equal(mkdir(x->state, 0755), 0);
+        bw_winbe_use_state(x->state);
+        assert_int_equal(o->user_add(o->ctx, "bwoff-ann", "pw", "test", NULL, 0), 0);
+        uint32_t rid = 0, other = 0;
+        assert_int_equal(bw_winbe_user_id("bwoff-ann", &rid), 1);
+        struct fake_account *a = &x->w.f.accounts[x->w.f.n_accounts++];
+        memset(a, 0, sizeof(*a));
+        snprintf(a->name, sizeof(a->name), "carol");
+        a->sid = (struct bw_win_sid){1, 5, {0, 0, 0, 0, 0, 5}, {21, 7, 8, 9, rid}}; /* the domain's */
+        a->exists = true;
+        assert_int_equal(bw_winbe_user_id("carol", &other), 1);
+        assert_int_equal(other, rid);
+        fake_log_clear(&x->w.f);
+        assert_int_equal(bw_winbe_fw_apply(&rid, 1, err, sizeof(err)), -EEXIST);
+        assert_non_null(strstr(err, "cannot be told, so no rule is written"));
+        assert_int_equal(bw_winbe_fw_inspect(&rid, 1, err, sizeof(err)), BW_FW_UNKNOWN);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 0);
+}
+
 static int refusals, journaled;
 
 /* The engine's journal, as if its disk were full from the second record on. */
@@ -1403,6 +1430,7 @@ int main(void) {
 #ifdef _WIN32
                 cmocka_unit_test_setup_teardown(test_read_grants_thread, setup, teardown),
 #endif
+                cmocka_unit_test_setup_teardown(test_firewall_ambiguous_rid_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
