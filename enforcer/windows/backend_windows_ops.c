@@ -1405,8 +1405,9 @@ static int runner_plan_path(const char *path, char **ret) {
         return bw_win_path_to_plan(path, ret, &why);
 }
 
-/* May anyone but administrators delete, rename or re-permission entries of the runner's directory
- * (and so put another program in its place)? 0 no; -EPERM with err naming who may. */
+/* May anyone but administrators add, delete, rename or re-permission entries of the runner's
+ * directory (and so put another program, or a DLL it loads, in its place)? 0 no; -EPERM with err
+ * naming who may. */
 static int runner_dir_safe(const char *dir, char *err, size_t err_size) {
         bw_win_handle h = 0;
         struct bw_win_object_info info;
@@ -1429,8 +1430,12 @@ static int runner_dir_safe(const char *dir, char *err, size_t err_size) {
                          why[0] ? why : strerror(-r));
                 return r;
         }
-        /* DELETE (rename the directory), FILE_DELETE_CHILD, WRITE_DAC, WRITE_OWNER, GENERIC_ALL */
-        const uint32_t danger = BW_DELETE | BW_FILE_DELETE_CHILD | BW_WRITE_DAC | BW_WRITE_OWNER | 0x10000000u;
+        /* FILE_ADD_FILE and FILE_ADD_SUBDIRECTORY (a DLL planted beside the runner is loaded before
+         * Windows' own: the application's directory comes first in the DLL search order), DELETE
+         * (rename the directory), FILE_DELETE_CHILD, WRITE_DAC, WRITE_OWNER, GENERIC_WRITE and
+         * GENERIC_ALL */
+        const uint32_t danger = BW_FILE_WRITE_DATA | BW_FILE_APPEND_DATA | BW_DELETE | BW_FILE_DELETE_CHILD |
+                                BW_WRITE_DAC | BW_WRITE_OWNER | 0x40000000u | 0x10000000u;
         if (info.reparse) {
                 snprintf(err, err_size, "its directory %s is a junction or link: install it in a real directory", dir);
                 r = -ELOOP;
@@ -1451,7 +1456,7 @@ static int runner_dir_safe(const char *dir, char *err, size_t err_size) {
                 char s[BW_WIN_SID_STRING_MAX];
                 bw_win_sid_to_string(&a->sid, s);
                 snprintf(err, err_size,
-                         "%s may delete, rename or re-permission what is in its directory %s (access 0x%lx): "
+                         "%s may add, delete, rename or re-permission what is in its directory %s (access 0x%lx): "
                          "install bulwark-runner.exe in a directory of administrators' (Program Files)",
                          s, dir, (unsigned long) a->mask);
                 r = -EPERM;

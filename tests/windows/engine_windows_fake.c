@@ -1144,7 +1144,7 @@ static void test_runner_in_users_directory_refused(void **state) {
         bw_win_sd_done(&sd);
         r = bw_winbe_runner_inspect("/c/Users/ann/bin/bulwark-runner.exe", &info, err, sizeof(err));
         assert_int_equal(r, -EPERM);
-        assert_non_null(strstr(err, "S-1-5-32-545 may delete, rename or re-permission"));
+        assert_non_null(strstr(err, "S-1-5-32-545 may add, delete, rename or re-permission"));
         /* where an installer puts it: inspected, not current, and its record names it */
         r = bw_winbe_runner_inspect(RUNNER, &info, err, sizeof(err));
         assert_int_equal(r, 0);
