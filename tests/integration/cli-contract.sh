@@ -368,9 +368,12 @@ for c in show plan apply revert status doctor run session trust init; do
                 grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" /run/bulwark.1 || echo "$c: $o"
         done
 done >/run/missing-options
-check "every option of every command's usage line is in bulwark(1)" test ! -s /run/missing-options
+$runner --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u | while read -r o; do
+        grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" /run/bulwark.1 || echo "bulwark-runner: $o"
+done >>/run/missing-options
+check "every option of every command's usage line (and of bulwark-runner --help) is in bulwark(1)" test ! -s /run/missing-options
 cat /run/missing-options
 check "bulwark(1) names the sandbox users as apply binds them (bw-off-USER), not the old shared ones" \
-        sh -c "! grep -q 'switches to bulwark\\\\-offline' /run/bulwark.1"
+        sh -c "! grep -qF 'bulwark\\-offline (bulwark\\-online' /run/bulwark.1"
 
 finish
