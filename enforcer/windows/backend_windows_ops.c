@@ -770,6 +770,13 @@ int bw_winbe_fw_restore(const char *text, char *err, size_t err_size) {
                 return r;
         }
         r = fw_make(saved, n, err, err_size);
+        /* the engine restores only when the last installation goes: the rules put back are the
+         * machine's as before bulwark, none of them bulwark's any more */
+        if (r == 0) {
+                _cleanup_close_ int sfd = state_dir_open();
+                if (sfd >= 0 && unlinkat(sfd, FW_LIST, 0) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
         /* what INetFwRule3 held besides the fields bulwark writes (disabled, ports...) is named,
          * not written: said, so the person can set it again */
         for (size_t i = 0; r == 0 && i < n; i++)

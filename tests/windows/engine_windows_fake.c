@@ -1332,6 +1332,46 @@ static void test_read_grants_thread(void **state) {
 }
 #endif
 
+/* Through the engine: a rule of bulwark's name that another program had made for the offline
+ * user (the account existed before, made by an earlier bulwark) is reported as a change, saved in
+ * the journal with every field, replaced by apply, and put back exactly by the last revert, which
+ * leaves no rule of bulwark's and no list of them. */
+static void test_foreign_rule_through_engine(void **state) {
+        struct fixture *x = *state;
+        const struct bw_win_ops *o = &x->w.ops;
+        char comment[300];
+        bw_win_account_comment(BW_ROLE_OFFLINE, "ann", comment, sizeof(comment));
+        assert_int_equal(o->user_add(o->ctx, "bwoff-ann", "pw", comment, NULL, 0), 0);
+        struct bw_win_sid sid = sid_of(x, "bwoff-ann");
+        char s[BW_WIN_SID_STRING_MAX];
+        bw_win_sid_to_string(&sid, s);
+        struct bw_win_fw_rule foreign = {.outbound = true, .block = false, .protocol = 6};
+        snprintf(foreign.name, sizeof(foreign.name), "bulwark offline %.100s", s);
+        snprintf(foreign.description, sizeof(foreign.description), "someone else's\trule");
+        snprintf(foreign.local_user_sddl, sizeof(foreign.local_user_sddl), "O:LSD:(A;;CC;;;%.100s)", s);
+        snprintf(foreign.remote_addresses, sizeof(foreign.remote_addresses), "LocalSubnet");
+        assert_int_equal(o->fw_add(o->ctx, &foreign, NULL, 0), 0);
+        char *out = NULL, *err = NULL;
+        int r = with_output(x, &out, &err, do_apply);
+        if (r != 1 || !strstr(out, "~ nft"))
+                fprintf(stderr, "apply (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 1);
+        assert_non_null(strstr(out, "~ nft")); /* a change of a rule that was there */
+        assert_offline_rule(x, "bwoff-ann");
+        assert_int_equal(n_rules(x), 1);
+        free(out), free(err);
+        r = with_output(x, &out, &err, do_revert_all);
+        if (r != 0)
+                fprintf(stderr, "revert (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 0);
+        assert_int_equal(n_rules(x), 1);
+        const struct bw_win_fw_rule *back = rule_of(x, foreign.name);
+        assert_non_null(back);
+        assert_memory_equal(back, &foreign, sizeof(foreign));
+        assert_false(state_has(x, "firewall"));
+        free(out), free(err);
+}
+
 /* Two accounts seen with one RID (the offline user, and a domain account of the same RID): which
  * SID the engine's id names cannot be told, so no rule is written and it says why (a rule for the
  * wrong SID would leave the offline user's network on). Last of the tests: the backend keeps the
@@ -1430,6 +1470,7 @@ int main(void) {
 #ifdef _WIN32
                 cmocka_unit_test_setup_teardown(test_read_grants_thread, setup, teardown),
 #endif
+                cmocka_unit_test_setup_teardown(test_foreign_rule_through_engine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_firewall_ambiguous_rid_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
