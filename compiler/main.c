@@ -54,7 +54,8 @@ static void usage(FILE *f) {
               "      --version          show the version\n"
               "\n"
               "Exit status: 0 compiled (warnings may have been printed), 1 the policy has errors,\n"
-              "64 usage error, 66 cannot read the policy, 73 cannot write the plan.\n"
+              "64 usage error, 66 cannot read the policy (or the --sign key), 70 internal error,\n"
+              "73 cannot write the plan.\n"
               "Language: schema/policy-language.md; plan format: schema/plan-format.md.\n",
               f);
 }
