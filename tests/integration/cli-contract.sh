@@ -294,15 +294,20 @@ $bulwark revert --all >/dev/null 2>&1
 check "bulwark revert of a vanished workspace's installation (by its path): exit 0" test $s -eq 0
 check "  ...nothing left installed" sh -c "! id bw-off-ann 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
 
-# a symlink planted where a carve-out is: apply never follows it
+# symlinks planted where carve-outs are (.git, a .env the policy's glob makes read-only, a path
+# it makes unreadable): apply never follows them
 mkdir -p /home/ann/sym
 ln -s /etc /home/ann/sym/.git
-chown -h ann:ann /home/ann/sym /home/ann/sym/.git
-getfacl -cs /etc/passwd /etc >/run/etc-acl.before 2>/dev/null
-$bulwark apply /run/gone.plan --workspace /home/ann/sym --user ann </dev/null >$out 2>$err
-check "apply with a symlink planted as .git: exit 0" test $? -eq 0
-getfacl -cs /etc/passwd /etc >/run/etc-acl.after 2>/dev/null
-check "  ...what the symlink points at is untouched" cmp /run/etc-acl.before /run/etc-acl.after
+ln -s /etc/shadow /home/ann/sym/.env
+ln -s /etc/passwd /home/ann/sym/secret
+chown -h ann:ann /home/ann/sym /home/ann/sym/.git /home/ann/sym/.env /home/ann/sym/secret
+printf 'bulwark: 1\nname: sym\nextends: [workspace-write]\nfilesystem:\n  read_only:\n    - glob: "${workspace}/**/.env*"\n  unreadable:\n    - ${workspace}/secret\n' >/run/p/sym.yaml
+$bulwarkc /run/p/sym.yaml -o /run/sym.plan 2>/dev/null
+getfacl -cs /etc/passwd /etc/shadow /etc >/run/etc-acl.before 2>/dev/null
+$bulwark apply /run/sym.plan --workspace /home/ann/sym --user ann </dev/null >$out 2>$err
+check "apply with symlinks planted as .git, .env and an unreadable path: exit 0" test $? -eq 0
+getfacl -cs /etc/passwd /etc/shadow /etc >/run/etc-acl.after 2>/dev/null
+check "  ...what the symlinks point at is untouched" cmp /run/etc-acl.before /run/etc-acl.after
 $bulwark revert --all >/dev/null 2>&1
 
 # ---------------------------------------------------------------- run
