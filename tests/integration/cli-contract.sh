@@ -239,6 +239,19 @@ $bulwark status >$out 2>$err
 check "bulwark status after an ACL was removed: exit 2 (drift)" test $? -eq 2
 $bulwark status --json >$out 2>$err
 check "bulwark status --json with drift: exit 2" test $? -eq 2
+if have_jsonschema; then
+        check "  ...each drifted entry valid against schema/changes.schema.json" $py -c "
+import json, jsonschema
+schema = json.load(open('/run/changes.schema.json'))
+d = json.load(open('$out'))
+drifted = [x for i in d['installations'] for x in i['drifted']]
+assert [x for x in drifted if x['op'] != 'unknown'], drifted
+for x in drifted: jsonschema.validate(x, schema)"
+        $bulwark plan /run/a.plan $W --json >$out 2>$err
+        check "bulwark plan --json with drift: exit 2, every line valid against the schema" \
+                sh -c "test $? -eq 2 && grep -q '/home/ann/repo/src/f1' $out"
+        check "  ...(schema)" json_lines $out /run/changes.schema.json
+fi
 $bulwark apply --reviewed /run/changes.json </dev/null >$out 2>$err
 check "bulwark apply --reviewed CHANGES after the state moved: exit 1, says what moved" sh -c "test $? -eq 1 && test -s $err"
 $bulwark apply --installed /home/ann/repo </dev/null >$out 2>$err
