@@ -5,7 +5,7 @@
  * It has NOT been run on Windows: under Wine every security effect is faked, and this program then
  * reports failures or meaningless passes; its results count only on Windows 10/11 or Server.
  *
- *   verify_enforcement.exe [RUNNER]    RUNNER: bulwark-runner.exe (default: beside this program)
+ *   verify_enforcement.exe
  *
  * Needs no administrator rights: it works in a fresh directory under %TEMP% with the caller's own
  * token, restricted as bulwark-runner restricts a run, and puts every DACL back before it removes
@@ -19,7 +19,8 @@
  *   3. What a restricted token may do there: create in the root, not in .git; read and list .git;
  *      rename .git; write outside; without the root's SID.
  *   4. Revert: every descriptor byte for byte as before.
- *   5. bulwark-runner.exe: a write in the root, a write in .git, the exit code.
+ *   5. The runner's token and process code (bw_win_runner_exec, over the real operations, with the
+ *      root's SID): a write in the root, a write in .git, the exit code.
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -28,6 +29,7 @@
 #include "win_backend.h"
 #include "win_ops_real.h"
 #include "win_path.h"
+#include "win_runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,23 +340,18 @@ int wmain(int argc, wchar_t **argv) {
         }
         check(same, "4. every descriptor byte for byte as before apply");
 
-        /* Item 5: the runner, as the caller (unelevated) with the root's SID */
-        wchar_t runner[MAX_PATH + 1];
-        if (argc > 1)
-                wcsncpy(runner, argv[1], MAX_PATH);
-        else {
-                GetModuleFileNameW(NULL, runner, MAX_PATH);
-                wchar_t *slash = wcsrchr(runner, L'\\');
-                if (slash)
-                        wcscpy(slash + 1, L"bulwark-runner.exe");
-        }
-        runner[MAX_PATH] = 0;
+        /* Item 5: the runner's own code (bw_win_runner_exec, what bulwark-runner.exe runs once it
+         * has read an installation) over the real operations, from the caller's token with the
+         * root's SID: this scratch tree has no installation for bulwark-runner.exe to read. */
+        (void) argc;
+        (void) argv;
         r = bw_win_apply_targets(&in, NULL, 0, &t, &ops, &j, false, &rep);
-        char sid[BW_WIN_SID_STRING_MAX];
-        bw_win_sid_to_string(&in.roots[0].sid, sid);
         char *wwin = NULL, *gwin = NULL;
         bw_win_path_from_plan(ws, &wwin);
         bw_win_path_from_plan(git, &gwin);
+        char cmd_exe[MAX_PATH + 16];
+        UINT sys_n = GetSystemDirectoryA(cmd_exe, MAX_PATH);
+        snprintf(cmd_exe + sys_n, sizeof(cmd_exe) - sys_n, "\\cmd.exe");
         struct {
                 const char *dir; /* NULL: the command is "exit 42" */
                 DWORD want;
@@ -363,27 +360,28 @@ int wmain(int argc, wchar_t **argv) {
                     {gwin + 4, 1, "5. and cannot write in .git (exit 1)"},
                     {NULL, 42, "5. the command's exit code passes through (42)"}};
         for (int i = 0; i < 3; i++) {
-                wchar_t line[4096];
-                char inner[2048], cmd[3000];
+                char inner[2048];
                 if (runs[i].dir) /* past the \\?\ prefix: cmd.exe does not take it */
                         snprintf(inner, sizeof(inner), "echo x> \"%s\\run.txt\"", runs[i].dir);
                 else
                         snprintf(inner, sizeof(inner), "exit 42");
-                snprintf(cmd, sizeof(cmd), "\"%ls\" --unelevated --network --root-sid %s -- cmd.exe /c \"%s\"", runner,
-                         sid, inner);
-                MultiByteToWideChar(CP_UTF8, 0, cmd, -1, line, 4096);
-                STARTUPINFOW si = {.cb = sizeof(si)};
-                PROCESS_INFORMATION pi;
-                DWORD code = 999;
-                if (CreateProcessW(runner, line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
-                        WaitForSingleObject(pi.hProcess, 60000);
-                        GetExitCodeProcess(pi.hProcess, &code);
-                        CloseHandle(pi.hProcess);
-                        CloseHandle(pi.hThread);
-                }
-                if (code != runs[i].want)
-                        printf("      exit %lu: %s\n", (unsigned long) code, cmd);
-                check(code == runs[i].want, runs[i].what);
+                const char *cmd_argv[] = {cmd_exe, "/c", inner, NULL};
+                const char *cmd_env[] = {"SystemRoot=C:\\Windows", NULL};
+                struct bw_win_run_request rq = {
+                        .application = cmd_exe,
+                        .argv = cmd_argv,
+                        .env = cmd_env,
+                        .root_sids = &in.roots[0].sid,
+                        .n_roots = 1,
+                        .elevated = true, /* no advisory variables: this checks the token, not them */
+                        .network_off = false,
+                };
+                uint32_t code = 999;
+                char rerr[512] = "";
+                int rr = bw_win_runner_exec(&ops, &rq, &code, rerr, sizeof(rerr));
+                if (rr < 0 || code != runs[i].want)
+                        printf("      %s: %s (exit %lu)\n", inner, rr < 0 ? rerr : "ran", (unsigned long) code);
+                check(rr == 0 && code == runs[i].want, runs[i].what);
         }
         struct bw_win_report rrep2 = {0};
         bw_win_revert(&in, NULL, 0, &j, &ops, &rrep2);
