@@ -562,6 +562,47 @@ static bool is_quarantined(const char *name, size_t len) {
         return strspn(end + 1, "0123456789") == (size_t) (name + len - end - 1);
 }
 
+/*
+ * A file system that folds case (ext4 or f2fs with casefold, directory by directory) compares
+ * names by their Unicode case folding after NFD, and a few characters fold to ASCII letters there:
+ * the Kelvin sign to k, the long s to s, sharp s to ss, the Latin ligatures to ff, fi, fl, ffi,
+ * ffl and st. A command that makes "lefthoo\u212A.yml" or ".pre-commit-con\uFB01g.yaml" in such a
+ * directory made what lefthook and pre-commit open as lefthook.yml and .pre-commit-config.yaml:
+ * case-insensitive rules compare the folded form too. (Other non-ASCII names cannot fold to an
+ * ASCII one.) Returns false when nothing folded (or out is too small): compare the name as it is.
+ */
+static bool fold_to_ascii(const char *in, size_t len, char *out, size_t size) {
+        static const struct {
+                const char *utf8, *ascii;
+        } folds[] = {{"\xe2\x84\xaa", "k"},   {"\xc5\xbf", "s"},      {"\xc3\x9f", "ss"},     {"\xe1\xba\x9e", "ss"},
+                     {"\xef\xac\x80", "ff"},  {"\xef\xac\x81", "fi"}, {"\xef\xac\x82", "fl"}, {"\xef\xac\x83", "ffi"},
+                     {"\xef\xac\x84", "ffl"}, {"\xef\xac\x85", "st"}, {"\xef\xac\x86", "st"}};
+        bool folded = false;
+        size_t o = 0;
+        for (size_t i = 0; i < len;) {
+                size_t k = 0, step = 1;
+                const char *rep = NULL;
+                if ((unsigned char) in[i] >= 0x80)
+                        for (k = 0; k < BW_ARRAY_SIZE(folds) && !rep; k++) {
+                                size_t n = strlen(folds[k].utf8);
+                                if (n <= len - i && memcmp(in + i, folds[k].utf8, n) == 0)
+                                        rep = folds[k].ascii, step = n;
+                        }
+                size_t need = rep ? strlen(rep) : 1;
+                if (o + need >= size)
+                        return false;
+                if (rep) {
+                        memcpy(out + o, rep, need);
+                        folded = true;
+                } else
+                        out[o] = in[i];
+                o += need;
+                i += step;
+        }
+        out[o] = 0;
+        return folded;
+}
+
 /* The strongest action of the rules that match (0: none); *flags gets BW_GUARD_PROTECTED when a
  * protected default matched. What a check moved aside matches nothing: it is no longer what the
  * rule protects (no tool reads .env.bulwark-quarantine), it holds what a run made, and counting it
@@ -574,18 +615,30 @@ static enum bw_guard_action match_rules(const struct bw_guard *g, const char *pa
         *flags = 0;
         if (is_quarantined(name, nlen))
                 return 0;
+        /* the path with every name folded (see fold_to_ascii), when folding changes it */
+        char fpath[PATH_MAX * 3 + 1];
+        bool folds = false;
+        for (size_t i = 0; i < len && !folds; i++)
+                folds = (unsigned char) path[i] >= 0x80;
+        folds = folds && fold_to_ascii(path, len, fpath, sizeof(fpath));
+        const char *fname = folds ? strrchr(fpath, '/') : NULL;
+        fname = fname ? fname + 1 : fpath;
+        size_t flen = folds ? strlen(fpath) : 0, fnlen = folds ? strlen(fname) : 0;
         for (size_t i = 0; i < g->n_rules; i++) {
                 const struct rule *r = &g->rules[i];
-                bool hit;
+                bool ic = r->flags & BW_GUARD_IGNORE_CASE, hit;
                 if (r->exact)
                         hit = bw_streq(path, r->exact);
                 else if (r->name)
-                        hit = (r->flags & BW_GUARD_IGNORE_CASE) ? strcasecmp(name, r->name) == 0
-                                                                : bw_streq(name, r->name);
-                else if (!affix_ok(r, name, nlen))
-                        hit = false;
-                else /* a PCRE2 limit or a name that is not UTF-8: undecided, so protected */
-                        hit = bw_pattern_match_md(&r->pat, r->pat.md, path, len) != 0;
+                        hit = ic ? strcasecmp(name, r->name) == 0 || (folds && strcasecmp(fname, r->name) == 0)
+                                 : bw_streq(name, r->name);
+                else {
+                        /* a PCRE2 limit or a name that is not UTF-8: undecided, so protected */
+                        hit = affix_ok(r, name, nlen) && bw_pattern_match_md(&r->pat, r->pat.md, path, len) != 0;
+                        if (!hit && ic && folds)
+                                hit = affix_ok(r, fname, fnlen) &&
+                                      bw_pattern_match_md(&r->pat, r->pat.md, fpath, flen) != 0;
+                }
                 if (!hit)
                         continue;
                 *flags |= r->flags & BW_GUARD_PROTECTED;

@@ -618,6 +618,45 @@ static void test_quarantined_names(void **state) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* On a file system that folds case, the Kelvin sign is k, the long s is s, a ligature its letters:
+ * names spelt so are protected names (lefthook opens lefthook.yml and gets the Kelvin one). */
+static void test_casefold_names(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put("a/lefthoo\xe2\x84\xaa.yml", "x\n");           /* lefthooK.yml, K the Kelvin sign */
+        put("a/.pre-commit-con\xef\xac\x81g.yaml", "x\n"); /* the fi ligature */
+        put("a/\xe2\x84\xaaIRO/x", "x\n");                 /* .kiro without its dot: no */
+        put("a/.\xe2\x84\xaairo/x", "x\n");                /* .kiro */
+        put("b/.con\xef\xac\x81g/mi\xc5\xbf"
+            "e/config.toml",
+            "x\n"); /* .config/mise, long s */
+        put("b/caf\xc3\xa9.md", "x\n");
+        struct bw_guard *g = bw_guard_new((uid_t) -1, "/nonexistent-home");
+        const char *err = NULL;
+        bw_guard_add_root(g, root);
+        static const char *const pats[] = {"**/{lefthook,lefthook-local}.{yml,yaml}", "**/.pre-commit-config.yaml",
+                                           "**/.kiro", "**/{.rules,.config/mise}"};
+        for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+                assert_int_equal(bw_guard_add_pattern(g, pats[i], BW_MATCH_GLOB, BW_GUARD_READ_ONLY,
+                                                      BW_GUARD_PROTECTED | BW_GUARD_IGNORE_CASE, &err),
+                                 0);
+        struct found f = {{0}};
+        char msg[256];
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        static const char *const want[] = {"ro /a/lefthoo\xe2\x84\xaa.yml\n",
+                                           "ro /a/.pre-commit-con\xef\xac\x81g.yaml\n", "ro /a/.\xe2\x84\xaairo\n",
+                                           "ro /b/.con\xef\xac\x81g/mi\xc5\xbf"
+                                           "e\n"};
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                if (!strstr(f.list, want[i]))
+                        fail_msg("not protected: %s(protected: %s)", want[i], f.list);
+        assert_null(strstr(f.list, "IRO"));
+        assert_null(strstr(f.list, "caf"));
+        bw_guard_free(g);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_forms),
@@ -631,6 +670,7 @@ int main(void) {
                 cmocka_unit_test(test_links),
                 cmocka_unit_test(test_families),
                 cmocka_unit_test(test_quarantined_names),
+                cmocka_unit_test(test_casefold_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
