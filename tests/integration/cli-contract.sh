@@ -391,6 +391,17 @@ $runner --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u | while read 
 done >>/run/missing-options
 check "every option of every command's usage line (and of bulwark-runner --help) is in bulwark(1)" test ! -s /run/missing-options
 cat /run/missing-options
+# and bash completion offers each (the one table completion.c generates every shell's from)
+$bulwark completion bash >/run/comp.bash
+for c in show plan apply revert status doctor run session trust init import completion; do
+        opts=$(awk -v c="    $c)" '$0 == c { on = 1; next } on && /opts="/ { print; exit }' /run/comp.bash)
+        $bulwark $c --help 2>/dev/null | grep -E '^ *Usage:|^       bulwark' | grep -o -- '--[a-z][a-z-]*' | sort -u |
+                while read -r o; do
+                        case " $opts " in *"$o"*) ;; *) echo "$c: $o" ;; esac
+                done
+done >/run/missing-completions
+check "bash completion offers every option of every command's usage line" test ! -s /run/missing-completions
+cat /run/missing-completions
 check "bulwark(1) names the sandbox users as apply binds them (bw-off-USER), not the old shared ones" \
         sh -c "! grep -qF 'bulwark\\-offline (bulwark\\-online' /run/bulwark.1"
 
