@@ -104,6 +104,24 @@ struct bw_host_report {
         size_t n_lines;
 };
 
+/* How the engine's messages name the firewall and the runner's privilege: nftables and file
+ * capabilities on Linux, the Windows Firewall and a DACL on Windows. A security reviewer reads
+ * these lines: they must name the mechanism that is really there. */
+struct bw_backend_words {
+        const char *fw_what;          /* the report line's object ("inet bulwark output") */
+        const char *fw_rule_head;     /* the rule in words, before the offline accounts' names... */
+        const char *fw_rule_tail;     /* ...and after them */
+        const char *fw_ruleset;       /* what fw_inspect reads ("the nftables ruleset") */
+        const char *fw_long;          /* what fw_apply loads ("nftables table inet bulwark") */
+        const char *fw_short;         /* revert's lines ("inet bulwark") */
+        const char *runner_grant;     /* what runner_converge gives the runner ("capabilities") */
+        const char *runner_as_before; /* revert's line ("capabilities, owner and mode as before") */
+        const char *runner_check;     /* how to check it by hand ("getcap") */
+};
+struct bw_backend;
+/* The backend's words, or Linux's where it has none (the unit tests' fake). */
+const struct bw_backend_words *bw_backend_words_of(const struct bw_backend *be);
+
 /* ---- the operations ---- */
 
 struct bw_backend {
@@ -125,6 +143,8 @@ struct bw_backend {
          * on a real Windows host"): status then says the plan is written, not that it is enforced,
          * and gives this sentence (--json: "verified": false and "unverified": the sentence). */
         const char *unverified;
+        /* NULL: Linux's (nftables, capabilities) */
+        const struct bw_backend_words *words;
 
         /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
          * status read what they can and report the rest as unknown. */

@@ -134,8 +134,9 @@ int bw_converge_firewall(struct run *r) {
         char err[512] = "";
         if (r->dry_run && !BE(r)->privileged()) {
                 /* libnftables would only fail (and say so on stderr): the ruleset is root's to read */
-                bw_report_add(r, '?', "nft", "inet bulwark output",
-                              "the nftables ruleset cannot be read without root: unknown", NULL, 0);
+                char why[256];
+                snprintf(why, sizeof(why), "%s cannot be read without root: unknown", W(r)->fw_ruleset);
+                bw_report_add(r, '?', "nft", W(r)->fw_what, why, NULL, 0);
                 return 0;
         }
         enum bw_fw_state st = BE(r)->fw_inspect(uids, n, err, sizeof(err));
@@ -144,22 +145,21 @@ int bw_converge_firewall(struct run *r) {
         if (n > 1)
                 snprintf(others, sizeof(others), " and %zu other user%s offline sandbox user%s", n - 1,
                          n == 2 ? "'s" : "s'", n == 2 ? "" : "s");
-        snprintf(detail, sizeof(detail),
-                 "skuid in set offline (%s%s), daddr not loopback (IPv4 and IPv6, every protocol): reject",
-                 bw_bind_role_account(r, BW_ROLE_OFFLINE), others);
+        snprintf(detail, sizeof(detail), "%s%s%s%s", W(r)->fw_rule_head, bw_bind_role_account(r, BW_ROLE_OFFLINE),
+                 others, W(r)->fw_rule_tail);
         if (st == BW_FW_CURRENT)
                 return 0;
         if (st == BW_FW_UNKNOWN) {
                 if (r->dry_run) {
                         char why[700];
-                        snprintf(why, sizeof(why),
-                                 "cannot read the nftables ruleset without privileges (%s): run as root to see", err);
-                        bw_report_add(r, '?', "nft", "inet bulwark output", why, NULL, 0);
+                        snprintf(why, sizeof(why), "cannot read %s without privileges (%s): run as root to see",
+                                 W(r)->fw_ruleset, err);
+                        bw_report_add(r, '?', "nft", W(r)->fw_what, why, NULL, 0);
                         return 0;
                 }
-                return bw_report_fail(r, -EACCES, "cannot read the nftables ruleset: %s", err);
+                return bw_report_fail(r, -EACCES, "cannot read %s: %s", W(r)->fw_ruleset, err);
         }
-        bw_report_add(r, st == BW_FW_ABSENT ? '+' : '~', "nft", "inet bulwark output", detail, NULL, 0);
+        bw_report_add(r, st == BW_FW_ABSENT ? '+' : '~', "nft", W(r)->fw_what, detail, NULL, 0);
         if (r->dry_run)
                 return 0;
         /* A table of that name that is not ours as we would write it: keep its text, so revert
@@ -173,7 +173,7 @@ int bw_converge_firewall(struct run *r) {
         if (e < 0)
                 return bw_report_fail(r, e, "cannot journal the firewall change: %s", strerror(-e));
         if (BE(r)->fw_apply(uids, n, err, sizeof(err)) < 0)
-                return bw_report_fail(r, -EIO, "cannot load the nftables table inet bulwark: %s", err);
+                return bw_report_fail(r, -EIO, "cannot load the %s: %s", W(r)->fw_long, err);
         return 0;
 }
 
@@ -545,7 +545,7 @@ int bw_converge_runner(struct run *r) {
         if (e < 0)
                 return bw_report_fail(r, e, "cannot journal the runner's state: %s", strerror(-e));
         if (BE(r)->runner_converge(path, st->record, st->record_len, err, sizeof(err)) < 0)
-                return bw_report_fail(r, -EIO, "cannot give %s its capabilities: %s", path, err);
+                return bw_report_fail(r, -EIO, "cannot give %s its %s: %s", path, W(r)->runner_grant, err);
         return 0;
 }
 

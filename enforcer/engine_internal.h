@@ -90,6 +90,7 @@ static inline const struct bw_backend *bw_be(const struct bw_engine_options *o) 
         return o->backend ? o->backend : BW_BACKEND_DEFAULT;
 }
 #define BE(r) bw_be((r)->o)
+#define W(r) bw_backend_words_of(BE(r))
 
 /* Inside the engine a failure is a negative errno (already reported through report.c); a command
  * exits 1 for it (cli.md), or with its own status (0, or 2 for differences). */

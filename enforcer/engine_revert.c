@@ -68,13 +68,14 @@ static int revert_shared(struct run *r, FILE *out) {
                 if (re == -EBADMSG)
                         ret = bw_report_fail(r, -EBADMSG,
                                              "the shared journal's runner record is damaged: check the runner's "
-                                             "capabilities by hand (getcap)");
+                                             "%s by hand (%s)",
+                                             W(r)->runner_grant, W(r)->runner_check);
                 else if (re == 0)
                         fprintf(out, "! runner %s was replaced or removed since apply: left as it is\n", path);
                 else if (re < 0)
                         ret = bw_report_fail(r, -EIO, "cannot restore the runner %s: %s", path, err);
                 else
-                        fprintf(out, "- runner %s capabilities, owner and mode as before\n", path);
+                        fprintf(out, "- runner %s %s\n", path, W(r)->runner_as_before);
                 break;
         }
         /* memberships apply added to accounts that existed before it, taken back */
@@ -105,19 +106,18 @@ static int revert_shared(struct run *r, FILE *out) {
                         if (pass == 0 && rec->type == BW_JOURNAL_NFT && i == first_nft) {
                                 if (rec->payload[0] == 0) {
                                         if (BE(r)->fw_remove(err, sizeof(err)) < 0)
-                                                ret = bw_report_fail(r, -EIO, "cannot remove table inet bulwark: %s",
+                                                ret = bw_report_fail(r, -EIO, "cannot remove the %s: %s", W(r)->fw_long,
                                                                      err);
                                         else
-                                                fprintf(out, "- nft    inet bulwark\n");
+                                                fprintf(out, "- nft    %s\n", W(r)->fw_short);
                                 } else if (rec->len > 1) {
                                         _cleanup_free_ char *text =
                                                 strndup((const char *) rec->payload + 1, rec->len - 1);
                                         if (!text || BE(r)->fw_restore(text, err, sizeof(err)) < 0)
-                                                ret = bw_report_fail(
-                                                        r, -EIO, "cannot restore the earlier table inet bulwark: %s",
-                                                        err);
+                                                ret = bw_report_fail(r, -EIO, "cannot restore the earlier %s: %s",
+                                                                     W(r)->fw_long, err);
                                         else
-                                                fprintf(out, "~ nft    inet bulwark restored as it was before\n");
+                                                fprintf(out, "~ nft    %s restored as it was before\n", W(r)->fw_short);
                                 }
                         }
                         struct bw_journal_account a;
@@ -211,10 +211,10 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
         bw_state_offline_uids(r->o, r->state_fd, NULL, uids, &nu, BW_ARRAY_SIZE(uids));
         if (ret == 0 && nu > 0 && BE(r)->fw_inspect(uids, nu, err, sizeof(err)) == BW_FW_DIFFERENT) {
                 if (BE(r)->fw_apply(uids, nu, err, sizeof(err)) < 0)
-                        ret = bw_report_fail(r, -EIO, "cannot update table inet bulwark: %s", err);
+                        ret = bw_report_fail(r, -EIO, "cannot update the %s: %s", W(r)->fw_long, err);
                 else
-                        fprintf(out,
-                                "~ nft    inet bulwark matches the offline users of the remaining installations\n");
+                        fprintf(out, "~ nft    %s matches the offline users of the remaining installations\n",
+                                W(r)->fw_short);
         }
         return ret;
 }

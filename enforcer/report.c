@@ -147,6 +147,22 @@ void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions) {
         r->adding_regions = false;
 }
 
+static const struct bw_backend_words linux_words = {
+        .fw_what = "inet bulwark output",
+        .fw_rule_head = "skuid in set offline (",
+        .fw_rule_tail = "), daddr not loopback (IPv4 and IPv6, every protocol): reject",
+        .fw_ruleset = "the nftables ruleset",
+        .fw_long = "nftables table inet bulwark",
+        .fw_short = "inet bulwark",
+        .runner_grant = "capabilities",
+        .runner_as_before = "capabilities, owner and mode as before",
+        .runner_check = "getcap",
+};
+
+const struct bw_backend_words *bw_backend_words_of(const struct bw_backend *be) {
+        return be && be->words ? be->words : &linux_words;
+}
+
 const char *bw_report_op_name(char op) {
         return op == '+' ? "add" : op == '~' ? "change" : op == '-' ? "remove" : op == '!' ? "keep" : "unknown";
 }

@@ -458,6 +458,7 @@ const struct bw_backend bw_backend_windows = {
         .per_object_acls = false,
         .unverified = "no part of the Windows backend has been verified on a real Windows host: "
                       "tests/windows/README.md, the runbook",
+        .words = &bw_winbe_words,
         .privileged = win_privileged,
         .plan_path = win_plan_path,
         .tmpdir = win_tmpdir,

@@ -32,6 +32,8 @@ int bw_winbe_secret_sd(const struct bw_win_sid *reader, uint8_t **ret, size_t *r
 int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size);
 
 int bw_winbe_account_name(uint32_t role, const char *user, char out[33]);
+/* The engine's messages about the firewall and the runner, in Windows' terms (backend.h). */
+extern const struct bw_backend_words bw_winbe_words;
 void bw_winbe_accounts_lookup(const struct bw_plan *p, const char *const names[32], const char *real_user,
                               struct bw_account_state st[32]);
 int bw_winbe_group_id(const char *name, uint32_t *ret_id);

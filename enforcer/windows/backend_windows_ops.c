@@ -1670,3 +1670,16 @@ int bw_winbe_runner_restore(const uint8_t *record, uint32_t record_len, char *pa
         }
         return 1;
 }
+
+/* The engine's messages about the firewall and the runner, in Windows' terms. */
+const struct bw_backend_words bw_winbe_words = {
+        .fw_what = "Windows Firewall: bulwark offline",
+        .fw_rule_head = "outbound of local users (",
+        .fw_rule_tail = "), remote addresses other than loopback, every protocol: block",
+        .fw_ruleset = "the Windows Firewall's rules",
+        .fw_long = "Windows Firewall rules 'bulwark offline SID'",
+        .fw_short = "Windows Firewall rules 'bulwark offline SID'",
+        .runner_grant = "protected DACL",
+        .runner_as_before = "DACL as before",
+        .runner_check = "icacls",
+};
