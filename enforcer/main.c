@@ -47,7 +47,8 @@ static void usage(FILE *f) {
               "  apply --installed ID|WORKSPACE [-y]\n"
               "                                     apply an installed plan again (heals drift)\n"
               "  apply --reviewed CHANGES           apply a change set saved by plan -o, if nothing moved\n"
-              "  revert ID | WORKSPACE | --all      undo what apply did, exactly (root)\n"
+              "  revert [ID | WORKSPACE | --all]    undo what apply did, exactly (root); default: the\n"
+              "                                     installation of the current directory\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
               "  doctor [--json]                    what this host can enforce\n"
               "  run [--network] [--plan PLAN] [--workspace DIR] [--verbose] -- CMD [ARG...]\n"
@@ -120,12 +121,13 @@ static const char *const command_help[][2] = {
                   "--quiet prints no change line (errors and warnings still go to standard error), and no\n"
                   "progress line; on a terminal the changes are still shown before the question.\n"
                   "Exit: 0 success, 1 error or cancelled.\n"},
-        {"revert", "Usage: bulwark revert ID | WORKSPACE | --all\n\n"
+        {"revert", "Usage: bulwark revert [ID | WORKSPACE | --all] [--workspace DIR]\n\n"
                    "As root: restore the exact ACL bytes every change replaced, remove the installation,\n"
                    "and, when no installation is left, the accounts and the firewall table bulwark created.\n"
                    "ID is a plan ID or installation ID (or a prefix of one) from 'bulwark status'; WORKSPACE\n"
                    "the directory of an installation (a name with a '/', or one that is no ID: write ./NAME\n"
-                   "for a directory named like an ID). --quiet prints nothing but errors. Exit: 0/1.\n"},
+                   "for a directory named like an ID). With none of them, the installation of --workspace DIR,\n"
+                   "else of the current directory. --quiet prints nothing but errors. Exit: 0/1.\n"},
         {"status", "Usage: bulwark status [--json] [-v | --verbose]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                    "flushed table, a deleted user). Past 50 drifted objects under one root the rest are\n"
@@ -488,8 +490,10 @@ static int cmd_show(int argc, char **argv) {
                               "--quiet only validates it. Exit: 0 shown, 1 invalid or unreadable, 64 usage error.\n",
                               stdout);
                         return 0;
-                } else
+                } else {
+                        fputs("Try 'bulwark show --help'.\n", stderr);
                         return EX_USAGE;
+                }
         }
         if (optind != argc - 1) {
                 fputs("Usage: bulwark show PLAN [--json]\n", stderr);
@@ -898,11 +902,24 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                         o.state_dir = optarg;
                         break;
                 case OPT_LOCK_TIMEOUT:
-                        o.lock_timeout = (unsigned) strtoul(optarg, NULL, 10);
+                case OPT_THREADS: {
+                        /* a number, said so when it is not (strtoul made "abc" a timeout of 0) */
+                        char *end = NULL;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        unsigned long max = c == OPT_THREADS ? 256 : 86400;
+                        if (!isdigit((unsigned char) optarg[0]) || *end || errno || v > max) {
+                                bw_term_error(color_err(), "bulwark", "--%s %s: give a whole number up to %lu%s",
+                                              c == OPT_THREADS ? "threads" : "lock-timeout", optarg, max,
+                                              c == OPT_THREADS ? " (0: one per processor, at most 8)" : " (seconds)");
+                                return EX_USAGE;
+                        }
+                        if (c == OPT_THREADS)
+                                o.threads = (unsigned) v;
+                        else
+                                o.lock_timeout = (unsigned) v;
                         break;
-                case OPT_THREADS:
-                        o.threads = (unsigned) strtoul(optarg, NULL, 10);
-                        break;
+                }
                 case OPT_ALL:
                         all = true;
                         break;
@@ -1024,10 +1041,18 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 free(b);
         } else if (bw_streq(cmd, "revert")) {
                 char id[17];
-                const char *which = all || rest != 1 ? NULL : argv[optind];
-                if ((all && rest != 0) || (!all && rest != 1)) {
-                        bw_term_error(color_err(), "bulwark revert", "give a PLAN_ID, a WORKSPACE or --all");
+                /* cli.md: revert [PLAN_ID | --all]; without either, the installation of the
+                 * workspace, which defaults to the current directory as for plan and apply */
+                const char *which = all ? NULL : rest == 1 ? argv[optind] : o.workspace ? o.workspace : ".";
+                if ((all && rest != 0) || rest > 1 || (rest == 1 && o.workspace)) {
+                        bw_term_error(color_err(), "bulwark revert",
+                                      "give one PLAN_ID or WORKSPACE, --workspace DIR, or --all (nothing: the "
+                                      "installation of the current directory)");
                         ret = EX_USAGE;
+                } else if (which && rest == 0) {
+                        ret = install_of_workspace("bulwark revert", o.state_dir, which, id) < 0
+                                      ? 1
+                                      : bw_cmd_revert(id, false, &o, out);
                 } else if (which && (names_a_path(which) || (!is_hex(which) && is_directory(which))))
                         ret = install_of_workspace("bulwark revert", o.state_dir, which, id) < 0
                                       ? 1
@@ -1071,11 +1096,25 @@ int main(int argc, char **argv) {
                 return EX_USAGE;
         }
         const char *cmd = argv[1];
-        if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help */
-                if (print_help(argv[2]))
+        if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help, for every CMD */
+                static const char *const commands[] = {"show", "plan",    "apply", "revert", "status", "doctor",
+                                                       "run",  "session", "trust", "init",   "import", "completion"};
+                if (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help")) {
+                        usage(stdout);
                         return 0;
-                fprintf(stderr, "bulwark help: no command '%s' (see `bulwark --help`)\n", argv[2]);
-                return EX_USAGE;
+                }
+                bool known = false;
+                for (size_t i = 0; i < BW_ARRAY_SIZE(commands); i++)
+                        known = known || bw_streq(commands[i], argv[2]);
+                if (!known) {
+                        fprintf(stderr, "bulwark help: no command '%s' (see `bulwark --help`)\n", argv[2]);
+                        return EX_USAGE;
+                }
+                static char help_opt[] = "--help";
+                cmd = argv[2];
+                argv[1] = argv[2];
+                argv[2] = help_opt;
+                argc = 3;
         }
         if (bw_streq(cmd, "-h") || bw_streq(cmd, "--help") || bw_streq(cmd, "help")) {
                 usage(stdout);
@@ -1102,6 +1141,11 @@ int main(int argc, char **argv) {
         if (bw_streq(cmd, "trust"))
                 return cmd_trust(argc - 1, argv + 1);
         if (bw_streq(cmd, "session")) {
+                for (int i = 2; i < argc && !bw_streq(argv[i], "--"); i++)
+                        if (bw_streq(argv[i], "-h") || bw_streq(argv[i], "--help")) {
+                                print_help("session");
+                                return 0;
+                        }
                 if (argc < 3 ||
                     (!bw_streq(argv[2], "start") && !bw_streq(argv[2], "stop") && !bw_streq(argv[2], "list"))) {
                         if (argc >= 3 && (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help"))) {

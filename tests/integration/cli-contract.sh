@@ -287,6 +287,20 @@ check "bulwark apply --reviewed CHANGES (nothing moved): exit 0" test $? -eq 0
 $bulwark revert --all >$out 2>$err
 check "bulwark revert --all: exit 0" sh -c "test $? -eq 0 && ! id bw-off-ann 2>/dev/null"
 
+# revert without an argument (cli.md: revert [PLAN_ID | --all]): the installation of the current
+# directory, or of --workspace DIR
+$bulwark apply /run/a.plan $W </dev/null >/dev/null 2>&1
+(cd /home/ann/repo/src && $bulwark revert >$out 2>$err)
+check "bulwark revert in a directory below the workspace: exit 1, no plan installed there" \
+        sh -c "test $? -eq 1 && grep -q 'no plan is installed for the workspace /home/ann/repo/src' $err && id bw-off-ann"
+(cd /home/ann/repo && $bulwark revert >$out 2>$err)
+check "bulwark revert in the workspace: exit 0, reverted" sh -c "test $? -eq 0 && ! id bw-off-ann 2>/dev/null"
+$bulwark apply /run/a.plan $W </dev/null >/dev/null 2>&1
+(cd / && $bulwark revert --workspace /home/ann/repo >$out 2>$err)
+check "bulwark revert --workspace DIR: exit 0, reverted" sh -c "test $? -eq 0 && ! id bw-off-ann 2>/dev/null"
+$bulwark revert a b >$out 2>$err
+check "bulwark revert A B: exit 64" test $? -eq 64
+
 # a root that vanished: reported, the rest applied, and revert is exact
 mkdir -p /home/ann/gone
 $bulwarkc builtin:workspace-write -o /run/gone.plan 2>/dev/null
@@ -354,10 +368,16 @@ for c in show plan apply revert status doctor; do
         $bulwark $c --bogus >$out 2>$err </dev/null
         check "bulwark $c --bogus: exit 64, names it, on stderr only" sh -c "test $? -eq 64 && test ! -s $out && grep -q -- '--bogus' $err"
 done
-for c in show plan apply revert; do
+for c in show plan apply; do
         $bulwark $c >$out 2>$err </dev/null
         check "bulwark $c (missing argument): exit 64, says what to give" sh -c "test $? -eq 64 && test ! -s $out && test -s $err"
 done
+for o in "--lock-timeout abc" "--lock-timeout 5s" "--threads -1" "--threads 100000"; do
+        $bulwark status $o >$out 2>$err
+        check "bulwark status $o: exit 64, names the option" sh -c "test $? -eq 64 && grep -q -- '${o%% *}' $err"
+done
+$bulwark status --lock-timeout 3 --threads 2 >$out 2>$err
+check "bulwark status --lock-timeout 3 --threads 2: accepted" test $? -eq 0
 $bulwark status extra >$out 2>$err
 check "bulwark status EXTRA: exit 64" test $? -eq 64
 $bulwark nope >$out 2>$err
@@ -376,9 +396,19 @@ for c in show plan apply revert status doctor run session trust init import comp
         check "bulwark $c --help starts with its usage" sh -c "head -1 $out | grep -q '^Usage: bulwark $c'"
         check "bulwark(1) has a synopsis line for $c" grep -q "^\\.B bulwark $c" /run/bulwark.1
 done
-for sub in "import codex" "import srt" "completion bash"; do
+$bulwark show --bogus /run/a.plan >$out 2>$err
+check "bulwark show --bogus: says what to do" grep -q "Try 'bulwark show --help'" $err
+$bulwark help --help >$out 2>$err
+check "bulwark help --help: exit 0, on stdout" sh -c "test $? -eq 0 && test -s $out && test ! -s $err"
+for c in show plan apply revert status doctor run session trust init import completion; do
+        $bulwark $c --help >/run/h1 2>&1
+        $bulwark help $c >/run/h2 2>&1
+        check "bulwark help $c: exit 0, the same as bulwark $c --help" sh -c "test $? -eq 0 && cmp /run/h1 /run/h2"
+done
+for sub in "session start" "session stop" "session list" "import codex" "import srt" "completion bash"; do
         $bulwark $sub --help >$out 2>$err
         check "bulwark $sub --help: exit 0, on stdout" sh -c "test $? -eq 0 && test -s $out && test ! -s $err"
+        check "  ...its own help (${sub%% *}'s)" sh -c "head -1 $out | grep -q '^Usage: bulwark ${sub%% *}'"
 done
 # every option a command's usage line names is in the man page
 for c in show plan apply revert status doctor run session trust init; do
