@@ -4,11 +4,18 @@
 # already installed are left alone, and apt-get runs only when something is missing. The Windows
 # cross build (scripts/windows.sh) needs mingw-w64, Wine, autotools (libsodium) and dpkg-dev
 # (apt-get source); its judge of security descriptors, python3-samba.
+#   scripts/install-deps.sh            everything the test command (scripts/test.sh) needs
+#   scripts/install-deps.sh --build    only what building and running bulwark needs (the quick
+#                                      start: no compilers for other gates, no Wine, no Ansible)
 set -eu
 
-PACKAGES="
+BUILD_PACKAGES="
 build-essential cmake pkg-config
-libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev bubblewrap minisign libnftables-dev
+libyaml-dev libpcre2-dev libjansson-dev libssl3 libsodium-dev libseccomp-dev libnftables-dev
+acl nftables libcap2-bin git
+"
+PACKAGES="$BUILD_PACKAGES
+bubblewrap minisign
 libcmocka-dev clang clang-tidy
 python3 python3-jsonschema python3-yaml
 acl nftables iproute2 util-linux passwd procps libcap2-bin git strace curl
@@ -19,6 +26,14 @@ python3-samba
 "
 # tests/fuzz/run.sh (libFuzzer itself): clang's runtime libraries
 [ "${BULWARK_FUZZ:-0}" = 1 ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
+case "${1:-}" in
+--build) PACKAGES=$BUILD_PACKAGES ;;
+"") ;;
+*)
+        echo "usage: scripts/install-deps.sh [--build]" >&2
+        exit 64
+        ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -10,7 +10,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 workspace=$(cd "${1:-.}" && pwd -P)
 
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --build # only what the build needs; the test command installs the rest
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # the build's own chatter (compiler lines, the built-in plan it compiles) only when it fails
