@@ -22,7 +22,15 @@ const char *const bw_env_default_drop_list[] = {
         "*_PRIVATE_KEY*",
         "*_ACCESS_KEY_ID",
         "*PASSWORD*",
+        "*password*",
         "*PASSPHRASE*",
+        "*_PASS",
+        "*_PASSWD",
+        "*_PWD",
+        "*_AUTH",
+        "*_JWT",
+        "*_COOKIE",
+        "*_WEBHOOK_URL",
         "*_CREDENTIAL*",
         "*_CONNECTION_STRING",
         "*_DSN",
@@ -77,7 +85,60 @@ bool bw_env_glob_match(const char *glob, const char *name, size_t len) {
  * of URLs is covered too. "redis://:pw@host" has an empty user and counts; "http://host:8080/"
  * and "ssh://git@host" have no password and do not.
  */
+/*
+ * A token whose issuer gave it a recognisable shape, anywhere in the value after a boundary
+ * ("Bearer ghp_..."): GitHub's, GitLab's, Slack's, Anthropic's, OpenAI's, Stripe's live, Hugging
+ * Face's, npm's, PyPI's, DigitalOcean's and Google's API keys, AWS access key ids, private keys
+ * in PEM, and JSON Web Tokens. Each prefix needs a run of at least `min` token characters after
+ * it, so "sk-" in a sentence or a short "hf_x" is no token.
+ */
+static bool token_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static size_t token_run(const char *p) {
+        size_t n = 0;
+        while (token_char(p[n]))
+                n++;
+        return n;
+}
+
+static bool has_token(const char *value) {
+        static const struct {
+                const char *prefix;
+                size_t min;
+        } shapes[] = {{"ghp_", 30},        {"gho_", 30},     {"ghu_", 30},  {"ghs_", 30},    {"ghr_", 30},
+                      {"github_pat_", 30}, {"glpat-", 20},   {"xoxb-", 10}, {"xoxp-", 10},   {"xoxa-", 10},
+                      {"xoxr-", 10},       {"xoxs-", 10},    {"xoxe-", 10}, {"sk-ant-", 20}, {"sk-", 32},
+                      {"sk_live_", 20},    {"rk_live_", 20}, {"hf_", 30},   {"npm_", 30},    {"pypi-", 50},
+                      {"dop_v1_", 40},     {"AIza", 30},     {"AKIA", 16},  {"ASIA", 16}};
+        const char *pem = strstr(value, "-----BEGIN"); /* -----BEGIN [RSA ]PRIVATE KEY----- */
+        if (pem && (pem = strstr(pem, "PRIVATE")) && strstr(pem, "KEY-----"))
+                return true;
+        for (const char *p = value; *p; p++) {
+                if (p > value && token_char(p[-1]))
+                        continue; /* inside a word */
+                for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+                        size_t n = strlen(shapes[i].prefix);
+                        if (strncmp(p, shapes[i].prefix, n) == 0 && token_run(p + n) >= shapes[i].min)
+                                return true;
+                }
+                /* a JSON Web Token: three base64url parts, the first two JSON objects ("eyJ") */
+                if (strncmp(p, "eyJ", 3) == 0) {
+                        size_t a = token_run(p);
+                        if (a >= 10 && p[a] == '.' && strncmp(p + a + 1, "eyJ", 3) == 0) {
+                                size_t b = token_run(p + a + 1);
+                                if (b >= 10 && p[a + 1 + b] == '.')
+                                        return true;
+                        }
+                }
+        }
+        return false;
+}
+
 bool bw_env_value_has_password(const char *value) {
+        if (has_token(value))
+                return true;
         for (const char *p = strstr(value, "://"); p; p = strstr(p + 1, "://")) {
                 const char *auth = p + 3;
                 size_t end = strcspn(auth, "/?#@");

@@ -49,9 +49,11 @@ enum bw_env_verdict bw_env_decide(const struct bw_plan *p, const char *name, siz
 uint32_t bw_env_set_count(const struct bw_plan *p);
 bool bw_env_set_entry(const struct bw_plan *p, uint32_t i, const char **ret_name, const char **ret_value);
 
-/* Does value (NUL-terminated) hold a URL with a password (scheme://user:password@host)? The
- * runner drops such a variable, as the default list does, unless the policy passes its name:
- * DATABASE_URL=postgres://ann:pw@db/app. */
+/* Does value (NUL-terminated) hold a credential by its shape: a URL with a password
+ * (scheme://user:password@host), a token of a known issuer (ghp_..., glpat-..., xoxb-...,
+ * sk-ant-..., AKIA..., a JSON Web Token, a PEM private key)? The runner drops such a variable, as
+ * the default list does, unless the policy passes its name: DATABASE_URL=postgres://ann:pw@db/app,
+ * MY_GH=ghp_... */
 bool bw_env_value_has_password(const char *value);
 
 /* Does the default credential list drop name[0..len)? */

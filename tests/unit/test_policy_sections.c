@@ -320,6 +320,16 @@ static void test_env_value_has_password(void **state) {
         assert_false(bw_env_value_has_password("https://u:@host/"));              /* an empty password */
         assert_false(bw_env_value_has_password("no url at all: user:pass@host")); /* no scheme */
         assert_false(bw_env_value_has_password(""));
+        /* tokens of a known shape, whatever the name */
+        assert_true(bw_env_value_has_password("ghp_0123456789abcdefghijklmnopqrstuvwxyz"));
+        assert_true(bw_env_value_has_password("Bearer glpat-0123456789abcdefghij"));
+        assert_true(bw_env_value_has_password("AKIAIOSFODNN7EXAMPLE"));
+        assert_true(bw_env_value_has_password("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"));
+        assert_true(bw_env_value_has_password("-----BEGIN RSA PRIVATE KEY-----\nMII..."));
+        assert_false(bw_env_value_has_password("use sk- keys"));                              /* a prefix in prose */
+        assert_false(bw_env_value_has_password("hf_x"));                                      /* too short */
+        assert_false(bw_env_value_has_password("xghp_0123456789abcdefghijklmnopqrstuvwxyz")); /* inside a word */
+        assert_false(bw_env_value_has_password("eyJhbGciOiJIUzI1NiJ9"));                      /* one part */
 }
 
 /* A plan without ENVR (every plan compiled before format 1.1): the defaults, nothing else. */
