@@ -50,6 +50,44 @@ static int check_no_nested_foreign(struct run *r) {
         return ret;
 }
 
+/* The workspace names the installation and is the root the plan protects: a typo in --workspace
+ * made apply create the accounts and install a plan that protects nothing, and status then said
+ * "in force". Other roots that do not exist (~/.ssh) are reported and skipped by the walk; the
+ * workspace itself must be there, and be a directory of its own, before anything changes. A
+ * symlink is refused too: the walk would not follow it (unless root's), and the runner binds the
+ * path as given, so the plan would protect one directory and the runs see another. Checked with
+ * lstat() on the system's own paths only: a backend the caller gives (the unit tests' fake) has a
+ * file system of its own, and Windows' workspace is in plan form (there the backend's plan_path
+ * refuses a --workspace it cannot find; a workspace bound in the plan is not checked). */
+static int check_workspace(struct run *r) {
+#ifdef _WIN32
+        (void) r;
+        return 0;
+#else
+        if (BE(r) != BW_BACKEND_DEFAULT)
+                return 0;
+        const char *ws = r->values[BW_VAR_WORKSPACE];
+        struct stat st;
+        if (lstat(ws, &st) < 0) {
+                int e = -errno;
+                if (e == -ENOENT)
+                        return bw_report_fail(r, e, "workspace %s does not exist: check the path (nothing was changed)",
+                                              ws);
+                return bw_report_fail(r, e, "workspace %s cannot be read: %s: check the path (nothing was changed)", ws,
+                                      strerror(-e));
+        }
+        if (S_ISLNK(st.st_mode))
+                return bw_report_fail(r, -ELOOP,
+                                      "workspace %s is a symlink: give the directory it points to (realpath %s) "
+                                      "(nothing was changed)",
+                                      ws, ws);
+        if (!S_ISDIR(st.st_mode))
+                return bw_report_fail(r, -ENOTDIR,
+                                      "workspace %s is not a directory: check the path (nothing was changed)", ws);
+        return 0;
+#endif
+}
+
 /* apply, with the state lock taken here (take_lock: bw_state_acquire_lock) or already held by the caller (revert
  * re-applying the installations that remain). */
 int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out, bool take_lock, bool top_level) {
@@ -65,6 +103,8 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
                 ret = bw_bind_check_signature(&r, plan_path);
         if (ret == 0)
                 ret = bw_bind_prepare(&r);
+        if (ret == 0 && top_level)
+                ret = check_workspace(&r);
         if (ret == 0)
                 ret = bw_state_open(&r, true);
         if (ret == 0 && take_lock && (lock = bw_state_acquire_lock(&r)) < 0)

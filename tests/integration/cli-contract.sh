@@ -301,6 +301,33 @@ check "bulwark revert --workspace DIR: exit 0, reverted" sh -c "test $? -eq 0 &&
 $bulwark revert a b >$out 2>$err
 check "bulwark revert A B: exit 64" test $? -eq 64
 
+# the workspace itself missing (a typo), a file, or a symlink: refused before anything changes
+# (a missing ~/.ssh or other root is reported and skipped, as below)
+$bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
+$bulwark apply /run/ws.plan --workspace /home/ann/rpeo --user ann </dev/null >$out 2>$err
+check "bulwark apply --workspace TYPO: exit 1, says it does not exist and nothing changed" sh -c "
+        test $? -eq 1 && grep -q 'workspace /home/ann/rpeo does not exist: check the path (nothing was changed)' $err"
+check "  ...no account, no installation made" sh -c "! id bw-off-ann 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
+$bulwarkc /run/p/policy.yaml -D workspace=/home/ann/rpeo -o /run/typo.plan 2>/dev/null
+$bulwark apply /run/typo.plan --user ann </dev/null >$out 2>$err
+check "bulwark apply of a plan bound to a missing workspace (-D workspace=TYPO): exit 1, said" sh -c "
+        test $? -eq 1 && grep -q 'workspace /home/ann/rpeo does not exist' $err && ! id bw-off-ann 2>/dev/null"
+$bulwark apply /run/ws.plan --workspace /home/ann/repo/src/f1 --user ann </dev/null >$out 2>$err
+check "bulwark apply --workspace FILE: exit 1, not a directory, nothing made" sh -c "
+        test $? -eq 1 && grep -q 'workspace /home/ann/repo/src/f1 is not a directory' $err && ! id bw-off-ann 2>/dev/null"
+ln -s /home/ann/repo /home/ann/link
+chown -h ann:ann /home/ann/link
+$bulwark apply /run/ws.plan --workspace /home/ann/link --user ann </dev/null >$out 2>$err
+check "bulwark apply --workspace SYMLINK: exit 1, names the symlink, nothing made" sh -c "
+        test $? -eq 1 && grep -q 'workspace /home/ann/link is a symlink' $err && ! id bw-off-ann 2>/dev/null &&
+        ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
+rm /home/ann/link
+mkdir -p /home/ann/nossh
+$bulwark apply /run/ws.plan --workspace /home/ann/nossh --user ann </dev/null >$out 2>$err
+check "bulwark apply, ~/.ssh missing: exit 0, the missing root reported and skipped" sh -c "
+        test $? -eq 0 && grep -q '^? acl    /home/ann/.ssh  *does not exist' $out"
+$bulwark revert --all >/dev/null 2>&1
+
 # a root that vanished: reported, the rest applied, and revert is exact
 mkdir -p /home/ann/gone
 $bulwarkc builtin:workspace-write -o /run/gone.plan 2>/dev/null
