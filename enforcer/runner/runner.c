@@ -1428,6 +1428,25 @@ static int session_run(const struct session_run *r, enum session_use use, char *
         return cold ? BW_ATTACH_UNAVAILABLE : status;
 }
 
+/* Is there a socket where an elevated run's session for workspace would listen? state_dir's
+ * choice of directory, without making it: a first look, before the plan is read (the path is
+ * made exactly, as the caller, once the writable roots are known). */
+static bool session_may_exist(const char *home, const char *workspace, bool network) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
+        struct stat rst;
+        char path[PATH_MAX], hex[17];
+        session_name(workspace, network, true, hex);
+        int n;
+        if (runtime && runtime[0] == '/' && lstat(runtime, &rst) == 0 && S_ISDIR(rst.st_mode) &&
+            rst.st_uid == getuid() && !(rst.st_mode & 077))
+                n = snprintf(path, sizeof(path), "%s/bulwark/sessions/%s.sock", runtime, hex);
+        else if (xdg && xdg[0] == '/')
+                n = snprintf(path, sizeof(path), "%s/bulwark/sessions/%s.sock", xdg, hex);
+        else
+                n = snprintf(path, sizeof(path), "%s/.cache/bulwark/sessions/%s.sock", home, hex);
+        return n > 0 && (size_t) n < sizeof(path) && access(path, F_OK) == 0;
+}
+
 /* In `bulwark` (BULWARK_RUNNER_IN_PROCESS): the bulwark-runner to exec for what this process cannot
  * do itself (an elevated run without a session to hand it to), or NULL. */
 static const char *fallback_runner;
@@ -1561,6 +1580,11 @@ int main(int argc, char **argv) {
                        bw_streq(workspace, me->pw_dir) ? "your home directory" : "above your home directory");
         struct install in = {.dir_fd = -1};
         bool elevated = find_install(workspace, &in);
+        /* elevated in `bulwark`: without a session's socket where this run would look for one,
+         * the runner does the run, before any work here (it is checked again below, exactly) */
+        bool attach_only = elevated && !can_switch && fallback_runner;
+        if (attach_only && (session_cmd || use == SESSION_OFF || !session_may_exist(me->pw_dir, workspace, network)))
+                exec_fallback(argv);
         struct bw_bindings b = {{NULL}};
         struct bw_plan *plan;
         const char *shown;
@@ -1702,7 +1726,6 @@ int main(int argc, char **argv) {
         char *tree_dir = state_dir(me->pw_dir, &sl.writable, "tree");
         /* elevated in `bulwark`: only a run in a session is done here, decided before any work
          * that would have to be undone (the tree guard's pending snapshot) */
-        bool attach_only = elevated && !can_switch && fallback_runner;
         char session_path[PATH_MAX] = "";
         if (attach_only) {
                 int unused = -1;

@@ -166,6 +166,20 @@ os.execv('$runner', ['bulwark-runner', '--session', 'start'])") >/run/start.out 
         check "[elevated] a runner started with an elevated runner's ids acts as the caller: its session starts" \
                 grep -q "session started" /run/start.out
         in_ws /home/ann/ews $runner --session stop >/dev/null
+        # `bulwark run` elevated (no capability of its own): with a session it hands the command
+        # over itself, as the sandbox user, with the checks before and after; without one it has
+        # the runner do the run (exec), cold, elevated
+        in_ws /home/ann/ews $runner --session start >/dev/null
+        in_ws /home/ann/ews $bulwark run --verbose -- sh -c 'id -un; echo warm >src/by-bulwark; exit 6' >/run/br.out 2>&1
+        check "[elevated] bulwark run hands the command to the session itself: as the sandbox user, its status" sh -c \
+                'grep -qx bw-off-ann /run/br.out && grep -q "ran in the warm session" /run/br.out && ! grep -q "bulwark-runner runs it" /run/br.out'
+        check "[elevated]   ...and what it wrote is the sandbox user's" sh -c '[ "$(stat -c %U /home/ann/ews/src/by-bulwark)" = bw-off-ann ]'
+        in_ws /home/ann/ews $bulwark run -- sh -c 'exit 6' >/dev/null 2>&1
+        check "[elevated]   ...and the command's exit status passes through" test $? -eq 6
+        in_ws /home/ann/ews $runner --session stop >/dev/null
+        in_ws /home/ann/ews $bulwark run --verbose -- id -un >/run/br.out 2>&1
+        check "[elevated] bulwark run without a session: the runner runs it, cold and elevated" sh -c \
+                'grep -qx bw-off-ann /run/br.out && grep -q "elevated mode as bw-off-ann" /run/br.out && ! grep -q "ran in the warm session" /run/br.out'
         $bulwark revert --all >/dev/null 2>&1
 else
         bad "apply for the elevated phase: $(tail -2 /run/apply.out)"
