@@ -12,6 +12,21 @@ struct status {
         json_t *installs;    /* --json: the installations, for one compliance document */
 };
 
+/* The installed workspace itself no longer exists (removed after apply): the walk said so for its
+ * root ("does not exist", informational for any other root, and not counted as a difference). The
+ * plan protects nothing there: that is drift, and what to do is revert the installation (apply
+ * refuses a workspace that does not exist). */
+static bool workspace_gone(const struct run *r) {
+        const char *ws = r->values[BW_VAR_WORKSPACE];
+        for (size_t i = 0; ws && i < r->n_lines; i++) {
+                const struct change_line *l = &r->lines[i];
+                if (l->op == '?' && bw_streq(l->kind, "acl") && l->what && bw_streq(l->what, ws) && l->detail &&
+                    strncmp(l->detail, "does not exist", 14) == 0)
+                        return true;
+        }
+        return false;
+}
+
 static int status_one(struct run *parent, const char *id, void *userdata) {
         struct status *sv = userdata;
         FILE *out = sv->out;
@@ -63,8 +78,14 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                  * root, what could not be read (the ruleset, ACLs of files the caller cannot reach)
                  * is unknown, not drift: it is listed and counted apart. */
                 bool root = BE(&r)->privileged();
+                bool gone = workspace_gone(&r);
                 unsigned unreadable = root ? 0 : r.unknown + (unsigned) r.acl_errors;
-                unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0);
+                unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0) + gone;
+                char gone_why[3 * PATH_MAX];
+                snprintf(gone_why, sizeof(gone_why),
+                         "WORKSPACE GONE: %s no longer exists, so this plan protects nothing; revert its "
+                         "installation: bulwark revert %s (or bulwark revert %s)",
+                         ws, ws, id);
                 sv->unreadable += unreadable;
                 /* Moved protected objects are not drift: they are protected more than their names
                  * call for, and apply leaves them so. They are listed apart ("kept"). */
@@ -80,6 +101,10 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           drifted, "kept_entries", (int) r.kept, "kept", kept);
                         if (interrupted)
                                 json_object_set_new(inst, "interrupted", json_true());
+                        if (gone) {
+                                json_object_set_new(inst, "workspace_missing", json_true());
+                                json_object_set_new(inst, "error", json_string(gone_why));
+                        }
                         if (progress[0])
                                 json_object_set_new(inst, "progress", json_string(progress));
                         if (BE(&r)->unverified) {
@@ -115,7 +140,8 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                 : unreadable ? "?"
                                              : "=",
                                 r.plan->id, id, ws, user, signer,
-                                drift && interrupted
+                                gone ? gone_why
+                                : drift && interrupted
                                         ? "INTERRUPTED: an apply did not finish; run it again to finish it "
                                           "(or bulwark revert to undo it):"
                                 : drift      ? "DRIFTED, apply it again to restore:"

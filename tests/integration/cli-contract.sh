@@ -336,12 +336,20 @@ rmdir /home/ann/gone
 $bulwark plan /run/gone.plan --workspace /home/ann/gone --user ann >$out 2>$err
 check "bulwark plan, the workspace vanished: exit 0 (nothing apply could do), the root named as missing" \
         sh -c "test $? -eq 0 && grep -q '^? acl    /home/ann/gone  *does not exist' $out"
+$bulwark status >$out 2>$err
+check "bulwark status, an installed workspace vanished: exit 2 (drift), not in force" sh -c "
+        test $? -eq 2 && ! grep -q 'in force' $out"
+check "  ...says it is gone and to revert it (by its path or the installation's ID)" \
+        grep -q '^! plan .* workspace /home/ann/gone .*: WORKSPACE GONE: /home/ann/gone no longer exists.*bulwark revert /home/ann/gone (or bulwark revert [0-9a-f]\{16\})' $out
 $bulwark status --json >$out 2>$err
-check "bulwark status --json, an installed workspace vanished: the root listed as unknown" $py -c "
+check "bulwark status --json, an installed workspace vanished: exit 2, the root listed as unknown" $py -c "
 import json
 d = json.load(open('$out'))
 i = [i for i in d['installations'] if i['workspace'] == '/home/ann/gone'][0]
-assert [x for x in i['drifted'] if x['path'] == '/home/ann/gone' and x['op'] == 'unknown'], i"
+assert [x for x in i['drifted'] if x['path'] == '/home/ann/gone' and x['op'] == 'unknown'], i
+assert i['workspace_missing'] and not i['effective'] and i['drifted_entries'] > 0 and not d['compliant'], i
+assert 'bulwark revert /home/ann/gone' in i['error'], i
+assert $? == 2"
 $bulwark revert /home/ann/gone >$out 2>$err
 s=$?
 $bulwark revert --all >/dev/null 2>&1
