@@ -80,8 +80,20 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                 bw_report_note("apply changes users, ACLs and the firewall: run it as root");
                 return 1;
         }
+        /* opened here, not by json_load_file: its error for a missing file is a line -1, column -1
+         * parse error ("FILE:-1:-1: not a change set"), when the file simply is not there */
+        FILE *cf = fopen(changes_path, "re");
+        struct stat cst;
+        if (!cf || (fstat(fileno(cf), &cst) == 0 && S_ISDIR(cst.st_mode))) {
+                bw_report_note("cannot read %s: %s: give the file `bulwark plan -o` saved (nothing was changed)",
+                               changes_path, strerror(cf ? EISDIR : errno));
+                if (cf)
+                        fclose(cf);
+                return 1;
+        }
         json_error_t jerr;
-        json_t *doc = json_load_file(changes_path, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *doc = json_loadf(cf, JSON_REJECT_DUPLICATES, &jerr);
+        fclose(cf);
         const char *f_plan = NULL, *f_digest = NULL, *f_ws = NULL, *f_user = NULL, *f_state = NULL, *f_b64 = NULL,
                    *f_sig = NULL;
         json_t *f_changes = NULL;
@@ -91,8 +103,18 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                            &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user, "state_digest",
                            &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
             version != 1 || !json_is_array(f_changes)) {
-                bw_report_note("%s:%d:%d: not a change set saved by `bulwark plan -o`: %s", changes_path, jerr.line,
-                               jerr.column, jerr.text);
+                /* a JSON syntax error has a place in the file; a document of the wrong shape
+                 * (json_unpack_ex) or version has none */
+                if (!doc)
+                        bw_report_note(
+                                "%s:%d:%d: not a change set saved by `bulwark plan -o`: %s (nothing was changed)",
+                                changes_path, jerr.line, jerr.column, jerr.text);
+                else
+                        bw_report_note("%s: not a change set saved by `bulwark plan -o`: %s (nothing was changed)",
+                                       changes_path,
+                                       version != 1 && jerr.text[0] == 0 ? "bulwark_changes is not 1"
+                                       : jerr.text[0]                    ? jerr.text
+                                                                         : "changes is not an array");
                 json_decref(doc);
                 return 1;
         }

@@ -287,6 +287,19 @@ check "bulwark apply --reviewed CHANGES (nothing moved): exit 0" test $? -eq 0
 $bulwark revert --all >$out 2>$err
 check "bulwark revert --all: exit 0" sh -c "test $? -eq 0 && ! id bw-off-ann 2>/dev/null"
 
+# a change set that cannot be read, or is not one: named, with the cause; nothing changed
+$bulwark apply --reviewed /run/no-such-changes.json </dev/null >$out 2>$err
+check "bulwark apply --reviewed MISSING: exit 1, names the file and the cause" sh -c "
+        test $? -eq 1 && grep -q 'cannot read /run/no-such-changes.json: No such file or directory' $err && ! grep -q -- '-1:-1' $err"
+check "  ...nothing changed" sh -c "! id bw-off-ann 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
+$bulwark apply --reviewed /run </dev/null >$out 2>$err
+check "bulwark apply --reviewed DIRECTORY: exit 1, 'Is a directory'" sh -c "test $? -eq 1 && grep -q 'cannot read /run: Is a directory' $err"
+printf '{"bulwark_changes": 1}\n' >/run/not-changes.json
+$bulwark apply --reviewed /run/not-changes.json </dev/null >$out 2>$err
+check "bulwark apply --reviewed, JSON of another shape: exit 1, 'not a change set', no line -1" sh -c "
+        test $? -eq 1 && grep -q '^bulwark: /run/not-changes.json: not a change set saved by .bulwark plan -o.: ' $err &&
+        ! grep -q -- '-1:-1' $err && ! id bw-off-ann 2>/dev/null"
+
 # revert without an argument (cli.md: revert [PLAN_ID | --all]): the installation of the current
 # directory, or of --workspace DIR
 $bulwark apply /run/a.plan $W </dev/null >/dev/null 2>&1
