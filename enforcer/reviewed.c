@@ -93,6 +93,18 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         }
         json_error_t jerr;
         json_t *doc = json_loadf(cf, JSON_REJECT_DUPLICATES, &jerr);
+        /* Where the document's top-level value starts: a document of the wrong shape is wrong
+         * there (json_unpack_ex's line and column are places in its format string, not in the
+         * file). Unknown (0) for what cannot be read again (a pipe). */
+        int doc_line = 0, doc_col = 0;
+        if (doc && S_ISREG(cst.st_mode) && fseek(cf, 0, SEEK_SET) == 0) {
+                int c;
+                doc_line = doc_col = 1;
+                while ((c = getc(cf)) == ' ' || c == '\t' || c == '\r' || c == '\n') {
+                        doc_col = c == '\n' ? 1 : doc_col + 1;
+                        doc_line += c == '\n';
+                }
+        }
         fclose(cf);
         const char *f_plan = NULL, *f_digest = NULL, *f_ws = NULL, *f_user = NULL, *f_state = NULL, *f_b64 = NULL,
                    *f_sig = NULL;
@@ -103,18 +115,16 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
                            &f_plan, "plan_digest", &f_digest, "workspace", &f_ws, "user", &f_user, "state_digest",
                            &f_state, "changes", &f_changes, "plan_bytes", &f_b64) < 0 ||
             version != 1 || !json_is_array(f_changes)) {
-                /* a JSON syntax error has a place in the file; a document of the wrong shape
-                 * (json_unpack_ex) or version has none */
+                const char *why = doc && version != 1 && jerr.text[0] == 0 ? "bulwark_changes is not 1"
+                                  : doc && jerr.text[0] == 0               ? "changes is not an array"
+                                                                           : jerr.text;
+                char at[32] = "";
                 if (!doc)
-                        bw_report_note(
-                                "%s:%d:%d: not a change set saved by `bulwark plan -o`: %s (nothing was changed)",
-                                changes_path, jerr.line, jerr.column, jerr.text);
-                else
-                        bw_report_note("%s: not a change set saved by `bulwark plan -o`: %s (nothing was changed)",
-                                       changes_path,
-                                       version != 1 && jerr.text[0] == 0 ? "bulwark_changes is not 1"
-                                       : jerr.text[0]                    ? jerr.text
-                                                                         : "changes is not an array");
+                        snprintf(at, sizeof(at), ":%d:%d", jerr.line, jerr.column);
+                else if (doc_line > 0)
+                        snprintf(at, sizeof(at), ":%d:%d", doc_line, doc_col);
+                bw_report_note("%s%s: not a change set saved by `bulwark plan -o`: %s (nothing was changed)",
+                               changes_path, at, why);
                 json_decref(doc);
                 return 1;
         }

@@ -294,10 +294,10 @@ check "bulwark apply --reviewed MISSING: exit 1, names the file and the cause" s
 check "  ...nothing changed" sh -c "! id bw-off-ann 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
 $bulwark apply --reviewed /run </dev/null >$out 2>$err
 check "bulwark apply --reviewed DIRECTORY: exit 1, 'Is a directory'" sh -c "test $? -eq 1 && grep -q 'cannot read /run: Is a directory' $err"
-printf '{"bulwark_changes": 1}\n' >/run/not-changes.json
+printf '\n  {"bulwark_changes": 1}\n' >/run/not-changes.json
 $bulwark apply --reviewed /run/not-changes.json </dev/null >$out 2>$err
-check "bulwark apply --reviewed, JSON of another shape: exit 1, 'not a change set', no line -1" sh -c "
-        test $? -eq 1 && grep -q '^bulwark: /run/not-changes.json: not a change set saved by .bulwark plan -o.: ' $err &&
+check "bulwark apply --reviewed, JSON of another shape: exit 1, 'not a change set' where its object starts" sh -c "
+        test $? -eq 1 && grep -q '^bulwark: /run/not-changes.json:2:3: not a change set saved by .bulwark plan -o.: ' $err &&
         ! grep -q -- '-1:-1' $err && ! id bw-off-ann 2>/dev/null"
 
 # revert without an argument (cli.md: revert [PLAN_ID | --all]): the installation of the current
