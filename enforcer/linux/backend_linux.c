@@ -324,7 +324,8 @@ static int linux_host_probe(const char *runner_override, char *const *dirs, size
         /* without root the ruleset cannot be read: that says nothing about nftables itself */
         bool fw_needs_root = fw == BW_FW_UNKNOWN && geteuid() != 0;
         if (fw_needs_root)
-                snprintf(err, sizeof(err), "needs root to read the ruleset (run `sudo bulwark doctor`)");
+                snprintf(err, sizeof(err),
+                         "the nftables ruleset cannot be read without root (run `sudo bulwark doctor`)");
         json_object_set_new(j, "nftables",
                             json_string(fw_needs_root         ? "needs root to read"
                                         : fw == BW_FW_UNKNOWN ? "unavailable"

@@ -6,10 +6,13 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <linux/capability.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /*
  * libnftables is loaded when the firewall is first needed, not when bulwark starts: with its own
@@ -289,7 +292,26 @@ enum bw_fw_state bw_fw_check_listing(const char *json_text, const uid_t *uids, s
         return BW_FW_CURRENT;
 }
 
+/* Reading the ruleset needs CAP_NET_ADMIN. Without it libnftables (1.0.x) fails, and says so itself
+ * with fprintf(stderr, "Operation not permitted (you must be root)"), past the context's error
+ * buffer (nft_ctx_buffer_error catches only its error records): `bulwark doctor` and `status
+ * --json` as a user printed that raw line before their own. So the call is not made without the
+ * capability; the caller says "cannot be read without root" in its own words. */
+static bool may_read_ruleset(void) {
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2] = {{0}};
+        if (syscall(SYS_capget, &h, d) < 0)
+                return true; /* cannot tell: libnftables will say */
+        return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size) {
+        if (!may_read_ruleset()) {
+                snprintf(err, err_size,
+                         "the nftables ruleset cannot be read without root (this process lacks "
+                         "CAP_NET_ADMIN)");
+                return BW_FW_UNKNOWN;
+        }
         struct nft_ctx *ctx = context();
         if (!ctx) {
                 snprintf(err, err_size, "cannot use libnftables (libnftables.so.1: install nftables%s)",

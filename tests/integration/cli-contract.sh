@@ -410,6 +410,17 @@ $bulwark doctor >$out 2>$err
 check "bulwark doctor: exit 0" test $? -eq 0
 $bulwark doctor --json >$out 2>$err
 check "bulwark doctor --json: exit 0, JSON" sh -c "test $? -eq 0 && $py -c 'import json; json.load(open(\"$out\"))'"
+# as a user: the ruleset cannot be read, said in bulwark's words, not libnftables' raw line on stderr
+run_as_ann $bulwark doctor >$out 2>$err
+check "bulwark doctor as a user: exit 0, 'the nftables ruleset cannot be read without root'" sh -c "
+        test $? -eq 0 && grep -q '^nftables: *the nftables ruleset cannot be read without root' $out"
+check "  ...nothing of libnftables' on stderr (Operation not permitted (you must be root))" sh -c "! grep -q 'must be root' $err"
+run_as_ann $bulwark status --json >$out 2>$err
+check "bulwark status --json as a user: the host's nftables needs root, said in the JSON, not on stderr" sh -c "
+        ! grep -q 'must be root' $err && $py -c '
+import json
+h = json.load(open(\"$out\"))[\"host\"]
+assert h[\"nftables\"] == \"needs root to read\" and \"cannot be read without root\" in h[\"nftables_error\"], h'"
 
 # ---------------------------------------------------------------- usage errors
 for c in show plan apply revert status doctor; do
