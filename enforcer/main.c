@@ -1044,7 +1044,15 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 /* cli.md: revert [PLAN_ID | --all]; without either, the installation of the
                  * workspace, which defaults to the current directory as for plan and apply */
                 const char *which = all ? NULL : rest == 1 ? argv[optind] : o.workspace ? o.workspace : ".";
-                if ((all && rest != 0) || rest > 1 || (rest == 1 && o.workspace)) {
+                if (o.json) {
+                        /* revert writes its lines as it undoes each thing (text); it was accepted
+                         * and ignored, which a script reading JSON finds out only when it parses */
+                        bw_term_error(color_err(), "bulwark revert",
+                                      "--json is not available for revert: its lines are text; each revert is "
+                                      "recorded as one JSON line in %s/audit.jsonl",
+                                      o.audit_dir ? o.audit_dir : BW_AUDIT_DIR);
+                        ret = EX_USAGE;
+                } else if ((all && rest != 0) || rest > 1 || (rest == 1 && o.workspace)) {
                         bw_term_error(color_err(), "bulwark revert",
                                       "give one PLAN_ID or WORKSPACE, --workspace DIR, or --all (nothing: the "
                                       "installation of the current directory)");

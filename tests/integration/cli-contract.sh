@@ -313,6 +313,11 @@ $bulwark apply /run/a.plan $W </dev/null >/dev/null 2>&1
 check "bulwark revert --workspace DIR: exit 0, reverted" sh -c "test $? -eq 0 && ! id bw-off-ann 2>/dev/null"
 $bulwark revert a b >$out 2>$err
 check "bulwark revert A B: exit 64" test $? -eq 64
+$bulwark apply /run/a.plan $W </dev/null >/dev/null 2>&1
+$bulwark revert --all --json >$out 2>$err
+check "bulwark revert --json: exit 64, says JSON is not available (it printed text), nothing reverted" sh -c "
+        test $? -eq 64 && test ! -s $out && grep -q -- '--json is not available for revert' $err && id bw-off-ann"
+$bulwark revert --all >/dev/null 2>&1
 
 # the workspace itself missing (a typo), a file, or a symlink: refused before anything changes
 # (a missing ~/.ssh or other root is reported and skipped, as below)
