@@ -40,6 +40,11 @@ struct rule {
         /* a prefilter on the last path component, from a glob's last component: its literal
          * start and end (a component such as ".env*" needs the name to start with ".env") */
         char *pre, *suf;
+        /* the names or paths a symbolic link must not have, for what the rule protects below it
+         * (see link_rules) */
+        char **link_names; /* "**" "/.github/instructions": a link named .github, at any depth */
+        size_t n_link_names;
+        char *fixed; /* the fixed prefix "/ws/secrets/" of a rule for what is below /ws/secrets: a link there */
 };
 
 struct dirrec {
@@ -405,6 +410,10 @@ void bw_guard_free(struct bw_guard *g) {
                 free(g->rules[i].exact);
                 free(g->rules[i].name);
                 free(g->rules[i].pre);
+                for (size_t k = 0; k < g->rules[i].n_link_names; k++)
+                        free(g->rules[i].link_names[k]);
+                free(g->rules[i].link_names);
+                free(g->rules[i].fixed);
                 free(g->rules[i].suf);
                 if (g->rules[i].has_pat)
                         bw_pattern_done(&g->rules[i].pat);
@@ -485,6 +494,66 @@ static bool add_name_family(struct bw_guard *g, const char *text, enum bw_guard_
         return true;
 }
 
+/*
+ * What a rule protects below a directory is reached through a symbolic link of that directory's
+ * name too (.github -> a directory of the command's, holding instructions/: Copilot follows it),
+ * and the walk does not follow links. So the first component of "**" "/A/..." (of each
+ * alternative "A/..." in a leading {...} group) is a name no link may have, and every directory
+ * of a rule's fixed prefix ("/ws/secrets/" of a glob for the keys below it) a path no link may have: such a link
+ * is a match of the rule (protected, like a carve-out that is a link: what it leads to is
+ * protected too; a new one is moved aside after the run).
+ */
+static void add_link_name(struct rule *r, const char *a, size_t n) {
+        if (n == 0 || memchr(a, '*', n) || memchr(a, '?', n) || memchr(a, '[', n) || memchr(a, '\\', n) ||
+            memchr(a, '{', n))
+                return;
+        r->link_names = realloc(r->link_names, (r->n_link_names + 1) * sizeof(*r->link_names));
+        if (!r->link_names)
+                abort();
+        r->link_names[r->n_link_names++] = strndup(a, n);
+}
+
+static void link_prefixes(struct rule *r, const char *text, uint32_t match) {
+        if (match == BW_MATCH_GLOB && strncmp(text, "**/", 3) == 0) {
+                const char *t = text + 3;
+                if (*t == '{') {
+                        const char *close = strchr(t, '}');
+                        for (const char *a = t + 1; close && a < close;) {
+                                size_t n = strcspn(a, ",}");
+                                const char *slash = memchr(a, '/', n);
+                                if (slash)
+                                        add_link_name(r, a, (size_t) (slash - a));
+                                a += n + 1;
+                        }
+                } else {
+                        size_t n = strcspn(t, "/*?[{\\");
+                        if (t[n] == '/')
+                                add_link_name(r, t, n);
+                }
+                return;
+        }
+        r->fixed = bw_pattern_fixed_prefix(text, match);
+}
+
+/* A symbolic link at path (named name) where a rule protects something below it. */
+static enum bw_guard_action link_rules(const struct bw_guard *g, const char *path, const char *name, unsigned *flags) {
+        enum bw_guard_action best = 0;
+        size_t len = strlen(path);
+        for (size_t i = 0; i < g->n_rules; i++) {
+                const struct rule *r = &g->rules[i];
+                bool hit = r->fixed && strncmp(r->fixed, path, len) == 0 && r->fixed[len] == '/';
+                for (size_t k = 0; k < r->n_link_names && !hit; k++)
+                        hit = (r->flags & BW_GUARD_IGNORE_CASE) ? strcasecmp(name, r->link_names[k]) == 0
+                                                                : bw_streq(name, r->link_names[k]);
+                if (!hit)
+                        continue;
+                *flags |= r->flags & BW_GUARD_PROTECTED;
+                if (r->action > best)
+                        best = r->action;
+        }
+        return best;
+}
+
 /* Is text[at] inside a {...} group? (Then what follows the last '/' is not a whole last
  * component: "**" "/{.mise,.config/mise}" ends in "mise}".) */
 static bool in_braces(const char *text, size_t at) {
@@ -515,6 +584,7 @@ int bw_guard_add_pattern(struct bw_guard *g, const char *text, uint32_t match, e
                         return -EINVAL;
                 }
                 r.has_pat = true;
+                link_prefixes(&r, text, match);
                 const char *last = strrchr(text, '/');
                 last = last ? last + 1 : text;
                 if (match == BW_MATCH_GLOB && !strstr(last, "**") && !in_braces(text, (size_t) (last - text))) {
@@ -854,10 +924,12 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                 enum bw_guard_action act = match_rules(g, path->data, path->len, name, &flags);
                 bool is_dir = de->d_type == DT_DIR;
                 struct stat st;
-                if (act || de->d_type == DT_UNKNOWN || (is_dir && prev)) {
+                if (act || de->d_type == DT_UNKNOWN || de->d_type == DT_LNK || (is_dir && prev)) {
                         if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue; /* gone meanwhile */
                         is_dir = S_ISDIR(st.st_mode);
+                        if (!act && S_ISLNK(st.st_mode))
+                                act = link_rules(g, path->data, name, &flags);
                 }
                 if (act) {
                         if (!after)

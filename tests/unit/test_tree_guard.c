@@ -555,6 +555,16 @@ static void test_families(void **state) {
         put("d/.rules", "x\n");
         put("e/.github/workflows/ci.yml", "x\n");
         put("f/mise.toml.txt", "x\n");
+        put("h/hdir/instructions/x.md", "x\n");
+        put("h/cfgdir/x", "x\n");
+        put("h/free/x", "x\n");
+        char lp[256];
+        snprintf(lp, sizeof(lp), "%s/h/.GitHub", root);
+        assert_int_equal(symlink("hdir", lp), 0); /* Copilot follows it to hdir/instructions */
+        snprintf(lp, sizeof(lp), "%s/h/.config", root);
+        assert_int_equal(symlink("cfgdir", lp), 0);
+        snprintf(lp, sizeof(lp), "%s/h/docs", root);
+        assert_int_equal(symlink("free", lp), 0); /* a link of no protected name */
         struct bw_guard *g = bw_guard_new((uid_t) -1, "/nonexistent-home");
         const char *err = NULL;
         bw_guard_add_root(g, root);
@@ -574,6 +584,10 @@ static void test_families(void **state) {
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
                 if (!strstr(f.list, want[i]))
                         fail_msg("not protected: %s(protected: %s)", want[i], f.list);
+        /* (a link is watched, and what it leads to protected) */
+        if (!strstr(f.list, "ro /h/hdir\n") || !strstr(f.list, "ro /h/cfgdir\n"))
+                fail_msg("links to what a rule protects below them are not protected: [%s]", f.list);
+        assert_null(strstr(f.list, "/h/free"));
         assert_null(strstr(f.list, "workflows"));
         assert_null(strstr(f.list, "other"));
         assert_null(strstr(f.list, "mise.toml.txt"));
