@@ -82,11 +82,16 @@ int bw_cmd_apply_reviewed(const char *changes_path, const struct bw_engine_optio
         }
         /* opened here, not by json_load_file: its error for a missing file is a line -1, column -1
          * parse error ("FILE:-1:-1: not a change set"), when the file simply is not there */
-        FILE *cf = fopen(changes_path, "re");
+        int cfd = open(changes_path, O_RDONLY | O_CLOEXEC), cerr = errno;
+        FILE *cf = cfd < 0 ? NULL : fdopen(cfd, "rb");
+        if (cfd >= 0 && !cf) {
+                cerr = errno;
+                close(cfd);
+        }
         struct stat cst;
         if (!cf || (fstat(fileno(cf), &cst) == 0 && S_ISDIR(cst.st_mode))) {
                 bw_report_note("cannot read %s: %s: give the file `bulwark plan -o` saved (nothing was changed)",
-                               changes_path, strerror(cf ? EISDIR : errno));
+                               changes_path, strerror(cf ? EISDIR : cerr));
                 if (cf)
                         fclose(cf);
                 return 1;
