@@ -235,6 +235,53 @@ static void test_apply_reapply_revert(void **state) {
         assert_int_equal(f->n_audit, 3); /* apply, apply, revert */
 }
 
+static int status(const struct fixture *x, bool json, char **text) {
+        size_t len;
+        FILE *out = open_memstream(text, &len);
+        struct bw_engine_options o = options(x, NULL);
+        o.json = json;
+        int r = bw_cmd_status(&o, out);
+        fclose(out);
+        return r;
+}
+
+/* An installed workspace removed afterwards is not "in force": status says it is gone and to revert
+ * it (exit 2, drift); an installation whose workspace is there is unaffected. */
+static void test_status_workspace_gone(void **state) {
+        struct fixture *x = *state;
+        struct fake_backend *f = x->f;
+        char *text = NULL, id[17];
+        assert_int_equal(apply(x, "/home/ann/proj", &text), 0);
+        free(text);
+        assert_int_equal(status(x, false, &text), 0);
+        assert_non_null(strstr(text, ": in force"));
+        free(text);
+        /* rm -r /home/ann/proj */
+        size_t k = 0;
+        for (size_t i = 0; i < f->st.n_obj; i++)
+                if (!bw_path_is_within(f->st.obj[i].path, "/home/ann/proj"))
+                        f->st.obj[k++] = f->st.obj[i];
+        assert_int_equal(f->st.n_obj - k, 4);
+        f->st.n_obj = k;
+        install_id("/home/ann/proj", id);
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "WORKSPACE GONE: /home/ann/proj no longer exists, so this plan protects nothing; revert its "
+                 "installation: bulwark revert /home/ann/proj (or bulwark revert %s)",
+                 id);
+        assert_int_equal(status(x, false, &text), 2);
+        assert_non_null(strstr(text, want));
+        assert_null(strstr(text, "in force"));
+        free(text);
+        assert_int_equal(status(x, true, &text), 2);
+        assert_non_null(strstr(text, "\"workspace_missing\":true"));
+        assert_non_null(strstr(text, "\"compliant\":false"));
+        free(text);
+        assert_int_equal(revert(x, id), 0);
+        assert_int_equal(status(x, false, &text), 0);
+        free(text);
+}
+
 /* Two installations of one user share the sandbox users; each has its own write group. */
 static void test_refcount_two_installations(void **state) {
         struct fixture *x = *state;
@@ -408,6 +455,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_changes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply_reapply_revert, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_workspace_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refcount_two_installations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nested_outer_reverted_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nested_inner_reverted_first, setup, teardown),
