@@ -313,7 +313,14 @@ static int cmd_run(int argc, char **argv) {
         /* The runner's job in this process: one program start less. Not with --runner (a test's
          * runner, or an older one), nor for an elevated session's start, stop or list (the
          * runner's capabilities build it; stop and list are rare). */
-        if (!runner_override && !(run_session && installed)) {
+        bool in_process = !runner_override && !(run_session && installed);
+        if (in_process && installed) {
+                /* elevated: only a run handed to a warm session is done here; else the runner's
+                 * capabilities build the sandbox, and it is exec'd before any work is done twice */
+                const char *use = getenv("BULWARK_SESSION");
+                in_process = !(use && bw_streq(use, "off")) && bw_runner_session_may_exist(start, network);
+        }
+        if (in_process) {
                 fflush(NULL);
                 return bw_runner_main((int) k, full, runner);
         }

@@ -47,3 +47,6 @@ int bw_front_trust(const char *workspace, bool show, bool revoke);
  * it execs runner with the same argv before anything has run. Returns the exit status (or ends
  * the process as the command ended). */
 int bw_runner_main(int argc, char **argv, const char *runner);
+/* Might an elevated run in workspace (a real path) find a warm session to hand its command to?
+ * A first look, for whether bw_runner_main is worth calling (it checks exactly). */
+bool bw_runner_session_may_exist(const char *workspace, bool network);

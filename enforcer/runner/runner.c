@@ -1473,6 +1473,15 @@ __attribute__((noreturn)) static void exec_fallback(char **argv) {
 }
 
 #ifdef BULWARK_RUNNER_IN_PROCESS
+/* For `bulwark run`, before anything else: might an elevated run in workspace (a real path) find
+ * a session? ($HOME stands in for the account's home here: a wrong answer only costs time, the
+ * run checks again exactly.) */
+bool bw_runner_session_may_exist(const char *workspace, bool network);
+bool bw_runner_session_may_exist(const char *workspace, bool network) {
+        const char *home = getenv("HOME");
+        return session_may_exist(home && home[0] == '/' ? home : "/nonexistent", workspace, network);
+}
+
 /* `bulwark run` does the runner's job in its own process, with argv as bulwark-runner would get
  * it: one program start less. Unelevated no capability is needed; elevated (runner: the
  * bulwark-runner to exec), only a run in a warm session is done here (exec_fallback). */
