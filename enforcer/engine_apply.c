@@ -70,9 +70,18 @@ static int check_workspace(struct run *r) {
         struct stat st;
         if (lstat(ws, &st) < 0) {
                 int e = -errno;
-                if (e == -ENOENT)
-                        return bw_report_fail(r, e, "workspace %s does not exist: check the path (nothing was changed)",
-                                              ws);
+                if (e == -ENOENT) {
+                        /* removed after a plan was installed for it (apply --installed, or the same
+                         * apply again): what is left to do is revert that installation */
+                        char iws[PATH_MAX], iuser[PATH_MAX];
+                        _cleanup_close_ int sfd = bw_state_open_read(r->o, -1);
+                        bool installed =
+                                sfd >= 0 && bw_state_read_bindings(sfd, r->install_id, iws, iuser, sizeof(iws)) >= 0;
+                        return bw_report_fail(
+                                r, e, "workspace %s does not exist: check the path (nothing was changed)%s%s%s", ws,
+                                installed ? "; a plan is still installed for it: bulwark revert " : "",
+                                installed ? ws : "", installed ? " undoes it" : "");
+                }
                 return bw_report_fail(r, e, "workspace %s cannot be read: %s: check the path (nothing was changed)", ws,
                                       strerror(-e));
         }

@@ -368,6 +368,9 @@ assert [x for x in i['drifted'] if x['path'] == '/home/ann/gone' and x['op'] == 
 assert i['workspace_missing'] and not i['effective'] and i['drifted_entries'] > 0 and not d['compliant'], i
 assert 'bulwark revert /home/ann/gone' in i['error'], i
 assert $? == 2"
+$bulwark apply /run/gone.plan --workspace /home/ann/gone --user ann </dev/null >$out 2>$err
+check "bulwark apply again, the installed workspace vanished: exit 1, says to revert its installation" sh -c "
+        test $? -eq 1 && grep -q 'workspace /home/ann/gone does not exist: check the path (nothing was changed); a plan is still installed for it: bulwark revert /home/ann/gone undoes it' $err"
 $bulwark revert /home/ann/gone >$out 2>$err
 s=$?
 $bulwark revert --all >/dev/null 2>&1
