@@ -307,9 +307,10 @@ static bool may_read_ruleset(void) {
 
 enum bw_fw_state bw_fw_inspect(const uid_t *uids, size_t n, char *err, size_t err_size) {
         if (!may_read_ruleset()) {
-                snprintf(err, err_size,
-                         "the nftables ruleset cannot be read without root (this process lacks "
-                         "CAP_NET_ADMIN)");
+                snprintf(err, err_size, "the nftables ruleset cannot be read %s",
+                         geteuid() ? "without root"
+                                   : "without CAP_NET_ADMIN, which this root process lacks (a container's "
+                                     "bounding set?)");
                 return BW_FW_UNKNOWN;
         }
         struct nft_ctx *ctx = context();

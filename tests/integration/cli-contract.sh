@@ -423,6 +423,9 @@ run_as_ann $bulwark doctor >$out 2>$err
 check "bulwark doctor as a user: exit 0, 'the nftables ruleset cannot be read without root'" sh -c "
         test $? -eq 0 && grep -q '^nftables: *the nftables ruleset cannot be read without root' $out"
 check "  ...nothing of libnftables' on stderr (Operation not permitted (you must be root))" sh -c "! grep -q 'must be root' $err"
+setpriv --bounding-set=-net_admin --inh-caps=-net_admin $bulwark doctor >$out 2>$err
+check "bulwark doctor as root without CAP_NET_ADMIN (a container): says so, nothing of libnftables' on stderr" sh -c "
+        grep -q '^nftables: *the nftables ruleset cannot be read without CAP_NET_ADMIN' $out && ! grep -q 'must be root' $err"
 run_as_ann $bulwark status --json >$out 2>$err
 check "bulwark status --json as a user: the host's nftables needs root, said in the JSON, not on stderr" sh -c "
         ! grep -q 'must be root' $err && $py -c '
