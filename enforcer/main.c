@@ -1064,11 +1064,8 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                                       "give one PLAN_ID or WORKSPACE, --workspace DIR, or --all (nothing: the "
                                       "installation of the current directory)");
                         ret = EX_USAGE;
-                } else if (which && rest == 0) {
-                        ret = install_of_workspace("bulwark revert", o.state_dir, which, id) < 0
-                                      ? 1
-                                      : bw_cmd_revert(id, false, &o, out);
-                } else if (which && (names_a_path(which) || (!is_hex(which) && is_directory(which))))
+                } else if (which && (rest == 0 || names_a_path(which) || (!is_hex(which) && is_directory(which))))
+                        /* no argument (the workspace), or one that names a directory */
                         ret = install_of_workspace("bulwark revert", o.state_dir, which, id) < 0
                                       ? 1
                                       : bw_cmd_revert(id, false, &o, out);
