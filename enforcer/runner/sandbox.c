@@ -670,7 +670,9 @@ static int spawn_child(void *p) {
         _exit(127);
 }
 static pid_t spawn_command(void (*fn)(void *), void *arg) {
-        const size_t size = 256u << 10;
+        /* as large as a main thread's (only what is touched is memory): execvpe() of a script
+         * without #! copies argv onto the stack */
+        const size_t size = 8u << 20;
         void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)
                 return -1;
