@@ -964,6 +964,12 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                                 continue;
                         if (after ? known_before(g, &dst) : id_find(&g->known, dst.st_dev, dst.st_ino) != NULL)
                                 continue;
+                        /* one a check moved aside is not bound again: thousands of them, from a
+                         * run that made thousands of deep chains, would stop every later run at
+                         * the limit of binds (what is in it is the command's, and too deep for
+                         * any tool of yours to be run there) */
+                        if (!after && is_quarantined(name, strlen(name)))
+                                continue;
                         if (after)
                                 neutralise(g, dirfd(d), name, path->data, &dst);
                         else

@@ -618,6 +618,15 @@ static void test_quarantined_names(void **state) {
                 snprintf(rel, sizeof(rel), "d%d/.env%s", i, i % 2 ? ".bulwark-quarantine" : ".bulwark-quarantine.7");
                 put(rel, "");
         }
+        /* chains deeper than the walk goes: bound whole, unless a check moved them aside */
+        char deep[4096], deepq[8192];
+        int dn = snprintf(deep, sizeof(deep), "%s", "deep");
+        for (int i = 0; i < MAX_DEPTH; i++)
+                dn += snprintf(deep + dn, sizeof(deep) - (size_t) dn, "/d");
+        snprintf(deepq, sizeof(deepq), "%sq%s/x", deep, ".bulwark-quarantine");
+        snprintf(deep + dn, sizeof(deep) - (size_t) dn, "/x/y");
+        put(deep, "");
+        put(deepq, "");
         put("e/.env.bulwark-quarantine.x", ""); /* not a name the check makes */
         put("e/.env.bulwark-quarantine-not", "");
         struct bw_guard *g = guard_for_tree();
@@ -628,6 +637,9 @@ static void test_quarantined_names(void **state) {
         assert_non_null(strstr(f.list, "ro /e/.env.bulwark-quarantine.x\n"));
         assert_non_null(strstr(f.list, "ro /e/.env.bulwark-quarantine-not\n"));
         assert_null(strstr(f.list, "/d1/"));
+        if (!strstr(f.list, "ro /deep/d/d/")) /* too deep: bound whole */
+                fail_msg("the chain deeper than the walk is not bound: [%s]", f.list);
+        assert_null(strstr(f.list, "dq.bulwark-quarantine")); /* ... unless moved aside */
         bw_guard_free(g);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
