@@ -5,6 +5,59 @@
  */
 #include "engine_internal.h"
 
+/* The workspace names the installation and is the root the plan protects: a typo in --workspace
+ * made apply create the accounts and install a plan that protects nothing, and status then said
+ * "in force". Other roots that do not exist (~/.ssh) are reported and skipped by the walk; the
+ * workspace itself must be there, and be a directory of its own, before anything changes. A
+ * symlink is refused too: the walk would not follow it (unless root's), and the runner binds the
+ * path as given, so the plan would protect one directory and the runs see another. Checked with
+ * lstat() on the system's own paths only: a backend the caller gives (the unit tests' fake) has a
+ * file system of its own, and Windows' workspace is in plan form (there the backend's plan_path
+ * refuses a --workspace it cannot find; a workspace bound in the plan is not checked). Returns
+ * what is wrong ("does not exist", ...) with *err its errno, or NULL: nothing known to be wrong. */
+static const char *workspace_problem(const struct run *r, int *err) {
+#ifdef _WIN32
+        (void) r, (void) err;
+        return NULL;
+#else
+        struct stat st;
+        if (BE(r) != BW_BACKEND_DEFAULT)
+                return NULL;
+        if (lstat(r->values[BW_VAR_WORKSPACE], &st) < 0) {
+                /* ENOTDIR: a component on the way is a file, so it does not exist either */
+                *err = errno == ENOTDIR ? -ENOENT : -errno;
+                return *err == -ENOENT ? "does not exist" : "cannot be read";
+        }
+        *err = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+        return S_ISLNK(st.st_mode)    ? "is a symlink: give the directory it points to"
+               : !S_ISDIR(st.st_mode) ? "is not a directory"
+                                      : NULL;
+#endif
+}
+
+/* apply: refuse before anything changes */
+static int check_workspace(struct run *r) {
+        int e = 0;
+        const char *what = workspace_problem(r, &e);
+        const char *ws = r->values[BW_VAR_WORKSPACE];
+        if (!what)
+                return 0;
+        if (e == -ENOENT) {
+                /* removed after a plan was installed for it (apply --installed, or the same apply
+                 * again): what is left to do is revert that installation */
+                char iws[PATH_MAX], iuser[PATH_MAX];
+                _cleanup_close_ int sfd = bw_state_open_read(r->o, -1);
+                bool installed = sfd >= 0 && bw_state_read_bindings(sfd, r->install_id, iws, iuser, sizeof(iws)) >= 0;
+                return bw_report_fail(r, e, "workspace %s does not exist: check the path (nothing was changed)%s%s%s",
+                                      ws, installed ? "; a plan is still installed for it: bulwark revert " : "",
+                                      installed ? ws : "", installed ? " undoes it" : "");
+        }
+        if (e == -ELOOP)
+                return bw_report_fail(r, e, "workspace %s %s (realpath %s) (nothing was changed)", ws, what, ws);
+        return bw_report_fail(r, e, "workspace %s %s%s%s: check the path (nothing was changed)", ws, what,
+                              e == -ENOTDIR ? "" : ": ", e == -ENOTDIR ? "" : strerror(-e));
+}
+
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1, .dry_run = true};
         int ret = bw_bind_load_plan(&r, plan_path);
@@ -13,6 +66,13 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
         if (ret == 0)
                 ret = bw_converge_dry_run(&r);
         if (ret == 0) {
+                /* read-only, so not an error here (plan before the workspace is made is fine), but
+                 * apply would refuse it */
+                int e = 0;
+                const char *what = workspace_problem(&r, &e);
+                if (what && e != -EACCES)
+                        bw_report_note("workspace %s %s: bulwark apply would refuse it (check the path)",
+                                       r.values[BW_VAR_WORKSPACE], what);
                 bw_converge_install(&r);
                 bw_report_print_changes(&r, out);
                 if (o->changes_out && (ret = bw_reviewed_write(&r, plan_path, o->changes_out)) < 0)
@@ -48,53 +108,6 @@ static int check_no_nested_foreign(struct run *r) {
         }
         bw_state_names_free(ids, n);
         return ret;
-}
-
-/* The workspace names the installation and is the root the plan protects: a typo in --workspace
- * made apply create the accounts and install a plan that protects nothing, and status then said
- * "in force". Other roots that do not exist (~/.ssh) are reported and skipped by the walk; the
- * workspace itself must be there, and be a directory of its own, before anything changes. A
- * symlink is refused too: the walk would not follow it (unless root's), and the runner binds the
- * path as given, so the plan would protect one directory and the runs see another. Checked with
- * lstat() on the system's own paths only: a backend the caller gives (the unit tests' fake) has a
- * file system of its own, and Windows' workspace is in plan form (there the backend's plan_path
- * refuses a --workspace it cannot find; a workspace bound in the plan is not checked). */
-static int check_workspace(struct run *r) {
-#ifdef _WIN32
-        (void) r;
-        return 0;
-#else
-        if (BE(r) != BW_BACKEND_DEFAULT)
-                return 0;
-        const char *ws = r->values[BW_VAR_WORKSPACE];
-        struct stat st;
-        if (lstat(ws, &st) < 0) {
-                int e = -errno;
-                if (e == -ENOENT) {
-                        /* removed after a plan was installed for it (apply --installed, or the same
-                         * apply again): what is left to do is revert that installation */
-                        char iws[PATH_MAX], iuser[PATH_MAX];
-                        _cleanup_close_ int sfd = bw_state_open_read(r->o, -1);
-                        bool installed =
-                                sfd >= 0 && bw_state_read_bindings(sfd, r->install_id, iws, iuser, sizeof(iws)) >= 0;
-                        return bw_report_fail(
-                                r, e, "workspace %s does not exist: check the path (nothing was changed)%s%s%s", ws,
-                                installed ? "; a plan is still installed for it: bulwark revert " : "",
-                                installed ? ws : "", installed ? " undoes it" : "");
-                }
-                return bw_report_fail(r, e, "workspace %s cannot be read: %s: check the path (nothing was changed)", ws,
-                                      strerror(-e));
-        }
-        if (S_ISLNK(st.st_mode))
-                return bw_report_fail(r, -ELOOP,
-                                      "workspace %s is a symlink: give the directory it points to (realpath %s) "
-                                      "(nothing was changed)",
-                                      ws, ws);
-        if (!S_ISDIR(st.st_mode))
-                return bw_report_fail(r, -ENOTDIR,
-                                      "workspace %s is not a directory: check the path (nothing was changed)", ws);
-        return 0;
-#endif
 }
 
 /* apply, with the state lock taken here (take_lock: bw_state_acquire_lock) or already held by the caller (revert

@@ -354,6 +354,8 @@ rmdir /home/ann/gone
 $bulwark plan /run/gone.plan --workspace /home/ann/gone --user ann >$out 2>$err
 check "bulwark plan, the workspace vanished: exit 0 (nothing apply could do), the root named as missing" \
         sh -c "test $? -eq 0 && grep -q '^? acl    /home/ann/gone  *does not exist' $out"
+check "  ...and a note that apply would refuse it" \
+        grep -q '^bulwark: workspace /home/ann/gone does not exist: bulwark apply would refuse it (check the path)' $err
 $bulwark status >$out 2>$err
 check "bulwark status, an installed workspace vanished: exit 2 (drift), not in force" sh -c "
         test $? -eq 2 && ! grep -q 'in force' $out"
