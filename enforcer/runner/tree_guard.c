@@ -935,13 +935,13 @@ static int walk(struct bw_guard *g, int dfd, struct bw_strbuf *path, unsigned de
                         if (!after)
                                 r = protect(g, path->data, st.st_dev, st.st_ino,
                                             S_ISLNK(st.st_mode) ? HIT_LINK : HIT_PLAIN, act, self);
-                        else if (!known_before(g, &st) && (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED)))
-                                neutralise(g, dirfd(d), name, path->data, &st);
-                        else if (!known_before(g, &st) && g->n_hits + g->kept_repos + g->kept_hidden++ >= MAX_HITS / 2)
-                                /* a new unreadable match stays, to be hidden from the next run
-                                 * (a key the command generated, that you then use), but not
-                                 * thousands: past half the limit of binds they are moved aside,
-                                 * or every later run would stop at the limit */
+                        else if (!known_before(g, &st) &&
+                                 (act == BW_GUARD_READ_ONLY || (flags & BW_GUARD_PROTECTED) ||
+                                  g->n_hits + g->kept_repos + g->kept_hidden++ >= MAX_HITS / 2))
+                                /* (a new unreadable match stays, to be hidden from the next run: a
+                                 * key the command generated, that you then use; but not thousands:
+                                 * past half the limit of binds they are moved aside, or every later
+                                 * run would stop at the limit) */
                                 neutralise(g, dirfd(d), name, path->data, &st);
                         continue; /* protected whole */
                 }
