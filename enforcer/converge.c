@@ -177,6 +177,11 @@ int bw_converge_firewall(struct run *r) {
         return 0;
 }
 
+/* Is root the installation's workspace itself (not another writable root such as ~/.cache)? */
+static bool is_workspace(const struct run *r, const char *root) {
+        return r->values[BW_VAR_WORKSPACE] && strcmp(r->values[BW_VAR_WORKSPACE], root) == 0;
+}
+
 /* Add one changed ACL to the state digest: order-independent, since the walk's threads meet the
  * objects in any order. */
 static void state_add_acl(struct run *r, const struct bw_acl_change *c) {
@@ -395,7 +400,11 @@ int bw_converge_acls(struct run *r) {
                 if (e == -ENOENT) {
                         /* a root that does not exist yet: nothing to set; the runner protects it */
                         bw_report_add(r, '?', "acl", roots[i],
-                                      "does not exist: nothing to set (create it and apply again)", NULL, 0);
+                                      is_workspace(r, roots[i])
+                                              ? "does not exist: nothing to set (the workspace is gone: revert "
+                                                "its installation)"
+                                              : "does not exist: nothing to set (create it and apply again)",
+                                      NULL, 0);
                         r->unknown--; /* informational, not a difference */
                         continue;
                 }
