@@ -159,6 +159,12 @@ struct bw_backend {
         int (*plan_path)(const char *native, char **ret, const char **why);
         /* ${tmpdir} in plan form; NULL: "/tmp". */
         const char *(*tmpdir)(void);
+        /* Is the plan path a directory of its own? 0; -ENOENT (it or a directory on the way does
+         * not exist), -ENOTDIR (something else), -ELOOP (a symbolic link, not followed), or
+         * another negative errno (it cannot be looked at). NULL: not checked (the unit tests'
+         * fake, whose file system is its own; Windows, whose plan_path already refuses a
+         * --workspace it cannot find). apply refuses a workspace that is not one. */
+        int (*dir_check)(const char *path);
 
         /* -- principals -- */
 

@@ -10,29 +10,27 @@
  * "in force". Other roots that do not exist (~/.ssh) are reported and skipped by the walk; the
  * workspace itself must be there, and be a directory of its own, before anything changes. A
  * symlink is refused too: the walk would not follow it (unless root's), and the runner binds the
- * path as given, so the plan would protect one directory and the runs see another. Checked with
- * lstat() on the system's own paths only: a backend the caller gives (the unit tests' fake) has a
- * file system of its own, and Windows' workspace is in plan form (there the backend's plan_path
- * refuses a --workspace it cannot find; a workspace bound in the plan is not checked). Returns
- * what is wrong ("does not exist", ...) with *err its errno, or NULL: nothing known to be wrong. */
+ * path as given, so the plan would protect one directory and the runs see another. The backend's
+ * dir_check looks; where it has none, nothing is checked (the unit tests' fake has a file system
+ * of its own; on Windows plan_path refuses a --workspace it cannot find, and a workspace bound in
+ * the plan is not checked). Returns what is wrong ("does not exist", ...) with *err its errno, or
+ * NULL: nothing known to be wrong. */
 static const char *workspace_problem(const struct run *r, int *err) {
-#ifdef _WIN32
-        (void) r, (void) err;
-        return NULL;
-#else
-        struct stat st;
-        if (BE(r) != BW_BACKEND_DEFAULT)
+        if (!BE(r)->dir_check)
                 return NULL;
-        if (lstat(r->values[BW_VAR_WORKSPACE], &st) < 0) {
-                /* ENOTDIR: a component on the way is a file, so it does not exist either */
-                *err = errno == ENOTDIR ? -ENOENT : -errno;
-                return *err == -ENOENT ? "does not exist" : "cannot be read";
+        *err = BE(r)->dir_check(r->values[BW_VAR_WORKSPACE]);
+        switch (*err) {
+        case 0:
+                return NULL;
+        case -ENOENT:
+                return "does not exist";
+        case -ELOOP:
+                return "is a symlink: give the directory it points to";
+        case -ENOTDIR:
+                return "is not a directory";
+        default:
+                return "cannot be read";
         }
-        *err = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-        return S_ISLNK(st.st_mode)    ? "is a symlink: give the directory it points to"
-               : !S_ISDIR(st.st_mode) ? "is not a directory"
-                                      : NULL;
-#endif
 }
 
 /* apply: refuse before anything changes */

@@ -42,6 +42,13 @@ static bool linux_privileged(void) {
         return geteuid() == 0;
 }
 
+static int linux_dir_check(const char *path) {
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOTDIR ? -ENOENT : -errno; /* a file on the way: it does not exist either */
+        return S_ISLNK(st.st_mode) ? -ELOOP : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 /* ---- principals ---- */
 
 static int linux_group_id(const char *name, uint32_t *ret_id) {
@@ -472,6 +479,7 @@ const struct bw_backend bw_backend_linux = {
         .write_groups = true,
         .per_object_acls = true,
         .privileged = linux_privileged,
+        .dir_check = linux_dir_check,
         .account_name = bw_account_name,
         .accounts_lookup = bw_accounts_lookup,
         .group_id = linux_group_id,

@@ -398,14 +398,21 @@ $bulwark revert --all >/dev/null 2>&1
 # ---------------------------------------------------------------- run
 cd /home/ann/repo
 run_as_ann() { setpriv --reuid=ann --regid=ann --init-groups env -i HOME=/home/ann PATH=/run/bin:/usr/bin:/bin "$@"; }
+# the exit status and, on a failure, what the run said (the check shows it)
+status_is() { # WANT RC
+        [ "$2" -eq "$1" ] && return 0
+        echo "exit $2, not $1; stderr:"
+        cat $err
+        return 1
+}
 run_as_ann $bulwark run -- sh -c 'exit 7' >$out 2>$err
-check "bulwark run -- CMD: CMD's own exit status (7)" test $? -eq 7
+check "bulwark run -- CMD: CMD's own exit status (7)" status_is 7 $?
 run_as_ann $bulwark run -- /no/such/command >$out 2>$err
-check "bulwark run -- MISSING: 127" test $? -eq 127
+check "bulwark run -- MISSING: 127" status_is 127 $?
 printf 'x\n' >/home/ann/repo/notexec
 chown ann:ann /home/ann/repo/notexec
 run_as_ann $bulwark run -- /home/ann/repo/notexec >$out 2>$err
-check "bulwark run -- NOT-EXECUTABLE: 126" test $? -eq 126
+check "bulwark run -- NOT-EXECUTABLE: 126" status_is 126 $?
 run_as_ann $bulwark run --plan /run/trunc.plan -- true >$out 2>$err
 check "bulwark run --plan BAD: 125 (the command never ran), the reason said" sh -c "test $? -eq 125 && test -s $err"
 run_as_ann $bulwark run >$out 2>$err
