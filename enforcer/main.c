@@ -308,6 +308,7 @@ static int cmd_run(int argc, char **argv) {
         }
         ARG("--");
 #undef ARG
+        const int command_at = optind; /* argv[command_at..argc): the command's words, not ours */
         for (int i = optind; i < argc; i++)
                 full[k++] = argv[i];
         /* The runner's job in this process: one program start less. Not with --runner (a test's
@@ -322,7 +323,17 @@ static int cmd_run(int argc, char **argv) {
         }
         if (in_process) {
                 fflush(NULL);
-                return bw_runner_main((int) k, full, runner);
+                int status = bw_runner_main((int) k, full, runner);
+                /* the runner's getopt may have permuted full: free what is ours by content */
+                for (size_t i = 0; i < k; i++) {
+                        bool own = true;
+                        for (int j = command_at; j < argc && own; j++)
+                                own = full[i] != argv[j];
+                        if (own)
+                                free(full[i]);
+                }
+                free(full);
+                return status;
         }
         execv(runner, full);
         fprintf(stderr,
