@@ -700,7 +700,7 @@ struct root_id {
 };
 
 static int root_id_of(int fd, unsigned want, struct root_id *out) {
-        struct statx sx;
+        struct statx sx = {0}; /* (the analyzer does not know statx fills it) */
         if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | want, &sx) < 0)
                 return -errno;
         if (!(sx.stx_mask & want) || !(sx.stx_mask & STATX_INO))
@@ -801,7 +801,7 @@ static int monitor_control(struct bw_pty *p, void *userdata) {
  * sandbox (the runner closes all but 0, 1 and 2, and relays those that are files).
  */
 static bool client_root_ok(int fd) {
-        struct root_id r;
+        struct root_id r = {0};
         if (fd < 0 || serving.root.mask == 0 || root_id_of(fd, serving.root.mask, &r) < 0)
                 return false;
         return r.mnt_id == serving.root.mnt_id && r.dev == serving.root.dev && r.ino == serving.root.ino;
