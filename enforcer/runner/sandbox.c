@@ -664,12 +664,30 @@ struct spawn {
         void (*fn)(void *);
         void *arg;
 };
-static int spawn_child(void *p) {
+__attribute__((unused)) static int spawn_child(void *p) {
         const struct spawn *sp = p;
         sp->fn(sp->arg);
         _exit(127);
 }
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BW_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(BW_ASAN)
+#define BW_ASAN 1
+#endif
 static pid_t spawn_command(void (*fn)(void *), void *arg) {
+#ifdef BW_ASAN
+        /* AddressSanitizer cannot follow a process onto a stack of its own (it warns on the
+         * command's stderr at every noreturn call there): the sanitizer build forks */
+        pid_t child = fork();
+        if (child == 0) {
+                fn(arg);
+                _exit(127);
+        }
+        return child;
+#else
         /* as large as a main thread's (only what is touched is memory): execvpe() of a script
          * without #! copies argv onto the stack */
         const size_t size = 8u << 20;
@@ -682,6 +700,7 @@ static pid_t spawn_command(void (*fn)(void *), void *arg) {
         munmap(stack, size);
         errno = e;
         return pid;
+#endif
 }
 
 /* ---- warm sessions (session.h): init serves commands ---- */
