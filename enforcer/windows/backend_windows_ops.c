@@ -1571,13 +1571,13 @@ int bw_winbe_runner_inspect(const char *path, struct bw_runner_info *ret, char *
                          "and execute",
                          cur ? cur : "?", sd.control & BW_SE_DACL_PROTECTED ? " (protected)" : "");
                 uint8_t *p = ret->record;
-                memcpy(p, RUNNER_MAGIC, m);
+                memcpy(p, RUNNER_MAGIC, m); /* NOLINT(bugprone-not-null-terminated-result): a record's bytes */
                 p += m;
                 for (int i = 0; i < 8; i++)
                         p[i] = (uint8_t) (info.file_id >> (8 * i));
                 p[8] = (uint8_t) pl;
                 p[9] = (uint8_t) (pl >> 8);
-                memcpy(p + 10, plan, pl);
+                memcpy(p + 10, plan, pl); /* NOLINT(bugprone-not-null-terminated-result) */
                 p += 10 + pl;
                 for (int i = 0; i < 4; i++)
                         p[i] = (uint8_t) (n >> (8 * i));
