@@ -8,7 +8,8 @@
 # Warm rows: the same command in a session (bulwark session start) of each mode, through
 # bulwark-runner and through `bulwark run` (which does the runner's job in its own process).
 # Targets (issue 15): a warm run <= 2x the bare command and >= 2.5x faster than bwrap; a cold run
-# faster than bwrap.
+# faster than bwrap. The bwrap-isolated row is bwrap with the namespaces, /proc and /dev a bulwark
+# run has, for a like-for-like comparison (the targets stay against the plain bwrap row).
 # Then the carve-out work on bigger workspaces (tests/bench/make_tree.py: 10,000 files in 1,000
 # directories with 50 nested repositories and .env files; 100,000 files in 1,111 directories; a
 # policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
@@ -83,6 +84,10 @@ for round in $(seq "$5"); do
         measure bare /home/ann/plain /bin/true
         if command -v bwrap >/dev/null; then
                 measure bwrap /home/ann/plain bwrap --ro-bind / / --dev /dev /bin/true
+                # like for like (not the baseline of issue 15): the namespaces a bulwark run has
+                # (pid, network, IPC, UTS, user, cgroup), /proc and a minimal /dev
+                measure bwrap-isolated /home/ann/plain bwrap --unshare-all --die-with-parent --ro-bind / / \
+                        --dev /dev --proc /proc /bin/true
         fi
         if [ -n "$4" ]; then
                 measure runner-baseline-unelev /home/ann/plain /run/bin/baseline-runner -- /bin/true
