@@ -1708,10 +1708,18 @@ int main(int argc, char **argv) {
                 if (bw_streq(sl.writable.v[i], tmpdir))
                         private_tmp = tmpdir;
         if (private_tmp && (bw_streq(tmpdir, "/") || within(b.value[BW_VAR_WORKSPACE], tmpdir) ||
-                            within(b.value[BW_VAR_HOME], tmpdir)))
-                refuse("${tmpdir} is %s, which holds the workspace or your home: the run's private temporary "
-                       "directory would hide them; bind tmpdir to a directory of its own",
-                       tmpdir);
+                            within(b.value[BW_VAR_HOME], tmpdir))) {
+                /* a newcomer's first try is often a repository in /tmp: say both ways out */
+                bool ws_inside = within(b.value[BW_VAR_WORKSPACE], tmpdir);
+                refuse("%s %s is in %s, which every run replaces with a private temporary directory of its own "
+                       "(it would hide it): move it out of %s (a workspace for example to ~/src), or compile the "
+                       "policy with another temporary directory (bulwarkc POLICY or builtin:workspace-write -D "
+                       "workspace=%s -D tmpdir=DIR -o "
+                       "PLAN) and run with bulwark run --plan PLAN",
+                       ws_inside ? "the workspace" : "your home",
+                       ws_inside ? b.value[BW_VAR_WORKSPACE] : b.value[BW_VAR_HOME], tmpdir, tmpdir,
+                       b.value[BW_VAR_WORKSPACE]);
+        }
         struct bw_limits limits;
         bw_plan_limits(plan, &limits);
         /* memory.max and cpu.max need a cgroup delegated to you with no other process in it, which

@@ -421,6 +421,18 @@ run_as_ann $bulwark run --bogus -- true >$out 2>$err
 check "bulwark run --bogus: 125, names it" sh -c "test $? -eq 125 && grep -q -- '--bogus' $err"
 run_as_ann $bulwark run --workspace /home/ann/repo -- sh -c 'printf %s "$BULWARK_SANDBOX"' >$out 2>$err
 check "bulwark run --workspace DIR: in the sandbox (BULWARK_SANDBOX=offline)" grep -qx offline $out
+# a newcomer's first try: a repository in /tmp, which every run replaces with a private one
+mkdir -p /tmp/newcomer/.git
+chown -R ann:ann /tmp/newcomer
+(cd /tmp/newcomer && run_as_ann $bulwark run -- true >$out 2>$err)
+check "bulwark run in a workspace under /tmp: 125, says why and both ways out" sh -c "test $? -eq 125 &&
+        grep -q 'the workspace /tmp/newcomer is in /tmp' $err && grep -q 'move it out of /tmp' $err &&
+        grep -q -- '-D tmpdir=DIR' $err && grep -q -- '--plan PLAN' $err"
+$bulwarkc builtin:workspace-write -D workspace=/tmp/newcomer -D home=/home/ann -D user=ann -D tmpdir=/var/tmp/ann-tmp \
+        -o /run/newcomer.plan 2>$err
+mkdir -p /var/tmp/ann-tmp && chown ann:ann /var/tmp/ann-tmp && chmod 644 /run/newcomer.plan
+(cd /tmp/newcomer && run_as_ann $bulwark run --plan /run/newcomer.plan -- sh -c 'echo ok >made' >$out 2>$err)
+check "  ...and the way out it names works (a plan with -D tmpdir=DIR)" sh -c "test $? -eq 0 && test -s /tmp/newcomer/made"
 
 # ---------------------------------------------------------------- doctor
 $bulwark doctor >$out 2>$err
