@@ -37,6 +37,7 @@
 #pragma once
 
 #include "plan.h"
+#include "util.h"
 #include "tree_policy.h"
 
 #include <stdbool.h>
@@ -103,6 +104,8 @@ struct bw_host_report {
         struct bw_probe_line *lines; /* malloc()ed; in the order a person should read them */
         size_t n_lines;
 };
+/* Append a line (label, printf text) to a host report: both backends' host_probe (report.c). */
+BW_PRINTF(3, 4) void bw_host_report_line(struct bw_host_report *r, const char *label, const char *fmt, ...);
 
 /* How the engine's messages name the firewall and the runner's privilege: nftables and file
  * capabilities on Linux, the Windows Firewall and a DACL on Windows. A security reviewer reads

@@ -6,6 +6,8 @@
  */
 #include "engine_internal.h"
 
+#include <stdarg.h>
+
 BW_PRINTF(3, 4)
 int bw_report_fail(struct run *r, int code, const char *fmt, ...) {
         va_list ap;
@@ -145,6 +147,19 @@ void bw_report_acl_regions(struct run *r, struct bw_acl_region *regions) {
                 bw_report_add(r, g->op, "acl", g->path, detail, src[0] ? src : NULL, atomic_load(&g->below));
         }
         r->adding_regions = false;
+}
+
+void bw_host_report_line(struct bw_host_report *r, const char *label, const char *fmt, ...) {
+        struct bw_probe_line *v = realloc(r->lines, (r->n_lines + 1) * sizeof(*v));
+        if (!v)
+                abort();
+        r->lines = v;
+        struct bw_probe_line *l = &v[r->n_lines++];
+        snprintf(l->label, sizeof(l->label), "%s", label);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(l->text, sizeof(l->text), fmt, ap);
+        va_end(ap);
 }
 
 static const struct bw_backend_words linux_words = {

@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,19 +284,6 @@ static int probe_sandbox_namespaces(void) {
         return WEXITSTATUS(st);
 }
 
-BW_PRINTF(3, 4) static void add_probe_line(struct bw_host_report *r, const char *label, const char *fmt, ...) {
-        struct bw_probe_line *v = realloc(r->lines, (r->n_lines + 1) * sizeof(*v));
-        if (!v)
-                abort();
-        r->lines = v;
-        struct bw_probe_line *l = &v[r->n_lines++];
-        snprintf(l->label, sizeof(l->label), "%s", label);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(l->text, sizeof(l->text), fmt, ap);
-        va_end(ap);
-}
-
 static int linux_host_probe(const char *runner_override, char *const *dirs, size_t n_dirs, struct bw_host_report *ret) {
         *ret = (struct bw_host_report){0};
         char err[512] = "";
@@ -355,25 +341,25 @@ static int linux_host_probe(const char *runner_override, char *const *dirs, size
                               "login shell; run under `systemd-run --user --scope -p MemoryMax=...`); processes "
                               "and tmpfs sizes are";
         json_object_set_new(j, "resource_limits", json_string(cgroups));
-        add_probe_line(ret, "nftables:", "%s", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
-        add_probe_line(ret, "unix sockets:", "offline, %s", sockets);
-        add_probe_line(ret, "limits:", "%s", cgroups);
+        bw_host_report_line(ret, "nftables:", "%s", fw == BW_FW_UNKNOWN ? err : "available (the ruleset can be read)");
+        bw_host_report_line(ret, "unix sockets:", "offline, %s", sockets);
+        bw_host_report_line(ret, "limits:", "%s", cgroups);
         if (abi > 0)
-                add_probe_line(ret, "Landlock:", "ABI %ld", abi);
+                bw_host_report_line(ret, "Landlock:", "ABI %ld", abi);
         else
-                add_probe_line(ret, "Landlock:", "not available (%s)", strerror(abi_errno));
-        add_probe_line(ret, "user namespaces:", "%s",
-                       userns > 0    ? "enabled"
-                       : userns == 0 ? "disabled (user.max_user_namespaces = 0)"
-                                     : "unknown");
+                bw_host_report_line(ret, "Landlock:", "not available (%s)", strerror(abi_errno));
+        bw_host_report_line(ret, "user namespaces:", "%s",
+                            userns > 0    ? "enabled"
+                            : userns == 0 ? "disabled (user.max_user_namespaces = 0)"
+                                          : "unknown");
         if (ns_err)
-                add_probe_line(ret, "bulwark run:",
-                               "no user namespaces for unprivileged users (%s): runs get Landlock, seccomp and "
-                               "no_new_privs only (and ACLs and the firewall when elevated)",
-                               strerror(ns_err));
+                bw_host_report_line(ret, "bulwark run:",
+                                    "no user namespaces for unprivileged users (%s): runs get Landlock, seccomp and "
+                                    "no_new_privs only (and ACLs and the firewall when elevated)",
+                                    strerror(ns_err));
         else
-                add_probe_line(ret, "bulwark run:", "user, mount, pid and network namespaces available");
-        add_probe_line(ret, "runner:", "%s", runner_detail);
+                bw_host_report_line(ret, "bulwark run:", "user, mount, pid and network namespaces available");
+        bw_host_report_line(ret, "runner:", "%s", runner_detail);
         for (size_t i = 0; i < n_dirs; i++) {
                 int r = linux_acl_supported(dirs[i]);
                 const char *verdict = r == 0             ? "supported"
@@ -381,7 +367,7 @@ static int linux_host_probe(const char *runner_override, char *const *dirs, size
                                                          : strerror(-r);
                 json_array_append_new(
                         acls, json_pack("{s:s,s:b,s:s}", "path", dirs[i], "posix_acls", r == 0, "detail", verdict));
-                add_probe_line(ret, "POSIX ACLs:", "%-30s %s", dirs[i], verdict);
+                bw_host_report_line(ret, "POSIX ACLs:", "%-30s %s", dirs[i], verdict);
         }
         json_object_set_new(j, "acl_support", acls);
         ret->json = j;

@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,19 +134,6 @@ static int win_runner_locate(const char *override, char *out, size_t size) {
 
 /* -- host probe -- */
 
-BW_PRINTF(3, 4) static void add_line(struct bw_host_report *r, const char *label, const char *fmt, ...) {
-        struct bw_probe_line *v = realloc(r->lines, (r->n_lines + 1) * sizeof(*v));
-        if (!v)
-                abort();
-        r->lines = v;
-        struct bw_probe_line *l = &v[r->n_lines++];
-        snprintf(l->label, sizeof(l->label), "%s", label);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(l->text, sizeof(l->text), fmt, ap);
-        va_end(ap);
-}
-
 static int win_host_probe(const char *runner_override, char *const *dirs, size_t n_dirs, struct bw_host_report *ret) {
         *ret = (struct bw_host_report){0};
         /* the version Windows reports to a program without a manifest may be capped: said as such */
@@ -179,25 +165,28 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
         json_object_set_new(j, "firewall",
                             json_string("not probed (doctor does not read the firewall; apply and status do)"));
         json_object_set_new(j, "restricted_token", json_string("not probed: the write-restricted run is unverified"));
-        add_line(ret, "enforcement:", "%s", enforcement);
-        add_line(ret, "Windows:", "%s%s", version,
-                 wine ? " (under Wine: no security effect here is real; nothing can be verified)" : "");
-        add_line(ret, "elevated:", "%s",
-                 elevated ? "yes" : "no (apply and revert need an elevated prompt: Run as administrator)");
-        add_line(ret, "runner:", "%s%s", runner[0] ? runner : "(not located)",
-                 have_runner ? "" : " is missing: bulwark run cannot start a sandbox");
-        add_line(ret, "firewall:", "not probed (doctor does not read the firewall rules; apply and status do)");
-        add_line(ret, "restricted run:",
-                 "not probed: whether a write-restricted token keeps a run out of everything but its roots is "
-                 "unverified on this host (tests/windows/README.md, the runbook)");
+        bw_host_report_line(ret, "enforcement:", "%s", enforcement);
+        bw_host_report_line(ret, "Windows:", "%s%s", version,
+                            wine ? " (under Wine: no security effect here is real; nothing can be verified)" : "");
+        bw_host_report_line(ret, "elevated:", "%s",
+                            elevated ? "yes" : "no (apply and revert need an elevated prompt: Run as administrator)");
+        bw_host_report_line(ret, "runner:", "%s%s", runner[0] ? runner : "(not located)",
+                            have_runner ? "" : " is missing: bulwark run cannot start a sandbox");
+        bw_host_report_line(ret,
+                            "firewall:", "not probed (doctor does not read the firewall rules; apply and status do)");
+        bw_host_report_line(
+                ret, "restricted run:",
+                "not probed: whether a write-restricted token keeps a run out of everything but its roots is "
+                "unverified on this host (tests/windows/README.md, the runbook)");
         for (size_t i = 0; i < n_dirs; i++) {
                 int e = win_acl_supported(dirs[i]);
                 json_array_append_new(acls, json_pack("{s:s,s:b}", "path", dirs[i], "supported", e == 0));
-                add_line(ret, "ACLs:", "%s: %s", dirs[i],
-                         e == 0             ? "the file system keeps access entries (NTFS or ReFS)"
-                         : e == -EOPNOTSUPP ? "this file system keeps no access entries (FAT or exFAT): refused"
-                         : e == -ENOENT     ? "does not exist"
-                                            : strerror(-e));
+                bw_host_report_line(ret, "ACLs:", "%s: %s", dirs[i],
+                                    e == 0 ? "the file system keeps access entries (NTFS or ReFS)"
+                                    : e == -EOPNOTSUPP
+                                            ? "this file system keeps no access entries (FAT or exFAT): refused"
+                                    : e == -ENOENT ? "does not exist"
+                                                   : strerror(-e));
         }
         json_object_set_new(j, "acls", acls);
         ret->json = j;

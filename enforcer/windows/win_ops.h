@@ -136,14 +136,10 @@ struct bw_win_ops {
         int (*unprotect)(void *ctx, const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_n);
         int (*random)(void *ctx, uint8_t *out, size_t n); /* BCryptGenRandom */
         /* -- tokens and processes (the runner) -- */
-        int (*logon_user)(void *ctx, const char *user, const char *password, bw_win_handle *ret, char *err,
-                          size_t err_size);
         /* OpenProcessToken of the runner itself. */
         int (*own_token)(void *ctx, bw_win_handle *ret, char *err, size_t err_size);
         /* The logon session SID of a token (the group with SE_GROUP_LOGON_ID). */
         int (*token_logon_sid)(void *ctx, bw_win_handle token, struct bw_win_sid *ret, char *err, size_t err_size);
-        int (*restricted_token)(void *ctx, bw_win_handle token, uint32_t flags, const struct bw_win_sid *restrict_sids,
-                                size_t n, bw_win_handle *ret, char *err, size_t err_size);
         /* CreateProcessAsUserW with CREATE_UNICODE_ENVIRONMENT (and CREATE_SUSPENDED when asked). */
         int (*create_process_as_user)(void *ctx, bw_win_handle token, const struct bw_win_process_spec *spec,
                                       bw_win_handle *ret_process, bw_win_handle *ret_thread, char *err,
@@ -153,8 +149,6 @@ struct bw_win_ops {
         int (*create_process_with_logon)(void *ctx, const char *user, const char *password,
                                          const struct bw_win_process_spec *spec, bw_win_handle *ret_process,
                                          bw_win_handle *ret_thread, char *err, size_t err_size);
-        /* A job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE (and DIE_ON_UNHANDLED_EXCEPTION). */
-        int (*job_create)(void *ctx, bw_win_handle *ret, char *err, size_t err_size);
         int (*job_assign)(void *ctx, bw_win_handle job, bw_win_handle process, char *err, size_t err_size);
         int (*resume_thread)(void *ctx, bw_win_handle thread, char *err, size_t err_size);
         /* Wait for the process; its exit code in *ret_code. */

@@ -609,22 +609,6 @@ static int r_random(void *ctx, uint8_t *out, size_t n) {
 
 /* ---- tokens and processes ---- */
 
-static int r_logon(void *ctx, const char *user, const char *pw, bw_win_handle *ret, char *err, size_t es) {
-        (void) ctx;
-        wchar_t *wu = wide(user), *wp = wide(pw);
-        HANDLE h = NULL;
-        BOOL ok = wu && wp && LogonUserW(wu, L".", wp, LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, &h);
-        DWORD e = ok ? 0 : GetLastError();
-        if (wp)
-                SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
-        free(wu);
-        free(wp);
-        if (!ok)
-                return fail(e, err, es, "LogonUserW", user);
-        *ret = (bw_win_handle) h;
-        return 0;
-}
-
 static int r_own_token(void *ctx, bw_win_handle *ret, char *err, size_t es) {
         (void) ctx;
         HANDLE h = NULL;
@@ -653,31 +637,6 @@ static int r_logon_sid(void *ctx, bw_win_handle token, struct bw_win_sid *ret, c
                 snprintf(err, es, "the token has no logon session SID");
         free(g);
         return r;
-}
-
-static int r_restricted(void *ctx, bw_win_handle token, uint32_t flags, const struct bw_win_sid *sids, size_t n,
-                        bw_win_handle *ret, char *err, size_t es) {
-        (void) ctx;
-        SID_AND_ATTRIBUTES *sa = calloc(n ? n : 1, sizeof(*sa));
-        uint8_t *bytes = calloc(n ? n : 1, 68);
-        if (!sa || !bytes) {
-                free(sa);
-                free(bytes);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-                bw_win_sid_encode(&sids[i], bytes + 68 * i);
-                sa[i].Sid = bytes + 68 * i;
-        }
-        HANDLE h = NULL;
-        BOOL ok = CreateRestrictedToken((HANDLE) token, flags, 0, NULL, 0, NULL, (DWORD) n, sa, &h);
-        DWORD e = ok ? 0 : GetLastError();
-        free(sa);
-        free(bytes);
-        if (!ok)
-                return fail(e, err, es, "CreateRestrictedToken", "");
-        *ret = (bw_win_handle) h;
-        return 0;
 }
 
 /* A UTF-8 environment block (NAME=VALUE\0...\0\0) as UTF-16. */
@@ -783,23 +742,6 @@ static int r_cpwl(void *ctx, const char *user, const char *pw, const struct bw_w
                 *t = (bw_win_handle) pi.hThread;
         }
         return r;
-}
-
-static int r_job(void *ctx, bw_win_handle *ret, char *err, size_t es) {
-        (void) ctx;
-        HANDLE j = CreateJobObjectW(NULL, NULL);
-        if (!j)
-                return fail(GetLastError(), err, es, "CreateJobObjectW", "");
-        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li = {0};
-        li.BasicLimitInformation.LimitFlags =
-                JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
-        if (!SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof(li))) {
-                DWORD e = GetLastError();
-                CloseHandle(j);
-                return fail(e, err, es, "SetInformationJobObject", "");
-        }
-        *ret = (bw_win_handle) j;
-        return 0;
 }
 
 static int r_assign(void *ctx, bw_win_handle job, bw_win_handle p, char *err, size_t es) {
@@ -1077,13 +1019,10 @@ void bw_win_ops_real(struct bw_win_ops *ops) {
                 .protect = r_protect,
                 .unprotect = r_unprotect,
                 .random = r_random,
-                .logon_user = r_logon,
                 .own_token = r_own_token,
                 .token_logon_sid = r_logon_sid,
-                .restricted_token = r_restricted,
                 .create_process_as_user = r_cpau,
                 .create_process_with_logon = r_cpwl,
-                .job_create = r_job,
                 .job_assign = r_assign,
                 .resume_thread = r_resume,
                 .wait_process = r_wait,

@@ -450,19 +450,6 @@ static int f_random(void *ctx, uint8_t *out, size_t n) {
         return 0;
 }
 
-static int f_logon(void *ctx, const char *user, const char *pw, bw_win_handle *ret, char *err, size_t es) {
-        struct fake *f = ctx;
-        (void) err, (void) es;
-        int r = record(f, "logon_user %s", user);
-        if (r < 0)
-                return r;
-        struct fake_account *a = account(f, user);
-        if (!a || strcmp(a->password, pw) != 0)
-                return -EACCES; /* unlike Wine's LogonUserW, the fake checks the password */
-        *ret = 1000 + f->next_handle++;
-        return 0;
-}
-
 static int f_own_token(void *ctx, bw_win_handle *ret, char *err, size_t es) {
         struct fake *f = ctx;
         (void) err, (void) es;
@@ -477,20 +464,6 @@ static int f_logon_sid(void *ctx, bw_win_handle token, struct bw_win_sid *ret, c
         int r = record(f, "token_logon_sid %ld", (long) token);
         *ret = f->logon_sid;
         return r;
-}
-
-static int f_restricted(void *ctx, bw_win_handle token, uint32_t flags, const struct bw_win_sid *sids, size_t n,
-                        bw_win_handle *ret, char *err, size_t es) {
-        struct fake *f = ctx;
-        (void) err, (void) es;
-        int r = record(f, "restricted_token %ld 0x%x %zu", (long) token, flags, n);
-        if (r < 0)
-                return r;
-        f->restricted_flags = flags;
-        f->n_restricted_sids = n < 40 ? n : 40;
-        memcpy(f->restricted_sids, sids, f->n_restricted_sids * sizeof(*sids));
-        *ret = 1000 + f->next_handle++;
-        return 0;
 }
 
 static void keep_spec(struct fake *f, const struct bw_win_process_spec *s) {
@@ -534,14 +507,6 @@ static int f_cpwl(void *ctx, const char *user, const char *pw, const struct bw_w
         *p = 2000;
         *t = 2001;
         return 0;
-}
-
-static int f_job(void *ctx, bw_win_handle *ret, char *err, size_t es) {
-        struct fake *f = ctx;
-        (void) err, (void) es;
-        int r = record(f, "job_create kill_on_close");
-        *ret = 3000;
-        return r;
 }
 
 static int f_assign(void *ctx, bw_win_handle job, bw_win_handle p, char *err, size_t es) {
@@ -599,13 +564,10 @@ void fake_init(struct fake *f, struct bw_win_ops *ops) {
                 .protect = f_protect,
                 .unprotect = f_unprotect,
                 .random = f_random,
-                .logon_user = f_logon,
                 .own_token = f_own_token,
                 .token_logon_sid = f_logon_sid,
-                .restricted_token = f_restricted,
                 .create_process_as_user = f_cpau,
                 .create_process_with_logon = f_cpwl,
-                .job_create = f_job,
                 .job_assign = f_assign,
                 .resume_thread = f_resume,
                 .wait_process = f_wait,
