@@ -184,13 +184,18 @@ static int apply_landlock(const struct bw_sandbox_spec *s, bool have_netns) {
 /* Last layer before execve: the system calls a sandboxed command has no business making. The
  * filter is built at build time (seccomp_filter.c, by seccomp_gen) and only installed here:
  * building it with libseccomp took a quarter of a millisecond of every run. */
-static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
+static int load_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
         enum bw_seccomp_sockets v = !s->offline ? BW_SOCKETS_ANY : have_netns ? BW_SOCKETS_NETNS : BW_SOCKETS_LOCAL;
         const struct bw_seccomp_program *p = &bw_seccomp_programs[v];
         struct sock_fprog prog = {.len = (unsigned short) (p->size / sizeof(struct sock_filter)),
                                   .filter = (struct sock_filter *) (uintptr_t) p->code};
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-                setup_failed("seccomp: cannot load the filter: %s", strerror(errno));
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? -errno : 0;
+}
+
+static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
+        int e = load_seccomp(s, have_netns);
+        if (e < 0)
+                setup_failed("seccomp: cannot load the filter: %s", strerror(-e));
 }
 
 /* ---- mounts ---- */
@@ -783,6 +788,9 @@ static bool recv_all(int fd, void *buf, size_t n) {
         return true;
 }
 
+/* A session's command monitor loaded the commands' seccomp filter while it waited (monitor). */
+static bool monitor_filtered;
+
 static int open_command_pty(const struct termios *t);
 __attribute__((noreturn)) static void relay_command_pty(int slave, int control_fd, pid_t cmd, bool have_ns,
                                                         int report_fd);
@@ -837,6 +845,7 @@ struct session_command {
         bool tty_stderr;
         const char *cwd;
         int ruleset;
+        bool filtered; /* the monitor loaded the seccomp filter: the command has it already */
         char **argv, **envp;
 };
 static void session_command(void *p) {
@@ -861,7 +870,8 @@ static void session_command(void *p) {
         struct __user_cap_data_struct cd[2] = {0};
         if (syscall(SYS_capset, &ch, cd) < 0)
                 _exit(125);
-        apply_seccomp(c->s, c->have_netns);
+        if (!c->filtered)
+                apply_seccomp(c->s, c->have_netns);
         exec_command(c->argv, c->envp);
 }
 
@@ -954,8 +964,9 @@ __attribute__((noreturn)) static void serve_conn(const struct bw_sandbox_spec *s
                 sigemptyset(&sa.sa_mask);
                 sigaction(SIGCHLD, &sa, NULL);
         }
-        struct session_command sc = {s,    have_netns, fds,  pty_slave, req.flags & BW_SESSION_TTY_STDERR,
-                                     last, ruleset,    argv, envp};
+        struct session_command sc = {
+                s,       have_netns,       fds,  pty_slave, req.flags & BW_SESSION_TTY_STDERR, last,
+                ruleset, monitor_filtered, argv, envp};
         pid_t cmd = spawn_command(session_command, &sc);
         if (cmd < 0)
                 _exit(125);
@@ -1008,6 +1019,13 @@ __attribute__((noreturn)) static void monitor(const struct bw_sandbox_spec *s, b
                 struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
                 mount_setattr(AT_FDCWD, "/proc", 0, &ro, sizeof(ro));
         }
+        /* The commands' seccomp filter, loaded while the monitor waits rather than by each command
+         * (loading compiles it: 0.07 ms of every command's start): the command inherits it
+         * through clone and exec. The monitor needs nothing the filter refuses from here on (it
+         * mounts nothing, makes no namespace, traces nothing), and may load it without
+         * no_new_privs: it holds CAP_SYS_ADMIN in the sandbox's user namespace. Should the load
+         * fail, the command loads it itself, as before. */
+        monitor_filtered = load_seccomp(s, have_netns) == 0;
         int ruleset = serving.ruleset; /* (init's, inherited) */
         int conn = -1;
         union {
