@@ -149,9 +149,15 @@ struct bw_backend {
         /* NULL: Linux's (nftables, capabilities) */
         const struct bw_backend_words *words;
 
-        /* Is the caller privileged (root, an elevated administrator)? Without privilege, plan and
-         * status read what they can and report the rest as unknown. */
+        /* Is the caller privileged (root, an elevated administrator; or, where per_user says so,
+         * the owner of the per-user installation it acts on)? Without privilege, plan and status
+         * read what they can and report the rest as unknown, and apply and revert refuse. */
         bool (*privileged)(void);
+        /* NULL or false: installations are the machine's. true: this process acts on a per-user
+         * installation (Windows, not elevated: enforcer/windows/SEAM.md), which has no accounts of
+         * its own: apply makes, looks up and names none (the backend's operations say what it
+         * cannot enforce without them), and status --json says "mode": "per-user". */
+        bool (*per_user)(void);
 
         /* -- paths -- */
 

@@ -11,6 +11,8 @@
 int bw_converge_accounts(struct run *r) {
         const struct bw_plan *p = r->plan;
         bw_bind_lookup_ids(r);
+        if (BE(r)->per_user && BE(r)->per_user())
+                return 0; /* a per-user installation has no accounts (backend.h) */
         /* groups first: users are created into them */
         for (int pass = 0; pass < 2; pass++)
                 for (uint32_t i = 0; i < p->n_principals; i++) {

@@ -101,6 +101,9 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                                           drifted, "kept_entries", (int) r.kept, "kept", kept);
                         if (interrupted)
                                 json_object_set_new(inst, "interrupted", json_true());
+                        if (BE(&r)->per_user)
+                                json_object_set_new(inst, "mode",
+                                                    json_string(BE(&r)->per_user() ? "per-user" : "machine"));
                         if (gone) {
                                 json_object_set_new(inst, "workspace_missing", json_true());
                                 json_object_set_new(inst, "error", json_string(gone_why));

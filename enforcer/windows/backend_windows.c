@@ -22,6 +22,7 @@
 #include "util.h"
 #include "win_backend.h"
 #include "win_path.h"
+#include "win_ops_real.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,7 @@
 #include <aclapi.h>
 #include <sddl.h>
 
-static bool win_privileged(void) {
+bool bw_winbe_elevated(void) {
         HANDLE t;
         TOKEN_ELEVATION e = {0};
         DWORD n = 0;
@@ -42,6 +43,17 @@ static bool win_privileged(void) {
         BOOL ok = GetTokenInformation(t, TokenElevation, &e, sizeof(e), &n);
         CloseHandle(t);
         return ok && e.TokenIsElevated;
+}
+
+/* Elevated: the machine's installation. Not elevated: the per-user one (main_windows.c chose its
+ * state directory, bw_winbe_use_per_user), which the caller owns and so may change and read
+ * whole: privileged for it (backend.h). */
+static bool win_privileged(void) {
+        return bw_winbe_per_user() || bw_winbe_elevated();
+}
+
+static bool win_per_user(void) {
+        return bw_winbe_per_user();
 }
 
 /* -- paths -- */
@@ -147,7 +159,7 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
                 snprintf(version, sizeof(version), "%lu.%lu build %lu", (unsigned long) v.dwMajorVersion,
                          (unsigned long) v.dwMinorVersion, (unsigned long) v.dwBuildNumber);
         bool wine = ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
-        bool elevated = win_privileged();
+        bool elevated = bw_winbe_elevated();
         char runner[MAX_PATH * 3] = "";
         bool have_runner = win_runner_locate(runner_override, runner, sizeof(runner)) == 0 &&
                            GetFileAttributesA(runner) != INVALID_FILE_ATTRIBUTES;
@@ -169,7 +181,10 @@ static int win_host_probe(const char *runner_override, char *const *dirs, size_t
         bw_host_report_line(ret, "Windows:", "%s%s", version,
                             wine ? " (under Wine: no security effect here is real; nothing can be verified)" : "");
         bw_host_report_line(ret, "elevated:", "%s",
-                            elevated ? "yes" : "no (apply and revert need an elevated prompt: Run as administrator)");
+                            elevated ? "yes (apply makes the machine's installation)"
+                                     : "no: apply makes a per-user installation (%LOCALAPPDATA%\\bulwark): no sandbox "
+                                       "accounts, no firewall rule (network off is advisory only), nothing kept from "
+                                       "being read; run it from an elevated prompt for those");
         bw_host_report_line(ret, "runner:", "%s%s", runner[0] ? runner : "(not located)",
                             have_runner ? "" : " is missing: bulwark run cannot start a sandbox");
         bw_host_report_line(ret,
@@ -364,8 +379,56 @@ void bw_winbe_grants_wait(void) {
         grants_wait();
 }
 
+/* The per-user state directory (%LOCALAPPDATA%\bulwark, or --state-dir): made with the user's
+ * descriptor (bw_win_user_state_sd), then checked as it is, through a handle
+ * (bw_win_user_dir_verify): the caller's own, and no one else may change it. A sandboxed run
+ * cannot write there (its restricting SIDs are not in the DACL). */
+static int user_state_open(const char *dir, bool create, char *err, size_t err_size) {
+        char why[512] = "", sub[MAX_PATH * 3];
+        if (create) {
+                struct bw_win_sid me;
+                uint8_t *sd = NULL;
+                size_t sd_n = 0;
+                int e = bw_win_caller_sid(&me);
+                if (e == 0 && (e = bw_win_user_state_sd(&me, &sd, &sd_n)) == 0) {
+                        e = bw_win_make_dir_sd(dir, sd);
+                        snprintf(sub, sizeof(sub), "%s\\installs", dir);
+                        if (e == 0 || e == -EEXIST)
+                                e = bw_win_make_dir_sd(sub, NULL); /* inherits the protected DACL above */
+                }
+                free(sd);
+                if (e < 0 && e != -EEXIST) {
+                        snprintf(err, err_size, "cannot create the per-user state directory %s: %s", dir, strerror(-e));
+                        return e;
+                }
+        }
+        int e = bw_win_user_dir_verify(dir, why, sizeof(why));
+        if (e == -ENOENT)
+                return e;
+        if (e < 0) {
+                snprintf(err, err_size,
+                         "the per-user state directory %s must be yours and writable by you, SYSTEM and "
+                         "Administrators only: %s",
+                         dir, why);
+                return -EPERM;
+        }
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                e = -errno;
+                snprintf(err, err_size, "cannot open the state directory %s: %s", dir, strerror(errno));
+                return e;
+        }
+        bw_winbe_use_state(dir);
+        snprintf(state_dir, sizeof(state_dir), "%s", dir);
+        bw_winbe_use_file_sd(win_file_sd);
+        bw_winbe_use_grants_host(&grants_host);
+        return fd;
+}
+
 static int win_state_open(const char *dir, bool create, char *err, size_t err_size) {
         char why[512] = "", sub[MAX_PATH * 3];
+        if (bw_winbe_per_user())
+                return user_state_open(dir, create, err, err_size);
         if (create) {
                 int e = make_admin_dir(dir, ADMIN_DIR_SDDL);
                 if (e < 0 && e != -EEXIST) {
@@ -449,6 +512,7 @@ const struct bw_backend bw_backend_windows = {
                       "tests/windows/README.md, the runbook",
         .words = &bw_winbe_words,
         .privileged = win_privileged,
+        .per_user = win_per_user,
         .plan_path = win_plan_path,
         .tmpdir = win_tmpdir,
         .account_name = bw_winbe_account_name,

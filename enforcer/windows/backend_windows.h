@@ -28,6 +28,10 @@ void bw_winbe_use_file_sd(bw_winbe_file_sd_fn fn);
  * reader, the real user the account belongs to (FILE_GENERIC_READ); no owner (malloc()ed bytes). */
 int bw_winbe_secret_sd(const struct bw_win_sid *reader, uint8_t **ret, size_t *ret_n);
 
+/* The per-user mode (SEAM.md, "The per-user installation"): bulwark.exe not elevated; the tests
+ * set it. No accounts, no firewall rule, no runner DACL; the entries name the roots' SIDs only. */
+void bw_winbe_use_per_user(bool per_user);
+bool bw_winbe_per_user(void);
 /* A local account's id: the RID. 1 found (*ret_id set; comment filled if non-NULL), 0 absent. */
 int bw_winbe_account_rid(const char *name, uint32_t *ret_id, char *comment, size_t comment_size);
 
@@ -85,6 +89,8 @@ void bw_winbe_grants_cleanup(void);
 /* backend.h install_progress: "read grants: 1200/5000 objects, running" (1), or nothing (0). */
 int bw_winbe_install_progress(int state_fd, const char *id, char *out, size_t size);
 #ifdef _WIN32
+/* Is this process elevated (TokenElevation)? */
+bool bw_winbe_elevated(void);
 /* bw_backend_windows's worker host (a thread of this process, its batches under win_state_lock)
  * for the state directory dir: the tests run it under Wine over the fake operations. */
 const struct bw_winbe_grants_host *bw_winbe_thread_grants_host(const char *dir);

@@ -47,6 +47,16 @@ void bw_winbe_use_file_sd(bw_winbe_file_sd_fn fn) {
         cur_file_sd = fn;
 }
 
+static bool cur_per_user;
+
+void bw_winbe_use_per_user(bool per_user) {
+        cur_per_user = per_user;
+}
+
+bool bw_winbe_per_user(void) {
+        return cur_per_user;
+}
+
 /* A directory fd of the state directory (close it), or negative errno. */
 static int state_dir_open(void) {
         if (!cur_state_dir[0])
@@ -506,6 +516,11 @@ static int wanted_rules(const uint32_t *ids, size_t n, bool need_all, struct bw_
 }
 
 enum bw_fw_state bw_winbe_fw_inspect(const uint32_t *ids, size_t n, char *err, size_t err_size) {
+        /* A per-user installation has no rule to be compared (it needs an administrator): that its
+         * network limits are advisory is said, and counted, by targets_converge; nothing of the
+         * machine's firewall is read or written. */
+        if (cur_per_user)
+                return BW_FW_CURRENT;
         struct bw_win_fw_rule *want = NULL;
         size_t n_want = 0;
         struct names listed = {0};
@@ -686,11 +701,21 @@ static int fw_parse(const char *text, struct bw_win_fw_rule **ret, size_t *ret_n
         return r;
 }
 
+/* Remove every rule of that name (fw_remove takes one at a time: several of one name are drift,
+ * win_ops.h), at most 256: a firewall that keeps giving one back is said, not looped on. */
+#define FW_DEL_MAX 256
 static int fw_del(const char *name, char *err, size_t err_size) {
         char why[256] = "";
-        int r = ops()->fw_remove(ops()->ctx, name, why, sizeof(why));
+        int r = 0;
+        for (int i = 0; i < FW_DEL_MAX && r == 0; i++)
+                r = ops()->fw_remove(ops()->ctx, name, why, sizeof(why));
         if (r == -ENOENT)
                 return 0;
+        if (r == 0) {
+                snprintf(err, err_size, "cannot remove the firewall rules '%s': %d removed and one is still there",
+                         name, FW_DEL_MAX);
+                return -EIO;
+        }
         if (r < 0)
                 snprintf(err, err_size, "cannot remove the firewall rule '%s': %s", name, why[0] ? why : strerror(-r));
         return r;
@@ -1292,6 +1317,16 @@ int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[3
                 snprintf(err, err_size, "cannot read installs/%s/windows: %s", install_id, strerror(-r));
                 return r;
         }
+        if (r == 0 && in.per_user != cur_per_user) {
+                snprintf(err, err_size,
+                         cur_per_user ? "installs/%s/windows is a machine installation, and this is a per-user apply "
+                                        "(not elevated): nothing was changed; run it from an elevated prompt"
+                                      : "installs/%s/windows is a per-user installation, in the machine's state "
+                                        "directory: nothing was changed; revert it",
+                         install_id);
+                bw_win_install_done(&in);
+                return -EBADMSG;
+        }
         if (r == 0 && !bw_streq(in.user, user)) {
                 snprintf(err, err_size, "installs/%s/windows is for the user %s, not %s: nothing was changed",
                          install_id, in.user, user);
@@ -1300,18 +1335,21 @@ int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[3
         }
         snprintf(in.id, sizeof(in.id), "%s", install_id);
         snprintf(in.user, sizeof(in.user), "%s", user);
+        in.per_user = cur_per_user;
         struct bw_win_install *others = NULL;
         size_t n_others = 0;
         struct bw_win_translation t = {0};
         struct bw_win_report rep = {0};
         struct target_ctx tc = {.o = o};
         struct bw_win_journal j = {.on_add = journal_to_engine, .on_add_ctx = &tc};
-        r = install_accounts(&in, p, names, o->dry_run, err, err_size);
+        /* per-user: no accounts exist, and none is named in an entry */
+        r = cur_per_user ? 0 : install_accounts(&in, p, names, o->dry_run, err, err_size);
         if (r == 0)
                 r = bw_win_translate(p, b, &in, ops(), &t, err, err_size);
         for (size_t i = 0; r == 0 && i < t.n_warnings; i++) {
                 /* a rule that is not enforced here is said, and counted: apply does not pass for done */
-                say(o, t.warnings[i], "not enforced on Windows", -ENOTSUP);
+                say(o, t.warnings[i],
+                    cur_per_user ? "not enforced by this per-user installation" : "not enforced on Windows", -ENOTSUP);
                 st->errors++;
         }
         /* The roots' SIDs are durable before any entry names them. */
@@ -1531,6 +1569,12 @@ static int runner_record_decode(const uint8_t *rec, uint32_t len, uint64_t *id, 
 
 int bw_winbe_runner_inspect(const char *path, struct bw_runner_info *ret, char *err, size_t err_size) {
         *ret = (struct bw_runner_info){0};
+        if (cur_per_user) {
+                /* A per-user run starts the runner as the user herself (no logon, no other
+                 * account): its DACL is not bulwark's to set without an administrator, nor needed */
+                ret->current = true;
+                return 0;
+        }
         _cleanup_free_ char *plan = NULL;
         int r = runner_plan_path(path, &plan);
         if (r < 0) {

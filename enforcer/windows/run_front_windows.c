@@ -68,9 +68,31 @@ static char *environment_block(void) {
         return out;
 }
 
+static void say_line(void *ctx, const char *line) {
+        (void) ctx;
+        fprintf(stderr, "bulwark run: %s\n", line);
+}
+
+/* %LOCALAPPDATA%\bulwark when it is there (a per-user installation may be), else NULL. */
+static char *user_state_dir(void) {
+        PWSTR w = NULL;
+        char *base = NULL, *dir = NULL;
+        if (SHGetKnownFolderPath(&FOLDERID_LocalAppData, 0, NULL, &w) == S_OK)
+                base = narrow(w);
+        CoTaskMemFree(w);
+        if (base && asprintf(&dir, "%s\\bulwark", base) < 0)
+                dir = NULL;
+        free(base);
+        if (dir && GetFileAttributesA(dir) == INVALID_FILE_ATTRIBUTES) {
+                free(dir);
+                dir = NULL;
+        }
+        return dir;
+}
+
 int bw_win_front_run_in(const char *runner, const char *workspace, bool network, bool verbose, char *const *cmd,
                         int n_cmd) {
-        char dir[PATH_MAX], *plan_dir = NULL, *state = NULL, *env = NULL, *caller = NULL;
+        char dir[PATH_MAX], *plan_dir = NULL, *state = NULL, *env = NULL, *caller = NULL, *user_state = NULL;
         const char *why = NULL, **argv = NULL;
         PWSTR pd = NULL;
         int ret = 125;
@@ -114,7 +136,9 @@ int bw_win_front_run_in(const char *runner, const char *workspace, bool network,
                                           .environment = env,
                                           .cmd = argv,
                                           .network = network,
-                                          .verbose = verbose};
+                                          .verbose = verbose,
+                                          .user_state_dir = user_state = user_state_dir(),
+                                          .say = say_line};
         struct bw_win_ops ops;
         bw_win_ops_real(&ops);
         uint32_t code = 125;
@@ -128,6 +152,7 @@ out:
         CoTaskMemFree(pd);
         free(plan_dir);
         free(state);
+        free(user_state);
         free(env);
         free(caller);
         free(argv);

@@ -39,7 +39,8 @@ static char *narrow(const wchar_t *w) {
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: bulwark-runner.exe --install ID [--network] [--verbose] -- PROGRAM [ARG]...\n"
+        fprintf(stderr, "usage: bulwark-runner.exe --install ID [--per-user] [--network] [--verbose] -- PROGRAM "
+                        "[ARG]...\n"
                         "(bulwark run starts it: run commands with `bulwark run -- PROGRAM`)\n");
         return 125;
 }
@@ -49,6 +50,16 @@ static char *program_data(void) {
         PWSTR w = NULL;
         char *s = NULL;
         if (SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &w) == S_OK)
+                s = narrow(w);
+        CoTaskMemFree(w);
+        return s;
+}
+
+/* %LOCALAPPDATA% as Windows knows it. */
+static char *local_app_data(void) {
+        PWSTR w = NULL;
+        char *s = NULL;
+        if (SHGetKnownFolderPath(&FOLDERID_LocalAppData, 0, NULL, &w) == S_OK)
                 s = narrow(w);
         CoTaskMemFree(w);
         return s;
@@ -148,6 +159,8 @@ int wmain(int argc, wchar_t **wargv) {
                         rq.network = true;
                 else if (strcmp(argv[i], "--verbose") == 0)
                         verbose = true;
+                else if (strcmp(argv[i], "--per-user") == 0)
+                        rq.per_user = true;
                 else if (strcmp(argv[i], "--install") == 0 && i + 1 < argc)
                         rq.install_id = install = argv[++i];
                 else
@@ -157,15 +170,28 @@ int wmain(int argc, wchar_t **wargv) {
                 return usage();
         rq.argv = (const char *const *) &argv[i + 1];
 
-        /* The state directory must be administrators' alone: its records decide the token. */
-        char *pd = program_data(), *state = NULL, why[512] = "";
+        /* The state directory must be administrators' alone: its records decide the token. A
+         * per-user installation's (--per-user, %LOCALAPPDATA%\bulwark) must be the caller's own,
+         * writable by no one else (bw_win_user_dir_verify): the token made from it is the caller's
+         * own, restricted, so it can give no more than the caller has. */
+        char *pd = rq.per_user ? local_app_data() : program_data(), *state = NULL, why[512] = "";
         if (!pd || asprintf(&state, "%s\\bulwark", pd) < 0) {
-                fprintf(stderr, "bulwark-runner: cannot find %%ProgramData%%\n");
+                fprintf(stderr, "bulwark-runner: cannot find %s\n", rq.per_user ? "%LOCALAPPDATA%" : "%ProgramData%");
                 return 125;
         }
         free(pd);
-        int fd = bw_compat_open_admin(state, true, false, why, sizeof(why));
-        if (fd < 0) {
+        if (rq.per_user) {
+                int e = bw_win_user_dir_verify(state, why, sizeof(why));
+                if (e < 0) {
+                        fprintf(stderr,
+                                "bulwark-runner: %s must be yours and writable by you, SYSTEM and Administrators "
+                                "only (%s): nothing was started\n",
+                                state, e == -ENOENT ? "it does not exist" : why);
+                        return 125;
+                }
+        }
+        int fd = rq.per_user ? -1 : bw_compat_open_admin(state, true, false, why, sizeof(why));
+        if (!rq.per_user && fd < 0) {
                 fprintf(stderr,
                         "bulwark-runner: %s must be writable by administrators only (%s): nothing was started; "
                         "apply a plan as an administrator first\n",
@@ -204,7 +230,8 @@ int wmain(int argc, wchar_t **wargv) {
                 rq.before = say_mode;
         rq.before_ctx = install;
         int r = bw_win_runner_run(&ops, &rq, &code, &rep, err, sizeof(err));
-        close(fd);
+        if (fd >= 0)
+                close(fd);
         if (r < 0) {
                 fprintf(stderr, "bulwark-runner: %s\n", err[0] ? err : strerror(-r));
                 return rep.not_found ? 127 : 125;

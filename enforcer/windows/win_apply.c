@@ -34,7 +34,8 @@ int bw_win_target_aces(const struct bw_win_install *in, const struct bw_win_targ
                 for (size_t i = 0; i < in->n_roots && r == 0; i++)
                         if (t->roots & (1u << i))
                                 r = bw_win_acl_add(ret, type, inherit, mask, &in->roots[i].sid);
-                if (r == 0)
+                /* a per-user installation has no group (its run is the user's own token) */
+                if (r == 0 && !in->per_user)
                         r = bw_win_acl_add(ret, type, inherit, mask, &in->group_sid);
                 break;
         }

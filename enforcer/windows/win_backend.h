@@ -46,6 +46,10 @@ struct bw_win_install {
         struct bw_win_root *roots;
         size_t n_roots;
         bool firewall;
+        /* A per-user installation (made without an administrator, SEAM.md "The per-user
+         * installation"): no accounts, no group, no secrets, no firewall rule; the record says
+         * "mode=user" and holds none of those keys. The run is the user's own token restricted. */
+        bool per_user;
         struct bw_win_target *targets; /* what the last apply put in force (for revert's refcounts) */
         size_t n_targets;
 };
@@ -78,7 +82,8 @@ void bw_win_targets_free(struct bw_win_target *t, size_t n);
 /*
  * The installation's record in the state (one "key=value" a line): id, user, the accounts with
  * their SIDs, the DPAPI blobs of the passwords (hex), whether the firewall rule is bulwark's, each
- * root's SID and path, and the targets in force. Decoding refuses anything unknown or malformed
+ * root's SID and path, and the targets in force; a per-user installation's, "mode=user" and no
+ * accounts, secrets or firewall rule (firewall=0). Decoding refuses anything unknown or malformed
  * (-EBADMSG): a damaged record must not become a wrong revert.
  */
 int bw_win_install_encode(const struct bw_win_install *in, char **ret);

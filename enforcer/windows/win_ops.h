@@ -128,7 +128,9 @@ struct bw_win_ops {
         /* -- firewall (COM INetFwPolicy2 / INetFwRule3) -- */
         int (*fw_add)(void *ctx, const struct bw_win_fw_rule *rule, char *err, size_t err_size);
         int (*fw_remove)(void *ctx, const char *name, char *err, size_t err_size);
-        /* -ENOENT when absent. */
+        /* -ENOENT when absent. Several rules of that name: the first one's fields, and narrowed
+         * says "rules of this name N" (drift: apply removes them all and adds one). fw_remove
+         * removes one rule of the name (INetFwRules_Remove): called until -ENOENT. */
         int (*fw_get)(void *ctx, const char *name, struct bw_win_fw_rule *ret, char *err, size_t err_size);
         /* -- secrets and randomness -- */
         /* CryptProtectData / CryptUnprotectData with CRYPTPROTECT_LOCAL_MACHINE; malloc()ed out. */

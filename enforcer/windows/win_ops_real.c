@@ -380,9 +380,14 @@ static int r_account_sid(void *ctx, const char *name, struct bw_win_sid *ret, ch
 
 /* ---- firewall ---- */
 
-static HRESULT fw_rules(INetFwRules **ret) {
+/* The firewall's rules. *com: this call initialised COM on the thread (S_OK or S_FALSE), so
+ * fw_done must uninitialise it; a thread already in another apartment mode (RPC_E_CHANGED_MODE)
+ * is used as it is and left so. */
+static HRESULT fw_rules(INetFwRules **ret, bool *com) {
         INetFwPolicy2 *policy = NULL;
+        *ret = NULL;
         HRESULT hr = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+        *com = SUCCEEDED(hr);
         if (FAILED(hr) && hr != RPC_E_CHANGED_MODE)
                 return hr;
         hr = CoCreateInstance(&CLSID_NetFwPolicy2, NULL, CLSCTX_INPROC_SERVER, &IID_INetFwPolicy2, (void **) &policy);
@@ -391,6 +396,47 @@ static HRESULT fw_rules(INetFwRules **ret) {
                 INetFwPolicy2_Release(policy);
         }
         return hr;
+}
+
+/* Release what fw_rules gave (every COM object of the call released before). */
+static void fw_done(INetFwRules *rules, bool com) {
+        if (rules)
+                INetFwRules_Release(rules);
+        if (com)
+                CoUninitialize();
+}
+
+/* How many rules are named name (INetFwRules_Item gives only the first of several): through the
+ * collection's enumerator. -1 when it cannot be read. */
+static long fw_count_named(INetFwRules *rules, const wchar_t *name) {
+        IUnknown *unk = NULL;
+        IEnumVARIANT *en = NULL;
+        long n = 0;
+        if (FAILED(INetFwRules_get__NewEnum(rules, &unk)) || !unk)
+                return -1;
+        HRESULT hr = IUnknown_QueryInterface(unk, &IID_IEnumVARIANT, (void **) &en);
+        IUnknown_Release(unk);
+        if (FAILED(hr))
+                return -1;
+        for (;;) {
+                VARIANT v;
+                ULONG got = 0;
+                VariantInit(&v);
+                if (IEnumVARIANT_Next(en, 1, &v, &got) != S_OK || got != 1)
+                        break;
+                INetFwRule *r = NULL;
+                BSTR b = NULL;
+                if (V_VT(&v) == VT_DISPATCH && V_DISPATCH(&v) &&
+                    SUCCEEDED(IDispatch_QueryInterface(V_DISPATCH(&v), &IID_INetFwRule, (void **) &r)) &&
+                    SUCCEEDED(INetFwRule_get_Name(r, &b)) && b && wcscmp(b, name) == 0)
+                        n++;
+                SysFreeString(b);
+                if (r)
+                        INetFwRule_Release(r);
+                VariantClear(&v);
+        }
+        IEnumVARIANT_Release(en);
+        return n;
 }
 
 static int hr_fail(HRESULT hr, char *err, size_t es, const char *what, const char *name) {
@@ -403,7 +449,8 @@ static int r_fw_add(void *ctx, const struct bw_win_fw_rule *rule, char *err, siz
         (void) ctx;
         INetFwRules *rules = NULL;
         INetFwRule3 *r = NULL;
-        HRESULT hr = fw_rules(&rules);
+        bool com = false;
+        HRESULT hr = fw_rules(&rules, &com);
         if (SUCCEEDED(hr))
                 hr = CoCreateInstance(&CLSID_NetFwRule, NULL, CLSCTX_INPROC_SERVER, &IID_INetFwRule3, (void **) &r);
         wchar_t *n = wide(rule->name), *d = wide(rule->description), *a = wide(rule->remote_addresses),
@@ -442,23 +489,22 @@ static int r_fw_add(void *ctx, const struct bw_win_fw_rule *rule, char *err, siz
         free(u);
         if (r)
                 INetFwRule3_Release(r);
-        if (rules)
-                INetFwRules_Release(rules);
+        fw_done(rules, com);
         return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "adding firewall rule", rule->name);
 }
 
 static int r_fw_remove(void *ctx, const char *name, char *err, size_t es) {
         (void) ctx;
         INetFwRules *rules = NULL;
-        HRESULT hr = fw_rules(&rules);
+        bool com = false;
+        HRESULT hr = fw_rules(&rules, &com);
         wchar_t *n = wide(name);
         BSTR bn = n ? SysAllocString(n) : NULL;
         if (SUCCEEDED(hr))
                 hr = bn ? INetFwRules_Remove(rules, bn) : E_OUTOFMEMORY;
         SysFreeString(bn);
         free(n);
-        if (rules)
-                INetFwRules_Release(rules);
+        fw_done(rules, com);
         return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "removing firewall rule", name);
 }
 
@@ -535,7 +581,8 @@ static int r_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, cha
         INetFwRules *rules = NULL;
         INetFwRule *r1 = NULL;
         INetFwRule3 *r = NULL;
-        HRESULT hr = fw_rules(&rules);
+        bool com = false;
+        HRESULT hr = fw_rules(&rules, &com);
         wchar_t *n = wide(name);
         BSTR bn = n ? SysAllocString(n) : NULL;
         if (SUCCEEDED(hr))
@@ -562,14 +609,23 @@ static int r_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, cha
                 ret->block = act == NET_FW_ACTION_BLOCK;
         if (SUCCEEDED(hr))
                 fw_narrowed(r, ret);
+        if (SUCCEEDED(hr)) {
+                /* several rules of one name: the first was read; the others would act unseen */
+                long dup = fw_count_named(rules, n);
+                char v[32];
+                snprintf(v, sizeof(v), "%ld", dup);
+                if (dup < 0)
+                        narrowed_add(ret, "rules of this name", "(unreadable)");
+                else if (dup > 1)
+                        narrowed_add(ret, "rules of this name", v);
+        }
         SysFreeString(bn);
         free(n);
         if (r)
                 INetFwRule3_Release(r);
         if (r1)
                 INetFwRule_Release(r1);
-        if (rules)
-                INetFwRules_Release(rules);
+        fw_done(rules, com);
         return SUCCEEDED(hr) ? 0 : hr_fail(hr, err, es, "reading firewall rule", name);
 }
 
@@ -1034,4 +1090,73 @@ void bw_win_ops_real(struct bw_win_ops *ops) {
                 .job_create_limited = r_job_limited,
                 .create_process = r_create_process,
         };
+}
+
+/* -- the per-user state directory (bulwark.exe not elevated, and the runner it starts) -- */
+
+int bw_win_caller_sid(struct bw_win_sid *ret) {
+        HANDLE t;
+        uint8_t buf[512];
+        DWORD n = 0;
+        if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t))
+                return -EIO;
+        BOOL ok = GetTokenInformation(t, TokenUser, buf, sizeof(buf), &n);
+        CloseHandle(t);
+        if (!ok)
+                return -EIO;
+        PSID sid = ((TOKEN_USER *) (void *) buf)->User.Sid;
+        size_t used = 0;
+        return bw_win_sid_decode((const uint8_t *) sid, GetLengthSid(sid), ret, &used) < 0 ? -EIO : 0;
+}
+
+int bw_win_make_dir_sd(const char *dir, const uint8_t *sd) {
+        wchar_t w[MAX_PATH];
+        if (MultiByteToWideChar(CP_UTF8, 0, dir, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .lpSecurityDescriptor = (void *) (uintptr_t) sd};
+        if (CreateDirectoryW(w, sd ? &sa : NULL))
+                return 0;
+        DWORD e = GetLastError();
+        return e == ERROR_ALREADY_EXISTS   ? -EEXIST
+               : e == ERROR_ACCESS_DENIED  ? -EACCES
+               : e == ERROR_PATH_NOT_FOUND ? -ENOENT
+                                           : -EIO;
+}
+
+int bw_win_user_dir_verify(const char *dir, char *why, size_t why_size) {
+        struct bw_win_sid me;
+        wchar_t w[MAX_PATH];
+        if (bw_win_caller_sid(&me) < 0) {
+                snprintf(why, why_size, "who you are cannot be read (the process token's user)");
+                return -EACCES;
+        }
+        if (MultiByteToWideChar(CP_UTF8, 0, dir, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        HANDLE h = CreateFileW(w, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
+                               FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+                DWORD e = GetLastError();
+                if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+                        return -ENOENT;
+                snprintf(why, why_size, "it cannot be opened (Windows error %lu)", (unsigned long) e);
+                return -EACCES;
+        }
+        FILE_ATTRIBUTE_TAG_INFO tag = {0};
+        PSECURITY_DESCRIPTOR psd = NULL;
+        int r = 0;
+        if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof(tag)) ||
+            (tag.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) || !(tag.FileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+                snprintf(why, why_size, "it is not a directory of its own (a reparse point, or a file)");
+                r = -EPERM;
+        } else if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL,
+                                   NULL, NULL, NULL, &psd) != ERROR_SUCCESS) {
+                snprintf(why, why_size, "its security descriptor cannot be read");
+                r = -EACCES;
+        } else
+                r = bw_win_user_state_check((const uint8_t *) psd, GetSecurityDescriptorLength(psd), &me, why,
+                                            why_size);
+        if (psd)
+                LocalFree(psd);
+        CloseHandle(h);
+        return r;
 }

@@ -534,9 +534,48 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
         char *password = NULL, *cmdline = NULL, secret[1100] = "", why[512] = "";
         const char **argv = NULL;
         bw_win_handle proc = 0, thread = 0, job = 0;
+        bool per_user = false;
         int r = bw_win_run_find(ops, rq->state_dir, rq->plan_dir, &ri, err, err_size);
+        if (r == -ENOENT && rq->user_state_dir) {
+                /* no machine installation: the caller's per-user one, if any */
+                char why2[1024] = "";
+                r = bw_win_run_find(ops, rq->user_state_dir, rq->plan_dir, &ri, why2, sizeof(why2));
+                if (r == -ENOENT)
+                        snprintf(err, err_size,
+                                 "no plan is installed for %s or a directory above it (neither %s\\installs nor "
+                                 "%s\\installs has one): nothing was started. On Windows a run needs an installed "
+                                 "plan: bulwark apply PLAN --workspace DIR (from an elevated prompt: the machine's "
+                                 "installation, enforced with sandbox accounts and a firewall rule; otherwise: a "
+                                 "per-user one, whose network limits are advisory)",
+                                 rq->plan_dir, rq->state_dir, rq->user_state_dir);
+                else if (r < 0)
+                        snprintf(err, err_size, "%s", why2);
+                per_user = r == 0;
+        } else if (r == 0 && rq->user_state_dir && rq->verbose && rq->say) {
+                struct bw_win_run_install u;
+                char why2[1024], line[1400];
+                if (bw_win_run_find(ops, rq->user_state_dir, rq->plan_dir, &u, why2, sizeof(why2)) == 0) {
+                        snprintf(line, sizeof(line),
+                                 "the machine's installation %s (%s) is used; your per-user installation %s (%s) is "
+                                 "left aside while the machine's exists",
+                                 ri.id, rq->state_dir, u.id, rq->user_state_dir);
+                        rq->say(rq->say_ctx, line);
+                        bw_win_run_install_done(&u);
+                }
+        }
         if (r < 0)
                 return r;
+        if (per_user != ri.rec.per_user) {
+                snprintf(err, err_size,
+                         per_user ? "%s is not a per-user installation's record (no mode=user) but lies in your "
+                                    "per-user state directory: nothing was started; revert it (bulwark revert) and "
+                                    "apply again"
+                                  : "%s is a per-user installation's record (mode=user) in the machine's state "
+                                    "directory: nothing was started; revert it from an elevated prompt",
+                         ri.record_path);
+                r = -EBADMSG;
+                goto out;
+        }
         if (!rq->caller || !bw_win_name_equal(ri.rec.user, strlen(ri.rec.user), rq->caller, strlen(rq->caller))) {
                 snprintf(err, err_size,
                          "the plan installed for this directory (%s) is %s's, not yours (%s): nothing was started; "
@@ -559,6 +598,8 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
         argv[k++] = rq->runner;
         argv[k++] = "--install";
         argv[k++] = ri.id;
+        if (per_user)
+                argv[k++] = "--per-user";
         if (rq->network)
                 argv[k++] = "--network";
         if (rq->verbose)
@@ -734,6 +775,15 @@ int bw_win_runner_run(const struct bw_win_ops *ops, const struct bw_win_runner_r
         int r = bw_win_run_load(ops, rq->state_dir, rq->install_id, &ri, err, err_size);
         if (r < 0)
                 return r;
+        if (rq->per_user != ri.rec.per_user) {
+                snprintf(err, err_size,
+                         rq->per_user ? "%s is not a per-user installation's record: nothing was started"
+                                      : "%s is a per-user installation's record, in the machine's state directory: "
+                                        "nothing was started",
+                         ri.record_path);
+                r = -EBADMSG;
+                goto out;
+        }
         if ((r = bw_win_run_mode(&ri, rq->network, &mode, err, err_size)) < 0)
                 goto out;
         /* Who this runner is must be who the installation says runs it: the root SIDs go only into

@@ -129,6 +129,13 @@ struct bw_win_front_request {
         const char *environment; /* the caller's environment block (UTF-8), passed to the runner */
         const char *const *cmd;  /* NULL-terminated */
         bool network, verbose;
+        /* The per-user state directory (%LOCALAPPDATA%\bulwark; NULL: none): looked in when
+         * state_dir has no installation for the directory (the machine's wins when both have one,
+         * said through say under verbose). The runner is then started as the caller with
+         * --per-user, and reads the installation from there itself. */
+        const char *user_state_dir;
+        void (*say)(void *ctx, const char *line);
+        void *say_ctx;
 };
 /* Start the runner as the installation says and wait: *ret_code is its exit status. A negative
  * errno (nothing started) with err saying why and what to do. */
@@ -155,6 +162,9 @@ struct bw_win_runner_report {
 };
 struct bw_win_runner_request {
         const char *state_dir;
+        /* state_dir is the caller's per-user one (--per-user): its record must be a per-user
+         * installation's, and a machine state directory's must not be */
+        bool per_user;
         const char *install_id; /* from the front; the runner checks the record against its own token */
         bool network;
         const char *application; /* resolved path of argv[0]; NULL: found with exists() on the

@@ -153,3 +153,13 @@ int bw_win_sd_encode(const struct bw_win_sd *sd, uint8_t **ret, size_t *ret_size
 int bw_win_sd_decode(const uint8_t *in, size_t size, struct bw_win_sd *ret);
 /* The DACL's ACEs as text, for messages and tests: "D:0x10156:OI|CI:S-1-5-21-...;A:..." (malloc()ed). */
 char *bw_win_acl_describe(const struct bw_win_acl *acl);
+
+/* --- the per-user state directory (enforcer/windows/SEAM.md, "The per-user installation") --- */
+/* Its descriptor: owner user; a protected DACL of SYSTEM and Administrators (full control) and
+ * user (full control but DELETE: deletes go through the parent's FILE_DELETE_CHILD), inherited. malloc()ed
+ * self-relative bytes. */
+int bw_win_user_state_sd(const struct bw_win_sid *user, uint8_t **ret, size_t *ret_n);
+/* Is sd (self-relative bytes, as read from the directory) a safe per-user state directory's:
+ * owned by user, and no entry lets anyone but SYSTEM, Administrators and user write, delete or
+ * re-permission it? 0, or -EPERM / -EBADMSG with why saying what is wrong. */
+int bw_win_user_state_check(const uint8_t *sd, size_t n, const struct bw_win_sid *user, char *why, size_t why_size);

@@ -62,6 +62,11 @@ int bw_win_install_encode(const struct bw_win_install *in, char **ret) {
         puts_(&o, in->id);
         puts_(&o, "\nuser=");
         puts_(&o, in->user);
+        if (in->per_user) {
+                /* no accounts, secrets or rule exist for it: their keys are absent, not empty */
+                puts_(&o, "\nmode=user\nfirewall=0");
+                goto roots;
+        }
         const char *keys[3] = {"\noffline=", "\nonline=", "\ngroup="};
         const char *names[3] = {in->offline, in->online, in->group};
         const struct bw_win_sid *sids[3] = {&in->offline_sid, &in->online_sid, &in->group_sid};
@@ -76,6 +81,7 @@ int bw_win_install_encode(const struct bw_win_install *in, char **ret) {
         puts_(&o, "\nonline_secret=");
         put_hex(&o, in->online_secret, in->online_secret_n);
         puts_(&o, in->firewall ? "\nfirewall=1" : "\nfirewall=0");
+roots:
         for (size_t i = 0; i < in->n_roots; i++) {
                 puts_(&o, "\nroot=");
                 put_sid(&o, &in->roots[i].sid);
@@ -168,9 +174,9 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
                 return -EBADMSG;
         *eq = '\0';
         char *v = eq + 1;
-        static const char *const once[] = {"id",    "user",           "offline",       "online",
-                                           "group", "offline_secret", "online_secret", "firewall"};
-        for (unsigned i = 0; i < 8; i++)
+        static const char *const once[] = {
+                "id", "user", "offline", "online", "group", "offline_secret", "online_secret", "firewall", "mode"};
+        for (unsigned i = 0; i < 9; i++)
                 if (strcmp(line, once[i]) == 0) {
                         if (*seen & (1u << i))
                                 return -EBADMSG; /* a key twice */
@@ -198,6 +204,10 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
                 if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
                         return -EBADMSG;
                 in->firewall = v[0] == '1';
+        } else if (strcmp(line, "mode") == 0) {
+                if (strcmp(v, "user") != 0)
+                        return -EBADMSG; /* the machine's installation has no mode line */
+                in->per_user = true;
         } else if (strcmp(line, "root") == 0) {
                 char *sp = strchr(v, ' ');
                 struct bw_win_sid sid;
@@ -257,8 +267,12 @@ int bw_win_install_decode(const char *text, struct bw_win_install *ret) {
                 line = nl + 1;
         }
         free(copy);
-        if (r == 0 && seen != 0xffu)
-                r = -EBADMSG; /* every key of one occurrence is required */
+        /* every key of one occurrence is required; a per-user record has id, user, mode and
+         * firewall=0 only (an account or a secret in it would be a record made otherwise) */
+        if (r == 0 && seen != (in.per_user ? 0x183u : 0xffu))
+                r = -EBADMSG;
+        if (r == 0 && in.per_user && in.firewall)
+                r = -EBADMSG;
         if (r < 0) {
                 bw_win_install_done(&in);
                 return r;

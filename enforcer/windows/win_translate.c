@@ -261,6 +261,42 @@ static int target_cmp(const void *x, const void *y) {
         return a->kind < b->kind ? -1 : a->kind > b->kind;
 }
 
+/*
+ * A per-user installation (no administrator) runs the command under the user's own token,
+ * write-restricted: the restricting SIDs decide writes only, so what the plan keeps from being
+ * read cannot be kept from that token (a deny for the root's SIDs is never consulted for a read,
+ * and a deny for the user would lock the user out too). Such a target is dropped and said, loudly
+ * and counted (apply exits 1, status counts it as not enforced), never passed for done. The read
+ * grants are dropped without a word: they exist for the sandbox users, and the user's own token
+ * reads what the user reads. The firewall rule needs an administrator: the network limits of such
+ * a run are advisory (win_runner.h), said here as well.
+ */
+static int per_user_only(struct bw_win_translation *t) {
+        size_t k = 0;
+        int r = 0;
+        for (size_t i = 0; i < t->n; i++) {
+                struct bw_win_target *x = &t->targets[i];
+                if (x->kind == BW_WIN_T_ROOT || x->kind == BW_WIN_T_CARVE) {
+                        t->targets[k++] = *x;
+                        continue;
+                }
+                if (x->kind == BW_WIN_T_UNREADABLE && r == 0)
+                        r = warn(t,
+                                 "%s is to be unreadable: NOT ENFORCED by a per-user installation (a write-restricted "
+                                 "token restricts writes only, and the run is your own token): run apply from an "
+                                 "elevated prompt to enforce it",
+                                 x->path);
+                free(x->path);
+        }
+        t->n = k;
+        if (t->firewall && r == 0)
+                r = warn(t, "network off: advisory, not enforced (proxy variables to a dead port, ssh/scp stubs first "
+                            "on PATH; a program that ignores them reaches the network): run apply from an elevated "
+                            "prompt for the firewall rule");
+        t->firewall = false;
+        return r;
+}
+
 int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struct bw_win_install *in,
                      const struct bw_win_ops *ops, struct bw_win_translation *ret, char *err, size_t err_size) {
         struct bw_win_translation t = {0};
@@ -348,6 +384,8 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
                 if (pi < p->n_principals && p->principals[pi].role == BW_ROLE_OFFLINE)
                         t.firewall = true;
         }
+        if (r == 0 && in->per_user)
+                r = per_user_only(&t);
         for (uint32_t i = 0; i < p->n_rules; i++)
                 free(bound[i]);
         free(bound);

@@ -4,7 +4,11 @@
  * two installations of ann (repo and repo2) applied to the fake machine of world.c, then the
  * self-relative bytes of the objects the judge reasons about, one file each (OUT/NAME.sd), and
  * OUT/manifest.txt with the SIDs ("sid NAME S-1-...") and objects ("object NAME PLANPATH").
- * Usage: win_dump_sds OUTDIR. Exit 0, or 1 with a message.
+ * Usage: win_dump_sds OUTDIR [per-user]. Exit 0, or 1 with a message.
+ *
+ * per-user: one per-user installation of ann's repo instead (no accounts, no group: the entries
+ * name the roots' SIDs only), and the per-user state directory (%LOCALAPPDATA%\bulwark) with the
+ * descriptor the backend gives it, its installs\ directory and a record file inheriting from it.
  */
 #include "world.h"
 
@@ -43,9 +47,76 @@ static const struct bw_win_sid *root_sid(const struct bw_win_install *in, const 
         exit(1);
 }
 
+static int per_user_main(const char *out) {
+        struct world w;
+        world_init(&w);
+        struct bw_win_install in = {.per_user = true};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        struct bw_bindings b;
+        char err[256] = "";
+        snprintf(in.user, sizeof(in.user), "ann");
+        world_bindings("/c/Users/ann/repo", &b);
+        if (bw_win_translate(&w.plan, &b, &in, &w.ops, &t, err, sizeof(err)) < 0 ||
+            bw_win_apply_targets(&in, NULL, 0, &t, &w.ops, &j, false, &rep) < 0 || rep.errors) {
+                fprintf(stderr, "win_dump_sds: per-user apply failed: %s%s\n", err, rep.last_error);
+                return 1;
+        }
+        /* the per-user state directory as backend_windows.c makes it: its own descriptor, then
+         * installs\ and the record created in it, inheriting */
+        const char *state = "/c/Users/ann/AppData/Local/bulwark";
+        fake_add_object(&w.f, state, true, NULL);
+        struct fake_object *o = fake_find(&w.f, state);
+        free(o->sd);
+        if (bw_win_user_state_sd(&fake_real_user, &o->sd, &o->sd_n) < 0)
+                return 1;
+        fake_add_object(&w.f, "/c/Users/ann/AppData/Local/bulwark/installs", true, NULL);
+        fake_add_object(&w.f, "/c/Users/ann/AppData/Local/bulwark/installs/0123456789abcdef", true, NULL);
+        fake_add_object(&w.f, "/c/Users/ann/AppData/Local/bulwark/installs/0123456789abcdef/windows", false, NULL);
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/manifest.txt", out);
+        FILE *m = fopen(path, "w");
+        if (!m)
+                return 1;
+        static const char *const objects[][2] = {
+                {"c", "/c"},
+                {"home", "/c/Users/ann"},
+                {"ws", "/c/Users/ann/repo"},
+                {"git", "/c/Users/ann/repo/.git"},
+                {"git_config", "/c/Users/ann/repo/.git/config"},
+                {"src", "/c/Users/ann/repo/src"},
+                {"src_git", "/c/Users/ann/repo/src/.GIT"},
+                {"vendor", "/c/Users/ann/repo/vendor"},
+                {"secrets", "/c/Users/ann/repo/secrets"},
+                {"tmp", "/c/Users/ann/AppData/Local/Temp"},
+                {"tools", "/d/shared/tools"},
+                {"state", "/c/Users/ann/AppData/Local/bulwark"},
+                {"state_installs", "/c/Users/ann/AppData/Local/bulwark/installs"},
+                {"state_id", "/c/Users/ann/AppData/Local/bulwark/installs/0123456789abcdef"},
+                {"state_record", "/c/Users/ann/AppData/Local/bulwark/installs/0123456789abcdef/windows"},
+        };
+        int r = 0;
+        for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]) && r == 0; i++)
+                r = dump(&w, m, out, objects[i][0], objects[i][1]);
+        sid_line(m, "real_user", &fake_real_user);
+        sid_line(m, "logon", &w.f.logon_sid);
+        sid_line(m, "ws_root", root_sid(&in, "/c/Users/ann/repo"));
+        sid_line(m, "tmp_root_a", root_sid(&in, "/c/Users/ann/AppData/Local/Temp"));
+        if (fclose(m) != 0)
+                r = -1;
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+        return r == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[2], "per-user") == 0)
+                return per_user_main(argv[1]);
         if (argc != 2) {
-                fprintf(stderr, "usage: win_dump_sds OUTDIR\n");
+                fprintf(stderr, "usage: win_dump_sds OUTDIR [per-user]\n");
                 return 1;
         }
         struct world w;

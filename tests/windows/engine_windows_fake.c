@@ -174,6 +174,13 @@ static const struct bw_backend windows_fake = {
         .state_unlock = host_state_unlock,
 };
 
+/* The per-user mode (bulwark.exe not elevated): the same operations, per_user true. */
+static bool host_per_user(void) {
+        return true;
+}
+
+static struct bw_backend windows_fake_user;
+
 struct fixture {
         struct world w;
         struct bw_win_ops wrapped; /* the fake's table, set_dacl checked against the journal */
@@ -793,11 +800,40 @@ static void test_apply_twice_and_revert_byte_for_byte(void **state) {
         fake_log_clear(&x->w.f);
         r = with_output(x, &out, &err, do_apply);
         assert_int_equal(r, 1);
-        assert_int_equal(fake_count(&x->w.f, "fw_remove"), 1);
+        /* the rule, then the call that finds no second of its name */
+        assert_int_equal(fake_count(&x->w.f, "fw_remove"), 2);
         assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
         assert_offline_rule(x, "bwoff-ann");
         assert_int_equal(n_rules(x), 1);
         assert_true(memcmp(rule_of(x, saved_rule.name), &saved_rule, sizeof(saved_rule)) == 0);
+        free(out), free(err);
+
+        /* ... a second rule of the same name beside it (INetFwRules_Item reads only the first):
+         * drift, and apply removes both and adds one */
+        for (int i = 0, done = 0; i < FAKE_MAX_RULES && !done; i++)
+                if (x->w.f.rule_used[i])
+                        for (int k = 0; k < FAKE_MAX_RULES && !done; k++)
+                                if (!x->w.f.rule_used[k]) {
+                                        x->w.f.rules[k] = x->w.f.rules[i];
+                                        snprintf(x->w.f.rules[k].remote_addresses,
+                                                 sizeof(x->w.f.rules[k].remote_addresses), "10.0.0.1");
+                                        x->w.f.rule_used[k] = true;
+                                        done = 1;
+                                }
+        assert_int_equal(n_rules(x), 2);
+        r = with_output(x, &out, &err, do_status);
+        if (r != 2 || !strstr(out, "~ nft"))
+                fprintf(stderr, "status, duplicate rule (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "~ nft"));
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "fw_remove"), 3);
+        assert_int_equal(fake_count(&x->w.f, "fw_add"), 1);
+        assert_int_equal(n_rules(x), 1);
+        assert_offline_rule(x, "bwoff-ann");
         free(out), free(err);
 
         /* ... disabled by hand (what fw_get reads besides bulwark's fields): drift, and replaced */
@@ -1462,6 +1498,137 @@ static void test_journal_refusal_stops_writes(void **state) {
         snapshot_done(&before);
 }
 
+static int do_status_json(const struct fixture *x, FILE *out) {
+        struct bw_engine_options o = options(x);
+        o.json = true;
+        return bw_cmd_status(&o, out);
+}
+
+/* The per-user installation through the engine (bulwark.exe not elevated): plan and apply make no
+ * account, no group, no firewall rule and leave the runner alone; they say, loudly and counted,
+ * that the network is advisory and the unreadable paths are not enforced; the entries name the
+ * roots' SIDs only; the record says mode=user; apply twice writes nothing; status --json says the
+ * mode; the workspace's DACL put back by hand is drift that apply repairs with one write; revert
+ * gives every descriptor back byte for byte and leaves no installation. */
+static void test_per_user_through_engine(void **state) {
+        struct fixture *x = *state;
+        windows_fake_user = windows_fake;
+        windows_fake_user.per_user = host_per_user;
+        x->backend = &windows_fake_user;
+        bw_winbe_use_per_user(true);
+        struct snapshot before = {0};
+        world_snapshot(&x->w, &before);
+        char *out = NULL, *err = NULL;
+        int r = with_output(x, &out, &err, do_plan);
+        if (!strstr(err, "network off: advisory, not enforced"))
+                fprintf(stderr, "plan (%d):\n%s\n%s\n", r, out, err);
+        assert_non_null(strstr(out, "~ acl    /c/Users/ann/repo "));
+        assert_null(strstr(out, "+ user"));
+        assert_null(strstr(out, "+ group"));
+        assert_null(strstr(out, "nft"));
+        assert_null(strstr(out, "runner"));
+        assert_non_null(strstr(err, "network off: advisory, not enforced"));
+        assert_non_null(strstr(err, "run apply from an elevated prompt for the firewall rule"));
+        assert_non_null(strstr(err, "/c/Users/ann/.ssh is to be unreadable: NOT ENFORCED by a per-user installation"));
+        assert_nothing_written(x);
+        free(out), free(err);
+
+        x->check_journal = true;
+        r = with_output(x, &out, &err, do_apply);
+        x->check_journal = false;
+        if (r != 1)
+                fprintf(stderr, "apply (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 1); /* what it cannot enforce makes it fail, every time: never passed for done */
+        assert_non_null(strstr(err, "network off: advisory, not enforced"));
+        assert_non_null(strstr(err, "not enforced by this per-user installation"));
+        static const char *const never[] = {"user_add", "group_add", "group_add_member",
+                                            "fw_add",   "fw_remove", "set_dacl " RUNNER};
+        for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+                if (fake_count(&x->w.f, never[i]) != 0)
+                        fail_msg("a per-user apply recorded %s", never[i]);
+        size_t writes = fake_count(&x->w.f, "set_dacl");
+        assert_true(writes >= 3);
+        assert_int_equal(x->journal_checked, writes);
+        assert_int_equal(n_file_sds, 0); /* no secrets/NAME */
+        assert_false(state_has(x, "secrets/bwoff-ann"));
+        assert_false(state_has(x, "firewall"));
+        char rec[8192];
+        windows_record(x, rec, sizeof(rec));
+        assert_non_null(strstr(rec, "\nmode=user\n"));
+        struct bw_win_install in = {0};
+        assert_int_equal(bw_win_install_decode(rec, &in), 0);
+        assert_true(in.per_user);
+        size_t root = in.n_roots;
+        for (size_t i = 0; i < in.n_roots; i++)
+                if (strcmp(in.roots[i].path, "/c/Users/ann/repo") == 0)
+                        root = i;
+        assert_true(root < in.n_roots);
+        assert_true(has_allow(x, "/c/Users/ann/repo", &in.roots[root].sid, 0x1301bf));
+        assert_true(has_deny(x, "/c/Users/ann/repo/.git", &in.roots[root].sid));
+        struct fake_object *ws = fake_find(&x->w.f, "/c/Users/ann/repo");
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(ws->sd, ws->sd_n, &sd), 0);
+        size_t explicit = 0;
+        for (size_t k = 0; k < sd.dacl.n; k++)
+                explicit += !(sd.dacl.aces[k].flags & BW_ACE_INHERITED);
+        assert_int_equal(explicit, 1); /* the root's SID, and nothing for a group */
+        bw_win_sd_done(&sd);
+        free(out), free(err);
+
+        /* apply twice: nothing written */
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 0);
+        assert_null(strstr(out, "acl "));
+        char rec2[8192];
+        windows_record(x, rec2, sizeof(rec2));
+        assert_string_equal(rec, rec2);
+        free(out), free(err);
+
+        /* status --json: the mode, and written-not-verified with what is not enforced counted */
+        r = with_output(x, &out, &err, do_status_json);
+        if (!strstr(out, "\"mode\":\"per-user\""))
+                fprintf(stderr, "status --json (%d):\n%s\n%s\n", r, out, err);
+        assert_non_null(strstr(out, "\"mode\":\"per-user\""));
+        assert_non_null(strstr(out, "\"verified\":false"));
+        assert_non_null(strstr(out, "\"not_enforced_entries\""));
+        assert_non_null(strstr(err, "network off: advisory, not enforced"));
+        free(out), free(err);
+
+        /* drift: the workspace's DACL put back behind bulwark's back */
+        size_t wi = (size_t) (ws - x->w.f.objects);
+        free(ws->sd);
+        ws->sd = malloc(before.sd_n[wi]);
+        assert_non_null(ws->sd);
+        memcpy(ws->sd, before.sd[wi], before.sd_n[wi]);
+        ws->sd_n = before.sd_n[wi];
+        r = with_output(x, &out, &err, do_status);
+        assert_int_equal(r, 2);
+        assert_non_null(strstr(out, "/c/Users/ann/repo "));
+        free(out), free(err);
+        fake_log_clear(&x->w.f);
+        r = with_output(x, &out, &err, do_apply);
+        assert_int_equal(r, 1);
+        assert_int_equal(fake_count(&x->w.f, "set_dacl"), 1);
+        free(out), free(err);
+
+        /* revert: byte for byte, nothing left */
+        r = with_output(x, &out, &err, do_revert_all);
+        if (r != 0)
+                fprintf(stderr, "revert (%d):\n%s\n%s\n", r, out, err);
+        assert_int_equal(r, 0);
+        assert_int_equal(fake_count(&x->w.f, "user_del"), 0);
+        long d = world_diff(&x->w, &before);
+        if (d >= 0)
+                fail_msg("after revert %s differs", x->w.f.objects[d].path);
+        assert_int_equal(installs(x), 0);
+        free(out), free(err);
+        bw_win_install_done(&in);
+        snapshot_done(&before);
+        bw_winbe_use_per_user(false);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plan_shows_dacl_changes, setup, teardown),
@@ -1477,6 +1644,7 @@ int main(void) {
 #endif
                 cmocka_unit_test_setup_teardown(test_foreign_rule_through_engine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_firewall_ambiguous_rid_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_per_user_through_engine, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

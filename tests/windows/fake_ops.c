@@ -409,6 +409,14 @@ static int f_fw_get(void *ctx, const char *name, struct bw_win_fw_rule *ret, cha
         if (i < 0)
                 return -ENOENT;
         *ret = f->rules[i];
+        /* as win_ops_real.c: the first of several rules of one name, and how many there are */
+        int dup = 0;
+        for (int k = 0; k < FAKE_MAX_RULES; k++)
+                dup += f->rule_used[k] && strcmp(f->rules[k].name, name) == 0;
+        if (dup > 1) {
+                size_t n = strlen(ret->narrowed);
+                snprintf(ret->narrowed + n, sizeof(ret->narrowed) - n, "%srules of this name %d", n ? "; " : "", dup);
+        }
         return 0;
 }
 

@@ -795,6 +795,183 @@ static void test_read_grant_skipped_where_users_read(void **state) {
         world_done(&w);
 }
 
+/* Is sid one of the installation's roots' SIDs? */
+static bool is_root_sid(const struct bw_win_install *in, const struct bw_win_sid *sid) {
+        for (size_t i = 0; i < in->n_roots; i++)
+                if (bw_win_sid_equal(&in->roots[i].sid, sid))
+                        return true;
+        return false;
+}
+
+/* A per-user installation (no administrator): the translation keeps the roots and carve-outs,
+ * drops what the user's own write-restricted token cannot be kept from (unreadable) saying so,
+ * drops the read grants, and says the network is advisory; the entries written name the roots'
+ * SIDs only (no group, no account); apply twice writes nothing; the record says mode=user and
+ * holds no account, secret or rule; revert gives every descriptor back byte for byte. */
+static void test_per_user(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct snapshot before;
+        world_snapshot(&w, &before);
+        struct bw_win_install in = {.per_user = true};
+        struct bw_win_journal j = {0};
+        struct bw_win_report rep = {0};
+        struct bw_win_translation t;
+        struct bw_bindings b;
+        char err[256];
+        snprintf(in.id, sizeof(in.id), "0123456789abcdef");
+        snprintf(in.user, sizeof(in.user), "ann");
+        world_bindings(WS, &b);
+        assert_int_equal(bw_win_translate(&w.plan, &b, &in, &w.ops, &t, err, sizeof(err)), 0);
+        assert_non_null(find_target(&t, WS, BW_WIN_T_ROOT));
+        assert_non_null(find_target(&t, WS "/.git", BW_WIN_T_CARVE));
+        assert_non_null(find_target(&t, WS "/src/.GIT", BW_WIN_T_CARVE));
+        for (size_t i = 0; i < t.n; i++)
+                assert_true(t.targets[i].kind == BW_WIN_T_ROOT || t.targets[i].kind == BW_WIN_T_CARVE);
+        assert_true(has_warning(&t, "/c/Users/ann/.ssh is to be unreadable: NOT ENFORCED by a per-user installation"));
+        assert_true(has_warning(&t, WS "/secrets is to be unreadable: NOT ENFORCED"));
+        assert_true(has_warning(&t, "network off: advisory, not enforced"));
+        assert_true(has_warning(&t, "run apply from an elevated prompt for the firewall rule"));
+        assert_false(t.firewall);
+        assert_int_equal(bw_win_apply_targets(&in, NULL, 0, &t, &w.ops, &j, false, &rep), 0);
+        assert_int_equal(rep.errors, 0);
+        assert_true(fake_count(&w.f, "set_dacl") > 0);
+        /* every explicit entry bulwark added names a root's SID: no group, no account */
+        for (size_t i = 0; i < w.f.n_objects; i++) {
+                struct bw_win_sd sd;
+                assert_int_equal(bw_win_sd_decode(w.f.objects[i].sd, w.f.objects[i].sd_n, &sd), 0);
+                for (size_t k = 0; k < sd.dacl.n; k++) {
+                        const struct bw_win_ace *a = &sd.dacl.aces[k];
+                        if (a->flags & BW_ACE_INHERITED)
+                                continue;
+                        bool machine = bw_win_sid_equal(&a->sid, &bw_win_sid_system) ||
+                                       bw_win_sid_equal(&a->sid, &bw_win_sid_admins) ||
+                                       bw_win_sid_equal(&a->sid, &bw_win_sid_users) ||
+                                       bw_win_sid_equal(&a->sid, &fake_real_user);
+                        if (!machine && !is_root_sid(&in, &a->sid))
+                                fail_msg("%s: an entry for a SID that is no root's", w.f.objects[i].path);
+                }
+                bw_win_sd_done(&sd);
+        }
+        struct fake_object *git = fake_find(&w.f, WS "/.git");
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(git->sd, git->sd_n, &sd), 0);
+        assert_true(sd.dacl.n > 0 && sd.dacl.aces[0].type == BW_ACE_DENY && sd.dacl.aces[0].mask == 0x10156 &&
+                    is_root_sid(&in, &sd.dacl.aces[0].sid));
+        bw_win_sd_done(&sd);
+        /* nothing for .ssh or the read grant's tools: they were dropped */
+        assert_int_equal(fake_count(&w.f, "set_dacl /c/Users/ann/.ssh"), 0);
+        assert_int_equal(fake_count(&w.f, "set_dacl /d/shared/tools"), 0);
+        /* apply twice: the second writes nothing */
+        struct bw_win_translation t2;
+        fake_log_clear(&w.f);
+        assert_int_equal(bw_win_translate(&w.plan, &b, &in, &w.ops, &t2, err, sizeof(err)), 0);
+        assert_int_equal(bw_win_apply_targets(&in, NULL, 0, &t2, &w.ops, &j, false, &rep), 0);
+        assert_int_equal(fake_count(&w.f, "set_dacl"), 0);
+        bw_win_translation_done(&t2);
+        /* the record */
+        char *text = NULL;
+        assert_int_equal(bw_win_install_encode(&in, &text), 0);
+        assert_non_null(strstr(text, "\nuser=ann\nmode=user\nfirewall=0\nroot="));
+        assert_null(strstr(text, "offline"));
+        assert_null(strstr(text, "secret"));
+        assert_null(strstr(text, "group="));
+        struct bw_win_install back;
+        assert_int_equal(bw_win_install_decode(text, &back), 0);
+        assert_true(back.per_user);
+        char *again = NULL;
+        assert_int_equal(bw_win_install_encode(&back, &again), 0);
+        assert_string_equal(text, again);
+        free(again);
+        expect_refused(text, "\nmode=user", "\nmode=machine");
+        expect_refused(text, "\nfirewall=0", "\nfirewall=1");
+        expect_refused(text, "\nmode=user", "\nmode=user\noffline=bwoff-ann S-1-5-21-1-2-3-1002");
+        expect_refused(text, "\nmode=user", "\nmode=user\noffline_secret=00");
+        expect_refused(text, "\nmode=user", "\nmode=user\nmode=user");
+        /* a machine record with a mode line is refused too */
+        struct bw_win_install m = {0};
+        snprintf(m.id, sizeof(m.id), "0123456789abcdef");
+        snprintf(m.user, sizeof(m.user), "ann");
+        char *mt = NULL;
+        assert_int_equal(bw_win_install_encode(&m, &mt), 0);
+        assert_null(strstr(mt, "mode="));
+        expect_refused(mt, "\nfirewall=0", "\nfirewall=0\nmode=user");
+        free(mt);
+        /* revert: every descriptor as before, byte for byte */
+        struct bw_win_report rrep = {0};
+        assert_int_equal(bw_win_revert(&back, NULL, 0, &j, &w.ops, &rrep), 0);
+        assert_int_equal(world_diff(&w, &before), -1);
+        free(text);
+        bw_win_install_done(&back);
+        snapshot_done(&before);
+        bw_win_translation_done(&t);
+        bw_win_journal_done(&j);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
+/* The per-user state directory's descriptor, and the check of one found on disk. */
+static void test_user_state_sd(void **state) {
+        (void) state;
+        uint8_t *b = NULL;
+        size_t n = 0;
+        assert_int_equal(bw_win_user_state_sd(&fake_real_user, &b, &n), 0);
+        struct bw_win_sd sd;
+        assert_int_equal(bw_win_sd_decode(b, n, &sd), 0);
+        assert_true(sd.control & BW_SE_DACL_PROTECTED);
+        assert_true(sd.has_owner && bw_win_sid_equal(&sd.owner, &fake_real_user));
+        char *d = bw_win_acl_describe(&sd.dacl);
+        assert_string_equal(d, "A:0x1f01ff:OICI:S-1-5-18;A:0x1f01ff:OICI:S-1-5-32-544;A:0x1e01ff:OICI:"
+                               "S-1-5-21-1-2-3-1001");
+        free(d);
+        char why[256] = "";
+        assert_int_equal(bw_win_user_state_check(b, n, &fake_real_user, why, sizeof(why)), 0);
+        /* another user's directory is refused */
+        struct bw_win_sid bob;
+        assert_int_equal(bw_win_sid_from_string("S-1-5-21-1-2-3-1005", &bob), 0);
+        assert_int_equal(bw_win_user_state_check(b, n, &bob, why, sizeof(why)), -EPERM);
+        assert_non_null(strstr(why, "not by you"));
+        /* a read entry for Everyone is harmless; a deny too */
+        struct bw_win_sid logon, root;
+        assert_int_equal(bw_win_sid_from_string("S-1-5-5-0-99", &logon), 0);
+        assert_int_equal(bw_win_sid_from_string("S-1-5-21-77-88-99-100", &root), 0);
+        struct {
+                uint8_t type, flags;
+                uint32_t mask;
+                const struct bw_win_sid *sid;
+                int want;
+        } cases[] = {
+                {BW_ACE_ALLOW, 0, 0x1200a9, &bw_win_sid_everyone, 0},
+                {BW_ACE_DENY, BW_ACE_OI | BW_ACE_CI, 0x1f01ff, &bw_win_sid_everyone, 0},
+                {BW_ACE_ALLOW, 0, BW_FILE_WRITE_DATA, &bw_win_sid_everyone, -EPERM},
+                {BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, BW_FILE_ALL_ACCESS, &logon, -EPERM},
+                {BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_CI, 0x1301bf, &root, -EPERM},
+                {BW_ACE_ALLOW, 0, BW_DELETE, &bw_win_sid_users, -EPERM},
+                {BW_ACE_ALLOW, 0, BW_WRITE_DAC, &bw_win_sid_authenticated, -EPERM},
+                {BW_ACE_ALLOW, 0, 0x40000000u, &bw_win_sid_users, -EPERM}, /* GENERIC_WRITE */
+                /* inherit-only: applies to the records in it */
+                {BW_ACE_ALLOW, BW_ACE_OI | BW_ACE_IO, BW_FILE_APPEND_DATA, &bw_win_sid_everyone, -EPERM},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct bw_win_sd x;
+                assert_int_equal(bw_win_sd_decode(b, n, &x), 0);
+                assert_int_equal(bw_win_acl_add(&x.dacl, cases[i].type, cases[i].flags, cases[i].mask, cases[i].sid),
+                                 0);
+                uint8_t *xb = NULL;
+                size_t xn = 0;
+                assert_int_equal(bw_win_sd_encode(&x, &xb, &xn), 0);
+                why[0] = 0;
+                int r = bw_win_user_state_check(xb, xn, &fake_real_user, why, sizeof(why));
+                if (r != cases[i].want)
+                        fail_msg("case %zu: %d (%s), want %d", i, r, why, cases[i].want);
+                free(xb);
+                bw_win_sd_done(&x);
+        }
+        bw_win_sd_done(&sd);
+        free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_translate),
@@ -816,6 +993,8 @@ int main(void) {
                 cmocka_unit_test(test_firewall_drift),
                 cmocka_unit_test(test_foreign_rule_restored),
                 cmocka_unit_test(test_read_grant_skipped_where_users_read),
+                cmocka_unit_test(test_per_user),
+                cmocka_unit_test(test_user_state_sd),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -657,13 +657,189 @@ static void test_env_block(void **state) {
         free(block);
 }
 
+#define USTATE "C:\\Users\\ann\\AppData\\Local\\bulwark"
+
+/* ann's per-user installation of WS in USTATE (its record: mode=user, no accounts, the same root
+ * SIDs); with machine false, the machine's installation of world_run_init is made to vanish. */
+static void per_user_install(struct world_run *w, bool machine, bool per_user_record) {
+        struct bw_win_install in = {.per_user = per_user_record};
+        snprintf(in.id, sizeof(in.id), "%s", w->id);
+        snprintf(in.user, sizeof(in.user), "ann");
+        char ws[] = WS, tmp[] = "/c/Users/ann/AppData/Local/Temp";
+        struct bw_win_root roots[2] = {{ws, root_a}, {tmp, root_b}};
+        in.roots = roots;
+        in.n_roots = 2;
+        if (!per_user_record) { /* a machine-style record where a per-user one belongs */
+                snprintf(in.offline, sizeof(in.offline), "bwoff-ann");
+                snprintf(in.online, sizeof(in.online), "bwon-ann");
+                snprintf(in.group, sizeof(in.group), "bw-r-%s", w->id);
+                in.offline_sid = in.online_sid = in.group_sid = root_a;
+        }
+        char *text = NULL, path[512];
+        assert_int_equal(bw_win_install_encode(&in, &text), 0);
+        snprintf(path, sizeof(path), USTATE "\\installs\\%s\\windows", w->id);
+        fake_runner_file(&w->fr, path, text, strlen(text), 0);
+        free(text);
+        uint8_t *plan;
+        size_t plan_n;
+        read_fixture(&plan, &plan_n);
+        snprintf(path, sizeof(path), USTATE "\\installs\\%s\\plan", w->id);
+        fake_runner_file(&w->fr, path, plan, plan_n, 0);
+        free(plan);
+        if (!machine)
+                for (size_t i = 0; i < w->fr.n_files; i++)
+                        if (strncmp(w->fr.files[i].path, STATE "\\", strlen(STATE) + 1) == 0)
+                                w->fr.files[i].error = -ENOENT;
+        fake_log_clear(&w->f);
+}
+
+static char said[2048];
+static void say_into(void *ctx, const char *line) {
+        (void) ctx;
+        snprintf(said, sizeof(said), "%s", line);
+}
+
+/* bulwark run with a per-user installation: found in the per-user state directory when the
+ * machine's has none, and the runner started as the caller (no logon, no password read) with
+ * --per-user; the machine's installation wins when both exist (said under --verbose); a record of
+ * the wrong kind for its directory is refused; with neither, the refusal names both. */
+static void test_front_per_user(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        per_user_install(&w, false, true);
+        w.f.exit_code = 5;
+        struct bw_win_front_request rq = front_rq(WS "/src");
+        rq.user_state_dir = USTATE;
+        rq.say = say_into;
+        rq.verbose = true;
+        uint32_t code = 0;
+        char err[1024] = "";
+        if (bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_int_equal(code, 5);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "create_process \"" RUNNER "\" --install %s --per-user --verbose -- git status --short", w.id);
+        if (fake_count(&w.f, want) != 1)
+                for (size_t i = 0; i < w.f.n_log; i++)
+                        fprintf(stderr, "%s\n", w.f.log[i]);
+        assert_int_equal(fake_count(&w.f, want), 1);
+        assert_int_equal(fake_count(&w.f, "create_process_with_logon"), 0);
+        assert_int_equal(fake_count(&w.f, "read_file " STATE "\\secrets"), 0);
+        assert_int_equal(fake_count(&w.f, "unprotect"), 0);
+        assert_true(log_index(&w.f, "job_assign") < log_index(&w.f, "resume_thread"));
+        assert_null(strstr(w.f.last_command_line, "S-1-"));
+        /* both: the machine's installation wins, and --verbose says the per-user one is left aside */
+        world_run_done(&w);
+        world_run_init(&w);
+        per_user_install(&w, true, true);
+        said[0] = 0;
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), 0);
+        assert_int_equal(count_suffix(&w.f, "create_process_with_logon bwoff-ann", "-- git status --short"), 1);
+        assert_int_equal(fake_count(&w.f, "create_process \""), 0);
+        assert_null(strstr(w.f.last_command_line, "--per-user"));
+        assert_non_null(strstr(said, "the machine's installation"));
+        assert_non_null(strstr(said, "left aside"));
+        world_run_done(&w);
+        /* a machine-style record in the per-user state directory: refused, nothing started */
+        world_run_init(&w);
+        per_user_install(&w, false, false);
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "is not a per-user installation's record"));
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
+        world_run_done(&w);
+        /* neither: the refusal names both directories and both ways to install */
+        world_run_init(&w);
+        per_user_install(&w, false, true);
+        rq.plan_dir = "/c/Users/ann/elsewhere";
+        assert_int_equal(bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, STATE "\\installs nor " USTATE "\\installs"));
+        assert_non_null(strstr(err, "per-user one, whose network limits are advisory"));
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
+        world_run_done(&w);
+}
+
+static char *test_denybin(void) {
+        return strdup(USTATE "\\denybin");
+}
+
+/* bulwark-runner.exe --per-user: the caller's own token (ann's), restricted with [Everyone, the
+ * logon session, the per-user installation's root SIDs], flags 0xd, no account looked for, the
+ * advisory network environment (and said as unelevated); a per-user record read as a machine
+ * one, or the other way round, is refused before any token is made. */
+static void test_runner_per_user(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        per_user_install(&w, false, true);
+        assert_int_equal(w.ops.account_sid(w.ops.ctx, "ann", &w.fr.token_user, NULL, 0), 0);
+        fake_runner_group(&w.fr, "S-1-1-0", "Everyone", 7);
+        const char *const env[] = {"PATH=C:\\Windows", "HTTPS_PROXY=http://corp:3128", "GITHUB_TOKEN=x", NULL};
+        struct bw_win_runner_request rq = {.state_dir = USTATE,
+                                           .per_user = true,
+                                           .install_id = w.id,
+                                           .application = "C:\\Git\\cmd\\git.exe",
+                                           .argv = git_status,
+                                           .env = env,
+                                           .directory = "C:\\Users\\ann\\repo",
+                                           .denybin = test_denybin};
+        uint32_t code = 1;
+        struct bw_win_runner_report rep;
+        char err[1024] = "";
+        w.f.exit_code = 0;
+        if (bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_false(rep.elevated);
+        assert_false(rep.network);
+        assert_int_equal(rep.n_roots, 2);
+        assert_int_equal(w.f.restricted_flags, 0xd);
+        assert_int_equal(w.fr.n_restricted, 4);
+        assert_true(bw_win_sid_equal(&w.fr.restricted[0], &bw_win_sid_everyone));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[1], &w.f.logon_sid));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[2], &root_a));
+        assert_true(bw_win_sid_equal(&w.fr.restricted[3], &root_b));
+        assert_int_equal(fake_count(&w.f, "account_sid bwoff-ann"), 0);
+        assert_true(env_has(&w.f, "HTTPS_PROXY=" BW_WIN_DEAD_PROXY));
+        assert_true(env_has(&w.f, "GIT_SSH_COMMAND=\"" USTATE "\\denybin\\ssh.cmd\""));
+        assert_true(env_has(&w.f, "PATH=" USTATE "\\denybin;C:\\Windows"));
+        assert_true(env_has(&w.f, "BULWARK_SANDBOX=offline"));
+        assert_false(env_has(&w.f, "GITHUB_TOKEN=x"));
+        /* run as anyone else: refused */
+        fake_log_clear(&w.f);
+        w.fr.token_user = root_a;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EPERM);
+        assert_int_equal(fake_count(&w.f, "restrict_token"), 0);
+        /* the per-user record read as the machine's: refused */
+        assert_int_equal(w.ops.account_sid(w.ops.ctx, "ann", &w.fr.token_user, NULL, 0), 0);
+        rq.per_user = false;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "is a per-user installation's record"));
+        /* the machine's record read with --per-user: refused */
+        rq.state_dir = STATE;
+        rq.per_user = true;
+        for (size_t i = 0; i < w.fr.n_files; i++)
+                w.fr.files[i].error = 0;
+        assert_int_equal(bw_win_runner_run(&w.ops, &rq, &code, &rep, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "is not a per-user installation's record"));
+        assert_int_equal(fake_count(&w.f, "restrict_token"), 0);
+        assert_int_equal(fake_count(&w.f, "create_process"), 0);
+        world_run_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_elevated),       cmocka_unit_test(test_unelevated_advisory),
-                cmocka_unit_test(test_refusals),       cmocka_unit_test(test_front_elevated),
-                cmocka_unit_test(test_front_refusals), cmocka_unit_test(test_runner_reads_installation),
-                cmocka_unit_test(test_mode),           cmocka_unit_test(test_find_program),
+                cmocka_unit_test(test_elevated),
+                cmocka_unit_test(test_unelevated_advisory),
+                cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_front_elevated),
+                cmocka_unit_test(test_front_refusals),
+                cmocka_unit_test(test_runner_reads_installation),
+                cmocka_unit_test(test_mode),
+                cmocka_unit_test(test_find_program),
                 cmocka_unit_test(test_env_block),
+                cmocka_unit_test(test_front_per_user),
+                cmocka_unit_test(test_runner_per_user),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
