@@ -85,6 +85,12 @@ phase() { # mode dir
         check_fails "[$mode] .git stays read-only" in_ws "$ws" $runner -- sh -c 'echo x >>.git/config'
         check_fails "[$mode] no vsock offline" in_ws "$ws" $runner -- python3 -c 'import socket; socket.socket(socket.AF_VSOCK)'
         check_fails "[$mode] no capabilities, no new privileges" in_ws "$ws" $runner -- sh -c 'grep -q "^CapEff:.*[1-9a-f]" /proc/self/status'
+        check "[$mode] the command runs under no_new_privs and the seccomp filter" in_ws "$ws" $runner -- sh -c \
+                'grep -q "^NoNewPrivs:[[:space:]]*1$" /proc/self/status && grep -q "^Seccomp:[[:space:]]*2$" /proc/self/status'
+        # its monitor (pid 1 of its namespace, which loads the filter for it) holds the caller's
+        # streams: out of the command's reach
+        check_fails "[$mode] a command cannot read its monitor's descriptors, memory or environment" in_ws "$ws" $runner -- \
+                sh -c 'ls /proc/1/fd >/dev/null 2>&1 || head -c1 /proc/1/environ >/dev/null 2>&1 || ls -l /proc/1/fd/0 2>/dev/null | grep -q .'
         # one command cannot see another's processes (and so not its environment)
         in_ws "$ws" env SECRET_OF_A=abc $runner -- sleep 3 &
         a=$!
