@@ -8,6 +8,7 @@
 #include "strbuf.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,9 @@ struct bw_guard {
         uid_t trusted;
         char *home;
         struct str_vec roots, literals, missing, repos;
-        struct str_vec gitdirs; /* directories git takes for a repository without a .git name (bare) */
+        struct str_vec gitdirs;    /* directories git takes for a repository without a .git name (bare) */
+        struct str_vec agent_cfgs; /* protected agent and editor configuration that may name programs */
+        unsigned n_agent_refs;     /* programs it named, protected this scan (bounded) */
         struct watched *links;
         size_t n_links;
         struct rule *rules;
@@ -433,6 +436,7 @@ void bw_guard_free(struct bw_guard *g) {
         vec_free(&g->missing);
         vec_free(&g->repos);
         vec_free(&g->gitdirs);
+        vec_free(&g->agent_cfgs);
         for (size_t i = 0; i < g->n_links; i++) {
                 free(g->links[i].path);
                 free(g->links[i].target);
@@ -788,6 +792,8 @@ __attribute__((format(printf, 3, 4))) static int scan_failed(struct bw_guard *g,
 static void watch_link(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino);
 static int protect_ref_as(struct bw_guard *g, const char *path, enum bw_guard_action action);
 
+static bool names_programs(const char *path);
+
 static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t ino, enum hit_kind kind,
                    enum bw_guard_action action, uint32_t parent) {
         id_put(&g->known, dev, ino, kind == HIT_LINK ? KNOWN_LINK : 0);
@@ -798,6 +804,8 @@ static int protect(struct bw_guard *g, const char *path, uint64_t dev, uint64_t 
                 vec_add(&g->gitdirs, path);
         else if (is_git_name(name ? name + 1 : path))
                 vec_add(&g->repos, path);
+        else if (kind == HIT_PLAIN && names_programs(path))
+                vec_add(&g->agent_cfgs, path);
         /* (a link counts too: each is watched, and checked after the run) */
         if (++g->n_hits > MAX_HITS)
                 return scan_failed(g, -E2BIG,
@@ -1520,6 +1528,249 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
         return 0;
 }
 
+/* ---- agents and editors: the programs their configuration runs ---- */
+
+/*
+ * Agent and editor configuration is protected by name, but it usually names a program in the
+ * repository: a project MCP server ("command": "node", "args": ["tools/mcp/server.js"]) that the
+ * next agent session starts, a hook ("$CLAUDE_PROJECT_DIR/scripts/fmt.sh") run after every edit, a
+ * VS Code task run on folder open, Codex's [mcp_servers.x]. Each runs as you, outside the sandbox:
+ * rewriting the program is rewriting the configuration, as a core.fsmonitor script is for git. So
+ * the files these name are read-only too (and one that does not exist yet must not appear).
+ */
+static bool names_programs(const char *path) {
+        static const char *const names[] = {".mcp.json",     ".claude",        ".cursor",
+                                            ".vscode",       ".gemini",        ".roo",
+                                            ".kiro",         ".windsurf",      ".codex",
+                                            ".continue",     ".amazonq",       ".opencode",
+                                            "opencode.json", "opencode.jsonc", ".zed",
+                                            ".junie",        ".qwen",          ".crush.json",
+                                            "crush.json",    ".devcontainer",  ".devcontainer.json",
+                                            ".augment",      ".kilocode",      ".agents",
+                                            ".idea"};
+        const char *slash = strrchr(path, '/');
+        const char *name = slash ? slash + 1 : path;
+        for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++)
+                if (strcasecmp(name, names[i]) == 0)
+                        return true;
+        size_t n = strlen(name), len = strlen(path);
+        static const char ws_suffix[] = ".code-workspace", hooks[] = "/.github/hooks";
+        if (n > sizeof(ws_suffix) - 1 && strcasecmp(name + n - (sizeof(ws_suffix) - 1), ws_suffix) == 0)
+                return true;
+        return len >= sizeof(hooks) - 1 && strcasecmp(path + len - (sizeof(hooks) - 1), hooks) == 0;
+}
+
+#define MAX_AGENT_REFS 256
+#define MAX_AGENT_FILES 64
+
+/* The directory a configuration's relative paths start from: the one holding .claude, .mcp.json
+ * (or .github for .github/hooks). */
+static void project_of(const char *cfg, char *out, size_t size) {
+        snprintf(out, size, "%s", cfg);
+        char *slash = strrchr(out, '/');
+        if (slash)
+                slash[slash == out] = 0;
+        size_t n = strlen(out);
+        if (n >= 7 && strcasecmp(out + n - 7, "/.github") == 0)
+                out[n - 7 + (n == 7)] = 0;
+}
+
+/* One word of a command or argument that names a file: protected if it is one in a root (a
+ * directory is not run: it stays as it is). */
+static int agent_word(struct bw_guard *g, char *w, const char *project, const char *file_dir) {
+        static const char *const vars[] = {"$CLAUDE_PROJECT_DIR",
+                                           "${CLAUDE_PROJECT_DIR}",
+                                           "${workspaceFolder}",
+                                           "${workspaceRoot}",
+                                           "$PWD",
+                                           "${PWD}"};
+        size_t wl = strlen(w);
+        for (size_t i = 0; i < BW_ARRAY_SIZE(vars); i++) {
+                size_t n = strlen(vars[i]);
+                if (wl > n && memcmp(w, vars[i], n) == 0 && w[n] == '/') {
+                        w += n + 1;
+                        break;
+                }
+        }
+        if (w[0] == '-' && strchr(w, '=')) /* --config=tools/x.json */
+                w = strchr(w, '=') + 1;
+        size_t len = strlen(w);
+        if (!len || !strchr(w, '/') || w[len - 1] == '/' || w[0] == '-' || w[0] == '@' || strstr(w, "://") ||
+            strpbrk(w, "*?$`{}"))
+                return 0;
+        const char *bases[] = {project, file_dir};
+        for (size_t b = 0; b < 2; b++) {
+                char target[PATH_MAX];
+                struct stat st;
+                if (!resolve(g, bases[b], w, target, sizeof(target)) || !root_of(g, target))
+                        continue;
+                bool exists = lstat(target, &st) == 0;
+                if (exists && S_ISDIR(st.st_mode))
+                        continue;
+                /* (what does not exist is looked for from the project only: a guess elsewhere
+                 * would keep a name the command may need from appearing) */
+                if (!exists && b > 0)
+                        continue;
+                if (g->n_agent_refs++ >= MAX_AGENT_REFS)
+                        return 0;
+                int r = protect_ref(g, target);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A command line or argument: its words (quotes removed, shell punctuation separates). */
+static int agent_value(struct bw_guard *g, const char *v, size_t len, const char *project, const char *file_dir) {
+        char word[PATH_MAX] = {0}; /* (all of it: the analyser cannot follow the word's end) */
+        size_t n = 0;
+        int r = 0;
+        for (size_t i = 0; i <= len && r == 0; i++) {
+                char c = i < len ? v[i] : ' ';
+                if (c == '"' || c == '\'')
+                        continue;
+                if (strchr(" \t\r\n;|&()<>", c)) {
+                        word[n] = 0;
+                        if (n > 0 && n < sizeof(word) - 1)
+                                r = agent_word(g, word, project, file_dir);
+                        n = 0;
+                } else if (n < sizeof(word) - 1)
+                        word[n++] = c;
+                else
+                        n = sizeof(word) - 1; /* too long for a path: dropped at its end */
+        }
+        return r;
+}
+
+/* "command", "cmd", "args"; devcontainer.json's initializeCommand (run on the host when the folder
+ * is reopened in a container) and the other *Command keys; Claude Code's apiKeyHelper and the
+ * other *Helper keys (programs it runs for credentials). */
+static bool names_program_key(const char *k, size_t n) {
+        return !strcasecmp(k, "cmd") || !strcasecmp(k, "args") || (n >= 7 && !strcasecmp(k + n - 7, "command")) ||
+               (n >= 6 && !strcasecmp(k + n - 6, "helper"));
+}
+
+/*
+ * The values of program keys (names_program_key) at any depth of a JSON (with comments, as VS Code
+ * and Claude Code accept) or TOML file. Not a validating parser: what the tools themselves would
+ * refuse to read does no harm here, and a key is recognised by what follows it (":" or "=").
+ */
+static int agent_file(struct bw_guard *g, const char *file, const char *project) {
+        size_t len;
+        char *text = read_small(file, g->trusted, MAX_CONFIG_SIZE, &len);
+        if (!text)
+                return 0;
+        char file_dir[PATH_MAX];
+        snprintf(file_dir, sizeof(file_dir), "%s", file);
+        *strrchr(file_dir, '/') = 0;
+        enum { DEPTH = 64 };
+        bool wanted[DEPTH + 1] = {false}; /* the key that holds this level names programs */
+        unsigned depth = 0;
+        struct bw_strbuf s = {0};
+        int r = 0;
+        for (size_t i = 0; i < len && r == 0;) {
+                char c = text[i];
+                if ((c == '/' && i + 1 < len && text[i + 1] == '/') || c == '#') { /* JSONC's or TOML's comment */
+                        while (i < len && text[i] != '\n')
+                                i++;
+                } else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+                        char *end = strstr(text + i + 2, "*/");
+                        i = end ? (size_t) (end - text) + 2 : len;
+                } else if (c == '{' || c == '[') {
+                        if (depth < DEPTH) {
+                                depth++;
+                                wanted[depth] = c == '[' && wanted[depth - 1];
+                        }
+                        i++;
+                } else if (c == '}' || c == ']') {
+                        if (depth > 0)
+                                depth--;
+                        i++;
+                } else if (c == '"' || c == '\'' || isalnum((unsigned char) c) || c == '_' || c == '-') {
+                        bw_sb_truncate(&s, 0);
+                        if (c == '"' || c == '\'') {
+                                for (i++; i < len && text[i] != c; i++) {
+                                        if (text[i] == '\\' && c == '"' && i + 1 < len) {
+                                                i++;
+                                                char e = text[i] == 'n' ? '\n' : text[i] == 't' ? '\t' : text[i];
+                                                bw_sb_putc(&s, e);
+                                        } else
+                                                bw_sb_putc(&s, text[i]);
+                                }
+                                i++;
+                        } else
+                                while (i < len && (isalnum((unsigned char) text[i]) || strchr("_-.", text[i])))
+                                        bw_sb_putc(&s, text[i++]);
+                        size_t k = i;
+                        while (k < len && (text[k] == ' ' || text[k] == '\t'))
+                                k++;
+                        const char *v = s.data ? s.data : "";
+                        if (k < len && (text[k] == ':' || text[k] == '=')) {
+                                wanted[depth] = names_program_key(v, s.len);
+                                i = k + 1;
+                                continue;
+                        }
+                        if (wanted[depth] && (c == '"' || c == '\''))
+                                r = agent_value(g, v, s.len, project, file_dir);
+                } else
+                        i++;
+        }
+        bw_sb_done(&s);
+        free(text);
+        return r;
+}
+
+static bool agent_file_name(const char *name) {
+        size_t n = strlen(name);
+        if (!strcasecmp(name, "launch.json"))
+                return false; /* what runs when you start the debugger, as a Makefile runs when you make */
+        return (n > 5 && !strcasecmp(name + n - 5, ".json")) || (n > 6 && !strcasecmp(name + n - 6, ".jsonc")) ||
+               (n > 5 && !strcasecmp(name + n - 5, ".toml")) ||
+               (n > 15 && !strcasecmp(name + n - 15, ".code-workspace"));
+}
+
+/* The files of a configuration directory (and of its directories, one level down: .kiro/settings). */
+static int agent_dir(struct bw_guard *g, const char *dir, const char *project, unsigned level, unsigned *files) {
+        int fd = bw_open_path_safely(dir, O_RDONLY | O_DIRECTORY, g->trusted);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return 0;
+        }
+        int r = 0;
+        for (struct dirent *de; r == 0 && *files < MAX_AGENT_FILES && (de = readdir(d));) {
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+                        continue;
+                char sub[PATH_MAX];
+                struct stat st;
+                if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int) sizeof(sub) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode) && level == 0)
+                        r = agent_dir(g, sub, project, 1, files);
+                else if (S_ISREG(st.st_mode) && agent_file_name(de->d_name)) {
+                        ++*files;
+                        r = agent_file(g, sub, project);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+static int agent_refs(struct bw_guard *g, const char *cfg) {
+        char project[PATH_MAX];
+        struct stat st;
+        if (lstat(cfg, &st) < 0)
+                return 0;
+        project_of(cfg, project, sizeof(project));
+        unsigned files = 0;
+        if (S_ISDIR(st.st_mode))
+                return agent_dir(g, cfg, project, 0, &files);
+        return S_ISREG(st.st_mode) && agent_file_name(cfg) ? agent_file(g, cfg, project) : 0;
+}
+
 static void finish_dead_runs(struct bw_guard *g);
 __attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...);
 
@@ -1656,6 +1907,9 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 r = repo_refs(g, g->repos.v[i]);
         for (size_t i = 0; i < g->gitdirs.n && r == 0; i++)
                 r = gitdir_refs(g, g->gitdirs.v[i], g->gitdirs.v[i]);
+        g->n_agent_refs = 0;
+        for (size_t i = 0; i < g->agent_cfgs.n && r == 0; i++)
+                r = agent_refs(g, g->agent_cfgs.v[i]);
         for (size_t i = 0; i < g->literals.n && r == 0; i++) {
                 struct stat st;
                 if (root_of(g, g->literals.v[i]) && lstat(g->literals.v[i], &st) < 0 && errno == ENOENT)
