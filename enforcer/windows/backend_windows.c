@@ -58,14 +58,25 @@ static bool win_per_user(void) {
 
 /* -- paths -- */
 
+/* A directory as the user named it, as Windows stores it (bw_win_path_canonical through the real
+ * operations: its own case, long names): the installation is named after it, so C:\Users\ANN\Repo
+ * and C:\Users\ann\repo are one installation. A junction, symbolic link or 8.3 name on the way
+ * is refused, as a symlinked workspace is on Linux. */
 static int win_plan_path(const char *native, char **ret, const char **why) {
-        char full[MAX_PATH * 3];
+        char full[MAX_PATH * 3], *typed = NULL;
         *ret = NULL;
         if (!realpath(native, full)) {
                 *why = "cannot find that directory";
                 return -ENOENT;
         }
-        return bw_win_path_to_plan(full, ret, why);
+        int r = bw_win_path_to_plan(full, &typed, why);
+        if (r < 0)
+                return r;
+        struct bw_win_ops real;
+        bw_win_ops_real(&real);
+        r = bw_win_path_canonical(&real, typed, false, ret, why);
+        free(typed);
+        return r;
 }
 
 /* %TEMP% (GetTempPath) in plan form; "/tmp" if it has none, which then names nothing here. */

@@ -108,6 +108,11 @@ struct bw_win_ops {
          * inherited entries of everything below. */
         int (*set_dacl)(void *ctx, bw_win_handle h, const uint8_t *sd, size_t sd_size, char *err, size_t err_size);
         /* Entries of directory path (not . and ..), malloc()ed array. */
+        /* The path of the object plan path names as Windows stores it, in plan form (malloc()ed):
+         * GetFinalPathNameByHandleW (FILE_NAME_NORMALIZED, VOLUME_NAME_DOS) of a handle opened
+         * following every reparse point, so the name's own case, long names for 8.3 ones, a
+         * junction's or link's target. -ENOENT: absent; -EINVAL: no drive-letter path. */
+        int (*final_path)(void *ctx, const char *path, char **ret, char *err, size_t err_size);
         int (*list_dir)(void *ctx, const char *path, struct bw_win_dirent **ret, size_t *ret_n, char *err,
                         size_t err_size);
         /* -- principals -- */

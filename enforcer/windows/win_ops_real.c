@@ -100,6 +100,37 @@ static wchar_t *wide_path(const char *plan_path) {
 
 /* ---- objects ---- */
 
+static int r_final_path(void *ctx, const char *path, char **ret, char *err, size_t es) {
+        (void) ctx;
+        *ret = NULL;
+        wchar_t *w = wide_path(path);
+        if (!w)
+                return fail(ERROR_INVALID_PARAMETER, err, es, "not a Windows path:", path);
+        /* every reparse point followed: the object itself, wherever its name leads */
+        HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                               OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+        free(w);
+        if (h == INVALID_HANDLE_VALUE)
+                return fail(GetLastError(), err, es, "opening", path);
+        wchar_t *final = malloc(32768 * sizeof(wchar_t));
+        DWORD n = final ? GetFinalPathNameByHandleW(h, final, 32768, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS) : 0;
+        DWORD e = GetLastError();
+        CloseHandle(h);
+        if (n == 0 || n >= 32768) {
+                free(final);
+                return fail(e, err, es, "reading the final path of", path);
+        }
+        char *s = narrow(final);
+        free(final);
+        const char *why = NULL;
+        int r = s ? bw_win_path_to_plan(s, ret, &why) : -ENOMEM;
+        if (r < 0 && err && es)
+                snprintf(err, es, "%s: its final path %s is not a drive-letter path (%s)", path, s ? s : "?",
+                         why ? why : "");
+        free(s);
+        return r < 0 ? -EINVAL : 0;
+}
+
 static int r_open(void *ctx, const char *path, bool write, bw_win_handle *ret, struct bw_win_object_info *info,
                   char *err, size_t es) {
         (void) ctx;
@@ -1057,6 +1088,7 @@ static int r_create_process(void *ctx, const struct bw_win_process_spec *s, bw_w
 void bw_win_ops_real(struct bw_win_ops *ops) {
         *ops = (struct bw_win_ops){
                 .open_object = r_open,
+                .final_path = r_final_path,
                 .close_handle = r_close,
                 .get_sd = r_get_sd,
                 .set_dacl = r_set_dacl,

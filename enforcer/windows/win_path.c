@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "win_path.h"
+#include "win_ops.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -148,5 +149,27 @@ int bw_win_path_from_plan(const char *plan, char **ret) {
                 out[o] = '\0';
         }
         *ret = out;
+        return 0;
+}
+
+int bw_win_path_canonical(const struct bw_win_ops *ops, const char *plan, bool follow, char **ret, const char **why) {
+        char *final = NULL, err[256] = "";
+        *ret = NULL;
+        int r = ops->final_path(ops->ctx, plan, &final, err, sizeof(err));
+        if (r == -ENOENT) {
+                *why = "does not exist";
+                return r;
+        }
+        if (r < 0) {
+                *why = "its path as Windows stores it cannot be read (GetFinalPathNameByHandleW)";
+                return r;
+        }
+        if (!follow && !bw_win_path_equal(plan, final)) {
+                *why = "is reached through a junction, a symbolic link or a short (8.3) name: give the directory's own "
+                       "path";
+                free(final);
+                return -ELOOP;
+        }
+        *ret = final;
         return 0;
 }

@@ -26,5 +26,15 @@ int bw_win_path_from_plan(const char *plan, char **ret);
 /* Case-insensitive equality of names (ASCII letters folded; other bytes compared as they are). */
 bool bw_win_name_equal(const char *a, size_t alen, const char *b, size_t blen);
 bool bw_win_path_equal(const char *a, const char *b);
+struct bw_win_ops;
+/*
+ * The directory plan names as Windows stores it (ops->final_path), in plan form (*ret,
+ * malloc()ed): an installation is named after it (its ID, bw_win_install_id), so C:\Users\ANN\Repo
+ * and C:\Users\ann\repo are one installation. A final path that differs from plan beyond case (a
+ * junction, a symbolic link or an 8.3 name on the way) is -ELOOP unless follow: apply's workspace
+ * must be the directory itself (as on Linux, a symlink is refused), a run's directory is looked
+ * up where it really is. -ENOENT: absent. *why says what is wrong.
+ */
+int bw_win_path_canonical(const struct bw_win_ops *ops, const char *plan, bool follow, char **ret, const char **why);
 /* Is plan path p equal to or below root, case-insensitively, component-wise? */
 bool bw_win_path_within(const char *p, const char *root);

@@ -535,11 +535,19 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
         const char **argv = NULL;
         bw_win_handle proc = 0, thread = 0, job = 0;
         bool per_user = false;
-        int r = bw_win_run_find(ops, rq->state_dir, rq->plan_dir, &ri, err, err_size);
+        /* The directory as Windows stores it (its case, through a junction): where apply named
+         * the installation after the workspace (backend_windows.c's plan_path). A directory whose
+         * final path cannot be read is looked up as given. */
+        char *canon = NULL;
+        const char *canon_why = NULL;
+        if (ops->final_path && bw_win_path_canonical(ops, rq->plan_dir, true, &canon, &canon_why) < 0)
+                canon = NULL;
+        const char *plan_dir = canon ? canon : rq->plan_dir;
+        int r = bw_win_run_find(ops, rq->state_dir, plan_dir, &ri, err, err_size);
         if (r == -ENOENT && rq->user_state_dir) {
                 /* no machine installation: the caller's per-user one, if any */
                 char why2[1024] = "";
-                r = bw_win_run_find(ops, rq->user_state_dir, rq->plan_dir, &ri, why2, sizeof(why2));
+                r = bw_win_run_find(ops, rq->user_state_dir, plan_dir, &ri, why2, sizeof(why2));
                 if (r == -ENOENT)
                         snprintf(err, err_size,
                                  "no plan is installed for %s or a directory above it (neither %s\\installs nor "
@@ -547,14 +555,14 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
                                  "plan: bulwark apply PLAN --workspace DIR (from an elevated prompt: the machine's "
                                  "installation, enforced with sandbox accounts and a firewall rule; otherwise: a "
                                  "per-user one, whose network limits are advisory)",
-                                 rq->plan_dir, rq->state_dir, rq->user_state_dir);
+                                 plan_dir, rq->state_dir, rq->user_state_dir);
                 else if (r < 0)
                         snprintf(err, err_size, "%s", why2);
                 per_user = r == 0;
         } else if (r == 0 && rq->user_state_dir && rq->verbose && rq->say) {
                 struct bw_win_run_install u;
                 char why2[1024], line[1400];
-                if (bw_win_run_find(ops, rq->user_state_dir, rq->plan_dir, &u, why2, sizeof(why2)) == 0) {
+                if (bw_win_run_find(ops, rq->user_state_dir, plan_dir, &u, why2, sizeof(why2)) == 0) {
                         snprintf(line, sizeof(line),
                                  "the machine's installation %s (%s) is used; your per-user installation %s (%s) is "
                                  "left aside while the machine's exists",
@@ -563,6 +571,7 @@ int bw_win_front_exec(const struct bw_win_ops *ops, const struct bw_win_front_re
                         bw_win_run_install_done(&u);
                 }
         }
+        free(canon);
         if (r < 0)
                 return r;
         if (per_user != ri.rec.per_user) {

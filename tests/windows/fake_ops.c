@@ -189,6 +189,28 @@ static int f_open(void *ctx, const char *path, bool write, bw_win_handle *ret, s
         return 0;
 }
 
+/* The object's own name (its case as the fake stores it), through the test's junction if the path
+ * goes through it. */
+static int f_final_path(void *ctx, const char *path, char **ret, char *err, size_t es) {
+        struct fake *f = ctx;
+        int r = record(f, "final_path %s", path);
+        if (r < 0)
+                return r;
+        char real[512];
+        size_t ll = strlen(f->link);
+        if (ll && bw_win_path_within(path, f->link))
+                snprintf(real, sizeof(real), "%s%s", f->link_target, path + ll);
+        else
+                snprintf(real, sizeof(real), "%s", path);
+        struct fake_object *o = fake_find(f, real);
+        if (!o) {
+                snprintf(err, es, "%s: not found", path);
+                return -ENOENT;
+        }
+        *ret = strdup(o->path);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static void f_close(void *ctx, bw_win_handle h) {
         (void) record(ctx, "close %ld", (long) h);
 }
@@ -554,6 +576,7 @@ void fake_init(struct fake *f, struct bw_win_ops *ops) {
         *ops = (struct bw_win_ops){
                 .ctx = f,
                 .open_object = f_open,
+                .final_path = f_final_path,
                 .close_handle = f_close,
                 .get_sd = f_get_sd,
                 .set_dacl = f_set_dacl,

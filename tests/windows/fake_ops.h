@@ -61,6 +61,8 @@ struct fake {
         bw_win_handle job_of_process; /* the job the process was assigned to, 0 if none */
         bool resumed_after_assign;
         int next_handle;
+        /* final_path: a junction the test made (names below link lead below target), or none */
+        char link[256], link_target[256];
 };
 
 void fake_init(struct fake *f, struct bw_win_ops *ops);

@@ -4,7 +4,10 @@
  * faithfully and bulwark depends on, none of it a security effect. (1) The command line
  * bw_win_cmdline_quote builds is split back into the same argv by the C runtime of a real child
  * process (this program started again with --echo). (2) DPAPI through the real operations
- * round-trips and the blob does not hold the secret in clear.
+ * round-trips and the blob does not hold the secret in clear. (3) The per-user state directory's
+ * plumbing (bw_win_make_dir_sd, bw_win_user_dir_verify, the final path): it runs, refuses what is
+ * not a directory and names what is absent; whether Windows keeps the descriptor and what the
+ * check then decides is the runbook's (P1, P5): Wine's answer proves nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,10 @@
 
 #include "win_cmdline.h"
 #include "win_ops_real.h"
+#include "win_path.h"
+#include "win_sd.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +141,46 @@ static void test_dpapi(void **state) {
         free(back);
 }
 
+static void test_user_state_plumbing(void **state) {
+        (void) state;
+        char tmp[MAX_PATH + 1], dir[MAX_PATH * 2], file[MAX_PATH * 2], why[512] = "";
+        DWORD n = GetTempPathA(sizeof(tmp), tmp);
+        assert_true(n > 0 && n < sizeof(tmp));
+        snprintf(dir, sizeof(dir), "%sbw-user-state-%lu", tmp, (unsigned long) GetCurrentProcessId());
+        snprintf(file, sizeof(file), "%s\\file", dir);
+        struct bw_win_sid me;
+        assert_int_equal(bw_win_caller_sid(&me), 0);
+        uint8_t *sd = NULL;
+        size_t sd_n = 0;
+        assert_int_equal(bw_win_user_state_sd(&me, &sd, &sd_n), 0);
+        assert_int_equal(bw_win_user_dir_verify(dir, why, sizeof(why)), -ENOENT);
+        assert_int_equal(bw_win_make_dir_sd(dir, sd), 0);
+        assert_int_equal(bw_win_make_dir_sd(dir, sd), -EEXIST);
+        int r = bw_win_user_dir_verify(dir, why, sizeof(why));
+        print_message("per-user state directory under Wine: %d %s (no security claim)\n", r, why);
+        assert_true(r == 0 || ((r == -EPERM || r == -EACCES) && why[0]));
+        FILE *f = fopen(file, "w");
+        assert_non_null(f);
+        fclose(f);
+        why[0] = 0;
+        assert_int_equal(bw_win_user_dir_verify(file, why, sizeof(why)), -EPERM);
+        assert_non_null(strstr(why, "not a directory"));
+        /* the final path of what exists, in plan form; of what does not, -ENOENT */
+        struct bw_win_ops ops;
+        bw_win_ops_real(&ops);
+        char *plan = NULL, *fin = NULL;
+        const char *pwhy = NULL;
+        assert_int_equal(bw_win_path_to_plan(dir, &plan, &pwhy), 0);
+        assert_int_equal(bw_win_path_canonical(&ops, plan, true, &fin, &pwhy), 0);
+        assert_true(bw_win_path_equal(fin, plan));
+        free(fin);
+        DeleteFileA(file);
+        RemoveDirectoryA(dir);
+        assert_int_equal(bw_win_path_canonical(&ops, plan, true, &fin, &pwhy), -ENOENT);
+        free(plan);
+        free(sd);
+}
+
 int main(int argc, char **argv) {
         if (argc >= 2 && strcmp(argv[1], "--echo") == 0) {
                 for (int i = 2; i < argc; i++) {
@@ -148,6 +195,7 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_argv_through_the_runtime),
                 cmocka_unit_test(test_dpapi),
+                cmocka_unit_test(test_user_state_plumbing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "fake_runner.h"
 #include "win_cmdline.h"
 #include "win_runner.h"
+#include "win_path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -827,6 +828,49 @@ static void test_runner_per_user(void **state) {
         world_run_done(&w);
 }
 
+/* The workspace as Windows stores it (final_path): another case or a junction on the way is one
+ * installation for bulwark run (the directory where it really is), and for apply another case is
+ * the stored name while a junction is refused (bw_win_path_canonical, follow false). */
+static void test_canonical_path(void **state) {
+        (void) state;
+        struct world_run w;
+        world_run_init(&w);
+        fake_add_object(&w.f, "/c", true, NULL);
+        fake_add_object(&w.f, "/c/Users", true, NULL);
+        fake_add_object(&w.f, "/c/Users/ann", true, NULL);
+        fake_add_object(&w.f, WS, true, NULL);
+        fake_add_object(&w.f, WS "/src", true, NULL);
+        snprintf(w.f.link, sizeof(w.f.link), "/c/Users/ann/ws-link");
+        snprintf(w.f.link_target, sizeof(w.f.link_target), "%s", WS);
+        char *c = NULL;
+        const char *why = NULL;
+        assert_int_equal(bw_win_path_canonical(&w.ops, "/c/users/ANN/REPO", false, &c, &why), 0);
+        assert_string_equal(c, WS);
+        free(c);
+        assert_int_equal(bw_win_path_canonical(&w.ops, "/c/Users/ann/ws-link", false, &c, &why), -ELOOP);
+        assert_null(c);
+        assert_non_null(strstr(why, "junction"));
+        assert_int_equal(bw_win_path_canonical(&w.ops, "/c/Users/ann/ws-link/src", true, &c, &why), 0);
+        assert_string_equal(c, WS "/src");
+        free(c);
+        assert_int_equal(bw_win_path_canonical(&w.ops, "/c/Users/ann/nowhere", true, &c, &why), -ENOENT);
+        /* the front: the bindings made unreadable, so only the canonical name finds the installation */
+        for (size_t i = 0; i < w.fr.n_files; i++)
+                if (strstr(w.fr.files[i].path, "\\bindings"))
+                        w.fr.files[i].error = -EACCES;
+        const char *const dirs[] = {"/c/users/ANN/Repo/SRC", "/c/Users/ann/ws-link/src"};
+        for (size_t i = 0; i < 2; i++) {
+                struct bw_win_front_request rq = front_rq(dirs[i]);
+                uint32_t code = 1;
+                char err[1024] = "";
+                fake_log_clear(&w.f);
+                if (bw_win_front_exec(&w.ops, &rq, &code, err, sizeof(err)) != 0)
+                        fail_msg("%s: %s", dirs[i], err);
+                assert_int_equal(count_suffix(&w.f, "create_process_with_logon bwoff-ann", "-- git status --short"), 1);
+        }
+        world_run_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_elevated),
@@ -840,6 +884,7 @@ int main(void) {
                 cmocka_unit_test(test_env_block),
                 cmocka_unit_test(test_front_per_user),
                 cmocka_unit_test(test_runner_per_user),
+                cmocka_unit_test(test_canonical_path),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
