@@ -414,6 +414,22 @@ static int user_state_open(const char *dir, bool create, char *err, size_t err_s
                 }
         }
         int e = bw_win_user_dir_verify(dir, why, sizeof(why));
+        if (e == 0 && create) {
+                /* There already (the runner's denybin\ makes %LOCALAPPDATA%\bulwark with what its
+                 * parent passes on, the user's DELETE included): once it passed the check, apply and
+                 * revert give it bulwark's own protected DACL (the same one again changes nothing). */
+                struct bw_win_sid me;
+                uint8_t *sd = NULL;
+                size_t sd_n = 0;
+                if ((e = bw_win_caller_sid(&me)) == 0 && (e = bw_win_user_state_sd(&me, &sd, &sd_n)) == 0)
+                        e = bw_win_set_dir_dacl(dir, sd);
+                free(sd);
+                if (e < 0) {
+                        snprintf(err, err_size, "cannot give the per-user state directory %s its DACL: %s", dir,
+                                 strerror(-e));
+                        return e;
+                }
+        }
         if (e == -ENOENT)
                 return e;
         if (e < 0) {

@@ -1192,3 +1192,22 @@ int bw_win_user_dir_verify(const char *dir, char *why, size_t why_size) {
         CloseHandle(h);
         return r;
 }
+
+int bw_win_set_dir_dacl(const char *dir, const uint8_t *sd) {
+        wchar_t w[MAX_PATH];
+        PSECURITY_DESCRIPTOR psd = (PSECURITY_DESCRIPTOR) (uintptr_t) sd;
+        BOOL present = FALSE, defaulted = FALSE;
+        PACL dacl = NULL;
+        SECURITY_DESCRIPTOR_CONTROL control = 0;
+        DWORD rev = 0;
+        if (MultiByteToWideChar(CP_UTF8, 0, dir, -1, w, MAX_PATH) <= 0)
+                return -ENAMETOOLONG;
+        if (!IsValidSecurityDescriptor(psd) || !GetSecurityDescriptorDacl(psd, &present, &dacl, &defaulted) ||
+            !present || !GetSecurityDescriptorControl(psd, &control, &rev))
+                return -EINVAL;
+        SECURITY_INFORMATION si =
+                DACL_SECURITY_INFORMATION | ((control & SE_DACL_PROTECTED) ? PROTECTED_DACL_SECURITY_INFORMATION
+                                                                           : UNPROTECTED_DACL_SECURITY_INFORMATION);
+        DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
+        return e == ERROR_SUCCESS ? 0 : e == ERROR_ACCESS_DENIED ? -EACCES : -EIO;
+}

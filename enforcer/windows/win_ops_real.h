@@ -10,6 +10,9 @@ void bw_win_ops_real(struct bw_win_ops *ops);
 int bw_win_caller_sid(struct bw_win_sid *ret);
 /* Make dir with the self-relative descriptor sd (NULL: inherited). 0, -EEXIST, or negative errno. */
 int bw_win_make_dir_sd(const char *dir, const uint8_t *sd);
+/* Give dir the DACL of the self-relative descriptor sd, protected as sd says (SetNamedSecurityInfoW).
+ * 0 or negative errno. */
+int bw_win_set_dir_dacl(const char *dir, const uint8_t *sd);
 /* Is dir a per-user state directory bulwark may trust: a directory of its own (not a reparse
  * point), its descriptor, read through a handle, owned by the caller and letting no one but the
  * caller, SYSTEM and Administrators change it (bw_win_user_state_check)? 0; -ENOENT; or -EPERM /
