@@ -51,6 +51,12 @@ struct bw_engine_options {
          * ROOT"); an apply resumed after an interruption can have one line per object. --json
          * always lists every line. */
         bool all_lines;
+        /* revert, an installation whose workspace no longer exists where apply found it: moved_to,
+         * where it was moved (bulwark's entries are removed there); forget_gone, it was deleted.
+         * Neither: revert refuses, since entries on a moved tree would name accounts that are
+         * about to be deleted (and whose ids a later account may get). */
+        const char *moved_to;
+        bool forget_gone;
         unsigned lock_timeout; /* seconds to wait for another enforcer */
         unsigned threads;
         /* Called while apply, plan and status walk the trees (objects seen and changed so far,

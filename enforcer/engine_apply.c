@@ -48,7 +48,10 @@ static int check_workspace(struct run *r) {
                 bool installed = sfd >= 0 && bw_state_read_bindings(sfd, r->install_id, iws, iuser, sizeof(iws)) >= 0;
                 return bw_report_fail(r, e, "workspace %s does not exist: check the path (nothing was changed)%s%s%s",
                                       ws, installed ? "; a plan is still installed for it: bulwark revert " : "",
-                                      installed ? ws : "", installed ? " undoes it" : "");
+                                      installed ? ws : "",
+                                      installed ? " --moved-to NEW-PATH (you moved it) or --deleted (you deleted it) "
+                                                  "undoes it"
+                                                : "");
         }
         if (e == -ELOOP)
                 return bw_report_fail(r, e, "workspace %s %s (realpath %s) (nothing was changed)", ws, what, ws);

@@ -219,6 +219,53 @@ int bw_revert_release_unused(struct run *r, FILE *out, bool legacy_only) {
         return ret;
 }
 
+/* revert --moved-to NEW: a root of the installation whose workspace was ws, where it is now (a
+ * root inside the workspace moved with it; any other stayed). NULL when the path does not fit. */
+static const char *moved_root(const struct run *r, const char *ws, const char *root, char *buf, size_t size) {
+        if (!r->o->moved_to || !bw_path_is_within(root, ws))
+                return root;
+        int n = snprintf(buf, size, "%s%s", r->o->moved_to, root + strlen(ws));
+        return n > 0 && (size_t) n < size && n < PATH_MAX ? buf : NULL;
+}
+
+/* Before anything is reverted: an installation whose workspace no longer exists needs to be told
+ * where it went (--moved-to) or that it was deleted (--deleted). Entries left on a moved tree
+ * would name accounts revert deletes, whose ids a later account may be given. */
+static int check_workspace(struct run *r, const char *id, void *userdata) {
+        (void) userdata;
+        char ws[PATH_MAX], user[PATH_MAX];
+        if (!BE(r)->dir_check || bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) < 0)
+                return 0; /* (no file system to look at; unreadable bindings: revert_one says so) */
+        bool gone = BE(r)->dir_check(ws) == -ENOENT;
+        if (r->o->moved_to) {
+                if (!gone)
+                        return bw_report_fail(r, -EEXIST,
+                                              "--moved-to: the workspace %s of installation %s is still there: "
+                                              "revert it without --moved-to (nothing was reverted)",
+                                              ws, id);
+                int e = BE(r)->dir_check(r->o->moved_to);
+                if (e < 0)
+                        return bw_report_fail(r, e,
+                                              "--moved-to %s: %s: give the directory the workspace %s was moved "
+                                              "to (nothing was reverted)",
+                                              r->o->moved_to,
+                                              e == -ELOOP     ? "a symbolic link, not followed"
+                                              : e == -ENOTDIR ? "not a directory"
+                                                              : strerror(-e),
+                                              ws);
+                return 0;
+        }
+        if (gone && !r->o->forget_gone)
+                return bw_report_fail(
+                        r, -ENOENT,
+                        "the workspace %s of installation %s no longer exists, so revert cannot reach the entries "
+                        "apply set there, which would go on naming accounts revert deletes: if you moved it, "
+                        "bulwark revert %s --moved-to NEW-PATH (they are removed there); if you deleted it, "
+                        "bulwark revert %s --deleted. Nothing was reverted",
+                        ws, id, id, id);
+        return 0;
+}
+
 /*
  * Objects created after apply inherited bulwark's default entries, and objects replaced since
  * (an editor saving through a rename) are not the inodes the journal knows: neither can be put
@@ -252,7 +299,9 @@ static int strip_leftovers(struct run *r, const char *id, uint64_t *ret_changed)
                         .dry_run = false, .threads = r->o->threads, .on_error = bw_report_object_error};
                 for (size_t i = 0; i < n; i++) {
                         struct bw_tree_stats st = {0};
-                        if (BE(r)->tree_converge(&s.tp, roots[i], &to, &st) == 0)
+                        char moved[2 * PATH_MAX];
+                        const char *root = moved_root(r, ws, roots[i], moved, sizeof(moved));
+                        if (root && BE(r)->tree_converge(&s.tp, root, &to, &st) == 0)
                                 *ret_changed += st.changed;
                 }
                 free(roots);
@@ -297,6 +346,24 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                 }
                 keys[nk] = (struct restore_key){&acl[nk], i};
                 nk++;
+        }
+        /* --moved-to: the records name the objects where apply found them; their inodes are checked
+         * where they are now (a record whose object is not there is skipped as ever) */
+        char ws[PATH_MAX], user[PATH_MAX];
+        _cleanup_free_ char *moved = NULL;
+        if (ret == 0 && nk && r->o->moved_to && bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) == 0) {
+                moved = calloc(nk, PATH_MAX);
+                if (!moved)
+                        abort();
+                for (size_t i = 0; i < nk; i++) {
+                        char was[PATH_MAX]; /* (the record's bytes are not NUL-terminated) */
+                        snprintf(was, sizeof(was), "%.*s", (int) acl[i].root_len, acl[i].root);
+                        char *now = moved + i * PATH_MAX;
+                        if (moved_root(r, ws, was, now, PATH_MAX) == now) {
+                                acl[i].root = now;
+                                acl[i].root_len = strlen(now);
+                        }
+                }
         }
         uint64_t restored = 0, skipped = 0, failed = 0;
         if (ret == 0 && nk) {
@@ -414,7 +481,9 @@ int bw_cmd_revert(const char *which, bool all, const struct bw_engine_options *o
         if (ret == 0 && lock < 0)
                 ret = lock;
         bool began = ret == 0; /* past the refusals: the audit trail records this revert */
-        size_t matched = 0;
+        size_t matched = 0, checked = 0;
+        if (ret == 0)
+                ret = bw_state_for_each_install(&r, all ? NULL : which, check_workspace, NULL, &checked);
         if (ret == 0)
                 ret = bw_state_for_each_install(&r, all ? NULL : which, revert_one, out, &matched);
         if (ret == 0 && !all && matched == 0)

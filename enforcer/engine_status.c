@@ -81,11 +81,12 @@ static int status_one(struct run *parent, const char *id, void *userdata) {
                 bool gone = workspace_gone(&r);
                 unsigned unreadable = root ? 0 : r.unknown + (unsigned) r.acl_errors;
                 unsigned drift = r.adds + r.changes + r.removes + (root ? r.unknown : 0) + gone;
-                char gone_why[3 * PATH_MAX];
+                char gone_why[4 * PATH_MAX];
                 snprintf(gone_why, sizeof(gone_why),
                          "WORKSPACE GONE: %s no longer exists, so this plan protects nothing; revert its "
-                         "installation: bulwark revert %s (or bulwark revert %s)",
-                         ws, ws, id);
+                         "installation (%s), saying where it went: bulwark revert %s --moved-to NEW-PATH, or "
+                         "bulwark revert %s --deleted",
+                         ws, id, ws, ws);
                 sv->unreadable += unreadable;
                 /* Moved protected objects are not drift: they are protected more than their names
                  * call for, and apply leaves them so. They are listed apart ("kept"). */

@@ -47,7 +47,8 @@ static void usage(FILE *f) {
               "  apply --installed ID|WORKSPACE [-y]\n"
               "                                     apply an installed plan again (heals drift)\n"
               "  apply --reviewed CHANGES           apply a change set saved by plan -o, if nothing moved\n"
-              "  revert [ID | WORKSPACE | --all]    undo what apply did, exactly (root); default: the\n"
+              "  revert [ID | WORKSPACE | --all] [--moved-to DIR | --deleted]\n"
+              "                                     undo what apply did, exactly (root); default: the\n"
               "                                     installation of the current directory\n"
               "  status [--json]                    installed plans, and drift since they were applied\n"
               "  doctor [--json]                    what this host can enforce\n"
@@ -121,13 +122,17 @@ static const char *const command_help[][2] = {
                   "--quiet prints no change line (errors and warnings still go to standard error), and no\n"
                   "progress line; on a terminal the changes are still shown before the question.\n"
                   "Exit: 0 success, 1 error or cancelled.\n"},
-        {"revert", "Usage: bulwark revert [ID | WORKSPACE | --all] [--workspace DIR]\n\n"
+        {"revert", "Usage: bulwark revert [ID | WORKSPACE | --all] [--workspace DIR] [--moved-to DIR | --deleted]\n\n"
                    "As root: restore the exact ACL bytes every change replaced, remove the installation,\n"
                    "and, when no installation is left, the accounts and the firewall table bulwark created.\n"
                    "ID is a plan ID or installation ID (or a prefix of one) from 'bulwark status'; WORKSPACE\n"
                    "the directory of an installation (a name with a '/', or one that is no ID: write ./NAME\n"
                    "for a directory named like an ID). With none of them, the installation of --workspace DIR,\n"
-                   "else of the current directory. --quiet prints nothing but errors. Exit: 0/1.\n"},
+                   "else of the current directory. --quiet prints nothing but errors.\n\n"
+                   "A workspace that no longer exists where apply found it is refused (nothing reverted):\n"
+                   "the entries apply set on a moved tree would go on naming the accounts revert deletes.\n"
+                   "--moved-to DIR: it was moved to DIR, where its entries are restored and removed;\n"
+                   "--deleted: it was deleted, revert the rest. Exit: 0/1.\n"},
         {"status", "Usage: bulwark status [--json] [-v | --verbose]\n\n"
                    "For every installed plan: is it still in force, or what drifted (an entry removed, a\n"
                    "flushed table, a deleted user). Past 50 drifted objects under one root the rest are\n"
@@ -632,6 +637,21 @@ static int resolve_installed(const char *state_dir, const char *arg, char id[17]
         const char *cmd = "bulwark apply";
         if (names_a_path(arg) || !is_hex(arg)) {
                 if (!is_directory(arg)) {
+                        /* a workspace removed since apply still has its installation, which can only
+                         * be reverted: say so rather than that nothing is there */
+                        char abs[PATH_MAX];
+                        if (lexical_absolute(arg, abs, sizeof(abs))) {
+                                install_id_of(abs, id);
+                                if (install_exists(state_dir, id)) {
+                                        bw_term_error(color_err(), cmd,
+                                                      "--installed %s: the workspace does not exist (nothing was "
+                                                      "changed); a plan is still installed for it (installation "
+                                                      "%s): bulwark revert %s --moved-to NEW-PATH (you moved "
+                                                      "it) or --deleted (you deleted it) undoes it",
+                                                      arg, id, abs);
+                                        return -ENOENT;
+                                }
+                        }
                         bw_term_error(color_err(), cmd,
                                       "--installed %s: no such directory, and not an installation ID (the hex "
                                       "digits 'bulwark status' shows)",
@@ -872,6 +892,8 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 OPT_REVIEWED,
                 OPT_INSTALLED,
                 OPT_COLOR,
+                OPT_MOVED_TO,
+                OPT_DELETED,
         };
         static const struct option opts[] = {
                 {"json", no_argument, NULL, OPT_JSON},
@@ -889,6 +911,8 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 {"installed", required_argument, NULL, OPT_INSTALLED},
                 {"output", required_argument, NULL, 'o'},
                 {"color", optional_argument, NULL, OPT_COLOR},
+                {"moved-to", required_argument, NULL, OPT_MOVED_TO},
+                {"deleted", no_argument, NULL, OPT_DELETED},
                 {"quiet", no_argument, NULL, 'q'},
                 {"yes", no_argument, NULL, 'y'},
                 {"verbose", no_argument, NULL, 'v'},
@@ -959,6 +983,12 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                 case OPT_INSTALLED:
                         installed = optarg;
                         break;
+                case OPT_MOVED_TO:
+                        o.moved_to = optarg;
+                        break;
+                case OPT_DELETED:
+                        o.forget_gone = true;
+                        break;
                 case OPT_COLOR:
                         if (!set_color(optarg))
                                 return EX_USAGE;
@@ -990,6 +1020,25 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
         if (o.changes_out && !bw_streq(cmd, "plan")) {
                 bw_term_error(color_err(), "bulwark", "-o CHANGES belongs to bulwark plan");
                 return EX_USAGE;
+        }
+        if ((o.moved_to || o.forget_gone) && !bw_streq(cmd, "revert")) {
+                bw_term_error(color_err(), "bulwark", "%s belongs to bulwark revert",
+                              o.moved_to ? "--moved-to" : "--deleted");
+                return EX_USAGE;
+        }
+        if (o.moved_to && (all || o.forget_gone)) {
+                bw_term_error(color_err(), "bulwark revert", "--moved-to names where one workspace went: not with %s",
+                              all ? "--all" : "--deleted");
+                return EX_USAGE;
+        }
+        char moved_to[PATH_MAX];
+        if (o.moved_to) {
+                /* the roots are compared as paths: make it absolute, as apply bound the workspace */
+                if (!lexical_absolute(o.moved_to, moved_to, sizeof(moved_to))) {
+                        bw_term_error(color_err(), "bulwark revert", "--moved-to %s: the path is too long", o.moved_to);
+                        return EX_USAGE;
+                }
+                o.moved_to = moved_to;
         }
         if ((yes || installed) && !apply) {
                 bw_term_error(color_err(), "bulwark", "%s belongs to bulwark apply", yes ? "--yes" : "--installed");

@@ -360,7 +360,7 @@ $bulwark status >$out 2>$err
 check "bulwark status, an installed workspace vanished: exit 2 (drift), not in force" sh -c "
         test $? -eq 2 && ! grep -q 'in force' $out"
 check "  ...says it is gone and to revert it (by its path or the installation's ID)" \
-        grep -q '^! plan .* workspace /home/ann/gone .*: WORKSPACE GONE: /home/ann/gone no longer exists.*bulwark revert /home/ann/gone (or bulwark revert [0-9a-f]\{16\})' $out
+        grep -q '^! plan .* workspace /home/ann/gone .*: WORKSPACE GONE: /home/ann/gone no longer exists.*installation ([0-9a-f]\{16\}), saying where it went: bulwark revert /home/ann/gone --moved-to NEW-PATH, or bulwark revert /home/ann/gone --deleted' $out
 $bulwark status --json >$out 2>$err
 check "bulwark status --json, an installed workspace vanished: exit 2, the root listed as unknown" $py -c "
 import json
@@ -372,12 +372,40 @@ assert 'bulwark revert /home/ann/gone' in i['error'], i
 assert $? == 2"
 $bulwark apply /run/gone.plan --workspace /home/ann/gone --user ann </dev/null >$out 2>$err
 check "bulwark apply again, the installed workspace vanished: exit 1, says to revert its installation" sh -c "
-        test $? -eq 1 && grep -q 'workspace /home/ann/gone does not exist: check the path (nothing was changed); a plan is still installed for it: bulwark revert /home/ann/gone undoes it' $err"
+        test $? -eq 1 && grep -q 'workspace /home/ann/gone does not exist: check the path (nothing was changed); a plan is still installed for it: bulwark revert /home/ann/gone --moved-to NEW-PATH (you moved it) or --deleted (you deleted it) undoes it' $err"
+$bulwark apply --installed /home/ann/gone </dev/null >$out 2>$err
+check "bulwark apply --installed, the installed workspace vanished: exit 1, names its installation, says to revert it" sh -c "
+        test $? -eq 1 && grep -q 'installed /home/ann/gone: the workspace does not exist (nothing was changed); a plan is still installed for it (installation [0-9a-f]\{16\}): bulwark revert /home/ann/gone --moved-to NEW-PATH (you moved it) or --deleted (you deleted it) undoes it' $err"
 $bulwark revert /home/ann/gone >$out 2>$err
+check "bulwark revert of a vanished workspace's installation, not told where it went: exit 1, both ways out, nothing reverted" sh -c "
+        test $? -eq 1 && grep -q 'no longer exists.*--moved-to NEW-PATH.*--deleted. Nothing was reverted' $err &&
+        id bw-off-ann >/dev/null"
+$bulwark revert /home/ann/gone --deleted >$out 2>$err
 s=$?
 $bulwark revert --all >/dev/null 2>&1
-check "bulwark revert of a vanished workspace's installation (by its path): exit 0" test $s -eq 0
+check "bulwark revert --deleted of a vanished workspace's installation (by its path): exit 0" test $s -eq 0
 check "  ...nothing left installed" sh -c "! id bw-off-ann 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
+
+# a workspace moved after apply: a plain revert would leave the moved tree's entries naming
+# accounts it deletes (whose ids the next account made may get); --moved-to reverts it there
+mkdir -p /home/ann/mv/sub/deep /home/ann/mv/.git
+echo x >/home/ann/mv/sub/f
+chown -R ann:ann /home/ann/mv
+$bulwark apply /run/gone.plan --workspace /home/ann/mv --user ann </dev/null >/dev/null 2>&1
+setpriv --reuid=ann --regid=ann --init-groups sh -c 'echo later >/home/ann/mv/sub/later'
+mv /home/ann/mv /home/ann/mv.moved
+$bulwark revert /home/ann/mv --moved-to /nowhere >$out 2>$err
+check "bulwark revert --moved-to MISSING: exit 1, names it, nothing reverted" sh -c "test $? -eq 1 &&
+        grep -q -- '--moved-to /nowhere: No such file or directory' $err && id bw-off-ann >/dev/null"
+$bulwark revert --all --moved-to /home/ann/mv.moved >$out 2>$err
+check "bulwark revert --all --moved-to: exit 64" test $? -eq 64
+$bulwark apply /run/gone.plan --deleted >$out 2>$err
+check "bulwark apply --deleted: exit 64 (it belongs to revert)" test $? -eq 64
+(cd /home/ann && $bulwark revert /home/ann/mv --moved-to mv.moved >$out 2>$err)
+check "bulwark revert WORKSPACE --moved-to NEW (relative): exit 0" test $? -eq 0
+check "  ...no entry naming a deleted account is left on the moved tree (files made since apply too)" sh -c "
+        ! getfacl -R -p -n /home/ann/mv.moved /home/ann 2>/dev/null | grep -Eq '^(default:)?(user|group):[0-9]+:'"
+check "  ...and the accounts are gone" sh -c "! id bw-off-ann 2>/dev/null"
 
 # symlinks planted where carve-outs are (.git, a .env the policy's glob makes read-only, a path
 # it makes unreadable): apply never follows them

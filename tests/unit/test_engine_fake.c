@@ -264,10 +264,11 @@ static void test_status_workspace_gone(void **state) {
         assert_int_equal(f->st.n_obj - k, 4);
         f->st.n_obj = k;
         install_id("/home/ann/proj", id);
-        char want[256];
+        char want[512];
         snprintf(want, sizeof(want),
                  "WORKSPACE GONE: /home/ann/proj no longer exists, so this plan protects nothing; revert its "
-                 "installation: bulwark revert /home/ann/proj (or bulwark revert %s)",
+                 "installation (%s), saying where it went: bulwark revert /home/ann/proj --moved-to NEW-PATH, or "
+                 "bulwark revert /home/ann/proj --deleted",
                  id);
         assert_int_equal(status(x, false, &text), 2);
         assert_non_null(strstr(text, want));
