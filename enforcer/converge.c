@@ -337,18 +337,6 @@ static size_t acl_roots(const struct bw_backend *be, const struct bw_tree_policy
         return n;
 }
 
-/* A writable root inside ${tmpdir} when ${tmpdir} is writable: every run replaces ${tmpdir} with a
- * private directory, so runs never see that root (and the runner refuses a workspace there). */
-static const char *hidden_by_private_tmp(const struct run *r, const char *root) {
-        const char *tmpdir = r->values[BW_VAR_TMPDIR];
-        if (!tmpdir || bw_streq(root, tmpdir) || !bw_path_is_within(root, tmpdir))
-                return NULL;
-        for (size_t i = 0; i < r->tp.n_paths; i++)
-                if (r->tp.paths[i].kind == BW_RULE_WRITABLE && bw_streq(r->tp.paths[i].path, tmpdir))
-                        return tmpdir;
-        return NULL;
-}
-
 /* The walk's progress, counted over the whole command (the roots walked before this one too). */
 static void walk_progress(void *ctx, uint64_t seen, uint64_t changed) {
         const struct run *r = ctx;
@@ -370,19 +358,6 @@ int bw_converge_acls(struct run *r) {
                          inside ? "; the roots inside it get their entries" : "");
                 bw_report_add(r, '?', "acl", sticky[i], detail, NULL, 0);
                 r->unknown--; /* informational, not a difference */
-        }
-        for (size_t i = 0; i < n; i++) {
-                const char *tmp = hidden_by_private_tmp(r, roots[i]);
-                if (!tmp || root_kind(&r->tp, roots[i]) != BW_RULE_WRITABLE)
-                        continue;
-                char detail[PATH_MAX + 300];
-                snprintf(detail, sizeof(detail),
-                         "cannot be served: it lies inside ${tmpdir} (%s), which every run replaces with a private "
-                         "directory, so runs never see it (the runner refuses a workspace there); its entries are set, "
-                         "but bind tmpdir elsewhere (bulwarkc -D tmpdir=DIR) or move it",
-                         tmp);
-                bw_report_add(r, '?', "acl", roots[i], detail, NULL, 0);
-                r->unknown--;
         }
         if (!BE(r)->per_object_acls)
                 return converge_targets(r);

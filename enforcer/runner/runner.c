@@ -1707,17 +1707,24 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sl.writable.n; i++)
                 if (bw_streq(sl.writable.v[i], tmpdir))
                         private_tmp = tmpdir;
-        if (private_tmp && (bw_streq(tmpdir, "/") || within(b.value[BW_VAR_WORKSPACE], tmpdir) ||
-                            within(b.value[BW_VAR_HOME], tmpdir))) {
-                /* a newcomer's first try is often a repository in /tmp: say both ways out */
-                bool ws_inside = within(b.value[BW_VAR_WORKSPACE], tmpdir);
-                refuse("%s %s is in %s, which every run replaces with a private temporary directory of its own "
-                       "(it would hide it): move it out of %s (a workspace for example to ~/src), or compile the "
-                       "policy with another temporary directory (bulwarkc POLICY or builtin:workspace-write -D "
-                       "workspace=%s -D tmpdir=DIR -o "
-                       "PLAN) and run with bulwark run --plan PLAN",
-                       ws_inside ? "the workspace" : "your home",
-                       ws_inside ? b.value[BW_VAR_WORKSPACE] : b.value[BW_VAR_HOME], tmpdir, tmpdir,
+        /* A workspace below ${tmpdir} (a newcomer's first try is often a repository in /tmp) is
+         * bound back into the private tmpfs at its own path, like any writable root below it, and
+         * the rest of the shared directory stays out of sight. What cannot be: a workspace that is
+         * ${tmpdir} itself, or a home below it (what the sandbox reads there, ~/.gitconfig and the
+         * tools' configuration, would all be hidden). */
+        const char *hidden_by_tmp = NULL;
+        if (private_tmp && (bw_streq(tmpdir, "/") || bw_streq(b.value[BW_VAR_WORKSPACE], tmpdir)))
+                hidden_by_tmp = "the workspace";
+        else if (private_tmp && within(b.value[BW_VAR_HOME], tmpdir))
+                hidden_by_tmp = "your home";
+        if (hidden_by_tmp) {
+                bool home = hidden_by_tmp[0] == 'y';
+                const char *path = home ? b.value[BW_VAR_HOME] : b.value[BW_VAR_WORKSPACE];
+                refuse("%s %s is %sthe run's temporary directory %s (${tmpdir}), which every run replaces with a "
+                       "private one of its own (it would hide it): use a directory elsewhere, or compile the policy "
+                       "with another temporary directory (bulwarkc POLICY or builtin:workspace-write -D "
+                       "workspace=%s -D tmpdir=DIR -o PLAN) and run with bulwark run --plan PLAN",
+                       hidden_by_tmp, path, bw_streq(path, tmpdir) ? "" : "below ", tmpdir,
                        b.value[BW_VAR_WORKSPACE]);
         }
         struct bw_limits limits;

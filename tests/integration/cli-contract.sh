@@ -449,18 +449,28 @@ run_as_ann $bulwark run --bogus -- true >$out 2>$err
 check "bulwark run --bogus: 125, names it" sh -c "test $? -eq 125 && grep -q -- '--bogus' $err"
 run_as_ann $bulwark run --workspace /home/ann/repo -- sh -c 'printf %s "$BULWARK_SANDBOX"' >$out 2>$err
 check "bulwark run --workspace DIR: in the sandbox (BULWARK_SANDBOX=offline)" grep -qx offline $out
-# a newcomer's first try: a repository in /tmp, which every run replaces with a private one
+# a newcomer's first try: a repository in /tmp. Every run gets a private /tmp; the workspace is
+# bound back into it at its own path, protected as anywhere else, and the rest of /tmp stays out
+# of sight.
 mkdir -p /tmp/newcomer/.git
+echo other-user >/tmp/left-by-someone
 chown -R ann:ann /tmp/newcomer
-(cd /tmp/newcomer && run_as_ann $bulwark run -- true >$out 2>$err)
-check "bulwark run in a workspace under /tmp: 125, says why and both ways out" sh -c "test $? -eq 125 &&
-        grep -q 'the workspace /tmp/newcomer is in /tmp' $err && grep -q 'move it out of /tmp' $err &&
+(cd /tmp/newcomer && run_as_ann $bulwark run -- sh -c 'echo ok >made; touch .git/planted; cat /tmp/left-by-someone' >$out 2>$err)
+check "bulwark run in a workspace under /tmp: runs, writes there (exit 1: the rest fails)" sh -c "test $? -eq 1 &&
+        test -s /tmp/newcomer/made"
+check "  ...its .git stays read-only" test ! -e /tmp/newcomer/.git/planted
+check "  ...the rest of the shared /tmp is out of sight" grep -q 'left-by-someone: No such file' $err
+# a workspace that IS the temporary directory cannot be: the private one would replace it
+(cd /tmp && run_as_ann $bulwark run --workspace /tmp -- true >$out 2>$err)
+check "bulwark run --workspace /tmp: 125, says why and the way out" sh -c "test $? -eq 125 &&
+        grep -q 'the workspace /tmp is the run.s temporary directory /tmp' $err &&
         grep -q -- '-D tmpdir=DIR' $err && grep -q -- '--plan PLAN' $err"
-$bulwarkc builtin:workspace-write -D workspace=/tmp/newcomer -D home=/home/ann -D user=ann -D tmpdir=/var/tmp/ann-tmp \
-        -o /run/newcomer.plan 2>$err
-mkdir -p /var/tmp/ann-tmp && chown ann:ann /var/tmp/ann-tmp && chmod 644 /run/newcomer.plan
-(cd /tmp/newcomer && run_as_ann $bulwark run --plan /run/newcomer.plan -- sh -c 'echo ok >made' >$out 2>$err)
-check "  ...and the way out it names works (a plan with -D tmpdir=DIR)" sh -c "test $? -eq 0 && test -s /tmp/newcomer/made"
+$bulwarkc builtin:workspace-write -D workspace=/tmp -D home=/home/ann -D user=ann -D tmpdir=/var/tmp/ann-tmp \
+        -o /run/tmpws.plan 2>$err
+mkdir -p /var/tmp/ann-tmp && chown ann:ann /var/tmp/ann-tmp && chmod 644 /run/tmpws.plan
+(cd /tmp && run_as_ann $bulwark run --plan /run/tmpws.plan -- sh -c 'echo ok >/tmp/newcomer/made2' >$out 2>$err)
+check "  ...and the way out it names works (a plan with -D tmpdir=DIR)" sh -c "test $? -eq 0 &&
+        test -s /tmp/newcomer/made2"
 
 # ---------------------------------------------------------------- doctor
 $bulwark doctor >$out 2>$err

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Writable roots inside a shared sticky directory (issue #12): the sticky directory is left alone
 # (a default ACL there would override every user's umask), the roots inside it get their entries;
-# a root that runs cannot use (inside ${tmpdir}, which every run replaces with a private one) says
-# so in plan and apply.
+# a root inside ${tmpdir}, which every run replaces with a private one, is bound back into it at its
+# own path, so a workspace in /tmp works like any other.
 build=$1
 . "$(dirname "$0")/lib.sh"
 
@@ -24,14 +24,21 @@ acls >/run/acl.before
 $bulwark plan /run/ws.plan --workspace /tmp/myrepo --user ann >/run/plan.out 2>&1
 check "plan: /tmp itself is left alone, the roots inside get entries" grep -q '^? acl    /tmp .*left alone.*the roots inside it get their entries' /run/plan.out
 check "plan: the workspace inside /tmp gets its entries" grep -q '^+ acl    /tmp/myrepo ' /run/plan.out
-check "plan: and says runs cannot use it (inside \${tmpdir})" grep -q '^? acl    /tmp/myrepo .*cannot be served: it lies inside \${tmpdir} (/tmp)' /run/plan.out
+check_fails "plan: says nothing cannot be served (runs bind it back into their private /tmp)" grep -q 'cannot be served' /run/plan.out
 $bulwark apply /run/ws.plan --workspace /tmp/myrepo --user ann >/run/apply.out 2>&1
 check "apply succeeds" test $? -eq 0
-check "apply says so too" grep -q '^? acl    /tmp/myrepo .*cannot be served' /run/apply.out
 check "/tmp/myrepo has its write group's entry" sh -c "getfacl -p /tmp/myrepo | grep -q '^group:$(write_group /tmp/myrepo):rwx'"
 check "/tmp/myrepo/main.c too" sh -c "getfacl -p /tmp/myrepo/main.c | grep -q '^group:$(write_group /tmp/myrepo):rw-'"
 check "/tmp itself carries no ACL" sh -c "! getfacl -p /tmp | grep -Eq '^(default:|group:bw|user:bw)'"
 check "ann's sandbox writes /tmp/myrepo at the DAC level" as_sandbox /tmp/myrepo bw-off-ann sh -c 'echo x >>/tmp/myrepo/main.c'
+echo secret-of-someone >/tmp/left-by-someone
+(cd /tmp/myrepo && as_user ann $bulwark run -- sh -c 'id -un; echo y >>main.c; cat /tmp/left-by-someone' >/run/run.out 2>&1)
+check "ann's elevated run in /tmp/myrepo: as bw-off-ann, writes the workspace" sh -c "grep -qx bw-off-ann /run/run.out &&
+        test \"\$(tail -n1 /tmp/myrepo/main.c)\" = y"
+check "  ...and sees nothing else of the shared /tmp" grep -q 'left-by-someone: No such file' /run/run.out
+# (what the run leaves, for the comparison of ACLs at the end: the file, and the .git
+# and .bulwark mount points the runner keeps read-only so that nothing can be planted there)
+rm -rf /tmp/left-by-someone /tmp/myrepo/.git /tmp/myrepo/.bulwark
 check "apply for bob" $bulwark apply /run/ws.plan --workspace /home/bob/ws --user bob
 check_fails "bob's sandbox cannot write ann's /tmp/myrepo" as_sandbox /home/bob/ws bw-off-bob sh -c 'echo x >>/tmp/myrepo/main.c'
 check "revert ann's and bob's" $bulwark revert --all
