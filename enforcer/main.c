@@ -276,6 +276,16 @@ static int cmd_run(int argc, char **argv) {
         } else {
                 if (bw_front_workspace("run", workspace, verbose, ws, sizeof(ws)) < 0)
                         return 125;
+                if (plan && bw_front_admin_constraints()) {
+                        /* a plan compiled elsewhere may have been compiled without them */
+                        fprintf(stderr,
+                                "bulwark run: --plan %s: admin constraints apply on this machine (%s), and a plan "
+                                "given with --plan cannot be checked against them: put the policy in "
+                                "%s/.bulwark/policy.yaml (bulwark run compiles it under them); the command was not "
+                                "run\n",
+                                plan, BW_FRONT_ADMIN_DIR, ws);
+                        return 125;
+                }
                 if (!plan) {
                         plan_fd = bw_front_policy_memfd(ws);
                         if (plan_fd == -1)

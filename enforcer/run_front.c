@@ -618,6 +618,49 @@ static void print_widening(const struct bw_compilation *c, const struct bw_compi
         free(text);
 }
 
+bool bw_front_admin_constraints(void) {
+        return bw_admin_dir_has_constraints(BW_FRONT_ADMIN_DIR);
+}
+
+/* An anonymous file holding size bytes of buf, for the runner; -1 after saying why. */
+static int plan_memfd(const uint8_t *buf, size_t size) {
+        int fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
+        if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
+                fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* No workspace policy, and admin constraints: the built-in profile the runner would use, compiled
+ * under them (the runner's own copy of it knows no constraints). */
+static int builtin_under_admin(const char *workspace) {
+        const char *values[BW_VAR_COUNT];
+        caller_values(workspace, values);
+        struct bw_compile_options co;
+        compile_options(&co, "builtin:workspace-write", values);
+        struct bw_compilation comp = {0};
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        int fd = -1;
+        int r = bw_compile(&co, &comp);
+        bw_diags_print(&comp.diags, &comp.sources, stderr, color());
+        if (r < 0)
+                fprintf(stderr,
+                        "bulwark run: the built-in workspace-write profile for %s does not satisfy the admin "
+                        "constraints in %s (above); the command was not run\n",
+                        workspace, BW_FRONT_ADMIN_DIR);
+        else if (bw_compilation_to_plan(&comp, true, &buf, &size) < 0)
+                fprintf(stderr, "bulwark run: cannot build a plan from the built-in workspace-write profile\n");
+        else
+                fd = plan_memfd(buf, size);
+        free(buf);
+        bw_compilation_done(&comp);
+        return fd;
+}
+
 int bw_front_policy_memfd(const char *workspace) {
         if (runner_refuses())
                 return BW_FRONT_NO_POLICY; /* the runner says why the run cannot be */
@@ -625,7 +668,7 @@ int bw_front_policy_memfd(const char *workspace) {
         snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", workspace);
         int r = bw_trust_policy_precheck(workspace, why, sizeof(why));
         if (r == -ENOENT)
-                return BW_FRONT_NO_POLICY;
+                return bw_front_admin_constraints() ? builtin_under_admin(workspace) : BW_FRONT_NO_POLICY;
         if (r < 0) {
                 fprintf(stderr, "bulwark run: %s; the command was not run\n", why);
                 return -1;
@@ -696,13 +739,7 @@ int bw_front_policy_memfd(const char *workspace) {
         }
         plan_cache_store(values, &comp, buf, size);
 hand_over:
-        fd = memfd_create("bulwark-plan", 0); /* inherited by the runner on purpose */
-        if (fd < 0 || write(fd, buf, size) != (ssize_t) size || lseek(fd, 0, SEEK_SET) < 0) {
-                fprintf(stderr, "bulwark run: cannot hand the compiled plan over: %s\n", strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                fd = -1;
-        }
+        fd = plan_memfd(buf, size);
 out:
         free(buf);
         bw_trust_set_done(&now);

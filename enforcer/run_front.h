@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 #define BW_FRONT_STATE_DIR "/var/lib/bulwark"
-#define BW_FRONT_ADMIN_DIR "/etc/bulwark/admin.d"
+#define BW_FRONT_ADMIN_DIR BW_ADMIN_CONSTRAINTS_DIR
 #define BW_FRONT_NO_POLICY (-2)
 
 /*
@@ -32,8 +34,14 @@ bool bw_front_installed_for(const char *dir);
  */
 void bw_front_note_installed(const char *dir);
 
+/* Are there admin constraints on this machine (a *.yaml in BW_FRONT_ADMIN_DIR)? Every unelevated
+ * run obeys them: its plan is compiled under them, never taken from elsewhere. */
+bool bw_front_admin_constraints(void);
+
 /* Unelevated: WORKSPACE/.bulwark/policy.yaml, checked, trusted and compiled into an anonymous
- * file for the runner. The fd, BW_FRONT_NO_POLICY when there is none, or -1 after printing why. */
+ * file for the runner; without one, under admin constraints, the built-in workspace-write profile
+ * compiled under them. The fd, BW_FRONT_NO_POLICY when the runner's own built-in plan serves, or
+ * -1 after printing why. */
 int bw_front_policy_memfd(const char *workspace);
 
 /* bulwark trust: show, record or revoke the caller's trust in the workspace's policy.

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Small helpers declared in util.h: printing untrusted text safely, reading a whole fd, a stable
- * sort. */
+ * sort, whether there are admin constraints. */
 #include "util.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,4 +101,17 @@ void bw_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, 
                 abort();
         merge_sort(base, tmp, n, size, cmp);
         free(tmp);
+}
+
+bool bw_admin_dir_has_constraints(const char *dir) {
+        DIR *d = opendir(dir);
+        bool any = false;
+        for (struct dirent *de; d && !any && (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                /* the names the compiler reads (compiler/resolve.c admin_names) */
+                any = de->d_name[0] != '.' && len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0;
+        }
+        if (d)
+                closedir(d);
+        return any;
 }

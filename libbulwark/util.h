@@ -105,3 +105,9 @@ ssize_t bw_read_full(int fd, void *buf, size_t size);
  * up to 2.36 but not from 2.37, and Microsoft's never was. Aborts when it cannot allocate
  * rather than falling back to another order. */
 void bw_sort_stable(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+/* Where administrators keep the constraints every plan on this machine obeys. */
+#define BW_ADMIN_CONSTRAINTS_DIR "/etc/bulwark/admin.d"
+
+/* Does dir hold admin constraints: a NAME.yaml the compiler reads (not starting with a dot)? */
+bool bw_admin_dir_has_constraints(const char *dir);

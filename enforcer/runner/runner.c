@@ -1629,6 +1629,17 @@ int main(int argc, char **argv) {
                  * map uid 0 into the sandbox's user namespace; init empties the bounding set) */
                 if (getuid() != 0)
                         drop_all_caps();
+#ifndef BULWARK_RUNNER_IN_PROCESS
+                /* Admin constraints bind every run. This runner cannot compile (bulwark does, and
+                 * hands the plan over with --plan-fd): its own built-in plan knows no constraints,
+                 * and a plan compiled elsewhere may have been compiled without them. */
+                if (plan_fd < 0 && bw_admin_dir_has_constraints(BW_ADMIN_CONSTRAINTS_DIR))
+                        refuse("admin constraints apply on this machine (%s), and %s cannot be checked against "
+                               "them here: run the command through `bulwark run`, which compiles the policy under "
+                               "them",
+                               BW_ADMIN_CONSTRAINTS_DIR,
+                               plan_path ? "a plan given with --plan" : "the built-in workspace-write plan");
+#endif
                 if (plan_path) {
                         int fd = open(plan_path, O_RDONLY | O_CLOEXEC);
                         if (fd < 0)
@@ -1724,8 +1735,7 @@ int main(int argc, char **argv) {
                        "private one of its own (it would hide it): use a directory elsewhere, or compile the policy "
                        "with another temporary directory (bulwarkc POLICY or builtin:workspace-write -D "
                        "workspace=%s -D tmpdir=DIR -o PLAN) and run with bulwark run --plan PLAN",
-                       hidden_by_tmp, path, bw_streq(path, tmpdir) ? "" : "below ", tmpdir,
-                       b.value[BW_VAR_WORKSPACE]);
+                       hidden_by_tmp, path, bw_streq(path, tmpdir) ? "" : "below ", tmpdir, b.value[BW_VAR_WORKSPACE]);
         }
         struct bw_limits limits;
         bw_plan_limits(plan, &limits);
