@@ -61,7 +61,18 @@ static int check_workspace(struct run *r) {
 
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1, .dry_run = true};
-        int ret = bw_bind_load_plan(&r, plan_path);
+        int ret = 0;
+        if (o->changes_out && !BE(&r)->privileged())
+                /* the change set's digest covers the whole state, and without root part of it (the
+                 * firewall's ruleset, files the caller cannot read) is unknown: apply --reviewed,
+                 * as root, would always find "the machine changed" */
+                ret = bw_report_fail(&r, -EPERM,
+                                     "-o %s: a change set is computed against the whole state, which only root can "
+                                     "read (the firewall's ruleset, every ACL): run sudo bulwark plan %s -o %s "
+                                     "(nothing was saved)",
+                                     o->changes_out, plan_path, o->changes_out);
+        if (ret == 0)
+                ret = bw_bind_load_plan(&r, plan_path);
         if (ret == 0)
                 ret = bw_bind_check_signature(&r, plan_path);
         if (ret == 0)

@@ -221,6 +221,11 @@ $bulwark -q plan /run/a.plan $W >$out 2>$err
 check "bulwark -q plan: exit 2, nothing on stdout" sh -c "test $? -eq 2 && test ! -s $out"
 $bulwark plan /run/a.plan $W -o /run/changes.json >$out 2>$err
 check "bulwark plan PLAN -o CHANGES: exit 2, the change set saved" sh -c "test $? -eq 2 && test -s /run/changes.json"
+# without root the state is partly unknown (the ruleset): apply --reviewed would always refuse it
+setpriv --reuid=ann --regid=ann --init-groups $bulwark plan /run/a.plan $W -o /run/ann-changes.json >$out 2>$err
+check "bulwark plan -o as a user: exit 1, says to run it as root, nothing saved" sh -c "test $? -eq 1 &&
+        grep -q 'only root can read.*sudo bulwark plan /run/a.plan -o /run/ann-changes.json' $err &&
+        test ! -e /run/ann-changes.json"
 
 # ---------------------------------------------------------------- apply, status, revert
 $bulwark apply /run/a.plan $W </dev/null >$out 2>$err
