@@ -30,6 +30,7 @@
 int bw_main(int argc, char **argv);
 #else
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #define DEFAULT_STATE_DIR BW_FRONT_STATE_DIR
@@ -641,6 +642,29 @@ static int install_of_workspace(const char *cmd, const char *state_dir, const ch
         return -ENOENT;
 }
 
+#ifndef _WIN32
+/* apply as root with no real user to go by (no --user, not through sudo) would install the plan
+ * for root: a workspace someone else owns gets sandbox accounts of root's and root's default
+ * entries on every file, and its owner's runs stay unelevated. Say whose it is instead. */
+static bool owner_is_the_real_user(const char *workspace, const char *user) {
+        struct stat st;
+        if (user || getenv("SUDO_USER") || getenv("SUDO_UID") || geteuid() != 0 ||
+            stat(workspace ? workspace : ".", &st) < 0 || st.st_uid == 0)
+                return true; /* (a workspace that is not there: apply says so) */
+        struct passwd *pw = getpwuid(st.st_uid);
+        char owner[64];
+        if (pw)
+                snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+        else
+                snprintf(owner, sizeof(owner), "uid %u", (unsigned) st.st_uid);
+        bw_term_error(color_err(), "bulwark apply",
+                      "the workspace %s belongs to %s, and you are root without sudo: say whose sandbox this is "
+                      "with --user %s (or --user root to install it for root); nothing was changed",
+                      workspace ? workspace : "(the current directory)", owner, pw ? pw->pw_name : "NAME");
+        return false;
+}
+#endif
+
 /* apply --installed ARG: one installation, by installation ID or plan ID (or a unique prefix of
  * either), or by workspace. */
 static int resolve_installed(const char *state_dir, const char *arg, char id[17]) {
@@ -1099,6 +1123,10 @@ static int cmd_engine(const char *cmd, int argc, char **argv) {
                         ret = EX_USAGE;
                 } else
                         snprintf(plan_path, sizeof(plan_path), "%s", argv[optind]);
+#ifndef _WIN32
+                if (ret == 0 && apply && !installed && !owner_is_the_real_user(o.workspace, o.user))
+                        ret = 1;
+#endif
                 if (ret == 0 && !apply)
                         ret = bw_cmd_plan(plan_path, &o, out);
 #ifdef _WIN32

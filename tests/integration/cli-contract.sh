@@ -228,6 +228,11 @@ check "bulwark plan -o as a user: exit 1, says to run it as root, nothing saved"
         test ! -e /run/ann-changes.json"
 
 # ---------------------------------------------------------------- apply, status, revert
+# root without sudo and without --user, on a workspace someone else owns: not installed for root
+env -u SUDO_USER -u SUDO_UID $bulwark apply /run/a.plan --workspace /home/ann/repo </dev/null >$out 2>$err
+check "bulwark apply as root (no sudo, no --user) on ann's workspace: exit 1, says --user ann, nothing changed" sh -c "
+        test $? -eq 1 && grep -q 'belongs to ann, and you are root without sudo.*--user ann' $err &&
+        ! id bw-off-root 2>/dev/null && ! ls /var/lib/bulwark/installs/* 2>/dev/null | grep -q ."
 $bulwark apply /run/a.plan $W </dev/null >$out 2>$err
 check "bulwark apply PLAN: exit 0 (off a terminal: no question)" test $? -eq 0
 check "  ...the sandbox user exists" id bw-off-ann
