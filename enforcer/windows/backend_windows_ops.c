@@ -1342,8 +1342,15 @@ int bw_winbe_targets_converge(const struct bw_plan *p, const char *const names[3
         struct bw_win_report rep = {0};
         struct target_ctx tc = {.o = o};
         struct bw_win_journal j = {.on_add = journal_to_engine, .on_add_ctx = &tc};
-        /* per-user: no accounts exist, and none is named in an entry */
-        r = cur_per_user ? 0 : install_accounts(&in, p, names, o->dry_run, err, err_size);
+        /* per-user: no accounts exist, and none is named in an entry but the user's own (the
+         * carve-outs' deny of DELETE) */
+        if (cur_per_user) {
+                r = ops()->account_sid(ops()->ctx, user, &in.user_sid, NULL, 0);
+                if (r < 0)
+                        snprintf(err, err_size, "your account %s cannot be looked up (%s): nothing was changed", user,
+                                 strerror(-r));
+        } else
+                r = install_accounts(&in, p, names, o->dry_run, err, err_size);
         if (r == 0)
                 r = bw_win_translate(p, b, &in, ops(), &t, err, err_size);
         for (size_t i = 0; r == 0 && i < t.n_warnings; i++) {

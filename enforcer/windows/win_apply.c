@@ -34,9 +34,12 @@ int bw_win_target_aces(const struct bw_win_install *in, const struct bw_win_targ
                 for (size_t i = 0; i < in->n_roots && r == 0; i++)
                         if (t->roots & (1u << i))
                                 r = bw_win_acl_add(ret, type, inherit, mask, &in->roots[i].sid);
-                /* a per-user installation has no group (its run is the user's own token) */
+                /* a per-user installation has no group (its run is the user's own token), but the
+                 * carve-out itself may not be deleted or renamed by that token (win_backend.h) */
                 if (r == 0 && !in->per_user)
                         r = bw_win_acl_add(ret, type, inherit, mask, &in->group_sid);
+                else if (r == 0 && t->kind == BW_WIN_T_CARVE)
+                        r = bw_win_acl_add(ret, BW_ACE_DENY, 0, BW_DELETE, &in->user_sid);
                 break;
         }
         case BW_WIN_T_READ:
@@ -57,6 +60,9 @@ bool bw_win_ace_is_ours(const struct bw_win_install *in, const struct bw_win_ace
         for (size_t i = 0; i < in->n_roots; i++)
                 if (bw_win_sid_equal(&ace->sid, &in->roots[i].sid))
                         return true;
+        /* per-user: the carve-outs' deny of DELETE for the user, exactly as bulwark writes it */
+        if (in->per_user && in->user_sid.revision && bw_win_sid_equal(&ace->sid, &in->user_sid))
+                return bw_win_ace_is_deny(ace) && ace->flags == 0 && ace->mask == BW_DELETE;
         /* The group is bulwark's own account, so any explicit entry for it is bulwark's. */
         return in->group_sid.revision && bw_win_sid_equal(&ace->sid, &in->group_sid);
 }

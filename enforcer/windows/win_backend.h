@@ -50,6 +50,12 @@ struct bw_win_install {
          * installation"): no accounts, no group, no secrets, no firewall rule; the record says
          * "mode=user" and holds none of those keys. The run is the user's own token restricted. */
         bool per_user;
+        /* per-user: the user's own SID. Each carve-out gets an explicit deny of DELETE for it, on
+         * the object alone (no inheritance): the run is the user's own token, whose normal pass
+         * grants DELETE on her files, and whether the restricted pass examines DELETE is not known
+         * (SEAM.md). The user, unrestricted, still deletes and renames a carve-out through its
+         * parent's FILE_DELETE_CHILD. */
+        struct bw_win_sid user_sid;
         struct bw_win_target *targets; /* what the last apply put in force (for revert's refcounts) */
         size_t n_targets;
 };

@@ -64,7 +64,9 @@ int bw_win_install_encode(const struct bw_win_install *in, char **ret) {
         puts_(&o, in->user);
         if (in->per_user) {
                 /* no accounts, secrets or rule exist for it: their keys are absent, not empty */
-                puts_(&o, "\nmode=user\nfirewall=0");
+                puts_(&o, "\nmode=user\nuser_sid=");
+                put_sid(&o, &in->user_sid);
+                puts_(&o, "\nfirewall=0");
                 goto roots;
         }
         const char *keys[3] = {"\noffline=", "\nonline=", "\ngroup="};
@@ -174,9 +176,10 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
                 return -EBADMSG;
         *eq = '\0';
         char *v = eq + 1;
-        static const char *const once[] = {
-                "id", "user", "offline", "online", "group", "offline_secret", "online_secret", "firewall", "mode"};
-        for (unsigned i = 0; i < 9; i++)
+        static const char *const once[] = {"id",    "user",           "offline",       "online",
+                                           "group", "offline_secret", "online_secret", "firewall",
+                                           "mode",  "user_sid"};
+        for (unsigned i = 0; i < 10; i++)
                 if (strcmp(line, once[i]) == 0) {
                         if (*seen & (1u << i))
                                 return -EBADMSG; /* a key twice */
@@ -208,6 +211,9 @@ static int decode_line(struct bw_win_install *in, char *line, unsigned *seen) {
                 if (strcmp(v, "user") != 0)
                         return -EBADMSG; /* the machine's installation has no mode line */
                 in->per_user = true;
+        } else if (strcmp(line, "user_sid") == 0) {
+                if (bw_win_sid_from_string(v, &in->user_sid) < 0)
+                        return -EBADMSG;
         } else if (strcmp(line, "root") == 0) {
                 char *sp = strchr(v, ' ');
                 struct bw_win_sid sid;
@@ -269,7 +275,7 @@ int bw_win_install_decode(const char *text, struct bw_win_install *ret) {
         free(copy);
         /* every key of one occurrence is required; a per-user record has id, user, mode and
          * firewall=0 only (an account or a secret in it would be a record made otherwise) */
-        if (r == 0 && seen != (in.per_user ? 0x183u : 0xffu))
+        if (r == 0 && seen != (in.per_user ? 0x383u : 0xffu))
                 r = -EBADMSG;
         if (r == 0 && in.per_user && in.firewall)
                 r = -EBADMSG;

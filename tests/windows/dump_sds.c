@@ -50,7 +50,7 @@ static const struct bw_win_sid *root_sid(const struct bw_win_install *in, const 
 static int per_user_main(const char *out) {
         struct world w;
         world_init(&w);
-        struct bw_win_install in = {.per_user = true};
+        struct bw_win_install in = {.per_user = true, .user_sid = fake_real_user};
         struct bw_win_journal j = {0};
         struct bw_win_report rep = {0};
         struct bw_win_translation t;

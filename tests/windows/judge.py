@@ -274,12 +274,17 @@ def judge_per_user(sids, objects, failures):
         ("state_record", "ann", DELETE, W, "and remove its records (the parent's FILE_DELETE_CHILD)"),
         ("state_installs/new", "ann", DELETE, W, "and its directories"),
         ("git/HEAD", "ann", GENERIC_WRITE_FILE, W, "ann still writes her .git"),
+        ("git", "ann", DELETE, W, "and deletes or renames it (the workspace's FILE_DELETE_CHILD over the deny)"),
+        ("git_config", "ann", DELETE, W, "and the files in it"),
+        ("git", "U-no-root", DELETE, R, "a run without the root SIDs cannot delete .git either"),
     ]
     # A per-user run is ann's own token: she may DELETE her files in the normal pass, and no group
-    # deny takes that away (the machine's installation has one). So .git is kept from being
-    # deleted or renamed only if the restricted pass examines DELETE: open until runbook item 1
-    # says (SEAM.md, "The per-user installation"). The state directory does not depend on it.
-    open_rows = {("git_config", "U", DELETE), ("git", "U", DELETE)}
+    # deny takes that away (the machine's installation has one). .git itself carries a deny of
+    # DELETE for ann (not inherited), so it is neither deleted nor renamed in any hypothesis; a
+    # file in it is kept from deletion only if the restricted pass examines DELETE (never from
+    # being written or created): open until runbook item 1 says (SEAM.md). The state directory
+    # does not depend on it.
+    open_rows = {("git_config", "U", DELETE)}
     for f in failures:
         print("FAIL: " + f)
     return run_table(rows, tokens, sds, parents, objects, failures, open_rows)

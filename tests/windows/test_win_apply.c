@@ -814,7 +814,7 @@ static void test_per_user(void **state) {
         world_init(&w);
         struct snapshot before;
         world_snapshot(&w, &before);
-        struct bw_win_install in = {.per_user = true};
+        struct bw_win_install in = {.per_user = true, .user_sid = fake_real_user};
         struct bw_win_journal j = {0};
         struct bw_win_report rep = {0};
         struct bw_win_translation t;
@@ -849,6 +849,10 @@ static void test_per_user(void **state) {
                                        bw_win_sid_equal(&a->sid, &bw_win_sid_admins) ||
                                        bw_win_sid_equal(&a->sid, &bw_win_sid_users) ||
                                        bw_win_sid_equal(&a->sid, &fake_real_user);
+                        /* ann's own: the carve-outs' deny of DELETE, on the object alone */
+                        if (bw_win_sid_equal(&a->sid, &fake_real_user) && a->type == BW_ACE_DENY &&
+                            a->mask == BW_DELETE && a->flags == 0)
+                                continue;
                         if (!machine && !is_root_sid(&in, &a->sid))
                                 fail_msg("%s: an entry for a SID that is no root's", w.f.objects[i].path);
                 }
@@ -857,8 +861,17 @@ static void test_per_user(void **state) {
         struct fake_object *git = fake_find(&w.f, WS "/.git");
         struct bw_win_sd sd;
         assert_int_equal(bw_win_sd_decode(git->sd, git->sd_n, &sd), 0);
-        assert_true(sd.dacl.n > 0 && sd.dacl.aces[0].type == BW_ACE_DENY && sd.dacl.aces[0].mask == 0x10156 &&
+        assert_true(sd.dacl.n > 1 && sd.dacl.aces[0].type == BW_ACE_DENY && sd.dacl.aces[0].mask == 0x10156 &&
                     is_root_sid(&in, &sd.dacl.aces[0].sid));
+        /* and the deny of DELETE for ann on .git itself, not inherited below it */
+        assert_true(sd.dacl.aces[1].type == BW_ACE_DENY && sd.dacl.aces[1].mask == BW_DELETE &&
+                    sd.dacl.aces[1].flags == 0 && bw_win_sid_equal(&sd.dacl.aces[1].sid, &fake_real_user));
+        bw_win_sd_done(&sd);
+        struct fake_object *cfg = fake_find(&w.f, WS "/.git/config");
+        assert_int_equal(bw_win_sd_decode(cfg->sd, cfg->sd_n, &sd), 0);
+        for (size_t k = 0; k < sd.dacl.n; k++)
+                assert_false(bw_win_sid_equal(&sd.dacl.aces[k].sid, &fake_real_user) &&
+                             sd.dacl.aces[k].mask == BW_DELETE);
         bw_win_sd_done(&sd);
         /* nothing for .ssh or the read grant's tools: they were dropped */
         assert_int_equal(fake_count(&w.f, "set_dacl /c/Users/ann/.ssh"), 0);
@@ -873,7 +886,7 @@ static void test_per_user(void **state) {
         /* the record */
         char *text = NULL;
         assert_int_equal(bw_win_install_encode(&in, &text), 0);
-        assert_non_null(strstr(text, "\nuser=ann\nmode=user\nfirewall=0\nroot="));
+        assert_non_null(strstr(text, "\nuser=ann\nmode=user\nuser_sid=S-1-5-21-1-2-3-1001\nfirewall=0\nroot="));
         assert_null(strstr(text, "offline"));
         assert_null(strstr(text, "secret"));
         assert_null(strstr(text, "group="));
@@ -889,6 +902,8 @@ static void test_per_user(void **state) {
         expect_refused(text, "\nmode=user", "\nmode=user\noffline=bwoff-ann S-1-5-21-1-2-3-1002");
         expect_refused(text, "\nmode=user", "\nmode=user\noffline_secret=00");
         expect_refused(text, "\nmode=user", "\nmode=user\nmode=user");
+        expect_refused(text, "\nuser_sid=S-1-5-21-1-2-3-1001", "");
+        expect_refused(text, "\nuser_sid=S-1-5-21-1-2-3-1001", "\nuser_sid=S-1-x");
         /* a machine record with a mode line is refused too */
         struct bw_win_install m = {0};
         snprintf(m.id, sizeof(m.id), "0123456789abcdef");

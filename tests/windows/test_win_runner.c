@@ -664,6 +664,7 @@ static void test_env_block(void **state) {
  * SIDs); with machine false, the machine's installation of world_run_init is made to vanish. */
 static void per_user_install(struct world_run *w, bool machine, bool per_user_record) {
         struct bw_win_install in = {.per_user = per_user_record};
+        assert_int_equal(w->ops.account_sid(w->ops.ctx, "ann", &in.user_sid, NULL, 0), 0);
         snprintf(in.id, sizeof(in.id), "%s", w->id);
         snprintf(in.user, sizeof(in.user), "ann");
         char ws[] = WS, tmp[] = "/c/Users/ann/AppData/Local/Temp";
