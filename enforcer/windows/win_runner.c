@@ -383,7 +383,9 @@ int bw_win_run_load(const struct bw_win_ops *ops, const char *state_dir, const c
         if (r < 0) {
                 snprintf(err, err_size,
                          "%s is damaged (a line bulwark does not write: a malformed SID or account, a missing key, a "
-                         "cut file): nothing was started; as an administrator, revert %s and apply the plan again",
+                         "cut file): nothing was started; revert %s and apply the plan again (from an elevated prompt "
+                         "for the "
+                         "machine's installation)",
                          ri->record_path, id);
                 bw_win_install_done(&ri->rec);
                 return r == -ENOMEM ? r : -EBADMSG;
@@ -394,13 +396,13 @@ int bw_win_run_load(const struct bw_win_ops *ops, const char *state_dir, const c
         struct bw_plan_error perr = {0};
         if (r == 0 && (r = bw_plan_parse(ri->plan_bytes, ri->plan_n, 0, &ri->plan, &perr)) < 0)
                 snprintf(err, err_size,
-                         "%s is not a valid plan (at byte %llu: %s): nothing was started; as an administrator, apply "
-                         "the plan again",
+                         "%s is not a valid plan (at byte %llu: %s): nothing was started; apply the plan "
+                         "again (from an elevated prompt for the machine's installation)",
                          plan_path, (unsigned long long) perr.offset, perr.message);
         else if (r < 0)
                 snprintf(err, err_size,
-                         "cannot read %s (%s): nothing was started; as an administrator, apply the "
-                         "plan again",
+                         "cannot read %s (%s): nothing was started; apply the plan again "
+                         "(from an elevated prompt for the machine's installation)",
                          plan_path, why[0] ? why : strerror(-r));
         if (r < 0) {
                 bw_win_run_install_done(ri);
@@ -485,8 +487,9 @@ int bw_win_run_find(const struct bw_win_ops *ops, const char *state_dir, const c
         if (r == -ENOENT)
                 snprintf(err, err_size,
                          "no plan is installed for %.*s or a directory above it (%s\\installs has none): nothing "
-                         "was started. On Windows a run needs an installed plan: as an administrator, bulwark apply "
-                         "PLAN --workspace DIR",
+                         "was started. On Windows a run needs an installed plan: bulwark apply PLAN --workspace DIR "
+                         "(from an elevated prompt: the machine's installation; otherwise: a per-user one, whose "
+                         "network limits are advisory)",
                          (int) len, plan_dir, state_dir);
         return r;
 }
