@@ -111,6 +111,20 @@ static const char import_help[] =
         "Exit: 0 printed or written, 1 the configuration is malformed or refused, or OUT exists,\n"
         "64 usage error, 66 FILE cannot be read, 73 OUT cannot be written.\n";
 
+/* -o DIR/.bulwark/policy.yaml where DIR has no .bulwark yet: make it (as bulwark init does), and
+ * nothing else: any other missing directory is the caller's to make. */
+static bool make_policy_dir(const char *out) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", out);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                return false;
+        *slash = 0;
+        const char *base = strrchr(dir, '/');
+        base = base ? base + 1 : dir;
+        return strcmp(base, ".bulwark") == 0 && mkdir(dir, 0755) == 0;
+}
+
 static char *default_file(const char *kind) {
         char *path = NULL;
         const char *home = getenv("HOME");
@@ -235,6 +249,8 @@ int bw_cmd_import(int argc, char **argv) {
         }
         if (out) {
                 r = bw_gen_write_new(-1, out, policy);
+                if (r == -ENOENT && make_policy_dir(out))
+                        r = bw_gen_write_new(-1, out, policy); /* -o .bulwark/policy.yaml, as init makes it */
                 if (r == -EEXIST) {
                         fprintf(stderr,
                                 "bulwark import %s: %s exists already: import never replaces a file (choose another "
@@ -243,7 +259,8 @@ int bw_cmd_import(int argc, char **argv) {
                         goto out;
                 }
                 if (r < 0) {
-                        fprintf(stderr, "bulwark import %s: cannot write %s: %s\n", kind, out, strerror(-r));
+                        fprintf(stderr, "bulwark import %s: cannot write %s: %s%s\n", kind, out, strerror(-r),
+                                r == -ENOENT ? " (make its directory first)" : "");
                         status = EX_CANTCREAT;
                         goto out;
                 }
@@ -253,11 +270,13 @@ int bw_cmd_import(int argc, char **argv) {
                 fprintf(stderr, "bulwark import %s: what did not map, or needs a look:\n", kind);
         for (size_t i = 0; i < notes.n; i++)
                 fprintf(stderr, "  - %s\n", notes.v[i]);
+        size_t out_len = out ? strlen(out) : 0, tail = strlen(".bulwark/policy.yaml");
+        bool in_place = out_len >= tail && strcmp(out + out_len - tail, ".bulwark/policy.yaml") == 0 &&
+                        (out_len == tail || out[out_len - tail - 1] == '/');
         if (out)
                 fprintf(stderr,
-                        "bulwark import %s: wrote %s. Review it, move it to .bulwark/policy.yaml in the repository, "
-                        "then `bulwark trust` and `bulwark run -- CMD`.\n",
-                        kind, out);
+                        "bulwark import %s: wrote %s. Review it%s, then `bulwark trust` and `bulwark run -- CMD`.\n",
+                        kind, out, in_place ? "" : ", move it to .bulwark/policy.yaml in the repository");
         status = 0;
 out:
         bw_gen_notes_done(&notes);

@@ -549,6 +549,14 @@ for sub in "session start" "session stop" "session list" "import codex" "import 
         check "bulwark $sub --help: exit 0, on stdout" sh -c "test $? -eq 0 && test -s $out && test ! -s $err"
         check "  ...its own help (${sub%% *}'s)" sh -c "head -1 $out | grep -q '^Usage: bulwark ${sub%% *}'"
 done
+# the man page's import example in a repository that has no .bulwark yet
+mkdir -p /run/imp && printf 'sandbox_mode = "workspace-write"\n' >/run/imp/config.toml
+(cd /run/imp && $bulwark import codex config.toml -o .bulwark/policy.yaml >$out 2>$err)
+check "bulwark import codex -o .bulwark/policy.yaml (no .bulwark yet): exit 0, made it, no 'move it'" sh -c "
+        test $? -eq 0 && test -s /run/imp/.bulwark/policy.yaml && ! grep -q 'move it' $err"
+(cd /run/imp && $bulwark import codex config.toml -o no/such/dir/p.yaml >$out 2>$err)
+check "  ...-o into a directory that does not exist: exit 73, says to make it" sh -c "
+        test $? -eq 73 && grep -q 'make its directory first' $err"
 # every option a command's usage line names is in the man page
 for c in show plan apply revert status doctor run session trust init; do
         $bulwark $c --help 2>/dev/null | sed -n '1,3p' | grep -o -- '--[a-z][a-z-]*' | sort -u | while read -r o; do
