@@ -10,7 +10,8 @@
 static size_t doctor_dirs(const struct bw_engine_options *o, char ***ret) {
         char **v = NULL;
         size_t n = 0;
-        const char *fixed[] = {".", "/tmp"};
+        char cwd[PATH_MAX]; /* named as it is: "." tells the reader nothing */
+        const char *fixed[] = {getcwd(cwd, sizeof(cwd)) ? cwd : ".", "/tmp"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(fixed); i++) {
                 v = realloc(v, (n + 1) * sizeof(*v));
                 v[n++] = strdup(fixed[i]);

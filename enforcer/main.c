@@ -186,7 +186,8 @@ static const char *const command_help[][2] = {
         {"doctor",
          "Usage: bulwark doctor [--json]\n\nWhat this host can enforce: nftables, the Landlock ABI, user namespaces, "
          "and POSIX ACL\nsupport of the file systems of the current directory, /tmp and every installed workspace.\n"
-         "--quiet prints nothing but errors.\n"},
+         "--quiet prints nothing but errors. Exit: 0 the report was made (what the host lacks is in it), 1 it\n"
+         "could not be.\n"},
 };
 
 static bool print_help(const char *cmd) {
@@ -1209,7 +1210,7 @@ int main(int argc, char **argv) {
         if (bw_streq(cmd, "help") && argc >= 3) { /* bulwark help CMD: as CMD --help, for every CMD */
                 static const char *const commands[] = {"show", "plan",    "apply", "revert", "status", "doctor",
                                                        "run",  "session", "trust", "init",   "import", "completion"};
-                if (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help")) {
+                if (bw_streq(argv[2], "-h") || bw_streq(argv[2], "--help") || bw_streq(argv[2], "help")) {
                         usage(stdout);
                         return 0;
                 }

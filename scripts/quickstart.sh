@@ -75,9 +75,16 @@ awk '
         }' "$out"
 lines=$(($(wc -l <"$out") - 1)) # what bulwark plan prints below its summary line
 echo
-echo "All $lines lines: $bulwark plan $plan --workspace $workspace"
-echo "Every rule, with the policy line it comes from: $bulwark show $plan"
+# the commands below are meant to be pasted: quote what a shell would split or expand
+q() {
+        case $1 in
+        *[!A-Za-z0-9/._+:@%=-]*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
+        *) printf '%s' "$1" ;;
+        esac
+}
+echo "All $lines lines: $(q "$bulwark") plan $(q "$plan") --workspace $(q "$workspace")"
+echo "Every rule, with the policy line it comes from: $(q "$bulwark") show $(q "$plan")"
 # apply gives bulwark-runner its capabilities only where only root can write (not a build
 # directory in a clone of yours): install first, then apply with the installed bulwark
 echo "To apply them: sudo cmake --install $root/build, then (it shows them again and asks):"
-echo "  sudo bulwark apply $plan --workspace $workspace"
+echo "  sudo bulwark apply $(q "$plan") --workspace $(q "$workspace")"
