@@ -1428,23 +1428,29 @@ static int session_run(const struct session_run *r, enum session_use use, char *
         return cold ? BW_ATTACH_UNAVAILABLE : status;
 }
 
-/* Is there a socket where an elevated run's session for workspace would listen? state_dir's
- * choice of directory, without making it: a first look, before the plan is read (the path is
- * made exactly, as the caller, once the writable roots are known). */
-static bool session_may_exist(const char *home, const char *workspace, bool network) {
+/* Where the session of this workspace and mode would listen: state_dir's choice of directory,
+ * without making it; false when the path is too long. A first look, before the plan is read
+ * (the path is made exactly, as the caller, once the writable roots are known). */
+static bool session_guess(const char *home, const char *workspace, bool network, bool elevated, char path[PATH_MAX]) {
         const char *xdg = getenv("XDG_CACHE_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
         struct stat rst;
-        char path[PATH_MAX], hex[17];
-        session_name(workspace, network, true, hex);
+        char hex[17];
+        session_name(workspace, network, elevated, hex);
         int n;
         if (runtime && runtime[0] == '/' && lstat(runtime, &rst) == 0 && S_ISDIR(rst.st_mode) &&
             rst.st_uid == getuid() && !(rst.st_mode & 077))
-                n = snprintf(path, sizeof(path), "%s/bulwark/sessions/%s.sock", runtime, hex);
+                n = snprintf(path, PATH_MAX, "%s/bulwark/sessions/%s.sock", runtime, hex);
         else if (xdg && xdg[0] == '/')
-                n = snprintf(path, sizeof(path), "%s/bulwark/sessions/%s.sock", xdg, hex);
+                n = snprintf(path, PATH_MAX, "%s/bulwark/sessions/%s.sock", xdg, hex);
         else
-                n = snprintf(path, sizeof(path), "%s/.cache/bulwark/sessions/%s.sock", home, hex);
-        return n > 0 && (size_t) n < sizeof(path) && access(path, F_OK) == 0;
+                n = snprintf(path, PATH_MAX, "%s/.cache/bulwark/sessions/%s.sock", home, hex);
+        return n > 0 && n < PATH_MAX;
+}
+
+/* Is there a socket where an elevated run's session for workspace would listen? */
+static bool session_may_exist(const char *home, const char *workspace, bool network) {
+        char path[PATH_MAX];
+        return session_guess(home, workspace, network, true, path) && access(path, F_OK) == 0;
 }
 
 /* In `bulwark` (BULWARK_RUNNER_IN_PROCESS): the bulwark-runner to exec for what this process cannot
@@ -1594,6 +1600,17 @@ int main(int argc, char **argv) {
         bool attach_only = elevated && !can_switch && fallback_runner;
         if (attach_only && (session_cmd || use == SESSION_OFF || !session_may_exist(me->pw_dir, workspace, network)))
                 exec_fallback(argv);
+        /* A run that may go to a session connects now, before the plan, the lists and the tree
+         * guard's scan: the session's init accepts the connection and hands it to the command's
+         * monitor meanwhile (on another core), off the command's wait. The request (with the
+         * boundary's digest, checked there) follows once this run knows its boundary; a run that
+         * does not use it closes the connection, and the monitor ends unused. (As the caller: an
+         * elevated runner switches later.) */
+        if (!session_cmd && use != SESSION_OFF) {
+                char guess[PATH_MAX];
+                if (session_guess(me->pw_dir, workspace, network, elevated, guess))
+                        bw_session_connect_early(guess);
+        }
         struct bw_bindings b = {{NULL}};
         struct bw_plan *plan;
         const char *shown;
@@ -1934,6 +1951,7 @@ int main(int argc, char **argv) {
                                               .real_uid = real_uid};
                 status = session_run(&r, use, argv + optind, envp);
         }
+        bw_session_drop_early(); /* (when no session took the command) */
         if (!session_cmd && status == BW_ATTACH_UNAVAILABLE)
                 status = bw_sandbox_run(&spec, argv + optind, envp);
         /* The sandbox is gone (its pid namespace with it): what did the run leave behind? Elevated,

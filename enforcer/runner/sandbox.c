@@ -1680,22 +1680,61 @@ static void suspend_with_session(int sig) {
         errno = e;
 }
 
-int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
-                      const char *cwd) {
+/* The connection bw_session_connect_early made, and the socket it reached. */
+static int early_conn = -1;
+static char early_path[sizeof(((struct sockaddr_un *) NULL)->sun_path)];
+
+void bw_session_drop_early(void) {
+        if (early_conn >= 0)
+                close(early_conn);
+        early_conn = -1;
+        early_path[0] = 0;
+}
+
+void bw_session_connect_early(const char *socket_path) {
+        bw_session_drop_early();
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        size_t n = strlen(socket_path);
+        if (n >= sizeof(sa.sun_path))
+                return;
+        memcpy(sa.sun_path, socket_path, n + 1);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                early_conn = fd;
+                memcpy(early_path, sa.sun_path, n + 1);
+        } else if (fd >= 0)
+                close(fd); /* (bw_sandbox_attach finds out why, and a stale socket goes there) */
+}
+
+/* A connection to the session at socket_path: the fd, or BW_ATTACH_NO_SESSION /
+ * BW_ATTACH_UNAVAILABLE (as a negative). */
+static int session_connect(const char *socket_path) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (fd < 0 || strlen(socket_path) >= sizeof(sa.sun_path)) {
                 if (fd >= 0)
                         close(fd);
-                return BW_ATTACH_UNAVAILABLE;
+                return -BW_ATTACH_UNAVAILABLE;
         }
         memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 if (errno == ECONNREFUSED)
                         unlink(socket_path); /* a session that is gone */
                 close(fd);
-                return BW_ATTACH_NO_SESSION;
+                return -BW_ATTACH_NO_SESSION;
         }
+        return fd;
+}
+
+int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *const argv[], char *const envp[],
+                      const char *cwd) {
+        /* the early connection, when it reached this socket: its monitor is ready and waiting */
+        bool early = early_conn >= 0 && bw_streq(early_path, socket_path);
+        int fd = early ? early_conn : -1;
+        early_conn = -1;
+        bw_session_drop_early();
+        if (!early && (fd = session_connect(socket_path)) < 0)
+                return -fd;
         /* stdio as for a cold run: pipes for what is the host's; a terminal is copied to and
          * from one of the session's devpts (as a cold run's init does) */
         if (bw_stdio_prepare(&io) < 0) {
@@ -1740,6 +1779,19 @@ int bw_sandbox_attach(const char *socket_path, const uint8_t digest[32], char *c
          * before the rest is sent: its answer is read all the same */
         bool sent =
                 root >= 0 && blob.len <= BW_SESSION_MAX_BLOB && sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req);
+        if (!sent && early && root >= 0 && blob.len <= BW_SESSION_MAX_BLOB) {
+                /* the session ended since the early connection (stopped, rebuilt, idle): as if this
+                 * run had connected now */
+                close(fd);
+                fd = session_connect(socket_path);
+                if (fd < 0) {
+                        close(root);
+                        bw_sb_done(&blob);
+                        bw_stdio_restore(&io);
+                        return -fd;
+                }
+                sent = sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(req);
+        }
         if (root >= 0)
                 close(root);
         if (sent)

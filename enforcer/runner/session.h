@@ -78,3 +78,10 @@ struct bw_session_status {
         uint32_t magic;
         int32_t wait_status;
 };
+
+/* A client's connection to the session at socket_path, made before its request is ready (the
+ * session hands it to the command's monitor meanwhile): bw_sandbox_attach uses it when it is for
+ * the same socket, else makes its own. Nothing when no session listens there. drop: close it
+ * unused (the monitor ends). */
+void bw_session_connect_early(const char *socket_path);
+void bw_session_drop_early(void);
