@@ -1346,6 +1346,7 @@ struct config_walk {
 };
 
 static void config_refs(struct bw_guard *g, const char *file, const char *top, unsigned depth);
+static int hook_dir_refs(struct bw_guard *g, const char *dir, const char *top);
 
 static int config_entry(const struct bw_gitconfig_entry *e, void *ud) {
         struct config_walk *w = ud;
@@ -1375,6 +1376,8 @@ static int config_entry(const struct bw_gitconfig_entry *e, void *ud) {
         if (!resolve(w->g, base, v, target, sizeof(target)))
                 return 0;
         w->r = protect_ref(w->g, target);
+        if (w->r == 0 && w->top && bw_streq(e->section, "core") && bw_streq(e->key, "hookspath"))
+                w->r = hook_dir_refs(w->g, target, w->top); /* (.husky/pre-commit: ./scripts/husky.sh) */
         if (w->r == 0 && include && w->depth < MAX_INCLUDE_DEPTH)
                 config_refs(w->g, target, w->top, w->depth + 1);
         return w->r;
@@ -1507,6 +1510,9 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
                 follow_git_links(g, common);
                 snprintf(file, sizeof(file), "%s/hooks", common);
                 follow_git_links(g, file);
+                r = hook_dir_refs(g, file, top);
+                if (r < 0)
+                        return r;
         }
         static const char *const own[] = {"config", "config.worktree"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(own); i++) {
@@ -1517,6 +1523,9 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
         follow_git_links(g, gitdir);
         snprintf(file, sizeof(file), "%s/hooks", gitdir);
         follow_git_links(g, file);
+        int hr = hook_dir_refs(g, file, top);
+        if (hr < 0)
+                return hr;
         for (size_t i = 0; i < g->global_relative.n; i++) {
                 char target[PATH_MAX];
                 if (resolve(g, top, g->global_relative.v[i], target, sizeof(target))) {
@@ -1539,20 +1548,29 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
  * the files these name are read-only too (and one that does not exist yet must not appear).
  */
 static bool names_programs(const char *path) {
-        static const char *const names[] = {".mcp.json",     ".claude",        ".cursor",
-                                            ".vscode",       ".gemini",        ".roo",
-                                            ".kiro",         ".windsurf",      ".codex",
-                                            ".continue",     ".amazonq",       ".opencode",
-                                            "opencode.json", "opencode.jsonc", ".zed",
-                                            ".junie",        ".qwen",          ".crush.json",
-                                            "crush.json",    ".devcontainer",  ".devcontainer.json",
-                                            ".augment",      ".kilocode",      ".agents",
-                                            ".idea"};
+        static const char *const names[] = {".mcp.json",     ".claude",
+                                            ".cursor",       ".vscode",
+                                            ".gemini",       ".roo",
+                                            ".kiro",         ".windsurf",
+                                            ".codex",        ".continue",
+                                            ".amazonq",      ".opencode",
+                                            "opencode.json", "opencode.jsonc",
+                                            ".zed",          ".helix",
+                                            ".junie",        ".qwen",
+                                            ".crush.json",   "crush.json",
+                                            ".devcontainer", ".devcontainer.json",
+                                            ".augment",      ".kilocode",
+                                            ".agents",       ".idea"};
         const char *slash = strrchr(path, '/');
         const char *name = slash ? slash + 1 : path;
         for (size_t i = 0; i < BW_ARRAY_SIZE(names); i++)
                 if (strcasecmp(name, names[i]) == 0)
                         return true;
+        /* the hook managers' configuration: what pre-commit's `repo: local` entries and lefthook's
+         * run: lines name */
+        if (strcasecmp(name, ".pre-commit-config.yaml") == 0 || strncasecmp(name, "lefthook", 8) == 0 ||
+            strncasecmp(name, ".lefthook", 9) == 0)
+                return true;
         size_t n = strlen(name), len = strlen(path);
         static const char ws_suffix[] = ".code-workspace", hooks[] = "/.github/hooks";
         if (n > sizeof(ws_suffix) - 1 && strcasecmp(name + n - (sizeof(ws_suffix) - 1), ws_suffix) == 0)
@@ -1642,18 +1660,60 @@ static int agent_value(struct bw_guard *g, const char *v, size_t len, const char
         return r;
 }
 
-/* "command", "cmd", "args"; devcontainer.json's initializeCommand (run on the host when the folder
- * is reopened in a container) and the other *Command keys; Claude Code's apiKeyHelper and the
+/* "command", "cmd", "args"; pre-commit's entry and lefthook's run; devcontainer.json's initializeCommand (run on the
+ * host when the folder is reopened in a container) and the other *Command keys; Claude Code's apiKeyHelper and the
  * other *Helper keys (programs it runs for credentials). */
 static bool names_program_key(const char *k, size_t n) {
-        return !strcasecmp(k, "cmd") || !strcasecmp(k, "args") || (n >= 7 && !strcasecmp(k + n - 7, "command")) ||
-               (n >= 6 && !strcasecmp(k + n - 6, "helper"));
+        return !strcasecmp(k, "cmd") || !strcasecmp(k, "args") || !strcasecmp(k, "entry") || !strcasecmp(k, "run") ||
+               (n >= 7 && !strcasecmp(k + n - 7, "command")) || (n >= 6 && !strcasecmp(k + n - 6, "helper"));
+}
+
+/* A YAML value after "key:" at *at: the rest of the line unquoted, or a block scalar (| or >): the
+ * lines indented more than the key's line. Quoted and flow values are left to agent_file's scanner
+ * (*at unchanged). */
+static int yaml_value(struct bw_guard *g, const char *text, size_t len, size_t *at, size_t key_at, const char *project,
+                      const char *file_dir) {
+        size_t i = *at;
+        while (i < len && (text[i] == ' ' || text[i] == '\t'))
+                i++;
+        if (i >= len || strchr("\"'[{#\r\n", text[i]))
+                return 0;
+        size_t eol = i;
+        while (eol < len && text[eol] != '\n')
+                eol++;
+        if (text[i] != '|' && text[i] != '>') {
+                size_t end = i; /* up to a comment: " #" */
+                while (end < eol && !(text[end] == '#' && (text[end - 1] == ' ' || text[end - 1] == '\t')))
+                        end++;
+                *at = eol;
+                return agent_value(g, text + i, end - i, project, file_dir);
+        }
+        size_t ls = key_at, indent = 0;
+        while (ls > 0 && text[ls - 1] != '\n')
+                ls--;
+        while (ls + indent < len && text[ls + indent] == ' ')
+                indent++;
+        int r = 0;
+        size_t p = eol < len ? eol + 1 : len;
+        while (p < len && r == 0) {
+                size_t e = p, sp = 0;
+                while (e < len && text[e] != '\n')
+                        e++;
+                while (p + sp < e && text[p + sp] == ' ')
+                        sp++;
+                if (p + sp < e && sp <= indent)
+                        break; /* a line not indented more: the block ended */
+                r = agent_value(g, text + p, e - p, project, file_dir);
+                p = e < len ? e + 1 : len;
+        }
+        *at = p;
+        return r;
 }
 
 /*
  * The values of program keys (names_program_key) at any depth of a JSON (with comments, as VS Code
- * and Claude Code accept) or TOML file. Not a validating parser: what the tools themselves would
- * refuse to read does no harm here, and a key is recognised by what follows it (":" or "=").
+ * and Claude Code accept), TOML or YAML file. Not a validating parser: what the tools themselves
+ * would refuse to read does no harm here, and a key is recognised by what follows it (":" or "=").
  */
 static int agent_file(struct bw_guard *g, const char *file, const char *project) {
         size_t len;
@@ -1663,6 +1723,8 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
         char file_dir[PATH_MAX];
         snprintf(file_dir, sizeof(file_dir), "%s", file);
         *strrchr(file_dir, '/') = 0;
+        size_t fl = strlen(file);
+        bool yaml = (fl > 4 && !strcasecmp(file + fl - 4, ".yml")) || (fl > 5 && !strcasecmp(file + fl - 5, ".yaml"));
         enum { DEPTH = 64 };
         bool wanted[DEPTH + 1] = {false}; /* the key that holds this level names programs */
         unsigned depth = 0;
@@ -1688,6 +1750,7 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
                         i++;
                 } else if (c == '"' || c == '\'' || isalnum((unsigned char) c) || c == '_' || c == '-') {
                         bw_sb_truncate(&s, 0);
+                        size_t key_at = i;
                         if (c == '"' || c == '\'') {
                                 for (i++; i < len && text[i] != c; i++) {
                                         if (text[i] == '\\' && c == '"' && i + 1 < len) {
@@ -1708,6 +1771,8 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
                         if (k < len && (text[k] == ':' || text[k] == '=')) {
                                 wanted[depth] = names_program_key(v, s.len);
                                 i = k + 1;
+                                if (yaml && wanted[depth])
+                                        r = yaml_value(g, text, len, &i, key_at, project, file_dir);
                                 continue;
                         }
                         if (wanted[depth] && (c == '"' || c == '\''))
@@ -1725,6 +1790,7 @@ static bool agent_file_name(const char *name) {
         if (!strcasecmp(name, "launch.json"))
                 return false; /* what runs when you start the debugger, as a Makefile runs when you make */
         return (n > 5 && !strcasecmp(name + n - 5, ".json")) || (n > 6 && !strcasecmp(name + n - 6, ".jsonc")) ||
+               (n > 4 && !strcasecmp(name + n - 4, ".yml")) || (n > 5 && !strcasecmp(name + n - 5, ".yaml")) ||
                (n > 5 && !strcasecmp(name + n - 5, ".toml")) ||
                (n > 15 && !strcasecmp(name + n - 15, ".code-workspace"));
 }
@@ -1754,6 +1820,58 @@ static int agent_dir(struct bw_guard *g, const char *dir, const char *project, u
                         ++*files;
                         r = agent_file(g, sub, project);
                 }
+        }
+        closedir(d);
+        return r;
+}
+
+/* A hook (a shell script git runs at the worktree's top): the files its lines name (a hook that
+ * hands over, `exec ./scripts/pre-commit.sh "$@"`), comments left out. */
+static int shell_refs(struct bw_guard *g, const char *file, const char *top) {
+        size_t len;
+        char *text = read_small(file, g->trusted, MAX_CONFIG_SIZE, &len);
+        if (!text)
+                return 0;
+        char file_dir[PATH_MAX];
+        snprintf(file_dir, sizeof(file_dir), "%s", file);
+        *strrchr(file_dir, '/') = 0;
+        int r = 0;
+        for (size_t p = 0; p < len && r == 0;) {
+                size_t e = p, end;
+                while (e < len && text[e] != '\n')
+                        e++;
+                for (end = p; end < e; end++)
+                        if (text[end] == '#' && (end == p || text[end - 1] == ' ' || text[end - 1] == '\t'))
+                                break;
+                r = agent_value(g, text + p, end - p, top, file_dir);
+                p = e + 1;
+        }
+        free(text);
+        return r;
+}
+
+/* The hooks in a hooks directory (.git/hooks, a core.hooksPath), git's samples left out. */
+static int hook_dir_refs(struct bw_guard *g, const char *dir, const char *top) {
+        int fd = bw_open_path_safely(dir, O_RDONLY | O_DIRECTORY, g->trusted);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return 0;
+        }
+        int r = 0;
+        unsigned files = 0;
+        for (struct dirent *de; r == 0 && files < MAX_AGENT_FILES && (de = readdir(d));) {
+                size_t n = strlen(de->d_name);
+                char hook[PATH_MAX];
+                struct stat st;
+                if (de->d_name[0] == '.' || (n > 7 && bw_streq(de->d_name + n - 7, ".sample")) ||
+                    snprintf(hook, sizeof(hook), "%s/%s", dir, de->d_name) >= (int) sizeof(hook) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                files++;
+                r = shell_refs(g, hook, top);
         }
         closedir(d);
         return r;
@@ -1903,11 +2021,11 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 config_refs(g, file, NULL, 0);
                 config_refs(g, "/etc/gitconfig", NULL, 0);
         }
+        g->n_agent_refs = 0;
         for (size_t i = 0; i < g->repos.n && r == 0; i++)
                 r = repo_refs(g, g->repos.v[i]);
         for (size_t i = 0; i < g->gitdirs.n && r == 0; i++)
                 r = gitdir_refs(g, g->gitdirs.v[i], g->gitdirs.v[i]);
-        g->n_agent_refs = 0;
         for (size_t i = 0; i < g->agent_cfgs.n && r == 0; i++)
                 r = agent_refs(g, g->agent_cfgs.v[i]);
         for (size_t i = 0; i < g->literals.n && r == 0; i++) {
