@@ -190,11 +190,10 @@ int main(int argc, char **argv) {
                                         optarg);
                                 return EX_USAGE;
                         }
-                        if (bw_var_value_check((enum bw_var_id) id, eq + 1) < 0) {
-                                fprintf(stderr, "bulwarkc: -D %s: %s\n", optarg,
-                                        id == BW_VAR_USER
-                                                ? "not a valid login name (letters, digits, . _ -, at most 32)"
-                                                : "not a normalised absolute path (no trailing /, . or .. components)");
+                        char why[200], shown[3 * 4096];
+                        if (bw_var_value_explain((enum bw_var_id) id, eq + 1, why, sizeof(why)) < 0) {
+                                fprintf(stderr, "bulwarkc: -D %s: %s\n",
+                                        bw_printable(optarg, strlen(optarg), shown, sizeof(shown)), why);
                                 return EX_USAGE;
                         }
                         o.bindings.value[id] = eq + 1;

@@ -110,6 +110,14 @@ static int bind_variables(struct run *r) {
                         return bw_report_fail(r, -EINVAL, "cannot make --workspace %s absolute", ws);
         } else
                 abs = strdup(ws);
+        if (!bw_utf8_valid(abs, strlen(abs), NULL)) {
+                char bad[200], ws_shown[3 * PATH_MAX];
+                (void) bw_var_value_explain(BW_VAR_WORKSPACE, abs, bad, sizeof(bad));
+                bw_report_fail(r, -EINVAL, "--workspace %s: %s",
+                               bw_printable(ws, strlen(ws), ws_shown, sizeof(ws_shown)), bad);
+                free(abs);
+                return -EINVAL;
+        }
         /* normalise lexically (no symlinks are followed here; the walk opens it safely) */
         struct bw_strbuf esc = {0};
         for (const char *c = abs; *c; c++) {
@@ -148,10 +156,13 @@ static int bind_variables(struct run *r) {
                                         value, o->workspace);
                         }
                 }
-                if (bw_var_value_check((enum bw_var_id) i, value) < 0) {
+                char why[200];
+                if (bw_var_value_explain((enum bw_var_id) i, value, why, sizeof(why)) < 0) {
                         /* value may be plain itself: report before freeing it */
-                        bw_report_fail(r, -EINVAL, "${%s} would be \"%s\", which is not a valid value for it",
-                                       bw_var_name((enum bw_var_id) i), value);
+                        char shown[3 * PATH_MAX];
+                        bw_report_fail(r, -EINVAL, "${%s} would be \"%s\", which cannot be: %s",
+                                       bw_var_name((enum bw_var_id) i),
+                                       bw_printable(value, strlen(value), shown, sizeof(shown)), why);
                         free(plain);
                         return -EINVAL;
                 }

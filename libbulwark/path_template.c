@@ -36,38 +36,65 @@ static bool has_control(const char *s, size_t len, size_t *at) {
         return false;
 }
 
-int bw_var_value_check(enum bw_var_id id, const char *value) {
+BW_PRINTF(3, 4)
+static int value_problem(char *why, size_t size, const char *fmt, ...) {
+        if (why && size) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(why, size, fmt, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+int bw_var_value_explain(enum bw_var_id id, const char *value, char *why, size_t size) {
         size_t len = strlen(value), at;
-        if (len == 0 || has_control(value, len, &at) || !bw_utf8_valid(value, len, NULL))
-                return -EINVAL;
+        if (len == 0)
+                return value_problem(why, size, "it is empty");
+        if (has_control(value, len, &at))
+                return value_problem(why, size, "it holds a control character (byte 0x%02x at offset %zu): rename it",
+                                     (unsigned) (uint8_t) value[at], at);
+        if (!bw_utf8_valid(value, len, &at))
+                return value_problem(why, size,
+                                     "it is not valid UTF-8 (byte 0x%02x at offset %zu), which plans cannot hold: "
+                                     "rename it",
+                                     (unsigned) (uint8_t) value[at], at);
         if (id == BW_VAR_USER) {
                 /* a login name becomes a path component: "." and ".." would move the path */
                 if (len > 32 || value[0] == '-' || bw_streq(value, ".") || bw_streq(value, ".."))
-                        return -EINVAL;
+                        return value_problem(why, size,
+                                             "not a login name (at most 32 characters, not - first, not . or ..)");
                 for (size_t i = 0; i < len; i++) {
                         char c = value[i];
                         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                               c == '_' || c == '-'))
-                                return -EINVAL;
+                                return value_problem(why, size,
+                                                     "not a login name (letters, digits, '.', '_' and '-' only)");
                 }
                 return 0;
         }
-        if (len > BW_PATH_MAX || value[0] != '/')
-                return -EINVAL;
+        if (len > BW_PATH_MAX)
+                return value_problem(why, size, "it is longer than %d bytes", BW_PATH_MAX);
+        if (value[0] != '/')
+                return value_problem(why, size, "not an absolute path");
         if (len == 1)
                 return 0;
         if (value[len - 1] == '/')
-                return -EINVAL;
+                return value_problem(why, size, "it ends with '/'");
         /* every component non-empty and neither "." nor ".." */
         const char *p = value + 1;
         while (*p) {
                 const char *e = strchrnul(p, '/');
                 size_t n = (size_t) (e - p);
                 if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-                        return -EINVAL;
+                        return value_problem(why, size, "not normalised (an empty, . or .. component)");
                 p = *e ? e + 1 : e;
         }
         return 0;
+}
+
+int bw_var_value_check(enum bw_var_id id, const char *value) {
+        return bw_var_value_explain(id, value, NULL, 0);
 }
 
 BW_PRINTF(4, 5)

@@ -32,6 +32,9 @@ const char *bw_var_name(enum bw_var_id id);
 int bw_var_lookup(const char *name, size_t len);
 /* Is value acceptable for the variable (absolute normalised path, or a login name)? 0 or -EINVAL. */
 int bw_var_value_check(enum bw_var_id id, const char *value);
+/* The same, and on -EINVAL why, in words for a user ("it is not valid UTF-8 (byte 0xff at offset
+ * 12), which plans cannot hold: rename it"), in why[0..size) (why may be NULL). */
+int bw_var_value_explain(enum bw_var_id id, const char *value, char *why, size_t size);
 
 /*
  * Turn a path, glob or regex as written in a policy into its canonical template, substituting

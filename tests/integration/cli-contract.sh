@@ -142,6 +142,10 @@ $bulwarkc /run/p/policy.yaml -o >$out 2>$err
 check "bulwarkc POLICY -o (missing argument): exit 64" sh -c "test $? -eq 64 && grep -q -- '-o' $err"
 $bulwarkc /run/p/policy.yaml -D nope=1 -o /run/x.plan 2>$err
 check "bulwarkc -D nope=1: exit 64, names the variables it knows" sh -c "test $? -eq 64 && grep -q 'workspace, home, tmpdir, user' $err"
+bad_ws=$(printf '/home/ann/bad\377name')
+$bulwarkc builtin:workspace-write -D workspace="$bad_ws" -o /run/x.plan 2>$err
+check "bulwarkc -D workspace=NOT-UTF-8: exit 64, says why (the byte) and to rename it" sh -c "test $? -eq 64 &&
+        grep -q 'not valid UTF-8 (byte 0xff at offset 13).*rename it' $err"
 $bulwarkc /run/p/policy.yaml -D workspace=relative -o /run/x.plan 2>$err
 check "bulwarkc -D workspace=relative: exit 64" test $? -eq 64
 $bulwarkc /run/p/policy.yaml --explain relative 2>$err
