@@ -289,7 +289,10 @@ static int cmd_run(int argc, char **argv) {
                         return 125;
                 }
                 if (!plan) {
-                        plan_fd = bw_front_policy_memfd(ws);
+                        /* stop and list run nothing: they need no trusted policy, only the name of
+                         * the session, which does not depend on the plan */
+                        bool control = run_session && !bw_streq(run_session, "start");
+                        plan_fd = control ? bw_front_builtin_memfd(ws) : bw_front_policy_memfd(ws);
                         if (plan_fd == -1)
                                 return 125;
                 }

@@ -634,9 +634,7 @@ static int plan_memfd(const uint8_t *buf, size_t size) {
         return fd;
 }
 
-/* No workspace policy, and admin constraints: the built-in profile the runner would use, compiled
- * under them (the runner's own copy of it knows no constraints). */
-static int builtin_under_admin(const char *workspace) {
+int bw_front_builtin_memfd(const char *workspace) {
         const char *values[BW_VAR_COUNT];
         caller_values(workspace, values);
         struct bw_compile_options co;
@@ -668,7 +666,7 @@ int bw_front_policy_memfd(const char *workspace) {
         snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", workspace);
         int r = bw_trust_policy_precheck(workspace, why, sizeof(why));
         if (r == -ENOENT)
-                return bw_front_admin_constraints() ? builtin_under_admin(workspace) : BW_FRONT_NO_POLICY;
+                return bw_front_admin_constraints() ? bw_front_builtin_memfd(workspace) : BW_FRONT_NO_POLICY;
         if (r < 0) {
                 fprintf(stderr, "bulwark run: %s; the command was not run\n", why);
                 return -1;

@@ -44,6 +44,12 @@ bool bw_front_admin_constraints(void);
  * -1 after printing why. */
 int bw_front_policy_memfd(const char *workspace);
 
+/* The built-in workspace-write profile for workspace, compiled under the admin constraints (the
+ * runner's own copy of it knows none): for a run without a workspace policy under constraints, and
+ * for `session stop|list`, which run nothing and need no trusted policy (a session must be
+ * stoppable after its policy changed). The fd, or -1 after printing why. */
+int bw_front_builtin_memfd(const char *workspace);
+
 /* bulwark trust: show, record or revoke the caller's trust in the workspace's policy.
  * Exit status: 0 done, 1 refused or failed. */
 int bw_front_trust(const char *workspace, bool show, bool revoke);

@@ -155,6 +155,23 @@ run_as ann /home/ann/ws3 $bulwark run -- true 2>/run/err.out
 check "a trust store the user does not own is refused (125)" sh -c "test $? -eq 125 && grep -q 'not yours alone' /run/err.out"
 chown ann $store && chmod 700 $store
 
+# ---- a warm session outlives its policy's trust: stop and list need none ----
+mkdir -p /home/ann/ws4/.git /home/ann/ws4/.bulwark /run/user/ann-rt
+printf 'bulwark: 1\nextends: [workspace-write]\n' >/home/ann/ws4/.bulwark/policy.yaml
+chown -R ann:ann /home/ann/ws4 /run/user/ann-rt
+chmod 700 /run/user/ann-rt
+rt="env XDG_RUNTIME_DIR=/run/user/ann-rt"
+run_as ann /home/ann/ws4 $bulwark trust >/dev/null 2>&1
+run_as ann /home/ann/ws4 $rt $bulwark session start >/dev/null 2>/run/err.out
+check "session start under a trusted policy" test $? -eq 0
+printf 'bulwark: 1\nextends: [workspace-write]\nnetwork: on\n' >/home/ann/ws4/.bulwark/policy.yaml
+run_as ann /home/ann/ws4 $rt $bulwark run -- true 2>/run/err.out
+check "  ...the policy changed: a run is refused (125)" test $? -eq 125
+run_as ann /home/ann/ws4 $rt $bulwark session list >/run/out.txt 2>/run/err.out
+check "  ...session list still lists it (it needs no trusted policy)" grep -q 'running  /home/ann/ws4' /run/out.txt
+run_as ann /home/ann/ws4 $rt $bulwark session stop >/run/out.txt 2>/run/err.out
+check "  ...session stop still stops it" sh -c "test $? -eq 0 && grep -q 'session stopped' /run/out.txt"
+
 # ---- elevated: which plan is in force ----
 $bulwarkc builtin:workspace-write -o /run/ws.plan 2>/dev/null
 mkdir -p /home/ann/erepo/.git /home/ann/erepo/.bulwark
