@@ -1665,7 +1665,11 @@ int main(int argc, char **argv) {
                         close(fd);
                         shown = plan_path;
                 } else if (plan_fd >= 0) {
-                        shown = "from --plan-fd";
+                        /* what bulwark compiled: the workspace's policy, or (under admin constraints)
+                         * the built-in profile; named so, not after the descriptor it came through */
+                        static char from[PATH_MAX + 32];
+                        snprintf(from, sizeof(from), "%s/.bulwark/policy.yaml", workspace);
+                        shown = access(from, F_OK) == 0 ? from : "built-in workspace-write";
                         plan = load_plan_fd(plan_fd, shown);
                         close(plan_fd);
                 } else {
@@ -1693,10 +1697,12 @@ int main(int argc, char **argv) {
                 b.value[BW_VAR_USER] = user;
                 b.value[BW_VAR_TMPDIR] = "/tmp";
                 b.value[BW_VAR_WORKSPACE] = workspace;
-                for (int i = 0; i < BW_VAR_COUNT; i++)
-                        if (bw_var_value_check((enum bw_var_id) i, b.value[i]) < 0)
-                                refuse("${%s} would be \"%s\", which is not a valid value for it",
-                                       bw_var_name((enum bw_var_id) i), b.value[i]);
+                for (int i = 0; i < BW_VAR_COUNT; i++) {
+                        char why[200], value[3 * PATH_MAX];
+                        if (bw_var_value_explain((enum bw_var_id) i, b.value[i], why, sizeof(why)) < 0)
+                                refuse("${%s} would be \"%s\", which cannot be: %s", bw_var_name((enum bw_var_id) i),
+                                       bw_printable(b.value[i], strlen(b.value[i]), value, sizeof(value)), why);
+                }
         }
 
         const struct bw_plan_token *t = pick_token(plan, network, shown);
@@ -1885,7 +1891,7 @@ int main(int argc, char **argv) {
                 }
         }
 
-        char mode[160];
+        char mode[PATH_MAX + 200];
         snprintf(mode, sizeof(mode), "%s mode as %s (plan %.12s, %s)", elevated ? "elevated" : "unelevated",
                  elevated ? principal : me->pw_name, plan->id, shown);
         bool offline = t->network == BW_NETWORK_OFF;
