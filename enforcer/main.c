@@ -152,7 +152,7 @@ static const char *const command_help[][2] = {
                 "(admin constraints included), or the built-in workspace-write profile. A workspace policy\n"
                 "is used only when you trusted its exact content with `bulwark trust` (every policy, even\n"
                 "one that grants nothing beyond workspace-write); an untrusted or changed one is refused\n"
-                "(125) with the files that changed and what the policy grants. --trust-policy is gone.\n"
+                "(125) with the files that changed and what the policy grants.\n"
                 "Either way: new user, mount, pid and (offline) network\n"
                 "namespaces, a read-only root with the writable roots bound writable and carve-outs\n"
                 "read-only, no_new_privs, Landlock, seccomp. This execs bulwark-runner, which agents can\n"

@@ -354,18 +354,22 @@ void bw_report_moved(const json_t *old, const struct run *now) {
                             bw_streq(path, l->what) && bw_streq(detail, l->detail) && (uint64_t) below == l->below)
                                 matched[k] = found = true;
                 }
+                char more[40] = ""; /* ("[+0 below]" said nothing) */
+                if (l->below)
+                        snprintf(more, sizeof(more), " [+%llu below]", (unsigned long long) l->below);
                 if (!found && shown++ < 50)
-                        fprintf(stderr, "  + %-6s %s  %s [+%llu below]\n", l->kind, l->what, l->detail,
-                                (unsigned long long) l->below);
+                        fprintf(stderr, "  + %-6s %s  %s%s\n", l->kind, l->what, l->detail, more);
         }
         for (size_t k = 0; k < n_old; k++) {
                 json_t *o = json_array_get(old, k);
+                json_int_t below = json_integer_value(json_object_get(o, "below"));
+                char more[40] = "";
+                if (below)
+                        snprintf(more, sizeof(more), " [+%lld below]", (long long) below);
                 if (!matched[k] && shown++ < 100)
-                        fprintf(stderr, "  - %-6s %s  %s [+%lld below]\n",
-                                json_string_value(json_object_get(o, "kind")),
+                        fprintf(stderr, "  - %-6s %s  %s%s\n", json_string_value(json_object_get(o, "kind")),
                                 json_string_value(json_object_get(o, "path")),
-                                json_string_value(json_object_get(o, "detail")),
-                                (long long) json_integer_value(json_object_get(o, "below")));
+                                json_string_value(json_object_get(o, "detail")), more);
         }
         if (shown == 0)
                 fprintf(stderr, "  the same lines, but objects inside these regions changed (their ACL bytes or "
