@@ -860,7 +860,27 @@ static bool may_matter(char **roots, size_t n, bool uncertain_heads, bool any_us
         return lo < n && strncmp(roots[lo], child, len) == 0;
 }
 
+/* A writable root that holds the user's home (/, ~, or a directory above a bound home) lets a
+ * command change what runs as the user later, outside any sandbox: shell startup files, git's
+ * configuration, editor and agent settings. Legal, and sometimes meant; never silent. */
+static void warn_home_writable(struct bw_compilation *c, const struct merged *m) {
+        const char *home = c->bound_values[BW_VAR_HOME];
+        for (size_t k = 0; k < m->writable.n; k++) {
+                const struct norm_entry *e = &m->writable.v[k];
+                if (e->match != BW_MATCH_PATH)
+                        continue;
+                bool all = strcmp(e->text, "/") == 0;
+                if (all || strcmp(e->text, "${home}") == 0 || (home && bw_path_is_within(home, e->text)))
+                        bw_warning(&c->diags, &e->loc,
+                                   "writable %s holds your home directory: a command could change what runs as you "
+                                   "later, outside the sandbox (~/.bashrc, ~/.gitconfig, editor and agent "
+                                   "configuration): name the directories it needs instead",
+                                   strcmp(e->text, "${home}") == 0 ? "~" : e->text);
+        }
+}
+
 static void warn_useless(struct bw_compilation *c, const struct merged *m) {
+        warn_home_writable(c, m);
         size_t n = m->writable.n;
         char **roots = calloc(n + 1, sizeof(*roots));
         if (!roots)

@@ -444,6 +444,16 @@ static void test_warnings(void **state) {
                         useless++;
         assert_int_equal(useless, 2);
         bw_compilation_done(&c);
+        /* a writable root holding the home directory: /, ~, and none for ~/.cache */
+        assert_int_equal(
+                bw_test_compile(f->dir, "bulwark: 1\nfilesystem:\n  writable: [/, ~, ~/.cache]\n", NULL, NULL, &c), 0);
+        size_t home = 0;
+        for (size_t i = 0; i < c.diags.n; i++)
+                if (c.diags.v[i].severity == BW_SEV_WARNING &&
+                    strstr(c.diags.v[i].message, "holds your home directory"))
+                        home++;
+        assert_int_equal(home, 2);
+        bw_compilation_done(&c);
 }
 
 static void test_determinism(void **state) {
