@@ -124,6 +124,7 @@ struct bw_guard {
         char *pending_path;             /* the index linked under this run's name until its check is done */
         int *root_fds;                  /* O_PATH fds of the roots, for the sweeps */
         struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
+        struct str_vec global_hooks;    /* an absolute core.hooksPath of the user's global config */
         unsigned n_hits, n_dirs_read;
         /* during a scan */
         void (*add)(void *ud, const char *path, enum bw_guard_action action);
@@ -443,6 +444,7 @@ void bw_guard_free(struct bw_guard *g) {
         }
         free(g->links);
         vec_free(&g->global_relative);
+        vec_free(&g->global_hooks);
         free(g->home);
         free(g);
 }
@@ -1376,8 +1378,12 @@ static int config_entry(const struct bw_gitconfig_entry *e, void *ud) {
         if (!resolve(w->g, base, v, target, sizeof(target)))
                 return 0;
         w->r = protect_ref(w->g, target);
-        if (w->r == 0 && w->top && bw_streq(e->section, "core") && bw_streq(e->key, "hookspath"))
-                w->r = hook_dir_refs(w->g, target, w->top); /* (.husky/pre-commit: ./scripts/husky.sh) */
+        if (w->r == 0 && bw_streq(e->section, "core") && bw_streq(e->key, "hookspath")) {
+                if (w->top)
+                        w->r = hook_dir_refs(w->g, target, w->top); /* (.husky/pre-commit: ./scripts/husky.sh) */
+                else /* your hooks for every repository: what they run there is read at each one's top */
+                        vec_add(&w->g->global_hooks, target);
+        }
         if (w->r == 0 && include && w->depth < MAX_INCLUDE_DEPTH)
                 config_refs(w->g, target, w->top, w->depth + 1);
         return w->r;
@@ -1530,9 +1536,18 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
                 char target[PATH_MAX];
                 if (resolve(g, top, g->global_relative.v[i], target, sizeof(target))) {
                         int r = protect_ref(g, target);
+                        if (r == 0) /* (a relative hooksPath: the hooks in it) */
+                                r = hook_dir_refs(g, target, top);
                         if (r < 0)
                                 return r;
                 }
+        }
+        /* a dispatcher of yours (~/.githooks/pre-commit: exec .githooks/pre-commit if the repository
+         * has one): what it names, in this repository */
+        for (size_t i = 0; i < g->global_hooks.n; i++) {
+                int r = hook_dir_refs(g, g->global_hooks.v[i], top);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -1578,7 +1593,8 @@ static bool names_programs(const char *path) {
         return len >= sizeof(hooks) - 1 && strcasecmp(path + len - (sizeof(hooks) - 1), hooks) == 0;
 }
 
-#define MAX_AGENT_REFS 256
+/* (far above what the limit of binds lets a tree hold: repositories are hits too, each naming a few) */
+#define MAX_AGENT_REFS 16384
 #define MAX_AGENT_FILES 64
 
 /* The directory a configuration's relative paths start from: the one holding .claude, .mcp.json
