@@ -1611,7 +1611,7 @@ static void project_of(const char *cfg, char *out, size_t size) {
 
 /* One word of a command or argument that names a file: protected if it is one in a root (a
  * directory is not run: it stays as it is). */
-static int agent_word(struct bw_guard *g, char *w, const char *project, const char *file_dir) {
+static int agent_word(struct bw_guard *g, char *w, const char *project, const char *file_dir, bool soft) {
         static const char *const vars[] = {"$CLAUDE_PROJECT_DIR",
                                            "${CLAUDE_PROJECT_DIR}",
                                            "${workspaceFolder}",
@@ -1643,7 +1643,7 @@ static int agent_word(struct bw_guard *g, char *w, const char *project, const ch
                         continue;
                 /* (what does not exist is looked for from the project only: a guess elsewhere
                  * would keep a name the command may need from appearing) */
-                if (!exists && b > 0)
+                if (!exists && (b > 0 || soft))
                         continue;
                 if (g->n_agent_refs++ >= MAX_AGENT_REFS)
                         return 0;
@@ -1655,7 +1655,8 @@ static int agent_word(struct bw_guard *g, char *w, const char *project, const ch
 }
 
 /* A command line or argument: its words (quotes removed, shell punctuation separates). */
-static int agent_value(struct bw_guard *g, const char *v, size_t len, const char *project, const char *file_dir) {
+static int agent_value(struct bw_guard *g, const char *v, size_t len, const char *project, const char *file_dir,
+                       bool soft) {
         char word[PATH_MAX] = {0}; /* (all of it: the analyser cannot follow the word's end) */
         size_t n = 0;
         int r = 0;
@@ -1666,7 +1667,7 @@ static int agent_value(struct bw_guard *g, const char *v, size_t len, const char
                 if (strchr(" \t\r\n;|&()<>", c)) {
                         word[n] = 0;
                         if (n > 0 && n < sizeof(word) - 1)
-                                r = agent_word(g, word, project, file_dir);
+                                r = agent_word(g, word, project, file_dir, soft);
                         n = 0;
                 } else if (n < sizeof(word) - 1)
                         word[n++] = c;
@@ -1676,19 +1677,29 @@ static int agent_value(struct bw_guard *g, const char *v, size_t len, const char
         return r;
 }
 
-/* "command", "cmd", "args"; pre-commit's entry and lefthook's run; devcontainer.json's initializeCommand (run on the
- * host when the folder is reopened in a container) and the other *Command keys; Claude Code's apiKeyHelper and the
- * other *Helper keys (programs it runs for credentials). */
-static bool names_program_key(const char *k, size_t n) {
-        return !strcasecmp(k, "cmd") || !strcasecmp(k, "args") || !strcasecmp(k, "entry") || !strcasecmp(k, "run") ||
-               (n >= 7 && !strcasecmp(k + n - 7, "command")) || (n >= 6 && !strcasecmp(k + n - 6, "helper"));
+/* What a key's value is: a program ("command", "cmd", "args"; pre-commit's entry and lefthook's
+ * run; devcontainer.json's initializeCommand, run on the host when the folder is reopened in a
+ * container, and the other *Command keys; Claude Code's apiKeyHelper and the other *Helper keys,
+ * programs it runs for credentials; Codex's notify), or a path that may name one ("path", "*Path",
+ * "binary", "arguments": Zed's and VS Code's language servers and terminal profiles, which start as
+ * you when a file is opened), which is protected only when it is a file already there: such keys
+ * also name build outputs and interpreters a run may make. */
+enum { KEY_NONE, KEY_PROGRAM, KEY_PATH };
+static uint8_t names_program_key(const char *k, size_t n) {
+        if (!strcasecmp(k, "cmd") || !strcasecmp(k, "args") || !strcasecmp(k, "entry") || !strcasecmp(k, "run") ||
+            !strcasecmp(k, "notify") || (n >= 7 && !strcasecmp(k + n - 7, "command")) ||
+            (n >= 6 && !strcasecmp(k + n - 6, "helper")))
+                return KEY_PROGRAM;
+        if ((n >= 4 && !strcasecmp(k + n - 4, "path")) || !strcasecmp(k, "binary") || !strcasecmp(k, "arguments"))
+                return KEY_PATH;
+        return KEY_NONE;
 }
 
 /* A YAML value after "key:" at *at: the rest of the line unquoted, or a block scalar (| or >): the
  * lines indented more than the key's line. Quoted and flow values are left to agent_file's scanner
  * (*at unchanged). */
 static int yaml_value(struct bw_guard *g, const char *text, size_t len, size_t *at, size_t key_at, const char *project,
-                      const char *file_dir) {
+                      const char *file_dir, bool soft) {
         size_t i = *at;
         while (i < len && (text[i] == ' ' || text[i] == '\t'))
                 i++;
@@ -1702,7 +1713,7 @@ static int yaml_value(struct bw_guard *g, const char *text, size_t len, size_t *
                 while (end < eol && !(text[end] == '#' && (text[end - 1] == ' ' || text[end - 1] == '\t')))
                         end++;
                 *at = eol;
-                return agent_value(g, text + i, end - i, project, file_dir);
+                return agent_value(g, text + i, end - i, project, file_dir, soft);
         }
         size_t ls = key_at, indent = 0;
         while (ls > 0 && text[ls - 1] != '\n')
@@ -1719,7 +1730,7 @@ static int yaml_value(struct bw_guard *g, const char *text, size_t len, size_t *
                         sp++;
                 if (p + sp < e && sp <= indent)
                         break; /* a line not indented more: the block ended */
-                r = agent_value(g, text + p, e - p, project, file_dir);
+                r = agent_value(g, text + p, e - p, project, file_dir, soft);
                 p = e < len ? e + 1 : len;
         }
         *at = p;
@@ -1742,7 +1753,7 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
         size_t fl = strlen(file);
         bool yaml = (fl > 4 && !strcasecmp(file + fl - 4, ".yml")) || (fl > 5 && !strcasecmp(file + fl - 5, ".yaml"));
         enum { DEPTH = 64 };
-        bool wanted[DEPTH + 1] = {false}; /* the key that holds this level names programs */
+        uint8_t wanted[DEPTH + 1] = {0}; /* the key that holds this level names programs (KEY_*) */
         unsigned depth = 0;
         struct bw_strbuf s = {0};
         int r = 0;
@@ -1757,7 +1768,7 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
                 } else if (c == '{' || c == '[') {
                         if (depth < DEPTH) {
                                 depth++;
-                                wanted[depth] = c == '[' && wanted[depth - 1];
+                                wanted[depth] = c == '[' ? wanted[depth - 1] : KEY_NONE;
                         }
                         i++;
                 } else if (c == '}' || c == ']') {
@@ -1788,11 +1799,12 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
                                 wanted[depth] = names_program_key(v, s.len);
                                 i = k + 1;
                                 if (yaml && wanted[depth])
-                                        r = yaml_value(g, text, len, &i, key_at, project, file_dir);
+                                        r = yaml_value(g, text, len, &i, key_at, project, file_dir,
+                                                       wanted[depth] == KEY_PATH);
                                 continue;
                         }
                         if (wanted[depth] && (c == '"' || c == '\''))
-                                r = agent_value(g, v, s.len, project, file_dir);
+                                r = agent_value(g, v, s.len, project, file_dir, wanted[depth] == KEY_PATH);
                 } else
                         i++;
         }
@@ -1807,7 +1819,7 @@ static bool agent_file_name(const char *name) {
                 return false; /* what runs when you start the debugger, as a Makefile runs when you make */
         return (n > 5 && !strcasecmp(name + n - 5, ".json")) || (n > 6 && !strcasecmp(name + n - 6, ".jsonc")) ||
                (n > 4 && !strcasecmp(name + n - 4, ".yml")) || (n > 5 && !strcasecmp(name + n - 5, ".yaml")) ||
-               (n > 5 && !strcasecmp(name + n - 5, ".toml")) ||
+               (n > 10 && !strcasecmp(name + n - 10, ".kiro.hook")) || (n > 5 && !strcasecmp(name + n - 5, ".toml")) ||
                (n > 15 && !strcasecmp(name + n - 15, ".code-workspace"));
 }
 
@@ -1859,7 +1871,7 @@ static int shell_refs(struct bw_guard *g, const char *file, const char *top) {
                 for (end = p; end < e; end++)
                         if (text[end] == '#' && (end == p || text[end - 1] == ' ' || text[end - 1] == '\t'))
                                 break;
-                r = agent_value(g, text + p, end - p, top, file_dir);
+                r = agent_value(g, text + p, end - p, top, file_dir, false);
                 p = e + 1;
         }
         free(text);
