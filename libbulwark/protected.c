@@ -32,7 +32,10 @@ const struct bw_protected_name bw_protected_names[BW_PROTECTED_COUNT] = {
         {"GEMINI.md", false},
         {".devcontainer", false},
         {".devcontainer.json", false},
-        {".zed", false},
+        /* Zed's tasks and settings; Helix's config.toml and languages.toml, whose language servers
+         * (any command) start when a file is opened: Helix has no trust prompt before its workspace
+         * trust of 2026, which trusts a directory by its path */
+        {"{.zed,.helix}", false},
         {"{.windsurf,.windsurfrules}", false},
         {"{.continue,.continuerc.json}", false},
         {"{.roo,.roomodes,.roorules}", false},
