@@ -1226,21 +1226,58 @@ static int session_control(const char *cmd, const char *path) {
         return ok ? 0 : 1;
 }
 
-/* What a session must have been built for to run this command: every part of the boundary. */
+/* Which object path is now, for a session's digest: a session's mounts hold the objects they
+ * were made of, so a carve-out replaced since (a file written anew and renamed over it, a link
+ * made again), or one that appeared or went, is another boundary. lstat, and for a symbolic link
+ * what it leads to as well. */
+static void object_id(struct bw_strbuf *b, const char *path) {
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+                bw_sb_printf(b, " -\n");
+                return;
+        }
+        bw_sb_printf(b, " %llu:%llu:%o", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino,
+                     (unsigned) (st.st_mode & S_IFMT));
+        if (S_ISLNK(st.st_mode) && stat(path, &st) == 0)
+                bw_sb_printf(b, " %llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        bw_sb_printf(b, "\n");
+}
+
+/* What a session must have been built for to run this command: every part of the boundary, and
+ * (objects: for a session) the very objects its writable roots and carve-outs are now. */
 static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *plan, const char *principal,
-                        uint8_t out[32]) {
+                        bool objects, uint8_t out[32]) {
         struct bw_strbuf b = {0};
         bw_sb_printf(&b, "spec 1\nplan %s\nprincipal %s\noffline %d\nelevated %d\ntrusted %u\nreal %u\n", plan->id,
                      principal, s->offline, s->elevated, (unsigned) s->trusted_uid, (unsigned) s->real_uid);
         bw_sb_printf(&b, "tmp %s %s %s\nprocesses %lu\nlandlock %u %u %d\n", s->private_tmp ? s->private_tmp : "-",
                      s->tmp_size, s->shm_size, s->processes, s->landlock_min_abi, s->landlock_wanted_abi,
                      s->landlock_refuse_below);
-        for (size_t i = 0; i < s->n_writable; i++)
+        /* looked at as the caller in every case (an elevated runner acts as the sandbox user by
+         * now, and may not see into the caller's directories; `bulwark` hands over as the caller) */
+        uid_t r = getuid(), e = geteuid();
+        int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+        bool as_caller = objects && e != r && setresuid((uid_t) -1, r, (uid_t) -1) == 0;
+        for (size_t i = 0; i < s->n_writable; i++) {
                 bw_sb_printf(&b, "w %s\n", s->writable[i]);
-        for (size_t i = 0; i < s->n_read_only; i++)
+                if (objects)
+                        object_id(&b, s->writable[i]);
+        }
+        for (size_t i = 0; i < s->n_read_only; i++) {
                 bw_sb_printf(&b, "r %u %s\n", s->read_only_flags ? s->read_only_flags[i] : 0, s->read_only[i]);
-        for (size_t i = 0; i < s->n_hidden; i++)
+                if (objects)
+                        object_id(&b, s->read_only[i]);
+        }
+        for (size_t i = 0; i < s->n_hidden; i++) {
                 bw_sb_printf(&b, "h %u %s\n", s->hidden_flags ? s->hidden_flags[i] : 0, s->hidden[i]);
+                if (objects)
+                        object_id(&b, s->hidden[i]);
+        }
+        if (as_caller) {
+                if (setresuid((uid_t) -1, e, (uid_t) -1) < 0)
+                        refuse("cannot become the sandbox user again: %s", strerror(errno));
+                prctl(PR_SET_DUMPABLE, dumpable < 0 ? 0 : dumpable, 0, 0, 0); /* (as it was: an id change resets it) */
+        }
         bw_sha256(b.data, b.len, out);
         bw_sb_done(&b);
 }
@@ -1926,7 +1963,10 @@ int main(int argc, char **argv) {
                 base = restored;
         char **envp = build_env(base, plan, offline, tmpdir, elevated ? b.value[BW_VAR_WORKSPACE] : NULL, verbose);
         uint8_t digest[32];
-        spec_digest(&spec, plan, principal, digest);
+        /* (a cold run's digest is unused: the objects are looked at only when a session may
+         * serve or be built) */
+        spec_digest(&spec, plan, principal, attach_only || session_cmd || (session_path[0] && use != SESSION_OFF),
+                    digest);
         int status = BW_ATTACH_UNAVAILABLE;
         if (attach_only) {
                 status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);

@@ -83,6 +83,12 @@ phase() { # mode dir
         check "[$mode] stdin, stdout and stderr pass through" sh -c 'grep -qx "got input" /run/io.out && grep -qx err /run/io.err'
         check_fails "[$mode] writes outside the workspace are refused" in_ws "$ws" $runner -- touch /home/ann/outside
         check_fails "[$mode] .git stays read-only" in_ws "$ws" $runner -- sh -c 'echo x >>.git/config'
+        # replaced outside between two runs (a new .git where the session's read-only mount holds
+        # the old one): another boundary, and the session is built again around the new one
+        in_ws "$ws" sh -c 'mv .git .git.old && mkdir .git && echo "[core]" >.git/config'
+        check_fails "[$mode] a .git replaced between runs is read-only in the session's next run" \
+                in_ws "$ws" $runner -- sh -c 'echo x >>.git/config'
+        in_ws "$ws" sh -c 'rm -rf .git && mv .git.old .git'
         check_fails "[$mode] no vsock offline" in_ws "$ws" $runner -- python3 -c 'import socket; socket.socket(socket.AF_VSOCK)'
         check_fails "[$mode] no capabilities, no new privileges" in_ws "$ws" $runner -- sh -c 'grep -q "^CapEff:.*[1-9a-f]" /proc/self/status'
         check "[$mode] the command runs under no_new_privs and the seccomp filter" in_ws "$ws" $runner -- sh -c \
