@@ -293,7 +293,7 @@ static struct bw_plan *load_plan_fd(int fd, const char *shown) {
         if (n < 0)
                 refuse("cannot read the plan %s: %s", shown, strerror((int) -n));
         struct bw_plan *p = calloc(1, sizeof(*p));
-        struct bw_plan_error err;
+        struct bw_plan_error err = {.message = "out of memory"};
         if (!p || bw_plan_parse(buf, (size_t) n, 0, p, &err) < 0)
                 refuse("the plan %s is not valid (at byte %llu: %s): recompile it with bulwarkc", shown,
                        (unsigned long long) err.offset, err.message);

@@ -1542,7 +1542,7 @@ static void test_per_user_through_engine(void **state) {
         assert_non_null(strstr(err, "network off: advisory, not enforced"));
         assert_non_null(strstr(err, "not enforced by this per-user installation"));
         static const char *const never[] = {"user_add", "group_add", "group_add_member",
-                                            "fw_add",   "fw_remove", "set_dacl " RUNNER};
+                                            "fw_add",   "fw_remove", ("set_dacl " RUNNER)};
         for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
                 if (fake_count(&x->w.f, never[i]) != 0)
                         fail_msg("a per-user apply recorded %s", never[i]);
