@@ -1316,6 +1316,18 @@ __attribute__((noreturn)) static void run_init(const struct bw_sandbox_spec *s, 
                                                int go_fd, char *const argv[], char *const envp[]) {
         /* If the runner dies, so does the sandbox (and, pid 1 gone, everything in it). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* No controlling terminal: the caller's (an agent in a terminal runs commands with pipes,
+         * in its own session) would otherwise open by name as /dev/tty, past the relay's filter,
+         * for any uid: its input read, escape sequences written, its modes changed. TIOCNOTTY
+         * from a process that does not lead the session only forgets the terminal (no SIGHUP);
+         * init stays in the caller's foreground process group, so ^C and ^Z still reach the
+         * command, and what it starts inherits no terminal. */
+        int ctty = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (ctty >= 0) {
+                if (ioctl(ctty, TIOCNOTTY) < 0)
+                        setup_failed("cannot let go of the caller's controlling terminal: %s", strerror(errno));
+                close(ctty);
+        }
         char go;
         if (read(go_fd, &go, 1) != 1)
                 _exit(125); /* the runner gave up (and said why) */
