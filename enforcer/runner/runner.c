@@ -770,6 +770,67 @@ static void spec_lists_free(struct spec_lists *sl) {
         list_free(&sl->placeholders);
 }
 
+/* An unreadable directory may hold symbolic links out of it: a dotfile manager (GNU stow) leaves
+ * ~/.ssh a real directory whose keys are links into ~/dotfiles. The cover hides the links, not
+ * what they point to, which the command would find at its own path (find, grep -r). What the
+ * caller's own links there lead to, when it is the caller's too, is hidden as well; not a writable
+ * root, nor anything holding one or the unreadable directory itself. Bounded (the first levels of
+ * each unreadable directory, a few thousand entries in all): a stat per entry. */
+#define LINK_SCAN_DEPTH 3
+#define LINK_SCAN_ENTRIES 4096
+static void hide_links_out(int dfd, const char *dir, const char *top, int depth, unsigned *budget,
+                           struct spec_lists *sl) {
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return;
+        }
+        uid_t me = getuid();
+        for (struct dirent *de; *budget && (de = readdir(d));) {
+                if (bw_streq(de->d_name, ".") || bw_streq(de->d_name, ".."))
+                        continue;
+                (*budget)--;
+                struct stat st;
+                char path[PATH_MAX];
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != me ||
+                    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int) sizeof(path))
+                        continue;
+                if (S_ISDIR(st.st_mode) && depth > 1) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0)
+                                hide_links_out(sub, path, top, depth - 1, budget, sl);
+                        continue;
+                }
+                if (!S_ISLNK(st.st_mode))
+                        continue;
+                char *target = realpath(path, NULL);
+                struct stat ts;
+                bool hide = target && stat(target, &ts) == 0 && ts.st_uid == me && !within(target, top) &&
+                            !within(top, target) && !within_any(target, &sl->writable);
+                for (size_t k = 0; hide && k < sl->writable.n; k++)
+                        hide = !within(sl->writable.v[k], target);
+                if (hide)
+                        list_add(&sl->hidden, target, 0);
+                free(target);
+        }
+        closedir(d);
+}
+
+static void hide_link_targets(struct spec_lists *sl) {
+        unsigned budget = LINK_SCAN_ENTRIES;
+        size_t n = sl->hidden.n; /* the unreadable rules: not what this adds */
+        for (size_t i = 0; i < n && budget; i++) {
+                const char *p = sl->hidden.v[i];
+                /* the caller's own symlinks on the way are followed, as the cover's are */
+                int dfd = bw_open_path_safely(p, O_RDONLY | O_DIRECTORY, getuid());
+                if (dfd < 0)
+                        continue;
+                char *top = realpath(p, NULL);
+                hide_links_out(dfd, p, top ? top : p, LINK_SCAN_DEPTH, &budget, sl);
+                free(top);
+        }
+}
+
 /* ---- the tree: placeholders and carve-outs at any depth ---- */
 
 /* .git and .bulwark missing at the top of the workspace get an empty placeholder directory, so
@@ -1749,6 +1810,7 @@ int main(int argc, char **argv) {
         struct bw_guard *guard = bw_guard_new(trusted, b.value[BW_VAR_HOME]);
         build_lists(plan, t, &b, &sl, guard);
         protect_trust_store(&sl, guard, me->pw_dir);
+        hide_link_targets(&sl);
         /* The real user's session sockets (agents, D-Bus) are no business of the sandbox. */
         char runtime_dir[64];
         snprintf(runtime_dir, sizeof(runtime_dir), "/run/user/%u", (unsigned) getuid());
