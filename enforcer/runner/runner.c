@@ -707,9 +707,13 @@ static void hide_own_state(struct spec_lists *sl, struct bw_guard *guard, const 
  * in a dot-directory of the caller. A read-only mount does not stop connect(); Landlock can only
  * from its "resolve unix" right, which this kernel's ABI may lack. Sockets bound after the run
  * starts are not covered (said by --verbose).
+ * Online the same for the sockets the caller's own processes bound (only_owner: the caller's uid),
+ * in /run too (no fresh one then): the network being on gives the command the network, not the
+ * caller's session (a terminal multiplexer's socket is the caller's shell: tmux send-keys, screen
+ * -X stuff). The host's services (other owners) stay reachable online, as the network does.
  */
 #define MAX_HIDDEN_SOCKETS 512
-static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bool verbose) {
+static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, uid_t only_owner, bool verbose) {
         FILE *f = fopen("/proc/net/unix", "re");
         if (!f) {
                 if (verbose)
@@ -738,9 +742,10 @@ static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bo
                         continue;
                 bool skip = false;
                 for (size_t i = 0; i < BW_ARRAY_SIZE(fresh); i++)
-                        skip |= within(p, fresh[i]);
+                        skip |= within(p, fresh[i]) && (only_owner == (uid_t) -1 || i == 1);
                 struct stat st;
-                if (skip || lstat(p, &st) < 0 || !S_ISSOCK(st.st_mode))
+                if (skip || lstat(p, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+                    (only_owner != (uid_t) -1 && st.st_uid != only_owner))
                         continue;
                 /* each is a mount: a host with thousands bound (another user's doing, perhaps)
                  * must not make every run slow; the rest are said */
@@ -758,8 +763,9 @@ static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, bo
                         "first %d are hidden); on Landlock ABI 9 (Linux 7.1) none would be\n",
                         unhidden, MAX_HIDDEN_SOCKETS);
         if (verbose && hidden)
-                fprintf(stderr, "bulwark run: %u host unix socket%s outside /run hidden (offline)\n", hidden,
-                        hidden == 1 ? "" : "s");
+                fprintf(stderr, "bulwark run: %u host unix socket%s %s hidden (%s)\n", hidden, hidden == 1 ? "" : "s",
+                        only_owner == (uid_t) -1 ? "outside /run" : "of yours",
+                        only_owner == (uid_t) -1 ? "offline" : "online");
 }
 
 static void spec_lists_free(struct spec_lists *sl) {
@@ -1890,8 +1896,7 @@ int main(int argc, char **argv) {
                         exec_fallback(argv);
         }
         hide_own_state(&sl, guard, tree_dir, me->pw_dir);
-        if (t->network == BW_NETWORK_OFF)
-                hide_host_sockets(&sl, private_tmp, verbose);
+        hide_host_sockets(&sl, private_tmp, t->network == BW_NETWORK_OFF ? (uid_t) -1 : getuid(), verbose);
         reserve_placeholders(&sl, trusted, verbose);
         guard_tree(guard, &sl, private_tmp, tree_dir, verbose);
         protect_other_links(&sl, private_tmp, verbose);
