@@ -380,6 +380,9 @@ int bw_converge_acls(struct run *r) {
                                       is_workspace(r, roots[i])
                                               ? "does not exist: nothing to set (the workspace is gone: revert "
                                                 "its installation)"
+                                      : root_kind(&r->tp, roots[i]) == BW_RULE_UNREADABLE
+                                              ? "does not exist: nothing to set (runs hide it if it appears; apply "
+                                                "again to give it its ACLs too)"
                                               : "does not exist: nothing to set (create it and apply again)",
                                       NULL, 0);
                         r->unknown--; /* informational, not a difference */
