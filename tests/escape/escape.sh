@@ -16,6 +16,9 @@
 #   unelevated no plan installed: attempts, then the workload
 #   elevated   `bulwark apply` for ann's (and bob's) workspace: attempts, then the workload
 #
+# ESC_SESSION=auto (ctest escape-warm): every run goes through a warm session of its boundary, and
+# each phase checks that its runs did.
+#
 # Each phase is skipped, with the reason, when the runner cannot have user namespaces or Landlock
 # here. A ~20 s run; the symlink race of attempts/95-runner-race.sh takes up to 8 s of it.
 #
@@ -268,6 +271,17 @@ usable() {
 mode=control
 attempts
 
+# With ESC_SESSION=auto (ctest escape-warm) a phase's runs must really have gone through a warm
+# session: one more run, verbose, says where it ran.
+warm_check() {
+        [ -n "${ESC_SESSION:-}" ] || return 0
+        saved_opts=${run_opts:-}
+        run_opts="$saved_opts --verbose"
+        in_sandbox true
+        run_opts=$saved_opts
+        check "[$mode] (warm pass) runs go through the workspace's warm session" grep -q 'ran in the warm session' "$out"
+}
+
 # ---- unelevated: no plan installed ----
 mode=unelevated
 run_opts="--plan /var/lib/escape-tools/ws.plan"
@@ -277,6 +291,7 @@ setcap cap_setuid,cap_setgid=ep "$runner"
 if usable unelevated; then
         attempts
         workload
+        warm_check
 fi
 as_user ann sh -c "cd $ws && git clean -fdq && git checkout -q -- ."
 world_reset
@@ -306,6 +321,7 @@ fi
 if usable elevated; then
         attempts
         workload
+        warm_check
         # apply's default entries on the shared /tmp: what another user makes there afterwards
         as_user bob sh -c 'umask 077 && echo "bob private notes" >/tmp/bob-private.txt'
         check "[elevated] host: after apply, a file bob makes in /tmp with umask 077 is still his alone" \

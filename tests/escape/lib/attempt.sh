@@ -38,6 +38,11 @@ skip_here() { # ID WHY
 # The desktop session a real user would have: the runner must drop all of it.
 session_env="SSH_AUTH_SOCK=$agent_tmp DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$ann_uid/bus \
 XDG_RUNTIME_DIR=/run/user/$ann_uid DISPLAY=:0"
+# ESC_SESSION=auto (ctest escape-warm): every run goes through a warm session of its boundary,
+# started by the first (issue 15: every check must hold with warm sandboxes too)
+if [ -n "${ESC_SESSION:-}" ]; then
+        session_env="$session_env BULWARK_SESSION=$ESC_SESSION"
+fi
 
 # in_sandbox CMD...: CMD as ann, from the workspace, through the runner; output in $out.
 # ESC_FD7=PATH: ann's shell opens PATH for appending on descriptor 7 first (a leaked descriptor).
