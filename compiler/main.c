@@ -196,6 +196,12 @@ int main(int argc, char **argv) {
                                         bw_printable(optarg, strlen(optarg), shown, sizeof(shown)), why);
                                 return EX_USAGE;
                         }
+                        if (o.bindings.value[id] && strcmp(o.bindings.value[id], eq + 1) != 0) {
+                                /* the last one won silently: a script that binds twice has a bug */
+                                fprintf(stderr, "bulwarkc: -D %.*s is given twice (%s, then %s): give it once\n",
+                                        (int) (eq - optarg), optarg, o.bindings.value[id], eq + 1);
+                                return EX_USAGE;
+                        }
                         o.bindings.value[id] = eq + 1;
                         break;
                 }

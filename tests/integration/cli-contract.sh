@@ -142,6 +142,9 @@ $bulwarkc /run/p/policy.yaml -o >$out 2>$err
 check "bulwarkc POLICY -o (missing argument): exit 64" sh -c "test $? -eq 64 && grep -q -- '-o' $err"
 $bulwarkc /run/p/policy.yaml -D nope=1 -o /run/x.plan 2>$err
 check "bulwarkc -D nope=1: exit 64, names the variables it knows" sh -c "test $? -eq 64 && grep -q 'workspace, home, tmpdir, user' $err"
+$bulwarkc builtin:workspace-write -D workspace=/home/ann/a -D workspace=/home/ann/b -o /run/x.plan 2>$err
+check "bulwarkc -D workspace=A -D workspace=B: exit 64, names both" sh -c "test $? -eq 64 &&
+        grep -q 'workspace is given twice (/home/ann/a, then /home/ann/b)' $err"
 bad_ws=$(printf '/home/ann/bad\377name')
 $bulwarkc builtin:workspace-write -D workspace="$bad_ws" -o /run/x.plan 2>$err
 check "bulwarkc -D workspace=NOT-UTF-8: exit 64, says why (the byte) and to rename it" sh -c "test $? -eq 64 &&
