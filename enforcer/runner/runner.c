@@ -1368,6 +1368,39 @@ static bool session_still_wanted(void) {
         return now.st_ino == session_socket_st.st_ino && now.st_dev == session_socket_st.st_dev;
 }
 
+/*
+ * A session outlives the run that started it (BULWARK_SESSION=auto: the first command's own
+ * words, a token on its command line perhaps), and every local user can read a process's
+ * command line: the session's processes show a name of their own instead. The command line is
+ * the memory between arg_start and arg_end (/proc/self/stat, fields 48 and 49), this process's
+ * own copy since the fork.
+ */
+static void session_own_cmdline(void) {
+        char buf[1024];
+        int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        char *p = strrchr(buf, ')'); /* after the name, which may hold anything */
+        unsigned long long start = 0, end = 0;
+        for (int field = 2; p && field < 49; field++) {
+                p = strchr(p + 1, ' ');
+                if (p && field + 1 == 48)
+                        start = strtoull(p + 1, NULL, 10);
+                if (p && field + 1 == 49)
+                        end = strtoull(p + 1, NULL, 10);
+        }
+        if (!start || end <= start || end - start > (1u << 20))
+                return;
+        char *args = (char *) (uintptr_t) start;
+        size_t len = (size_t) (end - start);
+        memset(args, 0, len);
+        snprintf(args, len, "bulwark-session");
+}
+
 /* Build the session and leave it serving in the background; 0 once it is up, 125 (said on
  * stderr) when it could not be built. quiet: started by a run (its stdout is the command's). */
 static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, const uint8_t digest[32], const char *path,
@@ -1381,6 +1414,7 @@ static int session_start(const struct bw_sandbox_spec *spec, int listen_fd, cons
         if (pid == 0) {
                 close(ready[0]);
                 setsid();
+                session_own_cmdline();
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(null, 0);
                 dup2(session_log_fd >= 0 ? session_log_fd : null, 1);

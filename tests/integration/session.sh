@@ -150,13 +150,19 @@ import socket; s = socket.socket(socket.AF_UNIX); s.connect('$sock')"
                 'grep -q "ran in the warm session" /run/v.out && [ "$(cat /run/auto.out)" = auto ]'
         in_ws "$ws" $runner --session list >/run/list.out 2>&1
         check "[$mode]   ...session list shows it" grep -q "running  $ws" /run/list.out
+        # every local user can read a command line: the session outlives the run that started it
+        # and must not show that run's words (a token on its command line) for its lifetime (the
+        # pattern's brackets keep this check's own command line from matching it)
+        check "[$mode]   ...its processes show their own name, not the starting run's words" sh -c '
+                pgrep -f bulwark-session >/dev/null &&
+                ! cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -q "echo aut[o]"'
         in_ws "$ws" $runner -v -- true 2>/run/v.out
         check "[$mode]   ...later runs use it" grep -q "ran in the warm session" /run/v.out
         # a session whose socket is gone (the runtime directory goes with the login session) ends
         rm -f /run/user/1001/bulwark/sessions/*.sock
         sleep 3
         check_fails "[$mode] a session whose socket was removed ends (logout removes the runtime directory)" \
-                pgrep -f "bulwark-runner"
+                pgrep -f "bulwark-session"
         in_ws "$ws" env BULWARK_SESSION=bogus $runner -- true 2>/run/v.out
         check "[$mode] BULWARK_SESSION=bogus is refused (125)" sh -c "[ $? -eq 125 ] && grep -q 'BULWARK_SESSION=bogus' /run/v.out"
         in_ws "$ws" $runner --session stop >/dev/null
