@@ -350,18 +350,32 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
         /* --moved-to: the records name the objects where apply found them; their inodes are checked
          * where they are now (a record whose object is not there is skipped as ever) */
         char ws[PATH_MAX], user[PATH_MAX];
-        _cleanup_free_ char *moved = NULL;
+        /* one new path per distinct root, not per record (a journal holds one per changed object) */
+        struct moved_root_entry {
+                const char *was;
+                size_t was_len;
+                char *now; /* NULL: the root did not move */
+        } *moved = NULL;
+        size_t n_moved = 0;
         if (ret == 0 && nk && r->o->moved_to && bw_state_read_bindings(r->state_fd, id, ws, user, sizeof(ws)) == 0) {
-                moved = calloc(nk, PATH_MAX);
-                if (!moved)
-                        abort();
                 for (size_t i = 0; i < nk; i++) {
-                        char was[PATH_MAX]; /* (the record's bytes are not NUL-terminated) */
-                        snprintf(was, sizeof(was), "%.*s", (int) acl[i].root_len, acl[i].root);
-                        char *now = moved + i * PATH_MAX;
-                        if (moved_root(r, ws, was, now, PATH_MAX) == now) {
-                                acl[i].root = now;
-                                acl[i].root_len = strlen(now);
+                        size_t k = 0;
+                        while (k < n_moved && !(moved[k].was_len == acl[i].root_len &&
+                                                memcmp(moved[k].was, acl[i].root, acl[i].root_len) == 0))
+                                k++;
+                        if (k == n_moved) {
+                                moved = realloc(moved, (n_moved + 1) * sizeof(*moved));
+                                if (!moved)
+                                        abort();
+                                char was[PATH_MAX], now[PATH_MAX]; /* (the record's bytes are not NUL-terminated) */
+                                snprintf(was, sizeof(was), "%.*s", (int) acl[i].root_len, acl[i].root);
+                                moved[n_moved++] = (struct moved_root_entry){
+                                        acl[i].root, acl[i].root_len,
+                                        moved_root(r, ws, was, now, sizeof(now)) == now ? strdup(now) : NULL};
+                        }
+                        if (moved[k].now) {
+                                acl[i].root = moved[k].now;
+                                acl[i].root_len = strlen(moved[k].now);
                         }
                 }
         }
@@ -386,6 +400,9 @@ static int revert_one(struct run *r, const char *id, void *userdata) {
                         r->restored[r->n_restored++] = bw_state_acl_key(keys[i].a);
                 }
         }
+        for (size_t k = 0; k < n_moved; k++)
+                free(moved[k].now);
+        free(moved);
         if (ret)
                 return ret;
         fprintf(out, "- acl    %llu ACLs restored to their bytes before bulwark (installation %s)\n",

@@ -1207,6 +1207,15 @@ static bool index_load(const struct bw_guard *g, const char *file, struct snapsh
 
 /* ---- git: what a repository's config reaches outside .git ---- */
 
+/* The directory holding file (an absolute path), where the paths a configuration file names are
+ * resolved from. */
+static void dir_of(const char *file, char out[PATH_MAX]) {
+        snprintf(out, PATH_MAX, "%s", file);
+        char *slash = strrchr(out, '/');
+        if (slash)
+                *slash = 0;
+}
+
 static char *read_small(const char *path, uid_t trusted, size_t max, size_t *len) {
         int fd = bw_open_path_safely(path, O_RDONLY | O_NONBLOCK, trusted);
         if (fd < 0)
@@ -1748,8 +1757,7 @@ static int agent_file(struct bw_guard *g, const char *file, const char *project)
         if (!text)
                 return 0;
         char file_dir[PATH_MAX];
-        snprintf(file_dir, sizeof(file_dir), "%s", file);
-        *strrchr(file_dir, '/') = 0;
+        dir_of(file, file_dir);
         size_t fl = strlen(file);
         bool yaml = (fl > 4 && !strcasecmp(file + fl - 4, ".yml")) || (fl > 5 && !strcasecmp(file + fl - 5, ".yaml"));
         enum { DEPTH = 64 };
@@ -1861,8 +1869,7 @@ static int shell_refs(struct bw_guard *g, const char *file, const char *top) {
         if (!text)
                 return 0;
         char file_dir[PATH_MAX];
-        snprintf(file_dir, sizeof(file_dir), "%s", file);
-        *strrchr(file_dir, '/') = 0;
+        dir_of(file, file_dir);
         int r = 0;
         for (size_t p = 0; p < len && r == 0;) {
                 size_t e = p, end;
