@@ -9,7 +9,9 @@
 # bulwark-runner and through `bulwark run` (which does the runner's job in its own process).
 # Targets (issue 15): a warm run <= 2x the bare command and >= 2.5x faster than bwrap; a cold run
 # faster than bwrap. The bwrap-isolated row is bwrap with the namespaces, /proc and /dev a bulwark
-# run has, for a like-for-like comparison (the targets stay against the plain bwrap row).
+# run has, for a like-for-like comparison (the targets stay against the plain bwrap row). The
+# floor-two-starts row is tests/bench/bench_floor: a static program that only starts /bin/true,
+# what a warm run costs before it does anything (a client's start and the command's).
 # Then the carve-out work on bigger workspaces (tests/bench/make_tree.py: 10,000 files in 1,000
 # directories with 50 nested repositories and .env files; 100,000 files in 1,111 directories; a
 # policy with read_only **/.env*): the median there minus the median in an empty workspace, in each
@@ -29,7 +31,7 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
 fi
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBULWARK_BUILD_TESTS=ON >/dev/null
-cmake --build "$build" --target bulwark bulwark-runner bulwarkc bench_exec -j "$(nproc)" >/dev/null
+cmake --build "$build" --target bulwark bulwark-runner bulwarkc bench_exec bench_floor -j "$(nproc)" >/dev/null
 command -v python3 >/dev/null || { echo "bench_run: needs python3 (to make the workspaces)" >&2; exit 1; }
 baseline=
 if [ -n "${BULWARK_BENCH_BASELINE:-}" ]; then
@@ -45,7 +47,7 @@ exec unshare --mount --net --pid --fork --mount-proc /bin/sh -c '
 set -eu
 build=$1 runs=$2
 . "$3/tests/integration/lib.sh" >/dev/null
-cp "$build/tests/bench/bench_exec" /run/bin/
+cp "$build/tests/bench/bench_exec" "$build/tests/bench/bench_floor" /run/bin/
 useradd -m -d /home/ann -s /bin/sh ann
 mkdir -p /home/ann/ws /home/ann/plain
 chown -R ann:ann /home/ann
@@ -82,6 +84,10 @@ fi
 # each row then shows the median of the medians of its rounds and the least of their minimums
 for round in $(seq "$5"); do
         measure bare /home/ann/plain /bin/true
+        # the floor of any warm design of `bulwark run -- CMD`: a static client that only starts
+        # the command (two process starts, no sandbox work): a warm run within 2x bare has only
+        # 2x bare minus this row for all of its own work
+        measure floor-two-starts /home/ann/plain /run/bin/bench_floor /bin/true
         if command -v bwrap >/dev/null; then
                 measure bwrap /home/ann/plain bwrap --ro-bind / / --dev /dev /bin/true
                 # like for like (not the baseline of issue 15): the namespaces a bulwark run has
