@@ -126,6 +126,9 @@ static const char *decision_text(uint32_t kind) {
                 return "readable (granted)";
         case BW_RULE_UNREADABLE:
                 return "unreadable";
+        case BW_RULE_CACHE:
+                return "copy-on-write (a cache root: writes land in the sandbox's own layer; the host's copy "
+                       "never changes)";
         default:
                 return "no writes; reads only where the sandbox principals can read by default";
         }

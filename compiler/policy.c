@@ -50,9 +50,9 @@ void bw_policy_doc_done(struct bw_policy_doc *d) {
         bw_env_list_done(&d->env_drop);
         bw_env_list_done(&d->env_set);
         bw_env_list_done(&d->env_never_pass);
-        struct bw_entry_list *lists[] = {&d->extends,        &d->writable,         &d->read_only,
-                                         &d->readable,       &d->unreadable,       &d->writable_within,
-                                         &d->never_writable, &d->always_read_only, &d->never_readable};
+        struct bw_entry_list *lists[] = {
+                &d->extends, &d->writable,        &d->read_only,      &d->readable,         &d->unreadable,
+                &d->cache,   &d->writable_within, &d->never_writable, &d->always_read_only, &d->never_readable};
         for (size_t i = 0; i < BW_ARRAY_SIZE(lists); i++)
                 bw_entry_list_done(lists[i]);
         *d = (struct bw_policy_doc){0};
@@ -257,6 +257,7 @@ LIST_KEY(k_writable, writable, "filesystem.writable", PATHS_ONLY)
 LIST_KEY(k_read_only, read_only, "filesystem.read_only", PATHS_AND_PATTERNS)
 LIST_KEY(k_readable, readable, "filesystem.readable", PATHS_ONLY)
 LIST_KEY(k_unreadable, unreadable, "filesystem.unreadable", PATHS_AND_PATTERNS)
+LIST_KEY(k_cache, cache, "filesystem.cache", PATHS_ONLY)
 LIST_KEY(k_writable_within, writable_within, "filesystem.writable_within", PATHS_ONLY)
 LIST_KEY(k_never_writable, never_writable, "filesystem.never_writable", PATHS_ONLY)
 LIST_KEY(k_always_read_only, always_read_only, "filesystem.always_read_only", PATHS_AND_PATTERNS)
@@ -273,7 +274,7 @@ static void k_allow_unprotect(struct reader *r, const struct bw_node *k, const s
 
 static const struct key policy_fs_keys[] = {
         {"writable", k_writable},     {"read_only", k_read_only}, {"readable", k_readable},
-        {"unreadable", k_unreadable}, {"unprotect", k_unprotect},
+        {"unreadable", k_unreadable}, {"cache", k_cache},         {"unprotect", k_unprotect},
 };
 static const struct key constraint_fs_keys[] = {
         {"writable_within", k_writable_within},   {"never_writable", k_never_writable},

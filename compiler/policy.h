@@ -56,7 +56,8 @@ struct bw_policy_doc {
         struct bw_entry_list extends; /* match = PATH; text = profile name or relative path */
         /* repository policy */
         struct bw_entry_list writable, read_only, readable, unreadable;
-        uint32_t unprotect; /* bit i: bw_protected_names[i] */
+        struct bw_entry_list cache; /* copy-on-write roots: paths only */
+        uint32_t unprotect;         /* bit i: bw_protected_names[i] */
         struct bw_loc unprotect_loc[BW_PROTECTED_COUNT];
         /* constraints */
         int network_allowed; /* -1 unset, else bit mask of 1 << enum bw_network */

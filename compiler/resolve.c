@@ -570,13 +570,15 @@ static void add_rule(struct bw_compilation *c, const char *text, uint32_t kind, 
 }
 
 static int kind_rank(uint32_t kind) {
-        /* precedence at equal specificity: unreadable > read_only > writable > readable */
+        /* precedence at equal specificity: unreadable > read_only > writable, cache > readable
+         * (a writable and a cache root on one path are an error of their own) */
         switch (kind) {
         case BW_RULE_UNREADABLE:
                 return 4;
         case BW_RULE_READ_ONLY:
                 return 3;
         case BW_RULE_WRITABLE:
+        case BW_RULE_CACHE:
                 return 2;
         default:
                 return 1;
@@ -685,7 +687,7 @@ static void settle_precedence(struct bw_compilation *c) {
 /* ---- constraints ---- */
 
 struct merged {
-        struct norm_list writable, read_only, readable, unreadable;
+        struct norm_list writable, read_only, readable, unreadable, cache;
         struct norm_list writable_within, never_writable, always_read_only, never_readable;
         uint32_t unprotect, allow_unprotect; /* bit i: bw_protected_names[i] */
         struct bw_loc unprotect_loc[BW_PROTECTED_COUNT];
@@ -723,63 +725,102 @@ static void binding_advice(unsigned vars, char *buf, size_t n, char *names, size
         }
 }
 
+/* The admin's limits on where the sandbox may write apply to a writable root and a cache root
+ * alike (what says "never writable" means inside the sandbox too, copy-on-write or not): what
+ * names the root in the messages. */
+static void check_root_constraints(struct bw_compilation *c, struct merged *m, const struct norm_entry *w,
+                                   const char *what) {
+        char buf[512];
+        if (m->writable_within.n > 0) {
+                bool ok = false, unknown = false;
+                unsigned vars = unbound_vars(w->text);
+                for (size_t k = 0; k < m->writable_within.n && !ok; k++) {
+                        int x = within(w->text, m->writable_within.v[k].text);
+                        ok = x == 1;
+                        unknown |= x < 0;
+                        if (x < 0)
+                                vars |= unbound_vars(m->writable_within.v[k].text);
+                }
+                if (!ok) {
+                        /* name what is unbound, on either side: an admin's ~ is ${home} */
+                        char advice[128], names[64];
+                        binding_advice(vars, advice, sizeof(advice), names, sizeof(names));
+                        if (unknown)
+                                bw_error(&c->diags, &w->loc,
+                                         "cannot check %s %s against the admin's writable_within "
+                                         "before the variables it involves are bound (%s): bind them with %s",
+                                         what, w->text, names[0] ? names : "${workspace}",
+                                         advice[0] ? advice : "-D workspace=DIR");
+                        else
+                                bw_error(&c->diags, &w->loc,
+                                         "%s %s is outside every writable_within root allowed by the admin", what,
+                                         w->text);
+                        loc_note(c, &m->writable_within.v[0].loc, "writable_within is set here");
+                }
+        }
+        for (size_t k = 0; k < m->never_writable.n; k++) {
+                const struct norm_entry *n = &m->never_writable.v[k];
+                if (within(w->text, n->text) == 1) {
+                        bw_error(&c->diags, &w->loc, "%s %s is %s %s, which the admin made never_writable (%s)", what,
+                                 w->text, bw_streq(w->text, n->text) ? "equal to" : "inside", n->text,
+                                 where(c, &n->loc, buf, sizeof(buf)));
+                        loc_note(c, &n->loc, "never_writable is set here");
+                }
+        }
+        const struct norm_list *denials[] = {&m->always_read_only, &m->never_readable};
+        const char *names[] = {"always_read_only", "never_readable"};
+        for (size_t d = 0; d < 2; d++)
+                for (size_t k = 0; k < denials[d]->n; k++) {
+                        const struct norm_entry *a = &denials[d]->v[k];
+                        bool hit = a->match == BW_MATCH_PATH ? within(w->text, a->text) == 1
+                                                             : pattern_covers_template(c, a, w->text);
+                        if (hit) {
+                                bw_error(&c->diags, &w->loc, "%s %s is covered by the admin's %s entry %s (%s)", what,
+                                         w->text, names[d], a->text, where(c, &a->loc, buf, sizeof(buf)));
+                                loc_note(c, &a->loc, "the constraint is here");
+                        }
+                }
+}
+
+/* A cache root is a copy-on-write layer over the host's directory; one inside or around a
+ * writable root (or another cache root) would give the same objects two meanings, one of them
+ * "the host's copy changes": refused, naming both. Decided where the variables allow; the runner
+ * checks again once they are bound. */
+static void check_cache_overlap(struct bw_compilation *c, struct merged *m) {
+        char buf[512];
+        for (size_t i = 0; i < m->cache.n; i++) {
+                const struct norm_entry *e = &m->cache.v[i];
+                for (int l = 0; l < 2; l++) {
+                        const struct norm_list *other = l == 0 ? &m->writable : &m->cache;
+                        for (size_t k = 0; k < other->n; k++) {
+                                const struct norm_entry *w = &other->v[k];
+                                if (l == 1 && k <= i)
+                                        continue;
+                                bool in = within(e->text, w->text) == 1, around = within(w->text, e->text) == 1;
+                                if (!in && !around)
+                                        continue;
+                                bw_error(&c->diags, &e->loc,
+                                         "cache root %s is %s the %s root %s (%s): a cache root is copy-on-write "
+                                         "and cannot overlap a %s one; remove one of them",
+                                         e->text,
+                                         bw_streq(e->text, w->text) ? "the same as"
+                                         : in                       ? "inside"
+                                                                    : "around",
+                                         l == 0 ? "writable" : "cache", w->text, where(c, &w->loc, buf, sizeof(buf)),
+                                         l == 0 ? "writable" : "nested");
+                                loc_note(c, &w->loc, "the other root is here");
+                        }
+                }
+        }
+}
+
 static void check_constraints(struct bw_compilation *c, struct merged *m) {
         char buf[512];
-        for (size_t i = 0; i < m->writable.n; i++) {
-                const struct norm_entry *w = &m->writable.v[i];
-                if (m->writable_within.n > 0) {
-                        bool ok = false, unknown = false;
-                        unsigned vars = unbound_vars(w->text);
-                        for (size_t k = 0; k < m->writable_within.n && !ok; k++) {
-                                int x = within(w->text, m->writable_within.v[k].text);
-                                ok = x == 1;
-                                unknown |= x < 0;
-                                if (x < 0)
-                                        vars |= unbound_vars(m->writable_within.v[k].text);
-                        }
-                        if (!ok) {
-                                /* name what is unbound, on either side: an admin's ~ is ${home} */
-                                char advice[128], names[64];
-                                binding_advice(vars, advice, sizeof(advice), names, sizeof(names));
-                                if (unknown)
-                                        bw_error(&c->diags, &w->loc,
-                                                 "cannot check writable root %s against the admin's writable_within "
-                                                 "before the variables it involves are bound (%s): bind them with %s",
-                                                 w->text, names[0] ? names : "${workspace}",
-                                                 advice[0] ? advice : "-D workspace=DIR");
-                                else
-                                        bw_error(&c->diags, &w->loc,
-                                                 "writable root %s is outside every writable_within root allowed by "
-                                                 "the admin",
-                                                 w->text);
-                                loc_note(c, &m->writable_within.v[0].loc, "writable_within is set here");
-                        }
-                }
-                for (size_t k = 0; k < m->never_writable.n; k++) {
-                        const struct norm_entry *n = &m->never_writable.v[k];
-                        if (within(w->text, n->text) == 1) {
-                                bw_error(&c->diags, &w->loc,
-                                         "writable root %s is %s %s, which the admin made never_writable (%s)", w->text,
-                                         bw_streq(w->text, n->text) ? "equal to" : "inside", n->text,
-                                         where(c, &n->loc, buf, sizeof(buf)));
-                                loc_note(c, &n->loc, "never_writable is set here");
-                        }
-                }
-                const struct norm_list *denials[] = {&m->always_read_only, &m->never_readable};
-                const char *names[] = {"always_read_only", "never_readable"};
-                for (size_t d = 0; d < 2; d++)
-                        for (size_t k = 0; k < denials[d]->n; k++) {
-                                const struct norm_entry *a = &denials[d]->v[k];
-                                bool hit = a->match == BW_MATCH_PATH ? within(w->text, a->text) == 1
-                                                                     : pattern_covers_template(c, a, w->text);
-                                if (hit) {
-                                        bw_error(&c->diags, &w->loc,
-                                                 "writable root %s is covered by the admin's %s entry %s (%s)", w->text,
-                                                 names[d], a->text, where(c, &a->loc, buf, sizeof(buf)));
-                                        loc_note(c, &a->loc, "the constraint is here");
-                                }
-                        }
-        }
+        for (size_t i = 0; i < m->writable.n; i++)
+                check_root_constraints(c, m, &m->writable.v[i], "writable root");
+        for (size_t i = 0; i < m->cache.n; i++)
+                check_root_constraints(c, m, &m->cache.v[i], "cache root");
+        check_cache_overlap(c, m);
         for (size_t i = 0; i < m->readable.n; i++) {
                 const struct norm_entry *rd = &m->readable.v[i];
                 for (size_t k = 0; k < m->never_readable.n; k++) {
@@ -881,13 +922,14 @@ static void warn_home_writable(struct bw_compilation *c, const struct merged *m)
 
 static void warn_useless(struct bw_compilation *c, const struct merged *m) {
         warn_home_writable(c, m);
-        size_t n = m->writable.n;
+        /* a carve-out inside a cache root matters too: it is bound read-only over the layer */
+        size_t n = m->writable.n + m->cache.n;
         char **roots = calloc(n + 1, sizeof(*roots));
         if (!roots)
                 abort();
         bool any_user = false;
         for (size_t k = 0; k < n; k++) {
-                roots[k] = m->writable.v[k].text;
+                roots[k] = k < m->writable.n ? m->writable.v[k].text : m->cache.v[k - m->writable.n].text;
                 any_user |= strstr(roots[k], "${user}") != NULL;
         }
         if (n)
@@ -942,6 +984,7 @@ static void merge_into(struct bw_compilation *c, struct merged *m, const struct 
                 normalise_list(c, &d->read_only, &m->read_only);
                 normalise_list(c, &d->readable, &m->readable);
                 normalise_list(c, &d->unreadable, &m->unreadable);
+                normalise_list(c, &d->cache, &m->cache);
                 for (uint32_t b = 0; b < BW_PROTECTED_COUNT; b++)
                         if (d->unprotect & (UINT32_C(1) << b)) {
                                 m->unprotect |= UINT32_C(1) << b;
@@ -1024,6 +1067,7 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
                         {&m.read_only, BW_RULE_READ_ONLY, 0},
                         {&m.readable, BW_RULE_READABLE, 0},
                         {&m.unreadable, BW_RULE_UNREADABLE, 0},
+                        {&m.cache, BW_RULE_CACHE, 0},
                         {&m.never_writable, BW_RULE_READ_ONLY, BW_RULE_ADMIN},
                         {&m.always_read_only, BW_RULE_READ_ONLY, BW_RULE_ADMIN},
                         {&m.never_readable, BW_RULE_UNREADABLE, BW_RULE_ADMIN},
@@ -1060,8 +1104,9 @@ int bw_compile(const struct bw_compile_options *o, struct bw_compilation *c) {
         }
         bw_env_merge_done(&m.env);
 
-        struct norm_list *all[] = {&m.writable,        &m.read_only,      &m.readable,         &m.unreadable,
-                                   &m.writable_within, &m.never_writable, &m.always_read_only, &m.never_readable};
+        struct norm_list *all[] = {&m.writable,      &m.read_only,       &m.readable,       &m.unreadable,
+                                   &m.cache,         &m.writable_within, &m.never_writable, &m.always_read_only,
+                                   &m.never_readable};
         for (size_t i = 0; i < BW_ARRAY_SIZE(all); i++)
                 norm_done(all[i]);
         for (size_t i = 0; i < layers.n; i++)

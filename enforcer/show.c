@@ -213,8 +213,11 @@ void bw_show_text_color(const struct bw_plan *p, FILE *f, bool color) {
                 char fl[80];
                 rule_flags(r->flags, fl, sizeof(fl));
                 where(p, BW_SECT_RULE, i, buf, sizeof(buf));
-                fprintf(f, "  [%u] %-10s %-5s %s%s\n       from %s\n", i, bw_rule_kind_name(r->kind),
-                        bw_match_kind_name(r->match), TS(p, r->text), fl, buf);
+                /* a reviewer must tell a cache root from a writable one at a glance: the sandbox's
+                 * writes there never reach the host's copy */
+                fprintf(f, "  [%u] %-10s %-5s %s%s%s\n       from %s\n", i, bw_rule_kind_name(r->kind),
+                        bw_match_kind_name(r->match), TS(p, r->text), fl,
+                        r->kind == BW_RULE_CACHE ? " copy-on-write (host copy unchanged)" : "", buf);
         }
 
         heading(f, color, "ACL entries each rule implies on what it covers (%u):", p->n_acls);
@@ -331,6 +334,9 @@ void bw_show_json(const struct bw_plan *p, FILE *f) {
                                   !!(r->flags & BW_RULE_ADMIN), "protected", !!(r->flags & BW_RULE_PROTECTED),
                                   "ignore_case", !!(r->flags & BW_RULE_IGNORE_CASE), "in_every_root",
                                   !!(r->flags & BW_RULE_ANYWHERE), "source", prov_json(p, BW_SECT_RULE, i)));
+                if (r->kind == BW_RULE_CACHE)
+                        json_object_set_new(json_array_get(rules, json_array_size(rules) - 1), "copy_on_write",
+                                            json_true());
         }
         json_object_set_new(o, "rules", rules);
 

@@ -132,7 +132,17 @@ struct bw_plan_principal {
 };
 _Static_assert(sizeof(struct bw_plan_principal) == 24, "principal size");
 
-enum bw_rule_kind { BW_RULE_WRITABLE = 1, BW_RULE_READ_ONLY = 2, BW_RULE_READABLE = 3, BW_RULE_UNREADABLE = 4 };
+/* BW_RULE_CACHE: a root the sandbox may write through a private copy-on-write layer (overlayfs):
+ * it reads the host's copy, its writes land in a layer of its own, and the host's copy never
+ * changes. A path rule without flags; a reader that predates it rejects the plan (unknown kind),
+ * so an older enforcer refuses such a plan rather than treat the root as anything else. */
+enum bw_rule_kind {
+        BW_RULE_WRITABLE = 1,
+        BW_RULE_READ_ONLY = 2,
+        BW_RULE_READABLE = 3,
+        BW_RULE_UNREADABLE = 4,
+        BW_RULE_CACHE = 5,
+};
 enum bw_match_kind { BW_MATCH_PATH = 1, BW_MATCH_GLOB = 2, BW_MATCH_REGEX = 3 };
 
 #define BW_RULE_IGNORE_CASE 0x1u /* pattern matches case-insensitively */

@@ -534,10 +534,14 @@ static int check_entries(struct checker *c) {
                 uint64_t o = entry_offset(c, S_RULE, sizeof(*ru), i);
                 if ((r = check_str(c, p->strs, p->strs_size, ru->text, o, "rule text", false)) < 0)
                         return r;
-                if (ru->kind < BW_RULE_WRITABLE || ru->kind > BW_RULE_UNREADABLE || ru->match < BW_MATCH_PATH ||
+                if (ru->kind < BW_RULE_WRITABLE || ru->kind > BW_RULE_CACHE || ru->match < BW_MATCH_PATH ||
                     ru->match > BW_MATCH_REGEX || (ru->flags & ~BW_RULE_FLAGS_KNOWN) || ru->reserved)
                         return fail(c, o + 8, "rule %u has an unknown kind, match, flag or non-zero reserved field", i);
                 const char *text = bw_plan_string(p, ru->text);
+                /* a cache root is a plain path: no admin standing (it would be a cap that grants),
+                 * no protected default, no pattern */
+                if (ru->kind == BW_RULE_CACHE && (ru->match != BW_MATCH_PATH || ru->flags))
+                        return fail(c, o + 8, "rule %u: a cache root must be a path rule without flags", i);
                 if (ru->match == BW_MATCH_PATH) {
                         if (ru->flags & (BW_RULE_IGNORE_CASE | BW_RULE_ANYWHERE))
                                 return fail(c, o + 16, "rule %u: a path rule cannot have pattern flags", i);
@@ -545,7 +549,7 @@ static int check_entries(struct checker *c) {
                                 return fail(c, o, "rule %u: \"%.80s\" is not a normalised absolute path template", i,
                                             text);
                 } else {
-                        if (ru->kind == BW_RULE_WRITABLE || ru->kind == BW_RULE_READABLE)
+                        if (ru->kind == BW_RULE_WRITABLE || ru->kind == BW_RULE_READABLE || ru->kind == BW_RULE_CACHE)
                                 return fail(c, o + 8, "rule %u: patterns can only narrow (read_only, unreadable)", i);
                         if (ru->text.length > BW_PATTERN_MAX)
                                 return fail(c, o, "rule %u: pattern longer than %d bytes", i, BW_PATTERN_MAX);
@@ -802,7 +806,7 @@ const struct bw_plan_prov *bw_plan_provenance(const struct bw_plan *p, uint32_t 
 }
 
 const char *bw_rule_kind_name(uint32_t kind) {
-        static const char *const n[] = {"?", "writable", "read_only", "readable", "unreadable"};
+        static const char *const n[] = {"?", "writable", "read_only", "readable", "unreadable", "cache"};
         return kind < BW_ARRAY_SIZE(n) ? n[kind] : "?";
 }
 const char *bw_match_kind_name(uint32_t match) {

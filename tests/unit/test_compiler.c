@@ -201,6 +201,44 @@ static void test_protected_defaults(void **state) {
         free(admin);
 }
 
+/* filesystem.cache: copy-on-write roots, paths only, no overlap with a writable or another cache
+ * root, and the admin's write limits apply to them as to writable roots. */
+static void test_cache_roots(void **state) {
+        struct fixture *f = *state;
+        struct bw_compilation c;
+        const char *text = "bulwark: 1\n"
+                           "filesystem:\n"
+                           "  writable: [\"${workspace}\"]\n"
+                           "  cache: [\"~/.cargo/registry\", /opt/cache]\n"
+                           "  read_only: [/opt/cache/keep]\n";
+        assert_int_equal(bw_test_compile(f->dir, text, NULL, NULL, &c), 0);
+        const struct bw_rule_eff *r = find_rule(&c, "${home}/.cargo/registry", BW_RULE_CACHE);
+        assert_non_null(r);
+        assert_int_equal(r->match, BW_MATCH_PATH);
+        assert_int_equal(r->flags, 0);
+        assert_non_null(find_rule(&c, "/opt/cache", BW_RULE_CACHE));
+        assert_null(find_rule(&c, "/opt/cache", BW_RULE_WRITABLE));
+        /* a carve-out inside a cache root matters: no "can never matter" warning */
+        assert_false(bw_test_has_diag(&c, BW_SEV_WARNING, "can never matter"));
+        struct bw_bindings b = {.value = {[BW_VAR_WORKSPACE] = "/w",
+                                          [BW_VAR_HOME] = "/h",
+                                          [BW_VAR_TMPDIR] = "/tmp",
+                                          [BW_VAR_USER] = "u"}};
+        struct bw_explanation e;
+        assert_int_equal(bw_explain(&c, "/h/.cargo/registry/src/x.rs", &b, &e), 0);
+        assert_int_equal(e.decision, BW_RULE_CACHE);
+        bw_explanation_done(&e);
+        bw_compilation_done(&c);
+
+        expect_error(f, "bulwark: 1\nfilesystem:\n  cache: [{glob: \"/opt/**\"}]\n", "takes paths only", 3, 12);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  writable: [\"${workspace}\"]\n  cache: [\"${workspace}/target\"]\n",
+                     "is inside the writable root ${workspace}", 4, 11);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  writable: [/opt/cache/x]\n  cache: [/opt/cache]\n",
+                     "is around the writable root /opt/cache/x", 4, 11);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  cache: [/opt/c, /opt/c/d]\n", "cannot overlap a nested one", 3, 11);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  writable: [/srv]\n  cache: [/srv]\n", "is the same as", 4, 11);
+}
+
 static void test_precedence(void **state) {
         struct fixture *f = *state;
         struct bw_compilation c;
@@ -646,6 +684,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_review_regressions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cache_roots, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

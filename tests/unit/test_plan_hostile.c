@@ -550,6 +550,57 @@ static void test_names_and_variables(void **state) {
         free(buf);
 }
 
+/* A cache root (copy-on-write) is a plain path rule: a cache pattern, an admin or protected
+ * cache rule, a kind beyond it, or an ACL template for it is refused. The readable path rule
+ * /opt/sdk made a cache root is a valid plan. */
+static void test_cache_rules(void **state) {
+        struct sample *s = *state;
+        uint32_t path = UINT32_MAX, glob = UINT32_MAX;
+        for (uint32_t i = 0; i < s->plan.n_rules; i++) {
+                const struct bw_plan_rule *r = &s->plan.rules[i];
+                if (r->kind == BW_RULE_READABLE && r->match == BW_MATCH_PATH)
+                        path = i;
+                if (r->match == BW_MATCH_GLOB && !(r->flags & BW_RULE_PROTECTED))
+                        glob = i;
+        }
+        assert_true(path != UINT32_MAX && glob != UINT32_MAX);
+        const struct {
+                uint32_t rule, kind, flags;
+                const char *needle; /* NULL: accepted */
+        } cases[] = {
+                {path, BW_RULE_CACHE, 0, NULL},
+                {path, BW_RULE_CACHE, BW_RULE_ADMIN, "cache root must be a path rule without flags"},
+                {path, BW_RULE_CACHE, BW_RULE_PROTECTED, "cache root must be a path rule without flags"},
+                {glob, BW_RULE_CACHE, UINT32_MAX, "cache root must be a path rule without flags"},
+                {path, BW_RULE_CACHE + 1, 0, "unknown kind"},
+        };
+        for (size_t c = 0; c < BW_ARRAY_SIZE(cases); c++) {
+                uint8_t *buf = sample_copy(s);
+                struct bw_plan_rule *r = (void *) (buf + find_section(buf, BW_SECT_RULE)->offset);
+                r[cases[c].rule].kind = cases[c].kind;
+                if (cases[c].flags != UINT32_MAX)
+                        r[cases[c].rule].flags = cases[c].flags;
+                reseal(buf, s->size);
+                if (cases[c].needle) {
+                        expect_reject(buf, s->size, cases[c].needle);
+                } else {
+                        struct bw_plan plan;
+                        struct bw_plan_error err;
+                        if (parse_copy(buf, s->size, 0, &plan, &err) < 0)
+                                fail_msg("a path cache rule was rejected: %s", err.message);
+                        assert_string_equal(bw_rule_kind_name(BW_RULE_CACHE), "cache");
+                }
+                free(buf);
+        }
+        /* no ACL template belongs to a cache root: it grants nothing on the host's objects */
+        uint8_t *buf = sample_copy(s);
+        struct bw_plan_acl *a = (void *) (buf + find_section(buf, BW_SECT_ACLE)->offset);
+        a[s->plan.n_acls - 1].rule_kind = BW_RULE_CACHE;
+        reseal(buf, s->size);
+        expect_reject(buf, s->size, "unknown rule kind or principal");
+        free(buf);
+}
+
 static void test_index_bounds(void **state) {
         struct sample *s = *state;
 
@@ -894,6 +945,7 @@ int main(void) {
                 cmocka_unit_test(test_header_fields),
                 cmocka_unit_test(test_environment_entries),
                 cmocka_unit_test(test_limits_entry),
+                cmocka_unit_test(test_cache_rules),
         };
         return cmocka_run_group_tests(tests, setup_sample, teardown_sample);
 }
