@@ -59,6 +59,20 @@ static int check_workspace(struct run *r) {
                               e == -ENOTDIR ? "" : ": ", e == -ENOTDIR ? "" : strerror(-e));
 }
 
+/* Cache roots (copy-on-write layers, sandbox.h) are made by the unelevated runner in the caller's
+ * own ~/.cache; an installed plan runs as a sandbox user, which has no private layer there yet.
+ * Refused before anything changes, rather than installed as read-only or, worse, writable roots. */
+static int check_no_cache_roots(struct run *r, const char *plan_path) {
+        for (uint32_t i = 0; i < r->plan->n_rules; i++)
+                if (r->plan->rules[i].kind == BW_RULE_CACHE)
+                        return bw_report_fail(r, -EOPNOTSUPP,
+                                              "%s has cache roots (%s, copy-on-write), which elevated mode does not "
+                                              "support yet: make them writable or read-only in the policy, or run "
+                                              "unelevated without apply (nothing was changed)",
+                                              plan_path, bw_plan_string(r->plan, r->plan->rules[i].text));
+        return 0;
+}
+
 int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *out) {
         struct run r = {.state_sum_lock = PTHREAD_MUTEX_INITIALIZER, .o = o, .state_fd = -1, .dry_run = true};
         int ret = 0;
@@ -73,6 +87,8 @@ int bw_cmd_plan(const char *plan_path, const struct bw_engine_options *o, FILE *
                                      o->changes_out, plan_path, o->changes_out);
         if (ret == 0)
                 ret = bw_bind_load_plan(&r, plan_path);
+        if (ret == 0)
+                ret = check_no_cache_roots(&r, plan_path);
         if (ret == 0)
                 ret = bw_bind_check_signature(&r, plan_path);
         if (ret == 0)
@@ -133,6 +149,8 @@ int bw_apply_plan(const char *plan_path, const struct bw_engine_options *o, FILE
         int lock = -1;
         bool began = false; /* past the refusals: the audit trail records this apply */
         int ret = bw_bind_load_plan(&r, plan_path);
+        if (ret == 0 && top_level)
+                ret = check_no_cache_roots(&r, plan_path);
         if (ret == 0 && top_level)
                 ret = bw_bind_check_signature(&r, plan_path);
         if (ret == 0)

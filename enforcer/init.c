@@ -277,9 +277,11 @@ int bw_init_policy(const char *workspace, const char *home, char **ret_text, str
                         bw_sb_puts(&sb,
                                    "filesystem:\n"
                                    "  # Caches of the toolchains this repository uses, recognised from its files.\n"
-                                   "  # They are shared with your other projects: commands run here can change\n"
-                                   "  # what those find there too. Remove what you do not need.\n"
-                                   "  writable:\n");
+                                   "  # Copy-on-write: commands run here see what your own builds downloaded,\n"
+                                   "  # and what they write there stays in a layer of this workspace's own\n"
+                                   "  # (~/.cache/bulwark/layers): your copy never changes, so nothing a command\n"
+                                   "  # plants there runs in your own builds later. Remove what you do not need.\n"
+                                   "  cache:\n");
                 any = true;
                 bw_sb_printf(&sb, "    # %s: %s\n", why[i], rules[i].what);
                 for (size_t k = 0; k < 3 && rules[i].paths[k]; k++) {
@@ -299,7 +301,7 @@ int bw_init_policy(const char *workspace, const char *home, char **ret_text, str
                 bw_sb_puts(&sb, "# No toolchain file was recognised here. What a build writes outside the\n"
                                 "# workspace goes here, e.g.:\n"
                                 "# filesystem:\n"
-                                "#   writable:\n"
+                                "#   cache:          # copy-on-write: your own copy never changes\n"
                                 "#     - ~/.cache/my-tool\n");
                 bw_gen_note(notes, "no toolchain file recognised (Cargo.toml, package.json, pyproject.toml, go.mod, "
                                    "pom.xml, build.gradle, Gemfile, ...): the policy is workspace-write alone");
@@ -316,8 +318,10 @@ int bw_init_policy(const char *workspace, const char *home, char **ret_text, str
 static const char init_help[] =
         "Usage: bulwark init [--dry-run] [--workspace DIR]\n\n"
         "Write a commented .bulwark/policy.yaml for the repository: extends workspace-write, plus the\n"
-        "caches its toolchains write to, recognised from its files (in the workspace and its immediate\n"
-        "subdirectories): Cargo.toml (~/.cargo/registry, ~/.cargo/git); package.json with\n"
+        "caches its toolchains write to as cache roots (copy-on-write: a run sees your cache and writes\n"
+        "to a layer of the workspace's own, ~/.cache/bulwark/layers; your copy never changes, so nothing\n"
+        "a command plants there runs in your own builds), recognised from its files (in the workspace\n"
+        "and its immediate subdirectories): Cargo.toml (~/.cargo/registry, ~/.cargo/git); package.json with\n"
         "package-lock.json or no lock file (~/.npm), pnpm-lock.yaml (~/.local/share/pnpm), yarn.lock\n"
         "(~/.cache/yarn), .yarnrc.yml (~/.yarn/berry), bun.lock(b) (~/.bun/install/cache);\n"
         "pyproject.toml, requirements.txt (~/.cache/pip, ~/.cache/uv), Pipfile, poetry.lock, uv.lock;\n"

@@ -4,6 +4,7 @@
 #include "safe_open.h"
 #include "seccomp_filter.h"
 #include "session.h"
+#include "sha256.h"
 #include "stdio_relay.h"
 #include "util.h"
 
@@ -155,6 +156,9 @@ static int landlock_build(const struct bw_sandbox_spec *s, bool have_netns, int 
         landlock_allow(rs, "/", read, true);
         for (size_t i = 0; i < s->n_writable; i++)
                 landlock_allow(rs, s->writable[i], fs, false);
+        /* (the overlay mounted there by now: writes reach the sandbox's own layer only) */
+        for (size_t i = 0; i < s->n_cache; i++)
+                landlock_allow(rs, s->cache[i], fs, false);
         static const char *const devices[] = {"/dev/null",    "/dev/zero", "/dev/full", "/dev/random",
                                               "/dev/urandom", "/dev/tty",  "/dev/ptmx", "/dev/pts"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(devices); i++)
@@ -200,7 +204,7 @@ static void apply_seccomp(const struct bw_sandbox_spec *s, bool have_netns) {
 
 /* ---- mounts ---- */
 
-enum mount_kind { MNT_PRIVATE_TMP, MNT_WRITABLE, MNT_PIN, MNT_READ_ONLY, MNT_HIDDEN };
+enum mount_kind { MNT_PRIVATE_TMP, MNT_WRITABLE, MNT_CACHE, MNT_PIN, MNT_READ_ONLY, MNT_HIDDEN };
 struct mount_op {
         const char *path;
         enum mount_kind kind;
@@ -361,6 +365,152 @@ static void setup_dev(const struct bw_sandbox_spec *s) {
                 setup_failed("cannot mount a private /dev/pts: %s", strerror(errno));
 }
 
+/* ---- cache roots: copy-on-write layers ---- */
+
+/* The first 16 hex digits of the SHA-256 of text: a layer directory's name. */
+static void digest_name(const char *text, char out[17]) {
+        uint8_t d[BW_SHA256_SIZE];
+        bw_sha256(text, strlen(text), d);
+        for (int i = 0; i < 8; i++)
+                snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The directory name below dfd, made 0700 when missing, never through a symlink, and the
+ * caller's own (this process is the caller, in the sandbox's user namespace): anything else there
+ * (a symlink, another user's directory) refuses the run. An O_RDONLY directory fd. */
+static int own_dir(int dfd, const char *name, const char *where) {
+        if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+                setup_failed("cannot create %s/%s for a cache root's layer: %s", where, name, strerror(errno));
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                setup_failed("cannot open %s/%s, where a cache root's layer is kept: %s%s", where, name,
+                             strerror(errno),
+                             errno == ELOOP || errno == ENOTDIR ? " (it must be a directory, not a symbolic link: "
+                                                                  "remove it)"
+                                                                : "");
+        if (st.st_uid != geteuid())
+                setup_failed("%s/%s, where a cache root's layer is kept, is not yours: remove it", where, name);
+        /* nobody else may read what the sandbox wrote there, nor add to it */
+        if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+                setup_failed("cannot make %s/%s private: %s", where, name, strerror(errno));
+        return fd;
+}
+
+/*
+ * The copy-on-write layer over cache root p: an overlay mount (not yet attached) whose lower layer
+ * is the host's directory and whose upper and work directories are this workspace's own, under
+ * home/.cache/bulwark/layers/<digest of the workspace>/<digest of p>. That directory is hidden
+ * from every sandbox (the runner hides ~/.cache/bulwark) and no host tool reads it: what a
+ * command writes in a cache root reaches only later runs in this workspace, never the user's own
+ * builds. The overlay is mounted in the sandbox's user namespace (Linux 5.11 or later) with
+ * userxattr, which also keeps the kernel from trusting redirect and metacopy xattrs from the
+ * upper layer. Returns the mount's fd, or -1 when the host has no such directory.
+ */
+static int cache_layer(const struct bw_sandbox_spec *s, const char *p, int *layers) {
+        int lower = open_path(p, s->trusted_uid, false);
+        if (lower == -ENOENT) {
+                note("cache root %s does not exist: skipped (the sandbox cannot create it either)", p);
+                return -1;
+        }
+        if (lower < 0)
+                path_failed("cache root", p, lower);
+        struct stat st;
+        if (fstat(lower, &st) < 0 || !S_ISDIR(st.st_mode))
+                setup_failed("cache root %s is not a directory: a copy-on-write layer needs one; name its directory",
+                             p);
+        char where[PATH_MAX];
+        if (*layers < 0) {
+                if (!s->home || s->home[0] != '/' || !s->workspace)
+                        setup_failed("cache root %s: no home directory to keep its layer in", p);
+                /* ~/.cache may be the caller's symlink to another disk; below it, nothing is followed */
+                snprintf(where, sizeof(where), "%s/.cache", s->home);
+                int cache = bw_open_path_safely(where, O_RDONLY | O_DIRECTORY, s->trusted_uid);
+                if (cache == -ENOENT) {
+                        int h = bw_open_path_safely(s->home, O_RDONLY | O_DIRECTORY, s->trusted_uid);
+                        if (h < 0)
+                                path_failed("home directory", s->home, h);
+                        cache = own_dir(h, ".cache", s->home);
+                        close(h);
+                }
+                if (cache < 0)
+                        path_failed("the layers' directory", where, cache);
+                int b = own_dir(cache, "bulwark", where);
+                close(cache);
+                snprintf(where, sizeof(where), "%s/.cache/bulwark", s->home);
+                int l = own_dir(b, "layers", where);
+                close(b);
+                char ws[17];
+                digest_name(s->workspace, ws);
+                snprintf(where, sizeof(where), "%s/.cache/bulwark/layers", s->home);
+                *layers = own_dir(l, ws, where);
+                close(l);
+        }
+        char name[17];
+        digest_name(p, name);
+        snprintf(where, sizeof(where), "%s/.cache/bulwark/layers/...", s->home);
+        int dir = own_dir(*layers, name, where);
+        int upper = own_dir(dir, "upper", where), work = own_dir(dir, "work", where);
+        close(dir);
+        int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                setup_failed("cache root %s: cannot create an overlay file system (%s): the copy-on-write layer "
+                             "needs overlayfs (modprobe overlay), in a user namespace (Linux 5.11 or later)",
+                             p, strerror(errno));
+        /* the layers by descriptor, as opened above without following anything: through /proc
+         * (this process's own fds), which every kernel with overlayfs in a user namespace takes */
+        char lo[40], up[40], wk[40];
+        snprintf(lo, sizeof(lo), "/proc/self/fd/%d", lower);
+        snprintf(up, sizeof(up), "/proc/self/fd/%d", upper);
+        snprintf(wk, sizeof(wk), "/proc/self/fd/%d", work);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lo, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "workdir", wk, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                setup_failed("cache root %s: cannot mount its copy-on-write layer (%s): overlayfs in a user "
+                             "namespace needs Linux 5.11 or later, and %s/.cache on a file system with user "
+                             "extended attributes (ext4, xfs, btrfs, tmpfs since 6.6); or make it writable or "
+                             "read-only in the policy instead",
+                             p, strerror(errno), s->home);
+        int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        if (m < 0)
+                setup_failed("cache root %s: cannot mount its copy-on-write layer: %s", p, strerror(errno));
+        close(fs);
+        close(lower);
+        close(upper);
+        close(work);
+        return m;
+}
+
+/* The boundary's cache roots, checked once their variables are bound: not in elevated mode (the
+ * sandbox user has no layer of its own yet), not overlapping a writable root or each other, and
+ * not holding bulwark's own layers. */
+static void check_cache_roots(const struct bw_sandbox_spec *s) {
+        if (s->n_cache && s->elevated)
+                setup_failed("this plan has cache roots (%s%s), which elevated mode does not support yet: an "
+                             "administrator can make them writable or read-only in the policy, or run unelevated",
+                             s->cache[0], s->n_cache > 1 ? ", ..." : "");
+        char own[PATH_MAX];
+        snprintf(own, sizeof(own), "%s/.cache/bulwark", s->home ? s->home : "");
+        for (size_t i = 0; i < s->n_cache; i++) {
+                const char *c = s->cache[i];
+                for (size_t k = 0; k < s->n_writable; k++)
+                        if (is_within(c, s->writable[k]) || is_within(s->writable[k], c))
+                                setup_failed("cache root %s overlaps the writable root %s: a cache root is "
+                                             "copy-on-write and cannot share objects with a writable one; remove "
+                                             "one of them from the policy",
+                                             c, s->writable[k]);
+                for (size_t k = i + 1; k < s->n_cache; k++)
+                        if (is_within(c, s->cache[k]) || is_within(s->cache[k], c))
+                                setup_failed("cache roots %s and %s overlap: name one of them", c, s->cache[k]);
+                if (s->home && (is_within(own, c) || is_within(c, own)))
+                        setup_failed("cache root %s holds bulwark's own layers (%s): name the caches inside it "
+                                     "instead (~/.cache/pip, ~/.cache/go-build)",
+                                     c, own);
+        }
+}
+
 /*
  * Build the sandbox's file system view in this (new) mount namespace. Detached copies of the
  * writable roots and carve-outs are taken first, while the tree is still as the caller sees it;
@@ -370,7 +520,8 @@ static void setup_dev(const struct bw_sandbox_spec *s) {
 static void setup_mounts(const struct bw_sandbox_spec *s) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 setup_failed("cannot make the mount namespace private: %s", strerror(errno));
-        size_t max = s->n_writable + s->n_read_only + s->n_hidden + 4;
+        check_cache_roots(s);
+        size_t max = s->n_writable + s->n_cache + s->n_read_only + s->n_hidden + 4;
         struct mount_op *ops = calloc(max, sizeof(*ops));
         size_t n = 0;
         int hide_src = -1;
@@ -397,6 +548,15 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         setup_failed("cannot mark %s nosuid: %s", p, strerror(errno));
                 ops[n++] = (struct mount_op){p, MNT_WRITABLE, path_depth(p), fd};
         }
+        /* before the hidden paths are looked at: ~/.cache/bulwark, hidden, exists by then */
+        int layers = -1;
+        for (size_t i = 0; i < s->n_cache; i++) {
+                int fd = cache_layer(s, s->cache[i], &layers);
+                if (fd >= 0)
+                        ops[n++] = (struct mount_op){s->cache[i], MNT_CACHE, path_depth(s->cache[i]), fd};
+        }
+        if (layers >= 0)
+                close(layers);
         /* A fresh tmpfs for ${tmpdir}; offline, also for /run, where the host's services keep
          * their sockets (a database, D-Bus, a resolver): a read-only mount does not stop
          * connect(), so the sandbox must not see them at all. */
@@ -453,8 +613,8 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                  * ${home}/.cache) needs its mount point in the cover: a cover of its own, which
                  * can be passed through (0111) to those mount points but not listed. */
                 int own = -1;
-                for (size_t k = 0; k < s->n_writable && S_ISDIR(st.st_mode); k++) {
-                        const char *w = s->writable[k];
+                for (size_t k = 0; k < s->n_writable + s->n_cache && S_ISDIR(st.st_mode); k++) {
+                        const char *w = k < s->n_writable ? s->writable[k] : s->cache[k - s->n_writable];
                         if (!is_within(w, p) || bw_streq(w, p))
                                 continue;
                         if (own < 0)

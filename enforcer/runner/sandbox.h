@@ -5,8 +5,9 @@
  *
  *   runner ── clone(new user, mount, pid [, net] namespaces) ──> init (pid 1 of the sandbox)
  *     maps only the caller's uid/gid        mounts: / read-only, writable roots bound writable,
- *     forwards signals, waits, passes         carve-outs read-only over them, unreadable paths
- *     the exit status through                 hidden, a private tmpdir, /dev/shm and /proc
+ *     forwards signals, waits, passes         cache roots copy-on-write (overlayfs, a private
+ *     the exit status through                 layer), carve-outs read-only over them, unreadable paths
+ *                                           hidden, a private tmpdir, /dev/shm and /proc
  *                                           loopback up (offline: the namespace's only device)
  *                                           no_new_privs, Landlock, seccomp (last)
  *                                           fork ──> the command (execve)
@@ -39,13 +40,21 @@ struct bw_sandbox_spec {
         const char *const *hidden;      /* unreadable paths: an empty, inaccessible object over them */
         size_t n_hidden;
         const uint8_t *hidden_flags; /* per hidden path: BW_RO_* */
-        const char *private_tmp;     /* a writable root that gets a fresh tmpfs instead, or NULL */
-        const char *tmp_size;        /* its size, as tmpfs's "size=" takes it ("1073741824", "10%") */
-        const char *shm_size;        /* the private /dev/shm's */
-        unsigned long processes;     /* RLIMIT_NPROC of the command (0: leave it) */
-        const char *cwd;             /* where the command starts (absolute) */
-        uid_t trusted_uid;           /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
-        uid_t real_uid;              /* the caller: its symlinks lead to what an unreadable rule hides */
+        /* Cache roots: each gets a copy-on-write layer (overlayfs) over the host's directory, kept
+         * in ~/.cache/bulwark/layers/<workspace digest>/<root digest>/{upper,work} of home, for
+         * this workspace alone: the sandbox sees the host's copy and its own earlier writes, and
+         * the host's copy never changes. Missing ones are skipped. Unelevated runs only. */
+        const char *const *cache;
+        size_t n_cache;
+        const char *home;        /* the caller's home (where the layers are kept) */
+        const char *workspace;   /* whose layers these are */
+        const char *private_tmp; /* a writable root that gets a fresh tmpfs instead, or NULL */
+        const char *tmp_size;    /* its size, as tmpfs's "size=" takes it ("1073741824", "10%") */
+        const char *shm_size;    /* the private /dev/shm's */
+        unsigned long processes; /* RLIMIT_NPROC of the command (0: leave it) */
+        const char *cwd;         /* where the command starts (absolute) */
+        uid_t trusted_uid;       /* besides root, whose symlinks the roots' paths may follow ((uid_t) -1: none) */
+        uid_t real_uid;          /* the caller: its symlinks lead to what an unreadable rule hides */
         bool offline;
         unsigned landlock_min_abi;    /* below it: refuse (landlock_refuse_below) or go on without */
         unsigned landlock_wanted_abi; /* the plan's: what the runner negotiates up to (0: the kernel's) */

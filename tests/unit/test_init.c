@@ -57,6 +57,10 @@ static void test_polyglot(void **state) {
         char *text = policy_for(FIXTURES "polyglot", home, &notes);
         assert_contains(text, "bulwark: 1\nname: polyglot\n");
         assert_contains(text, "extends: [workspace-write]\n");
+        /* caches are copy-on-write roots, never writable ones: the user's own builds run what is
+         * in them later, unchecked */
+        assert_contains(text, "\n  cache:\n");
+        assert_lacks(text, "\n  writable:");
         assert_contains(text, "    # Cargo.toml: crates and git dependencies that cargo downloads\n"
                               "    - ~/.cargo/registry\n" /* exists: no remark */
                               "    - ~/.cargo/git  # missing: run skips it until it exists (mkdir -p ~/.cargo/git)\n");
@@ -88,7 +92,7 @@ static void test_small_repositories(void **state) {
         char *text = policy_for(FIXTURES "none", NULL, &notes);
         assert_contains(text, "extends: [workspace-write]\n");
         assert_lacks(text, "\nfilesystem:");
-        assert_contains(text, "# filesystem:\n#   writable:\n");
+        assert_contains(text, "# filesystem:\n#   cache: ");
         assert_int_equal(notes.n, 1);
         assert_contains(notes.v[0], "no toolchain file recognised");
         free(text);
