@@ -67,12 +67,12 @@ void bw_compilation_done(struct bw_compilation *c);
 
 /*
  * What a compiled policy grants beyond the defaults that its writable rules and network mode do
- * not show: each protected default it unprotects, and each environment name it passes through
- * that the default drop list would (or, for a glob, may) drop. fn is called once per item, in a
- * fixed order, with the location of the policy entry and a one-line message ("unprotects
- * .claude ..."); it may be NULL to only count. Returns the number of items. Prints nothing:
- * `bulwark run` uses it, with its own check of writable paths and network, to decide whether a
- * policy needs --trust-policy.
+ * not show: each protected default it unprotects, each cache root (copy-on-write), and each
+ * environment name it passes through that the default drop list would (or, for a glob, may)
+ * drop. fn is called once per item, in a fixed order, with the location of the policy entry and
+ * a one-line message ("unprotects .claude ..."); it may be NULL to only count. Returns the
+ * number of items. Prints nothing: `bulwark run` uses it, with its own check of writable paths
+ * and network, to decide whether a policy needs --trust-policy.
  */
 typedef void (*bw_widening_fn)(void *userdata, const struct bw_loc *loc, const char *message);
 unsigned bw_compilation_widening(const struct bw_compilation *c, bw_widening_fn fn, void *userdata);

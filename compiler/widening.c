@@ -17,6 +17,20 @@ unsigned bw_compilation_widening(const struct bw_compilation *c, bw_widening_fn 
                         fn(userdata, &c->unprotected_loc[b], msg);
                 n++;
         }
+        /* a cache root: writes in the sandbox's view (never the host's copy), and reads of what
+         * lies there even inside an unreadable default, which a reviewer must see as such */
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const struct bw_rule_eff *r = &c->rules[i];
+                if (r->kind != BW_RULE_CACHE)
+                        continue;
+                snprintf(msg, sizeof(msg),
+                         "makes %s a cache root: copy-on-write, the sandbox writes to a layer of this workspace's "
+                         "own and the host's copy never changes",
+                         r->text);
+                if (fn)
+                        fn(userdata, &r->loc, msg);
+                n++;
+        }
         /* a pass entry widens when some name it keeps is one the default list would drop */
         for (size_t i = 0; i < c->n_env; i++) {
                 const struct bw_env_eff *e = &c->env[i];
