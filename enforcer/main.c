@@ -270,11 +270,14 @@ static int cmd_run(int argc, char **argv) {
                         strerror(errno));
                 return 125;
         }
-        bool installed = bw_front_installed_for(start);
+        /* the runner's own search (with its checks), kept for the run in this process */
+        char install_id[17];
+        const char *install_values[BW_VAR_COUNT];
+        bool installed = bw_runner_find_install(start, install_id, install_values);
         if (installed) {
-                /* elevated: the installed plan decides (the runner finds it the same way) */
+                /* elevated: the installed plan decides */
                 if (!plan)
-                        bw_front_note_installed(start);
+                        bw_front_note_installed(install_id, install_values);
         } else {
                 if (bw_front_workspace("run", workspace, verbose, ws, sizeof(ws)) < 0)
                         return 125;

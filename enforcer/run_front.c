@@ -10,7 +10,6 @@
 #include "run_front.h"
 
 #include "compile.h"
-#include "install_bindings.h"
 #include "path_template.h"
 #include "plan.h"
 #include "sha256.h"
@@ -25,6 +24,25 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+
+/* ---- the caller ---- */
+
+const struct bw_front_account *bw_front_caller(void) {
+        static struct bw_front_account me;
+        static bool looked, found;
+        if (!looked) {
+                looked = true;
+                struct passwd *pw = getpwuid(getuid());
+                if (pw && pw->pw_name && pw->pw_dir) {
+                        me = (struct bw_front_account){.name = strdup(pw->pw_name),
+                                                       .dir = strdup(pw->pw_dir),
+                                                       .uid = pw->pw_uid,
+                                                       .gid = pw->pw_gid};
+                        found = me.name && me.dir;
+                }
+        }
+        return found ? &me : NULL;
+}
 
 /* ---- the workspace ---- */
 
@@ -76,9 +94,9 @@ int bw_front_workspace(const char *cmd, const char *explicit_dir, bool verbose, 
                 return -1;
         }
         char homes[2][PATH_MAX] = {"", ""};
-        struct passwd *pw = getpwuid(getuid());
-        if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && !realpath(pw->pw_dir, homes[0]))
-                snprintf(homes[0], PATH_MAX, "%s", pw->pw_dir);
+        const struct bw_front_account *pw = bw_front_caller();
+        if (pw && pw->dir[0] == '/' && !realpath(pw->dir, homes[0]))
+                snprintf(homes[0], PATH_MAX, "%s", pw->dir);
         const char *env_home = getenv("HOME");
         if (env_home && env_home[0] == '/' && !realpath(env_home, homes[1]))
                 snprintf(homes[1], PATH_MAX, "%s", env_home);
@@ -135,57 +153,6 @@ static bool runner_refuses(void) {
                (getuid() == 0 && sudo_user && sudo_user[0] && !(sudo_uid && bw_streq(sudo_uid, "0")));
 }
 
-/* ---- installations ---- */
-
-struct installation {
-        char id[17];
-        char values[BW_VAR_COUNT][PATH_MAX];
-};
-
-static bool read_install_bindings(const char *id, struct installation *in) {
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/bindings", id);
-        struct bw_install_bindings *b = malloc(sizeof(*b));
-        bool ok = b && bw_bindings_read(AT_FDCWD, p, b) == 0;
-        if (ok) {
-                const char *v[BW_VAR_COUNT] = {[BW_VAR_HOME] = b->home,
-                                               [BW_VAR_TMPDIR] = b->tmpdir,
-                                               [BW_VAR_USER] = b->user,
-                                               [BW_VAR_WORKSPACE] = b->workspace};
-                for (int i = 0; i < BW_VAR_COUNT; i++)
-                        snprintf(in->values[i], PATH_MAX, "%s", v[i] ? v[i] : "");
-        }
-        free(b);
-        return ok && in->values[BW_VAR_WORKSPACE][0] == '/';
-}
-
-static bool find_installation(const char *dir, struct installation *in) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s", dir);
-        for (;;) {
-                uint8_t d[32];
-                char p[PATH_MAX];
-                struct stat st;
-                bw_sha256(path, strlen(path), d);
-                bw_hex(d, 8, in->id);
-                snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in->id);
-                if (stat(p, &st) == 0)
-                        return true;
-                char *slash = strrchr(path, '/');
-                if (!slash || bw_streq(path, "/"))
-                        return false;
-                if (slash == path)
-                        slash[1] = 0;
-                else
-                        *slash = 0;
-        }
-}
-
-bool bw_front_installed_for(const char *dir) {
-        struct installation in;
-        return find_installation(dir, &in);
-}
-
 /* ---- compiling a workspace policy ---- */
 
 static void compile_options(struct bw_compile_options *co, const char *policy, const char *const values[BW_VAR_COUNT]) {
@@ -196,11 +163,11 @@ static void compile_options(struct bw_compile_options *co, const char *policy, c
 }
 
 static void caller_values(const char *workspace, const char *values[BW_VAR_COUNT]) {
-        struct passwd *pw = getpwuid(getuid());
+        const struct bw_front_account *pw = bw_front_caller();
         values[BW_VAR_WORKSPACE] = workspace;
         values[BW_VAR_TMPDIR] = "/tmp";
-        values[BW_VAR_HOME] = pw ? pw->pw_dir : NULL;
-        values[BW_VAR_USER] = pw ? pw->pw_name : NULL;
+        values[BW_VAR_HOME] = pw ? pw->dir : NULL;
+        values[BW_VAR_USER] = pw ? pw->name : NULL;
 }
 
 static bool color(void) {
@@ -522,25 +489,22 @@ static size_t plan_difference(const struct bw_plan *a, const struct bw_plan *b, 
         return n;
 }
 
-void bw_front_note_installed(const char *dir) {
+void bw_front_note_installed(const char *id, const char *const values_in[BW_VAR_COUNT]) {
         if (runner_refuses())
                 return;
-        struct installation in = {0};
-        if (!find_installation(dir, &in) || !read_install_bindings(in.id, &in))
-                return; /* the runner says what is wrong with an installation */
-        const char *ws = in.values[BW_VAR_WORKSPACE];
+        const char *ws = values_in[BW_VAR_WORKSPACE];
         char policy[PATH_MAX + 32], why[1024];
         snprintf(policy, sizeof(policy), "%s/.bulwark/policy.yaml", ws);
         int r = bw_trust_policy_precheck(ws, why, sizeof(why));
         if (r == -ENOENT)
                 return;
         if (r < 0) {
-                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, in.id, why);
+                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, id, why);
                 return;
         }
         const char *values[BW_VAR_COUNT];
         for (int i = 0; i < BW_VAR_COUNT; i++)
-                values[i] = in.values[i];
+                values[i] = values_in[i];
         struct bw_compile_options co;
         compile_options(&co, policy, values);
         struct bw_compilation comp = {0};
@@ -550,19 +514,19 @@ void bw_front_note_installed(const char *dir) {
         struct bw_plan mine = {0}, *installed = NULL;
         struct bw_plan_error err;
         char p[PATH_MAX];
-        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", in.id);
+        snprintf(p, sizeof(p), BW_FRONT_STATE_DIR "/installs/%s/plan", id);
         if (plan_cache_load(ws, values, &bytes, &size, &files)) /* compiled by an earlier run */
                 goto compare;
         r = bw_compile(&co, &comp);
         if (r == 0 && bw_trust_collect(&comp, ws, co.admin_dir, &files, why, sizeof(why)) < 0) {
-                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, in.id, why);
+                fprintf(stderr, "bulwark run: note: the plan installed for %s (%s) is in force; %s\n", ws, id, why);
                 goto out;
         }
         if (r < 0) {
                 fprintf(stderr,
                         "bulwark run: note: the plan installed for %s (%s) is in force; %s does not compile "
                         "(`bulwark trust --show --workspace %s` says why)\n",
-                        ws, in.id, policy, ws);
+                        ws, id, policy, ws);
                 goto out;
         }
         if (bw_compilation_to_plan(&comp, true, &bytes, &size) < 0)
@@ -579,7 +543,7 @@ compare:
                 fprintf(stderr,
                         "bulwark run: note: the plan installed for %s (%s) is in force, not %s, which %s%s; to "
                         "install it: bulwarkc %s -D workspace=%s -o PLAN && sudo bulwark apply PLAN --workspace %s\n",
-                        ws, in.id, policy, diff, n > 1 ? " (and more)" : "", policy, ws, ws);
+                        ws, id, policy, diff, n > 1 ? " (and more)" : "", policy, ws, ws);
 out:
         bw_plan_free(installed);
         free(bytes);

@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "path_template.h"
 #include "util.h"
 
 #define BW_FRONT_STATE_DIR "/var/lib/bulwark"
@@ -23,16 +25,22 @@
  */
 int bw_front_workspace(const char *cmd, const char *explicit_dir, bool verbose, char *out, size_t size);
 
-/* Is a plan installed for dir or a directory above it? (The runner makes the same search and
- * checks ownership; this decides the mode.) */
-bool bw_front_installed_for(const char *dir);
-
 /*
- * Elevated: when the policy of the workspace the installation covering dir was made for compiles
- * to a plan other than the installed one, print one line saying which is in force, the first
- * difference, and the `sudo bulwark apply` that would install it.
+ * Elevated: when the policy of the workspace an installation (id, with its bindings' values) was
+ * made for compiles to a plan other than the installed one, print one line saying which is in
+ * force, the first difference, and the `sudo bulwark apply` that would install it.
  */
-void bw_front_note_installed(const char *dir);
+void bw_front_note_installed(const char *id, const char *const values[BW_VAR_COUNT]);
+
+/* The caller's account (getpwuid(getuid())), looked up once per process and kept: `bulwark run`
+ * needs it in the front end and again in the runner's code, and each lookup through NSS costs
+ * tens of microseconds. NULL when there is none. */
+struct bw_front_account {
+        char *name, *dir;
+        uid_t uid;
+        gid_t gid;
+};
+const struct bw_front_account *bw_front_caller(void);
 
 /* Are there admin constraints on this machine (a *.yaml in BW_FRONT_ADMIN_DIR)? Every unelevated
  * run obeys them: its plan is compiled under them, never taken from elsewhere. */
@@ -61,6 +69,11 @@ int bw_front_trust(const char *workspace, bool show, bool revoke);
  * it execs runner with the same argv before anything has run. Returns the exit status (or ends
  * the process as the command ended). */
 int bw_runner_main(int argc, char **argv, const char *runner);
+/* The installation covering dir (it or a directory above it), found with the runner's own
+ * checks (a refusal ends the process with 125, as the runner would): its id and bindings'
+ * values (valid until the process ends), or false. Kept for the run in this process, which asks
+ * the same question for its workspace and is answered without a second search. */
+bool bw_runner_find_install(const char *dir, char id[17], const char *values[BW_VAR_COUNT]);
 /* Might an elevated run in workspace (a real path) find a warm session to hand its command to?
  * A first look, for whether bw_runner_main is worth calling (it checks exactly). */
 bool bw_runner_session_may_exist(const char *workspace, bool network);

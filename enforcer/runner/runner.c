@@ -22,6 +22,9 @@
 #include "sha256.h"
 #include "tree_guard.h"
 #include "util.h"
+#ifdef BULWARK_RUNNER_IN_PROCESS
+#include "run_front.h"
+#endif
 
 #include <ctype.h>
 #include <dirent.h>
@@ -96,6 +99,21 @@ static void usage(FILE *f) {
               "directory above it) for the calling user. Exit status: the command's own; 125 when the\n"
               "sandbox could not be set up; 126/127 when COMMAND cannot be executed / is not found.\n",
               f);
+}
+
+/* The caller's account entry. In `bulwark` the front end's (run_front.h), which looked it up
+ * already: each lookup through NSS costs tens of microseconds of every run. */
+static const struct passwd *caller_account(void) {
+#ifdef BULWARK_RUNNER_IN_PROCESS
+        static struct passwd pw;
+        const struct bw_front_account *a = bw_front_caller();
+        if (!a)
+                return NULL;
+        pw = (struct passwd){.pw_name = a->name, .pw_dir = a->dir, .pw_uid = a->uid, .pw_gid = a->gid};
+        return &pw;
+#else
+        return getpwuid(getuid());
+#endif
 }
 
 /* ---- who is calling ---- */
@@ -903,12 +921,11 @@ static char *state_dir(const char *home, const struct str_list *writable, const 
         }
         char comps[PATH_MAX];
         snprintf(comps, sizeof(comps), "%s", rel);
+        /* (made only when missing: every run passes here) */
         for (char *save = NULL, *c = strtok_r(comps, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
-                if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST) {
-                        close(fd);
-                        return NULL;
-                }
                 int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOENT && (mkdirat(fd, c, 0700) == 0 || errno == EEXIST))
+                        next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 close(fd);
                 fd = next;
         }
@@ -1101,6 +1118,34 @@ static const struct bw_plan_token *pick_token(const struct bw_plan *p, bool netw
         if (network)
                 refuse("--network: the plan %s does not allow network access (its policy says network: off)", shown);
         refuse("the plan %s has no offline token spec", shown);
+}
+
+/* `bulwark run` asks which installation covers the directory it starts in before anything else
+ * (its mode decides what the front end does), and the run asks again for its workspace: the
+ * first answer is kept for the second (bw_runner_find_install), with the installation's
+ * directory open, so the search and its checks happen once per process. No installation at or
+ * above a directory means none at or above any directory above it. */
+static struct {
+        bool done, found;
+        char dir[PATH_MAX];
+        struct install in;
+} install_seen = {.in = {.dir_fd = -1}};
+
+static bool find_install_once(const char *workspace, struct install *in) {
+        bool reuse = install_seen.done &&
+                     (install_seen.found ? install_seen.in.dir_fd >= 0 && bw_streq(install_seen.dir, workspace)
+                                         : within(install_seen.dir, workspace));
+        install_seen.done = false;
+        if (!reuse) {
+                if (install_seen.in.dir_fd >= 0)
+                        close(install_seen.in.dir_fd);
+                install_seen.in.dir_fd = -1;
+                return find_install(workspace, in);
+        }
+        if (install_seen.found)
+                *in = install_seen.in; /* (its directory's fd is the run's now) */
+        install_seen.in.dir_fd = -1;
+        return install_seen.found;
 }
 
 /* ---- warm sessions (session.h) ---- */
@@ -1617,6 +1662,26 @@ __attribute__((noreturn)) static void exec_fallback(char **argv) {
 }
 
 #ifdef BULWARK_RUNNER_IN_PROCESS
+/* For `bulwark run`, before anything else: the installation covering dir, with the runner's
+ * checks, kept for the run (find_install_once). Callers the runner refuses are refused first,
+ * with the runner's reasons (check_caller), not with what their view of the state says. */
+bool bw_runner_find_install(const char *dir, char id[17], const char *values[BW_VAR_COUNT]);
+bool bw_runner_find_install(const char *dir, char id[17], const char *values[BW_VAR_COUNT]) {
+        if (geteuid() == getuid())
+                check_caller();
+        if (install_seen.in.dir_fd >= 0)
+                close(install_seen.in.dir_fd);
+        install_seen.in = (struct install){.dir_fd = -1};
+        install_seen.done = false;
+        snprintf(install_seen.dir, sizeof(install_seen.dir), "%s", dir); /* (a real path: shorter) */
+        install_seen.found = find_install(dir, &install_seen.in);
+        install_seen.done = true;
+        snprintf(id, 17, "%s", install_seen.in.id);
+        for (int i = 0; i < BW_VAR_COUNT; i++)
+                values[i] = install_seen.in.values[i];
+        return install_seen.found;
+}
+
 /* For `bulwark run`, before anything else: might an elevated run in workspace (a real path) find
  * a session? ($HOME stands in for the account's home here: a wrong answer only costs time, the
  * run checks again exactly.) */
@@ -1690,12 +1755,22 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 refuse("say which command to run, after --");
         }
-        /* Nothing the caller left open reaches the sandbox (but the plan it hands over). */
-        if (plan_fd >= 0) {
-                close_range(3, (unsigned) plan_fd - 1, 0);
-                close_range((unsigned) plan_fd + 1, ~0u, 0);
-        } else
-                close_range(3, ~0u, 0);
+        /* Nothing the caller left open reaches the sandbox (but the plan it hands over, and in
+         * `bulwark` the installation's directory its front end found) */
+        int keep[2] = {plan_fd, install_seen.done && install_seen.found ? install_seen.in.dir_fd : -1};
+        if (keep[0] > keep[1]) {
+                int t = keep[0];
+                keep[0] = keep[1];
+                keep[1] = t;
+        }
+        unsigned first = 3;
+        for (int i = 0; i < 2; i++)
+                if (keep[i] >= (int) first) {
+                        if ((unsigned) keep[i] > first)
+                                close_range(first, (unsigned) keep[i] - 1, 0);
+                        first = (unsigned) keep[i] + 1;
+                }
+        close_range(first, ~0u, 0);
 
         /* The runner acts for its caller, the real user: one started with another effective
          * user (exec'd by an elevated runner, which acts as the sandbox user and keeps the
@@ -1721,7 +1796,7 @@ int main(int argc, char **argv) {
         if (!realpath(workspace_arg ? workspace_arg : cwd, workspace))
                 refuse("workspace %s: %s", workspace_arg ? workspace_arg : cwd, strerror(errno));
 
-        struct passwd *me = getpwuid(getuid());
+        const struct passwd *me = caller_account();
         if (!me)
                 refuse("the calling user (uid %u) has no account entry", (unsigned) getuid());
         /* The current directory is a workspace only when it is a project: never /, your home or a
@@ -1732,7 +1807,7 @@ int main(int argc, char **argv) {
                        workspace,
                        bw_streq(workspace, me->pw_dir) ? "your home directory" : "above your home directory");
         struct install in = {.dir_fd = -1};
-        bool elevated = find_install(workspace, &in);
+        bool elevated = find_install_once(workspace, &in);
         /* elevated in `bulwark`: without a session's socket where this run would look for one,
          * the runner does the run, before any work here (it is checked again below, exactly) */
         bool attach_only = elevated && !can_switch && fallback_runner;
