@@ -305,6 +305,16 @@ int bw_win_translate(const struct bw_plan *p, const struct bw_bindings *b, struc
         size_t n_names = 0;
         uint32_t planned = 0;
         int r = 0;
+        /* A cache root is a copy-on-write layer (overlayfs on Linux); Windows has none to give, and
+         * taking it as read-only or writable would change what the policy says: refused. */
+        for (uint32_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].kind == BW_RULE_CACHE) {
+                        snprintf(err, err_size,
+                                 "rule '%s' is a cache root (copy-on-write), which bulwark does not support on "
+                                 "Windows: make it writable or read-only in the policy for this host",
+                                 bw_plan_string(p, p->rules[i].text));
+                        return -EOPNOTSUPP;
+                }
         char **bound = calloc(p->n_rules ? p->n_rules : 1, sizeof(char *));
         if (!bound)
                 return -ENOMEM;

@@ -107,6 +107,37 @@ static void test_unbound(void **state) {
         world_done(&w);
 }
 
+/* A cache root (copy-on-write, an overlay on Linux) has no Windows form: the translation refuses
+ * the plan, naming the rule, rather than take it as read-only or writable. */
+static void test_cache_root_refused(void **state) {
+        (void) state;
+        struct world w;
+        world_init(&w);
+        struct bw_plan p = w.plan;
+        struct bw_plan_rule *rules = calloc(p.n_rules, sizeof(*rules));
+        assert_non_null(rules);
+        memcpy(rules, w.plan.rules, p.n_rules * sizeof(*rules));
+        uint32_t k = UINT32_MAX;
+        for (uint32_t i = 0; i < p.n_rules; i++)
+                if (rules[i].kind == BW_RULE_READABLE && rules[i].match == BW_MATCH_PATH)
+                        k = i;
+        assert_true(k != UINT32_MAX);
+        rules[k].kind = BW_RULE_CACHE;
+        p.rules = rules;
+        struct bw_win_install in = {0};
+        struct bw_win_translation t;
+        struct bw_bindings b;
+        char err[256] = "";
+        snprintf(in.user, sizeof(in.user), "ann");
+        world_bindings(WS, &b);
+        assert_int_equal(bw_win_translate(&p, &b, &in, &w.ops, &t, err, sizeof(err)), -EOPNOTSUPP);
+        assert_non_null(strstr(err, "is a cache root (copy-on-write), which bulwark does not support on Windows"));
+        assert_non_null(strstr(err, bw_plan_string(&p, rules[k].text)));
+        free(rules);
+        bw_win_install_done(&in);
+        world_done(&w);
+}
+
 static size_t root_index(const struct bw_win_install *in, const char *path) {
         for (size_t i = 0; i < in->n_roots; i++)
                 if (bw_win_path_equal(in->roots[i].path, path))
@@ -991,6 +1022,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_translate),
                 cmocka_unit_test(test_unbound),
+                cmocka_unit_test(test_cache_root_refused),
                 cmocka_unit_test(test_apply_dacls),
                 cmocka_unit_test(test_apply_twice),
                 cmocka_unit_test(test_revert_exact),
