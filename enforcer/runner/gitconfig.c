@@ -229,14 +229,16 @@ enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e)
             (bw_streq(s, "init") && !sub && bw_streq(k, "templatedir")))
                 return BW_GITREF_PATH;
         if (bw_streq(s, "core") && !sub) {
-                static const char *const cmds[] = {"sshcommand", "editor",   "pager", "askpass",
-                                                   "fsmonitor",  "gitproxy", NULL};
+                static const char *const cmds[] = {
+                        "sshcommand",           "editor", "pager", "askpass", "fsmonitor", "gitproxy",
+                        "alternaterefscommand", NULL};
                 return in(k, cmds) ? BW_GITREF_COMMAND : BW_GITREF_NONE;
         }
         static const char *const any_key_sections[] = {"pager", NULL};
         if (in(s, any_key_sections))
                 return BW_GITREF_COMMAND;
-        if (bw_streq(s, "alias"))
+        /* (a submodule's update = !command is honoured from .git/config, never from .gitmodules) */
+        if (bw_streq(s, "alias") || (bw_streq(s, "submodule") && sub && bw_streq(k, "update")))
                 return e->value && e->value[0] == '!' ? BW_GITREF_COMMAND : BW_GITREF_NONE;
         struct {
                 const char *section, *key;
@@ -276,6 +278,11 @@ enum bw_gitconfig_ref bw_gitconfig_reference(const struct bw_gitconfig_entry *e)
                 {"sendemail", "cccmd"},
                 {"sendemail", "sendmailcmd"},
                 {"sendemail", "smtpserver"},
+                {"sendemail", "headercmd"},
+                /* git archive's compressor for a format of the user's (tar.<format>.command), git
+                 * imap-send's tunnel */
+                {"tar", "command"},
+                {"imap", "tunnel"},
         };
         for (size_t i = 0; i < BW_ARRAY_SIZE(cmd_keys); i++)
                 if (bw_streq(s, cmd_keys[i].section) && bw_streq(k, cmd_keys[i].key))
