@@ -230,6 +230,8 @@ static int open_state_dir(void) {
 struct install {
         char id[17];
         char values[BW_VAR_COUNT][PATH_MAX];
+        /* whom its runs run as: the accounts and groups apply chose ("" before per-user accounts) */
+        char offline[BW_BINDINGS_ACCOUNT_MAX], online[BW_BINDINGS_ACCOUNT_MAX], groups[BW_BINDINGS_GROUPS_MAX];
         int dir_fd;
 };
 
@@ -247,6 +249,9 @@ static bool read_bindings(int dir_fd, struct install *in) {
                 snprintf(in->values[BW_VAR_TMPDIR], PATH_MAX, "%s", b->tmpdir);
                 snprintf(in->values[BW_VAR_USER], PATH_MAX, "%s", b->user);
                 snprintf(in->values[BW_VAR_WORKSPACE], PATH_MAX, "%s", b->workspace);
+                snprintf(in->offline, sizeof(in->offline), "%s", b->offline);
+                snprintf(in->online, sizeof(in->online), "%s", b->online);
+                snprintf(in->groups, sizeof(in->groups), "%s", b->groups);
         }
         free(buf);
         free(b);
@@ -1358,10 +1363,11 @@ static void object_id(struct bw_strbuf *b, const char *path) {
 /* What a session must have been built for to run this command: every part of the boundary, and
  * (objects: for a session) the very objects its writable roots and carve-outs are now. */
 static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *plan, const char *principal,
-                        bool objects, uint8_t out[32]) {
+                        const char *identity, bool objects, uint8_t out[32]) {
         struct bw_strbuf b = {0};
         bw_sb_printf(&b, "spec 1\nplan %s\nprincipal %s\noffline %d\nelevated %d\ntrusted %u\nreal %u\n", plan->id,
                      principal, s->offline, s->elevated, (unsigned) s->trusted_uid, (unsigned) s->real_uid);
+        bw_sb_printf(&b, "identity %s\n", identity);
         bw_sb_printf(&b, "tmp %s %s %s\nprocesses %lu\nlandlock %u %u %d\n", s->private_tmp ? s->private_tmp : "-",
                      s->tmp_size, s->shm_size, s->processes, s->landlock_min_abi, s->landlock_wanted_abi,
                      s->landlock_refuse_below);
@@ -2027,33 +2033,17 @@ int main(int argc, char **argv) {
                 return rc;
         }
 
+        static char identity[1024] = "the caller";
         if (elevated) {
                 /* The plan names a principal role; apply bound it, for this installation's user, to
                  * that user's own sandbox account, and chose exactly the groups its runs carry (its
                  * read group, its writable roots' groups): both are in the installation's bindings,
                  * root's like the plan. An installation from before per-user accounts names neither
                  * and keeps the plan's shared account and the groups the plan makes it a member of. */
-                struct bw_install_bindings *ib = calloc(1, sizeof(*ib));
-                char *btext = malloc(BW_BINDINGS_MAX + 1);
-                if (!ib || !btext)
-                        refuse("out of memory");
-                int sdir = open_state_dir();
-                int idir = sdir < 0 ? sdir : open_root_owned(sdir, in.id, true, "an installation directory");
-                int bfd = idir < 0 ? idir : open_root_owned(idir, "bindings", false, "the installation's bindings");
-                ssize_t bn = bfd < 0 ? bfd : bw_read_full(bfd, btext, BW_BINDINGS_MAX + 1);
-                if (bn <= 0 || bn > BW_BINDINGS_MAX || bw_bindings_decode(btext, (size_t) bn, ib) < 0 ||
-                    !bw_streq(ib->workspace, in.values[BW_VAR_WORKSPACE]) ||
-                    !bw_streq(ib->user, in.values[BW_VAR_USER]))
-                        refuse("installation %s changed or cannot be read again: have an administrator re-run "
-                               "`bulwark apply` for it",
-                               in.id);
-                close(bfd);
-                close(idir);
-                close(sdir);
-                free(btext);
+                /* (read with the rest of the bindings, once: find_install) */
                 static char account[BW_BINDINGS_ACCOUNT_MAX];
                 snprintf(account, sizeof(account), "%s",
-                         plan->principals[t->principal].role == BW_ROLE_ONLINE ? ib->online : ib->offline);
+                         plan->principals[t->principal].role == BW_ROLE_ONLINE ? in.online : in.offline);
                 if (account[0])
                         principal = account;
                 struct passwd *pw = getpwnam(principal);
@@ -2068,7 +2058,7 @@ int main(int argc, char **argv) {
                 const char *gnames[65];
                 size_t n_gnames = 0;
                 if (account[0]) {
-                        for (char *save = NULL, *g = strtok_r(ib->groups, ",", &save); g && n_gnames < 64;
+                        for (char *save = NULL, *g = strtok_r(in.groups, ",", &save); g && n_gnames < 64;
                              g = strtok_r(NULL, ",", &save))
                                 gnames[n_gnames++] = g;
                 } else {
@@ -2085,7 +2075,15 @@ int main(int argc, char **argv) {
                                        gnames[i]);
                         groups[ng++] = gr->gr_gid;
                 }
-                free(ib);
+                /* who the command runs as, exactly: a session keeps the ids it was built with, so a
+                 * sandbox user or group that has other ids now (made again, changed by an
+                 * administrator) is another boundary */
+                struct bw_strbuf ids = {0};
+                bw_sb_printf(&ids, "uid %u gid %u groups", (unsigned) pw->pw_uid, (unsigned) pw->pw_gid);
+                for (int i = 0; i < ng; i++)
+                        bw_sb_printf(&ids, " %u", (unsigned) groups[i]);
+                snprintf(identity, sizeof(identity), "%s", bw_sb_str(&ids));
+                bw_sb_done(&ids);
                 /* The real uid stays the caller's, so that they can still signal (and kill) their own
                  * run; the effective and saved uids are the sandbox user's, so it acts as that user
                  * and cannot be ptraced by the caller. The sandbox's init takes the real uid across
@@ -2141,8 +2139,8 @@ int main(int argc, char **argv) {
         uint8_t digest[32];
         /* (a cold run's digest is unused: the objects are looked at only when a session may
          * serve or be built) */
-        spec_digest(&spec, plan, principal, attach_only || session_cmd || (session_path[0] && use != SESSION_OFF),
-                    digest);
+        spec_digest(&spec, plan, principal, identity,
+                    attach_only || session_cmd || (session_path[0] && use != SESSION_OFF), digest);
         int status = BW_ATTACH_UNAVAILABLE;
         if (attach_only) {
                 status = bw_sandbox_attach(session_path, digest, argv + optind, envp, cwd);

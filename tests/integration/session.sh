@@ -198,6 +198,22 @@ os.execv('$runner', ['bulwark-runner', '--session', 'start'])") >/run/start.out 
         in_ws /home/ann/ews $bulwark run --verbose -- id -un >/run/br.out 2>&1
         check "[elevated] bulwark run without a session: the runner runs it, cold and elevated" sh -c \
                 'grep -qx bw-off-ann /run/br.out && grep -q "elevated mode as bw-off-ann" /run/br.out && ! grep -q "ran in the warm session" /run/br.out'
+        # the sandbox user's group made again under another gid (an administrator's doing): a
+        # session keeps the ids it was built with, so the next run is another boundary and the
+        # session is rebuilt for it; the command has the new gid, never the old one
+        in_ws /home/ann/ews $runner --session start >/dev/null
+        g=$(id -gn bw-off-ann) old_gid=$(id -g bw-off-ann)
+        in_ws /home/ann/ews $bulwark run -- id -g >/run/gid.out 2>&1
+        check "[elevated] a warm run has the sandbox user's group" sh -c "grep -qx '$old_gid' /run/gid.out || { cat /run/gid.out; false; }"
+        groupmod -g 4242 "$g"
+        in_ws /home/ann/ews $bulwark run -v -- id -g >/run/gid.out 2>&1
+        check "[elevated] bulwark run: the sandbox user's group has another gid now: the session is rebuilt and the command has the new one" \
+                sh -c "grep -qx 4242 /run/gid.out && grep -q 'built for another boundary' /run/gid.out || { cat /run/gid.out; false; }"
+        groupmod -g "$old_gid" "$g"
+        in_ws /home/ann/ews $runner -v -- id -g >/run/gid.out 2>&1
+        check "[elevated] bulwark-runner: and back: rebuilt again, the command has the old gid" \
+                sh -c "grep -qx '$old_gid' /run/gid.out && grep -q 'built for another boundary' /run/gid.out || { cat /run/gid.out; false; }"
+        in_ws /home/ann/ews $runner --session stop >/dev/null
         $bulwark revert --all >/dev/null 2>&1
 else
         bad "apply for the elevated phase: $(tail -2 /run/apply.out)"
