@@ -186,7 +186,7 @@ static const char *missing_note(const char *home, const char *path, char *buf, s
         struct stat st;
         if (snprintf(full, sizeof(full), "%s/%s", home, path + 2) >= (int) sizeof(full) || lstat(full, &st) == 0)
                 return NULL;
-        snprintf(buf, size, "  # missing: run skips it until it exists (mkdir -p %s)", path);
+        snprintf(buf, size, "  # missing here: runs start it empty, in their own layer");
         return buf;
 }
 

@@ -405,16 +405,10 @@ static int own_dir(int dfd, const char *name, const char *where) {
  * command writes in a cache root reaches only later runs in this workspace, never the user's own
  * builds. The overlay is mounted in the sandbox's user namespace (Linux 5.11 or later) with
  * userxattr, which also keeps the kernel from trusting redirect and metacopy xattrs from the
- * upper layer. Returns the mount's fd, or -1 when the host has no such directory.
+ * upper layer. lower: the host's directory (or, for a root the host does not have, an empty one
+ * of missing_cache_roots), taken over. Returns the mount's fd.
  */
-static int cache_layer(const struct bw_sandbox_spec *s, const char *p, int *layers) {
-        int lower = open_path(p, s->trusted_uid, false);
-        if (lower == -ENOENT) {
-                note("cache root %s does not exist: skipped (the sandbox cannot create it either)", p);
-                return -1;
-        }
-        if (lower < 0)
-                path_failed("cache root", p, lower);
+static int cache_layer(const struct bw_sandbox_spec *s, const char *p, int lower, int *layers) {
         struct stat st;
         if (fstat(lower, &st) < 0 || !S_ISDIR(st.st_mode))
                 setup_failed("cache root %s is not a directory: a copy-on-write layer needs one; name its directory",
@@ -483,6 +477,126 @@ static int cache_layer(const struct bw_sandbox_spec *s, const char *p, int *laye
         return m;
 }
 
+/* The nearest directory above cache root p that exists (a malloc()ed path), or NULL when that is
+ * "/" or not a directory: then the root is skipped. */
+static char *existing_ancestor(const struct bw_sandbox_spec *s, const char *p) {
+        char *a = strdup(p);
+        if (!a)
+                setup_failed("out of memory");
+        for (char *slash = strrchr(a, '/'); slash && slash > a; slash = strrchr(a, '/')) {
+                *slash = 0;
+                int fd = open_path(a, s->trusted_uid, false);
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        path_failed("the directory above cache root", a, fd);
+                struct stat st;
+                bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+                close(fd);
+                if (dir)
+                        return a;
+                break;
+        }
+        note("cache root %s does not exist, nor a directory above it to make it in: skipped", p);
+        free(a);
+        return NULL;
+}
+
+/*
+ * Cache roots the host does not have (missing[i]: the nearest existing directory above root i,
+ * else NULL): the host stays without them, and the sandbox gets them all the same, so that a
+ * toolchain's first run fills its own layer. Per such directory A, a read-only overlay over A
+ * whose top layer is a small private tmpfs holding the missing paths as empty directories (the
+ * mount points); then each root's copy-on-write layer over its empty directory. In the sandbox's
+ * view A is then that overlay: mounts below A other than the boundary's own are not seen there.
+ * A kernel that cannot take the tmpfs (a detached mount) as a layer: those roots are skipped, as
+ * --verbose says. Returns the new count of ops.
+ */
+static size_t missing_cache_roots(const struct bw_sandbox_spec *s, char **missing, int *layers, struct mount_op *ops,
+                                  size_t n) {
+        for (size_t i = 0; i < s->n_cache; i++) {
+                if (!missing[i])
+                        continue;
+                const char *a = missing[i];
+                size_t al = strlen(a);
+                int ph = fresh_tmpfs("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, NULL);
+                for (size_t j = i; j < s->n_cache; j++) {
+                        if (!missing[j] || !bw_streq(missing[j], a))
+                                continue;
+                        char rel[PATH_MAX];
+                        snprintf(rel, sizeof(rel), "%s", s->cache[j] + al + 1);
+                        for (char *c = rel;; c++)
+                                if (*c == '/' || *c == 0) {
+                                        char saved = *c;
+                                        *c = 0;
+                                        if (mkdirat(ph, rel, 0755) < 0 && errno != EEXIST)
+                                                setup_failed("cannot make a mount point for cache root %s: %s",
+                                                             s->cache[j], strerror(errno));
+                                        *c = saved;
+                                        if (!saved)
+                                                break;
+                                }
+                }
+                int afd = open_path(a, s->trusted_uid, false);
+                if (afd < 0)
+                        path_failed("the directory above a cache root", a, afd);
+                char lo[64];
+                snprintf(lo, sizeof(lo), "/proc/self/fd/%d:/proc/self/fd/%d", ph, afd);
+                int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+                int m = -1;
+                if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lo, 0) == 0 &&
+                    fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) == 0 &&
+                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+                        m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+                int e = errno;
+                if (fs >= 0)
+                        close(fs);
+                close(afd);
+                if (m >= 0) {
+                        char *copy = strdup(a);
+                        if (!copy)
+                                setup_failed("out of memory");
+                        ops[n++] = (struct mount_op){copy, MNT_CACHE, path_depth(copy), m};
+                }
+                for (size_t j = i; j < s->n_cache; j++) {
+                        if (!missing[j] || !bw_streq(missing[j], a) || j == i)
+                                continue;
+                        if (m >= 0) {
+                                int lower = openat(ph, s->cache[j] + al + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (lower < 0)
+                                        setup_failed("cannot open the mount point for cache root %s: %s", s->cache[j],
+                                                     strerror(errno));
+                                ops[n++] = (struct mount_op){s->cache[j], MNT_CACHE, path_depth(s->cache[j]),
+                                                             cache_layer(s, s->cache[j], lower, layers)};
+                        } else {
+                                note("cache root %s does not exist, and this kernel cannot make it a mount point "
+                                     "(%s): skipped",
+                                     s->cache[j], strerror(e));
+                        }
+                        free(missing[j]);
+                        missing[j] = NULL;
+                }
+                if (m >= 0) {
+                        int lower = openat(ph, s->cache[i] + al + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (lower < 0)
+                                setup_failed("cannot open the mount point for cache root %s: %s", s->cache[i],
+                                             strerror(errno));
+                        ops[n++] = (struct mount_op){s->cache[i], MNT_CACHE, path_depth(s->cache[i]),
+                                                     cache_layer(s, s->cache[i], lower, layers)};
+                        note("cache root %s does not exist: the sandbox gets it from an empty directory, the host "
+                             "stays without it",
+                             s->cache[i]);
+                } else {
+                        note("cache root %s does not exist, and this kernel cannot make it a mount point (%s): skipped",
+                             s->cache[i], strerror(e));
+                }
+                close(ph);
+                free(missing[i]);
+                missing[i] = NULL;
+        }
+        return n;
+}
+
 /* The boundary's cache roots, checked once their variables are bound: not in elevated mode (the
  * sandbox user has no layer of its own yet), not overlapping a writable root or each other, and
  * not holding bulwark's own layers. */
@@ -521,7 +635,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 setup_failed("cannot make the mount namespace private: %s", strerror(errno));
         check_cache_roots(s);
-        size_t max = s->n_writable + s->n_cache + s->n_read_only + s->n_hidden + 4;
+        size_t max = s->n_writable + 2 * s->n_cache + s->n_read_only + s->n_hidden + 4;
         struct mount_op *ops = calloc(max, sizeof(*ops));
         size_t n = 0;
         int hide_src = -1;
@@ -550,11 +664,22 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
         }
         /* before the hidden paths are looked at: ~/.cache/bulwark, hidden, exists by then */
         int layers = -1;
+        char **missing = calloc(s->n_cache + 1, sizeof(*missing)); /* per root: its nearest existing ancestor */
+        if (!missing)
+                setup_failed("out of memory");
         for (size_t i = 0; i < s->n_cache; i++) {
-                int fd = cache_layer(s, s->cache[i], &layers);
-                if (fd >= 0)
-                        ops[n++] = (struct mount_op){s->cache[i], MNT_CACHE, path_depth(s->cache[i]), fd};
+                int lower = open_path(s->cache[i], s->trusted_uid, false);
+                if (lower == -ENOENT) {
+                        missing[i] = existing_ancestor(s, s->cache[i]);
+                        continue;
+                }
+                if (lower < 0)
+                        path_failed("cache root", s->cache[i], lower);
+                ops[n++] = (struct mount_op){s->cache[i], MNT_CACHE, path_depth(s->cache[i]),
+                                             cache_layer(s, s->cache[i], lower, &layers)};
         }
+        n = missing_cache_roots(s, missing, &layers, ops, n);
+        free(missing);
         if (layers >= 0)
                 close(layers);
         /* A fresh tmpfs for ${tmpdir}; offline, also for /run, where the host's services keep

@@ -75,9 +75,11 @@ in_ws /home/ann/ws1 -v -- sh -ec "
         chmod 700 $R/build.rs
         mkdir -p /home/ann/.cargo/registry/src/evil && ln -s /home/ann/ws1 /home/ann/.cargo/registry/src/evil/link
         printf '#!/bin/sh\necho owned\n' >/home/ann/.gradle/wrapper/dists/gradle-launcher
+        mkdir -p /home/ann/.cache/not-there/sub && echo first >/home/ann/.cache/not-there/sub/f
         echo ok" >/run/r1.out 2>&1
 check "a command writes, changes, removes and plants files in cache roots" grep -qx ok /run/r1.out
-check "  ...--verbose says a missing cache root is skipped" grep -q 'cache root /home/ann/.cache/not-there does not exist: skipped' /run/r1.out
+check "  ...a missing one too, which --verbose says the host stays without" \
+        grep -q 'cache root /home/ann/.cache/not-there does not exist: the sandbox gets it from an empty directory, the host stays without it' /run/r1.out
 host_state >/run/host.after
 check "the host's copies are byte for byte what they were" cmp /run/host.before /run/host.after
 check "  ...and the host's build.rs holds no planted line" sh -c "! grep -q planted $R/build.rs"
@@ -86,9 +88,12 @@ launcher=$(as_user ann /home/ann/.gradle/wrapper/dists/gradle-launcher 2>&1)
 check "the user's own gradle launcher, run outside the sandbox, is the original" test "$launcher" = gradle
 
 in_ws /home/ann/ws1 -- sh -c "grep -c planted $R/build.rs; cat $R/new.rs; test ! -e $R/gone.txt && echo gone;
-        stat -c %a $R/build.rs; /home/ann/.gradle/wrapper/dists/gradle-launcher" >/run/r2.out 2>&1
+        stat -c %a $R/build.rs; /home/ann/.gradle/wrapper/dists/gradle-launcher; cat /home/ann/.cache/not-there/sub/f;
+        echo x >/home/ann/.cache/beside-not-there" >/run/r2.out 2>&1
 check "a later run of the same workspace sees its own writes" sh -c \
         'grep -qx 1 /run/r2.out && grep -qx planted /run/r2.out && grep -qx gone /run/r2.out && grep -qx 700 /run/r2.out && grep -qx owned /run/r2.out'
+check "  ...in the root the host does not have too; its parent stays read-only" sh -c \
+        'grep -qx first /run/r2.out && grep -q "beside-not-there: Read-only file system" /run/r2.out && test ! -e /home/ann/.cache/beside-not-there'
 
 in_ws /home/ann/ws2 -- sh -c "grep -c planted $R/build.rs; test -e $R/new.rs && echo new; cat $R/gone.txt;
         /home/ann/.gradle/wrapper/dists/gradle-launcher" >/run/r3.out 2>&1
@@ -108,7 +113,7 @@ check "the layers are out of every sandbox's reach" sh -c \
          test ! -e /home/ann/.cache/bulwark/layers/x"
 L=/home/ann/.cache/bulwark/layers
 check "the layers are kept per workspace and per root, 0700, the caller's" sh -c \
-        "test \$(ls $L | wc -l) -eq 2 && test \$(find $L -mindepth 2 -maxdepth 2 -type d | wc -l) -eq 4 &&
+        "test \$(ls $L | wc -l) -eq 2 && test \$(find $L -mindepth 2 -maxdepth 2 -type d | wc -l) -eq 6 &&
          test -z \"\$(find /home/ann/.cache/bulwark -maxdepth 4 -type d ! -perm 700)\" &&
          test -z \"\$(find /home/ann/.cache/bulwark -maxdepth 4 ! -user ann)\""
 host_state >/run/host.after

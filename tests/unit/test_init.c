@@ -63,7 +63,7 @@ static void test_polyglot(void **state) {
         assert_lacks(text, "\n  writable:");
         assert_contains(text, "    # Cargo.toml: crates and git dependencies that cargo downloads\n"
                               "    - ~/.cargo/registry\n" /* exists: no remark */
-                              "    - ~/.cargo/git  # missing: run skips it until it exists (mkdir -p ~/.cargo/git)\n");
+                              "    - ~/.cargo/git  # missing here: runs start it empty, in their own layer\n");
         assert_contains(text,
                         "    # web/package.json with web/pnpm-lock.yaml: the pnpm store\n    - ~/.local/share/pnpm");
         assert_contains(text, "    # requirements.txt: pip's and uv's caches\n    - ~/.cache/pip");
