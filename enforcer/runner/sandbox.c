@@ -618,6 +618,14 @@ static void check_cache_roots(const struct bw_sandbox_spec *s) {
                 for (size_t k = i + 1; k < s->n_cache; k++)
                         if (is_within(c, s->cache[k]) || is_within(s->cache[k], c))
                                 setup_failed("cache roots %s and %s overlap: name one of them", c, s->cache[k]);
+                /* the sandbox's own /proc and /dev are made for it: a layer over the host's would
+                 * show it the host's processes and devices */
+                static const char *const kernel[] = {"/proc", "/sys", "/dev"};
+                for (size_t k = 0; k < BW_ARRAY_SIZE(kernel); k++)
+                        if (is_within(c, kernel[k]))
+                                setup_failed("cache root %s lies in %s, which is the kernel's, not a cache: remove it "
+                                             "from the policy",
+                                             c, kernel[k]);
                 if (s->home && (is_within(own, c) || is_within(c, own)))
                         setup_failed("cache root %s holds bulwark's own layers (%s): name the caches inside it "
                                      "instead (~/.cache/pip, ~/.cache/go-build)",
