@@ -537,31 +537,40 @@ static size_t missing_cache_roots(const struct bw_sandbox_spec *s, char **missin
                                                 break;
                                 }
                 }
-                int afd = open_path(a, s->trusted_uid, false);
-                if (afd < 0)
-                        path_failed("the directory above a cache root", a, afd);
-                char lo[64];
-                snprintf(lo, sizeof(lo), "/proc/self/fd/%d:/proc/self/fd/%d", ph, afd);
-                int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-                int m = -1;
-                if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lo, 0) == 0 &&
-                    fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) == 0 &&
-                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-                        m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-                int e = errno;
-                if (fs >= 0)
-                        close(fs);
-                close(afd);
-                if (m >= 0) {
-                        char *copy = strdup(a);
-                        if (!copy)
-                                setup_failed("out of memory");
-                        ops[n++] = (struct mount_op){copy, MNT_CACHE, path_depth(copy), m};
+                /* Inside a hidden directory, its cover has the mount points already (setup_mounts):
+                 * an overlay of A there would show what the cover hides. */
+                bool covered = false;
+                for (size_t k = 0; k < s->n_hidden && !covered; k++)
+                        covered = is_within(a, s->hidden[k]);
+                int m = -1, e = 0;
+                if (!covered) {
+                        int afd = open_path(a, s->trusted_uid, false);
+                        if (afd < 0)
+                                path_failed("the directory above a cache root", a, afd);
+                        char lo[64];
+                        snprintf(lo, sizeof(lo), "/proc/self/fd/%d:/proc/self/fd/%d", ph, afd);
+                        int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+                        if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lo, 0) == 0 &&
+                            fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) == 0 &&
+                            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+                                m = fsmount(fs, FSMOUNT_CLOEXEC,
+                                            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+                        e = errno;
+                        if (fs >= 0)
+                                close(fs);
+                        close(afd);
+                        if (m >= 0) {
+                                char *copy = strdup(a);
+                                if (!copy)
+                                        setup_failed("out of memory");
+                                ops[n++] = (struct mount_op){copy, MNT_CACHE, path_depth(copy), m};
+                        }
                 }
+                bool placed = covered || m >= 0;
                 for (size_t j = i; j < s->n_cache; j++) {
                         if (!missing[j] || !bw_streq(missing[j], a) || j == i)
                                 continue;
-                        if (m >= 0) {
+                        if (placed) {
                                 int lower = openat(ph, s->cache[j] + al + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
                                 if (lower < 0)
                                         setup_failed("cannot open the mount point for cache root %s: %s", s->cache[j],
@@ -576,7 +585,7 @@ static size_t missing_cache_roots(const struct bw_sandbox_spec *s, char **missin
                         free(missing[j]);
                         missing[j] = NULL;
                 }
-                if (m >= 0) {
+                if (placed) {
                         int lower = openat(ph, s->cache[i] + al + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
                         if (lower < 0)
                                 setup_failed("cannot open the mount point for cache root %s: %s", s->cache[i],

@@ -37,15 +37,16 @@ as_user ann sh -e -c '
         echo "token = ann-registry-test" >.cargo/registry/credentials.toml
         printf "#!/bin/sh\necho gradle\n" >.gradle/wrapper/dists/gradle-launcher
         chmod 755 .gradle/wrapper/dists/gradle-launcher
-        ln -s crate-1.0 .cargo/registry/src/current'
+        ln -s crate-1.0 .cargo/registry/src/current
+        mkdir -p .config/tool && echo "tool-token-ann" >.config/tool/token'
 cat >/run/cache.yaml <<'EOF'
 bulwark: 1
 name: cache-test
 extends: [workspace-write]
 filesystem:
-  cache: ["~/.cargo/registry", "~/.gradle/wrapper", "~/.cache/not-there"]
+  cache: ["~/.cargo/registry", "~/.gradle/wrapper", "~/.cache/not-there", "~/.config/tool/cache"]
   read_only: ["~/.cargo/registry/src/crate-1.0/lib.rs"]
-  unreadable: ["~/.cargo/registry/credentials.toml"]
+  unreadable: ["~/.cargo/registry/credentials.toml", "~/.config"]
 EOF
 $bulwarkc /run/cache.yaml -o /run/cache.plan >/run/compile.out 2>&1
 check "a policy with cache roots compiles" test -s /run/cache.plan
@@ -107,13 +108,18 @@ in_ws /home/ann/ws1 -- sh -c "echo x >>$R/lib.rs" >/run/r4.out 2>&1
 check "a read-only carve-out inside a cache root stays read-only" grep -q 'Read-only file system' /run/r4.out
 in_ws /home/ann/ws1 -- cat /home/ann/.cargo/registry/credentials.toml >/run/r5.out 2>&1
 check "an unreadable path inside a cache root stays unreadable" sh -c '! grep -q ann-registry-test /run/r5.out'
+in_ws /home/ann/ws1 -- sh -c 'echo c >/home/ann/.config/tool/cache/c && cat /home/ann/.config/tool/cache/c;
+        cat /home/ann/.config/tool/token; ls /home/ann/.config/tool' >/run/r8.out 2>&1
+check "a missing cache root inside an unreadable directory: usable, and nothing else there is shown" sh -c \
+        '! grep -q tool-token-ann /run/r8.out && grep -qx c /run/r8.out && test ! -e /home/ann/.config/tool/cache' ||
+        sed 's/^/     /' /run/r8.out
 in_ws /home/ann/ws1 -- sh -c 'ls -a /home/ann/.cache/bulwark; echo x >/home/ann/.cache/bulwark/layers/x' >/run/r6.out 2>&1
 check "the layers are out of every sandbox's reach" sh -c \
         "test $? -ne 0 && ! grep -qx layers /run/r6.out && grep -q 'Permission denied' /run/r6.out &&
          test ! -e /home/ann/.cache/bulwark/layers/x"
 L=/home/ann/.cache/bulwark/layers
 check "the layers are kept per workspace and per root, 0700, the caller's" sh -c \
-        "test \$(ls $L | wc -l) -eq 2 && test \$(find $L -mindepth 2 -maxdepth 2 -type d | wc -l) -eq 6 &&
+        "test \$(ls $L | wc -l) -eq 2 && test \$(find $L -mindepth 2 -maxdepth 2 -type d | wc -l) -eq 8 &&
          test -z \"\$(find /home/ann/.cache/bulwark -maxdepth 4 -type d ! -perm 700)\" &&
          test -z \"\$(find /home/ann/.cache/bulwark -maxdepth 4 ! -user ann)\""
 host_state >/run/host.after
