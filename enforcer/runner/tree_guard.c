@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ struct dirrec {
         dev_t dev;
         ino_t ino;
         struct timespec ctime;
-        bool opaque; /* could not be read before the run: always read again after it */
+        bool opaque;   /* could not be read before the run: always read again after it */
+        bool borrowed; /* path points into the snapshot's arena (an index read in) */
 };
 
 /* An open-addressing set of (dev, ino), with a value (an index into dirs, or 0). */
@@ -89,6 +91,20 @@ struct hitrec {
         uint64_t dev, ino;
         uint32_t parent;
         uint8_t action, kind;
+        bool borrowed;
+};
+
+/* What a file or directory is: its change time moves with every change to it (content, entries,
+ * mode, owner, links) and nobody can set it back. ino 0: it did not exist. */
+struct fid {
+        uint64_t dev, ino;
+        int64_t sec, nsec;
+};
+
+/* A repository whose git files name nothing outside .git (see repo_refs_cached): the identity of
+ * the .git directory, its config and its hooks directory when that was found. */
+struct quiet {
+        struct fid gitdir, config, hooks;
 };
 
 /* Directories (and the objects found in them) at one moment: now, or the index of a run before. */
@@ -98,6 +114,9 @@ struct snapshot {
         struct hitrec *hits;
         size_t n_hits, cap_hits;
         struct idset ids; /* directories: value = index + 1 */
+        struct quiet *quiet;
+        size_t n_quiet, cap_quiet;
+        char *arena; /* the index file the borrowed paths point into */
 };
 
 struct bw_guard {
@@ -126,6 +145,13 @@ struct bw_guard {
         struct str_vec global_relative; /* relative hooksPath / programs of the user's global config */
         struct str_vec global_hooks;    /* an absolute core.hooksPath of the user's global config */
         unsigned n_hits, n_dirs_read;
+        /* repositories found quiet by an earlier run (by the identity of their .git: value = index) */
+        struct quiet *prev_quiet;
+        size_t n_prev_quiet;
+        struct idset prev_quiet_ids;
+        unsigned quiet_reused, repos_read;
+        bool quiet_changed;
+        unsigned noise; /* counts what makes a repository's reading not quiet (see repo_refs_cached) */
         /* during a scan */
         void (*add)(void *ud, const char *path, enum bw_guard_action action);
         void *ud;
@@ -306,8 +332,33 @@ static int open_below(const struct bw_guard *g, const char *path, bool unlock) {
 
 /* ---- snapshots ---- */
 
-static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, struct timespec ctime,
-                             bool opaque) {
+/* Room for n more directories (and their ids) without growing one at a time. */
+static void snapshot_reserve(struct snapshot *sn, size_t n) {
+        if (sn->n_dirs + n > sn->cap_dirs) {
+                sn->cap_dirs = sn->n_dirs + n;
+                sn->dirs = realloc(sn->dirs, sn->cap_dirs * sizeof(*sn->dirs));
+                if (!sn->dirs)
+                        abort();
+        }
+        size_t want = sn->ids.n_slots ? sn->ids.n_slots : 256;
+        while ((sn->ids.n_used + n + 1) * 2 > want)
+                want *= 2;
+        if (want != sn->ids.n_slots) {
+                struct idset bigger = {.n_slots = want};
+                bigger.slots = calloc(want, sizeof(*bigger.slots));
+                if (!bigger.slots)
+                        abort();
+                for (size_t i = 0; i < sn->ids.n_slots; i++)
+                        if (sn->ids.slots[i].used)
+                                id_put(&bigger, sn->ids.slots[i].dev, sn->ids.slots[i].ino, sn->ids.slots[i].value);
+                free(sn->ids.slots);
+                sn->ids = bigger;
+        }
+}
+
+/* A directory's record, its path copied, or borrowed (an arena's: see struct snapshot). */
+static uint32_t snapshot_dir_as(struct snapshot *sn, char *path, bool borrow, uint64_t dev, uint64_t ino,
+                                struct timespec ctime, bool opaque) {
         if (sn->n_dirs == sn->cap_dirs) {
                 sn->cap_dirs = sn->cap_dirs ? sn->cap_dirs * 2 : 256;
                 sn->dirs = realloc(sn->dirs, sn->cap_dirs * sizeof(*sn->dirs));
@@ -315,11 +366,19 @@ static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev
                         abort();
         }
         struct dirrec *d = &sn->dirs[sn->n_dirs++];
-        *d = (struct dirrec){strdup(path), (dev_t) dev, (ino_t) ino, ctime, opaque};
-        if (!d->path)
-                abort();
+        *d = (struct dirrec){borrow ? path : strdup(path), (dev_t) dev, (ino_t) ino, ctime, opaque, borrow};
         id_put(&sn->ids, dev, ino, (uint32_t) sn->n_dirs);
         return (uint32_t) (sn->n_dirs - 1);
+}
+
+static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, struct timespec ctime,
+                             bool opaque) {
+        uint32_t i = snapshot_dir_as(sn, NULL, true, dev, ino, ctime, opaque);
+        sn->dirs[i].path = strdup(path);
+        sn->dirs[i].borrowed = false;
+        if (!sn->dirs[i].path)
+                abort();
+        return i;
 }
 
 /*
@@ -331,26 +390,48 @@ static uint32_t snapshot_dir(struct snapshot *sn, const char *path, uint64_t dev
 #define RACY_MARGIN_NS 100000000ll
 static bool racy(const struct bw_guard *g, const struct stat *st);
 
-static void snapshot_hit(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, uint32_t parent,
-                         uint8_t action, uint8_t kind) {
+static void snapshot_hit_as(struct snapshot *sn, char *path, bool borrow, uint64_t dev, uint64_t ino, uint32_t parent,
+                            uint8_t action, uint8_t kind) {
         if (sn->n_hits == sn->cap_hits) {
                 sn->cap_hits = sn->cap_hits ? sn->cap_hits * 2 : 64;
                 sn->hits = realloc(sn->hits, sn->cap_hits * sizeof(*sn->hits));
                 if (!sn->hits)
                         abort();
         }
-        sn->hits[sn->n_hits] = (struct hitrec){strdup(path), dev, ino, parent, action, kind};
-        if (!sn->hits[sn->n_hits++].path)
+        sn->hits[sn->n_hits] = (struct hitrec){borrow ? path : strdup(path), dev, ino, parent, action, kind, borrow};
+        sn->n_hits++;
+}
+
+static void snapshot_hit(struct snapshot *sn, const char *path, uint64_t dev, uint64_t ino, uint32_t parent,
+                         uint8_t action, uint8_t kind) {
+        snapshot_hit_as(sn, NULL, true, dev, ino, parent, action, kind);
+        sn->hits[sn->n_hits - 1].path = strdup(path);
+        sn->hits[sn->n_hits - 1].borrowed = false;
+        if (!sn->hits[sn->n_hits - 1].path)
                 abort();
+}
+
+static void snapshot_quiet(struct snapshot *sn, const struct quiet *q) {
+        if (sn->n_quiet == sn->cap_quiet) {
+                sn->cap_quiet = sn->cap_quiet ? sn->cap_quiet * 2 : 64;
+                sn->quiet = realloc(sn->quiet, sn->cap_quiet * sizeof(*sn->quiet));
+                if (!sn->quiet)
+                        abort();
+        }
+        sn->quiet[sn->n_quiet++] = *q;
 }
 
 static void snapshot_free(struct snapshot *sn) {
         for (size_t i = 0; i < sn->n_dirs; i++)
-                free(sn->dirs[i].path);
+                if (!sn->dirs[i].borrowed)
+                        free(sn->dirs[i].path);
         for (size_t i = 0; i < sn->n_hits; i++)
-                free(sn->hits[i].path);
+                if (!sn->hits[i].borrowed)
+                        free(sn->hits[i].path);
+        free(sn->arena);
         free(sn->dirs);
         free(sn->hits);
+        free(sn->quiet);
         free(sn->ids.slots);
         *sn = (struct snapshot){0};
 }
@@ -430,6 +511,8 @@ void bw_guard_free(struct bw_guard *g) {
         free(g->root_fds);
         free(g->known.slots);
         free(g->visited.slots);
+        free(g->prev_quiet);
+        free(g->prev_quiet_ids.slots);
         free(g->index_path);
         free(g->pending_path);
         vec_free(&g->roots);
@@ -1074,19 +1157,28 @@ static int rewalk(struct bw_guard *g, const char *path, bool after, const struct
 
 /* ---- the index: the snapshot kept between runs ---- */
 
-/* The file (the caller's own, outside every writable root): "BWTREE01", the key, counts, the
- * records, a SHA-256 of all that. Anything wrong with it and it is ignored: a full walk. */
-#define INDEX_MAGIC "BWTREE01"
+/* The file (the caller's own, outside every writable root): "BWTREE02", the key, counts, the
+ * records, a BLAKE2b-256 of all that. Anything wrong with it and it is ignored: a full walk. (The
+ * digest finds a damaged file; it is no seal: whoever can write the file can recompute it. The
+ * file's place, owner and mode are what keep the command out. BLAKE2b, not SHA-256: the index of a
+ * thousand directories is some 70 KB, where SHA-256 took 0.25 ms with libsodium or loaded
+ * libcrypto, 1 ms, on every run; BLAKE2b takes 0.08.) */
+#define INDEX_MAGIC "BWTREE02"
+
+static void index_digest(const void *data, size_t size, uint8_t out[32]) {
+        crypto_generichash(out, 32, data, size, NULL, 0);
+}
 #define INDEX_MAX (64u << 20)
 
 static void put_u64(struct bw_strbuf *b, uint64_t v) {
         bw_sb_append(b, (const char *) &v, sizeof(v));
 }
 
+/* (with its NUL: a path read back is used where it lies in the file's buffer) */
 static void put_str(struct bw_strbuf *b, const char *s) {
         uint16_t n = (uint16_t) strlen(s);
         bw_sb_append(b, (const char *) &n, sizeof(n));
-        bw_sb_append(b, s, n);
+        bw_sb_append(b, s, (size_t) n + 1);
 }
 
 static void index_save(const struct bw_guard *g) {
@@ -1095,6 +1187,7 @@ static void index_save(const struct bw_guard *g) {
         bw_sb_append(&b, (const char *) g->key, sizeof(g->key));
         put_u64(&b, g->now.n_dirs);
         put_u64(&b, g->now.n_hits);
+        put_u64(&b, g->now.n_quiet);
         for (size_t i = 0; i < g->now.n_dirs; i++) {
                 const struct dirrec *d = &g->now.dirs[i];
                 put_u64(&b, d->dev);
@@ -1110,8 +1203,17 @@ static void index_save(const struct bw_guard *g) {
                 put_u64(&b, (uint64_t) h->parent | (uint64_t) h->action << 32 | (uint64_t) h->kind << 40);
                 put_str(&b, h->path);
         }
+        for (size_t i = 0; i < g->now.n_quiet; i++) {
+                const struct fid *f[] = {&g->now.quiet[i].gitdir, &g->now.quiet[i].config, &g->now.quiet[i].hooks};
+                for (size_t k = 0; k < BW_ARRAY_SIZE(f); k++) {
+                        put_u64(&b, f[k]->dev);
+                        put_u64(&b, f[k]->ino);
+                        put_u64(&b, (uint64_t) f[k]->sec);
+                        put_u64(&b, (uint64_t) f[k]->nsec);
+                }
+        }
         uint8_t digest[32];
-        bw_sha256(b.data, b.len, digest);
+        index_digest(b.data, b.len, digest);
         bw_sb_append(&b, (const char *) digest, sizeof(digest));
         char tmp[PATH_MAX + 16];
         if (snprintf(tmp, sizeof(tmp), "%s.%d", g->index_path, (int) getpid()) < (int) sizeof(tmp)) {
@@ -1127,7 +1229,7 @@ static void index_save(const struct bw_guard *g) {
 }
 
 struct reader {
-        const uint8_t *p, *end;
+        uint8_t *p, *end;
         bool bad;
 };
 
@@ -1142,7 +1244,8 @@ static uint64_t get_u64(struct reader *r) {
         return v;
 }
 
-static char *get_str(struct reader *r, char *out) {
+/* A path of the file, where it lies in its buffer (which the snapshot keeps: its arena). */
+static char *get_str(struct reader *r) {
         uint16_t n;
         if ((size_t) (r->end - r->p) < sizeof(n)) {
                 r->bad = true;
@@ -1150,14 +1253,14 @@ static char *get_str(struct reader *r, char *out) {
         }
         memcpy(&n, r->p, sizeof(n));
         r->p += sizeof(n);
-        if (n == 0 || n >= PATH_MAX || (size_t) (r->end - r->p) < n || memchr(r->p, 0, n) || r->p[0] != '/') {
+        if (n == 0 || n >= PATH_MAX || (size_t) (r->end - r->p) <= n || r->p[n] != 0 || memchr(r->p, 0, n) ||
+            r->p[0] != '/') {
                 r->bad = true;
                 return NULL;
         }
-        memcpy(out, r->p, n);
-        out[n] = 0;
-        r->p += n;
-        return out;
+        char *s = (char *) r->p;
+        r->p += n + 1;
+        return s;
 }
 
 static bool index_load(const struct bw_guard *g, const char *file, struct snapshot *prev) {
@@ -1167,37 +1270,51 @@ static bool index_load(const struct bw_guard *g, const char *file, struct snapsh
         struct stat st;
         uint8_t *buf = NULL;
         bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
-                  !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size > 8 + 32 + 16 + 32 && st.st_size <= INDEX_MAX &&
+                  !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size > 8 + 32 + 24 + 32 && st.st_size <= INDEX_MAX &&
                   (buf = malloc((size_t) st.st_size)) && bw_read_full(fd, buf, (size_t) st.st_size) == st.st_size;
         close(fd);
         uint8_t digest[32];
         size_t size = ok ? (size_t) st.st_size - 32 : 0;
         if (ok) {
-                bw_sha256(buf, size, digest);
+                index_digest(buf, size, digest);
                 ok = memcmp(digest, buf + size, 32) == 0 && memcmp(buf, INDEX_MAGIC, 8) == 0 &&
                      memcmp(buf + 8, g->key, 32) == 0;
         }
         struct reader r = {buf + 40, buf + size, !ok};
-        uint64_t n_dirs = ok ? get_u64(&r) : 0, n_hits = ok ? get_u64(&r) : 0;
-        char path[PATH_MAX];
+        prev->arena = (char *) buf; /* the paths are used where they lie in it */
+        uint64_t n_dirs = ok ? get_u64(&r) : 0, n_hits = ok ? get_u64(&r) : 0, n_quiet = ok ? get_u64(&r) : 0;
+        /* (a record takes at least 35 bytes: a count beyond that is a damaged file, read until it ends) */
+        snapshot_reserve(prev, n_dirs < size / 35 ? n_dirs : size / 35);
         for (uint64_t i = 0; !r.bad && i < n_dirs; i++) {
                 uint64_t dev = get_u64(&r), ino = get_u64(&r), sec = get_u64(&r), nsec = get_u64(&r);
-                if (get_str(&r, path))
-                        snapshot_dir(prev, path, dev, ino, (struct timespec){(time_t) sec, (long) (nsec & 0x3fffffffu)},
-                                     nsec >> 63);
+                char *path = get_str(&r);
+                if (path)
+                        snapshot_dir_as(prev, path, true, dev, ino,
+                                        (struct timespec){(time_t) sec, (long) (nsec & 0x3fffffffu)}, nsec >> 63);
         }
         for (uint64_t i = 0; !r.bad && i < n_hits; i++) {
                 uint64_t dev = get_u64(&r), ino = get_u64(&r), v = get_u64(&r);
                 uint32_t parent = (uint32_t) v;
                 uint8_t action = (uint8_t) (v >> 32);
-                if (get_str(&r, path) &&
-                    (parent >= prev->n_dirs || (action != BW_GUARD_READ_ONLY && action != BW_GUARD_HIDE) ||
-                     ((v >> 40) & 3) > HIT_GITDIR))
+                char *path = get_str(&r);
+                if (path && (parent >= prev->n_dirs || (action != BW_GUARD_READ_ONLY && action != BW_GUARD_HIDE) ||
+                             ((v >> 40) & 3) > HIT_GITDIR))
                         r.bad = true;
                 if (!r.bad)
-                        snapshot_hit(prev, path, dev, ino, parent, action, (uint8_t) ((v >> 40) & 3));
+                        snapshot_hit_as(prev, path, true, dev, ino, parent, action, (uint8_t) ((v >> 40) & 3));
         }
-        free(buf);
+        for (uint64_t i = 0; !r.bad && i < n_quiet; i++) {
+                struct quiet q;
+                struct fid *f[] = {&q.gitdir, &q.config, &q.hooks};
+                for (size_t k = 0; k < BW_ARRAY_SIZE(f); k++) {
+                        f[k]->dev = get_u64(&r);
+                        f[k]->ino = get_u64(&r);
+                        f[k]->sec = (int64_t) get_u64(&r);
+                        f[k]->nsec = (int64_t) get_u64(&r);
+                }
+                if (!r.bad)
+                        snapshot_quiet(prev, &q);
+        }
         if (r.bad || r.p != r.end) {
                 snapshot_free(prev);
                 return false;
@@ -1314,6 +1431,7 @@ static bool resolve_path(struct bw_guard *g, const char *path, char *out, size_t
  * read-only (or hidden) if it is in a root. */
 static int protect_ref_as(struct bw_guard *g, const char *path, enum bw_guard_action action) {
         char real[PATH_MAX];
+        g->noise++; /* a path named: the repository (or configuration) that named it is not quiet */
         /* (a path outside every root may lead into one through a link of the user's: judged at its end) */
         if (!resolve_path(g, path, real, sizeof(real)) || !root_of(g, real))
                 return 0;
@@ -1422,6 +1540,7 @@ static bool redirect_target(struct bw_guard *g, const char *file, const char *pr
                 return false;
         text[strcspn(text, "\r\n")] = 0;
         size_t p = strlen(prefix);
+        g->noise++; /* a gitdir or commondir: git reads elsewhere */
         bool ok = strncmp(text, prefix, p) == 0 && text[p] && resolve(g, base, text + p, out, size);
         free(text);
         return ok;
@@ -1440,6 +1559,7 @@ static bool resolve_links(struct bw_guard *g, const char *path, char *out, size_
                         snprintf(out, size, "%s", cur);
                         return true;
                 }
+                g->noise++; /* a link git follows */
                 char target[PATH_MAX], dir[PATH_MAX];
                 ssize_t n = readlink(cur, target, sizeof(target) - 1);
                 if (n <= 0)
@@ -1558,6 +1678,89 @@ static int gitdir_refs(struct bw_guard *g, const char *gitdir, const char *top) 
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* ---- repositories that name nothing ---- */
+
+/* The identity of path (not followed) when it is a directory (dir) or a regular file, or nothing
+ * (ino 0) when it does not exist. False for anything else. */
+static bool fid_stat(const char *path, bool dir, struct fid *f) {
+        struct stat st;
+        *f = (struct fid){0};
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT;
+        if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+                return false;
+        *f = (struct fid){st.st_dev, st.st_ino, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+        return true;
+}
+
+static bool fid_eq(const struct fid *a, const struct fid *b) {
+        return a->dev == b->dev && a->ino == b->ino && a->sec == b->sec && a->nsec == b->nsec;
+}
+
+static bool quiet_ids(const char *dotgit, struct quiet *q) {
+        char p[PATH_MAX + 16];
+        if (!fid_stat(dotgit, true, &q->gitdir) || !q->gitdir.ino)
+                return false;
+        snprintf(p, sizeof(p), "%s/config", dotgit);
+        if (!fid_stat(p, false, &q->config))
+                return false;
+        snprintf(p, sizeof(p), "%s/hooks", dotgit);
+        return fid_stat(p, true, &q->hooks);
+}
+
+static bool quiet_eq(const struct quiet *a, const struct quiet *b) {
+        return fid_eq(&a->gitdir, &b->gitdir) && fid_eq(&a->config, &b->config) && fid_eq(&a->hooks, &b->hooks);
+}
+
+/*
+ * repo_refs for a .git directory, with what an earlier run found kept in the index. Most
+ * repositories name nothing outside .git: their config has no path or program, they have no hook
+ * of their own (git's samples are not run), no link, no commondir or config.worktree. For those
+ * repo_refs protects nothing, and reads the same few files and directories every run (some thirty
+ * system calls each: 1.8 ms for fifty repositories). Such a repository is kept as quiet with the
+ * identity of .git, its config and its hooks directory; the next run that finds the same three
+ * (three lstat()s) skips reading them. What repo_refs reads is all covered: an entry added,
+ * removed or renamed in .git (a commondir, a config.worktree, a link, a config replaced) or in
+ * hooks (a hook) moves that directory's change time; a write to config moves its own. Not kept:
+ * a repository that named anything or made a warning (g->noise), one whose identities changed
+ * while it was read or changed within the racy margin of the scan (a second change in the same
+ * clock tick would not move the change time), and none while the user's global config names
+ * relative programs or a hooks directory (read at each repository's top).
+ */
+static int repo_refs_cached(struct bw_guard *g, const char *dotgit) {
+        struct quiet before, after;
+        bool keep = g->index_path && g->global_relative.n == 0 && g->global_hooks.n == 0 && quiet_ids(dotgit, &before);
+        if (keep) {
+                const struct idslot *s = id_find(&g->prev_quiet_ids, before.gitdir.dev, before.gitdir.ino);
+                if (s && quiet_eq(&g->prev_quiet[s->value], &before)) {
+                        snapshot_quiet(&g->now, &before);
+                        g->quiet_reused++;
+                        return 0;
+                }
+        }
+        unsigned noise = g->noise;
+        g->repos_read++;
+        int r = repo_refs(g, dotgit);
+        if (r < 0 || !keep || g->noise != noise || !quiet_ids(dotgit, &after) || !quiet_eq(&before, &after))
+                return r;
+        const struct fid *f[] = {&before.gitdir, &before.config, &before.hooks};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(f); i++)
+                if (f[i]->ino && f[i]->sec * 1000000000ll + f[i]->nsec >= g->scan_start_ns - RACY_MARGIN_NS)
+                        return 0;
+        /* (read but not named by identity: they must not be there at all) */
+        static const char *const absent[] = {"commondir", "config.worktree"};
+        for (size_t i = 0; i < BW_ARRAY_SIZE(absent); i++) {
+                char p[PATH_MAX + 32];
+                struct stat st;
+                snprintf(p, sizeof(p), "%s/%s", dotgit, absent[i]);
+                if (lstat(p, &st) == 0 || errno != ENOENT)
+                        return 0;
+        }
+        snapshot_quiet(&g->now, &before);
+        g->quiet_changed = true;
         return 0;
 }
 
@@ -1906,6 +2109,7 @@ static int hook_dir_refs(struct bw_guard *g, const char *dir, const char *top) {
                     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
                 files++;
+                g->noise++; /* a hook: what it names depends on what it says */
                 r = shell_refs(g, hook, top);
         }
         closedir(d);
@@ -1973,14 +2177,18 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 uint32_t *kept = malloc((prev.n_dirs + 1) * sizeof(*kept));
                 if (!kept)
                         abort();
+                /* the records kept use their paths where they lie in the index read (its arena, given
+                 * to g->now below) */
+                bool borrow = !g->now.arena;
+                snapshot_reserve(&g->now, prev.n_dirs);
                 for (size_t i = 0; i < prev.n_dirs && r == 0; i++) {
                         const struct dirrec *rec = &prev.dirs[i];
                         struct stat st;
                         kept[i] = NO_PARENT;
                         if (stat_recorded(g, rec->path, &st) == 0 && unchanged(rec, NULL, &st)) {
                                 if (!id_find(&g->now.ids, st.st_dev, st.st_ino))
-                                        kept[i] = snapshot_dir(&g->now, rec->path, st.st_dev, st.st_ino, st.st_ctim,
-                                                               false);
+                                        kept[i] = snapshot_dir_as(&g->now, rec->path, borrow, st.st_dev, st.st_ino,
+                                                                  st.st_ctim, false);
                                 continue;
                         }
                         g->index_stale = true;
@@ -1994,6 +2202,17 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                                             kept[h->parent]);
                 }
                 free(kept);
+                if (borrow) {
+                        g->now.arena = prev.arena;
+                        prev.arena = NULL;
+                }
+                /* the repositories found quiet then: looked up by their .git (repo_refs_cached) */
+                g->prev_quiet = prev.quiet;
+                g->n_prev_quiet = prev.n_quiet;
+                prev.quiet = NULL;
+                for (size_t i = 0; i < g->n_prev_quiet; i++)
+                        id_put(&g->prev_quiet_ids, g->prev_quiet[i].gitdir.dev, g->prev_quiet[i].gitdir.ino,
+                               (uint32_t) i);
                 snapshot_free(&prev);
         } else {
                 for (size_t i = 0; i < g->roots.n && r == 0; i++) {
@@ -2024,19 +2243,6 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 if (g->root_fds[i] >= 0 && looks_like_gitdir(g->root_fds[i], NULL) && fstat(g->root_fds[i], &st) == 0)
                         id_put(&g->known, st.st_dev, st.st_ino, 0);
         }
-        /* rewritten only when something changed: directories read, or records dropped */
-        if (r == 0 && g->index_path && (!g->used_index || g->n_dirs_read > 0 || g->index_stale))
-                index_save(g);
-        /* Until the check after the run is done, the snapshot stays under this run's name: if the
-         * runner is killed first, the next run in these roots does that check (finish_dead_runs). */
-        if (r == 0 && g->index_path &&
-            asprintf(&g->pending_path, "%s.pending.%d", g->index_path, (int) getpid()) >= 0) {
-                unlink(g->pending_path);
-                if (link(g->index_path, g->pending_path) < 0) {
-                        free(g->pending_path);
-                        g->pending_path = NULL;
-                }
-        }
         free(g->visited.slots);
         g->visited = (struct idset){0};
         bw_sb_done(&path);
@@ -2058,7 +2264,7 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
         }
         g->n_agent_refs = 0;
         for (size_t i = 0; i < g->repos.n && r == 0; i++)
-                r = repo_refs(g, g->repos.v[i]);
+                r = repo_refs_cached(g, g->repos.v[i]);
         for (size_t i = 0; i < g->gitdirs.n && r == 0; i++)
                 r = gitdir_refs(g, g->gitdirs.v[i], g->gitdirs.v[i]);
         for (size_t i = 0; i < g->agent_cfgs.n && r == 0; i++)
@@ -2067,6 +2273,22 @@ int bw_guard_scan(struct bw_guard *g, void (*add)(void *ud, const char *path, en
                 struct stat st;
                 if (root_of(g, g->literals.v[i]) && lstat(g->literals.v[i], &st) < 0 && errno == ENOENT)
                         vec_add(&g->missing, g->literals.v[i]);
+        }
+        /* rewritten only when something changed: directories read, records dropped, repositories
+         * found quiet or no longer */
+        if (r == 0 && g->index_path &&
+            (!g->used_index || g->n_dirs_read > 0 || g->index_stale || g->quiet_changed ||
+             g->quiet_reused != g->n_prev_quiet))
+                index_save(g);
+        /* Until the check after the run is done, the snapshot stays under this run's name: if the
+         * runner is killed first, the next run in these roots does that check (finish_dead_runs). */
+        if (r == 0 && g->index_path &&
+            asprintf(&g->pending_path, "%s.pending.%d", g->index_path, (int) getpid()) >= 0) {
+                unlink(g->pending_path);
+                if (link(g->index_path, g->pending_path) < 0) {
+                        free(g->pending_path);
+                        g->pending_path = NULL;
+                }
         }
         return r;
 }
@@ -2083,6 +2305,7 @@ void bw_guard_stats(const struct bw_guard *g, unsigned *dirs, unsigned *hits, un
 /* ---- after the run ---- */
 
 __attribute__((format(printf, 2, 3))) static void say(struct bw_guard *g, const char *fmt, ...) {
+        g->noise++; /* (a warning during a repository's reading: said again by every run) */
         if (!g->report)
                 return;
         /* names come from the command: no control character of theirs reaches the terminal */

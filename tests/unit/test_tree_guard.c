@@ -393,6 +393,142 @@ static void test_gitdir(void **state) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* One scan with the index of the ones before (the directories aged past the racy margin first):
+ * what it protected, and whether it read repo's git files or took them as quiet from the index. */
+static void quiet_scan(const char *idx, struct found *f, unsigned *read, unsigned *reused) {
+        usleep((useconds_t) (RACY_MARGIN_NS / 1000) + 50000);
+        struct bw_guard *g = guard_for_tree();
+        bw_guard_set_index_dir(g, idx);
+        *f = (struct found){{0}};
+        char msg[256];
+        assert_int_equal(bw_guard_scan(g, found, f, msg, sizeof(msg)), 0);
+        *read = g->repos_read;
+        *reused = g->quiet_reused;
+        bw_guard_after_run(g, NULL);
+        bw_guard_free(g);
+}
+
+/* Appended in place (the same inode, .git's entries unchanged), its modification time then set
+ * back to what it was: only its change time tells. */
+static void append_in_place(const char *rel, const char *text) {
+        char p[PATH_MAX + 128];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        assert_int_equal(stat(p, &st), 0);
+        FILE *f = fopen(p, "a");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        struct timespec times[2] = {st.st_atim, st.st_mtim};
+        assert_int_equal(utimensat(AT_FDCWD, p, times, 0), 0);
+}
+
+/*
+ * A repository whose git files name nothing is kept as quiet in the index, and not read again
+ * while .git, its config and its hooks directory are the same (repo_refs_cached). Anything that
+ * changes what git would read makes the next scan read it again: a path added to config in place
+ * (its modification time set back), a hook added, a commondir added, the user's global config
+ * naming a relative hooks directory. A test that fails if the guard trusted a changed repository.
+ */
+static void test_quiet_repos(void **state) {
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/bw-guard-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        put("app/.git/config", "[core]\n\trepositoryformatversion = 0\n\tbare = false\n");
+        put("app/.git/HEAD", "ref: refs/heads/main\n");
+        put("app/.git/hooks/pre-commit.sample", "#!/bin/sh\nexec ./tools/sample.sh\n");
+        put("app/tools/fsmon.sh", "#!/bin/sh\n");
+        put("app/tools/check.sh", "#!/bin/sh\n");
+        put("app/tools/hooks/post-merge", "#!/bin/sh\n");
+        put("shared/config", "[core]\n\tpager = ./tools/pager.sh\n");
+        put("app/tools/pager.sh", "#!/bin/sh\n");
+        char idx[128];
+        snprintf(idx, sizeof(idx), "%s-index", root);
+        mkdir(idx, 0700);
+        struct found f;
+        unsigned read, reused;
+        /* changed within the racy margin of the scan (a second change in the same clock tick would
+         * not move the change time): read, not kept */
+        struct bw_guard *g = guard_for_tree();
+        bw_guard_set_index_dir(g, idx);
+        char msg[256];
+        f = (struct found){{0}};
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        assert_int_equal(g->repos_read, 1);
+        assert_int_equal(g->now.n_quiet, 0);
+        bw_guard_after_run(g, NULL);
+        bw_guard_free(g);
+        /* the first scan reads it (and its samples are not hooks); the second takes it from the index */
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(read, 1);
+        assert_null(strstr(f.list, "/app/tools"));
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(read, 0);
+        assert_int_equal(reused, 1);
+        assert_non_null(strstr(f.list, "ro /app/.git\n"));
+
+        /* config names a program: written in place, its modification time set back */
+        append_in_place("app/.git/config", "\tfsmonitor = ./tools/fsmon.sh\n");
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(read, 1);
+        if (!strstr(f.list, "ro /app/tools/fsmon.sh\n"))
+                fail_msg("a config changed in place was taken as quiet (protected: %s)", f.list);
+        /* back to nothing named: quiet again, then a hook of its own */
+        put("app/.git/config", "[core]\n\tbare = false\n");
+        quiet_scan(idx, &f, &read, &reused);
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(reused, 1);
+        put("app/.git/hooks/pre-commit", "#!/bin/sh\nexec ./tools/check.sh\n");
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(read, 1);
+        if (!strstr(f.list, "ro /app/tools/check.sh\n"))
+                fail_msg("a hook added was not read (protected: %s)", f.list);
+        char p[PATH_MAX + 128];
+        snprintf(p, sizeof(p), "%s/app/.git/hooks/pre-commit", root);
+        assert_int_equal(unlink(p), 0);
+        quiet_scan(idx, &f, &read, &reused);
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(reused, 1);
+        /* a commondir: git reads the config there */
+        char common[PATH_MAX + 128];
+        snprintf(common, sizeof(common), "%s/shared\n", root);
+        put("app/.git/commondir", common);
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(read, 1);
+        if (!strstr(f.list, "ro /app/tools/pager.sh\n"))
+                fail_msg("a commondir added was not read (protected: %s)", f.list);
+        snprintf(p, sizeof(p), "%s/app/.git/commondir", root);
+        assert_int_equal(unlink(p), 0);
+        quiet_scan(idx, &f, &read, &reused);
+        quiet_scan(idx, &f, &read, &reused);
+        assert_int_equal(reused, 1);
+        /* the user's global config names a relative hooks directory: read at every repository's top */
+        char home[256];
+        snprintf(home, sizeof(home), "%s-home", root);
+        mkdir(home, 0700);
+        snprintf(p, sizeof(p), "%s/.gitconfig", home);
+        FILE *gc = fopen(p, "w");
+        assert_non_null(gc);
+        fputs("[core]\n\thooksPath = tools/hooks\n", gc);
+        fclose(gc);
+        usleep((useconds_t) (RACY_MARGIN_NS / 1000) + 50000);
+        g = guard_for_tree();
+        free(g->home);
+        g->home = strdup(home);
+        bw_guard_set_index_dir(g, idx);
+        f = (struct found){{0}};
+        assert_int_equal(bw_guard_scan(g, found, &f, msg, sizeof(msg)), 0);
+        assert_int_equal(g->quiet_reused, 0);
+        if (!strstr(f.list, "ro /app/tools/hooks\n"))
+                fail_msg("a global hooksPath did not reach a quiet repository (protected: %s)", f.list);
+        bw_guard_after_run(g, NULL);
+        bw_guard_free(g);
+        unlink(p);
+        rmdir(home);
+        nftw(idx, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A directory that could not be read before the run was never seen: after the run, what is in it
  * counts as the run's, whatever its change times (made by an earlier run that hid it). Run as
  * nobody when the test is root (root reads a mode 000 directory); plain checks (a child process):
@@ -685,17 +821,12 @@ static void test_casefold_names(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_forms),
-                cmocka_unit_test(test_parse_hostile),
-                cmocka_unit_test(test_references),
-                cmocka_unit_test(test_sanitize),
-                cmocka_unit_test(test_walk),
-                cmocka_unit_test(test_too_many),
-                cmocka_unit_test(test_gitdir),
-                cmocka_unit_test(test_opaque_dir),
-                cmocka_unit_test(test_links),
-                cmocka_unit_test(test_families),
-                cmocka_unit_test(test_quarantined_names),
+                cmocka_unit_test(test_parse_forms),    cmocka_unit_test(test_parse_hostile),
+                cmocka_unit_test(test_references),     cmocka_unit_test(test_sanitize),
+                cmocka_unit_test(test_walk),           cmocka_unit_test(test_too_many),
+                cmocka_unit_test(test_gitdir),         cmocka_unit_test(test_quiet_repos),
+                cmocka_unit_test(test_opaque_dir),     cmocka_unit_test(test_links),
+                cmocka_unit_test(test_families),       cmocka_unit_test(test_quarantined_names),
                 cmocka_unit_test(test_casefold_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
