@@ -790,6 +790,16 @@ static void check_cache_overlap(struct bw_compilation *c, struct merged *m) {
         char buf[512];
         for (size_t i = 0; i < m->cache.n; i++) {
                 const struct norm_entry *e = &m->cache.v[i];
+                /* the sandbox's /proc and /dev are its own: a layer over the host's would show it the
+                 * host's processes and devices (the runner refuses them too) */
+                static const char *const kernel[] = {"/proc", "/sys", "/dev"};
+                for (size_t k = 0; k < BW_ARRAY_SIZE(kernel); k++)
+                        if (within(e->text, kernel[k]) == 1 || (k == 0 && bw_streq(e->text, "/")))
+                                bw_error(&c->diags, &e->loc,
+                                         "cache root %s %s%s: the kernel's, not a cache; name the cache "
+                                         "directory itself",
+                                         e->text, bw_streq(e->text, "/") ? "holds " : "lies in ",
+                                         bw_streq(e->text, "/") ? "/proc, /sys and /dev" : kernel[k]);
                 for (int l = 0; l < 2; l++) {
                         const struct norm_list *other = l == 0 ? &m->writable : &m->cache;
                         for (size_t k = 0; k < other->n; k++) {

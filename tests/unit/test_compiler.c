@@ -237,6 +237,9 @@ static void test_cache_roots(void **state) {
                      "is around the writable root /opt/cache/x", 4, 11);
         expect_error(f, "bulwark: 1\nfilesystem:\n  cache: [/opt/c, /opt/c/d]\n", "cannot overlap a nested one", 3, 11);
         expect_error(f, "bulwark: 1\nfilesystem:\n  writable: [/srv]\n  cache: [/srv]\n", "is the same as", 4, 11);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  cache: [/proc/self]\n", "lies in /proc: the kernel's, not a cache",
+                     3, 11);
+        expect_error(f, "bulwark: 1\nfilesystem:\n  cache: [/dev]\n", "lies in /dev", 3, 11);
 }
 
 static void test_precedence(void **state) {
