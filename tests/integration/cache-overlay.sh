@@ -125,6 +125,15 @@ check "the layers are kept per workspace and per root, 0700, the caller's" sh -c
 host_state >/run/host.after
 check "after every run, the host's copies are still what they were" cmp /run/host.before /run/host.after
 
+# two runs of one workspace at once (an agent's parallel commands): both get the layer
+in_ws /home/ann/ws1 -- sh -c "sleep 1.5; cat $R/new.rs" >/run/c1.out 2>&1 &
+cpid=$!
+sleep 0.5
+in_ws /home/ann/ws1 -- sh -c "echo both >$R/both.rs && cat $R/both.rs" >/run/c2.out 2>&1
+wait $cpid
+check "two runs of one workspace at the same time both mount the layer" sh -c \
+        'grep -qx planted /run/c1.out && grep -qx both /run/c2.out' || sed 's/^/     /' /run/c1.out /run/c2.out
+
 # a symlink planted where the runner keeps a layer (by someone who reached it) is not followed
 rootd=$L/$(printf '%s' /home/ann/ws1 | sha256sum | cut -c1-16)/$(printf '%s' /home/ann/.cargo/registry | sha256sum | cut -c1-16)
 test -d "$rootd/upper" || bad "no layer at $rootd"
