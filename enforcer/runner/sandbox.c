@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sandbox.h"
 #include "landlock_abi.h"
+#include "plan.h"
 #include "safe_open.h"
 #include "seccomp_filter.h"
 #include "session.h"
@@ -371,8 +372,7 @@ static void setup_dev(const struct bw_sandbox_spec *s) {
 static void digest_name(const char *text, char out[17]) {
         uint8_t d[BW_SHA256_SIZE];
         bw_sha256(text, strlen(text), d);
-        for (int i = 0; i < 8; i++)
-                snprintf(out + 2 * i, 3, "%02x", d[i]);
+        bw_hex(d, 8, out);
 }
 
 /* The directory name below dfd, made 0700 when missing, never through a symlink, and the
