@@ -638,15 +638,180 @@ static char **build_env(char **env, const struct bw_plan *plan, bool offline, co
         return out;
 }
 
+/*
+ * Which of the other installations' roots a run hides is decided by their root-owned files
+ * alone (with this run's writable roots and ${tmpdir}), yet reading them costs a plan parse each,
+ * on every run. `bulwark run` keeps the answer for a warm session beside its socket (NAME.others,
+ * in the caller's private directory, hidden from every sandbox like the socket), under a key of
+ * everything it depends on: the identity (device, inode, size, modification and change times) of
+ * the installations directory and of each other installation's directory, bindings and plan,
+ * this program's file, this installation, ${tmpdir} and the writable roots. Any change to one of
+ * them is another key, and the installations are read again. A file changed in the last two
+ * seconds is not trusted to show its change in its times (their granularity): nothing is kept
+ * then. The answer only ever feeds what this run hides and the boundary's digest, checked by the
+ * session, which was built by bulwark-runner from the installations themselves.
+ */
+#define OTHERS_MAGIC "bulwark other installations 1\n"
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void stat_id(struct bw_strbuf *k, const struct stat *st, bool *recent, time_t now) {
+        bw_sb_printf(k, " %llu:%llu:%o:%u:%lld:%lld.%09ld:%lld.%09ld", (unsigned long long) st->st_dev,
+                     (unsigned long long) st->st_ino, (unsigned) st->st_mode, (unsigned) st->st_uid,
+                     (long long) st->st_size, (long long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                     (long long) st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+        if (st->st_ctim.tv_sec >= now - 2 || st->st_mtim.tv_sec >= now - 2)
+                *recent = true;
+}
+
+/* The key of the other installations (false: cannot be told, or one of them is not as a
+ * root-owned installation must be: the full reading says what is wrong). */
+static bool others_key(int installs, const struct install *in, const struct spec_lists *sl, char key[65],
+                       bool *recent) {
+        struct bw_strbuf k = {0};
+        struct stat st;
+        time_t now = time(NULL);
+        *recent = false;
+        bool ok = fstat(installs, &st) == 0 && stat("/proc/self/exe", &st) == 0;
+        if (ok) {
+                bw_sb_printf(&k, "%sexe", OTHERS_MAGIC);
+                stat_id(&k, &st, recent, now); /* (a program's time is no racy input: not its change) */
+                *recent = false;
+                ok = fstat(installs, &st) == 0;
+                bw_sb_printf(&k, "\ninstalls");
+                stat_id(&k, &st, recent, now);
+                bw_sb_printf(&k, "\nmine %s\ntmpdir %s\n", in->id, in->values[BW_VAR_TMPDIR]);
+                for (size_t i = 0; i < sl->writable.n; i++)
+                        bw_sb_printf(&k, "writable %s\n", sl->writable.v[i]);
+        }
+        /* (a descriptor of its own: a dup() would share the offset the full reading starts from) */
+        int dfd = ok ? openat(installs, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (dfd >= 0 && !d)
+                close(dfd);
+        char **names = NULL;
+        size_t n = 0;
+        ok = ok && d;
+        for (struct dirent *de; ok && (de = readdir(d));) {
+                if (de->d_name[0] == '.' || bw_streq(de->d_name, in->id))
+                        continue;
+                char **grown = realloc(names, (n + 1) * sizeof(*names));
+                ok = grown && (grown[n] = strdup(de->d_name));
+                if (grown)
+                        names = grown;
+                n += ok;
+        }
+        if (d)
+                closedir(d);
+        if (ok)
+                qsort(names, n, sizeof(*names), cmp_names);
+        static const char *const parts[] = {".", "bindings", "plan"};
+        for (size_t i = 0; ok && i < n; i++) {
+                bw_sb_printf(&k, "other %s", names[i]);
+                for (size_t j = 0; ok && j < BW_ARRAY_SIZE(parts); j++) {
+                        char rel[NAME_MAX + 16];
+                        snprintf(rel, sizeof(rel), "%s/%s", names[i], parts[j]);
+                        ok = fstatat(installs, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == 0 &&
+                             !(st.st_mode & (S_IWGRP | S_IWOTH)) && (j ? S_ISREG(st.st_mode) : S_ISDIR(st.st_mode));
+                        if (ok)
+                                stat_id(&k, &st, recent, now);
+                }
+                bw_sb_printf(&k, "\n");
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        if (ok) {
+                uint8_t dg[32];
+                bw_sha256(k.data, k.len, dg);
+                bw_hex(dg, 32, key);
+        }
+        bw_sb_done(&k);
+        return ok;
+}
+
+/* The kept answer for key: the roots to hide, in order, or NULL (none kept, or another key's). A
+ * file of the caller's alone, not a link, in a directory of theirs alone. */
+static char *others_load(const char *path, const char *key, size_t *len) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", path);
+        *strrchr(dir, '/') = 0;
+        struct stat st;
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+                return NULL;
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        char *text = NULL;
+        ssize_t n = -1;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && !(st.st_mode & 077) &&
+            st.st_size < (1 << 20) && (text = malloc((size_t) st.st_size + 1)))
+                n = bw_read_full(fd, text, (size_t) st.st_size + 1);
+        close(fd);
+        size_t head = strlen(OTHERS_MAGIC) + 4 + 64 + 1;
+        if (n < (ssize_t) head + 4 || n != st.st_size || memcmp(text, OTHERS_MAGIC, strlen(OTHERS_MAGIC)) != 0 ||
+            memcmp(text + strlen(OTHERS_MAGIC), "key ", 4) != 0 ||
+            memcmp(text + strlen(OTHERS_MAGIC) + 4, key, 64) != 0 || text[head - 1] != '\n' ||
+            memcmp(text + n - 4, "end\n", 4) != 0) {
+                free(text);
+                return NULL;
+        }
+        text[n - 4] = 0;
+        *len = (size_t) n - 4 - head;
+        memmove(text, text + head, *len + 1);
+        return text; /* "PATH\n" each */
+}
+
+static void others_store(const char *path, const char *key, const struct bw_strbuf *paths) {
+        struct bw_strbuf b = {0};
+        bw_sb_printf(&b, "%skey %s\n", OTHERS_MAGIC, key);
+        bw_sb_append(&b, bw_sb_str(paths), paths->len);
+        bw_sb_printf(&b, "end\n");
+        char tmp[PATH_MAX + 32];
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int) getpid());
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        bool ok = fd >= 0;
+        for (size_t done = 0; ok && done < b.len;) {
+                ssize_t w = write(fd, b.data + done, b.len - done);
+                ok = w > 0 || (w < 0 && errno == EINTR);
+                done += w > 0 ? (size_t) w : 0;
+        }
+        if (fd >= 0)
+                close(fd);
+        if (!ok || rename(tmp, path) < 0)
+                unlink(tmp);
+        bw_sb_done(&b);
+}
+
 /* The sandbox users serve every installed workspace on this host, so their ACLs reach all of
  * them: an elevated run hides the other installations' writable roots (workspaces, caches: not
  * above or below one of its own, nor ${tmpdir}), so one user's sandbox cannot read another user's
- * files through them. Fails closed: an installation that cannot be read refuses the run. */
-static void hide_other_installs(const struct install *in, struct spec_lists *sl) {
+ * files through them. Fails closed: an installation that cannot be read refuses the run.
+ * kept: where `bulwark run` keeps the answer for its session (above), or NULL. */
+static void hide_other_installs(const struct install *in, struct spec_lists *sl, const char *kept) {
         int installs = open_state_dir();
         if (installs < 0)
                 refuse("cannot read %s to keep other installations out of view: %s", BULWARK_STATE_DIR,
                        strerror(-installs));
+        char key[65];
+        bool recent = true;
+        if (kept && others_key(installs, in, sl, key, &recent)) {
+                size_t len = 0;
+                char *paths = others_load(kept, key, &len);
+                for (char *p = paths, *nl; p && (nl = memchr(p, '\n', len - (size_t) (p - paths))); p = nl + 1) {
+                        *nl = 0;
+                        list_add(&sl->hidden, p, 0);
+                }
+                if (paths) {
+                        free(paths);
+                        close(installs);
+                        return;
+                }
+        } else
+                kept = NULL;
+        struct bw_strbuf hid = {0}; /* what a later run may take from the session's file */
         DIR *d = fdopendir(installs);
         if (!d)
                 refuse("cannot list %s: %s", BULWARK_STATE_DIR, strerror(errno));
@@ -677,13 +842,20 @@ static void hide_other_installs(const struct install *in, struct spec_lists *sl)
                                     bw_streq(bound, other.values[BW_VAR_TMPDIR]);
                         for (size_t k = 0; k < sl->writable.n && !mine; k++)
                                 mine = within(bound, sl->writable.v[k]) || within(sl->writable.v[k], bound);
-                        if (!mine)
+                        if (!mine) {
                                 list_add(&sl->hidden, bound, 0);
+                                if (strchr(bound, '\n'))
+                                        kept = NULL; /* (a name the file cannot hold: not kept) */
+                                bw_sb_printf(&hid, "%s\n", bound);
+                        }
                         free(bound);
                 }
                 bw_plan_free(p);
         }
         closedir(d);
+        if (kept && !recent)
+                others_store(kept, key, &hid);
+        bw_sb_done(&hid);
 }
 
 /* The runner's own state (tree_dir's parent: the tree index, the sessions' sockets) is no
@@ -1179,6 +1351,8 @@ static void session_unlink(const char *path) {
         char side[PATH_MAX + 8];
         unlink(path);
         snprintf(side, sizeof(side), "%.*s.info", (int) strlen(path) - 5, path);
+        unlink(side);
+        snprintf(side, sizeof(side), "%.*s.others", (int) strlen(path) - 5, path);
         unlink(side);
 }
 
@@ -1948,8 +2122,17 @@ int main(int argc, char **argv) {
                 "/run/containerd/containerd.sock"};
         for (size_t i = 0; i < BW_ARRAY_SIZE(engines); i++)
                 list_add(&sl.hidden, engines[i], false);
-        if (elevated)
-                hide_other_installs(&in, &sl);
+        if (elevated) {
+                /* `bulwark run` handing the command to a session keeps the answer for the next run
+                 * beside the session's socket (bulwark-runner, which builds sessions, never uses it) */
+                char kept[PATH_MAX + 8] = "";
+                if (attach_only && session_guess(me->pw_dir, workspace, network, true, kept) &&
+                    !within_any(kept, &sl.writable)) /* (as state_dir: no writable root holds it) */
+                        snprintf(kept + strlen(kept) - 5, 8, ".others");
+                else
+                        kept[0] = 0;
+                hide_other_installs(&in, &sl, kept[0] ? kept : NULL);
+        }
         /* ${tmpdir} is private to the run whatever it was bound to: a plan compiled with
          * -D tmpdir=/var/lib/shared-tmp gets a fresh tmpfs there, never the shared directory. */
         const char *tmpdir = b.value[BW_VAR_TMPDIR];
