@@ -202,6 +202,11 @@ static bool print_help(const char *cmd) {
 /* bulwark run: find bulwark-runner and the workspace, compile the workspace's policy when it is
  * needed and trusted, exec. */
 static const char *run_session; /* bulwark session ACTION: cmd_run without a command */
+#ifdef _WIN32
+#define BW_RUN_LOCATES_EARLY true
+#else
+#define BW_RUN_LOCATES_EARLY false
+#endif
 
 static int cmd_run(int argc, char **argv) {
         static const struct option opts[] = {
@@ -248,8 +253,11 @@ static int cmd_run(int argc, char **argv) {
                 fputs("bulwark run: say which command to run, after --\n", stderr);
                 return 125;
         }
-        char runner[PATH_MAX];
-        if (BW_BACKEND_DEFAULT->runner_locate(runner_override, runner, sizeof(runner)) < 0) {
+        /* Where bulwark-runner is (beside this program, or --runner): found when it is needed, which
+         * an unelevated run done in this process never is */
+        char runner[PATH_MAX] = "";
+        if ((runner_override || BW_RUN_LOCATES_EARLY) &&
+            BW_BACKEND_DEFAULT->runner_locate(runner_override, runner, sizeof(runner)) < 0) {
                 fputs("bulwark run: --runner: give an absolute path\n", stderr);
                 return 125;
         }
@@ -344,9 +352,18 @@ static int cmd_run(int argc, char **argv) {
                 const char *use = getenv("BULWARK_SESSION");
                 in_process = !(use && bw_streq(use, "off")) && bw_runner_session_may_exist(start, network);
         }
+        /* (an elevated run here execs the runner when no session takes its command) */
+        int located = runner[0] || (in_process && !installed)
+                              ? 0
+                              : BW_BACKEND_DEFAULT->runner_locate(runner_override, runner, sizeof(runner));
+        if (located < 0) {
+                fprintf(stderr, "bulwark run: cannot find bulwark-runner beside this program: %s\n",
+                        strerror(-located));
+                return 125;
+        }
         if (in_process) {
                 fflush(NULL);
-                int status = bw_runner_main((int) k, full, runner);
+                int status = bw_runner_main((int) k, full, runner[0] ? runner : NULL);
                 /* the runner's getopt may have permuted full: free what is ours by content */
                 for (size_t i = 0; i < k; i++) {
                         bool own = true;

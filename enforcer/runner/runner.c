@@ -910,6 +910,11 @@ static void hide_own_state(struct spec_lists *sl, struct bw_guard *guard, const 
 #define MAX_HIDDEN_SOCKETS 512
 static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, uid_t only_owner, bool verbose) {
         FILE *f = fopen("/proc/net/unix", "re");
+        /* (read in large pieces: the kernel writes the table out again for every read, and stdio
+         * would read a proc file a kilobyte at a time; a desktop has hundreds of sockets) */
+        static char table[32768];
+        if (f)
+                setvbuf(f, table, _IOFBF, sizeof(table));
         if (!f) {
                 if (verbose)
                         fprintf(stderr,
