@@ -451,6 +451,7 @@ static const char *kind_word(uint32_t kind) {
         return kind == BW_RULE_WRITABLE    ? "writable"
                : kind == BW_RULE_READ_ONLY ? "read-only"
                : kind == BW_RULE_READABLE  ? "readable"
+               : kind == BW_RULE_CACHE     ? "a cache root (copy-on-write)"
                                            : "unreadable";
 }
 

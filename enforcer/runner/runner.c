@@ -387,7 +387,7 @@ static bool within_any(const char *path, const struct str_list *roots) {
 }
 
 struct spec_lists {
-        struct str_list writable, read_only, hidden, admin_denied, placeholders;
+        struct str_list writable, read_only, hidden, admin_denied, placeholders, cache;
 };
 
 static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, const struct bw_bindings *b,
@@ -410,6 +410,8 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
                         bool deny = r->kind == BW_RULE_READ_ONLY || r->kind == BW_RULE_UNREADABLE;
                         if (is_path && r->kind == BW_RULE_WRITABLE)
                                 list_add(&sl->writable, bound, false);
+                        else if (is_path && r->kind == BW_RULE_CACHE)
+                                list_add(&sl->cache, bound, false); /* copy-on-write (sandbox.h) */
                         else if (is_path && (r->flags & BW_RULE_ADMIN) && deny && pass == 0)
                                 list_add(&sl->admin_denied, bound, false);
                         if (is_path && r->kind == BW_RULE_READ_ONLY)
@@ -447,10 +449,18 @@ static void build_lists(const struct bw_plan *p, const struct bw_plan_token *t, 
                 if (!within_any(sl->writable.v[i], &sl->admin_denied))
                         sl->writable.v[keep++] = sl->writable.v[i];
         sl->writable.n = keep;
-        /* A read-only path outside every writable root is read-only already. */
+        /* ... and neither is a cache root (the compiler refuses both; a plan is checked again) */
+        keep = 0;
+        for (size_t i = 0; i < sl->cache.n; i++)
+                if (!within_any(sl->cache.v[i], &sl->admin_denied))
+                        sl->cache.v[keep++] = sl->cache.v[i];
+                else
+                        free(sl->cache.v[i]);
+        sl->cache.n = keep;
+        /* A read-only path outside every writable and cache root is read-only already. */
         keep = 0;
         for (size_t i = 0; i < sl->read_only.n; i++)
-                if (within_any(sl->read_only.v[i], &sl->writable)) {
+                if (within_any(sl->read_only.v[i], &sl->writable) || within_any(sl->read_only.v[i], &sl->cache)) {
                         sl->read_only.flag[keep] = sl->read_only.flag[i];
                         sl->read_only.v[keep++] = sl->read_only.v[i];
                 }
@@ -970,6 +980,7 @@ static void hide_host_sockets(struct spec_lists *sl, const char *private_tmp, ui
 
 static void spec_lists_free(struct spec_lists *sl) {
         list_free(&sl->writable);
+        list_free(&sl->cache);
         list_free(&sl->read_only);
         list_free(&sl->hidden);
         list_free(&sl->admin_denied);
@@ -1560,6 +1571,8 @@ static void spec_digest(const struct bw_sandbox_spec *s, const struct bw_plan *p
                 if (objects)
                         object_id(&b, s->writable[i]);
         }
+        for (size_t i = 0; i < s->n_cache; i++)
+                bw_sb_printf(&b, "c %s\n", s->cache[i]);
         for (size_t i = 0; i < s->n_read_only; i++) {
                 bw_sb_printf(&b, "r %u %s\n", s->read_only_flags ? s->read_only_flags[i] : 0, s->read_only[i]);
                 if (objects)
@@ -2297,6 +2310,10 @@ int main(int argc, char **argv) {
         struct bw_sandbox_spec spec = {
                 .writable = (const char *const *) sl.writable.v,
                 .n_writable = sl.writable.n,
+                .cache = (const char *const *) sl.cache.v,
+                .n_cache = sl.cache.n,
+                .home = me->pw_dir,
+                .workspace = b.value[BW_VAR_WORKSPACE],
                 .read_only = (const char *const *) sl.read_only.v,
                 .n_read_only = sl.read_only.n,
                 .read_only_flags = sl.read_only.flag,
