@@ -715,7 +715,7 @@ static bool others_key(int installs, const struct install *in, const struct spec
         }
         if (d)
                 closedir(d);
-        if (ok)
+        if (ok && n > 1) /* qsort of no array: a null pointer (UBSan) */
                 qsort(names, n, sizeof(*names), cmp_names);
         static const char *const parts[] = {".", "bindings", "plan"};
         for (size_t i = 0; ok && i < n; i++) {
