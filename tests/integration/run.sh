@@ -17,4 +17,10 @@ if ! unshare --mount --net --pid --fork --mount-proc true 2>/dev/null; then
         echo "0 passed, 0 failed, 1 skipped"
         exit 77
 fi
+# The system's own PATH, not the caller's: a version manager's shim first on root's PATH (pyenv's
+# python3 costs 0.8 s a start against 0.08 for /usr/bin/python3) made the escape suite, which
+# starts python hundreds of times, outlast its ctest timeout; and the Debian packages
+# install-deps.sh installs (python3-jsonschema, ...) are the ones the tests expect.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 exec unshare --mount --net --pid --fork --mount-proc /bin/sh "$test_script" "$build"
