@@ -15,7 +15,9 @@ bare_write_fail='Read-only file system|Permission denied'
 # pager there), outside any sandbox, runs nothing that touches MARKER
 bare_pager_runs_nothing() {
         rm -f "$1"
-        as_user ann sh -c 'cd "$1" 2>/dev/null && script -qec "timeout 10 git -c safe.directory=\"*\" branch" /dev/null' \
+        # (PAGER=cat: git's default pager, less, would wait on the terminal until timeout killed it;
+        # a planted core.pager still wins over PAGER, as it would over ann's own)
+        as_user ann sh -c 'cd "$1" 2>/dev/null && PAGER=cat script -qec "timeout 10 git -c safe.directory=\"*\" branch" /dev/null' \
                 sh "$2" </dev/null >/dev/null 2>&1
         if test -e "$1"; then
                 echo "ann's git branch in $2 ran the command's code ($1 exists)"

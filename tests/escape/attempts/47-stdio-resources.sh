@@ -79,6 +79,6 @@ host_check stdio-stdout-log "the log file keeps its $log_size bytes" size_is "$l
 blocked -c res-shm-fill 'No space left on device \(write [^ ]+ after [0-9]{1,3} MiB\)' "$probe" fill /dev/shm/esc-fill 1024
 blocked -c res-tmpdir-fill 'No space left on device \(write [^ ]+ after [0-9]{1,3} MiB\)' \
         sh -c 'exec "$0" fill "${TMPDIR:-/tmp}/esc-fill" 1024' "$probe"
-blocked -c res-processes 'Resource temporarily unavailable \(spawn after [0-9]+ processes\)' "$probe" procs 5000
+blocked -c res-processes 'Resource temporarily unavailable \(spawn after [0-9]+ processes\)' "$probe" procs 600 # (the world's policy: 512)
 host_check res-processes "no sleep of the attempt outlived it" \
         sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -fx "sleep 60" >/dev/null || exit 0; sleep 0.2; done; exit 1'

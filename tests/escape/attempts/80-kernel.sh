@@ -18,7 +18,19 @@ blocked -c kern-perf 'Operation not permitted \(perf_event_open\)' "$probe" perf
 blocked -c kern-userfaultfd 'Operation not permitted \(userfaultfd\)' "$probe" userfaultfd
 blocked -c kern-tiocsti 'Operation not permitted \(ioctl TIOCSTI\)' "$probe" tiocsti low
 blocked -c kern-tiocsti-high-bits 'Operation not permitted \(ioctl TIOCSTI\)' "$probe" tiocsti high
-blocked -c kern-ia32-syscall 'killed by signal SIGSYS' "$probe" ia32-unshare
+# A kernel without the 32-bit entry (built without ia32 emulation, or booted with
+# ia32_emulation=0) faults on int 0x80 before any system call: nothing there to slip past the
+# filter, and nothing for this attempt to prove
+ia32_absent=false
+if [ "$mode" != control ]; then
+        outside "$probe" ia32-unshare
+        grep -q 'killed by signal SIGSEGV' "$out" && ia32_absent=true
+fi
+if $ia32_absent; then
+        skip_here kern-ia32-syscall "this kernel has no 32-bit system call entry (int 0x80 faults outside the sandbox too)"
+else
+        blocked -c kern-ia32-syscall 'killed by signal SIGSYS' "$probe" ia32-unshare
+fi
 blocked kern-x32-syscall 'killed by signal SIGSYS' "$probe" x32-unshare
 blocked kern-proc-sys 'Read-only file system|Permission denied' sh -c 'echo "|/tmp/evil" >/proc/sys/kernel/core_pattern'
 blocked -c kern-proc-self 'Read-only file system' sh -c 'echo 500 >/proc/self/oom_score_adj'
