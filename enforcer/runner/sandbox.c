@@ -299,6 +299,36 @@ static int open_path(const char *p, uid_t trusted, bool final_nofollow) {
         return fd < 0 ? -e : fd;
 }
 
+/* The depth of the place a mount for p lands, which is what decides what it covers: p resolved as
+ * its target will be (trusted's symlinks followed; with final_nofollow, not the last component),
+ * from the nearest existing ancestor for a path not there yet. A mount named through a symlink
+ * (an unreadable ~/.gem/credentials behind ~/.gem -> .local/share/gem) must go on after a root
+ * that holds its target but is named by a deeper path (a cache root ~/.local/share/gem): stacked
+ * by the names' depths, the root would be mounted over the cover and show the host's object. */
+static unsigned landing_depth(const char *p, uid_t trusted, bool final_nofollow) {
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof(buf), "%s", p);
+        unsigned below = 0;
+        for (;;) {
+                int fd = open_path(buf, trusted, final_nofollow && below == 0);
+                if (fd >= 0) {
+                        char proc[40], real[PATH_MAX];
+                        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                        ssize_t n = readlink(proc, real, sizeof(real) - 1);
+                        close(fd);
+                        if (n <= 0 || real[0] != '/')
+                                return path_depth(p);
+                        real[n] = 0;
+                        return path_depth(real) + below;
+                }
+                char *slash = strrchr(buf, '/');
+                if (fd != -ENOENT || !slash || slash == buf)
+                        return path_depth(p);
+                *slash = 0;
+                below++;
+        }
+}
+
 __attribute__((noreturn)) static void path_failed(const char *what, const char *p, int err) {
         if (err == -ELOOP)
                 setup_failed("%s %s: a symbolic link on the way is not root's, so it is not followed (it could lead "
@@ -750,6 +780,19 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                                 close(pfd);
                         continue; /* nothing there to read */
                 }
+                /* The cover goes where p leads now, on the host: followed again once the boundary's
+                 * mounts are in place, p could lead elsewhere (a link the command replaced in its
+                 * copy-on-write layer, inside a cache root), covering nothing, while the object
+                 * stays where it is, in view. */
+                const char *at = p;
+                char proc[40], real[PATH_MAX];
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+                ssize_t rn = readlink(proc, real, sizeof(real) - 1);
+                if (rn > 0 && real[0] == '/' && (size_t) rn < sizeof(real) - 1) {
+                        real[rn] = 0;
+                        if (!bw_streq(real, p) && !(at = strdup(real)))
+                                setup_failed("out of memory");
+                }
                 close(pfd);
                 /* A writable root below a hidden directory (${home}/.cache/tool under an unreadable
                  * ${home}/.cache) needs its mount point in the cover: a cover of its own, which
@@ -778,7 +821,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 bool no_pin = s->hidden_flags && (s->hidden_flags[i] & BW_RO_NOPIN);
                 if (own >= 0) {
                         set_read_only(own, p);
-                        ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), own, no_pin};
+                        ops[n++] = (struct mount_op){at, MNT_HIDDEN, path_depth(at), own, no_pin};
                         continue;
                 }
                 if (hide_src < 0)
@@ -791,7 +834,7 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 if (fd < 0)
                         setup_failed("cannot prepare the cover for %s: %s", p, strerror(errno));
                 set_read_only(fd, p);
-                ops[n++] = (struct mount_op){p, MNT_HIDDEN, path_depth(p), fd, no_pin};
+                ops[n++] = (struct mount_op){at, MNT_HIDDEN, path_depth(at), fd, no_pin};
         }
         /* Pin every directory between a writable root and a carve-out or hidden path below it (a
          * bind of itself): a mount point cannot be renamed or removed, so the sandbox cannot move
@@ -852,6 +895,11 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                         ops[n++] = (struct mount_op){copy, MNT_PIN, path_depth(copy), fd};
                 }
         }
+        /* each stacked by where it lands (landing_depth), resolved as it will be below, while the
+         * tree is still the host's */
+        for (size_t i = 0; i < n; i++)
+                ops[i].depth = landing_depth(ops[i].path, ops[i].kind == MNT_HIDDEN ? s->real_uid : s->trusted_uid,
+                                             ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
         /* /proc of the new pid namespace: the sandbox sees only its own processes. Mounted before
          * the sweep below, which makes it read-only too. */
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
