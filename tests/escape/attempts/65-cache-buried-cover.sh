@@ -15,7 +15,10 @@
 bc_home=/home/ann/.local/share/terraform
 bc_cred=credentials.tfrc.json
 if [ ! -f /var/lib/escape-tools/bury-cache.plan ]; then
-        as_user ann sh -e -c "mkdir -p $bc_home/plugin-cache $bc_home-w && umask 077 &&
+        # (attempt 151 made ~/.terraform.d a directory: its files move to where the link leads)
+        as_user ann sh -e -c "mkdir -p $bc_home/plugin-cache $bc_home-w &&
+                if [ -d /home/ann/.terraform.d ] && [ ! -L /home/ann/.terraform.d ]; then
+                        cp -a /home/ann/.terraform.d/. $bc_home/ && rm -rf /home/ann/.terraform.d; fi && umask 077 &&
                 echo '{\"credentials\": {\"app.terraform.io\": {\"token\": \"tf-ann-test\"}}}' >$bc_home/$bc_cred &&
                 echo '{\"credentials\": {\"app.terraform.io\": {\"token\": \"tf-ann-w-test\"}}}' >$bc_home-w/$bc_cred &&
                 ln -s .local/share/terraform /home/ann/.terraform.d && ln -s .local/share/terraform-w /home/ann/.terraform-w.d"

@@ -12,6 +12,7 @@ hs_target=/home/ann/dotfiles/gem/.gem/credentials
 if [ ! -f /var/lib/escape-tools/hidden-link.plan ]; then
         as_user ann sh -e -c "mkdir -p /home/ann/.gem/gems $(dirname $hs_target) && umask 077 &&
                 echo ':rubygems_api_key: rubygems-ann-stow-test' >$hs_target &&
+                rm -f /home/ann/.gem/credentials &&
                 ln -s ../dotfiles/gem/.gem/credentials /home/ann/.gem/credentials"
         printf '%s\n' 'bulwark: 1' 'name: hidden-link' 'extends: [workspace-write]' 'filesystem:' \
                 '  cache: ["~/.gem"]' >/var/lib/escape-tools/hidden-link.yaml
