@@ -299,6 +299,18 @@ static int open_path(const char *p, uid_t trusted, bool final_nofollow) {
         return fd < 0 ? -e : fd;
 }
 
+/* Where an open fd is, as an absolute path (the kernel's name for it, every link resolved); false
+ * when the kernel cannot name it (deleted, or outside this root) */
+static bool fd_path(int fd, char real[PATH_MAX]) {
+        char proc[40];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, real, PATH_MAX - 1);
+        if (n <= 0 || real[0] != '/')
+                return false;
+        real[n] = 0;
+        return true;
+}
+
 /* The depth of the place a mount for p lands, which is what decides what it covers: p resolved as
  * its target will be (trusted's symlinks followed; with final_nofollow, not the last component),
  * from the nearest existing ancestor for a path not there yet. A mount named through a symlink
@@ -312,14 +324,10 @@ static unsigned landing_depth(const char *p, uid_t trusted, bool final_nofollow)
         for (;;) {
                 int fd = open_path(buf, trusted, final_nofollow && below == 0);
                 if (fd >= 0) {
-                        char proc[40], real[PATH_MAX];
-                        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-                        ssize_t n = readlink(proc, real, sizeof(real) - 1);
+                        char real[PATH_MAX];
+                        bool named = fd_path(fd, real);
                         close(fd);
-                        if (n <= 0 || real[0] != '/')
-                                return path_depth(p);
-                        real[n] = 0;
-                        return path_depth(real) + below;
+                        return named ? path_depth(real) + below : path_depth(p);
                 }
                 char *slash = strrchr(buf, '/');
                 if (fd != -ENOENT || !slash || slash == buf)
@@ -785,14 +793,9 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                  * copy-on-write layer, inside a cache root), covering nothing, while the object
                  * stays where it is, in view. */
                 const char *at = p;
-                char proc[40], real[PATH_MAX];
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-                ssize_t rn = readlink(proc, real, sizeof(real) - 1);
-                if (rn > 0 && real[0] == '/' && (size_t) rn < sizeof(real) - 1) {
-                        real[rn] = 0;
-                        if (!bw_streq(real, p) && !(at = strdup(real)))
-                                setup_failed("out of memory");
-                }
+                char real[PATH_MAX];
+                if (fd_path(pfd, real) && !bw_streq(real, p) && !(at = strdup(real)))
+                        setup_failed("out of memory");
                 close(pfd);
                 /* A writable root below a hidden directory (${home}/.cache/tool under an unreadable
                  * ${home}/.cache) needs its mount point in the cover: a cover of its own, which
@@ -896,10 +899,11 @@ static void setup_mounts(const struct bw_sandbox_spec *s) {
                 }
         }
         /* each stacked by where it lands (landing_depth), resolved as it will be below, while the
-         * tree is still the host's */
+         * tree is still the host's; a cover's path is that place already (above) */
         for (size_t i = 0; i < n; i++)
-                ops[i].depth = landing_depth(ops[i].path, ops[i].kind == MNT_HIDDEN ? s->real_uid : s->trusted_uid,
-                                             ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
+                if (ops[i].kind != MNT_HIDDEN)
+                        ops[i].depth = landing_depth(ops[i].path, s->trusted_uid,
+                                                     ops[i].kind == MNT_READ_ONLY || ops[i].kind == MNT_PIN);
         /* /proc of the new pid namespace: the sandbox sees only its own processes. Mounted before
          * the sweep below, which makes it read-only too. */
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
